@@ -1,0 +1,116 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createDb, migrateToLatest, type Db } from '../core/db/database.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded-postgres.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { createMetrics } from '../core/metrics.ts';
+import { createHubQueue, prepareQueueBackend, type QueueBackend } from '../core/queue/queues.ts';
+import { ConnectorRegistry } from '../core/registry.ts';
+import type { FlowSource, Runtime } from '../core/runtime.ts';
+import type { Settings } from '../core/settings.ts';
+import { startWorkers } from '../core/pipeline/workers.ts';
+import { loadConfigFile } from '../config/load.ts';
+import type { ConfigFile } from '../config/schema.ts';
+import { connectors } from '../connectors/index.ts';
+import { createServer } from './server.ts';
+
+export interface HubOptions {
+  settings: Settings;
+  env?: NodeJS.ProcessEnv;
+  /** Serve the HTTP API, run workers, or both (the single-process default). */
+  http?: boolean;
+  workers?: boolean;
+  logger?: Logger;
+}
+
+export interface Hub {
+  runtime: Runtime;
+  /** The HTTP base URL, when serving. */
+  url?: string;
+  /** Stops taking requests, lets in-flight steps finish, then closes the queue, database and embedded server. */
+  stop(): Promise<void>;
+}
+
+/** The store: the embedded PostgreSQL by default, the server at DATABASE_URL when set. */
+export async function openStore(settings: Settings, log: Logger): Promise<{ db: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
+  const embedded = settings.DATABASE_URL ? undefined : await startEmbeddedPostgres(settings.dataDir, log);
+  const connectionString = settings.DATABASE_URL ?? embedded!.connectionString;
+  const { db } = createDb(connectionString);
+  return {
+    db, connectionString, embedded,
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}
+
+export function queueBackendFor(settings: Settings, connectionString: string): QueueBackend {
+  return settings.REDIS_URL
+    ? { kind: 'redis', url: settings.REDIS_URL, prefix: settings.DINGBRIDGE_QUEUE_PREFIX }
+    : { kind: 'postgres', connectionString, schema: `${settings.DINGBRIDGE_QUEUE_PREFIX}_queue` };
+}
+
+export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, registry: ConnectorRegistry): ConfigFile {
+  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [] };
+  return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds() });
+}
+
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const { settings } = opts;
+  const env = opts.env ?? process.env;
+  const log = opts.logger ?? createLogger(settings.LOG_LEVEL);
+  const registry = new ConnectorRegistry(connectors);
+  const config = loadHubConfig(settings, env, registry);
+
+  const store = await openStore(settings, log);
+  try {
+    await migrateToLatest(store.db);
+    const backend = queueBackendFor(settings, store.connectionString);
+    await prepareQueueBackend(backend);
+    const queue = createHubQueue(backend);
+    const flowsById = new Map(config.flows.map((f) => [f.id, f]));
+    const flows: FlowSource = { list: () => [...flowsById.values()], get: (id) => flowsById.get(id) };
+    const runtime: Runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics() };
+
+    const workers = opts.workers === false ? undefined : startWorkers(runtime);
+    let server: http.Server | undefined;
+    let url: string | undefined;
+    if (opts.http !== false) {
+      const hooks = new Map(config.hooks.map((h) => [h.id, h]));
+      const app = createServer(runtime, { get: (id) => hooks.get(id) });
+      server = http.createServer(app);
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(settings.PORT, settings.HOST, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      url = `http://${settings.HOST === '0.0.0.0' ? '127.0.0.1' : settings.HOST}:${port}`;
+    }
+    log.info({ url, queue: backend.kind, store: store.embedded ? 'embedded' : 'external', flows: config.flows.length, hooks: config.hooks.length }, 'dingbridge started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      runtime,
+      url,
+      stop() {
+        stopping ??= (async () => {
+          if (server) {
+            const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+            server.closeIdleConnections();
+            await closed;
+          }
+          await workers?.stop();
+          await queue.close();
+          await store.close();
+          log.info('dingbridge stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}

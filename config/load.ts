@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import type { z } from 'zod';
+import { configFileSchema, type ConfigFile } from './schema.ts';
+
+export interface ConfigProblem { line: number; column: number; path: string; message: string }
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly problems: ConfigProblem[]) {
+    super(`${file} is not valid:\n${problems.map((p) => `  ${file}:${p.line}:${p.column} ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Everything the config file refers to outside itself, checked after the schema. */
+export interface ConfigChecks { actionIds: string[] }
+
+/**
+ * Reads a YAML config file. `${NAME}` (or `${NAME:-default}`) in any string value is replaced from the
+ * environment, so secrets stay out of the file. Every problem is reported with its line and column.
+ */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, checks?: ConfigChecks): ConfigFile {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (err) {
+    throw new ConfigError(file, [{ line: 0, column: 0, path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  }
+  return parseConfig(text, file, env, checks);
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, checks?: ConfigChecks): ConfigFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const at = (offset: number | undefined) => { const p = lineCounter.linePos(offset ?? 0); return { line: p.line, column: p.col }; };
+  if (doc.errors.length) {
+    throw new ConfigError(file, doc.errors.map((e) => ({ ...at(e.pos[0]), path: '', message: e.message.split('\n')[0]! })));
+  }
+
+  const problems: ConfigProblem[] = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string') return;
+      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}/g, (_m, name: string, fallback?: string) => {
+        const value = env[name];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        problems.push({ ...at(node.range?.[0]), path: '', message: `environment variable ${name} is not set` });
+        return '';
+      });
+    },
+  });
+  if (problems.length) throw new ConfigError(file, problems);
+
+  const parsed = configFileSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((i) => issueAt(doc, i, at)));
+
+  const config = parsed.data;
+  const semantic: ConfigProblem[] = [];
+  const seen = (list: { id: string }[], kind: string, key: string) => {
+    const ids = new Set<string>();
+    list.forEach((item, index) => {
+      if (ids.has(item.id)) semantic.push({ ...nodeAt(doc, [key, index, 'id'], at), path: `${key}.${index}.id`, message: `${kind} id "${item.id}" is used twice` });
+      ids.add(item.id);
+    });
+  };
+  seen(config.hooks, 'hook', 'hooks');
+  seen(config.flows, 'flow', 'flows');
+  if (checks) {
+    config.flows.forEach((flow, fi) => flow.then.forEach((step, si) => {
+      if (!checks.actionIds.includes(step.action)) {
+        semantic.push({ ...nodeAt(doc, ['flows', fi, 'then', si, 'action'], at), path: `flows.${fi}.then.${si}.action`, message: `unknown action "${step.action}" (known: ${checks.actionIds.join(', ')})` });
+      }
+    }));
+  }
+  if (semantic.length) throw new ConfigError(file, semantic);
+  return config;
+}
+
+function issueAt(doc: Document, issue: z.core.$ZodIssue, at: (o?: number) => { line: number; column: number }): ConfigProblem {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  return { ...nodeAt(doc, path, at), path: path.join('.'), message: issue.message };
+}
+
+/** The position of the deepest node along the path that exists in the document. */
+function nodeAt(doc: Document, path: (string | number)[], at: (o?: number) => { line: number; column: number }) {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    if (node && (isScalar(node) || node.range)) return at(node.range?.[0]);
+  }
+  return { line: 1, column: 1 };
+}

@@ -1,0 +1,6 @@
+import type { ConnectorDefinition } from '../core/connector.ts';
+import catchHook from './catch-hook/index.ts';
+import http from './http/index.ts';
+
+/** The one list of connectors. Adding a service is adding its folder and a line here. */
+export const connectors: ConnectorDefinition[] = [catchHook, http];

@@ -1,0 +1,26 @@
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { migrations } from './migrations.ts';
+
+export type Db = Kysely<Database>;
+
+// Return int8 (counts, bigserial ids) as strings is pg's default; numeric counts are cast in SQL where needed.
+
+export function createDb(connectionString: string, opts: { max?: number } = {}): { db: Db; pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 });
+  // An idle client that loses its server must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, pool };
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies pending migrations; safe to run from several processes at once (Kysely takes a lock). */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { checkCondition, checkMapping, evaluateCondition } from './templating.ts';
+import type { HubEvent } from './events.ts';
+
+const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, - and _ (at most 64), starting with a letter or digit');
+
+export const flowStepSchema = z.object({
+  name: z.string().optional(),
+  action: z.string().min(1),
+  connection: z.string().optional(),
+  input: z.record(z.string(), z.unknown()).default({}),
+}).superRefine((step, ctx) => {
+  const bad = checkMapping(step.input);
+  if (bad) ctx.addIssue({ code: 'custom', path: ['input', ...bad.path], message: `template does not parse: ${bad.message}` });
+});
+
+export const flowSchema = z.object({
+  id: slug,
+  name: z.string().optional(),
+  enabled: z.boolean().default(true),
+  when: z.object({
+    /** An event type, or a pattern with `*` (e.g. `trello.card.*`). */
+    event: z.string().min(1),
+    /** Only events from this source (a catch hook id, a connection id). */
+    source: z.string().optional(),
+    /** A Liquid expression; the flow runs only when it is true. */
+    condition: z.string().optional(),
+  }).superRefine((when, ctx) => {
+    if (!when.condition) return;
+    try { checkCondition(when.condition); } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['condition'], message: `condition does not parse: ${(err as Error).message}` });
+    }
+  }),
+  then: z.array(flowStepSchema).min(1, 'a flow needs at least one step'),
+});
+
+export type Flow = z.output<typeof flowSchema>;
+export type FlowStep = Flow['then'][number];
+
+export function eventTypeMatches(pattern: string, type: string): boolean {
+  if (!pattern.includes('*')) return pattern === type;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(type);
+}
+
+/** What templates see: the event's fields at the top (`data`, `type`, `subject`, …) and earlier steps' outputs. */
+export function templateScope(event: HubEvent, stepOutputs: unknown[] = []): Record<string, unknown> {
+  return {
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    connectionId: event.connectionId,
+    occurredAt: event.occurredAt,
+    subject: event.subject,
+    data: event.data,
+    event: { id: event.id, type: event.type, source: event.source, occurredAt: event.occurredAt, subject: event.subject },
+    steps: stepOutputs.map((output) => ({ output })),
+  };
+}
+
+export async function flowMatches(flow: Flow, event: HubEvent): Promise<boolean> {
+  if (!flow.enabled) return false;
+  if (!eventTypeMatches(flow.when.event, event.type)) return false;
+  if (flow.when.source && flow.when.source !== event.source) return false;
+  if (flow.when.condition) return evaluateCondition(flow.when.condition, templateScope(event));
+  return true;
+}

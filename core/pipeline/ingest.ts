@@ -1,0 +1,36 @@
+import type { HubEvent } from '../events.ts';
+import type { Runtime } from '../runtime.ts';
+import { QUEUE_NAMES } from '../queue/queues.ts';
+import { eventJobId } from './jobs.ts';
+
+export interface IngestResult { id: string; duplicate: boolean }
+
+/**
+ * Stores an event (unique on its id) and enqueues its dispatch. Returns once the event is durably
+ * stored: a repeat of the same id is reported as a duplicate and not processed again. An enqueue
+ * that fails is not an error for the sender: the sweep finds the stored event and enqueues it.
+ */
+export async function ingestEvent(rt: Runtime, event: HubEvent): Promise<IngestResult> {
+  const inserted = await rt.db.insertInto('events').values({
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    connection_id: event.connectionId,
+    subject: event.subject,
+    occurred_at: event.occurredAt,
+    data: JSON.stringify(event.data),
+    raw: event.raw === undefined ? null : JSON.stringify(event.raw),
+  }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+
+  if (!inserted) {
+    rt.metrics.events.inc({ outcome: 'duplicate', type: event.type });
+    return { id: event.id, duplicate: true };
+  }
+  rt.metrics.events.inc({ outcome: 'stored', type: event.type });
+  try {
+    await rt.queue.add(QUEUE_NAMES.events, { eventId: event.id }, { jobId: eventJobId(event.id) });
+  } catch (err) {
+    rt.log.warn({ eventId: event.id, err: (err as Error).message }, 'event stored but not enqueued; the sweep will enqueue it');
+  }
+  return { id: event.id, duplicate: false };
+}

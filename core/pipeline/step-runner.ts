@@ -1,0 +1,150 @@
+import { sql } from 'kysely';
+import type { Runtime } from '../runtime.ts';
+import type { StepRunRow } from '../db/schema.ts';
+import { permanent, toStepError, type StepError } from '../errors.ts';
+import { templateScope } from '../flows.ts';
+import { renderMapping } from '../templating.ts';
+import { redact } from '../redact.ts';
+import { QUEUE_NAMES } from '../queue/queues.ts';
+import { loadEvent } from './event-store.ts';
+import { stepJobId, stepRunId } from './jobs.ts';
+import { retryDelayMs } from './retry-policy.ts';
+
+/**
+ * Runs one attempt of one step. The claim is a conditional update, so a step that is done, dead, or
+ * held by a live worker is never run twice at once, and a step recorded as succeeded never runs again.
+ */
+export async function runStep(rt: Runtime, id: string): Promise<void> {
+  const started = new Date();
+  const claimed = await rt.db.updateTable('step_runs')
+    .set({
+      status: 'running',
+      attempts: sql<number>`attempts + 1`,
+      lease_until: new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS),
+      updated_at: started,
+    })
+    .where('id', '=', id)
+    .where((eb) => eb.or([
+      eb.and([eb('status', '=', 'pending')]),
+      eb.and([eb('status', '=', 'retrying'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', new Date(started.getTime() + 250))])]),
+      eb.and([eb('status', '=', 'running'), eb('lease_until', '<', started)]),
+    ]))
+    .returningAll()
+    .executeTakeFirst();
+  if (!claimed) return;
+
+  const log = rt.log.child({ stepRunId: id, eventId: claimed.event_id, flowId: claimed.flow_id, attempt: claimed.attempts });
+  const trace: { request?: unknown; response?: unknown } = {};
+  let output: unknown;
+  let failure: StepError | undefined;
+  let secretInputs: string[] = [];
+  const timer = rt.metrics.stepSeconds.startTimer({ action: claimed.action });
+  try {
+    const event = await loadEvent(rt.db, claimed.event_id);
+    const flow = rt.flows.get(claimed.flow_id);
+    const step = flow?.then[claimed.step_index];
+    if (!event) throw permanent(`event ${claimed.event_id} no longer exists`);
+    if (!flow || !step) throw permanent(`flow ${claimed.flow_id} has no step ${claimed.step_index + 1} any more`);
+    const action = rt.registry.action(step.action);
+    if (!action) throw permanent(`unknown action ${step.action}`);
+    secretInputs = action.secretInputs ?? [];
+
+    const earlier = await rt.db.selectFrom('step_runs').select(['step_index', 'output'])
+      .where('event_id', '=', claimed.event_id).where('flow_id', '=', claimed.flow_id)
+      .where('step_index', '<', claimed.step_index).orderBy('step_index').execute();
+    let rendered: unknown;
+    try {
+      rendered = await renderMapping(step.input, templateScope(event, earlier.map((e) => e.output)));
+    } catch (err) {
+      throw permanent(`input template failed: ${(err as Error).message}`);
+    }
+    const parsed = action.input.safeParse(rendered);
+    if (!parsed.success) {
+      throw permanent(`input is not valid for ${action.id}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`);
+    }
+    output = await action.run({
+      idempotencyKey: id,
+      attempt: claimed.attempts,
+      log,
+      timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+      trace: (entry) => Object.assign(trace, entry),
+    }, parsed.data);
+  } catch (err) {
+    failure = toStepError(err);
+  }
+  timer();
+  await recordOutcome(rt, claimed, started, trace, secretInputs, output, failure);
+}
+
+async function recordOutcome(
+  rt: Runtime, run: StepRunRow, started: Date, trace: { request?: unknown; response?: unknown },
+  secretInputs: string[], output: unknown, failure: StepError | undefined,
+): Promise<void> {
+  const finished = new Date();
+  const attempt = {
+    step_run_id: run.id,
+    attempt: run.attempts,
+    started_at: started,
+    finished_at: finished,
+    duration_ms: finished.getTime() - started.getTime(),
+    status: failure ? 'failed' as const : 'succeeded' as const,
+    error_class: failure?.errorClass ?? null,
+    error: failure?.message ?? null,
+    request: trace.request === undefined ? null : JSON.stringify(redact(trace.request, secretInputs)),
+    response: trace.response === undefined ? null : JSON.stringify(redact(trace.response, secretInputs)),
+  };
+
+  if (!failure) {
+    const flow = rt.flows.get(run.flow_id);
+    const next = flow?.then[run.step_index + 1];
+    const nextId = stepRunId(run.event_id, run.flow_id, run.step_index + 1);
+    const createdNext = await rt.db.transaction().execute(async (trx) => {
+      await trx.insertInto('step_attempts').values(attempt).onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing()).execute();
+      await trx.updateTable('step_runs').set({
+        status: 'succeeded', output: JSON.stringify(output ?? null), finished_at: finished, lease_until: null,
+        last_error: null, error_class: null, updated_at: finished,
+      }).where('id', '=', run.id).execute();
+      if (!next) return false;
+      const inserted = await trx.insertInto('step_runs').values({
+        id: nextId, event_id: run.event_id, flow_id: run.flow_id, step_index: run.step_index + 1,
+        action: next.action, max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
+      }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+      return Boolean(inserted);
+    });
+    rt.metrics.steps.inc({ outcome: 'succeeded', action: run.action });
+    if (createdNext) await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: nextId }, { jobId: stepJobId(nextId, 1) });
+    return;
+  }
+
+  const used = run.attempts - run.attempt_base;
+  const exhausted = used >= run.max_attempts;
+  let status: 'retrying' | 'dead' | 'waiting_reauth';
+  if (failure.errorClass === 'needs_reauth') status = 'waiting_reauth';
+  else if (failure.errorClass === 'permanent' || exhausted) status = 'dead';
+  else status = 'retrying';
+  const delay = status === 'retrying'
+    ? retryDelayMs(used, { baseMs: rt.settings.DINGBRIDGE_RETRY_BASE_MS, maxMs: rt.settings.DINGBRIDGE_RETRY_MAX_MS, retryAfterMs: failure.details.retryAfterMs })
+    : 0;
+  const nextAt = status === 'retrying' ? new Date(finished.getTime() + delay) : null;
+
+  await rt.db.transaction().execute(async (trx) => {
+    await trx.insertInto('step_attempts').values(attempt).onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing()).execute();
+    await trx.updateTable('step_runs').set({
+      status, next_attempt_at: nextAt, lease_until: null, last_error: failure.message, error_class: failure.errorClass,
+      updated_at: finished, finished_at: status === 'retrying' ? null : finished,
+    }).where('id', '=', run.id).execute();
+  });
+
+  const log = rt.log.child({ stepRunId: run.id, eventId: run.event_id, attempt: run.attempts });
+  if (status === 'retrying') {
+    rt.metrics.steps.inc({ outcome: 'retried', action: run.action });
+    log.info({ err: failure.message, delayMs: delay }, 'step failed; retry scheduled');
+    await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: run.id }, { jobId: stepJobId(run.id, run.attempts + 1), delayMs: delay });
+  } else if (status === 'waiting_reauth') {
+    rt.metrics.steps.inc({ outcome: 'needs_reauth', action: run.action });
+    log.warn({ err: failure.message }, 'step needs re-authorisation; kept for replay');
+  } else {
+    rt.metrics.steps.inc({ outcome: 'failed', action: run.action });
+    log.warn({ err: failure.message, errorClass: failure.errorClass }, 'step dead-lettered');
+  }
+}

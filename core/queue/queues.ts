@@ -1,0 +1,116 @@
+import { withBackend, createPostgresBackend, createRedisBackend, runMigrations, type Job, type Processor } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+/**
+ * BullMQ is the one queue engine; the backend is a setting. PostgreSQL (BullMQ's tables in their own
+ * schema, on the hub's database) is the default; Redis is the faster, scale-out choice. Everything
+ * above this file uses the same Queue/Worker code on both.
+ */
+export type QueueBackend =
+  | { kind: 'postgres'; connectionString: string; schema: string }
+  | { kind: 'redis'; url: string; prefix: string };
+
+export const QUEUE_NAMES = { events: 'events', steps: 'steps' } as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+export interface AddOptions { jobId: string; delayMs?: number }
+
+export interface HubQueue {
+  readonly backend: QueueBackend['kind'];
+  add(queue: QueueName, data: Record<string, unknown>, opts: AddOptions): Promise<void>;
+  addMany(queue: QueueName, jobs: { data: Record<string, unknown>; opts: AddOptions }[]): Promise<void>;
+  startWorker(queue: QueueName, processor: (job: Job) => Promise<void>, opts: { concurrency: number; stalledMs: number }): HubWorker;
+  counts(queue: QueueName): Promise<Record<string, number>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HubWorker { close(): Promise<void> }
+
+/** Creates BullMQ's own tables (PostgreSQL backend only); safe from several processes at once. */
+export async function prepareQueueBackend(backend: QueueBackend): Promise<void> {
+  if (backend.kind !== 'postgres') return;
+  const client = new pg.Client({ connectionString: backend.connectionString });
+  await client.connect();
+  try {
+    await runMigrations(client, backend.schema);
+  } finally {
+    await client.end();
+  }
+}
+
+export function createHubQueue(backend: QueueBackend): HubQueue {
+  const redisClients: Redis[] = [];
+  const connection = (): unknown => {
+    if (backend.kind === 'postgres') return { connectionString: backend.connectionString, schema: backend.schema, skipMigrations: true, max: 5 };
+    const client = new Redis(backend.url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+    client.on('error', () => {}); // reconnects on its own; readiness reports the outage
+    redisClients.push(client);
+    return client;
+  };
+  const { Queue, Worker } = backend.kind === 'postgres'
+    ? withBackend(createPostgresBackend as never) as unknown as ReturnType<typeof withBackend>
+    : withBackend(createRedisBackend as never) as unknown as ReturnType<typeof withBackend>;
+  const extra = backend.kind === 'redis' ? { prefix: backend.prefix } : {};
+
+  const queues = new Map<QueueName, InstanceType<typeof Queue>>();
+  const workers = new Set<InstanceType<typeof Worker>>();
+  const queueFor = (name: QueueName) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: connection() as never, ...extra });
+      q.on('error', () => {});
+      queues.set(name, q);
+    }
+    return q;
+  };
+  const jobOpts = (opts: AddOptions) => ({
+    jobId: opts.jobId,
+    delay: opts.delayMs && opts.delayMs > 0 ? Math.ceil(opts.delayMs) : undefined,
+    // The database keeps the record of every attempt; the queue only carries the work.
+    removeOnComplete: true,
+    removeOnFail: true,
+    attempts: 1,
+  });
+
+  return {
+    backend: backend.kind,
+    async add(name, data, opts) {
+      await queueFor(name).add(name, data, jobOpts(opts));
+    },
+    async addMany(name, jobs) {
+      if (jobs.length === 0) return;
+      await queueFor(name).addBulk(jobs.map((j) => ({ name, data: j.data, opts: jobOpts(j.opts) })));
+    },
+    startWorker(name, processor, opts) {
+      const worker = new Worker(name, processor as Processor, {
+        connection: connection() as never,
+        ...extra,
+        concurrency: opts.concurrency,
+        stalledInterval: opts.stalledMs,
+        lockDuration: opts.stalledMs,
+        maxStalledCount: 1000,
+      });
+      worker.on('error', () => {});
+      workers.add(worker);
+      return {
+        async close() {
+          await worker.close();
+          workers.delete(worker);
+        },
+      };
+    },
+    async counts(name) {
+      return queueFor(name).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    },
+    async ping() {
+      await queueFor(QUEUE_NAMES.events).getJobCounts('waiting');
+    },
+    async close() {
+      await Promise.allSettled([...workers].map((w) => w.close()));
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      await Promise.allSettled(redisClients.map((c) => c.quit()));
+    },
+  };
+}

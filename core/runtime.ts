@@ -1,0 +1,24 @@
+import type { Db } from './db/database.ts';
+import type { HubQueue } from './queue/queues.ts';
+import type { ConnectorRegistry } from './registry.ts';
+import type { Flow } from './flows.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { Settings } from './settings.ts';
+
+/** Where flows come from (the config file now; the admin API adds its own later). */
+export interface FlowSource {
+  list(): Flow[];
+  get(id: string): Flow | undefined;
+}
+
+/** Everything the pipeline needs, built once by the entry point. */
+export interface Runtime {
+  settings: Settings;
+  db: Db;
+  queue: HubQueue;
+  registry: ConnectorRegistry;
+  flows: FlowSource;
+  log: Logger;
+  metrics: Metrics;
+}

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try { return protocols.includes(new URL(v).protocol); } catch { return false; }
+  }, { message: `must be a URL starting with ${protocols.join(' or ')}` });
+const positiveMs = z.coerce.number().int().positive();
+
+/** Every environment variable the hub reads, validated once at start. */
+export const settingsSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  DINGBRIDGE_DATA_DIR: z.string().min(1).default('./data'),
+  DINGBRIDGE_CONFIG: z.string().min(1).optional(),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest accepted request body, in bytes. */
+  DINGBRIDGE_BODY_LIMIT: z.coerce.number().int().positive().default(1_048_576),
+  /** Attempts per step before it is dead-lettered. */
+  DINGBRIDGE_STEP_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** First retry delay; later ones double, with jitter, up to the cap. */
+  DINGBRIDGE_RETRY_BASE_MS: positiveMs.default(2000),
+  DINGBRIDGE_RETRY_MAX_MS: positiveMs.default(3_600_000),
+  /** How often stored work is compared with the queue to re-enqueue lost jobs. */
+  DINGBRIDGE_SWEEP_INTERVAL_MS: positiveMs.default(10_000),
+  /** Work younger than this is left to the queue by the sweep. */
+  DINGBRIDGE_SWEEP_GRACE_MS: positiveMs.default(15_000),
+  /** Time a running step is owned by its worker before another may take it over. */
+  DINGBRIDGE_STEP_LEASE_MS: positiveMs.default(60_000),
+  DINGBRIDGE_HTTP_TIMEOUT_MS: positiveMs.default(15_000),
+  DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
+  /** Queue namespace: the Redis key prefix, or the PostgreSQL schema for BullMQ's tables. */
+  DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
+});
+
+export type Settings = z.output<typeof settingsSchema> & { dataDir: string };
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Reads settings from the environment; empty strings count as unset. Throws SettingsError listing every bad value. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof z.input<typeof settingsSchema>, string>> = {}): Settings {
+  const source: Record<string, string> = {};
+  for (const key of Object.keys(settingsSchema.shape)) {
+    const value = (overrides as Record<string, string | undefined>)[key] ?? env[key];
+    if (value !== undefined && value !== '') source[key] = value;
+  }
+  const parsed = settingsSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new SettingsError(parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '');
+      const shown = /URL$/.test(key) ? '(value hidden)' : JSON.stringify(source[key]);
+      return `${key} ${shown}: ${i.message}`;
+    }));
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.DINGBRIDGE_DATA_DIR) };
+}

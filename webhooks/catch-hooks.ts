@@ -1,0 +1,102 @@
+import crypto from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { HttpError } from '../core/errors.ts';
+import { eventIdFor, newEventId, type HubEvent } from '../core/events.ts';
+import { ingestEvent } from '../core/pipeline/ingest.ts';
+import type { Runtime } from '../core/runtime.ts';
+import type { CatchHookConfig } from '../config/schema.ts';
+
+import { CATCH_HOOK_EVENT } from '../connectors/catch-hook/index.ts';
+
+export interface CatchHookSource { get(id: string): CatchHookConfig | undefined }
+
+/**
+ * POST /hooks/catch/:hookId — JSON or form bodies. Answers 200 with the event id only once the event is
+ * stored; a repeat of a delivery (same webhook-id, Idempotency-Key or configured id field) is answered
+ * 200 with `duplicate: true` and not processed again.
+ */
+export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
+  const router = express.Router();
+  router.post('/hooks/catch/:hookId', express.raw({ type: () => true, limit: rt.settings.DINGBRIDGE_BODY_LIMIT }), async (req: Request, res: Response) => {
+    const hookId = String(req.params.hookId);
+    const hook = hooks.get(hookId);
+    const reject = (err: HttpError): never => {
+      rt.metrics.events.inc({ outcome: 'rejected', type: CATCH_HOOK_EVENT });
+      throw err;
+    };
+    if (!hook) reject(new HttpError(404, 'hook_not_found', `no catch hook with id "${hookId}"`));
+    const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    rt.metrics.events.inc({ outcome: 'received', type: CATCH_HOOK_EVENT });
+    if (hook!.maxBodyBytes && raw.length > hook!.maxBodyBytes) {
+      reject(new HttpError(413, 'payload_too_large', `this hook accepts bodies up to ${hook!.maxBodyBytes} bytes`));
+    }
+    const verifyError = verify(hook!, req, raw);
+    if (verifyError) reject(verifyError);
+
+    let data: Record<string, unknown>;
+    try { data = parseBody(req, raw); } catch (err) { return reject(err as HttpError); }
+
+    const deliveryId = header(req, 'webhook-id') ?? header(req, 'idempotency-key') ?? (hook!.idField ? fieldAt(data, hook!.idField) : undefined);
+    const event: HubEvent = {
+      id: deliveryId ? eventIdFor(`hook:${hookId}`, deliveryId) : newEventId(),
+      type: CATCH_HOOK_EVENT,
+      source: hookId,
+      connectionId: null,
+      occurredAt: new Date().toISOString(),
+      subject: deliveryId ?? null,
+      data,
+      raw: { contentType: req.headers['content-type'] ?? null, query: req.query },
+    };
+    const result = await ingestEvent(rt, event);
+    rt.log.info({ eventId: result.id, hookId, duplicate: result.duplicate, reqId: res.getHeader('x-request-id') }, 'catch hook event stored');
+    res.status(200).json({ id: result.id, duplicate: result.duplicate });
+  });
+  return router;
+}
+
+function verify(hook: CatchHookConfig, req: Request, raw: Buffer): HttpError | undefined {
+  const v = hook.verify;
+  if (v.type === 'none') return undefined;
+  const given = header(req, v.header);
+  if (!given) return new HttpError(401, 'signature_missing', `header ${v.header} with the body's HMAC-SHA256 is required`);
+  const expected = crypto.createHmac(v.algorithm, v.secret).update(raw).digest(v.encoding);
+  const presented = given.replace(/^sha256=/i, '').trim();
+  const a = Buffer.from(presented, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  const equal = a.length === b.length && crypto.timingSafeEqual(a, b);
+  return equal ? undefined : new HttpError(401, 'signature_invalid', `the ${v.header} signature does not match the body`);
+}
+
+function parseBody(req: Request, raw: Buffer): Record<string, unknown> {
+  const type = String(req.headers['content-type'] ?? '').toLowerCase();
+  const text = raw.toString('utf8');
+  let value: unknown;
+  if (type.includes('json') || (type === '' && raw.length > 0)) {
+    try { value = JSON.parse(text); } catch (err) {
+      throw new HttpError(400, 'invalid_json', `the body is not valid JSON: ${(err as Error).message}`);
+    }
+  } else if (type.startsWith('application/x-www-form-urlencoded')) {
+    value = Object.fromEntries(new URLSearchParams(text));
+  } else if (raw.length === 0) {
+    value = {};
+  } else {
+    throw new HttpError(415, 'unsupported_media_type', 'send application/json or application/x-www-form-urlencoded');
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  return { body: value };
+}
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s && s.trim() ? s.trim() : undefined;
+}
+
+function fieldAt(data: Record<string, unknown>, dotted: string): string | undefined {
+  let cur: unknown = data;
+  for (const part of dotted.split('.')) {
+    if (!cur || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur === undefined || cur === null || cur === '' ? undefined : String(cur);
+}
