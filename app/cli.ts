@@ -51,7 +51,7 @@ export function buildCli(): Command {
     .action(async () => {
       const settings = loadSettings();
       const log = createLogger(settings.LOG_LEVEL);
-      const store = await openStore(settings, log);
+      const store = await openStore(settings, log, { attach: true });
       try {
         const applied = await migrateToLatest(store.db);
         await prepareQueueBackend(queueBackendFor(settings, store.connectionString));
@@ -75,7 +75,7 @@ export function buildCli(): Command {
     .action(async (eventId: string, opts: { step?: string }) => {
       const settings = loadSettings();
       const log = createLogger(settings.LOG_LEVEL === 'info' ? 'warn' : settings.LOG_LEVEL);
-      const store = await openStore(settings, log);
+      const store = await openStore(settings, log, { attach: true });
       const queue = createHubQueue(queueBackendFor(settings, store.connectionString));
       try {
         const rt = { settings, db: store.db, queue, registry: new ConnectorRegistry(connectors), flows: { list: () => [], get: () => undefined }, log, metrics: createMetrics() };

@@ -32,8 +32,8 @@ export interface Hub {
 }
 
 /** The store: the embedded PostgreSQL by default, the server at DATABASE_URL when set. */
-export async function openStore(settings: Settings, log: Logger): Promise<{ db: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
-  const embedded = settings.DATABASE_URL ? undefined : await startEmbeddedPostgres(settings.dataDir, log);
+export async function openStore(settings: Settings, log: Logger, opts: { attach?: boolean } = {}): Promise<{ db: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
+  const embedded = settings.DATABASE_URL ? undefined : await startEmbeddedPostgres(settings.dataDir, log, opts);
   const connectionString = settings.DATABASE_URL ?? embedded!.connectionString;
   const { db } = createDb(connectionString);
   return {

@@ -19,8 +19,12 @@ export interface EmbeddedDatabase {
 
 const DATABASE = 'dingbridge';
 
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: { attach?: boolean } = {}): Promise<EmbeddedDatabase> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (opts.attach) {
+    const running = runningCluster(dataDir);
+    if (running) return running;
+  }
   claimDataDir(dataDir);
   const isRoot = process.getuid?.() === 0;
   const clusterDir = clusterLocation(dataDir, isRoot, log);
@@ -64,6 +68,24 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
       await server.stop();
       fs.rmSync(path.join(dataDir, 'hub.pid'), { force: true });
     },
+  };
+}
+
+/**
+ * For one-off commands (replay, migrate) while a hub runs on this data dir: use its server rather
+ * than start a second one. Undefined when no live hub owns the data dir.
+ */
+function runningCluster(dataDir: string): EmbeddedDatabase | undefined {
+  const owner = Number.parseInt(safeRead(path.join(dataDir, 'hub.pid')) ?? '', 10);
+  if (!owner || !isAlive(owner)) return undefined;
+  const located = safeRead(path.join(dataDir, 'postgres-location'))?.trim() || path.join(dataDir, 'postgres');
+  const port = safeRead(path.join(located, 'postmaster.pid'))?.split('\n')[3]?.trim();
+  const password = safeRead(path.join(dataDir, 'postgres-password'))?.trim();
+  if (!port || !password) return undefined;
+  return {
+    connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+    clusterDir: located,
+    stop: async () => {},
   };
 }
 

@@ -17,7 +17,8 @@ export async function headCheck(url: string, timeoutMs: number): Promise<{ ok: b
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+// Unref'd: a pending retry never keeps a stopped fake's process alive.
+const sleep = (ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); });
 
 /**
  * Posts `{action, model}` to every active webhook watching one of the action's models. Deliveries for

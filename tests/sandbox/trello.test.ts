@@ -301,11 +301,14 @@ test('a 500 reply is retried, deliveries stay in order, failures are counted the
   const path = '/flaky';
   rx.postQueue.set(path, [500, 503]);
   const w = await trello.webhooks.createWebhook({ idModel: board.id, callbackURL: rx.base + path });
-  await ctl('PUT', '/__sandbox/trello/settings', { retryDelaysMs: [150, 150, 150] });
+  await ctl('PUT', '/__sandbox/trello/settings', { retryDelaysMs: [300, 300, 300] });
   const a = await trello.cards.createCard({ idList: lists[0].id, name: 'A' });
   await trello.cards.createCard({ idList: lists[0].id, name: 'B' });
-  await new Promise((r) => setTimeout(r, 60));
-  const mid = await trello.webhooks.getWebhook({ id: w.id });
+  let mid = await trello.webhooks.getWebhook({ id: w.id });
+  for (let i = 0; i < 200 && !mid.consecutiveFailures; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    mid = await trello.webhooks.getWebhook({ id: w.id });
+  }
   assert.equal(mid.consecutiveFailures, 1);
   assert.ok(mid.firstConsecutiveFailDate instanceof Date);
   const drained = await drain();
