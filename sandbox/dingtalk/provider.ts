@@ -99,7 +99,9 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
   });
 
   // ------------------------------------------------------------ new API: auth for everything else under /v1.0
-  app.use('/v1.0', (req: Request, res: Response, next: NextFunction) => {
+  // (Not mounted at '/v1.0': a mounted middleware sees a shortened req.path, and fault paths match the full one.)
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!req.path.startsWith('/v1.0/')) return next();
     const token = req.headers['x-acs-dingtalk-access-token'];
     if (typeof token !== 'string' || !token) {
       return apiError(res, 400, 'AuthenticationFailed.MissingParameter', '缺少参数：x-acs-dingtalk-access-token');

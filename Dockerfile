@@ -1,0 +1,26 @@
+# dingbridge: multi-stage build on the current Node.js LTS (24). The hub runs its TypeScript through
+# tsx, the same way as in development and tests, so the build stage type-checks and prunes dev tools.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run typecheck && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    PORT=3000 \
+    DINGBRIDGE_DATA_DIR=/data
+WORKDIR /app
+# A non-root user: the embedded PostgreSQL (used when DATABASE_URL is unset) runs as this user too.
+RUN groupadd --system dingbridge \
+ && useradd --system --gid dingbridge --home-dir /app --shell /usr/sbin/nologin dingbridge \
+ && mkdir -p /data && chown dingbridge:dingbridge /data
+COPY --from=build /app /app
+USER dingbridge
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "bin/dingbridge.js"]
+CMD ["serve"]
