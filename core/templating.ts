@@ -40,6 +40,7 @@ export function checkTemplate(template: string): void {
 }
 
 export function checkCondition(condition: string): void {
+  if (/\{%|%\}|\{\{|\}\}/.test(condition)) throw new TemplateError('a condition is a bare expression, without {% %} or {{ }}', condition);
   checkTemplate(conditionTemplate(condition));
 }
 

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
  * - plaintext = 16 random bytes + uint32 BE length + message + ownerKey, PKCS#7 padded to 32 bytes
  */
 export function callbackSignature(token: string, timestamp: string, nonce: string, encrypt: string): string {
-  return crypto.createHash('sha1').update([token, timestamp, nonce, encrypt].join('')).digest('hex');
+  return crypto.createHash('sha1').update([token, timestamp, nonce, encrypt].sort().join('')).digest('hex');
 }
 
 export function aesKeyBytes(aesKey: string): Buffer {

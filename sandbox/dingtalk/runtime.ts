@@ -555,11 +555,6 @@ export class DingtalkRuntime {
     }));
   }
 
-  /** Clears timers of the old state after a reset (its deliveries are gone). */
-  forgetState(): void {
-    for (const [id, t] of this.timers) { if (!this.state.deliveries.has(id)) { clearTimeout(t); this.timers.delete(id); } }
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pingTimer) clearInterval(this.pingTimer);

@@ -113,6 +113,10 @@ async function sdkError(p: Promise<unknown>): Promise<SdkError> {
 }
 
 let fake: RunningDingtalkFake;
+async function addFault(spec: Record<string, unknown>): Promise<void> {
+  const r = await fetch(`${fake.baseUrl()}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+  assert.equal(r.status, 201);
+}
 const rt = new $Util.RuntimeOptions({});
 function cfg(): $OpenApi.Config {
   return new $OpenApi.Config({ protocol: 'http', regionId: 'central', endpoint: `127.0.0.1:${fake.port}` });
@@ -183,7 +187,7 @@ describe('new API through @alicloud/dingtalk', () => {
     assert.equal(typeof wrong.data?.requestid, 'string');
 
     const tok = await token();
-    await fake.control('POST', '/../faults', { kind: 'expired_token', path: '^/v1\\.0/robot/', count: 1 });
+    await addFault({ kind: 'expired_token', path: '^/v1\\.0/robot/', count: 1 });
     const expired = await sdkError(c.orgGroupSendWithOptions(req(), new robotPkg.OrgGroupSendHeaders({ xAcsDingtalkAccessToken: tok }), rt));
     assert.equal(expired.code, 'InvalidAuthentication');
     // the fault was used up: the same token works again
@@ -195,11 +199,11 @@ describe('new API through @alicloud/dingtalk', () => {
     const tok = await token();
     const c = new workflowPkg.default(cfg());
     const hdr = new workflowPkg.GetProcessInstanceHeaders({ xAcsDingtalkAccessToken: tok });
-    await fake.control('POST', '/../faults', { kind: 'status', status: 429, retryAfter: 3, path: '^/v1\\.0/workflow/', count: 1 });
+    await addFault({ kind: 'status', status: 429, retryAfter: 3, path: '^/v1\\.0/workflow/', count: 1 });
     const e429 = await sdkError(c.getProcessInstanceWithOptions(new workflowPkg.GetProcessInstanceRequest({ processInstanceId: 'x' }), hdr, rt));
     assert.equal(e429.statusCode, 429);
     assert.equal(e429.code, 'Throttling.Api');
-    await fake.control('POST', '/../faults', { kind: 'status', status: 500, path: '^/v1\\.0/workflow/', count: 1 });
+    await addFault({ kind: 'status', status: 500, path: '^/v1\\.0/workflow/', count: 1 });
     const e500 = await sdkError(c.getProcessInstanceWithOptions(new workflowPkg.GetProcessInstanceRequest({ processInstanceId: 'x' }), hdr, rt));
     assert.equal(e500.statusCode, 500);
     assert.equal(e500.code, 'unknownError');
@@ -570,5 +574,51 @@ describe('Stream mode through dingtalk-stream DWClient', () => {
     const ws = new WebSocket(`ws://127.0.0.1:${fake.port}/connect?ticket=forged`);
     const status = await new Promise<number>((resolve) => { ws.on('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0)); ws.on('error', () => resolve(-1)); });
     assert.equal(status, 401);
+  });
+});
+
+describe('demo page and generic start', () => {
+  test('the page shows conversations with escaped content and ActionCard buttons as links', async () => {
+    const { robot } = await fake.control<{ robot: { accessToken: string; openConversationId: string } }>('POST', '/robots', { name: 'page robot', conversationTitle: 'Page <group>' });
+    const post = (body: unknown) => fetch(`${fake.baseUrl()}/robot/send?access_token=${robot.accessToken}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await post({ msgtype: 'text', text: { content: '<script>alert(1)</script>' } });
+    await post({ msgtype: 'markdown', markdown: { title: 'md', text: '## Head\n- **bold** [bad](javascript:alert(2)) [good](https://example.com/ok)' } });
+    await post({ msgtype: 'actionCard', actionCard: { title: 'Card', text: 'pick', btnOrientation: '1', btns: [{ title: 'Yes', actionURL: 'https://example.com/yes' }, { title: 'No', actionURL: 'https://example.com/no' }] } });
+    const res = await fetch(`${fake.controlUrl}/`);
+    assert.match(String(res.headers.get('content-type')), /text\/html/);
+    const html = await res.text();
+    assert.match(html, /http-equiv="refresh" content="2"/);
+    assert.ok(html.includes('Page &lt;group&gt;'));
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(!html.includes('<script>alert(1)'));
+    assert.ok(!html.includes('javascript:'));
+    assert.ok(html.includes('<b>bold</b>'));
+    assert.ok(html.includes('href="https://example.com/ok"'));
+    assert.ok(html.includes('href="https://example.com/yes"') && html.includes('>Yes</a>'));
+    assert.ok(!/<(script|link)\b/i.test(html), 'no scripts or external assets');
+  });
+
+  test('started through the generic startFake(), the Stream endpoint is attached lazily at gateway open', async () => {
+    const { startFake } = await import('../../sandbox/framework/index.ts');
+    const { dingtalkFake } = await import('../../sandbox/dingtalk/index.ts');
+    const { WebSocket } = await import('ws');
+    const plain = await startFake(dingtalkFake);
+    try {
+      const open = await fetch(`${plain.baseUrl()}/v1.0/gateway/connections/open`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ clientId: SEED.appKey, clientSecret: SEED.appSecret, ua: 'test', subscriptions: [{ type: 'EVENT', topic: '*' }] }) });
+      const { endpoint, ticket } = (await open.json()) as { endpoint: string; ticket: string };
+      assert.equal(endpoint, `ws://127.0.0.1:${plain.port}/connect`);
+      const ws = new WebSocket(`${endpoint}?ticket=${ticket}`);
+      const topics: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        ws.on('message', (m) => { topics.push(JSON.parse(m.toString()).headers.topic); if (topics.length === 2) resolve(); });
+        ws.on('error', reject);
+      });
+      assert.deepEqual(topics, ['CONNECTED', 'REGISTERED']);
+      ws.close();
+      // a ticket is good for one connection only
+      const again = new WebSocket(`${endpoint}?ticket=${ticket}`);
+      const status = await new Promise<number>((resolve) => { again.on('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0)); again.on('error', () => resolve(-1)); });
+      assert.equal(status, 401);
+    } finally { await plain.stop(); }
   });
 });
