@@ -32,7 +32,7 @@ app.post('/hooks/catch/:hookId', express.raw({ type: () => true, limit: 1_048_57
     return;
   }
   try {
-    const answer = await fetch(sinkUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw, signal: AbortSignal.timeout(15_000) });
+    const answer = await fetch(sinkUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw.toString('utf8'), signal: AbortSignal.timeout(15_000) });
     await answer.arrayBuffer();
     res.status(answer.ok ? 200 : 502).json({ forwarded: answer.ok });
   } catch (err) {

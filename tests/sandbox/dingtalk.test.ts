@@ -195,6 +195,17 @@ describe('new API through @alicloud/dingtalk', () => {
     assert.ok(ok.body!.processQueryKey);
   });
 
+  test('a token expired through the control API is refused and a fresh one is issued', async () => {
+    const tok = await token();
+    await fake.control('POST', '/tokens/expire', { appKey: SEED.appKey });
+    const c = new robotPkg.default(cfg());
+    const err = await sdkError(c.orgGroupSendWithOptions(new robotPkg.OrgGroupSendRequest({ robotCode: SEED.robotCode, openConversationId: SEED.groupId, msgKey: 'sampleText', msgParam: '{"content":"x"}' }),
+      new robotPkg.OrgGroupSendHeaders({ xAcsDingtalkAccessToken: tok }), rt));
+    assert.equal(err.code, 'InvalidAuthentication');
+    const fresh = await token();
+    assert.notEqual(fresh, tok);
+  });
+
   test('injected 429 and 500 faults reach the SDK as errors with statusCode and code', async () => {
     const tok = await token();
     const c = new workflowPkg.default(cfg());
@@ -245,6 +256,29 @@ describe('new API through @alicloud/dingtalk', () => {
     assert.equal(r.operationRecords![1]!.remark, 'ok');
     // a finished instance takes no more actions
     await assert.rejects(fake.control('POST', `/approvals/${id}/refuse`, {}), /409/);
+
+    // two steps (AND, then NONE); terminated while the second step runs
+    const two = await c.startProcessInstanceWithOptions(new workflowPkg.StartProcessInstanceRequest({
+      originatorUserId: 'user002', processCode: 'PROC-PURCHASE', formComponentValues: [],
+      approvers: [
+        new workflowPkg.StartProcessInstanceRequestApprovers({ actionType: 'AND', userIds: ['manager01', 'cfo01'] }),
+        new workflowPkg.StartProcessInstanceRequestApprovers({ actionType: 'NONE', userIds: ['user001'] }),
+      ],
+    }), new workflowPkg.StartProcessInstanceHeaders({ xAcsDingtalkAccessToken: tok }), rt);
+    const id2 = two.body!.instanceId!;
+    const get2 = async () => (await c.getProcessInstanceWithOptions(new workflowPkg.GetProcessInstanceRequest({ processInstanceId: id2 }), new workflowPkg.GetProcessInstanceHeaders({ xAcsDingtalkAccessToken: tok }), rt)).body!.result!;
+    await fake.control('POST', `/approvals/${id2}/agree`, { userId: 'cfo01' });
+    let r2 = await get2();
+    assert.deepEqual(r2.tasks!.map((t) => `${t.userId}:${t.status}`), ['manager01:RUNNING', 'cfo01:COMPLETED'], 'AND waits for every approver');
+    await fake.control('POST', `/approvals/${id2}/agree`, { userId: 'manager01' });
+    r2 = await get2();
+    assert.deepEqual(r2.tasks!.map((t) => `${t.userId}:${t.status}`), ['manager01:COMPLETED', 'cfo01:COMPLETED', 'user001:RUNNING']);
+    await fake.control('POST', `/approvals/${id2}/terminate`, { remark: 'withdrawn' });
+    r2 = await get2();
+    assert.equal(r2.status, 'TERMINATED');
+    assert.equal(r2.result, '');
+    assert.equal(r2.tasks![2]!.status, 'CANCELED');
+    assert.equal(r2.operationRecords!.at(-1)!.type, 'TERMINATE_PROCESS_INSTANCE');
   });
 
   test('calendar: idempotent create, get, list with syncToken, patch, delete', async () => {
@@ -426,6 +460,36 @@ describe('HTTP event subscription push', () => {
     } finally { await srv.close(); }
   });
 
+  test('an answer later than the timeout fails that attempt; the redelivery that is answered in time acknowledges', async () => {
+    const appKey = `dingslow${crypto.randomBytes(4).toString('hex')}`;
+    let calls = 0;
+    const received: Received[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ query: new URL(req.url ?? '/', 'http://x').searchParams, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        const reply = () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(successReply(appKey))); };
+        if (++calls === 1) setTimeout(reply, 800); else reply();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`;
+      await fake.control('POST', '/apps', { appKey, appSecret: 's', corpId: `corp-${appKey}`, stream: false, eventSubscription: { callbackUrl: url, token: CB_TOKEN, aesKey: AES_KEY } });
+      const { eventId } = await fake.control<{ eventId: string }>('POST', '/events', { appKey, eventType: 'org_dept_create', data: { DeptId: [42] } });
+      const d = await waitFor(async () => {
+        const r = await fake.control<{ deliveries: Array<{ status: string; attempts: number; history: Array<{ ok: boolean; error?: string }> }> }>('GET', `/deliveries?eventId=${eventId}`);
+        return r.deliveries[0]?.status === 'acknowledged' && r.deliveries[0];
+      }, 4000, 'acknowledged after a timeout');
+      assert.equal(d.attempts, 2);
+      assert.equal(d.history[0]!.ok, false);
+      assert.match(String(d.history[0]!.error), /no answer within 500 ms/);
+      assert.equal(d.history[1]!.ok, true);
+      assert.deepEqual(openPush(received[0]!, appKey).DeptId, [42]);
+    } finally { server.closeAllConnections(); await new Promise<void>((resolve) => server.close(() => resolve())); }
+  });
+
   test('HTTP-mode robot: the message is POSTed signed with timestamp/sign, and the answer is posted back', async () => {
     const appKey = `dingrobot${crypto.randomBytes(4).toString('hex')}`;
     const secret = 'robot-app-secret';
@@ -539,6 +603,15 @@ describe('Stream mode through dingtalk-stream DWClient', () => {
     const d = await waitFor(async () => (await deliveriesOf(`appKey=${appKey}&kind=robot_message`)).find((x) => x.status === 'acknowledged' && x.payload.msgId === msgId), 3000, 'callback ack');
     assert.deepEqual(d.response, { ok: true });
     assert.equal(d.attempts, 1);
+
+    // a 1:1 chat: conversationType "1", no conversation title, recorded for the user
+    const one = await fake.control<{ msgId: string }>('POST', '/chat', { appKey, text: 'private hi', senderStaffId: 'user002' });
+    const f1 = await waitFor(() => callbacks.find((c) => JSON.parse(c.data).msgId === one.msgId), 3000, '1:1 CALLBACK');
+    const m1 = JSON.parse(f1.data);
+    assert.equal(m1.conversationType, '1');
+    assert.equal(m1.conversationTitle, undefined);
+    const { messages } = await fake.control<{ messages: Array<{ channel: string; userId?: string }> }>('GET', `/messages?channel=user_chat&userId=user002`);
+    assert.ok(messages.length >= 1);
   });
 
   test('an unacked message is redelivered after the connection is dropped and the SDK reconnects', async () => {

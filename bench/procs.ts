@@ -1,0 +1,215 @@
+/** Child processes of the benchmark (sink, baseline, hub) and their memory, read from /proc. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface Child {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  /** The last lines the process printed (stdout and stderr), for error messages. */
+  tail(): string;
+  /** pino lines at warn (40) and at error or fatal (50, 60) that it printed. */
+  logLines(): { warn: number; error: number };
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }>;
+}
+
+/** Children still running, so that a hard stop can end them (each by its own pid). */
+const live = new Set<ChildProcess>();
+export function killLiveChildren(): void {
+  for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+export function spawnChild(name: string, args: string[], env: Record<string, string>, logFile?: string): Child {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let out = '';
+  let partial = '';
+  const levels = { warn: 0, error: 0 };
+  const log = logFile ? fs.createWriteStream(logFile, { flags: 'a' }) : undefined;
+  const onData = (c: Buffer) => {
+    const text = c.toString('utf8');
+    out = (out + text).slice(-20_000);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!.slice(-10_000);
+    for (const line of lines) {
+      const m = /"level":(\d+)/.exec(line);
+      const level = m ? Number(m[1]) : 0;
+      if (level >= 50) levels.error += 1;
+      else if (level >= 40) levels.warn += 1;
+    }
+    log?.write(c);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => { live.delete(child); log?.end(); resolve({ code, signal }); });
+  });
+  return {
+    name,
+    child,
+    pid: child.pid!,
+    tail: () => out.slice(-3000),
+    logLines: () => ({ ...levels }),
+    async stop(graceMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return { ...(await exited), forced: false };
+      child.kill('SIGTERM');
+      let forced = false;
+      const timer = setTimeout(() => { forced = true; child.kill('SIGKILL'); }, graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return { ...result, forced };
+    },
+  };
+}
+
+/** Waits until the child prints a line matching `pattern`; returns the first capture group. */
+export function waitForOutput(c: Child, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const done = (err?: Error, value?: string) => {
+      clearTimeout(timer);
+      c.child.stdout!.off('data', onData);
+      c.child.off('exit', onExit);
+      if (err) reject(err); else resolve(value ?? '');
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const m = pattern.exec(seen);
+      if (m) done(undefined, m[1] ?? m[0]);
+    };
+    const onExit = (code: number | null) => done(new Error(`${c.name} exited with ${code} before it was ready:\n${c.tail()}`));
+    const timer = setTimeout(() => done(new Error(`${c.name} did not print ${pattern} within ${timeoutMs} ms:\n${c.tail()}`)), timeoutMs);
+    c.child.stdout!.on('data', onData);
+    c.child.once('exit', onExit);
+  });
+}
+
+/** Polls `url` until it answers 200 (bounded by `timeoutMs`). */
+export async function waitForHttp200(url: string, timeoutMs: number, c?: Child): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (c && (c.child.exitCode !== null || c.child.signalCode !== null)) throw new Error(`${c.name} exited before ${url} answered:\n${c.tail()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const text = await res.text();
+      if (res.status === 200) return;
+      last = `${res.status} ${text.slice(0, 300)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})${c ? `\n${c.tail()}` : ''}`);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+function readKb(file: string, field: string): number {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s*kB`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0; // the process exited between the listing and the read
+  }
+}
+
+/** Every process below `root` (children, grandchildren…), by scanning /proc/<pid>/stat. */
+export function descendantsOf(root: number): { pid: number; comm: string }[] {
+  const children = new Map<number, { pid: number; comm: string }[]>();
+  let entries: string[] = [];
+  try { entries = fs.readdirSync('/proc'); } catch { return []; }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try { stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8'); } catch { continue; }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push({ pid: Number(entry), comm });
+    children.set(ppid, list);
+  }
+  const out: { pid: number; comm: string }[] = [];
+  const todo = [root];
+  for (let guard = 0; todo.length && guard < 10_000; guard += 1) {
+    const pid = todo.pop()!;
+    for (const c of children.get(pid) ?? []) { out.push(c); todo.push(c.pid); }
+  }
+  return out;
+}
+
+export interface MemoryPeaks {
+  /** Peak VmRSS of the process itself, MiB. */
+  selfRssMiB: number;
+  /** Peak of the summed VmRSS of all its descendants (one sample), MiB. Shared pages are counted once per process. */
+  childrenRssMiB: number;
+  /** Peak of the summed PSS of its descendants (shared pages split between sharers), MiB. */
+  childrenPssMiB: number;
+  /** Peak of self + descendants RSS in one sample, MiB. */
+  totalRssMiB: number;
+  /** Most descendants seen at once, and their names. */
+  childCount: number;
+  childNames: string[];
+  samples: number;
+}
+
+/** Samples VmRSS of a process and its descendants every `everyMs` until stopped. */
+export function sampleMemory(pid: number, everyMs = 500): { stop(): MemoryPeaks; peaks(): MemoryPeaks } {
+  const peaks: MemoryPeaks = { selfRssMiB: 0, childrenRssMiB: 0, childrenPssMiB: 0, totalRssMiB: 0, childCount: 0, childNames: [], samples: 0 };
+  const names = new Set<string>();
+  const sample = () => {
+    const self = readKb(`/proc/${pid}/status`, 'VmRSS');
+    if (!self) return;
+    let rss = 0;
+    let pss = 0;
+    const desc = descendantsOf(pid);
+    for (const d of desc) {
+      rss += readKb(`/proc/${d.pid}/status`, 'VmRSS');
+      pss += readKb(`/proc/${d.pid}/smaps_rollup`, 'Pss');
+      names.add(d.comm);
+    }
+    const mib = (kb: number) => Math.round((kb / 1024) * 10) / 10;
+    peaks.selfRssMiB = Math.max(peaks.selfRssMiB, mib(self));
+    peaks.childrenRssMiB = Math.max(peaks.childrenRssMiB, mib(rss));
+    peaks.childrenPssMiB = Math.max(peaks.childrenPssMiB, mib(pss));
+    peaks.totalRssMiB = Math.max(peaks.totalRssMiB, mib(self + rss));
+    peaks.childCount = Math.max(peaks.childCount, desc.length);
+    peaks.samples += 1;
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  const snapshot = () => ({ ...peaks, childNames: [...names].sort() });
+  return {
+    peaks: snapshot,
+    stop() {
+      clearInterval(timer);
+      sample();
+      return snapshot();
+    },
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * `npm run bench`: the hub's ingest throughput, ack and end-to-end latency, delivery guarantees and
+ * memory, against a minimal forwarder on the same machine, in one run:
+ *
+ *   1. baseline       — bench/baseline-forwarder.ts (express 5, verify HMAC, fetch to the sink, 200)
+ *   2. hub-postgres   — `dingbridge serve`, embedded PostgreSQL store, BullMQ on PostgreSQL (the default)
+ *   3. hub-redis      — `dingbridge serve`, DATABASE_URL store, BullMQ on Redis (REDIS_URL)
+ *
+ * Each gets a throughput phase (autocannon, BENCH_CONNECTIONS connections, as fast as it answers) and
+ * a fixed-rate phase (BENCH_RATE events/s); every request is a unique, signed event and the sink
+ * (bench/sink-server.ts) records each delivery. The last line printed is one JSON object.
+ * See docs/BENCHMARKS.md.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { runLoad } from './load.ts';
+import { freePort, killLiveChildren, sampleMemory, sleep, spawnChild, waitForHttp200, waitForOutput, type Child, type MemoryPeaks } from './procs.ts';
+import { drain, score, sinkRecords, type PhaseFigures } from './sink.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Settings (env)
+
+function num(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+const cfg = {
+  seconds: num('BENCH_SECONDS', 20),
+  connections: num('BENCH_CONNECTIONS', 50),
+  rate: num('BENCH_RATE', 200),
+  rateSeconds: num('BENCH_RATE_SECONDS', 10),
+  rateConnections: num('BENCH_RATE_CONNECTIONS', 20),
+  warmupSeconds: num('BENCH_WARMUP_SECONDS', 2),
+  drainSettleMs: num('BENCH_DRAIN_SETTLE_MS', 2000),
+  drainQuietMs: num('BENCH_DRAIN_QUIET_MS', 5000),
+  drainMaxMs: num('BENCH_DRAIN_MAX_S', 60) * 1000,
+  adminDatabaseUrl: process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/test',
+  redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
+  only: (process.env.BENCH_ONLY || 'baseline,hub-postgres,hub-redis').split(',').map((s) => s.trim()).filter(Boolean),
+};
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+const say = (msg: string) => process.stderr.write(`[bench ${elapsed()}] ${msg}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// One scenario
+
+type ScenarioName = 'baseline' | 'hub-postgres' | 'hub-redis';
+
+interface ScenarioResult {
+  name: ScenarioName;
+  description: string;
+  throughput: PhaseFigures;
+  rate?: PhaseFigures;
+  memory: MemoryPeaks;
+  startupMs: number;
+  shutdown: { ms: number; code: number | null; signal: string | null; forced: boolean };
+  /** pino lines at warn / error and above that the process printed. */
+  logLines: { warn: number; error: number };
+}
+
+let nextSeq = 1;
+
+interface Target { url: string; path: string; hmacSecret: string; proc: Child }
+
+async function runPhases(target: Target, sinkUrl: string, withRate: boolean): Promise<{ throughput: PhaseFigures; rate?: PhaseFigures }> {
+  const phase = async (kind: 'warmup' | 'throughput' | 'rate', connections: number, seconds: number, rate?: number) => {
+    const firstSeq = nextSeq;
+    say(`  ${kind}: ${seconds}s, ${connections} connections${rate ? `, ${rate}/s` : ''}`);
+    const load = await runLoad({ url: target.url, path: target.path, hmacSecret: target.hmacSecret, connections, durationSeconds: seconds, overallRate: rate, firstSeq });
+    nextSeq = load.endSeq;
+    say(`  ${kind}: ${load.ok2xx} acked 2xx (${(load.ok2xx / load.durationSeconds).toFixed(0)}/s), ${load.non2xx} non-2xx, ${load.errors} errors; draining…`);
+    const d = await drain(sinkUrl, firstSeq, load.endSeq, load.ok2xx, { settleMs: cfg.drainSettleMs, quietMs: cfg.drainQuietMs, maxMs: cfg.drainMaxMs });
+    const records = await sinkRecords(sinkUrl, firstSeq, load.endSeq);
+    const figures = score(load, records, d, { connections, targetRate: rate ?? null, phase: kind === 'rate' ? 'rate' : 'throughput' });
+    say(`  ${kind}: drained (${d.reason}) in ${(d.waitedMs / 1000).toFixed(1)}s: ${figures.delivered} delivered, ${figures.lost} lost, ${figures.duplicates} duplicates`);
+    return figures;
+  };
+  if (cfg.warmupSeconds > 0) await phase('warmup', Math.min(10, cfg.connections), cfg.warmupSeconds);
+  const throughput = await phase('throughput', cfg.connections, cfg.seconds);
+  const rate = withRate && cfg.rateSeconds > 0 ? await phase('rate', cfg.rateConnections, cfg.rateSeconds, cfg.rate) : undefined;
+  return { throughput, rate };
+}
+
+function hubConfigYaml(o: { hmacSecret: string; sinkUrl: string; whsec: string }): string {
+  const q = (s: string) => JSON.stringify(s); // a JSON string is a valid YAML scalar
+  return [
+    '# written by bench/run.ts',
+    'version: 1',
+    'hooks:',
+    '  - id: bench',
+    '    name: Benchmark events',
+    '    verify:',
+    '      type: hmac',
+    '      header: X-Signature',
+    `      secret: ${q(o.hmacSecret)}`,
+    '      encoding: hex',
+    'flows:',
+    '  - id: bench-to-sink',
+    '    name: Every benchmark event goes to the sink',
+    '    when:',
+    '      event: catch_hook.received',
+    '      source: bench',
+    '    then:',
+    '      - action: http.post',
+    '        input:',
+    `          url: ${q(o.sinkUrl)}`,
+    `          secret: ${q(o.whsec)}`,
+    `          body: '{ "seq": {{ data.seq }}, "sentAt": {{ data.sentAt }} }'`,
+    '',
+  ].join('\n');
+}
+
+async function withChild<T>(proc: Child, fn: (mem: ReturnType<typeof sampleMemory>) => Promise<T>): Promise<{ value: T; memory: MemoryPeaks; shutdown: ScenarioResult['shutdown'] }> {
+  const mem = sampleMemory(proc.pid, 500);
+  let value: T;
+  try {
+    value = await fn(mem);
+  } catch (err) {
+    mem.stop();
+    await proc.stop(10_000);
+    throw err;
+  }
+  const memory = mem.stop();
+  const t0 = Date.now();
+  const exit = await proc.stop(30_000);
+  return { value, memory, shutdown: { ms: Date.now() - t0, code: exit.code, signal: exit.signal, forced: exit.forced } };
+}
+
+async function runBaseline(sinkUrl: string): Promise<ScenarioResult> {
+  const hmacSecret = crypto.randomBytes(24).toString('hex');
+  const port = await freePort();
+  const t0 = Date.now();
+  const proc = spawnChild('baseline', ['--import', 'tsx', 'bench/baseline-forwarder.ts'], { PORT: String(port), SINK_URL: `${sinkUrl}/deliveries`, HOOK_SECRET: hmacSecret });
+  const url = await waitForOutput(proc, /baseline listening on (http:\/\/\S+)/, 30_000).catch(async (err) => { await proc.stop(5000); throw err; });
+  await waitForHttp200(`${url}/healthz`, 10_000, proc);
+  const startupMs = Date.now() - t0;
+  const { value, memory, shutdown } = await withChild(proc, () => runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl, true));
+  return { name: 'baseline', description: 'express 5 forwarder: verify HMAC, fetch to the sink, answer 200 (stores nothing)', ...value, memory, startupMs, shutdown, logLines: proc.logLines() };
+}
+
+async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Promise<ScenarioResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingbridge-bench-'));
+  fs.chmodSync(dir, 0o755); // as root the embedded PostgreSQL runs as `postgres`, which must reach it
+  const hmacSecret = crypto.randomBytes(24).toString('hex');
+  const whsec = `whsec_${crypto.randomBytes(32).toString('base64')}`;
+  const configFile = path.join(dir, 'bench.yaml');
+  fs.writeFileSync(configFile, hubConfigYaml({ hmacSecret, sinkUrl: `${sinkUrl}/deliveries`, whsec }));
+  const prefix = `bench_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
+  const port = await freePort();
+  const env: Record<string, string> = {};
+  // DINGBRIDGE_* tuning from the caller's environment (e.g. DINGBRIDGE_WORKER_CONCURRENCY) is passed on.
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('DINGBRIDGE_') && v) env[k] = v;
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DINGBRIDGE_DATA_DIR: dir,
+    DINGBRIDGE_CONFIG: configFile,
+    DINGBRIDGE_QUEUE_PREFIX: prefix,
+  });
+
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let redisCleanup: (() => Promise<void>) | undefined;
+  try {
+    if (name === 'hub-redis') {
+      const db = await createDatabase(cfg.adminDatabaseUrl);
+      dropDatabase = db.drop;
+      env.DATABASE_URL = db.url;
+      env.REDIS_URL = cfg.redisUrl;
+      redisCleanup = () => deleteRedisKeys(cfg.redisUrl, prefix);
+    }
+    const t0 = Date.now();
+    const proc = spawnChild(name, ['bin/dingbridge.js', 'serve'], env);
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp200(`${url}/readyz`, 90_000, proc).catch(async (err) => { await proc.stop(10_000); throw err; });
+    const startupMs = Date.now() - t0;
+    say(`  ${name} ready in ${(startupMs / 1000).toFixed(1)}s (pid ${proc.pid})`);
+    const { value, memory, shutdown } = await withChild(proc, () => runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl, true));
+    if (shutdown.code !== 0) say(`  ${name} exited with ${shutdown.code ?? shutdown.signal}${shutdown.forced ? ' (killed after 30 s)' : ''}:\n${proc.tail()}`);
+    const description = name === 'hub-postgres'
+      ? 'dingbridge serve: embedded PostgreSQL store, BullMQ on PostgreSQL (the default)'
+      : 'dingbridge serve: external PostgreSQL 15 store (DATABASE_URL), BullMQ on Redis (REDIS_URL)';
+    return { name, description, ...value, memory, startupMs, shutdown, logLines: proc.logLines() };
+  } finally {
+    await redisCleanup?.().catch((err) => say(`  could not delete Redis keys ${prefix}:*: ${(err as Error).message}`));
+    await dropDatabase?.().catch((err) => say(`  could not drop the bench database: ${(err as Error).message}`));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bench_${crypto.randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try { await admin.query(`create database ${name}`); } finally { await admin.end(); }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try { await c.query(`drop database if exists ${name} with (force)`); } finally { await c.end(); }
+    },
+  };
+}
+
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  await redis.connect();
+  try {
+    let cursor = '0';
+    for (let i = 0; i < 10_000; i += 1) {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = nextCursor;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    if (url.startsWith('redis')) {
+      const r = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true, connectTimeout: 2000, retryStrategy: () => null });
+      r.on('error', () => {});
+      await r.connect();
+      await r.ping();
+      r.disconnect();
+      return true;
+    }
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
+
+function table(results: ScenarioResult[]): string {
+  const head = ['scenario', 'phase', 'conns', 'target/s', 'acked 2xx/s', 'ack p50', 'ack p99', 'e2e p50', 'e2e p99', 'acked', 'lost', 'dups', 'non-2xx', 'errors', 'drain'];
+  const rows: string[][] = [];
+  for (const r of results) {
+    for (const p of [r.throughput, r.rate]) {
+      if (!p) continue;
+      rows.push([r.name, p.phase, String(p.connections), fmt(p.targetRate), fmt(p.inboundPerSecond, 1), `${fmt(p.ackP50Ms)} ms`, `${fmt(p.ackP99Ms)} ms`,
+        `${fmt(p.e2eP50Ms)} ms`, `${fmt(p.e2eP99Ms)} ms`, String(p.acked2xx), String(p.lost), String(p.duplicates), String(p.non2xx), String(p.errors),
+        `${p.drain.reason} ${fmt(p.drain.waitedMs / 1000, 1)}s`]);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const mem = results.map((r) => `  ${r.name.padEnd(13)} process ${fmt(r.memory.selfRssMiB, 1)} MiB RSS; children ${fmt(r.memory.childrenRssMiB, 1)} MiB RSS / ${fmt(r.memory.childrenPssMiB, 1)} MiB PSS (${r.memory.childCount} processes${r.memory.childNames.length ? `: ${r.memory.childNames.join(', ')}` : ''}); total ${fmt(r.memory.totalRssMiB, 1)} MiB RSS`);
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', 'peak memory (sampled every 0.5 s from /proc):', ...mem].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+  say(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  say(`settings: ${JSON.stringify({ ...cfg, adminDatabaseUrl: undefined })}`);
+
+  const sink = spawnChild('sink', ['--import', 'tsx', 'bench/sink-server.ts'], {});
+  const results: ScenarioResult[] = [];
+  const skipped: Record<string, string> = {};
+  const failed: Record<string, string> = {};
+  try {
+    const sinkUrl = await waitForOutput(sink, /sink listening on (http:\/\/\S+)/, 30_000);
+    say(`sink at ${sinkUrl} (pid ${sink.pid})`);
+    const sinkMem = sampleMemory(sink.pid, 1000);
+
+    for (const name of ['baseline', 'hub-postgres', 'hub-redis'] as const) {
+      if (!cfg.only.includes(name)) { skipped[name] = 'not in BENCH_ONLY'; continue; }
+      if (name === 'hub-redis') {
+        const [pgOk, redisOk] = await Promise.all([reachable(cfg.adminDatabaseUrl), reachable(cfg.redisUrl)]);
+        if (!pgOk || !redisOk) {
+          skipped[name] = `${!pgOk ? 'PostgreSQL' : ''}${!pgOk && !redisOk ? ' and ' : ''}${!redisOk ? 'Redis' : ''} not reachable`;
+          say(`skipping ${name}: ${skipped[name]}`);
+          continue;
+        }
+      }
+      say(`scenario ${name}`);
+      try {
+        results.push(name === 'baseline' ? await runBaseline(sinkUrl) : await runHub(name, sinkUrl));
+      } catch (err) {
+        failed[name] = (err as Error).message;
+        say(`scenario ${name} FAILED: ${(err as Error).message}`);
+      }
+      await sleep(1000); // let the machine settle between scenarios
+    }
+    const sinkPeak = sinkMem.stop();
+
+    const byName = Object.fromEntries(results.map((r) => [r.name, r])) as Partial<Record<ScenarioName, ScenarioResult>>;
+    const base = byName.baseline?.throughput.inboundPerSecond;
+    const ratio = (n: ScenarioName) => {
+      const v = byName[n]?.throughput.inboundPerSecond;
+      return base && v !== undefined ? Math.round((v / base) * 1000) / 1000 : null;
+    };
+    const ratios = { 'hub-postgres/baseline': ratio('hub-postgres'), 'hub-redis/baseline': ratio('hub-redis') };
+    const hubs = results.filter((r) => r.name !== 'baseline');
+    const targets = {
+      redisAtLeastHalfOfBaseline: ratios['hub-redis/baseline'] === null ? null : ratios['hub-redis/baseline'] >= 0.5,
+      postgresAtLeastFifthOfBaseline: ratios['hub-postgres/baseline'] === null ? null : ratios['hub-postgres/baseline'] >= 0.2,
+      noneLost: results.length === 0 ? null : results.every((r) => r.throughput.lost === 0 && (r.rate?.lost ?? 0) === 0),
+      noDuplicates: results.length === 0 ? null : results.every((r) => r.throughput.duplicates === 0 && (r.rate?.duplicates ?? 0) === 0),
+      ackP99AtRateWithin50ms: hubs.length ? hubs.every((r) => r.rate !== undefined && r.rate.ackP99Ms <= 50) : null,
+    };
+
+    process.stdout.write(`\n${table(results)}\n  sink          process ${fmt(sinkPeak.selfRssMiB, 1)} MiB RSS\n\n`);
+    process.stdout.write(`ratios (acked 2xx/s, throughput phase): hub-postgres ÷ baseline = ${fmt(ratios['hub-postgres/baseline'], 3)}, hub-redis ÷ baseline = ${fmt(ratios['hub-redis/baseline'], 3)}\n`);
+    process.stdout.write(`targets: ${Object.entries(targets).map(([k, v]) => `${k}=${v === null ? 'n/a' : v ? 'met' : 'MISSED'}`).join(', ')}\n`);
+    for (const [k, v] of Object.entries(skipped)) process.stdout.write(`skipped ${k}: ${v}\n`);
+    for (const [k, v] of Object.entries(failed)) process.stdout.write(`FAILED ${k}: ${v.split('\n')[0]}\n`);
+
+    const summary = {
+      bench: 'dingbridge',
+      date: new Date().toISOString(),
+      totalSeconds: Math.round((Date.now() - started) / 1000),
+      machine,
+      settings: { ...cfg, adminDatabaseUrl: undefined, redisUrl: undefined },
+      scenarios: Object.fromEntries(results.map((r) => [r.name, {
+        description: r.description,
+        throughput: r.throughput,
+        rate: r.rate ?? null,
+        memory: r.memory,
+        startupMs: r.startupMs,
+        shutdown: r.shutdown,
+        logLines: r.logLines,
+      }])),
+      sinkRssMiB: sinkPeak.selfRssMiB,
+      ratios,
+      targets,
+      skipped,
+      failed,
+    };
+    const out = process.env.BENCH_OUT;
+    if (out) fs.writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (Object.keys(failed).length) process.exitCode = 1;
+  } finally {
+    await sink.stop(5000);
+  }
+}
+
+const hardStop = setTimeout(() => { say('giving up after BENCH_HARD_TIMEOUT_S'); killLiveChildren(); process.exit(3); }, num('BENCH_HARD_TIMEOUT_S', 900) * 1000);
+hardStop.unref();
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});

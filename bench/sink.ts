@@ -1,0 +1,128 @@
+/** Talking to the sink process: waiting for a phase's deliveries to drain, and scoring a phase. */
+import { percentile, type LoadResult } from './load.ts';
+import { sleep } from './procs.ts';
+
+export type Delivery = [seq: number, sentAt: number, arrivalAt: number];
+
+interface SinkStats { total: number; distinct: number; inRange: number; lastArrivalAt: number; unparsable: number }
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export const sinkStats = (sinkUrl: string, from: number, to: number) => getJson<SinkStats>(`${sinkUrl}/__stats?from=${from}&to=${to}`);
+export const sinkRecords = (sinkUrl: string, from: number, to: number) => getJson<Delivery[]>(`${sinkUrl}/__records?from=${from}&to=${to}`);
+
+export interface DrainResult {
+  /** complete: every acked event arrived and nothing more came for settleMs; quiet: nothing new for quietMs; timeout: maxMs passed. */
+  reason: 'complete' | 'quiet' | 'timeout';
+  waitedMs: number;
+}
+
+/**
+ * Waits until the phase's deliveries stop arriving: done when at least `expected` distinct seqs of
+ * [from, to) arrived and nothing at all arrived for `settleMs` (so late duplicates still show), or
+ * when nothing arrived for `quietMs`, or after `maxMs`.
+ */
+export async function drain(sinkUrl: string, from: number, to: number, expected: number, o: { settleMs: number; quietMs: number; maxMs: number }): Promise<DrainResult> {
+  const start = Date.now();
+  let lastTotal = -1;
+  let lastChange = Date.now();
+  for (let i = 0; i < 100_000; i += 1) {
+    const s = await sinkStats(sinkUrl, from, to);
+    const now = Date.now();
+    if (s.total !== lastTotal) { lastTotal = s.total; lastChange = now; }
+    const still = now - lastChange;
+    if (s.inRange >= expected && still >= o.settleMs) return { reason: 'complete', waitedMs: now - start };
+    if (still >= o.quietMs) return { reason: 'quiet', waitedMs: now - start };
+    if (now - start >= o.maxMs) return { reason: 'timeout', waitedMs: now - start };
+    await sleep(250);
+  }
+  return { reason: 'timeout', waitedMs: Date.now() - start };
+}
+
+export interface PhaseFigures {
+  phase: 'throughput' | 'rate';
+  connections: number;
+  /** The requested rate (events/s), for a fixed-rate phase. */
+  targetRate: number | null;
+  durationSeconds: number;
+  sentPerSecond: number;
+  /** 2xx acks per second of the phase. */
+  inboundPerSecond: number;
+  acked2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  ackP50Ms: number;
+  ackP90Ms: number;
+  ackP99Ms: number;
+  ackMaxMs: number;
+  /** Our own clock's ack latency (every answer), as a cross-check of autocannon's. */
+  ackOwnP50Ms: number;
+  ackOwnP99Ms: number;
+  e2eP50Ms: number;
+  e2eP99Ms: number;
+  e2eMaxMs: number;
+  delivered: number;
+  /** Acked 2xx but never delivered to the sink (within the drain). */
+  lost: number;
+  /** Deliveries beyond the first for one seq. */
+  duplicates: number;
+  /** Delivered although the request was never answered (in flight when the load stopped). */
+  deliveredUnacked: number;
+  /** Delivered events per second while the load ran (first deliveries within the phase's duration). */
+  drain: DrainResult;
+}
+
+export function score(load: LoadResult, records: Delivery[], drainResult: DrainResult, o: { connections: number; targetRate: number | null; phase: PhaseFigures['phase'] }): PhaseFigures {
+  const first = new Map<number, Delivery>();
+  let duplicates = 0;
+  for (const r of records) {
+    if (first.has(r[0])) duplicates += 1;
+    else first.set(r[0], r);
+  }
+  let lost = 0;
+  const e2e: number[] = [];
+  for (const [seq, status] of load.answers) {
+    if (status < 200 || status >= 300) continue;
+    const d = first.get(seq);
+    if (!d) { lost += 1; continue; }
+    e2e.push(d[2] - d[1]);
+  }
+  let deliveredUnacked = 0;
+  for (const seq of first.keys()) {
+    const status = load.answers.get(seq);
+    if (status === undefined) deliveredUnacked += 1;
+  }
+  e2e.sort((a, b) => a - b);
+  const round1 = (v: number) => Math.round(v * 10) / 10;
+  return {
+    phase: o.phase,
+    connections: o.connections,
+    targetRate: o.targetRate,
+    durationSeconds: round1(load.durationSeconds),
+    sentPerSecond: round1(load.sentPerSecond),
+    inboundPerSecond: round1(load.ok2xx / load.durationSeconds),
+    acked2xx: load.ok2xx,
+    non2xx: load.non2xx,
+    errors: load.errors,
+    timeouts: load.timeouts,
+    ackP50Ms: load.latency.p50,
+    ackP90Ms: load.latency.p90,
+    ackP99Ms: load.latency.p99,
+    ackMaxMs: load.latency.max,
+    ackOwnP50Ms: round1(load.ownLatency.p50),
+    ackOwnP99Ms: round1(load.ownLatency.p99),
+    e2eP50Ms: percentile(e2e, 50),
+    e2eP99Ms: percentile(e2e, 99),
+    e2eMaxMs: e2e[e2e.length - 1] ?? NaN,
+    delivered: first.size,
+    lost,
+    duplicates,
+    deliveredUnacked,
+    drain: drainResult,
+  };
+}
