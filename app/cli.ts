@@ -2,13 +2,21 @@ import { Command } from 'commander';
 import { createLogger } from '../core/logger.ts';
 import { loadSettings, SettingsError, type Settings } from '../core/settings.ts';
 import { migrateToLatest } from '../core/db/database.ts';
-import { createHubQueue, prepareQueueBackend } from '../core/queue/queues.ts';
+import { prepareQueueBackend } from '../core/queue/queues.ts';
 import { ConnectorRegistry } from '../core/registry.ts';
-import { createMetrics } from '../core/metrics.ts';
 import { replayEvent, replayStep } from '../core/pipeline/replay.ts';
 import { ConfigError, loadConfigFile } from '../config/load.ts';
 import { connectors } from '../connectors/index.ts';
-import { openStore, queueBackendFor, startHub } from './hub.ts';
+import { openRuntime, openStore, queueBackendFor, startHub } from './hub.ts';
+import type { Runtime } from '../core/runtime.ts';
+
+/** A runtime for a one-off command, attached to a running embedded hub when there is one. */
+async function withRuntime(fn: (rt: Runtime) => Promise<void>): Promise<void> {
+  const settings = loadSettings(process.env, {});
+  const log = createLogger(settings.LOG_LEVEL === 'info' ? 'warn' : settings.LOG_LEVEL);
+  const opened = await openRuntime(settings, process.env, log, { attach: true });
+  try { await fn(opened.runtime); } finally { await opened.close(); }
+}
 
 function settingsFrom(opts: { config?: string }): Settings {
   return loadSettings(process.env, opts.config ? { DINGBRIDGE_CONFIG: opts.config } : {});
@@ -72,29 +80,20 @@ export function buildCli(): Command {
     .description('run again the failed steps of an event (or one step with --step)')
     .argument('<eventId>', 'the event id (evt_…)')
     .option('--step <stepRunId>', 'replay only this step')
-    .action(async (eventId: string, opts: { step?: string }) => {
-      const settings = loadSettings();
-      const log = createLogger(settings.LOG_LEVEL === 'info' ? 'warn' : settings.LOG_LEVEL);
-      const store = await openStore(settings, log, { attach: true });
-      const queue = createHubQueue(queueBackendFor(settings, store.connectionString));
-      try {
-        const rt = { settings, db: store.db, queue, registry: new ConnectorRegistry(connectors), flows: { list: () => [], get: () => undefined }, log, metrics: createMetrics() };
-        if (opts.step) {
-          const ok = await replayStep(rt, opts.step);
-          if (!ok) { process.stderr.write(`step ${opts.step} not found or not failed\n`); process.exitCode = 1; return; }
-          process.stdout.write(`replayed step ${opts.step}\n`);
-          return;
-        }
-        const result = await replayEvent(rt, eventId);
-        if (!result) { process.stderr.write(`event ${eventId} not found\n`); process.exitCode = 1; return; }
-        if (result.redispatched) process.stdout.write(`event ${eventId} had not been dispatched; dispatch queued\n`);
-        else if (result.steps.length === 0) process.stdout.write(`event ${eventId} has no failed steps to replay\n`);
-        else process.stdout.write(`replayed ${result.steps.length} step(s) of ${eventId}: ${result.steps.join(', ')}\n`);
-      } finally {
-        await queue.close();
-        await store.close();
+    .action(async (eventId: string, opts: { step?: string }) => withRuntime(async (rt) => {
+      if (opts.step) {
+        const ok = await replayStep(rt, opts.step);
+        if (!ok) { process.stderr.write(`step ${opts.step} not found or not failed\n`); process.exitCode = 1; return; }
+        process.stdout.write(`replayed step ${opts.step}\n`);
+        return;
       }
-    });
+      const result = await replayEvent(rt, eventId);
+      if (!result) { process.stderr.write(`event ${eventId} not found\n`); process.exitCode = 1; return; }
+      if (result.redispatched) process.stdout.write(`event ${eventId} had not been dispatched; dispatch queued\n`);
+      else if (result.steps.length === 0) process.stdout.write(`event ${eventId} has no failed steps to replay\n`);
+      else process.stdout.write(`replayed ${result.steps.length} step(s) of ${eventId}: ${result.steps.join(', ')}\n`);
+    }));
+
   return program;
 }
 

@@ -12,7 +12,10 @@ import { startWorkers } from '../core/pipeline/workers.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { ConfigFile } from '../config/schema.ts';
 import { connectors } from '../connectors/index.ts';
+import { loadKeyRing } from '../core/vault/keyring.ts';
+import { checkKeys, Vault } from '../core/vault/vault.ts';
 import { createServer } from './server.ts';
+import { buildRouters } from './routes.ts';
 
 export interface HubOptions {
   settings: Settings;
@@ -56,29 +59,58 @@ export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, regist
   return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds() });
 }
 
-export async function startHub(opts: HubOptions): Promise<Hub> {
-  const { settings } = opts;
-  const env = opts.env ?? process.env;
-  const log = opts.logger ?? createLogger(settings.LOG_LEVEL);
+/** The vault over the configured keys, checked against the database's canary. */
+export async function openVault(settings: Settings, db: Db): Promise<Vault> {
+  const ring = loadKeyRing({ envValue: settings.DINGBRIDGE_ENCRYPTION_KEY, dataDir: settings.dataDir, allowGenerate: true });
+  const vault = new Vault(ring);
+  await checkKeys(db, vault);
+  return vault;
+}
+
+export interface OpenedRuntime { runtime: Runtime; config: ConfigFile; embedded: boolean; close(): Promise<void> }
+
+/**
+ * Store (migrated), vault, queue and registry: everything but HTTP and workers. Used by the hub and
+ * by one-off commands (replay, keys rotate), which attach to a running embedded hub's database.
+ */
+export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, log: Logger, opts: { attach?: boolean } = {}): Promise<OpenedRuntime> {
   const registry = new ConnectorRegistry(connectors);
   const config = loadHubConfig(settings, env, registry);
-
-  const store = await openStore(settings, log);
+  const store = await openStore(settings, log, opts);
   try {
     await migrateToLatest(store.db);
+    const vault = await openVault(settings, store.db);
     const backend = queueBackendFor(settings, store.connectionString);
     await prepareQueueBackend(backend);
     const queue = createHubQueue(backend);
     const flowsById = new Map(config.flows.map((f) => [f.id, f]));
     const flows: FlowSource = { list: () => [...flowsById.values()], get: (id) => flowsById.get(id) };
-    const runtime: Runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics() };
+    const runtime: Runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault };
+    return {
+      runtime, config, embedded: Boolean(store.embedded),
+      async close() {
+        await queue.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
 
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const { settings } = opts;
+  const env = opts.env ?? process.env;
+  const log = opts.logger ?? createLogger(settings.LOG_LEVEL);
+  const opened = await openRuntime(settings, env, log);
+  const { runtime, config } = opened;
+  try {
     const workers = opts.workers === false ? undefined : startWorkers(runtime);
     let server: http.Server | undefined;
     let url: string | undefined;
     if (opts.http !== false) {
-      const hooks = new Map(config.hooks.map((h) => [h.id, h]));
-      const app = createServer(runtime, { get: (id) => hooks.get(id) });
+      const app = createServer(runtime, buildRouters(runtime, config));
       server = http.createServer(app);
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
@@ -88,7 +120,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       const { port } = server.address() as AddressInfo;
       url = `http://${settings.HOST === '0.0.0.0' ? '127.0.0.1' : settings.HOST}:${port}`;
     }
-    log.info({ url, queue: backend.kind, store: store.embedded ? 'embedded' : 'external', flows: config.flows.length, hooks: config.hooks.length }, 'dingbridge started');
+    log.info({ url, queue: runtime.queue.backend, store: opened.embedded ? 'embedded' : 'external', flows: config.flows.length, hooks: config.hooks.length }, 'dingbridge started');
 
     let stopping: Promise<void> | undefined;
     return {
@@ -102,15 +134,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
             await closed;
           }
           await workers?.stop();
-          await queue.close();
-          await store.close();
+          await opened.close();
           log.info('dingbridge stopped');
         })();
         return stopping;
       },
     };
   } catch (err) {
-    await store.close().catch(() => {});
+    await opened.close().catch(() => {});
     throw err;
   }
 }

@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { catchHookRouter, type CatchHookSource } from '../webhooks/catch-hooks.ts';
 import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import { sql } from 'kysely';
 
-export function createServer(rt: Runtime, hooks: CatchHookSource): express.Express {
+/** The HTTP app: health, readiness and metrics here; every feature's routes come in as routers (see routes.ts). */
+export function createServer(rt: Runtime, routers: Router[]): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -44,7 +44,7 @@ export function createServer(rt: Runtime, hooks: CatchHookSource): express.Expre
     res.send(await rt.metrics.registry.metrics());
   });
 
-  app.use(catchHookRouter(rt, hooks));
+  for (const router of routers) app.use(router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));

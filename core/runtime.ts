@@ -5,6 +5,7 @@ import type { Flow } from './flows.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { Settings } from './settings.ts';
+import type { Vault } from './vault/vault.ts';
 
 /** Where flows come from (the config file now; the admin API adds its own later). */
 export interface FlowSource {
@@ -21,4 +22,5 @@ export interface Runtime {
   flows: FlowSource;
   log: Logger;
   metrics: Metrics;
+  vault: Vault;
 }

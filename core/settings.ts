@@ -34,6 +34,12 @@ export const settingsSchema = z.object({
   DINGBRIDGE_HTTP_TIMEOUT_MS: positiveMs.default(15_000),
   DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
   /** Queue namespace: the Redis key prefix, or the PostgreSQL schema for BullMQ's tables. */
+  /** base64 of 32 bytes; a comma-separated list during a key rotation, newest first. */
+  DINGBRIDGE_ENCRYPTION_KEY: z.string().min(1).optional(),
+  /** Bearer token with owner rights on the admin API (automation, and the bootstrap before the UI's accounts). */
+  DINGBRIDGE_ADMIN_TOKEN: z.string().min(24, 'use at least 24 characters').optional(),
+  /** Tokens expiring within this margin are refreshed ahead of time. */
+  DINGBRIDGE_REFRESH_MARGIN_MS: positiveMs.default(600_000),
   DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
 });
 
@@ -57,7 +63,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
   if (!parsed.success) {
     throw new SettingsError(parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? '');
-      const shown = /URL$/.test(key) ? '(value hidden)' : JSON.stringify(source[key]);
+      const shown = /URL$|KEY$|TOKEN$/.test(key) ? '(value hidden)' : JSON.stringify(source[key]);
       return `${key} ${shown}: ${i.message}`;
     }));
   }

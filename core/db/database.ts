@@ -1,7 +1,7 @@
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
-import { migrations } from './migrations.ts';
+import { migrations } from './migrations/index.ts';
 
 export type Db = Kysely<Database>;
 

@@ -41,6 +41,7 @@ export interface StepRunsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   finished_at: Timestamp | null;
+  connection_id: Generated<string | null>;
 }
 
 export interface StepAttemptsTable {
@@ -57,11 +58,56 @@ export interface StepAttemptsTable {
   response: Json | null;
 }
 
+export type ConnectionStatus = 'active' | 'needs_reauth' | 'error' | 'disabled';
+
+export interface ConnectionsTable {
+  id: string;
+  connector_id: string;
+  label: string;
+  auth_kind: string;
+  status: Generated<ConnectionStatus>;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  secrets: string | null;
+  scopes: ColumnType<string[], string | undefined, string>;
+  expires_at: Timestamp | null;
+  last_refresh_at: Timestamp | null;
+  last_error: string | null;
+  origin: Generated<'config' | 'api'>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface OAuthStatesTable {
+  state: string;
+  connection_id: string;
+  connector_id: string;
+  verifier: string | null;
+  return_to: string | null;
+  created_at: Generated<Date>;
+  used_at: Timestamp | null;
+}
+
+export interface VaultCanaryTable {
+  key_id: string;
+  sealed: string;
+  created_at: Generated<Date>;
+}
+
+/**
+ * All tables. A feature that adds tables in its own migration may add them here, or augment this
+ * interface from its module (`declare module '…/core/db/schema.ts' { interface Database { … } }`).
+ */
 export interface Database {
   events: EventsTable;
   step_runs: StepRunsTable;
   step_attempts: StepAttemptsTable;
+  connections: ConnectionsTable;
+  oauth_states: OAuthStatesTable;
+  vault_canary: VaultCanaryTable;
 }
+
+export type ConnectionRow = Selectable<ConnectionsTable>;
 
 export type EventRow = Selectable<EventsTable>;
 export type NewEventRow = Insertable<EventsTable>;

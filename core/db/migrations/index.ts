@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import { migration as m0001 } from './0001_events_and_steps.ts';
+import { migration as m0002 } from './0002_vault_and_connections.ts';
+
+/**
+ * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
+ * next file and its line here.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_events_and_steps': m0001,
+  '0002_vault_and_connections': m0002,
+};
