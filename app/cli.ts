@@ -9,6 +9,8 @@ import { ConfigError, loadConfigFile } from '../config/load.ts';
 import { connectors } from '../connectors/index.ts';
 import { openRuntime, openStore, queueBackendFor, startHub } from './hub.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { resealAll } from '../core/vault/vault.ts';
+import { pruneKeyFile, rotateKeyFile } from '../core/vault/keyring.ts';
 
 /** A runtime for a one-off command, attached to a running embedded hub when there is one. */
 async function withRuntime(fn: (rt: Runtime) => Promise<void>): Promise<void> {
@@ -94,6 +96,27 @@ export function buildCli(): Command {
       else process.stdout.write(`replayed ${result.steps.length} step(s) of ${eventId}: ${result.steps.join(', ')}\n`);
     }));
 
+  const keys = program.command('keys').description('manage the vault\'s encryption keys');
+  keys.command('rotate')
+    .description('seal every stored secret under a new key; the old key stays readable until --prune')
+    .option('--prune', 'after re-sealing, drop keys that no stored secret uses any more (key file only)')
+    .action(async (opts: { prune?: boolean }) => {
+      const settings = loadSettings(process.env, {});
+      const ring = settings.DINGBRIDGE_ENCRYPTION_KEY ? undefined : rotateKeyFile(settings.dataDir);
+      if (settings.DINGBRIDGE_ENCRYPTION_KEY && settings.DINGBRIDGE_ENCRYPTION_KEY.split(',').length < 2) {
+        process.stderr.write('DINGBRIDGE_ENCRYPTION_KEY holds one key. To rotate: generate a new one (openssl rand -base64 32), set DINGBRIDGE_ENCRYPTION_KEY="NEW,OLD" on every process, then run `dingbridge keys rotate`; afterwards NEW alone is enough.\n');
+        process.exitCode = 2;
+        return;
+      }
+      await withRuntime(async (rt) => {
+        const moved = await resealAll(rt.db, rt.vault);
+        process.stdout.write(`re-sealed ${moved} secret(s) under key ${rt.vault.currentKeyId}${ring ? ` (new key added to ${ring})` : ''}\n`);
+        if (opts.prune && !settings.DINGBRIDGE_ENCRYPTION_KEY) {
+          const dropped = pruneKeyFile(settings.dataDir, rt.vault.currentKeyId);
+          process.stdout.write(`dropped ${dropped} old key(s) from the key file\n`);
+        }
+      });
+    });
   return program;
 }
 

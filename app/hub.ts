@@ -14,6 +14,7 @@ import type { ConfigFile } from '../config/schema.ts';
 import { connectors } from '../connectors/index.ts';
 import { loadKeyRing } from '../core/vault/keyring.ts';
 import { checkKeys, Vault } from '../core/vault/vault.ts';
+import { ConnectionService } from '../core/vault/service.ts';
 import { createServer } from './server.ts';
 import { buildRouters } from './routes.ts';
 
@@ -55,7 +56,7 @@ export function queueBackendFor(settings: Settings, connectionString: string): Q
 }
 
 export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, registry: ConnectorRegistry): ConfigFile {
-  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [] };
+  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], connections: [] };
   return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds() });
 }
 
@@ -85,7 +86,11 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     const queue = createHubQueue(backend);
     const flowsById = new Map(config.flows.map((f) => [f.id, f]));
     const flows: FlowSource = { list: () => [...flowsById.values()], get: (id) => flowsById.get(id) };
-    const runtime: Runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault };
+    const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault } as Runtime;
+    runtime.connections = new ConnectionService(runtime);
+    for (const c of config.connections) {
+      await runtime.connections.store.upsertFromConfig({ id: c.id, connectorId: c.connector, label: c.label, settings: c.settings, secrets: c.secrets });
+    }
     return {
       runtime, config, embedded: Boolean(store.embedded),
       async close() {

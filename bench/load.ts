@@ -17,6 +17,8 @@ export interface LoadOptions {
 
 export interface LoadResult {
   firstSeq: number;
+  /** Date.now() when the load started. */
+  startedAt: number;
   /** One past the last seq handed out (some of them may never have been answered). */
   endSeq: number;
   durationSeconds: number;
@@ -49,6 +51,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let next = o.firstSeq;
   const answers = new Map<number, number>();
   const own: number[] = [];
+  const startedAt = Date.now();
 
   const instance = autocannon({
     url: o.url,
@@ -90,6 +93,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const round = (v: number) => Math.round(v * 100) / 100;
   return {
     firstSeq: o.firstSeq,
+    startedAt,
     endSeq: next,
     durationSeconds: result.duration,
     answers,

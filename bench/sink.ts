@@ -67,13 +67,17 @@ export interface PhaseFigures {
   e2eP99Ms: number;
   e2eMaxMs: number;
   delivered: number;
+  /**
+   * Sustained delivery rate: distinct events delivered ÷ seconds from the start of the load to the
+   * last delivery. Below inboundPerSecond when the hub acks faster than it delivers (a backlog builds).
+   */
+  deliveredPerSecond: number;
   /** Acked 2xx but never delivered to the sink (within the drain). */
   lost: number;
   /** Deliveries beyond the first for one seq. */
   duplicates: number;
   /** Delivered although the request was never answered (in flight when the load stopped). */
   deliveredUnacked: number;
-  /** Delivered events per second while the load ran (first deliveries within the phase's duration). */
   drain: DrainResult;
 }
 
@@ -98,6 +102,8 @@ export function score(load: LoadResult, records: Delivery[], drainResult: DrainR
     if (status === undefined) deliveredUnacked += 1;
   }
   e2e.sort((a, b) => a - b);
+  let lastArrival = load.startedAt;
+  for (const d of first.values()) lastArrival = Math.max(lastArrival, d[2]);
   const round1 = (v: number) => Math.round(v * 10) / 10;
   return {
     phase: o.phase,
@@ -120,6 +126,7 @@ export function score(load: LoadResult, records: Delivery[], drainResult: DrainR
     e2eP99Ms: percentile(e2e, 99),
     e2eMaxMs: e2e[e2e.length - 1] ?? NaN,
     delivered: first.size,
+    deliveredPerSecond: lastArrival > load.startedAt ? round1(first.size / ((lastArrival - load.startedAt) / 1000)) : 0,
     lost,
     duplicates,
     deliveredUnacked,

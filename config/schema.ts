@@ -14,7 +14,18 @@ export const hookVerificationSchema = z.discriminatedUnion('type', [
     algorithm: z.enum(['sha256']).default('sha256'),
     encoding: z.enum(['hex', 'base64']).default('hex'),
   }),
+  /** A secret token as the last path segment: POST /hooks/catch/:hookId/:token (for senders that cannot sign). */
+  z.object({ type: z.literal('token'), token: z.string().min(16, 'use a token of at least 16 characters') }),
+  /** Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature headers), e.g. from another dingbridge. */
+  z.object({ type: z.literal('standard_webhooks'), secret: z.string().startsWith('whsec_', 'a Standard Webhooks secret starts with whsec_') }),
 ]);
+
+/** What the hook answers the sender once the event is stored (default: 200 with {id, duplicate}). */
+export const hookResponseSchema = z.object({
+  status: z.number().int().min(200).max(299).default(200),
+  /** A small JSON value sent instead of {id, duplicate}. */
+  body: z.unknown().refine((v) => v === undefined || JSON.stringify(v).length <= 2048, 'at most 2 KB of JSON').optional(),
+});
 
 export const catchHookSchema = z.object({
   id: hookId,
@@ -27,10 +38,21 @@ export const catchHookSchema = z.object({
   idField: z.string().optional(),
   /** Largest body accepted on this hook, in bytes (default: the hub's body limit). */
   maxBodyBytes: z.number().int().positive().optional(),
+  response: hookResponseSchema.optional(),
+});
+
+/** A connection declared in the file; secrets come from ${ENV} references. */
+export const connectionConfigSchema = z.object({
+  id: hookId,
+  connector: z.string().min(1),
+  label: z.string().optional(),
+  settings: z.record(z.string(), z.unknown()).default({}),
+  secrets: z.record(z.string(), z.string()).default({}),
 });
 
 export const configFileSchema = z.object({
   version: z.literal(1).default(1),
+  connections: z.array(connectionConfigSchema).default([]),
   hooks: z.array(catchHookSchema).default([]),
   flows: z.array(flowSchema).default([]),
 }).strict();

@@ -1,11 +1,30 @@
 import type { z } from 'zod';
 import type { Logger } from './logger.ts';
 
-/** The kind of credentials a connector needs; the vault and the UI act on this as data. */
-export type AuthKind = 'none' | 'oauth2' | 'app_credentials' | 'api_token' | 'webhook_secret';
+import type { ConnectorAuth } from './auth-kinds.ts';
 
-export interface ConnectorAuth {
-  kind: AuthKind;
+export type { AuthKind, ConnectorAuth } from './auth-kinds.ts';
+
+/**
+ * A connection as an action sees it: its settings, its secrets, and an access token kept fresh by the
+ * vault (refreshed ahead of expiry, single-flight across processes).
+ */
+export interface ConnectionHandle {
+  id: string;
+  connectorId: string;
+  settings: Record<string, unknown>;
+  secrets(): Promise<Record<string, string>>;
+  /** A valid access token (oauth2, app_credentials). Throws a needs-reauth StepError when there is none. */
+  accessToken(): Promise<string>;
+  /** The provider rejected this token as expired: refresh once (unless another caller already did) and return the new one. */
+  tokenRejected(staleToken: string): Promise<string>;
+  /** True when the connector's declared expiry signals say this answer means "token expired". */
+  isExpiredAnswer(status: number, body: unknown): boolean;
+  /**
+   * Calls `call` with a fresh token; when the answer is the provider's expiry signal, refreshes once
+   * and calls once more. `call` returns the status and parsed body it got.
+   */
+  withToken<T extends { status: number; body: unknown }>(call: (token: string) => Promise<T>): Promise<T>;
 }
 
 /** What a step's action is given besides its input. */
@@ -18,6 +37,8 @@ export interface ActionContext {
   timeoutMs: number;
   /** Records what was sent and received (redacted) on the attempt. */
   trace: (entry: { request?: unknown; response?: unknown }) => void;
+  /** The connection the flow step names (`connection:`), when it names one. */
+  connection?: ConnectionHandle;
 }
 
 export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown> {

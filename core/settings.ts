@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isDurationList } from './durations.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
@@ -40,6 +41,17 @@ export const settingsSchema = z.object({
   DINGBRIDGE_ADMIN_TOKEN: z.string().min(24, 'use at least 24 characters').optional(),
   /** Tokens expiring within this margin are refreshed ahead of time. */
   DINGBRIDGE_REFRESH_MARGIN_MS: positiveMs.default(600_000),
+  /** Outbound calls to user-typed URLs may reach these loopback/private/link-local/metadata hosts or CIDRs (comma-separated). */
+  DINGBRIDGE_EGRESS_ALLOW: z.string().default(''),
+  /** REST-hook delivery: the delay before each attempt (its length is the number of attempts); jitter is added. */
+  DINGBRIDGE_HOOK_RETRY_SCHEDULE: z.string().refine(isDurationList, 'a comma-separated list of durations, e.g. 0,5s,5m,30m,2h,5h,10h,10h').default('0,5s,5m,30m,2h,5h,10h,10h'),
+  /** A REST-hook target must answer 2xx within this time. */
+  DINGBRIDGE_HOOK_TIMEOUT_MS: positiveMs.default(15_000),
+  /** Defaults for new subscriptions: deliveries per second, and deliveries in flight at once, per subscription. */
+  DINGBRIDGE_HOOK_RATE_LIMIT: z.coerce.number().positive().max(10_000).default(50),
+  DINGBRIDGE_HOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  /** A subscription whose deliveries have failed without a success for this long is disabled (default 5 days). */
+  DINGBRIDGE_HOOK_DISABLE_AFTER_MS: positiveMs.default(432_000_000),
   DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
 });
 

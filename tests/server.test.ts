@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MODES, prepareEnvironment, startTestHub, waitUntil, writeConfig, tempDir, type Environment } from './helpers/hub.ts';
+import { MODES, TEST_ADMIN_TOKEN, prepareEnvironment, startTestHub, waitUntil, writeConfig, tempDir, type Environment } from './helpers/hub.ts';
 import { startSink, type Sink } from './helpers/sink.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import type { Hub } from '../app/hub.ts';
 
 const CONFIG = (sinkUrl: string) => `
 version: 1
+connections:
+  - id: crm
+    connector: oauth2
+    label: In-house CRM
+    settings: { authorizationUrl: "https://crm.example/authorize", tokenUrl: "https://crm.example/token", clientId: crm-client }
+    secrets: { clientSecret: "\${CRM_CLIENT_SECRET}" }
 hooks:
   - id: open
   - id: orders
@@ -38,7 +46,8 @@ describe('hub HTTP surface (default mode)', () => {
 
   before(async () => {
     sink = await startSink();
-    environment = await prepareEnvironment(MODES[0]!, 'server');
+    environment = await prepareEnvironment(MODES[0]!, 'server', { CRM_CLIENT_SECRET: 'crm-secret-value-42' });
+    delete environment.env.DINGBRIDGE_ENCRYPTION_KEY; // the embedded default generates its own key
     environment.env.DINGBRIDGE_CONFIG = writeConfig(tempDir('server-config'), CONFIG(sink.url));
     hub = await startTestHub(environment);
   });
@@ -82,6 +91,22 @@ describe('hub HTTP surface (default mode)', () => {
     assert.equal(big.status, 413);
     const unsupported = await fetch(`${hub.url}/hooks/catch/open`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     assert.equal(unsupported.status, 415);
+  });
+
+  test('the embedded default generates its key file (mode 0600); connections declared in the file are sealed', async () => {
+    const keyFile = path.join(environment.dataDir, 'encryption-keys');
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+    const res = await fetch(`${hub.url}/api/v1/connections/crm`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    assert.equal(res.status, 200);
+    const view = await res.json() as any;
+    assert.equal(view.origin, 'config');
+    assert.deepEqual(view.secrets, { clientSecret: { set: true, last4: 'e-42' } });
+    const rows = await queryHub<{ secrets: string }>(environment, "select secrets from connections where id = 'crm'");
+    assert.match(rows[0]!.secrets, /^v1\./);
+    assert.equal(rows[0]!.secrets.includes('crm-secret-value-42'), false);
+    const anonymous = await fetch(`${hub.url}/api/v1/connections`);
+    assert.equal(anonymous.status, 401);
+    assert.equal((await anonymous.json() as any).error.code, 'unauthenticated');
   });
 
   test('unknown routes answer a JSON 404', async () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Webhook } from 'standardwebhooks';
 import { defineAction } from '../../core/connector.ts';
 import { classifyHttpStatus, parseRetryAfter, permanent, retryable, StepError } from '../../core/errors.ts';
+import { EgressError, egressRequest, type EgressResponse } from '../../core/net/egress.ts';
 
 const input = z.object({
   url: z.string().url().refine((u) => /^https?:/i.test(u), 'must be an http or https URL'),
@@ -21,7 +22,7 @@ export function webhookIdFor(idempotencyKey: string): string {
 export const httpPost = defineAction({
   id: 'http.post',
   title: 'Send JSON to a URL',
-  description: 'POSTs a JSON body, signed per the Standard Webhooks spec when a secret is given. Redirects are not followed.',
+  description: 'POSTs a JSON body, signed per the Standard Webhooks spec when a secret is given. Redirects are not followed; private addresses are refused unless DINGBRIDGE_EGRESS_ALLOW allows them.',
   input,
   secretInputs: ['secret'],
   sampleOutput: { status: 200, body: { ok: true } },
@@ -43,15 +44,17 @@ export const httpPost = defineAction({
     }
     ctx.trace({ request: { method: 'POST', url, headers: sent, body: safeJson(payload) } });
 
-    let res: Response;
+    let res: EgressResponse;
     try {
-      res = await fetch(url, { method: 'POST', headers: sent, body: payload, redirect: 'manual', signal: AbortSignal.timeout(ctx.timeoutMs) });
+      // Through the SSRF guard: the resolved address is checked on the connection itself; no redirects.
+      res = await egressRequest(url, { method: 'POST', headers: sent, body: payload, timeoutMs: ctx.timeoutMs });
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      const reason = e.name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs} ms` : (e.cause?.code ?? e.message);
+      if (err instanceof EgressError) throw permanent(err.message, { code: err.code });
+      const e = err as Error & { code?: string };
+      const reason = e.name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs} ms` : (e.code ?? e.message);
       throw retryable(`POST ${url} failed: ${reason}`);
     }
-    const text = (await res.text()).slice(0, 4096);
+    const text = res.body.slice(0, 4096);
     ctx.trace({ response: { status: res.status, body: safeJson(text) } });
     if (res.status >= 200 && res.status < 300) return { status: res.status, body: safeJson(text) };
     if (res.status >= 300 && res.status < 400) throw permanent(`POST ${url} answered ${res.status} (redirects are not followed)`, { status: res.status });
@@ -59,7 +62,7 @@ export const httpPost = defineAction({
     // A generic URL's 401 is a rejected request, not a connection that needs re-authorising.
     throw new StepError(`POST ${url} answered ${res.status}: ${text.slice(0, 200)}`, errorClass === 'needs_reauth' ? 'permanent' : errorClass, {
       status: res.status,
-      retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+      retryAfterMs: parseRetryAfter(res.header('retry-after')),
     });
   },
 });

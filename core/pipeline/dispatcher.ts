@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { rowToEvent } from './event-store.ts';
 import { stepJobId, stepRunId } from './jobs.ts';
+import { runFanOuts, type FanOutJobs } from './extensions.ts';
 
 /**
  * Matches a stored event against the flows and creates the first step of each matching flow, in one
@@ -23,12 +24,15 @@ export async function dispatchEvent(rt: Runtime, eventId: string): Promise<void>
     }
   }
 
+  let fannedOut: FanOutJobs[] = [];
   const created = await rt.db.transaction().execute(async (trx) => {
     const claimed = await trx.updateTable('events')
       .set({ status: 'dispatched', flows_matched: matched.length, dispatched_at: new Date() })
       .where('id', '=', eventId).where('status', '=', 'received')
       .returning('id').executeTakeFirst();
     if (!claimed) return [];
+    // Other consumers of every event (REST-hook subscriptions), recorded in this same transaction.
+    fannedOut = await runFanOuts(rt, trx, event);
     if (matched.length === 0) return [];
     return trx.insertInto('step_runs').values(matched.map((flow) => ({
       id: stepRunId(eventId, flow.id, 0),
@@ -42,4 +46,5 @@ export async function dispatchEvent(rt: Runtime, eventId: string): Promise<void>
 
   rt.log.debug({ eventId, type: event.type, flows: matched.map((f) => f.id) }, 'event dispatched');
   await rt.queue.addMany(QUEUE_NAMES.steps, created.map((r) => ({ data: { stepRunId: r.id }, opts: { jobId: stepJobId(r.id, 1) } })));
+  for (const batch of fannedOut) await rt.queue.addMany(batch.queue, batch.jobs);
 }

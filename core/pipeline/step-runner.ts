@@ -38,6 +38,7 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
   let output: unknown;
   let failure: StepError | undefined;
   let secretInputs: string[] = [];
+  let connectionId: string | null = null;
   const timer = rt.metrics.stepSeconds.startTimer({ action: claimed.action });
   try {
     const event = await loadEvent(rt.db, claimed.event_id);
@@ -62,7 +63,10 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     if (!parsed.success) {
       throw permanent(`input is not valid for ${action.id}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`);
     }
+    connectionId = step.connection ?? null;
+    const connection = step.connection ? await rt.connections.handle(step.connection) : undefined;
     output = await action.run({
+      connection,
       idempotencyKey: id,
       attempt: claimed.attempts,
       log,
@@ -73,12 +77,12 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     failure = toStepError(err);
   }
   timer();
-  await recordOutcome(rt, claimed, started, trace, secretInputs, output, failure);
+  await recordOutcome(rt, claimed, started, trace, secretInputs, output, failure, connectionId);
 }
 
 async function recordOutcome(
   rt: Runtime, run: StepRunRow, started: Date, trace: { request?: unknown; response?: unknown },
-  secretInputs: string[], output: unknown, failure: StepError | undefined,
+  secretInputs: string[], output: unknown, failure: StepError | undefined, connectionId: string | null,
 ): Promise<void> {
   const finished = new Date();
   const attempt = {
@@ -130,7 +134,7 @@ async function recordOutcome(
   await rt.db.transaction().execute(async (trx) => {
     await trx.insertInto('step_attempts').values(attempt).onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing()).execute();
     await trx.updateTable('step_runs').set({
-      status, next_attempt_at: nextAt, lease_until: null, last_error: failure.message, error_class: failure.errorClass,
+      status, next_attempt_at: nextAt, lease_until: null, last_error: failure.message, error_class: failure.errorClass, connection_id: connectionId,
       updated_at: finished, finished_at: status === 'retrying' ? null : finished,
     }).where('id', '=', run.id).execute();
   });

@@ -39,7 +39,10 @@ export function startSweeper(rt: Runtime): { stop(): void } {
   const tick = async () => {
     if (running) return;
     running = true;
-    try { await sweepOnce(rt); } catch (err) { rt.log.warn({ err: (err as Error).message }, 'sweep failed; will try again'); } finally { running = false; }
+    try {
+      if (rt.vault.reload()) rt.log.info({ keys: rt.vault.keyIds }, 'encryption key file changed: new secrets are sealed with the newest key');
+      await sweepOnce(rt);
+    } catch (err) { rt.log.warn({ err: (err as Error).message }, 'sweep failed; will try again'); } finally { running = false; }
   };
   void tick();
   const timer = setInterval(tick, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS);

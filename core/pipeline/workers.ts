@@ -3,6 +3,7 @@ import { QUEUE_NAMES, type HubWorker } from '../queue/queues.ts';
 import { dispatchEvent } from './dispatcher.ts';
 import { runStep } from './step-runner.ts';
 import { startSweeper } from './sweeper.ts';
+import { startBackgroundWork } from './extensions.ts';
 
 /** Starts the event and step workers and the recovery sweep; `stop` lets in-flight steps finish. */
 export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
@@ -12,10 +13,17 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
     rt.queue.startWorker(QUEUE_NAMES.steps, async (job) => runStep(rt, String(job.data.stepRunId)), { concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY, stalledMs }),
   ];
   const sweeper = startSweeper(rt);
+  const extra = startBackgroundWork(rt); // features' own workers (REST-hook delivery)
+  // Proactive refresh: tokens expiring within the margin are refreshed before any call needs them.
+  const refreshTimer = setInterval(() => {
+    rt.connections.refreshExpiring(rt.settings.DINGBRIDGE_REFRESH_MARGIN_MS).catch((err) => rt.log.warn({ err: (err as Error).message }, 'refresh job failed'));
+  }, Math.min(60_000, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS * 6));
+  refreshTimer.unref();
   return {
     async stop() {
       sweeper.stop();
-      await Promise.all(workers.map((w) => w.close()));
+      clearInterval(refreshTimer);
+      await Promise.all([...workers.map((w) => w.close()), extra.stop()]);
     },
   };
 }

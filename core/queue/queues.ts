@@ -11,7 +11,7 @@ export type QueueBackend =
   | { kind: 'postgres'; connectionString: string; schema: string }
   | { kind: 'redis'; url: string; prefix: string };
 
-export const QUEUE_NAMES = { events: 'events', steps: 'steps' } as const;
+export const QUEUE_NAMES = { events: 'events', steps: 'steps', deliveries: 'deliveries' } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface AddOptions { jobId: string; delayMs?: number }

@@ -73,3 +73,21 @@ export function writeKeyFile(file: string, keys: VaultKey[]): void {
   fs.writeFileSync(tmp, text, { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
+
+/** Adds a new key at the front of the data dir's key file (it encrypts from now on); returns the file. */
+export function rotateKeyFile(dataDir: string): string {
+  const file = path.join(dataDir, KEY_FILE);
+  const ring = readKeyFile(file);
+  writeKeyFile(file, [generateKey(), ...ring.keys]);
+  return file;
+}
+
+/** Keeps only the current key in the key file, once every secret is sealed under it. */
+export function pruneKeyFile(dataDir: string, keepId: string): number {
+  const file = path.join(dataDir, KEY_FILE);
+  const ring = readKeyFile(file);
+  const keep = ring.keys.filter((k) => k.id === keepId);
+  if (keep.length === 0) throw new KeyError(`key ${keepId} is not in ${file}`);
+  writeKeyFile(file, keep);
+  return ring.keys.length - keep.length;
+}

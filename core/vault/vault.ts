@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { decrypt, encrypt, keyIdOf } from './cipher.ts';
-import { KeyError, type KeyRing } from './keyring.ts';
+import { KeyError, readKeyFile, type KeyRing } from './keyring.ts';
 
 /**
  * Seals and opens secrets with the key ring. Every stored secret goes through here; `aad` names the
@@ -11,10 +11,24 @@ export class Vault {
   constructor(private ring: KeyRing) {}
 
   get keyIds(): string[] { return this.ring.ids(); }
+  get keyRing(): KeyRing { return this.ring; }
   get currentKeyId(): string { return this.ring.current.id; }
 
   seal(plaintext: string, aad: string): string { return encrypt(this.ring, plaintext, aad); }
-  open(sealed: string, aad: string): string { return decrypt(this.ring, sealed, aad); }
+  open(sealed: string, aad: string): string {
+    // A rotation by `dingbridge keys rotate` adds a key to the key file while this process runs.
+    if (this.ring.source.kind === 'file' && !this.ring.find(keyIdOf(sealed))) this.reload();
+    return decrypt(this.ring, sealed, aad);
+  }
+
+  /** Re-reads the key file; the newest key becomes the one that encrypts. */
+  reload(): boolean {
+    if (this.ring.source.kind !== 'file') return false;
+    const fresh = readKeyFile(this.ring.source.file);
+    const changed = fresh.ids().join() !== this.ring.ids().join();
+    this.ring = fresh;
+    return changed;
+  }
   sealJson(value: unknown, aad: string): string { return this.seal(JSON.stringify(value), aad); }
   openJson<T = Record<string, unknown>>(sealed: string, aad: string): T { return JSON.parse(this.open(sealed, aad)) as T; }
 

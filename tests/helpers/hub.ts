@@ -21,6 +21,11 @@ export const MODES: Mode[] = [
   { name: 'embedded PostgreSQL, BullMQ on Redis', store: 'embedded', queue: 'redis' },
 ];
 
+/** Owner-level Bearer token of every test hub (DINGBRIDGE_ADMIN_TOKEN). */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** The vault key of every test hub (base64 of 32 bytes). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** Short timings so retries, leases and the sweep happen within a test. */
 export const FAST_TIMINGS: Record<string, string> = {
   DINGBRIDGE_RETRY_BASE_MS: '200',
@@ -30,6 +35,8 @@ export const FAST_TIMINGS: Record<string, string> = {
   DINGBRIDGE_STEP_LEASE_MS: '3000',
   DINGBRIDGE_HTTP_TIMEOUT_MS: '5000',
   DINGBRIDGE_STEP_ATTEMPTS: '4',
+  // Test sinks listen on loopback, which the SSRF guard refuses unless allowed explicitly.
+  DINGBRIDGE_EGRESS_ALLOW: '127.0.0.1',
 };
 
 /** A place for one suite's files (data dir, config, logs) that the `postgres` user can reach when tests run as root. */
@@ -63,6 +70,8 @@ export async function prepareEnvironment(mode: Mode, label: string, extra: Recor
     LOG_LEVEL: 'debug',
     DINGBRIDGE_DATA_DIR: path.join(dir, 'data'),
     DINGBRIDGE_QUEUE_PREFIX: `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${Math.random().toString(36).slice(2, 6)}`,
+    DINGBRIDGE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    DINGBRIDGE_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...FAST_TIMINGS,
     ...extra,
   };

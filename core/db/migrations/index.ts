@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import { migration as m0001 } from './0001_events_and_steps.ts';
 import { migration as m0002 } from './0002_vault_and_connections.ts';
+import { migration as m0003 } from './0003_webhooks_and_api_keys.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -9,4 +10,5 @@ import { migration as m0002 } from './0002_vault_and_connections.ts';
 export const migrations: Record<string, Migration> = {
   '0001_events_and_steps': m0001,
   '0002_vault_and_connections': m0002,
+  '0003_webhooks_and_api_keys': m0003,
 };

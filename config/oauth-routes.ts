@@ -1,0 +1,139 @@
+import crypto from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { ConnectionRow } from '../core/db/schema.ts';
+import { HttpError } from '../core/errors.ts';
+import type { OAuth2AuthKind } from '../core/auth-kinds.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { connectionAad } from '../core/vault/connections.ts';
+import { createStrategy, runStrategy, type StateStore } from '../core/vault/oauth2-client.ts';
+import { requireRole } from './admin-auth.ts';
+import { validate } from './http-validate.ts';
+
+const STATE_TTL_MS = 10 * 60_000;
+const stateAad = (state: string) => `oauth-state:${state}`;
+
+/** The hub's public address: PUBLIC_URL, or (when unset) the address this request came to. */
+export function publicUrl(rt: Runtime, req: Request): string {
+  return (rt.settings.PUBLIC_URL ?? `${req.protocol}://${req.get('host')}`).replace(/\/+$/, '');
+}
+
+function oauthAuth(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
+  const auth = rt.connections.store.authOf(row.connector_id);
+  if (auth.kind !== 'oauth2') throw new HttpError(400, 'not_oauth2', `${row.connector_id} connections do not use OAuth 2`);
+  return auth;
+}
+
+/** State handles live in the database (any process can take the callback), one use each, with the PKCE verifier sealed. */
+function stateStore(rt: Runtime, row: ConnectionRow, returnTo?: string): StateStore {
+  return {
+    store(_req, verifier, _state, _meta, cb) {
+      const handle = crypto.randomBytes(24).toString('base64url');
+      rt.db.insertInto('oauth_states').values({
+        state: handle, connection_id: row.id, connector_id: row.connector_id,
+        verifier: rt.vault.seal(verifier, stateAad(handle)), return_to: returnTo ?? null,
+      }).execute().then(() => cb(null, handle), (err) => cb(err as Error));
+    },
+    verify(_req, handle, cb) {
+      rt.db.updateTable('oauth_states').set({ used_at: new Date() })
+        .where('state', '=', handle).where('used_at', 'is', null).where('connection_id', '=', row.id)
+        .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS))
+        .returning(['verifier']).executeTakeFirst()
+        .then((hit) => {
+          if (!hit?.verifier) return cb(null, false, { message: 'this sign-in link was already used or has expired; start again' });
+          cb(null, rt.vault.open(hit.verifier, stateAad(handle)));
+        }, (err) => cb(err as Error));
+    },
+  };
+}
+
+/** Records a state (with its PKCE verifier) and returns the provider's authorization URL. */
+export async function beginAuthorization(rt: Runtime, req: Request, row: ConnectionRow, returnTo?: string): Promise<string> {
+  const auth = oauthAuth(rt, row);
+  const view = rt.connections.store.view(row);
+  const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row, returnTo));
+  const outcome = await runStrategy(strategy, { ...req, query: {}, body: {} } as unknown as Request);
+  if (outcome.kind !== 'redirect') throw new HttpError(500, 'oauth_start_failed', outcome.kind === 'error' ? outcome.error.message : 'could not build the authorization URL');
+  rt.log.info({ connectionId: row.id }, 'OAuth connect started');
+  return outcome.url;
+}
+
+/**
+ * GET /oauth/:connectorId/start?connection=… sends the admin to the provider; GET
+ * /oauth/:connectorId/callback takes the answer: the state must be one this hub issued, unused and
+ * recent; the code is exchanged with the PKCE verifier; the tokens are sealed; steps that waited for
+ * this connection run again.
+ */
+export function oauthRouter(rt: Runtime): Router {
+  const router = express.Router();
+
+  router.get('/oauth/:connectorId/start', requireRole(rt, 'admin', 'connections:write'), async (req: Request, res: Response) => {
+    const { connection } = validate(z.object({ connection: z.string().min(1), returnTo: z.string().optional() }), req.query, 'query');
+    const row = await rt.connections.store.require(connection);
+    if (row.connector_id !== req.params.connectorId) throw new HttpError(400, 'connector_mismatch', `connection ${row.id} belongs to ${row.connector_id}`);
+    const returnTo = typeof req.query.returnTo === 'string' && /^\/(?!\/)/.test(req.query.returnTo) ? req.query.returnTo : undefined;
+    res.redirect(302, await beginAuthorization(rt, req, row, returnTo));
+  });
+
+  router.get('/oauth/:connectorId/callback', async (req: Request, res: Response) => {
+    const query = validate(z.object({ state: z.string().min(1).max(200), code: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }).passthrough(), req.query, 'query');
+    const pending = await rt.db.selectFrom('oauth_states').selectAll().where('state', '=', query.state).executeTakeFirst();
+    if (!pending || pending.connector_id !== req.params.connectorId) {
+      throw new HttpError(400, 'invalid_state', 'this sign-in answer was not started by this hub (unknown state)');
+    }
+    const row = await rt.connections.store.require(pending.connection_id);
+
+    if (query.error) {
+      await rt.db.updateTable('oauth_states').set({ used_at: new Date() }).where('state', '=', query.state).execute();
+      const reason = query.error === 'access_denied' ? 'the account owner declined access at the provider' : `the provider answered ${query.error}`;
+      const connectedBefore = Boolean(rt.connections.store.openSecrets(row).accessToken);
+      await rt.connections.store.setStatus(row.id, connectedBefore ? row.status : 'error', `authorization failed: ${reason}${query.error_description ? ` (${query.error_description})` : ''}`);
+      rt.log.warn({ connectionId: row.id, error: query.error }, 'OAuth connect refused at the provider');
+      throw new HttpError(400, query.error === 'access_denied' ? 'access_denied' : 'authorization_failed', `Connecting ${row.label} failed: ${reason}.`);
+    }
+
+    const auth = oauthAuth(rt, row);
+    const view = rt.connections.store.view(row);
+    const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row));
+    const outcome = await runStrategy(strategy, req);
+    if (outcome.kind === 'fail') throw new HttpError(400, 'invalid_state', outcome.message);
+    if (outcome.kind === 'error') {
+      const data = outcome.error.oauthError?.data;
+      let providerError: string | undefined;
+      try { providerError = JSON.parse(String(data ?? '')).error; } catch { /* not JSON */ }
+      await rt.connections.store.setStatus(row.id, 'error', `code exchange failed${providerError ? `: ${providerError}` : ''}`);
+      throw new HttpError(502, 'code_exchange_failed', `the provider refused the authorization code${providerError ? ` (${providerError})` : ''}`);
+    }
+    if (outcome.kind !== 'success') throw new HttpError(500, 'oauth_failed', 'unexpected OAuth outcome');
+
+    const { accessToken, refreshToken, params } = outcome.user;
+    const expiresIn = Number(params.expires_in);
+    const callbackSettings = Object.fromEntries((auth.callbackParams ?? []).filter((p) => typeof req.query[p] === 'string').map((p) => [p, req.query[p]]));
+    const extra = auth.afterAuthorize ? await auth.afterAuthorize({ accessToken, refreshToken }, { ...view, settings: { ...view.settings, ...callbackSettings } }) : {};
+    const secrets = { ...view.secrets, accessToken, ...(refreshToken ? { refreshToken } : {}) };
+    const scopes = typeof params.scope === 'string' ? params.scope.split(/[ ,]+/).filter(Boolean) : auth.scopes;
+    await rt.db.updateTable('connections').set({
+      secrets: rt.vault.sealJson(secrets, connectionAad(row.id)),
+      settings: JSON.stringify({ ...(row.settings ?? {}), ...callbackSettings, ...extra }),
+      scopes: JSON.stringify(scopes),
+      expires_at: Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null,
+      last_refresh_at: new Date(),
+      status: 'active',
+      last_error: null,
+      updated_at: new Date(),
+      version: sql`version + 1`,
+    }).where('id', '=', row.id).execute();
+    rt.log.info({ connectionId: row.id }, 'OAuth connect finished');
+    const resumed = await rt.connections.resumeWaitingSteps(row.id);
+
+    if (pending.return_to) return res.redirect(302, `${pending.return_to}${pending.return_to.includes('?') ? '&' : '?'}connected=${encodeURIComponent(row.id)}`);
+    res.status(200).type('html').send(`<!doctype html><meta charset="utf-8"><title>Connected</title><p>Connected <strong>${escapeHtml(row.label)}</strong>.${resumed ? ` ${resumed} waiting step(s) resumed.` : ''} You can close this window.</p>`);
+  });
+
+  return router;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -1,0 +1,99 @@
+import type { ConnectionHandle } from './connector.ts';
+
+/**
+ * How a connector authenticates, declared as data: the vault, the OAuth routes, the refresh job and the
+ * UI's forms act on these. Functions appear only where a provider's quirk cannot be data.
+ */
+
+/** One field of a connection's settings form. Secret fields are sealed in the vault and never shown again. */
+export interface AuthField {
+  key: string;
+  label: string;
+  secret?: boolean;
+  required?: boolean;
+  description?: string;
+  /** Shown pre-filled; for base URLs this is the real provider's host. */
+  default?: string;
+}
+
+/** How the provider says "this access token is no longer good" besides HTTP 401. */
+export interface ExpirySignals {
+  /** HTTP statuses that mean expired (401 is always one). */
+  statuses?: number[];
+  /** For providers that answer 200 (or 400) with an error code in the body. */
+  body?: (status: number, body: unknown) => boolean;
+}
+
+export interface TokenResponse {
+  accessToken: string;
+  refreshToken?: string;
+  /** Seconds until the access token expires, when the provider says. */
+  expiresIn?: number;
+  scopes?: string[];
+  /** Extra fields to keep in the connection's settings (e.g. DocuSign's account id and base URI). */
+  settings?: Record<string, unknown>;
+}
+
+/** Settings and secrets of one connection, as a connector's functions see them. */
+export interface ConnectionView {
+  id: string;
+  settings: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+export interface OAuth2AuthKind {
+  kind: 'oauth2';
+  fields: AuthField[];
+  /** Authorization and token endpoints: fixed, or read from the connection's settings (a base URL per region or sandbox). */
+  authorizationUrl: string | ((settings: Record<string, unknown>) => string);
+  tokenUrl: string | ((settings: Record<string, unknown>) => string);
+  /** Default scopes; a connection's `scopes` setting (space-separated) overrides them. */
+  scopes: string[];
+  scopeSeparator?: string;
+  /** Extra authorization parameters, e.g. Google's `{ access_type: 'offline', prompt: 'consent' }`. */
+  authorizationParams?: Record<string, string>;
+  /** Client authentication at the token endpoint: HTTP Basic, or client_id/client_secret in the body (default). */
+  clientAuth?: 'basic' | 'body';
+  /** Query parameters of the callback to keep in settings (e.g. QuickBooks' `realmId`). */
+  callbackParams?: string[];
+  /** After the code exchange: look up what else the connection needs (e.g. DocuSign's userinfo). */
+  afterAuthorize?: (token: TokenResponse, conn: ConnectionView) => Promise<Record<string, unknown>>;
+  expiry?: ExpirySignals;
+  /** A cheap authenticated call proving the connection works (use conn.withToken); returns something to show. */
+  test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;
+}
+
+export interface AppCredentialsAuthKind {
+  kind: 'app_credentials';
+  fields: AuthField[];
+  /** Exchanges the app's credentials for an app access token (e.g. DingTalk appKey/appSecret). */
+  fetchToken: (conn: ConnectionView) => Promise<TokenResponse>;
+  expiry?: ExpirySignals;
+  /** A cheap authenticated call proving the connection works (use conn.withToken); returns something to show. */
+  test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;
+}
+
+export interface ApiTokenAuthKind {
+  kind: 'api_token';
+  fields: AuthField[];
+  /** Where to send the admin to obtain a token; the provider returns it to returnUrl. */
+  authorizeUrl?: (conn: ConnectionView, returnUrl: string) => string;
+  test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;
+}
+
+export interface WebhookSecretAuthKind {
+  kind: 'webhook_secret';
+  fields: AuthField[];
+  test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;
+}
+
+export interface NoAuthKind { kind: 'none' }
+
+export type ConnectorAuth = NoAuthKind | OAuth2AuthKind | AppCredentialsAuthKind | ApiTokenAuthKind | WebhookSecretAuthKind;
+export type AuthKind = ConnectorAuth['kind'];
+
+/** Kinds whose access token the vault keeps fresh. */
+export const TOKEN_KINDS: AuthKind[] = ['oauth2', 'app_credentials'];
+
+export const resolveUrl = (url: string | ((s: Record<string, unknown>) => string), settings: Record<string, unknown>) =>
+  typeof url === 'function' ? url(settings) : url;

@@ -1,0 +1,235 @@
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+/**
+ * The SSRF guard for every outbound call to an address a user typed (REST-hook targets, `http.post`).
+ *
+ * - Loopback, private, link-local, carrier-grade NAT, multicast/reserved and cloud metadata addresses
+ *   are refused unless DINGBRIDGE_EGRESS_ALLOW names the host (exact, or `*.suffix`) or an IP/CIDR
+ *   covering the address.
+ * - The check runs on the address the socket actually connects to: the hostname is resolved by our
+ *   own `lookup` inside the connection, so a DNS answer that changes between a check and the connect
+ *   (DNS rebinding) cannot slip through. IP literals are checked before connecting.
+ * - Redirects are never followed: a 3xx is handed back to the caller as it is.
+ *
+ * The policy is process-wide: the hub sets it from its settings when its API or workers start
+ * (`setEgressPolicy`); until then it is read from the process environment.
+ */
+export class EgressError extends Error {
+  readonly code = 'egress_refused';
+  constructor(message: string) { super(message); this.name = 'EgressError'; }
+}
+
+type Kind = 'loopback' | 'private' | 'link-local' | 'metadata' | 'carrier-grade NAT' | 'reserved' | 'multicast' | 'unspecified';
+
+const RANGES: [Kind, string, number, 'ipv4' | 'ipv6'][] = [
+  ['metadata', '169.254.169.254', 32, 'ipv4'],
+  ['metadata', '100.100.100.200', 32, 'ipv4'], // Alibaba Cloud
+  ['metadata', 'fd00:ec2::254', 128, 'ipv6'], // AWS IPv6
+  ['unspecified', '0.0.0.0', 8, 'ipv4'],
+  ['private', '10.0.0.0', 8, 'ipv4'],
+  ['carrier-grade NAT', '100.64.0.0', 10, 'ipv4'],
+  ['loopback', '127.0.0.0', 8, 'ipv4'],
+  ['link-local', '169.254.0.0', 16, 'ipv4'],
+  ['private', '172.16.0.0', 12, 'ipv4'],
+  ['reserved', '192.0.0.0', 24, 'ipv4'],
+  ['reserved', '192.0.2.0', 24, 'ipv4'],
+  ['private', '192.168.0.0', 16, 'ipv4'],
+  ['reserved', '198.18.0.0', 15, 'ipv4'],
+  ['reserved', '198.51.100.0', 24, 'ipv4'],
+  ['reserved', '203.0.113.0', 24, 'ipv4'],
+  ['multicast', '224.0.0.0', 4, 'ipv4'],
+  ['reserved', '240.0.0.0', 4, 'ipv4'],
+  ['unspecified', '::', 128, 'ipv6'],
+  ['loopback', '::1', 128, 'ipv6'],
+  ['private', 'fc00::', 7, 'ipv6'],
+  ['link-local', 'fe80::', 10, 'ipv6'],
+  ['multicast', 'ff00::', 8, 'ipv6'],
+  ['reserved', '2001:db8::', 32, 'ipv6'],
+  ['reserved', '100::', 64, 'ipv6'],
+];
+
+const lists = new Map<Kind, net.BlockList>();
+for (const [kind, addr, prefix, family] of RANGES) {
+  let list = lists.get(kind);
+  if (!list) { list = new net.BlockList(); lists.set(kind, list); }
+  list.addSubnet(addr, prefix, family);
+}
+
+/** An IPv4 address carried inside an IPv6 one (mapped, NAT64, 6to4), which is what the packet reaches. */
+function embeddedIpv4(ip: string): string | undefined {
+  const lower = ip.toLowerCase();
+  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (dotted) return dotted[1];
+  const words = expandIpv6(lower);
+  if (!words) return undefined;
+  const toV4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) return toV4(words[6]!, words[7]!);
+  if (words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0)) return toV4(words[6]!, words[7]!);
+  if (words[0] === 0x2002) return toV4(words[1]!, words[2]!);
+  return undefined;
+}
+
+function expandIpv6(ip: string): number[] | undefined {
+  if (!net.isIPv6(ip)) return undefined;
+  let text = ip;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const p = v4[1]!.split('.').map(Number);
+    text = text.slice(0, -v4[1]!.length) + `${((p[0]! << 8) | p[1]!).toString(16)}:${((p[2]! << 8) | p[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array(8 - h.length - t.length).fill('0');
+  const all = [...h, ...fill, ...t].map((w) => parseInt(w || '0', 16));
+  return all.length === 8 ? all : undefined;
+}
+
+/** What kind of non-public address this is, or undefined for a public one. */
+export function addressKind(ip: string): Kind | undefined {
+  const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : undefined;
+  if (!family) return 'reserved';
+  if (family === 'ipv6') {
+    const v4 = embeddedIpv4(ip);
+    if (v4) return addressKind(v4);
+  }
+  for (const kind of lists.keys()) if (lists.get(kind)!.check(ip, family)) return kind;
+  return undefined;
+}
+
+export interface EgressPolicy { hosts: string[]; addresses: net.BlockList; text: string }
+
+export function parseEgressAllow(text: string): EgressPolicy {
+  const hosts: string[] = [];
+  const addresses = new net.BlockList();
+  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [addr, prefix] = raw.replace(/^\[|\]$/g, '').split('/') as [string, string | undefined];
+    const family = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : undefined;
+    if (family) {
+      const bits = prefix === undefined ? (family === 'ipv4' ? 32 : 128) : Number(prefix);
+      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 'ipv4' ? 32 : 128)) throw new Error(`DINGBRIDGE_EGRESS_ALLOW: "${raw}" has a bad prefix length`);
+      addresses.addSubnet(addr, bits, family);
+      const v4 = family === 'ipv6' ? undefined : addr;
+      if (v4 && bits === 32) addresses.addAddress(`::ffff:${v4}`, 'ipv6');
+    } else if (/^(\*\.)?[a-z0-9.-]+$/i.test(raw)) {
+      hosts.push(raw.toLowerCase());
+    } else {
+      throw new Error(`DINGBRIDGE_EGRESS_ALLOW: "${raw}" is neither a host name, an IP address nor a CIDR`);
+    }
+  }
+  return { hosts, addresses, text };
+}
+
+let policy: EgressPolicy | undefined;
+export function setEgressPolicy(allowText: string): void { policy = parseEgressAllow(allowText); }
+export function egressPolicy(): EgressPolicy {
+  policy ??= parseEgressAllow(process.env.DINGBRIDGE_EGRESS_ALLOW ?? '');
+  return policy;
+}
+
+function hostAllowed(p: EgressPolicy, host: string): boolean {
+  const h = host.toLowerCase();
+  return p.hosts.some((a) => (a.startsWith('*.') ? h.endsWith(a.slice(1)) : a === h));
+}
+
+/** Throws EgressError when `ip` (reached for `host`) is not public and not allowed. */
+export function checkAddress(host: string, ip: string, p: EgressPolicy = egressPolicy()): void {
+  const kind = addressKind(ip);
+  if (!kind) return;
+  if (hostAllowed(p, host)) return;
+  const family = net.isIPv4(ip) ? 'ipv4' : 'ipv6';
+  if (p.addresses.check(ip, family)) return;
+  const v4 = family === 'ipv6' ? embeddedIpv4(ip) : undefined;
+  if (v4 && p.addresses.check(v4, 'ipv4')) return;
+  const shown = host === ip ? ip : `${host} (${ip})`;
+  throw new EgressError(`outbound call to ${shown} refused: it is a ${kind} address; allow it with DINGBRIDGE_EGRESS_ALLOW`);
+}
+
+/** Checks what can be checked before connecting: the scheme, and IP literals. Throws EgressError. */
+export function checkUrl(url: string, p: EgressPolicy = egressPolicy()): URL {
+  let u: URL;
+  try { u = new URL(url); } catch { throw new EgressError(`"${url}" is not a URL`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new EgressError(`only http and https URLs may be called (got ${u.protocol})`);
+  if (u.username || u.password) throw new EgressError('URLs with credentials in them are not called');
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (net.isIP(host)) checkAddress(host, host, p);
+  else if (host === 'localhost' || host.endsWith('.localhost')) checkAddress(host, '127.0.0.1', p);
+  return u;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+
+/** A `lookup` for sockets: resolves, then refuses the connection when any resolved address is not allowed. */
+export function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '');
+    try {
+      for (const a of addresses) checkAddress(hostname, a.address);
+    } catch (e) {
+      return callback(e as NodeJS.ErrnoException, '');
+    }
+    if (options.all) return callback(null, addresses);
+    const first = addresses[0];
+    if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
+    callback(null, first.address, first.family);
+  });
+}
+
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 256, lookup: guardedLookup as never }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 256, lookup: guardedLookup as never }),
+};
+
+export interface EgressResponse { status: number; headers: http.IncomingHttpHeaders; body: string; header(name: string): string | undefined }
+
+/**
+ * One HTTP request to a user-typed URL through the guard. Resolves with the answer whatever its
+ * status (3xx included: redirects are not followed); rejects with EgressError when refused, with a
+ * TimeoutError when no full answer came within `timeoutMs`, or with the socket's error.
+ */
+export function egressRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; maxBodyBytes?: number }): Promise<EgressResponse> {
+  const u = checkUrl(url);
+  const max = opts.maxBodyBytes ?? 65_536;
+  return new Promise((resolve, reject) => {
+    const signal = AbortSignal.timeout(opts.timeoutMs);
+    const lib = u.protocol === 'https:' ? https : http;
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
+    const req = lib.request(u, {
+      method: opts.method ?? 'GET',
+      headers,
+      agent: u.protocol === 'https:' ? agents.https : agents.http,
+      lookup: guardedLookup as never,
+      signal,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < max) chunks.push(c.subarray(0, max - size));
+        size += c.length;
+      });
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          header: (name) => { const v = res.headers[name.toLowerCase()]; return Array.isArray(v) ? v[0] : v; },
+        });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (err: Error & { code?: string }) => {
+      if (err instanceof EgressError) return reject(err);
+      if (err.name === 'AbortError' || signal.aborted) {
+        return reject(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT' }));
+      }
+      reject(err);
+    });
+    if (opts.body !== undefined) req.write(opts.body);
+    req.end();
+  });
+}

@@ -1,0 +1,178 @@
+import crypto from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { ConnectionRow, ConnectionStatus } from '../db/schema.ts';
+import type { ConnectorAuth, ConnectionView } from '../auth-kinds.ts';
+import type { ConnectorRegistry } from '../registry.ts';
+import { HttpError } from '../errors.ts';
+import { registerSealedColumn, type Vault } from './vault.ts';
+
+export const connectionAad = (id: string) => `connection:${id}`;
+registerSealedColumn({ table: 'connections', idColumn: 'id', column: 'secrets', aad: connectionAad });
+
+export interface ConnectionInput {
+  id?: string;
+  connectorId: string;
+  label?: string;
+  settings?: Record<string, unknown>;
+  secrets?: Record<string, string>;
+  origin?: 'config' | 'api';
+}
+
+/** What the admin API shows: never a secret, only whether it is set (and its last 4 characters where that helps). */
+export interface ConnectionPublic {
+  id: string;
+  connectorId: string;
+  label: string;
+  authKind: string;
+  status: ConnectionStatus;
+  settings: Record<string, unknown>;
+  secrets?: Record<string, { set: true; last4?: string }>;
+  scopes: string[];
+  expiresAt: string | null;
+  lastRefreshAt: string | null;
+  lastError: string | null;
+  origin: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
+
+/** Connections: one authorised account of one connector, its secrets sealed in the vault. */
+export class ConnectionStore {
+  constructor(private readonly db: Db, private readonly vault: Vault, private readonly registry: ConnectorRegistry) {}
+
+  authOf(connectorId: string): ConnectorAuth {
+    const connector = this.registry.connector(connectorId);
+    if (!connector) throw new HttpError(400, 'unknown_connector', `no connector "${connectorId}" (known: ${this.registry.list().map((c) => c.id).join(', ')})`);
+    return connector.auth;
+  }
+
+  async get(id: string): Promise<ConnectionRow | undefined> {
+    return this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async require(id: string): Promise<ConnectionRow> {
+    const row = await this.get(id);
+    if (!row) throw new HttpError(404, 'connection_not_found', `no connection "${id}"`);
+    return row;
+  }
+
+  async list(): Promise<ConnectionRow[]> {
+    return this.db.selectFrom('connections').selectAll().orderBy('created_at').execute();
+  }
+
+  openSecrets(row: Pick<ConnectionRow, 'id' | 'secrets'>): Record<string, string> {
+    return row.secrets ? this.vault.openJson<Record<string, string>>(row.secrets, connectionAad(row.id)) : {};
+  }
+
+  /** Settings (with the connector's defaults filled in) and opened secrets, for the connector's own functions. */
+  view(row: ConnectionRow): ConnectionView {
+    const auth = this.authOf(row.connector_id);
+    const defaults = Object.fromEntries(('fields' in auth ? auth.fields : []).filter((f) => f.default !== undefined && !f.secret).map((f) => [f.key, f.default]));
+    return { id: row.id, settings: { ...defaults, ...(row.settings ?? {}) }, secrets: this.openSecrets(row) };
+  }
+
+  async create(input: ConnectionInput): Promise<ConnectionRow> {
+    const auth = this.authOf(input.connectorId);
+    const id = input.id ?? `${input.connectorId}-${crypto.randomBytes(4).toString('hex')}`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id)) throw new HttpError(400, 'invalid_id', 'a connection id is letters, digits, - and _ (at most 64)');
+    const { settings, secrets } = this.split(auth, input.settings ?? {}, input.secrets ?? {});
+    this.checkRequired(auth, settings, secrets);
+    const row = await this.db.insertInto('connections').values({
+      id,
+      connector_id: input.connectorId,
+      label: input.label ?? id,
+      auth_kind: auth.kind,
+      settings: JSON.stringify(settings),
+      secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
+      origin: input.origin ?? 'api',
+    }).onConflict((oc) => oc.column('id').doNothing()).returningAll().executeTakeFirst();
+    if (!row) throw new HttpError(409, 'connection_exists', `a connection "${id}" exists already`);
+    return row;
+  }
+
+  /** Changes label, settings (merged) and secrets (merged; an empty string removes one). */
+  async update(id: string, patch: { label?: string; settings?: Record<string, unknown>; secrets?: Record<string, string> }): Promise<ConnectionRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('connections').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!row) throw new HttpError(404, 'connection_not_found', `no connection "${id}"`);
+      const auth = this.authOf(row.connector_id);
+      const split = this.split(auth, patch.settings ?? {}, patch.secrets ?? {});
+      const settings = { ...(row.settings ?? {}), ...split.settings };
+      const secrets = { ...this.openSecrets(row), ...split.secrets };
+      for (const [k, v] of Object.entries(secrets)) if (v === '') delete secrets[k];
+      return trx.updateTable('connections').set({
+        label: patch.label ?? row.label,
+        settings: JSON.stringify(settings),
+        secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
+        updated_at: new Date(),
+        version: sql`version + 1`,
+      }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    });
+  }
+
+  async setStatus(id: string, status: ConnectionStatus, lastError: string | null = null): Promise<void> {
+    await this.db.updateTable('connections').set({ status, last_error: lastError, updated_at: new Date(), version: sql`version + 1` }).where('id', '=', id).execute();
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  /** Declared in the config file: created when missing; settings and the file's secrets updated, tokens kept. */
+  async upsertFromConfig(input: ConnectionInput & { id: string }): Promise<void> {
+    const existing = await this.get(input.id);
+    if (!existing) { await this.create({ ...input, origin: 'config' }); return; }
+    if (existing.connector_id !== input.connectorId) {
+      throw new Error(`connection ${input.id} exists for connector ${existing.connector_id}, but the config file declares ${input.connectorId}`);
+    }
+    await this.update(input.id, { label: input.label, settings: input.settings, secrets: input.secrets });
+  }
+
+  publicView(row: ConnectionRow, opts: { showSecrets: boolean }): ConnectionPublic {
+    const view: ConnectionPublic = {
+      id: row.id,
+      connectorId: row.connector_id,
+      label: row.label,
+      authKind: row.auth_kind,
+      status: row.status,
+      settings: row.settings ?? {},
+      scopes: row.scopes ?? [],
+      expiresAt: iso(row.expires_at),
+      lastRefreshAt: iso(row.last_refresh_at),
+      lastError: row.last_error,
+      origin: row.origin,
+      createdAt: iso(row.created_at)!,
+      updatedAt: iso(row.updated_at)!,
+    };
+    if (opts.showSecrets) {
+      view.secrets = Object.fromEntries(Object.entries(this.openSecrets(row)).map(([k, v]) => [k, v.length >= 16 ? { set: true as const, last4: v.slice(-4) } : { set: true as const }]));
+    }
+    return view;
+  }
+
+  /** Sorts given values into settings and secrets by the connector's declared fields; unknown secret-looking keys are refused. */
+  private split(auth: ConnectorAuth, settingsIn: Record<string, unknown>, secretsIn: Record<string, string>) {
+    const fields = 'fields' in auth ? auth.fields : [];
+    const secretKeys = new Set(fields.filter((f) => f.secret).map((f) => f.key));
+    const settings: Record<string, unknown> = {};
+    const secrets: Record<string, string> = { ...secretsIn };
+    for (const [k, v] of Object.entries(settingsIn)) {
+      if (secretKeys.has(k)) secrets[k] = String(v);
+      else settings[k] = v;
+    }
+    for (const [k, v] of Object.entries(secrets)) {
+      if (typeof v !== 'string') throw new HttpError(400, 'invalid_secret', `secret ${k} must be a string`);
+    }
+    return { settings, secrets };
+  }
+
+  private checkRequired(auth: ConnectorAuth, settings: Record<string, unknown>, secrets: Record<string, string>): void {
+    const fields = 'fields' in auth ? auth.fields : [];
+    const missing = fields.filter((f) => f.required && (f.secret ? !secrets[f.key] : (settings[f.key] === undefined || settings[f.key] === '') && f.default === undefined));
+    if (missing.length) throw new HttpError(400, 'missing_fields', `missing: ${missing.map((f) => f.key).join(', ')}`);
+  }
+}
