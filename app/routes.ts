@@ -4,6 +4,7 @@ import type { ConfigFile } from '../config/schema.ts';
 import { catchHookRouter } from '../webhooks/catch-hooks.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
+import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
 
 /** Every feature's HTTP routes, in the order they are mounted. A feature adds its router here. */
 export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
@@ -12,5 +13,6 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     catchHookRouter(rt, { get: (id) => hooks.get(id) }),
     connectionsRouter(rt),
     oauthRouter(rt),
+    providerWebhookRouter(rt),
   ];
 }

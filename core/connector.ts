@@ -53,6 +53,40 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   sampleOutput?: Output;
 }
 
+/** An inbound provider request, as the hub received it (the raw body is kept for signature checks). */
+export interface WebhookRequest {
+  method: string;
+  /** The URL the provider called, built from PUBLIC_URL (what the provider signs, e.g. Trello). */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, string>;
+  rawBody: Buffer;
+}
+
+/** An event a trigger hands to the hub; the id is derived from the provider's own id by the hub. */
+export interface TriggeredEvent {
+  /** The provider's own id for this thing (an action id, an approval event id); repeats map to one HubEvent. */
+  providerId: string;
+  type: string;
+  occurredAt?: string;
+  subject?: string | null;
+  data: Record<string, unknown>;
+  raw?: unknown;
+}
+
+export interface WebhookReply { status: number; body?: unknown; headers?: Record<string, string> }
+
+/**
+ * A provider webhook at POST (and HEAD/GET) /webhooks/:connectorId/:connectionId. `receive` verifies
+ * the request (throw HttpError(401) when it is not from the provider: nothing is stored), and returns
+ * the events to store and the reply to send once they are stored.
+ */
+export interface WebhookTrigger {
+  receive(req: WebhookRequest, conn: ConnectionHandle): Promise<{ events: TriggeredEvent[]; reply: WebhookReply }>;
+  /** Answers a provider's HEAD/GET check of the callback URL (e.g. Trello's HEAD): default 200. */
+  check?(req: WebhookRequest, conn: ConnectionHandle): Promise<WebhookReply>;
+}
+
 export interface TriggerDefinition {
   id: string;
   title: string;
@@ -60,6 +94,7 @@ export interface TriggerDefinition {
   events: string[];
   kind: 'webhook' | 'polling' | 'stream';
   sample?: Record<string, unknown>;
+  webhook?: WebhookTrigger;
 }
 
 export interface ConnectorDefinition {

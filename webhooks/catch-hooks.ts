@@ -1,14 +1,18 @@
 import crypto from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
+import { Webhook } from 'standardwebhooks';
+import { z } from 'zod';
 import { HttpError } from '../core/errors.ts';
 import { eventIdFor, newEventId, type HubEvent } from '../core/events.ts';
 import { ingestEvent } from '../core/pipeline/ingest.ts';
 import type { Runtime } from '../core/runtime.ts';
 import type { CatchHookConfig } from '../config/schema.ts';
+import { documentOperation } from '../config/openapi.ts';
 
 import { CATCH_HOOK_EVENT } from '../connectors/catch-hook/index.ts';
 
-export interface CatchHookSource { get(id: string): CatchHookConfig | undefined }
+/** Hooks from the config file and, through the admin API, from the database (hence possibly async). */
+export interface CatchHookSource { get(id: string): CatchHookConfig | undefined | Promise<CatchHookConfig | undefined> }
 
 /**
  * POST /hooks/catch/:hookId — JSON or form bodies. Answers 200 with the event id only once the event is
@@ -17,9 +21,13 @@ export interface CatchHookSource { get(id: string): CatchHookConfig | undefined 
  */
 export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
   const router = express.Router();
-  router.post('/hooks/catch/:hookId', express.raw({ type: () => true, limit: rt.settings.DINGBRIDGE_BODY_LIMIT }), async (req: Request, res: Response) => {
+  documentCatchHook();
+  const handler = async (req: Request, res: Response) => {
     const hookId = String(req.params.hookId);
-    const hook = hooks.get(hookId);
+    const pathToken = req.params.token === undefined ? undefined : String(req.params.token);
+    let hook = await hooks.get(hookId);
+    // A token segment only exists on hooks verified by a token in the path.
+    if (hook && pathToken !== undefined && hook.verify.type !== 'token') hook = undefined;
     const reject = (err: HttpError): never => {
       rt.metrics.events.inc({ outcome: 'rejected', type: CATCH_HOOK_EVENT });
       throw err;
@@ -30,7 +38,7 @@ export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
     if (hook!.maxBodyBytes && raw.length > hook!.maxBodyBytes) {
       reject(new HttpError(413, 'payload_too_large', `this hook accepts bodies up to ${hook!.maxBodyBytes} bytes`));
     }
-    const verifyError = verify(hook!, req, raw);
+    const verifyError = verify(hook!, req, raw, pathToken);
     if (verifyError) reject(verifyError);
 
     let data: Record<string, unknown>;
@@ -49,14 +57,55 @@ export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
     };
     const result = await ingestEvent(rt, event);
     rt.log.info({ eventId: result.id, hookId, duplicate: result.duplicate, reqId: res.getHeader('x-request-id') }, 'catch hook event stored');
-    res.status(200).json({ id: result.id, duplicate: result.duplicate });
-  });
+    const reply = hook!.response;
+    res.status(reply?.status ?? 200).json(reply && reply.body !== undefined ? reply.body : { id: result.id, duplicate: result.duplicate });
+  };
+  const raw = express.raw({ type: () => true, limit: rt.settings.DINGBRIDGE_BODY_LIMIT });
+  router.post('/hooks/catch/:hookId', raw, handler);
+  router.post('/hooks/catch/:hookId/:token', raw, handler);
   return router;
 }
 
-function verify(hook: CatchHookConfig, req: Request, raw: Buffer): HttpError | undefined {
+function documentCatchHook(): void {
+  const responses = {
+    200: { description: 'Stored (or a repeat, with duplicate: true); a hook may be configured to answer another 2xx status and body', schema: z.object({ id: z.string(), duplicate: z.boolean() }) },
+    401: { description: 'Missing or bad signature or token' },
+    404: { description: 'No such hook' },
+    413: { description: 'Body over the limit' },
+    415: { description: 'Not JSON or a form' },
+  };
+  const body = z.record(z.string(), z.unknown()).describe('Any JSON object (or a form); it becomes the event data');
+  const description = 'Verification per hook: none, a token in the path, HMAC-SHA256 of the raw body in a chosen header (hex or base64), or Standard Webhooks. A repeat of a delivery (same `webhook-id` or `Idempotency-Key` header, or the hook\'s id field) is stored once.';
+  documentOperation({
+    method: 'post', path: '/hooks/catch/:hookId', operationId: 'catchHook', tags: ['Catch hooks'], summary: 'Send an event to a catch hook', description,
+    params: z.object({ hookId: z.string() }), body, bodyContentTypes: ['application/x-www-form-urlencoded'], responses,
+  });
+  documentOperation({
+    method: 'post', path: '/hooks/catch/:hookId/:token', operationId: 'catchHookWithToken', tags: ['Catch hooks'], summary: 'Send an event to a catch hook verified by a secret token in the path', description,
+    params: z.object({ hookId: z.string(), token: z.string() }), body, bodyContentTypes: ['application/x-www-form-urlencoded'], responses,
+  });
+}
+
+const sameSecret = (a: string, b: string) => {
+  const x = crypto.createHash('sha256').update(a).digest();
+  const y = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(x, y);
+};
+
+function verify(hook: CatchHookConfig, req: Request, raw: Buffer, pathToken?: string): HttpError | undefined {
   const v = hook.verify;
   if (v.type === 'none') return undefined;
+  if (v.type === 'token') {
+    if (!pathToken) return new HttpError(401, 'token_missing', 'this hook takes its secret token as the last path segment: /hooks/catch/<hookId>/<token>');
+    return sameSecret(pathToken, v.token) ? undefined : new HttpError(401, 'token_invalid', 'the token in the path is not this hook\'s');
+  }
+  if (v.type === 'standard_webhooks') {
+    const h = { 'webhook-id': header(req, 'webhook-id') ?? '', 'webhook-timestamp': header(req, 'webhook-timestamp') ?? '', 'webhook-signature': header(req, 'webhook-signature') ?? '' };
+    if (!h['webhook-id'] || !h['webhook-timestamp'] || !h['webhook-signature']) return new HttpError(401, 'signature_missing', 'the webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks) are required');
+    try { new Webhook(v.secret).verify(raw.toString('utf8'), h); return undefined; } catch (err) {
+      return new HttpError(401, 'signature_invalid', `the Standard Webhooks signature does not verify: ${(err as Error).message}`);
+    }
+  }
   const given = header(req, v.header);
   if (!given) return new HttpError(401, 'signature_missing', `header ${v.header} with the body's HMAC-SHA256 is required`);
   const expected = crypto.createHmac(v.algorithm, v.secret).update(raw).digest(v.encoding);

@@ -1,4 +1,5 @@
-import type { HubEvent } from '../events.ts';
+import { eventIdFor, type HubEvent } from '../events.ts';
+import type { TriggeredEvent } from '../connector.ts';
 import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { eventJobId } from './jobs.ts';
@@ -33,4 +34,26 @@ export async function ingestEvent(rt: Runtime, event: HubEvent): Promise<IngestR
     rt.log.warn({ eventId: event.id, err: (err as Error).message }, 'event stored but not enqueued; the sweep will enqueue it');
   }
   return { id: event.id, duplicate: false };
+}
+
+/**
+ * Stores events a connector's trigger produced (webhook, stream or polling). The HubEvent id is
+ * derived from the connection and the provider's own id, so the same thing arriving twice, or by two
+ * routes (an HTTP callback and a stream), is one event.
+ */
+export async function ingestTriggered(rt: Runtime, connectorId: string, connectionId: string, events: TriggeredEvent[]): Promise<IngestResult[]> {
+  const results: IngestResult[] = [];
+  for (const e of events) {
+    results.push(await ingestEvent(rt, {
+      id: eventIdFor(`${connectorId}:${connectionId}`, e.providerId),
+      type: e.type,
+      source: connectionId,
+      connectionId,
+      occurredAt: e.occurredAt ?? new Date().toISOString(),
+      subject: e.subject ?? null,
+      data: e.data,
+      raw: e.raw,
+    }));
+  }
+  return results;
 }
