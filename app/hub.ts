@@ -15,6 +15,7 @@ import { connectors } from '../connectors/index.ts';
 import { loadKeyRing } from '../core/vault/keyring.ts';
 import { checkKeys, Vault } from '../core/vault/vault.ts';
 import { ConnectionService } from '../core/vault/service.ts';
+import { openFlowStore, type FlowStore } from '../core/flows-store.ts';
 import { createServer } from './server.ts';
 import { buildRouters } from './routes.ts';
 
@@ -84,8 +85,8 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     const backend = queueBackendFor(settings, store.connectionString);
     await prepareQueueBackend(backend);
     const queue = createHubQueue(backend);
-    const flowsById = new Map(config.flows.map((f) => [f.id, f]));
-    const flows: FlowSource = { list: () => [...flowsById.values()], get: (id) => flowsById.get(id) };
+    // The config file's flows plus those made in the UI (database), kept fresh in every process.
+    const flows: FlowSource = await openFlowStore(store.db, config.flows, log);
     const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault } as Runtime;
     runtime.connections = new ConnectionService(runtime);
     for (const c of config.connections) {
@@ -94,6 +95,7 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     return {
       runtime, config, embedded: Boolean(store.embedded),
       async close() {
+        (flows as FlowStore).stop();
         await queue.close();
         await store.close();
       },

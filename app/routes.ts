@@ -2,17 +2,32 @@ import type { Router } from 'express';
 import type { Runtime } from '../core/runtime.ts';
 import type { ConfigFile } from '../config/schema.ts';
 import { catchHookRouter } from '../webhooks/catch-hooks.ts';
+import { catchHookSource, catchHooksAdminRouter } from '../webhooks/catch-hooks-admin.ts';
+import { restHooksRouter } from '../webhooks/rest-hooks/index.ts';
+import { apiKeysRouter } from '../config/api-keys.ts';
+import { actionsRouter } from '../config/actions-api.ts';
+import { openApiRouter } from '../config/openapi.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
+import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
 
 /** Every feature's HTTP routes, in the order they are mounted. A feature adds its router here. */
 export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
   const hooks = new Map(config.hooks.map((h) => [h.id, h]));
   return [
-    catchHookRouter(rt, { get: (id) => hooks.get(id) }),
+    // Audit trail, UI sessions, accounts, audit log, flows and runs APIs (before every admin route).
+    ...adminUiRouters(rt, [...hooks.values()].map((h) => ({ id: h.id, name: h.name ?? null }))),
+    catchHookRouter(rt, catchHookSource(rt, hooks)),
+    catchHooksAdminRouter(rt, hooks),
+    restHooksRouter(rt),
+    apiKeysRouter(rt),
+    actionsRouter(rt),
+    openApiRouter(rt),
     connectionsRouter(rt),
     oauthRouter(rt),
     providerWebhookRouter(rt),
+    // The config UI's files and SPA fallback: last, so it never shadows a route above.
+    uiStaticRouter(rt),
   ];
 }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -212,4 +213,89 @@ export function sampleMemory(pid: number, everyMs = 500): { stop(): MemoryPeaks;
       return snapshot();
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU: how much of the machine went to processes outside the benchmark's own tree
+
+function cpuJiffies(): { busy: number; total: number } {
+  try {
+    const first = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = first.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal (guest time is already in user)
+    const idle = (first[3] ?? 0) + (first[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+function processJiffies(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuShare {
+  /** Share of the machine's CPU time (all cores) that was busy, %. */
+  machineBusyPct: number;
+  /** Share used by the benchmark (this process and all its descendants), %. */
+  benchPct: number;
+  /** Share used by everything else on the machine (other sessions' tests, services we do not own), %. */
+  otherPct: number;
+  /** 1-minute load average at the end. */
+  loadAvg1: number;
+}
+
+/** Follows CPU use of this process tree against the whole machine, sampling every `everyMs`. */
+export function watchCpu(everyMs = 1000): { stop(): CpuShare } {
+  const root = process.pid;
+  const last = new Map<number, number>();
+  let tree = 0;
+  const sampleTree = () => {
+    for (const pid of [root, ...descendantsOf(root).map((d) => d.pid)]) {
+      const j = processJiffies(pid);
+      if (j === undefined) continue;
+      const before = last.get(pid);
+      // a process born after the watch started is counted from its first jiffy
+      if (before !== undefined) tree += Math.max(0, j - before);
+      else if (started) tree += j;
+      last.set(pid, j);
+    }
+  };
+  let started = false;
+  const start = cpuJiffies();
+  sampleTree();
+  tree = 0;
+  started = true;
+  const timer = setInterval(sampleTree, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sampleTree();
+      const end = cpuJiffies();
+      const total = end.total - start.total || 1;
+      const busy = end.busy - start.busy;
+      const pct = (v: number) => Math.round((Math.max(0, v) / total) * 1000) / 10;
+      return { machineBusyPct: pct(busy), benchPct: pct(Math.min(tree, busy)), otherPct: pct(busy - tree), loadAvg1: Math.round(os.loadavg()[0]! * 100) / 100 };
+    },
+  };
+}
+
+/** Waits until the whole machine is less than `maxBusyPct` busy over a 2-second window, for at most `timeoutMs`. */
+export async function waitForIdle(timeoutMs: number, maxBusyPct: number): Promise<{ idle: boolean; busyPct: number; waitedMs: number }> {
+  const start = Date.now();
+  let busyPct = 100;
+  for (let i = 0; i < 10_000; i += 1) {
+    const a = cpuJiffies();
+    await sleep(2000);
+    const b = cpuJiffies();
+    busyPct = Math.round(((b.busy - a.busy) / ((b.total - a.total) || 1)) * 1000) / 10;
+    if (busyPct < maxBusyPct) return { idle: true, busyPct, waitedMs: Date.now() - start };
+    if (Date.now() - start >= timeoutMs) break;
+  }
+  return { idle: false, busyPct, waitedMs: Date.now() - start };
 }

@@ -44,7 +44,10 @@ export async function drain(sinkUrl: string, from: number, to: number, expected:
 }
 
 export interface PhaseFigures {
-  phase: 'throughput' | 'rate';
+  phase: 'throughput' | 'rate' | 'rate-smooth';
+  /** Autocannon instances (a smooth rate phase staggers several). */
+  instances: number;
+  latencySource: 'autocannon' | 'own clock';
   connections: number;
   /** The requested rate (events/s), for a fixed-rate phase. */
   targetRate: number | null;
@@ -107,6 +110,8 @@ export function score(load: LoadResult, records: Delivery[], drainResult: DrainR
   const round1 = (v: number) => Math.round(v * 10) / 10;
   return {
     phase: o.phase,
+    instances: load.stagger,
+    latencySource: load.latencySource,
     connections: o.connections,
     targetRate: o.targetRate,
     durationSeconds: round1(load.durationSeconds),

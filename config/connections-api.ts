@@ -5,6 +5,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { requireRole } from './admin-auth.ts';
 import { validate } from './http-validate.ts';
 import { beginAuthorization } from './oauth-routes.ts';
+import { auditRequest } from './audit.ts';
 
 export const connectionCreateSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).optional(),
@@ -41,6 +42,7 @@ export function connectionsRouter(rt: Runtime): Router {
     const input = validate(connectionCreateSchema, req.body);
     const row = await store().create({ id: input.id, connectorId: input.connector, label: input.label, settings: input.settings, secrets: input.secrets });
     rt.log.info({ connectionId: row.id, connector: row.connector_id, by: req.principal?.label }, 'connection created');
+    await auditRequest(rt, req, 'connection.created', row.id, { connector: row.connector_id, settings: Object.keys(input.settings), secrets: Object.keys(input.secrets) });
     res.status(201).json(show(req, row));
   });
 
@@ -54,6 +56,7 @@ export function connectionsRouter(rt: Runtime): Router {
     const patch = validate(connectionPatchSchema, req.body);
     const row = await store().update(id, patch);
     rt.log.info({ connectionId: id, fields: Object.keys(patch.settings ?? {}), secretsChanged: Object.keys(patch.secrets ?? {}), by: req.principal?.label }, 'connection updated');
+    await auditRequest(rt, req, 'connection.updated', id, { settings: Object.keys(patch.settings ?? {}), secrets: Object.keys(patch.secrets ?? {}), label: patch.label !== undefined });
     res.json(show(req, row));
   });
 
@@ -61,6 +64,7 @@ export function connectionsRouter(rt: Runtime): Router {
     const { id } = validate(idParams, req.params, 'params');
     if (!(await store().remove(id))) throw new HttpError(404, 'connection_not_found', `no connection "${id}"`);
     rt.log.info({ connectionId: id, by: req.principal?.label }, 'connection deleted');
+    await auditRequest(rt, req, 'connection.deleted', id);
     res.status(204).end();
   });
 
@@ -70,6 +74,7 @@ export function connectionsRouter(rt: Runtime): Router {
       await store().require(id);
       await store().setStatus(id, status);
       if (status === 'active') await rt.connections.resumeWaitingSteps(id);
+      await auditRequest(rt, req, `connection.${verb}d`, id);
       res.json(show(req, await store().require(id)));
     });
   }
@@ -95,7 +100,9 @@ export function connectionsRouter(rt: Runtime): Router {
     const { id } = validate(idParams, req.params, 'params');
     const { returnTo } = validate(z.object({ returnTo: z.string().regex(/^\/(?!\/)/, 'a path on this hub').optional() }).strict(), req.body ?? {});
     const row = await store().require(id);
-    res.json({ authorizeUrl: await beginAuthorization(rt, req, row, returnTo) });
+    const authorizeUrl = await beginAuthorization(rt, req, row, returnTo);
+    await auditRequest(rt, req, 'connection.connect_started', id);
+    res.json({ authorizeUrl });
   });
 
   return router;

@@ -10,6 +10,7 @@ import { connectionAad } from '../core/vault/connections.ts';
 import { createStrategy, runStrategy, type StateStore } from '../core/vault/oauth2-client.ts';
 import { requireRole } from './admin-auth.ts';
 import { validate } from './http-validate.ts';
+import { audit, auditRequest } from './audit.ts';
 
 const STATE_TTL_MS = 10 * 60_000;
 const stateAad = (state: string) => `oauth-state:${state}`;
@@ -50,6 +51,8 @@ function stateStore(rt: Runtime, row: ConnectionRow, returnTo?: string): StateSt
 
 /** Records a state (with its PKCE verifier) and returns the provider's authorization URL. */
 export async function beginAuthorization(rt: Runtime, req: Request, row: ConnectionRow, returnTo?: string): Promise<string> {
+  const kind = rt.connections.store.authOf(row.connector_id);
+  if (kind.kind === 'api_token') return beginTokenAuthorization(rt, req, row, returnTo);
   const auth = oauthAuth(rt, row);
   const view = rt.connections.store.view(row);
   const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row, returnTo));
@@ -58,6 +61,33 @@ export async function beginAuthorization(rt: Runtime, req: Request, row: Connect
   rt.log.info({ connectionId: row.id }, 'OAuth connect started');
   return outcome.url;
 }
+
+/**
+ * API-token providers (Trello) have their own authorize page that returns the token in the URL
+ * fragment, which only the browser sees: the return page reads it and posts it back with the state.
+ */
+async function beginTokenAuthorization(rt: Runtime, req: Request, row: ConnectionRow, returnTo?: string): Promise<string> {
+  const auth = rt.connections.store.authOf(row.connector_id);
+  if (auth.kind !== 'api_token' || !auth.authorizeUrl) throw new HttpError(400, 'not_authorizable', `${row.connector_id} connections take a pasted token`);
+  const handle = crypto.randomBytes(24).toString('base64url');
+  await rt.db.insertInto('oauth_states').values({ state: handle, connection_id: row.id, connector_id: row.connector_id, verifier: null, return_to: returnTo ?? null }).execute();
+  const returnUrl = `${publicUrl(rt, req)}/oauth/${row.connector_id}/token?state=${encodeURIComponent(handle)}`;
+  return auth.authorizeUrl(rt.connections.store.view(row), returnUrl);
+}
+
+const TOKEN_RETURN_PAGE = `<!doctype html><meta charset="utf-8"><title>Connecting…</title><p id="m">Connecting…</p><script>
+(async () => {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const state = new URLSearchParams(location.search).get('state');
+  const m = document.getElementById('m');
+  if (!params.get('token')) { m.textContent = 'The provider did not return a token' + (params.get('error') ? ' (' + params.get('error') + ')' : '') + '.'; return; }
+  const res = await fetch(location.pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state, token: params.get('token') }) });
+  const body = await res.json();
+  history.replaceState(null, '', location.pathname);
+  if (res.ok && body.returnTo) { location.replace(body.returnTo); return; }
+  m.textContent = res.ok ? 'Connected ' + body.label + '. You can close this window.' : 'Connecting failed: ' + body.error.message;
+})();
+</script>`;
 
 /**
  * GET /oauth/:connectorId/start?connection=… sends the admin to the provider; GET
@@ -73,7 +103,28 @@ export function oauthRouter(rt: Runtime): Router {
     const row = await rt.connections.store.require(connection);
     if (row.connector_id !== req.params.connectorId) throw new HttpError(400, 'connector_mismatch', `connection ${row.id} belongs to ${row.connector_id}`);
     const returnTo = typeof req.query.returnTo === 'string' && /^\/(?!\/)/.test(req.query.returnTo) ? req.query.returnTo : undefined;
-    res.redirect(302, await beginAuthorization(rt, req, row, returnTo));
+    const authorizeUrl = await beginAuthorization(rt, req, row, returnTo);
+    await auditRequest(rt, req, 'connection.connect_started', row.id);
+    res.redirect(302, authorizeUrl);
+  });
+
+  router.get('/oauth/:connectorId/token', (_req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.type('html').send(TOKEN_RETURN_PAGE);
+  });
+
+  router.post('/oauth/:connectorId/token', express.json({ limit: '8kb' }), async (req: Request, res: Response) => {
+    const input = validate(z.object({ state: z.string().min(1).max(200), token: z.string().min(8).max(512) }).strict(), req.body);
+    const used = await rt.db.updateTable('oauth_states').set({ used_at: new Date() })
+      .where('state', '=', input.state).where('used_at', 'is', null).where('connector_id', '=', String(req.params.connectorId))
+      .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS)).returningAll().executeTakeFirst();
+    if (!used) throw new HttpError(400, 'invalid_state', 'this sign-in answer was not started by this hub, was already used, or has expired');
+    const row = await rt.connections.store.update(used.connection_id, { secrets: { token: input.token } });
+    await rt.connections.store.setStatus(row.id, 'active');
+    rt.log.info({ connectionId: row.id }, 'token connect finished');
+    await rt.connections.resumeWaitingSteps(row.id);
+    res.json({ ok: true, connection: row.id, label: row.label, returnTo: used.return_to ? `${used.return_to}${used.return_to.includes('?') ? '&' : '?'}connected=${encodeURIComponent(row.id)}` : null });
   });
 
   router.get('/oauth/:connectorId/callback', async (req: Request, res: Response) => {
@@ -125,6 +176,7 @@ export function oauthRouter(rt: Runtime): Router {
       version: sql`version + 1`,
     }).where('id', '=', row.id).execute();
     rt.log.info({ connectionId: row.id }, 'OAuth connect finished');
+    await audit(rt, { action: 'connection.connected', target: row.id, ip: req.ip ?? null, actor: { kind: 'oauth_callback', label: row.connector_id } });
     const resumed = await rt.connections.resumeWaitingSteps(row.id);
 
     if (pending.return_to) return res.redirect(302, `${pending.return_to}${pending.return_to.includes('?') ? '&' : '?'}connected=${encodeURIComponent(row.id)}`);

@@ -51,7 +51,15 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   secretInputs?: string[];
   run: (ctx: ActionContext, input: z.output<Schema>) => Promise<Output>;
   sampleOutput?: Output;
+  /**
+   * Rate pacing (e.g. DingTalk's 20 messages a minute per robot): steps with the same key run one at a
+   * time, oldest first, at most `limit` per sliding `intervalMs` (core/pipeline/pacing.ts). A step that
+   * must wait is rescheduled without counting an attempt. Undefined: not paced.
+   */
+  pace?: (input: z.output<Schema>, connection: ConnectionHandle | undefined) => StepPace | undefined;
 }
+
+export interface StepPace { key: string; limit: number; intervalMs: number }
 
 /** An inbound provider request, as the hub received it (the raw body is kept for signature checks). */
 export interface WebhookRequest {
@@ -87,6 +95,43 @@ export interface WebhookTrigger {
   check?(req: WebhookRequest, conn: ConnectionHandle): Promise<WebhookReply>;
 }
 
+/**
+ * A trigger that must register itself with the provider for what flows need (e.g. a Trello webhook
+ * per board). The hub keeps the registrations in step with the enabled flows and checks them.
+ */
+export interface TriggerSubscription {
+  /** The flow parameters that identify one registration (e.g. ['board']). */
+  params: string[];
+  subscribe(conn: ConnectionHandle, params: Record<string, string>, callbackUrl: string): Promise<{ externalId: string }>;
+  unsubscribe(conn: ConnectionHandle, externalId: string): Promise<void>;
+  /** 'ok', or 'gone' when the provider dropped it (it is registered again). */
+  check(conn: ConnectionHandle, externalId: string): Promise<'ok' | 'gone'>;
+}
+
+/** What a stream trigger is given to deliver events: `emit` resolves once they are stored (ack after it). */
+export interface StreamContext {
+  connection: ConnectionHandle;
+  log: Logger;
+  emit(events: TriggeredEvent[]): Promise<Array<{ id: string; duplicate: boolean }>>;
+}
+
+/** A live connection to the provider (e.g. a WebSocket); `closed` settles when it drops. */
+export interface StreamSession {
+  closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A long-lived inbound connection per connection (e.g. DingTalk Stream mode). The hub's stream manager
+ * (core/triggers/streams.ts) holds exactly one per connection across processes and reconnects it.
+ */
+export interface StreamTrigger {
+  /** Whether this connection wants a stream (e.g. a `stream` setting). */
+  enabled(settings: Record<string, unknown>): boolean;
+  /** Opens the stream; rejects when it cannot (the manager records the error and retries with backoff). */
+  open(ctx: StreamContext): Promise<StreamSession>;
+}
+
 export interface TriggerDefinition {
   id: string;
   title: string;
@@ -95,6 +140,8 @@ export interface TriggerDefinition {
   kind: 'webhook' | 'polling' | 'stream';
   sample?: Record<string, unknown>;
   webhook?: WebhookTrigger;
+  subscription?: TriggerSubscription;
+  stream?: StreamTrigger;
 }
 
 export interface ConnectorDefinition {
@@ -103,12 +150,15 @@ export interface ConnectorDefinition {
   auth: ConnectorAuth;
   triggers: TriggerDefinition[];
   actions: ActionDefinition[];
+  /** Names the actions start with when not the connector id (two connectors of one service, e.g. `dingtalk_robot` → `dingtalk`). */
+  actionPrefix?: string;
 }
 
-/** The one helper a connector is built with; checks that its actions are named after it. */
+/** The one helper a connector is built with; checks that its actions are named after it (or its actionPrefix). */
 export function defineConnector(def: ConnectorDefinition): ConnectorDefinition {
+  const prefix = def.actionPrefix ?? def.id;
   for (const action of def.actions) {
-    if (!action.id.startsWith(`${def.id}.`)) throw new Error(`action ${action.id} of connector ${def.id} must be named ${def.id}.<verb>`);
+    if (!action.id.startsWith(`${prefix}.`)) throw new Error(`action ${action.id} of connector ${def.id} must be named ${prefix}.<verb>`);
   }
   return def;
 }

@@ -23,6 +23,11 @@ export const flowSchema = z.object({
     event: z.string().min(1),
     /** Only events from this source (a catch hook id, a connection id). */
     source: z.string().optional(),
+    /**
+     * Trigger parameters, e.g. `{ board: "<board id>" }` for Trello: they say what the trigger must
+     * subscribe to, and only events whose `data.<key>` (or `data.<key>.id`) equals the value match.
+     */
+    params: z.record(z.string(), z.string()).optional(),
     /** A Liquid expression; the flow runs only when it is true. */
     condition: z.string().optional(),
   }).superRefine((when, ctx) => {
@@ -62,6 +67,11 @@ export async function flowMatches(flow: Flow, event: HubEvent): Promise<boolean>
   if (!flow.enabled) return false;
   if (!eventTypeMatches(flow.when.event, event.type)) return false;
   if (flow.when.source && flow.when.source !== event.source) return false;
+  for (const [key, want] of Object.entries(flow.when.params ?? {})) {
+    const got = event.data[key];
+    const value = got && typeof got === 'object' ? (got as { id?: unknown }).id : got;
+    if (String(value ?? '') !== want) return false;
+  }
   if (flow.when.condition) return evaluateCondition(flow.when.condition, templateScope(event));
   return true;
 }

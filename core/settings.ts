@@ -52,6 +52,16 @@ export const settingsSchema = z.object({
   DINGBRIDGE_HOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   /** A subscription whose deliveries have failed without a success for this long is disabled (default 5 days). */
   DINGBRIDGE_HOOK_DISABLE_AFTER_MS: positiveMs.default(432_000_000),
+  /** DingTalk's new API and old API (oapi) hosts; a connection's baseUrl / oapiBaseUrl settings win. */
+  DINGTALK_BASE_URL: url(['http:', 'https:']).default('https://api.dingtalk.com'),
+  DINGTALK_OAPI_BASE_URL: url(['http:', 'https:']).default('https://oapi.dingtalk.com'),
+  /** Stream triggers (e.g. DingTalk Stream mode): how often connections are checked for a stream to hold, and the longest reconnect backoff. */
+  DINGBRIDGE_STREAM_SCAN_MS: positiveMs.default(5000),
+  DINGBRIDGE_STREAM_BACKOFF_MAX_MS: positiveMs.default(60_000),
+  /** Audit log entries older than this many days are pruned (at least 180 is the policy; lower only for tests). */
+  DINGBRIDGE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(180),
+  /** How often provider webhook registrations are checked (and registered again when the provider dropped them). */
+  DINGBRIDGE_TRIGGER_CHECK_MS: positiveMs.default(600_000),
   DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
 });
 

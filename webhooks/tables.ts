@@ -37,6 +37,7 @@ export interface HookDeliveriesTable {
   max_attempts: number;
   deferrals: Generated<number>;
   slot_at: Timestamp | null;
+  parked: Generated<boolean>;
   next_attempt_at: Timestamp | null;
   lease_until: Timestamp | null;
   last_status: number | null;

@@ -156,7 +156,6 @@ export function checkUrl(url: string, p: EgressPolicy = egressPolicy()): URL {
   if (u.username || u.password) throw new EgressError('URLs with credentials in them are not called');
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host)) checkAddress(host, host, p);
-  else if (host === 'localhost' || host.endsWith('.localhost')) checkAddress(host, '127.0.0.1', p);
   return u;
 }
 
@@ -191,7 +190,8 @@ export interface EgressResponse { status: number; headers: http.IncomingHttpHead
  * TimeoutError when no full answer came within `timeoutMs`, or with the socket's error.
  */
 export function egressRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; maxBodyBytes?: number }): Promise<EgressResponse> {
-  const u = checkUrl(url);
+  let u: URL;
+  try { u = checkUrl(url); } catch (err) { return Promise.reject(err); }
   const max = opts.maxBodyBytes ?? 65_536;
   return new Promise((resolve, reject) => {
     const signal = AbortSignal.timeout(opts.timeoutMs);

@@ -9,6 +9,8 @@ import { QUEUE_NAMES } from '../queue/queues.ts';
 import { loadEvent } from './event-store.ts';
 import { stepJobId, stepRunId } from './jobs.ts';
 import { retryDelayMs } from './retry-policy.ts';
+import { deferPacedStep, paceGate, pacedStepDone } from './pacing.ts';
+import type { StepPace } from '../connector.ts';
 
 /**
  * Runs one attempt of one step. The claim is a conditional update, so a step that is done, dead, or
@@ -40,6 +42,8 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
   let secretInputs: string[] = [];
   let connectionId: string | null = null;
   const timer = rt.metrics.stepSeconds.startTimer({ action: claimed.action });
+  let paced: StepPace | undefined;
+  let deferred = false;
   try {
     const event = await loadEvent(rt.db, claimed.event_id);
     const flow = rt.flows.get(claimed.flow_id);
@@ -65,6 +69,12 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     }
     connectionId = step.connection ?? null;
     const connection = step.connection ? await rt.connections.handle(step.connection) : undefined;
+    // A paced action (e.g. a robot's 20 a minute) runs only in its turn; otherwise it waits, uncounted.
+    paced = action.pace?.(parsed.data, connection);
+    if (paced) {
+      const decision = await paceGate(rt, claimed, paced);
+      if (!decision.run) { deferred = true; await deferPacedStep(rt, claimed, decision.delayMs, decision.reason); return; }
+    }
     output = await action.run({
       connection,
       idempotencyKey: id,
@@ -76,8 +86,10 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
   } catch (err) {
     failure = toStepError(err);
   }
+  if (deferred) return;
   timer();
   await recordOutcome(rt, claimed, started, trace, secretInputs, output, failure, connectionId);
+  if (paced) await pacedStepDone(rt, claimed, paced);
 }
 
 async function recordOutcome(

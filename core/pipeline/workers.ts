@@ -4,6 +4,7 @@ import { dispatchEvent } from './dispatcher.ts';
 import { runStep } from './step-runner.ts';
 import { startSweeper } from './sweeper.ts';
 import { startBackgroundWork } from './extensions.ts';
+import { startSubscriptionKeeper } from '../triggers/subscriptions.ts';
 
 /** Starts the event and step workers and the recovery sweep; `stop` lets in-flight steps finish. */
 export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
@@ -13,6 +14,7 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
     rt.queue.startWorker(QUEUE_NAMES.steps, async (job) => runStep(rt, String(job.data.stepRunId)), { concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY, stalledMs }),
   ];
   const sweeper = startSweeper(rt);
+  const subscriptions = startSubscriptionKeeper(rt); // provider webhooks the flows need (e.g. Trello boards)
   const extra = startBackgroundWork(rt); // features' own workers (REST-hook delivery)
   // Proactive refresh: tokens expiring within the margin are refreshed before any call needs them.
   const refreshTimer = setInterval(() => {
@@ -22,6 +24,7 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
   return {
     async stop() {
       sweeper.stop();
+      subscriptions.stop();
       clearInterval(refreshTimer);
       await Promise.all([...workers.map((w) => w.close()), extra.stop()]);
     },

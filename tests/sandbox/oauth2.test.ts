@@ -32,7 +32,7 @@ class RelyingParty {
         this.sessions.set(sid, {});
         res.setHeader('Set-Cookie', `sid=${sid}; Path=/; HttpOnly`);
       }
-      (req as Request & { session: unknown }).session = this.sessions.get(sid);
+      (req as unknown as { session: unknown }).session = this.sessions.get(sid);
       next();
     });
     const authenticate = (options: Record<string, unknown>) => (req: Request, res: Response, next: NextFunction) => {

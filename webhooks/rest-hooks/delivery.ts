@@ -87,6 +87,23 @@ export async function fanOutToSubscriptions(rt: Runtime, trx: Transaction<Databa
   return [{ queue: QUEUE_NAMES.deliveries, jobs: inserted.map((r) => ({ data: { deliveryId: r.id }, opts: { jobId: deliveryJobId(r.id, 1, 0), delayMs: first } })) }];
 }
 
+const PARK_MS = 10_000;
+
+/** A delivery of this subscription finished: the oldest parked ones (waiting for the cap) get their turn. */
+async function unpark(rt: Runtime, subscriptionId: string, places = 1): Promise<void> {
+  const rows = await rt.db.transaction().execute(async (trx) => {
+    // Under the subscription's lock, so a claim that is parking a delivery right now is seen.
+    const sub = await trx.selectFrom('hook_subscriptions').select('id').where('id', '=', subscriptionId).forNoKeyUpdate().executeTakeFirst();
+    if (!sub) return [];
+    return trx.updateTable('hook_deliveries')
+      .set((eb) => ({ parked: false, next_attempt_at: null, deferrals: eb('deferrals', '+', 1), updated_at: new Date() }))
+      .where('id', 'in', (eb) => eb.selectFrom('hook_deliveries').select('id').where('subscription_id', '=', subscriptionId).where('parked', '=', true)
+        .orderBy('created_at').limit(places))
+      .returning(['id', 'attempts', 'deferrals']).execute();
+  });
+  await rt.queue.addMany(QUEUE_NAMES.deliveries, rows.map((r) => ({ data: { deliveryId: r.id }, opts: { jobId: deliveryJobId(r.id, r.attempts + 1, r.deferrals) } })));
+}
+
 type Claim =
   | { kind: 'none' }
   | { kind: 'deferred'; jobId: string; delayMs: number }
@@ -102,7 +119,7 @@ async function claim(rt: Runtime, id: string): Promise<Claim> {
     const first = await trx.selectFrom('hook_deliveries').select(['subscription_id']).where('id', '=', id).executeTakeFirst();
     if (!first) return { kind: 'none' };
     // Every claim for one subscription goes through its row lock: the cap and the rate are exact across processes.
-    const sub = await trx.selectFrom('hook_subscriptions').selectAll().where('id', '=', first.subscription_id).forUpdate().executeTakeFirst();
+    const sub = await trx.selectFrom('hook_subscriptions').selectAll().where('id', '=', first.subscription_id).forNoKeyUpdate().executeTakeFirst();
     const d = await trx.selectFrom('hook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
     if (!sub || !d || !claimable(d, now)) return { kind: 'none' };
     if (sub.status !== 'active') {
@@ -118,8 +135,11 @@ async function claim(rt: Runtime, id: string): Promise<Claim> {
     const running = await trx.selectFrom('hook_deliveries').select(sql<number>`count(*)::int`.as('n'))
       .where('subscription_id', '=', sub.id).where('status', '=', 'running').where('lease_until', '>', new Date(now)).executeTakeFirstOrThrow();
     if (running.n >= sub.max_concurrency) {
-      const wait = Math.min(5000, 100 * 2 ** Math.min(d.deferrals, 6)) * (0.5 + Math.random());
-      return defer(now + wait, null);
+      // Parked without a job: the next delivery of this subscription to finish hands its place on
+      // (`unpark`); should that hand-off be lost, the sweep finds it after PARK_MS + the grace period.
+      await trx.updateTable('hook_deliveries').set({ parked: true, next_attempt_at: new Date(now + PARK_MS), deferrals: d.deferrals + 1, updated_at: new Date(now) })
+        .where('id', '=', id).execute();
+      return { kind: 'none' };
     }
     const hasSlot = d.slot_at !== null && new Date(d.slot_at).getTime() <= now + 50;
     if (!hasSlot) {
@@ -130,7 +150,7 @@ async function claim(rt: Runtime, id: string): Promise<Claim> {
     }
     const lease = rt.settings.DINGBRIDGE_HOOK_TIMEOUT_MS + 30_000;
     const claimed = await trx.updateTable('hook_deliveries').set({
-      status: 'running', attempts: d.attempts + 1, lease_until: new Date(now + lease), slot_at: null, updated_at: new Date(now),
+      status: 'running', attempts: d.attempts + 1, lease_until: new Date(now + lease), slot_at: null, parked: false, updated_at: new Date(now),
     }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     return { kind: 'claimed', delivery: claimed, sub };
   });
@@ -236,6 +256,7 @@ export async function runDelivery(rt: Runtime, id: string): Promise<void> {
     return false;
   });
 
+  await unpark(rt, sub.id).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand the place on; the sweep will'));
   if (status === 'retrying') {
     log.info({ status: outcome.status, err: outcome.error, delayMs: delay }, 'delivery failed; retry scheduled');
     await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: d.id }, { jobId: deliveryJobId(d.id, d.attempts + 1, d.deferrals), delayMs: delay });
@@ -278,7 +299,7 @@ export async function sweepDeliveries(rt: Runtime, limit = 1000): Promise<number
 /** Delivers one delivery again (dead, or already delivered) with a fresh attempt budget. */
 export async function replayDelivery(rt: Runtime, subscriptionId: string, id: string): Promise<DeliveryRow | undefined> {
   const row = await rt.db.updateTable('hook_deliveries')
-    .set((eb) => ({ status: 'pending', attempt_base: eb.ref('attempts'), next_attempt_at: null, slot_at: null, finished_at: null, updated_at: new Date() }))
+    .set((eb) => ({ status: 'pending', attempt_base: eb.ref('attempts'), next_attempt_at: null, slot_at: null, parked: false, finished_at: null, updated_at: new Date() }))
     .where('id', '=', id).where('subscription_id', '=', subscriptionId).where('status', 'in', ['dead', 'succeeded'])
     .returningAll().executeTakeFirst();
   if (row) await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: row.id }, { jobId: deliveryJobId(row.id, row.attempts + 1, row.deferrals) });
@@ -291,7 +312,7 @@ export async function replayDelivery(rt: Runtime, subscriptionId: string, id: st
  */
 export async function recoverSince(rt: Runtime, sub: SubscriptionRow, since: Date): Promise<{ redelivered: number; created: number }> {
   const revived = await rt.db.updateTable('hook_deliveries')
-    .set((eb) => ({ status: 'pending', attempt_base: eb.ref('attempts'), next_attempt_at: null, slot_at: null, finished_at: null, updated_at: new Date() }))
+    .set((eb) => ({ status: 'pending', attempt_base: eb.ref('attempts'), next_attempt_at: null, slot_at: null, parked: false, finished_at: null, updated_at: new Date() }))
     .where('subscription_id', '=', sub.id).where('status', '=', 'dead').where('created_at', '>=', since)
     .returning(['id', 'attempts', 'deferrals']).execute();
   const from = new Date(Math.max(since.getTime(), new Date(sub.created_at).getTime()));

@@ -54,6 +54,8 @@ export const migration: Migration = {
       /** Times the delivery waited for its subscription's rate limit or concurrency cap. */
       .addColumn('deferrals', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('slot_at', 'timestamptz')
+      /** Waiting for a free place under the subscription's concurrency cap; a finishing delivery hands its place on. */
+      .addColumn('parked', 'boolean', (c) => c.notNull().defaultTo(false))
       .addColumn('next_attempt_at', 'timestamptz')
       .addColumn('lease_until', 'timestamptz')
       .addColumn('last_status', 'integer')
@@ -66,6 +68,7 @@ export const migration: Migration = {
     await db.schema.createIndex('hook_deliveries_status_updated').on('hook_deliveries').columns(['status', 'updated_at']).execute();
     await db.schema.createIndex('hook_deliveries_sub_created').on('hook_deliveries').columns(['subscription_id', 'created_at']).execute();
     await db.schema.createIndex('hook_deliveries_event').on('hook_deliveries').column('event_id').execute();
+    await sql`create index hook_deliveries_parked on hook_deliveries (subscription_id, created_at) where parked`.execute(db);
 
     await db.schema.createTable('hook_delivery_attempts')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())

@@ -1,0 +1,337 @@
+import crypto from 'node:crypto';
+import { promisify } from 'node:util';
+import express, { type Request, type Response, type Router } from 'express';
+import type { ColumnType, Generated, Selectable } from 'kysely';
+import { sql } from 'kysely';
+import { generateSecret, generateURI, verifySync } from 'otplib';
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import { HttpError } from '../core/errors.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { requireRole, type Role } from './admin-auth.ts';
+import { audit, auditRequest } from './audit.ts';
+import { validate } from './http-validate.ts';
+import { checkCsrf, csrfToken, hubSetting, sessions, sessionUser, setHubSetting, setSessionUserLoader, type SessionUser } from './sessions.ts';
+
+/**
+ * Admin accounts: first-run owner setup, email + password (scrypt), TOTP two-factor with hashed
+ * recovery codes, roles owner / admin / viewer, sign-in rate limiting that holds across processes
+ * (failed sign-ins are counted in the audit log), and the owner's user management.
+ */
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  role: string;
+  password_hash: string;
+  totp_secret: string | null;
+  totp_pending: string | null;
+  totp_enabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  recovery_codes: ColumnType<string[], string | undefined, string>;
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  last_sign_in_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+declare module '../core/db/schema.ts' {
+  interface Database { users: UsersTable }
+}
+export type UserRow = Selectable<UsersTable>;
+
+const scrypt = promisify(crypto.scrypt) as (pw: string, salt: Buffer, len: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
+const SCRYPT = { N: 16384, r: 8, p: 1 };
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.randomBytes(16);
+  const hash = await scrypt(password, salt, 32, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$');
+  if (kind !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const got = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  return crypto.timingSafeEqual(got, expected);
+}
+/** Compared against when the email is unknown, so both answers take the same time. */
+const DUMMY_HASH = hashPassword(crypto.randomBytes(12).toString('hex'));
+
+const totpAad = (userId: string) => `user-totp:${userId}`;
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+const normaliseRecovery = (code: string) => code.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+
+export const ROLES = ['owner', 'admin', 'viewer'] as const;
+const emailSchema = z.string().trim().toLowerCase().pipe(z.email('an email address')).pipe(z.string().max(200));
+const passwordSchema = z.string().min(10, 'at least 10 characters').max(200);
+
+export interface UserPublic {
+  id: string; email: string; name: string | null; role: Role; twoFactor: boolean;
+  disabled: boolean; lastSignInAt: string | null; createdAt: string;
+}
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+export const userView = (u: UserRow): UserPublic => ({
+  id: u.id, email: u.email, name: u.name, role: u.role as Role, twoFactor: Boolean(u.totp_enabled_at),
+  disabled: Boolean(u.disabled_at), lastSignInAt: iso(u.last_sign_in_at), createdAt: iso(u.created_at)!,
+});
+
+async function getUser(rt: Runtime, id: string) {
+  return rt.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function twoFactorRequired(rt: Runtime): Promise<boolean> {
+  const row = await rt.db.selectFrom('hub_settings').select('value').where('key', '=', 'require_2fa').executeTakeFirst();
+  return row?.value === true;
+}
+
+setSessionUserLoader(async (rt, id): Promise<SessionUser | undefined> => {
+  const u = await getUser(rt, id);
+  return u ? { id: u.id, email: u.email, role: u.role as Role, disabled: Boolean(u.disabled_at), totpEnabled: Boolean(u.totp_enabled_at) } : undefined;
+}, twoFactorRequired);
+
+export async function userCount(rt: Runtime): Promise<number> {
+  const row = await rt.db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Creates a user; used by setup, the owner's users page and tests. */
+export async function createUser(rt: Runtime, input: { email: string; name?: string | null; role: Role; password: string }): Promise<UserRow> {
+  const row = await rt.db.insertInto('users').values({
+    id: `usr_${crypto.randomBytes(9).toString('base64url')}`, email: input.email.toLowerCase(), name: input.name ?? null,
+    role: input.role, password_hash: await hashPassword(input.password),
+  }).onConflict((oc) => oc.column('email').doNothing()).returningAll().executeTakeFirst();
+  if (!row) throw new HttpError(409, 'user_exists', `a user with the email ${input.email} exists already`);
+  return row;
+}
+
+const WINDOW_MS = 15 * 60_000;
+const MAX_PER_EMAIL = 5;
+const MAX_PER_IP = 20;
+
+/** Refuses a sign-in when too many failed for this email or from this address lately (counted in the audit log, so every process agrees). */
+async function checkRateLimit(rt: Runtime, email: string, ip: string): Promise<void> {
+  const since = new Date(Date.now() - WINDOW_MS);
+  const row = await rt.db.selectFrom('audit_log')
+    .select([
+      sql<string>`count(*) filter (where target = ${email})`.as('by_email'),
+      sql<string>`count(*) filter (where ip = ${ip})`.as('by_ip'),
+      sql<Date | null>`min(at) filter (where target = ${email} or ip = ${ip})`.as('first'),
+    ])
+    .where('action', '=', 'auth.sign_in_failed').where('at', '>', since).executeTakeFirstOrThrow();
+  if (Number(row.by_email) >= MAX_PER_EMAIL || Number(row.by_ip) >= MAX_PER_IP) {
+    const retryAfter = Math.max(1, Math.ceil(((row.first ? new Date(row.first).getTime() : Date.now()) + WINDOW_MS - Date.now()) / 1000));
+    await audit(rt, { action: 'auth.sign_in_throttled', target: email, ip, outcome: 'denied' });
+    throw new HttpError(429, 'too_many_attempts', `too many failed sign-ins; try again in ${Math.ceil(retryAfter / 60)} minute(s)`, { retryAfterSeconds: retryAfter });
+  }
+}
+
+function regenerate(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+}
+
+async function signIn(rt: Runtime, req: Request, user: UserRow): Promise<void> {
+  await regenerate(req);
+  req.session.userId = user.id;
+  req.session.signedInAt = new Date().toISOString();
+  csrfToken(req);
+  await rt.db.updateTable('users').set({ last_sign_in_at: new Date() }).where('id', '=', user.id).execute();
+}
+
+function checkTotp(secret: string, code: string): boolean {
+  if (!/^\d{6}$/.test(code)) return false;
+  try { return verifySync({ secret, token: code, epochTolerance: 30 }).valid; } catch { return false; }
+}
+
+const principalOfUser = (u: { id: string; email: string }) => ({ kind: 'session', id: u.id, label: u.email });
+
+async function requireSessionUser(rt: Runtime, req: Request): Promise<UserRow> {
+  const su = await sessionUser(rt, req);
+  if (!su) throw new HttpError(401, 'unauthenticated', 'sign in first');
+  checkCsrf(req);
+  return (await getUser(rt, su.id))!;
+}
+
+function makeRecoveryCodes(): string[] {
+  return Array.from({ length: 10 }, () => {
+    const raw = crypto.randomBytes(5).toString('hex');
+    return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+  });
+}
+
+/** /api/v1/auth/* (setup, sign-in, sign-out, 2FA), /api/v1/users (owner) and /api/v1/security (owner). */
+export function accountsRouter(rt: Runtime): Router {
+  const router = express.Router();
+  const json = express.json({ limit: '16kb' });
+  router.use('/api/v1/auth', sessions(rt));
+
+  router.get('/api/v1/auth/status', async (req: Request, res: Response) => {
+    const setupRequired = (await userCount(rt)) === 0;
+    const su = setupRequired ? undefined : await sessionUser(rt, req);
+    const user = su ? await getUser(rt, su.id) : undefined;
+    const required = await twoFactorRequired(rt);
+    res.setHeader('cache-control', 'no-store');
+    res.json({
+      setupRequired,
+      user: user ? userView(user) : null,
+      csrfToken: user ? csrfToken(req) : null,
+      twoFactorRequired: required,
+      needsTwoFactorSetup: Boolean(user && required && !user.totp_enabled_at),
+    });
+  });
+
+  router.post('/api/v1/auth/setup', json, async (req: Request, res: Response) => {
+    const input = validate(z.object({ email: emailSchema, name: z.string().trim().max(200).optional(), password: passwordSchema }).strict(), req.body);
+    const user = await rt.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext('dingbridge:first-run-setup'))`.execute(trx);
+      const existing = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
+      if (existing) return undefined;
+      return trx.insertInto('users').values({
+        id: `usr_${crypto.randomBytes(9).toString('base64url')}`, email: input.email, name: input.name ?? null,
+        role: 'owner', password_hash: await hashPassword(input.password),
+      }).returningAll().executeTakeFirstOrThrow();
+    });
+    if (!user) throw new HttpError(409, 'setup_done', 'the hub has an owner already; sign in instead');
+    await signIn(rt, req, user);
+    await auditRequest(rt, req, 'user.owner_created', user.email, undefined, { actor: principalOfUser(user) });
+    res.status(201).json({ user: userView(user), csrfToken: csrfToken(req) });
+  });
+
+  router.post('/api/v1/auth/login', json, async (req: Request, res: Response) => {
+    const input = validate(z.object({ email: emailSchema, password: z.string().min(1).max(200), code: z.string().trim().max(20).optional() }).strict(), req.body);
+    const ip = req.ip ?? '';
+    await checkRateLimit(rt, input.email, ip);
+    const user = await rt.db.selectFrom('users').selectAll().where('email', '=', input.email).executeTakeFirst();
+    const ok = user ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await DUMMY_HASH), false);
+    const fail = async (reason: string) => {
+      await audit(rt, { action: 'auth.sign_in_failed', target: input.email, ip, outcome: 'denied', details: { reason }, actor: user ? principalOfUser(user) : undefined });
+      return new HttpError(401, reason === 'bad_code' ? 'invalid_code' : 'invalid_credentials', reason === 'bad_code' ? 'that code is not valid' : 'wrong email or password');
+    };
+    if (!user || !ok) throw await fail('bad_password');
+    if (user.disabled_at) throw await fail('disabled');
+    if (user.totp_enabled_at && user.totp_secret) {
+      if (!input.code) throw new HttpError(401, 'totp_required', 'enter the 6-digit code from your authenticator app, or a recovery code');
+      const secret = rt.vault.open(user.totp_secret, totpAad(user.id));
+      if (!checkTotp(secret, input.code)) {
+        const hashed = sha256(normaliseRecovery(input.code));
+        const codes = user.recovery_codes ?? [];
+        if (!codes.includes(hashed)) throw await fail('bad_code');
+        await rt.db.updateTable('users').set({ recovery_codes: JSON.stringify(codes.filter((c) => c !== hashed)), updated_at: new Date() }).where('id', '=', user.id).execute();
+        await audit(rt, { action: 'auth.recovery_code_used', target: user.email, ip, actor: principalOfUser(user), details: { left: codes.length - 1 } });
+      }
+    }
+    await signIn(rt, req, user);
+    await auditRequest(rt, req, 'auth.signed_in', user.email, { twoFactor: Boolean(user.totp_enabled_at) }, { actor: principalOfUser(user) });
+    res.json({ user: userView(user), csrfToken: csrfToken(req), needsTwoFactorSetup: !user.totp_enabled_at && await twoFactorRequired(rt) });
+  });
+
+  router.post('/api/v1/auth/logout', async (req: Request, res: Response) => {
+    const user = await requireSessionUser(rt, req);
+    await auditRequest(rt, req, 'auth.signed_out', user.email, undefined, { actor: principalOfUser(user) });
+    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+    res.clearCookie('dingbridge.sid', { path: '/' });
+    res.status(204).end();
+  });
+
+  router.post('/api/v1/auth/password', json, async (req: Request, res: Response) => {
+    const user = await requireSessionUser(rt, req);
+    const input = validate(z.object({ current: z.string().min(1).max(200), password: passwordSchema }).strict(), req.body);
+    if (!(await verifyPassword(input.current, user.password_hash))) throw new HttpError(400, 'invalid_password', 'the current password is wrong');
+    await rt.db.updateTable('users').set({ password_hash: await hashPassword(input.password), updated_at: new Date() }).where('id', '=', user.id).execute();
+    // Other sessions of this user end; this one goes on.
+    await rt.db.deleteFrom('ui_sessions').where('user_id', '=', user.id).where('sid', '!=', req.sessionID).execute();
+    await auditRequest(rt, req, 'user.password_changed', user.email, undefined, { actor: principalOfUser(user) });
+    res.status(204).end();
+  });
+
+  router.post('/api/v1/auth/2fa/setup', async (req: Request, res: Response) => {
+    const user = await requireSessionUser(rt, req);
+    const secret = generateSecret();
+    await rt.db.updateTable('users').set({ totp_pending: rt.vault.seal(secret, totpAad(user.id)), updated_at: new Date() }).where('id', '=', user.id).execute();
+    const otpauthUrl = generateURI({ issuer: 'dingbridge', label: user.email, secret });
+    const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    res.setHeader('cache-control', 'no-store');
+    res.json({ secret, otpauthUrl, qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(qrSvg).toString('base64')}` });
+  });
+
+  router.post('/api/v1/auth/2fa/enable', json, async (req: Request, res: Response) => {
+    const user = await requireSessionUser(rt, req);
+    const { code } = validate(z.object({ code: z.string().trim().regex(/^\d{6}$/, 'the 6-digit code') }).strict(), req.body);
+    if (!user.totp_pending) throw new HttpError(409, 'no_pending_setup', 'start the setup first');
+    const secret = rt.vault.open(user.totp_pending, totpAad(user.id));
+    if (!checkTotp(secret, code)) throw new HttpError(400, 'invalid_code', 'that code is not valid; check the time on your phone and try the next one');
+    const recoveryCodes = makeRecoveryCodes();
+    await rt.db.updateTable('users').set({
+      totp_secret: user.totp_pending, totp_pending: null, totp_enabled_at: new Date(),
+      recovery_codes: JSON.stringify(recoveryCodes.map((c) => sha256(normaliseRecovery(c)))), updated_at: new Date(),
+    }).where('id', '=', user.id).execute();
+    await auditRequest(rt, req, 'auth.2fa_enabled', user.email, undefined, { actor: principalOfUser(user) });
+    res.setHeader('cache-control', 'no-store');
+    res.json({ recoveryCodes });
+  });
+
+  router.post('/api/v1/auth/2fa/disable', json, async (req: Request, res: Response) => {
+    const user = await requireSessionUser(rt, req);
+    const { password } = validate(z.object({ password: z.string().min(1).max(200) }).strict(), req.body);
+    if (!(await verifyPassword(password, user.password_hash))) throw new HttpError(400, 'invalid_password', 'the password is wrong');
+    if (await twoFactorRequired(rt)) throw new HttpError(409, 'two_factor_required', 'the owner requires two-factor authentication for everyone');
+    await rt.db.updateTable('users').set({ totp_secret: null, totp_pending: null, totp_enabled_at: null, recovery_codes: '[]', updated_at: new Date() }).where('id', '=', user.id).execute();
+    await auditRequest(rt, req, 'auth.2fa_disabled', user.email, undefined, { actor: principalOfUser(user) });
+    res.status(204).end();
+  });
+
+  // The owner's pages: users and the hub's security policy.
+  router.get('/api/v1/security', requireRole(rt, 'viewer'), async (_req, res) => {
+    res.json({ require2fa: await twoFactorRequired(rt), auditRetentionDays: rt.settings.DINGBRIDGE_AUDIT_RETENTION_DAYS });
+  });
+  router.put('/api/v1/security', requireRole(rt, 'owner'), json, async (req, res) => {
+    const { require2fa } = validate(z.object({ require2fa: z.boolean() }).strict(), req.body);
+    await setHubSetting(rt.db, 'require_2fa', require2fa);
+    await auditRequest(rt, req, 'security.require_2fa_changed', null, { require2fa });
+    res.json({ require2fa });
+  });
+
+  router.get('/api/v1/users', requireRole(rt, 'owner'), async (_req, res) => {
+    const rows = await rt.db.selectFrom('users').selectAll().orderBy('created_at').execute();
+    res.json({ items: rows.map(userView) });
+  });
+  router.post('/api/v1/users', requireRole(rt, 'owner'), json, async (req, res) => {
+    const input = validate(z.object({ email: emailSchema, name: z.string().trim().max(200).optional(), role: z.enum(ROLES), password: passwordSchema }).strict(), req.body);
+    const row = await createUser(rt, input);
+    await auditRequest(rt, req, 'user.created', row.email, { role: row.role });
+    res.status(201).json(userView(row));
+  });
+  const idParams = z.object({ id: z.string().min(1).max(100) });
+  const lastOwnerGuard = async (id: string) => {
+    const owners = await rt.db.selectFrom('users').select('id').where('role', '=', 'owner').where('disabled_at', 'is', null).execute();
+    if (owners.length === 1 && owners[0]!.id === id) throw new HttpError(409, 'last_owner', 'the hub needs at least one active owner');
+  };
+  router.patch('/api/v1/users/:id', requireRole(rt, 'owner'), json, async (req, res) => {
+    const { id } = validate(idParams, req.params, 'params');
+    const patch = validate(z.object({ name: z.string().trim().max(200).optional(), role: z.enum(ROLES).optional(), disabled: z.boolean().optional(), password: passwordSchema.optional() }).strict(), req.body);
+    const user = await getUser(rt, id);
+    if (!user) throw new HttpError(404, 'user_not_found', `no user "${id}"`);
+    if ((patch.role && patch.role !== 'owner') || patch.disabled) await lastOwnerGuard(id);
+    const row = await rt.db.updateTable('users').set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.role ? { role: patch.role } : {}),
+      ...(patch.disabled !== undefined ? { disabled_at: patch.disabled ? new Date() : null } : {}),
+      ...(patch.password ? { password_hash: await hashPassword(patch.password) } : {}),
+      updated_at: new Date(),
+    }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    if (patch.disabled || patch.password) await rt.db.deleteFrom('ui_sessions').where('user_id', '=', id).execute();
+    await auditRequest(rt, req, 'user.updated', row.email, { role: patch.role, disabled: patch.disabled, passwordReset: Boolean(patch.password), name: patch.name });
+    res.json(userView(row));
+  });
+  router.delete('/api/v1/users/:id', requireRole(rt, 'owner'), async (req, res) => {
+    const { id } = validate(idParams, req.params, 'params');
+    const user = await getUser(rt, id);
+    if (!user) throw new HttpError(404, 'user_not_found', `no user "${id}"`);
+    await lastOwnerGuard(id);
+    await rt.db.deleteFrom('users').where('id', '=', id).execute();
+    await rt.db.deleteFrom('ui_sessions').where('user_id', '=', id).execute();
+    await auditRequest(rt, req, 'user.deleted', user.email);
+    res.status(204).end();
+  });
+  void hubSetting;
+  return router;
+}

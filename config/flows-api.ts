@@ -1,0 +1,294 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Request, type Response, type Router } from 'express';
+import { sql } from 'kysely';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { HttpError } from '../core/errors.ts';
+import { newEventId, type HubEvent } from '../core/events.ts';
+import { flowSchema, templateScope, type Flow } from '../core/flows.ts';
+import type { FlowStore } from '../core/flows-store.ts';
+import { loadEvent } from '../core/pipeline/event-store.ts';
+import { stepJobId, stepRunId } from '../core/pipeline/jobs.ts';
+import { QUEUE_NAMES } from '../core/queue/queues.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { evaluateCondition, renderMapping } from '../core/templating.ts';
+import { requireRole } from './admin-auth.ts';
+import { auditRequest } from './audit.ts';
+import { validate } from './http-validate.ts';
+
+/**
+ * Flows from the UI: list (with the last run), create, update, delete, enable/disable, validate,
+ * preview a template, run a test; the built-in recipes; and the catalog of connectors, triggers and
+ * actions the editor builds its forms from.
+ */
+export interface FlowIssue { path: string; message: string }
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  try {
+    const s = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    delete s.$schema;
+    return s;
+  } catch { return {}; }
+}
+
+/** Connectors with their auth fields (never values), triggers' event types and actions' input schemas. */
+export function catalog(rt: Runtime) {
+  return {
+    connectors: rt.registry.list().map((c) => ({
+      id: c.id,
+      name: c.name,
+      auth: { kind: c.auth.kind, fields: 'fields' in c.auth ? c.auth.fields.map((f) => ({ key: f.key, label: f.label, secret: Boolean(f.secret), required: Boolean(f.required), description: f.description ?? null, default: f.secret ? null : (f.default ?? null) })) : [], testable: 'test' in c.auth && Boolean(c.auth.test) },
+      triggers: c.triggers.map((t) => ({ id: t.id, title: t.title, kind: t.kind, events: t.events, sample: t.sample ?? null })),
+      actions: c.actions.map((a) => ({ id: a.id, title: a.title, description: a.description ?? null, inputSchema: jsonSchemaOf(a.input), secretInputs: a.secretInputs ?? [] })),
+    })),
+    eventTypes: [...new Set([...rt.registry.eventTypes(), 'hub.connection.needs_reauth'])].sort(),
+  };
+}
+
+/** Checks a flow as the config file would: the schema (with template syntax) and that each action exists. */
+export function checkFlow(rt: Runtime, input: unknown): { flow?: Flow; issues: FlowIssue[] } {
+  const parsed = flowSchema.safeParse(input);
+  if (!parsed.success) return { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
+  const issues: FlowIssue[] = [];
+  parsed.data.then.forEach((step, i) => {
+    const action = rt.registry.action(step.action);
+    if (!action) { issues.push({ path: `then.${i}.action`, message: `unknown action "${step.action}"` }); return; }
+  });
+  return issues.length ? { issues } : { flow: parsed.data, issues };
+}
+
+function requireValid(rt: Runtime, input: unknown): Flow {
+  const { flow, issues } = checkFlow(rt, input);
+  if (!flow) throw new HttpError(400, 'invalid_flow', `the flow is not valid: ${issues.map((i) => `${i.path || 'flow'}: ${i.message}`).join('; ')}`, { issues });
+  return flow;
+}
+
+// ---------- recipes ----------
+
+const localized = z.union([z.string(), z.record(z.string(), z.string())]);
+export const recipeSchema = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  title: localized,
+  description: localized.optional(),
+  requires: z.array(z.string()).default([]),
+  fields: z.array(z.object({
+    key: z.string().regex(/^[a-zA-Z0-9_]+$/),
+    kind: z.enum(['text', 'url', 'template', 'catch_hook', 'connection', 'event_type']).default('text'),
+    connector: z.string().optional(),
+    required: z.boolean().default(false),
+    label: localized,
+    placeholder: z.string().optional(),
+    default: z.string().optional(),
+  })).default([]),
+  flow: z.record(z.string(), z.unknown()),
+});
+export type Recipe = z.output<typeof recipeSchema>;
+
+const RECIPES_DIR = path.join(import.meta.dirname, 'recipes');
+let recipeCache: Recipe[] | undefined;
+export function loadRecipes(): Recipe[] {
+  if (!recipeCache) {
+    recipeCache = fs.readdirSync(RECIPES_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()
+      .map((f) => recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8'))));
+  }
+  return recipeCache;
+}
+
+/** The recipes this hub can run: those whose actions are all registered. */
+export function availableRecipes(rt: Runtime): Recipe[] {
+  return loadRecipes().filter((r) => r.requires.every((a) => rt.registry.action(a)));
+}
+
+/** Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is; empty values drop their key. */
+function fill(value: unknown, fields: Record<string, string>): unknown {
+  if (typeof value === 'string') {
+    const whole = /^\[\[\s*([a-zA-Z0-9_]+)\s*\]\]$/.exec(value);
+    if (whole) return fields[whole[1]!] ?? '';
+    return value.replace(/\[\[\s*([a-zA-Z0-9_]+)\s*\]\]/g, (_m, k: string) => fields[k] ?? '');
+  }
+  if (Array.isArray(value)) return value.map((v) => fill(v, fields));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const filled = fill(v, fields);
+      if (filled === '' && ['condition', 'source', 'connection'].includes(k)) continue;
+      out[k] = filled;
+    }
+    return out;
+  }
+  return value;
+}
+
+export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
+  const missing = recipe.fields.filter((f) => f.required && !fields[f.key]?.trim());
+  if (missing.length) throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, { issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })) });
+  const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
+  return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
+}
+
+// ---------- the router ----------
+
+const flowIdParams = z.object({ id: z.string().min(1).max(64) });
+
+/** A sample event for previews and tests: a stored event, or the trigger's sample data for the type. */
+async function sampleEvent(rt: Runtime, opts: { eventId?: string; eventType?: string; data?: Record<string, unknown>; source?: string }): Promise<HubEvent> {
+  if (opts.eventId) {
+    const stored = await loadEvent(rt.db, opts.eventId);
+    if (!stored) throw new HttpError(404, 'event_not_found', `no event "${opts.eventId}"`);
+    return stored;
+  }
+  const type = opts.eventType ?? 'catch_hook.received';
+  const trigger = rt.registry.triggers().find((t) => t.events.includes(type));
+  return {
+    id: 'evt_sample', type, source: opts.source ?? 'sample', connectionId: null, occurredAt: new Date().toISOString(), subject: null,
+    data: opts.data ?? (trigger?.sample as Record<string, unknown> | undefined) ?? {},
+  };
+}
+
+const previewSchema = z.object({
+  mapping: z.unknown().optional(),
+  condition: z.string().max(10_000).optional(),
+  eventId: z.string().max(100).optional(),
+  eventType: z.string().max(200).optional(),
+  source: z.string().max(200).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  /** Outputs of earlier steps, for templates that use steps[n].output (their sample outputs by default). */
+  stepOutputs: z.array(z.unknown()).max(50).optional(),
+}).strict();
+
+export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string | null }[] = []): Router {
+  const router = express.Router();
+  const store = () => rt.flows as FlowStore;
+  const json = express.json({ limit: '256kb' });
+
+  router.get('/api/v1/catalog', requireRole(rt, 'viewer'), async (_req, res) => {
+    const apiHooks = await rt.db.selectFrom('catch_hooks').select(['id', 'name']).orderBy('created_at').execute();
+    const seen = new Set(configHooks.map((h) => h.id));
+    res.json({
+      ...catalog(rt),
+      catchHooks: [...configHooks.map((h) => ({ ...h, origin: 'config' })), ...apiHooks.filter((h) => !seen.has(h.id)).map((h) => ({ id: h.id, name: h.name, origin: 'api' }))],
+    });
+  });
+
+  const lastRuns = async (): Promise<Map<string, { status: string; eventId: string; at: string; error: string | null }>> => {
+    const rows = await sql<{ flow_id: string; event_id: string; status: string; updated_at: Date; last_error: string | null }>`
+      select distinct on (flow_id) flow_id, event_id, status, updated_at, last_error
+      from step_runs order by flow_id, created_at desc, step_index desc`.execute(rt.db);
+    return new Map(rows.rows.map((r) => [r.flow_id, { status: r.status, eventId: r.event_id, at: new Date(r.updated_at).toISOString(), error: r.last_error }]));
+  };
+  const view = (flow: Flow, last?: { status: string; eventId: string; at: string; error: string | null }) => ({ ...flow, meta: store().meta(flow.id), lastRun: last ?? null });
+
+  router.get('/api/v1/flows', requireRole(rt, 'viewer'), async (_req, res) => {
+    const last = await lastRuns();
+    res.json({ items: store().list().map((f) => view(f, last.get(f.id))) });
+  });
+
+  router.get('/api/v1/flows/:id', requireRole(rt, 'viewer'), async (req, res) => {
+    const { id } = validate(flowIdParams, req.params, 'params');
+    const flow = store().get(id);
+    if (!flow) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
+    res.json(view(flow, (await lastRuns()).get(id)));
+  });
+
+  router.post('/api/v1/flows/validate', requireRole(rt, 'viewer'), json, (req, res) => {
+    const { flow, issues } = checkFlow(rt, req.body);
+    res.json({ valid: Boolean(flow), issues });
+  });
+
+  router.post('/api/v1/flows', requireRole(rt, 'admin'), json, async (req, res) => {
+    const flow = requireValid(rt, req.body);
+    await store().create(flow, { by: req.principal?.label });
+    await auditRequest(rt, req, 'flow.created', flow.id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
+    res.status(201).json(view(flow));
+  });
+
+  router.put('/api/v1/flows/:id', requireRole(rt, 'admin'), json, async (req, res) => {
+    const { id } = validate(flowIdParams, req.params, 'params');
+    const flow = requireValid(rt, { ...(req.body as object), id });
+    await store().update(id, flow);
+    await auditRequest(rt, req, 'flow.updated', id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
+    res.json(view(flow, (await lastRuns()).get(id)));
+  });
+
+  router.delete('/api/v1/flows/:id', requireRole(rt, 'admin'), async (req, res) => {
+    const { id } = validate(flowIdParams, req.params, 'params');
+    await store().remove(id);
+    await auditRequest(rt, req, 'flow.deleted', id);
+    res.status(204).end();
+  });
+
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    router.post(`/api/v1/flows/:id/${verb}`, requireRole(rt, 'admin'), async (req, res) => {
+      const { id } = validate(flowIdParams, req.params, 'params');
+      await store().setEnabled(id, enabled);
+      await auditRequest(rt, req, enabled ? 'flow.enabled' : 'flow.disabled', id);
+      res.json(view(store().get(id)!, (await lastRuns()).get(id)));
+    });
+  }
+
+  /** Renders a mapping (and checks a condition) against an event: a stored one, posted data, or the trigger's sample. */
+  router.post('/api/v1/flows/preview', requireRole(rt, 'viewer'), json, async (req, res) => {
+    const input = validate(previewSchema, req.body);
+    const event = await sampleEvent(rt, input);
+    const scope = templateScope(event, input.stepOutputs ?? []);
+    const out: Record<string, unknown> = { event: { id: event.id, type: event.type, source: event.source, data: event.data } };
+    try {
+      if (input.mapping !== undefined) out.output = await renderMapping(input.mapping, scope);
+      if (input.condition) out.condition = await evaluateCondition(input.condition, scope);
+      out.ok = true;
+    } catch (err) {
+      out.ok = false;
+      out.error = (err as Error).message.split('\n')[0];
+    }
+    res.json(out);
+  });
+
+  /** Runs one flow now on a test event (marked as a test; other flows do not see it). */
+  router.post('/api/v1/flows/:id/test', requireRole(rt, 'admin'), json, async (req, res) => {
+    const { id } = validate(flowIdParams, req.params, 'params');
+    const input = validate(z.object({ eventId: z.string().max(100).optional(), data: z.record(z.string(), z.unknown()).optional() }).strict(), req.body ?? {});
+    const flow = store().get(id);
+    if (!flow) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
+    const base = await sampleEvent(rt, { eventId: input.eventId, eventType: flow.when.event.includes('*') ? undefined : flow.when.event, data: input.data, source: flow.when.source });
+    const event: HubEvent = { ...base, id: newEventId(), source: flow.when.source ?? base.source, occurredAt: new Date().toISOString() };
+    const runId = stepRunId(event.id, flow.id, 0);
+    await rt.db.transaction().execute(async (trx) => {
+      await trx.insertInto('events').values({
+        id: event.id, type: event.type, source: event.source, connection_id: event.connectionId, subject: event.subject,
+        occurred_at: event.occurredAt, data: JSON.stringify(event.data),
+        raw: JSON.stringify({ test: true, flowId: flow.id, by: req.principal?.label ?? null }),
+        status: 'dispatched', flows_matched: 1, dispatched_at: new Date(),
+      }).execute();
+      await trx.insertInto('step_runs').values({ id: runId, event_id: event.id, flow_id: flow.id, step_index: 0, action: flow.then[0]!.action, max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS }).execute();
+    });
+    await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: runId }, { jobId: stepJobId(runId, 1) });
+    await auditRequest(rt, req, 'flow.tested', id, { eventId: event.id });
+    res.status(202).json({ eventId: event.id, test: true });
+  });
+
+  router.get('/api/v1/recipes', requireRole(rt, 'viewer'), (_req, res) => {
+    res.json({ items: availableRecipes(rt).map(({ flow: _flow, ...r }) => r) });
+  });
+
+  router.post('/api/v1/recipes/:id/instantiate', requireRole(rt, 'admin'), json, async (req, res) => {
+    const { id } = validate(z.object({ id: z.string().max(100) }), req.params, 'params');
+    const input = validate(z.object({
+      flowId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, - and _ (at most 64)'),
+      name: z.string().max(200).optional(),
+      enabled: z.boolean().default(true),
+      fields: z.record(z.string(), z.string().max(20_000)).default({}),
+    }).strict(), req.body);
+    const recipe = availableRecipes(rt).find((r) => r.id === id);
+    if (!recipe) throw new HttpError(404, 'recipe_not_found', `no recipe "${id}" on this hub`);
+    const candidate = instantiateRecipe(recipe, input.flowId, input.fields) as Record<string, unknown>;
+    const flow = requireValid(rt, { ...candidate, ...(input.name ? { name: input.name } : {}), enabled: input.enabled });
+    await store().create(flow, { recipe: recipe.id, by: req.principal?.label });
+    await auditRequest(rt, req, 'flow.created', flow.id, { recipe: recipe.id, actions: flow.then.map((s) => s.action) });
+    res.status(201).json(view(flow));
+  });
+
+  return router;
+}
+
+export type { Request, Response };

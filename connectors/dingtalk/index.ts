@@ -1,0 +1,59 @@
+import { defineConnector } from '../../core/connector.ts';
+import { approvalGet, approvalStart } from './approvals.ts';
+import { appAuth, robotAuth } from './auth.ts';
+import { createEvent, deleteEvent, listEvents, updateEvent } from './calendar.ts';
+import { sendToGroup, sendToUsers } from './messages.ts';
+import { APPROVAL_EVENTS, MESSAGE_EVENT, OTHER_EVENT, TASK_EVENTS } from './normalise.ts';
+import { robotSend } from './robot-send.ts';
+import { dingtalkStream } from './stream.ts';
+import { dingtalkWebhook } from './webhook.ts';
+
+/**
+ * DingTalk, as two connectors of one service:
+ * - `dingtalk`: an app (appKey/appSecret → app access token, shared through the vault): app-robot
+ *   messages, approvals, calendars; events by HTTP callback (POST /webhooks/dingtalk/:connectionId)
+ *   and by Stream mode.
+ * - `dingtalk_robot`: a custom group robot (access token + optional signing secret): `dingtalk.robot.send`.
+ * Both name their actions `dingtalk.*`.
+ */
+const sampleApproval = {
+  eventType: 'bpms_instance_change', processInstanceId: 'a1b2c3d4-0000-0000-0000-000000000001', processCode: 'PROC-REIMBURSE',
+  title: 'Alice Chan提交的报销', type: 'finish', result: 'agree', originatorUserId: 'user001',
+  createTime: '2030-01-10T02:00:00.000Z', finishTime: '2030-01-10T03:00:00.000Z', form: { Amount: '5000', Supplier: 'ACME Ltd' }, formFetched: true,
+};
+
+export const dingtalk = defineConnector({
+  id: 'dingtalk',
+  name: 'DingTalk',
+  auth: appAuth,
+  triggers: [
+    {
+      id: 'dingtalk.events',
+      title: 'Approvals, robot messages and other DingTalk events (HTTP callback)',
+      events: [...APPROVAL_EVENTS, ...TASK_EVENTS, MESSAGE_EVENT, OTHER_EVENT],
+      kind: 'webhook',
+      sample: sampleApproval,
+      webhook: dingtalkWebhook,
+    },
+    {
+      id: 'dingtalk.stream',
+      title: 'Approvals, robot messages and other DingTalk events (Stream mode)',
+      events: [...APPROVAL_EVENTS, ...TASK_EVENTS, MESSAGE_EVENT, OTHER_EVENT],
+      kind: 'stream',
+      sample: { text: 'trello add Fix the login page', words: ['trello', 'add', 'Fix', 'the', 'login', 'page'], sender: { staffId: 'user001', nick: 'Alice Chan' }, conversation: { id: 'cid…', type: 'group', title: 'Sales' } },
+      stream: dingtalkStream,
+    },
+  ],
+  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents],
+});
+
+export const dingtalkRobot = defineConnector({
+  id: 'dingtalk_robot',
+  name: 'DingTalk custom group robot',
+  actionPrefix: 'dingtalk',
+  auth: robotAuth,
+  triggers: [],
+  actions: [robotSend],
+});
+
+export default dingtalk;

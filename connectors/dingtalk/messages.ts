@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import robotPkg from '@alicloud/dingtalk/dist/robot_1_0/client.js';
+import { defineAction, type ConnectionHandle } from '../../core/connector.ts';
+import { permanent } from '../../core/errors.ts';
+import { callApi, client, runtimeOptions } from './sdk.ts';
+
+/**
+ * The app robot's messages (new API through the SDK's robot_1_0 client): 1:1 to users
+ * (`oToMessages/batchSend`) and to a group (`groupMessages/send`). The input is friendly (text,
+ * markdown, link, actionCard); the hub builds `msgKey` and the `msgParam` JSON.
+ */
+const button = z.object({ title: z.string().min(1), url: z.string().min(1) });
+
+const message = {
+  type: z.enum(['text', 'markdown', 'link', 'actionCard']).default('text'),
+  text: z.string().optional(),
+  title: z.string().optional(),
+  messageUrl: z.string().optional(),
+  picUrl: z.string().optional(),
+  singleTitle: z.string().optional(),
+  singleUrl: z.string().optional(),
+  /** 2 to 5 buttons (sampleActionCard2…5). */
+  buttons: z.array(button).min(2).max(5).optional(),
+  /** Advanced: a msgKey and its msgParam object, sent as they are. */
+  msgKey: z.string().optional(),
+  msgParam: z.record(z.string(), z.unknown()).optional(),
+  /** The app robot; default the connection's robotCode (or its AppKey). */
+  robotCode: z.string().optional(),
+};
+type Message = { type: 'text' | 'markdown' | 'link' | 'actionCard'; text?: string; title?: string; messageUrl?: string; picUrl?: string; singleTitle?: string; singleUrl?: string; buttons?: Array<{ title: string; url: string }>; msgKey?: string; msgParam?: Record<string, unknown>; robotCode?: string };
+
+const checkMessage = (m: Message, ctx: z.RefinementCtx) => {
+  if (m.msgKey) { if (!m.msgParam) ctx.addIssue({ code: 'custom', message: 'msgKey needs msgParam' }); return; }
+  const need = (ok: unknown, msg: string) => { if (!ok) ctx.addIssue({ code: 'custom', message: msg }); };
+  switch (m.type) {
+    case 'text': need(m.text, 'a text message needs text'); break;
+    case 'markdown': need(m.title && m.text, 'a markdown message needs title and text'); break;
+    case 'link': need(m.title && m.text && m.messageUrl, 'a link message needs title, text and messageUrl'); break;
+    case 'actionCard': need(m.title && m.text && ((m.singleTitle && m.singleUrl) || m.buttons?.length), 'an actionCard needs title, text, and singleTitle + singleUrl or 2–5 buttons'); break;
+  }
+};
+
+/** msgKey and msgParam (a JSON string) for a friendly message. */
+export function appMessage(m: Message): { msgKey: string; msgParam: string } {
+  if (m.msgKey) return { msgKey: m.msgKey, msgParam: JSON.stringify(m.msgParam ?? {}) };
+  switch (m.type) {
+    case 'text': return { msgKey: 'sampleText', msgParam: JSON.stringify({ content: m.text }) };
+    case 'markdown': return { msgKey: 'sampleMarkdown', msgParam: JSON.stringify({ title: m.title, text: m.text }) };
+    case 'link': return { msgKey: 'sampleLink', msgParam: JSON.stringify({ title: m.title, text: m.text, messageUrl: m.messageUrl, picUrl: m.picUrl ?? '' }) };
+    case 'actionCard': {
+      if (!m.buttons?.length) return { msgKey: 'sampleActionCard', msgParam: JSON.stringify({ title: m.title, text: m.text, singleTitle: m.singleTitle, singleURL: m.singleUrl }) };
+      const p: Record<string, string> = { title: m.title!, text: m.text! };
+      m.buttons.forEach((b, i) => { p[`actionTitle${i + 1}`] = b.title; p[`actionURL${i + 1}`] = b.url; });
+      return { msgKey: `sampleActionCard${m.buttons.length}`, msgParam: JSON.stringify(p) };
+    }
+  }
+}
+
+export function appConnection(conn: ConnectionHandle | undefined, action: string): ConnectionHandle {
+  if (!conn) throw permanent(`${action} needs a DingTalk app connection (connector dingtalk; set \`connection:\` on the step)`);
+  if (conn.connectorId !== 'dingtalk') throw permanent(`${action} needs a dingtalk app connection; ${conn.id} is a ${conn.connectorId} connection`);
+  return conn;
+}
+
+const robotCodeOf = (conn: ConnectionHandle, m: Message) => m.robotCode ?? String(conn.settings.robotCode ?? conn.settings.appKey ?? '');
+
+export const sendToUsers = defineAction({
+  id: 'dingtalk.message.sendToUsers',
+  title: 'Send a message from the app robot to users (1:1)',
+  input: z.object({ userIds: z.array(z.string().min(1)).min(1).max(20), ...message }).superRefine(checkMessage),
+  sampleOutput: { processQueryKey: 'a1b2c3', invalidStaffIdList: [], flowControlledStaffIdList: [] },
+  async run(ctx, input) {
+    const conn = appConnection(ctx.connection, 'dingtalk.message.sendToUsers');
+    const { msgKey, msgParam } = appMessage(input);
+    const request = { robotCode: robotCodeOf(conn, input), userIds: input.userIds, msgKey, msgParam };
+    ctx.trace({ request });
+    const c = client(robotPkg.default, conn.settings);
+    const res = await callApi(conn, 'oToMessages/batchSend', (token) => c.batchSendOTOWithOptions(
+      new robotPkg.BatchSendOTORequest(request), new robotPkg.BatchSendOTOHeaders({ xAcsDingtalkAccessToken: token }), runtimeOptions(ctx.timeoutMs)));
+    const out = { processQueryKey: res.body?.processQueryKey ?? null, invalidStaffIdList: res.body?.invalidStaffIdList ?? [], flowControlledStaffIdList: res.body?.flowControlledStaffIdList ?? [] };
+    ctx.trace({ response: out });
+    if (out.invalidStaffIdList.length === input.userIds.length) throw permanent(`none of the users exist: ${out.invalidStaffIdList.join(', ')}`);
+    return out;
+  },
+});
+
+export const sendToGroup = defineAction({
+  id: 'dingtalk.message.sendToGroup',
+  title: 'Send a message from the app robot to a group',
+  input: z.object({ openConversationId: z.string().min(1), ...message }).superRefine(checkMessage),
+  sampleOutput: { processQueryKey: 'a1b2c3' },
+  async run(ctx, input) {
+    const conn = appConnection(ctx.connection, 'dingtalk.message.sendToGroup');
+    const { msgKey, msgParam } = appMessage(input);
+    const request = { robotCode: robotCodeOf(conn, input), openConversationId: input.openConversationId, msgKey, msgParam };
+    ctx.trace({ request });
+    const c = client(robotPkg.default, conn.settings);
+    const res = await callApi(conn, 'groupMessages/send', (token) => c.orgGroupSendWithOptions(
+      new robotPkg.OrgGroupSendRequest(request), new robotPkg.OrgGroupSendHeaders({ xAcsDingtalkAccessToken: token }), runtimeOptions(ctx.timeoutMs)));
+    const out = { processQueryKey: res.body?.processQueryKey ?? null };
+    ctx.trace({ response: out });
+    return out;
+  },
+});

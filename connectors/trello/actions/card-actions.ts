@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { defineAction, type ActionContext } from '../../../core/connector.ts';
+import { permanent } from '../../../core/errors.ts';
+import { trelloFor } from '../client.ts';
+import { resolveLabels, resolveList, resolveMembers } from '../resolve.ts';
+
+interface Card { id: string; name: string; url?: string; shortUrl?: string; shortLink?: string; idList: string; idBoard: string; closed?: boolean; due?: string | null }
+
+const cardOut = (c: Card) => ({ id: c.id, name: c.name, url: c.shortUrl ?? c.url ?? (c.shortLink ? `https://trello.com/c/${c.shortLink}` : undefined), idList: c.idList, idBoard: c.idBoard, closed: c.closed ?? false, due: c.due ?? null });
+const sample = { id: '6750f0b1a1b2c3d4e5f60101', name: 'Fix the login page', url: 'https://trello.com/c/aB3dE5fG', idList: '6750f0a0a1b2c3d4e5f60002', idBoard: '6750f0a0a1b2c3d4e5f60001', closed: false, due: null };
+
+async function client(ctx: ActionContext) {
+  if (!ctx.connection) throw permanent('Trello actions need a connection (set `connection:` on the step)');
+  return trelloFor(ctx.connection, ctx.timeoutMs);
+}
+const cardId = z.string().min(1).describe('card id (or short link)');
+const due = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'a date, e.g. 2026-12-01T09:00:00+08:00').optional();
+
+export const createCard = defineAction({
+  id: 'trello.card.create',
+  title: 'Create a Trello card',
+  input: z.object({
+    list: z.string().min(1).describe('list id, or its name together with board'),
+    board: z.string().optional().describe('board id, to find the list, labels by name'),
+    name: z.string().min(1).max(16384),
+    description: z.string().max(16384).optional(),
+    due,
+    labels: z.array(z.string()).default([]).describe('label ids or names'),
+    members: z.array(z.string()).default([]).describe('usernames'),
+    position: z.enum(['top', 'bottom']).default('bottom'),
+  }),
+  sampleOutput: sample,
+  async run(ctx, input) {
+    const trello = await client(ctx);
+    const idList = await resolveList(trello, input.list, input.board);
+    const idLabels = input.labels.length ? await resolveLabels(trello, input.labels, input.board) : undefined;
+    const idMembers = input.members.length ? await resolveMembers(trello, input.members) : undefined;
+    const request = { idList, name: input.name, desc: input.description, due: input.due ? new Date(input.due).toISOString() : undefined, idLabels, idMembers, pos: input.position };
+    ctx.trace({ request });
+    const card = await trello.cards.createCard(request) as unknown as Card;
+    ctx.trace({ response: cardOut(card) });
+    return cardOut(card);
+  },
+});
+
+export const updateCard = defineAction({
+  id: 'trello.card.update',
+  title: 'Update a Trello card',
+  input: z.object({ card: cardId, name: z.string().min(1).optional(), description: z.string().optional(), due: due.nullable(), dueComplete: z.boolean().optional() }),
+  sampleOutput: sample,
+  async run(ctx, input) {
+    const trello = await client(ctx);
+    const request = { id: input.card, name: input.name, desc: input.description, due: input.due === null ? '' : input.due ? new Date(input.due).toISOString() : undefined, dueComplete: input.dueComplete };
+    ctx.trace({ request });
+    return cardOut(await trello.cards.updateCard(request) as unknown as Card);
+  },
+});
+
+export const moveCard = defineAction({
+  id: 'trello.card.move',
+  title: 'Move a Trello card to another list',
+  input: z.object({ card: cardId, list: z.string().min(1), board: z.string().optional(), position: z.enum(['top', 'bottom']).optional() }),
+  sampleOutput: sample,
+  async run(ctx, input) {
+    const trello = await client(ctx);
+    const idList = await resolveList(trello, input.list, input.board);
+    ctx.trace({ request: { id: input.card, idList } });
+    return cardOut(await trello.cards.updateCard({ id: input.card, idList, pos: input.position }) as unknown as Card);
+  },
+});
+
+export const commentOnCard = defineAction({
+  id: 'trello.card.comment',
+  title: 'Comment on a Trello card',
+  input: z.object({ card: cardId, text: z.string().min(1).max(16384) }),
+  sampleOutput: { id: '6750f0c2a1b2c3d4e5f60718', card: '6750f0b1a1b2c3d4e5f60101', text: 'Approved in DingTalk' },
+  async run(ctx, input) {
+    const trello = await client(ctx);
+    ctx.trace({ request: input });
+    const action = await trello.cards.createCardComment({ id: input.card, text: input.text }) as unknown as { id: string };
+    return { id: action.id, card: input.card, text: input.text };
+  },
+});
+
+export const archiveCard = defineAction({
+  id: 'trello.card.archive',
+  title: 'Archive a Trello card',
+  input: z.object({ card: cardId }),
+  sampleOutput: { ...sample, closed: true },
+  async run(ctx, input) {
+    const trello = await client(ctx);
+    ctx.trace({ request: { id: input.card, closed: true } });
+    return cardOut(await trello.cards.updateCard({ id: input.card, closed: true }) as unknown as Card);
+  },
+});

@@ -1,0 +1,36 @@
+import { defineConnector } from '../../core/connector.ts';
+import { permanent } from '../../core/errors.ts';
+import { DEFAULT_TRELLO_BASE_URL, trelloFor } from './client.ts';
+import { cardActivity } from './webhook.ts';
+import { archiveCard, commentOnCard, createCard, moveCard, updateCard } from './actions/card-actions.ts';
+
+const DEFAULT_AUTHORIZE_BASE = process.env.TRELLO_AUTHORIZE_BASE_URL || (process.env.TRELLO_BASE_URL ? `${process.env.TRELLO_BASE_URL}` : 'https://trello.com');
+
+export default defineConnector({
+  id: 'trello',
+  name: 'Trello',
+  auth: {
+    kind: 'api_token',
+    fields: [
+      { key: 'apiKey', label: 'API key (from trello.com/power-ups/admin)', required: true },
+      { key: 'token', label: 'User token', secret: true, description: 'obtained with "Connect account", or pasted' },
+      { key: 'appSecret', label: 'App secret (verifies webhooks)', secret: true },
+      { key: 'baseUrl', label: 'API base URL', default: DEFAULT_TRELLO_BASE_URL },
+      { key: 'authorizeBaseUrl', label: 'Authorize page base URL', default: DEFAULT_AUTHORIZE_BASE },
+    ],
+    // Trello's authorize page returns the token in the URL fragment (callback_method=fragment).
+    authorizeUrl: (conn, returnUrl) => {
+      const u = new URL('/1/authorize', String(conn.settings.authorizeBaseUrl || DEFAULT_AUTHORIZE_BASE));
+      u.search = new URLSearchParams({ key: String(conn.settings.apiKey ?? ''), return_url: returnUrl, callback_method: 'fragment', scope: 'read,write', expiration: 'never', name: 'dingbridge', response_type: 'token' }).toString();
+      return u.toString();
+    },
+    async test(conn) {
+      const trello = await trelloFor(conn);
+      const me = await trello.members.getMember({ id: 'me' }) as { id: string; username: string; fullName?: string };
+      if (!me?.id) throw permanent('Trello did not answer with a member');
+      return { member: { id: me.id, username: me.username, fullName: me.fullName } };
+    },
+  },
+  triggers: [cardActivity],
+  actions: [createCard, updateCard, moveCard, commentOnCard, archiveCard],
+});
