@@ -426,7 +426,7 @@ async function main(): Promise<void> {
   }
 }
 
-const hardStop = setTimeout(() => { say('giving up after BENCH_HARD_TIMEOUT_S'); killLiveChildren(); process.exit(3); }, num('BENCH_HARD_TIMEOUT_S', 900) * 1000);
+const hardStop = setTimeout(() => { say('giving up after BENCH_HARD_TIMEOUT_S'); killLiveChildren(); process.exit(3); }, num('BENCH_HARD_TIMEOUT_S', 600 + 3 * cfg.waitIdleSeconds) * 1000);
 hardStop.unref();
 
 main().catch((err) => {

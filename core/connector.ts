@@ -39,6 +39,8 @@ export interface ActionContext {
   trace: (entry: { request?: unknown; response?: unknown }) => void;
   /** The connection the flow step names (`connection:`), when it names one. */
   connection?: ConnectionHandle;
+  /** Marks a change as the hub's own (e.g. `trello.card:<id>:created`), so its echo from the provider is dropped. */
+  ownChange?: (key: string) => Promise<void>;
 }
 
 export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown> {
@@ -50,6 +52,8 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   /** Input keys whose values are secrets: never stored with the attempt, never logged. */
   secretInputs?: string[];
   run: (ctx: ActionContext, input: z.output<Schema>) => Promise<Output>;
+  /** What the action made or changed, for the link table (a step's `link:` links it to another thing). */
+  outputRef?: (output: Output) => { kind: string; id: string } | undefined;
   sampleOutput?: Output;
   /**
    * Rate pacing (e.g. DingTalk's 20 messages a minute per robot): steps with the same key run one at a
@@ -80,6 +84,10 @@ export interface TriggeredEvent {
   subject?: string | null;
   data: Record<string, unknown>;
   raw?: unknown;
+  /** The things this event is about (e.g. the Trello card), for the link table. */
+  refs?: { kind: string; id: string }[];
+  /** Keys of the change it reports; when the hub made that change itself, the event is an echo and runs no flow. */
+  echoKeys?: string[];
 }
 
 export interface WebhookReply { status: number; body?: unknown; headers?: Record<string, string> }

@@ -13,6 +13,8 @@ export interface HubEvent {
   subject: string | null;
   data: Record<string, unknown>;
   raw?: unknown;
+  /** The things the event is about, for the link table (`linked[...]` in templates). */
+  refs?: { kind: string; id: string }[];
 }
 
 /** Derives a HubEvent id from the sender and the sender's own id for the thing, so a repeat maps to the same row. */

@@ -9,6 +9,8 @@ export const flowStepSchema = z.object({
   action: z.string().min(1),
   connection: z.string().optional(),
   input: z.record(z.string(), z.unknown()).default({}),
+  /** Link what this step made (e.g. the card) to another thing: `{ kind: dingtalk.conversation, id: "{{ data.conversation.id }}" }`. */
+  link: z.object({ kind: z.string().min(1), id: z.string().min(1) }).optional(),
 }).superRefine((step, ctx) => {
   const bad = checkMapping(step.input);
   if (bad) ctx.addIssue({ code: 'custom', path: ['input', ...bad.path], message: `template does not parse: ${bad.message}` });
@@ -49,7 +51,7 @@ export function eventTypeMatches(pattern: string, type: string): boolean {
 }
 
 /** What templates see: the event's fields at the top (`data`, `type`, `subject`, …) and earlier steps' outputs. */
-export function templateScope(event: HubEvent, stepOutputs: unknown[] = []): Record<string, unknown> {
+export function templateScope(event: HubEvent, stepOutputs: unknown[] = [], linked: Record<string, string> = {}): Record<string, unknown> {
   return {
     id: event.id,
     type: event.type,
@@ -60,10 +62,12 @@ export function templateScope(event: HubEvent, stepOutputs: unknown[] = []): Rec
     data: event.data,
     event: { id: event.id, type: event.type, source: event.source, occurredAt: event.occurredAt, subject: event.subject },
     steps: stepOutputs.map((output) => ({ output })),
+    /** Things linked to what the event is about, by kind: `linked["dingtalk.conversation"]`. */
+    linked,
   };
 }
 
-export async function flowMatches(flow: Flow, event: HubEvent): Promise<boolean> {
+export async function flowMatches(flow: Flow, event: HubEvent, linked: Record<string, string> = {}): Promise<boolean> {
   if (!flow.enabled) return false;
   if (!eventTypeMatches(flow.when.event, event.type)) return false;
   if (flow.when.source && flow.when.source !== event.source) return false;
@@ -72,6 +76,6 @@ export async function flowMatches(flow: Flow, event: HubEvent): Promise<boolean>
     const value = got && typeof got === 'object' ? (got as { id?: unknown }).id : got;
     if (String(value ?? '') !== want) return false;
   }
-  if (flow.when.condition) return evaluateCondition(flow.when.condition, templateScope(event));
+  if (flow.when.condition) return evaluateCondition(flow.when.condition, templateScope(event, [], linked));
   return true;
 }

@@ -6,6 +6,7 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { Settings } from './settings.ts';
 import type { Vault } from './vault/vault.ts';
+import type { Links } from './links.ts';
 import type { ConnectionService } from './vault/service.ts';
 
 /** Where flows come from (the config file now; the admin API adds its own later). */
@@ -24,6 +25,7 @@ export interface Runtime {
   log: Logger;
   metrics: Metrics;
   vault: Vault;
+  links: Links;
   /** Set by the entry point once the runtime exists (the service needs the runtime). */
   connections: ConnectionService;
 }

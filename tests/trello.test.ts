@@ -35,13 +35,14 @@ ${withActivityFlow ? `  - id: board-activity
     when: { event: "trello.card.*", source: trello, params: { board: "${board.id}" } }
     then:
       - action: http.post
-        input: { url: "${sink.url}", body: { type: "{{ type }}", card: "{{ data.card.name }}", from: "{{ data.listBefore.name }}", to: "{{ data.listAfter.name }}", url: "{{ data.url }}" } }
+        input: { url: "${sink.url}", body: { type: "{{ type }}", card: "{{ data.card.name }}", from: "{{ data.listBefore.name }}", to: "{{ data.listAfter.name }}", url: "{{ data.url }}", ref: "{{ linked['form.submission'] }}" } }
 ` : ''}  - id: task-to-card
     when: { event: catch_hook.received, source: tasks }
     then:
       - action: trello.card.create
         connection: trello
         input: { list: "To Do", board: "${board.id}", name: "{{ data.title }}", description: "{{ data.note }}", labels: ["{{ data.label }}"], members: ["demo"], due: "2026-12-01T09:00:00+08:00" }
+        link: { kind: form.submission, id: "{{ data.ref }}" }
       - action: trello.card.comment
         connection: trello
         input: { card: "{{ steps[0].output.id }}", text: "Created from a form" }
@@ -153,6 +154,28 @@ ${withActivityFlow ? `  - id: board-activity
 
     await restartWith(config(false));
     await waitUntil(async () => (await ctl('GET', '/webhooks')).webhooks.length === 0, 'webhook deleted once no flow needs it');
+  });
+
+  test('changes the hub made are recognised and never echoed; a person\'s later change is posted with the linked thing', async () => {
+    await restartWith(config(true));
+    await waitUntil(async () => (await ctl('GET', '/webhooks')).webhooks.length === 1, 'webhook registered');
+    const before = sink.requests.length;
+    const res = await fetch(`${hub.url}/hooks/catch/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Made by the hub', label: 'red', ref: 'FORM-77' }) });
+    const { id } = await res.json() as { id: string };
+    await waitUntil(async () => (await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where event_id = $1 and status = 'succeeded'", [id]))[0]!.n === 3, 'the hub made, commented and moved the card');
+    await ctl('POST', '/deliveries/drain', { timeoutMs: 10_000 });
+    const echoes = await waitUntil(async () => { const r = await queryHub<{ type: string }>(environment, "select type from events where status = 'echo' and subject = 'Made by the hub' order by type"); return r.length >= 3 && r; }, 'the three echoes stored');
+    assert.deepEqual(echoes.map((e) => e.type), ['trello.card.commented', 'trello.card.created', 'trello.card.moved']);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(sink.requests.length, before, 'no echo reached a flow');
+
+    const card = [...fake.state.cards.values()].find((c: any) => c.name === 'Made by the hub')!;
+    await ctl('POST', `/cards/${card.id}/move`, { listName: 'Done' });
+    await sink.waitFor(before + 1);
+    const posted = sink.requests[before]!.json as any;
+    assert.equal(posted.type, 'trello.card.moved');
+    assert.equal(posted.ref, 'FORM-77', 'the card is linked to the submission it came from');
+    await restartWith(config(false));
   });
 
   test('forged, replayed and malformed deliveries: refused or de-duplicated, nothing lost', async () => {

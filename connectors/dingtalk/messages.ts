@@ -62,7 +62,7 @@ export function appConnection(conn: ConnectionHandle | undefined, action: string
   return conn;
 }
 
-const robotCodeOf = (conn: ConnectionHandle, m: Message) => m.robotCode ?? String(conn.settings.robotCode ?? conn.settings.appKey ?? '');
+const robotCodeOf = (conn: ConnectionHandle, m: Message) => m.robotCode || String(conn.settings.robotCode || conn.settings.appKey || '');
 
 export const sendToUsers = defineAction({
   id: 'dingtalk.message.sendToUsers',

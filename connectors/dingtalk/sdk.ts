@@ -31,13 +31,15 @@ export function runtimeOptions(timeoutMs = 10_000): $Util.RuntimeOptions {
 }
 
 type ClientClass<C> = new (config: $OpenApi.Config) => C;
-const clients = new Map<string, unknown>();
+const clients = new WeakMap<object, Map<string, unknown>>();
 
-/** One SDK client per module and host (they are stateless apart from the config). */
+/** One SDK client per module and host (they are stateless apart from the config; every module's class is named `Client`). */
 export function client<C>(Cls: ClientClass<C>, settings: Record<string, unknown>): C {
-  const key = `${Cls.name}|${baseUrlOf(settings)}`;
-  let c = clients.get(key) as C | undefined;
-  if (!c) { c = new Cls(sdkConfig(settings)); clients.set(key, c); }
+  let perHost = clients.get(Cls);
+  if (!perHost) { perHost = new Map(); clients.set(Cls, perHost); }
+  const key = baseUrlOf(settings);
+  let c = perHost.get(key) as C | undefined;
+  if (!c) { c = new Cls(sdkConfig(settings)); perHost.set(key, c); }
   return c;
 }
 

@@ -68,5 +68,31 @@ export function normaliseAction(body: { action?: TrelloAction; model?: unknown }
       url: cardUrl(d.card) ?? null,
     },
     raw: body,
+    refs: d.card?.id ? [{ kind: 'trello.card', id: d.card.id }] : d.list?.id ? [{ kind: 'trello.list', id: d.list.id }] : [],
+    echoKeys: echoKeysOf(type, action),
   };
 }
+
+/**
+ * The keys under which the hub records its own changes (see the actions): the webhook of a change the
+ * hub made carries one of them, and is then an echo.
+ */
+export function echoKeysOf(type: string, action: TrelloAction): string[] {
+  const card = action.data.card?.id;
+  switch (type) {
+    case 'trello.card.created': return card ? [trelloChange.created(card)] : [];
+    case 'trello.card.moved': return card && action.data.listAfter ? [trelloChange.moved(card, action.data.listAfter.id)] : [];
+    case 'trello.card.archived': return card ? [trelloChange.archived(card)] : [];
+    case 'trello.card.commented': return [trelloChange.comment(action.id)];
+    case 'trello.card.due_changed': return card ? [trelloChange.due(card, action.data.card?.due ?? null)] : [];
+    default: return [];
+  }
+}
+
+export const trelloChange = {
+  created: (card: string) => `trello.card:${card}:created`,
+  moved: (card: string, list: string) => `trello.card:${card}:moved:${list}`,
+  archived: (card: string) => `trello.card:${card}:archived`,
+  comment: (actionId: string) => `trello.action:${actionId}`,
+  due: (card: string, due: string | null) => `trello.card:${card}:due:${due ? new Date(due).toISOString() : 'none'}`,
+};

@@ -3,7 +3,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json = ColumnType<unknown, string, string>;
 
-export type EventStatus = 'received' | 'dispatched';
+/** `echo`: the provider's report of a change the hub made itself; stored, never dispatched. */
+export type EventStatus = 'received' | 'dispatched' | 'echo';
 export type StepStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'waiting_reauth';
 
 export interface EventsTable {
@@ -19,6 +20,7 @@ export interface EventsTable {
   status: Generated<EventStatus>;
   flows_matched: Generated<number>;
   dispatched_at: Timestamp | null;
+  refs: ColumnType<{ kind: string; id: string }[] | null, string | null | undefined, string | null>;
 }
 
 export interface StepRunsTable {

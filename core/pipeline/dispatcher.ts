@@ -14,11 +14,12 @@ export async function dispatchEvent(rt: Runtime, eventId: string): Promise<void>
   const row = await rt.db.selectFrom('events').selectAll().where('id', '=', eventId).executeTakeFirst();
   if (!row || row.status !== 'received') return;
   const event = rowToEvent(row);
+  const linked = await rt.links.scopeFor(event.refs ?? []);
 
   const matched: Flow[] = [];
   for (const flow of rt.flows.list()) {
     try {
-      if (await flowMatches(flow, event)) matched.push(flow);
+      if (await flowMatches(flow, event, linked)) matched.push(flow);
     } catch (err) {
       rt.log.warn({ eventId, flowId: flow.id, err: (err as Error).message }, 'flow condition failed to evaluate; flow skipped');
     }

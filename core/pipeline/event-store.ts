@@ -12,6 +12,7 @@ export function rowToEvent(row: EventRow): HubEvent {
     subject: row.subject,
     data: (row.data ?? {}) as Record<string, unknown>,
     raw: row.raw ?? undefined,
+    refs: ((row as { refs?: unknown }).refs as HubEvent['refs']) ?? [],
   };
 }
 

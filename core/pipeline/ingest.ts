@@ -4,14 +4,14 @@ import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { eventJobId } from './jobs.ts';
 
-export interface IngestResult { id: string; duplicate: boolean }
+export interface IngestResult { id: string; duplicate: boolean; echo?: boolean }
 
 /**
  * Stores an event (unique on its id) and enqueues its dispatch. Returns once the event is durably
  * stored: a repeat of the same id is reported as a duplicate and not processed again. An enqueue
  * that fails is not an error for the sender: the sweep finds the stored event and enqueues it.
  */
-export async function ingestEvent(rt: Runtime, event: HubEvent): Promise<IngestResult> {
+export async function ingestEvent(rt: Runtime, event: HubEvent, opts: { echo?: boolean } = {}): Promise<IngestResult> {
   const inserted = await rt.db.insertInto('events').values({
     id: event.id,
     type: event.type,
@@ -21,13 +21,16 @@ export async function ingestEvent(rt: Runtime, event: HubEvent): Promise<IngestR
     occurred_at: event.occurredAt,
     data: JSON.stringify(event.data),
     raw: event.raw === undefined ? null : JSON.stringify(event.raw),
+    refs: event.refs?.length ? JSON.stringify(event.refs) : null,
+    ...(opts.echo ? { status: 'echo' as const } : {}),
   }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
 
   if (!inserted) {
     rt.metrics.events.inc({ outcome: 'duplicate', type: event.type });
     return { id: event.id, duplicate: true };
   }
-  rt.metrics.events.inc({ outcome: 'stored', type: event.type });
+  rt.metrics.events.inc({ outcome: opts.echo ? 'echo' : 'stored', type: event.type });
+  if (opts.echo) return { id: event.id, duplicate: false, echo: true };
   try {
     await rt.queue.add(QUEUE_NAMES.events, { eventId: event.id }, { jobId: eventJobId(event.id) });
   } catch (err) {
@@ -53,7 +56,8 @@ export async function ingestTriggered(rt: Runtime, connectorId: string, connecti
       subject: e.subject ?? null,
       data: e.data,
       raw: e.raw,
-    }));
+      refs: e.refs,
+    }, { echo: await rt.links.isEcho(e.echoKeys ?? []) }));
   }
   return results;
 }

@@ -58,8 +58,10 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
       .where('event_id', '=', claimed.event_id).where('flow_id', '=', claimed.flow_id)
       .where('step_index', '<', claimed.step_index).orderBy('step_index').execute();
     let rendered: unknown;
+    let scope: Record<string, unknown> = {};
     try {
-      rendered = await renderMapping(step.input, templateScope(event, earlier.map((e) => e.output)));
+      scope = templateScope(event, earlier.map((e) => e.output), await rt.links.scopeFor(event.refs ?? []));
+      rendered = await renderMapping(step.input, scope);
     } catch (err) {
       throw permanent(`input template failed: ${(err as Error).message}`);
     }
@@ -82,7 +84,13 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
       log,
       timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
       trace: (entry) => Object.assign(trace, entry),
+      ownChange: (key) => rt.links.ownChange(key),
     }, parsed.data);
+    const made = action.outputRef?.(output);
+    if (step.link && made) {
+      const other = await renderMapping(step.link, scope) as { kind: string; id: unknown };
+      if (other.id) await rt.links.link(made, { kind: String(other.kind), id: String(other.id) });
+    }
   } catch (err) {
     failure = toStepError(err);
   }

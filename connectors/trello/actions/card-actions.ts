@@ -3,6 +3,7 @@ import { defineAction, type ActionContext } from '../../../core/connector.ts';
 import { permanent } from '../../../core/errors.ts';
 import { trelloFor } from '../client.ts';
 import { resolveLabels, resolveList, resolveMembers } from '../resolve.ts';
+import { trelloChange } from '../normalise.ts';
 
 interface Card { id: string; name: string; url?: string; shortUrl?: string; shortLink?: string; idList: string; idBoard: string; closed?: boolean; due?: string | null }
 
@@ -38,9 +39,11 @@ export const createCard = defineAction({
     const request = { idList, name: input.name, desc: input.description, due: input.due ? new Date(input.due).toISOString() : undefined, idLabels, idMembers, pos: input.position };
     ctx.trace({ request });
     const card = await trello.cards.createCard(request) as unknown as Card;
+    await ctx.ownChange?.(trelloChange.created(card.id));
     ctx.trace({ response: cardOut(card) });
     return cardOut(card);
   },
+  outputRef: (out) => ({ kind: 'trello.card', id: (out as { id: string }).id }),
 });
 
 export const updateCard = defineAction({
@@ -51,6 +54,7 @@ export const updateCard = defineAction({
   async run(ctx, input) {
     const trello = await client(ctx);
     const request = { id: input.card, name: input.name, desc: input.description, due: input.due === null ? '' : input.due ? new Date(input.due).toISOString() : undefined, dueComplete: input.dueComplete };
+    if (input.due !== undefined) await ctx.ownChange?.(trelloChange.due(input.card, input.due));
     ctx.trace({ request });
     return cardOut(await trello.cards.updateCard(request) as unknown as Card);
   },
@@ -64,6 +68,7 @@ export const moveCard = defineAction({
   async run(ctx, input) {
     const trello = await client(ctx);
     const idList = await resolveList(trello, input.list, input.board);
+    await ctx.ownChange?.(trelloChange.moved(input.card, idList));
     ctx.trace({ request: { id: input.card, idList } });
     return cardOut(await trello.cards.updateCard({ id: input.card, idList, pos: input.position }) as unknown as Card);
   },
@@ -78,6 +83,7 @@ export const commentOnCard = defineAction({
     const trello = await client(ctx);
     ctx.trace({ request: input });
     const action = await trello.cards.createCardComment({ id: input.card, text: input.text }) as unknown as { id: string };
+    await ctx.ownChange?.(trelloChange.comment(action.id));
     return { id: action.id, card: input.card, text: input.text };
   },
 });
@@ -89,6 +95,7 @@ export const archiveCard = defineAction({
   sampleOutput: { ...sample, closed: true },
   async run(ctx, input) {
     const trello = await client(ctx);
+    await ctx.ownChange?.(trelloChange.archived(input.card));
     ctx.trace({ request: { id: input.card, closed: true } });
     return cardOut(await trello.cards.updateCard({ id: input.card, closed: true }) as unknown as Card);
   },

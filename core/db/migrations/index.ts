@@ -5,6 +5,7 @@ import { migration as m0003 } from './0003_webhooks_and_api_keys.ts';
 import { migration as m0004 } from './0004_accounts_audit_flows.ts';
 import { migration as m0005 } from './0005_step_pacing.ts';
 import { migration as m0006 } from './0006_trigger_subscriptions.ts';
+import { migration as m0007 } from './0007_links_and_echoes.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_accounts_audit_flows': m0004,
   '0005_step_pacing': m0005,
   '0006_trigger_subscriptions': m0006,
+  '0007_links_and_echoes': m0007,
 };

@@ -1,0 +1,182 @@
+import { sql } from 'kysely';
+import type { StreamSession, StreamTrigger } from '../connector.ts';
+import type { Db } from '../db/database.ts';
+import { ingestTriggered } from '../pipeline/ingest.ts';
+import type { Runtime } from '../runtime.ts';
+
+/**
+ * Holds the stream triggers' connections (e.g. DingTalk Stream mode): for every connection whose
+ * connector has a stream trigger that the connection enables, exactly one process of the hub holds
+ * the stream. The holder keeps a PostgreSQL advisory lock on a session of its own; when the process
+ * dies its session ends, the lock is released, and another process takes the stream at its next scan.
+ *
+ * A stream that drops is opened again with exponential backoff (1 s doubling up to
+ * DINGBRIDGE_STREAM_BACKOFF_MAX_MS, with jitter). A stream that cannot be opened marks the connection
+ * `error` with the reason in `last_error` (back to `active` once it opens); nothing else waits on it:
+ * the hub starts and serves everything else.
+ */
+
+export interface StreamManager {
+  /** Connection ids whose stream this process holds right now (connected or reconnecting). */
+  held(): string[];
+  stop(): Promise<void>;
+}
+
+interface Holder {
+  connectionId: string;
+  connectorId: string;
+  trigger: StreamTrigger;
+  stopping: boolean;
+  wake: () => void;
+  sleeping?: Promise<void>;
+  done: Promise<void>;
+  connected: boolean;
+}
+
+const lockKey = (connectionId: string) => `dingbridge:stream:${connectionId}`;
+const BACKOFF_BASE_MS = 1000;
+
+export function startStreamManager(rt: Runtime): StreamManager {
+  const holders = new Map<string, Holder>();
+  let stopped = false;
+  let scanning = false;
+  const log = rt.log.child({ component: 'streams' });
+
+  const streamTriggerOf = (connectorId: string) => rt.registry.connector(connectorId)?.triggers.find((t) => t.stream)?.stream;
+
+  async function markError(id: string, message: string): Promise<void> {
+    await rt.db.updateTable('connections').set({ status: 'error', last_error: `stream: ${message}`.slice(0, 1000), updated_at: new Date() })
+      .where('id', '=', id).where('status', 'in', ['active', 'error']).execute().catch(() => {});
+  }
+  async function markConnected(id: string): Promise<void> {
+    await rt.db.updateTable('connections').set({ status: 'active', last_error: null, updated_at: new Date() })
+      .where('id', '=', id).where('status', '=', 'error').execute().catch(() => {});
+  }
+
+  /** Waits ms, or less when the holder is told to stop. */
+  function pause(h: Holder, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      h.wake = () => { clearTimeout(timer); resolve(); };
+      if (h.stopping) h.wake();
+    });
+  }
+
+  /** Resolves when the lock's session stops answering (the lock may be gone: another process may take over). */
+  function watchLock(h: Holder, session: Db): { lost: Promise<void>; cancel(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    let cancelled = false;
+    const lost = new Promise<void>((resolve) => {
+      const tick = async () => {
+        if (cancelled || h.stopping) return;
+        try { await sql`select 1`.execute(session); } catch { resolve(); return; }
+        timer = setTimeout(tick, rt.settings.DINGBRIDGE_STREAM_SCAN_MS);
+        timer.unref();
+      };
+      timer = setTimeout(tick, rt.settings.DINGBRIDGE_STREAM_SCAN_MS);
+      timer.unref();
+    });
+    return { lost, cancel: () => { cancelled = true; clearTimeout(timer); } };
+  }
+
+  async function run(h: Holder, session: Db): Promise<void> {
+    let failures = 0;
+    while (!h.stopping) {
+      let stream: StreamSession | undefined;
+      const watch = watchLock(h, session);
+      try {
+        const connection = await rt.connections.handle(h.connectionId);
+        stream = await h.trigger.open({
+          connection,
+          log: log.child({ connectionId: h.connectionId }),
+          emit: (events) => ingestTriggered(rt, h.connectorId, h.connectionId, events),
+        });
+        failures = 0;
+        h.connected = true;
+        await markConnected(h.connectionId);
+        log.info({ connectionId: h.connectionId }, 'stream connected');
+        const stop = new Promise<'stop'>((resolve) => { h.wake = () => resolve('stop'); if (h.stopping) resolve('stop'); });
+        const why = await Promise.race([stream.closed.then(() => 'closed' as const), watch.lost.then(() => 'lock_lost' as const), stop]);
+        h.connected = false;
+        await stream.close().catch(() => {});
+        if (why === 'lock_lost') { log.warn({ connectionId: h.connectionId }, 'the stream lock\'s database session failed; giving the stream up'); return; }
+        if (h.stopping) return;
+        log.warn({ connectionId: h.connectionId }, 'stream dropped; reconnecting');
+        await pause(h, BACKOFF_BASE_MS / 2 + Math.random() * BACKOFF_BASE_MS / 2);
+      } catch (err) {
+        h.connected = false;
+        if (stream) await stream.close().catch(() => {});
+        failures += 1;
+        const message = (err as Error).message;
+        await markError(h.connectionId, message);
+        const ceiling = Math.min(rt.settings.DINGBRIDGE_STREAM_BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
+        const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+        log.warn({ connectionId: h.connectionId, err: message, attempt: failures, retryInMs: delay }, 'stream could not be opened; will retry');
+        await pause(h, delay);
+      } finally {
+        watch.cancel();
+      }
+    }
+  }
+
+  function hold(connectionId: string, connectorId: string, trigger: StreamTrigger): void {
+    let resolveDone!: () => void;
+    const h: Holder = { connectionId, connectorId, trigger, stopping: false, wake: () => {}, done: new Promise((r) => { resolveDone = r; }), connected: false };
+    holders.set(connectionId, h);
+    // A session of its own for the advisory lock: the lock lives exactly as long as it.
+    rt.db.connection().execute(async (session) => {
+      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${lockKey(connectionId)}, 0)) as ok`.execute(session);
+      if (!got.rows[0]?.ok) return; // another process holds this stream
+      log.info({ connectionId }, 'holding the stream of this connection');
+      try {
+        await run(h, session);
+      } finally {
+        await sql`select pg_advisory_unlock(hashtextextended(${lockKey(connectionId)}, 0))`.execute(session).catch(() => {});
+      }
+    }).catch((err) => log.warn({ connectionId, err: (err as Error).message }, 'stream holder failed'))
+      .finally(() => { holders.delete(connectionId); resolveDone(); });
+  }
+
+  function release(h: Holder): Promise<void> {
+    h.stopping = true;
+    h.wake();
+    return h.done;
+  }
+
+  async function scan(): Promise<void> {
+    if (scanning || stopped) return;
+    scanning = true;
+    try {
+      const rows = await rt.connections.store.list();
+      const wanted = new Set<string>();
+      for (const row of rows) {
+        const trigger = streamTriggerOf(row.connector_id);
+        if (!trigger || !['active', 'error'].includes(row.status)) continue;
+        let enabled = false;
+        try { enabled = trigger.enabled(rt.connections.store.view(row).settings); } catch { enabled = false; }
+        if (!enabled) continue;
+        wanted.add(row.id);
+        if (!holders.has(row.id) && !stopped) hold(row.id, row.connector_id, trigger);
+      }
+      for (const h of holders.values()) if (!wanted.has(h.connectionId)) void release(h);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'stream scan failed; will try again');
+    } finally {
+      scanning = false;
+    }
+  }
+
+  const timer = setInterval(() => { void scan(); }, rt.settings.DINGBRIDGE_STREAM_SCAN_MS);
+  timer.unref();
+  setImmediate(() => { void scan(); });
+
+  return {
+    held: () => [...holders.values()].filter((h) => h.connected).map((h) => h.connectionId),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.all([...holders.values()].map((h) => release(h)));
+    },
+  };
+}
