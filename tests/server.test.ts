@@ -109,10 +109,12 @@ describe('hub HTTP surface (default mode)', () => {
     assert.equal((await anonymous.json() as any).error.code, 'unauthenticated');
   });
 
-  test('unknown routes answer a JSON 404', async () => {
-    const res = await fetch(`${hub.url}/nope`);
-    assert.equal(res.status, 404);
-    assert.equal((await res.json() as any).error.code, 'not_found');
+  test('unknown API, hook and webhook routes answer a JSON 404 (the UI\'s page fallback never shadows them)', async () => {
+    for (const p of ['/api/v1/nope', '/hooks/nope', '/webhooks/nope']) {
+      const res = await fetch(`${hub.url}${p}`);
+      assert.equal(res.status, 404, p);
+      assert.equal((await res.json() as any).error.code, 'not_found', p);
+    }
   });
 
   test('/metrics counts events and steps and shows queue depth', async () => {
