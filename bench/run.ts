@@ -21,9 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { runLoad } from './load.ts';
+import { runLoad, type LoadResult } from './load.ts';
 import { freePort, killLiveChildren, ROOT, sampleMemory, sleep, spawnChild, waitForHttp200, waitForOutput, waitForIdle, watchCpu, type Child, type CpuShare, type MemoryPeaks } from './procs.ts';
-import { drain, score, sinkRecords, type PhaseFigures } from './sink.ts';
+import { drain, missingAcked, score, sinkRecords, type PhaseFigures } from './sink.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Settings (env)
@@ -47,6 +47,8 @@ const cfg = {
   warmupSeconds: num('BENCH_WARMUP_SECONDS', 2),
   /** Before each scenario, wait up to this long for the machine to be idle (others' load skews every figure). */
   waitIdleSeconds: num('BENCH_WAIT_IDLE_S', 0),
+  /** At the end of a scenario, wait up to this long for events still missing from earlier phases. */
+  finalWaitMs: num('BENCH_FINAL_WAIT_S', 30) * 1000,
   drainSettleMs: num('BENCH_DRAIN_SETTLE_MS', 2000),
   drainQuietMs: num('BENCH_DRAIN_QUIET_MS', 5000),
   drainMaxMs: num('BENCH_DRAIN_MAX_S', 90) * 1000,
@@ -87,6 +89,7 @@ interface Target { url: string; path: string; hmacSecret: string; proc: Child }
 type Phases = { throughput: PhaseFigures; rate?: PhaseFigures; rateSmooth?: PhaseFigures };
 
 async function runPhases(target: Target, sinkUrl: string): Promise<Phases> {
+  const scored: { load: LoadResult; figures: PhaseFigures }[] = [];
   const phase = async (kind: 'warmup' | PhaseFigures['phase'], connections: number, seconds: number, rate?: number, stagger = 1) => {
     const firstSeq = nextSeq;
     say(`  ${kind}: ${seconds}s, ${connections} connections${rate ? `, ${rate}/s` : ''}${stagger > 1 ? ` over ${stagger} staggered autocannon instances` : ''}`);
@@ -97,6 +100,7 @@ async function runPhases(target: Target, sinkUrl: string): Promise<Phases> {
     const records = await sinkRecords(sinkUrl, firstSeq, load.endSeq);
     const figures = score(load, records, d, { connections, targetRate: rate ?? null, phase: kind === 'warmup' ? 'throughput' : kind });
     say(`  ${kind}: drained (${d.reason}) in ${(d.waitedMs / 1000).toFixed(1)}s: ${figures.delivered} delivered, ${figures.lost} lost, ${figures.duplicates} duplicates`);
+    if (kind !== 'warmup') scored.push({ load, figures });
     return figures;
   };
   if (cfg.warmupSeconds > 0) await phase('warmup', Math.min(10, cfg.connections), cfg.warmupSeconds);
@@ -105,7 +109,35 @@ async function runPhases(target: Target, sinkUrl: string): Promise<Phases> {
   const rateSmooth = cfg.rateSeconds > 0 && cfg.smoothInstances > 1
     ? await phase('rate-smooth', cfg.rateConnections, cfg.rateSeconds, cfg.rate, cfg.smoothInstances)
     : undefined;
+  await recount(sinkUrl, scored);
   return { throughput, rate, rateSmooth };
+}
+
+/** Counts lost and duplicate events of every phase again at the end, after waiting (bounded) for stragglers. */
+async function recount(sinkUrl: string, scored: { load: LoadResult; figures: PhaseFigures }[]): Promise<void> {
+  const missing = async () => {
+    let n = 0;
+    for (const { load } of scored) n += missingAcked(load, await sinkRecords(sinkUrl, load.firstSeq, load.endSeq));
+    return n;
+  };
+  let stillMissing = await missing();
+  if (stillMissing > 0) {
+    say(`  ${stillMissing} acked events not delivered yet; waiting up to ${cfg.finalWaitMs / 1000}s for stragglers`);
+    const deadline = Date.now() + cfg.finalWaitMs;
+    while (stillMissing > 0 && Date.now() < deadline) {
+      await sleep(1000);
+      stillMissing = await missing();
+    }
+    if (stillMissing === 0) await sleep(cfg.drainSettleMs); // late duplicates
+  }
+  for (const { load, figures } of scored) {
+    const again = score(load, await sinkRecords(sinkUrl, load.firstSeq, load.endSeq), figures.drain, { connections: figures.connections, targetRate: figures.targetRate, phase: figures.phase });
+    figures.lostAtEnd = again.lost;
+    figures.duplicatesAtEnd = again.duplicates;
+    if (again.lost !== figures.lost || again.duplicates !== figures.duplicates) {
+      say(`  ${figures.phase}: at the end of the scenario ${again.lost} lost (${figures.lost} at its drain), ${again.duplicates} duplicates (${figures.duplicates} at its drain)`);
+    }
+  }
 }
 
 function hubConfigYaml(o: { hmacSecret: string; sinkUrl: string; whsec: string }): string {
@@ -273,18 +305,20 @@ async function reachable(url: string): Promise<boolean> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+/** The count at the end of the scenario, with the count at the phase's own drain when it differed. */
+const atEnd = (end: number | null, atDrain: number) => (end === null || end === atDrain ? String(atDrain) : `${end} (${atDrain} at drain)`);
 const phasesOf = (r: ScenarioResult): PhaseFigures[] => [r.throughput, r.rate, r.rateSmooth].filter((p): p is PhaseFigures => p !== undefined);
 
 const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 
-function table(results: ScenarioResult[]): string {
+function table(results: ScenarioResult[], sinkRssMiB: number): string {
   const head = ['scenario', 'phase', 'conns', 'target/s', 'acked 2xx/s', 'ack p50', 'ack p99', 'delivered/s', 'e2e p50', 'e2e p99', 'acked', 'lost', 'dups', 'non-2xx', 'errors', 'drain'];
   const rows: string[][] = [];
   for (const r of results) {
     for (const p of [r.throughput, r.rate, r.rateSmooth]) {
       if (!p) continue;
       rows.push([r.name, p.phase, String(p.connections), fmt(p.targetRate), fmt(p.inboundPerSecond, 1), `${fmt(p.ackP50Ms)} ms${p.latencySource === 'own clock' ? '*' : ''}`, `${fmt(p.ackP99Ms)} ms${p.latencySource === 'own clock' ? '*' : ''}`, fmt(p.deliveredPerSecond, 1),
-        `${fmt(p.e2eP50Ms)} ms`, `${fmt(p.e2eP99Ms)} ms`, String(p.acked2xx), String(p.lost), String(p.duplicates), String(p.non2xx), String(p.errors),
+        `${fmt(p.e2eP50Ms)} ms`, `${fmt(p.e2eP99Ms)} ms`, String(p.acked2xx), atEnd(p.lostAtEnd, p.lost), atEnd(p.duplicatesAtEnd, p.duplicates), String(p.non2xx), String(p.errors),
         `${p.drain.reason} ${fmt(p.drain.waitedMs / 1000, 1)}s`]);
     }
   }
@@ -294,10 +328,11 @@ function table(results: ScenarioResult[]): string {
   const notes = [
     'acked 2xx/s: 2xx answers per second of load; delivered/s: events reaching the sink per second, from the start of the load to the last delivery.',
     'e2e: sink arrival − sentAt (set when the request is built). rate: one autocannon, overallRate; rate-smooth: the same rate from staggered instances.',
+    'lost, dups: counted at the end of the scenario; "(n at drain)" when the phase\'s own drain saw another count (late deliveries).',
     '* ack latency from our own clock (request written → answer parsed): staggered instances\' histograms cannot be merged.',
   ];
   const cpu = results.map((r) => `  ${r.name.padEnd(13)} machine ${fmt(r.cpu.machineBusyPct, 1)}% busy: this benchmark ${fmt(r.cpu.benchPct, 1)}%, other processes ${fmt(r.cpu.otherPct, 1)}% (load average ${fmt(r.cpu.loadAvg1, 2)} at the end)`);
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes, '', 'peak memory (sampled every 0.5 s from /proc):', ...mem, '', 'CPU over each scenario (all cores = 100%):', ...cpu].join('\n');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes, '', 'peak memory (sampled every 0.5 s from /proc):', ...mem, `  ${'sink'.padEnd(13)} process ${fmt(sinkRssMiB, 1)} MiB RSS`, '', 'CPU over each scenario (all cores = 100%):', ...cpu].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,21 +407,21 @@ async function main(): Promise<void> {
     const targets = {
       redisAtLeastHalfOfBaseline: ratios['hub-redis/baseline'] === null ? null : ratios['hub-redis/baseline'] >= 0.5,
       postgresAtLeastFifthOfBaseline: ratios['hub-postgres/baseline'] === null ? null : ratios['hub-postgres/baseline'] >= 0.2,
-      noneLost: results.length === 0 ? null : results.every((r) => phasesOf(r).every((p) => p.lost === 0)),
-      noDuplicates: results.length === 0 ? null : results.every((r) => phasesOf(r).every((p) => p.duplicates === 0)),
+      noneLost: results.length === 0 ? null : results.every((r) => phasesOf(r).every((p) => (p.lostAtEnd ?? p.lost) === 0)),
+      noDuplicates: results.length === 0 ? null : results.every((r) => phasesOf(r).every((p) => (p.duplicatesAtEnd ?? p.duplicates) === 0)),
       /** The target as specified: one autocannon, overallRate BENCH_RATE, its latency histogram. */
       ackP99AtRateWithin50ms: hubs.length ? hubs.every((r) => r.rate !== undefined && r.rate.ackP99Ms <= 50) : null,
       /** The same rate split into BENCH_SMOOTH_INSTANCES smaller bursts (informational). */
       ackP99AtSmoothRateWithin50ms: hubs.length && cfg.smoothInstances > 1 ? hubs.every((r) => r.rateSmooth !== undefined && r.rateSmooth.ackP99Ms <= 50) : null,
     };
 
-    process.stdout.write(`\n${table(results)}\n  sink          process ${fmt(sinkPeak.selfRssMiB, 1)} MiB RSS\n\n`);
+    process.stdout.write(`\n${table(results, sinkPeak.selfRssMiB)}\n\n`);
     process.stdout.write(`ratios (acked 2xx/s, throughput phase): hub-postgres ÷ baseline = ${fmt(ratios['hub-postgres/baseline'], 3)}, hub-redis ÷ baseline = ${fmt(ratios['hub-redis/baseline'], 3)}\n`);
     process.stdout.write(`sustained delivery (delivered/s, throughput phase): hub-postgres ÷ baseline = ${fmt(deliveredRatios['hub-postgres/baseline'], 3)}, hub-redis ÷ baseline = ${fmt(deliveredRatios['hub-redis/baseline'], 3)}\n`);
     process.stdout.write(`targets: ${Object.entries(targets).map(([k, v]) => `${k}=${v === null ? 'n/a' : v ? 'met' : 'MISSED'}`).join(', ')}\n`);
     for (const r of results) {
       for (const p of [r.throughput, r.rate, r.rateSmooth]) {
-        if (p && p.drain.reason === 'timeout' && p.lost > 0) process.stdout.write(`note: ${r.name} ${p.phase}: the drain stopped at BENCH_DRAIN_MAX_S with ${p.lost} acked events not yet delivered; they count as lost here (raise BENCH_DRAIN_MAX_S to tell late from lost)\n`);
+        if (p && p.drain.reason === 'timeout' && (p.lostAtEnd ?? p.lost) > 0) process.stdout.write(`note: ${r.name} ${p.phase}: the drain stopped at BENCH_DRAIN_MAX_S with ${p.lost} acked events not yet delivered; they count as lost here (raise BENCH_DRAIN_MAX_S to tell late from lost)\n`);
       }
     }
     for (const [k, v] of Object.entries(skipped)) process.stdout.write(`skipped ${k}: ${v}\n`);

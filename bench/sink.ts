@@ -79,6 +79,13 @@ export interface PhaseFigures {
   lost: number;
   /** Deliveries beyond the first for one seq. */
   duplicates: number;
+  /**
+   * The same two counted again at the end of the scenario (after the later phases and a final wait):
+   * an event missing at the phase's drain that arrived later was late (e.g. re-enqueued by the
+   * hub's sweep), not lost. Null until the recount.
+   */
+  lostAtEnd: number | null;
+  duplicatesAtEnd: number | null;
   /** Delivered although the request was never answered (in flight when the load stopped). */
   deliveredUnacked: number;
   drain: DrainResult;
@@ -134,7 +141,17 @@ export function score(load: LoadResult, records: Delivery[], drainResult: DrainR
     deliveredPerSecond: lastArrival > load.startedAt ? round1(first.size / ((lastArrival - load.startedAt) / 1000)) : 0,
     lost,
     duplicates,
+    lostAtEnd: null,
+    duplicatesAtEnd: null,
     deliveredUnacked,
     drain: drainResult,
   };
+}
+
+/** Acked 2xx seqs of a load that are not (yet) among the records. */
+export function missingAcked(load: LoadResult, records: Delivery[]): number {
+  const seen = new Set(records.map((r) => r[0]));
+  let missing = 0;
+  for (const [seq, status] of load.answers) if (status >= 200 && status < 300 && !seen.has(seq)) missing += 1;
+  return missing;
 }

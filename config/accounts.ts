@@ -11,7 +11,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { requireRole, type Role } from './admin-auth.ts';
 import { audit, auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
-import { checkCsrf, csrfToken, hubSetting, sessions, sessionUser, setHubSetting, setSessionUserLoader, type SessionUser } from './sessions.ts';
+import { checkCsrf, csrfToken, sessions, sessionUser, setHubSetting, setSessionUserLoader, type SessionUser } from './sessions.ts';
 
 /**
  * Admin accounts: first-run owner setup, email + password (scrypt), TOTP two-factor with hashed
@@ -27,6 +27,8 @@ export interface UsersTable {
   totp_secret: string | null;
   totp_pending: string | null;
   totp_enabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The time step of the last TOTP code accepted (pg bigint, read as a string). */
+  totp_last_step: ColumnType<string | null, number | null | undefined, number | null>;
   recovery_codes: ColumnType<string[], string | undefined, string>;
   disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   last_sign_in_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -137,9 +139,13 @@ async function signIn(rt: Runtime, req: Request, user: UserRow): Promise<void> {
   await rt.db.updateTable('users').set({ last_sign_in_at: new Date() }).where('id', '=', user.id).execute();
 }
 
-function checkTotp(secret: string, code: string): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
-  try { return verifySync({ secret, token: code, epochTolerance: 30 }).valid; } catch { return false; }
+/** The time step of a valid code (one 30 s window either side is accepted), or undefined. */
+function checkTotp(secret: string, code: string): number | undefined {
+  if (!/^\d{6}$/.test(code)) return undefined;
+  try {
+    const r = verifySync({ secret, token: code, epochTolerance: 30 }) as { valid: boolean; timeStep?: number };
+    return r.valid ? (r.timeStep ?? 0) : undefined;
+  } catch { return undefined; }
 }
 
 const principalOfUser = (u: { id: string; email: string }) => ({ kind: 'session', id: u.id, label: u.email });
@@ -211,7 +217,14 @@ export function accountsRouter(rt: Runtime): Router {
     if (user.totp_enabled_at && user.totp_secret) {
       if (!input.code) throw new HttpError(401, 'totp_required', 'enter the 6-digit code from your authenticator app, or a recovery code');
       const secret = rt.vault.open(user.totp_secret, totpAad(user.id));
-      if (!checkTotp(secret, input.code)) {
+      const step = checkTotp(secret, input.code);
+      if (step !== undefined) {
+        // A code is good once: a step at or before the last one accepted is a replay.
+        const took = await rt.db.updateTable('users').set({ totp_last_step: step })
+          .where('id', '=', user.id).where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', String(step) as never)]))
+          .returning('id').executeTakeFirst();
+        if (!took) throw await fail('bad_code');
+      } else {
         const hashed = sha256(normaliseRecovery(input.code));
         const codes = user.recovery_codes ?? [];
         if (!codes.includes(hashed)) throw await fail('bad_code');
@@ -258,10 +271,11 @@ export function accountsRouter(rt: Runtime): Router {
     const { code } = validate(z.object({ code: z.string().trim().regex(/^\d{6}$/, 'the 6-digit code') }).strict(), req.body);
     if (!user.totp_pending) throw new HttpError(409, 'no_pending_setup', 'start the setup first');
     const secret = rt.vault.open(user.totp_pending, totpAad(user.id));
-    if (!checkTotp(secret, code)) throw new HttpError(400, 'invalid_code', 'that code is not valid; check the time on your phone and try the next one');
+    const step = checkTotp(secret, code);
+    if (step === undefined) throw new HttpError(400, 'invalid_code', 'that code is not valid; check the time on your phone and try the next one');
     const recoveryCodes = makeRecoveryCodes();
     await rt.db.updateTable('users').set({
-      totp_secret: user.totp_pending, totp_pending: null, totp_enabled_at: new Date(),
+      totp_secret: user.totp_pending, totp_pending: null, totp_enabled_at: new Date(), totp_last_step: step,
       recovery_codes: JSON.stringify(recoveryCodes.map((c) => sha256(normaliseRecovery(c)))), updated_at: new Date(),
     }).where('id', '=', user.id).execute();
     await auditRequest(rt, req, 'auth.2fa_enabled', user.email, undefined, { actor: principalOfUser(user) });
@@ -274,7 +288,7 @@ export function accountsRouter(rt: Runtime): Router {
     const { password } = validate(z.object({ password: z.string().min(1).max(200) }).strict(), req.body);
     if (!(await verifyPassword(password, user.password_hash))) throw new HttpError(400, 'invalid_password', 'the password is wrong');
     if (await twoFactorRequired(rt)) throw new HttpError(409, 'two_factor_required', 'the owner requires two-factor authentication for everyone');
-    await rt.db.updateTable('users').set({ totp_secret: null, totp_pending: null, totp_enabled_at: null, recovery_codes: '[]', updated_at: new Date() }).where('id', '=', user.id).execute();
+    await rt.db.updateTable('users').set({ totp_secret: null, totp_pending: null, totp_enabled_at: null, totp_last_step: null, recovery_codes: '[]', updated_at: new Date() }).where('id', '=', user.id).execute();
     await auditRequest(rt, req, 'auth.2fa_disabled', user.email, undefined, { actor: principalOfUser(user) });
     res.status(204).end();
   });
@@ -332,6 +346,5 @@ export function accountsRouter(rt: Runtime): Router {
     await auditRequest(rt, req, 'user.deleted', user.email);
     res.status(204).end();
   });
-  void hubSetting;
   return router;
 }

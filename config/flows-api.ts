@@ -121,7 +121,7 @@ function fill(value: unknown, fields: Record<string, string>): unknown {
 }
 
 export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
-  const missing = recipe.fields.filter((f) => f.required && !fields[f.key]?.trim());
+  const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? f.default ?? '').trim());
   if (missing.length) throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, { issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })) });
   const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
   return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
@@ -129,6 +129,7 @@ export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record
 
 // ---------- the router ----------
 
+export const SECRET_MASK = '********';
 const flowIdParams = z.object({ id: z.string().min(1).max(64) });
 
 /** A sample event for previews and tests: a stored event, or the trigger's sample data for the type. */
@@ -177,7 +178,29 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
       from step_runs order by flow_id, created_at desc, step_index desc`.execute(rt.db);
     return new Map(rows.rows.map((r) => [r.flow_id, { status: r.status, eventId: r.event_id, at: new Date(r.updated_at).toISOString(), error: r.last_error }]));
   };
-  const view = (flow: Flow, last?: { status: string; eventId: string; at: string; error: string | null }) => ({ ...flow, meta: store().meta(flow.id), lastRun: last ?? null });
+  /** Secret inputs (e.g. http.post's signing secret) are write-only: shown as a mask, kept when the mask comes back. */
+  const mask = (flow: Flow): Flow => ({
+    ...flow,
+    then: flow.then.map((step) => {
+      const secrets = rt.registry.action(step.action)?.secretInputs ?? [];
+      const input = { ...step.input };
+      for (const k of secrets) if (typeof input[k] === 'string' && input[k]) input[k] = SECRET_MASK;
+      return { ...step, input };
+    }),
+  });
+  const unmask = (flow: Flow, old: Flow | undefined): Flow => ({
+    ...flow,
+    then: flow.then.map((step, i) => {
+      const input = { ...step.input };
+      for (const [k, v] of Object.entries(input)) {
+        if (v !== SECRET_MASK) continue;
+        const before = old?.then[i]?.action === step.action ? old.then[i]!.input[k] : undefined;
+        if (before === undefined) delete input[k]; else input[k] = before;
+      }
+      return { ...step, input };
+    }),
+  });
+  const view = (flow: Flow, last?: { status: string; eventId: string; at: string; error: string | null }) => ({ ...mask(flow), meta: store().meta(flow.id), lastRun: last ?? null });
 
   router.get('/api/v1/flows', requireRole(rt, 'viewer'), async (_req, res) => {
     const last = await lastRuns();
@@ -192,6 +215,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
   });
 
   router.post('/api/v1/flows/validate', requireRole(rt, 'viewer'), json, (req, res) => {
+    res.locals.audited = true; // a read: nothing changes
     const { flow, issues } = checkFlow(rt, req.body);
     res.json({ valid: Boolean(flow), issues });
   });
@@ -205,7 +229,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
 
   router.put('/api/v1/flows/:id', requireRole(rt, 'admin'), json, async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
-    const flow = requireValid(rt, { ...(req.body as object), id });
+    const flow = unmask(requireValid(rt, { ...(req.body as object), id }), store().get(id));
     await store().update(id, flow);
     await auditRequest(rt, req, 'flow.updated', id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
     res.json(view(flow, (await lastRuns()).get(id)));
@@ -229,6 +253,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
 
   /** Renders a mapping (and checks a condition) against an event: a stored one, posted data, or the trigger's sample. */
   router.post('/api/v1/flows/preview', requireRole(rt, 'viewer'), json, async (req, res) => {
+    res.locals.audited = true; // a read: nothing changes
     const input = validate(previewSchema, req.body);
     const event = await sampleEvent(rt, input);
     const scope = templateScope(event, input.stepOutputs ?? []);

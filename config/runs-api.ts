@@ -129,7 +129,7 @@ export function runsRouter(rt: Runtime): Router {
       test: (e.raw as { test?: boolean } | null)?.test === true, data: e.data,
       steps: steps.map((st) => ({
         ...stepView(st), output: st.output,
-        attempts: attempts.filter((a) => a.step_run_id === st.id).map((a) => ({
+        attemptDetails: attempts.filter((a) => a.step_run_id === st.id).map((a) => ({
           attempt: a.attempt, status: a.status, startedAt: iso(a.started_at), finishedAt: iso(a.finished_at), durationMs: a.duration_ms,
           errorClass: a.error_class, error: a.error, request: a.request, response: a.response,
         })),

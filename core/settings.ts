@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isDurationList } from './durations.ts';
+import { parseEgressAllow } from './net/egress.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
@@ -42,7 +43,7 @@ export const settingsSchema = z.object({
   /** Tokens expiring within this margin are refreshed ahead of time. */
   DINGBRIDGE_REFRESH_MARGIN_MS: positiveMs.default(600_000),
   /** Outbound calls to user-typed URLs may reach these loopback/private/link-local/metadata hosts or CIDRs (comma-separated). */
-  DINGBRIDGE_EGRESS_ALLOW: z.string().default(''),
+  DINGBRIDGE_EGRESS_ALLOW: z.string().refine((v) => { try { parseEgressAllow(v); return true; } catch { return false; } }, 'comma-separated host names (or *.suffix), IP addresses or CIDRs').default(''),
   /** REST-hook delivery: the delay before each attempt (its length is the number of attempts); jitter is added. */
   DINGBRIDGE_HOOK_RETRY_SCHEDULE: z.string().refine(isDurationList, 'a comma-separated list of durations, e.g. 0,5s,5m,30m,2h,5h,10h,10h').default('0,5s,5m,30m,2h,5h,10h,10h'),
   /** A REST-hook target must answer 2xx within this time. */

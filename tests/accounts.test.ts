@@ -161,7 +161,12 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
     const needs = await d.call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password' });
     assert.equal(needs.status, 401);
     assert.equal(needs.json.error.code, 'totp_required');
-    assert.equal((await d.call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: generateSync({ secret }) })).status, 200);
+    // Each code works once: the next window's code (one window ahead is accepted) signs in, and is refused the second time.
+    const nextCode = generateSync({ secret, epoch: (Math.floor(Date.now() / 30_000) + 1) * 30 });
+    assert.equal((await d.call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: nextCode })).status, 200);
+    const replayed = await new Client(hub.url!).call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: nextCode });
+    assert.equal(replayed.status, 401, 'a used TOTP code is refused');
+    assert.equal(replayed.json.error.code, 'invalid_code');
     const rc = enabled.json.recoveryCodes[0];
     assert.equal((await new Client(hub.url!).call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: rc })).status, 200);
     assert.equal((await new Client(hub.url!).call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: rc })).status, 401, 'a recovery code works once');

@@ -63,7 +63,7 @@ export function assertSuccessReply(json: any, token: string, aesKey: string, own
 }
 
 /** Runs an action of the hub directly against a connection (the step runner's context, minus the pipeline). */
-export async function runAction(hub: Hub, actionId: string, connectionId: string, input: unknown, idempotencyKey = crypto.randomUUID()): Promise<any> {
+export async function runAction(hub: Hub, actionId: string, connectionId: string, input: unknown, idempotencyKey: string = crypto.randomUUID()): Promise<any> {
   const action = hub.runtime.registry.action(actionId);
   assert.ok(action, `action ${actionId} exists`);
   const parsed = action.input.parse(input);

@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Hub } from '../app/hub.ts';
 import { startDingtalkFake, SEED, type RunningDingtalkFake } from '../sandbox/dingtalk/index.ts';
-import { prepareEnvironment, startTestHub, tempDir, waitUntil, writeConfig, type Environment } from './helpers/hub.ts';
+import path from 'node:path';
+import { prepareEnvironment, ROOT, spawnHub, startTestHub, tempDir, waitUntil, writeConfig, type Environment, type HubProcess } from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import { services } from './helpers/services.ts';
 import { addFault, assertSuccessReply, calls, dt, postCallback, randomAesKey, runAction, stepError } from './dingtalk-support.ts';
@@ -286,6 +287,23 @@ flows: []
       assert.equal(task.task.remark, 'ok');
     });
 
+    test('a slow DingTalk API does not delay the answer past 1500 ms: the event is stored without its form, flagged', async () => {
+      await addFault(fake, { kind: 'delay', ms: 3000, path: '^/v1\\.0/workflow/processInstances$', method: 'GET', count: 4 });
+      const { instanceId } = await fake.control<{ instanceId: string }>('POST', '/approvals', { appKey: APP.appKey, originatorUserId: 'user001', processCode: 'PROC-SLOW', formComponentValues: [{ name: 'Amount', value: '1' }] });
+      const [ev] = await waitUntil(async () => { const e = await eventsOf('dingtalk.approval.started', instanceId); return e.length > 0 && e; }, 'stored', 10_000);
+      assert.equal(ev!.data.formFetched, false);
+      assert.match(ev!.data.formError, /longer than/);
+      const ds = await waitUntil(async () => {
+        const r = await fake.control<{ deliveries: Array<{ mode: string; status: string; history: Array<{ durationMs: number }> }> }>('GET', `/approvals/${instanceId}`);
+        const http = r.deliveries.filter((x) => x.mode === 'http');
+        return http.length >= 2 && http.every((d) => d.status === 'acknowledged' || d.status === 'failed') && http;
+      }, 'both pushes answered');
+      for (const d of ds) {
+        assert.equal(d.status, 'acknowledged');
+        assert.ok(d.history[0]!.durationMs < 1500, `answered in ${d.history[0]!.durationMs} ms`);
+      }
+    });
+
     test('a repeated push is one event; a pad of any length 1..32 is accepted', async () => {
       const eventId = crypto.randomBytes(16).toString('hex');
       const payload = { EventType: 'user_add_org', EventTime: Date.now(), CorpId: APP.corpId, eventId, UserId: ['u9'] };
@@ -353,14 +371,56 @@ flows: []
 
   test('an unreachable DingTalk: the hub serves on, the connection shows the error, the stream keeps retrying', async () => {
     const [row] = await waitUntil(async () => {
-      const r = await queryHub<{ status: string; last_error: string | null }>(environment, "select status, last_error from connections where id = 'down'");
-      return r[0]?.status === 'error' && r;
-    }, 'down connection marked error', 15_000);
-    assert.match(row!.last_error ?? '', /stream/);
+      const r = await queryHub<{ status: string; last_error: string | null; updated_at: Date }>(environment, "select status, last_error, updated_at from connections where id = 'down'");
+      return r[0]?.status === 'error' && /^stream:/.test(r[0].last_error ?? '') && r;
+    }, 'down connection marked error by its stream', 15_000);
+    assert.match(row!.last_error ?? '', /ECONNREFUSED/);
+    await waitUntil(async () => {
+      const [again] = await queryHub<{ updated_at: Date }>(environment, "select updated_at from connections where id = 'down'");
+      return new Date(again!.updated_at).getTime() > new Date(row!.updated_at).getTime();
+    }, 'the stream tries again', 10_000);
     assert.equal((await fetch(`${hub.url}/readyz`)).status, 200);
     const hook = await fetch(`${hub.url}/hooks/catch/ping`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1}' });
     assert.equal(hook.status, 200);
     // and the real connection still works
     assert.ok((await runAction(hub, 'dingtalk.message.sendToGroup', 'dingtalk', { openConversationId: SEED.groupId, text: 'still here' })).processQueryKey);
+  });
+});
+
+describe('examples/dingtalk.yaml', { skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis' }, () => {
+  let fake: RunningDingtalkFake;
+  let environment: Environment;
+  let hub: HubProcess;
+  const EX = { appKey: 'dingexampleapp', appSecret: 'example-secret', corpId: 'dingcorpexample' };
+  const token = 'example-callback-token';
+  const aesKey = randomAesKey();
+
+  before(async () => {
+    fake = await startDingtalkFake({ stream: { pingIntervalMs: 0 } });
+    environment = await prepareEnvironment({ name: 'dingtalk-example', store: 'external', queue: 'redis' }, 'dingtalk-example', {
+      DINGBRIDGE_CONFIG: path.join(ROOT, 'examples/dingtalk.yaml'), LOG_LEVEL: 'info',
+      DINGTALK_APP_KEY: EX.appKey, DINGTALK_APP_SECRET: EX.appSecret, DINGTALK_CALLBACK_TOKEN: token, DINGTALK_CALLBACK_AES_KEY: aesKey,
+      DINGTALK_BASE_URL: fake.baseUrl(), DINGTALK_OAPI_BASE_URL: fake.baseUrl(),
+    });
+    hub = await spawnHub(environment, ['serve']);
+    await fake.control('POST', '/apps', { ...EX, stream: false, eventSubscription: { callbackUrl: `${hub.url}/webhooks/dingtalk/dingtalk`, token, aesKey } });
+  });
+  after(async () => {
+    await hub?.kill();
+    await fake?.stop();
+    await environment?.cleanup();
+  });
+
+  test('connection `dingtalk` from the env vars: the URL check passes, and an agreed approval messages its requester', async () => {
+    const checked = await fake.control<{ acknowledged: boolean; lastError: string | null }>('POST', `/apps/${EX.appKey}/check-url`);
+    assert.equal(checked.acknowledged, true, String(checked.lastError));
+    const { instanceId } = await fake.control<{ instanceId: string }>('POST', '/approvals', { appKey: EX.appKey, originatorUserId: 'user002', processCode: 'PROC-X', title: 'Laptop' });
+    await fake.control('POST', `/approvals/${instanceId}/agree`, {});
+    const msg = await waitUntil(async () => {
+      const { messages } = await fake.control<{ messages: Array<{ msgtype: string; body: { title?: string; text?: string } }> }>('GET', '/users/user002/messages');
+      return messages.find((m) => m.body.text?.includes('Laptop'));
+    }, 'the requester is told', 15_000);
+    assert.equal(msg.msgtype, 'markdown');
+    assert.equal(msg.body.text, '**Laptop** was agreed.');
   });
 });

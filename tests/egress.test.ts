@@ -4,6 +4,7 @@ import { addressKind, checkUrl, EgressError, egressRequest, parseEgressAllow, se
 import { httpPost } from '../connectors/http/post.ts';
 import { createLogger } from '../core/logger.ts';
 import { startSink, type Sink } from './helpers/sink.ts';
+import { loadSettings } from '../core/settings.ts';
 
 const none = parseEgressAllow('');
 
@@ -49,6 +50,8 @@ describe('SSRF guard (core/net/egress.ts)', () => {
     assert.throws(() => checkUrl('http://169.254.169.254/', p), /metadata/);
     assert.throws(() => parseEgressAllow('not a host!'), /DINGBRIDGE_EGRESS_ALLOW/);
     assert.throws(() => parseEgressAllow('10.0.0.0/40'), /prefix/);
+    assert.throws(() => loadSettings({ DINGBRIDGE_EGRESS_ALLOW: 'not a host!' }), /DINGBRIDGE_EGRESS_ALLOW/, 'a bad value stops the hub at start');
+    assert.throws(() => loadSettings({ DINGBRIDGE_HOOK_RETRY_SCHEDULE: '0,5 parsecs' }), /DINGBRIDGE_HOOK_RETRY_SCHEDULE/);
   });
 
   test('a DNS name resolving to 127.0.0.1 is refused on the connection itself (no rebinding gap)', async () => {

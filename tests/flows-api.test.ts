@@ -90,6 +90,14 @@ flows:
     const ids = recipes.json.items.map((r: any) => r.id);
     assert.ok(ids.includes('catch-hook-to-http'));
     if (!hub.runtime.registry.action('dingtalk.robot.send')) assert.ok(!ids.includes('catch-hook-to-dingtalk-robot'), 'only offered when its action exists');
+    else {
+      const robot = await api(hub.url!, 'POST', '/api/v1/recipes/catch-hook-to-dingtalk-robot/instantiate', { flowId: 'orders-robot', enabled: false, fields: { hook: 'orders', connection: 'sales-robot' } });
+      assert.equal(robot.status, 201, JSON.stringify(robot.json));
+      assert.equal(robot.json.then[0].action, 'dingtalk.robot.send');
+      assert.equal(robot.json.then[0].connection, 'sales-robot');
+      assert.match(robot.json.then[0].input.text, /\{\{ data\.name \}\}/, 'the default message template');
+      assert.equal((await api(hub.url!, 'DELETE', '/api/v1/flows/orders-robot')).status, 204);
+    }
 
     const other: HubProcess = await spawnHub(environment, ['serve', '--no-worker']);
     try {
@@ -108,8 +116,8 @@ flows:
       await sink.waitFor(1);
       assert.deepEqual(sink.requests[0]!.json, { name: 'Big', amount: 500 });
       const run = await waitUntil(async () => { const r = await api(hub.url!, 'GET', `/api/v1/runs/${id}`); return r.json.status === 'succeeded' && r.json; }, 'run succeeded');
-      assert.equal(run.steps[0].attempts[0].status, 'succeeded');
-      assert.equal(run.steps[0].attempts[0].request.method, 'POST');
+      assert.equal(run.steps[0].attemptDetails[0].status, 'succeeded');
+      assert.equal(run.steps[0].attemptDetails[0].request.method, 'POST');
       const noFlow = await waitUntil(async () => { const r = await api(hub.url!, 'GET', `/api/v1/runs/${small.id}`); return r.json.status === 'no_flows' && r.json; }, 'small order matched nothing');
       assert.equal(noFlow.steps.length, 0);
 
@@ -126,8 +134,8 @@ flows:
     const dead = await waitUntil(async () => { const r = await api(hub.url!, 'GET', `/api/v1/runs/${failing}`); return r.json.status === 'failed' && r.json; }, 'run dead-lettered', 30_000);
     assert.equal(dead.steps[0].status, 'dead');
     assert.match(dead.steps[0].lastError, /500/);
-    assert.equal(dead.steps[0].attempts.length, 4);
-    assert.equal(dead.steps[0].attempts[0].response.status, 500);
+    assert.equal(dead.steps[0].attemptDetails.length, 4);
+    assert.equal(dead.steps[0].attemptDetails[0].response.status, 500);
 
     const failedList = await api(hub.url!, 'GET', '/api/v1/runs?status=failed&flow=orders-out');
     assert.deepEqual(failedList.json.items.map((e: any) => e.id), [failing]);
@@ -186,8 +194,15 @@ flows:
   test('flow CRUD through the API is audited', async () => {
     const flow = { id: 'crud', name: 'CRUD', when: { event: 'catch_hook.received', source: 'orders' }, then: [{ action: 'http.post', input: { url: sink.url, body: '{}' } }] };
     assert.equal((await api(hub.url!, 'POST', '/api/v1/flows', flow)).status, 201);
-    const updated = await api(hub.url!, 'PUT', '/api/v1/flows/crud', { ...flow, name: 'Renamed' });
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const withSecret = { ...flow, then: [{ ...flow.then[0]!, input: { ...flow.then[0]!.input, secret } }] };
+    const put1 = await api(hub.url!, 'PUT', '/api/v1/flows/crud', withSecret);
+    assert.equal(put1.json.then[0].input.secret, '********', 'secret inputs are write-only');
+    assert.equal(JSON.stringify((await api(hub.url!, 'GET', '/api/v1/flows')).json).includes(secret), false);
+    const updated = await api(hub.url!, 'PUT', '/api/v1/flows/crud', { ...put1.json, meta: undefined, lastRun: undefined, id: undefined, name: 'Renamed' });
+    assert.equal(updated.status, 200, JSON.stringify(updated.json));
     assert.equal(updated.json.name, 'Renamed');
+    assert.equal(hub.runtime.flows.get('crud')!.then[0]!.input.secret, secret, 'the mask sent back keeps the stored secret');
     assert.equal((await api(hub.url!, 'DELETE', '/api/v1/flows/crud')).status, 204);
     assert.equal((await api(hub.url!, 'GET', '/api/v1/flows/crud')).status, 404);
     const audit = await api(hub.url!, 'GET', '/api/v1/audit?action=flow.*');

@@ -7,6 +7,7 @@ import { auditRouter, auditTrail } from '../audit.ts';
 import { flowsRouter } from '../flows-api.ts';
 import { runsRouter } from '../runs-api.ts';
 import { SESSION_COOKIE, sessions } from '../sessions.ts';
+import { documentUiApi } from './api-docs.ts';
 
 /** Where `npm run build:ui` puts the single-page app. */
 export const UI_DIST = path.join(import.meta.dirname, 'dist');
@@ -19,6 +20,7 @@ const NOT_UI = /^\/(api|hooks|webhooks|oauth|healthz|readyz|metrics)(\/|$)/;
  * the UI's APIs (accounts, audit log, flows, runs).
  */
 export function adminUiRouters(rt: Runtime, configHooks: { id: string; name: string | null }[] = []): Router[] {
+  documentUiApi();
   const front = express.Router();
   front.use(auditTrail(rt));
   const session = sessions(rt);

@@ -82,7 +82,8 @@ export const approvalStart = defineAction({
     ccPosition: z.enum(['START', 'FINISH', 'START_FINISH']).optional(),
     agentId: z.coerce.number().int().optional(),
   }).refine((i) => Object.keys(i.form).length + i.formComponentValues.length > 0, 'give at least one form field (form or formComponentValues)'),
-  sampleOutput: { instanceId: 'a1b2c3d4-…' },
+  sampleOutput: { instanceId: 'a1b2c3d4-…' } as { instanceId: string | null },
+  outputRef: (out: { instanceId: string | null }) => (out?.instanceId ? { kind: 'dingtalk.approval', id: out.instanceId } : undefined),
   async run(ctx, input) {
     const conn = appConnection(ctx.connection, 'dingtalk.approval.start');
     const formComponentValues = [

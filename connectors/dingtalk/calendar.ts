@@ -44,6 +44,7 @@ export const createEvent = defineAction({
   title: 'Create an event in a user\'s DingTalk calendar',
   input: z.object({ unionId: z.string().min(1), ...eventFields, clientToken: z.string().optional() }),
   sampleOutput: { id: 'ev1', summary: 'Design review', start: { dateTime: '2030-01-10T10:00:00+08:00' }, end: { dateTime: '2030-01-10T11:00:00+08:00' } },
+  outputRef: (out: Record<string, unknown>) => (typeof out?.id === 'string' ? { kind: 'dingtalk.calendar.event', id: out.id } : undefined),
   async run(ctx, input) {
     const conn = appConnection(ctx.connection, 'dingtalk.calendar.createEvent');
     const { unionId, clientToken, ...fields } = input;

@@ -198,7 +198,12 @@ export function egressRequest(url: string, opts: { method?: string; headers?: Re
     const lib = u.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
-    const req = lib.request(u, {
+    // The one-argument options form: libraries that wrap http.request (e.g. for logging) expect it.
+    const req = lib.request({
+      protocol: u.protocol,
+      hostname: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port || undefined,
+      path: `${u.pathname}${u.search}`,
       method: opts.method ?? 'GET',
       headers,
       agent: u.protocol === 'https:' ? agents.https : agents.http,

@@ -27,14 +27,17 @@ interface Holder {
   connectorId: string;
   trigger: StreamTrigger;
   stopping: boolean;
-  wake: () => void;
-  sleeping?: Promise<void>;
+  /** Settles when the holder is told to stop. */
+  stopSignal: Promise<'stop'>;
+  stop: () => void;
   done: Promise<void>;
   connected: boolean;
 }
 
 const lockKey = (connectionId: string) => `dingbridge:stream:${connectionId}`;
 const BACKOFF_BASE_MS = 1000;
+/** A provider that neither answers nor refuses (a black-holed host) must not hold the stream loop. */
+const OPEN_TIMEOUT_MS = 20_000;
 
 export function startStreamManager(rt: Runtime): StreamManager {
   const holders = new Map<string, Holder>();
@@ -54,13 +57,8 @@ export function startStreamManager(rt: Runtime): StreamManager {
   }
 
   /** Waits ms, or less when the holder is told to stop. */
-  function pause(h: Holder, ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      timer.unref();
-      h.wake = () => { clearTimeout(timer); resolve(); };
-      if (h.stopping) h.wake();
-    });
+  function pause(h: Holder, ms: number): Promise<unknown> {
+    return Promise.race([new Promise((resolve) => setTimeout(resolve, ms).unref()), h.stopSignal]);
   }
 
   /** Resolves when the lock's session stops answering (the lock may be gone: another process may take over). */
@@ -80,24 +78,39 @@ export function startStreamManager(rt: Runtime): StreamManager {
     return { lost, cancel: () => { cancelled = true; clearTimeout(timer); } };
   }
 
+  /** Opens the stream, giving up after OPEN_TIMEOUT_MS or when told to stop (a late session is closed). */
+  async function openStream(h: Holder): Promise<StreamSession | undefined> {
+    const connection = await rt.connections.handle(h.connectionId);
+    const opening = h.trigger.open({
+      connection,
+      log: log.child({ connectionId: h.connectionId }),
+      emit: (events) => ingestTriggered(rt, h.connectorId, h.connectionId, events),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      opening.then((session) => ({ session })),
+      new Promise<{ timeout: true }>((resolve) => { timer = setTimeout(() => resolve({ timeout: true }), OPEN_TIMEOUT_MS); timer.unref(); }),
+      h.stopSignal.then(() => ({ stop: true as const })),
+    ]).finally(() => clearTimeout(timer));
+    if ('session' in outcome) return outcome.session;
+    opening.then((session) => session.close()).catch(() => {});
+    if ('stop' in outcome) return undefined;
+    throw new Error(`no answer within ${OPEN_TIMEOUT_MS} ms`);
+  }
+
   async function run(h: Holder, session: Db): Promise<void> {
     let failures = 0;
     while (!h.stopping) {
       let stream: StreamSession | undefined;
       const watch = watchLock(h, session);
       try {
-        const connection = await rt.connections.handle(h.connectionId);
-        stream = await h.trigger.open({
-          connection,
-          log: log.child({ connectionId: h.connectionId }),
-          emit: (events) => ingestTriggered(rt, h.connectorId, h.connectionId, events),
-        });
+        stream = await openStream(h);
+        if (!stream) return;
         failures = 0;
         h.connected = true;
         await markConnected(h.connectionId);
         log.info({ connectionId: h.connectionId }, 'stream connected');
-        const stop = new Promise<'stop'>((resolve) => { h.wake = () => resolve('stop'); if (h.stopping) resolve('stop'); });
-        const why = await Promise.race([stream.closed.then(() => 'closed' as const), watch.lost.then(() => 'lock_lost' as const), stop]);
+        const why = await Promise.race([stream.closed.then(() => 'closed' as const), watch.lost.then(() => 'lock_lost' as const), h.stopSignal]);
         h.connected = false;
         await stream.close().catch(() => {});
         if (why === 'lock_lost') { log.warn({ connectionId: h.connectionId }, 'the stream lock\'s database session failed; giving the stream up'); return; }
@@ -107,6 +120,7 @@ export function startStreamManager(rt: Runtime): StreamManager {
       } catch (err) {
         h.connected = false;
         if (stream) await stream.close().catch(() => {});
+        if (h.stopping) return;
         failures += 1;
         const message = (err as Error).message;
         await markError(h.connectionId, message);
@@ -122,7 +136,13 @@ export function startStreamManager(rt: Runtime): StreamManager {
 
   function hold(connectionId: string, connectorId: string, trigger: StreamTrigger): void {
     let resolveDone!: () => void;
-    const h: Holder = { connectionId, connectorId, trigger, stopping: false, wake: () => {}, done: new Promise((r) => { resolveDone = r; }), connected: false };
+    let resolveStop!: (v: 'stop') => void;
+    const h: Holder = {
+      connectionId, connectorId, trigger, stopping: false, connected: false,
+      stopSignal: new Promise<'stop'>((r) => { resolveStop = r; }),
+      stop: () => { h.stopping = true; resolveStop('stop'); },
+      done: new Promise((r) => { resolveDone = r; }),
+    };
     holders.set(connectionId, h);
     // A session of its own for the advisory lock: the lock lives exactly as long as it.
     rt.db.connection().execute(async (session) => {
@@ -139,8 +159,7 @@ export function startStreamManager(rt: Runtime): StreamManager {
   }
 
   function release(h: Holder): Promise<void> {
-    h.stopping = true;
-    h.wake();
+    h.stop();
     return h.done;
   }
 

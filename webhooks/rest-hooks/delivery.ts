@@ -84,14 +84,19 @@ export async function fanOutToSubscriptions(rt: Runtime, trx: Transaction<Databa
     id: deliveryIdFor(event.id, s.id), subscription_id: s.id, event_id: event.id, event_type: event.type,
     max_attempts: schedule.length, next_attempt_at: first > 0 ? new Date(Date.now() + first) : null,
   }))).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
-  return [{ queue: QUEUE_NAMES.deliveries, jobs: inserted.map((r) => ({ data: { deliveryId: r.id }, opts: { jobId: deliveryJobId(r.id, 1, 0), delayMs: first } })) }];
+  const subOf = new Map(wanted.map((s) => [deliveryIdFor(event.id, s.id), s.id]));
+  return [{ queue: QUEUE_NAMES.deliveries, jobs: inserted.map((r) => ({ data: { deliveryId: r.id, subscriptionId: subOf.get(r.id) }, opts: { jobId: deliveryJobId(r.id, 1, 0), delayMs: first } })) }];
 }
 
 const PARK_MS = 10_000;
 
 /** A delivery of this subscription finished: the oldest parked ones (waiting for the cap) get their turn. */
 async function unpark(rt: Runtime, subscriptionId: string, places = 1): Promise<void> {
-  const rows = await rt.db.transaction().execute(async (trx) => {
+  // Most of the time nothing waits: a look without the lock (a partial index) saves the round through it.
+  const waiting = await rt.db.selectFrom('hook_deliveries').select('id').where('subscription_id', '=', subscriptionId).where('parked', '=', true).limit(1).executeTakeFirst();
+  if (!waiting) return;
+  const rows = await serialised(subscriptionId, () => rt.db.transaction().execute(async (trx) => {
+    await sql`set local synchronous_commit = off`.execute(trx);
     // Under the subscription's lock, so a claim that is parking a delivery right now is seen.
     const sub = await trx.selectFrom('hook_subscriptions').select('id').where('id', '=', subscriptionId).forNoKeyUpdate().executeTakeFirst();
     if (!sub) return [];
@@ -100,8 +105,8 @@ async function unpark(rt: Runtime, subscriptionId: string, places = 1): Promise<
       .where('id', 'in', (eb) => eb.selectFrom('hook_deliveries').select('id').where('subscription_id', '=', subscriptionId).where('parked', '=', true)
         .orderBy('created_at').limit(places))
       .returning(['id', 'attempts', 'deferrals']).execute();
-  });
-  await rt.queue.addMany(QUEUE_NAMES.deliveries, rows.map((r) => ({ data: { deliveryId: r.id }, opts: { jobId: deliveryJobId(r.id, r.attempts + 1, r.deferrals) } })));
+  }));
+  await rt.queue.addMany(QUEUE_NAMES.deliveries, rows.map((r) => ({ data: { deliveryId: r.id, subscriptionId }, opts: { jobId: deliveryJobId(r.id, r.attempts + 1, r.deferrals) } })));
 }
 
 type Claim =
@@ -113,14 +118,39 @@ const claimable = (d: DeliveryRow, now: number) =>
   ((d.status === 'pending' || d.status === 'retrying') && (!d.next_attempt_at || new Date(d.next_attempt_at).getTime() <= now + 250))
   || (d.status === 'running' && d.lease_until !== null && new Date(d.lease_until).getTime() < now);
 
-async function claim(rt: Runtime, id: string): Promise<Claim> {
+/**
+ * Claims of one subscription queue up in this process before they take a database connection, so
+ * workers waiting for a busy subscription's row lock do not hold connections others need.
+ */
+const claimChains = new Map<string, Promise<unknown>>();
+function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = claimChains.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => {});
+  claimChains.set(key, tail);
+  void tail.then(() => { if (claimChains.get(key) === tail) claimChains.delete(key); });
+  return run;
+}
+
+async function claim(rt: Runtime, id: string, subscriptionId?: string): Promise<Claim> {
+  const subId = subscriptionId
+    ?? (await rt.db.selectFrom('hook_deliveries').select('subscription_id').where('id', '=', id).executeTakeFirst())?.subscription_id;
+  if (!subId) return { kind: 'none' };
+  return serialised(subId, () => claimUnderLock(rt, id, subId));
+}
+
+async function claimUnderLock(rt: Runtime, id: string, subId: string): Promise<Claim> {
   return rt.db.transaction().execute(async (trx): Promise<Claim> => {
+    // A claim is re-derivable (a lost one is a pending or lease-expired row the sweep finds), so it
+    // need not wait for its commit to reach the disk: the subscription's lock is held only briefly.
+    await sql`set local synchronous_commit = off`.execute(trx);
     const now = Date.now();
-    const first = await trx.selectFrom('hook_deliveries').select(['subscription_id']).where('id', '=', id).executeTakeFirst();
-    if (!first) return { kind: 'none' };
     // Every claim for one subscription goes through its row lock: the cap and the rate are exact across processes.
-    const sub = await trx.selectFrom('hook_subscriptions').selectAll().where('id', '=', first.subscription_id).forNoKeyUpdate().executeTakeFirst();
-    const d = await trx.selectFrom('hook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    const sub = await trx.selectFrom('hook_subscriptions').selectAll().where('id', '=', subId).forNoKeyUpdate().executeTakeFirst();
+    const d = await trx.selectFrom('hook_deliveries').selectAll()
+      .select((eb) => eb.selectFrom('hook_deliveries as r').select(sql<number>`count(*)::int`.as('n'))
+        .where('r.subscription_id', '=', subId).where('r.status', '=', 'running').where('r.lease_until', '>', new Date(now)).as('running'))
+      .where('id', '=', id).where('subscription_id', '=', subId).executeTakeFirst();
     if (!sub || !d || !claimable(d, now)) return { kind: 'none' };
     if (sub.status !== 'active') {
       await trx.updateTable('hook_deliveries').set({ status: 'dead', last_error: `subscription ${sub.status}: ${sub.disabled_reason ?? ''}`.trim(), finished_at: new Date(now), updated_at: new Date(now), lease_until: null })
@@ -132,9 +162,7 @@ async function claim(rt: Runtime, id: string): Promise<Claim> {
         .where('id', '=', id).execute();
       return { kind: 'deferred', jobId: deliveryJobId(id, d.attempts + 1, d.deferrals + 1), delayMs: Math.max(0, untilMs - now) };
     };
-    const running = await trx.selectFrom('hook_deliveries').select(sql<number>`count(*)::int`.as('n'))
-      .where('subscription_id', '=', sub.id).where('status', '=', 'running').where('lease_until', '>', new Date(now)).executeTakeFirstOrThrow();
-    if (running.n >= sub.max_concurrency) {
+    if (Number(d.running ?? 0) >= sub.max_concurrency) {
       // Parked without a job: the next delivery of this subscription to finish hands its place on
       // (`unpark`); should that hand-off be lost, the sweep finds it after PARK_MS + the grace period.
       await trx.updateTable('hook_deliveries').set({ parked: true, next_attempt_at: new Date(now + PARK_MS), deferrals: d.deferrals + 1, updated_at: new Date(now) })
@@ -200,11 +228,11 @@ async function send(rt: Runtime, d: DeliveryRow, sub: SubscriptionRow): Promise<
 }
 
 /** One attempt of one delivery: claim, send, record, schedule what comes next. */
-export async function runDelivery(rt: Runtime, id: string): Promise<void> {
-  const c = await claim(rt, id);
+export async function runDelivery(rt: Runtime, id: string, subscriptionId?: string): Promise<void> {
+  const c = await claim(rt, id, subscriptionId);
   if (c.kind === 'none') return;
   if (c.kind === 'deferred') {
-    await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: id }, { jobId: c.jobId, delayMs: c.delayMs });
+    await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: id, subscriptionId }, { jobId: c.jobId, delayMs: c.delayMs });
     return;
   }
   const { delivery: d, sub } = c;
@@ -244,22 +272,22 @@ export async function runDelivery(rt: Runtime, id: string): Promise<void> {
       await trx.updateTable('hook_subscriptions').set({ failing_since: null }).where('id', '=', sub.id).where('failing_since', 'is not', null).execute();
       return false;
     }
-    const row = await trx.updateTable('hook_subscriptions')
-      .set({ failing_since: sql`coalesce(failing_since, ${finished})` })
-      .where('id', '=', sub.id).returning(['failing_since', 'status']).executeTakeFirst();
-    if (row && row.status === 'active' && row.failing_since && finished.getTime() - new Date(row.failing_since).getTime() >= disableAfter) {
-      await trx.updateTable('hook_subscriptions').set({
-        status: 'disabled', disabled_reason: `every delivery failed since ${new Date(row.failing_since).toISOString()}`, updated_at: finished,
-      }).where('id', '=', sub.id).execute();
-      return true;
+    // Row locks on the subscription only when something changes: the first failure, and the disabling.
+    if (!sub.failing_since) {
+      await trx.updateTable('hook_subscriptions').set({ failing_since: finished }).where('id', '=', sub.id).where('failing_since', 'is', null).execute();
+      return false;
     }
-    return false;
+    if (finished.getTime() - new Date(sub.failing_since).getTime() < disableAfter) return false;
+    const row = await trx.updateTable('hook_subscriptions').set({
+      status: 'disabled', disabled_reason: `every delivery failed since ${new Date(sub.failing_since).toISOString()}`, updated_at: finished,
+    }).where('id', '=', sub.id).where('status', '=', 'active').where('failing_since', 'is not', null).returning('id').executeTakeFirst();
+    return Boolean(row);
   });
 
   await unpark(rt, sub.id).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand the place on; the sweep will'));
   if (status === 'retrying') {
     log.info({ status: outcome.status, err: outcome.error, delayMs: delay }, 'delivery failed; retry scheduled');
-    await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: d.id }, { jobId: deliveryJobId(d.id, d.attempts + 1, d.deferrals), delayMs: delay });
+    await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: d.id, subscriptionId: sub.id }, { jobId: deliveryJobId(d.id, d.attempts + 1, d.deferrals), delayMs: delay });
   } else if (status === 'dead') {
     log.warn({ status: outcome.status, err: outcome.error }, 'delivery dead-lettered');
     await ingestEvent(rt, {
@@ -282,14 +310,14 @@ export async function runDelivery(rt: Runtime, id: string): Promise<void> {
 export async function sweepDeliveries(rt: Runtime, limit = 1000): Promise<number> {
   const now = Date.now();
   const cutoff = new Date(now - rt.settings.DINGBRIDGE_SWEEP_GRACE_MS);
-  const rows = await rt.db.selectFrom('hook_deliveries').select(['id', 'status', 'attempts', 'deferrals'])
+  const rows = await rt.db.selectFrom('hook_deliveries').select(['id', 'subscription_id', 'status', 'attempts', 'deferrals'])
     .where((eb) => eb.or([
       eb.and([eb('status', 'in', ['pending', 'retrying']), eb(sql`coalesce(next_attempt_at, updated_at)`, '<', cutoff)]),
       eb.and([eb('status', '=', 'running'), eb('lease_until', '<', new Date(now))]),
     ]))
     .orderBy('updated_at').limit(limit).execute();
   await rt.queue.addMany(QUEUE_NAMES.deliveries, rows.map((r) => ({
-    data: { deliveryId: r.id },
+    data: { deliveryId: r.id, subscriptionId: r.subscription_id },
     opts: { jobId: deliveryJobId(r.id, r.status === 'running' ? r.attempts : r.attempts + 1, r.deferrals) },
   })));
   if (rows.length) rt.log.info({ deliveries: rows.length }, 'sweep re-enqueued deliveries');
@@ -302,7 +330,7 @@ export async function replayDelivery(rt: Runtime, subscriptionId: string, id: st
     .set((eb) => ({ status: 'pending', attempt_base: eb.ref('attempts'), next_attempt_at: null, slot_at: null, parked: false, finished_at: null, updated_at: new Date() }))
     .where('id', '=', id).where('subscription_id', '=', subscriptionId).where('status', 'in', ['dead', 'succeeded'])
     .returningAll().executeTakeFirst();
-  if (row) await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: row.id }, { jobId: deliveryJobId(row.id, row.attempts + 1, row.deferrals) });
+  if (row) await rt.queue.add(QUEUE_NAMES.deliveries, { deliveryId: row.id, subscriptionId }, { jobId: deliveryJobId(row.id, row.attempts + 1, row.deferrals) });
   return row;
 }
 
@@ -331,15 +359,15 @@ export async function recoverSince(rt: Runtime, sub: SubscriptionRow, since: Dat
     id: deliveryIdFor(e.id, sub.id), subscription_id: sub.id, event_id: e.id, event_type: e.type, max_attempts: schedule.length,
   }))).onConflict((oc) => oc.column('id').doNothing()).returning(['id']).execute();
   await rt.queue.addMany(QUEUE_NAMES.deliveries, [
-    ...revived.map((r) => ({ data: { deliveryId: r.id }, opts: { jobId: deliveryJobId(r.id, r.attempts + 1, r.deferrals) } })),
-    ...created.map((r) => ({ data: { deliveryId: r.id }, opts: { jobId: deliveryJobId(r.id, 1, 0) } })),
+    ...revived.map((r) => ({ data: { deliveryId: r.id, subscriptionId: sub.id }, opts: { jobId: deliveryJobId(r.id, r.attempts + 1, r.deferrals) } })),
+    ...created.map((r) => ({ data: { deliveryId: r.id, subscriptionId: sub.id }, opts: { jobId: deliveryJobId(r.id, 1, 0) } })),
   ]);
   return { redelivered: revived.length, created: created.length };
 }
 
 export function startDeliveryWorkers(rt: Runtime): { stop(): Promise<void> } {
   const stalledMs = Math.max(1000, rt.settings.DINGBRIDGE_STEP_LEASE_MS);
-  const worker = rt.queue.startWorker(QUEUE_NAMES.deliveries, async (job) => runDelivery(rt, String(job.data.deliveryId)), {
+  const worker = rt.queue.startWorker(QUEUE_NAMES.deliveries, async (job) => runDelivery(rt, String(job.data.deliveryId), job.data.subscriptionId ? String(job.data.subscriptionId) : undefined), {
     concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY, stalledMs,
   });
   let sweeping = false;

@@ -1,0 +1,127 @@
+import { useState, type FormEvent } from 'react';
+import { api, type Catalog, type CatalogConnector, type Connection, type User } from '../api.ts';
+import { useT } from '../i18n.tsx';
+import { Empty, errorText, Field, Modal, Notice, StatusBadge, Time, useLoad } from '../ui.tsx';
+
+const connectUrl = (c: Connection) => `/oauth/${encodeURIComponent(c.connectorId)}/start?connection=${encodeURIComponent(c.id)}&returnTo=${encodeURIComponent('/connections')}`;
+
+export function ConnectionsPage({ role }: { role: User['role'] }) {
+  const t = useT();
+  const catalog = useLoad(() => api<Catalog>('GET', '/api/v1/catalog'));
+  const conns = useLoad(() => api<{ connections: Connection[] }>('GET', '/api/v1/connections'));
+  const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string }>();
+  const [editing, setEditing] = useState<{ connector: CatalogConnector; connection?: Connection }>();
+  const canEdit = role !== 'viewer';
+  const connected = new URLSearchParams(window.location.search).get('connected');
+
+  const act = async (fn: () => Promise<unknown>, ok?: string) => {
+    try { await fn(); if (ok) setNotice({ kind: 'success', text: ok }); await conns.reload(); } catch (e) { setNotice({ kind: 'error', text: errorText(e) }); }
+  };
+  const list = conns.data?.connections ?? [];
+  const needing = list.filter((c) => c.status === 'needs_reauth');
+  const withAuth = catalog.data?.connectors.filter((c) => c.auth.kind !== 'none') ?? [];
+  const noAuth = catalog.data?.connectors.filter((c) => c.auth.kind === 'none') ?? [];
+
+  return (
+    <section aria-labelledby="conn-h">
+      <div className="page-head"><h1 id="conn-h">{t('connections')}</h1></div>
+      {connected && <Notice kind="success">{t('connected')}: {connected}</Notice>}
+      {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
+      {conns.error && <Notice kind="error">{conns.error}</Notice>}
+      {!canEdit && <Notice>{t('credentialsHidden')}</Notice>}
+      {needing.map((c) => (
+        <div key={c.id} className="notice notice-warn banner" role="alert" data-needs-reauth={c.id}>
+          <span><strong>{c.label}</strong> {t('needsReauth')}</span>
+          {canEdit && c.authKind === 'oauth2' && <a className="btn btn-primary btn-small" href={connectUrl(c)}>{t('reconnect')}</a>}
+        </div>
+      ))}
+      {withAuth.map((connector) => {
+        const mine = list.filter((c) => c.connectorId === connector.id);
+        return (
+          <div key={connector.id} className="card connector" data-connector={connector.id}>
+            <div className="page-head small-head">
+              <h2>{connector.name} <span className="chip">{connector.auth.kind}</span></h2>
+              {canEdit && <button type="button" className="btn btn-small" onClick={() => setEditing({ connector })}>{t('addConnection')}</button>}
+            </div>
+            {mine.length === 0 && <p className="muted">{t('noConnections')}</p>}
+            <ul className="conn-list">
+              {mine.map((c) => (
+                <li key={c.id} className="conn" data-connection={c.id}>
+                  <div className="conn-head">
+                    <strong>{c.label}</strong> <span className="muted small mono">{c.id}</span> <StatusBadge status={c.status} />
+                    {c.origin === 'config' && <span className="chip">{t('fromConfig')}</span>}
+                  </div>
+                  <dl className="facts small">
+                    <div><dt>{t('lastRefresh')}</dt><dd><Time at={c.lastRefreshAt} /></dd></div>
+                    {c.expiresAt && <div><dt>{t('expires')}</dt><dd><Time at={c.expiresAt} /></dd></div>}
+                    {c.lastError && <div><dt>{t('lastError')}</dt><dd className="error-text">{c.lastError}</dd></div>}
+                  </dl>
+                  {canEdit && (
+                    <div className="actions wrap">
+                      {c.authKind === 'oauth2' && <a className="btn btn-small btn-primary" href={connectUrl(c)}>{c.status === 'needs_reauth' || c.secrets?.accessToken ? t('reconnect') : t('connectAccount')}</a>}
+                      {connector.auth.testable && <button type="button" className="btn btn-small" onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/test`), t('testOk'))}>{t('testConnection')}</button>}
+                      <button type="button" className="btn btn-small" onClick={() => setEditing({ connector, connection: c })}>{t('edit')}</button>
+                      {c.status === 'disabled'
+                        ? <button type="button" className="btn btn-small" onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/enable`))}>{t('enable')}</button>
+                        : <button type="button" className="btn btn-small" onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/disable`))}>{t('disable')}</button>}
+                      <button type="button" className="btn btn-small btn-danger" onClick={() => { if (window.confirm(t('confirmDelete'))) void act(() => api('DELETE', `/api/v1/connections/${encodeURIComponent(c.id)}`)); }}>{t('delete')}</button>
+                    </div>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </div>
+        );
+      })}
+      {catalog.data && withAuth.length === 0 && <Empty><p>{t('noConnections')}</p></Empty>}
+      {noAuth.length > 0 && <p className="muted small">{t('noAuthConnectors')} {noAuth.map((c) => c.name).join(', ')}</p>}
+      {editing && <ConnectionForm {...editing} onClose={() => setEditing(undefined)} onSaved={async (c) => { setEditing(undefined); setNotice({ kind: 'success', text: `${t('saved')} ${c.label}` }); await conns.reload(); }} />}
+    </section>
+  );
+}
+
+/** The credentials form, generated from the connector's declared auth fields. Secrets are write-only. */
+function ConnectionForm({ connector, connection, onClose, onSaved }: { connector: CatalogConnector; connection?: Connection; onClose: () => void; onSaved: (c: Connection) => void }) {
+  const t = useT();
+  const [label, setLabel] = useState(connection?.label ?? '');
+  const [id, setId] = useState('');
+  const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(connector.auth.fields.filter((f) => !f.secret).map((f) => [f.key, String(connection?.settings[f.key] ?? f.default ?? '')])));
+  const [error, setError] = useState<string>();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const settings: Record<string, unknown> = {};
+    const secrets: Record<string, string> = {};
+    for (const f of connector.auth.fields) {
+      const v = values[f.key] ?? '';
+      if (f.secret) { if (v) secrets[f.key] = v; } else if (v !== '' || connection) settings[f.key] = v;
+    }
+    try {
+      const saved = connection
+        ? await api<Connection>('PATCH', `/api/v1/connections/${encodeURIComponent(connection.id)}`, { label: label || undefined, settings, secrets })
+        : await api<Connection>('POST', '/api/v1/connections', { connector: connector.id, ...(id ? { id } : {}), label: label || undefined, settings, secrets });
+      onSaved(saved);
+    } catch (err) { setError(errorText(err)); }
+  };
+  return (
+    <Modal title={`${connector.name}: ${connection ? connection.label : t('addConnection')}`} onClose={onClose}>
+      <form onSubmit={submit} className="stack" autoComplete="off">
+        {error && <Notice kind="error">{error}</Notice>}
+        <Field label={t('label')}>{(fid) => <input id={fid} name="label" value={label} onChange={(e) => setLabel(e.target.value)} />}</Field>
+        {!connection && <Field label="ID" hint={`${t('optional')} · ${t('flowIdHint')}`}>{(fid, d) => <input id={fid} name="id" value={id} onChange={(e) => setId(e.target.value)} aria-describedby={d} />}</Field>}
+        {connector.auth.fields.map((f) => {
+          const set = connection?.secrets?.[f.key];
+          return (
+            <Field key={f.key} label={<>{f.label} {f.required ? <span className="muted small">({t('required')})</span> : null}</>} hint={f.secret && set ? `${t('secretSet')}${set.last4 ? ` (…${set.last4})` : ''}` : f.description ?? undefined}>
+              {(fid, d) => (
+                <input id={fid} name={f.key} type={f.secret ? 'password' : 'text'} autoComplete={f.secret ? 'new-password' : 'off'}
+                  required={f.required && (!f.secret || !set) && !connection}
+                  value={values[f.key] ?? ''} onChange={(e) => setValues({ ...values, [f.key]: e.target.value })} aria-describedby={d} />
+              )}
+            </Field>
+          );
+        })}
+        <div className="actions"><button className="btn btn-primary">{t('save')}</button><button type="button" className="btn btn-ghost" onClick={onClose}>{t('cancel')}</button></div>
+      </form>
+    </Modal>
+  );
+}
