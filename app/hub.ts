@@ -58,7 +58,7 @@ export function queueBackendFor(settings: Settings, connectionString: string): Q
 }
 
 export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, registry: ConnectorRegistry): ConfigFile {
-  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], connections: [] };
+  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], connections: [], recipes: [] };
   return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds() });
 }
 

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { sql } from 'kysely';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HttpError } from '../core/errors.ts';
 import { newEventId, type HubEvent } from '../core/events.ts';
@@ -13,6 +11,7 @@ import { stepJobId, stepRunId } from '../core/pipeline/jobs.ts';
 import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { evaluateCondition, renderMapping } from '../core/templating.ts';
+import { availableRecipes, instantiateRecipe } from './recipes.ts';
 import { requireRole } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
@@ -64,68 +63,7 @@ function requireValid(rt: Runtime, input: unknown): Flow {
   return flow;
 }
 
-// ---------- recipes ----------
-
-const localized = z.union([z.string(), z.record(z.string(), z.string())]);
-export const recipeSchema = z.object({
-  id: z.string().regex(/^[a-z0-9-]+$/),
-  title: localized,
-  description: localized.optional(),
-  requires: z.array(z.string()).default([]),
-  fields: z.array(z.object({
-    key: z.string().regex(/^[a-zA-Z0-9_]+$/),
-    kind: z.enum(['text', 'url', 'template', 'catch_hook', 'connection', 'event_type']).default('text'),
-    connector: z.string().optional(),
-    required: z.boolean().default(false),
-    label: localized,
-    placeholder: z.string().optional(),
-    default: z.string().optional(),
-  })).default([]),
-  flow: z.record(z.string(), z.unknown()),
-});
-export type Recipe = z.output<typeof recipeSchema>;
-
-const RECIPES_DIR = path.join(import.meta.dirname, 'recipes');
-let recipeCache: Recipe[] | undefined;
-export function loadRecipes(): Recipe[] {
-  if (!recipeCache) {
-    recipeCache = fs.readdirSync(RECIPES_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()
-      .map((f) => recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8'))));
-  }
-  return recipeCache;
-}
-
-/** The recipes this hub can run: those whose actions are all registered. */
-export function availableRecipes(rt: Runtime): Recipe[] {
-  return loadRecipes().filter((r) => r.requires.every((a) => rt.registry.action(a)));
-}
-
-/** Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is; empty values drop their key. */
-function fill(value: unknown, fields: Record<string, string>): unknown {
-  if (typeof value === 'string') {
-    const whole = /^\[\[\s*([a-zA-Z0-9_]+)\s*\]\]$/.exec(value);
-    if (whole) return fields[whole[1]!] ?? '';
-    return value.replace(/\[\[\s*([a-zA-Z0-9_]+)\s*\]\]/g, (_m, k: string) => fields[k] ?? '');
-  }
-  if (Array.isArray(value)) return value.map((v) => fill(v, fields));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const filled = fill(v, fields);
-      if (filled === '' && ['condition', 'source', 'connection'].includes(k)) continue;
-      out[k] = filled;
-    }
-    return out;
-  }
-  return value;
-}
-
-export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
-  const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? f.default ?? '').trim());
-  if (missing.length) throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, { issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })) });
-  const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
-  return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
-}
+// Recipes live in recipes.ts (shared with the config file's `recipes:`).
 
 // ---------- the router ----------
 
@@ -293,7 +231,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
   });
 
   router.get('/api/v1/recipes', requireRole(rt, 'viewer'), (_req, res) => {
-    res.json({ items: availableRecipes(rt).map(({ flow: _flow, ...r }) => r) });
+    res.json({ items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => r) });
   });
 
   router.post('/api/v1/recipes/:id/instantiate', requireRole(rt, 'admin'), json, async (req, res) => {
@@ -304,7 +242,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
       enabled: z.boolean().default(true),
       fields: z.record(z.string(), z.string().max(20_000)).default({}),
     }).strict(), req.body);
-    const recipe = availableRecipes(rt).find((r) => r.id === id);
+    const recipe = availableRecipes((a) => Boolean(rt.registry.action(a))).find((r) => r.id === id);
     if (!recipe) throw new HttpError(404, 'recipe_not_found', `no recipe "${id}" on this hub`);
     const candidate = instantiateRecipe(recipe, input.flowId, input.fields) as Record<string, unknown>;
     const flow = requireValid(rt, { ...candidate, ...(input.name ? { name: input.name } : {}), enabled: input.enabled });

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configFileSchema, type ConfigFile } from './schema.ts';
+import { instantiateRecipe, loadRecipes } from './recipes.ts';
+import { flowSchema } from '../core/flows.ts';
 
 export interface ConfigProblem { line: number; column: number; path: string; message: string }
 
@@ -55,6 +57,16 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
 
   const config = parsed.data;
   const semantic: ConfigProblem[] = [];
+  config.recipes.forEach((use, index) => {
+    const where = { ...nodeAt(doc, ['recipes', index, 'use'], at), path: `recipes.${index}` };
+    const recipe = loadRecipes().find((r) => r.id === use.use);
+    if (!recipe) { semantic.push({ ...where, message: `unknown recipe "${use.use}" (known: ${loadRecipes().map((r) => r.id).join(', ')})` }); return; }
+    let candidate: unknown;
+    try { candidate = instantiateRecipe(recipe, use.id, use.fields); } catch (err) { semantic.push({ ...where, message: `recipe ${use.use}: ${(err as Error).message}` }); return; }
+    const flow = flowSchema.safeParse({ ...(candidate as object), enabled: use.enabled });
+    if (!flow.success) { semantic.push(...flow.error.issues.map((i) => ({ ...where, message: `recipe ${use.use} gives an invalid flow: ${i.path.join('.')} ${i.message}` }))); return; }
+    config.flows.push(flow.data);
+  });
   const seen = (list: { id: string }[], kind: string, key: string) => {
     const ids = new Set<string>();
     list.forEach((item, index) => {

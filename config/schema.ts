@@ -50,11 +50,20 @@ export const connectionConfigSchema = z.object({
   secrets: z.record(z.string(), z.string()).default({}),
 });
 
+/** A built-in recipe turned into a flow: `use` names the recipe, `fields` fill it in. */
+export const recipeUseSchema = z.object({
+  use: z.string().min(1),
+  id: hookId,
+  fields: z.record(z.string(), z.string()).default({}),
+  enabled: z.boolean().default(true),
+}).strict();
+
 export const configFileSchema = z.object({
   version: z.literal(1).default(1),
   connections: z.array(connectionConfigSchema).default([]),
   hooks: z.array(catchHookSchema).default([]),
   flows: z.array(flowSchema).default([]),
+  recipes: z.array(recipeUseSchema).default([]),
 }).strict();
 
 export type ConfigFile = z.output<typeof configFileSchema>;

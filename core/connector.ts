@@ -40,7 +40,7 @@ export interface ActionContext {
   /** The connection the flow step names (`connection:`), when it names one. */
   connection?: ConnectionHandle;
   /** Marks a change as the hub's own (e.g. `trello.card:<id>:created`), so its echo from the provider is dropped. */
-  ownChange?: (key: string) => Promise<void>;
+  ownChange?: (key: string, opts?: { once?: boolean }) => Promise<void>;
 }
 
 export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown> {

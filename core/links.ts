@@ -4,7 +4,7 @@ import type { Db } from './db/database.ts';
 declare module './db/schema.ts' {
   interface Database {
     links: { id: Generated<string>; a_kind: string; a_id: string; b_kind: string; b_id: string; created_at: Generated<Date> };
-    own_changes: { key: string; created_at: Generated<Date>; expires_at: ColumnType<Date, Date, Date> };
+    own_changes: { key: string; created_at: Generated<Date>; expires_at: ColumnType<Date, Date, Date>; once: Generated<boolean> };
   }
 }
 
@@ -61,15 +61,18 @@ export class Links {
   }
 
   /** The hub made this change (e.g. `trello.card:<id>:created`): its echo will be recognised. */
-  async ownChange(key: string): Promise<void> {
+  async ownChange(key: string, opts: { once?: boolean } = {}): Promise<void> {
     const expires = new Date(Date.now() + OWN_CHANGE_TTL_MS);
-    await this.db.insertInto('own_changes').values({ key, expires_at: expires })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expires })).execute();
+    await this.db.insertInto('own_changes').values({ key, expires_at: expires, once: opts.once ?? false })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expires, once: opts.once ?? false })).execute();
   }
 
   /** True when one of the keys is a change the hub made recently. */
   async isEcho(keys: string[]): Promise<boolean> {
     if (keys.length === 0) return false;
+    // A one-shot key is used up by the echo it matches; a lasting one matches every repeat.
+    const used = await this.db.deleteFrom('own_changes').where('key', 'in', keys).where('once', '=', true).where('expires_at', '>', new Date()).returning('key').executeTakeFirst();
+    if (used) return true;
     const hit = await this.db.selectFrom('own_changes').select('key').where('key', 'in', keys).where('expires_at', '>', new Date()).executeTakeFirst();
     return Boolean(hit);
   }

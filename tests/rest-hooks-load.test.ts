@@ -23,7 +23,7 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         // Shrunk from 0,5s,5m,30m,2h,5h,10h,10h: eight attempts over ~20 s.
         DINGBRIDGE_HOOK_RETRY_SCHEDULE: '0,500ms,1s,2s,3s,4s,5s,5s',
         DINGBRIDGE_HOOK_TIMEOUT_MS: '3000',
-        LOG_LEVEL: 'info',
+        LOG_LEVEL: 'warn',
         // Work waits in the queue for seconds under this load: the sweep should not re-add it meanwhile.
         DINGBRIDGE_SWEEP_INTERVAL_MS: '2000',
         DINGBRIDGE_SWEEP_GRACE_MS: '15000',

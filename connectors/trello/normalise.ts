@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { TriggeredEvent } from '../../core/connector.ts';
 
 /** The event types Trello activity becomes. */
@@ -80,10 +81,10 @@ export function normaliseAction(body: { action?: TrelloAction; model?: unknown }
 export function echoKeysOf(type: string, action: TrelloAction): string[] {
   const card = action.data.card?.id;
   switch (type) {
-    case 'trello.card.created': return card ? [trelloChange.created(card)] : [];
+    case 'trello.card.created': return [...(card ? [trelloChange.created(card)] : []), ...(action.data.list?.id && action.data.card?.name ? [trelloChange.newCard(action.data.list.id, action.data.card.name)] : [])];
     case 'trello.card.moved': return card && action.data.listAfter ? [trelloChange.moved(card, action.data.listAfter.id)] : [];
     case 'trello.card.archived': return card ? [trelloChange.archived(card)] : [];
-    case 'trello.card.commented': return [trelloChange.comment(action.id)];
+    case 'trello.card.commented': return [trelloChange.comment(action.id), ...(card && action.data.text ? [trelloChange.newComment(card, action.data.text)] : [])];
     case 'trello.card.due_changed': return card ? [trelloChange.due(card, action.data.card?.due ?? null)] : [];
     default: return [];
   }
@@ -94,5 +95,8 @@ export const trelloChange = {
   moved: (card: string, list: string) => `trello.card:${card}:moved:${list}`,
   archived: (card: string) => `trello.card:${card}:archived`,
   comment: (actionId: string) => `trello.action:${actionId}`,
+  /** Recorded once, before the call: the webhook may arrive before the call returns the new card's id. */
+  newCard: (list: string, name: string) => `trello.card.new:${list}:${crypto.createHash('sha1').update(name).digest('hex')}`,
+  newComment: (card: string, text: string) => `trello.comment.new:${card}:${crypto.createHash('sha1').update(text).digest('hex')}`,
   due: (card: string, due: string | null) => `trello.card:${card}:due:${due ? new Date(due).toISOString() : 'none'}`,
 };

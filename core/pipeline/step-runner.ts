@@ -84,7 +84,7 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
       log,
       timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
       trace: (entry) => Object.assign(trace, entry),
-      ownChange: (key) => rt.links.ownChange(key),
+      ownChange: (key, opts) => rt.links.ownChange(key, opts),
     }, parsed.data);
     const made = action.outputRef?.(output);
     if (step.link && made) {

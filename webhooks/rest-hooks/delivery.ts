@@ -143,10 +143,10 @@ async function claimUnderLock(rt: Runtime, id: string, subId: string): Promise<C
   return rt.db.transaction().execute(async (trx): Promise<Claim> => {
     // A claim is re-derivable (a lost one is a pending or lease-expired row the sweep finds), so it
     // need not wait for its commit to reach the disk: the subscription's lock is held only briefly.
-    await sql`set local synchronous_commit = off`.execute(trx);
     const now = Date.now();
     // Every claim for one subscription goes through its row lock: the cap and the rate are exact across processes.
-    const sub = await trx.selectFrom('hook_subscriptions').selectAll().where('id', '=', subId).forNoKeyUpdate().executeTakeFirst();
+    const sub = await trx.selectFrom('hook_subscriptions').selectAll().select(sql<string>`set_config('synchronous_commit', 'off', true)`.as('async_commit'))
+      .where('id', '=', subId).forNoKeyUpdate().executeTakeFirst();
     const d = await trx.selectFrom('hook_deliveries').selectAll()
       .select((eb) => eb.selectFrom('hook_deliveries as r').select(sql<number>`count(*)::int`.as('n'))
         .where('r.subscription_id', '=', subId).where('r.status', '=', 'running').where('r.lease_until', '>', new Date(now)).as('running'))
@@ -197,10 +197,23 @@ export function deliveryBody(event: HubEvent): string {
   return JSON.stringify({ type: event.type, timestamp: event.occurredAt, data: event.data });
 }
 
+/** Events never change once stored; the few deliveries of one event share one read. */
+const eventCache = new Map<string, HubEvent>();
+async function cachedEvent(rt: Runtime, id: string): Promise<HubEvent | undefined> {
+  const hit = eventCache.get(id);
+  if (hit) return hit;
+  const event = await loadEvent(rt.db, id);
+  if (event) {
+    eventCache.set(id, event);
+    if (eventCache.size > 2000) eventCache.delete(eventCache.keys().next().value!);
+  }
+  return event;
+}
+
 interface Outcome { ok: boolean; status: number | null; error: string | null; response: string | null; retryAfterMs?: number; gone?: boolean; permanent?: boolean }
 
 async function send(rt: Runtime, d: DeliveryRow, sub: SubscriptionRow): Promise<Outcome> {
-  const event = await loadEvent(rt.db, d.event_id);
+  const event = await cachedEvent(rt, d.event_id);
   if (!event) return { ok: false, status: null, error: `event ${d.event_id} no longer exists`, response: null, permanent: true };
   const payload = deliveryBody(event);
   const at = new Date();
@@ -258,31 +271,28 @@ export async function runDelivery(rt: Runtime, id: string, subscriptionId?: stri
   const delay = status === 'retrying' ? retryDelay(schedule, used, outcome.retryAfterMs) : 0;
   const disableAfter = rt.settings.DINGBRIDGE_HOOK_DISABLE_AFTER_MS;
 
-  const disabled = await rt.db.transaction().execute(async (trx) => {
-    await trx.insertInto('hook_delivery_attempts').values({
-      delivery_id: d.id, attempt: d.attempts, started_at: started, duration_ms: finished.getTime() - started.getTime(),
-      status_code: outcome.status, outcome: outcome.ok ? 'succeeded' : 'failed', error: outcome.error, response: outcome.response,
-    }).onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing()).execute();
-    await trx.updateTable('hook_deliveries').set({
+  // The attempt and the delivery's new state in one statement (one round trip, atomic).
+  await rt.db.with('attempt', (db) => db.insertInto('hook_delivery_attempts').values({
+    delivery_id: d.id, attempt: d.attempts, started_at: started, duration_ms: finished.getTime() - started.getTime(),
+    status_code: outcome.status, outcome: outcome.ok ? 'succeeded' : 'failed', error: outcome.error, response: outcome.response,
+  }).onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing()))
+    .updateTable('hook_deliveries').set({
       status, last_status: outcome.status, last_error: outcome.error, lease_until: null, updated_at: finished,
       next_attempt_at: status === 'retrying' ? new Date(finished.getTime() + delay) : null,
       finished_at: status === 'retrying' ? null : finished,
     }).where('id', '=', d.id).execute();
-    if (outcome.ok) {
-      await trx.updateTable('hook_subscriptions').set({ failing_since: null }).where('id', '=', sub.id).where('failing_since', 'is not', null).execute();
-      return false;
-    }
-    // Row locks on the subscription only when something changes: the first failure, and the disabling.
-    if (!sub.failing_since) {
-      await trx.updateTable('hook_subscriptions').set({ failing_since: finished }).where('id', '=', sub.id).where('failing_since', 'is', null).execute();
-      return false;
-    }
-    if (finished.getTime() - new Date(sub.failing_since).getTime() < disableAfter) return false;
-    const row = await trx.updateTable('hook_subscriptions').set({
+  // The subscription's health, touched only when it changes: a success after failures, the first failure, the disabling.
+  let disabled = false;
+  if (outcome.ok) {
+    if (sub.failing_since) await rt.db.updateTable('hook_subscriptions').set({ failing_since: null }).where('id', '=', sub.id).where('failing_since', 'is not', null).execute();
+  } else if (!sub.failing_since) {
+    await rt.db.updateTable('hook_subscriptions').set({ failing_since: finished }).where('id', '=', sub.id).where('failing_since', 'is', null).execute();
+  } else if (finished.getTime() - new Date(sub.failing_since).getTime() >= disableAfter) {
+    const row = await rt.db.updateTable('hook_subscriptions').set({
       status: 'disabled', disabled_reason: `every delivery failed since ${new Date(sub.failing_since).toISOString()}`, updated_at: finished,
     }).where('id', '=', sub.id).where('status', '=', 'active').where('failing_since', 'is not', null).returning('id').executeTakeFirst();
-    return Boolean(row);
-  });
+    disabled = Boolean(row);
+  }
 
   await unpark(rt, sub.id).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand the place on; the sweep will'));
   if (status === 'retrying') {

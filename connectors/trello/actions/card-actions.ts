@@ -38,6 +38,7 @@ export const createCard = defineAction({
     const idMembers = input.members.length ? await resolveMembers(trello, input.members) : undefined;
     const request = { idList, name: input.name, desc: input.description, due: input.due ? new Date(input.due).toISOString() : undefined, idLabels, idMembers, pos: input.position };
     ctx.trace({ request });
+    await ctx.ownChange?.(trelloChange.newCard(idList, input.name), { once: true });
     const card = await trello.cards.createCard(request) as unknown as Card;
     await ctx.ownChange?.(trelloChange.created(card.id));
     ctx.trace({ response: cardOut(card) });
@@ -82,6 +83,7 @@ export const commentOnCard = defineAction({
   async run(ctx, input) {
     const trello = await client(ctx);
     ctx.trace({ request: input });
+    await ctx.ownChange?.(trelloChange.newComment(input.card, input.text), { once: true });
     const action = await trello.cards.createCardComment({ id: input.card, text: input.text }) as unknown as { id: string };
     await ctx.ownChange?.(trelloChange.comment(action.id));
     return { id: action.id, card: input.card, text: input.text };

@@ -18,6 +18,8 @@ export const migration: Migration = {
       .addColumn('key', 'text', (c) => c.primaryKey())
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+      /** A one-shot key (recorded before the provider call, when the object's id is not known yet) matches one echo only. */
+      .addColumn('once', 'boolean', (c) => c.notNull().defaultTo(false))
       .execute();
 
     await db.schema.alterTable('events').addColumn('refs', 'jsonb').execute();

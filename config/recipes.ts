@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { HttpError } from '../core/errors.ts';
+
+/**
+ * Recipes: built-in flow templates, as data (config/recipes/*.yaml). A recipe names a few fields;
+ * `[[field]]` in its flow is replaced by the value. The config file (`recipes:`) and the UI both
+ * instantiate them.
+ */
+
+const localized = z.union([z.string(), z.record(z.string(), z.string())]);
+export const recipeSchema = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  title: localized,
+  description: localized.optional(),
+  requires: z.array(z.string()).default([]),
+  fields: z.array(z.object({
+    key: z.string().regex(/^[a-zA-Z0-9_]+$/),
+    kind: z.enum(['text', 'url', 'template', 'catch_hook', 'connection', 'event_type']).default('text'),
+    connector: z.string().optional(),
+    required: z.boolean().default(false),
+    label: localized,
+    placeholder: z.string().optional(),
+    default: z.string().optional(),
+  })).default([]),
+  flow: z.record(z.string(), z.unknown()),
+});
+export type Recipe = z.output<typeof recipeSchema>;
+
+const RECIPES_DIR = path.join(import.meta.dirname, 'recipes');
+let recipeCache: Recipe[] | undefined;
+export function loadRecipes(): Recipe[] {
+  if (!recipeCache) {
+    recipeCache = fs.readdirSync(RECIPES_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()
+      .map((f) => recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8'))));
+  }
+  return recipeCache;
+}
+
+/** The recipes this hub can run: those whose actions are all registered. */
+export function availableRecipes(hasAction: (id: string) => boolean): Recipe[] {
+  return loadRecipes().filter((r) => r.requires.every((a) => hasAction(a)));
+}
+
+/** Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is; empty values drop their key. */
+function fill(value: unknown, fields: Record<string, string>): unknown {
+  if (typeof value === 'string') {
+    const whole = /^\[\[\s*([a-zA-Z0-9_]+)\s*\]\]$/.exec(value);
+    if (whole) return fields[whole[1]!] ?? '';
+    return value.replace(/\[\[\s*([a-zA-Z0-9_]+)\s*\]\]/g, (_m, k: string) => fields[k] ?? '');
+  }
+  if (Array.isArray(value)) return value.map((v) => fill(v, fields));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const filled = fill(v, fields);
+      if (filled === '' && ['condition', 'source', 'connection'].includes(k)) continue;
+      out[k] = filled;
+    }
+    return out;
+  }
+  return value;
+}
+
+export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
+  const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? f.default ?? '').trim());
+  if (missing.length) throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, { issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })) });
+  const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
+  return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
+}
+
