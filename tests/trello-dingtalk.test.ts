@@ -122,7 +122,7 @@ describe('Trello ↔ DingTalk recipes (examples/trello-dingtalk.yaml)', { skip: 
     const robotBefore = (await robotMessages()).length;
     const groupBefore = (await groupMessages()).length;
     const lists = ['To Do', 'Doing', 'Done'];
-    const personCards: { id: string; name: string; archived: boolean }[] = [];
+    const personCards: { id: string; name: string; archived: boolean; list: string }[] = [];
     const chatCards: string[] = [];
     /** What recipe 1 must post, per card name, in order. */
     const expectedRobot = new Map<string, string[]>();
@@ -138,13 +138,20 @@ describe('Trello ↔ DingTalk recipes (examples/trello-dingtalk.yaml)', { skip: 
         await chat(`trello add ${name}`);
       } else if (r < 0.4 || open.length === 0) {
         const name = `Card ${i}`;
-        const card = (await tctl('POST', '/cards', { listName: lists[Math.floor(random() * 3)], idBoard: board.id, name })).card;
-        personCards.push({ id: card.id, name, archived: false });
+        const list = lists[Math.floor(random() * 3)]!;
+        const card = (await tctl('POST', '/cards', { listName: list, idBoard: board.id, name })).card;
+        personCards.push({ id: card.id, name, archived: false, list });
         note(name, 'created');
       } else {
         const c = open[Math.floor(random() * open.length)]!;
         const k = random();
-        if (k < 0.5) { await tctl('POST', `/cards/${c.id}/move`, { listName: lists[Math.floor(random() * 3)] }); note(c.name, 'moved'); }
+        if (k < 0.5) {
+          // A move to the list a card is already in is no change in Trello, so always another list.
+          const others = lists.filter((l) => l !== c.list);
+          c.list = others[Math.floor(random() * others.length)]!;
+          await tctl('POST', `/cards/${c.id}/move`, { listName: c.list });
+          note(c.name, 'moved');
+        }
         else if (k < 0.85) { await tctl('POST', `/cards/${c.id}/comments`, { text: `comment ${i}` }); note(c.name, 'commented'); }
         else { await tctl('POST', `/cards/${c.id}/archive`, {}); c.archived = true; note(c.name, 'archived'); }
       }

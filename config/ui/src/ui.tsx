@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api.ts';
 import { useLang, useT } from './i18n.tsx';
 
@@ -72,6 +72,13 @@ export function Time({ at }: { at: string | null | undefined }) {
 
 export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
   const id = useId();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Keyboard users land inside the dialog, and go back where they were when it closes.
+    const before = document.activeElement as HTMLElement | null;
+    box.current?.querySelector<HTMLElement>('input, select, textarea, .modal-body button, .recipe')?.focus();
+    return () => before?.focus?.();
+  }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') onClose(); };
     window.addEventListener('keydown', onKey);
@@ -79,7 +86,7 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
   }, [onClose]);
   return (
     <div className="modal-backdrop" onMouseDown={(e) => { if (e.target === e.currentTarget) onClose(); }}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby={id}>
+      <div className="modal" role="dialog" aria-modal="true" aria-labelledby={id} ref={box}>
         <div className="modal-head">
           <h2 id={id}>{title}</h2>
           <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>×</button>

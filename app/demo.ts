@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startSandbox } from '../sandbox/index.ts';
+import { DEFAULT_APP, DEFAULT_TOKEN } from '../sandbox/trello/index.ts';
+import { SEED } from '../sandbox/dingtalk/index.ts';
+import { createLogger } from '../core/logger.ts';
+import { loadSettings } from '../core/settings.ts';
+import { startHub } from './hub.ts';
+
+/**
+ * `npm run demo`: the hub and every sandbox fake, offline, with the Trello ↔ DingTalk recipes on
+ * (examples/trello-dingtalk.yaml): move a card in the Trello sandbox and watch the DingTalk group.
+ */
+const root = path.resolve(import.meta.dirname, '..');
+const port = Number(process.env.PORT ?? 3000);
+const sandbox = await startSandbox({ basePort: Number(process.env.SANDBOX_PORT ?? 4100) });
+const { trello, dingtalk } = sandbox.urls;
+
+const seeded = await (await fetch(`${trello}/__sandbox/trello/boards`, {
+  method: 'POST', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'Demo board', lists: ['To Do', 'Doing', 'Done'] }),
+})).json() as { board: { id: string }; lists: { id: string; name: string }[] };
+const card = await (await fetch(`${trello}/__sandbox/trello/cards`, {
+  method: 'POST', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ listName: 'To Do', idBoard: seeded.board.id, name: 'Try dingbridge' }),
+})).json() as { card: { id: string } };
+
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  PORT: String(port),
+  PUBLIC_URL: process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+  DINGBRIDGE_DATA_DIR: process.env.DINGBRIDGE_DATA_DIR ?? path.join(root, 'data', 'demo'),
+  DINGBRIDGE_CONFIG: path.join(root, 'examples/trello-dingtalk.yaml'),
+  DINGBRIDGE_EGRESS_ALLOW: process.env.DINGBRIDGE_EGRESS_ALLOW ?? '127.0.0.1',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  TRELLO_API_KEY: DEFAULT_APP.key, TRELLO_TOKEN: DEFAULT_TOKEN, TRELLO_APP_SECRET: DEFAULT_APP.secret,
+  TRELLO_BOARD_ID: seeded.board.id, TRELLO_BASE_URL: trello, TRELLO_AUTHORIZE_BASE_URL: trello,
+  DINGTALK_ROBOT_TOKEN: SEED.robotToken, DINGTALK_ROBOT_SECRET: SEED.robotSecret,
+  DINGTALK_APP_KEY: SEED.appKey, DINGTALK_APP_SECRET: SEED.appSecret, DINGTALK_CONVERSATION_ID: SEED.groupId,
+  DINGTALK_BASE_URL: dingtalk, DINGTALK_OAPI_BASE_URL: dingtalk, DINGTALK_STREAM: 'true',
+};
+fs.mkdirSync(env.DINGBRIDGE_DATA_DIR!, { recursive: true });
+const settings = loadSettings(env);
+const hub = await startHub({ settings, env, logger: createLogger(settings.LOG_LEVEL) });
+
+const moveCmd = `curl -s -XPOST ${trello}/__sandbox/trello/cards/${card.card.id}/move -H 'content-type: application/json' -d '{"listName":"Doing"}'`;
+const chatCmd = `curl -s -XPOST ${dingtalk}/__sandbox/dingtalk/chat -H 'content-type: application/json' -d '{"text":"trello add Fix the login page @Doing","conversationId":"${SEED.groupId}","conversationType":"2"}'`;
+process.stdout.write(`
+dingbridge demo — everything runs on this machine, no account and no network needed.
+
+  Hub:                 ${hub.url?.replace('127.0.0.1', 'localhost')}  (the admin UI; API at /api/v1)
+  DingTalk group page: ${dingtalk}/__sandbox/dingtalk/   (messages appear here)
+  Trello board:        ${trello}/__sandbox/trello/state
+
+Move a card on the Trello board (recipe 1 posts it to the DingTalk group):
+  ${moveCmd}
+Type a chat command in the DingTalk group (recipe 2 makes a card and answers with its link):
+  ${chatCmd}
+
+Ctrl-C stops the demo.
+${JSON.stringify({ hub: hub.url, dingtalkPage: `${dingtalk}/__sandbox/dingtalk/`, sandbox: sandbox.urls, board: seeded.board.id, card: card.card.id })}
+`);
+
+const stop = async () => {
+  await hub.stop();
+  await sandbox.stop();
+  process.exit(0);
+};
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
