@@ -87,7 +87,7 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     await prepareQueueBackend(backend);
     const queue = createHubQueue(backend);
     // The config file's flows plus those made in the UI (database), kept fresh in every process.
-    const flows: FlowSource = await openFlowStore(store.db, config.flows, log);
+    const flows: FlowSource = await openFlowStore(store.db, config.flows, log, vault, (id) => registry.action(id)?.secretInputs ?? []);
     const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault, links: new Links(store.db) } as Runtime;
     runtime.connections = new ConnectionService(runtime);
     for (const c of config.connections) {

@@ -4,6 +4,13 @@ import { flowSchema, type Flow } from './flows.ts';
 import { HttpError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { FlowSource } from './runtime.ts';
+import { registerSealedColumn, type Vault } from './vault/vault.ts';
+
+const flowAad = (id: string) => `flow:${id}`;
+registerSealedColumn({ table: 'flows', idColumn: 'id', column: 'secrets', aad: flowAad });
+
+/** Which input keys of an action are secrets (from the registry). */
+export type SecretInputsOf = (actionId: string) => string[];
 
 /** Flows made in the config UI, stored beside the config file's (which win on an id clash and are read-only). */
 export interface FlowsTable {
@@ -11,6 +18,8 @@ export interface FlowsTable {
   definition: ColumnType<Omit<Flow, 'enabled'>, string, string>;
   enabled: Generated<boolean>;
   recipe: string | null;
+  /** Sealed JSON {"<step index>": {"<input key>": value}} of the steps' secret inputs; the definition holds none. */
+  secrets: string | null;
   created_by: string | null;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
@@ -40,7 +49,7 @@ export class FlowStore implements FlowSource {
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
 
-  constructor(private readonly db: Db, configFlows: Flow[], private readonly log: Logger) {
+  constructor(private readonly db: Db, configFlows: Flow[], private readonly log: Logger, private readonly vault?: Vault, private readonly secretInputsOf: SecretInputsOf = () => []) {
     this.configFlows = new Map(configFlows.map((f) => [f.id, f]));
   }
 
@@ -68,7 +77,7 @@ export class FlowStore implements FlowSource {
       const rows = await this.db.selectFrom('flows').selectAll().execute();
       const next = new Map<string, { flow: Flow; meta: FlowMeta }>();
       for (const row of rows) {
-        const parsed = flowSchema.safeParse({ ...row.definition, id: row.id, enabled: row.enabled });
+        const parsed = flowSchema.safeParse(this.unseal({ ...row.definition, id: row.id, enabled: row.enabled }, row.secrets));
         if (!parsed.success) { this.log.warn({ flowId: row.id, issues: parsed.error.issues.length }, 'stored flow no longer valid; skipped'); continue; }
         next.set(row.id, {
           flow: parsed.data,
@@ -94,15 +103,36 @@ export class FlowStore implements FlowSource {
 
   stop(): void { if (this.timer) clearInterval(this.timer); this.timer = undefined; }
 
+  /** Takes the steps' secret inputs out of the definition and seals them together. */
+  private seal(id: string, flow: Omit<Flow, 'enabled'>): { definition: Omit<Flow, 'enabled'>; secrets: string | null } {
+    const taken: Record<string, Record<string, unknown>> = {};
+    const then = flow.then.map((step, i) => {
+      const keys = this.secretInputsOf(step.action).filter((k) => step.input[k] !== undefined);
+      if (!keys.length || !this.vault) return step;
+      taken[i] = Object.fromEntries(keys.map((k) => [k, step.input[k]]));
+      return { ...step, input: Object.fromEntries(Object.entries(step.input).filter(([k]) => !keys.includes(k))) };
+    });
+    const secrets = Object.keys(taken).length && this.vault ? this.vault.sealJson(taken, flowAad(id)) : null;
+    return { definition: { ...flow, then }, secrets };
+  }
+
+  private unseal(flow: Record<string, unknown>, sealed: string | null): Record<string, unknown> {
+    if (!sealed || !this.vault) return flow;
+    const taken = this.vault.openJson<Record<string, Record<string, unknown>>>(sealed, flowAad(String(flow.id)));
+    const then = (flow.then as Array<{ input?: Record<string, unknown> }>).map((step, i) => (taken[i] ? { ...step, input: { ...(step.input ?? {}), ...taken[i] } } : step));
+    return { ...flow, then };
+  }
+
   private refuseConfig(id: string): void {
     if (this.configFlows.has(id)) throw new HttpError(409, 'flow_read_only', `flow "${id}" comes from the config file; change it there`);
   }
 
   async create(flow: Flow, opts: { recipe?: string | null; by?: string | null } = {}): Promise<void> {
     this.refuseConfig(flow.id);
-    const { enabled, ...definition } = flow;
+    const { enabled, ...plain } = flow;
+    const { definition, secrets } = this.seal(flow.id, plain);
     const row = await this.db.insertInto('flows').values({
-      id: flow.id, definition: JSON.stringify(definition), enabled, recipe: opts.recipe ?? null, created_by: opts.by ?? null,
+      id: flow.id, definition: JSON.stringify(definition), secrets, enabled, recipe: opts.recipe ?? null, created_by: opts.by ?? null,
     }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
     if (!row) throw new HttpError(409, 'flow_exists', `a flow "${flow.id}" exists already`);
     await this.refresh();
@@ -110,8 +140,9 @@ export class FlowStore implements FlowSource {
 
   async update(id: string, flow: Flow): Promise<void> {
     this.refuseConfig(id);
-    const { enabled, ...definition } = flow;
-    const res = await this.db.updateTable('flows').set({ definition: JSON.stringify({ ...definition, id }), enabled, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
+    const { enabled, ...plain } = flow;
+    const { definition, secrets } = this.seal(id, plain);
+    const res = await this.db.updateTable('flows').set({ definition: JSON.stringify({ ...definition, id }), secrets, enabled, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
     if (!Number(res.numUpdatedRows)) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
     await this.refresh();
   }
@@ -132,8 +163,8 @@ export class FlowStore implements FlowSource {
 }
 
 /** The flow source of a runtime: loaded before the first event is dispatched, then kept fresh. */
-export async function openFlowStore(db: Db, configFlows: Flow[], log: Logger): Promise<FlowStore> {
-  const store = new FlowStore(db, configFlows, log);
+export async function openFlowStore(db: Db, configFlows: Flow[], log: Logger, vault?: Vault, secretInputsOf?: SecretInputsOf): Promise<FlowStore> {
+  const store = new FlowStore(db, configFlows, log, vault, secretInputsOf);
   await store.refresh();
   store.start();
   return store;
