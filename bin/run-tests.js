@@ -12,5 +12,5 @@ const find = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =
   return e.name.endsWith('.test.ts') ? [full] : [];
 });
 const files = process.argv.length > 2 ? process.argv.slice(2) : find(path.join(root, 'tests')).sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit', cwd: root });
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files], { stdio: 'inherit', cwd: root });
 process.exit(result.status ?? 1);

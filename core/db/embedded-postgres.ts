@@ -47,11 +47,23 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: 
 
   if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     log.info({ clusterDir }, 'initialising embedded PostgreSQL (first start)');
-    fs.rmSync(clusterDir, { recursive: true, force: true });
-    await server.initialise();
+    // initdb has been seen to never report back on a loaded machine: bound it, and try once more.
+    for (let attempt = 1; ; attempt++) {
+      fs.rmSync(clusterDir, { recursive: true, force: true });
+      try {
+        await withTimeout(server.initialise(), 90_000, 'initdb did not finish within 90 s');
+        break;
+      } catch (err) {
+        if (attempt >= 2 || fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+          if (fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) break;
+          throw new Error(`embedded PostgreSQL could not be initialised in ${clusterDir}: ${(err as Error).message}`);
+        }
+        log.warn({ err: (err as Error).message }, 'initialising embedded PostgreSQL failed; trying again');
+      }
+    }
   }
   try {
-    await server.start();
+    await withTimeout(server.start(), 60_000, 'the server did not report ready within 60 s');
   } catch (err) {
     throw new Error(`embedded PostgreSQL did not start in ${clusterDir}${err ? `: ${(err as Error).message ?? err}` : ''}. Its log lines are shown with LOG_LEVEL=debug.`);
   }
@@ -187,3 +199,8 @@ function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]).finally(() => clearTimeout(timer));
+}
