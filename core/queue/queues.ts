@@ -43,7 +43,9 @@ export async function prepareQueueBackend(backend: QueueBackend): Promise<void> 
 export function createHubQueue(backend: QueueBackend): HubQueue {
   const redisClients: Redis[] = [];
   const connection = (): unknown => {
-    if (backend.kind === 'postgres') return { connectionString: backend.connectionString, schema: backend.schema, skipMigrations: true, max: 5 };
+    // The queue is not the record (the hub's tables are, and the sweep re-enqueues lost work), so its
+    // connections skip waiting for the disk flush of every job operation.
+    if (backend.kind === 'postgres') return { connectionString: backend.connectionString, schema: backend.schema, skipMigrations: true, max: 5, options: '-c synchronous_commit=off' };
     const client = new Redis(backend.url, { maxRetriesPerRequest: null, enableReadyCheck: true });
     client.on('error', () => {}); // reconnects on its own; readiness reports the outage
     redisClients.push(client);

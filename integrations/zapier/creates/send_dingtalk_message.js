@@ -30,7 +30,7 @@ module.exports = {
       const input = {
         ...(d.open_conversation_id ? { openConversationId: d.open_conversation_id } : {}),
         ...(d.user_ids && d.user_ids.length ? { userIds: d.user_ids } : {}),
-        msgType: d.msg_type || 'text',
+        type: d.msg_type || 'text',
         ...(d.title ? { title: d.title } : {}),
         text: d.text,
         ...extraInput(z, bundle),
