@@ -115,16 +115,7 @@ export async function waitForHttp200(url: string, timeoutMs: number, c?: Child):
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../core/net/free-port.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Memory
