@@ -7,7 +7,7 @@ import { createMetrics } from '../core/metrics.ts';
 import { createHubQueue, prepareQueueBackend, type QueueBackend } from '../core/queue/queues.ts';
 import { ConnectorRegistry } from '../core/registry.ts';
 import type { FlowSource, Runtime } from '../core/runtime.ts';
-import type { Settings } from '../core/settings.ts';
+import { checkConnectorEnv, type Settings } from '../core/settings.ts';
 import { startWorkers } from '../core/pipeline/workers.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { ConfigFile } from '../config/schema.ts';
@@ -78,6 +78,7 @@ export interface OpenedRuntime { runtime: Runtime; config: ConfigFile; embedded:
  */
 export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, log: Logger, opts: { attach?: boolean } = {}): Promise<OpenedRuntime> {
   const registry = new ConnectorRegistry(connectors);
+  checkConnectorEnv([...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))], env);
   const config = loadHubConfig(settings, env, registry);
   const store = await openStore(settings, log, opts);
   try {

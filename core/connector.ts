@@ -160,6 +160,8 @@ export interface ConnectorDefinition {
   actions: ActionDefinition[];
   /** Names the actions start with when not the connector id (two connectors of one service, e.g. `dingtalk_robot` → `dingtalk`). */
   actionPrefix?: string;
+  /** Environment variables the connector reads (e.g. its provider's base URL), validated when the hub starts. */
+  env?: z.ZodObject;
 }
 
 /** The one helper a connector is built with; checks that its actions are named after it (or its actionPrefix). */

@@ -53,9 +53,6 @@ export const settingsSchema = z.object({
   DINGBRIDGE_HOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   /** A subscription whose deliveries have failed without a success for this long is disabled (default 5 days). */
   DINGBRIDGE_HOOK_DISABLE_AFTER_MS: positiveMs.default(432_000_000),
-  /** DingTalk's new API and old API (oapi) hosts; a connection's baseUrl / oapiBaseUrl settings win. */
-  DINGTALK_BASE_URL: url(['http:', 'https:']).default('https://api.dingtalk.com'),
-  DINGTALK_OAPI_BASE_URL: url(['http:', 'https:']).default('https://oapi.dingtalk.com'),
   /** Stream triggers (e.g. DingTalk Stream mode): how often connections are checked for a stream to hold, and the longest reconnect backoff. */
   DINGBRIDGE_STREAM_SCAN_MS: positiveMs.default(5000),
   DINGBRIDGE_STREAM_BACKOFF_MAX_MS: positiveMs.default(60_000),
@@ -73,6 +70,23 @@ export class SettingsError extends Error {
     super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'SettingsError';
   }
+}
+
+/** A URL setting with the given protocols; connectors use it for the base URLs they declare in `env`. */
+export const urlSetting = url;
+
+/**
+ * Environment variables that connectors declare (`env` in defineConnector), checked at start the same
+ * way as the hub's own: core knows the mechanism, the connectors know their variables.
+ */
+export function checkConnectorEnv(schemas: z.ZodObject[], env: NodeJS.ProcessEnv = process.env): void {
+  const problems: string[] = [];
+  for (const schema of schemas) {
+    const source = Object.fromEntries(Object.keys(schema.shape).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+    const parsed = schema.safeParse(source);
+    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${String(i.path[0] ?? '')} ${JSON.stringify(source[String(i.path[0])])}: ${i.message}`));
+  }
+  if (problems.length) throw new SettingsError(problems);
 }
 
 /** Reads settings from the environment; empty strings count as unset. Throws SettingsError listing every bad value. */

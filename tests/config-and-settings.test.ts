@@ -101,4 +101,12 @@ describe('settings', () => {
     assert.match(res.stderr, /DATABASE_URL \(value hidden\)/);
     assert.doesNotMatch(res.stderr, /hunter2/, 'a URL with a password is never echoed');
   });
+
+  test('a connector\'s own variables are checked at start too', async () => {
+    const dir = tempDir('connector-env');
+    const res = await cli(['serve'], { DINGTALK_BASE_URL: 'api.dingtalk.com', DINGBRIDGE_DATA_DIR: path.join(dir, 'data') });
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /DINGTALK_BASE_URL "api\.dingtalk\.com": must be a URL starting with http: or https:/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -1,4 +1,12 @@
+import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
+import { urlSetting } from '../../core/settings.ts';
+
+/** DingTalk's new API and old API (oapi) hosts; a connection's baseUrl / oapiBaseUrl settings win. */
+const dingtalkEnv = z.object({
+  DINGTALK_BASE_URL: urlSetting(['http:', 'https:']).optional(),
+  DINGTALK_OAPI_BASE_URL: urlSetting(['http:', 'https:']).optional(),
+});
 import { approvalGet, approvalStart } from './approvals.ts';
 import { appAuth, robotAuth } from './auth.ts';
 import { createEvent, deleteEvent, listEvents, updateEvent } from './calendar.ts';
@@ -25,6 +33,7 @@ const sampleApproval = {
 export const dingtalk = defineConnector({
   id: 'dingtalk',
   name: 'DingTalk',
+  env: dingtalkEnv,
   auth: appAuth,
   triggers: [
     {
@@ -50,6 +59,7 @@ export const dingtalk = defineConnector({
 export const dingtalkRobot = defineConnector({
   id: 'dingtalk_robot',
   name: 'DingTalk custom group robot',
+  env: dingtalkEnv,
   actionPrefix: 'dingtalk',
   auth: robotAuth,
   triggers: [],

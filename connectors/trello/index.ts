@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
+import { urlSetting } from '../../core/settings.ts';
 import { permanent } from '../../core/errors.ts';
 import { DEFAULT_TRELLO_BASE_URL, trelloFor } from './client.ts';
 import { cardActivity } from './webhook.ts';
@@ -9,6 +11,7 @@ const DEFAULT_AUTHORIZE_BASE = process.env.TRELLO_AUTHORIZE_BASE_URL || (process
 export default defineConnector({
   id: 'trello',
   name: 'Trello',
+  env: z.object({ TRELLO_BASE_URL: urlSetting(['http:', 'https:']).optional(), TRELLO_AUTHORIZE_BASE_URL: urlSetting(['http:', 'https:']).optional() }),
   auth: {
     kind: 'api_token',
     fields: [
