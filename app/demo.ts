@@ -42,6 +42,7 @@ const env: NodeJS.ProcessEnv = {
 fs.mkdirSync(env.DINGBRIDGE_DATA_DIR!, { recursive: true });
 const settings = loadSettings(env);
 const hub = await startHub({ settings, env, logger: createLogger(settings.LOG_LEVEL) });
+await triggersLive();
 
 const moveCmd = `curl -s -XPOST ${trello}/__sandbox/trello/cards/${card.card.id}/move -H 'content-type: application/json' -d '{"listName":"Doing"}'`;
 const chatCmd = `curl -s -XPOST ${dingtalk}/__sandbox/dingtalk/chat -H 'content-type: application/json' -d '{"text":"trello add Fix the login page @Doing","conversationId":"${SEED.groupId}","conversationType":"2"}'`;
@@ -60,6 +61,29 @@ Type a chat command in the DingTalk group (recipe 2 makes a card and answers wit
 Ctrl-C stops the demo.
 ${JSON.stringify({ hub: hub.url, dingtalkPage: `${dingtalk}/__sandbox/dingtalk/`, sandbox: sandbox.urls, board: seeded.board.id, card: card.card.id })}
 `);
+
+/**
+ * "Ready" means the recipes can fire: the board's Trello webhook is registered and the DingTalk app's
+ * Stream connection is open (seen from the fakes' side). On a busy machine that can take a while after
+ * the hub answers, and a card moved before it would never reach the group.
+ */
+async function triggersLive(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const trelloState = await (await fetch(`${trello}/__sandbox/trello/state`)).json() as { webhooks: { idModel: string; active?: boolean }[] };
+    const streams = await (await fetch(`${dingtalk}/__sandbox/dingtalk/stream/connections`)).json() as { connections: { appKey: string }[] };
+    const webhookLive = trelloState.webhooks.some((w) => w.idModel === seeded.board.id && w.active !== false);
+    const streamLive = streams.connections.some((c) => c.appKey === SEED.appKey);
+    if (webhookLive && streamLive) return;
+    if (Date.now() > deadline) {
+      process.stderr.write(`the demo's triggers did not come up within 120 s (Trello webhook: ${webhookLive}, DingTalk stream: ${streamLive}); see the hub's log (LOG_LEVEL=info)\n`);
+      await hub.stop();
+      await sandbox.stop();
+      process.exit(1);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 const stop = async () => {
   await hub.stop();
