@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import QuickBooks from 'node-quickbooks';
+import qbModule, { type QuickBooks as QuickBooksClient } from 'node-quickbooks';
 import {
   startQuickBooksFake, intuitSignature, DEFAULT_APP, DEFAULT_SANDBOX_REALM, DEFAULT_PRODUCTION_REALM, type QboState,
 } from '../../sandbox/quickbooks/index.ts';
@@ -50,6 +50,10 @@ class Receiver {
   stop() { this.server.closeAllConnections(); return new Promise<void>((r) => this.server.close(() => r())); }
 }
 
+// node-quickbooks is CommonJS (module.exports = the class) but its types declare an ES default export:
+// under NodeNext the default import is the class itself at run time, typed as the module.
+const QuickBooks = qbModule as unknown as typeof QuickBooksClient;
+
 let fake: RunningFake<QboState>;
 let base = '';
 const receiver = new Receiver();
@@ -86,7 +90,7 @@ const ctl = async (method: string, path: string, body?: unknown) => {
 interface Conn { access_token: string; refresh_token: string; realmId: string }
 const connect = (realmId = DEFAULT_SANDBOX_REALM): Promise<Conn> => ctl('POST', `/apps/${DEFAULT_APP.id}/connect`, { realmId });
 
-function client(conn: Conn, o: { minor?: string; env?: 'sandbox' | 'production'; useSandbox?: boolean } = {}): QuickBooks {
+function client(conn: Conn, o: { minor?: string; env?: 'sandbox' | 'production'; useSandbox?: boolean } = {}): QuickBooksClient {
   const keys = DEFAULT_APP[o.env ?? 'sandbox'];
   return new QuickBooks(keys.clientId, keys.clientSecret, conn.access_token, false, conn.realmId, o.useSandbox ?? true, false, o.minor ?? '75', '2.0', conn.refresh_token);
 }
@@ -118,7 +122,7 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-const accountId = async (qbo: QuickBooks, name: string): Promise<string> => {
+const accountId = async (qbo: QuickBooksClient, name: string): Promise<string> => {
   const r = await call<any>((cb) => qbo.findAccounts({ Name: name }, cb));
   return r.QueryResponse.Account[0].Id;
 };
@@ -347,4 +351,251 @@ test('transactions: Purchase, Bill, Invoice, Payment — create, update, delete,
   assert.equal(vi.Invoice.PrivateNote, 'Voided');
   const inv2 = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: customer.Id }, Line: [{ Amount: 50, SalesItemLineDetail: {} }] }, cb));
   await call((cb) => qbo.deleteInvoice(inv2.Id, cb));
+});
+
+test('query: =, <, >, IN, LIKE, AND, orderby, startposition/maxresults, COUNT(*), fetchAll; bad queries fault', async () => {
+  const conn = await connect();
+  const qbo = client(conn);
+  const names = ['Alpha Printing', 'Beta Paper', 'Gamma Ink', 'Delta Couriers', 'Epsilon Paper'];
+  const vendors: any[] = [];
+  for (const [i, n] of names.entries()) vendors.push(await call<any>((cb) => qbo.createVendor({ DisplayName: n, Balance: i * 100 }, cb)));
+  const ids = (r: any) => (r.QueryResponse.Vendor ?? []).map((v: any) => v.DisplayName);
+
+  assert.deepEqual(ids(await call((cb) => qbo.findVendors({ DisplayName: 'Gamma Ink' }, cb))), ['Gamma Ink']);
+  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'DisplayName', value: '%Paper', operator: 'LIKE' }], cb))), ['Beta Paper', 'Epsilon Paper']);
+  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'Id', value: [vendors[0].Id, vendors[3].Id], operator: 'IN' }], cb))), ['Alpha Printing', 'Delta Couriers']);
+  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'Balance', value: 150, operator: '>' }, { field: 'Balance', value: 350, operator: '<' }], cb))), ['Gamma Ink', 'Delta Couriers']);
+  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'DisplayName', value: '%a%', operator: 'LIKE' }, { field: 'desc', value: 'DisplayName' }, { field: 'limit', value: 2 }, { field: 'offset', value: 2 }], cb))), ['Delta Couriers', 'Beta Paper']);
+  const count = await call<any>((cb) => qbo.findVendors({ count: true }, cb));
+  assert.equal(count.QueryResponse.totalCount, 5);
+  const page = await call<any>((cb) => qbo.findVendors([{ field: 'limit', value: 2 }, { field: 'asc', value: 'Id' }], cb));
+  assert.equal(page.QueryResponse.maxResults, 2);
+  assert.equal(page.QueryResponse.startPosition, 1);
+  const all = await call<any>((cb) => qbo.findVendors([{ field: 'fetchAll', value: true }, { field: 'limit', value: 2 }], cb));
+  assert.equal(all.QueryResponse.Vendor.length, 5);
+  // A raw query string as node-quickbooks passes it through (MetaData dates, AND).
+  const since = vendors[2].MetaData.CreateTime;
+  const raw = await call<any>((cb) => qbo.findVendors(`where MetaData.CreateTime >= '${since}' AND Active = true`, cb));
+  assert.ok(raw.QueryResponse.Vendor.length >= 1);
+  const none = await call<any>((cb) => qbo.findVendors({ DisplayName: 'Nobody' }, cb));
+  assert.deepEqual(none.QueryResponse, {});
+  assertFault(await failure(call((cb) => qbo.findVendors("where DisplayName = 'A' or DisplayName = 'B'", cb))), 400, 'ValidationFault', '4000');
+  assertFault(await failure(call((cb) => qbo.findVendors([{ field: 'limit', value: 1001 }], cb))), 400, 'ValidationFault', '4000');
+});
+
+test('upload: node-quickbooks uploads and links a receipt; Intuit-style file_metadata_0/file_content_0 too; the fake keeps the bytes (sha256)', async () => {
+  const conn = await connect();
+  const qbo = client(conn);
+  const bank = await accountId(qbo, 'Bank');
+  const travel = await accountId(qbo, 'Travel');
+  const purchase = await call<any>((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, Line: [{ Amount: 88, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  const receipt = crypto.randomBytes(3000);
+  // node-quickbooks posts part file_content_01 (no metadata), then links it with a sparse Attachable update.
+  const linked = await call<any>((cb) => qbo.upload('receipt.png', 'image/png', receipt, 'Purchase', purchase.Id, cb));
+  assert.equal(linked.FileName, 'receipt.png');
+  assert.deepEqual(linked.AttachableRef.map((r: any) => r.EntityRef), [{ type: 'Purchase', value: purchase.Id }]);
+  assert.equal(linked.SyncToken, '1');
+  const listed = await ctl('GET', `/companies/${conn.realmId}/attachables`);
+  const a = listed.attachables.find((x: any) => x.Id === linked.Id);
+  assert.equal(a.sha256, crypto.createHash('sha256').update(receipt).digest('hex'));
+  assert.equal(a.size, 3000);
+  const fetched = Buffer.from(await (await fetch(linked.TempDownloadUri)).arrayBuffer());
+  assert.ok(fetched.equals(receipt));
+  const found = await call<any>((cb) => qbo.findAttachables([{ field: 'AttachableRef.EntityRef.value', value: purchase.Id }], cb));
+  assert.equal(found.QueryResponse.Attachable[0].Id, linked.Id);
+
+  // The documented multipart form (metadata with AttachableRef in the same request) — node-quickbooks cannot send it.
+  const form = new FormData();
+  form.append('file_metadata_0', new Blob([JSON.stringify({ AttachableRef: [{ EntityRef: { type: 'Purchase', value: purchase.Id } }], FileName: 'receipt.pdf', ContentType: 'application/pdf' })], { type: 'application/json' }), 'meta.json');
+  form.append('file_content_0', new Blob([Buffer.from('%PDF-1.4 fake')], { type: 'application/pdf' }), 'receipt.pdf');
+  const res = await fetch(`${base}/v3/company/${conn.realmId}/upload?minorversion=75`, { method: 'POST', headers: { authorization: `Bearer ${conn.access_token}`, accept: 'application/json' }, body: form });
+  assert.equal(res.status, 200);
+  const body = await res.json() as any;
+  assert.equal(body.AttachableResponse[0].Attachable.AttachableRef[0].EntityRef.value, purchase.Id);
+  // Linking to something that does not exist: a Fault inside AttachableResponse.
+  const bad = new FormData();
+  bad.append('file_metadata_0', new Blob([JSON.stringify({ AttachableRef: [{ EntityRef: { type: 'Purchase', value: '9999' } }] })], { type: 'application/json' }));
+  bad.append('file_content_0', new Blob([Buffer.from('x')], { type: 'text/plain' }), 'x.txt');
+  const badRes = await (await fetch(`${base}/v3/company/${conn.realmId}/upload?minorversion=75`, { method: 'POST', headers: { authorization: `Bearer ${conn.access_token}` }, body: bad })).json() as any;
+  assert.equal(badRes.AttachableResponse[0].Fault.Error[0].code, '2500');
+});
+
+test('requestid: the same requestid returns the first answer; the control API counts them', async () => {
+  const conn = await connect();
+  const qbo = client(conn);
+  const bank = await accountId(qbo, 'Bank');
+  const travel = await accountId(qbo, 'Travel');
+  const purchase = () => ({ requestId: 'step-42', PaymentType: 'Cash', AccountRef: { value: bank }, Line: [{ Amount: 15, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] });
+  const [a, b] = await Promise.all([call<any>((cb) => qbo.createPurchase(purchase(), cb)), call<any>((cb) => qbo.createPurchase(purchase(), cb))]);
+  const c = await call<any>((cb) => qbo.createPurchase(purchase(), cb));
+  assert.equal(a.Id, b.Id);
+  assert.equal(a.Id, c.Id);
+  const other = await call<any>((cb) => qbo.createPurchase({ ...purchase(), requestId: 'step-43' }, cb));
+  assert.notEqual(other.Id, a.Id);
+  const calls = await (await fetch(`${base}/__sandbox/calls?path=/purchase`)).json() as any;
+  assert.ok(calls.calls.every((x: any) => x.query.requestid && !('requestId' in (x.body ?? {}))), 'node-quickbooks moves requestId to the requestid query parameter');
+  assert.deepEqual(await ctl('GET', `/companies/${conn.realmId}/requestids`), { requests: 4, distinct: 2, replayed: 2 });
+  const all = await call<any>((cb) => qbo.findPurchases({ count: true }, cb));
+  assert.equal(all.QueryResponse.totalCount, 2);
+  // A failed create is replayed as the same Fault.
+  const bad = () => ({ requestId: 'step-44', PaymentType: 'Cash', Line: [] });
+  assertFault(await failure(call((cb) => qbo.createPurchase(bad(), cb))), 400, 'ValidationFault', '2020');
+  assertFault(await failure(call((cb) => qbo.createPurchase(bad(), cb))), 400, 'ValidationFault', '2020');
+});
+
+test('throttling: 11 concurrent calls → exactly one 429 ThrottleExceeded (003001); 500 a minute per company', async () => {
+  const conn = await connect();
+  const qbo = client(conn);
+  await ctl('PUT', '/settings', { latencyMs: 1500 });
+  const results = await Promise.allSettled(Array.from({ length: 11 }, () => call((cb) => qbo.getPreferences(cb))));
+  const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+  assert.equal(rejected.length, 1);
+  const f = rejected[0]!.reason.response;
+  assert.equal(f.status, 429);
+  assert.equal(f.data.Fault.type, 'SERVICE');
+  assert.equal(f.data.Fault.Error[0].code, '3001');
+  assert.match(f.data.Fault.Error[0].Message, /ThrottleExceeded; errorCode=003001; statusCode=429/);
+  const conc = await ctl('GET', '/concurrency');
+  assert.equal(conc.maxConcurrent[`${DEFAULT_APP.id}:${conn.realmId}`], 10);
+
+  await ctl('PUT', '/settings', { latencyMs: 0 });
+  await ctl('POST', '/concurrency/reset');
+  assert.equal((await ctl('GET', '/settings')).requestsPerMinute, 500);
+  for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 10 }, () => call((cb) => qbo.getPreferences(cb))));
+  const over = await failure(call((cb) => qbo.getPreferences(cb)));
+  assertFault(over, 429, 'SERVICE', '3001');
+  // Another company has its own minute.
+  await call((cb) => client(conn).getCompanyInfo(conn.realmId, () => cb(null, true)));
+  await ctl('POST', '/clock/advance', { seconds: 61 });
+  await call((cb) => qbo.getPreferences(cb));
+});
+
+test('multicurrency: a USD purchase in an HKD company carries CurrencyRef, ExchangeRate and HomeTotalAmt; refused when multicurrency is off', async () => {
+  const conn = await connect();
+  const qbo = client(conn);
+  const bank = await accountId(qbo, 'Bank');
+  const travel = await accountId(qbo, 'Travel');
+  const usdVendor = await call<any>((cb) => qbo.createVendor({ DisplayName: 'Delta Air Lines', CurrencyRef: { value: 'USD' } }, cb));
+  const p = await call<any>((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, EntityRef: { value: usdVendor.Id, type: 'Vendor' }, CurrencyRef: { value: 'USD' }, ExchangeRate: 7.81, Line: [{ Amount: 100, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  assert.deepEqual(p.CurrencyRef, { value: 'USD', name: 'USD' });
+  assert.equal(p.ExchangeRate, 7.81);
+  assert.equal(p.HomeTotalAmt, 781);
+  // Without a rate the company's rate applies; a currency that differs from the vendor's is refused.
+  const p2 = await call<any>((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, CurrencyRef: { value: 'USD' }, Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  assert.equal(p2.ExchangeRate, 7.8);
+  assertFault(await failure(call((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, EntityRef: { value: usdVendor.Id, type: 'Vendor' }, CurrencyRef: { value: 'HKD' }, Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb))), 400, 'ValidationFault', '6000');
+  await ctl('PATCH', `/companies/${conn.realmId}`, { multiCurrency: false });
+  const off = await failure(call((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, CurrencyRef: { value: 'USD' }, Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb)));
+  assertFault(off, 400, 'ValidationFault', '6000');
+  assert.match(off.body.Fault.Error[0].Detail, /Multicurrency/);
+});
+
+test('CDC: changes since a time, deleted objects as status Deleted, at most 30 days back and 1,000 objects', async () => {
+  const conn = await connect();
+  const qbo = client(conn);
+  const start = new Date(Date.now() - 1000);
+  const c1 = await call<any>((cb) => qbo.createCustomer({ DisplayName: 'CDC Customer' }, cb));
+  const inv = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: c1.Id }, Line: [{ Amount: 10, SalesItemLineDetail: {} }] }, cb));
+  const inv2 = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: c1.Id }, Line: [{ Amount: 20, SalesItemLineDetail: {} }] }, cb));
+  await call((cb) => qbo.deleteInvoice(inv2.Id, cb));
+  const cdc = await call<any>((cb) => qbo.changeDataCapture(['Invoice', 'Customer'], start, cb));
+  const [invoices, customers] = cdc.CDCResponse[0].QueryResponse;
+  assert.deepEqual(invoices.Invoice.map((x: any) => [x.Id, x.status ?? 'live']), [[inv.Id, 'live'], [inv2.Id, 'Deleted']]);
+  assert.equal(invoices.Invoice[1].domain, 'QBO');
+  assert.equal(customers.Customer[0].DisplayName, 'CDC Customer');
+
+  // 1,000 objects an answer, oldest changes first.
+  await ctl('POST', `/companies/${conn.realmId}/entities/bulk`, { type: 'Customer', items: Array.from({ length: 1005 }, (_, i) => ({ DisplayName: `Bulk ${i}` })) });
+  const big = await call<any>((cb) => qbo.changeDataCapture('Customer', start, cb));
+  assert.equal(big.CDCResponse[0].QueryResponse[0].Customer.length, 1000);
+  assert.equal(big.CDCResponse[0].QueryResponse[0].Customer[0].DisplayName, 'CDC Customer');
+
+  // 30 days back at most.
+  await ctl('POST', '/clock/advance', { days: 31 });
+  const fresh = await connect();
+  const later = client(fresh);
+  assertFault(await failure(call((cb) => later.changeDataCapture('Invoice', start, cb))), 400, 'ValidationFault', '2010');
+  const recent = await call<any>((cb) => later.changeDataCapture('Invoice', new Date(Date.now() + 2 * 86_400_000), cb));
+  assert.deepEqual(recent.CDCResponse[0].QueryResponse, [{}]);
+});
+
+test('webhooks: batched legacy notifications signed with the verifier token, retried until answered 200 within 3 s', async () => {
+  await ctl('PATCH', `/apps/${DEFAULT_APP.id}`, { webhookUrl: receiver.url, webhookFormat: 'legacy', batchIntervalMs: 300 });
+  await ctl('PUT', '/settings', { retryDelaysMs: [50, 50, 50] });
+  const conn = await connect();
+  const qbo = client(conn);
+  const v = await call<any>((cb) => qbo.createVendor({ DisplayName: 'Webhook Vendor' }, cb));
+  await call((cb) => qbo.updateVendor({ Id: v.Id, SyncToken: v.SyncToken, sparse: true, CompanyName: 'WV Ltd' }, cb));
+  const c = await call<any>((cb) => qbo.createCustomer({ DisplayName: 'Webhook Customer' }, cb));
+  const got = await until('a legacy delivery', () => receiver.received[0]);
+  assert.ok(verify(DEFAULT_APP.verifierToken, got.raw, got.headers['intuit-signature'] as string));
+  assert.equal(receiver.received.length, 1, 'one batch');
+  const [n] = got.body.eventNotifications;
+  assert.equal(n.realmId, conn.realmId);
+  assert.deepEqual(n.dataChangeEvent.entities.map((e: any) => [e.name, e.id, e.operation]), [['Vendor', v.Id, 'Create'], ['Vendor', v.Id, 'Update'], ['Customer', c.Id, 'Create']]);
+  assert.ok(n.dataChangeEvent.entities.every((e: any) => typeof e.lastUpdated === 'string'));
+
+  // Not answered 200 (a 500, then an answer after 3 s): retried, same body and signature.
+  receiver.received = [];
+  receiver.plan = [500, 'hang'];
+  await call((cb) => qbo.createCustomer({ DisplayName: 'Retry Customer' }, cb));
+  await until('three attempts', () => receiver.received.length >= 3 && receiver.received, 30_000);
+  const [a, b, d] = receiver.received;
+  assert.ok(a!.raw.equals(b!.raw) && b!.raw.equals(d!.raw));
+  assert.equal(a!.headers['intuit-signature'], d!.headers['intuit-signature']);
+  const deliveries = await until('delivered', async () => {
+    const ds = (await ctl('GET', '/webhooks/deliveries')).deliveries;
+    return ds.at(-1).status === 'delivered' && ds;
+  }, 30_000);
+  assert.deepEqual(deliveries.at(-1).attempts.map((x: any) => x.status ?? 'timeout'), [500, 'timeout', 200]);
+  assert.match(deliveries.at(-1).attempts[1].error, /3000 ms/);
+});
+
+test('webhooks: CloudEvents format (switchable per app), signed; a drop window loses notifications that CDC still sees', async () => {
+  await ctl('PATCH', `/apps/${DEFAULT_APP.id}`, { webhookUrl: receiver.url, webhookFormat: 'cloudevents', batchIntervalMs: 200 });
+  const conn = await connect();
+  const qbo = client(conn);
+  const cust = await call<any>((cb) => qbo.createCustomer({ DisplayName: 'CE Customer' }, cb));
+  const inv = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: cust.Id }, Line: [{ Amount: 10, SalesItemLineDetail: {} }] }, cb));
+  await call((cb) => qbo.voidInvoice(inv.Id, cb));
+  const got = await until('a CloudEvents delivery', () => receiver.received.length && receiver.received.flatMap((r) => r.body).length >= 3 && receiver.received);
+  for (const r of got) assert.ok(verify(DEFAULT_APP.verifierToken, r.raw, r.headers['intuit-signature'] as string));
+  const events = got.flatMap((r) => r.body);
+  assert.ok(Array.isArray(got[0]!.body));
+  assert.deepEqual(events.map((e: any) => [e.type, e.intuitentityid]), [
+    ['qbo.customer.created.v1', cust.Id], ['qbo.invoice.created.v1', inv.Id], ['qbo.invoice.voided.v1', inv.Id],
+  ]);
+  for (const e of events) {
+    assert.equal(e.specversion, '1.0');
+    assert.equal(e.intuitaccountid, conn.realmId);
+    assert.deepEqual(e.data, {});
+    assert.match(e.source, /^intuit\./);
+    assert.ok(e.id && !Number.isNaN(Date.parse(e.time)));
+  }
+  assert.equal(new Set(events.map((e: any) => e.id)).size, 3);
+
+  // Drop webhooks for a while: nothing is sent for changes made then, CDC still has them.
+  receiver.received = [];
+  const since = new Date(Date.now() - 1000);
+  await ctl('POST', `/apps/${DEFAULT_APP.id}/drop-webhooks`, { forMs: 60_000 });
+  const lost = await call<any>((cb) => qbo.createCustomer({ DisplayName: 'Missed Customer' }, cb));
+  await ctl('POST', '/webhooks/flush');
+  assert.deepEqual((await ctl('GET', '/webhooks/deliveries')).pending, {});
+  assert.equal(receiver.received.length, 0);
+  const cdc = await call<any>((cb) => qbo.changeDataCapture('Customer', since, cb));
+  assert.deepEqual(cdc.CDCResponse[0].QueryResponse[0].Customer.map((x: any) => x.Id), [lost.Id]);
+  // An app no longer connected (its refresh token revoked) gets nothing.
+  await ctl('POST', `/apps/${DEFAULT_APP.id}/drop-webhooks`, { forMs: 0 });
+  await call((cb) => qbo.revokeAccess(true, cb));
+  await ctl('POST', `/companies/${conn.realmId}/entities`, { type: 'Customer', DisplayName: 'After revoke' });
+  await ctl('POST', '/webhooks/flush');
+  assert.equal(receiver.received.length, 0);
+});
+
+test('injected faults answer in Intuit\'s shape (SystemFault on 5xx)', async () => {
+  const qbo = client(await connect());
+  await fetch(`${base}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'status', status: 503, path: '/preferences' }) });
+  const f = await failure(call((cb) => qbo.getPreferences(cb)));
+  assertFault(f, 503, 'SystemFault', '10000');
+  await call((cb) => qbo.getPreferences(cb));
 });
