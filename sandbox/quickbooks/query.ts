@@ -159,18 +159,22 @@ function intLiteral(v: Tok | undefined, what: string): number {
   return v.value as number;
 }
 
-/** The value of a (possibly dotted) property; a *Ref compares by its value, like Intuit. */
-export function fieldValue(obj: Record<string, unknown>, field: string): unknown {
-  let cur: unknown = obj;
+/** The values of a (possibly dotted) property, through lists (AttachableRef.EntityRef.value); a *Ref compares by its value, like Intuit. */
+export function fieldValues(obj: Record<string, unknown>, field: string): unknown[] {
+  let cur: unknown[] = [obj];
   for (const part of field.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    const rec = cur as Record<string, unknown>;
-    const key = Object.keys(rec).find((k) => k.toLowerCase() === part.toLowerCase());
-    cur = key === undefined ? undefined : rec[key];
+    const next: unknown[] = [];
+    for (const c of cur.flatMap((x) => (Array.isArray(x) ? x : [x]))) {
+      if (c === null || typeof c !== 'object') continue;
+      const rec = c as Record<string, unknown>;
+      const key = Object.keys(rec).find((k) => k.toLowerCase() === part.toLowerCase());
+      if (key !== undefined && rec[key] !== undefined) next.push(rec[key]);
+    }
+    cur = next;
   }
-  if (cur && typeof cur === 'object' && 'value' in (cur as Record<string, unknown>)) return (cur as Record<string, unknown>).value;
-  return cur;
+  return cur.flatMap((x) => (Array.isArray(x) ? x : [x])).map((v) => (v && typeof v === 'object' && 'value' in (v as Record<string, unknown>) ? (v as Record<string, unknown>).value : v));
 }
+export const fieldValue = (obj: Record<string, unknown>, field: string): unknown => fieldValues(obj, field)[0];
 
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' || typeof b === 'number') {
@@ -186,7 +190,10 @@ function compare(a: unknown, b: unknown): number {
 }
 
 function matches(obj: Record<string, unknown>, c: Condition): boolean {
-  const v = fieldValue(obj, c.field);
+  return fieldValues(obj, c.field).some((v) => matchOne(v, c));
+}
+
+function matchOne(v: unknown, c: Condition): boolean {
   switch (c.op) {
     case '=':
       if (v === undefined) return false;
