@@ -70,6 +70,8 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
   const handle = (host: Environment | 'any', fn: (ctx: Ctx) => Answer | Promise<Answer>) => async (req: Request, res: Response) => {
     const s = st();
     let slot: string | undefined;
+    // Intuit's transaction id on every answer (support asks for it).
+    res.setHeader('intuit_tid', `1-${crypto.randomBytes(4).toString('hex')}-${crypto.randomBytes(12).toString('hex')}`);
     try {
       const ctx = authenticate(req, host);
       minorVersion(req);
@@ -99,7 +101,12 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
         } else {
           const p = run();
           c.requestIds.set(requestId, p);
-          answer = await p;
+          try {
+            answer = await p;
+          } catch (err) {
+            c.requestIds.delete(requestId); // a crash is not an answer to replay
+            throw err;
+          }
           c.requestIds.set(requestId, { status: answer.status, body: answer.body });
         }
       } else {
