@@ -196,6 +196,28 @@ test('OAuth: authorize returns code, state and realmId; the code is exchanged wi
   assert.equal((await failure(call((cb) => after.refreshAccessToken(cb)))).body.error, 'invalid_grant');
 });
 
+test('refresh tokens: 100 days from their last use, never past the 5-year hard expiry', async () => {
+  const conn = await connect();
+  const qbo = client(conn);
+  await ctl('POST', '/clock/advance', { days: 90 });
+  // Used on day 90: a new token (it was older than a day) that again lives 101 days.
+  const r = await call<any>((cb) => qbo.refreshAccessToken(cb));
+  assert.notEqual(r.refresh_token, conn.refresh_token);
+  assert.equal(r.x_refresh_token_expires_in, 8_726_400);
+  // Left unused past its 101 days: invalid_grant, the cliff an idle connection must avoid.
+  await ctl('POST', '/clock/advance', { days: 102 });
+  const dead = await failure(call((cb) => qbo.refreshAccessToken(cb)));
+  assert.equal(dead.status, 400);
+  assert.equal(dead.body.error, 'invalid_grant');
+  // The hard expiry counts down from the connection's start, asked for with Intuit's header.
+  const fresh = await connect();
+  const basic = 'Basic ' + Buffer.from(`${DEFAULT_APP.sandbox.clientId}:${DEFAULT_APP.sandbox.clientSecret}`).toString('base64');
+  await ctl('POST', '/clock/advance', { days: 10 });
+  const res = await fetch(`${base}/oauth2/v1/tokens/bearer`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', 'x-include-refresh-token-hard-expires-in': 'true' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: fresh.refresh_token }).toString() });
+  const t = await res.json() as any;
+  assert.equal(t.x_refresh_token_hard_expires_in, 5 * 365 * 86_400 - 10 * 86_400);
+});
+
 test('environments: development keys reach sandbox companies only, on the sandbox host; wrong pairings answer 401/403', async () => {
   const sandboxConn = await connect(DEFAULT_SANDBOX_REALM);
   const prodConn = await connect(DEFAULT_PRODUCTION_REALM);
