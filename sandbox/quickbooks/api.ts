@@ -249,7 +249,11 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
       const b = bodyOf(req);
       const op = String(req.query.operation ?? '').toLowerCase();
       const include = String(req.query.include ?? '').toLowerCase();
-      if (op === 'delete') return ok({ [t]: deleteEntity(company, t, b, now(), onChange) });
+      if (op === 'delete') {
+        const gone = deleteEntity(company, t, b, now(), onChange);
+        if (t === 'Attachable') company.files.delete(String(gone.Id));
+        return ok({ [t]: gone });
+      }
       if (op === 'void' || (op === 'update' && include === 'void')) return ok({ [t]: respondEntity(voidEntity(company, t, b, now(), onChange)) });
       if (op === 'update' || (op === '' && b.Id !== undefined)) return ok({ [t]: respondEntity(updateEntity(company, t, b, now(), onChange)) });
       if (op !== '') throw faults.unsupported(op);

@@ -242,7 +242,7 @@ export function appForClient(st: QboState, clientId: string): { app: QboApp; env
 export function connectedApps(st: QboState, realmId: string): QboApp[] {
   const out = new Set<QboApp>();
   for (const r of st.oauth.refreshTokens.values()) {
-    if (r.sub !== realmId || r.revoked || r.rotatedTo) continue;
+    if (r.sub !== realmId || r.revoked || r.rotatedTo || (r.expiresAt !== null && r.expiresAt <= clockNow(st))) continue;
     const who = appForClient(st, r.clientId);
     if (who) out.add(who.app);
   }

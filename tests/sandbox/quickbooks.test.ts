@@ -426,6 +426,9 @@ test('upload: node-quickbooks uploads and links a receipt; Intuit-style file_met
   assert.ok(fetched.equals(receipt));
   const found = await call<any>((cb) => qbo.findAttachables([{ field: 'AttachableRef.EntityRef.value', value: purchase.Id }], cb));
   assert.equal(found.QueryResponse.Attachable[0].Id, linked.Id);
+  // node-quickbooks' download link helper is not there: Intuit's /download/{id} answers the temporary URL as text.
+  const dl = await fetch(`${base}/v3/company/${conn.realmId}/download/${linked.Id}?minorversion=75`, { headers: { authorization: `Bearer ${conn.access_token}` } });
+  assert.equal(await dl.text(), linked.TempDownloadUri);
 
   // The documented multipart form (metadata with AttachableRef in the same request) — node-quickbooks cannot send it.
   const form = new FormData();
@@ -436,6 +439,11 @@ test('upload: node-quickbooks uploads and links a receipt; Intuit-style file_met
   const body = await res.json() as any;
   assert.equal(body.AttachableResponse[0].Attachable.AttachableRef[0].EntityRef.value, purchase.Id);
   // Linking to something that does not exist: a Fault inside AttachableResponse.
+  // Deleting the Attachable deletes the file.
+  const second = body.AttachableResponse[0].Attachable;
+  await call((cb) => qbo.deleteAttachable(second.Id, cb));
+  assert.equal((await fetch(second.TempDownloadUri)).status, 403);
+  assert.equal((await ctl('GET', `/companies/${conn.realmId}/attachables`)).attachables.length, 1);
   const bad = new FormData();
   bad.append('file_metadata_0', new Blob([JSON.stringify({ AttachableRef: [{ EntityRef: { type: 'Purchase', value: '9999' } }] })], { type: 'application/json' }));
   bad.append('file_content_0', new Blob([Buffer.from('x')], { type: 'text/plain' }), 'x.txt');
