@@ -21,6 +21,7 @@ export const API_MOUNTS: { prefix: string; host: Environment | 'any' }[] = [
   { prefix: '/quickbooks', host: 'production' },
 ];
 
+const systemFault = (status: number) => new QboFault(status, 'SystemFault', '10000', 'An application error has occurred while processing your request', 'System Failure Error: an unexpected error occurred (sandbox failureRate)');
 const sleep = (ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); });
 const DAY = 86_400_000;
 
@@ -83,6 +84,8 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
       s.inflight.set(key, inflight + 1);
       s.maxInflight.set(key, Math.max(s.maxInflight.get(key) ?? 0, inflight + 1));
       if (s.settings.latencyMs > 0) await sleep(s.settings.latencyMs);
+      const failure = Math.random() < s.settings.failureRate ? (Math.random() < s.settings.failAfterWorkRate ? 'after' : 'before') : undefined;
+      if (failure === 'before') { s.injectedFailures.before += 1; throw systemFault(s.settings.failureStatus); }
       const requestId = req.method === 'POST' && typeof req.query.requestid === 'string' ? req.query.requestid : undefined;
       const run = async (): Promise<Answer> => {
         try { return await fn(ctx); } catch (err) {
@@ -112,6 +115,7 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
       } else {
         answer = await run();
       }
+      if (failure === 'after') { s.injectedFailures.after += 1; throw systemFault(s.settings.failureStatus); }
       for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
       if (answer.raw) res.status(answer.status).type(answer.raw.type).send(answer.raw.data);
       else res.status(answer.status).json(answer.body);

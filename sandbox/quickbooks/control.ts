@@ -45,6 +45,9 @@ const settingsInput = z.object({
   retryDelaysMs: z.array(z.number().int().min(0)),
   cdcMaxDays: z.number().int().min(1),
   cdcMaxObjects: z.number().int().min(1),
+  failureRate: z.number().min(0).max(1),
+  failureStatus: z.number().int().min(500).max(599),
+  failAfterWorkRate: z.number().min(0).max(1),
 }).partial();
 
 export const LOOPBACK_REDIRECTS = ['http://127.0.0.1/*', 'http://localhost/*', 'https://127.0.0.1/*', 'https://localhost/*'];
@@ -276,7 +279,7 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
   app.get(`${P}/concurrency`, (_req, res) => {
     const s = st();
     res.json({
-      maxConcurrent: Object.fromEntries(s.maxInflight), inflight: Object.fromEntries(s.inflight), throttled: s.throttled,
+      maxConcurrent: Object.fromEntries(s.maxInflight), inflight: Object.fromEntries(s.inflight), throttled: s.throttled, injectedFailures: s.injectedFailures,
       requestsLastMinute: Object.fromEntries([...s.companies.values()].map((c) => [c.realmId, c.window.filter((t) => t > clockNow(s) - 60_000).length])),
     });
   });
@@ -284,6 +287,7 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
     const s = st();
     s.maxInflight.clear();
     s.throttled = 0;
+    s.injectedFailures = { before: 0, after: 0 };
     for (const c of s.companies.values()) c.window = [];
     res.json({ ok: true });
   });

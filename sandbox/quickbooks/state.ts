@@ -82,6 +82,11 @@ export interface QboSettings {
   retryDelaysMs: number[];
   cdcMaxDays: number;
   cdcMaxObjects: number;
+  /** Share of API calls (0–1) answered with a 5xx SystemFault, at random. */
+  failureRate: number;
+  failureStatus: number;
+  /** Share of those failures that happen after the work was done (the answer is lost, the change stays). */
+  failAfterWorkRate: number;
 }
 
 export const DEFAULT_SETTINGS: QboSettings = {
@@ -96,6 +101,9 @@ export const DEFAULT_SETTINGS: QboSettings = {
   retryDelaysMs: [1000, 5000, 20_000],
   cdcMaxDays: 30,
   cdcMaxObjects: 1000,
+  failureRate: 0,
+  failureStatus: 503,
+  failAfterWorkRate: 0.5,
 };
 
 export interface QboState {
@@ -112,6 +120,8 @@ export interface QboState {
   inflight: Map<string, number>;
   maxInflight: Map<string, number>;
   throttled: number;
+  /** Random 5xx answers given: before the work, and after it (the change was made). */
+  injectedFailures: { before: number; after: number };
   pending: Map<string, PendingEvent[]>;
   timers: Map<string, NodeJS.Timeout>;
   deliveries: Delivery[];
@@ -217,6 +227,7 @@ export function initialQboState(oauth: OAuth2State, settings: Partial<QboSetting
     inflight: new Map(),
     maxInflight: new Map(),
     throttled: 0,
+    injectedFailures: { before: 0, after: 0 },
     pending: new Map(),
     timers: new Map(),
     deliveries: [],

@@ -468,6 +468,14 @@ test('requestid: the same requestid returns the first answer; the control API co
   assert.deepEqual(await ctl('GET', `/companies/${conn.realmId}/requestids`), { requests: 4, distinct: 2, replayed: 2 });
   const all = await call<any>((cb) => qbo.findPurchases({ count: true }, cb));
   assert.equal(all.QueryResponse.totalCount, 2);
+  // A 5xx after the work was done (the answer lost): the retry with the same requestid gets the Purchase made then.
+  await ctl('PUT', '/settings', { failureRate: 1, failAfterWorkRate: 1 });
+  assertFault(await failure(call((cb) => qbo.createPurchase({ ...purchase(), requestId: 'step-45' }, cb))), 503, 'SystemFault', '10000');
+  await ctl('PUT', '/settings', { failureRate: 0 });
+  const retried = await call<any>((cb) => qbo.createPurchase({ ...purchase(), requestId: 'step-45' }, cb));
+  assert.equal((await call<any>((cb) => qbo.findPurchases({ count: true }, cb))).QueryResponse.totalCount, 3);
+  assert.equal((await ctl('GET', '/concurrency')).injectedFailures.after, 1);
+  assert.equal((await call<any>((cb) => qbo.getPurchase(retried.Id, cb))).Id, retried.Id);
   // A failed create is replayed as the same Fault.
   const bad = () => ({ requestId: 'step-44', PaymentType: 'Cash', Line: [] });
   assertFault(await failure(call((cb) => qbo.createPurchase(bad(), cb))), 400, 'ValidationFault', '2020');
