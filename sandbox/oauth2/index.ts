@@ -91,6 +91,10 @@ export interface TokenContext {
   refreshTokenExpiresIn: number | null;
   /** Parameters of the authorization request (authorization_code grant only). */
   authorizeParams?: Record<string, string>;
+  /** The token request (headers such as QuickBooks' x-include-refresh-token-hard-expires-in). */
+  req?: Request;
+  /** The refresh token handed out or kept, when there is one. */
+  refreshToken?: RefreshTokenRecord;
 }
 
 export class OAuth2Error extends Error {
@@ -137,6 +141,12 @@ export interface OAuth2FakeOptions {
   allowQueryAccessToken?: boolean;
   /** Extra provider routes on the same server. */
   setup?: (app: Express, fake: RunningFakeInternals<OAuth2State>) => void;
+  /** The fake's clock (epoch ms) for expiries; default Date.now (QuickBooks' fake advances it). */
+  now?: () => number;
+  /** The subject a new authorization code (and its tokens) is issued for; default the signed-in user's sub (QuickBooks binds the realm here). */
+  subjectFor?: (ctx: { client: OAuth2Client; user: OAuth2User; authorizeParams: Record<string, string> }) => string;
+  /** Decides per refresh whether the refresh token rotates; default settings.rotateRefreshTokens (QuickBooks: when it is about a day old). */
+  rotateRefreshToken?: (ctx: { record: RefreshTokenRecord; state: OAuth2State; now: number }) => boolean;
 }
 
 export const DEFAULT_OAUTH2_CLIENT = {
@@ -196,6 +206,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
   const rtPrefix = options.refreshTokenPrefix ?? 'rt_';
   const methods = options.clientAuthMethods ?? ['client_secret_basic', 'client_secret_post'];
   const errorBody = options.errorBody ?? ((error: string, description: string) => ({ error, error_description: description }));
+  const now = options.now ?? Date.now;
 
   const initialState = (): OAuth2State => {
     const clients = new Map<string, OAuth2Client>();
@@ -248,10 +259,11 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         if (q.code_challenge && !/^[A-Za-z0-9\-._~]{43,128}$/.test(q.code_challenge)) return back({ error: 'invalid_request', error_description: 'Invalid code_challenge', state: q.state });
         if (s.settings.requirePkce && !q.code_challenge) return back({ error: 'invalid_request', error_description: 'code_challenge is required', state: q.state });
         if (s.settings.deny) return back({ error: s.settings.denyError, error_description: 'The user denied the request', state: q.state });
+        const sub = options.subjectFor?.({ client, user: s.user, authorizeParams: q }) ?? s.user.sub;
         const code: CodeRecord = {
-          code: rand('c_', 18), clientId: client.clientId, redirectUri: q.redirect_uri ?? null, scope: q.scope ?? '', sub: s.user.sub,
+          code: rand('c_', 18), clientId: client.clientId, redirectUri: q.redirect_uri ?? null, scope: q.scope ?? '', sub,
           codeChallenge: q.code_challenge, codeChallengeMethod: method as 'S256' | 'plain' | undefined, authorizeParams: q,
-          expiresAt: Date.now() + s.settings.codeTtlSec * 1000, used: false, issuedTokens: [],
+          expiresAt: now() + s.settings.codeTtlSec * 1000, used: false, issuedTokens: [],
         };
         s.codes.set(code.code, code);
         const extra = options.callbackParams?.({ client, user: s.user, scope: code.scope, authorizeParams: q }) ?? {};
@@ -294,12 +306,12 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
       };
 
       const issue = (client: OAuth2Client, grantType: string, sub: string, scope: string, opts: {
-        refresh?: RefreshTokenRecord | 'new' | 'none'; authorizeParams?: Record<string, string>;
+        refresh?: RefreshTokenRecord | 'new' | 'none'; authorizeParams?: Record<string, string>; req?: Request;
       }) => {
         const s = st();
-        const t = Date.now();
+        const t = now();
         const user = sub === s.user.sub ? s.user : { ...s.user, sub };
-        const ctxBase: TokenContext = { client, grantType, scope, user, refreshTokenExpiresIn: null, authorizeParams: opts.authorizeParams };
+        const ctxBase: TokenContext = { client, grantType, scope, user, refreshTokenExpiresIn: null, authorizeParams: opts.authorizeParams, req: opts.req };
         let refresh: RefreshTokenRecord | undefined;
         let includeRefresh = false;
         if (opts.refresh === 'new') {
@@ -309,7 +321,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
           }
         } else if (opts.refresh && opts.refresh !== 'none') {
           const old = opts.refresh;
-          if (s.settings.rotateRefreshTokens) {
+          if (options.rotateRefreshToken?.({ record: old, state: s, now: t }) ?? s.settings.rotateRefreshTokens) {
             refresh = newRefresh(client, sub, old.scope);
             old.rotatedTo = refresh.token;
             includeRefresh = true;
@@ -325,6 +337,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         s.accessTokens.set(at.token, at);
         const ctx: TokenContext = {
           ...ctxBase,
+          refreshToken: refresh,
           refreshTokenExpiresIn: refresh?.expiresAt != null ? Math.max(0, Math.round((refresh.expiresAt - t) / 1000)) : null,
         };
         const body: Record<string, unknown> = {
@@ -340,7 +353,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
       };
       const newRefresh = (client: OAuth2Client, sub: string, scope: string): RefreshTokenRecord => {
         const s = st();
-        const t = Date.now();
+        const t = now();
         const rt: RefreshTokenRecord = {
           token: rand(rtPrefix, 32), clientId: client.clientId, sub, scope, issuedAt: t,
           expiresAt: s.settings.refreshTokenTtlSec === null ? null : t + s.settings.refreshTokenTtlSec * 1000, revoked: false,
@@ -370,7 +383,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
               for (const tok of rec.issuedTokens) { const a = s.accessTokens.get(tok); if (a) a.revoked = true; const r = s.refreshTokens.get(tok); if (r) r.revoked = true; }
               throw new OAuth2Error('invalid_grant', 'The authorization code has already been used');
             }
-            if (rec.expiresAt <= Date.now()) throw new OAuth2Error('invalid_grant', 'The authorization code has expired');
+            if (rec.expiresAt <= now()) throw new OAuth2Error('invalid_grant', 'The authorization code has expired');
             if (rec.redirectUri !== null && p.redirect_uri !== rec.redirectUri) throw new OAuth2Error('invalid_grant', 'redirect_uri does not match the authorization request');
             if (rec.codeChallenge) {
               const v = p.code_verifier;
@@ -379,7 +392,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
               if (computed !== rec.codeChallenge) throw new OAuth2Error('invalid_grant', 'PKCE verification failed');
             }
             rec.used = true;
-            const issued = issue(client, grant, rec.sub, rec.scope, { refresh: 'new', authorizeParams: rec.authorizeParams });
+            const issued = issue(client, grant, rec.sub, rec.scope, { refresh: 'new', authorizeParams: rec.authorizeParams, req });
             rec.issuedTokens.push(issued.at.token);
             if (issued.at.refreshToken) rec.issuedTokens.push(issued.at.refreshToken);
             out = issued;
@@ -390,14 +403,14 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
             if (!rec || rec.clientId !== client.clientId) throw new OAuth2Error('invalid_grant', 'Invalid refresh token');
             if (rec.revoked) throw new OAuth2Error('invalid_grant', 'Token has been expired or revoked.');
             if (rec.rotatedTo) throw new OAuth2Error('invalid_grant', 'The refresh token has been rotated and is no longer valid');
-            if (rec.expiresAt !== null && rec.expiresAt <= Date.now()) throw new OAuth2Error('invalid_grant', 'Token has been expired or revoked.');
+            if (rec.expiresAt !== null && rec.expiresAt <= now()) throw new OAuth2Error('invalid_grant', 'Token has been expired or revoked.');
             let scope = rec.scope;
             if (p.scope) {
               const granted = new Set(rec.scope.split(' ').filter(Boolean));
               if (!p.scope.split(' ').filter(Boolean).every((x) => granted.has(x))) throw new OAuth2Error('invalid_scope', 'The requested scope exceeds the granted scope');
               scope = p.scope;
             }
-            out = issue(client, grant, rec.sub, scope, { refresh: rec });
+            out = issue(client, grant, rec.sub, scope, { refresh: rec, req });
           } else if (grant === 'client_credentials') {
             out = issue(client, grant, `client:${client.clientId}`, p.scope ?? '', { refresh: 'none' });
           } else if (options.extraGrants?.[grant]) {
@@ -449,7 +462,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         else if (fault === 'revoked_token') why = 'The access token was revoked';
         else if (!rec) why = 'Invalid access token';
         else if (rec.revoked) why = 'The access token was revoked';
-        else if (rec.expiresAt <= Date.now()) why = 'The access token expired';
+        else if (rec.expiresAt <= now()) why = 'The access token expired';
         if (why) {
           res.setHeader('WWW-Authenticate', `Bearer realm="${realm}", error="invalid_token", error_description="${why}"`);
           res.status(401).json({ error: 'invalid_token', error_description: why });
@@ -474,7 +487,7 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
       });
 
       options.setup?.(app, fake);
-      setupControl(app, fake, P);
+      setupControl(app, fake, P, now);
     },
   };
 }
@@ -496,7 +509,7 @@ function revokeToken(s: OAuth2State, token: string): number {
   return n;
 }
 
-function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: string): void {
+function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: string, now: () => number): void {
   const st = () => fake.state;
   const body = (req: Request): Record<string, unknown> => (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
   const bad = (res: Response, message: string, status = 400) => res.status(status).json({ error: { code: 'bad_request', message } });
@@ -573,7 +586,7 @@ function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: 
   });
   app.post(`${P}/expire-access-tokens`, (req, res) => {
     const p = body(req);
-    const t = Date.now();
+    const t = now();
     let expired = 0;
     for (const a of st().accessTokens.values()) {
       if ((p.client_id === undefined || a.clientId === p.client_id) && a.expiresAt > t) { a.expiresAt = t; expired++; }
@@ -582,7 +595,7 @@ function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: 
   });
   app.post(`${P}/expire-refresh-tokens`, (req, res) => {
     const p = body(req);
-    const t = Date.now();
+    const t = now();
     let expired = 0;
     for (const r of st().refreshTokens.values()) {
       if ((p.client_id === undefined || r.clientId === p.client_id) && (r.expiresAt === null || r.expiresAt > t)) { r.expiresAt = t; expired++; }
@@ -590,7 +603,7 @@ function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: 
     res.json({ expired });
   });
   app.post(`${P}/expire-codes`, (_req, res) => {
-    const t = Date.now();
+    const t = now();
     let expired = 0;
     for (const c of st().codes.values()) if (c.expiresAt > t) { c.expiresAt = t; expired++; }
     res.json({ expired });
