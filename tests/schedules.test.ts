@@ -5,6 +5,7 @@ import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import { dueSlots, nextSlot, scheduleSpec } from '../core/triggers/schedule-spec.ts';
 import { scheduleTriggers } from '../core/triggers/schedules.ts';
 import { ConfigError, parseConfig } from '../config/load.ts';
+import { loadSettings, SettingsError } from '../core/settings.ts';
 import type { Hub } from '../app/hub.ts';
 import { TEST_ADMIN_TOKEN, prepareEnvironment, spawnHub, startTestHub, tempDir, waitUntil, writeConfig, type Environment, type HubProcess } from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
@@ -81,22 +82,26 @@ describe('schedule params and slots (no services)', () => {
     const s = 1000;
     const on = scheduleSpec({ every: '1s' });
     const off = scheduleSpec({ every: '1s', catchUp: 'false' });
-    // Last fired 10 s, hub started at 20 s, now 23.5 s: 11..19 were missed, 20..23 are due.
-    const opts = { lastFiredMs: 10 * s, sinceMs: 0, nowMs: 23.5 * s, startedMs: 20 * s, graceMs: 1 * s };
+    // Last fired 10 s, this process started at 20 s, now 23.5 s: 11..19 were missed, 20..23 are due.
+    const opts = { lastFiredMs: 10 * s, sinceMs: 0, nowMs: 23.5 * s, startedMs: 20 * s };
     assert.deepEqual(dueSlots(on, opts), [19, 20, 21, 22, 23].map((n) => n * s));
     assert.deepEqual(dueSlots(off, opts), [20, 21, 22, 23].map((n) => n * s));
-    // A slot a process that just started finds within the grace was not missed: it fires, catchUp or not.
-    assert.deepEqual(dueSlots(off, { ...opts, lastFiredMs: 19 * s, nowMs: 20.5 * s, graceMs: 5 * s }), [20 * s]);
-    assert.deepEqual(dueSlots(off, { ...opts, lastFiredMs: 18 * s, nowMs: 20.5 * s, startedMs: 20.2 * s, graceMs: 5 * s }), [19 * s, 20 * s]);
     // A process running all along makes up every slot a lost tick left out.
-    assert.deepEqual(dueSlots(on, { ...opts, startedMs: 0, graceMs: 5 * s }), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23].map((n) => n * s));
-    // A new schedule has nothing before it was made.
-    assert.deepEqual(dueSlots(on, { sinceMs: 21.2 * s, nowMs: 23.5 * s, startedMs: 0, graceMs: 5 * s }), [22 * s, 23 * s]);
+    assert.deepEqual(dueSlots(off, { ...opts, startedMs: 0 }), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23].map((n) => n * s));
+    // A new schedule has nothing before it was made; nothing after the last fired slot is nothing to do.
+    assert.deepEqual(dueSlots(on, { sinceMs: 21.2 * s, nowMs: 23.5 * s, startedMs: 0 }), [22 * s, 23 * s]);
+    assert.deepEqual(dueSlots(on, { ...opts, lastFiredMs: 23 * s }), []);
     // Daily at 9:00 in Hong Kong, hub down from Monday 8:00 to Wednesday 12:00: only Wednesday 9:00 fires on start.
     const daily = scheduleSpec({ cron: '0 9 * * *' });
-    const down = { lastFiredMs: Date.parse('2026-12-06T01:00:00Z'), sinceMs: 0, nowMs: Date.parse('2026-12-09T04:00:00Z'), startedMs: Date.parse('2026-12-09T04:00:00Z'), graceMs: 5 * s };
+    const down = { lastFiredMs: Date.parse('2026-12-06T01:00:00Z'), sinceMs: 0, nowMs: Date.parse('2026-12-09T04:00:00Z'), startedMs: Date.parse('2026-12-09T04:00:00Z') };
     assert.deepEqual(dueSlots(daily, down).map(iso), ['2026-12-09T01:00:00.000Z']);
     assert.deepEqual(dueSlots(scheduleSpec({ cron: '0 9 * * *', catchUp: 'false' }), down), []);
+  });
+
+  test('DINGBRIDGE_TIMEZONE defaults to Asia/Hong_Kong and must be an IANA zone', () => {
+    assert.equal(loadSettings({}).DINGBRIDGE_TIMEZONE, 'Asia/Hong_Kong');
+    assert.equal(loadSettings({ DINGBRIDGE_TIMEZONE: 'Europe/London' }).DINGBRIDGE_TIMEZONE, 'Europe/London');
+    assert.throws(() => loadSettings({ DINGBRIDGE_TIMEZONE: 'Hong Kong' }), (err: unknown) => err instanceof SettingsError && /DINGBRIDGE_TIMEZONE "Hong Kong": an IANA time zone/.test(err.message));
   });
 });
 
@@ -172,6 +177,59 @@ describe('schedule flows through the API', { skip: available.postgres && availab
     const clock = (await slotsOf(twoSecond)).length;
     await waitUntil(async () => (await slotsOf(twoSecond)).length >= clock + 2, 'two more slots of the 2s schedule', 30_000);
     assert.ok((await slotsOf(oneSecond)).length <= stoppedAt + 1, 'at most a tick in flight when it was removed');
+  });
+});
+
+describe('a hub that was down fires the newest missed slot once on start (catchUp), none with catchUp: false', { skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis' }, () => {
+  let environment: Environment;
+  let hub: Hub | undefined;
+  let sink: Sink;
+
+  before(async () => {
+    sink = await startSink();
+    const config = writeConfig(tempDir('schedules-restart'), `
+flows:
+  - id: every-2s
+    when: { event: schedule.fired, params: { every: 2s } }
+    then: [{ action: http.post, input: { url: "${sink.url}", body: { slot: "{{ data.slot }}" } } }]
+  - id: every-3s-no-catch-up
+    when: { event: schedule.fired, params: { every: 3s, catchUp: false } }
+    then: [{ action: http.post, input: { url: "${sink.url}", body: { slot: "{{ data.slot }}" } } }]
+`);
+    environment = await prepareEnvironment({ name: 'schedules-restart', store: 'external', queue: 'postgres' }, 'schedules-restart', { DINGBRIDGE_CONFIG: config, LOG_LEVEL: 'info' });
+  });
+  after(async () => {
+    await hub?.stop();
+    await sink?.close();
+    await environment?.cleanup();
+  });
+
+  test('after 8 s down: the 2s schedule fires its newest missed slot, the 3s one skips them; both go on without gaps', async () => {
+    const slots = async (every: string) => (await queryHub<{ slot: string }>(environment, "select data->>'slot' as slot from events where type = 'schedule.fired' and data->>'every' = $1 order by occurred_at", [every])).map((r) => Date.parse(r.slot));
+    hub = await startTestHub(environment);
+    await waitUntil(async () => (await slots('2s')).length >= 2 && (await slots('3s')).length >= 2, 'both schedules firing', 60_000, 250);
+    await hub.stop();
+    hub = undefined;
+    const stoppedAt = Date.now();
+    const last2 = Math.max(...await slots('2s'));
+    const last3 = Math.max(...await slots('3s'));
+    // The downtime itself is what is under test: at least three slots of each schedule pass with no hub.
+    await waitUntil(() => Date.now() >= stoppedAt + 8000, 'eight seconds without a hub', 20_000, 250);
+    const restartAt = Date.now();
+    hub = await startTestHub(environment);
+    const readyAt = Date.now();
+    await waitUntil(async () => (await slots('2s')).filter((x) => x > readyAt).length >= 2 && (await slots('3s')).filter((x) => x > readyAt).length >= 2, 'both schedules firing again', 60_000, 250);
+
+    const after2 = (await slots('2s')).filter((x) => x > last2);
+    assert.ok(after2[0]! - last2 >= 6000, `slots were skipped after ${iso(last2)}: next fired ${iso(after2[0]!)}`);
+    assert.ok(after2[0]! < readyAt, 'the catch-up slot is one that passed before the hub was back');
+    assert.ok(after2[0]! >= restartAt - 2000, 'and it is the newest of those');
+    assert.ok(after2.filter((x) => x < restartAt).length <= 1, 'one missed slot fired, not all of them');
+    after2.forEach((x, i) => { if (i) assert.equal(x - after2[i - 1]!, 2000, `no gap after the restart (${iso(x)})`); });
+
+    const after3 = (await slots('3s')).filter((x) => x > last3);
+    assert.ok(after3[0]! >= restartAt, `no slot from the downtime fired with catchUp: false (first after restart ${iso(after3[0]!)}, restart ${iso(restartAt)})`);
+    after3.forEach((x, i) => { if (i) assert.equal(x - after3[i - 1]!, 3000, `no gap after the restart (${iso(x)})`); });
   });
 });
 

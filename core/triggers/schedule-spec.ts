@@ -117,15 +117,14 @@ export function slotsBetween(spec: ScheduleSpec, fromMs: number, toMs: number, l
 
 /**
  * Which slots a firing at `nowMs` stands for. Every slot after the last fired one is due; a slot that
- * passed before this process started (by more than `graceMs`) was missed while no hub ran: of those
- * only the newest fires, and only with catchUp. Slots before `sinceMs` (when the schedule was made)
- * are not due.
+ * passed before this process started was missed while no hub ran (when another process was running,
+ * that one fires it): of those only the newest fires, and only with catchUp. Slots before `sinceMs`
+ * (when the schedule was made) are not due.
  */
-export function dueSlots(spec: ScheduleSpec, opts: { lastFiredMs?: number; sinceMs: number; nowMs: number; startedMs: number; graceMs: number }): number[] {
+export function dueSlots(spec: ScheduleSpec, opts: { lastFiredMs?: number; sinceMs: number; nowMs: number; startedMs: number }): number[] {
   const from = Math.max(opts.lastFiredMs ?? -Infinity, opts.sinceMs - 1);
   const all = slotsBetween(spec, from, opts.nowMs);
-  const cutoff = Math.min(opts.startedMs, opts.nowMs - opts.graceMs);
-  const missed = all.filter((s) => s < cutoff);
-  const live = all.filter((s) => s >= cutoff);
+  const missed = all.filter((s) => s < opts.startedMs);
+  const live = all.filter((s) => s >= opts.startedMs);
   return [...(spec.catchUp && missed.length ? [missed[missed.length - 1]!] : []), ...live];
 }

@@ -24,8 +24,6 @@ import { dueSlots, nextSlot, SCHEDULE_EVENT, scheduleKey, scheduleSpec, type Sch
 const SCAN_MS = 2000;
 /** A scheduler whose next tick is this late (beyond one period) has lost its chain: it is made again. */
 const REPAIR_AFTER_MS = 10_000;
-/** A slot older than this when a process that started after it looks at it counts as missed while no hub ran. */
-const MISSED_GRACE_MS = 5000;
 /** A scheduler younger than this is not removed: another process may know of a flow this one has not loaded yet. */
 const KEEP_NEW_MS = 10_000;
 const SCHEDULER_PREFIX = 'sched_';
@@ -60,7 +58,7 @@ async function lastFired(rt: Runtime, key: string): Promise<number | undefined> 
 
 /** Stores the event of every slot due now (see the rules above); a slot stored already is a no-op. */
 async function fireDue(rt: Runtime, key: string, spec: ScheduleSpec, sinceMs: number, startedMs: number, nowMs = Date.now()): Promise<number> {
-  const slots = dueSlots(spec, { lastFiredMs: await lastFired(rt, key), sinceMs, nowMs, startedMs, graceMs: MISSED_GRACE_MS });
+  const slots = dueSlots(spec, { lastFiredMs: await lastFired(rt, key), sinceMs, nowMs, startedMs });
   let stored = 0;
   for (const slot of slots) {
     const iso = new Date(slot).toISOString();
