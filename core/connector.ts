@@ -145,7 +145,7 @@ export interface TriggerDefinition {
   title: string;
   /** Event types it emits. */
   events: string[];
-  kind: 'webhook' | 'polling' | 'stream';
+  kind: 'webhook' | 'polling' | 'stream' | 'schedule';
   sample?: Record<string, unknown>;
   webhook?: WebhookTrigger;
   subscription?: TriggerSubscription;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkCondition, checkMapping, evaluateCondition } from './templating.ts';
 import type { HubEvent } from './events.ts';
+import { SCHEDULE_EVENT, scheduleParamIssues } from './triggers/schedule-spec.ts';
 
 const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, - and _ (at most 64), starting with a letter or digit');
 
@@ -29,10 +30,13 @@ export const flowSchema = z.object({
      * Trigger parameters, e.g. `{ board: "<board id>" }` for Trello: they say what the trigger must
      * subscribe to, and only events whose `data.<key>` (or `data.<key>.id`) equals the value match.
      */
-    params: z.record(z.string(), z.string()).optional(),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     /** A Liquid expression; the flow runs only when it is true. */
     condition: z.string().optional(),
   }).superRefine((when, ctx) => {
+    if (when.event === SCHEDULE_EVENT) {
+      for (const issue of scheduleParamIssues(when.params)) ctx.addIssue({ code: 'custom', path: when.params && issue.param in when.params ? ['params', issue.param] : ['params'], message: issue.message });
+    }
     if (!when.condition) return;
     try { checkCondition(when.condition); } catch (err) {
       ctx.addIssue({ code: 'custom', path: ['condition'], message: `condition does not parse: ${(err as Error).message}` });
@@ -67,11 +71,25 @@ export function templateScope(event: HubEvent, stepOutputs: unknown[] = [], link
   };
 }
 
+/**
+ * A trigger whose params have defaults (a schedule's timezone and catchUp) registers how to complete
+ * them, so a flow that leaves one out matches the events of the default, not of every value.
+ */
+const paramNormalisers = new Map<string, (params: Record<string, string>) => Record<string, string>>();
+export function registerParamNormaliser(eventType: string, fn: (params: Record<string, string>) => Record<string, string>): void { paramNormalisers.set(eventType, fn); }
+
+function matchParams(flow: Flow): Record<string, string> {
+  const params = flow.when.params ?? {};
+  const normalise = paramNormalisers.get(flow.when.event);
+  if (!normalise) return params;
+  try { return normalise(params); } catch { return params; }
+}
+
 export async function flowMatches(flow: Flow, event: HubEvent, linked: Record<string, string> = {}): Promise<boolean> {
   if (!flow.enabled) return false;
   if (!eventTypeMatches(flow.when.event, event.type)) return false;
   if (flow.when.source && flow.when.source !== event.source) return false;
-  for (const [key, want] of Object.entries(flow.when.params ?? {})) {
+  for (const [key, want] of Object.entries(matchParams(flow))) {
     const got = event.data[key];
     const value = got && typeof got === 'object' ? (got as { id?: unknown }).id : got;
     if (String(value ?? '') !== want) return false;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isDurationList } from './durations.ts';
 import { parseEgressAllow } from './net/egress.ts';
+import { DEFAULT_TIMEZONE, isTimeZone } from './triggers/schedule-spec.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
@@ -60,6 +61,8 @@ export const settingsSchema = z.object({
   DINGBRIDGE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(180),
   /** How often provider webhook registrations are checked (and registered again when the provider dropped them). */
   DINGBRIDGE_TRIGGER_CHECK_MS: positiveMs.default(600_000),
+  /** The time zone of schedule flows (`cron`) that name none. */
+  DINGBRIDGE_TIMEZONE: z.string().refine(isTimeZone, 'an IANA time zone, e.g. Asia/Hong_Kong').default(DEFAULT_TIMEZONE),
   DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
 });
 

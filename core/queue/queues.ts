@@ -11,10 +11,14 @@ export type QueueBackend =
   | { kind: 'postgres'; connectionString: string; schema: string }
   | { kind: 'redis'; url: string; prefix: string };
 
-export const QUEUE_NAMES = { events: 'events', steps: 'steps', deliveries: 'deliveries' } as const;
+export const QUEUE_NAMES = { events: 'events', steps: 'steps', deliveries: 'deliveries', schedules: 'schedules' } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface AddOptions { jobId: string; delayMs?: number }
+
+/** A BullMQ job scheduler: makes one job per slot (`every` ms, or a cron `pattern` in `tz`), whichever process runs it. */
+export interface SchedulerSpec { every?: number; pattern?: string; tz?: string; startDate?: number }
+export interface SchedulerInfo { id: string; next: number | null; data: Record<string, unknown> }
 
 export interface HubQueue {
   readonly backend: QueueBackend['kind'];
@@ -22,6 +26,10 @@ export interface HubQueue {
   addMany(queue: QueueName, jobs: { data: Record<string, unknown>; opts: AddOptions }[]): Promise<void>;
   startWorker(queue: QueueName, processor: (job: Job) => Promise<void>, opts: { concurrency: number; stalledMs: number }): HubWorker;
   counts(queue: QueueName): Promise<Record<string, number>>;
+  /** Creates or replaces a job scheduler (upsertJobScheduler); its jobs carry `data`. */
+  upsertScheduler(queue: QueueName, id: string, spec: SchedulerSpec, data: Record<string, unknown>): Promise<void>;
+  removeScheduler(queue: QueueName, id: string): Promise<void>;
+  schedulers(queue: QueueName): Promise<SchedulerInfo[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -105,6 +113,16 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
     },
     async counts(name) {
       return queueFor(name).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    },
+    async upsertScheduler(name, id, spec, data) {
+      await queueFor(name).upsertJobScheduler(id, spec, { name, data, opts: { removeOnComplete: true, removeOnFail: true, attempts: 1 } });
+    },
+    async removeScheduler(name, id) {
+      await queueFor(name).removeJobScheduler(id);
+    },
+    async schedulers(name) {
+      const list = await queueFor(name).getJobSchedulers(0, -1, true);
+      return list.map((s) => ({ id: s.key, next: s.next ?? null, data: (s.template?.data ?? {}) as Record<string, unknown> }));
     },
     async ping() {
       await queueFor(QUEUE_NAMES.events).getJobCounts('waiting');
