@@ -2,6 +2,8 @@ import type { RunningFake } from './framework/index.ts';
 import { startDingtalkFake } from './dingtalk/index.ts';
 import { startTrelloFake } from './trello/index.ts';
 import { startOAuth2Fake } from './oauth2/index.ts';
+import { startDocusignFake } from './docusign/index.ts';
+import { startAliyunOssFake } from './aliyun-oss/index.ts';
 
 /**
  * Every provider fake at once. Each fake gets its own port: the given base port plus its offset,
@@ -11,6 +13,8 @@ export const FAKES = {
   dingtalk: { offset: 0, start: (port: number) => startDingtalkFake({ port }) },
   trello: { offset: 1, start: (port: number) => startTrelloFake({ port }) },
   oauth2: { offset: 2, start: (port: number) => startOAuth2Fake({ port }) },
+  docusign: { offset: 5, start: (port: number) => startDocusignFake({ port }) },
+  aliyun_oss: { offset: 6, start: (port: number) => startAliyunOssFake({ port }) },
 } as const;
 
 export type FakeName = keyof typeof FAKES;
