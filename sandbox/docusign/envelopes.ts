@@ -99,7 +99,8 @@ export interface EnvelopeOps {
   summary(e: Envelope, includeData: string[]): Record<string, unknown>;
   json(e: Envelope, include: string[]): Record<string, unknown>;
   recipientsJson(e: Envelope): Record<string, unknown>;
-  combinedPdf(e: Envelope): Buffer;
+  /** One PDF of every document (and the certificate page when asked), the same bytes while the envelope does not change. */
+  combinedPdf(e: Envelope, withCertificate?: boolean): Buffer;
   certificatePdf(e: Envelope): Buffer;
   documentPdf(e: Envelope, d: DsDocument): Buffer;
 }
@@ -135,6 +136,20 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       : e.recipients.find((x) => x.type === 'signer' && statuses.includes(x.status)) ?? fail('INVALID_RECIPIENT_ID', 'No recipient of this envelope can do that now.');
     if (r.type !== 'signer' || !statuses.includes(r.status)) fail('RECIPIENT_NOT_IN_SEQUENCE', `Recipient ${r.recipientId} is ${r.status}, not ${statuses.join(' or ')}.`);
     return r;
+  };
+
+  const certificateLines = (e: Envelope): string[] => {
+    const lines = ['Certificate Of Completion', '', `Envelope Id: ${e.envelopeId}`, `Subject: ${e.emailSubject}`, `Status: ${e.status}`,
+      `Envelope Originator: ${getState().users.get(e.senderUserId)?.name ?? ''}`, `Sent: ${e.sentDateTime ?? '-'}`, `Completed: ${e.completedDateTime ?? '-'}`, '', 'Signer Events'];
+    for (const r of e.recipients) {
+      lines.push(`${r.name} <${r.email}> (${r.type}, routing order ${r.routingOrder}): ${r.status}`);
+      if (r.sentDateTime) lines.push(`  Sent ${r.sentDateTime}`);
+      if (r.deliveredDateTime) lines.push(`  Viewed ${r.deliveredDateTime}`);
+      if (r.signedDateTime) lines.push(`  Signed ${r.signedDateTime}`);
+      if (r.declinedDateTime) lines.push(`  Declined ${r.declinedDateTime}: ${r.declinedReason ?? ''}`);
+    }
+    if (e.voidedDateTime) lines.push('', `Voided ${e.voidedDateTime}: ${e.voidedReason ?? ''}`);
+    return lines;
   };
 
   const ops: EnvelopeOps = {
@@ -321,7 +336,7 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       // DocuSign converts other formats to PDF; the fake renders the text.
       return textPdf([[d.name, '', ...d.bytes.toString('utf8').split(/\r?\n/)]], `${e.emailSubject} - ${d.name}`);
     },
-    combinedPdf(e) {
+    combinedPdf(e, withCertificate = false) {
       const pages = e.documents.map((d) => {
         const h = crypto.createHash('sha256').update(d.bytes).digest('hex');
         return [d.name, '', `Envelope ${e.envelopeId}`, `Document ${d.documentId} (${d.fileExtension}, ${d.bytes.length} bytes)`, `sha256 ${h}`, '',
@@ -329,20 +344,11 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       });
       const signed = e.recipients.filter((r) => r.type === 'signer').map((r) => `${r.name} <${r.email}>: ${r.status}${r.signedDateTime ? ` ${r.signedDateTime}` : ''}`);
       pages.push([`${e.emailSubject}`, '', `Status: ${e.status}`, ...signed]);
+      if (withCertificate) pages.push(certificateLines(e));
       return textPdf(pages, e.emailSubject);
     },
     certificatePdf(e) {
-      const lines = ['Certificate Of Completion', '', `Envelope Id: ${e.envelopeId}`, `Subject: ${e.emailSubject}`, `Status: ${e.status}`,
-        `Envelope Originator: ${getState().users.get(e.senderUserId)?.name ?? ''}`, `Sent: ${e.sentDateTime ?? '-'}`, `Completed: ${e.completedDateTime ?? '-'}`, '', 'Signer Events'];
-      for (const r of e.recipients) {
-        lines.push(`${r.name} <${r.email}> (${r.type}, routing order ${r.routingOrder}): ${r.status}`);
-        if (r.sentDateTime) lines.push(`  Sent ${r.sentDateTime}`);
-        if (r.deliveredDateTime) lines.push(`  Viewed ${r.deliveredDateTime}`);
-        if (r.signedDateTime) lines.push(`  Signed ${r.signedDateTime}`);
-        if (r.declinedDateTime) lines.push(`  Declined ${r.declinedDateTime}: ${r.declinedReason ?? ''}`);
-      }
-      if (e.voidedDateTime) lines.push('', `Voided ${e.voidedDateTime}: ${e.voidedReason ?? ''}`);
-      return textPdf([lines], `Certificate of Completion ${e.envelopeId}`);
+      return textPdf([certificateLines(e)], `Certificate of Completion ${e.envelopeId}`);
     },
   };
   return ops;

@@ -167,7 +167,7 @@ export function setupEsign(app: Express, fake: Fake, ops: EnvelopeOps): void {
     let name: string;
     if (id === 'combined') {
       if (!c.account.combinedPdfAllowed) throw new DsError(400, 'COMBINED_PDF_DOWNLOAD_NOT_ALLOWED', 'Combined PDF download is not allowed for this account.');
-      pdf = ops.combinedPdf(e);
+      pdf = ops.combinedPdf(e, c.req.query.certificate === 'true');
       name = `${e.emailSubject}.pdf`;
     } else if (id === 'certificate' || id === 'summary') {
       pdf = ops.certificatePdf(e);

@@ -22,7 +22,8 @@ function call(method: string, url: string, opts: { body?: unknown; form?: Record
     const payload = opts.form ? new URLSearchParams(opts.form).toString() : opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = https.request(url, {
       method, ca: fake.certificatePem,
-      headers: { ...(payload ? { 'content-type': opts.form ? 'application/x-www-form-urlencoded' : 'application/json' } : {}), ...opts.headers },
+      // Content-Length always: Node sends a DELETE body neither chunked nor sized otherwise.
+      headers: { ...(payload ? { 'content-type': opts.form ? 'application/x-www-form-urlencoded' : 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}), ...opts.headers },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
@@ -33,7 +34,7 @@ function call(method: string, url: string, opts: { body?: unknown; form?: Record
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
       });
     });
-    req.on('error', reject);
+    req.on('error', (err) => reject(new Error(`${method} ${url}: ${err.message}`)));
     req.end(payload);
   });
 }
@@ -111,6 +112,23 @@ test('JWT grant: consent_required until the user consents through the authorize 
   assert.equal(token.refresh_token, undefined);
   const info = await apiClient().getUserInfo(token.access_token);
   assert.equal(info.sub, userId);
+});
+
+test('an expired access token answers 401 USER_AUTHENTICATION_FAILED; a new assertion (no refresh token for JWT) gets a working one', async () => {
+  await ctl('POST', '/consents', { integrationKey: DEMO_INTEGRATION_KEY, userId });
+  const first = await jwtToken(privateKeyPem);
+  const templates = () => new docusign.TemplatesApi(apiClient(first.access_token)).listTemplates(ACCOUNT);
+  assert.ok((await templates()).envelopeTemplates.length >= 1);
+  const before = (await ctl('GET', '/oauth/counters')).json.tokensIssued['urn:ietf:params:oauth:grant-type:jwt-bearer'];
+  assert.equal((await ctl('POST', '/oauth/expire-access-tokens', {})).status, 200);
+  const expired = await sdkError(templates());
+  assert.equal(expired.response.status, 401);
+  assert.deepEqual(Object.keys(expired.response.data).sort(), ['errorCode', 'message']);
+  assert.equal(expired.response.data.errorCode, 'USER_AUTHENTICATION_FAILED');
+  const second = await jwtToken(privateKeyPem);
+  assert.notEqual(second.access_token, first.access_token);
+  assert.ok((await new docusign.TemplatesApi(apiClient(second.access_token)).listTemplates(ACCOUNT)).envelopeTemplates.length >= 1);
+  assert.equal((await ctl('GET', '/oauth/counters')).json.tokensIssued['urn:ietf:params:oauth:grant-type:jwt-bearer'], before + 1);
 });
 
 test('authorization code grant with Basic client auth: 8 h token with a refresh token; userinfo lists the accounts and base URIs', async () => {
@@ -208,6 +226,13 @@ test('envelopes: create with anchor tabs and custom fields, get, list status cha
   const t = await envelopes.getEnvelope(ACCOUNT, fromTemplate.envelopeId, { include: 'recipients' });
   assert.equal(t.emailSubject, 'Please sign: Mutual NDA');
   assert.deepEqual(t.recipients.signers.map((s: any) => [s.roleName, s.email]), [['Signer', 'cy@example.com'], ['Counter-signer', 'dee@example.com']]);
+
+  const withCertificate: Buffer = await envelopes.getDocument(ACCOUNT, created.envelopeId, 'combined', { certificate: 'true' });
+  assert.match(withCertificate.toString('latin1'), /Certificate Of Completion/);
+  assert.doesNotMatch(combined.toString('latin1'), /Certificate Of Completion/);
+
+  await envelopes.update(ACCOUNT, fromTemplate.envelopeId, { resendEnvelope: 'true' });
+  assert.equal((await ctl('GET', `/envelopes/${fromTemplate.envelopeId}`)).json.resendCount, 1);
 
   const cannotVoid = await sdkError(envelopes.update(ACCOUNT, created.envelopeId, { envelope: { status: 'voided', voidedReason: 'late' } }));
   assert.equal(cannotVoid.response.data.errorCode, 'ENVELOPE_CANNOT_VOID_INVALID_STATE');
@@ -310,6 +335,13 @@ test('limits: rate-limit and burst headers on every answer, the exhausted hourly
   assert.ok(resetAt - Date.now() <= 3000, 'the reset is the one the control API set');
   await until(async () => (await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb))).err === null, 'the budget after the reset');
 
+  await ctl('PUT', `/accounts/${ACCOUNT}/rate-limit`, { burstRemaining: 0, burstResetInSec: 2 });
+  const burst = await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb));
+  assert.equal(burst.err.response.status, 429);
+  assert.equal(burst.err.response.data.errorCode, 'BURST_APIINVOCATION_LIMIT_EXCEEDED');
+  assert.equal(burst.headers['x-burstlimit-remaining'], '0');
+  await until(async () => (await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb))).err === null, 'the burst window after its reset');
+
   const e = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: { emailSubject: 'Polled', status: 'created' } });
   await ctl('PUT', '/settings', { envelopePollingLimitPerHour: 2 });
   try {
@@ -330,6 +362,34 @@ test('limits: rate-limit and burst headers on every answer, the exhausted hourly
   const expired = await sdkError(new docusign.EnvelopesApi(apiClient('not-a-token')).getEnvelope(ACCOUNT, e.envelopeId));
   assert.equal(expired.response.status, 401);
   assert.equal(expired.response.data.errorCode, 'USER_AUTHENTICATION_FAILED');
+});
+
+test('Connect retry queue: a delivery that was never acknowledged is failed, and republishing it delivers it', async () => {
+  const sink: Sink = await startSink({ status: 500 });
+  try {
+    await ctl('PUT', '/settings', { connectRetryDelaysMs: [20] });
+    const cfg = (await ctl('POST', `/accounts/${ACCOUNT}/connect`, { urlToPublishTo: sink.url, events: ['envelope-voided'], includeHMAC: false })).json;
+    const envelopes = new docusign.EnvelopesApi(apiClient(await codeGrantToken()));
+    const e = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: {
+      emailSubject: 'Quote', status: 'sent', documents: [{ documentBase64: contract().toString('base64'), name: 'Quote', fileExtension: 'pdf', documentId: '1' }],
+      recipients: { signers: [{ email: 'q@example.com', name: 'Q', recipientId: '1' }] },
+    } });
+    await envelopes.update(ACCOUNT, e.envelopeId, { envelope: { status: 'voided', voidedReason: 'Superseded' } });
+    const failed = await until(async () => (await ctl('GET', `/connect/deliveries?envelopeId=${e.envelopeId}&status=failed`)).json.deliveries[0], 'the failed delivery');
+    assert.equal(failed.attempts.length, 2);
+    assert.equal(failed.configurationId, cfg.connectId);
+    assert.equal(sink.requests[0]!.headers['x-docusign-signature-1'], undefined, 'no HMAC headers when the configuration does not ask for them');
+    sink.setDefault({ status: 200 });
+    assert.equal((await ctl('POST', `/connect/deliveries/${failed.id}/republish`)).status, 202);
+    await sink.waitFor(3);
+    const republished = sink.requests[2]!.json as any;
+    assert.equal(republished.event, 'envelope-voided');
+    assert.equal(republished.retryCount, 2);
+    await until(async () => (await ctl('GET', `/connect/deliveries?envelopeId=${e.envelopeId}`)).json.deliveries[0].status === 'delivered', 'the republished delivery');
+  } finally {
+    await ctl('PUT', '/settings', { connectRetryDelaysMs: [1000, 2000, 5000] });
+    await sink.close();
+  }
 });
 
 test('an account moved to another site answers USER_AUTHENTICATION_FAILED on the old base URI; userinfo gives the new one', async () => {
