@@ -98,6 +98,21 @@ function authenticate(st: OssState, req: Request, bucket: string | undefined, ke
     if (v4.signature !== provided) throw mismatch(id!, provided!, v4.stringToSign);
     return;
   }
+  if (query['x-oss-signature-version'] === 'OSS4-HMAC-SHA256') {
+    // V4 signed URL (ali-oss signatureUrlV4): credential, date, expires and signature in the query.
+    const cred = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aliyun_v4_request$/.exec(query['x-oss-credential'] ?? '');
+    const date = query['x-oss-date'] ?? '';
+    const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
+    if (!cred || !d) throw new OssError(400, 'InvalidArgument', 'x-oss-credential and x-oss-date are required for a V4 signed URL.');
+    const [, id, , region, product] = cred as unknown as string[];
+    const c = credential(id!, query['x-oss-security-token']);
+    const signedAt = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!);
+    if (signedAt + Number(query['x-oss-expires'] ?? 0) * 1000 < now) throw new OssError(403, 'AccessDenied', 'Request has expired.');
+    const additional = query['x-oss-additional-headers'] ? query['x-oss-additional-headers'].split(';') : [];
+    const v4 = signV4({ secret: c.accessKeySecret, method: req.method, bucket, key, query, headers: req.headers, additionalHeaders: additional, date, region: region!, product });
+    if (v4.signature !== query['x-oss-signature']) throw mismatch(id!, query['x-oss-signature'] ?? '', v4.stringToSign);
+    return;
+  }
   if (query.OSSAccessKeyId !== undefined && query.Signature !== undefined) {
     const expires = Number(query.Expires);
     if (!Number.isFinite(expires)) throw new OssError(403, 'AccessDenied', 'Expires must be a number of seconds since the epoch.');

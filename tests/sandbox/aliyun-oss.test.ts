@@ -63,6 +63,15 @@ test('signatureUrl: the signed URL fetches the object until it expires, then Acc
   const tampered = await fetch(url.replace('lease.pdf', 'lease2.pdf'));
   assert.equal(tampered.status, 403);
   assert.match(await tampered.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+
+  // The V4 form (signatureUrlV4) too.
+  const v4: string = await oss.signatureUrlV4('GET', 600, undefined, 'contracts/lease.pdf');
+  assert.match(v4, /x-oss-signature-version=OSS4-HMAC-SHA256/);
+  const okV4 = await fetch(v4);
+  assert.equal(okV4.status, 200);
+  assert.ok(Buffer.from(await okV4.arrayBuffer()).equals(pdf));
+  const badV4 = await fetch(v4.replace(/x-oss-signature=([0-9a-f])/, (_m, c: string) => `x-oss-signature=${c === '0' ? '1' : '0'}`));
+  assert.match(await badV4.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
 });
 
 test('a wrong secret is SignatureDoesNotMatch in OSS XML (V1 and V4 signatures), and nothing is stored', async () => {
