@@ -93,7 +93,12 @@ export function setupEsign(app: Express, fake: Fake, ops: EnvelopeOps): void {
   })));
 
   router.post(`${A}/envelopes`, handle((c) => {
+    // Flaky creates: some fail before anything exists, some after the envelope was made (the answer is lost).
+    const flaky = Math.random() < c.st.settings.createFailureRate;
+    const afterCommit = flaky && Math.random() < c.st.settings.createFailureAfterCommitShare;
+    if (flaky && !afterCommit) throw new DsError(503, 'UNSPECIFIED_ERROR', 'The service is temporarily unavailable (sandbox create failure).');
     const e = ops.create(c.account.accountId, c.token.sub, c.req.body);
+    if (afterCommit) throw new DsError(503, 'UNSPECIFIED_ERROR', 'The service is temporarily unavailable (sandbox create failure after commit).');
     c.res.status(201);
     return { envelopeId: e.envelopeId, uri: `/envelopes/${e.envelopeId}`, statusDateTime: e.statusChangedDateTime, status: e.status };
   }));
@@ -108,10 +113,14 @@ export function setupEsign(app: Express, fake: Fake, ops: EnvelopeOps): void {
     const to = q.to_date ? Date.parse(q.to_date) : Number.POSITIVE_INFINITY;
     const statuses = list(q.status).map((s) => s.toLowerCase());
     const parse = (s: string) => Date.parse(s.replace(/(\.\d{3})\d+Z$/, '$1Z'));
+    // custom_field=name=value: envelopes with that text custom field value.
+    const cf = q.custom_field ? /^([^=]+)=(.*)$/.exec(q.custom_field) : null;
+    if (q.custom_field && !cf) throw new DsError(400, 'INVALID_REQUEST_PARAMETER', "The request contained at least one invalid parameter. 'custom_field' must be name=value.");
     let found = [...c.st.envelopes.values()].filter((e) => e.accountId === c.account.accountId
       && (ids.length === 0 || ids.includes(e.envelopeId))
       && (Number.isNaN(from) || parse(e.statusChangedDateTime) >= from) && parse(e.statusChangedDateTime) <= to
-      && (statuses.length === 0 || statuses.includes('any') || statuses.includes(e.status)));
+      && (statuses.length === 0 || statuses.includes('any') || statuses.includes(e.status))
+      && (!cf || e.textCustomFields.some((f) => f.name === cf[1] && f.value === cf[2])));
     found.sort((a, b) => a.statusChangedDateTime.localeCompare(b.statusChangedDateTime));
     if (q.order === 'desc') found.reverse();
     const total = found.length;

@@ -202,6 +202,9 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
     for (const k of ['jwtAccessTokenTtlSec', 'hourlyLimit', 'burstLimit', 'burstWindowSec', 'envelopePollingLimitPerHour', 'connectTimeoutMs'] as const) {
       if (b[k] !== undefined) (s as DsSettings)[k] = Math.max(0, Number(b[k]));
     }
+    for (const k of ['createFailureRate', 'createFailureAfterCommitShare'] as const) {
+      if (b[k] !== undefined) s[k] = Math.min(1, Math.max(0, Number(b[k])));
+    }
     if (Array.isArray(b.connectRetryDelaysMs)) s.connectRetryDelaysMs = b.connectRetryDelaysMs.map((x) => Math.max(0, Number(x)));
     if (b.hourlyLimit !== undefined || b.burstLimit !== undefined) for (const a of ds().accounts.values()) a.rate = freshRate(s);
     res.json(s);

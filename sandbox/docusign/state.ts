@@ -77,6 +77,9 @@ export interface DsSettings {
   /** GET (or PUT) requests per envelope per clock hour before HOURLY_ENVELOPE_POLLING_LIMIT_EXCEEDED. */
   envelopePollingLimitPerHour: number;
   connectRetryDelaysMs: number[]; connectTimeoutMs: number;
+  /** Share (0–1) of envelope creates answered 503; of those, `createFailureAfterCommitShare` are answered after the envelope exists. */
+  createFailureRate: number;
+  createFailureAfterCommitShare: number;
 }
 
 export interface DsState {
@@ -129,6 +132,8 @@ export const DEFAULT_SETTINGS = (env: Environment): DsSettings => ({
   envelopePollingLimitPerHour: 500,
   connectRetryDelaysMs: [1000, 2000, 5000, 10_000, 30_000, 60_000, 60_000, 60_000, 60_000, 60_000],
   connectTimeoutMs: 10_000,
+  createFailureRate: 0,
+  createFailureAfterCommitShare: 0.5,
 });
 
 export const topOfNextHour = (t = Date.now()) => Math.floor(t / 3_600_000) * 3_600_000 + 3_600_000;

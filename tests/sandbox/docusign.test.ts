@@ -241,6 +241,10 @@ test('envelopes: create with anchor tabs and custom fields, get, list status cha
   assert.equal(voided.status, 'voided');
   assert.equal(voided.voidedReason, 'Wrong counterparty');
 
+  const byKey = await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: 'dingbridge_idempotency_key=step-42' });
+  assert.deepEqual(byKey.envelopes.map((e: any) => e.envelopeId), [created.envelopeId]);
+  assert.equal((await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: 'dingbridge_idempotency_key=step-43' })).envelopes.length, 0);
+
   const draft = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: { emailSubject: 'Draft', status: 'created' } });
   assert.equal(draft.status, 'created');
   const declined = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: {
@@ -362,6 +366,25 @@ test('limits: rate-limit and burst headers on every answer, the exhausted hourly
   const expired = await sdkError(new docusign.EnvelopesApi(apiClient('not-a-token')).getEnvelope(ACCOUNT, e.envelopeId));
   assert.equal(expired.response.status, 401);
   assert.equal(expired.response.data.errorCode, 'USER_AUTHENTICATION_FAILED');
+});
+
+test('flaky creates: a 503 before the envelope exists, or after it was made (the answer lost), findable by its custom field', async () => {
+  const envelopes = new docusign.EnvelopesApi(apiClient(await codeGrantToken()));
+  const since = new Date(Date.now() - 1000).toISOString();
+  const definition = (key: string) => ({ envelopeDefinition: { emailSubject: `Flaky ${key}`, status: 'created', customFields: { textCustomFields: [{ name: 'idem', value: key }] } } });
+  const count = async (key: string) => (await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: `idem=${key}` })).envelopes.length;
+  try {
+    await ctl('PUT', '/settings', { createFailureRate: 1, createFailureAfterCommitShare: 0 });
+    assert.equal((await sdkError(envelopes.createEnvelope(ACCOUNT, definition('before')))).response.status, 503);
+    assert.equal(await count('before'), 0);
+    await ctl('PUT', '/settings', { createFailureAfterCommitShare: 1 });
+    assert.equal((await sdkError(envelopes.createEnvelope(ACCOUNT, definition('after')))).response.status, 503);
+    assert.equal(await count('after'), 1);
+  } finally {
+    await ctl('PUT', '/settings', { createFailureRate: 0, createFailureAfterCommitShare: 0.5 });
+  }
+  await envelopes.createEnvelope(ACCOUNT, definition('calm'));
+  assert.equal(await count('calm'), 1);
 });
 
 test('Connect retry queue: a delivery that was never acknowledged is failed, and republishing it delivers it', async () => {
