@@ -22,7 +22,7 @@ function ossHeaderLines(headers: Headers): string[] {
 export function canonicalResource(bucket: string | undefined, key: string, query: Record<string, string>): string {
   let r = bucket ? `/${bucket}/${key}` : '/';
   const subs = Object.keys(query).filter((k) => SIGNED_SUBRESOURCES.has(k)).sort();
-  if (subs.length) r += '?' + subs.map((k) => (query[k] === '' ? k : `${k}=${query[k]}`)).join('&');
+  if (subs.length) r += `?${subs.map((k) => (query[k] === '' ? k : `${k}=${query[k]}`)).join('&')}`;
   return r;
 }
 

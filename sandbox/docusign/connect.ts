@@ -32,7 +32,7 @@ export function publish(getState: () => DsState, st: DsState, p: Publish): void 
     listeners.push({ configurationId: c.connectId, url: c.urlToPublishTo, ack: c.requiresAcknowledgement, hmac: c.includeHMAC, includeData: c.includeData });
   }
   const en = p.envelope.eventNotification;
-  if (en && en.events.includes(p.event)) {
+  if (en?.events.includes(p.event)) {
     // Envelope-level notifications carry no configuration of the account; DocuSign sends a per-envelope id.
     listeners.push({ configurationId: '0', url: en.url, ack: en.requireAcknowledgment, hmac: en.includeHMAC, includeData: en.includeData });
   }

@@ -159,7 +159,7 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       const status = str(b.status) ?? 'created';
       if (status !== 'sent' && status !== 'created') fail('INVALID_ENVELOPE_STATUS', `Invalid envelope status. Only 'sent' or 'created' may be given on create, not '${status}'.`);
       let documents = parseDocuments(b.documents);
-      let recipients = parseRecipients(b.recipients);
+      const recipients = parseRecipients(b.recipients);
       let emailSubject = str(b.emailSubject) ?? '';
       let templateId: string | undefined;
       if (b.templateId !== undefined) {

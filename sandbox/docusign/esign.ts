@@ -67,7 +67,7 @@ export function setupEsign(app: Express, fake: Fake, ops: EnvelopeOps): void {
       const account = st.accounts.get(accountId);
       const user = st.users.get(rec.sub);
       if (!account) throw new DsError(400, 'INVALID_ACCOUNT_ID', 'Invalid Account ID. The account ID is not valid.');
-      if (!user || !user.accountIds.includes(accountId)) throw new DsError(400, 'USER_LACKS_MEMBERSHIP', 'The UserID does not have a valid membership in this Account.');
+      if (!user?.accountIds.includes(accountId)) throw new DsError(400, 'USER_LACKS_MEMBERSHIP', 'The UserID does not have a valid membership in this Account.');
       // An account lives on one site; calling it on another answers as DocuSign does for a stale base URI.
       if ((req.params.site ?? '') !== account.site) throw new DsError(401, 'USER_AUTHENTICATION_FAILED', 'One or both of Username and Password are invalid. The account is not on this site.');
       const limited = countCall(st, account, res);

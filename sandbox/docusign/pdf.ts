@@ -40,14 +40,11 @@ export function documentText(bytes: Buffer, inflate: (b: Buffer) => Buffer): str
   const raw = bytes.toString('latin1');
   if (!raw.startsWith('%PDF')) return bytes.toString('utf8');
   const parts: string[] = [raw];
-  const re = /stream\r?\n/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(raw))) {
+  for (const m of raw.matchAll(/stream\r?\n/g)) {
     const start = m.index + m[0].length;
     const end = raw.indexOf('endstream', start);
     if (end < 0) break;
     try { parts.push(inflate(bytes.subarray(start, end)).toString('latin1')); } catch { /* not Flate */ }
-    re.lastIndex = end;
   }
   // Literal strings inside text operators: (Hello) Tj and [(He) 20 (llo)] TJ.
   return parts.join('\n').replace(/\)\s*-?\d*\.?\d*\s*\(/g, '').replace(/\\([()\\])/g, '$1');
