@@ -164,6 +164,22 @@ async function codeGrantToken(): Promise<string> {
   return (await c.generateAccessToken(DEMO_INTEGRATION_KEY, DEMO_SECRET_KEY, code)).accessToken;
 }
 
+/** A PDF whose cross-reference table is right: startxref points at `xref`, every entry at its `N 0 obj`. */
+function assertValidPdf(pdf: Buffer): void {
+  const text = pdf.toString('latin1');
+  assert.ok(text.startsWith('%PDF-1.'));
+  assert.ok(text.trimEnd().endsWith('%%EOF'));
+  const xrefAt = Number(/startxref\n(\d+)\n%%EOF/.exec(text)?.[1]);
+  assert.equal(text.slice(xrefAt, xrefAt + 4), 'xref');
+  const [, first, count] = /^xref\n(\d+) (\d+)\n/.exec(text.slice(xrefAt))!.map(Number) as [number, number, number];
+  const entries = text.slice(xrefAt).split('\n').slice(2, 2 + count);
+  entries.forEach((e, i) => {
+    if (e.endsWith('f ')) return;
+    const offset = Number(e.slice(0, 10));
+    assert.ok(text.startsWith(`${first + i} 0 obj`, offset), `object ${first + i} at ${offset}`);
+  });
+}
+
 const contract = () => textPdf([['Services Agreement', '', 'Client signature: /sig1/', 'Provider signature: /sig2/']], 'Services Agreement');
 
 test('envelopes: create with anchor tabs and custom fields, get, list status changes, drive to completed, combined PDF bytes, templates, void', async () => {
@@ -207,13 +223,14 @@ test('envelopes: create with anchor tabs and custom fields, get, list status cha
   const docs = await envelopes.listDocuments(ACCOUNT, created.envelopeId);
   assert.deepEqual(docs.envelopeDocuments.map((d: any) => d.documentId), ['1', 'certificate']);
   const combined: Buffer = await envelopes.getDocument(ACCOUNT, created.envelopeId, 'combined');
-  assert.equal(combined.subarray(0, 5).toString(), '%PDF-');
+  assertValidPdf(combined);
   const state = (await ctl('GET', `/envelopes/${created.envelopeId}`)).json;
   assert.equal(state.status, 'completed');
   assert.equal(crypto.createHash('sha256').update(combined).digest('hex'), state.combinedSha256);
   const again: Buffer = await envelopes.getDocument(ACCOUNT, created.envelopeId, 'combined');
   assert.ok(again.equals(combined), 'the combined PDF is stable');
   const certificate: Buffer = await envelopes.getDocument(ACCOUNT, created.envelopeId, 'certificate');
+  assertValidPdf(certificate);
   assert.match(certificate.toString('latin1'), /Certificate Of Completion/);
 
   const list = await templates.listTemplates(ACCOUNT);
