@@ -3,6 +3,8 @@ import { startDingtalkFake } from './dingtalk/index.ts';
 import { startTrelloFake } from './trello/index.ts';
 import { startOAuth2Fake } from './oauth2/index.ts';
 import { startQuickBooksFake } from './quickbooks/index.ts';
+import { startDocusignFake } from './docusign/index.ts';
+import { startAliyunOssFake } from './aliyun-oss/index.ts';
 
 /**
  * Every provider fake at once. Each fake gets its own port: the given base port plus its offset,
@@ -13,6 +15,8 @@ export const FAKES = {
   trello: { offset: 1, start: (port: number) => startTrelloFake({ port }) },
   oauth2: { offset: 2, start: (port: number) => startOAuth2Fake({ port }) },
   quickbooks: { offset: 4, start: (port: number) => startQuickBooksFake({ port }) },
+  docusign: { offset: 5, start: (port: number) => startDocusignFake({ port }) },
+  aliyun_oss: { offset: 6, start: (port: number) => startAliyunOssFake({ port }) },
 } as const;
 
 export type FakeName = keyof typeof FAKES;

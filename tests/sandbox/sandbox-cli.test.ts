@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../helpers/hub.ts';
@@ -19,11 +21,22 @@ test('`npm run sandbox` starts every fake and prints their base URLs as its last
         if (last.startsWith('{')) { clearTimeout(timer); resolve(JSON.parse(last)); }
       });
     });
-    assert.deepEqual(Object.keys(urls).sort(), ['dingtalk', 'oauth2', 'quickbooks', 'trello']);
+    assert.deepEqual(Object.keys(urls).sort(), ['aliyun_oss', 'dingtalk', 'docusign', 'oauth2', 'quickbooks', 'trello']);
+    const certFile = /Sandbox TLS certificate \(for NODE_EXTRA_CA_CERTS\): (.+)/.exec(out)?.[1];
+    assert.ok(certFile, out);
+    const ca = fs.readFileSync(certFile, 'utf8');
+    assert.ok(urls.docusign!.startsWith('https://'));
     for (const url of Object.values(urls)) {
-      const res = await fetch(`${url}/__sandbox/calls`);
-      assert.equal(res.status, 200);
-      assert.deepEqual(await res.json(), { calls: [] });
+      // The HTTPS fake (DocuSign) is trusted through the certificate file the sandbox wrote.
+      const { status, json } = url.startsWith('https:')
+        ? await new Promise<{ status: number; json: unknown }>((resolve, reject) => {
+          https.get(`${url}/__sandbox/calls`, { ca }, (res) => {
+            let s = ''; res.on('data', (c) => { s += c; }); res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(s) }));
+          }).on('error', reject);
+        })
+        : await fetch(`${url}/__sandbox/calls`).then(async (res) => ({ status: res.status, json: await res.json() }));
+      assert.equal(status, 200);
+      assert.deepEqual(json, { calls: [] });
     }
     const page = await fetch(`${urls.dingtalk}/__sandbox/dingtalk/`);
     assert.equal(page.status, 200);
