@@ -8,6 +8,7 @@ import { ingestEvent } from '../core/pipeline/ingest.ts';
 import type { Runtime } from '../core/runtime.ts';
 import type { CatchHookConfig } from '../config/schema.ts';
 import { documentOperation } from '../config/openapi.ts';
+import { registerSecretPath } from '../core/logger.ts';
 
 import { CATCH_HOOK_EVENT } from '../connectors/catch-hook/index.ts';
 
@@ -22,6 +23,7 @@ export interface CatchHookSource { get(id: string): CatchHookConfig | undefined 
 export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
   const router = express.Router();
   documentCatchHook();
+  registerSecretPath(/^(\/+hooks\/+catch\/+[^/]+\/+).+$/i);
   const handler = async (req: Request, res: Response) => {
     const hookId = String(req.params.hookId);
     const pathToken = req.params.token === undefined ? undefined : String(req.params.token);
