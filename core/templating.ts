@@ -35,7 +35,8 @@ export function templateBudget(ms = STEP_BUDGET_MS): TemplateBudget {
 }
 
 let pool: TemplatePool | undefined;
-const workers = () => (pool ??= new TemplatePool(Math.max(1, Number(process.env.DINGBRIDGE_TEMPLATE_WORKERS ?? 2) || 2)));
+// Two: one heavy render (at most one budget long) cannot hold up another request's.
+const workers = () => (pool ??= new TemplatePool(2));
 /** Boots the template workers ahead of need (the hub calls it at start; a worker takes a moment to load). */
 export function startTemplateWorkers(): void { workers().warm(); }
 /** Ends the template workers (they never keep the process alive; this is for a clean stop). */
