@@ -62,7 +62,9 @@ export class TemplatePool {
       const current = slot.current;
       this.replace(slot);
       if (current) { clearTimeout(current.timer); current.reject(err); }
-      this.pump();
+      // A worker that dies before it is ready would die again: fail what waits instead of looping.
+      if (!slot.ready) for (const p of this.queue.splice(0)) p.reject(err);
+      else this.pump();
     };
     worker.on('error', (err) => lost(new Error(`the template worker failed: ${err.message}`)));
     worker.on('exit', (code) => { if (this.slots.includes(slot)) lost(new Error(`the template worker stopped (exit ${code})`)); });
