@@ -77,11 +77,12 @@ export function limitOf(err: unknown): LimitExceeded | undefined {
 }
 
 const parsed = new Map<string, Template[]>();
-/** Parsed templates are kept (up to 1000): a flow's mapping is parsed once, not on every event. */
+/** Parsed templates are kept (up to 1000 of at most 10,000 characters): a flow's mapping is parsed once, not on every event. */
 export function parse(template: string): Template[] {
   const hit = parsed.get(template);
   if (hit) return hit;
   const tpl = liquid.parse(template);
+  if (template.length > 10_000) return tpl;
   if (parsed.size >= 1000) parsed.delete(parsed.keys().next().value!);
   parsed.set(template, tpl);
   return tpl;
