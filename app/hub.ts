@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createDb, migrateToLatest, type Db } from '../core/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded-postgres.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
+import { startTemplateWorkers } from '../core/templating.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { createHubQueue, prepareQueueBackend, type QueueBackend } from '../core/queue/queues.ts';
 import { ConnectorRegistry } from '../core/registry.ts';
@@ -114,6 +115,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const log = opts.logger ?? createLogger(settings.LOG_LEVEL);
   const opened = await openRuntime(settings, env, log);
   const { runtime, config } = opened;
+  startTemplateWorkers();
   try {
     const workers = opts.workers === false ? undefined : startWorkers(runtime);
     let server: http.Server | undefined;

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import { HttpError } from '../core/errors.ts';
+import { requestSerializer, responseSerializer } from '../core/logger.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import { sql } from 'kysely';
@@ -19,7 +20,9 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
       res.setHeader('x-request-id', id);
       return id;
     },
-    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    // Query strings, secret path segments and most header values stay out of the access log (core/logger.ts).
+    serializers: { req: requestSerializer, res: responseSerializer },
+    autoLogging: { ignore: (req) => { const path = (req.url ?? '').split('?')[0]; return path === '/healthz' || path === '/metrics'; } },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
   }));
 

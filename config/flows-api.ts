@@ -10,7 +10,8 @@ import { loadEvent } from '../core/pipeline/event-store.ts';
 import { stepJobId, stepRunId } from '../core/pipeline/jobs.ts';
 import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { evaluateCondition, renderMapping } from '../core/templating.ts';
+import { evaluateCondition, renderMapping, templateBudget } from '../core/templating.ts';
+import { beginPreview } from './preview-limit.ts';
 import { availableRecipes, instantiateRecipe } from './recipes.ts';
 import { requireRole } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
@@ -193,18 +194,24 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
   router.post('/api/v1/flows/preview', requireRole(rt, 'viewer'), json, async (req, res) => {
     res.locals.audited = true; // a read: nothing changes
     const input = validate(previewSchema, req.body);
-    const event = await sampleEvent(rt, input);
-    const scope = templateScope(event, input.stepOutputs ?? []);
-    const out: Record<string, unknown> = { event: { id: event.id, type: event.type, source: event.source, data: event.data } };
+    const done = beginPreview(req);
     try {
-      if (input.mapping !== undefined) out.output = await renderMapping(input.mapping, scope);
-      if (input.condition) out.condition = await evaluateCondition(input.condition, scope);
-      out.ok = true;
-    } catch (err) {
-      out.ok = false;
-      out.error = (err as Error).message.split('\n')[0];
+      const event = await sampleEvent(rt, input);
+      const scope = templateScope(event, input.stepOutputs ?? []);
+      const out: Record<string, unknown> = { event: { id: event.id, type: event.type, source: event.source, data: event.data } };
+      const budget = templateBudget(); // one for the mapping and the condition together
+      try {
+        if (input.mapping !== undefined) out.output = await renderMapping(input.mapping, scope, budget);
+        if (input.condition) out.condition = await evaluateCondition(input.condition, scope, budget);
+        out.ok = true;
+      } catch (err) {
+        out.ok = false;
+        out.error = (err as Error).message.split('\n')[0];
+      }
+      res.json(out);
+    } finally {
+      done();
     }
-    res.json(out);
   });
 
   /** Runs one flow now on a test event (marked as a test; other flows do not see it). */

@@ -13,6 +13,21 @@ export const hookVerificationSchema = z.discriminatedUnion('type', [
     secret: z.string().min(8, 'use a secret of at least 8 characters'),
     algorithm: z.enum(['sha256']).default('sha256'),
     encoding: z.enum(['hex', 'base64']).default('hex'),
+    /** The same signed body again within this many seconds is a replay: answered as a duplicate, not stored. */
+    replayWindowSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(300),
+  }),
+  /**
+   * HMAC-SHA256 of `<timestamp>.<raw body>` in `header`, the Unix time in seconds in `timestampHeader`:
+   * requests older or newer than `toleranceSeconds` are refused, and a signature is accepted once.
+   */
+  z.object({
+    type: z.literal('hmac_timestamped'),
+    header: z.string().min(1).default('X-Signature'),
+    timestampHeader: z.string().min(1).default('X-Timestamp'),
+    secret: z.string().min(8, 'use a secret of at least 8 characters'),
+    algorithm: z.enum(['sha256']).default('sha256'),
+    encoding: z.enum(['hex', 'base64']).default('hex'),
+    toleranceSeconds: z.number().int().min(30).max(3600).default(300),
   }),
   /** A secret token as the last path segment: POST /hooks/catch/:hookId/:token (for senders that cannot sign). */
   z.object({ type: z.literal('token'), token: z.string().min(16, 'use a token of at least 16 characters') }),

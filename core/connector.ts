@@ -73,6 +73,11 @@ export interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
   query: Record<string, string>;
   rawBody: Buffer;
+  /**
+   * Records `key` for `windowMs` (in PostgreSQL, across processes): `fresh` the first time, else the
+   * `ref` the first use left. For signatures that do not cover the body, so each is accepted once.
+   */
+  acceptOnce(key: string, windowMs: number, ref?: string): Promise<{ fresh: boolean; ref: string | null }>;
 }
 
 /** An event a trigger hands to the hub; the id is derived from the provider's own id by the hub. */

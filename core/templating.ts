@@ -1,31 +1,22 @@
-import { Liquid } from 'liquidjs';
+import { checkRanges, conditionTemplate, limitOf, liquid, parse, runJob, type Job, type RenderLimits } from './templating/engine.ts';
+import { TemplatePool } from './templating/pool.ts';
 
 /**
  * One safe template language for mappings and conditions: LiquidJS, with no file system (no
- * include/render of files), own properties only, and limits against runaway templates.
+ * include/render of files), own properties only, and bounded work.
+ *
+ * Bounds: every request or step gets one budget (`templateBudget()`: 2 s of wall clock for all its
+ * strings together, at most 200,000 rendered template parts — loop iterations included — and 10 M memory
+ * units per render); literal ranges over 10,000 numbers are refused when a flow is saved. A render
+ * starts on the main thread with tight limits (40 ms, 20,000 parts, 200,000 memory units), which every
+ * ordinary mapping stays far inside; one that needs more is run again in a worker thread that is
+ * terminated when the budget runs out, so a template never holds the event loop for long.
  */
-const refuseFs = {
-  exists: async () => false, existsSync: () => false,
-  readFile: async () => { throw new Error('templates cannot read files'); },
-  readFileSync: () => { throw new Error('templates cannot read files'); },
-  resolve: (_root: string, file: string) => file,
-  contains: () => false,
-  sep: '/',
-};
+export { liquid };
 
-export const liquid = new Liquid({
-  fs: refuseFs as never,
-  root: [],
-  relativeReference: false,
-  ownPropertyOnly: true,
-  strictFilters: true,
-  strictVariables: false,
-  parseLimit: 100_000,
-  renderLimit: 2_000,
-  memoryLimit: 10_000_000,
-});
-
-const SINGLE_EXPRESSION = /^\{\{-?\s*([^{}]+?)\s*-?\}\}$/;
+export const STEP_BUDGET_MS = 2_000;
+const FULL: Omit<RenderLimits, 'ms'> = { nodes: 200_000, memory: 10_000_000 };
+const FAST: RenderLimits = { ms: 40, nodes: 20_000, memory: 200_000 };
 
 export class TemplateError extends Error {
   constructor(message: string, readonly template: string) {
@@ -34,9 +25,58 @@ export class TemplateError extends Error {
   }
 }
 
-/** Throws TemplateError when the template does not parse. */
+/**
+ * The render time all the templates of one request or step share: the main thread's attempts and the
+ * worker's render add up (waiting for a free worker does not count; it is bounded on its own).
+ */
+export interface TemplateBudget { readonly ms: number; spent: number }
+export function templateBudget(ms = STEP_BUDGET_MS): TemplateBudget {
+  return { ms, spent: 0 };
+}
+
+let pool: TemplatePool | undefined;
+// Two: one heavy render (at most one budget long) cannot hold up another request's.
+const workers = () => (pool ??= new TemplatePool(2));
+/** Boots the template workers ahead of need (the hub calls it at start; a worker takes a moment to load). */
+export function startTemplateWorkers(): void { workers().warm(); }
+/** Ends the template workers (they never keep the process alive; this is for a clean stop). */
+export async function closeTemplateWorkers(): Promise<void> { await pool?.close(); pool = undefined; }
+
+/** Counters for tests and the benchmark: how many renders needed a worker. */
+export const templateStats = { fast: 0, worker: 0 };
+
+async function run(job: Job, scope: Record<string, unknown>, budget: TemplateBudget, what: string): Promise<unknown> {
+  const left = () => budget.ms - budget.spent;
+  const outOfTime = () => new TemplateError(`the templates ran out of their ${budget.ms} ms budget`, what);
+  if (left() <= 0) throw outOfTime();
+  const began = performance.now();
+  try {
+    const value = await runJob(job, scope, { ...FAST, ms: Math.min(FAST.ms, left()) });
+    templateStats.fast++;
+    return value;
+  } catch (err) {
+    if (!limitOf(err)) throw new TemplateError((err as Error).message.split('\n')[0]!, what);
+  } finally {
+    budget.spent += performance.now() - began;
+  }
+  if (left() <= 0) throw outOfTime();
+  templateStats.worker++;
+  let started: number | undefined;
+  try {
+    return await workers().run(job, scope, { ...FULL, ms: left() }, () => { started = performance.now(); });
+  } catch (err) {
+    const limit = limitOf(err);
+    throw limit?.kind === 'time' ? outOfTime() : new TemplateError((err as Error).message.split('\n')[0]!, what);
+  } finally {
+    if (started !== undefined) budget.spent += performance.now() - started;
+  }
+}
+
+/** Throws TemplateError when the template does not parse, or loops over a literal range that is too big. */
 export function checkTemplate(template: string): void {
-  try { liquid.parse(template); } catch (err) { throw new TemplateError((err as Error).message.split('\n')[0]!, template); }
+  const tooBig = checkRanges(template);
+  if (tooBig) throw new TemplateError(tooBig, template);
+  try { parse(template); } catch (err) { throw new TemplateError((err as Error).message.split('\n')[0]!, template); }
 }
 
 export function checkCondition(condition: string): void {
@@ -60,27 +100,13 @@ export function checkMapping(mapping: unknown, at: string[] = []): { path: strin
 /**
  * Renders every string in a mapping. A string that is exactly one `{{ expression }}` keeps the
  * expression's type (a number stays a number, an object stays an object); other strings render to text.
+ * All strings share `budget` (pass the request's or step's own to share it with other renders).
  */
-export async function renderMapping(mapping: unknown, scope: Record<string, unknown>): Promise<unknown> {
-  if (typeof mapping === 'string') {
-    const single = SINGLE_EXPRESSION.exec(mapping);
-    if (single) return liquid.evalValue(single[1]!, scope);
-    return liquid.parseAndRender(mapping, scope);
-  }
-  if (Array.isArray(mapping)) return Promise.all(mapping.map((v) => renderMapping(v, scope)));
-  if (mapping && typeof mapping === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(mapping)) out[k] = await renderMapping(v, scope);
-    return out;
-  }
-  return mapping;
+export async function renderMapping(mapping: unknown, scope: Record<string, unknown>, budget: TemplateBudget = templateBudget()): Promise<unknown> {
+  return run({ kind: 'mapping', mapping }, scope, budget, typeof mapping === 'string' ? mapping : JSON.stringify(mapping).slice(0, 200));
 }
 
 /** A condition is a Liquid expression, as inside `{% if … %}`: `data.amount > 100 and data.currency == "HKD"`. */
-export async function evaluateCondition(condition: string, scope: Record<string, unknown>): Promise<boolean> {
-  return (await liquid.parseAndRender(conditionTemplate(condition), scope)) === 'true';
-}
-
-function conditionTemplate(condition: string): string {
-  return `{% if ${condition} %}true{% else %}false{% endif %}`;
+export async function evaluateCondition(condition: string, scope: Record<string, unknown>, budget: TemplateBudget = templateBudget()): Promise<boolean> {
+  return (await run({ kind: 'condition', condition }, scope, budget, condition)) === true;
 }

@@ -28,7 +28,8 @@ export function rowToHook(rt: Runtime, row: CatchHookRow): CatchHookConfig {
   const secret = row.secret ? rt.vault.open(row.secret, catchHookAad(row.id)) : '';
   const v = row.verify;
   const verify: CatchHookConfig['verify'] =
-    v.type === 'hmac' ? { type: 'hmac', header: v.header ?? 'X-Signature', secret, algorithm: 'sha256', encoding: v.encoding ?? 'hex' }
+    v.type === 'hmac' ? { type: 'hmac', header: v.header ?? 'X-Signature', secret, algorithm: 'sha256', encoding: v.encoding ?? 'hex', replayWindowSeconds: v.replay_window_seconds ?? 300 }
+      : v.type === 'hmac_timestamped' ? { type: 'hmac_timestamped', header: v.header ?? 'X-Signature', timestampHeader: v.timestamp_header ?? 'X-Timestamp', secret, algorithm: 'sha256', encoding: v.encoding ?? 'hex', toleranceSeconds: v.tolerance_seconds ?? 300 }
       : v.type === 'token' ? { type: 'token', token: secret }
         : v.type === 'standard_webhooks' ? { type: 'standard_webhooks', secret }
           : { type: 'none' };
@@ -53,14 +54,22 @@ const hookIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'lette
 const verifySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
   z.object({ type: z.literal('token') }),
-  z.object({ type: z.literal('hmac'), header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).default('X-Signature'), encoding: z.enum(['hex', 'base64']).default('hex') }),
+  z.object({
+    type: z.literal('hmac'), header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).default('X-Signature'), encoding: z.enum(['hex', 'base64']).default('hex'),
+    replay_window_seconds: z.number().int().min(1).max(7 * 24 * 3600).optional().describe('The same signed body again within this many seconds is answered as a duplicate (default 300)'),
+  }),
+  z.object({
+    type: z.literal('hmac_timestamped'), header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).default('X-Signature'), timestamp_header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).default('X-Timestamp'),
+    encoding: z.enum(['hex', 'base64']).default('hex'),
+    tolerance_seconds: z.number().int().min(30).max(3600).optional().describe('How far the timestamp may be from now (default 300)'),
+  }).describe('HMAC-SHA256 of `<timestamp>.<raw body>`; each signature accepted once'),
   z.object({ type: z.literal('standard_webhooks') }),
 ]);
 const catchHookView = z.object({
   id: z.string(),
   name: z.string().nullable(),
   url: z.string().describe('Where senders POST (for a token hook, without the token)'),
-  verify: z.object({ type: z.string(), header: z.string().optional(), encoding: z.string().optional() }),
+  verify: z.object({ type: z.string(), header: z.string().optional(), timestamp_header: z.string().optional(), encoding: z.string().optional(), replay_window_seconds: z.number().int().optional(), tolerance_seconds: z.number().int().optional() }),
   id_field: z.string().nullable(),
   max_body_bytes: z.number().int().nullable(),
   response: z.object({ status: z.number().int(), body: z.unknown().optional() }).nullable(),

@@ -8,6 +8,8 @@ import { ingestEvent } from '../core/pipeline/ingest.ts';
 import type { Runtime } from '../core/runtime.ts';
 import type { CatchHookConfig } from '../config/schema.ts';
 import { documentOperation } from '../config/openapi.ts';
+import { registerSecretPath } from '../core/logger.ts';
+import { claimOnce, releaseClaim } from '../core/replay.ts';
 
 import { CATCH_HOOK_EVENT } from '../connectors/catch-hook/index.ts';
 
@@ -22,6 +24,7 @@ export interface CatchHookSource { get(id: string): CatchHookConfig | undefined 
 export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
   const router = express.Router();
   documentCatchHook();
+  registerSecretPath(/^(\/+hooks\/+catch\/+[^/]+\/+).+$/i);
   const handler = async (req: Request, res: Response) => {
     const hookId = String(req.params.hookId);
     const pathToken = req.params.token === undefined ? undefined : String(req.params.token);
@@ -55,7 +58,20 @@ export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
       data,
       raw: { contentType: req.headers['content-type'] ?? null, query: req.query },
     };
-    const result = await ingestEvent(rt, event);
+    // A signed body cannot be told apart from its replay by headers the signature does not cover, so
+    // a signed hook accepts each signed body once within its window (a repeat is a duplicate).
+    const replay = replayKey(hook!, req, raw);
+    let result: { id: string; duplicate: boolean };
+    const claim = replay ? await claimOnce(rt.db, `catch_hook:${hookId}`, replay.key, replay.windowMs, event.id) : { fresh: true as const };
+    if (!claim.fresh) {
+      rt.metrics.events.inc({ outcome: 'duplicate', type: CATCH_HOOK_EVENT });
+      result = { id: claim.ref ?? event.id, duplicate: true };
+    } else {
+      try { result = await ingestEvent(rt, event); } catch (err) {
+        if (replay) await releaseClaim(rt.db, `catch_hook:${hookId}`, replay.key).catch(() => undefined);
+        throw err;
+      }
+    }
     rt.log.info({ eventId: result.id, hookId, duplicate: result.duplicate, reqId: res.getHeader('x-request-id') }, 'catch hook event stored');
     const reply = hook!.response;
     res.status(reply?.status ?? 200).json(reply && reply.body !== undefined ? reply.body : { id: result.id, duplicate: result.duplicate });
@@ -75,7 +91,7 @@ function documentCatchHook(): void {
     415: { description: 'Not JSON or a form' },
   };
   const body = z.record(z.string(), z.unknown()).describe('Any JSON object (or a form); it becomes the event data');
-  const description = 'Verification per hook: none, a token in the path, HMAC-SHA256 of the raw body in a chosen header (hex or base64), or Standard Webhooks. A repeat of a delivery (same `webhook-id` or `Idempotency-Key` header, or the hook\'s id field) is stored once.';
+  const description = 'Verification per hook: none, a token in the path, HMAC-SHA256 of the raw body in a chosen header (hex or base64), HMAC-SHA256 of `<timestamp>.<raw body>` with a timestamp header (`hmac_timestamped`, 5-minute tolerance), or Standard Webhooks (recommended). A repeat of a delivery (same `webhook-id` or `Idempotency-Key` header, or the hook\'s id field) is stored once; on HMAC hooks the same signed body again within the replay window is answered as a duplicate too.';
   documentOperation({
     method: 'post', path: '/hooks/catch/:hookId', operationId: 'catchHook', tags: ['Catch hooks'], summary: 'Send an event to a catch hook', description,
     params: z.object({ hookId: z.string() }), body, bodyContentTypes: ['application/x-www-form-urlencoded'], responses,
@@ -108,12 +124,32 @@ function verify(hook: CatchHookConfig, req: Request, raw: Buffer, pathToken?: st
   }
   const given = header(req, v.header);
   if (!given) return new HttpError(401, 'signature_missing', `header ${v.header} with the body's HMAC-SHA256 is required`);
-  const expected = crypto.createHmac(v.algorithm, v.secret).update(raw).digest(v.encoding);
+  const mac = crypto.createHmac(v.algorithm, v.secret);
+  if (v.type === 'hmac_timestamped') {
+    const at = header(req, v.timestampHeader);
+    if (!at) return new HttpError(401, 'timestamp_missing', `header ${v.timestampHeader} with the Unix time in seconds is required`);
+    if (!/^\d{1,12}$/.test(at)) return new HttpError(401, 'timestamp_invalid', `header ${v.timestampHeader} is not a Unix time in seconds`);
+    if (Math.abs(Date.now() / 1000 - Number(at)) > v.toleranceSeconds) return new HttpError(401, 'timestamp_out_of_tolerance', `the ${v.timestampHeader} time is more than ${v.toleranceSeconds} seconds from now`);
+    mac.update(`${at}.`);
+  }
+  const expected = mac.update(raw).digest(v.encoding);
   const presented = given.replace(/^sha256=/i, '').trim();
   const a = Buffer.from(presented, 'utf8');
   const b = Buffer.from(expected, 'utf8');
   const equal = a.length === b.length && crypto.timingSafeEqual(a, b);
   return equal ? undefined : new HttpError(401, 'signature_invalid', `the ${v.header} signature does not match the body`);
+}
+
+/** For a signed hook: what makes a request unique (the signed bytes) and how long it is remembered. */
+function replayKey(hook: CatchHookConfig, req: Request, raw: Buffer): { key: string; windowMs: number } | undefined {
+  const v = hook.verify;
+  if (v.type === 'hmac') return { key: crypto.createHash('sha256').update(raw).digest('hex'), windowMs: v.replayWindowSeconds * 1000 };
+  if (v.type === 'hmac_timestamped') {
+    // Kept for both sides of the tolerance: a timestamp up to toleranceSeconds ahead stays valid that much longer.
+    const key = crypto.createHash('sha256').update(`${header(req, v.timestampHeader)}.`).update(raw).digest('hex');
+    return { key, windowMs: 2 * v.toleranceSeconds * 1000 + 60_000 };
+  }
+  return undefined;
 }
 
 function parseBody(req: Request, raw: Buffer): Record<string, unknown> {

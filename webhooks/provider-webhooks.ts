@@ -3,6 +3,7 @@ import type { WebhookRequest } from '../core/connector.ts';
 import { HttpError } from '../core/errors.ts';
 import { ingestTriggered } from '../core/pipeline/ingest.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { claimOnce } from '../core/replay.ts';
 
 /**
  * Provider webhooks: /webhooks/:connectorId/:connectionId. The connector's webhook trigger verifies
@@ -29,6 +30,10 @@ export function providerWebhookRouter(rt: Runtime): Router {
       headers: req.headers,
       query: Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)])),
       rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      acceptOnce: async (key, windowMs, ref) => {
+        const claim = await claimOnce(rt.db, `webhook:${connectorId}:${connectionId}`, key, windowMs, ref ?? null);
+        return claim.fresh ? { fresh: true, ref: ref ?? null } : { fresh: false, ref: claim.ref };
+      },
     };
     return { connectorId, connectionId, trigger, webhook: trigger.webhook, handle, request };
   };

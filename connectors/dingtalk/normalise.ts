@@ -93,7 +93,23 @@ export async function enrichApprovals(conn: ConnectionHandle, events: TriggeredE
 }
 
 /** A message typed to the app robot (Stream CALLBACK or the HTTP robot URL) → `dingtalk.message.received`. */
-export function normaliseRobotMessage(m: Record<string, unknown>): TriggeredEvent {
+/**
+ * The people whose chat commands may change money or access (setting allowedSenders: DingTalk
+ * userIds, also called staffIds; a list or comma-separated). Robot messages get `data.senderAllowed`.
+ */
+export function allowedSendersOf(settings: Record<string, unknown>): string[] {
+  const v = settings.allowedSenders;
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [];
+  return list.map((x) => String(x).trim()).filter(Boolean);
+}
+
+/**
+ * A robot message. `allowedSenders` (the connection's setting) decides `data.senderAllowed`: true only
+ * when the sender's userId (staffId) is listed. The other sender fields are what DingTalk (or, for an
+ * HTTP callback, whoever held a valid sign) wrote, never authority on their own: flows whose commands
+ * change money or access must require `data.senderAllowed` (e.g. `… and data.senderAllowed`).
+ */
+export function normaliseRobotMessage(m: Record<string, unknown>, allowedSenders: string[] = []): TriggeredEvent {
   const text = String((m.text as { content?: unknown } | undefined)?.content ?? (m.content as { content?: unknown } | undefined)?.content ?? '').trim();
   const conversationType = String(m.conversationType ?? '');
   return {
@@ -108,6 +124,7 @@ export function normaliseRobotMessage(m: Record<string, unknown>): TriggeredEven
       /** The text split on spaces: a command such as "trello add Fix the login page" is words[0..1] plus the rest. */
       words: text ? text.split(/\s+/) : [],
       sender: { staffId: s(m.senderStaffId), nick: s(m.senderNick), id: s(m.senderId), corpId: s(m.senderCorpId), isAdmin: Boolean(m.isAdmin) },
+      senderAllowed: Boolean(s(m.senderStaffId) && allowedSenders.includes(s(m.senderStaffId)!)),
       conversation: { id: s(m.conversationId), type: conversationType === '2' ? 'group' : 'private', title: s(m.conversationTitle) },
       robotCode: s(m.robotCode),
       isInAtList: m.isInAtList === undefined ? null : Boolean(m.isInAtList),

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { StreamContext, StreamSession, StreamTrigger, TriggeredEvent } from '../../core/connector.ts';
-import { enrichApprovals, normaliseEvent, normaliseRobotMessage } from './normalise.ts';
+import { allowedSendersOf, enrichApprovals, normaliseEvent, normaliseRobotMessage } from './normalise.ts';
 import { baseUrlOf, oapiBaseUrlOf } from './sdk.ts';
 
 /**
@@ -64,7 +64,7 @@ export const dingtalkStream: StreamTrigger = {
       void (async () => {
         try {
           const m = JSON.parse(frame.data) as Record<string, unknown>;
-          await ctx.emit([normaliseRobotMessage(m)]);
+          await ctx.emit([normaliseRobotMessage(m, allowedSendersOf(conn.settings))]);
           client.socketCallBackResponse(frame.headers.messageId, {});
         } catch (err) {
           ctx.log.warn({ err: (err as Error).message }, 'robot message not stored; left unacknowledged so DingTalk sends it again');

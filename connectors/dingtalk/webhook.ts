@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { ConnectionHandle, TriggeredEvent, WebhookRequest, WebhookTrigger } from '../../core/connector.ts';
 import { HttpError } from '../../core/errors.ts';
 import { CallbackCryptoError, decryptMessage, encryptedReply, signature, signatureMatches } from './callback-crypto.ts';
-import { enrichApprovals, normaliseEvent, normaliseRobotMessage } from './normalise.ts';
+import { allowedSendersOf, enrichApprovals, normaliseEvent, normaliseRobotMessage } from './normalise.ts';
 
 /**
  * POST /webhooks/dingtalk/:connectionId — DingTalk's HTTP event subscription (and the HTTP-mode robot).
@@ -15,7 +15,11 @@ import { enrichApprovals, normaliseEvent, normaliseRobotMessage } from './normal
  * 1500 ms.
  *
  * Robot messages (HTTP-mode robot): plain JSON with headers `timestamp` and `sign` =
- * base64(HmacSHA256(appSecret, timestamp + "\n" + appSecret)), at most an hour old.
+ * base64(HmacSHA256(appSecret, timestamp + "\n" + appSecret)). The sign does not cover the body, so a
+ * captured pair could carry any message: each pair is accepted once (a redelivery of the same message
+ * is answered 200 and stored once; another body with a used pair is refused), and only within
+ * `robotToleranceSeconds` (default 300; DingTalk allows an hour, which is far longer than a callback
+ * takes). Stream mode has no such gap and is the recommended way to receive robot messages.
  */
 export const URL_CHECK_EVENTS = new Set(['check_url', 'check_create_suite_url', 'check_update_suite_url']);
 /** How long an HTTP callback may spend fetching approval details (the rest of 1500 ms stores and answers). */
@@ -23,6 +27,12 @@ export const DEFAULT_FETCH_BUDGET_MS = 900;
 
 const header = (req: WebhookRequest, name: string) => { const v = req.headers[name]; return Array.isArray(v) ? v[0] : v; };
 const refuse = (code: string, message: string) => new HttpError(401, code, message);
+
+/** How far a robot message's timestamp may be from now (setting robotToleranceSeconds, 30…3600, default 300). */
+export function robotToleranceMs(settings: Record<string, unknown>): number {
+  const n = Number(settings.robotToleranceSeconds ?? 300);
+  return (Number.isFinite(n) ? Math.min(3600, Math.max(30, n)) : 300) * 1000;
+}
 
 export function ownerKeysOf(settings: Record<string, unknown>): string[] {
   return [settings.ownerKey, settings.appKey, settings.corpId, settings.suiteKey].filter((v): v is string => typeof v === 'string' && v.length > 0);
@@ -63,11 +73,15 @@ async function receiveRobotMessage(req: WebhookRequest, conn: ConnectionHandle, 
   const sign = header(req, 'sign');
   const secret = (await conn.secrets()).appSecret;
   if (!timestamp || !sign || !secret) throw refuse('signature_missing', 'a robot message needs headers timestamp and sign');
-  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 3600_000) throw refuse('timestamp_invalid', 'the robot message\'s timestamp is more than an hour off');
+  const toleranceMs = robotToleranceMs(conn.settings);
+  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > toleranceMs) throw refuse('timestamp_invalid', `the robot message's timestamp is more than ${toleranceMs / 1000} seconds off`);
   const expected = crypto.createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest();
   const got = Buffer.from(sign, 'base64');
   if (got.length !== expected.length || !crypto.timingSafeEqual(got, expected)) throw refuse('signature_invalid', 'the robot message\'s sign does not match');
-  return { events: [normaliseRobotMessage(body)], reply: { status: 200, body: {} } };
+  const msgId = String(body.msgId);
+  const use = await req.acceptOnce(`robot:${timestamp}:${expected.toString('base64')}`, 2 * toleranceMs + 60_000, msgId);
+  if (!use.fresh && use.ref !== msgId) throw refuse('signature_replayed', 'this timestamp and sign were already used for another message');
+  return { events: [normaliseRobotMessage(body, allowedSendersOf(conn.settings))], reply: { status: 200, body: {} } };
 }
 
 export const dingtalkWebhook: WebhookTrigger = {

@@ -36,6 +36,7 @@ const RANGES: [Kind, string, number, 'ipv4' | 'ipv6'][] = [
   ['private', '172.16.0.0', 12, 'ipv4'],
   ['reserved', '192.0.0.0', 24, 'ipv4'],
   ['reserved', '192.0.2.0', 24, 'ipv4'],
+  ['reserved', '192.88.99.0', 24, 'ipv4'], // 6to4 relay anycast (deprecated)
   ['private', '192.168.0.0', 16, 'ipv4'],
   ['reserved', '198.18.0.0', 15, 'ipv4'],
   ['reserved', '198.51.100.0', 24, 'ipv4'],
@@ -46,8 +47,11 @@ const RANGES: [Kind, string, number, 'ipv4' | 'ipv6'][] = [
   ['loopback', '::1', 128, 'ipv6'],
   ['private', 'fc00::', 7, 'ipv6'],
   ['link-local', 'fe80::', 10, 'ipv6'],
+  ['private', 'fec0::', 10, 'ipv6'], // the old site-local range
   ['multicast', 'ff00::', 8, 'ipv6'],
+  ['reserved', '2001::', 23, 'ipv6'], // IETF protocol assignments, Teredo 2001::/32 among them
   ['reserved', '2001:db8::', 32, 'ipv6'],
+  ['reserved', '3fff::', 20, 'ipv6'], // documentation (RFC 9637)
   ['reserved', '100::', 64, 'ipv6'],
 ];
 
@@ -58,18 +62,33 @@ for (const [kind, addr, prefix, family] of RANGES) {
   list.addSubnet(addr, prefix, family);
 }
 
-/** An IPv4 address carried inside an IPv6 one (mapped, NAT64, 6to4), which is what the packet reaches. */
-function embeddedIpv4(ip: string): string | undefined {
-  const lower = ip.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const words = expandIpv6(lower);
-  if (!words) return undefined;
+/** Global unicast IPv6 (2000::/3); anything outside it is not a place the hub calls. */
+const GLOBAL_UNICAST_V6 = new net.BlockList();
+GLOBAL_UNICAST_V6.addSubnet('2000::', 3, 'ipv6');
+
+type Embedding = { v4: string; routable: boolean };
+
+/**
+ * An IPv4 address carried inside an IPv6 one, which is what the packet reaches: mapped (::ffff:0:0/96),
+ * IPv4-compatible (::/96, deprecated), IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96 and the
+ * local-use 64:ff9b:1::/48) and 6to4 (2002::/16). `routable` says whether the wrapper itself may carry
+ * a public address out (mapped, well-known NAT64 and 6to4 may; the deprecated and local-use forms never).
+ */
+function embedding(words: number[]): Embedding | undefined {
   const toV4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) return toV4(words[6]!, words[7]!);
-  if (words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0)) return toV4(words[6]!, words[7]!);
-  if (words[0] === 0x2002) return toV4(words[1]!, words[2]!);
+  const zero = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
+  if (zero(0, 5) && words[5] === 0xffff) return { v4: toV4(words[6]!, words[7]!), routable: true };
+  if (zero(0, 6)) return { v4: toV4(words[6]!, words[7]!), routable: false };
+  if (zero(0, 4) && words[4] === 0xffff && words[5] === 0) return { v4: toV4(words[6]!, words[7]!), routable: false };
+  if (words[0] === 0x64 && words[1] === 0xff9b && zero(2, 6)) return { v4: toV4(words[6]!, words[7]!), routable: true };
+  if (words[0] === 0x64 && words[1] === 0xff9b && words[2] === 1) return { v4: toV4(words[6]!, words[7]!), routable: false };
+  if (words[0] === 0x2002) return { v4: toV4(words[1]!, words[2]!), routable: true };
   return undefined;
+}
+
+function embeddedIpv4(ip: string): string | undefined {
+  const words = expandIpv6(ip.toLowerCase());
+  return words ? embedding(words)?.v4 : undefined;
 }
 
 function expandIpv6(ip: string): number[] | undefined {
@@ -85,18 +104,29 @@ function expandIpv6(ip: string): number[] | undefined {
   const t = tail ? tail.split(':') : [];
   const fill = tail === undefined ? [] : Array(8 - h.length - t.length).fill('0');
   const all = [...h, ...fill, ...t].map((w) => parseInt(w || '0', 16));
-  return all.length === 8 ? all : undefined;
+  return all.length === 8 && all.every((w) => w >= 0 && w <= 0xffff) ? all : undefined;
 }
 
-/** What kind of non-public address this is, or undefined for a public one. */
+/**
+ * What kind of non-public address this is, or undefined for a globally routable unicast one. Anything
+ * that is not understood is 'reserved' (refused), so a new spelling fails closed.
+ */
 export function addressKind(ip: string): Kind | undefined {
   const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : undefined;
   if (!family) return 'reserved';
-  if (family === 'ipv6') {
-    const v4 = embeddedIpv4(ip);
-    if (v4) return addressKind(v4);
+  if (family === 'ipv4') {
+    for (const kind of lists.keys()) if (lists.get(kind)!.check(ip, family)) return kind;
+    return undefined;
   }
-  for (const kind of lists.keys()) if (lists.get(kind)!.check(ip, family)) return kind;
+  const bare = ip.split('%')[0]!.toLowerCase();
+  const words = expandIpv6(bare);
+  if (!words) return 'reserved';
+  if (words.every((w) => w === 0)) return 'unspecified';
+  if (words.slice(0, 7).every((w) => w === 0) && words[7] === 1) return 'loopback';
+  const inner = embedding(words);
+  if (inner) return addressKind(inner.v4) ?? (inner.routable ? undefined : 'reserved');
+  for (const kind of lists.keys()) if (lists.get(kind)!.check(bare, family)) return kind;
+  if (!GLOBAL_UNICAST_V6.check(bare, 'ipv6')) return 'reserved';
   return undefined;
 }
 

@@ -3,7 +3,7 @@ import type { Runtime } from '../runtime.ts';
 import type { StepRunRow } from '../db/schema.ts';
 import { permanent, toStepError, type StepError } from '../errors.ts';
 import { templateScope } from '../flows.ts';
-import { renderMapping } from '../templating.ts';
+import { renderMapping, templateBudget } from '../templating.ts';
 import { redact } from '../redact.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { loadEvent } from './event-store.ts';
@@ -59,9 +59,10 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
       .where('step_index', '<', claimed.step_index).orderBy('step_index').execute();
     let rendered: unknown;
     let scope: Record<string, unknown> = {};
+    const budget = templateBudget(); // one for the step's input and its link
     try {
       scope = templateScope(event, earlier.map((e) => e.output), await rt.links.scopeFor(event.refs ?? []));
-      rendered = await renderMapping(step.input, scope);
+      rendered = await renderMapping(step.input, scope, budget);
     } catch (err) {
       throw permanent(`input template failed: ${(err as Error).message}`);
     }
@@ -88,7 +89,7 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     }, parsed.data);
     const made = action.outputRef?.(output);
     if (step.link && made) {
-      const other = await renderMapping(step.link, scope) as { kind: string; id: unknown };
+      const other = await renderMapping(step.link, scope, budget) as { kind: string; id: unknown };
       if (other.id) await rt.links.link(made, { kind: String(other.kind), id: String(other.id) });
     }
   } catch (err) {

@@ -39,6 +39,25 @@ const verifySignature = (secret, id, timestamp, body, signatureHeader) => {
   });
 };
 
+/** Deliveries older (or further in the future) than this are refused, as Standard Webhooks recommends. */
+const TOLERANCE_SECONDS = 5 * 60;
+
+/**
+ * Why a delivery must be refused, or undefined when it verifies. Fails closed: without the
+ * subscription's secret, the raw body, the id, a fresh timestamp and a valid signature, nothing is accepted.
+ */
+const deliveryProblem = (secret, headers, content, nowMs = Date.now()) => {
+  if (!secret) return 'this Zap has no subscription secret to check deliveries with; turn the Zap off and on again';
+  if (typeof content !== 'string') return 'the delivery\'s raw body is missing, so its signature cannot be checked';
+  const id = header(headers, 'webhook-id');
+  const timestamp = header(headers, 'webhook-timestamp');
+  if (!id || !timestamp) return 'the delivery has no webhook-id or webhook-timestamp header';
+  if (!/^\d{1,12}$/.test(String(timestamp))) return 'the delivery\'s webhook-timestamp is not a number of seconds';
+  if (Math.abs(nowMs / 1000 - Number(timestamp)) > TOLERANCE_SECONDS) return 'the delivery\'s timestamp is more than 5 minutes away from now (a replay, or a clock out of step)';
+  if (!verifySignature(secret, id, timestamp, content, header(headers, 'webhook-signature'))) return 'the delivery\'s Standard Webhooks signature does not verify';
+  return undefined;
+};
+
 /** A header of a Zapier raw request, whichever way it is spelled (`Http-Webhook-Id` or `webhook-id`). */
 const header = (headers, name) => {
   if (!headers) return undefined;
@@ -71,4 +90,4 @@ const extraInput = (z, bundle) => {
   throw new z.errors.Error('Extra input must be a JSON object', 'invalid_input', 400);
 };
 
-module.exports = { hubUrl, addApiKey, hubErrors, verifySignature, header, runHubAction, extraInput };
+module.exports = { hubUrl, addApiKey, hubErrors, verifySignature, deliveryProblem, TOLERANCE_SECONDS, header, runHubAction, extraInput };

@@ -28,6 +28,7 @@ const moved = {
 const connection = (secrets: Record<string, string>) => ({ id: 'conn_1', connectorId: 'trello', settings: {}, secrets: async () => secrets }) as unknown as ConnectionHandle;
 const request = (body: string, signature: string | undefined): WebhookRequest => ({
   method: 'POST', url: CALLBACK, query: {}, rawBody: Buffer.from(body), headers: signature === undefined ? {} : { 'x-trello-webhook': signature },
+  acceptOnce: async () => { throw new Error('the Trello webhook remembers nothing: it must not call acceptOnce'); },
 });
 
 describe('Trello webhook signature', () => {

@@ -181,6 +181,8 @@ const D: Dict = {
   created: ['Created', '创建时间', '建立時間'],
   secret: ['Secret', '密钥', '密鑰'],
   tokenInUrl: ['Secret token in the URL', '网址中的密钥令牌', '網址中的密鑰權杖'],
+  hmacTimestamped: ['HMAC-SHA256 of timestamp.body (X-Timestamp, X-Signature)', '带时间戳的 HMAC-SHA256（X-Timestamp、X-Signature）', '帶時間戳的 HMAC-SHA256（X-Timestamp、X-Signature）'],
+  verifyAdvice: ['Recommended: Standard Webhooks when the sender supports it (signed id and timestamp, so a captured request cannot be replayed later). Plain HMAC signs only the body: a repeat of the same body within 5 minutes is treated as a duplicate, later it would be accepted again.', '推荐：发送方支持时使用 Standard Webhooks（签名包含 ID 和时间戳，截获的请求无法事后重放）。普通 HMAC 只签名正文：5 分钟内相同正文的重复请求视为重复，之后会再次被接受。', '建議：傳送方支援時使用 Standard Webhooks（簽章包含 ID 與時間戳，截獲的請求無法事後重放）。一般 HMAC 只簽署內文：5 分鐘內相同內文的重複請求視為重複，之後會再次被接受。'],
   noVerification: ['None (anyone with the URL)', '无（任何知道网址的人）', '無（任何知道網址的人）'],
   noHooks: ['No catch hook yet: create one on the Catch hooks page (or declare it in the config file).', '还没有接收 Webhook：在“接收 Webhook”页面创建一个（或在配置文件中声明）。', '尚未有接收 Webhook：在「接收 Webhook」頁面建立一個（或在設定檔中宣告）。'],
 };

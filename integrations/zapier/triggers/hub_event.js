@@ -1,6 +1,5 @@
 'use strict';
-const crypto = require('node:crypto');
-const { hubUrl, verifySignature, header } = require('../lib');
+const { hubUrl, deliveryProblem, header } = require('../lib');
 
 /**
  * REST hook: subscribing creates a hub subscription (POST /api/v1/hooks) whose target is the Zap's
@@ -45,14 +44,12 @@ module.exports = {
       const raw = bundle.rawRequest || {};
       const headers = raw.headers || {};
       const id = header(headers, 'webhook-id');
-      const secret = bundle.subscribeData && bundle.subscribeData.secret;
-      if (secret && raw.content !== undefined) {
-        const ok = id && verifySignature(secret, id, header(headers, 'webhook-timestamp'), raw.content, header(headers, 'webhook-signature'));
-        if (!ok) throw new z.errors.Error('The delivery\'s Standard Webhooks signature does not verify', 'invalid_signature', 401);
-      }
-      const body = bundle.cleanedRequest || {};
-      const fallback = crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 24);
-      return [{ id: id || fallback, type: body.type, timestamp: body.timestamp, data: body.data || {} }];
+      const problem = deliveryProblem(bundle.subscribeData && bundle.subscribeData.secret, headers, raw.content);
+      if (problem) throw new z.errors.Error(problem.charAt(0).toUpperCase() + problem.slice(1), 'invalid_signature', 401);
+      // The signed raw body is what was verified, so that is what the Zap gets (not a re-parsed copy).
+      let body;
+      try { body = JSON.parse(raw.content); } catch (e) { throw new z.errors.Error('The delivery\'s body is not JSON', 'invalid_body', 400); }
+      return [{ id, type: body.type, timestamp: body.timestamp, data: body.data || {} }];
     },
     performList: async (z, bundle) => {
       const response = await z.request({ url: `${hubUrl(bundle)}/api/v1/events/samples`, params: { type: bundle.inputData.event_type, limit: 3 } });

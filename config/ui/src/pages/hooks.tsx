@@ -82,11 +82,12 @@ export function HooksPage({ role }: { role: User['role'] }) {
             <Field label="ID" hint={`${t('optional')} · ${t('flowIdHint')}`}>{(id, d) => <input id={id} name="hook-id" value={form.id} onChange={(e) => setForm({ ...form, id: e.target.value })} aria-describedby={d} />}</Field>
             <Field label={t('name')}>{(id) => <input id={id} name="hook-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />}</Field>
           </div>
-          <Field label={t('verification')}>
-            {(id) => (
-              <select id={id} name="verify" value={form.type} onChange={(e) => setForm({ ...form, type: e.target.value })}>
+          <Field label={t('verification')} hint={t('verifyAdvice')}>
+            {(id, d) => (
+              <select id={id} name="verify" value={form.type} onChange={(e) => setForm({ ...form, type: e.target.value })} aria-describedby={d}>
                 <option value="hmac">HMAC-SHA256 (X-Signature)</option>
                 <option value="standard_webhooks">Standard Webhooks</option>
+                <option value="hmac_timestamped">{t('hmacTimestamped')}</option>
                 <option value="token">{t('tokenInUrl')}</option>
                 <option value="none">{t('noVerification')}</option>
               </select>
