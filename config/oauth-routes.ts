@@ -98,7 +98,7 @@ const TOKEN_RETURN_PAGE = `<!doctype html><meta charset="utf-8"><title>Connectin
 export function oauthRouter(rt: Runtime): Router {
   const router = express.Router();
 
-  router.get('/oauth/:connectorId/start', requireRole(rt, 'admin', 'connections:write'), async (req: Request, res: Response) => {
+  router.get('/oauth/:connectorId/start', requireRole(rt, 'admin'), async (req: Request, res: Response) => {
     const { connection } = validate(z.object({ connection: z.string().min(1), returnTo: z.string().optional() }), req.query, 'query');
     const row = await rt.connections.store.require(connection);
     if (row.connector_id !== req.params.connectorId) throw new HttpError(400, 'connector_mismatch', `connection ${row.id} belongs to ${row.connector_id}`);
