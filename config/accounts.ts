@@ -8,7 +8,7 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { requireRole, type Role } from './admin-auth.ts';
+import { bearerToken, requireRole, type Role } from './admin-auth.ts';
 import { audit, auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
 import { checkCsrf, csrfToken, sessions, sessionUser, setHubSetting, setSessionUserLoader, type SessionUser } from './sessions.ts';
@@ -164,11 +164,29 @@ function makeRecoveryCodes(): string[] {
   });
 }
 
+/**
+ * First-run setup is guarded: with DINGBRIDGE_ADMIN_TOKEN set, creating the first owner needs that
+ * token; without it, a one-time setup code printed in the log at start (while no user exists; a
+ * newer start replaces it). Only its hash is stored, so any process can check it.
+ */
+const SETUP_CODE_KEY = 'setup_code';
+export async function prepareSetupCode(rt: Runtime): Promise<string | undefined> {
+  if (rt.settings.DINGBRIDGE_ADMIN_TOKEN || (await userCount(rt)) > 0) return undefined;
+  const raw = crypto.randomBytes(15).toString('base64url').replace(/[-_]/g, 'x').toUpperCase();
+  const code = raw.match(/.{1,5}/g)!.join('-');
+  await setHubSetting(rt.db, SETUP_CODE_KEY, sha256(normaliseSetupCode(code)));
+  rt.log.warn({ setupCode: code }, `first-run setup: no owner exists yet; open the config UI and enter the setup code ${code} (it works once)`);
+  return code;
+}
+const normaliseSetupCode = (code: string) => code.trim().toUpperCase().replace(/[^A-Z0-9]/g, '');
+const sameHash = (a: string, b: string) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
 /** /api/v1/auth/* (setup, sign-in, sign-out, 2FA), /api/v1/users (owner) and /api/v1/security (owner). */
 export function accountsRouter(rt: Runtime): Router {
   const router = express.Router();
   const json = express.json({ limit: '16kb' });
   router.use('/api/v1/auth', sessions(rt));
+  prepareSetupCode(rt).catch((err) => rt.log.error({ err: (err as Error).message }, 'could not prepare the first-run setup code'));
 
   router.get('/api/v1/auth/status', async (req: Request, res: Response) => {
     const setupRequired = (await userCount(rt)) === 0;
@@ -178,6 +196,8 @@ export function accountsRouter(rt: Runtime): Router {
     res.setHeader('cache-control', 'no-store');
     res.json({
       setupRequired,
+      /** What first-run setup asks for: the admin token when one is set, else the code in the log. */
+      setupProof: setupRequired ? (rt.settings.DINGBRIDGE_ADMIN_TOKEN ? 'admin_token' : 'setup_code') : null,
       user: user ? userView(user) : null,
       csrfToken: user ? csrfToken(req) : null,
       twoFactorRequired: required,
@@ -186,16 +206,37 @@ export function accountsRouter(rt: Runtime): Router {
   });
 
   router.post('/api/v1/auth/setup', json, async (req: Request, res: Response) => {
-    const input = validate(z.object({ email: emailSchema, name: z.string().trim().max(200).optional(), password: passwordSchema }).strict(), req.body);
+    const input = validate(z.object({ email: emailSchema, name: z.string().trim().max(200).optional(), password: passwordSchema, setupCode: z.string().max(500).optional() }).strict(), req.body);
+    const given = input.setupCode ?? bearerToken(req) ?? '';
+    const adminToken = rt.settings.DINGBRIDGE_ADMIN_TOKEN;
+    const refused = async () => {
+      await audit(rt, { action: 'auth.setup_refused', target: input.email, ip: req.ip ?? null, outcome: 'denied' });
+      return new HttpError(403, 'setup_code_required', adminToken
+        ? 'creating the first owner needs DINGBRIDGE_ADMIN_TOKEN (as setupCode, or as a Bearer token)'
+        : 'creating the first owner needs the one-time setup code printed in the hub\'s log at start');
+    };
+    if (adminToken && !sameHash(sha256(given), sha256(adminToken))) {
+      if ((await userCount(rt)) > 0) throw new HttpError(409, 'setup_done', 'the hub has an owner already; sign in instead');
+      throw await refused();
+    }
+    let codeOk = Boolean(adminToken);
     const user = await rt.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext('dingbridge:first-run-setup'))`.execute(trx);
       const existing = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
       if (existing) return undefined;
+      if (!adminToken) {
+        // The code is used up with the owner it created (same transaction): it works once.
+        const stored = await trx.selectFrom('hub_settings').select('value').where('key', '=', SETUP_CODE_KEY).forUpdate().executeTakeFirst();
+        codeOk = typeof stored?.value === 'string' && given !== '' && sameHash(stored.value, sha256(normaliseSetupCode(given)));
+        if (!codeOk) return undefined;
+        await trx.deleteFrom('hub_settings').where('key', '=', SETUP_CODE_KEY).execute();
+      }
       return trx.insertInto('users').values({
         id: `usr_${crypto.randomBytes(9).toString('base64url')}`, email: input.email, name: input.name ?? null,
         role: 'owner', password_hash: await hashPassword(input.password),
       }).returningAll().executeTakeFirstOrThrow();
     });
+    if (!user && !codeOk && (await userCount(rt)) === 0) throw await refused();
     if (!user) throw new HttpError(409, 'setup_done', 'the hub has an owner already; sign in instead');
     await signIn(rt, req, user);
     await auditRequest(rt, req, 'user.owner_created', user.email, undefined, { actor: principalOfUser(user) });

@@ -91,6 +91,8 @@ describe('config UI in Chromium', { skip }, () => {
     await page.goto(url('/'));
     await page.getByRole('heading', { name: 'Welcome to dingbridge' }).waitFor();
     await page.getByText('No account exists yet').waitFor(); // the page says no user exists
+    // First-run setup is guarded: this hub has DINGBRIDGE_ADMIN_TOKEN, so the page asks for it.
+    await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
     await page.getByLabel('Your name').fill(OWNER.name);
     await page.getByLabel('Email').fill(OWNER.email);
     await page.getByLabel('Password').fill(OWNER.password);
