@@ -4,7 +4,7 @@ import { HttpError, StepError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { requireRole } from './admin-auth.ts';
 import { validate } from './http-validate.ts';
-import { beginAuthorization } from './oauth-routes.ts';
+import { beginAuthorization, safeReturnTo } from './oauth-routes.ts';
 import { auditRequest } from './audit.ts';
 
 export const connectionCreateSchema = z.object({
@@ -99,9 +99,9 @@ export function connectionsRouter(rt: Runtime): Router {
   /** Starts the OAuth connect flow from the API: returns the provider's authorization URL to open. */
   router.post('/api/v1/connections/:id/authorize', requireRole(rt, 'admin'), json, async (req: Request, res: Response) => {
     const { id } = validate(idParams, req.params, 'params');
-    const { returnTo } = validate(z.object({ returnTo: z.string().regex(/^\/(?!\/)/, 'a path on this hub').optional() }).strict(), req.body ?? {});
+    const { returnTo } = validate(z.object({ returnTo: z.string().max(2000).optional() }).strict(), req.body ?? {});
     const row = await store().require(id);
-    const authorizeUrl = await beginAuthorization(rt, req, row, returnTo);
+    const authorizeUrl = await beginAuthorization(rt, req, row, safeReturnTo(rt, req, returnTo));
     await auditRequest(rt, req, 'connection.connect_started', id);
     res.json({ authorizeUrl });
   });

@@ -144,7 +144,7 @@ describe('config UI in Chromium', { skip }, () => {
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.locator('[data-connection="crm"]').waitFor();
 
-    await page.locator('[data-connection="crm"]').getByRole('link', { name: 'Connect account' }).click();
+    await page.locator('[data-connection="crm"]').getByRole('button', { name: 'Connect account' }).click();
     await page.waitForURL(/\/connections\?connected=crm/);
     await page.getByText('Connected: crm').waitFor();
     await page.locator('[data-connection="crm"] [data-status="active"]').waitFor();
@@ -160,7 +160,7 @@ describe('config UI in Chromium', { skip }, () => {
     const banner = page.locator('[data-needs-reauth="crm"]');
     await banner.waitFor();
     await shot(page, 'connections-needs-reauth-desktop');
-    await banner.getByRole('link', { name: 'Reconnect' }).click();
+    await banner.getByRole('button', { name: 'Reconnect' }).click();
     await page.waitForURL(/connected=crm/);
     await page.locator('[data-connection="crm"] [data-status="active"]').waitFor();
     assert.equal(await page.locator('[data-needs-reauth]').count(), 0);
