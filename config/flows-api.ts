@@ -101,7 +101,7 @@ const previewSchema = z.object({
   stepOutputs: z.array(z.unknown()).max(50).optional(),
 }).strict();
 
-export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string | null }[] = []): Router {
+export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string | null }[] = [], flowsAsWritten: Record<string, Flow> = {}): Router {
   const router = express.Router();
   const store = () => rt.flows as FlowStore;
   const json = express.json({ limit: '256kb' });
@@ -135,6 +135,11 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     ...flow,
     then: flow.then.map((step, i) => {
       const input = { ...step.input };
+      const oldHeaders = old?.then[i]?.action === step.action ? old.then[i]!.input.headers as Record<string, unknown> | undefined : undefined;
+      if (input.headers && typeof input.headers === 'object' && !Array.isArray(input.headers)) {
+        // A masked header value sent back keeps the stored one.
+        input.headers = Object.fromEntries(Object.entries(input.headers as Record<string, unknown>).flatMap(([h, v]) => (v !== SECRET_MASK ? [[h, v]] : oldHeaders?.[h] !== undefined ? [[h, oldHeaders[h]]] : [])));
+      }
       for (const [k, v] of Object.entries(input)) {
         if (v !== SECRET_MASK) continue;
         const before = old?.then[i]?.action === step.action ? old.then[i]!.input[k] : undefined;
@@ -143,18 +148,32 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
       return { ...step, input };
     }),
   });
-  const view = (flow: Flow, last?: { status: string; eventId: string; at: string; error: string | null }) => ({ ...mask(flow), meta: store().meta(flow.id), lastRun: last ?? null });
+  /** Header values in step inputs are for admins: viewers and API keys see the names with a mask. */
+  const hideHeaders = (flow: Flow): Flow => ({
+    ...flow,
+    then: flow.then.map((step) => {
+      const headers = step.input.headers;
+      if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return step;
+      return { ...step, input: { ...step.input, headers: Object.fromEntries(Object.keys(headers).map((h) => [h, SECRET_MASK])) } };
+    }),
+  });
+  const view = (flow: Flow, last?: { status: string; eventId: string; at: string; error: string | null }, req?: Request) => {
+    // A config-file flow is shown as written: `${ENV}` references, never their values.
+    const shown = store().isConfig(flow.id) && flowsAsWritten[flow.id] ? flowsAsWritten[flow.id]! : flow;
+    const seesHeaders = req?.principal && req.principal.kind !== 'api_key' && req.principal.role !== 'viewer';
+    return { ...mask(seesHeaders ? shown : hideHeaders(shown)), meta: store().meta(flow.id), lastRun: last ?? null };
+  };
 
-  router.get('/api/v1/flows', requireRole(rt, 'viewer', 'flows:read'), async (_req, res) => {
+  router.get('/api/v1/flows', requireRole(rt, 'viewer', 'flows:read'), async (req, res) => {
     const last = await lastRuns();
-    res.json({ items: store().list().map((f) => view(f, last.get(f.id))) });
+    res.json({ items: store().list().map((f) => view(f, last.get(f.id), req)) });
   });
 
   router.get('/api/v1/flows/:id', requireRole(rt, 'viewer', 'flows:read'), async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
     const flow = store().get(id);
     if (!flow) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
-    res.json(view(flow, (await lastRuns()).get(id)));
+    res.json(view(flow, (await lastRuns()).get(id), req));
   });
 
   router.post('/api/v1/flows/validate', requireRole(rt, 'viewer', 'flows:read'), json, (req, res) => {
@@ -168,7 +187,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     requireConnectionUse(req, flow);
     await store().create(flow, { by: req.principal?.label });
     await auditRequest(rt, req, 'flow.created', flow.id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
-    res.status(201).json(view(flow));
+    res.status(201).json(view(flow, undefined, req));
   });
 
   router.put('/api/v1/flows/:id', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
@@ -177,7 +196,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     requireConnectionUse(req, flow);
     await store().update(id, flow);
     await auditRequest(rt, req, 'flow.updated', id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
-    res.json(view(flow, (await lastRuns()).get(id)));
+    res.json(view(flow, (await lastRuns()).get(id), req));
   });
 
   router.delete('/api/v1/flows/:id', requireRole(rt, 'admin', 'flows:write'), async (req, res) => {
@@ -192,7 +211,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
       const { id } = validate(flowIdParams, req.params, 'params');
       await store().setEnabled(id, enabled);
       await auditRequest(rt, req, enabled ? 'flow.enabled' : 'flow.disabled', id);
-      res.json(view(store().get(id)!, (await lastRuns()).get(id)));
+      res.json(view(store().get(id)!, (await lastRuns()).get(id), req));
     });
   }
 
@@ -257,7 +276,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     requireConnectionUse(req, flow);
     await store().create(flow, { recipe: recipe.id, by: req.principal?.label });
     await auditRequest(rt, req, 'flow.created', flow.id, { recipe: recipe.id, actions: flow.then.map((s) => s.action) });
-    res.status(201).json(view(flow));
+    res.status(201).json(view(flow, undefined, req));
   });
 
   return router;

@@ -8,6 +8,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { requireRole } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
+import { hideHeaderValues } from '../core/redact.ts';
 
 /**
  * Runs: stored events with their step runs and every attempt (timing, error, the redacted request and
@@ -122,6 +123,8 @@ export function runsRouter(rt: Runtime): Router {
     const e = await rt.db.selectFrom('events as e').selectAll('e').select(statusSql.as('run_status')).where('e.id', '=', eventId).executeTakeFirst();
     if (!e) throw new HttpError(404, 'event_not_found', `no event "${eventId}"`);
     const steps = await rt.db.selectFrom('step_runs').selectAll().where('event_id', '=', eventId).orderBy('flow_id').orderBy('step_index').execute();
+    // Header values (even allow-listed ones) are for admins: viewers and API keys see the names only.
+    const seesHeaders = req.principal?.kind !== 'api_key' && req.principal?.role !== 'viewer';
     const attempts = steps.length ? await rt.db.selectFrom('step_attempts').selectAll().where('step_run_id', 'in', steps.map((s) => s.id)).orderBy('step_run_id').orderBy('attempt').execute() : [];
     res.json({
       id: e.id, type: e.type, source: e.source, subject: e.subject, connectionId: e.connection_id, status: e.run_status,
@@ -131,7 +134,7 @@ export function runsRouter(rt: Runtime): Router {
         ...stepView(st), output: st.output,
         attemptDetails: attempts.filter((a) => a.step_run_id === st.id).map((a) => ({
           attempt: a.attempt, status: a.status, startedAt: iso(a.started_at), finishedAt: iso(a.finished_at), durationMs: a.duration_ms,
-          errorClass: a.error_class, error: a.error, request: a.request, response: a.response,
+          errorClass: a.error_class, error: a.error, request: seesHeaders ? a.request : hideHeaderValues(a.request), response: seesHeaders ? a.response : hideHeaderValues(a.response),
         })),
       })),
     });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Runtime } from '../../core/runtime.ts';
+import type { Flow } from '../../core/flows.ts';
 import { accountsRouter } from '../accounts.ts';
 import { adminAllow } from '../admin-allow.ts';
 import { auditRouter, auditTrail } from '../audit.ts';
@@ -20,7 +21,7 @@ const NOT_UI = /^\/(api|hooks|webhooks|oauth|healthz|readyz|metrics)(\/|$)/;
  * Mounted first: the audit trail of admin calls, the session of cookie-carrying admin requests, and
  * the UI's APIs (accounts, audit log, flows, runs).
  */
-export function adminUiRouters(rt: Runtime, configHooks: { id: string; name: string | null }[] = []): Router[] {
+export function adminUiRouters(rt: Runtime, configHooks: { id: string; name: string | null }[] = [], flowsAsWritten: Record<string, Flow> = {}): Router[] {
   documentUiApi();
   const front = express.Router();
   front.use(adminAllow(rt));
@@ -31,7 +32,7 @@ export function adminUiRouters(rt: Runtime, configHooks: { id: string; name: str
     if (!req.headers.cookie?.includes(`${SESSION_COOKIE}=`)) return next();
     session(req, res, next);
   });
-  return [front, accountsRouter(rt), auditRouter(rt), flowsRouter(rt, configHooks), runsRouter(rt)];
+  return [front, accountsRouter(rt), auditRouter(rt), flowsRouter(rt, configHooks, flowsAsWritten), runsRouter(rt)];
 }
 
 function uiSecurityHeaders(res: Response): void {
