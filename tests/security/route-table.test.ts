@@ -154,6 +154,21 @@ describe('security: every /api route × every principal kind', { skip: available
     assert.deepEqual(stale, [], `rules for routes that do not exist: ${stale.join(', ')}`);
   });
 
+  test('every /api route is in the OpenAPI document, with the API-key scope the table gives it', async () => {
+    const doc = (await fetch(`${hub.url}/api/openapi.json`).then((res) => res.json())) as { paths: Record<string, Record<string, { 'x-api-key-scope'?: string | null }>> };
+    const problems: string[] = [];
+    for (const key of routes.filter((k) => k.includes(' /api/'))) {
+      const [method, pattern] = key.split(' ') as [string, string];
+      const op = doc.paths[pattern.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[method.toLowerCase()];
+      if (!op) { problems.push(`${key} is not documented`); continue; }
+      const rule = TABLE[key];
+      if (!rule || rule.who === 'public' || rule.who === 'session') continue;
+      const want = rule.scope === '*' ? 'any' : (rule.scope ?? null);
+      if (op['x-api-key-scope'] !== want) problems.push(`${key}: documented scope ${op['x-api-key-scope']}, the hub enforces ${want}`);
+    }
+    assert.deepEqual(problems, [], problems.join('\n'));
+  });
+
   test('each principal gets 401/403 exactly where the table says it may not call', async () => {
     const principals = await allPrincipals(hub);
     // Signing out ends the session the other calls use: it goes last.
