@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Router } from 'express';
+import { API_KEY_SCOPES } from '../../config/scopes.ts';
 import { buildRouters } from '../../app/routes.ts';
 import type { Hub } from '../../app/hub.ts';
 import { prepareEnvironment, startTestHub, type Environment } from '../helpers/hub.ts';
@@ -152,6 +155,13 @@ describe('security: every /api route × every principal kind', { skip: available
     assert.deepEqual(missing, [], `routes without a rule in tests/security/route-table.test.ts: ${missing.join(', ')}`);
     const stale = Object.keys(TABLE).filter((key) => !routes.includes(key));
     assert.deepEqual(stale, [], `rules for routes that do not exist: ${stale.join(', ')}`);
+  });
+
+  test('every scope a route declares is one an owner can grant, and the UI offers them all', () => {
+    const declared = new Set(Object.values(TABLE).flatMap((rule) => (rule.scope && rule.scope !== '*' ? [rule.scope] : [])));
+    for (const scope of declared) assert.ok(scope in API_KEY_SCOPES, `${scope} is not a grantable scope`);
+    const page = fs.readFileSync(path.join(import.meta.dirname, '../../config/ui/src/pages/api-keys.tsx'), 'utf8');
+    for (const scope of Object.keys(API_KEY_SCOPES)) assert.ok(page.includes(`'${scope}'`), `the API keys page does not offer ${scope}`);
   });
 
   test('every /api route is in the OpenAPI document, with the API-key scope the table gives it', async () => {
