@@ -36,7 +36,17 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks, queueBackend: rt.queue.backend });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res, next) => {
+    const token = rt.settings.DINGBRIDGE_METRICS_TOKEN;
+    if (token) {
+      const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
+      const a = crypto.createHash('sha256').update(given).digest();
+      const b = crypto.createHash('sha256').update(token).digest();
+      if (!given || !crypto.timingSafeEqual(a, b)) {
+        res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+        return next(new HttpError(401, 'unauthenticated', 'GET /metrics needs DINGBRIDGE_METRICS_TOKEN as a Bearer token'));
+      }
+    }
     for (const name of Object.values(QUEUE_NAMES)) {
       try {
         const counts = await rt.queue.counts(name);

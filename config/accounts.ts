@@ -8,9 +8,10 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { requireRole, type Role } from './admin-auth.ts';
+import { bearerToken, requireRole, type Role } from './admin-auth.ts';
 import { audit, auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
+import { pruneSignIns, reserveSignIn, settleSignIn } from './sign-in-limits.ts';
 import { checkCsrf, csrfToken, sessions, sessionUser, setHubSetting, setSessionUserLoader, type SessionUser } from './sessions.ts';
 
 /**
@@ -106,27 +107,6 @@ export async function createUser(rt: Runtime, input: { email: string; name?: str
   return row;
 }
 
-const WINDOW_MS = 15 * 60_000;
-const MAX_PER_EMAIL = 5;
-const MAX_PER_IP = 20;
-
-/** Refuses a sign-in when too many failed for this email or from this address lately (counted in the audit log, so every process agrees). */
-async function checkRateLimit(rt: Runtime, email: string, ip: string): Promise<void> {
-  const since = new Date(Date.now() - WINDOW_MS);
-  const row = await rt.db.selectFrom('audit_log')
-    .select([
-      sql<string>`count(*) filter (where target = ${email})`.as('by_email'),
-      sql<string>`count(*) filter (where ip = ${ip})`.as('by_ip'),
-      sql<Date | null>`min(at) filter (where target = ${email} or ip = ${ip})`.as('first'),
-    ])
-    .where('action', '=', 'auth.sign_in_failed').where('at', '>', since).executeTakeFirstOrThrow();
-  if (Number(row.by_email) >= MAX_PER_EMAIL || Number(row.by_ip) >= MAX_PER_IP) {
-    const retryAfter = Math.max(1, Math.ceil(((row.first ? new Date(row.first).getTime() : Date.now()) + WINDOW_MS - Date.now()) / 1000));
-    await audit(rt, { action: 'auth.sign_in_throttled', target: email, ip, outcome: 'denied' });
-    throw new HttpError(429, 'too_many_attempts', `too many failed sign-ins; try again in ${Math.ceil(retryAfter / 60)} minute(s)`, { retryAfterSeconds: retryAfter });
-  }
-}
-
 function regenerate(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }
@@ -164,11 +144,29 @@ function makeRecoveryCodes(): string[] {
   });
 }
 
+/**
+ * First-run setup is guarded: with DINGBRIDGE_ADMIN_TOKEN set, creating the first owner needs that
+ * token; without it, a one-time setup code printed in the log at start (while no user exists; a
+ * newer start replaces it). Only its hash is stored, so any process can check it.
+ */
+const SETUP_CODE_KEY = 'setup_code';
+export async function prepareSetupCode(rt: Runtime): Promise<string | undefined> {
+  if (rt.settings.DINGBRIDGE_ADMIN_TOKEN || (await userCount(rt)) > 0) return undefined;
+  const raw = crypto.randomBytes(15).toString('base64url').replace(/[-_]/g, 'x').toUpperCase();
+  const code = raw.match(/.{1,5}/g)!.join('-');
+  await setHubSetting(rt.db, SETUP_CODE_KEY, sha256(normaliseSetupCode(code)));
+  rt.log.warn({ setupCode: code }, `first-run setup: no owner exists yet; open the config UI and enter the setup code ${code} (it works once)`);
+  return code;
+}
+const normaliseSetupCode = (code: string) => code.trim().toUpperCase().replace(/[^A-Z0-9]/g, '');
+const sameHash = (a: string, b: string) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
 /** /api/v1/auth/* (setup, sign-in, sign-out, 2FA), /api/v1/users (owner) and /api/v1/security (owner). */
 export function accountsRouter(rt: Runtime): Router {
   const router = express.Router();
   const json = express.json({ limit: '16kb' });
   router.use('/api/v1/auth', sessions(rt));
+  prepareSetupCode(rt).catch((err) => rt.log.error({ err: (err as Error).message }, 'could not prepare the first-run setup code'));
 
   router.get('/api/v1/auth/status', async (req: Request, res: Response) => {
     const setupRequired = (await userCount(rt)) === 0;
@@ -178,6 +176,8 @@ export function accountsRouter(rt: Runtime): Router {
     res.setHeader('cache-control', 'no-store');
     res.json({
       setupRequired,
+      /** What first-run setup asks for: the admin token when one is set, else the code in the log. */
+      setupProof: setupRequired ? (rt.settings.DINGBRIDGE_ADMIN_TOKEN ? 'admin_token' : 'setup_code') : null,
       user: user ? userView(user) : null,
       csrfToken: user ? csrfToken(req) : null,
       twoFactorRequired: required,
@@ -186,16 +186,37 @@ export function accountsRouter(rt: Runtime): Router {
   });
 
   router.post('/api/v1/auth/setup', json, async (req: Request, res: Response) => {
-    const input = validate(z.object({ email: emailSchema, name: z.string().trim().max(200).optional(), password: passwordSchema }).strict(), req.body);
+    const input = validate(z.object({ email: emailSchema, name: z.string().trim().max(200).optional(), password: passwordSchema, setupCode: z.string().max(500).optional() }).strict(), req.body);
+    const given = input.setupCode ?? bearerToken(req) ?? '';
+    const adminToken = rt.settings.DINGBRIDGE_ADMIN_TOKEN;
+    const refused = async () => {
+      await audit(rt, { action: 'auth.setup_refused', target: input.email, ip: req.ip ?? null, outcome: 'denied' });
+      return new HttpError(403, 'setup_code_required', adminToken
+        ? 'creating the first owner needs DINGBRIDGE_ADMIN_TOKEN (as setupCode, or as a Bearer token)'
+        : 'creating the first owner needs the one-time setup code printed in the hub\'s log at start');
+    };
+    if (adminToken && !sameHash(sha256(given), sha256(adminToken))) {
+      if ((await userCount(rt)) > 0) throw new HttpError(409, 'setup_done', 'the hub has an owner already; sign in instead');
+      throw await refused();
+    }
+    let codeOk = Boolean(adminToken);
     const user = await rt.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext('dingbridge:first-run-setup'))`.execute(trx);
       const existing = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
       if (existing) return undefined;
+      if (!adminToken) {
+        // The code is used up with the owner it created (same transaction): it works once.
+        const stored = await trx.selectFrom('hub_settings').select('value').where('key', '=', SETUP_CODE_KEY).forUpdate().executeTakeFirst();
+        codeOk = typeof stored?.value === 'string' && given !== '' && sameHash(stored.value, sha256(normaliseSetupCode(given)));
+        if (!codeOk) return undefined;
+        await trx.deleteFrom('hub_settings').where('key', '=', SETUP_CODE_KEY).execute();
+      }
       return trx.insertInto('users').values({
         id: `usr_${crypto.randomBytes(9).toString('base64url')}`, email: input.email, name: input.name ?? null,
         role: 'owner', password_hash: await hashPassword(input.password),
       }).returningAll().executeTakeFirstOrThrow();
     });
+    if (!user && !codeOk && (await userCount(rt)) === 0) throw await refused();
     if (!user) throw new HttpError(409, 'setup_done', 'the hub has an owner already; sign in instead');
     await signIn(rt, req, user);
     await auditRequest(rt, req, 'user.owner_created', user.email, undefined, { actor: principalOfUser(user) });
@@ -205,17 +226,24 @@ export function accountsRouter(rt: Runtime): Router {
   router.post('/api/v1/auth/login', json, async (req: Request, res: Response) => {
     const input = validate(z.object({ email: emailSchema, password: z.string().min(1).max(200), code: z.string().trim().max(20).optional() }).strict(), req.body);
     const ip = req.ip ?? '';
-    await checkRateLimit(rt, input.email, ip);
+    // The attempt is reserved before the password is checked: parallel guesses cannot outrun the limit.
+    const attempt = await reserveSignIn(rt, input.email, ip);
+    void pruneSignIns(rt).catch(() => {});
     const user = await rt.db.selectFrom('users').selectAll().where('email', '=', input.email).executeTakeFirst();
     const ok = user ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await DUMMY_HASH), false);
     const fail = async (reason: string) => {
+      await settleSignIn(rt, attempt, 'failed');
       await audit(rt, { action: 'auth.sign_in_failed', target: input.email, ip, outcome: 'denied', details: { reason }, actor: user ? principalOfUser(user) : undefined });
       return new HttpError(401, reason === 'bad_code' ? 'invalid_code' : 'invalid_credentials', reason === 'bad_code' ? 'that code is not valid' : 'wrong email or password');
     };
     if (!user || !ok) throw await fail('bad_password');
     if (user.disabled_at) throw await fail('disabled');
     if (user.totp_enabled_at && user.totp_secret) {
-      if (!input.code) throw new HttpError(401, 'totp_required', 'enter the 6-digit code from your authenticator app, or a recovery code');
+      if (!input.code) {
+        // Counted like a failure: only a full sign-in resets the count, so a known password does not open TOTP guessing.
+        await settleSignIn(rt, attempt, 'failed');
+        throw new HttpError(401, 'totp_required', 'enter the 6-digit code from your authenticator app, or a recovery code');
+      }
       const secret = rt.vault.open(user.totp_secret, totpAad(user.id));
       const step = checkTotp(secret, input.code);
       if (step !== undefined) {
@@ -226,12 +254,15 @@ export function accountsRouter(rt: Runtime): Router {
         if (!took) throw await fail('bad_code');
       } else {
         const hashed = sha256(normaliseRecovery(input.code));
-        const codes = user.recovery_codes ?? [];
-        if (!codes.includes(hashed)) throw await fail('bad_code');
-        await rt.db.updateTable('users').set({ recovery_codes: JSON.stringify(codes.filter((c) => c !== hashed)), updated_at: new Date() }).where('id', '=', user.id).execute();
-        await audit(rt, { action: 'auth.recovery_code_used', target: user.email, ip, actor: principalOfUser(user), details: { left: codes.length - 1 } });
+        // Consumed with a conditional update: of concurrent sign-ins with one code, only one removes it.
+        const took = await rt.db.updateTable('users').set({ recovery_codes: sql`recovery_codes - ${hashed}::text`, updated_at: new Date() })
+          .where('id', '=', user.id).where(sql<boolean>`recovery_codes ? ${hashed}::text`)
+          .returning(sql<number>`jsonb_array_length(recovery_codes)`.as('left')).executeTakeFirst();
+        if (!took) throw await fail('bad_code');
+        await audit(rt, { action: 'auth.recovery_code_used', target: user.email, ip, actor: principalOfUser(user), details: { left: Number(took.left) } });
       }
     }
+    await settleSignIn(rt, attempt, 'ok');
     await signIn(rt, req, user);
     await auditRequest(rt, req, 'auth.signed_in', user.email, { twoFactor: Boolean(user.totp_enabled_at) }, { actor: principalOfUser(user) });
     res.json({ user: userView(user), csrfToken: csrfToken(req), needsTwoFactorSetup: !user.totp_enabled_at && await twoFactorRequired(rt) });
@@ -294,14 +325,32 @@ export function accountsRouter(rt: Runtime): Router {
   });
 
   // The owner's pages: users and the hub's security policy.
-  router.get('/api/v1/security', requireRole(rt, 'viewer'), async (_req, res) => {
-    res.json({ require2fa: await twoFactorRequired(rt), auditRetentionDays: rt.settings.DINGBRIDGE_AUDIT_RETENTION_DAYS });
+  router.get('/api/v1/security', requireRole(rt, 'viewer'), async (req, res) => {
+    const users = await rt.db.selectFrom('users').select(['email', 'name', 'role', 'totp_enabled_at']).where('disabled_at', 'is', null).orderBy('created_at').execute();
+    const owners = users.filter((u) => u.role === 'owner').length;
+    res.json({
+      require2fa: await twoFactorRequired(rt), auditRetentionDays: rt.settings.DINGBRIDGE_AUDIT_RETENTION_DAYS,
+      owners,
+      /** At least two owners, so the hub is not lost with one person's phone or password. */
+      recommendation: owners < 2 ? 'add a second owner: with one owner, losing that account locks everyone out of users, keys and security settings' : null,
+      adminAllow: rt.settings.DINGBRIDGE_ADMIN_ALLOW || null,
+      // Who has 2FA: for admins and owners.
+      users: req.principal?.role === 'viewer' ? undefined : users.map((u) => ({ email: u.email, name: u.name, role: u.role, twoFactor: Boolean(u.totp_enabled_at) })),
+    });
   });
   router.put('/api/v1/security', requireRole(rt, 'owner'), json, async (req, res) => {
     const { require2fa } = validate(z.object({ require2fa: z.boolean() }).strict(), req.body);
     await setHubSetting(rt.db, 'require_2fa', require2fa);
-    await auditRequest(rt, req, 'security.require_2fa_changed', null, { require2fa });
-    res.json({ require2fa });
+    let signedOut = 0;
+    if (require2fa) {
+      // Sessions of users without 2FA end (the owner's own session stays, to set 2FA up).
+      const r = await rt.db.deleteFrom('ui_sessions')
+        .where('user_id', 'in', rt.db.selectFrom('users').select('id').where('totp_enabled_at', 'is', null))
+        .where('sid', '!=', req.sessionID ?? '').executeTakeFirst();
+      signedOut = Number(r.numDeletedRows);
+    }
+    await auditRequest(rt, req, 'security.require_2fa_changed', null, { require2fa, signedOut });
+    res.json({ require2fa, signedOut });
   });
 
   router.get('/api/v1/users', requireRole(rt, 'owner'), async (_req, res) => {

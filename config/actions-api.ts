@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HttpError, StepError, toStepError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { setEgressPolicy } from '../core/net/egress.ts';
+import { requireScope } from './admin-auth.ts';
 import { route } from './openapi.ts';
 
 /**
@@ -37,7 +38,7 @@ export function actionsRouter(rt: Runtime): Router {
   route(router, rt, {
     method: 'post', path: '/api/v1/actions/:actionId/run', operationId: 'runAction', tags: ['Actions'],
     summary: 'Run a registered action now (e.g. dingtalk.message.sendToGroup, http.post)',
-    description: 'The answer is the action\'s output. Send an `Idempotency-Key` header to give the action a stable key (e.g. the `webhook-id` of http.post). Errors: 404 `action_not_found`, 400 `invalid_input`, 422 `action_failed` (permanent), 502 `action_failed` with `retryable: true`, 409 `needs_reauth` (the connection must be reconnected).',
+    description: 'The answer is the action\'s output. With a `connection_id`, an API key needs the scope `connections:use` too. Send an `Idempotency-Key` header to give the action a stable key (e.g. the `webhook-id` of http.post). Errors: 404 `action_not_found`, 400 `invalid_input`, 422 `action_failed` (permanent), 502 `action_failed` with `retryable: true`, 409 `needs_reauth` (the connection must be reconnected).',
     auth: { role: 'admin', scope: 'actions:run' },
     params: z.object({ actionId: z.string().regex(/^[A-Za-z0-9_]+\.[A-Za-z0-9_.]+$/, 'an action id: <connector>.<verb>') }),
     body: z.object({
@@ -52,6 +53,8 @@ export function actionsRouter(rt: Runtime): Router {
       502: { description: 'The action failed; it may succeed if retried' },
     },
     handler: async ({ params, body, req, principal }) => {
+      // Acting through a connection sends its token: an API key needs connections:use besides actions:run.
+      if (body.connection_id) requireScope(principal, 'connections:use');
       const action = rt.registry.action(params.actionId);
       if (!action) {
         throw new HttpError(404, 'action_not_found', `no action "${params.actionId}" is registered on this hub (known: ${rt.registry.actionIds().join(', ') || 'none'})`);

@@ -49,9 +49,20 @@ declare module 'express-serve-static-core' {
   interface Request { principal?: Principal }
 }
 
+/** A route's `scope` that lets any valid API key in (only /api/v1/me, which Zapier calls to test a key). */
+export const ANY_KEY = '*';
+
+/** Refuses an API key that does not hold `scope` (sessions and the admin token pass). */
+export function requireScope(principal: Principal | undefined, scope: string): void {
+  if (principal?.kind !== 'api_key') return;
+  if (scope === ANY_KEY || principal.scopes?.includes(scope)) return;
+  throw new HttpError(403, 'forbidden', `this API key lacks the scope ${scope}`);
+}
+
 /**
- * Requires a signed-in principal with at least `role` (and, for API keys, the scope). 401 when
- * nobody is recognised, 403 when the principal may not do this.
+ * Requires a signed-in principal with at least `role`. API keys are denied by default: a key passes
+ * only a route that declares a scope the key holds; a route without a scope is closed to every key.
+ * 401 when nobody is recognised, 403 when the principal may not do this.
  */
 export function requireRole(rt: Runtime, role: Role, scope?: string) {
   return async (req: Request, _res: Response, next: NextFunction) => {
@@ -62,7 +73,10 @@ export function requireRole(rt: Runtime, role: Role, scope?: string) {
     }
     if (!principal) return next(new HttpError(401, 'unauthenticated', 'sign in, or send a valid API key as a Bearer token'));
     if (RANK[principal.role] < RANK[role]) return next(new HttpError(403, 'forbidden', `this needs the ${role} role`));
-    if (scope && principal.scopes && !principal.scopes.includes(scope)) return next(new HttpError(403, 'forbidden', `this API key lacks the scope ${scope}`));
+    if (principal.kind === 'api_key') {
+      if (!scope) return next(new HttpError(403, 'forbidden', 'API keys cannot use this route; sign in instead'));
+      if (scope !== ANY_KEY && !principal.scopes?.includes(scope)) return next(new HttpError(403, 'forbidden', `this API key lacks the scope ${scope}`));
+    }
     req.principal = principal;
     next();
   };

@@ -4,22 +4,17 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 import { z } from 'zod';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { addAuthenticator, bearerToken, type Role } from './admin-auth.ts';
+import { addAuthenticator, ANY_KEY, bearerToken, type Role } from './admin-auth.ts';
 import { route } from './openapi.ts';
+import { API_KEY_SCOPES } from './scopes.ts';
 
 /**
  * API keys for automation (Zapier, Make, scripts): `dbk_` + 32 random bytes, shown once at creation
  * and stored as a sha256 hash (the key has full entropy, so a plain hash is enough). A key acts with
- * the admin role at most, limited to its scopes; only an owner creates, lists and revokes keys.
+ * the admin role at most and only where its scopes reach: a route that declares no scope refuses every
+ * key (users, security, API keys, changing connections, OAuth). Only an owner creates, lists and revokes keys.
  */
-export const API_KEY_SCOPES = {
-  'hooks:read': 'list and read REST-hook subscriptions and their deliveries',
-  'hooks:write': 'create, change and delete REST-hook subscriptions; replay and recover deliveries',
-  'events:read': 'read recent events and samples of an event type',
-  'actions:run': 'run a registered action (http.post, dingtalk.*) through POST /api/v1/actions/:actionId/run',
-  'catch_hooks:read': 'list and read catch hooks',
-  'catch_hooks:write': 'create, rotate and delete catch hooks',
-} as const;
+export { API_KEY_SCOPES };
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;
 const scopeNames = Object.keys(API_KEY_SCOPES) as [ApiKeyScope, ...ApiKeyScope[]];
 export const scopeSchema = z.enum(scopeNames);
@@ -131,7 +126,7 @@ export function apiKeysRouter(rt: Runtime): Router {
   });
   route(router, rt, {
     method: 'get', path: '/api/v1/me', operationId: 'whoAmI', tags: ['API keys'], summary: 'Who the credentials belong to (used to test a connection, e.g. by Zapier)',
-    auth: { role: 'viewer' },
+    auth: { role: 'viewer', scope: ANY_KEY },
     responses: { 200: { description: 'The caller', schema: z.object({ kind: z.string(), id: z.string(), label: z.string(), role: z.string(), scopes: z.array(z.string()).nullable() }) } },
     handler: async ({ principal }) => ({ status: 200, body: { kind: principal!.kind, id: principal!.id, label: principal!.label, role: principal!.role, scopes: principal!.scopes ?? null } }),
   });

@@ -158,13 +158,13 @@ const csvCell = (v: unknown) => {
 /** GET /api/v1/audit (JSON, paged by `before`) and GET /api/v1/audit.csv; admins and owners only. */
 export function auditRouter(rt: Runtime): Router {
   const router = express.Router();
-  router.get('/api/v1/audit', requireRole(rt, 'admin'), async (req, res) => {
+  router.get('/api/v1/audit', requireRole(rt, 'admin', 'audit:read'), async (req, res) => {
     const q = validate(auditQuerySchema, req.query, 'query');
     const rows = await query(rt, q).limit(q.limit + 1).execute();
     const items = rows.slice(0, q.limit).map(view);
     res.json({ items, next: rows.length > q.limit ? items.at(-1)!.id : null });
   });
-  router.get('/api/v1/audit.csv', requireRole(rt, 'admin'), async (req, res) => {
+  router.get('/api/v1/audit.csv', requireRole(rt, 'admin', 'audit:read'), async (req, res) => {
     const q = validate(auditQuerySchema.extend({ limit: z.coerce.number().int().min(1).max(100_000).default(100_000) }), req.query, 'query');
     const rows = await query(rt, q).limit(q.limit).execute();
     res.locals.audited = true;

@@ -4,7 +4,7 @@ import { HttpError, StepError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { requireRole } from './admin-auth.ts';
 import { validate } from './http-validate.ts';
-import { beginAuthorization } from './oauth-routes.ts';
+import { beginAuthorization, safeReturnTo } from './oauth-routes.ts';
 import { auditRequest } from './audit.ts';
 
 export const connectionCreateSchema = z.object({
@@ -31,14 +31,15 @@ export function connectionsRouter(rt: Runtime): Router {
   const router = express.Router();
   const store = () => rt.connections.store;
   const json = express.json({ limit: '64kb' });
-  const canSeeCredentials = (req: Request) => req.principal?.role !== 'viewer';
+  // API keys never see credential detail, whatever their scopes.
+  const canSeeCredentials = (req: Request) => req.principal?.kind !== 'api_key' && req.principal?.role !== 'viewer';
   const show = (req: Request, row: Parameters<ReturnType<typeof store>['publicView']>[0]) => store().publicView(row, { showSecrets: canSeeCredentials(req) });
 
   router.get('/api/v1/connections', requireRole(rt, 'viewer', 'connections:read'), async (req: Request, res: Response) => {
     res.json({ connections: (await store().list()).map((row) => show(req, row)) });
   });
 
-  router.post('/api/v1/connections', requireRole(rt, 'admin', 'connections:write'), json, async (req: Request, res: Response) => {
+  router.post('/api/v1/connections', requireRole(rt, 'admin'), json, async (req: Request, res: Response) => {
     const input = validate(connectionCreateSchema, req.body);
     const row = await store().create({ id: input.id, connectorId: input.connector, label: input.label, settings: input.settings, secrets: input.secrets });
     rt.log.info({ connectionId: row.id, connector: row.connector_id, by: req.principal?.label }, 'connection created');
@@ -51,7 +52,7 @@ export function connectionsRouter(rt: Runtime): Router {
     res.json(show(req, await store().require(id)));
   });
 
-  router.patch('/api/v1/connections/:id', requireRole(rt, 'admin', 'connections:write'), json, async (req: Request, res: Response) => {
+  router.patch('/api/v1/connections/:id', requireRole(rt, 'admin'), json, async (req: Request, res: Response) => {
     const { id } = validate(idParams, req.params, 'params');
     const patch = validate(connectionPatchSchema, req.body);
     const row = await store().update(id, patch);
@@ -60,7 +61,7 @@ export function connectionsRouter(rt: Runtime): Router {
     res.json(show(req, row));
   });
 
-  router.delete('/api/v1/connections/:id', requireRole(rt, 'admin', 'connections:write'), async (req: Request, res: Response) => {
+  router.delete('/api/v1/connections/:id', requireRole(rt, 'admin'), async (req: Request, res: Response) => {
     const { id } = validate(idParams, req.params, 'params');
     if (!(await store().remove(id))) throw new HttpError(404, 'connection_not_found', `no connection "${id}"`);
     rt.log.info({ connectionId: id, by: req.principal?.label }, 'connection deleted');
@@ -69,7 +70,7 @@ export function connectionsRouter(rt: Runtime): Router {
   });
 
   for (const [verb, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
-    router.post(`/api/v1/connections/:id/${verb}`, requireRole(rt, 'admin', 'connections:write'), async (req: Request, res: Response) => {
+    router.post(`/api/v1/connections/:id/${verb}`, requireRole(rt, 'admin'), async (req: Request, res: Response) => {
       const { id } = validate(idParams, req.params, 'params');
       await store().require(id);
       await store().setStatus(id, status);
@@ -79,7 +80,7 @@ export function connectionsRouter(rt: Runtime): Router {
     });
   }
 
-  router.post('/api/v1/connections/:id/test', requireRole(rt, 'admin', 'connections:write'), async (req: Request, res: Response) => {
+  router.post('/api/v1/connections/:id/test', requireRole(rt, 'admin'), async (req: Request, res: Response) => {
     const { id } = validate(idParams, req.params, 'params');
     const row = await store().require(id);
     const auth = store().authOf(row.connector_id);
@@ -96,11 +97,11 @@ export function connectionsRouter(rt: Runtime): Router {
   });
 
   /** Starts the OAuth connect flow from the API: returns the provider's authorization URL to open. */
-  router.post('/api/v1/connections/:id/authorize', requireRole(rt, 'admin', 'connections:write'), json, async (req: Request, res: Response) => {
+  router.post('/api/v1/connections/:id/authorize', requireRole(rt, 'admin'), json, async (req: Request, res: Response) => {
     const { id } = validate(idParams, req.params, 'params');
-    const { returnTo } = validate(z.object({ returnTo: z.string().regex(/^\/(?!\/)/, 'a path on this hub').optional() }).strict(), req.body ?? {});
+    const { returnTo } = validate(z.object({ returnTo: z.string().max(2000).optional() }).strict(), req.body ?? {});
     const row = await store().require(id);
-    const authorizeUrl = await beginAuthorization(rt, req, row, returnTo);
+    const authorizeUrl = await beginAuthorization(rt, req, row, safeReturnTo(rt, req, returnTo));
     await auditRequest(rt, req, 'connection.connect_started', id);
     res.json({ authorizeUrl });
   });

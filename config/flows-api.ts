@@ -13,7 +13,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { evaluateCondition, renderMapping, templateBudget } from '../core/templating.ts';
 import { beginPreview } from './preview-limit.ts';
 import { availableRecipes, instantiateRecipe } from './recipes.ts';
-import { requireRole } from './admin-auth.ts';
+import { requireRole, requireScope } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
 
@@ -58,6 +58,11 @@ export function checkFlow(rt: Runtime, input: unknown): { flow?: Flow; issues: F
   return issues.length ? { issues } : { flow: parsed.data, issues };
 }
 
+/** A flow whose steps act through a connection makes the hub send that connection's token: an API key needs connections:use for it. */
+function requireConnectionUse(req: Request, flow: Flow): void {
+  if (flow.then.some((step) => step.connection)) requireScope(req.principal, 'connections:use');
+}
+
 function requireValid(rt: Runtime, input: unknown): Flow {
   const { flow, issues } = checkFlow(rt, input);
   if (!flow) throw new HttpError(400, 'invalid_flow', `the flow is not valid: ${issues.map((i) => `${i.path || 'flow'}: ${i.message}`).join('; ')}`, { issues });
@@ -97,12 +102,12 @@ const previewSchema = z.object({
   stepOutputs: z.array(z.unknown()).max(50).optional(),
 }).strict();
 
-export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string | null }[] = []): Router {
+export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string | null }[] = [], flowsAsWritten: Record<string, Flow> = {}): Router {
   const router = express.Router();
   const store = () => rt.flows as FlowStore;
   const json = express.json({ limit: '256kb' });
 
-  router.get('/api/v1/catalog', requireRole(rt, 'viewer'), async (_req, res) => {
+  router.get('/api/v1/catalog', requireRole(rt, 'viewer', 'flows:read'), async (_req, res) => {
     const apiHooks = await rt.db.selectFrom('catch_hooks').select(['id', 'name']).orderBy('created_at').execute();
     const seen = new Set(configHooks.map((h) => h.id));
     res.json({
@@ -131,6 +136,11 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     ...flow,
     then: flow.then.map((step, i) => {
       const input = { ...step.input };
+      const oldHeaders = old?.then[i]?.action === step.action ? old.then[i]!.input.headers as Record<string, unknown> | undefined : undefined;
+      if (input.headers && typeof input.headers === 'object' && !Array.isArray(input.headers)) {
+        // A masked header value sent back keeps the stored one.
+        input.headers = Object.fromEntries(Object.entries(input.headers as Record<string, unknown>).flatMap(([h, v]) => (v !== SECRET_MASK ? [[h, v]] : oldHeaders?.[h] !== undefined ? [[h, oldHeaders[h]]] : [])));
+      }
       for (const [k, v] of Object.entries(input)) {
         if (v !== SECRET_MASK) continue;
         const before = old?.then[i]?.action === step.action ? old.then[i]!.input[k] : undefined;
@@ -139,42 +149,58 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
       return { ...step, input };
     }),
   });
-  const view = (flow: Flow, last?: { status: string; eventId: string; at: string; error: string | null }) => ({ ...mask(flow), meta: store().meta(flow.id), lastRun: last ?? null });
+  /** Header values in step inputs are for admins: viewers and API keys see the names with a mask. */
+  const hideHeaders = (flow: Flow): Flow => ({
+    ...flow,
+    then: flow.then.map((step) => {
+      const headers = step.input.headers;
+      if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return step;
+      return { ...step, input: { ...step.input, headers: Object.fromEntries(Object.keys(headers).map((h) => [h, SECRET_MASK])) } };
+    }),
+  });
+  const view = (flow: Flow, last?: { status: string; eventId: string; at: string; error: string | null }, req?: Request) => {
+    // A config-file flow is shown as written: `${ENV}` references, never their values.
+    const shown = store().isConfig(flow.id) && flowsAsWritten[flow.id] ? flowsAsWritten[flow.id]! : flow;
+    const seesHeaders = req?.principal && req.principal.kind !== 'api_key' && req.principal.role !== 'viewer';
+    return { ...mask(seesHeaders ? shown : hideHeaders(shown)), meta: store().meta(flow.id), lastRun: last ?? null };
+  };
 
-  router.get('/api/v1/flows', requireRole(rt, 'viewer'), async (_req, res) => {
+  router.get('/api/v1/flows', requireRole(rt, 'viewer', 'flows:read'), async (req, res) => {
     const last = await lastRuns();
-    res.json({ items: store().list().map((f) => view(f, last.get(f.id))) });
+    res.json({ items: store().list().map((f) => view(f, last.get(f.id), req)) });
   });
 
-  router.get('/api/v1/flows/:id', requireRole(rt, 'viewer'), async (req, res) => {
+  router.get('/api/v1/flows/:id', requireRole(rt, 'viewer', 'flows:read'), async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
     const flow = store().get(id);
     if (!flow) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
-    res.json(view(flow, (await lastRuns()).get(id)));
+    res.json(view(flow, (await lastRuns()).get(id), req));
   });
 
-  router.post('/api/v1/flows/validate', requireRole(rt, 'viewer'), json, (req, res) => {
+  router.post('/api/v1/flows/validate', requireRole(rt, 'viewer', 'flows:read'), json, (req, res) => {
     res.locals.audited = true; // a read: nothing changes
     const { flow, issues } = checkFlow(rt, req.body);
     res.json({ valid: Boolean(flow), issues });
   });
 
-  router.post('/api/v1/flows', requireRole(rt, 'admin'), json, async (req, res) => {
+  router.post('/api/v1/flows', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
     const flow = requireValid(rt, req.body);
+    requireConnectionUse(req, flow);
     await store().create(flow, { by: req.principal?.label });
     await auditRequest(rt, req, 'flow.created', flow.id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
-    res.status(201).json(view(flow));
+    res.status(201).json(view(flow, undefined, req));
   });
 
-  router.put('/api/v1/flows/:id', requireRole(rt, 'admin'), json, async (req, res) => {
+  router.put('/api/v1/flows/:id', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
     const flow = unmask(requireValid(rt, { ...(req.body as object), id }), store().get(id));
+    requireConnectionUse(req, flow);
     await store().update(id, flow);
     await auditRequest(rt, req, 'flow.updated', id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
-    res.json(view(flow, (await lastRuns()).get(id)));
+    res.json(view(flow, (await lastRuns()).get(id), req));
   });
 
-  router.delete('/api/v1/flows/:id', requireRole(rt, 'admin'), async (req, res) => {
+  router.delete('/api/v1/flows/:id', requireRole(rt, 'admin', 'flows:write'), async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
     await store().remove(id);
     await auditRequest(rt, req, 'flow.deleted', id);
@@ -182,16 +208,16 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
   });
 
   for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
-    router.post(`/api/v1/flows/:id/${verb}`, requireRole(rt, 'admin'), async (req, res) => {
+    router.post(`/api/v1/flows/:id/${verb}`, requireRole(rt, 'admin', 'flows:write'), async (req, res) => {
       const { id } = validate(flowIdParams, req.params, 'params');
       await store().setEnabled(id, enabled);
       await auditRequest(rt, req, enabled ? 'flow.enabled' : 'flow.disabled', id);
-      res.json(view(store().get(id)!, (await lastRuns()).get(id)));
+      res.json(view(store().get(id)!, (await lastRuns()).get(id), req));
     });
   }
 
   /** Renders a mapping (and checks a condition) against an event: a stored one, posted data, or the trigger's sample. */
-  router.post('/api/v1/flows/preview', requireRole(rt, 'viewer'), json, async (req, res) => {
+  router.post('/api/v1/flows/preview', requireRole(rt, 'viewer', 'flows:read'), json, async (req, res) => {
     res.locals.audited = true; // a read: nothing changes
     const input = validate(previewSchema, req.body);
     const done = beginPreview(req);
@@ -215,11 +241,12 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
   });
 
   /** Runs one flow now on a test event (marked as a test; other flows do not see it). */
-  router.post('/api/v1/flows/:id/test', requireRole(rt, 'admin'), json, async (req, res) => {
+  router.post('/api/v1/flows/:id/test', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
     const input = validate(z.object({ eventId: z.string().max(100).optional(), data: z.record(z.string(), z.unknown()).optional() }).strict(), req.body ?? {});
     const flow = store().get(id);
     if (!flow) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
+    requireConnectionUse(req, flow);
     const base = await sampleEvent(rt, { eventId: input.eventId, eventType: flow.when.event.includes('*') ? undefined : flow.when.event, data: input.data, source: flow.when.source });
     const event: HubEvent = { ...base, id: newEventId(), source: flow.when.source ?? base.source, occurredAt: new Date().toISOString() };
     const runId = stepRunId(event.id, flow.id, 0);
@@ -237,11 +264,11 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     res.status(202).json({ eventId: event.id, test: true });
   });
 
-  router.get('/api/v1/recipes', requireRole(rt, 'viewer'), (_req, res) => {
+  router.get('/api/v1/recipes', requireRole(rt, 'viewer', 'flows:read'), (_req, res) => {
     res.json({ items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => r) });
   });
 
-  router.post('/api/v1/recipes/:id/instantiate', requireRole(rt, 'admin'), json, async (req, res) => {
+  router.post('/api/v1/recipes/:id/instantiate', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
     const { id } = validate(z.object({ id: z.string().max(100) }), req.params, 'params');
     const input = validate(z.object({
       flowId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, - and _ (at most 64)'),
@@ -253,9 +280,10 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     if (!recipe) throw new HttpError(404, 'recipe_not_found', `no recipe "${id}" on this hub`);
     const candidate = instantiateRecipe(recipe, input.flowId, input.fields) as Record<string, unknown>;
     const flow = requireValid(rt, { ...candidate, ...(input.name ? { name: input.name } : {}), enabled: input.enabled });
+    requireConnectionUse(req, flow);
     await store().create(flow, { recipe: recipe.id, by: req.principal?.label });
     await auditRequest(rt, req, 'flow.created', flow.id, { recipe: recipe.id, actions: flow.then.map((s) => s.action) });
-    res.status(201).json(view(flow));
+    res.status(201).json(view(flow, undefined, req));
   });
 
   return router;

@@ -37,6 +37,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
     throw new ConfigError(file, doc.errors.map((e) => ({ ...at(e.pos[0]), path: '', message: e.message.split('\n')[0]! })));
   }
 
+  const asWritten = doc.clone();
   const problems: ConfigProblem[] = [];
   visit(doc, {
     Scalar(_key, node) {
@@ -55,7 +56,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   const parsed = configFileSchema.safeParse(doc.toJS() ?? {});
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((i) => issueAt(doc, i, at)));
 
-  const config = parsed.data;
+  const config: ConfigFile = parsed.data;
   const semantic: ConfigProblem[] = [];
   config.recipes.forEach((use, index) => {
     const where = { ...nodeAt(doc, ['recipes', index, 'use'], at), path: `recipes.${index}` };
@@ -84,7 +85,29 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
     }));
   }
   if (semantic.length) throw new ConfigError(file, semantic);
+  config.flowsAsWritten = flowsAsWritten(asWritten.toJS() ?? {}, config);
   return config;
+}
+
+/** The flows of the unexpanded document, for display; a flow that does not parse that way is shown without its inputs. */
+function flowsAsWritten(raw: { flows?: unknown[]; recipes?: { use?: string; id?: string; fields?: Record<string, string>; enabled?: boolean }[] }, config: ConfigFile): Record<string, z.output<typeof flowSchema>> {
+  const out: Record<string, z.output<typeof flowSchema>> = {};
+  for (const f of raw.flows ?? []) {
+    const parsed = flowSchema.safeParse(f);
+    if (parsed.success) out[parsed.data.id] = parsed.data;
+  }
+  for (const use of raw.recipes ?? []) {
+    const recipe = loadRecipes().find((r) => r.id === use.use);
+    if (!recipe || !use.id) continue;
+    try {
+      const parsed = flowSchema.safeParse({ ...(instantiateRecipe(recipe, use.id, use.fields ?? {}) as object), enabled: use.enabled ?? true });
+      if (parsed.success) out[parsed.data.id] = parsed.data;
+    } catch { /* shown without inputs below */ }
+  }
+  for (const flow of config.flows) {
+    if (!out[flow.id]) out[flow.id] = { ...flow, then: flow.then.map((step) => ({ ...step, input: {} })) };
+  }
+  return out;
 }
 
 function issueAt(doc: Document, issue: z.core.$ZodIssue, at: (o?: number) => { line: number; column: number }): ConfigProblem {

@@ -14,6 +14,42 @@ import { audit, auditRequest } from './audit.ts';
 
 const STATE_TTL_MS = 10 * 60_000;
 const stateAad = (state: string) => `oauth-state:${state}`;
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+declare module '../core/db/schema.ts' {
+  interface OAuthStatesTable { session_hash: string | null; started_by: string | null }
+}
+
+/**
+ * A `returnTo` the hub may send the admin back to: resolved against the hub's public address and
+ * required to stay on its origin; backslashes and control characters are refused outright (browsers
+ * read `/\evil.example` as another host). Returns the path (with query and fragment) to store.
+ */
+export function safeReturnTo(rt: Runtime, req: Request, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const bad = () => new HttpError(400, 'invalid_return_to', 'returnTo must be a path on this hub');
+  if (value.length > 2000 || /[\\\u0000-\u001f\u007f]/.test(value) || !value.startsWith('/') || value.startsWith('//')) throw bad();
+  const base = new URL(`${publicUrl(rt, req)}/`);
+  let target: URL;
+  try { target = new URL(value, base); } catch { throw bad(); }
+  if (target.origin !== base.origin) throw bad();
+  return `${target.pathname}${target.search}${target.hash}`;
+}
+
+/** Who started a connect flow: the session (when a browser did) must be the one that comes back. */
+function starter(req: Request): { session_hash: string | null; started_by: string | null } {
+  const p = req.principal;
+  return { session_hash: p?.kind === 'session' && req.sessionID ? sha256(req.sessionID) : null, started_by: p ? `${p.kind}:${p.id}` : null };
+}
+
+/** Refuses an answer that comes back in another browser session than the one that started the flow. */
+function checkSameSession(req: Request, pending: { session_hash: string | null }): void {
+  if (!pending.session_hash) return;
+  const given = req.sessionID ? sha256(req.sessionID) : '';
+  if (given.length !== pending.session_hash.length || !crypto.timingSafeEqual(Buffer.from(given), Buffer.from(pending.session_hash))) {
+    throw new HttpError(400, 'invalid_state', 'this sign-in answer belongs to another session: start connecting again from the hub');
+  }
+}
 
 /** The hub's public address: PUBLIC_URL, or (when unset) the address this request came to. */
 export function publicUrl(rt: Runtime, req: Request): string {
@@ -27,13 +63,14 @@ function oauthAuth(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
 }
 
 /** State handles live in the database (any process can take the callback), one use each, with the PKCE verifier sealed. */
-function stateStore(rt: Runtime, row: ConnectionRow, returnTo?: string): StateStore {
+function stateStore(rt: Runtime, row: ConnectionRow, returnTo?: string, startedBy?: ReturnType<typeof starter>): StateStore {
   return {
     store(_req, verifier, _state, _meta, cb) {
       const handle = crypto.randomBytes(24).toString('base64url');
       rt.db.insertInto('oauth_states').values({
         state: handle, connection_id: row.id, connector_id: row.connector_id,
         verifier: rt.vault.seal(verifier, stateAad(handle)), return_to: returnTo ?? null,
+        session_hash: startedBy?.session_hash ?? null, started_by: startedBy?.started_by ?? null,
       }).execute().then(() => cb(null, handle), (err) => cb(err as Error));
     },
     verify(_req, handle, cb) {
@@ -55,7 +92,7 @@ export async function beginAuthorization(rt: Runtime, req: Request, row: Connect
   if (kind.kind === 'api_token') return beginTokenAuthorization(rt, req, row, returnTo);
   const auth = oauthAuth(rt, row);
   const view = rt.connections.store.view(row);
-  const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row, returnTo));
+  const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row, returnTo, starter(req)));
   const outcome = await runStrategy(strategy, { ...req, query: {}, body: {} } as unknown as Request);
   if (outcome.kind !== 'redirect') throw new HttpError(500, 'oauth_start_failed', outcome.kind === 'error' ? outcome.error.message : 'could not build the authorization URL');
   rt.log.info({ connectionId: row.id }, 'OAuth connect started');
@@ -70,7 +107,7 @@ async function beginTokenAuthorization(rt: Runtime, req: Request, row: Connectio
   const auth = rt.connections.store.authOf(row.connector_id);
   if (auth.kind !== 'api_token' || !auth.authorizeUrl) throw new HttpError(400, 'not_authorizable', `${row.connector_id} connections take a pasted token`);
   const handle = crypto.randomBytes(24).toString('base64url');
-  await rt.db.insertInto('oauth_states').values({ state: handle, connection_id: row.id, connector_id: row.connector_id, verifier: null, return_to: returnTo ?? null }).execute();
+  await rt.db.insertInto('oauth_states').values({ state: handle, connection_id: row.id, connector_id: row.connector_id, verifier: null, return_to: returnTo ?? null, ...starter(req) }).execute();
   const returnUrl = `${publicUrl(rt, req)}/oauth/${row.connector_id}/token?state=${encodeURIComponent(handle)}`;
   return auth.authorizeUrl(rt.connections.store.view(row), returnUrl);
 }
@@ -90,7 +127,8 @@ const TOKEN_RETURN_PAGE = `<!doctype html><meta charset="utf-8"><title>Connectin
 </script>`;
 
 /**
- * GET /oauth/:connectorId/start?connection=… sends the admin to the provider; GET
+ * POST /oauth/:connectorId/start (connection, returnTo; with the session's CSRF token) sends the admin
+ * to the provider — a link alone cannot start it; GET
  * /oauth/:connectorId/callback takes the answer: the state must be one this hub issued, unused and
  * recent; the code is exchanged with the PKCE verifier; the tokens are sealed; steps that waited for
  * this connection run again.
@@ -98,14 +136,17 @@ const TOKEN_RETURN_PAGE = `<!doctype html><meta charset="utf-8"><title>Connectin
 export function oauthRouter(rt: Runtime): Router {
   const router = express.Router();
 
-  router.get('/oauth/:connectorId/start', requireRole(rt, 'admin', 'connections:write'), async (req: Request, res: Response) => {
-    const { connection } = validate(z.object({ connection: z.string().min(1), returnTo: z.string().optional() }), req.query, 'query');
-    const row = await rt.connections.store.require(connection);
+  router.get('/oauth/:connectorId/start', (_req: Request, res: Response) => {
+    res.setHeader('allow', 'POST');
+    res.status(405).json({ error: { code: 'method_not_allowed', message: 'start connecting with POST (and the session\'s X-CSRF-Token), or POST /api/v1/connections/:id/authorize' } });
+  });
+  router.post('/oauth/:connectorId/start', requireRole(rt, 'admin'), express.json({ limit: '8kb' }), express.urlencoded({ extended: false, limit: '8kb' }), async (req: Request, res: Response) => {
+    const input = validate(z.object({ connection: z.string().min(1).max(100), returnTo: z.string().max(2000).optional() }).strict(), req.body ?? {});
+    const row = await rt.connections.store.require(input.connection);
     if (row.connector_id !== req.params.connectorId) throw new HttpError(400, 'connector_mismatch', `connection ${row.id} belongs to ${row.connector_id}`);
-    const returnTo = typeof req.query.returnTo === 'string' && /^\/(?!\/)/.test(req.query.returnTo) ? req.query.returnTo : undefined;
-    const authorizeUrl = await beginAuthorization(rt, req, row, returnTo);
+    const authorizeUrl = await beginAuthorization(rt, req, row, safeReturnTo(rt, req, input.returnTo));
     await auditRequest(rt, req, 'connection.connect_started', row.id);
-    res.redirect(302, authorizeUrl);
+    res.redirect(303, authorizeUrl);
   });
 
   router.get('/oauth/:connectorId/token', (_req: Request, res: Response) => {
@@ -116,6 +157,8 @@ export function oauthRouter(rt: Runtime): Router {
 
   router.post('/oauth/:connectorId/token', express.json({ limit: '8kb' }), async (req: Request, res: Response) => {
     const input = validate(z.object({ state: z.string().min(1).max(200), token: z.string().min(8).max(512) }).strict(), req.body);
+    const pending = await rt.db.selectFrom('oauth_states').select(['session_hash']).where('state', '=', input.state).executeTakeFirst();
+    if (pending) checkSameSession(req, pending);
     const used = await rt.db.updateTable('oauth_states').set({ used_at: new Date() })
       .where('state', '=', input.state).where('used_at', 'is', null).where('connector_id', '=', String(req.params.connectorId))
       .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS)).returningAll().executeTakeFirst();
@@ -128,15 +171,22 @@ export function oauthRouter(rt: Runtime): Router {
   });
 
   router.get('/oauth/:connectorId/callback', async (req: Request, res: Response) => {
-    const query = validate(z.object({ state: z.string().min(1).max(200), code: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }).passthrough(), req.query, 'query');
+    const query = validate(z.object({ state: z.string().min(1).max(200), code: z.string().max(2000).optional(), error: z.string().max(100).optional(), error_description: z.string().max(300).optional() }).passthrough(), req.query, 'query');
     const pending = await rt.db.selectFrom('oauth_states').selectAll().where('state', '=', query.state).executeTakeFirst();
     if (!pending || pending.connector_id !== req.params.connectorId) {
       throw new HttpError(400, 'invalid_state', 'this sign-in answer was not started by this hub (unknown state)');
     }
+    // Every path (the provider's error answer included) needs an unused, recent state from this session.
+    if (pending.used_at || new Date(pending.created_at).getTime() <= Date.now() - STATE_TTL_MS) {
+      throw new HttpError(400, 'invalid_state', 'this sign-in link was already used or has expired; start again');
+    }
+    checkSameSession(req, pending);
     const row = await rt.connections.store.require(pending.connection_id);
 
     if (query.error) {
-      await rt.db.updateTable('oauth_states').set({ used_at: new Date() }).where('state', '=', query.state).execute();
+      const took = await rt.db.updateTable('oauth_states').set({ used_at: new Date() }).where('state', '=', query.state).where('used_at', 'is', null)
+        .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS)).returning('state').executeTakeFirst();
+      if (!took) throw new HttpError(400, 'invalid_state', 'this sign-in link was already used or has expired; start again');
       const reason = query.error === 'access_denied' ? 'the account owner declined access at the provider' : `the provider answered ${query.error}`;
       const connectedBefore = Boolean(rt.connections.store.openSecrets(row).accessToken);
       await rt.connections.store.setStatus(row.id, connectedBefore ? row.status : 'error', `authorization failed: ${reason}${query.error_description ? ` (${query.error_description})` : ''}`);

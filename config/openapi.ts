@@ -2,7 +2,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { requireRole, type Principal, type Role } from './admin-auth.ts';
+import { ANY_KEY, requireRole, type Principal, type Role } from './admin-auth.ts';
+import { API_KEY_SCOPES } from './scopes.ts';
 
 /**
  * The public API's one description. Every route is declared once with its zod schemas; the same
@@ -40,7 +41,10 @@ export interface OperationSpec {
   summary: string;
   description?: string;
   tags: string[];
-  /** Omit for a public route. */
+  /**
+   * Omit for a public route. `scope` is the API-key scope that reaches the route (`*`: any key);
+   * without one, API keys are refused (deny by default).
+   */
   auth?: { role: Role; scope?: string };
   params?: z.ZodObject;
   query?: z.ZodObject;
@@ -130,7 +134,7 @@ export function openApiDocument(opts: { serverUrl?: string; version?: string } =
     const all: Record<number, ResponseSpec> = { ...op.responses };
     if ((op.params || op.query || op.body) && !all[400]) all[400] = { description: 'The request is not valid', schema: errorSchema };
     if (op.auth && !all[401]) all[401] = { description: 'No valid API key or admin token', schema: errorSchema };
-    if (op.auth && !all[403]) all[403] = { description: `Needs the ${op.auth.role} role${op.auth.scope ? ` and, for an API key, the scope ${op.auth.scope}` : ''}`, schema: errorSchema };
+    if (op.auth && !all[403]) all[403] = { description: `Needs the ${op.auth.role} role${op.auth.scope === ANY_KEY ? '' : op.auth.scope ? ` and, for an API key, the scope ${op.auth.scope}` : '; API keys are refused'}`, schema: errorSchema };
     for (const [status, r] of Object.entries(all)) {
       const schema = r.schema ?? (Number(status) >= 400 ? errorSchema : undefined);
       responses[status] = {
@@ -145,7 +149,8 @@ export function openApiDocument(opts: { serverUrl?: string; version?: string } =
       tags: op.tags,
       parameters: [...parameters(op.params, 'path'), ...parameters(op.query, 'query')],
       responses,
-      security: op.auth ? [{ bearerAuth: op.auth.scope ? [op.auth.scope] : [] }] : [],
+      security: op.auth ? [{ bearerAuth: op.auth.scope && op.auth.scope !== ANY_KEY ? [op.auth.scope] : [] }] : [],
+      ...(op.auth ? { 'x-api-key-scope': op.auth.scope === ANY_KEY ? 'any' : (op.auth.scope ?? null) } : {}),
     };
     if (op.body) {
       const schema = jsonSchema(op.body, 'input');
@@ -161,14 +166,18 @@ export function openApiDocument(opts: { serverUrl?: string; version?: string } =
     info: {
       title: 'dingbridge API',
       version: opts.version ?? '0.1.0',
-      description: 'The public API of a dingbridge hub: catch hooks, REST-hook subscriptions (Standard Webhooks), events, actions, API keys. Authenticate with `Authorization: Bearer <API key>`; each operation lists the scope an API key needs.',
+      description: 'The public API of a dingbridge hub: catch hooks, REST-hook subscriptions (Standard Webhooks), events, actions, API keys. Authenticate with `Authorization: Bearer <API key>`. API keys are denied by default: each operation names in `security` (and `x-api-key-scope`) the one scope that lets a key call it; an operation with `x-api-key-scope: null` refuses every API key.',
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
     tags: [...new Set(ops.flatMap((o) => o.tags))].sort().map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key (`dbk_…`, created by an owner at POST /api/v1/api-keys) or DINGBRIDGE_ADMIN_TOKEN (owner).' },
+        bearerAuth: {
+          type: 'http', scheme: 'bearer',
+          description: `An API key (\`dbk_…\`, created by an owner at POST /api/v1/api-keys) or DINGBRIDGE_ADMIN_TOKEN (owner). An API key reaches only the operations that name one of its scopes:\n${Object.entries(API_KEY_SCOPES).map(([k, v]) => `- \`${k}\`: ${v}`).join('\n')}`,
+          'x-scopes': API_KEY_SCOPES,
+        },
       },
     },
   };

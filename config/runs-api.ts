@@ -8,6 +8,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { requireRole } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
+import { hideHeaderValues } from '../core/redact.ts';
 
 /**
  * Runs: stored events with their step runs and every attempt (timing, error, the redacted request and
@@ -92,12 +93,12 @@ export function runsRouter(rt: Runtime): Router {
   const router = express.Router();
   const json = express.json({ limit: '16kb' });
 
-  router.get('/api/v1/runs', requireRole(rt, 'viewer'), async (req, res) => {
+  router.get('/api/v1/runs', requireRole(rt, 'viewer', 'runs:read'), async (req, res) => {
     res.json(await listRuns(rt, validate(runsQuerySchema, req.query, 'query')));
   });
 
   /** Server-sent events: `change` whenever an event or a step changed (checked each second). */
-  router.get('/api/v1/runs/stream', requireRole(rt, 'viewer'), async (req, res) => {
+  router.get('/api/v1/runs/stream', requireRole(rt, 'viewer', 'runs:read'), async (req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 3000\n\n');
     let last = '';
@@ -117,11 +118,13 @@ export function runsRouter(rt: Runtime): Router {
     req.on('close', () => clearInterval(timer));
   });
 
-  router.get('/api/v1/runs/:eventId', requireRole(rt, 'viewer'), async (req, res) => {
+  router.get('/api/v1/runs/:eventId', requireRole(rt, 'viewer', 'runs:read'), async (req, res) => {
     const { eventId } = validate(z.object({ eventId: z.string().min(1).max(100) }), req.params, 'params');
     const e = await rt.db.selectFrom('events as e').selectAll('e').select(statusSql.as('run_status')).where('e.id', '=', eventId).executeTakeFirst();
     if (!e) throw new HttpError(404, 'event_not_found', `no event "${eventId}"`);
     const steps = await rt.db.selectFrom('step_runs').selectAll().where('event_id', '=', eventId).orderBy('flow_id').orderBy('step_index').execute();
+    // Header values (even allow-listed ones) are for admins: viewers and API keys see the names only.
+    const seesHeaders = req.principal?.kind !== 'api_key' && req.principal?.role !== 'viewer';
     const attempts = steps.length ? await rt.db.selectFrom('step_attempts').selectAll().where('step_run_id', 'in', steps.map((s) => s.id)).orderBy('step_run_id').orderBy('attempt').execute() : [];
     res.json({
       id: e.id, type: e.type, source: e.source, subject: e.subject, connectionId: e.connection_id, status: e.run_status,
@@ -131,13 +134,13 @@ export function runsRouter(rt: Runtime): Router {
         ...stepView(st), output: st.output,
         attemptDetails: attempts.filter((a) => a.step_run_id === st.id).map((a) => ({
           attempt: a.attempt, status: a.status, startedAt: iso(a.started_at), finishedAt: iso(a.finished_at), durationMs: a.duration_ms,
-          errorClass: a.error_class, error: a.error, request: a.request, response: a.response,
+          errorClass: a.error_class, error: a.error, request: seesHeaders ? a.request : hideHeaderValues(a.request), response: seesHeaders ? a.response : hideHeaderValues(a.response),
         })),
       })),
     });
   });
 
-  router.post('/api/v1/runs/:eventId/replay', requireRole(rt, 'admin'), async (req, res) => {
+  router.post('/api/v1/runs/:eventId/replay', requireRole(rt, 'admin', 'runs:write'), async (req, res) => {
     const { eventId } = validate(z.object({ eventId: z.string().min(1).max(100) }), req.params, 'params');
     const result = await replayEvent(rt, eventId);
     if (!result) throw new HttpError(404, 'event_not_found', `no event "${eventId}"`);
@@ -145,7 +148,7 @@ export function runsRouter(rt: Runtime): Router {
     res.json(result);
   });
 
-  router.post('/api/v1/runs/steps/:stepRunId/replay', requireRole(rt, 'admin'), async (req, res) => {
+  router.post('/api/v1/runs/steps/:stepRunId/replay', requireRole(rt, 'admin', 'runs:write'), async (req, res) => {
     const { stepRunId } = validate(z.object({ stepRunId: z.string().min(1).max(300) }), req.params, 'params');
     const exists = await rt.db.selectFrom('step_runs').select(['id', 'status']).where('id', '=', stepRunId).executeTakeFirst();
     if (!exists) throw new HttpError(404, 'step_not_found', `no step run "${stepRunId}"`);
@@ -155,7 +158,7 @@ export function runsRouter(rt: Runtime): Router {
   });
 
   /** Replays every failed event that the filter matches (at most `max`, oldest first). */
-  router.post('/api/v1/runs/replay', requireRole(rt, 'admin'), json, async (req, res) => {
+  router.post('/api/v1/runs/replay', requireRole(rt, 'admin', 'runs:write'), json, async (req, res) => {
     const input = validate(runsQuerySchema.omit({ cursor: true, limit: true, status: true }).extend({ max: z.number().int().min(1).max(1000).default(200) }).strict(), req.body ?? {});
     const rows = await filtered(rt, { ...input, status: 'failed' }).select(['e.id']).orderBy('e.received_at', 'asc').limit(input.max).execute();
     const replayed: string[] = [];

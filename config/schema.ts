@@ -81,5 +81,8 @@ export const configFileSchema = z.object({
   recipes: z.array(recipeUseSchema).default([]),
 }).strict();
 
-export type ConfigFile = z.output<typeof configFileSchema>;
+export type ConfigFile = z.output<typeof configFileSchema> & {
+  /** The file's flows as written, `${ENV}` references not expanded: what the API shows (secrets stay in the environment). */
+  flowsAsWritten?: Record<string, z.output<typeof flowSchema>>;
+};
 export type CatchHookConfig = z.output<typeof catchHookSchema>;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isDurationList } from './durations.ts';
 import { parseEgressAllow } from './net/egress.ts';
 import { DEFAULT_TIMEZONE, isTimeZone } from './triggers/schedule-spec.ts';
+import { parseCidrList } from './net/cidr.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
@@ -41,6 +42,10 @@ export const settingsSchema = z.object({
   DINGBRIDGE_ENCRYPTION_KEY: z.string().min(1).optional(),
   /** Bearer token with owner rights on the admin API (automation, and the bootstrap before the UI's accounts). */
   DINGBRIDGE_ADMIN_TOKEN: z.string().min(24, 'use at least 24 characters').optional(),
+  /** Networks (comma-separated IPs or CIDRs) the admin UI and /api may be used from; unset = everywhere. Webhooks and catch hooks stay open. */
+  DINGBRIDGE_ADMIN_ALLOW: z.string().refine((v) => { try { parseCidrList(v); return true; } catch { return false; } }, 'comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5').default(''),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
+  DINGBRIDGE_METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   /** Tokens expiring within this margin are refreshed ahead of time. */
   DINGBRIDGE_REFRESH_MARGIN_MS: positiveMs.default(600_000),
   /** Outbound calls to user-typed URLs may reach these loopback/private/link-local/metadata hosts or CIDRs (comma-separated). */

@@ -54,11 +54,13 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
     assert.equal(status.json.setupRequired, true);
     assert.equal(status.json.user, null);
 
-    const weak = await c.call('POST', '/api/v1/auth/setup', { email: owner.email, password: 'short' });
+    const weak = await c.call('POST', '/api/v1/auth/setup', { email: owner.email, password: 'short', setupCode: TEST_ADMIN_TOKEN });
     assert.equal(weak.status, 400);
     assert.equal(weak.json.error.code, 'invalid_request');
 
-    const setup = await c.call('POST', '/api/v1/auth/setup', { ...owner, name: 'Olivia Owner' });
+    const unguarded = await c.call('POST', '/api/v1/auth/setup', { ...owner, name: 'Olivia Owner' });
+    assert.equal(unguarded.status, 403, 'setup needs the admin token when one is set');
+    const setup = await c.call('POST', '/api/v1/auth/setup', { ...owner, name: 'Olivia Owner', setupCode: TEST_ADMIN_TOKEN });
     assert.equal(setup.status, 201, JSON.stringify(setup.json));
     assert.equal(setup.json.user.role, 'owner');
     const cookie = setup.headers.getSetCookie().find((x) => x.startsWith('dingbridge.sid='))!;

@@ -91,6 +91,8 @@ describe('config UI in Chromium', { skip }, () => {
     await page.goto(url('/'));
     await page.getByRole('heading', { name: 'Welcome to dingbridge' }).waitFor();
     await page.getByText('No account exists yet').waitFor(); // the page says no user exists
+    // First-run setup is guarded: this hub has DINGBRIDGE_ADMIN_TOKEN, so the page asks for it.
+    await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
     await page.getByLabel('Your name').fill(OWNER.name);
     await page.getByLabel('Email').fill(OWNER.email);
     await page.getByLabel('Password').fill(OWNER.password);
@@ -142,7 +144,7 @@ describe('config UI in Chromium', { skip }, () => {
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.locator('[data-connection="crm"]').waitFor();
 
-    await page.locator('[data-connection="crm"]').getByRole('link', { name: 'Connect account' }).click();
+    await page.locator('[data-connection="crm"]').getByRole('button', { name: 'Connect account' }).click();
     await page.waitForURL(/\/connections\?connected=crm/);
     await page.getByText('Connected: crm').waitFor();
     await page.locator('[data-connection="crm"] [data-status="active"]').waitFor();
@@ -158,7 +160,7 @@ describe('config UI in Chromium', { skip }, () => {
     const banner = page.locator('[data-needs-reauth="crm"]');
     await banner.waitFor();
     await shot(page, 'connections-needs-reauth-desktop');
-    await banner.getByRole('link', { name: 'Reconnect' }).click();
+    await banner.getByRole('button', { name: 'Reconnect' }).click();
     await page.waitForURL(/connected=crm/);
     await page.locator('[data-connection="crm"] [data-status="active"]').waitFor();
     assert.equal(await page.locator('[data-needs-reauth]').count(), 0);

@@ -21,7 +21,7 @@ export function providerWebhookRouter(rt: Runtime): Router {
     const trigger = connector?.triggers.find((t) => t.webhook);
     if (!connector || !trigger?.webhook) throw new HttpError(404, 'no_webhook', `connector "${connectorId}" takes no webhooks`);
     const row = await rt.connections.store.get(connectionId);
-    if (!row || row.connector_id !== connectorId) throw new HttpError(404, 'connection_not_found', `no ${connectorId} connection "${connectionId}"`);
+    if (!row || row.connector_id !== connectorId) return undefined;
     const handle = await rt.connections.handle(connectionId);
     const base = (rt.settings.PUBLIC_URL ?? `${req.protocol}://${req.get('host')}`).replace(/\/+$/, '');
     const request: WebhookRequest = {
@@ -45,13 +45,25 @@ export function providerWebhookRouter(rt: Runtime): Router {
     else res.status(reply.status).json(reply.body);
   };
 
+  /**
+   * Whether a connection id exists is not told to strangers: an unknown id answers a check like a
+   * connection without a check of its own (200) and a POST like a bad signature (401 signature_invalid).
+   */
+  const unverified = () => new HttpError(401, 'signature_invalid', 'the signature does not verify');
+
   router.all('/webhooks/:connectorId/:connectionId', raw, async (req: Request, res: Response) => {
-    const { connectorId, connectionId, webhook, handle, request } = await resolve(req);
+    const resolved = await resolve(req);
+    if (req.method !== 'POST' && req.method !== 'HEAD' && req.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'provider webhooks are POSTed');
+    if (!resolved) {
+      if (req.method === 'POST') throw unverified();
+      res.status(200).end();
+      return;
+    }
+    const { connectorId, connectionId, webhook, handle, request } = resolved;
     if (req.method === 'HEAD' || req.method === 'GET') {
       send(res, webhook.check ? await webhook.check(request, handle) : { status: 200 });
       return;
     }
-    if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'provider webhooks are POSTed');
     const { events, reply } = await webhook.receive(request, handle);
     const stored = await ingestTriggered(rt, connectorId, connectionId, events);
     rt.log.info({ connectorId, connectionId, events: stored.map((s) => s.id), duplicates: stored.filter((s) => s.duplicate).length }, 'provider webhook stored');

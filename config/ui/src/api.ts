@@ -21,7 +21,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
 }
 
 export interface User { id: string; email: string; name: string | null; role: 'owner' | 'admin' | 'viewer'; twoFactor: boolean; disabled: boolean; lastSignInAt: string | null; createdAt: string }
-export interface AuthStatus { setupRequired: boolean; user: User | null; csrfToken: string | null; twoFactorRequired: boolean; needsTwoFactorSetup: boolean }
+export interface AuthStatus { setupRequired: boolean; setupProof: 'admin_token' | 'setup_code' | null; user: User | null; csrfToken: string | null; twoFactorRequired: boolean; needsTwoFactorSetup: boolean }
 export interface AuthField { key: string; label: string; secret: boolean; required: boolean; description: string | null; default: string | null }
 export interface CatalogAction { id: string; title: string; description: string | null; inputSchema: any; secretInputs: string[] }
 export interface CatalogConnector {

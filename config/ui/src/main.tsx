@@ -56,7 +56,7 @@ function App() {
 
   let body;
   if (!status) body = <div className="center-page">{loadError ? <Notice kind="error">{loadError}</Notice> : <p className="muted">…</p>}</div>;
-  else if (status.setupRequired) body = <SetupPage onDone={refresh} />;
+  else if (status.setupRequired) body = <SetupPage proof={status.setupProof ?? 'setup_code'} onDone={refresh} />;
   else if (!status.user) body = <SignInPage onDone={refresh} />;
   else body = <Shell status={status} path={path} refresh={refresh} />;
   return <LangContext.Provider value={{ lang, setLang }}>{body}</LangContext.Provider>;

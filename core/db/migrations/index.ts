@@ -8,6 +8,7 @@ import { migration as m0006 } from './0006_trigger_subscriptions.ts';
 import { migration as m0007 } from './0007_links_and_echoes.ts';
 import { migration as m0008 } from './0008_totp_last_step.ts';
 import { migration as m0009 } from './0009_flow_secrets.ts';
+import { migration as m0010 } from './0010_security_access.ts';
 import { migration as m0011 } from './0011_security_replay.ts';
 import { migration as m0016 } from './0016_schedule_slots.ts';
 
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0007_links_and_echoes': m0007,
   '0008_totp_last_step': m0008,
   '0009_flow_secrets': m0009,
+  '0010_security_access': m0010,
   '0011_security_replay': m0011,
   '0016_schedule_slots': m0016,
 };

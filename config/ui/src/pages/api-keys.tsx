@@ -3,7 +3,8 @@ import { api, type ApiKey } from '../api.ts';
 import { useT } from '../i18n.tsx';
 import { Empty, errorText, Field, Notice, Time, useLoad } from '../ui.tsx';
 
-const SCOPES = ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write'];
+// The hub's scopes (config/scopes.ts): a key reaches only routes that declare one of them.
+const SCOPES = ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write', 'flows:read', 'flows:write', 'runs:read', 'runs:write', 'audit:read', 'connections:read', 'connections:use'];
 
 export function ApiKeysPage() {
   const t = useT();

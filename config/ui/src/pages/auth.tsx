@@ -22,8 +22,9 @@ function AuthFrame({ title, children }: { title: string; children: React.ReactNo
   );
 }
 
-export function SetupPage({ onDone }: { onDone: () => Promise<void> }) {
+export function SetupPage({ proof, onDone }: { proof: 'admin_token' | 'setup_code'; onDone: () => Promise<void> }) {
   const t = useT();
+  const [setupCode, setSetupCode] = useState('');
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -32,13 +33,14 @@ export function SetupPage({ onDone }: { onDone: () => Promise<void> }) {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
-    try { await api('POST', '/api/v1/auth/setup', { email, name: name || undefined, password }); await onDone(); } catch (err) { setError(errorText(err)); } finally { setBusy(false); }
+    try { await api('POST', '/api/v1/auth/setup', { email, name: name || undefined, password, setupCode }); await onDone(); } catch (err) { setError(errorText(err)); } finally { setBusy(false); }
   };
   return (
     <AuthFrame title={t('setupTitle')}>
       <p className="lead">{t('setupIntro')}</p>
       {error && <Notice kind="error">{error}</Notice>}
       <form onSubmit={submit} className="stack">
+        <Field label={t(proof === 'admin_token' ? 'setupAdminToken' : 'setupCode')} hint={t(proof === 'admin_token' ? 'setupAdminTokenHint' : 'setupCodeHint')}>{(id, d) => <input id={id} name="setupCode" type="password" required value={setupCode} onChange={(e) => setSetupCode(e.target.value)} autoComplete="off" aria-describedby={d} />}</Field>
         <Field label={t('yourName')}>{(id) => <input id={id} name="name" value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" />}</Field>
         <Field label={t('email')}>{(id) => <input id={id} name="email" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username" />}</Field>
         <Field label={t('password')} hint={t('passwordHint')}>{(id, d) => <input id={id} name="password" type="password" required minLength={10} value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" aria-describedby={d} />}</Field>

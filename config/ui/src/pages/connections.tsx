@@ -3,7 +3,13 @@ import { api, type Catalog, type CatalogConnector, type Connection, type User } 
 import { useT } from '../i18n.tsx';
 import { Empty, errorText, Field, Modal, Notice, StatusBadge, Time, useLoad } from '../ui.tsx';
 
-const connectUrl = (c: Connection) => `/oauth/${encodeURIComponent(c.connectorId)}/start?connection=${encodeURIComponent(c.id)}&returnTo=${encodeURIComponent('/connections')}`;
+/** Starts the connect flow with a CSRF-protected POST (a link alone cannot start it), then goes to the provider. */
+async function connect(c: Connection, onError: (text: string) => void): Promise<void> {
+  try {
+    const { authorizeUrl } = await api<{ authorizeUrl: string }>('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/authorize`, { returnTo: '/connections' });
+    window.location.assign(authorizeUrl);
+  } catch (err) { onError(errorText(err)); }
+}
 
 export function ConnectionsPage({ role }: { role: User['role'] }) {
   const t = useT();
@@ -32,7 +38,7 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
       {needing.map((c) => (
         <div key={c.id} className="notice notice-warn banner" role="alert" data-needs-reauth={c.id}>
           <span><strong>{c.label}</strong> {t('needsReauth')}</span>
-          {canEdit && c.authKind === 'oauth2' && <a className="btn btn-primary btn-small" href={connectUrl(c)}>{t('reconnect')}</a>}
+          {canEdit && c.authKind === 'oauth2' && <button type="button" className="btn btn-primary btn-small" onClick={() => void connect(c, (text) => setNotice({ kind: 'error', text }))}>{t('reconnect')}</button>}
         </div>
       ))}
       {withAuth.map((connector) => {
@@ -58,7 +64,7 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
                   </dl>
                   {canEdit && (
                     <div className="actions wrap">
-                      {c.authKind === 'oauth2' && <a className="btn btn-small btn-primary" href={connectUrl(c)}>{c.status === 'needs_reauth' || c.secrets?.accessToken ? t('reconnect') : t('connectAccount')}</a>}
+                      {c.authKind === 'oauth2' && <button type="button" className="btn btn-small btn-primary" onClick={() => void connect(c, (text) => setNotice({ kind: 'error', text }))}>{c.status === 'needs_reauth' || c.secrets?.accessToken ? t('reconnect') : t('connectAccount')}</button>}
                       {connector.auth.testable && <button type="button" className="btn btn-small" onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/test`), t('testOk'))}>{t('testConnection')}</button>}
                       <button type="button" className="btn btn-small" onClick={() => setEditing({ connector, connection: c })}>{t('edit')}</button>
                       {c.status === 'disabled'

@@ -3,6 +3,13 @@ import { api, type AuthStatus, type User } from '../api.ts';
 import { useT } from '../i18n.tsx';
 import { errorText, Field, Notice, Switch, useLoad } from '../ui.tsx';
 
+interface SecurityPolicy {
+  require2fa: boolean;
+  owners?: number;
+  recommendation?: string | null;
+  users?: { email: string; name: string | null; role: string; twoFactor: boolean }[];
+}
+
 export function SecurityPage({ user, status, refresh }: { user: User; status: AuthStatus; refresh: () => Promise<void> }) {
   const t = useT();
   const [setup, setSetup] = useState<{ secret: string; qrDataUrl: string }>();
@@ -11,7 +18,7 @@ export function SecurityPage({ user, status, refresh }: { user: User; status: Au
   const [pw, setPw] = useState({ current: '', password: '' });
   const [disablePw, setDisablePw] = useState('');
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string }>();
-  const security = useLoad(() => api<{ require2fa: boolean }>('GET', '/api/v1/security').catch(() => ({ require2fa: status.twoFactorRequired })));
+  const security = useLoad(() => api<SecurityPolicy>('GET', '/api/v1/security').catch((): SecurityPolicy => ({ require2fa: status.twoFactorRequired })));
   const run = async (fn: () => Promise<void>) => { try { await fn(); } catch (e) { setNotice({ kind: 'error', text: errorText(e) }); } };
 
   const start = () => run(async () => { setSetup(await api('POST', '/api/v1/auth/2fa/setup')); setNotice(undefined); });
@@ -62,6 +69,21 @@ export function SecurityPage({ user, status, refresh }: { user: User; status: Au
         <div className="card inline narrow">
           <Switch checked={security.data.require2fa} label={t('require2fa')} onChange={setRequire} />
           <span>{t('require2fa')}</span>
+        </div>
+      )}
+      {security.data?.users && (
+        <div className="card stack narrow" data-testid="people-2fa">
+          <h2>{t('whoHas2fa')}</h2>
+          {(security.data.owners ?? 0) < 2 && <Notice kind="warn">{t('twoOwnersAdvice')}</Notice>}
+          <table>
+            <thead><tr><th>{t('email')}</th><th>{t('role')}</th><th>2FA</th></tr></thead>
+            <tbody>
+              {security.data.users.map((u) => (
+                <tr key={u.email}><td>{u.name ? `${u.name} · ` : ''}{u.email}</td><td>{u.role}</td><td>{u.twoFactor ? <span className="badge badge-ok">{t('on')}</span> : <span className="badge badge-muted">{t('off')}</span>}</td></tr>
+              ))}
+            </tbody>
+          </table>
+          {user.role === 'owner' && <p className="small muted">{t('require2faSignsOut')}</p>}
         </div>
       )}
       <form onSubmit={changePw} className="card stack narrow">
