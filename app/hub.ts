@@ -8,6 +8,7 @@ import { createHubQueue, prepareQueueBackend, type QueueBackend } from '../core/
 import { ConnectorRegistry } from '../core/registry.ts';
 import type { FlowSource, Runtime } from '../core/runtime.ts';
 import { checkConnectorEnv, type Settings } from '../core/settings.ts';
+import { trustOrigin } from '../core/net/egress.ts';
 import { startWorkers } from '../core/pipeline/workers.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { ConfigFile } from '../config/schema.ts';
@@ -78,7 +79,10 @@ export interface OpenedRuntime { runtime: Runtime; config: ConfigFile; embedded:
  */
 export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, log: Logger, opts: { attach?: boolean } = {}): Promise<OpenedRuntime> {
   const registry = new ConnectorRegistry(connectors);
-  checkConnectorEnv([...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))], env);
+  const envSchemas = [...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))];
+  checkConnectorEnv(envSchemas, env);
+  // Providers' hosts the operator set (e.g. TRELLO_BASE_URL at a sandbox on 127.0.0.1) pass the egress guard.
+  for (const schema of envSchemas) for (const key of Object.keys(schema.shape)) if (env[key]) trustOrigin(env[key]!);
   const config = loadHubConfig(settings, env, registry);
   const store = await openStore(settings, log, opts);
   try {

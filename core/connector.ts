@@ -63,7 +63,11 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   pace?: (input: z.output<Schema>, connection: ConnectionHandle | undefined) => StepPace | undefined;
 }
 
-export interface StepPace { key: string; limit: number; intervalMs: number }
+/**
+ * `limit` per sliding `intervalMs` (rate), and at most `concurrency` running at once (default 1: one at
+ * a time, in order), e.g. QuickBooks' 10 concurrent requests per company: `{ key, concurrency: 10, limit: 500, intervalMs: 60_000 }`.
+ */
+export interface StepPace { key: string; limit?: number; intervalMs?: number; concurrency?: number }
 
 /** An inbound provider request, as the hub received it (the raw body is kept for signature checks). */
 export interface WebhookRequest {
