@@ -17,6 +17,7 @@ import { loadKeyRing } from '../core/vault/keyring.ts';
 import { checkKeys, Vault } from '../core/vault/vault.ts';
 import { ConnectionService } from '../core/vault/service.ts';
 import { Links } from '../core/links.ts';
+import { FileStore } from '../core/files/store.ts';
 import { openFlowStore, type FlowStore } from '../core/flows-store.ts';
 import { createServer } from './server.ts';
 import { buildRouters } from './routes.ts';
@@ -93,7 +94,8 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     const queue = createHubQueue(backend);
     // The config file's flows plus those made in the UI (database), kept fresh in every process.
     const flows: FlowSource = await openFlowStore(store.db, config.flows, log, vault, (id) => registry.action(id)?.secretInputs ?? []);
-    const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault, links: new Links(store.db) } as Runtime;
+    const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault, links: new Links(store.db),
+      files: new FileStore(store.db, { maxBytes: settings.DINGBRIDGE_FILE_MAX_BYTES, retentionDays: settings.DINGBRIDGE_FILE_RETENTION_DAYS }) } as Runtime;
     runtime.connections = new ConnectionService(runtime);
     for (const c of config.connections) {
       await runtime.connections.store.upsertFromConfig({ id: c.id, connectorId: c.connector, label: c.label, settings: c.settings, secrets: c.secrets });

@@ -9,6 +9,7 @@ import { actionsRouter } from '../config/actions-api.ts';
 import { openApiRouter } from '../config/openapi.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
+import { filesRouter } from '../config/files-api.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
 import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
 
@@ -26,6 +27,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     openApiRouter(rt),
     connectionsRouter(rt),
     oauthRouter(rt),
+    filesRouter(rt),
     providerWebhookRouter(rt),
     // The config UI's files and SPA fallback: last, so it never shadows a route above.
     uiStaticRouter(rt),

@@ -67,7 +67,7 @@ export function actionsRouter(rt: Runtime): Router {
       try {
         const connection = body.connection_id && rt.connections ? await rt.connections.handle(body.connection_id) : undefined;
         const output = await action.run({
-          idempotencyKey, attempt: 1, log, timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, trace: () => {}, connection,
+          idempotencyKey, attempt: 1, log, timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, trace: () => {}, connection, files: rt.files?.access({}),
         }, parsed.data);
         log.info('action run through the API');
         return { status: 200, body: { action: action.id, output: output ?? null } };

@@ -2,6 +2,9 @@ import type { z } from 'zod';
 import type { Logger } from './logger.ts';
 
 import type { ConnectorAuth } from './auth-kinds.ts';
+import type { FileAccess } from './files/store.ts';
+
+export { fileRef, type FileRef, type FileAccess } from './files/store.ts';
 
 export type { AuthKind, ConnectorAuth } from './auth-kinds.ts';
 
@@ -39,6 +42,8 @@ export interface ActionContext {
   trace: (entry: { request?: unknown; response?: unknown }) => void;
   /** The connection the flow step names (`connection:`), when it names one. */
   connection?: ConnectionHandle;
+  /** Files between steps: `put(stream, {name, contentType}) → FileRef`, `open(ref) → stream`. Set by the pipeline. */
+  files?: FileAccess;
   /** Marks a change as the hub's own (e.g. `trello.card:<id>:created`), so its echo from the provider is dropped. */
   ownChange?: (key: string, opts?: { once?: boolean }) => Promise<void>;
 }
@@ -51,6 +56,13 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   input: Schema;
   /** Input keys whose values are secrets: never stored with the attempt, never logged. */
   secretInputs?: string[];
+  /** The output's schema: the flow editor's field picker and the OpenAPI document show it. */
+  output?: z.ZodType<Output>;
+  /**
+   * Whether a step must name a connection (`connection:`), checked when a flow is saved: true, or the
+   * connector ids its connection may be of. Default: the connector has credentials (auth kind not `none`).
+   */
+  needsConnection?: boolean | string[];
   run: (ctx: ActionContext, input: z.output<Schema>) => Promise<Output>;
   /** What the action made or changed, for the link table (a step's `link:` links it to another thing). */
   outputRef?: (output: Output) => { kind: string; id: string } | undefined;
@@ -161,7 +173,7 @@ export interface ConnectorDefinition {
   name: string;
   auth: ConnectorAuth;
   triggers: TriggerDefinition[];
-  actions: ActionDefinition[];
+  actions: AnyAction[];
   /** Names the actions start with when not the connector id (two connectors of one service, e.g. `dingtalk_robot` → `dingtalk`). */
   actionPrefix?: string;
   /** Environment variables the connector reads (e.g. its provider's base URL), validated when the hub starts. */
@@ -177,6 +189,11 @@ export function defineConnector(def: ConnectorDefinition): ConnectorDefinition {
   return def;
 }
 
-export function defineAction<Schema extends z.ZodType, Output>(def: ActionDefinition<Schema, Output>): ActionDefinition {
-  return def as unknown as ActionDefinition;
+/** An action of any input and output: what connectors and the registry hold. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyAction = ActionDefinition<any, any>;
+
+/** Keeps the action's types: its input from the schema, its output from `run` (and `output`, which must agree). */
+export function defineAction<Schema extends z.ZodType, Output>(def: ActionDefinition<Schema, Output>): ActionDefinition<Schema, Output> {
+  return def;
 }

@@ -85,6 +85,7 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
       timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
       trace: (entry) => Object.assign(trace, entry),
       ownChange: (key, opts) => rt.links.ownChange(key, opts),
+      files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
     }, parsed.data);
     const made = action.outputRef?.(output);
     if (step.link && made) {

@@ -98,6 +98,8 @@ const D: Dict = {
   noRuns: ['No runs match. When an event arrives (a catch hook is called, a provider sends a webhook), it shows up here within a second.', '没有匹配的运行记录。事件到达后（调用 Webhook、服务商推送），一秒内就会出现在这里。', '沒有符合的執行記錄。事件到達後（呼叫 Webhook、服務商推送），一秒內就會出現在這裡。'],
   replay: ['Replay', '重放', '重播'],
   replayStep: ['Replay step', '重放此步骤', '重播此步驟'],
+  runFiles: ['Files', '文件', '檔案'],
+  keptUntil: ['kept until', '保留至', '保留至'],
   bulkReplay: ['Replay all failed (this filter)', '重放全部失败（当前筛选）', '重播全部失敗（目前篩選）'],
   replayed: ['Replayed.', '已重放。', '已重播。'],
   live: ['Live', '实时', '即時'],
