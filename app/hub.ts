@@ -61,7 +61,7 @@ export function queueBackendFor(settings: Settings, connectionString: string): Q
 
 export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, registry: ConnectorRegistry): ConfigFile {
   if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], connections: [], recipes: [] };
-  return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds() });
+  return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds(), connectionNeed: (id) => registry.connectionNeed(id) });
 }
 
 /** The vault over the configured keys, checked against the database's canary. */

@@ -66,7 +66,8 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   run: (ctx: ActionContext, input: z.output<Schema>) => Promise<Output>;
   /** What the action made or changed, for the link table (a step's `link:` links it to another thing). */
   outputRef?: (output: Output) => { kind: string; id: string } | undefined;
-  sampleOutput?: Output;
+  /** An example output for the UI (may leave fields out). */
+  sampleOutput?: Output extends object ? Partial<Output> : Output;
   /**
    * Rate pacing (e.g. DingTalk's 20 messages a minute per robot): steps with the same key run one at a
    * time, oldest first, at most `limit` per sliding `intervalMs` (core/pipeline/pacing.ts). A step that

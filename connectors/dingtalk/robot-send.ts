@@ -95,7 +95,8 @@ export const robotSend = defineAction({
   title: 'Send a message with a custom group robot',
   description: 'text (with @mobiles/@userIds/@all), markdown, link, actionCard (one button or several), feedCard; signed when the connection has a secret. Paced per robot (20 a minute), in order.',
   input: robotSendInput,
-  sampleOutput: { errcode: 0, errmsg: 'ok' },
+  output: z.object({ errcode: z.literal(0), errmsg: z.string() }),
+  sampleOutput: { errcode: 0 as const, errmsg: 'ok' },
   pace: (_input, connection) => connection
     ? { key: `dingtalk_robot:${connection.id}`, limit: num(connection.settings.rateLimit, 20), intervalMs: num(connection.settings.rateWindowMs, 60_000) }
     : undefined,

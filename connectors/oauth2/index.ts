@@ -33,6 +33,7 @@ const request = defineAction({
     body: z.unknown().optional(),
     headers: z.record(z.string(), z.string()).default({}),
   }),
+  output: z.object({ status: z.number().int(), body: z.unknown() }),
   sampleOutput: { status: 200, body: { ok: true } },
   async run(ctx, input) {
     if (!ctx.connection) throw permanent('oauth2.request needs a connection (set `connection:` on the step)');
