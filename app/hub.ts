@@ -60,7 +60,7 @@ export function queueBackendFor(settings: Settings, connectionString: string): Q
 }
 
 export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, registry: ConnectorRegistry): ConfigFile {
-  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], connections: [], recipes: [] };
+  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], apps: [], connections: [], recipes: [] };
   return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds(), connectionNeed: (id) => registry.connectionNeed(id) });
 }
 
@@ -97,8 +97,11 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault, links: new Links(store.db),
       files: new FileStore(store.db, { maxBytes: settings.DINGBRIDGE_FILE_MAX_BYTES, retentionDays: settings.DINGBRIDGE_FILE_RETENTION_DAYS }) } as Runtime;
     runtime.connections = new ConnectionService(runtime);
+    for (const a of config.apps) {
+      await runtime.connections.store.apps.upsertFromConfig({ id: a.id, connectorId: a.connector, label: a.label, environment: a.environment, clientId: a.clientId, settings: a.settings, secrets: { clientSecret: a.clientSecret, webhookVerifierToken: a.webhookVerifierToken } });
+    }
     for (const c of config.connections) {
-      await runtime.connections.store.upsertFromConfig({ id: c.id, connectorId: c.connector, label: c.label, settings: c.settings, secrets: c.secrets });
+      await runtime.connections.store.upsertFromConfig({ id: c.id, connectorId: c.connector, label: c.label, settings: c.settings, secrets: c.secrets, ...(c.app ? { appId: c.app } : {}) });
     }
     return {
       runtime, config, embedded: Boolean(store.embedded),

@@ -16,6 +16,12 @@ export interface AuthField {
   default?: string;
 }
 
+/**
+ * Which of the connector's fields a provider app fills (core/vault/apps.ts): a connection that uses an
+ * app gets its client id, client secret and webhook verifier token under these keys.
+ */
+export interface AppFieldKeys { clientId?: string; clientSecret?: string; webhookVerifierToken?: string }
+
 /** How the provider says "this access token is no longer good" besides HTTP 401. */
 export interface ExpirySignals {
   /** HTTP statuses that mean expired (401 is always one). */
@@ -44,6 +50,7 @@ export interface ConnectionView {
 export interface OAuth2AuthKind {
   kind: 'oauth2';
   fields: AuthField[];
+  appFields?: AppFieldKeys;
   /** Authorization and token endpoints: fixed, or read from the connection's settings (a base URL per region or sandbox). */
   authorizationUrl: string | ((settings: Record<string, unknown>) => string);
   tokenUrl: string | ((settings: Record<string, unknown>) => string);
@@ -66,6 +73,7 @@ export interface OAuth2AuthKind {
 export interface AppCredentialsAuthKind {
   kind: 'app_credentials';
   fields: AuthField[];
+  appFields?: AppFieldKeys;
   /** Exchanges the app's credentials for an app access token (e.g. DingTalk appKey/appSecret). */
   fetchToken: (conn: ConnectionView) => Promise<TokenResponse>;
   expiry?: ExpirySignals;
@@ -76,6 +84,7 @@ export interface AppCredentialsAuthKind {
 export interface ApiTokenAuthKind {
   kind: 'api_token';
   fields: AuthField[];
+  appFields?: AppFieldKeys;
   /** Where to send the admin to obtain a token; the provider returns it to returnUrl. */
   authorizeUrl?: (conn: ConnectionView, returnUrl: string) => string;
   test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;

@@ -14,6 +14,8 @@ export default defineConnector({
   env: z.object({ TRELLO_BASE_URL: urlSetting(['http:', 'https:']).optional(), TRELLO_AUTHORIZE_BASE_URL: urlSetting(['http:', 'https:']).optional() }),
   auth: {
     kind: 'api_token',
+    // A Trello app (Power-Up): its API key and secret (the secret also verifies webhooks).
+    appFields: { clientId: 'apiKey', clientSecret: 'appSecret' },
     fields: [
       { key: 'apiKey', label: 'API key (from trello.com/power-ups/admin)', required: true },
       { key: 'token', label: 'User token', secret: true, description: 'obtained with "Connect account", or pasted' },
