@@ -94,4 +94,15 @@ connections:
     const doc = await (await fetch(`${hub.url}/api/openapi.json`)).json() as { paths: Record<string, unknown> };
     assert.ok(doc.paths['/api/v1/apps'] && doc.paths['/api/v1/apps/{id}'], 'documented in the OpenAPI document');
   });
+
+  test('saving a flow checks the connection its actions need (not at run time)', async () => {
+    const missing = await api(hub.url!, 'POST', '/api/v1/flows', { id: 'no-conn', when: { event: 'catch_hook.received' }, then: [{ action: 'oauth2.request', input: { url: `${fake.baseUrl()}/api/ping` } }] });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.json.error.issues.map((i: any) => i.path), ['then.0.connection']);
+    const wrong = await api(hub.url!, 'POST', '/api/v1/flows', { id: 'wrong-conn', when: { event: 'catch_hook.received' }, then: [{ action: 'trello.card.create', connection: 'alice', input: { list: 'l', name: 'n' } }] });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.json.error.message, /needs a trello connection; alice is a oauth2 connection/);
+    const ok = await api(hub.url!, 'POST', '/api/v1/flows', { id: 'with-conn', when: { event: 'catch_hook.received' }, then: [{ action: 'oauth2.request', connection: 'alice', input: { url: `${fake.baseUrl()}/api/ping` } }] });
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+  });
 });
