@@ -37,26 +37,33 @@ describe('pacing: per-key concurrency', { skip: available.postgres ? false : 'ne
     return rows;
   }
   const rt = () => ({ db }) as Runtime;
+  /** As the step runner does: claim (running), ask the gate, and put a step that must wait back as retrying. */
+  async function gate(s: StepRunRow, pace: Parameters<typeof paceGate>[2]) {
+    await db.updateTable('step_runs').set({ status: 'running', lease_until: new Date(Date.now() + 60_000) }).where('id', '=', s.id).execute();
+    const d = await paceGate(rt(), s, pace);
+    if (!d.run) await db.updateTable('step_runs').set({ status: 'retrying', lease_until: null }).where('id', '=', s.id).execute();
+    return d;
+  }
 
   test('at most `concurrency` steps of a key run at once; the next runs when one finishes', async () => {
     const steps = await claimed('conc', 13);
     const pace = { key: 'qbo:realm-1', concurrency: 10 };
     const first = [];
-    for (const s of steps) first.push(await paceGate(rt(), s, pace));
+    for (const s of steps) first.push(await gate(s, pace));
     assert.deepEqual(first.map((d) => d.run), [...Array(10).fill(true), false, false, false]);
     assert.match((first[10] as { reason: string }).reason, /10 earlier step/);
 
     await db.updateTable('step_runs').set({ status: 'succeeded', lease_until: null }).where('id', 'in', [steps[0]!.id, steps[1]!.id]).execute();
-    assert.equal((await paceGate(rt(), steps[10]!, pace)).run, true);
-    assert.equal((await paceGate(rt(), steps[11]!, pace)).run, true, 'two finished: two more may run');
-    assert.equal((await paceGate(rt(), steps[12]!, pace)).run, false, '10 are running again');
+    assert.equal((await gate(steps[10]!, pace)).run, true);
+    assert.equal((await gate(steps[11]!, pace)).run, true, 'two finished: two more may run');
+    assert.equal((await gate(steps[12]!, pace)).run, false, '10 are running again');
   });
 
   test('the rate window applies as well as the concurrency', async () => {
     const steps = await claimed('rate', 4);
     const pace = { key: 'qbo:realm-2', concurrency: 10, limit: 2, intervalMs: 60_000 };
     const decisions = [];
-    for (const s of steps) decisions.push(await paceGate(rt(), s, pace));
+    for (const s of steps) decisions.push(await gate(s, pace));
     assert.deepEqual(decisions.map((d) => d.run), [true, true, false, false]);
     assert.match((decisions[2] as { reason: string }).reason, /2 sends within 60000 ms/);
   });
@@ -64,7 +71,7 @@ describe('pacing: per-key concurrency', { skip: available.postgres ? false : 'ne
   test('without a concurrency, one at a time (as before)', async () => {
     const steps = await claimed('one', 2);
     const pace = { key: 'robot:1', limit: 20, intervalMs: 60_000 };
-    assert.equal((await paceGate(rt(), steps[0]!, pace)).run, true);
-    assert.equal((await paceGate(rt(), steps[1]!, pace)).run, false);
+    assert.equal((await gate(steps[0]!, pace)).run, true);
+    assert.equal((await gate(steps[1]!, pace)).run, false);
   });
 });
