@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HttpError, StepError, toStepError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { setEgressPolicy } from '../core/net/egress.ts';
+import { createProviderClient } from '../core/http/provider-client.ts';
 import { route } from './openapi.ts';
 
 /**
@@ -68,6 +69,7 @@ export function actionsRouter(rt: Runtime): Router {
         const connection = body.connection_id && rt.connections ? await rt.connections.handle(body.connection_id) : undefined;
         const output = await action.run({
           idempotencyKey, attempt: 1, log, timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, trace: () => {}, connection, files: rt.files?.access({}),
+          http: (opts) => createProviderClient({ timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, ...opts }),
         }, parsed.data);
         log.info('action run through the API');
         return { status: 200, body: { action: action.id, output: output ?? null } };

@@ -22,6 +22,21 @@ export interface AuthField {
  */
 export interface AppFieldKeys { clientId?: string; clientSecret?: string; webhookVerifierToken?: string }
 
+/** A connection's settings typed from its connector's declared fields (`as const`): non-secret keys, as strings. */
+export type SettingsOf<F extends readonly AuthField[]> = { [K in F[number] as K extends { secret: true } ? never : K['key']]?: string };
+/** Its secrets typed the same way. */
+export type SecretsOf<F extends readonly AuthField[]> = { [K in F[number] as K extends { secret: true } ? K['key'] : never]?: string };
+
+/** Reads a connection's settings as its fields declare them: a typo in a key is a compile error, a missing value undefined. */
+export function typedSettings<const F extends readonly AuthField[]>(fields: F, settings: Record<string, unknown>): SettingsOf<F> {
+  const out: Record<string, string> = {};
+  for (const f of fields) {
+    const v = settings[f.key] ?? f.default;
+    if (!f.secret && v !== undefined && v !== null && v !== '') out[f.key] = String(v);
+  }
+  return out as SettingsOf<F>;
+}
+
 /** How the provider says "this access token is no longer good" besides HTTP 401. */
 export interface ExpirySignals {
   /** HTTP statuses that mean expired (401 is always one). */

@@ -3,6 +3,7 @@ import type { Logger } from './logger.ts';
 
 import type { ConnectorAuth } from './auth-kinds.ts';
 import type { FileAccess } from './files/store.ts';
+import type { ProviderClient, ProviderClientOptions } from './http/provider-client.ts';
 
 export { fileRef, type FileRef, type FileAccess } from './files/store.ts';
 
@@ -42,6 +43,8 @@ export interface ActionContext {
   trace: (entry: { request?: unknown; response?: unknown }) => void;
   /** The connection the flow step names (`connection:`), when it names one. */
   connection?: ConnectionHandle;
+  /** The provider HTTP client (core/http/provider-client.ts) with this step's timeout and trace filled in. Set by the pipeline. */
+  http?: (opts: ProviderClientOptions) => ProviderClient;
   /** Files between steps: `put(stream, {name, contentType}) → FileRef`, `open(ref) → stream`. Set by the pipeline. */
   files?: FileAccess;
   /** Marks a change as the hub's own (e.g. `trello.card:<id>:created`), so its echo from the provider is dropped. */

@@ -8,7 +8,9 @@ import { parseConfig, ConfigError } from '../config/load.ts';
 import { catalog } from '../config/flows-api.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { classifyAnswer, createProviderClient } from '../core/http/provider-client.ts';
-import { TRELLO_RULES } from '../connectors/trello/client.ts';
+import { DEFAULT_TRELLO_BASE_URL, TRELLO_RULES } from '../connectors/trello/client.ts';
+import { trelloFields } from '../connectors/trello/fields.ts';
+import { typedSettings } from '../core/auth-kinds.ts';
 import { ROBOT_RULES } from '../connectors/dingtalk/robot-send.ts';
 
 /** The typed connector contract (issue 12, item 8) and the provider client's rules (item 7): no services needed. */
@@ -21,6 +23,16 @@ describe('connector contract', () => {
     defineAction({ id: 'x.z', title: 'z', input: z.object({}), output: z.object({ twice: z.number() }), run: async () => ({ twice: 'two' }) });
     const ref = a.outputRef; // typed as (output: { twice: number }) => …
     assert.equal(ref, undefined);
+  });
+
+  test('connection settings are typed from the connector\'s auth fields', () => {
+    const s = typedSettings(trelloFields, { apiKey: 'k', token: 'must not appear', other: 1 });
+    assert.equal(s.apiKey, 'k');
+    assert.equal(s.baseUrl, DEFAULT_TRELLO_BASE_URL, 'the field default');
+    // @ts-expect-error a secret field is not a setting
+    assert.equal(s.token, undefined);
+    // @ts-expect-error no such field
+    assert.equal(s.baseURL, undefined);
   });
 
   test('duplicate action or trigger ids are refused at start', () => {

@@ -5,7 +5,10 @@ import type { ConnectionHandle } from '../../core/connector.ts';
 import { needsReauth } from '../../core/errors.ts';
 import { createProviderClient, type ProviderRules } from '../../core/http/provider-client.ts';
 
-export const DEFAULT_TRELLO_BASE_URL = process.env.TRELLO_BASE_URL || 'https://api.trello.com';
+import { DEFAULT_TRELLO_BASE_URL, trelloFields } from './fields.ts';
+import { typedSettings } from '../../core/auth-kinds.ts';
+
+export { DEFAULT_TRELLO_BASE_URL };
 
 /** Trello's answers as the hub's step errors: 429 waits for the limit's window (its headers say how long). */
 export const TRELLO_RULES: ProviderRules = {
@@ -48,6 +51,6 @@ export type Trello = ReturnType<typeof createTrelloClient>;
 export async function trelloFor(conn: ConnectionHandle, timeoutMs?: number): Promise<Trello> {
   const secrets = await conn.secrets();
   if (!secrets.token) throw needsReauth(`Trello connection ${conn.id} has no user token: connect it (or paste a token)`);
-  const baseUrl = String(conn.settings.baseUrl || DEFAULT_TRELLO_BASE_URL);
-  return createTrelloClient(trelloTransport(baseUrl, String(conn.settings.apiKey ?? ''), secrets.token, timeoutMs));
+  const settings = typedSettings(trelloFields, conn.settings);
+  return createTrelloClient(trelloTransport(settings.baseUrl ?? DEFAULT_TRELLO_BASE_URL, settings.apiKey ?? '', secrets.token, timeoutMs));
 }
