@@ -78,7 +78,7 @@ export function buildCli(): Command {
     .argument('<file>', 'YAML config file')
     .action((file: string) => {
       const registry = new ConnectorRegistry(connectors);
-      const config = loadConfigFile(file, process.env, { actionIds: registry.actionIds() });
+      const config = loadConfigFile(file, process.env, { actionIds: registry.actionIds(), connectionNeed: (id) => registry.connectionNeed(id) });
       process.stdout.write(`${file} is valid: ${config.hooks.length} hook(s), ${config.flows.length} flow(s)\n`);
     });
 

@@ -9,6 +9,7 @@ import { createHubQueue, prepareQueueBackend, type QueueBackend } from '../core/
 import { ConnectorRegistry } from '../core/registry.ts';
 import type { FlowSource, Runtime } from '../core/runtime.ts';
 import { checkConnectorEnv, type Settings } from '../core/settings.ts';
+import { trustOrigin } from '../core/net/egress.ts';
 import { startWorkers } from '../core/pipeline/workers.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { ConfigFile } from '../config/schema.ts';
@@ -17,6 +18,7 @@ import { loadKeyRing } from '../core/vault/keyring.ts';
 import { checkKeys, Vault } from '../core/vault/vault.ts';
 import { ConnectionService } from '../core/vault/service.ts';
 import { Links } from '../core/links.ts';
+import { FileStore } from '../core/files/store.ts';
 import { openFlowStore, type FlowStore } from '../core/flows-store.ts';
 import { createServer } from './server.ts';
 import { buildRouters } from './routes.ts';
@@ -59,8 +61,8 @@ export function queueBackendFor(settings: Settings, connectionString: string): Q
 }
 
 export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, registry: ConnectorRegistry): ConfigFile {
-  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], connections: [], recipes: [] };
-  return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds() });
+  if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], apps: [], connections: [], recipes: [] };
+  return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds(), connectionNeed: (id) => registry.connectionNeed(id) });
 }
 
 /** The vault over the configured keys, checked against the database's canary. */
@@ -79,7 +81,10 @@ export interface OpenedRuntime { runtime: Runtime; config: ConfigFile; embedded:
  */
 export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, log: Logger, opts: { attach?: boolean } = {}): Promise<OpenedRuntime> {
   const registry = new ConnectorRegistry(connectors);
-  checkConnectorEnv([...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))], env);
+  const envSchemas = [...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))];
+  checkConnectorEnv(envSchemas, env);
+  // Providers' hosts the operator set (e.g. TRELLO_BASE_URL at a sandbox on 127.0.0.1) pass the egress guard.
+  for (const schema of envSchemas) for (const key of Object.keys(schema.shape)) if (env[key]) trustOrigin(env[key]!);
   const config = loadHubConfig(settings, env, registry);
   const store = await openStore(settings, log, opts);
   try {
@@ -90,10 +95,14 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     const queue = createHubQueue(backend);
     // The config file's flows plus those made in the UI (database), kept fresh in every process.
     const flows: FlowSource = await openFlowStore(store.db, config.flows, log, vault, (id) => registry.action(id)?.secretInputs ?? []);
-    const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault, links: new Links(store.db) } as Runtime;
+    const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault, links: new Links(store.db),
+      files: new FileStore(store.db, { maxBytes: settings.DINGBRIDGE_FILE_MAX_BYTES, retentionDays: settings.DINGBRIDGE_FILE_RETENTION_DAYS }) } as Runtime;
     runtime.connections = new ConnectionService(runtime);
+    for (const a of config.apps) {
+      await runtime.connections.store.apps.upsertFromConfig({ id: a.id, connectorId: a.connector, label: a.label, environment: a.environment, clientId: a.clientId, settings: a.settings, secrets: { clientSecret: a.clientSecret, webhookVerifierToken: a.webhookVerifierToken } });
+    }
     for (const c of config.connections) {
-      await runtime.connections.store.upsertFromConfig({ id: c.id, connectorId: c.connector, label: c.label, settings: c.settings, secrets: c.secrets });
+      await runtime.connections.store.upsertFromConfig({ id: c.id, connectorId: c.connector, label: c.label, settings: c.settings, secrets: c.secrets, ...(c.app ? { appId: c.app } : {}) });
     }
     return {
       runtime, config, embedded: Boolean(store.embedded),

@@ -9,6 +9,8 @@ import { actionsRouter } from '../config/actions-api.ts';
 import { openApiRouter } from '../config/openapi.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
+import { filesRouter } from '../config/files-api.ts';
+import { appsRouter } from '../config/apps-api.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
 import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
 
@@ -26,6 +28,8 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     openApiRouter(rt),
     connectionsRouter(rt),
     oauthRouter(rt),
+    filesRouter(rt),
+    appsRouter(rt),
     providerWebhookRouter(rt),
     // The config UI's files and SPA fallback: last, so it never shadows a route above.
     uiStaticRouter(rt),

@@ -5,6 +5,7 @@ import { HttpError, StepError, toStepError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { setEgressPolicy } from '../core/net/egress.ts';
 import { requireScope } from './admin-auth.ts';
+import { createProviderClient } from '../core/http/provider-client.ts';
 import { route } from './openapi.ts';
 
 /**
@@ -13,9 +14,9 @@ import { route } from './openapi.ts';
  * `dingtalk.message.sendToUsers`, `dingtalk.robot.send`, `dingtalk.approval.start` once the DingTalk
  * connector is registered). An unknown action is a 404 naming the actions this hub has.
  */
-function inputSchemaOf(schema: z.ZodType): Record<string, unknown> {
+function inputSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
   try {
-    const s = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    const s = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
     delete s.$schema;
     return s;
   } catch { return {}; }
@@ -28,10 +29,10 @@ export function actionsRouter(rt: Runtime): Router {
   route(router, rt, {
     method: 'get', path: '/api/v1/actions', operationId: 'listActions', tags: ['Actions'], summary: 'The actions this hub can run, with their input schemas',
     auth: { role: 'viewer', scope: 'actions:run' },
-    responses: { 200: { description: 'Actions', schema: z.object({ items: z.array(z.object({ id: z.string(), connector: z.string(), title: z.string(), description: z.string().nullable(), input_schema: z.record(z.string(), z.unknown()) })) }) } },
+    responses: { 200: { description: 'Actions', schema: z.object({ items: z.array(z.object({ id: z.string(), connector: z.string(), title: z.string(), description: z.string().nullable(), input_schema: z.record(z.string(), z.unknown()), output_schema: z.record(z.string(), z.unknown()).nullable(), needs_connection: z.object({ required: z.boolean(), connectors: z.array(z.string()) }) })) }) } },
     handler: async () => ({
       status: 200,
-      body: { items: rt.registry.list().flatMap((c) => c.actions.map((a) => ({ id: a.id, connector: c.id, title: a.title, description: a.description ?? null, input_schema: inputSchemaOf(a.input) }))) },
+      body: { items: rt.registry.list().flatMap((c) => c.actions.map((a) => ({ id: a.id, connector: c.id, title: a.title, description: a.description ?? null, input_schema: inputSchemaOf(a.input), output_schema: a.output ? inputSchemaOf(a.output, 'output') : null, needs_connection: rt.registry.connectionNeed(a.id) }))) },
     }),
   });
 
@@ -70,7 +71,8 @@ export function actionsRouter(rt: Runtime): Router {
       try {
         const connection = body.connection_id && rt.connections ? await rt.connections.handle(body.connection_id) : undefined;
         const output = await action.run({
-          idempotencyKey, attempt: 1, log, timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, trace: () => {}, connection,
+          idempotencyKey, attempt: 1, log, timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, trace: () => {}, connection, files: rt.files?.access({}),
+          http: (opts) => createProviderClient({ timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, ...opts }),
         }, parsed.data);
         log.info('action run through the API');
         return { status: 200, body: { action: action.id, output: output ?? null } };

@@ -13,12 +13,16 @@ export const connectionCreateSchema = z.object({
   label: z.string().min(1).max(200).optional(),
   settings: z.record(z.string(), z.unknown()).default({}),
   secrets: z.record(z.string(), z.string()).default({}),
+  /** A provider app (/api/v1/apps) whose client credentials the connection uses. */
+  app: z.string().min(1).max(64).optional(),
 }).strict();
 
 export const connectionPatchSchema = z.object({
   label: z.string().min(1).max(200).optional(),
   settings: z.record(z.string(), z.unknown()).optional(),
   secrets: z.record(z.string(), z.string()).optional(),
+  /** Another provider app, or null for the connection's own client credentials. */
+  app: z.string().min(1).max(64).nullable().optional(),
 }).strict();
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -41,7 +45,7 @@ export function connectionsRouter(rt: Runtime): Router {
 
   router.post('/api/v1/connections', requireRole(rt, 'admin'), json, async (req: Request, res: Response) => {
     const input = validate(connectionCreateSchema, req.body);
-    const row = await store().create({ id: input.id, connectorId: input.connector, label: input.label, settings: input.settings, secrets: input.secrets });
+    const row = await store().create({ id: input.id, connectorId: input.connector, label: input.label, settings: input.settings, secrets: input.secrets, appId: input.app });
     rt.log.info({ connectionId: row.id, connector: row.connector_id, by: req.principal?.label }, 'connection created');
     await auditRequest(rt, req, 'connection.created', row.id, { connector: row.connector_id, settings: Object.keys(input.settings), secrets: Object.keys(input.secrets) });
     res.status(201).json(show(req, row));
@@ -55,7 +59,8 @@ export function connectionsRouter(rt: Runtime): Router {
   router.patch('/api/v1/connections/:id', requireRole(rt, 'admin'), json, async (req: Request, res: Response) => {
     const { id } = validate(idParams, req.params, 'params');
     const patch = validate(connectionPatchSchema, req.body);
-    const row = await store().update(id, patch);
+    const { app, ...rest } = patch;
+    const row = await store().update(id, { ...rest, ...(app !== undefined ? { appId: app } : {}) });
     rt.log.info({ connectionId: id, fields: Object.keys(patch.settings ?? {}), secretsChanged: Object.keys(patch.secrets ?? {}), by: req.principal?.label }, 'connection updated');
     await auditRequest(rt, req, 'connection.updated', id, { settings: Object.keys(patch.settings ?? {}), secrets: Object.keys(patch.secrets ?? {}), label: patch.label !== undefined });
     res.json(show(req, row));

@@ -32,6 +32,14 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   } catch { return {}; }
 }
 
+function outputSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  try {
+    const s = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+    delete s.$schema;
+    return s;
+  } catch { return {}; }
+}
+
 /** Connectors with their auth fields (never values), triggers' event types and actions' input schemas. */
 export function catalog(rt: Runtime) {
   return {
@@ -40,20 +48,28 @@ export function catalog(rt: Runtime) {
       name: c.name,
       auth: { kind: c.auth.kind, fields: 'fields' in c.auth ? c.auth.fields.map((f) => ({ key: f.key, label: f.label, secret: Boolean(f.secret), required: Boolean(f.required), description: f.description ?? null, default: f.secret ? null : (f.default ?? null) })) : [], testable: 'test' in c.auth && Boolean(c.auth.test) },
       triggers: c.triggers.map((t) => ({ id: t.id, title: t.title, kind: t.kind, events: t.events, sample: t.sample ?? null })),
-      actions: c.actions.map((a) => ({ id: a.id, title: a.title, description: a.description ?? null, inputSchema: jsonSchemaOf(a.input), secretInputs: a.secretInputs ?? [] })),
+      actions: c.actions.map((a) => ({
+        id: a.id, title: a.title, description: a.description ?? null, inputSchema: jsonSchemaOf(a.input), secretInputs: a.secretInputs ?? [],
+        outputSchema: a.output ? outputSchemaOf(a.output) : null, needsConnection: rt.registry.connectionNeed(a.id),
+      })),
     })),
     eventTypes: [...new Set([...rt.registry.eventTypes(), 'hub.connection.needs_reauth'])].sort(),
   };
 }
 
-/** Checks a flow as the config file would: the schema (with template syntax) and that each action exists. */
-export function checkFlow(rt: Runtime, input: unknown): { flow?: Flow; issues: FlowIssue[] } {
+/**
+ * Checks a flow as the config file would: the schema (with template syntax), that each action exists,
+ * and that a step whose action needs a connection names one of the right connector (`connections`:
+ * connection id → connector id, when known).
+ */
+export function checkFlow(rt: Runtime, input: unknown, connections?: Map<string, string>): { flow?: Flow; issues: FlowIssue[] } {
   const parsed = flowSchema.safeParse(input);
   if (!parsed.success) return { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
   const issues: FlowIssue[] = [];
   parsed.data.then.forEach((step, i) => {
     const action = rt.registry.action(step.action);
     if (!action) { issues.push({ path: `then.${i}.action`, message: `unknown action "${step.action}"` }); return; }
+    issues.push(...stepConnectionIssues(rt, step, connections).map((message) => ({ path: `then.${i}.connection`, message })));
   });
   return issues.length ? { issues } : { flow: parsed.data, issues };
 }
@@ -63,8 +79,24 @@ function requireConnectionUse(req: Request, flow: Flow): void {
   if (flow.then.some((step) => step.connection)) requireScope(req.principal, 'connections:use');
 }
 
-function requireValid(rt: Runtime, input: unknown): Flow {
-  const { flow, issues } = checkFlow(rt, input);
+/** What is wrong with a step's `connection:` for its action (shared with the config file's checks). */
+export function stepConnectionIssues(rt: Pick<Runtime, 'registry'>, step: { action: string; connection?: string }, connections?: Map<string, string>): string[] {
+  const need = rt.registry.connectionNeed(step.action);
+  if (!step.connection) return need.required ? [`${step.action} needs a connection (a ${need.connectors.join(' or ')} connection): set \`connection:\``] : [];
+  const connector = connections?.get(step.connection);
+  if (connector && need.connectors.length && !need.connectors.includes(connector)) {
+    return [`${step.action} needs a ${need.connectors.join(' or ')} connection; ${step.connection} is a ${connector} connection`];
+  }
+  return [];
+}
+
+async function connectionMap(rt: Runtime): Promise<Map<string, string>> {
+  const rows = await rt.db.selectFrom('connections').select(['id', 'connector_id']).execute();
+  return new Map(rows.map((r) => [r.id, r.connector_id]));
+}
+
+async function requireValid(rt: Runtime, input: unknown): Promise<Flow> {
+  const { flow, issues } = checkFlow(rt, input, await connectionMap(rt));
   if (!flow) throw new HttpError(400, 'invalid_flow', `the flow is not valid: ${issues.map((i) => `${i.path || 'flow'}: ${i.message}`).join('; ')}`, { issues });
   return flow;
 }
@@ -177,14 +209,14 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     res.json(view(flow, (await lastRuns()).get(id), req));
   });
 
-  router.post('/api/v1/flows/validate', requireRole(rt, 'viewer', 'flows:read'), json, (req, res) => {
+  router.post('/api/v1/flows/validate', requireRole(rt, 'viewer', 'flows:read'), json, async (req, res) => {
     res.locals.audited = true; // a read: nothing changes
-    const { flow, issues } = checkFlow(rt, req.body);
+    const { flow, issues } = checkFlow(rt, req.body, await connectionMap(rt));
     res.json({ valid: Boolean(flow), issues });
   });
 
   router.post('/api/v1/flows', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
-    const flow = requireValid(rt, req.body);
+    const flow = await requireValid(rt, req.body);
     requireConnectionUse(req, flow);
     await store().create(flow, { by: req.principal?.label });
     await auditRequest(rt, req, 'flow.created', flow.id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
@@ -193,7 +225,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
 
   router.put('/api/v1/flows/:id', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
-    const flow = unmask(requireValid(rt, { ...(req.body as object), id }), store().get(id));
+    const flow = unmask(await requireValid(rt, { ...(req.body as object), id }), store().get(id));
     requireConnectionUse(req, flow);
     await store().update(id, flow);
     await auditRequest(rt, req, 'flow.updated', id, { actions: flow.then.map((s) => s.action), enabled: flow.enabled });
@@ -279,7 +311,7 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     const recipe = availableRecipes((a) => Boolean(rt.registry.action(a))).find((r) => r.id === id);
     if (!recipe) throw new HttpError(404, 'recipe_not_found', `no recipe "${id}" on this hub`);
     const candidate = instantiateRecipe(recipe, input.flowId, input.fields) as Record<string, unknown>;
-    const flow = requireValid(rt, { ...candidate, ...(input.name ? { name: input.name } : {}), enabled: input.enabled });
+    const flow = await requireValid(rt, { ...candidate, ...(input.name ? { name: input.name } : {}), enabled: input.enabled });
     requireConnectionUse(req, flow);
     await store().create(flow, { recipe: recipe.id, by: req.principal?.label });
     await auditRequest(rt, req, 'flow.created', flow.id, { recipe: recipe.id, actions: flow.then.map((s) => s.action) });

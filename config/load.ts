@@ -15,7 +15,11 @@ export class ConfigError extends Error {
 }
 
 /** Everything the config file refers to outside itself, checked after the schema. */
-export interface ConfigChecks { actionIds: string[] }
+export interface ConfigChecks {
+  actionIds: string[];
+  /** Whether an action's step must name a connection, and of which connectors (the registry's `connectionNeed`). */
+  connectionNeed?: (actionId: string) => { required: boolean; connectors: string[] };
+}
 
 /**
  * Reads a YAML config file. `${NAME}` (or `${NAME:-default}`) in any string value is replaced from the
@@ -81,6 +85,15 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
     config.flows.forEach((flow, fi) => flow.then.forEach((step, si) => {
       if (!checks.actionIds.includes(step.action)) {
         semantic.push({ ...nodeAt(doc, ['flows', fi, 'then', si, 'action'], at), path: `flows.${fi}.then.${si}.action`, message: `unknown action "${step.action}" (known: ${checks.actionIds.join(', ')})` });
+        return;
+      }
+      const need = checks.connectionNeed?.(step.action);
+      if (!need) return;
+      const where = { ...nodeAt(doc, ['flows', fi, 'then', si, step.connection ? 'connection' : 'action'], at), path: `flows.${fi}.then.${si}.connection` };
+      if (need.required && !step.connection) semantic.push({ ...where, message: `${step.action} needs a connection (a ${need.connectors.join(' or ')} connection): set connection:` });
+      const declared = step.connection ? config.connections.find((c) => c.id === step.connection) : undefined;
+      if (declared && need.connectors.length && !need.connectors.includes(declared.connector)) {
+        semantic.push({ ...where, message: `${step.action} needs a ${need.connectors.join(' or ')} connection; ${declared.id} is a ${declared.connector} connection` });
       }
     }));
   }

@@ -91,7 +91,7 @@ export async function beginAuthorization(rt: Runtime, req: Request, row: Connect
   const kind = rt.connections.store.authOf(row.connector_id);
   if (kind.kind === 'api_token') return beginTokenAuthorization(rt, req, row, returnTo);
   const auth = oauthAuth(rt, row);
-  const view = rt.connections.store.view(row);
+  const view = await rt.connections.store.fullView(row);
   const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row, returnTo, starter(req)));
   const outcome = await runStrategy(strategy, { ...req, query: {}, body: {} } as unknown as Request);
   if (outcome.kind !== 'redirect') throw new HttpError(500, 'oauth_start_failed', outcome.kind === 'error' ? outcome.error.message : 'could not build the authorization URL');
@@ -109,7 +109,7 @@ async function beginTokenAuthorization(rt: Runtime, req: Request, row: Connectio
   const handle = crypto.randomBytes(24).toString('base64url');
   await rt.db.insertInto('oauth_states').values({ state: handle, connection_id: row.id, connector_id: row.connector_id, verifier: null, return_to: returnTo ?? null, ...starter(req) }).execute();
   const returnUrl = `${publicUrl(rt, req)}/oauth/${row.connector_id}/token?state=${encodeURIComponent(handle)}`;
-  return auth.authorizeUrl(rt.connections.store.view(row), returnUrl);
+  return auth.authorizeUrl(await rt.connections.store.fullView(row), returnUrl);
 }
 
 const TOKEN_RETURN_PAGE = `<!doctype html><meta charset="utf-8"><title>Connecting…</title><p id="m">Connecting…</p><script>
@@ -195,7 +195,7 @@ export function oauthRouter(rt: Runtime): Router {
     }
 
     const auth = oauthAuth(rt, row);
-    const view = rt.connections.store.view(row);
+    const view = await rt.connections.store.fullView(row);
     const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row));
     const outcome = await runStrategy(strategy, req);
     if (outcome.kind === 'fail') throw new HttpError(400, 'invalid_state', outcome.message);
@@ -212,7 +212,8 @@ export function oauthRouter(rt: Runtime): Router {
     const expiresIn = Number(params.expires_in);
     const callbackSettings = Object.fromEntries((auth.callbackParams ?? []).filter((p) => typeof req.query[p] === 'string').map((p) => [p, req.query[p]]));
     const extra = auth.afterAuthorize ? await auth.afterAuthorize({ accessToken, refreshToken }, { ...view, settings: { ...view.settings, ...callbackSettings } }) : {};
-    const secrets = { ...view.secrets, accessToken, ...(refreshToken ? { refreshToken } : {}) };
+    // The connection's own secrets only: an app's client secret stays with the app.
+    const secrets = { ...rt.connections.store.openSecrets(row), accessToken, ...(refreshToken ? { refreshToken } : {}) };
     const scopes = typeof params.scope === 'string' ? params.scope.split(/[ ,]+/).filter(Boolean) : auth.scopes;
     await rt.db.updateTable('connections').set({
       secrets: rt.vault.sealJson(secrets, connectionAad(row.id)),

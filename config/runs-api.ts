@@ -130,6 +130,7 @@ export function runsRouter(rt: Runtime): Router {
       id: e.id, type: e.type, source: e.source, subject: e.subject, connectionId: e.connection_id, status: e.run_status,
       receivedAt: iso(e.received_at), occurredAt: iso(e.occurred_at), dispatchedAt: iso(e.dispatched_at), flowsMatched: e.flows_matched,
       test: (e.raw as { test?: boolean } | null)?.test === true, data: e.data,
+      files: await rt.files.listForEvent(eventId),
       steps: steps.map((st) => ({
         ...stepView(st), output: st.output,
         attemptDetails: attempts.filter((a) => a.step_run_id === st.id).map((a) => ({

@@ -63,7 +63,21 @@ export const connectionConfigSchema = z.object({
   label: z.string().optional(),
   settings: z.record(z.string(), z.unknown()).default({}),
   secrets: z.record(z.string(), z.string()).default({}),
+  /** A provider app declared under `apps:` whose client credentials it uses. */
+  app: hookId.optional(),
 });
+
+/** A provider app declared in the file (client id and secret from ${ENV} references). */
+export const appConfigSchema = z.object({
+  id: hookId,
+  connector: z.string().min(1),
+  label: z.string().optional(),
+  environment: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'e.g. production or sandbox').default('production'),
+  clientId: z.string().min(1),
+  clientSecret: z.string().optional(),
+  webhookVerifierToken: z.string().optional(),
+  settings: z.record(z.string(), z.unknown()).default({}),
+}).strict();
 
 /** A built-in recipe turned into a flow: `use` names the recipe, `fields` fill it in. */
 export const recipeUseSchema = z.object({
@@ -75,6 +89,7 @@ export const recipeUseSchema = z.object({
 
 export const configFileSchema = z.object({
   version: z.literal(1).default(1),
+  apps: z.array(appConfigSchema).default([]),
   connections: z.array(connectionConfigSchema).default([]),
   hooks: z.array(catchHookSchema).default([]),
   flows: z.array(flowSchema).default([]),

@@ -16,6 +16,27 @@ export interface AuthField {
   default?: string;
 }
 
+/**
+ * Which of the connector's fields a provider app fills (core/vault/apps.ts): a connection that uses an
+ * app gets its client id, client secret and webhook verifier token under these keys.
+ */
+export interface AppFieldKeys { clientId?: string; clientSecret?: string; webhookVerifierToken?: string }
+
+/** A connection's settings typed from its connector's declared fields (`as const`): non-secret keys, as strings. */
+export type SettingsOf<F extends readonly AuthField[]> = { [K in F[number] as K extends { secret: true } ? never : K['key']]?: string };
+/** Its secrets typed the same way. */
+export type SecretsOf<F extends readonly AuthField[]> = { [K in F[number] as K extends { secret: true } ? K['key'] : never]?: string };
+
+/** Reads a connection's settings as its fields declare them: a typo in a key is a compile error, a missing value undefined. */
+export function typedSettings<const F extends readonly AuthField[]>(fields: F, settings: Record<string, unknown>): SettingsOf<F> {
+  const out: Record<string, string> = {};
+  for (const f of fields) {
+    const v = settings[f.key] ?? f.default;
+    if (!f.secret && v !== undefined && v !== null && v !== '') out[f.key] = String(v);
+  }
+  return out as SettingsOf<F>;
+}
+
 /** How the provider says "this access token is no longer good" besides HTTP 401. */
 export interface ExpirySignals {
   /** HTTP statuses that mean expired (401 is always one). */
@@ -44,6 +65,7 @@ export interface ConnectionView {
 export interface OAuth2AuthKind {
   kind: 'oauth2';
   fields: AuthField[];
+  appFields?: AppFieldKeys;
   /** Authorization and token endpoints: fixed, or read from the connection's settings (a base URL per region or sandbox). */
   authorizationUrl: string | ((settings: Record<string, unknown>) => string);
   tokenUrl: string | ((settings: Record<string, unknown>) => string);
@@ -66,6 +88,7 @@ export interface OAuth2AuthKind {
 export interface AppCredentialsAuthKind {
   kind: 'app_credentials';
   fields: AuthField[];
+  appFields?: AppFieldKeys;
   /** Exchanges the app's credentials for an app access token (e.g. DingTalk appKey/appSecret). */
   fetchToken: (conn: ConnectionView) => Promise<TokenResponse>;
   expiry?: ExpirySignals;
@@ -76,6 +99,7 @@ export interface AppCredentialsAuthKind {
 export interface ApiTokenAuthKind {
   kind: 'api_token';
   fields: AuthField[];
+  appFields?: AppFieldKeys;
   /** Where to send the admin to obtain a token; the provider returns it to returnUrl. */
   authorizeUrl?: (conn: ConnectionView, returnUrl: string) => string;
   test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;

@@ -2,6 +2,10 @@ import type { z } from 'zod';
 import type { Logger } from './logger.ts';
 
 import type { ConnectorAuth } from './auth-kinds.ts';
+import type { FileAccess } from './files/store.ts';
+import type { ProviderClient, ProviderClientOptions } from './http/provider-client.ts';
+
+export { fileRef, type FileRef, type FileAccess } from './files/store.ts';
 
 export type { AuthKind, ConnectorAuth } from './auth-kinds.ts';
 
@@ -39,6 +43,10 @@ export interface ActionContext {
   trace: (entry: { request?: unknown; response?: unknown }) => void;
   /** The connection the flow step names (`connection:`), when it names one. */
   connection?: ConnectionHandle;
+  /** The provider HTTP client (core/http/provider-client.ts) with this step's timeout and trace filled in. Set by the pipeline. */
+  http?: (opts: ProviderClientOptions) => ProviderClient;
+  /** Files between steps: `put(stream, {name, contentType}) → FileRef`, `open(ref) → stream`. Set by the pipeline. */
+  files?: FileAccess;
   /** Marks a change as the hub's own (e.g. `trello.card:<id>:created`), so its echo from the provider is dropped. */
   ownChange?: (key: string, opts?: { once?: boolean }) => Promise<void>;
 }
@@ -51,10 +59,18 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   input: Schema;
   /** Input keys whose values are secrets: never stored with the attempt, never logged. */
   secretInputs?: string[];
+  /** The output's schema: the flow editor's field picker and the OpenAPI document show it. */
+  output?: z.ZodType<Output>;
+  /**
+   * Whether a step must name a connection (`connection:`), checked when a flow is saved: true, or the
+   * connector ids its connection may be of. Default: the connector has credentials (auth kind not `none`).
+   */
+  needsConnection?: boolean | string[];
   run: (ctx: ActionContext, input: z.output<Schema>) => Promise<Output>;
   /** What the action made or changed, for the link table (a step's `link:` links it to another thing). */
   outputRef?: (output: Output) => { kind: string; id: string } | undefined;
-  sampleOutput?: Output;
+  /** An example output for the UI (may leave fields out). */
+  sampleOutput?: Output extends object ? Partial<Output> : Output;
   /**
    * Rate pacing (e.g. DingTalk's 20 messages a minute per robot): steps with the same key run one at a
    * time, oldest first, at most `limit` per sliding `intervalMs` (core/pipeline/pacing.ts). A step that
@@ -63,7 +79,11 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
   pace?: (input: z.output<Schema>, connection: ConnectionHandle | undefined) => StepPace | undefined;
 }
 
-export interface StepPace { key: string; limit: number; intervalMs: number }
+/**
+ * `limit` per sliding `intervalMs` (rate), and at most `concurrency` running at once (default 1: one at
+ * a time, in order), e.g. QuickBooks' 10 concurrent requests per company: `{ key, concurrency: 10, limit: 500, intervalMs: 60_000 }`.
+ */
+export interface StepPace { key: string; limit?: number; intervalMs?: number; concurrency?: number }
 
 /** An inbound provider request, as the hub received it (the raw body is kept for signature checks). */
 export interface WebhookRequest {
@@ -162,7 +182,7 @@ export interface ConnectorDefinition {
   name: string;
   auth: ConnectorAuth;
   triggers: TriggerDefinition[];
-  actions: ActionDefinition[];
+  actions: AnyAction[];
   /** Names the actions start with when not the connector id (two connectors of one service, e.g. `dingtalk_robot` → `dingtalk`). */
   actionPrefix?: string;
   /** Environment variables the connector reads (e.g. its provider's base URL), validated when the hub starts. */
@@ -178,6 +198,11 @@ export function defineConnector(def: ConnectorDefinition): ConnectorDefinition {
   return def;
 }
 
-export function defineAction<Schema extends z.ZodType, Output>(def: ActionDefinition<Schema, Output>): ActionDefinition {
-  return def as unknown as ActionDefinition;
+/** An action of any input and output: what connectors and the registry hold. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyAction = ActionDefinition<any, any>;
+
+/** Keeps the action's types: its input from the schema, its output from `run` (and `output`, which must agree). */
+export function defineAction<Schema extends z.ZodType, Output>(def: ActionDefinition<Schema, Output>): ActionDefinition<Schema, Output> {
+  return def;
 }

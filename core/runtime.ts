@@ -7,6 +7,7 @@ import type { Metrics } from './metrics.ts';
 import type { Settings } from './settings.ts';
 import type { Vault } from './vault/vault.ts';
 import type { Links } from './links.ts';
+import type { FileStore } from './files/store.ts';
 import type { ConnectionService } from './vault/service.ts';
 
 /** Where flows come from (the config file now; the admin API adds its own later). */
@@ -26,6 +27,8 @@ export interface Runtime {
   metrics: Metrics;
   vault: Vault;
   links: Links;
+  /** Files between steps (stored in PostgreSQL, streamed). */
+  files: FileStore;
   /** Set by the entry point once the runtime exists (the service needs the runtime). */
   connections: ConnectionService;
 }

@@ -68,6 +68,9 @@ export const settingsSchema = z.object({
   DINGBRIDGE_TRIGGER_CHECK_MS: positiveMs.default(600_000),
   /** The time zone of schedule flows (`cron`) that name none. */
   DINGBRIDGE_TIMEZONE: z.string().refine(isTimeZone, 'an IANA time zone, e.g. Asia/Hong_Kong').default(DEFAULT_TIMEZONE),
+  /** Files between steps: the largest file a step may store (default 25 MB), and how many days files are kept (default 30). */
+  DINGBRIDGE_FILE_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  DINGBRIDGE_FILE_RETENTION_DAYS: z.coerce.number().positive().default(30),
   DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
 });
 

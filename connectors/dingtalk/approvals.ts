@@ -82,8 +82,9 @@ export const approvalStart = defineAction({
     ccPosition: z.enum(['START', 'FINISH', 'START_FINISH']).optional(),
     agentId: z.coerce.number().int().optional(),
   }).refine((i) => Object.keys(i.form).length + i.formComponentValues.length > 0, 'give at least one form field (form or formComponentValues)'),
-  sampleOutput: { instanceId: 'a1b2c3d4-…' } as { instanceId: string | null },
-  outputRef: (out: { instanceId: string | null }) => (out?.instanceId ? { kind: 'dingtalk.approval', id: out.instanceId } : undefined),
+  output: z.object({ instanceId: z.string().nullable() }),
+  sampleOutput: { instanceId: 'a1b2c3d4-…' },
+  outputRef: (out) => (out?.instanceId ? { kind: 'dingtalk.approval', id: out.instanceId } : undefined),
   async run(ctx, input) {
     const conn = appConnection(ctx.connection, 'dingtalk.approval.start');
     const formComponentValues = [
@@ -110,7 +111,7 @@ export const approvalGet = defineAction({
   id: 'dingtalk.approval.get',
   title: 'Get an approval instance (with its form values)',
   input: z.object({ processInstanceId: z.string().min(1) }),
-  sampleOutput: { processInstanceId: 'a1b2c3d4-…', title: 'Alice Chan提交的报销', status: 'COMPLETED', result: 'agree', form: { Amount: '5000' } } as unknown as ApprovalView,
+  sampleOutput: { processInstanceId: 'a1b2c3d4-…', title: 'Alice Chan提交的报销', status: 'COMPLETED', result: 'agree', form: { Amount: '5000' } },
   async run(ctx, input) {
     const conn = appConnection(ctx.connection, 'dingtalk.approval.get');
     ctx.trace({ request: input });

@@ -11,6 +11,7 @@ import { client, runtimeOptions } from './sdk.ts';
  */
 export const appAuth: AppCredentialsAuthKind = {
   kind: 'app_credentials',
+  appFields: { clientId: 'appKey', clientSecret: 'appSecret', webhookVerifierToken: 'callbackToken' },
   fields: [
     { key: 'appKey', label: 'AppKey (Client ID)', required: true },
     { key: 'appSecret', label: 'AppSecret (Client Secret)', secret: true, required: true },

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { defineAction } from '../../core/connector.ts';
-import { permanent, retryable } from '../../core/errors.ts';
-import { mapRobotError } from './errors.ts';
+import { permanent } from '../../core/errors.ts';
+import { createProviderClient, type ProviderRules } from '../../core/http/provider-client.ts';
+import { mapRobotError, ROBOT_THROTTLE_DELAY_MS } from './errors.ts';
 import { oapiBaseUrlOf } from './sdk.ts';
 
 /**
@@ -75,6 +76,18 @@ export function robotSignature(secret: string, timestamp: string): string {
   return encodeURIComponent(crypto.createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64'));
 }
 
+/** The custom robot's answers: HTTP 429 waits a window; 200 with an errcode other than 0 is mapped by mapRobotError. */
+export const ROBOT_RULES: ProviderRules = {
+  throttledStatuses: [429],
+  throttleDelayMs: ROBOT_THROTTLE_DELAY_MS,
+  codePath: 'errcode',
+  okCodes: [0],
+  classify: (status, body) => {
+    const code = (body as { errcode?: unknown } | undefined)?.errcode;
+    return status === 200 && code !== undefined && Number(code) !== 0 ? mapRobotError(body as { errcode?: number; errmsg?: string }) : undefined;
+  },
+};
+
 const num = (v: unknown, fallback: number) => { const n = Number(v); return Number.isFinite(n) && n > 0 ? n : fallback; };
 
 export const robotSend = defineAction({
@@ -82,7 +95,8 @@ export const robotSend = defineAction({
   title: 'Send a message with a custom group robot',
   description: 'text (with @mobiles/@userIds/@all), markdown, link, actionCard (one button or several), feedCard; signed when the connection has a secret. Paced per robot (20 a minute), in order.',
   input: robotSendInput,
-  sampleOutput: { errcode: 0, errmsg: 'ok' },
+  output: z.object({ errcode: z.literal(0), errmsg: z.string() }),
+  sampleOutput: { errcode: 0 as const, errmsg: 'ok' },
   pace: (_input, connection) => connection
     ? { key: `dingtalk_robot:${connection.id}`, limit: num(connection.settings.rateLimit, 20), intervalMs: num(connection.settings.rateWindowMs, 60_000) }
     : undefined,
@@ -97,33 +111,21 @@ export const robotSend = defineAction({
     if (keywords.length && !keywords.some((k) => searchableText(body).includes(k))) {
       throw permanent(`the robot is in keyword mode: the message must contain one of ${keywords.map((k) => `"${k}"`).join(', ')}`);
     }
-    const url = new URL(`${oapiBaseUrlOf(conn.settings)}/robot/send`);
-    let query = `access_token=${encodeURIComponent(secrets.accessToken)}`;
-    if (secrets.secret) {
-      const timestamp = String(Date.now());
-      query += `&timestamp=${timestamp}&sign=${robotSignature(secrets.secret, timestamp)}`;
-    }
-    ctx.trace({ request: { method: 'POST', url: `${url.origin}${url.pathname}`, body } });
-    let res: Response;
-    try {
-      res = await fetch(`${url.origin}${url.pathname}?${query}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: JSON.stringify(body),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(ctx.timeoutMs),
-      });
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      throw retryable(`DingTalk robot could not be reached: ${e.name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs} ms` : (e.cause?.code ?? e.message)}`);
-    }
-    const text = await res.text();
-    let parsed: { errcode?: number; errmsg?: string } = {};
-    try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-    ctx.trace({ response: { status: res.status, body: parsed } });
-    if (res.status === 429 || res.status >= 500) throw retryable(`DingTalk robot answered HTTP ${res.status}`, { status: res.status, retryAfterMs: res.status === 429 ? 60_000 : undefined });
-    if (res.status !== 200) throw permanent(`DingTalk robot answered HTTP ${res.status}: ${text.slice(0, 200)}`, { status: res.status });
-    if (parsed.errcode !== 0) throw mapRobotError(parsed);
+    const http = createProviderClient({
+      name: 'DingTalk robot', baseUrl: oapiBaseUrlOf(conn.settings), rules: ROBOT_RULES, timeoutMs: ctx.timeoutMs, trace: ctx.trace,
+      auth: {
+        kind: 'custom',
+        apply: (url) => {
+          url.searchParams.set('access_token', secrets.accessToken!);
+          if (secrets.secret) {
+            const timestamp = String(Date.now());
+            url.searchParams.set('timestamp', timestamp);
+            url.searchParams.set('sign', decodeURIComponent(robotSignature(secrets.secret, timestamp)));
+          }
+        },
+      },
+    });
+    const parsed = await http.json<{ errcode?: number; errmsg?: string }>({ method: 'POST', url: '/robot/send', json: body });
     return { errcode: 0, errmsg: parsed.errmsg ?? 'ok' };
   },
 });

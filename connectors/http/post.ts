@@ -25,6 +25,7 @@ export const httpPost = defineAction({
   description: 'POSTs a JSON body, signed per the Standard Webhooks spec when a secret is given. Redirects are not followed; private addresses are refused unless DINGBRIDGE_EGRESS_ALLOW allows them.',
   input,
   secretInputs: ['secret'],
+  output: z.object({ status: z.number().int(), body: z.unknown() }),
   sampleOutput: { status: 200, body: { ok: true } },
   async run(ctx, { url, body, secret, headers }) {
     let payload: string;

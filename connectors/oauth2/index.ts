@@ -1,29 +1,27 @@
 import { z } from 'zod';
 import { defineAction, defineConnector } from '../../core/connector.ts';
-import { classifyHttpStatus, needsReauth, parseRetryAfter, permanent, retryable, StepError } from '../../core/errors.ts';
+import type { ConnectionHandle } from '../../core/connector.ts';
+import { permanent } from '../../core/errors.ts';
+import { createProviderClient, type ProviderClientOptions } from '../../core/http/provider-client.ts';
 
 /**
  * Any OAuth 2 API (an in-house system, a provider without its own connector): the admin gives the
  * authorization and token URLs, the client, and the scopes; the hub does the connect flow with PKCE
  * and keeps the token fresh. Its action calls the API with the token.
  */
-async function call(method: string, url: string, token: string, body: unknown, headers: Record<string, string>, timeoutMs: number) {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers, authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw retryable(`${method} ${url} failed: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
-  }
-  const text = await res.text();
-  let parsed: unknown = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, body: parsed, retryAfter: res.headers.get('retry-after') };
+
+/**
+ * The origins this connection's calls may reach: its admin's `apiBaseUrl` (one or more, space- or
+ * comma-separated), else the origins of its token and test URLs. A flow cannot aim the token elsewhere.
+ */
+export function apiOrigins(settings: Record<string, unknown>): string[] {
+  const declared = String(settings.apiBaseUrl ?? '').split(/[\s,]+/).filter(Boolean);
+  const list = declared.length ? declared : [settings.tokenUrl, settings.userinfoUrl].filter((u): u is string => typeof u === 'string' && Boolean(u));
+  return [...new Set(list.flatMap((u) => { try { return [new URL(u).origin]; } catch { return []; } }))];
+}
+
+function clientFor(conn: ConnectionHandle, timeoutMs: number, trace?: ProviderClientOptions['trace'], extraOrigins: string[] = []) {
+  return createProviderClient({ name: 'OAuth 2 API', allowedOrigins: [...apiOrigins(conn.settings), ...extraOrigins], auth: { kind: 'bearer', connection: conn }, timeoutMs, trace });
 }
 
 const request = defineAction({
@@ -35,16 +33,13 @@ const request = defineAction({
     body: z.unknown().optional(),
     headers: z.record(z.string(), z.string()).default({}),
   }),
+  output: z.object({ status: z.number().int(), body: z.unknown() }),
   sampleOutput: { status: 200, body: { ok: true } },
   async run(ctx, input) {
     if (!ctx.connection) throw permanent('oauth2.request needs a connection (set `connection:` on the step)');
-    ctx.trace({ request: { method: input.method, url: input.url, body: input.body } });
-    const res = await ctx.connection.withToken((token) => call(input.method, input.url, token, input.body, input.headers, ctx.timeoutMs));
-    ctx.trace({ response: { status: res.status, body: res.body } });
-    if (res.status >= 200 && res.status < 300) return { status: res.status, body: res.body };
-    const errorClass = classifyHttpStatus(res.status);
-    if (errorClass === 'needs_reauth') throw needsReauth(`${input.url} answered ${res.status}`);
-    throw new StepError(`${input.method} ${input.url} answered ${res.status}`, errorClass, { status: res.status, retryAfterMs: parseRetryAfter(res.retryAfter) });
+    const headers = Object.fromEntries(Object.entries(input.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    const res = await clientFor(ctx.connection, ctx.timeoutMs, ctx.trace).request({ method: input.method, url: input.url, headers, ...(input.body === undefined ? {} : { json: input.body }) });
+    return { status: res.status, body: res.body };
   },
 });
 
@@ -56,6 +51,7 @@ export default defineConnector({
     fields: [
       { key: 'authorizationUrl', label: 'Authorization URL', required: true },
       { key: 'tokenUrl', label: 'Token URL', required: true },
+      { key: 'apiBaseUrl', label: 'API base URL(s): the only origins its calls may reach (space-separated)', description: 'Default: the origins of the token and test URLs.' },
       { key: 'userinfoUrl', label: 'A URL to test the connection with (e.g. userinfo)' },
       { key: 'scopes', label: 'Scopes (space-separated)' },
       { key: 'clientId', label: 'Client ID', required: true },
@@ -67,8 +63,7 @@ export default defineConnector({
     async test(conn) {
       const url = conn.settings.userinfoUrl;
       if (typeof url !== 'string' || !url) return { note: 'no test URL set; the token is valid' , tokenPresent: Boolean(await conn.accessToken()) };
-      const res = await conn.withToken((token) => call('GET', url, token, undefined, {}, 10_000));
-      if (res.status < 200 || res.status >= 300) throw permanent(`${url} answered ${res.status}`);
+      const res = await clientFor(conn, 10_000, undefined, apiOrigins({ userinfoUrl: url })).request({ url });
       return { status: res.status, body: res.body };
     },
   },

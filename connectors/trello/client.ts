@@ -2,47 +2,46 @@ import { createTrelloClient } from 'trello.js';
 import { buildUrl } from 'trello.js/core';
 import type { Client, SendRequestOptions } from 'trello.js/core';
 import type { ConnectionHandle } from '../../core/connector.ts';
-import { needsReauth, parseRetryAfter, permanent, retryable } from '../../core/errors.ts';
+import { needsReauth } from '../../core/errors.ts';
+import { createProviderClient, type ProviderRules } from '../../core/http/provider-client.ts';
 
-export const DEFAULT_TRELLO_BASE_URL = process.env.TRELLO_BASE_URL || 'https://api.trello.com';
+import { DEFAULT_TRELLO_BASE_URL, trelloFields } from './fields.ts';
+import { typedSettings } from '../../core/auth-kinds.ts';
+
+export { DEFAULT_TRELLO_BASE_URL };
+
+/** Trello's answers as the hub's step errors: 429 waits for the limit's window (its headers say how long). */
+export const TRELLO_RULES: ProviderRules = {
+  throttledStatuses: [429],
+  waitHeaders: [
+    { name: 'retry-after', unit: 'retry-after' },
+    { name: 'x-rate-limit-api-token-interval-ms', unit: 'ms' },
+    { name: 'x-rate-limit-api-key-interval-ms', unit: 'ms' },
+  ],
+  throttleDelayMs: 10_000,
+};
 
 /**
- * trello.js (the official-style SDK) with our own transport: the SDK's retry loop on 429 would block
- * a worker for up to 14 s and ignore Trello's limit headers, so the hub's retry rules take over
- * instead: 429 → retryable after the limit's window, 5xx → retryable, 401 → needs re-authorisation.
+ * trello.js (the official-style SDK) with the hub's own transport: the shared provider client (the
+ * egress path, a timeout, TRELLO_RULES) instead of the SDK's retry loop, which on 429 would block a
+ * worker for up to 14 s and ignore Trello's limit headers.
  */
 export function trelloTransport(baseUrl: string, apiKey: string, token: string, timeoutMs = 15_000): Client {
   const base = `${baseUrl.replace(/\/+$/, '')}/1`;
+  const http = createProviderClient({
+    name: 'Trello', baseUrl: base, rules: TRELLO_RULES, timeoutMs,
+    auth: { kind: 'custom', apply: (url) => { url.searchParams.set('key', apiKey); url.searchParams.set('token', token); } },
+  });
   return {
     async sendRequest<T>(options: SendRequestOptions<T>): Promise<T> {
-      const url = buildUrl(base + options.url, { ...options.searchParams, key: apiKey, token });
-      const hasJson = options.body !== undefined && options.body !== null && typeof options.body !== 'string';
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: options.method ?? 'GET',
-          headers: { ...(hasJson ? { 'content-type': 'application/json' } : {}), ...(options.headers ?? {}) },
-          body: options.body === undefined || options.body === null ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (err) {
-        throw retryable(`Trello ${options.method ?? 'GET'} ${options.url} failed: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
-      }
-      const text = await res.text();
-      if (!res.ok) {
-        const what = `Trello ${options.method ?? 'GET'} ${options.url} answered ${res.status}: ${text.slice(0, 200)}`;
-        if (res.status === 429) {
-          const windowMs = Number(res.headers.get('x-rate-limit-api-token-interval-ms') ?? res.headers.get('x-rate-limit-api-key-interval-ms') ?? 10_000);
-          throw retryable(what, { status: 429, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) ?? windowMs });
-        }
-        if (res.status >= 500 || res.status === 408) throw retryable(what, { status: res.status });
-        if (res.status === 401) throw needsReauth(what, { status: 401 });
-        throw permanent(what, { status: res.status });
-      }
-      if (res.status === 204 || !text) return undefined as T;
-      const data = JSON.parse(text) as unknown;
+      const url = buildUrl(base + options.url, { ...options.searchParams });
+      const hasBody = options.body !== undefined && options.body !== null;
+      const res = await http.request({
+        method: options.method ?? 'GET', url, headers: { ...(options.headers as Record<string, string> | undefined ?? {}) },
+        ...(hasBody ? (typeof options.body === 'string' ? { body: options.body } : { json: options.body }) : {}),
+      });
       // The SDK's schemas lag behind Trello's answers; the raw JSON is what callers use.
-      return data as T;
+      return (res.status === 204 || res.body === undefined || res.body === '' ? undefined : res.body) as T;
     },
   };
 }
@@ -52,6 +51,6 @@ export type Trello = ReturnType<typeof createTrelloClient>;
 export async function trelloFor(conn: ConnectionHandle, timeoutMs?: number): Promise<Trello> {
   const secrets = await conn.secrets();
   if (!secrets.token) throw needsReauth(`Trello connection ${conn.id} has no user token: connect it (or paste a token)`);
-  const baseUrl = String(conn.settings.baseUrl || DEFAULT_TRELLO_BASE_URL);
-  return createTrelloClient(trelloTransport(baseUrl, String(conn.settings.apiKey ?? ''), secrets.token, timeoutMs));
+  const settings = typedSettings(trelloFields, conn.settings);
+  return createTrelloClient(trelloTransport(settings.baseUrl ?? DEFAULT_TRELLO_BASE_URL, settings.apiKey ?? '', secrets.token, timeoutMs));
 }

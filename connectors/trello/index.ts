@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { permanent } from '../../core/errors.ts';
-import { DEFAULT_TRELLO_BASE_URL, trelloFor } from './client.ts';
+import { trelloFor } from './client.ts';
+import { DEFAULT_AUTHORIZE_BASE, trelloFields } from './fields.ts';
 import { cardActivity } from './webhook.ts';
 import { archiveCard, commentOnCard, createCard, moveCard, updateCard } from './actions/card-actions.ts';
 
-const DEFAULT_AUTHORIZE_BASE = process.env.TRELLO_AUTHORIZE_BASE_URL || (process.env.TRELLO_BASE_URL ? `${process.env.TRELLO_BASE_URL}` : 'https://trello.com');
 
 export default defineConnector({
   id: 'trello',
@@ -14,13 +14,9 @@ export default defineConnector({
   env: z.object({ TRELLO_BASE_URL: urlSetting(['http:', 'https:']).optional(), TRELLO_AUTHORIZE_BASE_URL: urlSetting(['http:', 'https:']).optional() }),
   auth: {
     kind: 'api_token',
-    fields: [
-      { key: 'apiKey', label: 'API key (from trello.com/power-ups/admin)', required: true },
-      { key: 'token', label: 'User token', secret: true, description: 'obtained with "Connect account", or pasted' },
-      { key: 'appSecret', label: 'App secret (verifies webhooks)', secret: true },
-      { key: 'baseUrl', label: 'API base URL', default: DEFAULT_TRELLO_BASE_URL },
-      { key: 'authorizeBaseUrl', label: 'Authorize page base URL', default: DEFAULT_AUTHORIZE_BASE },
-    ],
+    // A Trello app (Power-Up): its API key and secret (the secret also verifies webhooks).
+    appFields: { clientId: 'apiKey', clientSecret: 'appSecret' },
+    fields: [...trelloFields],
     // Trello's authorize page returns the token in the URL fragment (callback_method=fragment).
     authorizeUrl: (conn, returnUrl) => {
       const u = new URL('/1/authorize', String(conn.settings.authorizeBaseUrl || DEFAULT_AUTHORIZE_BASE));

@@ -6,9 +6,10 @@ import { QUEUE_NAMES } from '../queue/queues.ts';
 import { stepJobId } from './jobs.ts';
 
 /**
- * Step pacing: an action may declare `pace(input, connection) → { key, limit, intervalMs }` (e.g. one
- * DingTalk robot: 20 messages per 60 s). Steps with the same key run one at a time, oldest event first,
- * and at most `limit` of them start within any sliding `intervalMs`. The window is a log of sends in
+ * Step pacing: an action may declare `pace(input, connection) → { key, limit, intervalMs, concurrency }`
+ * (e.g. one DingTalk robot: 20 messages per 60 s; a QuickBooks company: 10 at once). Steps with the same
+ * key run at most `concurrency` at a time (default 1), oldest event first, and at most `limit` of them
+ * start within any sliding `intervalMs`. The window is a log of sends in
  * PostgreSQL, checked under an advisory lock per key, so every process shares it.
  *
  * A step that may not run yet is put back as `retrying` with `next_attempt_at` set to when it may, its
@@ -55,10 +56,25 @@ export async function paceGate(rt: Runtime, run: StepRunRow, pace: StepPace): Pr
          and (s.pace_key = ${pace.key} or (s.pace_key is null and s.action = ${run.action}))
          and (e.received_at, s.id) < (mine.received_at, ${run.id})`.execute(trx);
     const n = ahead.rows[0]?.n ?? 0;
-    if (n > 0) {
+    const concurrency = Math.max(1, pace.concurrency ?? 1);
+    const intervalMs = pace.intervalMs ?? 1000;
+    const limit = pace.limit ?? concurrency;
+    if (n >= concurrency) {
       // Woken by the one ahead when it finishes; until then look again after roughly its turn.
-      const delayMs = Math.max(200, Math.min(pace.intervalMs, Math.round((n * pace.intervalMs) / pace.limit)));
+      const delayMs = Math.max(200, Math.min(intervalMs, Math.round(((n - concurrency + 1) * intervalMs) / limit)));
       return { run: false as const, delayMs, reason: `${n} earlier step(s) with pace key ${pace.key} go first` };
+    }
+    if (concurrency > 1) {
+      // Newer steps of the key may be running too (they started while this one waited): the cap counts every running one.
+      const running = await sql<{ n: number }>`
+        select count(*)::int as n from step_runs
+         where pace_key = ${pace.key} and status = 'running' and id <> ${run.id} and lease_until > clock_timestamp()`.execute(trx);
+      const r = running.rows[0]?.n ?? 0;
+      if (r >= concurrency) return { run: false as const, delayMs: 250, reason: `${r} step(s) with pace key ${pace.key} are running (at most ${concurrency})` };
+    }
+    if (pace.limit === undefined || pace.intervalMs === undefined) {
+      await trx.insertInto('pacing_sends').values({ pace_key: pace.key, step_run_id: run.id }).execute();
+      return { run: true as const };
     }
 
     await trx.deleteFrom('pacing_sends').where('pace_key', '=', pace.key)

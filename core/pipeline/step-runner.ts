@@ -11,6 +11,7 @@ import { stepJobId, stepRunId } from './jobs.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { deferPacedStep, paceGate, pacedStepDone } from './pacing.ts';
 import type { StepPace } from '../connector.ts';
+import { createProviderClient } from '../http/provider-client.ts';
 
 /**
  * Runs one attempt of one step. The claim is a conditional update, so a step that is done, dead, or
@@ -86,6 +87,8 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
       timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
       trace: (entry) => Object.assign(trace, entry),
       ownChange: (key, opts) => rt.links.ownChange(key, opts),
+      files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
+      http: (opts) => createProviderClient({ timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, trace: (entry) => Object.assign(trace, entry), ...opts }),
     }, parsed.data);
     const made = action.outputRef?.(output);
     if (step.link && made) {

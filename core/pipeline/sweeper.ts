@@ -42,6 +42,8 @@ export function startSweeper(rt: Runtime): { stop(): void } {
     try {
       if (rt.vault.reload()) rt.log.info({ keys: rt.vault.keyIds }, 'encryption key file changed: new secrets are sealed with the newest key');
       await sweepOnce(rt);
+      const pruned = await rt.files?.prune() ?? 0;
+      if (pruned) rt.log.info({ files: pruned }, 'files past their retention deleted');
     } catch (err) { rt.log.warn({ err: (err as Error).message }, 'sweep failed; will try again'); } finally { running = false; }
   };
   void tick();

@@ -6,6 +6,7 @@ import type { ConnectorAuth, ConnectionView } from '../auth-kinds.ts';
 import type { ConnectorRegistry } from '../registry.ts';
 import { HttpError } from '../errors.ts';
 import { registerSealedColumn, type Vault } from './vault.ts';
+import { AppStore } from './apps.ts';
 
 export const connectionAad = (id: string) => `connection:${id}`;
 registerSealedColumn({ table: 'connections', idColumn: 'id', column: 'secrets', aad: connectionAad });
@@ -17,6 +18,8 @@ export interface ConnectionInput {
   settings?: Record<string, unknown>;
   secrets?: Record<string, string>;
   origin?: 'config' | 'api';
+  /** A provider app (core/vault/apps.ts) whose client credentials this connection uses. */
+  appId?: string | null;
 }
 
 /** What the admin API shows: never a secret, only whether it is set (and its last 4 characters where that helps). */
@@ -33,6 +36,8 @@ export interface ConnectionPublic {
   lastRefreshAt: string | null;
   lastError: string | null;
   origin: string;
+  /** The provider app whose client credentials it uses, if any. */
+  appId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -41,7 +46,27 @@ const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
 
 /** Connections: one authorised account of one connector, its secrets sealed in the vault. */
 export class ConnectionStore {
-  constructor(private readonly db: Db, private readonly vault: Vault, private readonly registry: ConnectorRegistry) {}
+  readonly apps: AppStore;
+  constructor(private readonly db: Db, private readonly vault: Vault, private readonly registry: ConnectorRegistry) {
+    this.apps = new AppStore(db, vault, registry);
+  }
+
+  /** `view`, with the client credentials of the connection's provider app (they win over its own). */
+  async fullView(row: ConnectionRow): Promise<ConnectionView> {
+    const own = this.view(row);
+    if (!row.app_id) return own;
+    const app = await this.apps.get(row.app_id);
+    if (!app) return own;
+    const given = this.apps.credentialsFor(app);
+    return { id: row.id, settings: { ...own.settings, ...given.settings }, secrets: { ...own.secrets, ...given.secrets } };
+  }
+
+  private async checkApp(appId: string | null | undefined, connectorId: string) {
+    if (!appId) return undefined;
+    const app = await this.apps.require(appId);
+    if (app.connector_id !== connectorId) throw new HttpError(400, 'app_mismatch', `app ${appId} is a ${app.connector_id} app; this is a ${connectorId} connection`);
+    return app;
+  }
 
   authOf(connectorId: string): ConnectorAuth {
     const connector = this.registry.connector(connectorId);
@@ -79,7 +104,9 @@ export class ConnectionStore {
     const id = input.id ?? `${input.connectorId}-${crypto.randomBytes(4).toString('hex')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id)) throw new HttpError(400, 'invalid_id', 'a connection id is letters, digits, - and _ (at most 64)');
     const { settings, secrets } = this.split(auth, input.settings ?? {}, input.secrets ?? {});
-    this.checkRequired(auth, settings, secrets);
+    const app = await this.checkApp(input.appId, input.connectorId);
+    const given = app ? this.apps.credentialsFor(app) : { settings: {}, secrets: {} };
+    this.checkRequired(auth, { ...settings, ...given.settings }, { ...secrets, ...given.secrets });
     const row = await this.db.insertInto('connections').values({
       id,
       connector_id: input.connectorId,
@@ -88,16 +115,18 @@ export class ConnectionStore {
       settings: JSON.stringify(settings),
       secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
       origin: input.origin ?? 'api',
+      ...(app ? { app_id: app.id } : {}),
     }).onConflict((oc) => oc.column('id').doNothing()).returningAll().executeTakeFirst();
     if (!row) throw new HttpError(409, 'connection_exists', `a connection "${id}" exists already`);
     return row;
   }
 
   /** Changes label, settings (merged) and secrets (merged; an empty string removes one). */
-  async update(id: string, patch: { label?: string; settings?: Record<string, unknown>; secrets?: Record<string, string> }): Promise<ConnectionRow> {
+  async update(id: string, patch: { label?: string; settings?: Record<string, unknown>; secrets?: Record<string, string>; appId?: string | null }): Promise<ConnectionRow> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('connections').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
       if (!row) throw new HttpError(404, 'connection_not_found', `no connection "${id}"`);
+      if (patch.appId) await this.checkApp(patch.appId, row.connector_id);
       const auth = this.authOf(row.connector_id);
       const split = this.split(auth, patch.settings ?? {}, patch.secrets ?? {});
       const settings = { ...(row.settings ?? {}), ...split.settings };
@@ -109,6 +138,7 @@ export class ConnectionStore {
         secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
         updated_at: new Date(),
         version: sql`version + 1`,
+        ...(patch.appId !== undefined ? { app_id: patch.appId || null } : {}),
       }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     });
   }
@@ -129,7 +159,7 @@ export class ConnectionStore {
     if (existing.connector_id !== input.connectorId) {
       throw new Error(`connection ${input.id} exists for connector ${existing.connector_id}, but the config file declares ${input.connectorId}`);
     }
-    await this.update(input.id, { label: input.label, settings: input.settings, secrets: input.secrets });
+    await this.update(input.id, { label: input.label, settings: input.settings, secrets: input.secrets, ...(input.appId !== undefined ? { appId: input.appId } : {}) });
   }
 
   publicView(row: ConnectionRow, opts: { showSecrets: boolean }): ConnectionPublic {
@@ -145,6 +175,7 @@ export class ConnectionStore {
       lastRefreshAt: iso(row.last_refresh_at),
       lastError: row.last_error,
       origin: row.origin,
+      appId: row.app_id ?? null,
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,
     };

@@ -1,5 +1,6 @@
 import OAuth2Strategy from 'passport-oauth2';
 import type { Request } from 'express';
+import { egressFetch } from '../net/egress.ts';
 import { resolveUrl, type ConnectionView, type OAuth2AuthKind } from '../auth-kinds.ts';
 
 /**
@@ -33,9 +34,38 @@ export function createStrategy(auth: OAuth2AuthKind, conn: ConnectionView, callb
   } as never, ((accessToken: string, refreshToken: string, params: Record<string, unknown>, _profile: unknown, done: (e: unknown, user?: unknown) => void) => {
     done(null, { accessToken, refreshToken, params });
   }) as never);
+  routeThroughEgress(strategy);
   const extra = auth.authorizationParams ?? {};
   (strategy as unknown as { authorizationParams: () => Record<string, string> }).authorizationParams = () => ({ ...extra });
   return strategy;
+}
+
+type OAuthCallback = (err: { statusCode: number; data: string } | Error | null, result?: string, response?: unknown) => void;
+interface OAuth2Transport { _customHeaders: Record<string, string>; _accessTokenName: string; _request: (method: string, url: string, headers: Record<string, string> | undefined, body: string | Buffer | null, accessToken: string | null, cb: OAuthCallback) => void }
+
+/**
+ * The `oauth` module under passport-oauth2 has its own transport (http.request); the code exchange and
+ * the refresh go through the hub's one egress path instead (timeout, no redirects). The token URL is
+ * set by the operator (the connector's code or env, or the admin's connection settings), so it is trusted.
+ */
+function routeThroughEgress(strategy: OAuth2Strategy, timeoutMs = 15_000): void {
+  const client = (strategy as unknown as { _oauth2: OAuth2Transport })._oauth2;
+  client._request = (method, url, headers, body, accessToken, cb) => {
+    const all: Record<string, string> = { ...client._customHeaders, ...(headers ?? {}) };
+    if (!Object.keys(all).some((h) => h.toLowerCase() === 'user-agent')) all['User-Agent'] = 'dingbridge';
+    let target = url;
+    if (accessToken && !('Authorization' in all)) {
+      const u = new URL(url);
+      u.searchParams.set(client._accessTokenName, accessToken);
+      target = u.toString();
+    }
+    egressFetch(target, { method, headers: all, body: body ?? '', timeoutMs, trusted: true })
+      .then(async (res) => {
+        const text = await res.text(1_048_576);
+        if (!(res.status >= 200 && res.status <= 299) && res.status !== 301 && res.status !== 302) cb({ statusCode: res.status, data: text });
+        else cb(null, text, { statusCode: res.status, headers: res.headers });
+      }, (err: Error) => cb(err));
+  };
 }
 
 export type StrategyOutcome =

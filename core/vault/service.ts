@@ -30,11 +30,12 @@ export class ConnectionService {
     const expiry = 'expiry' in auth ? auth.expiry : undefined;
     const isExpiredAnswer = (status: number, body: unknown) =>
       status === 401 || (expiry?.statuses ?? []).includes(status) || Boolean(expiry?.body?.(status, body));
+    const view = await this.store.fullView(row);
     const handle: ConnectionHandle = {
       id: row.id,
       connectorId: row.connector_id,
-      settings: this.store.view(row).settings,
-      secrets: async () => this.store.openSecrets((await this.store.require(id))),
+      settings: view.settings,
+      secrets: async () => (await this.store.fullView(await this.store.require(id))).secrets,
       accessToken: () => this.tokens.accessToken(id),
       tokenRejected: (stale) => this.tokens.refresh(id, stale),
       isExpiredAnswer,

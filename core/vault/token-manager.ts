@@ -114,7 +114,7 @@ export class TokenManager {
   }
 
   private async obtain(auth: ConnectorAuth, row: ConnectionRow, secrets: Record<string, string>): Promise<TokenResponse> {
-    const view = this.connections.view(row);
+    const view = await this.connections.fullView(row);
     if (auth.kind === 'app_credentials') return auth.fetchToken(view);
     if (auth.kind !== 'oauth2') throw Object.assign(new Error(`${auth.kind} connections have no token to refresh`), { reauth: true });
     if (!secrets.refreshToken) throw Object.assign(new Error('no refresh token: connect the account again'), { reauth: true });

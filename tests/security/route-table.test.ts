@@ -142,7 +142,7 @@ describe('security: every /api route × every principal kind', { skip: available
   before(async () => {
     environment = await prepareEnvironment({ name: 'route-table', store: 'external', queue: 'postgres' }, 'route-table');
     hub = await startTestHub(environment);
-    routes = registeredRoutes(buildRouters(hub.runtime, { version: 1, hooks: [], flows: [], connections: [], recipes: [] }));
+    routes = registeredRoutes(buildRouters(hub.runtime, { version: 1, apps: [], hooks: [], flows: [], connections: [], recipes: [] }));
   });
   after(async () => {
     await hub?.stop();

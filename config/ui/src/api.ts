@@ -35,6 +35,7 @@ export interface Connection {
   id: string; connectorId: string; label: string; authKind: string; status: 'active' | 'needs_reauth' | 'error' | 'disabled';
   settings: Record<string, unknown>; secrets?: Record<string, { set: true; last4?: string }>; scopes: string[];
   expiresAt: string | null; lastRefreshAt: string | null; lastError: string | null; origin: string; createdAt: string; updatedAt: string;
+  appId?: string | null;
 }
 export interface FlowStep { name?: string; action: string; connection?: string; input: Record<string, unknown> }
 export interface Flow {
@@ -54,6 +55,8 @@ export interface StepSummary {
 }
 export interface RunItem { id: string; type: string; source: string; subject: string | null; receivedAt: string; occurredAt: string; status: string; test: boolean; flowsMatched: number; steps: StepSummary[] }
 export interface Attempt { attempt: number; status: string; startedAt: string; finishedAt: string | null; durationMs: number | null; errorClass: string | null; error: string | null; request: unknown; response: unknown }
-export interface RunDetail extends Omit<RunItem, 'steps'> { data: unknown; connectionId: string | null; dispatchedAt: string | null; steps: (StepSummary & { output: unknown; attemptDetails: Attempt[] })[] }
+export interface ProviderApp { id: string; connectorId: string; label: string; environment: string; clientId: string; settings: Record<string, unknown>; secrets: Record<string, { set: true }>; connections: string[]; origin: string; createdAt: string; updatedAt: string }
+export interface RunFile { id: string; name: string; contentType: string; size: number; sha256: string | null; expiresAt: string }
+export interface RunDetail extends Omit<RunItem, 'steps'> { data: unknown; connectionId: string | null; dispatchedAt: string | null; files?: RunFile[]; steps: (StepSummary & { output: unknown; attemptDetails: Attempt[] })[] }
 export interface AuditItem { id: number; at: string; actor: { kind: string; id: string | null; label: string | null }; action: string; target: string | null; ip: string | null; outcome: string; details: Record<string, unknown> | null }
 export interface ApiKey { id: string; label: string; prefix: string; role: string; scopes: string[]; created_at: string; expires_at: string | null; last_used_at: string | null; revoked_at: string | null }

@@ -3,6 +3,8 @@ import { api, type Catalog, type Flow, type RunDetail, type RunItem, type User }
 import { useT } from '../i18n.tsx';
 import { Empty, errorText, Json, Notice, StatusBadge, Time, useLoad } from '../ui.tsx';
 
+const formatSize = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} B`);
+
 interface Filters { flow: string; connector: string; status: string; since: string }
 
 function query(f: Filters, cursor?: string) {
@@ -162,6 +164,19 @@ function RunDetailPanel({ id, tick, canReplay, onClose, onReplayed }: { id: stri
           <div className="inline wrap"><StatusBadge status={run.status} /> <span className="mono small">{run.type}</span> · {run.source} · <Time at={run.receivedAt} /></div>
           {canReplay && run.status === 'failed' && <div><button type="button" className="btn btn-primary" onClick={() => replay(`/api/v1/runs/${encodeURIComponent(run.id)}/replay`)}>{t('replay')}</button></div>}
           <details><summary>{t('data')}</summary><Json value={run.data} /></details>
+          {run.files && run.files.length > 0 && (
+            <div className="card run-files">
+              <h3 className="small">{t('runFiles')}</h3>
+              <ul>
+                {run.files.map((f) => (
+                  <li key={f.id}>
+                    {canReplay ? <a href={`/api/v1/files/${encodeURIComponent(f.id)}`} download={f.name}>{f.name}</a> : <span>{f.name}</span>}
+                    {' '}<span className="muted small">{f.contentType} · {formatSize(f.size)} · {t('keptUntil')} <Time at={f.expiresAt} /></span>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
           {run.steps.map((s) => (
             <div key={s.id} className="card step-run" data-step-status={s.status}>
               <div className="inline wrap">
