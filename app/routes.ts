@@ -10,6 +10,7 @@ import { openApiRouter } from '../config/openapi.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
+import { triggersRouter } from '../config/triggers-api.ts';
 import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
 
 /** Every feature's HTTP routes, in the order they are mounted. A feature adds its router here. */
@@ -26,6 +27,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     openApiRouter(rt),
     connectionsRouter(rt),
     oauthRouter(rt),
+    triggersRouter(rt),
     providerWebhookRouter(rt),
     // The config UI's files and SPA fallback: last, so it never shadows a route above.
     uiStaticRouter(rt),

@@ -60,6 +60,8 @@ export const settingsSchema = z.object({
   DINGBRIDGE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(180),
   /** How often provider webhook registrations are checked (and registered again when the provider dropped them). */
   DINGBRIDGE_TRIGGER_CHECK_MS: positiveMs.default(600_000),
+  /** Polling triggers: the default interval between polls (a trigger or a flow's `params.pollInterval` may set its own); up to 10 % jitter is added. */
+  DINGBRIDGE_POLL_INTERVAL_MS: z.coerce.number().int().min(1000, 'at least 1000 ms').default(60_000),
   DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
 });
 

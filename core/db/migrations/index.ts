@@ -8,6 +8,8 @@ import { migration as m0006 } from './0006_trigger_subscriptions.ts';
 import { migration as m0007 } from './0007_links_and_echoes.ts';
 import { migration as m0008 } from './0008_totp_last_step.ts';
 import { migration as m0009 } from './0009_flow_secrets.ts';
+import { migration as m0012 } from './0012_trigger_pollers.ts';
+import { migration as m0013 } from './0013_subscriptions_v2.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -23,4 +25,6 @@ export const migrations: Record<string, Migration> = {
   '0007_links_and_echoes': m0007,
   '0008_totp_last_step': m0008,
   '0009_flow_secrets': m0009,
+  '0012_trigger_pollers': m0012,
+  '0013_subscriptions_v2': m0013,
 };
