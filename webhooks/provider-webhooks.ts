@@ -13,6 +13,8 @@ import { findSubscription } from '../core/triggers/subscriptions.ts';
  * provider's id) before the reply goes out, so an acknowledged event is never lost and a redelivery is
  * never run twice.
  */
+const SAVE_GRACE_TRIES = 8;
+
 export function providerWebhookRouter(rt: Runtime): Router {
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: rt.settings.DINGBRIDGE_BODY_LIMIT });
@@ -43,7 +45,13 @@ export function providerWebhookRouter(rt: Runtime): Router {
     for (const t of triggers) {
       const externalId = t.subscription?.match?.(request);
       if (!externalId) continue;
-      const subscription = await findSubscription(rt, connectionId, t.id, externalId);
+      // A provider may notify a new registration before the hub has saved it (Google's "sync" message
+      // right after channels.watch): an unknown id gets a short grace before it is refused.
+      let subscription = await findSubscription(rt, connectionId, t.id, externalId);
+      for (let n = 0; !subscription && n < SAVE_GRACE_TRIES; n += 1) {
+        await new Promise((r) => setTimeout(r, 250));
+        subscription = await findSubscription(rt, connectionId, t.id, externalId);
+      }
       // An unknown channel is not ours (or was stopped long ago): nothing to store.
       if (!subscription) throw new HttpError(404, 'unknown_subscription', 'no subscription of this connection matches the request');
       return { trigger: t, ctx: { subscription } };

@@ -72,7 +72,26 @@ const triggeredToHub = (connectorId: string, connectionId: string, e: TriggeredE
  */
 export async function storeTriggeredInTx(rt: Runtime, trx: Kysely<Database>, connectorId: string, connectionId: string, events: TriggeredEvent[]): Promise<{ results: IngestResult[]; toEnqueue: string[] }> {
   const results: IngestResult[] = [];
-  for (const e of events) results.push(await insertEvent(rt, trx, triggeredToHub(connectorId, connectionId, e), { echo: await rt.links.isEcho(e.echoKeys ?? []) }));
+  // Events that can be echoes are checked one by one; the rest go in multi-row inserts (a poll may bring thousands).
+  const plain: HubEvent[] = [];
+  for (const e of events) {
+    const hub = triggeredToHub(connectorId, connectionId, e);
+    if (e.echoKeys?.length) results.push(await insertEvent(rt, trx, hub, { echo: await rt.links.isEcho(e.echoKeys) }));
+    else plain.push(hub);
+  }
+  const unique = [...new Map(plain.map((e) => [e.id, e])).values()];
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500);
+    const inserted = new Set((await trx.insertInto('events').values(chunk.map((event) => ({
+      id: event.id, type: event.type, source: event.source, connection_id: event.connectionId, subject: event.subject, occurred_at: event.occurredAt,
+      data: JSON.stringify(event.data), raw: event.raw === undefined ? null : JSON.stringify(event.raw), refs: event.refs?.length ? JSON.stringify(event.refs) : null,
+    }))).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute()).map((r) => r.id));
+    for (const event of chunk) {
+      const duplicate = !inserted.has(event.id);
+      rt.metrics.events.inc({ outcome: duplicate ? 'duplicate' : 'stored', type: event.type });
+      results.push({ id: event.id, duplicate });
+    }
+  }
   return { results, toEnqueue: results.filter((r) => !r.duplicate && !r.echo).map((r) => r.id) };
 }
 
