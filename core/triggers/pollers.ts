@@ -22,8 +22,6 @@ declare module '../db/schema.ts' {
       status: import('kysely').Generated<string>;
       interval_ms: number;
       next_run_at: import('kysely').Generated<Date>;
-      poll_requested_at: Date | null;
-      resync_requested: import('kysely').Generated<boolean>;
       last_poll_at: Date | null;
       last_event_at: Date | null;
       last_resync_at: Date | null;
@@ -33,6 +31,7 @@ declare module '../db/schema.ts' {
       updated_at: import('kysely').Generated<Date>;
     };
     trigger_poll_items: { poller_id: string; item_id: string; version: string };
+    trigger_poll_requests: { poller_id: string; requested_at: import('kysely').Generated<Date>; resync: import('kysely').Generated<boolean> };
   }
 }
 
@@ -105,11 +104,17 @@ export async function reconcilePollers(rt: Runtime): Promise<{ added: number; re
 
 /** Asks for an immediate poll of one poller ("poll now"); `resync` asks for a full resync. False when there is no such poller. */
 export async function requestPoll(rt: Runtime, pollerId: string, opts: { resync?: boolean } = {}): Promise<boolean> {
-  const updated = await rt.db.updateTable('trigger_pollers')
-    .set(opts.resync ? { resync_requested: true, poll_requested_at: new Date() } : { poll_requested_at: new Date() })
-    .where('id', '=', pollerId).executeTakeFirst();
+  const exists = await rt.db.selectFrom('trigger_pollers').select('id').where('id', '=', pollerId).executeTakeFirst();
+  if (!exists) return false;
+  await insertRequests(rt, [pollerId], Boolean(opts.resync));
   kickLocal();
-  return Number(updated.numUpdatedRows) > 0;
+  return true;
+}
+
+async function insertRequests(rt: Runtime, ids: string[], resync: boolean): Promise<void> {
+  await rt.db.insertInto('trigger_poll_requests').values(ids.map((id) => ({ poller_id: id, requested_at: new Date(), resync })))
+    .onConflict((oc) => oc.column('poller_id').doUpdateSet((eb) => ({ requested_at: eb.ref('excluded.requested_at'), resync: sql<boolean>`trigger_poll_requests.resync or excluded.resync` })))
+    .execute().catch((err) => { if (!/foreign key/i.test((err as Error).message)) throw err; }); // a poller removed meanwhile
 }
 
 /**
@@ -119,7 +124,7 @@ export async function requestPoll(rt: Runtime, pollerId: string, opts: { resync?
 export async function requestPollFor(rt: Runtime, connectionId: string, params: Record<string, string> = {}): Promise<number> {
   const rows = await rt.db.selectFrom('trigger_pollers').select(['id', 'params']).where('connection_id', '=', connectionId).execute();
   const ids = rows.filter((r) => Object.entries(r.params).every(([k, v]) => params[k] === undefined || params[k] === v)).map((r) => r.id);
-  if (ids.length) await rt.db.updateTable('trigger_pollers').set({ poll_requested_at: new Date() }).where('id', 'in', ids).execute();
+  if (ids.length) await insertRequests(rt, ids, false);
   kickLocal();
   return ids.length;
 }
@@ -167,15 +172,17 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
   let toEnqueue: string[] = [];
   let failed: { row: PollerRow; title: string; message: string } | undefined;
   const outcome = await rt.db.transaction().execute(async (trx): Promise<RunOutcome> => {
-    let q = trx.selectFrom('trigger_pollers').selectAll().where('id', '=', pollerId);
-    if (!opts.force) q = q.where((eb) => eb.or([eb('next_run_at', '<=', sql<Date>`now()`), eb('poll_requested_at', 'is not', null), eb('resync_requested', '=', true)]));
-    const row = await q.forNoKeyUpdate().skipLocked().executeTakeFirst() as PollerRow | undefined;
+    const row = await trx.selectFrom('trigger_pollers').selectAll().where('id', '=', pollerId).forNoKeyUpdate().skipLocked().executeTakeFirst() as PollerRow | undefined;
     if (!row) return { polled: false, more: false, stored: 0 };
+    const request = await trx.selectFrom('trigger_poll_requests').select(['requested_at', 'resync']).where('poller_id', '=', pollerId).executeTakeFirst();
+    if (!opts.force && !request && new Date(row.next_run_at).getTime() > Date.now()) return { polled: false, more: false, stored: 0 };
+    // Requests made from here on stay for the next poll; those answered by this one are removed with its commit.
+    const answered = async () => { if (request) await trx.deleteFrom('trigger_poll_requests').where('poller_id', '=', pollerId).where('requested_at', '<=', request.requested_at).execute(); };
     const conn = await rt.connections.store.get(row.connection_id);
     const found = conn && pollTriggerOf(rt, conn.connector_id, row.trigger_id);
     if (!conn || !found) return { polled: false, more: false, stored: 0 };
     const { def, poll } = found;
-    const reason: PollContext['reason'] = row.resync_requested ? 'resync' : row.cursor === null ? 'first' : row.poll_requested_at ? 'now' : 'interval';
+    const reason: PollContext['reason'] = request?.resync ? 'resync' : row.cursor === null ? 'first' : request ? 'now' : 'interval';
     const log = rt.log.child({ poller: row.id, connectionId: row.connection_id, trigger: row.trigger_id });
     try {
       const ctx: PollContext = { connection: await rt.connections.handle(row.connection_id), log, reason };
@@ -209,10 +216,11 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
       const jitter = Math.round(row.interval_ms * 0.1 * Math.random());
       await trx.updateTable('trigger_pollers').set({
         cursor, cursor_at: cursor !== row.cursor ? now : row.cursor_at, status: 'ok', last_error: null, failures: 0, last_poll_at: now,
-        next_run_at: more ? now : new Date(now.getTime() + row.interval_ms + jitter), poll_requested_at: null, resync_requested: false,
+        next_run_at: more ? now : new Date(now.getTime() + row.interval_ms + jitter),
         ...(resynced ? { last_resync_at: now } : {}),
         ...(stored.toEnqueue.length ? { last_event_at: now } : {}), updated_at: now,
       }).where('id', '=', row.id).execute();
+      await answered();
       if (stored.toEnqueue.length || resynced) log.info({ events: stored.toEnqueue.length, resynced, cursorChanged: cursor !== row.cursor }, 'poll stored events');
       return { polled: true, more, stored: stored.toEnqueue.length };
     } catch (err) {
@@ -221,8 +229,9 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
       const backoff = Math.min(MAX_BACKOFF_MS, row.interval_ms * 2 ** Math.min(failures - 1, 10));
       await trx.updateTable('trigger_pollers').set({
         status: failures >= FAILED_AFTER ? 'error' : row.status === 'error' ? 'error' : 'retrying', last_error: message.slice(0, 1000), failures, last_poll_at: new Date(),
-        next_run_at: new Date(Date.now() + backoff), poll_requested_at: null, updated_at: new Date(),
+        next_run_at: new Date(Date.now() + backoff), updated_at: new Date(),
       }).where('id', '=', row.id).execute();
+      await answered();
       log.warn({ err: message, failures, retryInMs: backoff }, 'poll failed');
       if (failures === FAILED_AFTER) failed = { row, title: def.title, message };
       return { polled: true, more: false, stored: 0 };
@@ -262,7 +271,7 @@ export function startPollManager(rt: Runtime): { stop(): Promise<void> } {
       const free = LOCAL_CONCURRENCY - running.size;
       if (free <= 0) return;
       const due = await rt.db.selectFrom('trigger_pollers').select('id')
-        .where((eb) => eb.or([eb('next_run_at', '<=', sql<Date>`now()`), eb('poll_requested_at', 'is not', null), eb('resync_requested', '=', true)]))
+        .where((eb) => eb.or([eb('next_run_at', '<=', sql<Date>`now()`), eb.exists(eb.selectFrom('trigger_poll_requests').select('poller_id').whereRef('trigger_poll_requests.poller_id', '=', 'trigger_pollers.id'))]))
         .where('id', 'not in', running.size ? [...running.keys()] : [''])
         .orderBy('next_run_at').limit(free * 3).execute();
       for (const { id } of due.sort(() => Math.random() - 0.5).slice(0, free)) {
@@ -294,14 +303,15 @@ export function startPollManager(rt: Runtime): { stop(): Promise<void> } {
 registerTriggerSource('poll', {
   async list(rt) {
     const rows = await rt.db.selectFrom('trigger_pollers').innerJoin('connections', 'connections.id', 'trigger_pollers.connection_id')
-      .selectAll('trigger_pollers').select('connections.connector_id').execute();
+      .leftJoin('trigger_poll_requests', 'trigger_poll_requests.poller_id', 'trigger_pollers.id')
+      .selectAll('trigger_pollers').select(['connections.connector_id', 'trigger_poll_requests.requested_at']).execute();
     const counts = rows.length ? await recentEventCounts(rt) : new Map();
     return rows.map((r) => {
       const def = rt.registry.connector(r.connector_id)?.triggers.find((t) => t.id === r.trigger_id);
       const recent = recentFor(counts, r.connection_id, def?.events ?? []);
       return {
         id: r.id, connector: r.connector_id, kind: 'poll' as const, connection: r.connection_id, status: r.status,
-        expiresAt: null, nextRunAt: iso(r.poll_requested_at ?? r.next_run_at), lastEventAt: iso(r.last_event_at) ?? recent.lastEventAt, lastError: r.last_error,
+        expiresAt: null, nextRunAt: iso(r.requested_at ?? r.next_run_at), lastEventAt: iso(r.last_event_at) ?? recent.lastEventAt, lastError: r.last_error,
         trigger: r.trigger_id, title: def?.title ?? r.trigger_id, params: r.params, lastPollAt: iso(r.last_poll_at), lastResyncAt: iso(r.last_resync_at),
         cursorAgeMs: r.cursor_at ? Date.now() - new Date(r.cursor_at).getTime() : null, intervalMs: r.interval_ms, failures: r.failures,
         eventsLast24h: recent.eventsLast24h, actions: ['poll', 'resync'],

@@ -16,8 +16,6 @@ export const migration: Migration = {
       .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
       .addColumn('interval_ms', 'integer', (c) => c.notNull())
       .addColumn('next_run_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-      .addColumn('poll_requested_at', 'timestamptz')
-      .addColumn('resync_requested', 'boolean', (c) => c.notNull().defaultTo(false))
       .addColumn('last_poll_at', 'timestamptz')
       .addColumn('last_event_at', 'timestamptz')
       .addColumn('last_resync_at', 'timestamptz')
@@ -25,6 +23,13 @@ export const migration: Migration = {
       .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+    // "Poll now" / "resync" requests apart from the poller's row, which a running poll holds locked:
+    // a request (e.g. from a push notification) never waits for the poll.
+    await db.schema.createTable('trigger_poll_requests')
+      .addColumn('poller_id', 'text', (c) => c.primaryKey().references('trigger_pollers.id').onDelete('cascade'))
+      .addColumn('requested_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addColumn('resync', 'boolean', (c) => c.notNull().defaultTo(false))
       .execute();
     await db.schema.createTable('trigger_poll_items')
       .addColumn('poller_id', 'text', (c) => c.notNull().references('trigger_pollers.id').onDelete('cascade'))
