@@ -72,9 +72,18 @@ function callbackUrl(rt: Runtime, connectorId: string, connectionId: string, tri
   return webhookTriggers.length > 1 ? `${base}?trigger=${encodeURIComponent(trigger.id)}` : base;
 }
 
-const renewBefore = (trigger: TriggerDefinition | undefined) => trigger?.subscription?.renewBeforeMs ?? DEFAULT_RENEW_BEFORE_MS;
+/**
+ * How long before expiry to renew: the trigger's `renewBeforeMs`, else 24 h, but never more than half
+ * the registration's lifetime (a channel that lives one hour is renewed after 30 minutes, not at once).
+ */
+function renewBefore(trigger: TriggerDefinition | undefined, row: Pick<Row, 'expires_at' | 'renewed_at' | 'created_at'>): number {
+  if (trigger?.subscription?.renewBeforeMs !== undefined) return trigger.subscription.renewBeforeMs;
+  if (!row.expires_at) return DEFAULT_RENEW_BEFORE_MS;
+  const lifetime = new Date(row.expires_at).getTime() - new Date(row.renewed_at ?? row.created_at).getTime();
+  return Math.min(DEFAULT_RENEW_BEFORE_MS, Math.max(0, lifetime / 2));
+}
 const renewalDue = (row: Row, trigger: TriggerDefinition | undefined, now = Date.now()) =>
-  Boolean(row.expires_at) && new Date(row.expires_at!).getTime() - renewBefore(trigger) <= now;
+  Boolean(row.expires_at) && new Date(row.expires_at!).getTime() - renewBefore(trigger, row) <= now;
 
 /**
  * Registers (or renews) one subscription: the new registration is saved first (the old one moves to
@@ -95,8 +104,8 @@ async function register(rt: Runtime, want: DesiredTrigger, row: Row | undefined)
       previous_external_id: row!.external_id,
       previous_state: JSON.stringify(row!.state ?? {}),
       previous_secret: row!.secret ? rt.vault.seal(rt.vault.open(row!.secret, secretAad(want.id)), previousSecretAad(want.id)) : null,
-      renewed_at: now,
     } : {}),
+    renewed_at: now, // when this registration was made: its lifetime bounds the renewal margin
   };
   await rt.db.insertInto('trigger_subscriptions').values({ id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), ...values })
     .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
@@ -223,7 +232,7 @@ registerTriggerSource('subscription', {
     return rows.map((r) => {
       const def = rt.registry.connector(r.connector_id)?.triggers.find((t) => t.id === r.trigger_id);
       const recent = recentFor(counts, r.connection_id, def?.events ?? []);
-      const renewAt = r.expires_at ? new Date(new Date(r.expires_at).getTime() - renewBefore(def)) : null;
+      const renewAt = r.expires_at ? new Date(new Date(r.expires_at).getTime() - renewBefore(def, r)) : null;
       return {
         id: r.id, connector: r.connector_id, kind: 'subscription' as const, connection: r.connection_id, status: r.status,
         expiresAt: iso(r.expires_at), nextRunAt: iso(renewAt), lastEventAt: recent.lastEventAt ?? iso(r.last_event_at), lastError: r.last_error,
