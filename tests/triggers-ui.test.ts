@@ -63,7 +63,7 @@ describe('the Triggers page in Chromium', { skip, timeout: 900_000 }, () => {
     page = await context.newPage();
     // First-run owner through the API; the session cookie is the browser context's.
     const setup = await page.request.post(`${hub.url}/api/v1/auth/setup`, { data: { email: 'owner@example.com', password: 'owner password 123', name: 'Owner' } });
-    assert.equal(setup.status(), 200, await setup.text());
+    assert.equal(setup.status(), 201, await setup.text());
   });
   after(async () => {
     await browser?.close();
