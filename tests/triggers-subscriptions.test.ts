@@ -158,4 +158,27 @@ describe('subscriptions v2 and app-level webhooks (external PostgreSQL, BullMQ o
     assert.equal((await control(feed, 'POST', '/app-webhook', { url, secret: APP_SECRET, accountId: 'acct-a', events: [{ id: 'ev-a-1', name: 'first of a' }] })).status, 200);
     assert.equal((await queryHub<{ n: number }>(environment, "select count(*)::int as n from events where type = 'feed.app.event'"))[0]!.n, 6);
   });
+
+  test('a poller that keeps failing is shown as failed with its error and tells the admins (hub.trigger.failed); it recovers by itself', async () => {
+    const poller = (await queryHub<{ id: string }>(environment, "select id from trigger_pollers where connection_id = 'feed1'"))[0]!;
+    const fault = await fetch(`${feed.baseUrl()}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'status', status: 503, path: '^/v1/changes$', method: 'GET', forMs: 600_000 }) });
+    assert.equal(fault.status, 201);
+    for (let n = 1; n <= 3; n += 1) {
+      assert.equal((await api(hub, 'POST', `/api/v1/triggers/${poller.id}/poll`)).status, 202);
+      await waitUntil(async () => (await queryHub<{ failures: number }>(environment, 'select failures from trigger_pollers where id = $1', [poller.id]))[0]!.failures >= n, `failed poll ${n}`, 60_000);
+    }
+    const row = (await api(hub, 'GET', '/api/v1/triggers')).json.triggers.find((t: any) => t.id === poller.id);
+    assert.equal(row.status, 'error');
+    assert.match(row.lastError, /503/);
+    const failed = await queryHub<{ data: { kind: string; id: string; reason: string; connection: { id: string } } }>(environment, "select data from events where type = 'hub.trigger.failed' and data->>'id' = $1", [poller.id]);
+    assert.equal(failed.length, 1, 'the admins are told once');
+    assert.equal(failed[0]!.data.kind, 'poll');
+    assert.equal(failed[0]!.data.id, poller.id);
+    assert.equal(failed[0]!.data.connection.id, 'feed1');
+    assert.match(failed[0]!.data.reason, /503/);
+
+    await fetch(`${feed.baseUrl()}/__sandbox/faults`, { method: 'DELETE' });
+    assert.equal((await api(hub, 'POST', `/api/v1/triggers/${poller.id}/poll`)).status, 202);
+    await waitUntil(async () => (await queryHub<{ status: string }>(environment, 'select status from trigger_pollers where id = $1', [poller.id]))[0]!.status === 'ok', 'the poller healthy again', 60_000);
+  });
 });

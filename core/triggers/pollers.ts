@@ -122,11 +122,13 @@ async function insertRequests(rt: Runtime, ids: string[], resync: boolean): Prom
  * poller of the connection whose params agree with the given ones (a param the poller does not have is ignored).
  */
 export async function requestPollFor(rt: Runtime, connectionId: string, params: Record<string, string> = {}): Promise<number> {
-  const rows = await rt.db.selectFrom('trigger_pollers').select(['id', 'params']).where('connection_id', '=', connectionId).execute();
-  const ids = rows.filter((r) => Object.entries(r.params).every(([k, v]) => params[k] === undefined || params[k] === v)).map((r) => r.id);
-  if (ids.length) await insertRequests(rt, ids, false);
+  // One statement (a busy push channel asks often): a request for each matching poller.
+  const agree = Object.entries(params).map(([k, v]) => sql`(p.params->>${k} is null or p.params->>${k} = ${v})`);
+  const result = await sql`insert into trigger_poll_requests (poller_id, requested_at, resync)
+    select p.id, now(), false from trigger_pollers p where p.connection_id = ${connectionId}${agree.length ? sql` and ${sql.join(agree, sql` and `)}` : sql``}
+    on conflict (poller_id) do update set requested_at = excluded.requested_at`.execute(rt.db);
   kickLocal();
-  return ids.length;
+  return Number(result.numAffectedRows ?? 0);
 }
 
 type PollerRow = Database['trigger_pollers'] extends infer T ? { [K in keyof T]: T[K] extends import('kysely').ColumnType<infer S, any, any> ? S : T[K] } : never;

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { SubscriptionRecord, TriggerDefinition } from '../connector.ts';
 import { HttpError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
@@ -89,7 +90,7 @@ const renewalDue = (row: Row, trigger: TriggerDefinition | undefined, now = Date
  * Registers (or renews) one subscription: the new registration is saved first (the old one moves to
  * `previous_*`, still matched for late deliveries), then the old one is stopped.
  */
-async function register(rt: Runtime, want: DesiredTrigger, row: Row | undefined): Promise<void> {
+async function register(rt: Runtime, db: Kysely<Database>, want: DesiredTrigger, row: Row | undefined): Promise<void> {
   const handle = await rt.connections.handle(want.connectionId);
   const got = await want.trigger.subscription!.subscribe(handle, want.params, callbackUrl(rt, want.connectorId, want.connectionId, want.trigger));
   const renewing = Boolean(row?.external_id && row.status === 'active');
@@ -107,7 +108,7 @@ async function register(rt: Runtime, want: DesiredTrigger, row: Row | undefined)
     } : {}),
     renewed_at: now, // when this registration was made: its lifetime bounds the renewal margin
   };
-  await rt.db.insertInto('trigger_subscriptions').values({ id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), ...values })
+  await db.insertInto('trigger_subscriptions').values({ id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), ...values })
     .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
   if (renewing) {
     try {
@@ -157,7 +158,7 @@ export async function reconcileSubscriptions(rt: Runtime, opts: { check?: boolea
         }
         if (!needs) continue;
         try {
-          await register(rt, want, row);
+          await register(rt, conn, want, row);
           if (!row) result.added += 1;
         } catch (err) {
           result.failed += 1;
@@ -195,10 +196,10 @@ export async function reconcileSubscriptions(rt: Runtime, opts: { check?: boolea
  * (its current registration, or the previous one during a renewal). Records the delivery time.
  */
 export async function findSubscription(rt: Runtime, connectionId: string, triggerId: string, externalId: string): Promise<(SubscriptionRecord & { previous?: boolean }) | undefined> {
-  const row = await rt.db.selectFrom('trigger_subscriptions').selectAll().where('connection_id', '=', connectionId).where('trigger_id', '=', triggerId)
-    .where((eb) => eb.or([eb('external_id', '=', externalId), eb('previous_external_id', '=', externalId)])).executeTakeFirst() as Row | undefined;
+  // One statement: found and marked as notified (a busy channel sends many of these).
+  const row = await rt.db.updateTable('trigger_subscriptions').set({ last_event_at: new Date() }).where('connection_id', '=', connectionId).where('trigger_id', '=', triggerId)
+    .where((eb) => eb.or([eb('external_id', '=', externalId), eb('previous_external_id', '=', externalId)])).returningAll().executeTakeFirst() as Row | undefined;
   if (!row) return undefined;
-  await rt.db.updateTable('trigger_subscriptions').set({ last_event_at: new Date() }).where('id', '=', row.id).execute();
   return row.external_id === externalId ? recordOf(rt, row) : { ...recordOf(rt, row, 'previous'), previous: true };
 }
 
@@ -206,22 +207,39 @@ export async function findSubscription(rt: Runtime, connectionId: string, trigge
 export function startSubscriptionKeeper(rt: Runtime): { stop(): void } {
   let lastCheck = 0;
   let running = false;
+  let again = false;
+  let renewTimer: NodeJS.Timeout | undefined;
   const tick = async () => {
-    if (running) return;
+    if (running) { again = true; return; }
     running = true;
     try {
       const check = Date.now() - lastCheck >= rt.settings.DINGBRIDGE_TRIGGER_CHECK_MS;
       if (check) lastCheck = Date.now();
       await reconcileSubscriptions(rt, { check });
+      await armRenewal();
     } catch (err) {
       rt.log.warn({ err: (err as Error).message }, 'trigger subscription upkeep failed; will try again');
-    } finally { running = false; }
+    } finally {
+      running = false;
+      if (again) { again = false; setImmediate(() => { void tick(); }); }
+    }
+  };
+  /** Wakes the keeper when the next renewal is due, rather than at the next interval (short-lived channels). */
+  const armRenewal = async () => {
+    const rows = await rt.db.selectFrom('trigger_subscriptions').innerJoin('connections', 'connections.id', 'trigger_subscriptions.connection_id')
+      .select(['trigger_subscriptions.trigger_id', 'trigger_subscriptions.expires_at', 'trigger_subscriptions.renewed_at', 'trigger_subscriptions.created_at', 'connections.connector_id'])
+      .where('trigger_subscriptions.expires_at', 'is not', null).where('trigger_subscriptions.status', '=', 'active').execute();
+    const due = rows.map((r) => new Date(r.expires_at!).getTime() - renewBefore(rt.registry.connector(r.connector_id)?.triggers.find((t) => t.id === r.trigger_id), r)).sort((a, b) => a - b)[0];
+    clearTimeout(renewTimer);
+    if (due === undefined) return;
+    renewTimer = setTimeout(() => { void tick(); }, Math.max(0, due - Date.now()));
+    renewTimer.unref();
   };
   lastCheck = Date.now();
   void tick();
   const timer = setInterval(tick, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { stop: () => { clearInterval(timer); clearTimeout(renewTimer); } };
 }
 
 registerTriggerSource('subscription', {
