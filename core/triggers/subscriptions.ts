@@ -34,6 +34,13 @@ declare module '../db/schema.ts' {
       renew_requested: import('kysely').Generated<boolean>;
       last_event_at: Date | null;
     };
+    trigger_subscription_retired: {
+      external_id: string;
+      subscription_id: string;
+      state: import('kysely').ColumnType<Record<string, unknown>, string, string>;
+      secret: string | null;
+      retired_at: import('kysely').Generated<Date>;
+    };
   }
 }
 
@@ -41,6 +48,11 @@ const secretAad = (id: string) => `trigger_subscriptions:${id}:secret`;
 const previousSecretAad = (id: string) => `trigger_subscriptions:${id}:previous_secret`;
 registerSealedColumn({ table: 'trigger_subscriptions', idColumn: 'id', column: 'secret', aad: secretAad });
 registerSealedColumn({ table: 'trigger_subscriptions', idColumn: 'id', column: 'previous_secret', aad: previousSecretAad });
+const retiredSecretAad = (externalId: string) => `trigger_subscription_retired:${externalId}:secret`;
+registerSealedColumn({ table: 'trigger_subscription_retired', idColumn: 'external_id', column: 'secret', aad: retiredSecretAad });
+
+/** How long a replaced registration's late deliveries are still matched. */
+const RETIRED_KEEP_MS = 3_600_000;
 
 /** A subscription with an expiry is renewed this long before it, unless its trigger says otherwise. */
 export const DEFAULT_RENEW_BEFORE_MS = 24 * 3_600_000;
@@ -111,6 +123,10 @@ async function register(rt: Runtime, db: Kysely<Database>, want: DesiredTrigger,
   await db.insertInto('trigger_subscriptions').values({ id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), ...values })
     .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
   if (renewing) {
+    const old = recordOf(rt, row!);
+    await db.insertInto('trigger_subscription_retired').values({
+      external_id: old.externalId, subscription_id: want.id, state: JSON.stringify(old.state), secret: old.secret ? rt.vault.seal(old.secret, retiredSecretAad(old.externalId)) : null,
+    }).onConflict((oc) => oc.column('external_id').doNothing()).execute();
     try {
       await want.trigger.subscription!.unsubscribe(handle, row!.external_id!, recordOf(rt, row!));
     } catch (err) {
@@ -199,8 +215,17 @@ export async function findSubscription(rt: Runtime, connectionId: string, trigge
   // One statement: found and marked as notified (a busy channel sends many of these).
   const row = await rt.db.updateTable('trigger_subscriptions').set({ last_event_at: new Date() }).where('connection_id', '=', connectionId).where('trigger_id', '=', triggerId)
     .where((eb) => eb.or([eb('external_id', '=', externalId), eb('previous_external_id', '=', externalId)])).returningAll().executeTakeFirst() as Row | undefined;
-  if (!row) return undefined;
-  return row.external_id === externalId ? recordOf(rt, row) : { ...recordOf(rt, row, 'previous'), previous: true };
+  if (row) return row.external_id === externalId ? recordOf(rt, row) : { ...recordOf(rt, row, 'previous'), previous: true };
+  // A registration replaced by more than one renewal since the delivery left the provider.
+  const retired = await rt.db.selectFrom('trigger_subscription_retired').innerJoin('trigger_subscriptions', 'trigger_subscriptions.id', 'trigger_subscription_retired.subscription_id')
+    .select(['trigger_subscription_retired.external_id', 'trigger_subscription_retired.state', 'trigger_subscription_retired.secret', 'trigger_subscriptions.id', 'trigger_subscriptions.params'])
+    .where('trigger_subscription_retired.external_id', '=', externalId).where('trigger_subscriptions.connection_id', '=', connectionId).where('trigger_subscriptions.trigger_id', '=', triggerId)
+    .where('trigger_subscription_retired.retired_at', '>', new Date(Date.now() - RETIRED_KEEP_MS)).executeTakeFirst();
+  if (!retired) return undefined;
+  return {
+    id: retired.id, externalId, params: retired.params, state: retired.state ?? {}, previous: true,
+    ...(retired.secret ? { secret: rt.vault.open(retired.secret, retiredSecretAad(externalId)) } : {}),
+  };
 }
 
 /** Reconciles every sweep interval and checks registrations with the providers every DINGBRIDGE_TRIGGER_CHECK_MS. */
@@ -217,6 +242,7 @@ export function startSubscriptionKeeper(rt: Runtime): { stop(): void } {
       if (check) lastCheck = Date.now();
       await reconcileSubscriptions(rt, { check });
       await armRenewal();
+      await rt.db.deleteFrom('trigger_subscription_retired').where('retired_at', '<', new Date(Date.now() - RETIRED_KEEP_MS)).execute();
     } catch (err) {
       rt.log.warn({ err: (err as Error).message }, 'trigger subscription upkeep failed; will try again');
     } finally {

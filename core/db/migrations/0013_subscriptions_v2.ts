@@ -18,6 +18,15 @@ export const migration: Migration = {
       .addColumn('renew_requested', 'boolean', (c) => c.notNull().defaultTo(false))
       .addColumn('last_event_at', 'timestamptz')
       .execute();
+    // Registrations replaced by a renewal, kept for a while: a delivery still in flight on one of them
+    // (even after several renewals in a row) is matched to its subscription, not refused.
+    await db.schema.createTable('trigger_subscription_retired')
+      .addColumn('external_id', 'text', (c) => c.primaryKey())
+      .addColumn('subscription_id', 'text', (c) => c.notNull().references('trigger_subscriptions.id').onDelete('cascade'))
+      .addColumn('state', 'jsonb', (c) => c.notNull())
+      .addColumn('secret', 'text')
+      .addColumn('retired_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
     await db.schema.createIndex('trigger_subscriptions_external').on('trigger_subscriptions').column('external_id').execute();
     await db.schema.createIndex('trigger_subscriptions_previous').on('trigger_subscriptions').column('previous_external_id').execute();
   },
