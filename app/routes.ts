@@ -12,6 +12,7 @@ import { oauthRouter } from '../config/oauth-routes.ts';
 import { filesRouter } from '../config/files-api.ts';
 import { appsRouter } from '../config/apps-api.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
+import { triggersRouter } from '../config/triggers-api.ts';
 import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
 
 /** Every feature's HTTP routes, in the order they are mounted. A feature adds its router here. */
@@ -30,6 +31,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     oauthRouter(rt),
     filesRouter(rt),
     appsRouter(rt),
+    triggersRouter(rt),
     providerWebhookRouter(rt),
     // The config UI's files and SPA fallback: last, so it never shadows a route above.
     uiStaticRouter(rt),

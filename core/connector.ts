@@ -123,9 +123,47 @@ export interface WebhookReply { status: number; body?: unknown; headers?: Record
  * the events to store and the reply to send once they are stored.
  */
 export interface WebhookTrigger {
-  receive(req: WebhookRequest, conn: ConnectionHandle): Promise<{ events: TriggeredEvent[]; reply: WebhookReply }>;
+  receive(req: WebhookRequest, conn: ConnectionHandle, ctx?: WebhookContext): Promise<{ events: TriggeredEvent[]; reply: WebhookReply; pollNow?: boolean }>;
   /** Answers a provider's HEAD/GET check of the callback URL (e.g. Trello's HEAD): default 200. */
   check?(req: WebhookRequest, conn: ConnectionHandle): Promise<WebhookReply>;
+  /** With several webhook triggers on one connector: whether this request is for this one (default: yes). */
+  accepts?(req: WebhookRequest): boolean;
+  /** One URL for every connection of the app: POST /webhooks/:connectorId (see AppWebhook). */
+  app?: AppWebhook;
+}
+
+/**
+ * What the hub tells a webhook trigger besides the request: the subscription it was matched to (by
+ * `TriggerSubscription.match`), with its opened secret; a late delivery on a renewed-away
+ * subscription is matched too (`previous: true`). `pollNow` in the answer asks for an immediate poll
+ * of this connection's pollers with the subscription's params (a body-less "something changed").
+ */
+export interface WebhookContext { subscription?: SubscriptionRecord & { previous?: boolean } }
+
+/** A stored subscription as the connector sees it. */
+export interface SubscriptionRecord {
+  id: string;
+  externalId: string;
+  params: Record<string, string>;
+  state: Record<string, unknown>;
+  secret?: string;
+  expiresAt?: string;
+}
+
+/**
+ * A provider that sends every account's events to one URL per app (QuickBooks by realmId, DocuSign
+ * Connect by accountId). The hub verifies with the app's secret before anything is stored, routes the
+ * request to its connections, and stores each connection's events before the reply.
+ */
+export interface AppWebhook {
+  /** Ids of the connections (of this connector) the request is for, from the candidates given. */
+  route(req: WebhookRequest, connections: Array<{ id: string; settings: Record<string, unknown> }>): string[] | Promise<string[]>;
+  /** The app's secret: from a routed connection (its settings or secrets), or the environment. */
+  secret(conn: { id: string; settings: Record<string, unknown>; secrets: Record<string, string> }): string | undefined;
+  verify(req: WebhookRequest, secret: string): boolean;
+  /** The events of this request for one routed connection. */
+  events(req: WebhookRequest, conn: ConnectionHandle): Promise<TriggeredEvent[]>;
+  reply?: WebhookReply;
 }
 
 /**
@@ -135,10 +173,61 @@ export interface WebhookTrigger {
 export interface TriggerSubscription {
   /** The flow parameters that identify one registration (e.g. ['board']). */
   params: string[];
-  subscribe(conn: ConnectionHandle, params: Record<string, string>, callbackUrl: string): Promise<{ externalId: string }>;
-  unsubscribe(conn: ConnectionHandle, externalId: string): Promise<void>;
+  subscribe(conn: ConnectionHandle, params: Record<string, string>, callbackUrl: string): Promise<SubscribeResult>;
+  /** Gets the whole record (e.g. Google's channels.stop needs the resourceId kept in `state`). */
+  unsubscribe(conn: ConnectionHandle, externalId: string, record?: SubscriptionRecord): Promise<void>;
   /** 'ok', or 'gone' when the provider dropped it (it is registered again). */
-  check(conn: ConnectionHandle, externalId: string): Promise<'ok' | 'gone'>;
+  check(conn: ConnectionHandle, externalId: string, record?: SubscriptionRecord): Promise<'ok' | 'gone'>;
+  /** A subscription with an `expiresAt` is renewed this long before it (default 24 h): subscribe anew, save, then stop the old one. */
+  renewBeforeMs?: number;
+  /** The externalId a webhook request belongs to (e.g. the X-Goog-Channel-ID header), so the receiver sees its subscription. */
+  match?(req: WebhookRequest): string | undefined;
+}
+
+/** What `subscribe` answers: `secret` is sealed by the vault (e.g. a per-channel token), `state` kept as is. */
+export interface SubscribeResult { externalId: string; expiresAt?: string | Date; state?: Record<string, unknown>; secret?: string }
+
+/** What a poll is given. */
+export interface PollContext {
+  connection: ConnectionHandle;
+  log: Logger;
+  /** 'first' when there is no cursor yet, 'resync' when the hub asks for a full listing. */
+  reason: 'interval' | 'now' | 'first' | 'resync';
+}
+
+/** One changed item of a poll: an event, and (for reconciliation after a resync) the item's id and version. */
+export type PolledEvent = TriggeredEvent & { item?: { id: string; version: string; deleted?: boolean } };
+
+/**
+ * `{ resync: true }` (or a thrown CursorExpired) says the provider refused the cursor as too old
+ * (Google's 410, QuickBooks CDC's 30 days): the hub then calls `resync`.
+ */
+export type PollResult = { events: PolledEvent[]; cursor: string | null; /** More is waiting past this page: the hub polls again at once. */ more?: boolean } | { resync: true };
+
+/**
+ * A trigger the hub polls on a stored cursor (core/triggers/pollers.ts): one poller per (trigger,
+ * connection, params) across processes; the new cursor is saved in the transaction that stores the
+ * events it produced.
+ */
+export interface PollingTrigger {
+  /** The flow parameters that identify one poller (like TriggerSubscription.params). */
+  params: string[];
+  /** Default DINGBRIDGE_POLL_INTERVAL_MS; a flow may set `params.pollInterval` (e.g. `30s`). Jitter: up to 10 % more. */
+  intervalMs?: number;
+  /** The first poll only sets the cursor (no history is emitted). */
+  skipHistory?: boolean;
+  poll(ctx: PollContext, params: Record<string, string>, cursor: string | null): Promise<PollResult>;
+  /**
+   * Every item as it is now, and a fresh cursor. The hub compares them with what it last saw: new and
+   * changed items are emitted (their `event`), missing ones as `deletedEvent`.
+   */
+  resync(ctx: PollContext, params: Record<string, string>): Promise<{ items: Array<{ id: string; version: string; event: TriggeredEvent }>; cursor: string | null }>;
+  deletedEvent(item: { id: string; version: string }, params: Record<string, string>): TriggeredEvent;
+}
+
+/** Thrown by `poll` when the provider refused the cursor as too old: the same as answering `{ resync: true }`. */
+export class CursorExpired extends Error {
+  constructor(message = 'the provider refused the cursor as too old') { super(message); this.name = 'CursorExpired'; }
 }
 
 /** What a stream trigger is given to deliver events: `emit` resolves once they are stored (ack after it). */
@@ -175,6 +264,7 @@ export interface TriggerDefinition {
   webhook?: WebhookTrigger;
   subscription?: TriggerSubscription;
   stream?: StreamTrigger;
+  poll?: PollingTrigger;
 }
 
 export interface ConnectorDefinition {

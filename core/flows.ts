@@ -46,6 +46,9 @@ export const flowSchema = z.object({
 });
 
 export type Flow = z.output<typeof flowSchema>;
+
+/** A flow param that sets the poll interval of its polling trigger (e.g. `30s`); never matched against event data. */
+export const POLL_INTERVAL_PARAM = 'pollInterval';
 export type FlowStep = Flow['then'][number];
 
 export function eventTypeMatches(pattern: string, type: string): boolean {
@@ -90,6 +93,7 @@ export async function flowMatches(flow: Flow, event: HubEvent, linked: Record<st
   if (!eventTypeMatches(flow.when.event, event.type)) return false;
   if (flow.when.source && flow.when.source !== event.source) return false;
   for (const [key, want] of Object.entries(matchParams(flow))) {
+    if (key === POLL_INTERVAL_PARAM) continue; // how often to poll, not a filter
     const got = event.data[key];
     const value = got && typeof got === 'object' ? (got as { id?: unknown }).id : got;
     if (String(value ?? '') !== want) return false;

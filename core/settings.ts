@@ -71,6 +71,8 @@ export const settingsSchema = z.object({
   /** Files between steps: the largest file a step may store (default 25 MB), and how many days files are kept (default 30). */
   DINGBRIDGE_FILE_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   DINGBRIDGE_FILE_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  /** Polling triggers: the default interval between polls (a trigger or a flow's `params.pollInterval` may set its own); up to 10 % jitter is added. */
+  DINGBRIDGE_POLL_INTERVAL_MS: z.coerce.number().int().min(1000, 'at least 1000 ms').default(60_000),
   DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
 });
 

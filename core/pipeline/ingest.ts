@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { eventIdFor, type HubEvent } from '../events.ts';
 import type { TriggeredEvent } from '../connector.ts';
 import type { Runtime } from '../runtime.ts';
@@ -12,7 +14,14 @@ export interface IngestResult { id: string; duplicate: boolean; echo?: boolean }
  * that fails is not an error for the sender: the sweep finds the stored event and enqueues it.
  */
 export async function ingestEvent(rt: Runtime, event: HubEvent, opts: { echo?: boolean } = {}): Promise<IngestResult> {
-  const inserted = await rt.db.insertInto('events').values({
+  const result = await insertEvent(rt, rt.db, event, opts);
+  if (!result.duplicate && !result.echo) await enqueueStored(rt, [result.id]);
+  return result;
+}
+
+/** Inserts one event row on `db` (a transaction, when the caller stores something with it); does not enqueue. */
+async function insertEvent(rt: Runtime, db: Kysely<Database>, event: HubEvent, opts: { echo?: boolean } = {}): Promise<IngestResult> {
+  const inserted = await db.insertInto('events').values({
     id: event.id,
     type: event.type,
     source: event.source,
@@ -31,12 +40,59 @@ export async function ingestEvent(rt: Runtime, event: HubEvent, opts: { echo?: b
   }
   rt.metrics.events.inc({ outcome: opts.echo ? 'echo' : 'stored', type: event.type });
   if (opts.echo) return { id: event.id, duplicate: false, echo: true };
-  try {
-    await rt.queue.add(QUEUE_NAMES.events, { eventId: event.id }, { jobId: eventJobId(event.id) });
-  } catch (err) {
-    rt.log.warn({ eventId: event.id, err: (err as Error).message }, 'event stored but not enqueued; the sweep will enqueue it');
-  }
   return { id: event.id, duplicate: false };
+}
+
+/** Enqueues the dispatch of stored events (after their transaction committed). A failure is left to the sweep. */
+export async function enqueueStored(rt: Runtime, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    try {
+      await rt.queue.add(QUEUE_NAMES.events, { eventId: id }, { jobId: eventJobId(id) });
+    } catch (err) {
+      rt.log.warn({ eventId: id, err: (err as Error).message }, 'event stored but not enqueued; the sweep will enqueue it');
+    }
+  }
+}
+
+const triggeredToHub = (connectorId: string, connectionId: string, e: TriggeredEvent): HubEvent => ({
+  id: eventIdFor(`${connectorId}:${connectionId}`, e.providerId),
+  type: e.type,
+  source: connectionId,
+  connectionId,
+  occurredAt: e.occurredAt ?? new Date().toISOString(),
+  subject: e.subject ?? null,
+  data: e.data,
+  raw: e.raw,
+  refs: e.refs,
+});
+
+/**
+ * Stores a trigger's events on a transaction the caller commits together with its own rows (a
+ * poller's cursor); the caller enqueues the returned `toEnqueue` ids once it has committed.
+ */
+export async function storeTriggeredInTx(rt: Runtime, trx: Kysely<Database>, connectorId: string, connectionId: string, events: TriggeredEvent[]): Promise<{ results: IngestResult[]; toEnqueue: string[] }> {
+  const results: IngestResult[] = [];
+  // Events that can be echoes are checked one by one; the rest go in multi-row inserts (a poll may bring thousands).
+  const plain: HubEvent[] = [];
+  for (const e of events) {
+    const hub = triggeredToHub(connectorId, connectionId, e);
+    if (e.echoKeys?.length) results.push(await insertEvent(rt, trx, hub, { echo: await rt.links.isEcho(e.echoKeys) }));
+    else plain.push(hub);
+  }
+  const unique = [...new Map(plain.map((e) => [e.id, e])).values()];
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500);
+    const inserted = new Set((await trx.insertInto('events').values(chunk.map((event) => ({
+      id: event.id, type: event.type, source: event.source, connection_id: event.connectionId, subject: event.subject, occurred_at: event.occurredAt,
+      data: JSON.stringify(event.data), raw: event.raw === undefined ? null : JSON.stringify(event.raw), refs: event.refs?.length ? JSON.stringify(event.refs) : null,
+    }))).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute()).map((r) => r.id));
+    for (const event of chunk) {
+      const duplicate = !inserted.has(event.id);
+      rt.metrics.events.inc({ outcome: duplicate ? 'duplicate' : 'stored', type: event.type });
+      results.push({ id: event.id, duplicate });
+    }
+  }
+  return { results, toEnqueue: results.filter((r) => !r.duplicate && !r.echo).map((r) => r.id) };
 }
 
 /**
@@ -47,17 +103,7 @@ export async function ingestEvent(rt: Runtime, event: HubEvent, opts: { echo?: b
 export async function ingestTriggered(rt: Runtime, connectorId: string, connectionId: string, events: TriggeredEvent[]): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   for (const e of events) {
-    results.push(await ingestEvent(rt, {
-      id: eventIdFor(`${connectorId}:${connectionId}`, e.providerId),
-      type: e.type,
-      source: connectionId,
-      connectionId,
-      occurredAt: e.occurredAt ?? new Date().toISOString(),
-      subject: e.subject ?? null,
-      data: e.data,
-      raw: e.raw,
-      refs: e.refs,
-    }, { echo: await rt.links.isEcho(e.echoKeys ?? []) }));
+    results.push(await ingestEvent(rt, triggeredToHub(connectorId, connectionId, e), { echo: await rt.links.isEcho(e.echoKeys ?? []) }));
   }
   return results;
 }

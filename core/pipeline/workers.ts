@@ -7,6 +7,7 @@ import { startBackgroundWork } from './extensions.ts';
 import { startSubscriptionKeeper } from '../triggers/subscriptions.ts';
 import { startStreamManager } from '../triggers/streams.ts';
 import { startScheduleManager } from '../triggers/schedules.ts';
+import { startPollManager } from '../triggers/pollers.ts';
 
 /** Starts the event and step workers and the recovery sweep; `stop` lets in-flight steps finish. */
 export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
@@ -20,6 +21,7 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
   const extra = startBackgroundWork(rt); // features' own workers (REST-hook delivery)
   const streams = startStreamManager(rt); // stream triggers (DingTalk Stream mode): one holder per connection across processes
   const schedules = startScheduleManager(rt); // schedule flows: BullMQ job schedulers kept in step with the enabled flows
+  const pollers = startPollManager(rt); // polling triggers: one poll of a poller at a time across processes, cursor saved with its events
   // Proactive refresh: tokens expiring within the margin are refreshed before any call needs them.
   const refreshTimer = setInterval(() => {
     rt.connections.refreshExpiring(rt.settings.DINGBRIDGE_REFRESH_MARGIN_MS).catch((err) => rt.log.warn({ err: (err as Error).message }, 'refresh job failed'));
@@ -30,7 +32,7 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
       sweeper.stop();
       subscriptions.stop();
       clearInterval(refreshTimer);
-      await streams.stop(); // disconnect first: nothing new arrives while the workers drain
+      await Promise.all([streams.stop(), pollers.stop()]); // nothing new arrives while the workers drain
       await Promise.all([...workers.map((w) => w.close()), extra.stop(), schedules.stop()]);
     },
   };

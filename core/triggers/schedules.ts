@@ -1,3 +1,4 @@
+import { registerTriggerSource } from './health.ts';
 import type { Job } from 'bullmq';
 import { eventIdFor } from '../events.ts';
 import { registerParamNormaliser } from '../flows.ts';
@@ -199,3 +200,5 @@ export async function scheduleTriggers(rt: Runtime): Promise<ScheduleTriggerRow[
   }
   return rows;
 }
+
+registerTriggerSource('schedule', { list: async (rt) => (await scheduleTriggers(rt)).map((row) => ({ ...row })) });

@@ -3,6 +3,8 @@ import type { StreamSession, StreamTrigger } from '../connector.ts';
 import type { Db } from '../db/database.ts';
 import { ingestTriggered } from '../pipeline/ingest.ts';
 import type { Runtime } from '../runtime.ts';
+import { emitTriggerFailed } from './failed.ts';
+import { recentEventCounts, recentFor, registerTriggerSource } from './health.ts';
 
 /**
  * Holds the stream triggers' connections (e.g. DingTalk Stream mode): for every connection whose
@@ -13,7 +15,8 @@ import type { Runtime } from '../runtime.ts';
  * A stream that drops is opened again with exponential backoff (1 s doubling up to
  * DINGBRIDGE_STREAM_BACKOFF_MAX_MS, with jitter). A stream that cannot be opened marks the connection
  * `error` with the reason in `last_error` (back to `active` once it opens); nothing else waits on it:
- * the hub starts and serves everything else.
+ * the hub starts and serves everything else. A connector may have several stream triggers: each is
+ * held on its own (the first one keeps the lock name it always had).
  */
 
 export interface StreamManager {
@@ -23,8 +26,12 @@ export interface StreamManager {
 }
 
 interface Holder {
+  key: string;
+  lock: string;
   connectionId: string;
   connectorId: string;
+  triggerId: string;
+  title: string;
   trigger: StreamTrigger;
   stopping: boolean;
   /** Settles when the holder is told to stop. */
@@ -34,7 +41,12 @@ interface Holder {
   connected: boolean;
 }
 
-const lockKey = (connectionId: string) => `dingbridge:stream:${connectionId}`;
+const lockKey = (connectionId: string, triggerId: string, index: number) => index === 0 ? `dingbridge:stream:${connectionId}` : `dingbridge:stream:${connectionId}:${triggerId}`;
+/** Failed opens in a row after which the admins are told (hub.trigger.failed). */
+const FAILED_AFTER = 3;
+
+/** The stream triggers of a connector, in declaration order. */
+const streamTriggersOf = (rt: Runtime, connectorId: string) => (rt.registry.connector(connectorId)?.triggers ?? []).filter((t) => t.stream);
 const BACKOFF_BASE_MS = 1000;
 /** A provider that neither answers nor refuses (a black-holed host) must not hold the stream loop. */
 const OPEN_TIMEOUT_MS = 20_000;
@@ -45,7 +57,6 @@ export function startStreamManager(rt: Runtime): StreamManager {
   let scanning = false;
   const log = rt.log.child({ component: 'streams' });
 
-  const streamTriggerOf = (connectorId: string) => rt.registry.connector(connectorId)?.triggers.find((t) => t.stream)?.stream;
 
   async function markError(id: string, message: string): Promise<void> {
     await rt.db.updateTable('connections').set({ status: 'error', last_error: `stream: ${message}`.slice(0, 1000), updated_at: new Date() })
@@ -124,6 +135,7 @@ export function startStreamManager(rt: Runtime): StreamManager {
         failures += 1;
         const message = (err as Error).message;
         await markError(h.connectionId, message);
+        if (failures === FAILED_AFTER) await emitTriggerFailed(rt, { triggerKey: `stream:${h.connectionId}:${h.triggerId}`, kind: 'stream', connectionId: h.connectionId, triggerId: h.triggerId, title: h.title, reason: message });
         const ceiling = Math.min(rt.settings.DINGBRIDGE_STREAM_BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
         const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
         log.warn({ connectionId: h.connectionId, err: message, attempt: failures, retryInMs: delay }, 'stream could not be opened; will retry');
@@ -134,28 +146,28 @@ export function startStreamManager(rt: Runtime): StreamManager {
     }
   }
 
-  function hold(connectionId: string, connectorId: string, trigger: StreamTrigger): void {
+  function hold(key: string, lock: string, connectionId: string, connectorId: string, def: { id: string; title: string; stream: StreamTrigger }): void {
     let resolveDone!: () => void;
     let resolveStop!: (v: 'stop') => void;
     const h: Holder = {
-      connectionId, connectorId, trigger, stopping: false, connected: false,
+      key, lock, connectionId, connectorId, triggerId: def.id, title: def.title, trigger: def.stream, stopping: false, connected: false,
       stopSignal: new Promise<'stop'>((r) => { resolveStop = r; }),
       stop: () => { h.stopping = true; resolveStop('stop'); },
       done: new Promise((r) => { resolveDone = r; }),
     };
-    holders.set(connectionId, h);
+    holders.set(key, h);
     // A session of its own for the advisory lock: the lock lives exactly as long as it.
     rt.db.connection().execute(async (session) => {
-      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${lockKey(connectionId)}, 0)) as ok`.execute(session);
+      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${lock}, 0)) as ok`.execute(session);
       if (!got.rows[0]?.ok) return; // another process holds this stream
       log.info({ connectionId }, 'holding the stream of this connection');
       try {
         await run(h, session);
       } finally {
-        await sql`select pg_advisory_unlock(hashtextextended(${lockKey(connectionId)}, 0))`.execute(session).catch(() => {});
+        await sql`select pg_advisory_unlock(hashtextextended(${lock}, 0))`.execute(session).catch(() => {});
       }
     }).catch((err) => log.warn({ connectionId, err: (err as Error).message }, 'stream holder failed'))
-      .finally(() => { holders.delete(connectionId); resolveDone(); });
+      .finally(() => { holders.delete(key); resolveDone(); });
   }
 
   function release(h: Holder): Promise<void> {
@@ -170,15 +182,17 @@ export function startStreamManager(rt: Runtime): StreamManager {
       const rows = await rt.connections.store.list();
       const wanted = new Set<string>();
       for (const row of rows) {
-        const trigger = streamTriggerOf(row.connector_id);
-        if (!trigger || !['active', 'error'].includes(row.status)) continue;
-        let enabled = false;
-        try { enabled = trigger.enabled(rt.connections.store.view(row).settings); } catch { enabled = false; }
-        if (!enabled) continue;
-        wanted.add(row.id);
-        if (!holders.has(row.id) && !stopped) hold(row.id, row.connector_id, trigger);
+        if (!['active', 'error'].includes(row.status)) continue;
+        streamTriggersOf(rt, row.connector_id).forEach((def, index) => {
+          let enabled = false;
+          try { enabled = def.stream!.enabled(rt.connections.store.view(row).settings); } catch { enabled = false; }
+          if (!enabled) return;
+          const key = `${row.id}\u0000${def.id}`;
+          wanted.add(key);
+          if (!holders.has(key) && !stopped) hold(key, lockKey(row.id, def.id, index), row.id, row.connector_id, { id: def.id, title: def.title, stream: def.stream! });
+        });
       }
-      for (const h of holders.values()) if (!wanted.has(h.connectionId)) void release(h);
+      for (const h of holders.values()) if (!wanted.has(h.key)) void release(h);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'stream scan failed; will try again');
     } finally {
@@ -191,7 +205,7 @@ export function startStreamManager(rt: Runtime): StreamManager {
   setImmediate(() => { void scan(); });
 
   return {
-    held: () => [...holders.values()].filter((h) => h.connected).map((h) => h.connectionId),
+    held: () => [...new Set([...holders.values()].filter((h) => h.connected).map((h) => h.connectionId))],
     async stop() {
       stopped = true;
       clearInterval(timer);
@@ -199,3 +213,31 @@ export function startStreamManager(rt: Runtime): StreamManager {
     },
   };
 }
+
+/**
+ * Streams as the Triggers page sees them: the holder may be another process, so the status is the
+ * connection's (the holder marks it `error` with the reason while the stream cannot be opened).
+ */
+registerTriggerSource('stream', {
+  async list(rt) {
+    const out = [];
+    let counts: Awaited<ReturnType<typeof recentEventCounts>> | undefined;
+    for (const row of await rt.connections.store.list()) {
+      for (const def of streamTriggersOf(rt, row.connector_id)) {
+        let enabled = false;
+        try { enabled = def.stream!.enabled(rt.connections.store.view(row).settings); } catch { enabled = false; }
+        if (!enabled) continue;
+        counts ??= await recentEventCounts(rt);
+        const recent = recentFor(counts, row.id, def.events);
+        const streamError = row.last_error?.startsWith('stream: ') ? row.last_error.slice(8) : null;
+        out.push({
+          id: `stream:${row.id}:${def.id}`, connector: row.connector_id, kind: 'stream' as const, connection: row.id,
+          status: row.status === 'disabled' ? 'disabled' : streamError && row.status === 'error' ? 'error' : 'ok',
+          expiresAt: null, nextRunAt: null, lastEventAt: recent.lastEventAt, lastError: streamError,
+          trigger: def.id, title: def.title, eventsLast24h: recent.eventsLast24h, actions: [],
+        });
+      }
+    }
+    return out;
+  },
+});

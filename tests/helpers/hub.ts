@@ -103,8 +103,10 @@ export async function startTestHub(environment: Environment, opts: { http?: bool
 export interface HubProcess { child: ChildProcess; url: string; output(): string; kill(signal?: NodeJS.Signals): Promise<void> }
 
 /** A hub as its own process (`dingbridge serve|worker`), for crash tests. */
-export async function spawnHub(environment: Environment, args: string[]): Promise<HubProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/dingbridge.js'), ...args], {
+export async function spawnHub(environment: Environment, args: string[], opts: { entry?: string } = {}): Promise<HubProcess> {
+  // `entry`: a TypeScript entry that wraps the CLI (e.g. one that registers a test-only connector).
+  const argv = opts.entry ? ['--import', 'tsx', opts.entry, ...args] : [path.join(ROOT, 'bin/dingbridge.js'), ...args];
+  const child = spawn(process.execPath, argv, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...environment.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

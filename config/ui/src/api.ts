@@ -60,3 +60,11 @@ export interface RunFile { id: string; name: string; contentType: string; size: 
 export interface RunDetail extends Omit<RunItem, 'steps'> { data: unknown; connectionId: string | null; dispatchedAt: string | null; files?: RunFile[]; steps: (StepSummary & { output: unknown; attemptDetails: Attempt[] })[] }
 export interface AuditItem { id: number; at: string; actor: { kind: string; id: string | null; label: string | null }; action: string; target: string | null; ip: string | null; outcome: string; details: Record<string, unknown> | null }
 export interface ApiKey { id: string; label: string; prefix: string; role: string; scopes: string[]; created_at: string; expires_at: string | null; last_used_at: string | null; revoked_at: string | null }
+
+/** GET /api/v1/triggers: one row per subscription, poller, stream, webhook or schedule. */
+export interface TriggerRow {
+  id: string; connector: string; kind: 'webhook' | 'subscription' | 'poll' | 'stream' | 'schedule'; connection: string | null; status: string;
+  expiresAt: string | null; nextRunAt: string | null; lastEventAt: string | null; lastError: string | null;
+  trigger?: string; title?: string; lastPollAt?: string | null; cursorAgeMs?: number | null; lastNotificationAt?: string | null;
+  eventsLast24h?: number; actions?: Array<'poll' | 'resync' | 'renew'>;
+}

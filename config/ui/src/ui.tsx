@@ -58,7 +58,7 @@ export function Switch({ checked, onChange, label, disabled }: { checked: boolea
 
 export function StatusBadge({ status }: { status: string }) {
   const t = useT();
-  const tone = ['succeeded', 'active'].includes(status) ? 'ok' : ['failed', 'dead', 'error', 'needs_reauth', 'waiting_reauth'].includes(status) ? 'bad' : ['running', 'pending', 'retrying'].includes(status) ? 'busy' : 'muted';
+  const tone = ['succeeded', 'active', 'ok'].includes(status) ? 'ok' : ['failed', 'dead', 'error', 'needs_reauth', 'waiting_reauth'].includes(status) ? 'bad' : ['running', 'pending', 'retrying'].includes(status) ? 'busy' : 'muted';
   const text = t(`st_${status}`);
   return <span className={`badge badge-${tone}`} data-status={status}>{text.startsWith('st_') ? status : text}</span>;
 }

@@ -10,6 +10,8 @@ import { migration as m0008 } from './0008_totp_last_step.ts';
 import { migration as m0009 } from './0009_flow_secrets.ts';
 import { migration as m0010 } from './0010_security_access.ts';
 import { migration as m0011 } from './0011_security_replay.ts';
+import { migration as m0012 } from './0012_trigger_pollers.ts';
+import { migration as m0013 } from './0013_subscriptions_v2.ts';
 import { migration as m0014 } from './0014_files.ts';
 import { migration as m0015 } from './0015_provider_apps.ts';
 import { migration as m0016 } from './0016_schedule_slots.ts';
@@ -30,6 +32,8 @@ export const migrations: Record<string, Migration> = {
   '0009_flow_secrets': m0009,
   '0010_security_access': m0010,
   '0011_security_replay': m0011,
+  '0012_trigger_pollers': m0012,
+  '0013_subscriptions_v2': m0013,
   '0014_files': m0014,
   '0015_provider_apps': m0015,
   '0016_schedule_slots': m0016,
