@@ -55,7 +55,7 @@ export function appsRouter(rt: Runtime): Router {
 
   route(router, rt, {
     method: 'post', path: '/api/v1/apps', operationId: 'createApp', tags: ['Apps'], summary: 'Register a provider app',
-    auth: { role: 'admin', scope: 'connections:write' },
+    auth: { role: 'admin' },
     body: appCreateSchema,
     responses: { 201: { description: 'Registered', schema: appView }, 409: { description: 'An app with this id exists' } },
     handler: async ({ body, req }) => {
@@ -75,7 +75,7 @@ export function appsRouter(rt: Runtime): Router {
 
   route(router, rt, {
     method: 'patch', path: '/api/v1/apps/:id', operationId: 'updateApp', tags: ['Apps'], summary: 'Change a provider app (secrets merged; an empty string removes one)',
-    auth: { role: 'admin', scope: 'connections:write' },
+    auth: { role: 'admin' },
     params: idParams, body: appPatchSchema,
     responses: { 200: { description: 'The app', schema: appView }, 404: { description: 'No such app' } },
     handler: async ({ params, body, req }) => {
@@ -87,7 +87,7 @@ export function appsRouter(rt: Runtime): Router {
 
   route(router, rt, {
     method: 'delete', path: '/api/v1/apps/:id', operationId: 'deleteApp', tags: ['Apps'], summary: 'Delete a provider app no connection uses',
-    auth: { role: 'admin', scope: 'connections:write' },
+    auth: { role: 'admin' },
     params: idParams,
     responses: { 204: { description: 'Deleted' }, 404: { description: 'No such app' }, 409: { description: 'Connections still use it' } },
     handler: async ({ params, req }) => {

@@ -16,5 +16,7 @@ export const API_KEY_SCOPES = {
   'runs:write': 'replay failed events and steps',
   'audit:read': 'read and export the audit log',
   'connections:read': 'list and read connections (never their credentials)',
+  'triggers:read': 'list every trigger and its health (GET /api/v1/triggers)',
+  'triggers:write': 'poll now, resync and renew triggers',
   'connections:use': 'act through a connection: run an action with a connection_id, and save or test-run flows whose steps name a connection (the hub then sends that connection\'s token to its API)',
 } as const;

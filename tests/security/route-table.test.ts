@@ -102,6 +102,20 @@ export const TABLE: Record<string, Rule> = {
   'POST /api/v1/connections/:id/enable': r('admin'),
   'POST /api/v1/connections/:id/test': r('admin'),
   'POST /api/v1/connections/:id/authorize': r('admin'),
+  // provider apps: their secrets are written by admins only, never by keys
+  'GET /api/v1/apps': r('viewer', 'connections:read'),
+  'GET /api/v1/apps/:id': r('viewer', 'connections:read'),
+  'POST /api/v1/apps': r('admin'),
+  'PATCH /api/v1/apps/:id': r('admin'),
+  'DELETE /api/v1/apps/:id': r('admin'),
+  // files between steps: a run's files are downloaded by admins (and keys that read runs)
+  'GET /api/v1/runs/:eventId/files': r('admin', 'runs:read'),
+  'GET /api/v1/files/:fileId': r('admin', 'runs:read'),
+  // triggers
+  'GET /api/v1/triggers': r('viewer', 'triggers:read'),
+  'POST /api/v1/triggers/:id/poll': r('admin', 'triggers:write'),
+  'POST /api/v1/triggers/:id/resync': r('admin', 'triggers:write'),
+  'POST /api/v1/triggers/:id/renew': r('admin', 'triggers:write'),
   // OAuth: start needs an admin (POST with CSRF); the provider's answers are public but need a state
   'GET /oauth/:connectorId/start': pub,
   'POST /oauth/:connectorId/start': r('admin'),
