@@ -87,9 +87,12 @@ export class FlowStore implements FlowSource {
       this.stored = next;
       this.signature = signature;
     };
-    // One refresh at a time; a forced one waits for the running one, then runs.
-    const chained = (this.refreshing ?? Promise.resolve()).catch(() => {}).then(run);
-    this.refreshing = chained.finally(() => { if (this.refreshing === chained) this.refreshing = undefined; });
+    // One refresh at a time; a forced one waits for the running one, then runs. The kept promise never
+    // rejects: a failed refresh (e.g. the database refusing connections) is the caller's to handle, and
+    // an unhandled rejection here would end the process.
+    const chained = (this.refreshing ?? Promise.resolve()).then(run);
+    const settled: Promise<void> = chained.then(() => {}, () => {}).finally(() => { if (this.refreshing === settled) this.refreshing = undefined; });
+    this.refreshing = settled;
     return chained;
   }
 

@@ -23,8 +23,19 @@ import { dueSlots, nextSlot, SCHEDULE_EVENT, scheduleKey, scheduleSpec, type Sch
  */
 
 const SCAN_MS = 2000;
-/** A scheduler whose next tick is this late (beyond one period) has lost its chain: it is made again. */
+/**
+ * A scheduler whose next tick is this late has lost its chain (the process that took its last tick died
+ * before BullMQ made the next one): it is made again. Not scaled by the period: a daily schedule is
+ * repaired as fast as a one-second one.
+ */
 const REPAIR_AFTER_MS = 10_000;
+/**
+ * The longest a slot waits after the process that should have fired it died, with one other process
+ * running: its overdue tick is noticed by the survivor's next scan and the scheduler made again, and the
+ * tick so made fires every slot due since the last fired one (README "Schedules"). A tick taken by the
+ * dead process after the chain went on is made up by the next tick, one period later, sooner than this.
+ */
+export const SCHEDULE_TAKEOVER_MS = REPAIR_AFTER_MS + 2 * SCAN_MS;
 /** A scheduler younger than this is not removed: another process may know of a flow this one has not loaded yet. */
 const KEEP_NEW_MS = 10_000;
 const SCHEDULER_PREFIX = 'sched_';
@@ -120,16 +131,18 @@ export function startScheduleManager(rt: Runtime): ScheduleManager {
       for (const w of wanted.values()) {
         const have = existing.get(w.key);
         const since = typeof have?.data.since === 'number' ? have.data.since : now;
+        let repaired = false;
         try {
           if (!have) {
             await upsert(w, since);
             log.info({ schedule: w.key, params: w.spec.params, flows: w.flows }, 'schedule started');
-          } else if (have.next !== null && have.next < now - REPAIR_AFTER_MS - (w.spec.everyMs ?? 0)) {
+          } else if (have.next !== null && have.next < now - REPAIR_AFTER_MS) {
             await upsert(w, since);
+            repaired = true;
             log.warn({ schedule: w.key, next: new Date(have.next).toISOString() }, 'schedule had no next tick; made again');
           }
-          // Slots missed while no hub ran: fired once now, not at the next tick (which may be a day away).
-          if (firstSync) await fireDue(rt, w.key, w.spec, since, startedMs);
+          // Slots missed while no hub ran, or while the chain was lost: fired now, not at the next tick (which may be a day away).
+          if (firstSync || repaired) await fireDue(rt, w.key, w.spec, since, startedMs);
           errors.delete(w.key);
         } catch (err) {
           errors.set(w.key, (err as Error).message);
