@@ -8,6 +8,7 @@ import { apiKeysRouter } from '../config/api-keys.ts';
 import { actionsRouter } from '../config/actions-api.ts';
 import { openApiRouter } from '../config/openapi.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
+import { peopleRouter } from '../config/people-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
 import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
@@ -25,6 +26,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     actionsRouter(rt),
     openApiRouter(rt),
     connectionsRouter(rt),
+    peopleRouter(rt),
     oauthRouter(rt),
     providerWebhookRouter(rt),
     // The config UI's files and SPA fallback: last, so it never shadows a route above.

@@ -19,6 +19,8 @@ export const API_KEY_SCOPES = {
   'actions:run': 'run a registered action (http.post, dingtalk.*) through POST /api/v1/actions/:actionId/run',
   'catch_hooks:read': 'list and read catch hooks',
   'catch_hooks:write': 'create, rotate and delete catch hooks',
+  'people:read': 'list, search and export the people directory',
+  'people:write': 'import people from CSV, link identities by hand, sync and provision the directory',
 } as const;
 export type ApiKeyScope = keyof typeof API_KEY_SCOPES;
 const scopeNames = Object.keys(API_KEY_SCOPES) as [ApiKeyScope, ...ApiKeyScope[]];

@@ -8,6 +8,7 @@ import { migration as m0006 } from './0006_trigger_subscriptions.ts';
 import { migration as m0007 } from './0007_links_and_echoes.ts';
 import { migration as m0008 } from './0008_totp_last_step.ts';
 import { migration as m0009 } from './0009_flow_secrets.ts';
+import { migration as m0017 } from './0017_people.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_links_and_echoes': m0007,
   '0008_totp_last_step': m0008,
   '0009_flow_secrets': m0009,
+  '0017_people': m0017,
 };
