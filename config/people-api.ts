@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { HttpError } from '../core/errors.ts';
+import { HttpError, StepError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import {
   applyPlan, IdentityTakenError, MAX_CSV_BYTES, normaliseDepartment, normaliseMobile, parsePeopleCsv, PeopleStore, peopleCsv,
@@ -76,6 +76,15 @@ const provisionSchema = z.object({
   changes: z.array(z.object({ action: z.string(), person_id: z.string(), name: z.string(), fields: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).optional() })),
   errors: z.array(z.object({ person_id: z.string(), name: z.string(), message: z.string() })),
 });
+
+/** A failed call to the service becomes 502 (503 when its credentials need re-authorising), with the provider's message. */
+async function providerCall<T>(fn: () => Promise<T>): Promise<T> {
+  try { return await fn(); } catch (err) {
+    if (err instanceof StepError) throw new HttpError(err.errorClass === 'needs_reauth' ? 503 : 502, err.errorClass === 'needs_reauth' ? 'needs_reauth' : 'provider_error', err.message);
+    if (err instanceof IdentityTakenError) throw new HttpError(409, 'identity_taken', err.message);
+    throw err;
+  }
+}
 
 /**
  * /api/v1/people — the directory: list/search/export (viewers), CSV import with a dry run, hand-linking
@@ -198,7 +207,7 @@ export function peopleRouter(rt: Runtime): Router {
     handler: async ({ body, req }) => {
       const conn = await rt.connections.handle(body.connection_id);
       if (body.source && body.source !== conn.connectorId) throw new HttpError(400, 'invalid_request', `connection ${conn.id} is a ${conn.connectorId} connection, not ${body.source}`);
-      const plan = await syncDirectory(rt.db, conn, { dryRun: body.dry_run, deactivateMissing: body.deactivate_missing });
+      const plan = await providerCall(() => syncDirectory(rt.db, conn, { dryRun: body.dry_run, deactivateMissing: body.deactivate_missing }));
       const out = planBody(plan, body.dry_run);
       await auditRequest(rt, req, body.dry_run ? 'people.sync_checked' : 'people.synced', conn.id, { created: out.created, updated: out.updated, deactivated: out.deactivated, errors: plan.errors.length });
       return { status: plan.errors.length ? 422 : 200, body: out };
@@ -212,7 +221,7 @@ export function peopleRouter(rt: Runtime): Router {
     responses: { 200: { description: 'Provisioned (or, with dry_run, what would be)', schema: provisionSchema } },
     handler: async ({ body, req }) => {
       const conn = await rt.connections.handle(body.connection_id);
-      const r = await provisionDirectory(rt.db, conn, { dryRun: body.dry_run });
+      const r = await providerCall(() => provisionDirectory(rt.db, conn, { dryRun: body.dry_run }));
       const count = (a: string) => r.changes.filter((c) => c.action === a).length;
       const out = {
         dry_run: body.dry_run, departments_created: r.departmentsCreated, created: count('create'), updated: count('update'), deactivated: count('deactivate'), linked: count('link'),
