@@ -96,7 +96,8 @@ async function read(connection: ConnectionHandle): Promise<DirectoryEntry[]> {
     name: u.name, email: u.email || null, mobile: e164(u),
     department: depts.get(u.dept_id_list?.[0] ?? ROOT_DEPT)?.path || null,
     title: u.title || null,
-    managerIdentity: u.manager_userid ? { service: 'dingtalk', kind: 'userId', value: u.manager_userid } : null,
+    // No manager in DingTalk says nothing (provisioning does not set one), so a manager known from HR stays.
+    managerIdentity: u.manager_userid ? { service: 'dingtalk', kind: 'userId', value: u.manager_userid } : undefined,
   }));
 }
 
