@@ -57,3 +57,21 @@ export interface Attempt { attempt: number; status: string; startedAt: string; f
 export interface RunDetail extends Omit<RunItem, 'steps'> { data: unknown; connectionId: string | null; dispatchedAt: string | null; steps: (StepSummary & { output: unknown; attemptDetails: Attempt[] })[] }
 export interface AuditItem { id: number; at: string; actor: { kind: string; id: string | null; label: string | null }; action: string; target: string | null; ip: string | null; outcome: string; details: Record<string, unknown> | null }
 export interface ApiKey { id: string; label: string; prefix: string; role: string; scopes: string[]; created_at: string; expires_at: string | null; last_used_at: string | null; revoked_at: string | null }
+
+/** Posts a file as the raw body (e.g. a CSV import), with the CSRF token; answers with status and JSON even when it is an error. */
+export async function upload<T = any>(path: string, file: Blob, contentType: string): Promise<{ status: number; json: T }> {
+  const res = await fetch(path, { method: 'POST', headers: { accept: 'application/json', 'content-type': contentType, ...(csrf ? { 'x-csrf-token': csrf } : {}) }, body: file, credentials: 'same-origin' });
+  const text = await res.text();
+  let json: any;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = { error: { code: 'bad_response', message: text.slice(0, 200) } }; }
+  return { status: res.status, json };
+}
+export interface Person {
+  id: string; name: string; email: string | null; mobile: string | null; department: string | null; title: string | null;
+  manager_id: string | null; manager_email: string | null; active: boolean; sources: string[]; identities: Record<string, Record<string, string>>;
+}
+export interface PeopleDiff {
+  dry_run: boolean; created: number; updated: number; deactivated: number; unchanged: number; error?: { code: string; message: string };
+  errors: { row: number; message: string }[];
+  changes: { action: 'create' | 'update' | 'deactivate'; id: string | null; row?: number; name: string; email: string | null; fields: Record<string, { from: unknown; to: unknown }> }[];
+}
