@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import iconv from 'iconv-lite';
 import type { Hub } from '../app/hub.ts';
 import { startDingtalkFake, SEED, type RunningDingtalkFake } from '../sandbox/dingtalk/index.ts';
@@ -188,6 +189,24 @@ flows: []
     const audit = await queryHub<{ action: string; target: string }>(environment, "select action, target from audit_log where action like 'person%' or action like 'people%' order by id");
     assert.ok(audit.some((a) => a.action === 'people.imported'));
     assert.ok(audit.some((a) => a.action === 'person.updated' && a.target === unmatched[0].id));
+  });
+
+  test('an API key with people:read lists but may not import; the routes are in a valid OpenAPI document', async () => {
+    const key = await api(hub, 'POST', '/api/v1/api-keys', { label: 'hr reader', scopes: ['people:read'] });
+    assert.equal(key.status, 201, JSON.stringify(key.json));
+    const list = await api(hub, 'GET', '/api/v1/people?q=lee.siulung', undefined, key.json.key);
+    assert.equal(list.status, 200);
+    assert.equal(list.json.people.length, 1);
+    const res = await fetch(`${hub.url}/api/v1/people/import?dry_run=true`, { method: 'POST', headers: { authorization: `Bearer ${key.json.key}`, 'content-type': 'text/csv' }, body: 'name,email,mobile,department\n' });
+    assert.equal(res.status, 403);
+    assert.equal((await api(hub, 'GET', '/api/v1/people')).status, 200);
+    assert.equal((await api(hub, 'GET', '/api/v1/people', undefined, null)).status, 401);
+
+    const doc = await (await fetch(`${hub.url}/api/openapi.json`)).json() as any;
+    const result = await new Validator().validate(doc);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+    assert.deepEqual(doc.paths['/api/v1/people/import'].post.security, [{ bearerAuth: ['people:write'] }]);
+    for (const p of ['/api/v1/people', '/api/v1/people.csv', '/api/v1/people/{id}', '/api/v1/people/sync', '/api/v1/people/provision']) assert.ok(doc.paths[p], `documents ${p}`);
   });
 
   test('provisioning creates the departments and the staff in DingTalk exactly once; a rerun changes nothing; a leaver is deleted', async () => {
