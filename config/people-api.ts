@@ -77,11 +77,12 @@ const provisionSchema = z.object({
   errors: z.array(z.object({ person_id: z.string(), name: z.string(), message: z.string() })),
 });
 
-/** A failed call to the service becomes 502 (503 when its credentials need re-authorising), with the provider's message. */
+/** A failed call to the service becomes 502 (503 when its credentials need re-authorising), with the provider's message; a concurrent change of the directory (unique email or identity) becomes 409. */
 async function providerCall<T>(fn: () => Promise<T>): Promise<T> {
   try { return await fn(); } catch (err) {
     if (err instanceof StepError) throw new HttpError(err.errorClass === 'needs_reauth' ? 503 : 502, err.errorClass === 'needs_reauth' ? 'needs_reauth' : 'provider_error', err.message);
     if (err instanceof IdentityTakenError) throw new HttpError(409, 'identity_taken', err.message);
+    if ((err as { code?: string }).code === '23505') throw new HttpError(409, 'conflict', 'the directory changed while this ran (another import or sync?); nothing was written: run it again');
     throw err;
   }
 }
@@ -193,7 +194,7 @@ export function peopleRouter(rt: Runtime): Router {
       const plan = await planChanges(rt.db, parsed.people, { source: 'csv', deactivateMissing: q.data.deactivate_missing });
       plan.errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.row - b.row);
       const body = planBody(plan, q.data.dry_run);
-      if (plan.errors.length === 0 && !q.data.dry_run) await applyPlan(rt.db, plan);
+      if (plan.errors.length === 0 && !q.data.dry_run) await providerCall(() => applyPlan(rt.db, plan));
       await auditRequest(rt, req, q.data.dry_run ? 'people.import_checked' : 'people.imported', null,
         { bytes: req.body.length, encoding: parsed.encoding, created: body.created, updated: body.updated, deactivated: body.deactivated, errors: plan.errors.length },
         { outcome: plan.errors.length ? 'failed' : 'ok' });
