@@ -3,7 +3,7 @@ import { api, type ApiKey } from '../api.ts';
 import { useT } from '../i18n.tsx';
 import { Empty, errorText, Field, Notice, Time, useLoad } from '../ui.tsx';
 
-const SCOPES = ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write'];
+const SCOPES = ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write', 'people:read', 'people:write'];
 
 export function ApiKeysPage() {
   const t = useT();
