@@ -8,6 +8,7 @@ import { apiKeysRouter } from '../config/api-keys.ts';
 import { actionsRouter } from '../config/actions-api.ts';
 import { openApiRouter } from '../config/openapi.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
+import { peopleRouter } from '../config/people-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
 import { filesRouter } from '../config/files-api.ts';
 import { appsRouter } from '../config/apps-api.ts';
@@ -28,6 +29,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     actionsRouter(rt),
     openApiRouter(rt),
     connectionsRouter(rt),
+    peopleRouter(rt),
     oauthRouter(rt),
     filesRouter(rt),
     appsRouter(rt),

@@ -18,5 +18,7 @@ export const API_KEY_SCOPES = {
   'connections:read': 'list and read connections (never their credentials)',
   'triggers:read': 'list every trigger and its health (GET /api/v1/triggers)',
   'triggers:write': 'poll now, resync and renew triggers',
+  'people:read': 'list, search and export the people directory',
+  'people:write': 'import people from CSV, link identities by hand, sync and provision the directory',
   'connections:use': 'act through a connection: run an action with a connection_id, and save or test-run flows whose steps name a connection (the hub then sends that connection\'s token to its API)',
 } as const;

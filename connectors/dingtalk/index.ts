@@ -10,6 +10,8 @@ const dingtalkEnv = z.object({
 import { approvalGet, approvalStart } from './approvals.ts';
 import { appAuth, robotAuth } from './auth.ts';
 import { createEvent, deleteEvent, listEvents, updateEvent } from './calendar.ts';
+import { dingtalkDirectory } from './contacts.ts';
+import { registerDirectoryProvider } from '../../core/people/index.ts';
 import { sendToGroup, sendToUsers } from './messages.ts';
 import { APPROVAL_EVENTS, MESSAGE_EVENT, OTHER_EVENT, TASK_EVENTS } from './normalise.ts';
 import { robotSend } from './robot-send.ts';
@@ -55,6 +57,9 @@ export const dingtalk = defineConnector({
   ],
   actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents],
 });
+
+/** DingTalk's contacts feed the people directory (POST /api/v1/people/sync and /provision). */
+registerDirectoryProvider('dingtalk', dingtalkDirectory);
 
 export const dingtalkRobot = defineConnector({
   id: 'dingtalk_robot',

@@ -33,6 +33,22 @@ export interface User {
   name: string;
   deptId: number;
   deptName: string;
+  /** Contacts fields (topapi/v2/user/*): national number and country code as DingTalk keeps them. */
+  mobile?: string;
+  stateCode?: string;
+  email?: string;
+  title?: string;
+  deptIdList?: number[];
+  managerUserId?: string;
+  createdAt?: string;
+}
+
+/** A department of the contacts (dept 1 is the organisation itself). */
+export interface Department {
+  deptId: number;
+  name: string;
+  parentId: number | null;
+  createdAt: string;
 }
 
 export interface Conversation {
@@ -201,6 +217,8 @@ export interface DingtalkState {
   deliveries: Map<string, Delivery>;
   /** Reply sessions for sessionWebhook URLs: session → conversation. */
   sessions: Map<string, { openConversationId: string; robotCode: string; expiresAt: number }>;
+  departments: Map<number, Department>;
+  deptSeq: number;
 }
 
 export const SEED = {
@@ -232,6 +250,8 @@ export function emptyState(): DingtalkState {
     clientTokens: new Map(),
     deliveries: new Map(),
     sessions: new Map(),
+    departments: new Map([[1, { deptId: 1, name: 'Head office', parentId: null, createdAt: new Date().toISOString() }]]),
+    deptSeq: 100000,
   };
 }
 

@@ -68,3 +68,20 @@ export interface TriggerRow {
   trigger?: string; title?: string; lastPollAt?: string | null; cursorAgeMs?: number | null; lastNotificationAt?: string | null;
   eventsLast24h?: number; actions?: Array<'poll' | 'resync' | 'renew'>;
 }
+/** Posts a file as the raw body (e.g. a CSV import), with the CSRF token; answers with status and JSON even when it is an error. */
+export async function upload<T = any>(path: string, file: Blob, contentType: string): Promise<{ status: number; json: T }> {
+  const res = await fetch(path, { method: 'POST', headers: { accept: 'application/json', 'content-type': contentType, ...(csrf ? { 'x-csrf-token': csrf } : {}) }, body: file, credentials: 'same-origin' });
+  const text = await res.text();
+  let json: any;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = { error: { code: 'bad_response', message: text.slice(0, 200) } }; }
+  return { status: res.status, json };
+}
+export interface Person {
+  id: string; name: string; email: string | null; mobile: string | null; department: string | null; title: string | null;
+  manager_id: string | null; manager_email: string | null; active: boolean; sources: string[]; identities: Record<string, Record<string, string>>;
+}
+export interface PeopleDiff {
+  dry_run: boolean; created: number; updated: number; deactivated: number; unchanged: number; error?: { code: string; message: string };
+  errors: { row: number; message: string }[];
+  changes: { action: 'create' | 'update' | 'deactivate'; id: string | null; row?: number; name: string; email: string | null; fields: Record<string, { from: unknown; to: unknown }> }[];
+}

@@ -14,6 +14,7 @@ import { ApiKeysPage } from './pages/api-keys.tsx';
 import { SecurityPage } from './pages/security.tsx';
 import { HooksPage } from './pages/hooks.tsx';
 import { TriggersPage } from './pages/triggers.tsx';
+import { PeoplePage } from './pages/people.tsx';
 import './styles.css';
 
 function usePath() {
@@ -69,6 +70,7 @@ const NAV = [
   { to: '/connections', key: 'connections', min: 'viewer' },
   { to: '/catch-hooks', key: 'hooks', min: 'viewer' },
   { to: '/triggers', key: 'triggers', min: 'viewer' },
+  { to: '/people', key: 'people', min: 'viewer' },
   { to: '/audit', key: 'audit', min: 'admin' },
   { to: '/users', key: 'users', min: 'owner' },
   { to: '/api-keys', key: 'apiKeys', min: 'owner' },
@@ -105,6 +107,7 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
   else if (pathname.startsWith('/connections')) page = <ConnectionsPage role={user.role} />;
   else if (pathname.startsWith('/catch-hooks')) page = <HooksPage role={user.role} />;
   else if (pathname.startsWith('/triggers')) page = <TriggersPage role={user.role} />;
+  else if (pathname.startsWith('/people')) page = <PeoplePage role={user.role} />;
   else if (pathname.startsWith('/audit') && can('admin')) page = <AuditPage />;
   else if (pathname.startsWith('/users') && can('owner')) page = <UsersPage me={user} />;
   else if (pathname.startsWith('/api-keys') && can('owner')) page = <ApiKeysPage />;

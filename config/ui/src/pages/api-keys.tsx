@@ -4,7 +4,7 @@ import { useT } from '../i18n.tsx';
 import { Empty, errorText, Field, Notice, Time, useLoad } from '../ui.tsx';
 
 // The hub's scopes (config/scopes.ts): a key reaches only routes that declare one of them.
-const SCOPES = ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write', 'flows:read', 'flows:write', 'runs:read', 'runs:write', 'audit:read', 'connections:read', 'connections:use', 'triggers:read', 'triggers:write'];
+const SCOPES = ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write', 'flows:read', 'flows:write', 'runs:read', 'runs:write', 'audit:read', 'connections:read', 'connections:use', 'triggers:read', 'triggers:write', 'people:read', 'people:write'];
 
 export function ApiKeysPage() {
   const t = useT();
