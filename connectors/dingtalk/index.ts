@@ -10,6 +10,7 @@ const dingtalkEnv = z.object({
 import { approvalGet, approvalStart } from './approvals.ts';
 import { appAuth, robotAuth } from './auth.ts';
 import { createEvent, deleteEvent, listEvents, updateEvent } from './calendar.ts';
+import { datacenterStats } from './datacenter.ts';
 import { sendToGroup, sendToUsers } from './messages.ts';
 import { APPROVAL_EVENTS, MESSAGE_EVENT, OTHER_EVENT, TASK_EVENTS } from './normalise.ts';
 import { robotSend } from './robot-send.ts';
@@ -53,7 +54,7 @@ export const dingtalk = defineConnector({
       stream: dingtalkStream,
     },
   ],
-  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents],
+  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats],
 });
 
 export const dingtalkRobot = defineConnector({

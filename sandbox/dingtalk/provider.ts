@@ -7,6 +7,7 @@ import { normaliseCustomMessage, type DingtalkRuntime } from './runtime.ts';
 import type { App, DingtalkState } from './state.ts';
 import { createApproval, instanceView } from './approvals.ts';
 import { registerCalendarRoutes } from './calendar.ts';
+import { registerDatacenterRoutes } from './datacenter.ts';
 
 type Fake = RunningFakeInternals<DingtalkState>;
 
@@ -169,6 +170,7 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
   });
 
   registerCalendarRoutes(app, fake, rt);
+  registerDatacenterRoutes(app, fake);
 
   // ------------------------------------------------------------ old API
   app.get('/gettoken', (req, res) => {
