@@ -1,3 +1,5 @@
+import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
+import { startKpiCollector } from '../config/kpis/facts.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDb, migrateToLatest, type Db } from '../core/db/database.ts';
@@ -116,6 +118,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const { runtime, config } = opened;
   try {
     const workers = opts.workers === false ? undefined : startWorkers(runtime);
+    const kpiCollector = opts.workers === false ? undefined : startKpiCollector(runtime, () => loadKpiDefinitions());
     let server: http.Server | undefined;
     let url: string | undefined;
     if (opts.http !== false) {
@@ -142,6 +145,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
             server.closeIdleConnections();
             await closed;
           }
+          kpiCollector?.stop();
           await workers?.stop();
           await opened.close();
           log.info('dingbridge stopped');

@@ -11,6 +11,7 @@ import { connectionsRouter } from '../config/connections-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
 import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
+import { kpisRouter } from '../config/kpis/api.ts';
 
 /** Every feature's HTTP routes, in the order they are mounted. A feature adds its router here. */
 export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
@@ -27,6 +28,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     connectionsRouter(rt),
     oauthRouter(rt),
     providerWebhookRouter(rt),
+    kpisRouter(rt),
     // The config UI's files and SPA fallback: last, so it never shadows a route above.
     uiStaticRouter(rt),
   ];

@@ -9,6 +9,7 @@ import { migration as m0007 } from './0007_links_and_echoes.ts';
 import { migration as m0008 } from './0008_totp_last_step.ts';
 import { migration as m0009 } from './0009_flow_secrets.ts';
 import { migration as m0016 } from './0016_schedule_slots.ts';
+import { migration as m0019 } from './0019_kpi_daily.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_totp_last_step': m0008,
   '0009_flow_secrets': m0009,
   '0016_schedule_slots': m0016,
+  '0019_kpi_daily': m0019,
 };
