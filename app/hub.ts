@@ -1,7 +1,7 @@
-import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
-import { startKpiCollector } from '../config/kpis/facts.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
+import { startKpiCollector } from '../config/kpis/facts.ts';
 import { createDb, migrateToLatest, type Db } from '../core/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded-postgres.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
