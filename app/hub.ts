@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
+import { startKpiCollector } from '../config/kpis/facts.ts';
 import { createDb, migrateToLatest, type Db } from '../core/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded-postgres.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -127,6 +129,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   startTemplateWorkers();
   try {
     const workers = opts.workers === false ? undefined : startWorkers(runtime);
+    const kpiCollector = opts.workers === false ? undefined : startKpiCollector(runtime, () => loadKpiDefinitions());
     let server: http.Server | undefined;
     let url: string | undefined;
     if (opts.http !== false) {
@@ -153,6 +156,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
             server.closeIdleConnections();
             await closed;
           }
+          kpiCollector?.stop();
           await workers?.stop();
           await opened.close();
           log.info('dingbridge stopped');

@@ -15,6 +15,7 @@ import { appsRouter } from '../config/apps-api.ts';
 import { providerWebhookRouter } from '../webhooks/provider-webhooks.ts';
 import { triggersRouter } from '../config/triggers-api.ts';
 import { adminUiRouters, uiStaticRouter } from '../config/ui/serve.ts';
+import { kpisRouter } from '../config/kpis/api.ts';
 
 /** Every feature's HTTP routes, in the order they are mounted. A feature adds its router here. */
 export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
@@ -35,6 +36,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     appsRouter(rt),
     triggersRouter(rt),
     providerWebhookRouter(rt),
+    kpisRouter(rt),
     // The config UI's files and SPA fallback: last, so it never shadows a route above.
     uiStaticRouter(rt),
   ];

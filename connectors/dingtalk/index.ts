@@ -12,6 +12,7 @@ import { appAuth, robotAuth } from './auth.ts';
 import { createEvent, deleteEvent, listEvents, updateEvent } from './calendar.ts';
 import { dingtalkDirectory } from './contacts.ts';
 import { registerDirectoryProvider } from '../../core/people/index.ts';
+import { datacenterStats } from './datacenter.ts';
 import { sendToGroup, sendToUsers } from './messages.ts';
 import { APPROVAL_EVENTS, MESSAGE_EVENT, OTHER_EVENT, TASK_EVENTS } from './normalise.ts';
 import { robotSend } from './robot-send.ts';
@@ -55,7 +56,7 @@ export const dingtalk = defineConnector({
       stream: dingtalkStream,
     },
   ],
-  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents],
+  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats],
 });
 
 /** DingTalk's contacts feed the people directory (POST /api/v1/people/sync and /provision). */

@@ -8,6 +8,7 @@ import type { App, DingtalkState } from './state.ts';
 import { createApproval, instanceView } from './approvals.ts';
 import { registerCalendarRoutes } from './calendar.ts';
 import { registerContactsRoutes } from './contacts.ts';
+import { registerDatacenterRoutes } from './datacenter.ts';
 
 type Fake = RunningFakeInternals<DingtalkState>;
 
@@ -171,6 +172,7 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
 
   registerCalendarRoutes(app, fake, rt);
   registerContactsRoutes(app, fake, rt);
+  registerDatacenterRoutes(app, fake);
 
   // ------------------------------------------------------------ old API
   app.get('/gettoken', (req, res) => {

@@ -16,6 +16,7 @@ import { migration as m0014 } from './0014_files.ts';
 import { migration as m0015 } from './0015_provider_apps.ts';
 import { migration as m0016 } from './0016_schedule_slots.ts';
 import { migration as m0017 } from './0017_people.ts';
+import { migration as m0019 } from './0019_kpi_daily.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0015_provider_apps': m0015,
   '0016_schedule_slots': m0016,
   '0017_people': m0017,
+  '0019_kpi_daily': m0019,
 };

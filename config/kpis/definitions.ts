@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+/** The KPI definitions file (config/kpis.yaml, or DINGBRIDGE_KPI_FILE): see the comments in it. */
+export const DEFAULT_KPI_FILE = path.join(import.meta.dirname, '..', 'kpis.yaml');
+
+export const KPI_IDS = ['login_rate', 'process_cycle_hours', 'meetings_via_dingtalk_share', 'hours_saved', 'files_shared', 'mobile_share'] as const;
+export type KpiId = typeof KPI_IDS[number];
+
+const day = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.date().transform((d) => d.toISOString().slice(0, 10))]);
+const kpi = z.object({
+  title: z.string(),
+  formula: z.string().optional(),
+  unit: z.enum(['fraction', 'hours', 'count']),
+  direction: z.enum(['up', 'down']),
+  target: z.number(),
+  green: z.number(),
+  amber: z.number(),
+  minutesPerMeeting: z.number().min(0).optional(),
+  owner: z.string().optional(),
+  targetDate: day.optional(),
+});
+const patterns = z.array(z.string().min(1)).default([]);
+
+export const kpiFileSchema = z.object({
+  kpis: z.object(Object.fromEntries(KPI_IDS.map((id) => [id, kpi])) as Record<KpiId, typeof kpi>),
+  facts: z.object({
+    approvals: z.object({ started: patterns, finished: patterns }),
+    counts: z.array(z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), events: patterns, steps: patterns })).default([]),
+  }),
+  snapshot: z.object({ action: z.string().min(1), connection: z.string().optional() }).optional(),
+  baselines: z.record(z.string(), day).nullable().default({}).transform((b) => b ?? {}),
+});
+export type KpiDefinitions = z.output<typeof kpiFileSchema>;
+
+/** Reads and validates the file; a bad file is an error naming it (the admin edits it by hand). */
+export function loadKpiDefinitions(file = process.env.DINGBRIDGE_KPI_FILE || DEFAULT_KPI_FILE): KpiDefinitions {
+  const parsed = kpiFileSchema.safeParse(YAML.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+export type Status = 'green' | 'amber' | 'red';
+export function statusOf(k: KpiDefinitions['kpis'][KpiId], value: number | null): Status | null {
+  if (value === null) return null;
+  if (k.direction === 'up') return value >= k.green ? 'green' : value >= k.amber ? 'amber' : 'red';
+  return value <= k.green ? 'green' : value <= k.amber ? 'amber' : 'red';
+}
