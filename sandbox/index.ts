@@ -2,6 +2,7 @@ import type { RunningFake } from './framework/index.ts';
 import { startDingtalkFake } from './dingtalk/index.ts';
 import { startTrelloFake } from './trello/index.ts';
 import { startOAuth2Fake } from './oauth2/index.ts';
+import { startGoogleFake } from './google/index.ts';
 
 /**
  * Every provider fake at once. Each fake gets its own port: the given base port plus its offset,
@@ -11,6 +12,7 @@ export const FAKES = {
   dingtalk: { offset: 0, start: (port: number) => startDingtalkFake({ port }) },
   trello: { offset: 1, start: (port: number) => startTrelloFake({ port }) },
   oauth2: { offset: 2, start: (port: number) => startOAuth2Fake({ port }) },
+  google: { offset: 3, start: (port: number) => startGoogleFake({ port }) },
 } as const;
 
 export type FakeName = keyof typeof FAKES;

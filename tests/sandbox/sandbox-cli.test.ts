@@ -19,7 +19,7 @@ test('`npm run sandbox` starts every fake and prints their base URLs as its last
         if (last.startsWith('{')) { clearTimeout(timer); resolve(JSON.parse(last)); }
       });
     });
-    assert.deepEqual(Object.keys(urls).sort(), ['dingtalk', 'oauth2', 'trello']);
+    assert.deepEqual(Object.keys(urls).sort(), ['dingtalk', 'google', 'oauth2', 'trello']);
     for (const url of Object.values(urls)) {
       const res = await fetch(`${url}/__sandbox/calls`);
       assert.equal(res.status, 200);
