@@ -176,7 +176,9 @@ function setupGoogleOAuthExtras(app: Express, fake: Fake, grantKey: (c: string, 
   const tokeninfo = (req: Request, res: Response) => {
     const s = fake.state;
     const p = { ...(req.query as Record<string, string>), ...(req.body && typeof req.body === 'object' ? req.body as Record<string, string> : {}) };
-    const rec = p.access_token ? s.accessTokens.get(p.access_token) : undefined;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = p.access_token ?? bearer;
+    const rec = token ? s.accessTokens.get(token) : undefined;
     if (!rec || rec.revoked || rec.expiresAt <= Date.now()) return res.status(400).json({ error: 'invalid_token', error_description: 'Invalid Value' });
     const email = s.user.sub === rec.sub ? s.user.email : undefined;
     res.json({
