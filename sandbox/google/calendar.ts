@@ -184,7 +184,13 @@ function merge(base: Json, patch: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else if (isObj(v) && isObj(out[k]) && k !== 'start' && k !== 'end') out[k] = merge(out[k] as Json, v);
+    else if ((k === 'start' || k === 'end') && isObj(v) && isObj(out[k])) {
+      // A patched time keeps its timeZone; switching between date and dateTime drops the other.
+      const prev = { ...(out[k] as Json) };
+      if (v.date !== undefined) delete prev.dateTime;
+      if (v.dateTime !== undefined) delete prev.date;
+      out[k] = { ...prev, ...v };
+    } else if (isObj(v) && isObj(out[k])) out[k] = merge(out[k] as Json, v);
     else out[k] = v;
   }
   return out;
@@ -203,6 +209,14 @@ function write(fake: Fake, cal: Calendar, data: Json, existing?: EventRecord): E
 
 function validate(data: Json, cal: Calendar): void {
   eventTimes(data, cal);
+  // Calendar stores dateTime values with their offset (a value given without one is read in timeZone).
+  for (const k of ['start', 'end'] as const) {
+    const t = data[k] as Json;
+    if (typeof t.dateTime === 'string') {
+      const tz = (t.timeZone as string | undefined) ?? ((data.start as Json).timeZone as string | undefined) ?? cal.timeZone;
+      data[k] = { ...t, dateTime: formatInZone(parseDateTime(t.dateTime, tz), tz) };
+    }
+  }
   if (data.recurrence !== undefined) {
     const bad = validRecurrence(data.recurrence);
     if (bad) throw badRequest(bad);

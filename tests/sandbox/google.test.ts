@@ -201,3 +201,212 @@ test('OAuth: an expired access token (fault) → 401; with forceRefreshOnFailure
   assert.equal(list.status, 200);
   assert.equal((await control('GET', '/__sandbox/google/oauth/counters')).tokensIssued.refresh_token, before + 1);
 });
+
+// ---------------- Calendar ----------------
+
+const ev = (summary: string, start: string, end: string, extra: calendar_v3.Schema$Event = {}): calendar_v3.Schema$Event =>
+  ({ summary, start: { dateTime: start, timeZone: 'Asia/Hong_Kong' }, end: { dateTime: end, timeZone: 'Asia/Hong_Kong' }, ...extra });
+
+test('Calendar: calendarList has the primary calendar; calendars.insert with a time zone; a bad time zone is refused', async () => {
+  const list = await demo.cal.calendarList.list();
+  const primary = list.data.items!.find((c) => c.primary);
+  assert.equal(primary?.id, 'demo@example.com');
+  assert.equal(primary?.accessRole, 'owner');
+  const team = await demo.cal.calendars.insert({ requestBody: { summary: 'Team', timeZone: 'Asia/Hong_Kong' } });
+  assert.match(team.data.id!, /@group\.calendar\.google\.com$/);
+  assert.equal((await demo.cal.calendars.get({ calendarId: team.data.id! })).data.timeZone, 'Asia/Hong_Kong');
+  assert.ok((await demo.cal.calendarList.list()).data.items!.some((c) => c.id === team.data.id));
+  const e = await googleError(demo.cal.calendars.insert({ requestBody: { summary: 'x', timeZone: 'Mars/Olympus' } }));
+  assert.equal(e.status, 400);
+});
+
+test('Calendar: insert honours a client-supplied id, a retry with the same id is 409 duplicate; get, patch, update, delete', async () => {
+  const id = 'dingbridge0step0001';
+  const created = await demo.cal.events.insert({ calendarId: 'primary', requestBody: { id, ...ev('Kickoff', '2026-03-02T10:00:00', '2026-03-02T11:00:00', { extendedProperties: { private: { dingbridgeStep: 'abc' } } }) } });
+  assert.equal(created.data.id, id);
+  assert.equal(created.data.status, 'confirmed');
+  assert.equal(created.data.start!.dateTime, '2026-03-02T10:00:00+08:00');
+  const dup = await googleError(demo.cal.events.insert({ calendarId: 'primary', requestBody: { id, ...ev('Kickoff', '2026-03-02T10:00:00', '2026-03-02T11:00:00') } }));
+  assert.equal(dup.status, 409);
+  assert.equal(dup.reason, 'duplicate');
+  const badId = await googleError(demo.cal.events.insert({ calendarId: 'primary', requestBody: { id: 'Has_Upper', ...ev('x', '2026-03-02T10:00:00', '2026-03-02T11:00:00') } }));
+  assert.equal(badId.status, 400);
+
+  const patched = await demo.cal.events.patch({ calendarId: 'primary', eventId: id, requestBody: { location: 'Room 1', extendedProperties: { private: { other: 'x' } } } });
+  assert.equal(patched.data.summary, 'Kickoff');
+  assert.deepEqual(patched.data.extendedProperties!.private, { dingbridgeStep: 'abc', other: 'x' });
+  const byProp = await demo.cal.events.list({ calendarId: 'primary', privateExtendedProperty: ['dingbridgeStep=abc'] });
+  assert.deepEqual(byProp.data.items!.map((e) => e.id), [id]);
+  const updated = await demo.cal.events.update({ calendarId: 'primary', eventId: id, requestBody: ev('Kickoff v2', '2026-03-02T12:00:00', '2026-03-02T13:00:00') });
+  assert.equal(updated.data.location, undefined, 'update replaces the whole event');
+  assert.equal(updated.data.sequence, 1);
+  assert.equal((await demo.cal.events.get({ calendarId: 'primary', eventId: id })).data.summary, 'Kickoff v2');
+  const empty = await googleError(demo.cal.events.patch({ calendarId: 'primary', eventId: id, requestBody: { end: { dateTime: '2026-03-02T11:00:00+08:00' } } }));
+  assert.equal(empty.reason, 'timeRangeEmpty');
+
+  await demo.cal.events.delete({ calendarId: 'primary', eventId: id });
+  const again = await googleError(demo.cal.events.delete({ calendarId: 'primary', eventId: id }));
+  assert.equal(again.status, 410);
+  assert.equal(again.reason, 'deleted');
+  const reuse = await googleError(demo.cal.events.insert({ calendarId: 'primary', requestBody: { id, ...ev('again', '2026-03-02T10:00:00', '2026-03-02T11:00:00') } }));
+  assert.equal(reuse.status, 409, 'a deleted event\'s id stays taken');
+  const full = await demo.cal.events.list({ calendarId: 'primary' });
+  assert.equal(full.data.items!.length, 0, 'a full list hides cancelled events');
+  const withDeleted = await demo.cal.events.list({ calendarId: 'primary', showDeleted: true });
+  assert.deepEqual(withDeleted.data.items!.map((e) => [e.id, e.status]), [[id, 'cancelled']]);
+  const nf = await googleError(demo.cal.events.get({ calendarId: 'primary', eventId: 'nosuchevent1' }));
+  assert.equal(nf.status, 404);
+  assert.equal(nf.reason, 'notFound');
+});
+
+test('Calendar: paging gives nextSyncToken on the last page only; incremental sync shows changes and cancellations; syncToken refuses filters; a stale token is 410 fullSyncRequired', async () => {
+  for (let i = 0; i < 5; i++) await demo.cal.events.insert({ calendarId: 'primary', requestBody: { id: `evt0000${i}`, ...ev(`E${i}`, '2026-03-03T09:00:00', '2026-03-03T10:00:00') } });
+  const ids: string[] = [];
+  let pageToken: string | undefined;
+  let syncToken: string | undefined;
+  let pages = 0;
+  do {
+    const r = await demo.cal.events.list({ calendarId: 'primary', maxResults: 2, pageToken });
+    pages++;
+    ids.push(...r.data.items!.map((e) => e.id!));
+    pageToken = r.data.nextPageToken ?? undefined;
+    if (pageToken) assert.equal(r.data.nextSyncToken, undefined, 'no sync token before the last page');
+    else syncToken = r.data.nextSyncToken!;
+  } while (pageToken);
+  assert.equal(pages, 3);
+  assert.deepEqual(ids, ['evt00000', 'evt00001', 'evt00002', 'evt00003', 'evt00004']);
+  assert.ok(syncToken);
+
+  await demo.cal.events.patch({ calendarId: 'primary', eventId: 'evt00001', requestBody: { summary: 'E1 moved' } });
+  await demo.cal.events.delete({ calendarId: 'primary', eventId: 'evt00002' });
+  const inc = await demo.cal.events.list({ calendarId: 'primary', syncToken });
+  assert.deepEqual(inc.data.items!.map((e) => [e.id, e.status]), [['evt00001', 'confirmed'], ['evt00002', 'cancelled']]);
+  const next = inc.data.nextSyncToken!;
+  assert.equal((await demo.cal.events.list({ calendarId: 'primary', syncToken: next })).data.items!.length, 0);
+
+  for (const extra of [{ timeMin: '2026-01-01T00:00:00Z' }, { q: 'E1' }, { orderBy: 'updated' }]) {
+    const e = await googleError(demo.cal.events.list({ calendarId: 'primary', syncToken: next, ...extra }));
+    assert.equal(e.status, 400, JSON.stringify(extra));
+  }
+  await control('POST', '/__sandbox/google/sync-tokens/invalidate', { calendarId: 'demo@example.com' });
+  const gone = await googleError(demo.cal.events.list({ calendarId: 'primary', syncToken: next }));
+  assert.equal(gone.status, 410);
+  assert.equal(gone.reason, 'fullSyncRequired');
+  const resync = await demo.cal.events.list({ calendarId: 'primary' });
+  assert.equal(resync.data.items!.length, 4);
+  assert.ok(resync.data.nextSyncToken);
+});
+
+test('Calendar: a recurring series, its instances, an exception by recurringEventId + originalStartTime, a cancelled instance, singleEvents', async () => {
+  const series = await demo.cal.events.insert({
+    calendarId: 'primary',
+    requestBody: { id: 'standup01', ...ev('Standup', '2026-03-09T09:30:00', '2026-03-09T09:45:00', { recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=6'] }) },
+  });
+  assert.deepEqual(series.data.recurrence, ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=6']);
+  const inst = await demo.cal.events.instances({ calendarId: 'primary', eventId: 'standup01' });
+  assert.deepEqual(inst.data.items!.map((i) => i.start!.dateTime), [
+    '2026-03-09T09:30:00+08:00', '2026-03-11T09:30:00+08:00', '2026-03-13T09:30:00+08:00',
+    '2026-03-16T09:30:00+08:00', '2026-03-18T09:30:00+08:00', '2026-03-20T09:30:00+08:00',
+  ]);
+  const second = inst.data.items![1]!;
+  assert.equal(second.id, 'standup01_20260311T013000Z');
+  assert.equal(second.recurringEventId, 'standup01');
+  assert.deepEqual(second.originalStartTime, { dateTime: '2026-03-11T09:30:00+08:00', timeZone: 'Asia/Hong_Kong' });
+
+  const { data: sync0 } = await demo.cal.events.list({ calendarId: 'primary' });
+  const moved = await demo.cal.events.patch({ calendarId: 'primary', eventId: second.id!, requestBody: { start: { dateTime: '2026-03-11T10:00:00+08:00' }, end: { dateTime: '2026-03-11T10:15:00+08:00' } } });
+  assert.equal(moved.data.recurringEventId, 'standup01');
+  assert.equal(moved.data.originalStartTime!.dateTime, '2026-03-11T09:30:00+08:00');
+  await demo.cal.events.delete({ calendarId: 'primary', eventId: inst.data.items![3]!.id! });
+
+  const inc = await demo.cal.events.list({ calendarId: 'primary', syncToken: sync0.nextSyncToken! });
+  assert.deepEqual(inc.data.items!.map((e) => [e.id, e.status, e.recurringEventId, e.originalStartTime?.dateTime]), [
+    ['standup01_20260311T013000Z', 'confirmed', 'standup01', '2026-03-11T09:30:00+08:00'],
+    ['standup01_20260316T013000Z', 'cancelled', 'standup01', '2026-03-16T09:30:00+08:00'],
+  ]);
+  const after = await demo.cal.events.instances({ calendarId: 'primary', eventId: 'standup01' });
+  assert.equal(after.data.items!.length, 5);
+  assert.equal(after.data.items![1]!.start!.dateTime, '2026-03-11T10:00:00+08:00');
+  const single = await demo.cal.events.list({ calendarId: 'primary', singleEvents: true, orderBy: 'startTime', timeMin: '2026-03-10T00:00:00Z', timeMax: '2026-03-17T00:00:00Z' });
+  assert.deepEqual(single.data.items!.map((e) => e.start!.dateTime), ['2026-03-11T10:00:00+08:00', '2026-03-13T09:30:00+08:00']);
+  const noOrder = await googleError(demo.cal.events.list({ calendarId: 'primary', orderBy: 'startTime' }));
+  assert.equal(noOrder.status, 400, 'orderBy=startTime needs singleEvents');
+});
+
+test('Calendar: all-day events use date with an exclusive end; time zones in and out; DST kept on the wall clock', async () => {
+  const allDay = await demo.cal.events.insert({ calendarId: 'primary', requestBody: { summary: 'Holiday', start: { date: '2026-04-03' }, end: { date: '2026-04-04' } } });
+  assert.deepEqual(allDay.data.start, { date: '2026-04-03' });
+  assert.deepEqual(allDay.data.end, { date: '2026-04-04' });
+  const zero = await googleError(demo.cal.events.insert({ calendarId: 'primary', requestBody: { summary: 'bad', start: { date: '2026-04-03' }, end: { date: '2026-04-03' } } }));
+  assert.equal(zero.reason, 'timeRangeEmpty');
+  const mixed = await googleError(demo.cal.events.insert({ calendarId: 'primary', requestBody: { summary: 'bad', start: { date: '2026-04-03' }, end: { dateTime: '2026-04-03T10:00:00Z' } } }));
+  assert.equal(mixed.status, 400);
+  // The primary calendar is in UTC: an all-day event on 04-03 is in a window on 04-03 but not on 04-04.
+  const onDay = await demo.cal.events.list({ calendarId: 'primary', timeMin: '2026-04-03T12:00:00Z', timeMax: '2026-04-03T13:00:00Z' });
+  assert.equal(onDay.data.items!.length, 1);
+  const nextDay = await demo.cal.events.list({ calendarId: 'primary', timeMin: '2026-04-04T00:00:00Z', timeMax: '2026-04-05T00:00:00Z' });
+  assert.equal(nextDay.data.items!.length, 0, 'the end date is exclusive');
+
+  const ny = await demo.cal.events.insert({ calendarId: 'primary', requestBody: {
+    summary: 'NY weekly', start: { dateTime: '2026-03-02T09:00:00', timeZone: 'America/New_York' }, end: { dateTime: '2026-03-02T10:00:00', timeZone: 'America/New_York' },
+    recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
+  } });
+  const inst = await demo.cal.events.instances({ calendarId: 'primary', eventId: ny.data.id! });
+  // US DST starts 2026-03-08: 09:00 stays 09:00 local, the UTC time moves.
+  assert.deepEqual(inst.data.items!.map((i) => i.start!.dateTime), ['2026-03-02T09:00:00-05:00', '2026-03-09T09:00:00-04:00', '2026-03-16T09:00:00-04:00']);
+  const inHk = await demo.cal.events.get({ calendarId: 'primary', eventId: ny.data.id!, timeZone: 'Asia/Hong_Kong' });
+  assert.equal(inHk.data.start!.dateTime, '2026-03-02T22:00:00+08:00');
+});
+
+test('Calendar: events.watch → channel (ttl, token), deliveries sync then exists with Google\'s headers and no body; stop delivers at most once more; expired channels are silent', async () => {
+  const ch = await demo.cal.events.watch({ calendarId: 'primary', requestBody: { id: 'chan-1', type: 'web_hook', address: `${rx.base}/hook`, token: 'tok=1', params: { ttl: '3600' } } });
+  assert.equal(ch.data.id, 'chan-1');
+  assert.equal(ch.data.token, 'tok=1');
+  assert.ok(ch.data.resourceId);
+  const exp = Number(ch.data.expiration);
+  assert.ok(Math.abs(exp - (Date.now() + 3600_000)) < 60_000, 'expiration follows params.ttl');
+  const def = await demo.cal.events.watch({ calendarId: 'primary', requestBody: { id: 'chan-default', type: 'web_hook', address: `${rx.base}/other` } });
+  assert.ok(Math.abs(Number(def.data.expiration) - (Date.now() + 7 * 86400_000)) < 60_000, 'default ttl is 7 days');
+  const dupId = await googleError(demo.cal.events.watch({ calendarId: 'primary', requestBody: { id: 'chan-1', type: 'web_hook', address: `${rx.base}/hook` } }));
+  assert.equal(dupId.status, 400);
+
+  const [sync] = await rx.waitFor('/hook', 1);
+  assert.equal(sync!.headers['x-goog-resource-state'], 'sync');
+  assert.equal(sync!.headers['x-goog-message-number'], '1');
+  await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev('ping', '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
+  const got = await rx.waitFor('/hook', 2);
+  const h = got[1]!.headers;
+  assert.equal(h['x-goog-channel-id'], 'chan-1');
+  assert.equal(h['x-goog-channel-token'], 'tok=1');
+  assert.equal(h['x-goog-resource-id'], ch.data.resourceId);
+  assert.equal(h['x-goog-resource-state'], 'exists');
+  assert.ok(Number(h['x-goog-message-number']) > 1);
+  assert.match(String(h['x-goog-channel-expiration']), /GMT$/);
+  assert.equal(got[1]!.raw.length, 0, 'no body');
+
+  await demo.cal.channels.stop({ requestBody: { id: 'chan-1', resourceId: ch.data.resourceId! } });
+  const stopAgain = await googleError(demo.cal.channels.stop({ requestBody: { id: 'chan-1', resourceId: ch.data.resourceId! } }));
+  assert.equal(stopAgain.status, 404);
+  for (let i = 0; i < 3; i++) await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev(`after stop ${i}`, '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
+  await rx.waitFor('/other', 5);
+  assert.equal(rx.on('/hook').length, 3, 'a stopped channel delivered exactly once more');
+
+  await control('POST', '/__sandbox/google/channels/expire', { id: 'chan-default' });
+  await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev('after expiry', '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
+  const deliveries = (await control('GET', '/__sandbox/google/deliveries?channelId=chan-default')).deliveries;
+  assert.equal(deliveries.length, 5, 'an expired channel delivers nothing');
+  assert.deepEqual(deliveries.map((d: { resourceState: string }) => d.resourceState), ['sync', 'exists', 'exists', 'exists', 'exists']);
+});
+
+test('Calendar: events.move shows the event cancelled in the source and new in the destination; freeBusy', async () => {
+  const team = await demo.cal.calendars.insert({ requestBody: { summary: 'Team' } });
+  const e = await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev('Move me', '2026-03-05T10:00:00', '2026-03-05T11:00:00') });
+  const s0 = (await demo.cal.events.list({ calendarId: 'primary' })).data.nextSyncToken!;
+  const moved = await demo.cal.events.move({ calendarId: 'primary', eventId: e.data.id!, destination: team.data.id! });
+  assert.equal(moved.data.id, e.data.id);
+  const inc = await demo.cal.events.list({ calendarId: 'primary', syncToken: s0 });
+  assert.deepEqual(inc.data.items!.map((x) => [x.id, x.status]), [[e.data.id, 'cancelled']]);
+  assert.equal((await demo.cal.events.get({ calendarId: team.data.id!, eventId: e.data.id! })).data.summary, 'Move me');
+  const fb = await demo.cal.freebusy.query({ requestBody: { timeMin: '2026-03-05T00:00:00Z', timeMax: '2026-03-06T00:00:00Z', items: [{ id: team.data.id! }] } });
+  assert.deepEqual(fb.data.calendars![team.data.id!]!.busy, [{ start: '2026-03-05T02:00:00Z', end: '2026-03-05T03:00:00Z' }]);
+});
