@@ -410,3 +410,194 @@ test('Calendar: events.move shows the event cancelled in the source and new in t
   const fb = await demo.cal.freebusy.query({ requestBody: { timeMin: '2026-03-05T00:00:00Z', timeMax: '2026-03-06T00:00:00Z', items: [{ id: team.data.id! }] } });
   assert.deepEqual(fb.data.calendars![team.data.id!]!.busy, [{ start: '2026-03-05T02:00:00Z', end: '2026-03-05T03:00:00Z' }]);
 });
+
+// ---------------- Drive ----------------
+
+const FOLDER = 'application/vnd.google-apps.folder';
+/** Media uploads take the upload URL from the per-call rootUrl (the client-level one is not used for mediaUrl). */
+const uploads = () => ({ rootUrl: `${base}/` });
+
+test('Drive: multipart create, get alt=media, list with q (parents, name, mimeType, trashed, modifiedTime, or/and), fields', async () => {
+  const folder = await demo.drv.files.create({ requestBody: { name: 'Inbox', mimeType: FOLDER }, fields: 'id,name,mimeType,parents' });
+  assert.equal(folder.data.mimeType, FOLDER);
+  const a = await demo.drv.files.create({
+    requestBody: { name: "Q1 'report'.txt", parents: [folder.data.id!] }, media: { mimeType: 'text/plain', body: 'hello drive' },
+    fields: 'id,name,mimeType,size,md5Checksum,parents,webViewLink',
+  }, uploads());
+  assert.equal(a.data.size, '11');
+  assert.equal(a.data.md5Checksum, crypto.createHash('md5').update('hello drive').digest('hex'));
+  assert.deepEqual(a.data.parents, [folder.data.id]);
+  const b = await demo.drv.files.create({ requestBody: { name: 'notes.md', parents: [folder.data.id!], mimeType: 'text/markdown' }, media: { mimeType: 'text/markdown', body: '# hi' } }, uploads());
+  assert.deepEqual(Object.keys(b.data).sort(), ['id', 'kind', 'mimeType', 'name'], 'default fields are kind, id, name, mimeType');
+
+  const media = await demo.drv.files.get({ fileId: a.data.id!, alt: 'media' }, { responseType: 'arraybuffer' });
+  assert.equal(Buffer.from(media.data as ArrayBuffer).toString(), 'hello drive');
+
+  const q = async (query: string) => (await demo.drv.files.list({ q: query, fields: 'files(id,name)', orderBy: 'name' })).data.files!.map((f) => f.name);
+  assert.deepEqual(await q(`'${folder.data.id}' in parents and trashed = false`), ["Q1 'report'.txt", 'notes.md']);
+  assert.deepEqual(await q(`name = 'Q1 \\'report\\'.txt'`), ["Q1 'report'.txt"]);
+  assert.deepEqual(await q(`mimeType = '${FOLDER}'`), ['Inbox']);
+  assert.deepEqual(await q(`mimeType != '${FOLDER}' and (name contains 'notes' or name contains 'Q1')`), ["Q1 'report'.txt", 'notes.md']);
+  assert.deepEqual(await q(`'${folder.data.id}' in parents and modifiedTime > '2100-01-01T00:00:00Z'`), []);
+  await demo.drv.files.update({ fileId: b.data.id!, requestBody: { trashed: true } });
+  assert.deepEqual(await q(`'${folder.data.id}' in parents and trashed = false`), ["Q1 'report'.txt"]);
+  assert.deepEqual(await q(`'${folder.data.id}' in parents`), ["Q1 'report'.txt", 'notes.md'], 'trashed files are listed unless the query excludes them');
+  const bad = await googleError(demo.drv.files.list({ q: "nme = 'x'" }));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.reason, 'invalid');
+
+  const nf = await googleError(demo.drv.files.get({ fileId: 'nosuchfile' }));
+  assert.equal(nf.status, 404);
+  assert.equal(nf.message, 'File not found: nosuchfile.');
+  const { data: paged } = await demo.drv.files.list({ pageSize: 1, q: `'${folder.data.id}' in parents` });
+  assert.ok(paged.nextPageToken);
+});
+
+test('Drive: shared drives need supportsAllDrives/includeItemsFromAllDrives; corpora=drive; a move-in by addParents/removeParents; permissions; changes per driveId and changes.watch', async () => {
+  const sd = await demo.drv.drives.create({ requestId: crypto.randomUUID(), requestBody: { name: 'Ops' } });
+  assert.ok((await demo.drv.drives.list()).data.drives!.some((d) => d.id === sd.data.id));
+  const sdToken = (await demo.drv.changes.getStartPageToken({ driveId: sd.data.id!, supportsAllDrives: true })).data.startPageToken!;
+  const myToken = (await demo.drv.changes.getStartPageToken({})).data.startPageToken!;
+  const watch = await demo.drv.changes.watch({ pageToken: myToken, requestBody: { id: 'drive-chan', type: 'web_hook', address: `${rx.base}/drive` } });
+  assert.ok(Number(watch.data.expiration) > Date.now());
+  const [sync] = await rx.waitFor('/drive', 1);
+  assert.equal(sync!.headers['x-goog-resource-state'], 'sync');
+
+  const inShared = await demo.drv.files.create({ requestBody: { name: 'shared.pdf', parents: [sd.data.id!] }, media: { mimeType: 'application/pdf', body: '%PDF' }, supportsAllDrives: true, fields: 'id,driveId,parents' }, uploads());
+  assert.equal(inShared.data.driveId, sd.data.id);
+  const hidden = await googleError(demo.drv.files.get({ fileId: inShared.data.id! }));
+  assert.equal(hidden.status, 404, 'a shared drive file without supportsAllDrives is not found');
+  assert.equal((await demo.drv.files.get({ fileId: inShared.data.id!, supportsAllDrives: true })).data.name, 'shared.pdf');
+  const needsFlag = await googleError(demo.drv.files.list({ corpora: 'drive', driveId: sd.data.id!, supportsAllDrives: true }));
+  assert.equal(needsFlag.status, 403);
+  const inDrive = await demo.drv.files.list({ corpora: 'drive', driveId: sd.data.id!, supportsAllDrives: true, includeItemsFromAllDrives: true });
+  assert.deepEqual(inDrive.data.files!.map((f) => f.name), ['shared.pdf']);
+  assert.ok(!(await demo.drv.files.list({})).data.files!.some((f) => f.name === 'shared.pdf'), 'the user corpus leaves shared drive items out by default');
+  assert.ok((await demo.drv.files.list({ corpora: 'allDrives', supportsAllDrives: true, includeItemsFromAllDrives: true })).data.files!.some((f) => f.name === 'shared.pdf'));
+
+  // move-in: a file created elsewhere is moved into the watched folder
+  const watched = await demo.drv.files.create({ requestBody: { name: 'Watched', mimeType: FOLDER } });
+  const other = await demo.drv.files.create({ requestBody: { name: 'Elsewhere', mimeType: FOLDER } });
+  const doc = await demo.drv.files.create({ requestBody: { name: 'old.docx', parents: [other.data.id!], createdTime: '2020-01-01T00:00:00Z' }, media: { body: 'x' }, fields: 'id,createdTime' }, uploads());
+  assert.equal(doc.data.createdTime, '2020-01-01T00:00:00Z');
+  const bad = await googleError(demo.drv.files.update({ fileId: doc.data.id!, requestBody: { parents: [watched.data.id!] } as drive_v3.Schema$File }));
+  assert.equal(bad.status, 403, 'parents is not writable in update');
+  const moved = await demo.drv.files.update({ fileId: doc.data.id!, addParents: watched.data.id!, removeParents: other.data.id!, fields: 'id,parents' });
+  assert.deepEqual(moved.data.parents, [watched.data.id]);
+
+  const perm = await demo.drv.permissions.create({ fileId: doc.data.id!, requestBody: { type: 'user', role: 'reader', emailAddress: 'alice@example.com' }, fields: 'id,type,role,emailAddress' });
+  assert.equal(perm.data.role, 'reader');
+  assert.equal(perm.data.emailAddress, 'alice@example.com');
+  const noRole = await googleError(demo.drv.permissions.create({ fileId: doc.data.id!, requestBody: { type: 'user', emailAddress: 'bob@example.com' } }));
+  assert.equal(noRole.status, 400);
+
+  const mine = await demo.drv.changes.list({ pageToken: myToken, fields: 'newStartPageToken,nextPageToken,changes(fileId,removed,file(name,parents))' });
+  assert.ok(mine.data.newStartPageToken);
+  const names = mine.data.changes!.map((c) => c.file?.name);
+  assert.deepEqual(names, ['Watched', 'Elsewhere', 'old.docx'], 'one change per file (its latest); shared drive items left out');
+  assert.deepEqual(mine.data.changes![2]!.file!.parents, [watched.data.id]);
+  const all = await demo.drv.changes.list({ pageToken: myToken, supportsAllDrives: true, includeItemsFromAllDrives: true });
+  assert.ok(all.data.changes!.some((c) => c.fileId === inShared.data.id));
+  const shared = await demo.drv.changes.list({ pageToken: sdToken, driveId: sd.data.id!, supportsAllDrives: true, includeItemsFromAllDrives: true });
+  assert.deepEqual(shared.data.changes!.map((c) => c.fileId), [inShared.data.id]);
+  const paged = await demo.drv.changes.list({ pageToken: myToken, pageSize: 2 });
+  assert.ok(paged.data.nextPageToken && !paged.data.newStartPageToken, 'nextPageToken while more, newStartPageToken at the end');
+
+  const changes = await rx.waitFor('/drive', 2);
+  assert.equal(changes[1]!.headers['x-goog-resource-state'], 'change');
+  assert.equal(changes[1]!.headers['x-goog-channel-id'], 'drive-chan');
+  await demo.drv.channels.stop({ requestBody: { id: 'drive-chan', resourceId: watch.data.resourceId! } });
+
+  await demo.drv.files.delete({ fileId: doc.data.id! });
+  const afterDelete = await demo.drv.changes.list({ pageToken: mine.data.newStartPageToken! });
+  assert.deepEqual(afterDelete.data.changes!.map((c) => [c.fileId, c.removed]), [[doc.data.id, true]]);
+});
+
+/**
+ * Resumable uploads: @googleapis/drive creates the session (files.create with uploadType=resumable and the upload URL as
+ * the per-call `url`); it has no chunk loop of its own, so the chunks go through the same OAuth2Client transport.
+ */
+async function resumableUpload(auth: OAuth2Client, data: Buffer, name: string, chunkSize: number, onChunk?: (offset: number) => Promise<void>) {
+  const drv = drive({ version: 'v3', auth, rootUrl: `${base}/` });
+  const init = await drv.files.create(
+    { uploadType: 'resumable', requestBody: { name }, fields: 'id,name,size,sha256Checksum' } as drive_v3.Params$Resource$Files$Create,
+    { url: `${base}/upload/drive/v3/files`, headers: { 'X-Upload-Content-Type': 'application/octet-stream', 'X-Upload-Content-Length': String(data.length) } },
+  );
+  const session = init.headers.get ? init.headers.get('location') : (init.headers as any).location;
+  assert.ok(session, 'the session URI comes back in Location');
+  let offset = 0;
+  let drops = 0;
+  for (let guard = 0; guard < 200; guard++) {
+    await onChunk?.(offset);
+    const end = Math.min(offset + chunkSize, data.length);
+    try {
+      const r = await auth.request<any>({
+        url: session, method: 'PUT', data: data.subarray(offset, end), retry: false,
+        headers: { 'Content-Range': `bytes ${offset}-${end - 1}/${data.length}`, 'Content-Type': 'application/octet-stream' },
+        validateStatus: (s) => s === 308 || (s >= 200 && s < 300),
+      });
+      if (r.status !== 308) return { file: r.data, drops };
+      offset = rangeEnd(r.headers);
+    } catch (err: any) {
+      if (err.response) throw err;
+      // The connection dropped: ask where the upload stands, then resume there.
+      drops++;
+      const st = await auth.request<any>({
+        url: session, method: 'PUT', retry: false, headers: { 'Content-Range': `bytes */${data.length}` },
+        validateStatus: (s) => s === 308 || (s >= 200 && s < 300),
+      });
+      if (st.status !== 308) return { file: st.data, drops };
+      offset = rangeEnd(st.headers);
+    }
+  }
+  throw new Error('upload did not finish');
+}
+const rangeEnd = (headers: any) => {
+  const range = headers.get ? headers.get('range') : headers.range;
+  return range ? Number(/bytes=0-(\d+)/.exec(range)![1]) + 1 : 0;
+};
+
+test('Drive: a 20 MB resumable upload survives dropped connections (whole chunk lost, and part of a chunk kept) and arrives with the right sha256', async () => {
+  const data = crypto.randomBytes(20 * 1024 * 1024);
+  const sha = crypto.createHash('sha256').update(data).digest('hex');
+  const chunk = 8 * 256 * 1024 * 2; // 4 MiB, a multiple of 256 KiB
+  let n = 0;
+  const offsets: number[] = [];
+  const { file, drops } = await resumableUpload(demo.client, data, 'big.bin', chunk, async (offset) => {
+    n++;
+    offsets.push(offset);
+    if (n === 2) await control('POST', '/__sandbox/faults', { kind: 'drop', method: 'PUT', path: '^/upload/drive/v3/files$' });
+    if (n === 4) await control('POST', '/__sandbox/google/uploads/drop', { afterBytes: 1_500_000 });
+    if (n === 6) await control('POST', '/__sandbox/faults', { kind: 'drop', method: 'PUT', path: '^/upload/drive/v3/files$' });
+  });
+  assert.equal(drops, 3);
+  assert.equal(offsets[2], offsets[1], 'a dropped chunk is lost whole: the status query says resume where it started');
+  assert.equal(offsets[4]! - offsets[3]!, 5 * 256 * 1024, 'a chunk cut after 1.5 MB keeps its first five 256 KiB blocks');
+  assert.equal(file.size, String(data.length));
+  assert.equal(file.sha256Checksum, sha);
+  const back = await demo.drv.files.get({ fileId: file.id, alt: 'media' }, { responseType: 'arraybuffer' });
+  assert.equal(crypto.createHash('sha256').update(Buffer.from(back.data as ArrayBuffer)).digest('hex'), sha);
+  const puts = (await control('GET', '/__sandbox/calls?path=/upload/drive/v3/files&method=PUT')).calls;
+  assert.ok(puts.some((c: { fault?: string }) => c.fault === 'drop'));
+});
+
+test('Drive: a resumable chunk that is not a multiple of 256 KiB is kept only up to the last 256 KiB boundary (308 Range says so)', async () => {
+  const data = crypto.randomBytes(700 * 1024);
+  const offsets: number[] = [];
+  const { file } = await resumableUpload(demo.client, data, 'odd.bin', 300 * 1024, async (o) => { offsets.push(o); });
+  assert.deepEqual(offsets.slice(0, 3), [0, 256 * 1024, 512 * 1024]);
+  assert.equal(file.size, String(data.length));
+  assert.equal(file.sha256Checksum, crypto.createHash('sha256').update(data).digest('hex'));
+});
+
+test('Drive: the SDK\'s own multipart upload does not retry a dropped POST (the caller sees the error, no file is made)', async () => {
+  await control('POST', '/__sandbox/faults', { kind: 'drop', method: 'POST', path: '^/upload/drive/v3/files$' });
+  await assert.rejects(demo.drv.files.create({ requestBody: { name: 'lost.txt' }, media: { body: 'x' } }, uploads()), (err: any) => {
+    // The connection was dropped by the fake (not a name lookup of the real host).
+    assert.doesNotMatch(String(err.message), /googleapis\.com/);
+    return true;
+  });
+  const calls = (await control('GET', '/__sandbox/calls?path=/upload/drive/v3/files&method=POST')).calls;
+  assert.deepEqual(calls.map((c: { fault?: string }) => c.fault), ['drop'], 'one attempt, dropped, not retried');
+  assert.ok(!(await demo.drv.files.list({ q: "name = 'lost.txt'" })).data.files!.length);
+});
