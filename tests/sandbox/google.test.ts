@@ -601,3 +601,125 @@ test('Drive: the SDK\'s own multipart upload does not retry a dropped POST (the 
   assert.deepEqual(calls.map((c: { fault?: string }) => c.fault), ['drop'], 'one attempt, dropped, not retried');
   assert.ok(!(await demo.drv.files.list({ q: "name = 'lost.txt'" })).data.files!.length);
 });
+
+// ---------------- Gmail ----------------
+
+const rfc822 = (lines: string[]) => Buffer.from(lines.join('\r\n')).toString('base64url');
+
+test('Gmail: messages.send (raw RFC 822) lands in the recipient\'s inbox; list with q; get full/metadata/raw; watch → Pub/Sub push; history.list', async () => {
+  const users = (await control('GET', '/__sandbox/google/users')).users as { id: string; primaryEmail: string }[];
+  const alice = users.find((u) => u.primaryEmail === 'alice@example.com')!;
+  await signIn({ sub: alice.id, email: alice.primaryEmail });
+  const { client } = await connect();
+  const aliceMail = gmail({ version: 'v1', auth: client, rootUrl: `${base}/` });
+  await signIn({ sub: 'sandbox-user-1', email: 'demo@example.com', name: 'Demo User' });
+
+  const topic = 'projects/sandbox/topics/gmail';
+  await control('POST', '/__sandbox/google/pubsub/subscriptions', { topic, pushEndpoint: `${rx.base}/pubsub` });
+  const w = await aliceMail.users.watch({ userId: 'me', requestBody: { topicName: topic, labelIds: ['INBOX'] } });
+  assert.ok(w.data.historyId);
+  assert.ok(Number(w.data.expiration) > Date.now() + 6 * 86400_000);
+  const badTopic = await googleError(aliceMail.users.watch({ userId: 'me', requestBody: { topicName: 'gmail' } }));
+  assert.equal(badTopic.status, 400);
+
+  const sent = await demo.mail.users.messages.send({ userId: 'me', requestBody: { raw: rfc822([
+    'From: Demo User <demo@example.com>', 'To: Alice <alice@example.com>', 'Subject: Quote for ACME', 'Content-Type: text/plain; charset="UTF-8"', '', 'Please find the quote attached.',
+  ]) } });
+  assert.deepEqual(sent.data.labelIds, ['SENT']);
+  const noTo = await googleError(demo.mail.users.messages.send({ userId: 'me', requestBody: { raw: rfc822(['Subject: nobody', '', 'x']) } }));
+  assert.equal(noTo.status, 400);
+
+  const [push] = await rx.waitFor('/pubsub', 1);
+  const envelope = JSON.parse(push!.raw.toString());
+  const note = JSON.parse(Buffer.from(envelope.message.data, 'base64').toString());
+  assert.equal(note.emailAddress, 'alice@example.com');
+  assert.ok(Number(note.historyId) > Number(w.data.historyId));
+  assert.ok(envelope.message.messageId && envelope.subscription);
+
+  const hist = await aliceMail.users.history.list({ userId: 'me', startHistoryId: w.data.historyId!, historyTypes: ['messageAdded'] });
+  assert.equal(hist.data.history!.length, 1);
+  const added = hist.data.history![0]!.messagesAdded![0]!.message!;
+  assert.deepEqual(added.labelIds, ['INBOX', 'UNREAD', 'CATEGORY_PERSONAL']);
+  assert.equal(hist.data.historyId, String(note.historyId), 'the push carries historyId as a number, the API answers strings');
+
+  const found = await aliceMail.users.messages.list({ userId: 'me', q: 'from:demo@example.com subject:quote is:unread' });
+  assert.deepEqual(found.data.messages!.map((m) => m.id), [added.id]);
+  assert.equal((await aliceMail.users.messages.list({ userId: 'me', q: 'from:someone-else.com' })).data.messages, undefined);
+  const full = await aliceMail.users.messages.get({ userId: 'me', id: added.id! });
+  const subject = full.data.payload!.headers!.find((h) => h.name === 'Subject')!.value;
+  assert.equal(subject, 'Quote for ACME');
+  assert.equal(Buffer.from(full.data.payload!.body!.data!, 'base64url').toString(), 'Please find the quote attached.');
+  const meta = await aliceMail.users.messages.get({ userId: 'me', id: added.id!, format: 'metadata', metadataHeaders: ['From'] });
+  assert.deepEqual(meta.data.payload!.headers!.map((h) => h.name), ['From']);
+  const raw = await aliceMail.users.messages.get({ userId: 'me', id: added.id!, format: 'raw' });
+  assert.match(Buffer.from(raw.data.raw!, 'base64url').toString(), /^From: Demo User/);
+
+  await control('POST', '/__sandbox/google/mail', { to: 'alice@example.com', from: 'client@customer.example', subject: 'Hello', text: 'hi' });
+  await rx.waitFor('/pubsub', 2);
+  await control('POST', '/__sandbox/google/mail/expire-history', { email: 'alice@example.com' });
+  const old = await googleError(aliceMail.users.history.list({ userId: 'me', startHistoryId: w.data.historyId! }));
+  assert.equal(old.status, 404, 'a history id too old → 404: the client must do a full sync');
+});
+
+// ---------------- Directory ----------------
+
+test('Directory: users.list pages with customer=my_customer; groups.list; members.list; a non-admin is refused', async () => {
+  for (let i = 0; i < 4; i++) await control('POST', '/__sandbox/google/users', { primaryEmail: `user${i}@example.com`, givenName: `User${i}` });
+  const emails: string[] = [];
+  let pageToken: string | undefined;
+  let pages = 0;
+  do {
+    const r = await demo.dir.users.list({ customer: 'my_customer', maxResults: 3, orderBy: 'email', pageToken });
+    pages++;
+    emails.push(...r.data.users!.map((u) => u.primaryEmail!));
+    pageToken = r.data.nextPageToken ?? undefined;
+  } while (pageToken);
+  assert.equal(pages, 3);
+  assert.deepEqual(emails, ['alice@example.com', 'bob@example.com', 'demo@example.com', 'user0@example.com', 'user1@example.com', 'user2@example.com', 'user3@example.com']);
+  const noCustomer = await googleError(demo.dir.users.list({}));
+  assert.equal(noCustomer.status, 400);
+  const groups = await demo.dir.groups.list({ customer: 'my_customer' });
+  assert.deepEqual(groups.data.groups!.map((g) => g.email), ['sales@example.com']);
+  const members = await demo.dir.members.list({ groupKey: 'sales@example.com' });
+  assert.deepEqual(members.data.members!.map((m) => [m.email, m.role]), [['alice@example.com', 'OWNER'], ['bob@example.com', 'MEMBER']]);
+
+  const users = (await control('GET', '/__sandbox/google/users')).users as { id: string; primaryEmail: string }[];
+  const bob = users.find((u) => u.primaryEmail === 'bob@example.com')!;
+  await signIn({ sub: bob.id, email: bob.primaryEmail });
+  const { client } = await connect();
+  const e = await googleError(admin({ version: 'directory_v1', auth: client, rootUrl: `${base}/` }).users.list({ customer: 'my_customer' }));
+  assert.equal(e.status, 403);
+  assert.equal(e.message, 'Not Authorized to access this resource/api');
+});
+
+// ---------------- errors, rate limits, faults ----------------
+
+test('Rate limits: a per-user quota answers userRateLimitExceeded (403, or 429 when set); the fault API gives rateLimitExceeded and 5xx with Google\'s body', async () => {
+  await control('PUT', '/__sandbox/google/settings', { userQuota: 3, rateLimitStatus: 403 });
+  for (let i = 0; i < 3; i++) await demo.cal.calendarList.list();
+  const q403 = await googleError(demo.cal.calendarList.list({}, { retry: false }));
+  assert.equal(q403.status, 403);
+  assert.equal(q403.reason, 'userRateLimitExceeded');
+  assert.equal(q403.body.error.errors[0].domain, 'usageLimits');
+  await control('PUT', '/__sandbox/google/settings', { userQuota: 1, rateLimitStatus: 429 });
+  await demo.drv.files.list();
+  const q429 = await googleError(demo.drv.files.list({}, { retry: false }));
+  assert.equal(q429.status, 429);
+  assert.equal(q429.body.error.status, 'RESOURCE_EXHAUSTED');
+  await control('PUT', '/__sandbox/google/settings', { userQuota: null });
+
+  await control('POST', '/__sandbox/google/rate-limit', { status: 403, reason: 'rateLimitExceeded', path: '^/calendar/' });
+  const f403 = await googleError(demo.cal.calendarList.list({}, { retry: false }));
+  assert.deepEqual([f403.status, f403.reason], [403, 'rateLimitExceeded']);
+  await control('POST', '/__sandbox/faults', { kind: 'status', status: 429, path: '^/drive/' });
+  const f429 = await googleError(demo.drv.files.list({}, { retry: false }));
+  assert.deepEqual([f429.status, f429.reason], [429, 'rateLimitExceeded']);
+  await control('POST', '/__sandbox/faults', { kind: 'status', status: 503, path: '^/gmail/' });
+  const f503 = await googleError(demo.mail.users.getProfile({ userId: 'me' }, { retry: false }));
+  assert.deepEqual([f503.status, f503.reason], [503, 'backendError']);
+  // The client retries a GET on 5xx by itself: one injected 500 is invisible to the caller.
+  await control('POST', '/__sandbox/faults', { kind: 'status', status: 500, path: '^/calendar/' });
+  assert.equal((await demo.cal.calendarList.list()).status, 200);
+  const calls = (await control('GET', '/__sandbox/calls?path=/calendar/v3/users/me/calendarList')).calls as { status: number }[];
+  assert.deepEqual(calls.slice(-2).map((c) => c.status), [500, 200]);
+});
