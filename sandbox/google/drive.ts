@@ -19,7 +19,7 @@ const fileNotFound = (id: string) => notFound(`File not found: ${id}.`, { locati
 
 /** The caller's My Drive root folder (created on first use). */
 export function rootOf(g: GoogleData, email: string): DriveFile {
-  const id = `0A${crypto.createHash('sha1').update(email).digest('base64url').slice(0, 17)}Uk9PVA`;
+  const id = `0A${crypto.createHash('sha1').update(email).digest('base64url').slice(0, 11)}Uk9PVA`;
   let f = g.files.get(id);
   if (!f) {
     const t = iso(now(g));
@@ -99,7 +99,7 @@ function driveJson(d: SharedDrive): Json {
 }
 
 export function createSharedDrive(g: GoogleData, name: string, members: string[], id?: string): SharedDrive {
-  const d: SharedDrive = { id: id ?? `0A${crypto.randomBytes(12).toString('base64url').slice(0, 12)}Uk9PVA`, name, createdTime: iso(now(g)), members };
+  const d: SharedDrive = { id: id ?? `0A${crypto.randomBytes(12).toString('base64url').slice(0, 11)}Uk9PVA`, name, createdTime: iso(now(g)), members };
   g.drives.set(d.id, d);
   return d;
 }
@@ -277,10 +277,9 @@ export function setupDrive(app: Express, fake: Fake): void {
     const allDrives = qbool(req, 'includeItemsFromAllDrives') || qbool(req, 'includeTeamDriveItems');
     if (!['user', 'drive', 'allDrives', 'domain'].includes(corpora)) throw badRequest(`Invalid value for corpora: ${corpora}`, 'invalidParameter');
     if ((allDrives || dId) && !sad(req)) throw new GoogleError(403, 'teamDrivesParameterRequired', 'The includeItemsFromAllDrives parameter can only be set to true when supportsAllDrives is also true.');
-    if (corpora === 'drive' && !dId) throw new GoogleError(400, 'invalid', 'The driveId parameter must be specified if and only if corpora is set to drive.', { location: 'driveId', locationType: 'parameter' });
-    if (dId && corpora !== 'drive') throw new GoogleError(400, 'invalid', 'The driveId parameter must be specified if and only if corpora is set to drive.', { location: 'driveId', locationType: 'parameter' });
+    if ((corpora === 'drive') !== !!dId) throw new GoogleError(400, 'teamDriveIdRequiresTeamDriveCorpora', 'The driveId parameter must be specified if and only if corpora is set to drive.');
     if ((corpora === 'drive' || corpora === 'allDrives') && !allDrives) {
-      throw new GoogleError(403, 'teamDriveIncludeItemsRequired', 'The includeItemsFromAllDrives parameter must be set to true when driveId is specified or corpora is allDrives.');
+      throw new GoogleError(403, 'teamDriveIncludeItemsRequired', 'The includeItemsFromAllDrives parameter must be set to true when driveId is specified or corpora contains drive or allDrives.');
     }
     if (dId) { const d = g().drives.get(dId); if (!d || !isMember(d, caller.email)) throw notFound(`Shared drive not found: ${dId}`, { location: 'driveId', locationType: 'parameter' }); }
     const qText = qs(req, 'q');

@@ -523,7 +523,8 @@ async function resumableUpload(auth: OAuth2Client, data: Buffer, name: string, c
     { uploadType: 'resumable', requestBody: { name }, fields: 'id,name,size,sha256Checksum' } as drive_v3.Params$Resource$Files$Create,
     { url: `${base}/upload/drive/v3/files`, headers: { 'X-Upload-Content-Type': 'application/octet-stream', 'X-Upload-Content-Length': String(data.length) } },
   );
-  const session = init.headers.get ? init.headers.get('location') : (init.headers as any).location;
+  // gaxios 7 answers a fetch Headers object.
+  const session = (init.headers as unknown as Headers).get('location');
   assert.ok(session, 'the session URI comes back in Location');
   let offset = 0;
   let drops = 0;
