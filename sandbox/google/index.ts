@@ -8,6 +8,7 @@ import { setupDirectory } from './directory.ts';
 import { setupDrive } from './drive.ts';
 import { faultBody } from './errors.ts';
 import { setupGmail } from './gmail.ts';
+import { setupServiceAccounts } from './service-accounts.ts';
 import type { Fake } from './runtime.ts';
 import { freshGoogleData, type GoogleState } from './state.ts';
 
@@ -108,6 +109,7 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
     setup(app: Express, fake) {
       fakeRef = fake as Fake;
       setupGoogleOAuthExtras(app, fake as Fake, grantKey);
+      setupServiceAccounts(app, fake as Fake);
       base.setup(app, fake);
       setupCalendar(app, fake as Fake);
       setupDrive(app, fake as Fake);
@@ -189,6 +191,17 @@ function setupGoogleOAuthExtras(app: Express, fake: Fake, grantKey: (c: string, 
   };
   app.get(GOOGLE_PATHS.tokeninfo, tokeninfo);
   app.post(GOOGLE_PATHS.tokeninfo, tokeninfo);
+  // The older userinfo (googleapis `oauth2` v2): id/verified_email instead of sub/email_verified.
+  app.get('/oauth2/v2/userinfo', (req: Request, res: Response) => {
+    const s = fake.state;
+    const token = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const rec = token ? s.accessTokens.get(token) : undefined;
+    if (!rec || rec.revoked || rec.expiresAt <= Date.now()) {
+      return res.status(401).json({ error: { code: 401, message: 'Request is missing required authentication credential.', status: 'UNAUTHENTICATED' } });
+    }
+    const u = rec.sub === s.user.sub ? s.user : { ...s.user, sub: rec.sub };
+    res.json({ id: u.sub, email: u.email, verified_email: true, name: u.name, given_name: u.extra?.given_name, family_name: u.extra?.family_name, picture: u.extra?.picture, hd: u.extra?.hd });
+  });
   app.get(GOOGLE_PATHS.certs, (_req, res) => {
     const jwk = signingKey.publicKey.export({ format: 'jwk' });
     res.json({ keys: [{ ...jwk, kid: KID, alg: 'RS256', use: 'sig' }] });

@@ -7,7 +7,7 @@ import { calendar, type calendar_v3 } from '@googleapis/calendar';
 import { drive, type drive_v3 } from '@googleapis/drive';
 import { gmail } from '@googleapis/gmail';
 import { admin } from '@googleapis/admin';
-import { OAuth2Client } from 'google-auth-library';
+import { JWT, OAuth2Client } from 'google-auth-library';
 import { startGoogleFake, DEFAULT_GOOGLE_CLIENT, type GoogleState } from '../../sandbox/google/index.ts';
 import type { RunningFake } from '../../sandbox/framework/index.ts';
 
@@ -723,4 +723,68 @@ test('Rate limits: a per-user quota answers userRateLimitExceeded (403, or 429 w
   assert.equal((await demo.cal.calendarList.list()).status, 200);
   const calls = (await control('GET', '/__sandbox/calls?path=/calendar/v3/users/me/calendarList')).calls as { status: number }[];
   assert.deepEqual(calls.slice(-2).map((c) => c.status), [500, 200]);
+});
+
+// ---------------- more OAuth: PKCE, service accounts with domain-wide delegation ----------------
+
+test('OAuth: PKCE (S256) through OAuth2Client: the verifier is required at the token endpoint', async () => {
+  const c = oauthClient();
+  const { codeVerifier, codeChallenge } = await c.generateCodeVerifierAsync();
+  const url = c.generateAuthUrl({ access_type: 'offline', prompt: 'consent', scope: ['email'], code_challenge: codeChallenge, code_challenge_method: 'S256' as never });
+  const code = (await authorize(url)).searchParams.get('code')!;
+  await assert.rejects(oauthClient().getToken({ code }), (err: any) => err.response?.data?.error === 'invalid_grant');
+  const url2 = c.generateAuthUrl({ access_type: 'offline', prompt: 'consent', scope: ['email'], code_challenge: codeChallenge, code_challenge_method: 'S256' as never });
+  const code2 = (await authorize(url2)).searchParams.get('code')!;
+  const { tokens } = await c.getToken({ code: code2, codeVerifier });
+  assert.ok(tokens.access_token && tokens.refresh_token);
+});
+
+test('OAuth: a service account key (JWT bearer grant) with domain-wide delegation acts as the impersonated user; undelegated scopes are refused', async () => {
+  const key = await control('POST', '/__sandbox/google/service-accounts', { name: 'dingbridge-dwd' });
+  assert.equal(key.type, 'service_account');
+  const jwtClient = (subject?: string, scopes = ['https://www.googleapis.com/auth/calendar']) => {
+    const j = new JWT({ email: key.client_email, key: key.private_key, scopes, subject });
+    // gtoken posts to oauth2.googleapis.com/token: send it to the fake instead.
+    j.transporter.interceptors.request.add({ resolved: async (cfg) => {
+      if (String(cfg.url).startsWith('https://oauth2.googleapis.com/')) cfg.url = new URL(String(cfg.url).replace('https://oauth2.googleapis.com', base));
+      return cfg;
+    } });
+    return j;
+  };
+  await assert.rejects(jwtClient('alice@example.com').authorize(), (err: any) => /unauthorized_client/.test(String(err.message)));
+  await control('PUT', `/__sandbox/google/service-accounts/${key.client_email}/delegation`, { scopes: ['https://www.googleapis.com/auth/calendar'] });
+  const asAlice = jwtClient('alice@example.com');
+  const cal = calendar({ version: 'v3', auth: asAlice, rootUrl: `${base}/` });
+  const primary = (await cal.calendarList.list()).data.items!.find((c) => c.primary);
+  assert.equal(primary?.id, 'alice@example.com');
+  await assert.rejects(jwtClient('alice@example.com', ['https://www.googleapis.com/auth/drive']).authorize(), (err: any) => /unauthorized_client/.test(String(err.message)));
+  await assert.rejects(jwtClient('nobody@example.com').authorize(), (err: any) => /invalid_grant/.test(String(err.message)));
+  const own = calendar({ version: 'v3', auth: jwtClient(), rootUrl: `${base}/` });
+  assert.equal((await own.calendarList.list()).data.items!.find((c) => c.primary)?.id, key.client_email);
+});
+
+// ---------------- control API seeding ----------------
+
+test('Control API: seeded calendars, events, files, shared drives and mail are what the clients then read', async () => {
+  const team = await control('POST', '/__sandbox/google/calendars', { owner: 'demo@example.com', summary: 'Seeded', timeZone: 'Asia/Hong_Kong' });
+  await control('POST', '/__sandbox/google/events', { calendarId: team.id, event: { id: 'seeded001', summary: 'From control', start: { dateTime: '2026-05-01T09:00:00' }, end: { dateTime: '2026-05-01T10:00:00' } } });
+  const got = await demo.cal.events.get({ calendarId: team.id, eventId: 'seeded001' });
+  assert.equal(got.data.start!.dateTime, '2026-05-01T09:00:00+08:00', 'read in the calendar\'s zone');
+  const sd = await control('POST', '/__sandbox/google/drives', { name: 'Seeded drive', members: ['demo@example.com'] });
+  const f = await control('POST', '/__sandbox/google/files', { owner: 'demo@example.com', name: 'seed.txt', parents: [sd.id], content: 'seeded' });
+  const media = await demo.drv.files.get({ fileId: f.id, alt: 'media', supportsAllDrives: true }, { responseType: 'arraybuffer' });
+  assert.equal(Buffer.from(media.data as ArrayBuffer).toString(), 'seeded');
+  await control('POST', '/__sandbox/google/mail', { to: 'demo@example.com', from: 'Client <client@customer.example>', subject: 'Invoice 42', text: 'see attached' });
+  const list = await demo.mail.users.messages.list({ userId: 'me', q: 'from:customer.example' });
+  assert.equal(list.data.messages!.length, 1);
+});
+
+test('Calendar: a channel expires by itself when the fake clock passes its expiration', async () => {
+  await demo.cal.events.watch({ calendarId: 'primary', requestBody: { id: 'short', type: 'web_hook', address: `${rx.base}/short`, params: { ttl: '60' } } });
+  await rx.waitFor('/short', 1);
+  await control('POST', '/__sandbox/google/clock', { advanceSec: 61 });
+  await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev('late', '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
+  const channels = (await control('GET', '/__sandbox/google/channels')).channels as { id: string; expired: boolean }[];
+  assert.equal(channels.find((c) => c.id === 'short')?.expired, true);
+  assert.equal((await control('GET', '/__sandbox/google/deliveries?channelId=short')).deliveries.length, 1, 'only the sync message');
 });
