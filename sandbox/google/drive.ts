@@ -150,7 +150,7 @@ function getVisible(g: GoogleData, id: string, caller: string, supportsAllDrives
   return f;
 }
 
-function applyMetadata(fake: Fake, f: DriveFile, meta: Json, req: Request, caller: string): void {
+function applyMetadata(fake: Fake, f: DriveFile, meta: Json, req: Request, caller: string, opts: { content?: boolean } = {}): void {
   const g = fake.state.google;
   if (meta.parents !== undefined) throw new GoogleError(403, 'fieldNotWritable', 'The resource body includes fields which are not directly writable.');
   if (typeof meta.name === 'string') f.name = meta.name;
@@ -183,7 +183,11 @@ function applyMetadata(fake: Fake, f: DriveFile, meta: Json, req: Request, calle
     if (next.length > 1) throw new GoogleError(403, 'cannotAddParent', 'Increasing the number of parents is not allowed. A file can only have one parent.');
     f.parents = next;
   }
-  f.modifiedTime = typeof meta.modifiedTime === 'string' ? meta.modifiedTime : iso(now(g));
+  // A move (parents), trashing or property change leaves modifiedTime alone: only the name, the description
+  // and the content count as modifications (why polling on modifiedTime misses moved-in files).
+  const modified = typeof meta.name === 'string' || typeof meta.description === 'string' || typeof meta.mimeType === 'string' || opts.content;
+  if (typeof meta.modifiedTime === 'string') f.modifiedTime = meta.modifiedTime;
+  else if (modified) f.modifiedTime = iso(now(g));
   f.version += 1;
 }
 
@@ -260,11 +264,11 @@ export function setupDrive(app: Express, fake: Fake): void {
     if (type === 'resumable') return startResumable(fake, req, res, caller, f.id);
     if (type === 'multipart') {
       const { meta, content } = parseMultipart(req);
-      applyMetadata(fake, f, meta, req, caller.email);
+      applyMetadata(fake, f, meta, req, caller.email, { content: true });
       f.content = content;
     } else if (type === 'media') {
       f.content = (req as Request & { rawBody: Buffer }).rawBody;
-      applyMetadata(fake, f, {}, req, caller.email);
+      applyMetadata(fake, f, {}, req, caller.email, { content: true });
     } else throw badRequest(`Invalid value for uploadType: ${type ?? '(none)'}`, 'invalidParameter');
     recordChange(fake, f);
     res.json(shaped(req, fileJson(fake, f, caller.email), DEFAULT_FILE_FIELDS));
@@ -588,7 +592,7 @@ function finish(fake: Fake, req: Request, res: Response, s: UploadSession, calle
   if (s.fileId) {
     f = getVisible(g, s.fileId, caller.email, sadOn);
     f.content = content;
-    applyMetadata(fake, f, s.metadata, req, caller.email);
+    applyMetadata(fake, f, s.metadata, req, caller.email, { content: true });
     recordChange(fake, f);
   } else {
     f = createFile(fake, caller.email, s.metadata, content, sadOn, s.mimeType);

@@ -482,8 +482,12 @@ test('Drive: shared drives need supportsAllDrives/includeItemsFromAllDrives; cor
   assert.equal(doc.data.createdTime, '2020-01-01T00:00:00Z');
   const bad = await googleError(demo.drv.files.update({ fileId: doc.data.id!, requestBody: { parents: [watched.data.id!] } as drive_v3.Schema$File }));
   assert.equal(bad.status, 403, 'parents is not writable in update');
-  const moved = await demo.drv.files.update({ fileId: doc.data.id!, addParents: watched.data.id!, removeParents: other.data.id!, fields: 'id,parents' });
+  const before = (await demo.drv.files.get({ fileId: doc.data.id!, fields: 'modifiedTime' })).data.modifiedTime!;
+  const moved = await demo.drv.files.update({ fileId: doc.data.id!, addParents: watched.data.id!, removeParents: other.data.id!, fields: 'id,parents,modifiedTime' });
   assert.deepEqual(moved.data.parents, [watched.data.id]);
+  assert.equal(moved.data.modifiedTime, before, 'a move does not change modifiedTime');
+  const byTime = await demo.drv.files.list({ q: `'${watched.data.id}' in parents and modifiedTime > '${before}'` });
+  assert.equal(byTime.data.files!.length, 0, 'so polling on modifiedTime misses a moved-in file (the changes feed below sees it)');
 
   const perm = await demo.drv.permissions.create({ fileId: doc.data.id!, requestBody: { type: 'user', role: 'reader', emailAddress: 'alice@example.com' }, fields: 'id,type,role,emailAddress' });
   assert.equal(perm.data.role, 'reader');
