@@ -53,6 +53,8 @@ export function setupControl(app: Express, fake: Fake): void {
     if (p.rateLimitStatus === 403 || p.rateLimitStatus === 429) st.rateLimitStatus = p.rateLimitStatus;
     if (p.requireHttpsAddress !== undefined) st.requireHttpsAddress = p.requireHttpsAddress === true;
     if (p.deliveriesAfterStop !== undefined) st.deliveriesAfterStop = Math.max(0, Number(p.deliveriesAfterStop));
+    if (p.deliveryRetries !== undefined) st.deliveryRetries = Math.max(0, Number(p.deliveryRetries));
+    if (p.deliveryRetryBaseMs !== undefined) st.deliveryRetryBaseMs = Math.max(0, Number(p.deliveryRetryBaseMs));
     g().quota.clear();
     res.json(st satisfies GoogleSettings);
   }));

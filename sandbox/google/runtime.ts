@@ -122,12 +122,22 @@ export function notifyChannel(fake: Fake, c: Channel, resourceState: string): vo
   if (c.token !== undefined) headers['X-Goog-Channel-Token'] = c.token;
   if (c.kind === 'drive' && resourceState === 'change') headers['X-Goog-Changed'] = 'content';
   c.queue = c.queue.then(async () => {
-    try {
-      const res = await fetch(c.address, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) });
-      delivery.status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
-    } catch (err) {
-      delivery.error = (err as Error).message;
+    // Google retries a notification answered 500/502/503/504 (or not answered) with exponential backoff.
+    for (let attempt = 0; ; attempt++) {
+      delivery.attempts = attempt + 1;
+      let retry = false;
+      try {
+        const res = await fetch(c.address, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) });
+        delivery.status = res.status;
+        delivery.error = undefined;
+        await res.arrayBuffer().catch(() => undefined);
+        retry = [500, 502, 503, 504].includes(res.status);
+      } catch (err) {
+        delivery.error = (err as Error).message;
+        retry = true;
+      }
+      if (!retry || attempt >= g.settings.deliveryRetries || fake.state.google !== g) return;
+      await new Promise((r) => setTimeout(r, g.settings.deliveryRetryBaseMs * 2 ** attempt));
     }
   });
 }

@@ -45,7 +45,7 @@ export interface Channel {
 }
 export interface Delivery {
   seq: number; at: string; channelId: string; resourceId: string; resourceState: string; messageNumber: number;
-  address: string; kind: 'calendar' | 'drive' | 'pubsub'; status?: number; error?: string; body?: unknown;
+  address: string; kind: 'calendar' | 'drive' | 'pubsub'; status?: number; error?: string; body?: unknown; attempts?: number;
 }
 
 export interface DriveFile {
@@ -84,6 +84,9 @@ export interface GoogleSettings {
   requireHttpsAddress: boolean;
   /** How many deliveries a stopped channel still makes. */
   deliveriesAfterStop: number;
+  /** Retries of a push answered 5xx or not answered, after deliveryRetryBaseMs, then doubling. */
+  deliveryRetries: number;
+  deliveryRetryBaseMs: number;
 }
 
 export interface GoogleData {
@@ -121,7 +124,7 @@ export interface GoogleData {
 export type GoogleState = OAuth2State & { google: GoogleData };
 
 export const DEFAULT_GOOGLE_SETTINGS: GoogleSettings = {
-  testingApp: false, userQuota: null, quotaWindowMs: 60_000, rateLimitStatus: 403, requireHttpsAddress: false, deliveriesAfterStop: 1,
+  testingApp: false, userQuota: null, quotaWindowMs: 60_000, rateLimitStatus: 403, requireHttpsAddress: false, deliveriesAfterStop: 1, deliveryRetries: 3, deliveryRetryBaseMs: 1000,
 };
 
 export const newId = (bytes = 12) => crypto.randomBytes(bytes).toString('hex');

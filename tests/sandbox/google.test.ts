@@ -17,11 +17,17 @@ class Receiver {
   server!: http.Server;
   base = '';
   received: Received[] = [];
+  /** Per path, statuses to answer before answering 200. */
+  statuses = new Map<string, number[]>();
   async start() {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => { this.received.push({ path: req.url ?? '/', headers: req.headers, raw: Buffer.concat(chunks) }); res.end(); });
+      req.on('end', () => {
+        this.received.push({ path: req.url ?? '/', headers: req.headers, raw: Buffer.concat(chunks) });
+        res.statusCode = this.statuses.get(req.url ?? '/')?.shift() ?? 200;
+        res.end();
+      });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -110,6 +116,7 @@ after(async () => { await fake.stop(); await rx.stop(); });
 beforeEach(async () => {
   fake.reset();
   rx.received = [];
+  rx.statuses.clear();
   const { client } = await connect();
   demo = { client, ...apis(client) };
 });
@@ -791,4 +798,21 @@ test('Calendar: a channel expires by itself when the fake clock passes its expir
   const channels = (await control('GET', '/__sandbox/google/channels')).channels as { id: string; expired: boolean }[];
   assert.equal(channels.find((c) => c.id === 'short')?.expired, true);
   assert.equal((await control('GET', '/__sandbox/google/deliveries?channelId=short')).deliveries.length, 1, 'only the sync message');
+});
+
+test('Calendar: a notification answered 503 is retried (with backoff) and the next ones keep their order', async () => {
+  await control('PUT', '/__sandbox/google/settings', { deliveryRetryBaseMs: 50 });
+  rx.statuses.set('/flaky', [200, 503, 503]);
+  await demo.cal.events.watch({ calendarId: 'primary', requestBody: { id: 'flaky', type: 'web_hook', address: `${rx.base}/flaky` } });
+  await rx.waitFor('/flaky', 1);
+  await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev('one', '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
+  await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev('two', '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
+  const got = await rx.waitFor('/flaky', 5);
+  assert.deepEqual(got.map((r) => r.headers['x-goog-message-number']), ['1', '2', '2', '2', '3'], 'message 2 three times (two 503s), then 3');
+  let d: { attempts: number; status: number }[] = [];
+  for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+    d = (await control('GET', '/__sandbox/google/deliveries?channelId=flaky')).deliveries;
+    if (d.length === 3 && d.every((x) => x.status === 200)) break;
+  }
+  assert.deepEqual(d.map((x: { attempts: number; status: number }) => [x.attempts, x.status]), [[1, 200], [3, 200], [1, 200]]);
 });
