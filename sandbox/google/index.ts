@@ -54,6 +54,22 @@ function idToken(iss: string, aud: string, user: OAuth2User, nonce?: string): st
   return `${head}.${body}.${sig}`;
 }
 
+/** The generic fake's token errors in the words Google's token endpoint uses. */
+function googleTokenError(error: string, description: string): { error: string; error_description: string } {
+  const words: Record<string, [string, string]> = {
+    'Invalid refresh token': ['invalid_grant', 'Bad Request'],
+    'Invalid authorization code': ['invalid_grant', 'Malformed auth code.'],
+    'The authorization code has already been used': ['invalid_grant', 'Bad Request'],
+    'The authorization code has expired': ['invalid_grant', 'Bad Request'],
+    'redirect_uri does not match the authorization request': ['redirect_uri_mismatch', 'Bad Request'],
+    'Missing code_verifier': ['invalid_grant', 'Missing code verifier.'],
+    'PKCE verification failed': ['invalid_grant', 'Invalid code verifier.'],
+    'The OAuth client was not found.': ['invalid_client', 'The OAuth client was not found.'],
+  };
+  const [e, d] = words[description] ?? [error, description];
+  return { error: e, error_description: d };
+}
+
 export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinition<GoogleState> {
   let fakeRef: Fake | undefined;
   const grantKey = (clientId: string, sub: string) => `${clientId} ${sub}`;
@@ -81,7 +97,7 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
       ...(ctx.refreshTokenExpiresIn !== null && fakeRef?.state.google.settings.testingApp ? { refresh_token_expires_in: ctx.refreshTokenExpiresIn } : {}),
       ...(ctx.scope.split(' ').includes('openid') ? { id_token: idToken(fakeRef!.baseUrl(), ctx.client.clientId, ctx.user, ctx.authorizeParams?.nonce) } : {}),
     }),
-    errorBody: (error, description) => ({ error, error_description: description === 'Invalid refresh token' ? 'Bad Request' : description }),
+    errorBody: (error, description) => googleTokenError(error, description),
     userinfo: ({ user, scope }) => {
       const sc = scope.split(' ');
       const email = sc.includes('email') || sc.includes('https://www.googleapis.com/auth/userinfo.email');

@@ -395,8 +395,10 @@ test('Calendar: events.watch → channel (ttl, token), deliveries sync then exis
   const stopAgain = await googleError(demo.cal.channels.stop({ requestBody: { id: 'chan-1', resourceId: ch.data.resourceId! } }));
   assert.equal(stopAgain.status, 404);
   for (let i = 0; i < 3; i++) await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev(`after stop ${i}`, '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
+  await rx.waitFor('/hook', 3);
   await rx.waitFor('/other', 5);
   assert.equal(rx.on('/hook').length, 3, 'a stopped channel delivered exactly once more');
+  assert.equal((await control('GET', '/__sandbox/google/deliveries?channelId=chan-1')).deliveries.length, 3);
 
   await control('POST', '/__sandbox/google/channels/expire', { id: 'chan-default' });
   await demo.cal.events.insert({ calendarId: 'primary', requestBody: ev('after expiry', '2026-03-02T10:00:00', '2026-03-02T11:00:00') });
@@ -743,7 +745,10 @@ test('OAuth: PKCE (S256) through OAuth2Client: the verifier is required at the t
   const { codeVerifier, codeChallenge } = await c.generateCodeVerifierAsync();
   const url = c.generateAuthUrl({ access_type: 'offline', prompt: 'consent', scope: ['email'], code_challenge: codeChallenge, code_challenge_method: 'S256' as never });
   const code = (await authorize(url)).searchParams.get('code')!;
-  await assert.rejects(oauthClient().getToken({ code }), (err: any) => err.response?.data?.error === 'invalid_grant');
+  await assert.rejects(oauthClient().getToken({ code }), (err: any) => {
+    assert.deepEqual(err.response?.data, { error: 'invalid_grant', error_description: 'Missing code verifier.' });
+    return true;
+  });
   const url2 = c.generateAuthUrl({ access_type: 'offline', prompt: 'consent', scope: ['email'], code_challenge: codeChallenge, code_challenge_method: 'S256' as never });
   const code2 = (await authorize(url2)).searchParams.get('code')!;
   const { tokens } = await c.getToken({ code: code2, codeVerifier });
