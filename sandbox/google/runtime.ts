@@ -22,13 +22,65 @@ export const qint = (req: Request, key: string, def: number, max: number): numbe
 };
 export const body = (req: Request): Record<string, unknown> => (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body as Record<string, unknown> : {});
 
-/** Which API a path belongs to, and the scope prefixes that grant it. */
-const API_SCOPES: [RegExp, string[]][] = [
-  [/^\/calendar\//, ['https://www.googleapis.com/auth/calendar']],
-  [/^\/(upload\/)?drive\//, ['https://www.googleapis.com/auth/drive']],
-  [/^\/gmail\//, ['https://www.googleapis.com/auth/gmail', 'https://mail.google.com/']],
-  [/^\/admin\/directory\//, ['https://www.googleapis.com/auth/admin.directory']],
-];
+const G = 'https://www.googleapis.com/auth/';
+/** POSTs that only read (watch, stop, freeBusy): read-only scopes allow them. */
+const READ_POSTS = [/\/events\/watch$/, /\/freeBusy$/, /\/changes\/watch$/, /\/channels\/stop$/, /^\/gmail\/v1\/users\/[^/]+\/(watch|stop)$/];
+
+/**
+ * Whether one granted scope allows this call, per Google's scope descriptions: full scopes allow all,
+ * `*.readonly` only reads; Calendar's `calendar.events*` only events; Gmail's `gmail.send` only sending.
+ * `drive.file` is treated as `drive` (the fake does not track which app made a file).
+ */
+export function scopeAllows(scope: string, method: string, path: string, query: Record<string, unknown>): boolean {
+  const read = method === 'GET' || READ_POSTS.some((re) => re.test(path));
+  if (path.startsWith('/calendar/')) {
+    const events = /\/events(\/|$)|\/channels\/stop$/.test(path);
+    switch (scope) {
+      case `${G}calendar`: return true;
+      case `${G}calendar.readonly`: return read;
+      case `${G}calendar.events`: return events;
+      case `${G}calendar.events.readonly`: return events && read;
+      case `${G}calendar.freebusy`: return path.endsWith('/freeBusy');
+      default: return false;
+    }
+  }
+  if (/^\/(upload\/)?drive\//.test(path)) {
+    switch (scope) {
+      case `${G}drive`: case `${G}drive.file`: return true;
+      case `${G}drive.readonly`: return read;
+      case `${G}drive.metadata.readonly`: return read && query.alt !== 'media';
+      default: return false;
+    }
+  }
+  if (/^\/(upload\/)?gmail\//.test(path)) {
+    const send = /\/messages\/send$/.test(path);
+    switch (scope) {
+      case 'https://mail.google.com/': case `${G}gmail.modify`: return true;
+      case `${G}gmail.readonly`: return read;
+      case `${G}gmail.metadata`: {
+        // No search and no message bodies: a message get needs format=metadata or minimal.
+        const oneMessage = /\/messages\/[^/]+$/.test(path);
+        return read && query.q === undefined && (!oneMessage || query.format === 'metadata' || query.format === 'minimal');
+      }
+      case `${G}gmail.send`: case `${G}gmail.compose`: return send;
+      default: return false;
+    }
+  }
+  if (path.startsWith('/admin/directory/')) {
+    const members = /\/groups\/[^/]+\/members/.test(path);
+    const groups = path.includes('/groups');
+    switch (scope) {
+      case `${G}admin.directory.user`: return !groups;
+      case `${G}admin.directory.user.readonly`: return !groups && read;
+      case `${G}admin.directory.group`: return groups;
+      case `${G}admin.directory.group.readonly`: return groups && read;
+      case `${G}admin.directory.group.member`: return members;
+      case `${G}admin.directory.group.member.readonly`: return members && read;
+      default: return false;
+    }
+  }
+  return true;
+}
 
 /** The email of the user an access token was issued to. */
 export function emailOf(fake: Fake, sub: string): string {
@@ -52,8 +104,7 @@ export function authenticate(fake: Fake, req: Request): Caller {
   const fault = fake.faults.takeAuthFault(req);
   if (fault || !rec || rec.revoked || rec.expiresAt <= Date.now()) throw unauth();
   const scopes = rec.scope.split(/\s+/).filter(Boolean);
-  const need = API_SCOPES.find(([re]) => re.test(req.path))?.[1];
-  if (need && !scopes.some((sc) => need.some((p) => sc.startsWith(p)))) {
+  if (!scopes.some((sc) => scopeAllows(sc, req.method, req.path, req.query as Record<string, unknown>))) {
     throw new GoogleError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.');
   }
   const email = emailOf(fake, rec.sub);

@@ -821,3 +821,16 @@ test('Calendar: a notification answered 503 is retried (with backoff) and the ne
   }
   assert.deepEqual(d.map((x: { attempts: number; status: number }) => [x.attempts, x.status]), [[1, 200], [3, 200], [1, 200]]);
 });
+
+test('Scopes: each token is held to its scopes (readonly reads only, gmail.send only sends)', async () => {
+  const { client: ro } = await connect(['https://www.googleapis.com/auth/calendar.readonly', 'https://www.googleapis.com/auth/gmail.send', 'https://www.googleapis.com/auth/drive.metadata.readonly']);
+  const a = apis(ro);
+  assert.equal((await a.cal.events.list({ calendarId: 'primary' })).status, 200);
+  const ins = await googleError(a.cal.events.insert({ calendarId: 'primary', requestBody: ev('x', '2026-03-02T10:00:00', '2026-03-02T11:00:00') }));
+  assert.deepEqual([ins.status, ins.reason], [403, 'insufficientPermissions']);
+  await a.mail.users.messages.send({ userId: 'me', requestBody: { raw: rfc822(['To: bob@example.com', 'Subject: hi', '', 'x']) } });
+  assert.equal((await googleError(a.mail.users.messages.list({ userId: 'me' }))).status, 403);
+  const f = await demo.drv.files.create({ requestBody: { name: 'm.txt' }, media: { body: 'x' } }, uploads());
+  assert.equal((await a.drv.files.get({ fileId: f.data.id! })).data.name, 'm.txt');
+  assert.equal((await googleError(a.drv.files.get({ fileId: f.data.id!, alt: 'media' }))).status, 403, 'metadata.readonly cannot download');
+});
