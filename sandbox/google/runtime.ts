@@ -188,7 +188,8 @@ export function notifyChannel(fake: Fake, c: Channel, resourceState: string): vo
         retry = true;
       }
       if (!retry || attempt >= g.settings.deliveryRetries || fake.state.google !== g) return;
-      await new Promise((r) => setTimeout(r, g.settings.deliveryRetryBaseMs * 2 ** attempt));
+      // unref: a pending retry does not keep a stopped fake's process alive.
+      await new Promise((r) => setTimeout(r, g.settings.deliveryRetryBaseMs * 2 ** attempt).unref());
     }
   });
 }

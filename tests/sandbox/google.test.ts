@@ -834,3 +834,80 @@ test('Scopes: each token is held to its scopes (readonly reads only, gmail.send 
   assert.equal((await a.drv.files.get({ fileId: f.data.id! })).data.name, 'm.txt');
   assert.equal((await googleError(a.drv.files.get({ fileId: f.data.id!, alt: 'media' }))).status, 403, 'metadata.readonly cannot download');
 });
+
+test('Calendar: 300 random creates/edits/deletes (recurring exceptions, all-day) with syncToken polls and two invalidations: the synced copy equals a full list', async () => {
+  let seed = 42;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  const mirror = new Map<string, string>(); // id → summary of live (not cancelled) events and exceptions
+  let syncToken: string | undefined;
+  let resyncs = 0;
+  const poll = async () => {
+    let pageToken: string | undefined;
+    const full = !syncToken;
+    if (full) mirror.clear();
+    for (;;) {
+      let r;
+      try {
+        r = await demo.cal.events.list({ calendarId: 'primary', maxResults: 50, pageToken, ...(full ? {} : { syncToken }) });
+      } catch (err: any) {
+        assert.equal(err.status, 410);
+        syncToken = undefined;
+        resyncs++;
+        return poll();
+      }
+      for (const e of r.data.items!) {
+        if (e.status === 'cancelled') mirror.delete(e.id!);
+        else mirror.set(e.id!, e.summary!);
+      }
+      if (r.data.nextPageToken) { pageToken = r.data.nextPageToken; continue; }
+      syncToken = r.data.nextSyncToken!;
+      return;
+    }
+  };
+  const live: string[] = [];
+  const series: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const op = rnd(10);
+    const day = String(1 + rnd(27)).padStart(2, '0');
+    if (op < 4 || live.length === 0) {
+      const allDay = rnd(4) === 0;
+      const recurring = rnd(5) === 0;
+      const body: calendar_v3.Schema$Event = allDay
+        ? { summary: `e${i}`, start: { date: `2026-06-${day}` }, end: { date: `2026-06-${String(Number(day) + 1).padStart(2, '0')}` } }
+        : ev(`e${i}`, `2026-06-${day}T09:00:00`, `2026-06-${day}T10:00:00`, recurring ? { recurrence: ['RRULE:FREQ=DAILY;COUNT=5'] } : {});
+      const r = await demo.cal.events.insert({ calendarId: 'primary', requestBody: body });
+      live.push(r.data.id!);
+      if (recurring && !allDay) series.push(r.data.id!);
+    } else if (op < 6) {
+      const id = live[rnd(live.length)]!;
+      await demo.cal.events.patch({ calendarId: 'primary', eventId: id, requestBody: { summary: `p${i}` } });
+    } else if (op < 7 && series.length) {
+      const s = series[rnd(series.length)]!;
+      const inst = (await demo.cal.events.instances({ calendarId: 'primary', eventId: s })).data.items!;
+      if (inst.length) {
+        const target = inst[rnd(inst.length)]!;
+        if (rnd(2)) await demo.cal.events.patch({ calendarId: 'primary', eventId: target.id!, requestBody: { summary: `x${i}` } });
+        else await demo.cal.events.delete({ calendarId: 'primary', eventId: target.id! });
+      }
+    } else {
+      const k = rnd(live.length);
+      const id = live.splice(k, 1)[0]!;
+      const si = series.indexOf(id);
+      if (si >= 0) series.splice(si, 1);
+      await demo.cal.events.delete({ calendarId: 'primary', eventId: id });
+    }
+    if (i % 7 === 0) await poll();
+    if (i === 100 || i === 200) await control('POST', '/__sandbox/google/sync-tokens/invalidate', {});
+  }
+  await poll();
+  assert.equal(resyncs, 2);
+  const truth = new Map<string, string>();
+  let pageToken: string | undefined;
+  do {
+    const r = await demo.cal.events.list({ calendarId: 'primary', maxResults: 100, pageToken });
+    for (const e of r.data.items!) truth.set(e.id!, e.summary!);
+    pageToken = r.data.nextPageToken ?? undefined;
+  } while (pageToken);
+  assert.ok(truth.size > 20, `only ${truth.size} events left`);
+  assert.deepEqual([...mirror.entries()].sort(), [...truth.entries()].sort());
+});
