@@ -911,3 +911,63 @@ test('Calendar: 300 random creates/edits/deletes (recurring exceptions, all-day)
   assert.ok(truth.size > 20, `only ${truth.size} events left`);
   assert.deepEqual([...mirror.entries()].sort(), [...truth.entries()].sort());
 });
+
+test('Drive: 150 random uploads, moves, renames, trashes and deletes across My Drive and a shared drive: a copy kept from changes.list equals files.list', async () => {
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  const sd = await demo.drv.drives.create({ requestId: crypto.randomUUID(), requestBody: { name: 'Random' } });
+  const folders = [
+    (await demo.drv.files.create({ requestBody: { name: 'A', mimeType: FOLDER } })).data.id!,
+    (await demo.drv.files.create({ requestBody: { name: 'B', mimeType: FOLDER } })).data.id!,
+    (await demo.drv.files.create({ requestBody: { name: 'S', mimeType: FOLDER, parents: [sd.data.id!] }, supportsAllDrives: true })).data.id!,
+  ];
+  let token = (await demo.drv.changes.getStartPageToken({})).data.startPageToken!;
+  const mirror = new Map<string, { name: string; parent: string; trashed: boolean }>();
+  const poll = async () => {
+    let pageToken: string | undefined = token;
+    while (pageToken) {
+      const r: { data: drive_v3.Schema$ChangeList } = await demo.drv.changes.list({
+        pageToken, pageSize: 7, supportsAllDrives: true, includeItemsFromAllDrives: true,
+        fields: 'nextPageToken,newStartPageToken,changes(fileId,removed,file(name,parents,trashed,mimeType))',
+      });
+      for (const c of r.data.changes!) {
+        if (c.removed || c.file!.mimeType === FOLDER) { mirror.delete(c.fileId!); continue; }
+        mirror.set(c.fileId!, { name: c.file!.name!, parent: c.file!.parents![0]!, trashed: c.file!.trashed! });
+      }
+      pageToken = r.data.nextPageToken ?? undefined;
+      if (r.data.newStartPageToken) token = r.data.newStartPageToken;
+    }
+  };
+  const files: { id: string; parent: string }[] = [];
+  for (let i = 0; i < 150; i++) {
+    const op = rnd(10);
+    if (op < 4 || files.length === 0) {
+      const parent = folders[rnd(3)]!;
+      const r = await demo.drv.files.create({ requestBody: { name: `f${i}`, parents: [parent] }, media: { body: `content ${i}` }, supportsAllDrives: true }, uploads());
+      files.push({ id: r.data.id!, parent });
+    } else if (op < 6) {
+      const f = files[rnd(files.length)]!;
+      const to = folders[rnd(3)]!;
+      if (to !== f.parent) {
+        await demo.drv.files.update({ fileId: f.id, addParents: to, removeParents: f.parent, supportsAllDrives: true });
+        f.parent = to;
+      }
+    } else if (op < 7) {
+      await demo.drv.files.update({ fileId: files[rnd(files.length)]!.id, requestBody: { name: `r${i}` }, supportsAllDrives: true });
+    } else if (op < 8) {
+      await demo.drv.files.update({ fileId: files[rnd(files.length)]!.id, requestBody: { trashed: rnd(2) === 0 }, supportsAllDrives: true });
+    } else {
+      const [f] = files.splice(rnd(files.length), 1);
+      await demo.drv.files.delete({ fileId: f!.id, supportsAllDrives: true });
+    }
+    if (i % 9 === 0) await poll();
+  }
+  await poll();
+  const truth = new Map<string, { name: string; parent: string; trashed: boolean }>();
+  for (const folder of folders) {
+    const r = await demo.drv.files.list({ q: `'${folder}' in parents`, pageSize: 1000, supportsAllDrives: true, includeItemsFromAllDrives: true, corpora: 'allDrives', fields: 'files(id,name,parents,trashed)' });
+    for (const f of r.data.files!) truth.set(f.id!, { name: f.name!, parent: f.parents![0]!, trashed: f.trashed! });
+  }
+  assert.ok(truth.size > 20, `only ${truth.size} files left`);
+  assert.deepEqual([...mirror.entries()].sort(), [...truth.entries()].sort());
+});
