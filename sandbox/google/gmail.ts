@@ -115,8 +115,18 @@ export function setupGmail(app: Express, fake: Fake): void {
     const parsed = parseRfc822(raw);
     const to = [...addresses(header(parsed, 'To')), ...addresses(header(parsed, 'Cc')), ...addresses(header(parsed, 'Bcc'))];
     if (to.length === 0) throw badRequest('Invalid To header', 'invalidArgument');
-    // Gmail sets From to the sender and drops Bcc from what recipients get.
-    const stored = Buffer.from(raw.toString('utf8').replace(/^Bcc:.*\r?\n/im, ''));
+    // Gmail drops Bcc from what is stored and delivered, puts the sender's own address in From (a From that is
+    // not the sender's is overwritten, its display name kept) and adds Date and Message-ID when missing.
+    let text = raw.toString('utf8').replace(/^Bcc:.*\r?\n/im, '');
+    const from = header(parsed, 'From');
+    const fromAddr = addresses(from)[0];
+    const name = from && /^(.*?)\s*</.exec(from)?.[1]?.replace(/^"|"$/g, '');
+    const extra: string[] = [];
+    if (!from) extra.push(`From: ${sender.email}`);
+    else if (fromAddr !== sender.email) text = text.replace(/^From:.*\r?\n/im, `From: ${name ? `${name} <${sender.email}>` : sender.email}\r\n`);
+    if (!header(parsed, 'Date')) extra.push(`Date: ${new Date(now(g())).toUTCString().replace('GMT', '+0000')}`);
+    if (!header(parsed, 'Message-ID')) extra.push(`Message-ID: <${crypto.randomBytes(12).toString('hex')}@mail.gmail.com>`);
+    const stored = Buffer.from(extra.map((h) => `${h}\r\n`).join('') + text);
     const sent = deliver(fake, sender, stored, ['SENT'], threadId);
     for (const r of new Set(to)) if (r !== sender.email) deliver(fake, mailboxOf(g(), r), stored, ['INBOX', 'UNREAD', 'CATEGORY_PERSONAL']);
     return { id: sent.id, threadId: sent.threadId, labelIds: sent.labelIds };

@@ -666,7 +666,11 @@ test('Gmail: messages.send (raw RFC 822) lands in the recipient\'s inbox; list w
   const meta = await aliceMail.users.messages.get({ userId: 'me', id: added.id!, format: 'metadata', metadataHeaders: ['From'] });
   assert.deepEqual(meta.data.payload!.headers!.map((h) => h.name), ['From']);
   const raw = await aliceMail.users.messages.get({ userId: 'me', id: added.id!, format: 'raw' });
-  assert.match(Buffer.from(raw.data.raw!, 'base64url').toString(), /^From: Demo User/);
+  const rawText = Buffer.from(raw.data.raw!, 'base64url').toString();
+  assert.match(rawText, /^Date: .*\r\nMessage-ID: <[^>]+@mail\.gmail\.com>\r\nFrom: Demo User <demo@example\.com>/, 'Gmail adds Date and Message-ID');
+  const spoof = await demo.mail.users.messages.send({ userId: 'me', requestBody: { raw: rfc822(['From: Boss <boss@elsewhere.example>', 'To: alice@example.com', 'Subject: spoof', '', 'x']) } });
+  const spoofed = await demo.mail.users.messages.get({ userId: 'me', id: spoof.data.id!, format: 'metadata', metadataHeaders: ['From'] });
+  assert.equal(spoofed.data.payload!.headers![0]!.value, 'Boss <demo@example.com>', 'a From that is not the sender\'s is overwritten');
 
   await control('POST', '/__sandbox/google/mail', { to: 'alice@example.com', from: 'client@customer.example', subject: 'Hello', text: 'hi' });
   await rx.waitFor('/pubsub', 2);
