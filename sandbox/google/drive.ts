@@ -31,6 +31,14 @@ export function rootOf(g: GoogleData, email: string): DriveFile {
 
 const isMember = (d: SharedDrive, email: string) => d.members.includes(email);
 
+const generated = new WeakMap<GoogleData, Set<string>>();
+/** Ids handed out by files.generateIds (usable once as a create's `id`). */
+function generatedIds(g: GoogleData): Set<string> {
+  let s = generated.get(g);
+  if (!s) { s = new Set(); generated.set(g, s); }
+  return s;
+}
+
 /** Whether `email` may see the file at all (ignoring supportsAllDrives). */
 function canSee(g: GoogleData, f: DriveFile, email: string): boolean {
   if (f.driveId) { const d = g.drives.get(f.driveId); return !!d && isMember(d, email); }
@@ -124,10 +132,17 @@ export function createFile(fake: Fake, caller: string, meta: Json, content: Buff
       driveId = parent.driveId;
     }
   }
+  // A client-chosen id must come from files.generateIds; a second create with it is 409.
+  let id = newDriveId();
+  if (meta.id !== undefined) {
+    if (typeof meta.id !== 'string' || !generatedIds(g).has(meta.id)) throw new GoogleError(400, 'fileIdNotUsable', 'The provided file ID is not usable.', { location: 'file.id', locationType: 'other' });
+    if (g.files.has(meta.id)) throw new GoogleError(409, 'fileIdInUse', 'A file already exists with the provided ID.', { location: 'file.id', locationType: 'other' });
+    id = meta.id;
+  }
   const t = iso(now(g));
   const mimeType = typeof meta.mimeType === 'string' && meta.mimeType ? meta.mimeType : (mimeFallback ?? (content ? 'application/octet-stream' : 'application/octet-stream'));
   const f: DriveFile = {
-    id: newDriveId(), name: typeof meta.name === 'string' ? meta.name : 'Untitled', mimeType, parents, driveId, owner: caller, trashed: false,
+    id, name: typeof meta.name === 'string' ? meta.name : 'Untitled', mimeType, parents, driveId, owner: caller, trashed: false,
     createdTime: typeof meta.createdTime === 'string' ? meta.createdTime : t, modifiedTime: typeof meta.modifiedTime === 'string' ? meta.modifiedTime : t,
     content: mimeType === FOLDER ? undefined : (content ?? Buffer.alloc(0)), version: 1,
     description: typeof meta.description === 'string' ? meta.description : undefined,
@@ -319,6 +334,13 @@ export function setupDrive(app: Express, fake: Fake): void {
       ...(off + size < files.length ? { nextPageToken: Buffer.from(String(off + size)).toString('base64url') } : {}),
       files: page.map((f) => fileJson(fake, f, email)),
     }, `kind,incompleteSearch,nextPageToken,files(${DEFAULT_FILE_FIELDS})`));
+  }));
+
+  app.get(`${P}/files/generateIds`, route(fake, (req, res) => {
+    const count = qint(req, 'count', 10, 1000);
+    const ids = Array.from({ length: count }, () => newDriveId());
+    for (const id of ids) generatedIds(g()).add(id);
+    res.json({ kind: 'drive#generatedIds', space: qs(req, 'space') ?? 'drive', ids });
   }));
 
   app.get(`${P}/files/:fileId`, route(fake, (req, res, caller) => {

@@ -975,3 +975,16 @@ test('Drive: 150 random uploads, moves, renames, trashes and deletes across My D
   assert.ok(truth.size > 20, `only ${truth.size} files left`);
   assert.deepEqual([...mirror.entries()].sort(), [...truth.entries()].sort());
 });
+
+test('Drive: files.generateIds gives ids a create may use once (a retried create is 409, never a second file)', async () => {
+  const { data } = await demo.drv.files.generateIds({ count: 2 });
+  assert.equal(data.ids!.length, 2);
+  const id = data.ids![0]!;
+  const made = await demo.drv.files.create({ requestBody: { id, name: 'once.txt' }, media: { body: 'x' } }, uploads());
+  assert.equal(made.data.id, id);
+  const again = await googleError(demo.drv.files.create({ requestBody: { id, name: 'once.txt' }, media: { body: 'x' } }, uploads()));
+  assert.equal(again.status, 409);
+  const made_up = await googleError(demo.drv.files.create({ requestBody: { id: 'notgenerated123', name: 'x' } }));
+  assert.deepEqual([made_up.status, made_up.reason], [400, 'fileIdNotUsable']);
+  assert.equal((await demo.drv.files.list({ q: "name = 'once.txt'" })).data.files!.length, 1);
+});
