@@ -3,7 +3,7 @@ import type { Express, Request, Response, NextFunction } from 'express';
 import { startFake, type FakeDefinition, type RunningFake } from '../framework/index.ts';
 import { createOAuth2Fake, type OAuth2User } from '../oauth2/index.ts';
 import { setupCalendar } from './calendar.ts';
-import { CONTROL, setTestingApp, setupControl } from './control.ts';
+import { CONTROL, setupControl } from './control.ts';
 import { setupDirectory } from './directory.ts';
 import { setupDrive } from './drive.ts';
 import { faultBody } from './errors.ts';
@@ -222,7 +222,6 @@ function setupGoogleOAuthExtras(app: Express, fake: Fake, grantKey: (c: string, 
     const jwk = signingKey.publicKey.export({ format: 'jwk' });
     res.json({ keys: [{ ...jwk, kid: KID, alg: 'RS256', use: 'sig' }] });
   });
-  void setTestingApp;
 }
 
 export async function startGoogleFake(opts: GoogleFakeOptions & { port?: number; host?: string } = {}): Promise<RunningFake<GoogleState>> {
