@@ -785,7 +785,12 @@ test('OAuth: a service account key (JWT bearer grant) with domain-wide delegatio
 
 // ---------------- control API seeding ----------------
 
-test('Control API: seeded calendars, events, files, shared drives and mail are what the clients then read', async () => {
+test('Control API: seeded calendars, events, files, shared drives and mail are what the clients then read; bad bodies are 400', async () => {
+  for (const [path, body] of [['/__sandbox/google/users', { primaryEmail: 'not-an-email' }], ['/__sandbox/google/calendars', { owner: 'demo@example.com' }], ['/__sandbox/google/settings', { userQuota: -1 }]] as const) {
+    const res = await fetch(`${base}${path}`, { method: path.endsWith('settings') ? 'PUT' : 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(res.status, 400, path);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'bad_request');
+  }
   const team = await control('POST', '/__sandbox/google/calendars', { owner: 'demo@example.com', summary: 'Seeded', timeZone: 'Asia/Hong_Kong' });
   await control('POST', '/__sandbox/google/events', { calendarId: team.id, event: { id: 'seeded001', summary: 'From control', start: { dateTime: '2026-05-01T09:00:00' }, end: { dateTime: '2026-05-01T10:00:00' } } });
   const got = await demo.cal.events.get({ calendarId: team.id, eventId: 'seeded001' });
