@@ -102,7 +102,8 @@ const instanceSuffix = (ms: number, allDay: boolean) => (allDay ? utcStamp(ms).s
 
 // ---------------- events: expansion ----------------
 
-interface View { id: string; data: Json; record?: EventRecord }
+/** An event as a list shows it; pos orders it stably (record insertion order, then instance) for paging. */
+interface View { id: string; data: Json; record?: EventRecord; pos?: [number, number] }
 
 /** The instances of a series (with its exceptions applied), as events.instances and singleEvents=true show them. */
 function instancesOf(g: GoogleData, cal: Calendar, series: EventRecord, opts: { showDeleted: boolean; horizonMs: number }): View[] {
@@ -489,15 +490,10 @@ function collect(fake: Fake, c: Calendar, opts: { singleEvents: boolean; showDel
     const cancelledVisible = opts.since !== undefined || opts.showDeleted;
     if (r.data.status === 'cancelled' && !cancelledVisible) continue;
     if (opts.singleEvents && Array.isArray(r.data.recurrence) && r.data.status !== 'cancelled') {
-      for (const v of instancesOf(g, c, r, { showDeleted: cancelledVisible, horizonMs: opts.horizonMs })) {
-        if (opts.since !== undefined && v.record && v.record.seq <= opts.since && r.seq <= opts.since) continue;
-        push(v);
-      }
-    } else if (opts.singleEvents && r.data.recurringEventId) {
-      // An exception is shown in its series' expansion (or on its own when cancelled or outside the horizon).
-      push({ id: r.data.id as string, data: r.data, record: r });
+      instancesOf(g, c, r, { showDeleted: cancelledVisible, horizonMs: opts.horizonMs }).forEach((v, i) => push({ ...v, pos: [r.order, i + 1] }));
     } else {
-      push({ id: r.data.id as string, data: r.data, record: r });
+      // With singleEvents an exception shows in its series' expansion (the id is then already seen), or on its own.
+      push({ id: r.data.id as string, data: r.data, record: r, pos: [r.order, 0] });
     }
   }
   return out;
@@ -508,7 +504,7 @@ function listEvents(fake: Fake, c: Calendar, req: Request): Json {
   const sync = qs(req, 'syncToken');
   const pageToken = qs(req, 'pageToken');
   const page = pageToken ? unb64(pageToken) : undefined;
-  if (pageToken && (!page || typeof page.o !== 'number')) throw badRequest('Invalid page token value.');
+  if (pageToken && (!page || (typeof page.o !== 'number' && !Array.isArray(page.k)))) throw badRequest('Invalid page token value.');
   const restrict = ['timeMin', 'timeMax', 'q', 'orderBy', 'updatedMin', 'iCalUID', 'privateExtendedProperty', 'sharedExtendedProperty'];
   if (sync && restrict.some((k) => qs(req, k) !== undefined)) {
     throw badRequest(`Sync token cannot be used together with other query restrictions: ${restrict.filter((k) => qs(req, k) !== undefined).join(', ')}.`);
@@ -551,15 +547,26 @@ function listEvents(fake: Fake, c: Calendar, req: Request): Json {
   });
   if (orderBy === 'startTime') views.sort((a, b) => absolute(eventTimes(a.data, c), c).start - absolute(eventTimes(b.data, c), c).start);
   if (orderBy === 'updated') views.sort((a, b) => Date.parse(String(a.data.updated)) - Date.parse(String(b.data.updated)));
-  const off = (page?.o as number | undefined) ?? 0;
-  const slice = views.slice(off, off + maxResults);
-  const last = off + maxResults >= views.length;
+  // Default order pages by position, so events deleted or added between pages neither shift nor skip others.
+  let slice: View[];
+  let next: Json | undefined;
+  if (!orderBy) {
+    const after = page?.k as [number, number] | undefined;
+    const rest = after ? views.filter((v) => v.pos![0] > after[0] || (v.pos![0] === after[0] && v.pos![1] > after[1])) : views;
+    slice = rest.slice(0, maxResults);
+    if (rest.length > maxResults) next = { k: slice.at(-1)!.pos, snap, since };
+  } else {
+    const off = (page?.o as number | undefined) ?? 0;
+    slice = views.slice(off, off + maxResults);
+    if (off + maxResults < views.length) next = { o: off + maxResults, snap, since };
+  }
+  const last = next === undefined;
   const tz = qs(req, 'timeZone');
   if (tz && !validTimeZone(tz)) throw badRequest('Invalid time zone definition.');
   return {
     kind: 'calendar#events', etag: etag(snap), summary: c.summary, ...(c.description ? { description: c.description } : {}),
     updated: iso(now(g)), timeZone: c.timeZone, accessRole: 'owner', defaultReminders: [{ method: 'popup', minutes: 10 }],
-    ...(last ? { nextSyncToken: syncToken(c, snap) } : { nextPageToken: b64({ o: off + maxResults, snap, since }) }),
+    ...(last ? { nextSyncToken: syncToken(c, snap) } : { nextPageToken: b64(next) }),
     items: slice.map((v) => eventJson(fake, c, v.data, { tz, minimalCancelled: true })),
   };
 }

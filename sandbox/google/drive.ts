@@ -144,7 +144,7 @@ export function createFile(fake: Fake, caller: string, meta: Json, content: Buff
   const f: DriveFile = {
     id, name: typeof meta.name === 'string' ? meta.name : 'Untitled', mimeType, parents, driveId, owner: caller, trashed: false,
     createdTime: typeof meta.createdTime === 'string' ? meta.createdTime : t, modifiedTime: typeof meta.modifiedTime === 'string' ? meta.modifiedTime : t,
-    content: mimeType === FOLDER ? undefined : (content ?? Buffer.alloc(0)), version: 1,
+    content: mimeType === FOLDER ? undefined : (content ?? Buffer.alloc(0)), version: 1, order: ++g.order,
     description: typeof meta.description === 'string' ? meta.description : undefined,
     appProperties: isObj(meta.appProperties) ? meta.appProperties as Record<string, string> : undefined,
     properties: isObj(meta.properties) ? meta.properties as Record<string, string> : undefined,
@@ -326,12 +326,24 @@ export function setupDrive(app: Express, fake: Fake): void {
     }
     const size = qint(req, 'pageSize', 100, 1000);
     const pt = qs(req, 'pageToken');
-    const off = pt ? Number(Buffer.from(pt, 'base64url').toString()) : 0;
-    if (!Number.isInteger(off) || off < 0) throw badRequest('Invalid Value', 'invalid', { location: 'pageToken', locationType: 'parameter' });
-    const page = files.slice(off, off + size);
+    // Without orderBy, pages follow creation order by position (a file deleted between pages skips nothing);
+    // with orderBy, by offset.
+    const tok = pt ? /^(k|o)(\d+)$/.exec(Buffer.from(pt, 'base64url').toString()) : undefined;
+    if (pt && !tok) throw badRequest('Invalid Value', 'invalid', { location: 'pageToken', locationType: 'parameter' });
+    let page: DriveFile[];
+    let next: string | undefined;
+    if (!orderBy) {
+      const rest = tok ? files.filter((f) => (f.order ?? 0) > Number(tok[2])) : files;
+      page = rest.slice(0, size);
+      if (rest.length > size) next = `k${page.at(-1)!.order ?? 0}`;
+    } else {
+      const off = tok ? Number(tok[2]) : 0;
+      page = files.slice(off, off + size);
+      if (off + size < files.length) next = `o${off + size}`;
+    }
     res.json(shaped(req, {
       kind: 'drive#fileList', incompleteSearch: false,
-      ...(off + size < files.length ? { nextPageToken: Buffer.from(String(off + size)).toString('base64url') } : {}),
+      ...(next ? { nextPageToken: Buffer.from(next).toString('base64url') } : {}),
       files: page.map((f) => fileJson(fake, f, email)),
     }, `kind,incompleteSearch,nextPageToken,files(${DEFAULT_FILE_FIELDS})`));
   }));

@@ -53,6 +53,8 @@ export interface DriveFile {
   createdTime: string; modifiedTime: string; content?: Buffer; version: number; description?: string;
   appProperties?: Record<string, string>; properties?: Record<string, string>;
   permissions: { id: string; type: string; role: string; emailAddress?: string; domain?: string; displayName?: string }[];
+  /** Creation order, for stable paging. */
+  order?: number;
 }
 export interface SharedDrive { id: string; name: string; createdTime: string; members: string[] }
 export interface Change { seq: number; fileId: string; driveId?: string; time: string; removed: boolean; users: string[] }

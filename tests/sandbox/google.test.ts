@@ -284,6 +284,7 @@ test('Calendar: paging gives nextSyncToken on the last page only; incremental sy
   assert.deepEqual(ids, ['evt00000', 'evt00001', 'evt00002', 'evt00003', 'evt00004']);
   assert.ok(syncToken);
 
+
   await demo.cal.events.patch({ calendarId: 'primary', eventId: 'evt00001', requestBody: { summary: 'E1 moved' } });
   await demo.cal.events.delete({ calendarId: 'primary', eventId: 'evt00002' });
   const inc = await demo.cal.events.list({ calendarId: 'primary', syncToken });
@@ -992,4 +993,33 @@ test('Drive: files.generateIds gives ids a create may use once (a retried create
   const made_up = await googleError(demo.drv.files.create({ requestBody: { id: 'notgenerated123', name: 'x' } }));
   assert.deepEqual([made_up.status, made_up.reason], [400, 'fileIdNotUsable']);
   assert.equal((await demo.drv.files.list({ q: "name = 'once.txt'" })).data.files!.length, 1);
+});
+
+test('Calendar: an event deleted between pages shifts nothing: the next page starts after the last event seen, and the delete shows in the next sync', async () => {
+  for (let i = 0; i < 5; i++) await demo.cal.events.insert({ calendarId: 'primary', requestBody: { id: `page0000${i}`, ...ev(`P${i}`, '2026-03-03T09:00:00', '2026-03-03T10:00:00') } });
+  const p1 = await demo.cal.events.list({ calendarId: 'primary', maxResults: 2 });
+  assert.deepEqual(p1.data.items!.map((e) => e.id), ['page00000', 'page00001']);
+  await demo.cal.events.delete({ calendarId: 'primary', eventId: 'page00000' });
+  const p2 = await demo.cal.events.list({ calendarId: 'primary', maxResults: 2, pageToken: p1.data.nextPageToken! });
+  assert.deepEqual(p2.data.items!.map((e) => e.id), ['page00002', 'page00003']);
+  const p3 = await demo.cal.events.list({ calendarId: 'primary', maxResults: 2, pageToken: p2.data.nextPageToken! });
+  assert.deepEqual(p3.data.items!.map((e) => e.id), ['page00004']);
+  const inc = await demo.cal.events.list({ calendarId: 'primary', syncToken: p3.data.nextSyncToken! });
+  assert.deepEqual(inc.data.items!.map((e) => [e.id, e.status]), [['page00000', 'cancelled']]);
+});
+
+test('Drive: files.list pages by position: a file deleted between pages skips nothing', async () => {
+  const folder = await demo.drv.files.create({ requestBody: { name: 'Paged', mimeType: FOLDER } });
+  for (let i = 0; i < 4; i++) await demo.drv.files.create({ requestBody: { name: `n${i}`, parents: [folder.data.id!] }, media: { body: 'x' } }, uploads());
+  const q = `'${folder.data.id}' in parents`;
+  const p1 = await demo.drv.files.list({ q, pageSize: 2 });
+  assert.deepEqual(p1.data.files!.map((f) => f.name), ['n0', 'n1']);
+  await demo.drv.files.delete({ fileId: p1.data.files![0]!.id! });
+  const p2 = await demo.drv.files.list({ q, pageSize: 2, pageToken: p1.data.nextPageToken! });
+  assert.deepEqual(p2.data.files!.map((f) => f.name), ['n2', 'n3']);
+  assert.equal(p2.data.nextPageToken, undefined);
+  const byName = await demo.drv.files.list({ q, pageSize: 2, orderBy: 'name desc' });
+  assert.deepEqual(byName.data.files!.map((f) => f.name), ['n3', 'n2']);
+  const rest = await demo.drv.files.list({ q, pageSize: 2, orderBy: 'name desc', pageToken: byName.data.nextPageToken! });
+  assert.deepEqual(rest.data.files!.map((f) => f.name), ['n1']);
 });
