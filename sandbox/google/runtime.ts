@@ -171,7 +171,6 @@ export function notifyChannel(fake: Fake, c: Channel, resourceState: string): vo
     'Content-Length': '0',
   };
   if (c.token !== undefined) headers['X-Goog-Channel-Token'] = c.token;
-  if (c.kind === 'drive' && resourceState === 'change') headers['X-Goog-Changed'] = 'content';
   c.queue = c.queue.then(async () => {
     // Google retries a notification answered 500/502/503/504 (or not answered) with exponential backoff.
     for (let attempt = 0; ; attempt++) {
