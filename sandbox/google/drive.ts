@@ -208,7 +208,7 @@ function applyMetadata(fake: Fake, f: DriveFile, meta: Json, req: Request, calle
 
 // ---------------- multipart/related ----------------
 
-function parseMultipart(req: Request): { meta: Json; content: Buffer; contentType: string } {
+export function parseMultipart(req: Request): { meta: Json; content: Buffer; contentType: string } {
   const type = String(req.headers['content-type'] ?? '');
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (!/^multipart\/related/i.test(type) || !boundary) throw badRequest('Bad content type. Please use multipart.', 'badContent');

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Express, Request } from 'express';
 import { GoogleError, badRequest, notFound, required } from './errors.ts';
 import { body, publish, q, qbool, qint, qs, route, type Caller, type Fake } from './runtime.ts';
+import { parseMultipart } from './drive.ts';
 import { now, type GoogleData, type Json, type MailMessage, type Mailbox } from './state.ts';
 
 const P = '/gmail/v1/users/:userId';
@@ -136,7 +137,12 @@ export function setupGmail(app: Express, fake: Fake): void {
     if (typeof b.raw !== 'string' || !b.raw) throw new GoogleError(400, 'invalidArgument', "'raw' RFC822 payload message string or uploading message via /upload/* URL required");
     res.json(send(Buffer.from(b.raw, 'base64url'), req, caller, typeof b.threadId === 'string' ? b.threadId : undefined));
   }));
+  // The media upload form: uploadType=media (the message as message/rfc822) or multipart (JSON metadata + message).
   app.post(`/upload/gmail/v1/users/:userId/messages/send`, route(fake, (req, res, caller) => {
+    if (qs(req, 'uploadType') === 'multipart') {
+      const { meta, content } = parseMultipart(req);
+      return res.json(send(content, req, caller, typeof meta.threadId === 'string' ? meta.threadId : undefined));
+    }
     res.json(send((req as Request & { rawBody: Buffer }).rawBody, req, caller));
   }));
 

@@ -1023,3 +1023,12 @@ test('Drive: files.list pages by position: a file deleted between pages skips no
   const rest = await demo.drv.files.list({ q, pageSize: 2, orderBy: 'name desc', pageToken: byName.data.nextPageToken! });
   assert.deepEqual(rest.data.files!.map((f) => f.name), ['n1']);
 });
+
+test('Gmail: messages.send through the SDK\'s media upload (message/rfc822), with and without metadata', async () => {
+  const message = ['From: demo@example.com', 'To: bob@example.com', 'Subject: via upload', '', 'uploaded body'].join('\r\n');
+  const plain = await demo.mail.users.messages.send({ userId: 'me', media: { mimeType: 'message/rfc822', body: message } }, uploads());
+  const first = await demo.mail.users.messages.get({ userId: 'me', id: plain.data.id! });
+  assert.equal(first.data.payload!.headers!.find((h) => h.name === 'Subject')!.value, 'via upload');
+  const threaded = await demo.mail.users.messages.send({ userId: 'me', requestBody: { threadId: plain.data.threadId! }, media: { mimeType: 'message/rfc822', body: message } }, uploads());
+  assert.equal(threaded.data.threadId, plain.data.threadId);
+});
