@@ -42,8 +42,15 @@ export function setupDirectory(app: Express, fake: Fake): void {
   };
 
   app.get(`${P}/users`, route(fake, (req, res, caller) => {
-    admin(caller);
-    scope(req);
+    // viewType=domain_public lets any user of the domain list the directory (public fields only, domain param).
+    const publicView = qs(req, 'viewType') === 'domain_public';
+    if (publicView) {
+      if (!caller.email.endsWith(`@${g().domain}`)) throw new GoogleError(403, 'forbidden', 'Not Authorized to access this resource/api');
+      if (!qs(req, 'domain') && !qs(req, 'customer')) throw new GoogleError(400, 'badRequest', 'Bad Request');
+    } else {
+      admin(caller);
+      scope(req);
+    }
     let users = [...g().users.values()];
     const query = qs(req, 'query')?.toLowerCase();
     if (query) {
@@ -68,7 +75,11 @@ export function setupDirectory(app: Express, fake: Fake): void {
       if (qs(req, 'sortOrder') === 'DESCENDING') users.reverse();
     }
     const { slice, next } = page(req, users, 100, 500);
-    res.json({ kind: 'admin#directory#users', etag: etag(String(users.length)), users: slice.map((u) => userJson(u, g().customerId)), ...(next ? { nextPageToken: next } : {}) });
+    const shape = (u: DirectoryUser) => {
+      const full = userJson(u, g().customerId);
+      return publicView ? { kind: full.kind, id: full.id, etag: full.etag, primaryEmail: full.primaryEmail, name: full.name, emails: full.emails } : full;
+    };
+    res.json({ kind: 'admin#directory#users', etag: etag(String(users.length)), users: slice.map(shape), ...(next ? { nextPageToken: next } : {}) });
   }));
   app.get(`${P}/users/:userKey`, route(fake, (req, res, caller) => {
     const key = String(req.params.userKey).toLowerCase();

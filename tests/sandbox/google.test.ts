@@ -709,6 +709,10 @@ test('Directory: users.list pages with customer=my_customer; groups.list; member
   const e = await googleError(admin({ version: 'directory_v1', auth: client, rootUrl: `${base}/` }).users.list({ customer: 'my_customer' }));
   assert.equal(e.status, 403);
   assert.equal(e.message, 'Not Authorized to access this resource/api');
+  const pub = await admin({ version: 'directory_v1', auth: client, rootUrl: `${base}/` }).users.list({ domain: 'example.com', viewType: 'domain_public', maxResults: 500 });
+  const me = pub.data.users!.find((u) => u.primaryEmail === 'bob@example.com')!;
+  assert.equal(me.name!.givenName, 'Bob');
+  assert.equal(me.isAdmin, undefined, 'domain_public shows public fields only');
 });
 
 // ---------------- errors, rate limits, faults ----------------
