@@ -2,6 +2,7 @@ import type { RunningFake } from './framework/index.ts';
 import { startDingtalkFake } from './dingtalk/index.ts';
 import { startTrelloFake } from './trello/index.ts';
 import { startOAuth2Fake } from './oauth2/index.ts';
+import { startGoogleFake } from './google/index.ts';
 import { startQuickBooksFake } from './quickbooks/index.ts';
 import { startDocusignFake } from './docusign/index.ts';
 import { startAliyunOssFake } from './aliyun-oss/index.ts';
@@ -14,6 +15,7 @@ export const FAKES = {
   dingtalk: { offset: 0, start: (port: number) => startDingtalkFake({ port }) },
   trello: { offset: 1, start: (port: number) => startTrelloFake({ port }) },
   oauth2: { offset: 2, start: (port: number) => startOAuth2Fake({ port }) },
+  google: { offset: 3, start: (port: number) => startGoogleFake({ port }) },
   quickbooks: { offset: 4, start: (port: number) => startQuickBooksFake({ port }) },
   docusign: { offset: 5, start: (port: number) => startDocusignFake({ port }) },
   aliyun_oss: { offset: 6, start: (port: number) => startAliyunOssFake({ port }) },

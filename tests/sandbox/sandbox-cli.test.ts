@@ -21,7 +21,7 @@ test('`npm run sandbox` starts every fake and prints their base URLs as its last
         if (last.startsWith('{')) { clearTimeout(timer); resolve(JSON.parse(last)); }
       });
     });
-    assert.deepEqual(Object.keys(urls).sort(), ['aliyun_oss', 'dingtalk', 'docusign', 'oauth2', 'quickbooks', 'trello']);
+    assert.deepEqual(Object.keys(urls).sort(), ['aliyun_oss', 'dingtalk', 'docusign', 'google', 'oauth2', 'quickbooks', 'trello']);
     const certFile = /Sandbox TLS certificate \(for NODE_EXTRA_CA_CERTS\): (.+)/.exec(out)?.[1];
     assert.ok(certFile, out);
     const ca = fs.readFileSync(certFile, 'utf8');
