@@ -16,14 +16,20 @@ const port = Number(process.env.PORT ?? 3000);
 const sandbox = await startSandbox({ basePort: Number(process.env.SANDBOX_PORT ?? 4100) });
 const { trello, dingtalk } = sandbox.urls;
 
-const seeded = await (await fetch(`${trello}/__sandbox/trello/boards`, {
-  method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ name: 'Demo board', lists: ['To Do', 'Doing', 'Done'] }),
-})).json() as { board: { id: string }; lists: { id: string; name: string }[] };
-const card = await (await fetch(`${trello}/__sandbox/trello/cards`, {
-  method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ listName: 'To Do', idBoard: seeded.board.id, name: 'Try dingbridge' }),
-})).json() as { card: { id: string } };
+const seeded = (await (
+  await fetch(`${trello}/__sandbox/trello/boards`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Demo board', lists: ['To Do', 'Doing', 'Done'] }),
+  })
+).json()) as { board: { id: string }; lists: { id: string; name: string }[] };
+const card = (await (
+  await fetch(`${trello}/__sandbox/trello/cards`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ listName: 'To Do', idBoard: seeded.board.id, name: 'Try dingbridge' }),
+  })
+).json()) as { card: { id: string } };
 
 const env: NodeJS.ProcessEnv = {
   ...process.env,
@@ -33,11 +39,20 @@ const env: NodeJS.ProcessEnv = {
   DINGBRIDGE_CONFIG: path.join(root, 'examples/trello-dingtalk.yaml'),
   DINGBRIDGE_EGRESS_ALLOW: process.env.DINGBRIDGE_EGRESS_ALLOW ?? '127.0.0.1',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  TRELLO_API_KEY: DEFAULT_APP.key, TRELLO_TOKEN: DEFAULT_TOKEN, TRELLO_APP_SECRET: DEFAULT_APP.secret,
-  TRELLO_BOARD_ID: seeded.board.id, TRELLO_BASE_URL: trello, TRELLO_AUTHORIZE_BASE_URL: trello,
-  DINGTALK_ROBOT_TOKEN: SEED.robotToken, DINGTALK_ROBOT_SECRET: SEED.robotSecret,
-  DINGTALK_APP_KEY: SEED.appKey, DINGTALK_APP_SECRET: SEED.appSecret, DINGTALK_CONVERSATION_ID: SEED.groupId,
-  DINGTALK_BASE_URL: dingtalk, DINGTALK_OAPI_BASE_URL: dingtalk, DINGTALK_STREAM: 'true',
+  TRELLO_API_KEY: DEFAULT_APP.key,
+  TRELLO_TOKEN: DEFAULT_TOKEN,
+  TRELLO_APP_SECRET: DEFAULT_APP.secret,
+  TRELLO_BOARD_ID: seeded.board.id,
+  TRELLO_BASE_URL: trello,
+  TRELLO_AUTHORIZE_BASE_URL: trello,
+  DINGTALK_ROBOT_TOKEN: SEED.robotToken,
+  DINGTALK_ROBOT_SECRET: SEED.robotSecret,
+  DINGTALK_APP_KEY: SEED.appKey,
+  DINGTALK_APP_SECRET: SEED.appSecret,
+  DINGTALK_CONVERSATION_ID: SEED.groupId,
+  DINGTALK_BASE_URL: dingtalk,
+  DINGTALK_OAPI_BASE_URL: dingtalk,
+  DINGTALK_STREAM: 'true',
 };
 fs.mkdirSync(env.DINGBRIDGE_DATA_DIR!, { recursive: true });
 const settings = loadSettings(env);
@@ -70,13 +85,19 @@ ${JSON.stringify({ hub: hub.url, dingtalkPage: `${dingtalk}/__sandbox/dingtalk/`
 async function triggersLive(): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const trelloState = await (await fetch(`${trello}/__sandbox/trello/state`)).json() as { webhooks: { idModel: string; active?: boolean }[] };
-    const streams = await (await fetch(`${dingtalk}/__sandbox/dingtalk/stream/connections`)).json() as { connections: { appKey: string }[] };
+    const trelloState = (await (await fetch(`${trello}/__sandbox/trello/state`)).json()) as {
+      webhooks: { idModel: string; active?: boolean }[];
+    };
+    const streams = (await (await fetch(`${dingtalk}/__sandbox/dingtalk/stream/connections`)).json()) as {
+      connections: { appKey: string }[];
+    };
     const webhookLive = trelloState.webhooks.some((w) => w.idModel === seeded.board.id && w.active !== false);
     const streamLive = streams.connections.some((c) => c.appKey === SEED.appKey);
     if (webhookLive && streamLive) return;
     if (Date.now() > deadline) {
-      process.stderr.write(`the demo's triggers did not come up within 120 s (Trello webhook: ${webhookLive}, DingTalk stream: ${streamLive}); see the hub's log (LOG_LEVEL=info)\n`);
+      process.stderr.write(
+        `the demo's triggers did not come up within 120 s (Trello webhook: ${webhookLive}, DingTalk stream: ${streamLive}); see the hub's log (LOG_LEVEL=info)\n`,
+      );
       await hub.stop();
       await sandbox.stop();
       process.exit(1);

@@ -43,12 +43,18 @@ export interface Hub {
 }
 
 /** The store: the embedded PostgreSQL by default, the server at DATABASE_URL when set. */
-export async function openStore(settings: Settings, log: Logger, opts: { attach?: boolean } = {}): Promise<{ db: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
+export async function openStore(
+  settings: Settings,
+  log: Logger,
+  opts: { attach?: boolean } = {},
+): Promise<{ db: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
   const embedded = settings.DATABASE_URL ? undefined : await startEmbeddedPostgres(settings.dataDir, log, opts);
   const connectionString = settings.DATABASE_URL ?? embedded!.connectionString;
   const { db } = createDb(connectionString);
   return {
-    db, connectionString, embedded,
+    db,
+    connectionString,
+    embedded,
     async close() {
       await db.destroy();
       await embedded?.stop();
@@ -64,7 +70,10 @@ export function queueBackendFor(settings: Settings, connectionString: string): Q
 
 export function loadHubConfig(settings: Settings, env: NodeJS.ProcessEnv, registry: ConnectorRegistry): ConfigFile {
   if (!settings.DINGBRIDGE_CONFIG) return { version: 1, hooks: [], flows: [], apps: [], connections: [], recipes: [] };
-  return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, { actionIds: registry.actionIds(), connectionNeed: (id) => registry.connectionNeed(id) });
+  return loadConfigFile(settings.DINGBRIDGE_CONFIG, env, {
+    actionIds: registry.actionIds(),
+    connectionNeed: (id) => registry.connectionNeed(id),
+  });
 }
 
 /** The vault over the configured keys, checked against the database's canary. */
@@ -75,13 +84,23 @@ export async function openVault(settings: Settings, db: Db): Promise<Vault> {
   return vault;
 }
 
-export interface OpenedRuntime { runtime: Runtime; config: ConfigFile; embedded: boolean; close(): Promise<void> }
+export interface OpenedRuntime {
+  runtime: Runtime;
+  config: ConfigFile;
+  embedded: boolean;
+  close(): Promise<void>;
+}
 
 /**
  * Store (migrated), vault, queue and registry: everything but HTTP and workers. Used by the hub and
  * by one-off commands (replay, keys rotate), which attach to a running embedded hub's database.
  */
-export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, log: Logger, opts: { attach?: boolean } = {}): Promise<OpenedRuntime> {
+export async function openRuntime(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  opts: { attach?: boolean } = {},
+): Promise<OpenedRuntime> {
   const registry = new ConnectorRegistry(connectors);
   const envSchemas = [...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))];
   checkConnectorEnv(envSchemas, env);
@@ -97,17 +116,47 @@ export async function openRuntime(settings: Settings, env: NodeJS.ProcessEnv, lo
     const queue = createHubQueue(backend);
     // The config file's flows plus those made in the UI (database), kept fresh in every process.
     const flows: FlowSource = await openFlowStore(store.db, config.flows, log, vault, (id) => registry.action(id)?.secretInputs ?? []);
-    const runtime = { settings, db: store.db, queue, registry, flows, log, metrics: createMetrics(), vault, links: new Links(store.db),
-      files: new FileStore(store.db, { maxBytes: settings.DINGBRIDGE_FILE_MAX_BYTES, retentionDays: settings.DINGBRIDGE_FILE_RETENTION_DAYS }) } as Runtime;
+    const runtime = {
+      settings,
+      db: store.db,
+      queue,
+      registry,
+      flows,
+      log,
+      metrics: createMetrics(),
+      vault,
+      links: new Links(store.db),
+      files: new FileStore(store.db, {
+        maxBytes: settings.DINGBRIDGE_FILE_MAX_BYTES,
+        retentionDays: settings.DINGBRIDGE_FILE_RETENTION_DAYS,
+      }),
+    } as Runtime;
     runtime.connections = new ConnectionService(runtime);
     for (const a of config.apps) {
-      await runtime.connections.store.apps.upsertFromConfig({ id: a.id, connectorId: a.connector, label: a.label, environment: a.environment, clientId: a.clientId, settings: a.settings, secrets: { clientSecret: a.clientSecret, webhookVerifierToken: a.webhookVerifierToken } });
+      await runtime.connections.store.apps.upsertFromConfig({
+        id: a.id,
+        connectorId: a.connector,
+        label: a.label,
+        environment: a.environment,
+        clientId: a.clientId,
+        settings: a.settings,
+        secrets: { clientSecret: a.clientSecret, webhookVerifierToken: a.webhookVerifierToken },
+      });
     }
     for (const c of config.connections) {
-      await runtime.connections.store.upsertFromConfig({ id: c.id, connectorId: c.connector, label: c.label, settings: c.settings, secrets: c.secrets, ...(c.app ? { appId: c.app } : {}) });
+      await runtime.connections.store.upsertFromConfig({
+        id: c.id,
+        connectorId: c.connector,
+        label: c.label,
+        settings: c.settings,
+        secrets: c.secrets,
+        ...(c.app ? { appId: c.app } : {}),
+      });
     }
     return {
-      runtime, config, embedded: Boolean(store.embedded),
+      runtime,
+      config,
+      embedded: Boolean(store.embedded),
       async close() {
         (flows as FlowStore).stop();
         await queue.close();
@@ -143,7 +192,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       const { port } = server.address() as AddressInfo;
       url = `http://${settings.HOST === '0.0.0.0' ? '127.0.0.1' : settings.HOST}:${port}`;
     }
-    log.info({ url, queue: runtime.queue.backend, store: opened.embedded ? 'embedded' : 'external', flows: config.flows.length, hooks: config.hooks.length }, 'dingbridge started');
+    log.info(
+      {
+        url,
+        queue: runtime.queue.backend,
+        store: opened.embedded ? 'embedded' : 'external',
+        flows: config.flows.length,
+        hooks: config.hooks.length,
+      },
+      'dingbridge started',
+    );
 
     let stopping: Promise<void> | undefined;
     return {

@@ -22,7 +22,11 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
   const hooks = new Map(config.hooks.map((h) => [h.id, h]));
   return [
     // Audit trail, UI sessions, accounts, audit log, flows and runs APIs (before every admin route).
-    ...adminUiRouters(rt, [...hooks.values()].map((h) => ({ id: h.id, name: h.name ?? null })), config.flowsAsWritten),
+    ...adminUiRouters(
+      rt,
+      [...hooks.values()].map((h) => ({ id: h.id, name: h.name ?? null })),
+      config.flowsAsWritten,
+    ),
     catchHookRouter(rt, catchHookSource(rt, hooks)),
     catchHooksAdminRouter(rt, hooks),
     restHooksRouter(rt),

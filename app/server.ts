@@ -12,26 +12,49 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(pinoHttp({
-    logger: rt.log,
-    genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : crypto.randomUUID();
-      res.setHeader('x-request-id', id);
-      return id;
-    },
-    // Query strings, secret path segments and most header values stay out of the access log (core/logger.ts).
-    serializers: { req: requestSerializer, res: responseSerializer },
-    autoLogging: { ignore: (req) => { const path = (req.url ?? '').split('?')[0]; return path === '/healthz' || path === '/metrics'; } },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-  }));
+  app.use(
+    pinoHttp({
+      logger: rt.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : crypto.randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Query strings, secret path segments and most header values stay out of the access log (core/logger.ts).
+      serializers: { req: requestSerializer, res: responseSerializer },
+      autoLogging: {
+        ignore: (req) => {
+          const path = (req.url ?? '').split('?')[0];
+          return path === '/healthz' || path === '/metrics';
+        },
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
 
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};
     await Promise.all([
-      sql`select 1`.execute(rt.db).then(() => { checks.database = 'ok'; }, (e: Error) => { checks.database = `error: ${e.message}`; }),
-      rt.queue.ping().then(() => { checks.queue = 'ok'; }, (e: Error) => { checks.queue = `error: ${e.message}`; }),
+      sql`select 1`.execute(rt.db).then(
+        () => {
+          checks.database = 'ok';
+        },
+        (e: Error) => {
+          checks.database = `error: ${e.message}`;
+        },
+      ),
+      rt.queue.ping().then(
+        () => {
+          checks.queue = 'ok';
+        },
+        (e: Error) => {
+          checks.queue = `error: ${e.message}`;
+        },
+      ),
     ]);
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks, queueBackend: rt.queue.backend });
@@ -51,7 +74,9 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
       try {
         const counts = await rt.queue.counts(name);
         for (const [state, n] of Object.entries(counts)) rt.metrics.queueDepth.set({ queue: name, state }, n);
-      } catch { /* depth is best effort; readiness reports the outage */ }
+      } catch {
+        /* depth is best effort; readiness reports the outage */
+      }
     }
     res.setHeader('content-type', rt.metrics.registry.contentType);
     res.send(await rt.metrics.registry.metrics());
@@ -74,9 +99,16 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
 export function toErrorResponse(err: unknown): { status: number; body: { error: Record<string, unknown> } } {
   if (err instanceof HttpError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...err.extra } } };
   const e = err as { type?: string; status?: number; limit?: number };
-  if (e?.type === 'entity.too.large') return { status: 413, body: { error: { code: 'payload_too_large', message: `the body is larger than the limit of ${e.limit} bytes` } } };
-  if (e?.type === 'entity.parse.failed') return { status: 400, body: { error: { code: 'invalid_json', message: 'the body is not valid JSON' } } };
-  if (e?.type === 'request.aborted') return { status: 400, body: { error: { code: 'request_aborted', message: 'the request was aborted' } } };
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return { status: e.status, body: { error: { code: 'bad_request', message: 'the request could not be read' } } };
+  if (e?.type === 'entity.too.large')
+    return {
+      status: 413,
+      body: { error: { code: 'payload_too_large', message: `the body is larger than the limit of ${e.limit} bytes` } },
+    };
+  if (e?.type === 'entity.parse.failed')
+    return { status: 400, body: { error: { code: 'invalid_json', message: 'the body is not valid JSON' } } };
+  if (e?.type === 'request.aborted')
+    return { status: 400, body: { error: { code: 'request_aborted', message: 'the request was aborted' } } };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return { status: e.status, body: { error: { code: 'bad_request', message: 'the request could not be read' } } };
   return { status: 500, body: { error: { code: 'internal', message: 'internal error; see the hub log' } } };
 }

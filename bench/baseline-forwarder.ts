@@ -20,10 +20,14 @@ if (!sinkUrl || !secret) {
 
 const app = express();
 app.disable('x-powered-by');
-app.get('/healthz', (_req: Request, res: Response) => { res.json({ status: 'ok' }); });
+app.get('/healthz', (_req: Request, res: Response) => {
+  res.json({ status: 'ok' });
+});
 app.post('/hooks/catch/:hookId', express.raw({ type: () => true, limit: 1_048_576 }), async (req: Request, res: Response) => {
   const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const given = String(req.headers['x-signature'] ?? '').replace(/^sha256=/i, '').trim();
+  const given = String(req.headers['x-signature'] ?? '')
+    .replace(/^sha256=/i, '')
+    .trim();
   const expected = crypto.createHmac('sha256', secret).update(raw).digest('hex');
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -32,7 +36,12 @@ app.post('/hooks/catch/:hookId', express.raw({ type: () => true, limit: 1_048_57
     return;
   }
   try {
-    const answer = await fetch(sinkUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw.toString('utf8'), signal: AbortSignal.timeout(15_000) });
+    const answer = await fetch(sinkUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: raw.toString('utf8'),
+      signal: AbortSignal.timeout(15_000),
+    });
     await answer.arrayBuffer();
     res.status(answer.ok ? 200 : 502).json({ forwarded: answer.ok });
   } catch (err) {
@@ -47,6 +56,10 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(`baseline listening on http://127.0.0.1:${port}\n`);
 });
 
-const stop = () => { server.close(() => process.exit(0)); server.closeIdleConnections(); setTimeout(() => process.exit(0), 5000).unref(); };
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 5000).unref();
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -43,7 +43,10 @@ export interface LoadResult {
   stagger: number;
 }
 
-interface SeqContext { seq?: number; t0?: number }
+interface SeqContext {
+  seq?: number;
+  t0?: number;
+}
 
 const NAMES = ['Acme Ltd', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark Industries', 'Wayne Enterprises', 'Tyrell'];
 
@@ -59,39 +62,42 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const own: number[] = [];
   const startedAt = Date.now();
 
-  const requests: autocannon.Request[] = [{
-    method: 'POST',
-    path: o.path,
-    setupRequest: (req, context) => {
-      const ctx = context as SeqContext;
-      const seq = next++;
-      const sentAt = Date.now();
-      const body = JSON.stringify({ seq, sentAt, name: NAMES[seq % NAMES.length], amount: 100 + (seq % 9_900) });
-      const signature = crypto.createHmac('sha256', o.hmacSecret).update(body).digest('hex');
-      ctx.seq = seq;
-      ctx.t0 = performance.now();
-      return { ...req, body, headers: { 'content-type': 'application/json', 'x-signature': signature } };
+  const requests: autocannon.Request[] = [
+    {
+      method: 'POST',
+      path: o.path,
+      setupRequest: (req, context) => {
+        const ctx = context as SeqContext;
+        const seq = next++;
+        const sentAt = Date.now();
+        const body = JSON.stringify({ seq, sentAt, name: NAMES[seq % NAMES.length], amount: 100 + (seq % 9_900) });
+        const signature = crypto.createHmac('sha256', o.hmacSecret).update(body).digest('hex');
+        ctx.seq = seq;
+        ctx.t0 = performance.now();
+        return { ...req, body, headers: { 'content-type': 'application/json', 'x-signature': signature } };
+      },
+      onResponse: (status, _body, context) => {
+        const ctx = context as SeqContext;
+        if (ctx.seq === undefined) return;
+        answers.set(ctx.seq, status);
+        if (ctx.t0 !== undefined) own.push(performance.now() - ctx.t0);
+        ctx.seq = undefined;
+      },
     },
-    onResponse: (status, _body, context) => {
-      const ctx = context as SeqContext;
-      if (ctx.seq === undefined) return;
-      answers.set(ctx.seq, status);
-      if (ctx.t0 !== undefined) own.push(performance.now() - ctx.t0);
-      ctx.seq = undefined;
-    },
-  }];
-  const launch = (connections: number, overallRate?: number) => autocannon({
-    url: o.url,
-    connections,
-    pipelining: 1,
-    duration: o.durationSeconds,
-    timeout: 10,
-    // With a rate, autocannon "corrects" for coordinated omission using an expected interval of
-    // ceil(1 / per-connection rate) = 1 ms, which fills the histogram with made-up low values: turned
-    // off, so each request is measured from the moment it is written.
-    ...(overallRate ? { overallRate, ignoreCoordinatedOmission: true } : {}),
-    requests,
-  });
+  ];
+  const launch = (connections: number, overallRate?: number) =>
+    autocannon({
+      url: o.url,
+      connections,
+      pipelining: 1,
+      duration: o.durationSeconds,
+      timeout: 10,
+      // With a rate, autocannon "corrects" for coordinated omission using an expected interval of
+      // ceil(1 / per-connection rate) = 1 ms, which fills the histogram with made-up low values: turned
+      // off, so each request is measured from the moment it is written.
+      ...(overallRate ? { overallRate, ignoreCoordinatedOmission: true } : {}),
+      requests,
+    });
 
   // autocannon releases each connection's quota for the second at one tick, so a rate arrives as one
   // burst per second. `stagger` instances, started 1/stagger s apart, split it into smaller bursts.
@@ -132,7 +138,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     latencySource: only ? 'autocannon' : 'own clock',
     latency: only
       ? { p50: only.latency.p50, p90: only.latency.p90, p99: only.latency.p99, max: only.latency.max, mean: round(only.latency.mean) }
-      : { p50: ownLatency.p50, p90: round(percentile(own, 90)), p99: ownLatency.p99, max: ownLatency.max, mean: round(own.reduce((a, b) => a + b, 0) / (own.length || 1)) },
+      : {
+          p50: ownLatency.p50,
+          p90: round(percentile(own, 90)),
+          p99: ownLatency.p99,
+          max: ownLatency.max,
+          mean: round(own.reduce((a, b) => a + b, 0) / (own.length || 1)),
+        },
     ownLatency,
     sentPerSecond: round(sent / duration),
     stagger,

@@ -52,7 +52,11 @@ export function spawnChild(name: string, args: string[], env: Record<string, str
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => { live.delete(child); log?.end(); resolve({ code, signal }); });
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      log?.end();
+      resolve({ code, signal });
+    });
   });
   return {
     name,
@@ -64,7 +68,10 @@ export function spawnChild(name: string, args: string[], env: Record<string, str
       if (child.exitCode !== null || child.signalCode !== null) return { ...(await exited), forced: false };
       child.kill('SIGTERM');
       let forced = false;
-      const timer = setTimeout(() => { forced = true; child.kill('SIGKILL'); }, graceMs);
+      const timer = setTimeout(() => {
+        forced = true;
+        child.kill('SIGKILL');
+      }, graceMs);
       const result = await exited;
       clearTimeout(timer);
       return { ...result, forced };
@@ -80,7 +87,8 @@ export function waitForOutput(c: Child, pattern: RegExp, timeoutMs: number): Pro
       clearTimeout(timer);
       c.child.stdout!.off('data', onData);
       c.child.off('exit', onExit);
-      if (err) reject(err); else resolve(value ?? '');
+      if (err) reject(err);
+      else resolve(value ?? '');
     };
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8');
@@ -99,7 +107,8 @@ export async function waitForHttp200(url: string, timeoutMs: number, c?: Child):
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (c && (c.child.exitCode !== null || c.child.signalCode !== null)) throw new Error(`${c.name} exited before ${url} answered:\n${c.tail()}`);
+    if (c && (c.child.exitCode !== null || c.child.signalCode !== null))
+      throw new Error(`${c.name} exited before ${url} answered:\n${c.tail()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const text = await res.text();
@@ -134,11 +143,19 @@ function readKb(file: string, field: string): number {
 export function descendantsOf(root: number): { pid: number; comm: string }[] {
   const children = new Map<number, { pid: number; comm: string }[]>();
   let entries: string[] = [];
-  try { entries = fs.readdirSync('/proc'); } catch { return []; }
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
-    try { stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8'); } catch { continue; }
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const ppid = Number(stat.slice(close + 2).split(' ')[1]);
@@ -150,7 +167,10 @@ export function descendantsOf(root: number): { pid: number; comm: string }[] {
   const todo = [root];
   for (let guard = 0; todo.length && guard < 10_000; guard += 1) {
     const pid = todo.pop()!;
-    for (const c of children.get(pid) ?? []) { out.push(c); todo.push(c.pid); }
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      todo.push(c.pid);
+    }
   }
   return out;
 }
@@ -172,7 +192,15 @@ export interface MemoryPeaks {
 
 /** Samples VmRSS of a process and its descendants every `everyMs` until stopped. */
 export function sampleMemory(pid: number, everyMs = 500): { stop(): MemoryPeaks; peaks(): MemoryPeaks } {
-  const peaks: MemoryPeaks = { selfRssMiB: 0, childrenRssMiB: 0, childrenPssMiB: 0, totalRssMiB: 0, childCount: 0, childNames: [], samples: 0 };
+  const peaks: MemoryPeaks = {
+    selfRssMiB: 0,
+    childrenRssMiB: 0,
+    childrenPssMiB: 0,
+    totalRssMiB: 0,
+    childCount: 0,
+    childNames: [],
+    samples: 0,
+  };
   const names = new Set<string>();
   const sample = () => {
     const self = readKb(`/proc/${pid}/status`, 'VmRSS');
@@ -271,7 +299,12 @@ export function watchCpu(everyMs = 1000): { stop(): CpuShare } {
       const total = end.total - start.total || 1;
       const busy = end.busy - start.busy;
       const pct = (v: number) => Math.round((Math.max(0, v) / total) * 1000) / 10;
-      return { machineBusyPct: pct(busy), benchPct: pct(Math.min(tree, busy)), otherPct: pct(busy - tree), loadAvg1: Math.round(os.loadavg()[0]! * 100) / 100 };
+      return {
+        machineBusyPct: pct(busy),
+        benchPct: pct(Math.min(tree, busy)),
+        otherPct: pct(busy - tree),
+        loadAvg1: Math.round(os.loadavg()[0]! * 100) / 100,
+      };
     },
   };
 }
@@ -284,7 +317,7 @@ export async function waitForIdle(timeoutMs: number, maxBusyPct: number): Promis
     const a = cpuJiffies();
     await sleep(2000);
     const b = cpuJiffies();
-    busyPct = Math.round(((b.busy - a.busy) / ((b.total - a.total) || 1)) * 1000) / 10;
+    busyPct = Math.round(((b.busy - a.busy) / (b.total - a.total || 1)) * 1000) / 10;
     if (busyPct < maxBusyPct) return { idle: true, busyPct, waitedMs: Date.now() - start };
     if (Date.now() - start >= timeoutMs) break;
   }

@@ -22,7 +22,21 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runLoad, type LoadResult } from './load.ts';
-import { freePort, killLiveChildren, ROOT, sampleMemory, sleep, spawnChild, waitForHttp200, waitForOutput, waitForIdle, watchCpu, type Child, type CpuShare, type MemoryPeaks } from './procs.ts';
+import {
+  freePort,
+  killLiveChildren,
+  ROOT,
+  sampleMemory,
+  sleep,
+  spawnChild,
+  waitForHttp200,
+  waitForOutput,
+  waitForIdle,
+  watchCpu,
+  type Child,
+  type CpuShare,
+  type MemoryPeaks,
+} from './procs.ts';
 import { drain, missingAcked, score, sinkRecords, type PhaseFigures } from './sink.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -54,7 +68,10 @@ const cfg = {
   drainMaxMs: num('BENCH_DRAIN_MAX_S', 90) * 1000,
   adminDatabaseUrl: process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
-  only: (process.env.BENCH_ONLY || 'baseline,hub-postgres,hub-redis').split(',').map((s) => s.trim()).filter(Boolean),
+  only: (process.env.BENCH_ONLY || 'baseline,hub-postgres,hub-redis')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
 };
 
 const started = Date.now();
@@ -84,7 +101,12 @@ interface ScenarioResult {
 let nextSeq = 1;
 const NO_CPU: CpuShare = { machineBusyPct: NaN, benchPct: NaN, otherPct: NaN, loadAvg1: NaN }; // filled in by main
 
-interface Target { url: string; path: string; hmacSecret: string; proc: Child }
+interface Target {
+  url: string;
+  path: string;
+  hmacSecret: string;
+  proc: Child;
+}
 
 type Phases = { throughput: PhaseFigures; rate?: PhaseFigures; rateSmooth?: PhaseFigures };
 
@@ -92,23 +114,43 @@ async function runPhases(target: Target, sinkUrl: string): Promise<Phases> {
   const scored: { load: LoadResult; figures: PhaseFigures }[] = [];
   const phase = async (kind: 'warmup' | PhaseFigures['phase'], connections: number, seconds: number, rate?: number, stagger = 1) => {
     const firstSeq = nextSeq;
-    say(`  ${kind}: ${seconds}s, ${connections} connections${rate ? `, ${rate}/s` : ''}${stagger > 1 ? ` over ${stagger} staggered autocannon instances` : ''}`);
-    const load = await runLoad({ url: target.url, path: target.path, hmacSecret: target.hmacSecret, connections, durationSeconds: seconds, overallRate: rate, firstSeq, stagger });
+    say(
+      `  ${kind}: ${seconds}s, ${connections} connections${rate ? `, ${rate}/s` : ''}${stagger > 1 ? ` over ${stagger} staggered autocannon instances` : ''}`,
+    );
+    const load = await runLoad({
+      url: target.url,
+      path: target.path,
+      hmacSecret: target.hmacSecret,
+      connections,
+      durationSeconds: seconds,
+      overallRate: rate,
+      firstSeq,
+      stagger,
+    });
     nextSeq = load.endSeq;
-    say(`  ${kind}: ${load.ok2xx} acked 2xx (${(load.ok2xx / load.durationSeconds).toFixed(0)}/s), ${load.non2xx} non-2xx, ${load.errors} errors; draining…`);
-    const d = await drain(sinkUrl, firstSeq, load.endSeq, load.ok2xx, { settleMs: cfg.drainSettleMs, quietMs: cfg.drainQuietMs, maxMs: cfg.drainMaxMs });
+    say(
+      `  ${kind}: ${load.ok2xx} acked 2xx (${(load.ok2xx / load.durationSeconds).toFixed(0)}/s), ${load.non2xx} non-2xx, ${load.errors} errors; draining…`,
+    );
+    const d = await drain(sinkUrl, firstSeq, load.endSeq, load.ok2xx, {
+      settleMs: cfg.drainSettleMs,
+      quietMs: cfg.drainQuietMs,
+      maxMs: cfg.drainMaxMs,
+    });
     const records = await sinkRecords(sinkUrl, firstSeq, load.endSeq);
     const figures = score(load, records, d, { connections, targetRate: rate ?? null, phase: kind === 'warmup' ? 'throughput' : kind });
-    say(`  ${kind}: drained (${d.reason}) in ${(d.waitedMs / 1000).toFixed(1)}s: ${figures.delivered} delivered, ${figures.lost} lost, ${figures.duplicates} duplicates`);
+    say(
+      `  ${kind}: drained (${d.reason}) in ${(d.waitedMs / 1000).toFixed(1)}s: ${figures.delivered} delivered, ${figures.lost} lost, ${figures.duplicates} duplicates`,
+    );
     if (kind !== 'warmup') scored.push({ load, figures });
     return figures;
   };
   if (cfg.warmupSeconds > 0) await phase('warmup', Math.min(10, cfg.connections), cfg.warmupSeconds);
   const throughput = await phase('throughput', cfg.connections, cfg.seconds);
   const rate = cfg.rateSeconds > 0 ? await phase('rate', cfg.rateConnections, cfg.rateSeconds, cfg.rate) : undefined;
-  const rateSmooth = cfg.rateSeconds > 0 && cfg.smoothInstances > 1
-    ? await phase('rate-smooth', cfg.rateConnections, cfg.rateSeconds, cfg.rate, cfg.smoothInstances)
-    : undefined;
+  const rateSmooth =
+    cfg.rateSeconds > 0 && cfg.smoothInstances > 1
+      ? await phase('rate-smooth', cfg.rateConnections, cfg.rateSeconds, cfg.rate, cfg.smoothInstances)
+      : undefined;
   await recount(sinkUrl, scored);
   return { throughput, rate, rateSmooth };
 }
@@ -131,11 +173,17 @@ async function recount(sinkUrl: string, scored: { load: LoadResult; figures: Pha
     if (stillMissing === 0) await sleep(cfg.drainSettleMs); // late duplicates
   }
   for (const { load, figures } of scored) {
-    const again = score(load, await sinkRecords(sinkUrl, load.firstSeq, load.endSeq), figures.drain, { connections: figures.connections, targetRate: figures.targetRate, phase: figures.phase });
+    const again = score(load, await sinkRecords(sinkUrl, load.firstSeq, load.endSeq), figures.drain, {
+      connections: figures.connections,
+      targetRate: figures.targetRate,
+      phase: figures.phase,
+    });
     figures.lostAtEnd = again.lost;
     figures.duplicatesAtEnd = again.duplicates;
     if (again.lost !== figures.lost || again.duplicates !== figures.duplicates) {
-      say(`  ${figures.phase}: at the end of the scenario ${again.lost} lost (${figures.lost} at its drain), ${again.duplicates} duplicates (${figures.duplicates} at its drain)`);
+      say(
+        `  ${figures.phase}: at the end of the scenario ${again.lost} lost (${figures.lost} at its drain), ${again.duplicates} duplicates (${figures.duplicates} at its drain)`,
+      );
     }
   }
 }
@@ -169,7 +217,10 @@ function hubConfigYaml(o: { hmacSecret: string; sinkUrl: string; whsec: string }
   ].join('\n');
 }
 
-async function withChild<T>(proc: Child, fn: (mem: ReturnType<typeof sampleMemory>) => Promise<T>): Promise<{ value: T; memory: MemoryPeaks; shutdown: ScenarioResult['shutdown'] }> {
+async function withChild<T>(
+  proc: Child,
+  fn: (mem: ReturnType<typeof sampleMemory>) => Promise<T>,
+): Promise<{ value: T; memory: MemoryPeaks; shutdown: ScenarioResult['shutdown'] }> {
   const mem = sampleMemory(proc.pid, 500);
   let value: T;
   try {
@@ -189,12 +240,30 @@ async function runBaseline(sinkUrl: string): Promise<ScenarioResult> {
   const hmacSecret = crypto.randomBytes(24).toString('hex');
   const port = await freePort();
   const t0 = Date.now();
-  const proc = spawnChild('baseline', ['--import', 'tsx', 'bench/baseline-forwarder.ts'], { PORT: String(port), SINK_URL: `${sinkUrl}/deliveries`, HOOK_SECRET: hmacSecret });
-  const url = await waitForOutput(proc, /baseline listening on (http:\/\/\S+)/, 30_000).catch(async (err) => { await proc.stop(5000); throw err; });
+  const proc = spawnChild('baseline', ['--import', 'tsx', 'bench/baseline-forwarder.ts'], {
+    PORT: String(port),
+    SINK_URL: `${sinkUrl}/deliveries`,
+    HOOK_SECRET: hmacSecret,
+  });
+  const url = await waitForOutput(proc, /baseline listening on (http:\/\/\S+)/, 30_000).catch(async (err) => {
+    await proc.stop(5000);
+    throw err;
+  });
   await waitForHttp200(`${url}/healthz`, 10_000, proc);
   const startupMs = Date.now() - t0;
-  const { value, memory, shutdown } = await withChild(proc, () => runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl));
-  return { name: 'baseline', description: 'express 5 forwarder: verify HMAC, fetch to the sink, answer 200 (stores nothing)', ...value, memory, startupMs, shutdown, logLines: proc.logLines(), cpu: NO_CPU };
+  const { value, memory, shutdown } = await withChild(proc, () =>
+    runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl),
+  );
+  return {
+    name: 'baseline',
+    description: 'express 5 forwarder: verify HMAC, fetch to the sink, answer 200 (stores nothing)',
+    ...value,
+    memory,
+    startupMs,
+    shutdown,
+    logLines: proc.logLines(),
+    cpu: NO_CPU,
+  };
 }
 
 async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Promise<ScenarioResult> {
@@ -233,14 +302,21 @@ async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Prom
     const t0 = Date.now();
     const proc = spawnChild(name, ['bin/dingbridge.js', 'serve'], env);
     const url = `http://127.0.0.1:${port}`;
-    await waitForHttp200(`${url}/readyz`, 90_000, proc).catch(async (err) => { await proc.stop(10_000); throw err; });
+    await waitForHttp200(`${url}/readyz`, 90_000, proc).catch(async (err) => {
+      await proc.stop(10_000);
+      throw err;
+    });
     const startupMs = Date.now() - t0;
     say(`  ${name} ready in ${(startupMs / 1000).toFixed(1)}s (pid ${proc.pid})`);
-    const { value, memory, shutdown } = await withChild(proc, () => runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl));
-    if (shutdown.code !== 0) say(`  ${name} exited with ${shutdown.code ?? shutdown.signal}${shutdown.forced ? ' (killed after 30 s)' : ''}:\n${proc.tail()}`);
-    const description = name === 'hub-postgres'
-      ? 'dingbridge serve: embedded PostgreSQL store, BullMQ on PostgreSQL (the default)'
-      : 'dingbridge serve: external PostgreSQL 15 store (DATABASE_URL), BullMQ on Redis (REDIS_URL)';
+    const { value, memory, shutdown } = await withChild(proc, () =>
+      runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl),
+    );
+    if (shutdown.code !== 0)
+      say(`  ${name} exited with ${shutdown.code ?? shutdown.signal}${shutdown.forced ? ' (killed after 30 s)' : ''}:\n${proc.tail()}`);
+    const description =
+      name === 'hub-postgres'
+        ? 'dingbridge serve: embedded PostgreSQL store, BullMQ on PostgreSQL (the default)'
+        : 'dingbridge serve: external PostgreSQL 15 store (DATABASE_URL), BullMQ on Redis (REDIS_URL)';
     return { name, description, ...value, memory, startupMs, shutdown, logLines: proc.logLines(), cpu: NO_CPU };
   } finally {
     await redisCleanup?.().catch((err) => say(`  could not delete Redis keys ${prefix}:*: ${(err as Error).message}`));
@@ -253,7 +329,11 @@ async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): 
   const name = `bench_${crypto.randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  try { await admin.query(`create database ${name}`); } finally { await admin.end(); }
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   return {
@@ -261,7 +341,11 @@ async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): 
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
-      try { await c.query(`drop database if exists ${name} with (force)`); } finally { await c.end(); }
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }
@@ -307,32 +391,83 @@ async function reachable(url: string): Promise<boolean> {
 
 /** The count at the end of the scenario, with the count at the phase's own drain when it differed. */
 const atEnd = (end: number | null, atDrain: number) => (end === null || end === atDrain ? String(atDrain) : `${end} (${atDrain} at drain)`);
-const phasesOf = (r: ScenarioResult): PhaseFigures[] => [r.throughput, r.rate, r.rateSmooth].filter((p): p is PhaseFigures => p !== undefined);
+const phasesOf = (r: ScenarioResult): PhaseFigures[] =>
+  [r.throughput, r.rate, r.rateSmooth].filter((p): p is PhaseFigures => p !== undefined);
 
 const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 
 function table(results: ScenarioResult[], sinkRssMiB: number): string {
-  const head = ['scenario', 'phase', 'conns', 'target/s', 'acked 2xx/s', 'ack p50', 'ack p99', 'delivered/s', 'e2e p50', 'e2e p99', 'acked', 'lost', 'dups', 'non-2xx', 'errors', 'drain'];
+  const head = [
+    'scenario',
+    'phase',
+    'conns',
+    'target/s',
+    'acked 2xx/s',
+    'ack p50',
+    'ack p99',
+    'delivered/s',
+    'e2e p50',
+    'e2e p99',
+    'acked',
+    'lost',
+    'dups',
+    'non-2xx',
+    'errors',
+    'drain',
+  ];
   const rows: string[][] = [];
   for (const r of results) {
     for (const p of [r.throughput, r.rate, r.rateSmooth]) {
       if (!p) continue;
-      rows.push([r.name, p.phase, String(p.connections), fmt(p.targetRate), fmt(p.inboundPerSecond, 1), `${fmt(p.ackP50Ms)} ms${p.latencySource === 'own clock' ? '*' : ''}`, `${fmt(p.ackP99Ms)} ms${p.latencySource === 'own clock' ? '*' : ''}`, fmt(p.deliveredPerSecond, 1),
-        `${fmt(p.e2eP50Ms)} ms`, `${fmt(p.e2eP99Ms)} ms`, String(p.acked2xx), atEnd(p.lostAtEnd, p.lost), atEnd(p.duplicatesAtEnd, p.duplicates), String(p.non2xx), String(p.errors),
-        `${p.drain.reason} ${fmt(p.drain.waitedMs / 1000, 1)}s`]);
+      rows.push([
+        r.name,
+        p.phase,
+        String(p.connections),
+        fmt(p.targetRate),
+        fmt(p.inboundPerSecond, 1),
+        `${fmt(p.ackP50Ms)} ms${p.latencySource === 'own clock' ? '*' : ''}`,
+        `${fmt(p.ackP99Ms)} ms${p.latencySource === 'own clock' ? '*' : ''}`,
+        fmt(p.deliveredPerSecond, 1),
+        `${fmt(p.e2eP50Ms)} ms`,
+        `${fmt(p.e2eP99Ms)} ms`,
+        String(p.acked2xx),
+        atEnd(p.lostAtEnd, p.lost),
+        atEnd(p.duplicatesAtEnd, p.duplicates),
+        String(p.non2xx),
+        String(p.errors),
+        `${p.drain.reason} ${fmt(p.drain.waitedMs / 1000, 1)}s`,
+      ]);
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const mem = results.map((r) => `  ${r.name.padEnd(13)} process ${fmt(r.memory.selfRssMiB, 1)} MiB RSS; children ${fmt(r.memory.childrenRssMiB, 1)} MiB RSS / ${fmt(r.memory.childrenPssMiB, 1)} MiB PSS (${r.memory.childCount} processes${r.memory.childNames.length ? `: ${r.memory.childNames.join(', ')}` : ''}); total ${fmt(r.memory.totalRssMiB, 1)} MiB RSS`);
+  const mem = results.map(
+    (r) =>
+      `  ${r.name.padEnd(13)} process ${fmt(r.memory.selfRssMiB, 1)} MiB RSS; children ${fmt(r.memory.childrenRssMiB, 1)} MiB RSS / ${fmt(r.memory.childrenPssMiB, 1)} MiB PSS (${r.memory.childCount} processes${r.memory.childNames.length ? `: ${r.memory.childNames.join(', ')}` : ''}); total ${fmt(r.memory.totalRssMiB, 1)} MiB RSS`,
+  );
   const notes = [
     'acked 2xx/s: 2xx answers per second of load; delivered/s: events reaching the sink per second, from the start of the load to the last delivery.',
     'e2e: sink arrival − sentAt (set when the request is built). rate: one autocannon, overallRate; rate-smooth: the same rate from staggered instances.',
     'lost, dups: counted at the end of the scenario; "(n at drain)" when the phase\'s own drain saw another count (late deliveries).',
-    '* ack latency from our own clock (request written → answer parsed): staggered instances\' histograms cannot be merged.',
+    "* ack latency from our own clock (request written → answer parsed): staggered instances' histograms cannot be merged.",
   ];
-  const cpu = results.map((r) => `  ${r.name.padEnd(13)} machine ${fmt(r.cpu.machineBusyPct, 1)}% busy: this benchmark ${fmt(r.cpu.benchPct, 1)}%, other processes ${fmt(r.cpu.otherPct, 1)}% (load average ${fmt(r.cpu.loadAvg1, 2)} at the end)`);
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes, '', 'peak memory (sampled every 0.5 s from /proc):', ...mem, `  ${'sink'.padEnd(13)} process ${fmt(sinkRssMiB, 1)} MiB RSS`, '', 'CPU over each scenario (all cores = 100%):', ...cpu].join('\n');
+  const cpu = results.map(
+    (r) =>
+      `  ${r.name.padEnd(13)} machine ${fmt(r.cpu.machineBusyPct, 1)}% busy: this benchmark ${fmt(r.cpu.benchPct, 1)}%, other processes ${fmt(r.cpu.otherPct, 1)}% (load average ${fmt(r.cpu.loadAvg1, 2)} at the end)`,
+  );
+  return [
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    ...notes,
+    '',
+    'peak memory (sampled every 0.5 s from /proc):',
+    ...mem,
+    `  ${'sink'.padEnd(13)} process ${fmt(sinkRssMiB, 1)} MiB RSS`,
+    '',
+    'CPU over each scenario (all cores = 100%):',
+    ...cpu,
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,7 +481,15 @@ async function main(): Promise<void> {
     platform: `${os.platform()} ${os.release()}`,
   };
   let commit: string | null = null;
-  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { /* not a clone */ }
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    /* not a clone */
+  }
   say(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
   say(`settings: ${JSON.stringify({ ...cfg, adminDatabaseUrl: undefined })}`);
 
@@ -360,7 +503,10 @@ async function main(): Promise<void> {
     const sinkMem = sampleMemory(sink.pid, 1000);
 
     for (const name of ['baseline', 'hub-postgres', 'hub-redis'] as const) {
-      if (!cfg.only.includes(name)) { skipped[name] = 'not in BENCH_ONLY'; continue; }
+      if (!cfg.only.includes(name)) {
+        skipped[name] = 'not in BENCH_ONLY';
+        continue;
+      }
       if (name === 'hub-redis') {
         const [pgOk, redisOk] = await Promise.all([reachable(cfg.adminDatabaseUrl), reachable(cfg.redisUrl)]);
         if (!pgOk || !redisOk) {
@@ -372,13 +518,17 @@ async function main(): Promise<void> {
       say(`scenario ${name}`);
       if (cfg.waitIdleSeconds > 0) {
         const idle = await waitForIdle(cfg.waitIdleSeconds * 1000, 25);
-        say(`  machine ${idle.busyPct}% busy after waiting ${(idle.waitedMs / 1000).toFixed(0)}s for it to be idle${idle.idle ? '' : ' (gave up: the figures below are skewed by other load)'}`);
+        say(
+          `  machine ${idle.busyPct}% busy after waiting ${(idle.waitedMs / 1000).toFixed(0)}s for it to be idle${idle.idle ? '' : ' (gave up: the figures below are skewed by other load)'}`,
+        );
       }
       const cpu = watchCpu(1000);
       try {
         const r = name === 'baseline' ? await runBaseline(sinkUrl) : await runHub(name, sinkUrl);
         r.cpu = cpu.stop();
-        say(`  cpu over the scenario: machine ${r.cpu.machineBusyPct}% busy, bench ${r.cpu.benchPct}%, other processes ${r.cpu.otherPct}% (load average ${r.cpu.loadAvg1})`);
+        say(
+          `  cpu over the scenario: machine ${r.cpu.machineBusyPct}% busy, bench ${r.cpu.benchPct}%, other processes ${r.cpu.otherPct}% (load average ${r.cpu.loadAvg1})`,
+        );
         results.push(r);
       } catch (err) {
         cpu.stop();
@@ -412,16 +562,28 @@ async function main(): Promise<void> {
       /** The target as specified: one autocannon, overallRate BENCH_RATE, its latency histogram. */
       ackP99AtRateWithin50ms: hubs.length ? hubs.every((r) => r.rate !== undefined && r.rate.ackP99Ms <= 50) : null,
       /** The same rate split into BENCH_SMOOTH_INSTANCES smaller bursts (informational). */
-      ackP99AtSmoothRateWithin50ms: hubs.length && cfg.smoothInstances > 1 ? hubs.every((r) => r.rateSmooth !== undefined && r.rateSmooth.ackP99Ms <= 50) : null,
+      ackP99AtSmoothRateWithin50ms:
+        hubs.length && cfg.smoothInstances > 1 ? hubs.every((r) => r.rateSmooth !== undefined && r.rateSmooth.ackP99Ms <= 50) : null,
     };
 
     process.stdout.write(`\n${table(results, sinkPeak.selfRssMiB)}\n\n`);
-    process.stdout.write(`ratios (acked 2xx/s, throughput phase): hub-postgres ÷ baseline = ${fmt(ratios['hub-postgres/baseline'], 3)}, hub-redis ÷ baseline = ${fmt(ratios['hub-redis/baseline'], 3)}\n`);
-    process.stdout.write(`sustained delivery (delivered/s, throughput phase): hub-postgres ÷ baseline = ${fmt(deliveredRatios['hub-postgres/baseline'], 3)}, hub-redis ÷ baseline = ${fmt(deliveredRatios['hub-redis/baseline'], 3)}\n`);
-    process.stdout.write(`targets: ${Object.entries(targets).map(([k, v]) => `${k}=${v === null ? 'n/a' : v ? 'met' : 'MISSED'}`).join(', ')}\n`);
+    process.stdout.write(
+      `ratios (acked 2xx/s, throughput phase): hub-postgres ÷ baseline = ${fmt(ratios['hub-postgres/baseline'], 3)}, hub-redis ÷ baseline = ${fmt(ratios['hub-redis/baseline'], 3)}\n`,
+    );
+    process.stdout.write(
+      `sustained delivery (delivered/s, throughput phase): hub-postgres ÷ baseline = ${fmt(deliveredRatios['hub-postgres/baseline'], 3)}, hub-redis ÷ baseline = ${fmt(deliveredRatios['hub-redis/baseline'], 3)}\n`,
+    );
+    process.stdout.write(
+      `targets: ${Object.entries(targets)
+        .map(([k, v]) => `${k}=${v === null ? 'n/a' : v ? 'met' : 'MISSED'}`)
+        .join(', ')}\n`,
+    );
     for (const r of results) {
       for (const p of [r.throughput, r.rate, r.rateSmooth]) {
-        if (p && p.drain.reason === 'timeout' && (p.lostAtEnd ?? p.lost) > 0) process.stdout.write(`note: ${r.name} ${p.phase}: the drain stopped at BENCH_DRAIN_MAX_S with ${p.lost} acked events not yet delivered; they count as lost here (raise BENCH_DRAIN_MAX_S to tell late from lost)\n`);
+        if (p && p.drain.reason === 'timeout' && (p.lostAtEnd ?? p.lost) > 0)
+          process.stdout.write(
+            `note: ${r.name} ${p.phase}: the drain stopped at BENCH_DRAIN_MAX_S with ${p.lost} acked events not yet delivered; they count as lost here (raise BENCH_DRAIN_MAX_S to tell late from lost)\n`,
+          );
       }
     }
     for (const [k, v] of Object.entries(skipped)) process.stdout.write(`skipped ${k}: ${v}\n`);
@@ -434,17 +596,22 @@ async function main(): Promise<void> {
       commit,
       machine,
       settings: { ...cfg, adminDatabaseUrl: undefined, redisUrl: undefined },
-      scenarios: Object.fromEntries(results.map((r) => [r.name, {
-        description: r.description,
-        throughput: r.throughput,
-        rate: r.rate ?? null,
-        rateSmooth: r.rateSmooth ?? null,
-        memory: r.memory,
-        startupMs: r.startupMs,
-        shutdown: r.shutdown,
-        logLines: r.logLines,
-        cpu: r.cpu,
-      }])),
+      scenarios: Object.fromEntries(
+        results.map((r) => [
+          r.name,
+          {
+            description: r.description,
+            throughput: r.throughput,
+            rate: r.rate ?? null,
+            rateSmooth: r.rateSmooth ?? null,
+            memory: r.memory,
+            startupMs: r.startupMs,
+            shutdown: r.shutdown,
+            logLines: r.logLines,
+            cpu: r.cpu,
+          },
+        ]),
+      ),
       sinkRssMiB: sinkPeak.selfRssMiB,
       ratios,
       deliveredRatios,
@@ -461,7 +628,14 @@ async function main(): Promise<void> {
   }
 }
 
-const hardStop = setTimeout(() => { say('giving up after BENCH_HARD_TIMEOUT_S'); killLiveChildren(); process.exit(3); }, num('BENCH_HARD_TIMEOUT_S', 600 + 3 * cfg.waitIdleSeconds) * 1000);
+const hardStop = setTimeout(
+  () => {
+    say('giving up after BENCH_HARD_TIMEOUT_S');
+    killLiveChildren();
+    process.exit(3);
+  },
+  num('BENCH_HARD_TIMEOUT_S', 600 + 3 * cfg.waitIdleSeconds) * 1000,
+);
 hardStop.unref();
 
 main().catch((err) => {

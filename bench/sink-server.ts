@@ -70,6 +70,9 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(`sink listening on http://127.0.0.1:${port}\n`);
 });
 
-const stop = () => { server.close(() => process.exit(0)); server.closeAllConnections(); };
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -4,7 +4,13 @@ import { sleep } from './procs.ts';
 
 export type Delivery = [seq: number, sentAt: number, arrivalAt: number];
 
-interface SinkStats { total: number; distinct: number; inRange: number; lastArrivalAt: number; unparsable: number }
+interface SinkStats {
+  total: number;
+  distinct: number;
+  inRange: number;
+  lastArrivalAt: number;
+  unparsable: number;
+}
 
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -26,14 +32,23 @@ export interface DrainResult {
  * [from, to) arrived and nothing at all arrived for `settleMs` (so late duplicates still show), or
  * when nothing arrived for `quietMs`, or after `maxMs`.
  */
-export async function drain(sinkUrl: string, from: number, to: number, expected: number, o: { settleMs: number; quietMs: number; maxMs: number }): Promise<DrainResult> {
+export async function drain(
+  sinkUrl: string,
+  from: number,
+  to: number,
+  expected: number,
+  o: { settleMs: number; quietMs: number; maxMs: number },
+): Promise<DrainResult> {
   const start = Date.now();
   let lastTotal = -1;
   let lastChange = Date.now();
   for (let i = 0; i < 100_000; i += 1) {
     const s = await sinkStats(sinkUrl, from, to);
     const now = Date.now();
-    if (s.total !== lastTotal) { lastTotal = s.total; lastChange = now; }
+    if (s.total !== lastTotal) {
+      lastTotal = s.total;
+      lastChange = now;
+    }
     const still = now - lastChange;
     if (s.inRange >= expected && still >= o.settleMs) return { reason: 'complete', waitedMs: now - start };
     if (still >= o.quietMs) return { reason: 'quiet', waitedMs: now - start };
@@ -91,7 +106,12 @@ export interface PhaseFigures {
   drain: DrainResult;
 }
 
-export function score(load: LoadResult, records: Delivery[], drainResult: DrainResult, o: { connections: number; targetRate: number | null; phase: PhaseFigures['phase'] }): PhaseFigures {
+export function score(
+  load: LoadResult,
+  records: Delivery[],
+  drainResult: DrainResult,
+  o: { connections: number; targetRate: number | null; phase: PhaseFigures['phase'] },
+): PhaseFigures {
   const first = new Map<number, Delivery>();
   let duplicates = 0;
   for (const r of records) {
@@ -103,7 +123,10 @@ export function score(load: LoadResult, records: Delivery[], drainResult: DrainR
   for (const [seq, status] of load.answers) {
     if (status < 200 || status >= 300) continue;
     const d = first.get(seq);
-    if (!d) { lost += 1; continue; }
+    if (!d) {
+      lost += 1;
+      continue;
+    }
     e2e.push(d[2] - d[1]);
   }
   let deliveredUnacked = 0;

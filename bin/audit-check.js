@@ -7,21 +7,28 @@ import { spawnSync } from 'node:child_process';
 
 const run = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 let report;
-try { report = JSON.parse(run.stdout); } catch {
+try {
+  report = JSON.parse(run.stdout);
+} catch {
   process.stderr.write(`npm audit printed no JSON report (exit ${run.status}):\n${run.stderr}\n`);
   process.exit(1);
 }
 const counts = report.metadata?.vulnerabilities;
 if (!counts) {
   const status = report.statusCode ?? report.error?.code ?? 'unknown';
-  process.stdout.write(`WARNING: npm audit could not reach the advisory database (${status}: ${report.message ?? report.error?.summary ?? 'no message'}); production dependencies NOT audited on this machine\n`);
+  process.stdout.write(
+    `WARNING: npm audit could not reach the advisory database (${status}: ${report.message ?? report.error?.summary ?? 'no message'}); production dependencies NOT audited on this machine\n`,
+  );
   process.exit(0);
 }
 const serious = (counts.high ?? 0) + (counts.critical ?? 0);
 process.stdout.write(`npm audit (production dependencies): ${JSON.stringify(counts)}\n`);
 if (serious > 0) {
   for (const [name, v] of Object.entries(report.vulnerabilities ?? {})) {
-    if (v.severity === 'high' || v.severity === 'critical') process.stdout.write(`  ${v.severity}: ${name} ${v.range ?? ''} ${(v.via ?? []).map((x) => (typeof x === 'string' ? x : x.title)).join('; ')}\n`);
+    if (v.severity === 'high' || v.severity === 'critical')
+      process.stdout.write(
+        `  ${v.severity}: ${name} ${v.range ?? ''} ${(v.via ?? []).map((x) => (typeof x === 'string' ? x : x.title)).join('; ')}\n`,
+      );
   }
   process.exit(1);
 }

@@ -15,39 +15,62 @@ import readline from 'node:readline';
 
 const root = path.resolve(import.meta.dirname, '..');
 const unitDir = path.join(root, 'tests', 'unit');
-const find = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-  const full = path.join(dir, e.name);
-  if (e.isDirectory()) return e.name === 'node_modules' ? [] : find(full);
-  return e.name.endsWith('.test.ts') ? [full] : [];
-});
+const find = (dir) =>
+  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : find(full);
+    return e.name.endsWith('.test.ts') ? [full] : [];
+  });
 const files = process.argv.length > 2 ? process.argv.slice(2) : find(path.join(root, 'tests')).sort();
 const isUnit = (f) => path.resolve(root, f).startsWith(unitDir + path.sep);
 const unit = files.filter(isUnit);
 const rest = files.filter((f) => !isUnit(f));
 
-const reachable = (url) => new Promise((resolve) => {
-  const u = new URL(url);
-  const socket = net.connect({ host: u.hostname, port: Number(u.port || 5432) });
-  socket.setTimeout(1500);
-  socket.once('connect', () => { socket.destroy(); resolve(true); });
-  socket.once('error', () => resolve(false));
-  socket.once('timeout', () => { socket.destroy(); resolve(false); });
-});
+const reachable = (url) =>
+  new Promise((resolve) => {
+    const u = new URL(url);
+    const socket = net.connect({ host: u.hostname, port: Number(u.port || 5432) });
+    socket.setTimeout(1500);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 
 /** Starts the run's own embedded PostgreSQL; resolves with its URL and a stop function. */
 function startOwnPostgres() {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tests/helpers/test-postgres.ts')], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tests/helpers/test-postgres.ts')], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });
     lines.once('line', (line) => {
-      try { resolve({ url: JSON.parse(line).url, stop: () => new Promise((r) => { child.once('exit', r); child.stdin.end(); }) }); } catch (err) { reject(err); }
+      try {
+        resolve({
+          url: JSON.parse(line).url,
+          stop: () =>
+            new Promise((r) => {
+              child.once('exit', r);
+              child.stdin.end();
+            }),
+        });
+      } catch (err) {
+        reject(err);
+      }
     });
     child.once('exit', (code) => reject(new Error(`the test run's embedded PostgreSQL exited (${code}) before it was ready`)));
   });
 }
 
 const env = { ...process.env };
-const run = (list, args) => spawnSync(process.execPath, ['--import', 'tsx', '--test', ...args, ...list], { stdio: 'inherit', cwd: root, env }).status ?? 1;
+const run = (list, args) =>
+  spawnSync(process.execPath, ['--import', 'tsx', '--test', ...args, ...list], { stdio: 'inherit', cwd: root, env }).status ?? 1;
 
 if (unit.length) {
   const status = run(unit, ['--test-timeout=60000']);

@@ -24,7 +24,12 @@ export function adminAllow(rt: Runtime) {
     if (signIn || now - (lastAudit.get(ip) ?? 0) > 60_000) {
       lastAudit.set(ip, now);
       if (lastAudit.size > 10_000) lastAudit.clear();
-      void audit(rt, { action: signIn ? 'auth.sign_in_refused_network' : 'admin.network_refused', ip, outcome: 'denied', details: { method: req.method, path: req.path } });
+      void audit(rt, {
+        action: signIn ? 'auth.sign_in_refused_network' : 'admin.network_refused',
+        ip,
+        outcome: 'denied',
+        details: { method: req.method, path: req.path },
+      });
     }
     next(new HttpError(403, 'network_not_allowed', 'the admin UI and API are not open to your network (DINGBRIDGE_ADMIN_ALLOW)'));
   };

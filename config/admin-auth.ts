@@ -22,7 +22,9 @@ export interface Principal {
 export type Authenticator = (req: Request, rt: Runtime) => Promise<Principal | undefined>;
 
 const authenticators: Authenticator[] = [];
-export function addAuthenticator(a: Authenticator): void { if (!authenticators.includes(a)) authenticators.push(a); }
+export function addAuthenticator(a: Authenticator): void {
+  if (!authenticators.includes(a)) authenticators.push(a);
+}
 
 export function bearerToken(req: Request): string | undefined {
   const h = req.headers.authorization;
@@ -46,7 +48,9 @@ addAuthenticator(adminToken);
 const RANK: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
 
 declare module 'express-serve-static-core' {
-  interface Request { principal?: Principal }
+  interface Request {
+    principal?: Principal;
+  }
 }
 
 /** A route's `scope` that lets any valid API key in (only /api/v1/me, which Zapier calls to test a key). */
@@ -75,7 +79,8 @@ export function requireRole(rt: Runtime, role: Role, scope?: string) {
     if (RANK[principal.role] < RANK[role]) return next(new HttpError(403, 'forbidden', `this needs the ${role} role`));
     if (principal.kind === 'api_key') {
       if (!scope) return next(new HttpError(403, 'forbidden', 'API keys cannot use this route; sign in instead'));
-      if (scope !== ANY_KEY && !principal.scopes?.includes(scope)) return next(new HttpError(403, 'forbidden', `this API key lacks the scope ${scope}`));
+      if (scope !== ANY_KEY && !principal.scopes?.includes(scope))
+        return next(new HttpError(403, 'forbidden', `this API key lacks the scope ${scope}`));
     }
     req.principal = principal;
     next();

@@ -24,7 +24,9 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 declare module '../core/db/schema.ts' {
-  interface Database { audit_log: AuditLogTable }
+  interface Database {
+    audit_log: AuditLogTable;
+  }
 }
 export type AuditRow = Selectable<AuditLogTable>;
 
@@ -38,7 +40,9 @@ export interface AuditEntry {
 }
 
 declare module 'express-serve-static-core' {
-  interface Locals { audited?: boolean }
+  interface Locals {
+    audited?: boolean;
+  }
 }
 
 const actorOf = (p?: Principal) => (p ? { kind: p.kind, id: p.id, label: p.label } : { kind: 'anonymous', id: null, label: null });
@@ -47,18 +51,33 @@ const actorOf = (p?: Principal) => (p ? { kind: p.kind, id: p.id, label: p.label
 export async function audit(rt: Runtime, entry: AuditEntry): Promise<void> {
   const actor = entry.actor ?? actorOf();
   try {
-    await rt.db.insertInto('audit_log').values({
-      actor_kind: actor.kind, actor_id: actor.id ?? null, actor_label: actor.label ?? null,
-      action: entry.action, target: entry.target ?? null, ip: entry.ip ?? null,
-      outcome: entry.outcome ?? 'ok', details: entry.details ? JSON.stringify(entry.details) : null,
-    }).execute();
+    await rt.db
+      .insertInto('audit_log')
+      .values({
+        actor_kind: actor.kind,
+        actor_id: actor.id ?? null,
+        actor_label: actor.label ?? null,
+        action: entry.action,
+        target: entry.target ?? null,
+        ip: entry.ip ?? null,
+        outcome: entry.outcome ?? 'ok',
+        details: entry.details ? JSON.stringify(entry.details) : null,
+      })
+      .execute();
   } catch (err) {
     rt.log.error({ err: (err as Error).message, action: entry.action }, 'audit entry not written');
   }
 }
 
 /** Records an action of this request's principal (or the given actor), from the request's address. */
-export async function auditRequest(rt: Runtime, req: Request, action: string, target?: string | null, details?: Record<string, unknown>, extra: Partial<AuditEntry> = {}): Promise<void> {
+export async function auditRequest(
+  rt: Runtime,
+  req: Request,
+  action: string,
+  target?: string | null,
+  details?: Record<string, unknown>,
+  extra: Partial<AuditEntry> = {},
+): Promise<void> {
   if (req.res) req.res.locals.audited = true;
   await audit(rt, { action, target, details, ip: req.ip ?? null, actor: extra.actor ?? actorOf(req.principal), outcome: extra.outcome });
 }
@@ -93,12 +112,21 @@ export function auditTrail(rt: Runtime) {
         const named = NAMED.find(([re, m]) => m === req.method && re.test(path));
         const target = named ? (named[0].exec(path)?.[1] ?? null) : null;
         void audit(rt, {
-          action: named?.[2] ?? `api.${req.method.toLowerCase()}`, target, ip: req.ip ?? null, actor: actorOf(p),
-          outcome: res.statusCode < 400 ? 'ok' : 'failed', details: { method: req.method, path, status: res.statusCode },
+          action: named?.[2] ?? `api.${req.method.toLowerCase()}`,
+          target,
+          ip: req.ip ?? null,
+          actor: actorOf(p),
+          outcome: res.statusCode < 400 ? 'ok' : 'failed',
+          details: { method: req.method, path, status: res.statusCode },
         });
       } else if (p.kind === 'admin_token' && Date.now() - lastTokenRead > 60_000) {
         lastTokenRead = Date.now();
-        void audit(rt, { action: 'admin_token.used', ip: req.ip ?? null, actor: actorOf(p), details: { method: req.method, path, status: res.statusCode } });
+        void audit(rt, {
+          action: 'admin_token.used',
+          ip: req.ip ?? null,
+          actor: actorOf(p),
+          details: { method: req.method, path, status: res.statusCode },
+        });
       }
     });
     next();
@@ -113,11 +141,24 @@ export async function pruneAudit(rt: Runtime, now = Date.now()): Promise<number>
 }
 
 registerBackgroundWork((rt) => {
-  const tick = () => { pruneAudit(rt).then((n) => { if (n) rt.log.info({ removed: n }, 'audit log pruned'); }, (err) => rt.log.warn({ err: (err as Error).message }, 'audit prune failed')); };
+  const tick = () => {
+    pruneAudit(rt).then(
+      (n) => {
+        if (n) rt.log.info({ removed: n }, 'audit log pruned');
+      },
+      (err) => rt.log.warn({ err: (err as Error).message }, 'audit prune failed'),
+    );
+  };
   const first = setTimeout(tick, 5_000);
   const timer = setInterval(tick, 3_600_000);
-  first.unref(); timer.unref();
-  return { stop() { clearTimeout(first); clearInterval(timer); } };
+  first.unref();
+  timer.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
 });
 
 export const auditQuerySchema = z.object({
@@ -130,17 +171,32 @@ export const auditQuerySchema = z.object({
 });
 
 export interface AuditView {
-  id: number; at: string; actor: { kind: string; id: string | null; label: string | null }; action: string;
-  target: string | null; ip: string | null; outcome: string; details: Record<string, unknown> | null;
+  id: number;
+  at: string;
+  actor: { kind: string; id: string | null; label: string | null };
+  action: string;
+  target: string | null;
+  ip: string | null;
+  outcome: string;
+  details: Record<string, unknown> | null;
 }
 const view = (r: AuditRow): AuditView => ({
-  id: Number(r.id), at: new Date(r.at).toISOString(), actor: { kind: r.actor_kind, id: r.actor_id, label: r.actor_label },
-  action: r.action, target: r.target, ip: r.ip, outcome: r.outcome, details: r.details,
+  id: Number(r.id),
+  at: new Date(r.at).toISOString(),
+  actor: { kind: r.actor_kind, id: r.actor_id, label: r.actor_label },
+  action: r.action,
+  target: r.target,
+  ip: r.ip,
+  outcome: r.outcome,
+  details: r.details,
 });
 
 function query(rt: Runtime, q: z.output<typeof auditQuerySchema>) {
   let s = rt.db.selectFrom('audit_log').selectAll();
-  if (q.action) s = q.action.endsWith('*') ? s.where('action', 'like', `${q.action.slice(0, -1).replace(/[%_]/g, '\\$&')}%`) : s.where('action', '=', q.action);
+  if (q.action)
+    s = q.action.endsWith('*')
+      ? s.where('action', 'like', `${q.action.slice(0, -1).replace(/[%_]/g, '\\$&')}%`)
+      : s.where('action', '=', q.action);
   if (q.actor) s = s.where((eb) => eb.or([eb('actor_label', '=', q.actor!), eb('actor_id', '=', q.actor!)]));
   if (q.since) s = s.where('at', '>=', new Date(q.since));
   if (q.until) s = s.where('at', '<', new Date(q.until));
@@ -160,19 +216,29 @@ export function auditRouter(rt: Runtime): Router {
   const router = express.Router();
   router.get('/api/v1/audit', requireRole(rt, 'admin', 'audit:read'), async (req, res) => {
     const q = validate(auditQuerySchema, req.query, 'query');
-    const rows = await query(rt, q).limit(q.limit + 1).execute();
+    const rows = await query(rt, q)
+      .limit(q.limit + 1)
+      .execute();
     const items = rows.slice(0, q.limit).map(view);
     res.json({ items, next: rows.length > q.limit ? items.at(-1)!.id : null });
   });
   router.get('/api/v1/audit.csv', requireRole(rt, 'admin', 'audit:read'), async (req, res) => {
-    const q = validate(auditQuerySchema.extend({ limit: z.coerce.number().int().min(1).max(100_000).default(100_000) }), req.query, 'query');
+    const q = validate(
+      auditQuerySchema.extend({ limit: z.coerce.number().int().min(1).max(100_000).default(100_000) }),
+      req.query,
+      'query',
+    );
     const rows = await query(rt, q).limit(q.limit).execute();
     res.locals.audited = true;
     await auditRequest(rt, req, 'audit.exported', null, { rows: rows.length });
     res.setHeader('content-type', 'text/csv; charset=utf-8');
     res.setHeader('content-disposition', `attachment; filename="dingbridge-audit-${new Date().toISOString().slice(0, 10)}.csv"`);
     const header = ['id', 'at', 'actor_kind', 'actor_id', 'actor', 'action', 'target', 'ip', 'outcome', 'details'];
-    const lines = rows.map(view).map((r) => [r.id, r.at, r.actor.kind, r.actor.id, r.actor.label, r.action, r.target, r.ip, r.outcome, r.details].map(csvCell).join(','));
+    const lines = rows
+      .map(view)
+      .map((r) =>
+        [r.id, r.at, r.actor.kind, r.actor.id, r.actor.label, r.action, r.target, r.ip, r.outcome, r.details].map(csvCell).join(','),
+      );
     res.send(`${header.join(',')}\r\n${lines.join('\r\n')}${lines.length ? '\r\n' : ''}`);
   });
   return router;

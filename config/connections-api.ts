@@ -7,23 +7,30 @@ import { validate } from './http-validate.ts';
 import { beginAuthorization, safeReturnTo } from './oauth-routes.ts';
 import { auditRequest } from './audit.ts';
 
-export const connectionCreateSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).optional(),
-  connector: z.string().min(1),
-  label: z.string().min(1).max(200).optional(),
-  settings: z.record(z.string(), z.unknown()).default({}),
-  secrets: z.record(z.string(), z.string()).default({}),
-  /** A provider app (/api/v1/apps) whose client credentials the connection uses. */
-  app: z.string().min(1).max(64).optional(),
-}).strict();
+export const connectionCreateSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+      .optional(),
+    connector: z.string().min(1),
+    label: z.string().min(1).max(200).optional(),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    secrets: z.record(z.string(), z.string()).default({}),
+    /** A provider app (/api/v1/apps) whose client credentials the connection uses. */
+    app: z.string().min(1).max(64).optional(),
+  })
+  .strict();
 
-export const connectionPatchSchema = z.object({
-  label: z.string().min(1).max(200).optional(),
-  settings: z.record(z.string(), z.unknown()).optional(),
-  secrets: z.record(z.string(), z.string()).optional(),
-  /** Another provider app, or null for the connection's own client credentials. */
-  app: z.string().min(1).max(64).nullable().optional(),
-}).strict();
+export const connectionPatchSchema = z
+  .object({
+    label: z.string().min(1).max(200).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+    secrets: z.record(z.string(), z.string()).optional(),
+    /** Another provider app, or null for the connection's own client credentials. */
+    app: z.string().min(1).max(64).nullable().optional(),
+  })
+  .strict();
 
 const idParams = z.object({ id: z.string().min(1) });
 
@@ -37,7 +44,8 @@ export function connectionsRouter(rt: Runtime): Router {
   const json = express.json({ limit: '64kb' });
   // API keys never see credential detail, whatever their scopes.
   const canSeeCredentials = (req: Request) => req.principal?.kind !== 'api_key' && req.principal?.role !== 'viewer';
-  const show = (req: Request, row: Parameters<ReturnType<typeof store>['publicView']>[0]) => store().publicView(row, { showSecrets: canSeeCredentials(req) });
+  const show = (req: Request, row: Parameters<ReturnType<typeof store>['publicView']>[0]) =>
+    store().publicView(row, { showSecrets: canSeeCredentials(req) });
 
   router.get('/api/v1/connections', requireRole(rt, 'viewer', 'connections:read'), async (req: Request, res: Response) => {
     res.json({ connections: (await store().list()).map((row) => show(req, row)) });
@@ -45,9 +53,20 @@ export function connectionsRouter(rt: Runtime): Router {
 
   router.post('/api/v1/connections', requireRole(rt, 'admin'), json, async (req: Request, res: Response) => {
     const input = validate(connectionCreateSchema, req.body);
-    const row = await store().create({ id: input.id, connectorId: input.connector, label: input.label, settings: input.settings, secrets: input.secrets, appId: input.app });
+    const row = await store().create({
+      id: input.id,
+      connectorId: input.connector,
+      label: input.label,
+      settings: input.settings,
+      secrets: input.secrets,
+      appId: input.app,
+    });
     rt.log.info({ connectionId: row.id, connector: row.connector_id, by: req.principal?.label }, 'connection created');
-    await auditRequest(rt, req, 'connection.created', row.id, { connector: row.connector_id, settings: Object.keys(input.settings), secrets: Object.keys(input.secrets) });
+    await auditRequest(rt, req, 'connection.created', row.id, {
+      connector: row.connector_id,
+      settings: Object.keys(input.settings),
+      secrets: Object.keys(input.secrets),
+    });
     res.status(201).json(show(req, row));
   });
 
@@ -61,8 +80,20 @@ export function connectionsRouter(rt: Runtime): Router {
     const patch = validate(connectionPatchSchema, req.body);
     const { app, ...rest } = patch;
     const row = await store().update(id, { ...rest, ...(app !== undefined ? { appId: app } : {}) });
-    rt.log.info({ connectionId: id, fields: Object.keys(patch.settings ?? {}), secretsChanged: Object.keys(patch.secrets ?? {}), by: req.principal?.label }, 'connection updated');
-    await auditRequest(rt, req, 'connection.updated', id, { settings: Object.keys(patch.settings ?? {}), secrets: Object.keys(patch.secrets ?? {}), label: patch.label !== undefined });
+    rt.log.info(
+      {
+        connectionId: id,
+        fields: Object.keys(patch.settings ?? {}),
+        secretsChanged: Object.keys(patch.secrets ?? {}),
+        by: req.principal?.label,
+      },
+      'connection updated',
+    );
+    await auditRequest(rt, req, 'connection.updated', id, {
+      settings: Object.keys(patch.settings ?? {}),
+      secrets: Object.keys(patch.secrets ?? {}),
+      label: patch.label !== undefined,
+    });
     res.json(show(req, row));
   });
 
@@ -74,7 +105,10 @@ export function connectionsRouter(rt: Runtime): Router {
     res.status(204).end();
   });
 
-  for (const [verb, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
+  for (const [verb, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'active'],
+  ] as const) {
     router.post(`/api/v1/connections/:id/${verb}`, requireRole(rt, 'admin'), async (req: Request, res: Response) => {
       const { id } = validate(idParams, req.params, 'params');
       await store().require(id);
@@ -97,7 +131,11 @@ export function connectionsRouter(rt: Runtime): Router {
       if (!(err instanceof StepError) && ['DecryptError', 'KeyError'].includes((err as Error).name)) throw err;
       const e = err instanceof StepError ? err : new StepError((err as Error).message, 'retryable');
       const after = await store().require(id);
-      res.status(e.errorClass === 'needs_reauth' ? 409 : 502).json({ ok: false, error: { code: e.errorClass === 'needs_reauth' ? 'needs_reauth' : 'test_failed', message: e.message }, status: after.status });
+      res.status(e.errorClass === 'needs_reauth' ? 409 : 502).json({
+        ok: false,
+        error: { code: e.errorClass === 'needs_reauth' ? 'needs_reauth' : 'test_failed', message: e.message },
+        status: after.status,
+      });
     }
   });
 

@@ -22,14 +22,19 @@ import { validate } from './http-validate.ts';
  * preview a template, run a test; the built-in recipes; and the catalog of connectors, triggers and
  * actions the editor builds its forms from.
  */
-export interface FlowIssue { path: string; message: string }
+export interface FlowIssue {
+  path: string;
+  message: string;
+}
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   try {
     const s = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
     delete s.$schema;
     return s;
-  } catch { return {}; }
+  } catch {
+    return {};
+  }
 }
 
 function outputSchemaOf(schema: z.ZodType): Record<string, unknown> {
@@ -37,7 +42,9 @@ function outputSchemaOf(schema: z.ZodType): Record<string, unknown> {
     const s = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
     delete s.$schema;
     return s;
-  } catch { return {}; }
+  } catch {
+    return {};
+  }
 }
 
 /** Connectors with their auth fields (never values), triggers' event types and actions' input schemas. */
@@ -46,11 +53,30 @@ export function catalog(rt: Runtime) {
     connectors: rt.registry.list().map((c) => ({
       id: c.id,
       name: c.name,
-      auth: { kind: c.auth.kind, fields: 'fields' in c.auth ? c.auth.fields.map((f) => ({ key: f.key, label: f.label, secret: Boolean(f.secret), required: Boolean(f.required), description: f.description ?? null, default: f.secret ? null : (f.default ?? null) })) : [], testable: 'test' in c.auth && Boolean(c.auth.test) },
+      auth: {
+        kind: c.auth.kind,
+        fields:
+          'fields' in c.auth
+            ? c.auth.fields.map((f) => ({
+                key: f.key,
+                label: f.label,
+                secret: Boolean(f.secret),
+                required: Boolean(f.required),
+                description: f.description ?? null,
+                default: f.secret ? null : (f.default ?? null),
+              }))
+            : [],
+        testable: 'test' in c.auth && Boolean(c.auth.test),
+      },
       triggers: c.triggers.map((t) => ({ id: t.id, title: t.title, kind: t.kind, events: t.events, sample: t.sample ?? null })),
       actions: c.actions.map((a) => ({
-        id: a.id, title: a.title, description: a.description ?? null, inputSchema: jsonSchemaOf(a.input), secretInputs: a.secretInputs ?? [],
-        outputSchema: a.output ? outputSchemaOf(a.output) : null, needsConnection: rt.registry.connectionNeed(a.id),
+        id: a.id,
+        title: a.title,
+        description: a.description ?? null,
+        inputSchema: jsonSchemaOf(a.input),
+        secretInputs: a.secretInputs ?? [],
+        outputSchema: a.output ? outputSchemaOf(a.output) : null,
+        needsConnection: rt.registry.connectionNeed(a.id),
       })),
     })),
     eventTypes: [...new Set([...rt.registry.eventTypes(), 'hub.connection.needs_reauth'])].sort(),
@@ -68,7 +94,10 @@ export function checkFlow(rt: Runtime, input: unknown, connections?: Map<string,
   const issues: FlowIssue[] = [];
   parsed.data.then.forEach((step, i) => {
     const action = rt.registry.action(step.action);
-    if (!action) { issues.push({ path: `then.${i}.action`, message: `unknown action "${step.action}"` }); return; }
+    if (!action) {
+      issues.push({ path: `then.${i}.action`, message: `unknown action "${step.action}"` });
+      return;
+    }
     issues.push(...stepConnectionIssues(rt, step, connections).map((message) => ({ path: `then.${i}.connection`, message })));
   });
   return issues.length ? { issues } : { flow: parsed.data, issues };
@@ -80,9 +109,14 @@ function requireConnectionUse(req: Request, flow: Flow): void {
 }
 
 /** What is wrong with a step's `connection:` for its action (shared with the config file's checks). */
-export function stepConnectionIssues(rt: Pick<Runtime, 'registry'>, step: { action: string; connection?: string }, connections?: Map<string, string>): string[] {
+export function stepConnectionIssues(
+  rt: Pick<Runtime, 'registry'>,
+  step: { action: string; connection?: string },
+  connections?: Map<string, string>,
+): string[] {
   const need = rt.registry.connectionNeed(step.action);
-  if (!step.connection) return need.required ? [`${step.action} needs a connection (a ${need.connectors.join(' or ')} connection): set \`connection:\``] : [];
+  if (!step.connection)
+    return need.required ? [`${step.action} needs a connection (a ${need.connectors.join(' or ')} connection): set \`connection:\``] : [];
   const connector = connections?.get(step.connection);
   if (connector && need.connectors.length && !need.connectors.includes(connector)) {
     return [`${step.action} needs a ${need.connectors.join(' or ')} connection; ${step.connection} is a ${connector} connection`];
@@ -97,7 +131,13 @@ async function connectionMap(rt: Runtime): Promise<Map<string, string>> {
 
 async function requireValid(rt: Runtime, input: unknown): Promise<Flow> {
   const { flow, issues } = checkFlow(rt, input, await connectionMap(rt));
-  if (!flow) throw new HttpError(400, 'invalid_flow', `the flow is not valid: ${issues.map((i) => `${i.path || 'flow'}: ${i.message}`).join('; ')}`, { issues });
+  if (!flow)
+    throw new HttpError(
+      400,
+      'invalid_flow',
+      `the flow is not valid: ${issues.map((i) => `${i.path || 'flow'}: ${i.message}`).join('; ')}`,
+      { issues },
+    );
   return flow;
 }
 
@@ -109,7 +149,10 @@ export const SECRET_MASK = '********';
 const flowIdParams = z.object({ id: z.string().min(1).max(64) });
 
 /** A sample event for previews and tests: a stored event, or the trigger's sample data for the type. */
-async function sampleEvent(rt: Runtime, opts: { eventId?: string; eventType?: string; data?: Record<string, unknown>; source?: string }): Promise<HubEvent> {
+async function sampleEvent(
+  rt: Runtime,
+  opts: { eventId?: string; eventType?: string; data?: Record<string, unknown>; source?: string },
+): Promise<HubEvent> {
   if (opts.eventId) {
     const stored = await loadEvent(rt.db, opts.eventId);
     if (!stored) throw new HttpError(404, 'event_not_found', `no event "${opts.eventId}"`);
@@ -118,23 +161,34 @@ async function sampleEvent(rt: Runtime, opts: { eventId?: string; eventType?: st
   const type = opts.eventType ?? 'catch_hook.received';
   const trigger = rt.registry.triggers().find((t) => t.events.includes(type));
   return {
-    id: 'evt_sample', type, source: opts.source ?? 'sample', connectionId: null, occurredAt: new Date().toISOString(), subject: null,
+    id: 'evt_sample',
+    type,
+    source: opts.source ?? 'sample',
+    connectionId: null,
+    occurredAt: new Date().toISOString(),
+    subject: null,
     data: opts.data ?? (trigger?.sample as Record<string, unknown> | undefined) ?? {},
   };
 }
 
-const previewSchema = z.object({
-  mapping: z.unknown().optional(),
-  condition: z.string().max(10_000).optional(),
-  eventId: z.string().max(100).optional(),
-  eventType: z.string().max(200).optional(),
-  source: z.string().max(200).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-  /** Outputs of earlier steps, for templates that use steps[n].output (their sample outputs by default). */
-  stepOutputs: z.array(z.unknown()).max(50).optional(),
-}).strict();
+const previewSchema = z
+  .object({
+    mapping: z.unknown().optional(),
+    condition: z.string().max(10_000).optional(),
+    eventId: z.string().max(100).optional(),
+    eventType: z.string().max(200).optional(),
+    source: z.string().max(200).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    /** Outputs of earlier steps, for templates that use steps[n].output (their sample outputs by default). */
+    stepOutputs: z.array(z.unknown()).max(50).optional(),
+  })
+  .strict();
 
-export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string | null }[] = [], flowsAsWritten: Record<string, Flow> = {}): Router {
+export function flowsRouter(
+  rt: Runtime,
+  configHooks: { id: string; name: string | null }[] = [],
+  flowsAsWritten: Record<string, Flow> = {},
+): Router {
   const router = express.Router();
   const store = () => rt.flows as FlowStore;
   const json = express.json({ limit: '256kb' });
@@ -144,7 +198,10 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     const seen = new Set(configHooks.map((h) => h.id));
     res.json({
       ...catalog(rt),
-      catchHooks: [...configHooks.map((h) => ({ ...h, origin: 'config' })), ...apiHooks.filter((h) => !seen.has(h.id)).map((h) => ({ id: h.id, name: h.name, origin: 'api' }))],
+      catchHooks: [
+        ...configHooks.map((h) => ({ ...h, origin: 'config' })),
+        ...apiHooks.filter((h) => !seen.has(h.id)).map((h) => ({ id: h.id, name: h.name, origin: 'api' })),
+      ],
     });
   });
 
@@ -152,7 +209,12 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     const rows = await sql<{ flow_id: string; event_id: string; status: string; updated_at: Date; last_error: string | null }>`
       select distinct on (flow_id) flow_id, event_id, status, updated_at, last_error
       from step_runs order by flow_id, created_at desc, step_index desc`.execute(rt.db);
-    return new Map(rows.rows.map((r) => [r.flow_id, { status: r.status, eventId: r.event_id, at: new Date(r.updated_at).toISOString(), error: r.last_error }]));
+    return new Map(
+      rows.rows.map((r) => [
+        r.flow_id,
+        { status: r.status, eventId: r.event_id, at: new Date(r.updated_at).toISOString(), error: r.last_error },
+      ]),
+    );
   };
   /** Secret inputs (e.g. http.post's signing secret) are write-only: shown as a mask, kept when the mask comes back. */
   const mask = (flow: Flow): Flow => ({
@@ -168,15 +230,21 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     ...flow,
     then: flow.then.map((step, i) => {
       const input = { ...step.input };
-      const oldHeaders = old?.then[i]?.action === step.action ? old.then[i]!.input.headers as Record<string, unknown> | undefined : undefined;
+      const oldHeaders =
+        old?.then[i]?.action === step.action ? (old.then[i]!.input.headers as Record<string, unknown> | undefined) : undefined;
       if (input.headers && typeof input.headers === 'object' && !Array.isArray(input.headers)) {
         // A masked header value sent back keeps the stored one.
-        input.headers = Object.fromEntries(Object.entries(input.headers as Record<string, unknown>).flatMap(([h, v]) => (v !== SECRET_MASK ? [[h, v]] : oldHeaders?.[h] !== undefined ? [[h, oldHeaders[h]]] : [])));
+        input.headers = Object.fromEntries(
+          Object.entries(input.headers as Record<string, unknown>).flatMap(([h, v]) =>
+            v !== SECRET_MASK ? [[h, v]] : oldHeaders?.[h] !== undefined ? [[h, oldHeaders[h]]] : [],
+          ),
+        );
       }
       for (const [k, v] of Object.entries(input)) {
         if (v !== SECRET_MASK) continue;
         const before = old?.then[i]?.action === step.action ? old.then[i]!.input[k] : undefined;
-        if (before === undefined) delete input[k]; else input[k] = before;
+        if (before === undefined) delete input[k];
+        else input[k] = before;
       }
       return { ...step, input };
     }),
@@ -199,7 +267,11 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
 
   router.get('/api/v1/flows', requireRole(rt, 'viewer', 'flows:read'), async (req, res) => {
     const last = await lastRuns();
-    res.json({ items: store().list().map((f) => view(f, last.get(f.id), req)) });
+    res.json({
+      items: store()
+        .list()
+        .map((f) => view(f, last.get(f.id), req)),
+    });
   });
 
   router.get('/api/v1/flows/:id', requireRole(rt, 'viewer', 'flows:read'), async (req, res) => {
@@ -239,7 +311,10 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
     res.status(204).end();
   });
 
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     router.post(`/api/v1/flows/:id/${verb}`, requireRole(rt, 'admin', 'flows:write'), async (req, res) => {
       const { id } = validate(flowIdParams, req.params, 'params');
       await store().setEnabled(id, enabled);
@@ -275,21 +350,49 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
   /** Runs one flow now on a test event (marked as a test; other flows do not see it). */
   router.post('/api/v1/flows/:id/test', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
     const { id } = validate(flowIdParams, req.params, 'params');
-    const input = validate(z.object({ eventId: z.string().max(100).optional(), data: z.record(z.string(), z.unknown()).optional() }).strict(), req.body ?? {});
+    const input = validate(
+      z.object({ eventId: z.string().max(100).optional(), data: z.record(z.string(), z.unknown()).optional() }).strict(),
+      req.body ?? {},
+    );
     const flow = store().get(id);
     if (!flow) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
     requireConnectionUse(req, flow);
-    const base = await sampleEvent(rt, { eventId: input.eventId, eventType: flow.when.event.includes('*') ? undefined : flow.when.event, data: input.data, source: flow.when.source });
+    const base = await sampleEvent(rt, {
+      eventId: input.eventId,
+      eventType: flow.when.event.includes('*') ? undefined : flow.when.event,
+      data: input.data,
+      source: flow.when.source,
+    });
     const event: HubEvent = { ...base, id: newEventId(), source: flow.when.source ?? base.source, occurredAt: new Date().toISOString() };
     const runId = stepRunId(event.id, flow.id, 0);
     await rt.db.transaction().execute(async (trx) => {
-      await trx.insertInto('events').values({
-        id: event.id, type: event.type, source: event.source, connection_id: event.connectionId, subject: event.subject,
-        occurred_at: event.occurredAt, data: JSON.stringify(event.data),
-        raw: JSON.stringify({ test: true, flowId: flow.id, by: req.principal?.label ?? null }),
-        status: 'dispatched', flows_matched: 1, dispatched_at: new Date(),
-      }).execute();
-      await trx.insertInto('step_runs').values({ id: runId, event_id: event.id, flow_id: flow.id, step_index: 0, action: flow.then[0]!.action, max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS }).execute();
+      await trx
+        .insertInto('events')
+        .values({
+          id: event.id,
+          type: event.type,
+          source: event.source,
+          connection_id: event.connectionId,
+          subject: event.subject,
+          occurred_at: event.occurredAt,
+          data: JSON.stringify(event.data),
+          raw: JSON.stringify({ test: true, flowId: flow.id, by: req.principal?.label ?? null }),
+          status: 'dispatched',
+          flows_matched: 1,
+          dispatched_at: new Date(),
+        })
+        .execute();
+      await trx
+        .insertInto('step_runs')
+        .values({
+          id: runId,
+          event_id: event.id,
+          flow_id: flow.id,
+          step_index: 0,
+          action: flow.then[0]!.action,
+          max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
+        })
+        .execute();
     });
     await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: runId }, { jobId: stepJobId(runId, 1) });
     await auditRequest(rt, req, 'flow.tested', id, { eventId: event.id });
@@ -302,12 +405,17 @@ export function flowsRouter(rt: Runtime, configHooks: { id: string; name: string
 
   router.post('/api/v1/recipes/:id/instantiate', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {
     const { id } = validate(z.object({ id: z.string().max(100) }), req.params, 'params');
-    const input = validate(z.object({
-      flowId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, - and _ (at most 64)'),
-      name: z.string().max(200).optional(),
-      enabled: z.boolean().default(true),
-      fields: z.record(z.string(), z.string().max(20_000)).default({}),
-    }).strict(), req.body);
+    const input = validate(
+      z
+        .object({
+          flowId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, - and _ (at most 64)'),
+          name: z.string().max(200).optional(),
+          enabled: z.boolean().default(true),
+          fields: z.record(z.string(), z.string().max(20_000)).default({}),
+        })
+        .strict(),
+      req.body,
+    );
     const recipe = availableRecipes((a) => Boolean(rt.registry.action(a))).find((r) => r.id === id);
     if (!recipe) throw new HttpError(404, 'recipe_not_found', `no recipe "${id}" on this hub`);
     const candidate = instantiateRecipe(recipe, input.flowId, input.fields) as Record<string, unknown>;

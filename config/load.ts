@@ -5,11 +5,21 @@ import { configFileSchema, type ConfigFile } from './schema.ts';
 import { instantiateRecipe, loadRecipes } from './recipes.ts';
 import { flowSchema } from '../core/flows.ts';
 
-export interface ConfigProblem { line: number; column: number; path: string; message: string }
+export interface ConfigProblem {
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+}
 
 export class ConfigError extends Error {
-  constructor(readonly file: string, readonly problems: ConfigProblem[]) {
-    super(`${file} is not valid:\n${problems.map((p) => `  ${file}:${p.line}:${p.column} ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n')}`);
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(
+      `${file} is not valid:\n${problems.map((p) => `  ${file}:${p.line}:${p.column} ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -27,8 +37,12 @@ export interface ConfigChecks {
  */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, checks?: ConfigChecks): ConfigFile {
   let text: string;
-  try { text = fs.readFileSync(file, 'utf8'); } catch (err) {
-    throw new ConfigError(file, [{ line: 0, column: 0, path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [
+      { line: 0, column: 0, path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
+    ]);
   }
   return parseConfig(text, file, env, checks);
 }
@@ -36,9 +50,15 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, checks?: Co
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, checks?: ConfigChecks): ConfigFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const at = (offset: number | undefined) => { const p = lineCounter.linePos(offset ?? 0); return { line: p.line, column: p.col }; };
+  const at = (offset: number | undefined) => {
+    const p = lineCounter.linePos(offset ?? 0);
+    return { line: p.line, column: p.col };
+  };
   if (doc.errors.length) {
-    throw new ConfigError(file, doc.errors.map((e) => ({ ...at(e.pos[0]), path: '', message: e.message.split('\n')[0]! })));
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ ...at(e.pos[0]), path: '', message: e.message.split('\n')[0]! })),
+    );
   }
 
   const asWritten = doc.clone();
@@ -58,44 +78,90 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   if (problems.length) throw new ConfigError(file, problems);
 
   const parsed = configFileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((i) => issueAt(doc, i, at)));
+  if (!parsed.success)
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((i) => issueAt(doc, i, at)),
+    );
 
   const config: ConfigFile = parsed.data;
   const semantic: ConfigProblem[] = [];
   config.recipes.forEach((use, index) => {
     const where = { ...nodeAt(doc, ['recipes', index, 'use'], at), path: `recipes.${index}` };
     const recipe = loadRecipes().find((r) => r.id === use.use);
-    if (!recipe) { semantic.push({ ...where, message: `unknown recipe "${use.use}" (known: ${loadRecipes().map((r) => r.id).join(', ')})` }); return; }
+    if (!recipe) {
+      semantic.push({
+        ...where,
+        message: `unknown recipe "${use.use}" (known: ${loadRecipes()
+          .map((r) => r.id)
+          .join(', ')})`,
+      });
+      return;
+    }
     let candidate: unknown;
-    try { candidate = instantiateRecipe(recipe, use.id, use.fields); } catch (err) { semantic.push({ ...where, message: `recipe ${use.use}: ${(err as Error).message}` }); return; }
+    try {
+      candidate = instantiateRecipe(recipe, use.id, use.fields);
+    } catch (err) {
+      semantic.push({ ...where, message: `recipe ${use.use}: ${(err as Error).message}` });
+      return;
+    }
     const flow = flowSchema.safeParse({ ...(candidate as object), enabled: use.enabled });
-    if (!flow.success) { semantic.push(...flow.error.issues.map((i) => ({ ...where, message: `recipe ${use.use} gives an invalid flow: ${i.path.join('.')} ${i.message}` }))); return; }
+    if (!flow.success) {
+      semantic.push(
+        ...flow.error.issues.map((i) => ({
+          ...where,
+          message: `recipe ${use.use} gives an invalid flow: ${i.path.join('.')} ${i.message}`,
+        })),
+      );
+      return;
+    }
     config.flows.push(flow.data);
   });
   const seen = (list: { id: string }[], kind: string, key: string) => {
     const ids = new Set<string>();
     list.forEach((item, index) => {
-      if (ids.has(item.id)) semantic.push({ ...nodeAt(doc, [key, index, 'id'], at), path: `${key}.${index}.id`, message: `${kind} id "${item.id}" is used twice` });
+      if (ids.has(item.id))
+        semantic.push({
+          ...nodeAt(doc, [key, index, 'id'], at),
+          path: `${key}.${index}.id`,
+          message: `${kind} id "${item.id}" is used twice`,
+        });
       ids.add(item.id);
     });
   };
   seen(config.hooks, 'hook', 'hooks');
   seen(config.flows, 'flow', 'flows');
   if (checks) {
-    config.flows.forEach((flow, fi) => flow.then.forEach((step, si) => {
-      if (!checks.actionIds.includes(step.action)) {
-        semantic.push({ ...nodeAt(doc, ['flows', fi, 'then', si, 'action'], at), path: `flows.${fi}.then.${si}.action`, message: `unknown action "${step.action}" (known: ${checks.actionIds.join(', ')})` });
-        return;
-      }
-      const need = checks.connectionNeed?.(step.action);
-      if (!need) return;
-      const where = { ...nodeAt(doc, ['flows', fi, 'then', si, step.connection ? 'connection' : 'action'], at), path: `flows.${fi}.then.${si}.connection` };
-      if (need.required && !step.connection) semantic.push({ ...where, message: `${step.action} needs a connection (a ${need.connectors.join(' or ')} connection): set connection:` });
-      const declared = step.connection ? config.connections.find((c) => c.id === step.connection) : undefined;
-      if (declared && need.connectors.length && !need.connectors.includes(declared.connector)) {
-        semantic.push({ ...where, message: `${step.action} needs a ${need.connectors.join(' or ')} connection; ${declared.id} is a ${declared.connector} connection` });
-      }
-    }));
+    config.flows.forEach((flow, fi) =>
+      flow.then.forEach((step, si) => {
+        if (!checks.actionIds.includes(step.action)) {
+          semantic.push({
+            ...nodeAt(doc, ['flows', fi, 'then', si, 'action'], at),
+            path: `flows.${fi}.then.${si}.action`,
+            message: `unknown action "${step.action}" (known: ${checks.actionIds.join(', ')})`,
+          });
+          return;
+        }
+        const need = checks.connectionNeed?.(step.action);
+        if (!need) return;
+        const where = {
+          ...nodeAt(doc, ['flows', fi, 'then', si, step.connection ? 'connection' : 'action'], at),
+          path: `flows.${fi}.then.${si}.connection`,
+        };
+        if (need.required && !step.connection)
+          semantic.push({
+            ...where,
+            message: `${step.action} needs a connection (a ${need.connectors.join(' or ')} connection): set connection:`,
+          });
+        const declared = step.connection ? config.connections.find((c) => c.id === step.connection) : undefined;
+        if (declared && need.connectors.length && !need.connectors.includes(declared.connector)) {
+          semantic.push({
+            ...where,
+            message: `${step.action} needs a ${need.connectors.join(' or ')} connection; ${declared.id} is a ${declared.connector} connection`,
+          });
+        }
+      }),
+    );
   }
   if (semantic.length) throw new ConfigError(file, semantic);
   config.flowsAsWritten = flowsAsWritten(asWritten.toJS() ?? {}, config);
@@ -103,7 +169,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
 }
 
 /** The flows of the unexpanded document, for display; a flow that does not parse that way is shown without its inputs. */
-function flowsAsWritten(raw: { flows?: unknown[]; recipes?: { use?: string; id?: string; fields?: Record<string, string>; enabled?: boolean }[] }, config: ConfigFile): Record<string, z.output<typeof flowSchema>> {
+function flowsAsWritten(
+  raw: { flows?: unknown[]; recipes?: { use?: string; id?: string; fields?: Record<string, string>; enabled?: boolean }[] },
+  config: ConfigFile,
+): Record<string, z.output<typeof flowSchema>> {
   const out: Record<string, z.output<typeof flowSchema>> = {};
   for (const f of raw.flows ?? []) {
     const parsed = flowSchema.safeParse(f);
@@ -113,9 +182,14 @@ function flowsAsWritten(raw: { flows?: unknown[]; recipes?: { use?: string; id?:
     const recipe = loadRecipes().find((r) => r.id === use.use);
     if (!recipe || !use.id) continue;
     try {
-      const parsed = flowSchema.safeParse({ ...(instantiateRecipe(recipe, use.id, use.fields ?? {}) as object), enabled: use.enabled ?? true });
+      const parsed = flowSchema.safeParse({
+        ...(instantiateRecipe(recipe, use.id, use.fields ?? {}) as object),
+        enabled: use.enabled ?? true,
+      });
       if (parsed.success) out[parsed.data.id] = parsed.data;
-    } catch { /* shown without inputs below */ }
+    } catch {
+      /* shown without inputs below */
+    }
   }
   for (const flow of config.flows) {
     if (!out[flow.id]) out[flow.id] = { ...flow, then: flow.then.map((step) => ({ ...step, input: {} })) };

@@ -17,7 +17,10 @@ const stateAad = (state: string) => `oauth-state:${state}`;
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 declare module '../core/db/schema.ts' {
-  interface OAuthStatesTable { session_hash: string | null; started_by: string | null }
+  interface OAuthStatesTable {
+    session_hash: string | null;
+    started_by: string | null;
+  }
 }
 
 /**
@@ -31,7 +34,11 @@ export function safeReturnTo(rt: Runtime, req: Request, value: string | undefine
   if (value.length > 2000 || /[\\\u0000-\u001f\u007f]/.test(value) || !value.startsWith('/') || value.startsWith('//')) throw bad();
   const base = new URL(`${publicUrl(rt, req)}/`);
   let target: URL;
-  try { target = new URL(value, base); } catch { throw bad(); }
+  try {
+    target = new URL(value, base);
+  } catch {
+    throw bad();
+  }
   if (target.origin !== base.origin) throw bad();
   return `${target.pathname}${target.search}${target.hash}`;
 }
@@ -39,7 +46,10 @@ export function safeReturnTo(rt: Runtime, req: Request, value: string | undefine
 /** Who started a connect flow: the session (when a browser did) must be the one that comes back. */
 function starter(req: Request): { session_hash: string | null; started_by: string | null } {
   const p = req.principal;
-  return { session_hash: p?.kind === 'session' && req.sessionID ? sha256(req.sessionID) : null, started_by: p ? `${p.kind}:${p.id}` : null };
+  return {
+    session_hash: p?.kind === 'session' && req.sessionID ? sha256(req.sessionID) : null,
+    started_by: p ? `${p.kind}:${p.id}` : null,
+  };
 }
 
 /** Refuses an answer that comes back in another browser session than the one that started the flow. */
@@ -67,21 +77,40 @@ function stateStore(rt: Runtime, row: ConnectionRow, returnTo?: string, startedB
   return {
     store(_req, verifier, _state, _meta, cb) {
       const handle = crypto.randomBytes(24).toString('base64url');
-      rt.db.insertInto('oauth_states').values({
-        state: handle, connection_id: row.id, connector_id: row.connector_id,
-        verifier: rt.vault.seal(verifier, stateAad(handle)), return_to: returnTo ?? null,
-        session_hash: startedBy?.session_hash ?? null, started_by: startedBy?.started_by ?? null,
-      }).execute().then(() => cb(null, handle), (err) => cb(err as Error));
+      rt.db
+        .insertInto('oauth_states')
+        .values({
+          state: handle,
+          connection_id: row.id,
+          connector_id: row.connector_id,
+          verifier: rt.vault.seal(verifier, stateAad(handle)),
+          return_to: returnTo ?? null,
+          session_hash: startedBy?.session_hash ?? null,
+          started_by: startedBy?.started_by ?? null,
+        })
+        .execute()
+        .then(
+          () => cb(null, handle),
+          (err) => cb(err as Error),
+        );
     },
     verify(_req, handle, cb) {
-      rt.db.updateTable('oauth_states').set({ used_at: new Date() })
-        .where('state', '=', handle).where('used_at', 'is', null).where('connection_id', '=', row.id)
+      rt.db
+        .updateTable('oauth_states')
+        .set({ used_at: new Date() })
+        .where('state', '=', handle)
+        .where('used_at', 'is', null)
+        .where('connection_id', '=', row.id)
         .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS))
-        .returning(['verifier']).executeTakeFirst()
-        .then((hit) => {
-          if (!hit?.verifier) return cb(null, false, { message: 'this sign-in link was already used or has expired; start again' });
-          cb(null, rt.vault.open(hit.verifier, stateAad(handle)));
-        }, (err) => cb(err as Error));
+        .returning(['verifier'])
+        .executeTakeFirst()
+        .then(
+          (hit) => {
+            if (!hit?.verifier) return cb(null, false, { message: 'this sign-in link was already used or has expired; start again' });
+            cb(null, rt.vault.open(hit.verifier, stateAad(handle)));
+          },
+          (err) => cb(err as Error),
+        );
     },
   };
 }
@@ -92,9 +121,19 @@ export async function beginAuthorization(rt: Runtime, req: Request, row: Connect
   if (kind.kind === 'api_token') return beginTokenAuthorization(rt, req, row, returnTo);
   const auth = oauthAuth(rt, row);
   const view = await rt.connections.store.fullView(row);
-  const strategy = createStrategy(auth, view, `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`, stateStore(rt, row, returnTo, starter(req)));
+  const strategy = createStrategy(
+    auth,
+    view,
+    `${publicUrl(rt, req)}/oauth/${row.connector_id}/callback`,
+    stateStore(rt, row, returnTo, starter(req)),
+  );
   const outcome = await runStrategy(strategy, { ...req, query: {}, body: {} } as unknown as Request);
-  if (outcome.kind !== 'redirect') throw new HttpError(500, 'oauth_start_failed', outcome.kind === 'error' ? outcome.error.message : 'could not build the authorization URL');
+  if (outcome.kind !== 'redirect')
+    throw new HttpError(
+      500,
+      'oauth_start_failed',
+      outcome.kind === 'error' ? outcome.error.message : 'could not build the authorization URL',
+    );
   rt.log.info({ connectionId: row.id }, 'OAuth connect started');
   return outcome.url;
 }
@@ -105,9 +144,20 @@ export async function beginAuthorization(rt: Runtime, req: Request, row: Connect
  */
 async function beginTokenAuthorization(rt: Runtime, req: Request, row: ConnectionRow, returnTo?: string): Promise<string> {
   const auth = rt.connections.store.authOf(row.connector_id);
-  if (auth.kind !== 'api_token' || !auth.authorizeUrl) throw new HttpError(400, 'not_authorizable', `${row.connector_id} connections take a pasted token`);
+  if (auth.kind !== 'api_token' || !auth.authorizeUrl)
+    throw new HttpError(400, 'not_authorizable', `${row.connector_id} connections take a pasted token`);
   const handle = crypto.randomBytes(24).toString('base64url');
-  await rt.db.insertInto('oauth_states').values({ state: handle, connection_id: row.id, connector_id: row.connector_id, verifier: null, return_to: returnTo ?? null, ...starter(req) }).execute();
+  await rt.db
+    .insertInto('oauth_states')
+    .values({
+      state: handle,
+      connection_id: row.id,
+      connector_id: row.connector_id,
+      verifier: null,
+      return_to: returnTo ?? null,
+      ...starter(req),
+    })
+    .execute();
   const returnUrl = `${publicUrl(rt, req)}/oauth/${row.connector_id}/token?state=${encodeURIComponent(handle)}`;
   return auth.authorizeUrl(await rt.connections.store.fullView(row), returnUrl);
 }
@@ -138,16 +188,31 @@ export function oauthRouter(rt: Runtime): Router {
 
   router.get('/oauth/:connectorId/start', (_req: Request, res: Response) => {
     res.setHeader('allow', 'POST');
-    res.status(405).json({ error: { code: 'method_not_allowed', message: 'start connecting with POST (and the session\'s X-CSRF-Token), or POST /api/v1/connections/:id/authorize' } });
+    res.status(405).json({
+      error: {
+        code: 'method_not_allowed',
+        message: "start connecting with POST (and the session's X-CSRF-Token), or POST /api/v1/connections/:id/authorize",
+      },
+    });
   });
-  router.post('/oauth/:connectorId/start', requireRole(rt, 'admin'), express.json({ limit: '8kb' }), express.urlencoded({ extended: false, limit: '8kb' }), async (req: Request, res: Response) => {
-    const input = validate(z.object({ connection: z.string().min(1).max(100), returnTo: z.string().max(2000).optional() }).strict(), req.body ?? {});
-    const row = await rt.connections.store.require(input.connection);
-    if (row.connector_id !== req.params.connectorId) throw new HttpError(400, 'connector_mismatch', `connection ${row.id} belongs to ${row.connector_id}`);
-    const authorizeUrl = await beginAuthorization(rt, req, row, safeReturnTo(rt, req, input.returnTo));
-    await auditRequest(rt, req, 'connection.connect_started', row.id);
-    res.redirect(303, authorizeUrl);
-  });
+  router.post(
+    '/oauth/:connectorId/start',
+    requireRole(rt, 'admin'),
+    express.json({ limit: '8kb' }),
+    express.urlencoded({ extended: false, limit: '8kb' }),
+    async (req: Request, res: Response) => {
+      const input = validate(
+        z.object({ connection: z.string().min(1).max(100), returnTo: z.string().max(2000).optional() }).strict(),
+        req.body ?? {},
+      );
+      const row = await rt.connections.store.require(input.connection);
+      if (row.connector_id !== req.params.connectorId)
+        throw new HttpError(400, 'connector_mismatch', `connection ${row.id} belongs to ${row.connector_id}`);
+      const authorizeUrl = await beginAuthorization(rt, req, row, safeReturnTo(rt, req, input.returnTo));
+      await auditRequest(rt, req, 'connection.connect_started', row.id);
+      res.redirect(303, authorizeUrl);
+    },
+  );
 
   router.get('/oauth/:connectorId/token', (_req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -159,19 +224,44 @@ export function oauthRouter(rt: Runtime): Router {
     const input = validate(z.object({ state: z.string().min(1).max(200), token: z.string().min(8).max(512) }).strict(), req.body);
     const pending = await rt.db.selectFrom('oauth_states').select(['session_hash']).where('state', '=', input.state).executeTakeFirst();
     if (pending) checkSameSession(req, pending);
-    const used = await rt.db.updateTable('oauth_states').set({ used_at: new Date() })
-      .where('state', '=', input.state).where('used_at', 'is', null).where('connector_id', '=', String(req.params.connectorId))
-      .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS)).returningAll().executeTakeFirst();
-    if (!used) throw new HttpError(400, 'invalid_state', 'this sign-in answer was not started by this hub, was already used, or has expired');
+    const used = await rt.db
+      .updateTable('oauth_states')
+      .set({ used_at: new Date() })
+      .where('state', '=', input.state)
+      .where('used_at', 'is', null)
+      .where('connector_id', '=', String(req.params.connectorId))
+      .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS))
+      .returningAll()
+      .executeTakeFirst();
+    if (!used)
+      throw new HttpError(400, 'invalid_state', 'this sign-in answer was not started by this hub, was already used, or has expired');
     const row = await rt.connections.store.update(used.connection_id, { secrets: { token: input.token } });
     await rt.connections.store.setStatus(row.id, 'active');
     rt.log.info({ connectionId: row.id }, 'token connect finished');
     await rt.connections.resumeWaitingSteps(row.id);
-    res.json({ ok: true, connection: row.id, label: row.label, returnTo: used.return_to ? `${used.return_to}${used.return_to.includes('?') ? '&' : '?'}connected=${encodeURIComponent(row.id)}` : null });
+    res.json({
+      ok: true,
+      connection: row.id,
+      label: row.label,
+      returnTo: used.return_to
+        ? `${used.return_to}${used.return_to.includes('?') ? '&' : '?'}connected=${encodeURIComponent(row.id)}`
+        : null,
+    });
   });
 
   router.get('/oauth/:connectorId/callback', async (req: Request, res: Response) => {
-    const query = validate(z.object({ state: z.string().min(1).max(200), code: z.string().max(2000).optional(), error: z.string().max(100).optional(), error_description: z.string().max(300).optional() }).passthrough(), req.query, 'query');
+    const query = validate(
+      z
+        .object({
+          state: z.string().min(1).max(200),
+          code: z.string().max(2000).optional(),
+          error: z.string().max(100).optional(),
+          error_description: z.string().max(300).optional(),
+        })
+        .passthrough(),
+      req.query,
+      'query',
+    );
     const pending = await rt.db.selectFrom('oauth_states').selectAll().where('state', '=', query.state).executeTakeFirst();
     if (!pending || pending.connector_id !== req.params.connectorId) {
       throw new HttpError(400, 'invalid_state', 'this sign-in answer was not started by this hub (unknown state)');
@@ -184,14 +274,29 @@ export function oauthRouter(rt: Runtime): Router {
     const row = await rt.connections.store.require(pending.connection_id);
 
     if (query.error) {
-      const took = await rt.db.updateTable('oauth_states').set({ used_at: new Date() }).where('state', '=', query.state).where('used_at', 'is', null)
-        .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS)).returning('state').executeTakeFirst();
+      const took = await rt.db
+        .updateTable('oauth_states')
+        .set({ used_at: new Date() })
+        .where('state', '=', query.state)
+        .where('used_at', 'is', null)
+        .where('created_at', '>', new Date(Date.now() - STATE_TTL_MS))
+        .returning('state')
+        .executeTakeFirst();
       if (!took) throw new HttpError(400, 'invalid_state', 'this sign-in link was already used or has expired; start again');
-      const reason = query.error === 'access_denied' ? 'the account owner declined access at the provider' : `the provider answered ${query.error}`;
+      const reason =
+        query.error === 'access_denied' ? 'the account owner declined access at the provider' : `the provider answered ${query.error}`;
       const connectedBefore = Boolean(rt.connections.store.openSecrets(row).accessToken);
-      await rt.connections.store.setStatus(row.id, connectedBefore ? row.status : 'error', `authorization failed: ${reason}${query.error_description ? ` (${query.error_description})` : ''}`);
+      await rt.connections.store.setStatus(
+        row.id,
+        connectedBefore ? row.status : 'error',
+        `authorization failed: ${reason}${query.error_description ? ` (${query.error_description})` : ''}`,
+      );
       rt.log.warn({ connectionId: row.id, error: query.error }, 'OAuth connect refused at the provider');
-      throw new HttpError(400, query.error === 'access_denied' ? 'access_denied' : 'authorization_failed', `Connecting ${row.label} failed: ${reason}.`);
+      throw new HttpError(
+        400,
+        query.error === 'access_denied' ? 'access_denied' : 'authorization_failed',
+        `Connecting ${row.label} failed: ${reason}.`,
+      );
     }
 
     const auth = oauthAuth(rt, row);
@@ -202,36 +307,63 @@ export function oauthRouter(rt: Runtime): Router {
     if (outcome.kind === 'error') {
       const data = outcome.error.oauthError?.data;
       let providerError: string | undefined;
-      try { providerError = JSON.parse(String(data ?? '')).error; } catch { /* not JSON */ }
+      try {
+        providerError = JSON.parse(String(data ?? '')).error;
+      } catch {
+        /* not JSON */
+      }
       await rt.connections.store.setStatus(row.id, 'error', `code exchange failed${providerError ? `: ${providerError}` : ''}`);
-      throw new HttpError(502, 'code_exchange_failed', `the provider refused the authorization code${providerError ? ` (${providerError})` : ''}`);
+      throw new HttpError(
+        502,
+        'code_exchange_failed',
+        `the provider refused the authorization code${providerError ? ` (${providerError})` : ''}`,
+      );
     }
     if (outcome.kind !== 'success') throw new HttpError(500, 'oauth_failed', 'unexpected OAuth outcome');
 
     const { accessToken, refreshToken, params } = outcome.user;
     const expiresIn = Number(params.expires_in);
-    const callbackSettings = Object.fromEntries((auth.callbackParams ?? []).filter((p) => typeof req.query[p] === 'string').map((p) => [p, req.query[p]]));
-    const extra = auth.afterAuthorize ? await auth.afterAuthorize({ accessToken, refreshToken }, { ...view, settings: { ...view.settings, ...callbackSettings } }) : {};
+    const callbackSettings = Object.fromEntries(
+      (auth.callbackParams ?? []).filter((p) => typeof req.query[p] === 'string').map((p) => [p, req.query[p]]),
+    );
+    const extra = auth.afterAuthorize
+      ? await auth.afterAuthorize({ accessToken, refreshToken }, { ...view, settings: { ...view.settings, ...callbackSettings } })
+      : {};
     // The connection's own secrets only: an app's client secret stays with the app.
     const secrets = { ...rt.connections.store.openSecrets(row), accessToken, ...(refreshToken ? { refreshToken } : {}) };
     const scopes = typeof params.scope === 'string' ? params.scope.split(/[ ,]+/).filter(Boolean) : auth.scopes;
-    await rt.db.updateTable('connections').set({
-      secrets: rt.vault.sealJson(secrets, connectionAad(row.id)),
-      settings: JSON.stringify({ ...(row.settings ?? {}), ...callbackSettings, ...extra }),
-      scopes: JSON.stringify(scopes),
-      expires_at: Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null,
-      last_refresh_at: new Date(),
-      status: 'active',
-      last_error: null,
-      updated_at: new Date(),
-      version: sql`version + 1`,
-    }).where('id', '=', row.id).execute();
+    await rt.db
+      .updateTable('connections')
+      .set({
+        secrets: rt.vault.sealJson(secrets, connectionAad(row.id)),
+        settings: JSON.stringify({ ...(row.settings ?? {}), ...callbackSettings, ...extra }),
+        scopes: JSON.stringify(scopes),
+        expires_at: Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null,
+        last_refresh_at: new Date(),
+        status: 'active',
+        last_error: null,
+        updated_at: new Date(),
+        version: sql`version + 1`,
+      })
+      .where('id', '=', row.id)
+      .execute();
     rt.log.info({ connectionId: row.id }, 'OAuth connect finished');
-    await audit(rt, { action: 'connection.connected', target: row.id, ip: req.ip ?? null, actor: { kind: 'oauth_callback', label: row.connector_id } });
+    await audit(rt, {
+      action: 'connection.connected',
+      target: row.id,
+      ip: req.ip ?? null,
+      actor: { kind: 'oauth_callback', label: row.connector_id },
+    });
     const resumed = await rt.connections.resumeWaitingSteps(row.id);
 
-    if (pending.return_to) return res.redirect(302, `${pending.return_to}${pending.return_to.includes('?') ? '&' : '?'}connected=${encodeURIComponent(row.id)}`);
-    res.status(200).type('html').send(`<!doctype html><meta charset="utf-8"><title>Connected</title><p>Connected <strong>${escapeHtml(row.label)}</strong>.${resumed ? ` ${resumed} waiting step(s) resumed.` : ''} You can close this window.</p>`);
+    if (pending.return_to)
+      return res.redirect(302, `${pending.return_to}${pending.return_to.includes('?') ? '&' : '?'}connected=${encodeURIComponent(row.id)}`);
+    res
+      .status(200)
+      .type('html')
+      .send(
+        `<!doctype html><meta charset="utf-8"><title>Connected</title><p>Connected <strong>${escapeHtml(row.label)}</strong>.${resumed ? ` ${resumed} waiting step(s) resumed.` : ''} You can close this window.</p>`,
+      );
   });
 
   return router;

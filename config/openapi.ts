@@ -31,7 +31,11 @@ export const errorSchema = z.object({
 });
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-export interface ResponseSpec { description: string; schema?: z.ZodType; contentType?: string }
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  contentType?: string;
+}
 
 export interface OperationSpec {
   method: Method;
@@ -54,9 +58,18 @@ export interface OperationSpec {
   responses: Record<number, ResponseSpec>;
 }
 
-export interface RouteInput<P, Q, B> { params: P; query: Q; body: B; req: Request; res: Response; principal?: Principal }
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  req: Request;
+  res: Response;
+  principal?: Principal;
+}
 export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType> extends OperationSpec {
-  params?: P; query?: Q; body?: B;
+  params?: P;
+  query?: Q;
+  body?: B;
   /** Returns the status and JSON body to send, or nothing when it answered `res` itself. */
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<{ status: number; body?: unknown } | void>;
 }
@@ -66,7 +79,9 @@ const operations = new Map<string, OperationSpec>();
 export function documentOperation(op: OperationSpec): void {
   operations.set(`${op.method} ${op.path}`, op);
 }
-export function listOperations(): OperationSpec[] { return [...operations.values()]; }
+export function listOperations(): OperationSpec[] {
+  return [...operations.values()];
+}
 
 function issuesOf(error: z.ZodError, where: string) {
   return error.issues.map((i) => ({ in: where, path: i.path.map(String).join('.'), message: i.message }));
@@ -74,7 +89,9 @@ function issuesOf(error: z.ZodError, where: string) {
 
 /** Declares, validates and documents one route (see the comment at the top). */
 export function route<P extends z.ZodObject = z.ZodObject<{}>, Q extends z.ZodObject = z.ZodObject<{}>, B extends z.ZodType = z.ZodUnknown>(
-  router: Router, rt: Runtime, spec: RouteSpec<P, Q, B>,
+  router: Router,
+  rt: Runtime,
+  spec: RouteSpec<P, Q, B>,
 ): void {
   const { handler, ...op } = spec;
   documentOperation(op);
@@ -94,9 +111,18 @@ export function route<P extends z.ZodObject = z.ZodObject<{}>, Q extends z.ZodOb
     const query = parse(spec.query, req.query, 'query');
     const body = parse(spec.body, req.body === undefined ? {} : req.body, 'body');
     if (problems.length) {
-      throw new HttpError(400, 'invalid_request', problems.map((p) => `${p.in}${p.path ? ` ${p.path}` : ''}: ${p.message}`).join('; '), { issues: problems });
+      throw new HttpError(400, 'invalid_request', problems.map((p) => `${p.in}${p.path ? ` ${p.path}` : ''}: ${p.message}`).join('; '), {
+        issues: problems,
+      });
     }
-    const out = await handler({ params: params as z.output<P>, query: query as z.output<Q>, body: body as z.output<B>, req, res, principal: req.principal });
+    const out = await handler({
+      params: params as z.output<P>,
+      query: query as z.output<Q>,
+      body: body as z.output<B>,
+      req,
+      res,
+      principal: req.principal,
+    });
     if (out && !res.headersSent) {
       if (out.body === undefined) res.status(out.status).end();
       else res.status(out.status).json(out.body);
@@ -116,7 +142,8 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query') {
   return Object.entries(s.properties ?? {}).map(([name, prop]) => {
     const { description, ...rest } = prop as { description?: string };
     return {
-      name, in: where,
+      name,
+      in: where,
       required: where === 'path' ? true : (s.required ?? []).includes(name),
       ...(description ? { description } : {}),
       schema: rest,
@@ -134,7 +161,11 @@ export function openApiDocument(opts: { serverUrl?: string; version?: string } =
     const all: Record<number, ResponseSpec> = { ...op.responses };
     if ((op.params || op.query || op.body) && !all[400]) all[400] = { description: 'The request is not valid', schema: errorSchema };
     if (op.auth && !all[401]) all[401] = { description: 'No valid API key or admin token', schema: errorSchema };
-    if (op.auth && !all[403]) all[403] = { description: `Needs the ${op.auth.role} role${op.auth.scope === ANY_KEY ? '' : op.auth.scope ? ` and, for an API key, the scope ${op.auth.scope}` : '; API keys are refused'}`, schema: errorSchema };
+    if (op.auth && !all[403])
+      all[403] = {
+        description: `Needs the ${op.auth.role} role${op.auth.scope === ANY_KEY ? '' : op.auth.scope ? ` and, for an API key, the scope ${op.auth.scope}` : '; API keys are refused'}`,
+        schema: errorSchema,
+      };
     for (const [status, r] of Object.entries(all)) {
       const schema = r.schema ?? (Number(status) >= 400 ? errorSchema : undefined);
       responses[status] = {
@@ -166,7 +197,8 @@ export function openApiDocument(opts: { serverUrl?: string; version?: string } =
     info: {
       title: 'dingbridge API',
       version: opts.version ?? '0.1.0',
-      description: 'The public API of a dingbridge hub: catch hooks, REST-hook subscriptions (Standard Webhooks), events, actions, API keys. Authenticate with `Authorization: Bearer <API key>`. API keys are denied by default: each operation names in `security` (and `x-api-key-scope`) the one scope that lets a key call it; an operation with `x-api-key-scope: null` refuses every API key.',
+      description:
+        'The public API of a dingbridge hub: catch hooks, REST-hook subscriptions (Standard Webhooks), events, actions, API keys. Authenticate with `Authorization: Bearer <API key>`. API keys are denied by default: each operation names in `security` (and `x-api-key-scope`) the one scope that lets a key call it; an operation with `x-api-key-scope: null` refuses every API key.',
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
     tags: [...new Set(ops.flatMap((o) => o.tags))].sort().map((name) => ({ name })),
@@ -174,8 +206,13 @@ export function openApiDocument(opts: { serverUrl?: string; version?: string } =
     components: {
       securitySchemes: {
         bearerAuth: {
-          type: 'http', scheme: 'bearer',
-          description: `An API key (\`dbk_…\`, created by an owner at POST /api/v1/api-keys) or DINGBRIDGE_ADMIN_TOKEN (owner). An API key reaches only the operations that name one of its scopes:\n${Object.entries(API_KEY_SCOPES).map(([k, v]) => `- \`${k}\`: ${v}`).join('\n')}`,
+          type: 'http',
+          scheme: 'bearer',
+          description: `An API key (\`dbk_…\`, created by an owner at POST /api/v1/api-keys) or DINGBRIDGE_ADMIN_TOKEN (owner). An API key reaches only the operations that name one of its scopes:\n${Object.entries(
+            API_KEY_SCOPES,
+          )
+            .map(([k, v]) => `- \`${k}\`: ${v}`)
+            .join('\n')}`,
           'x-scopes': API_KEY_SCOPES,
         },
       },
@@ -187,19 +224,50 @@ export function openApiDocument(opts: { serverUrl?: string; version?: string } =
 export function openApiRouter(rt: Runtime): Router {
   const router = express.Router();
   const status = z.object({ status: z.string() });
-  documentOperation({ method: 'get', path: '/healthz', operationId: 'health', summary: 'The process is up', tags: ['Operations'], responses: { 200: { description: 'Up', schema: status } } });
   documentOperation({
-    method: 'get', path: '/readyz', operationId: 'ready', summary: 'The database and the queue are reachable', tags: ['Operations'],
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    summary: 'The process is up',
+    tags: ['Operations'],
+    responses: { 200: { description: 'Up', schema: status } },
+  });
+  documentOperation({
+    method: 'get',
+    path: '/readyz',
+    operationId: 'ready',
+    summary: 'The database and the queue are reachable',
+    tags: ['Operations'],
     responses: {
-      200: { description: 'Ready', schema: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()), queueBackend: z.string() }) },
-      503: { description: 'Not ready', schema: z.object({ status: z.literal('not_ready'), checks: z.record(z.string(), z.string()), queueBackend: z.string() }) },
+      200: {
+        description: 'Ready',
+        schema: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()), queueBackend: z.string() }),
+      },
+      503: {
+        description: 'Not ready',
+        schema: z.object({ status: z.literal('not_ready'), checks: z.record(z.string(), z.string()), queueBackend: z.string() }),
+      },
     },
   });
-  documentOperation({ method: 'get', path: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics', tags: ['Operations'], responses: { 200: { description: 'Prometheus text format', schema: z.string(), contentType: 'text/plain' } } });
+  documentOperation({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    tags: ['Operations'],
+    responses: { 200: { description: 'Prometheus text format', schema: z.string(), contentType: 'text/plain' } },
+  });
   route(router, rt, {
-    method: 'get', path: '/api/openapi.json', operationId: 'openapi', summary: 'This OpenAPI 3.1 document', tags: ['Operations'],
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'openapi',
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['Operations'],
     responses: { 200: { description: 'The document', schema: z.record(z.string(), z.unknown()) } },
-    handler: async ({ req }) => ({ status: 200, body: openApiDocument({ serverUrl: rt.settings.PUBLIC_URL ?? `${req.protocol}://${req.get('host')}` }) }),
+    handler: async ({ req }) => ({
+      status: 200,
+      body: openApiDocument({ serverUrl: rt.settings.PUBLIC_URL ?? `${req.protocol}://${req.get('host')}` }),
+    }),
   });
   return router;
 }

@@ -19,7 +19,10 @@ export function beginPreview(req: Request): () => void {
   b.tokens = Math.min(BURST, b.tokens + ((now - b.at) / 1000) * REFILL_PER_S);
   b.at = now;
   buckets.set(who, b);
-  if (b.running >= CONCURRENT) throw new HttpError(429, 'preview_busy', `${CONCURRENT} previews of yours are still running; wait for one to finish`, { retryAfterSeconds: 1 });
+  if (b.running >= CONCURRENT)
+    throw new HttpError(429, 'preview_busy', `${CONCURRENT} previews of yours are still running; wait for one to finish`, {
+      retryAfterSeconds: 1,
+    });
   if (b.tokens < 1) {
     const retryAfter = Math.ceil((1 - b.tokens) / REFILL_PER_S);
     throw new HttpError(429, 'too_many_previews', `too many previews; try again in ${retryAfter} s`, { retryAfterSeconds: retryAfter });

@@ -16,15 +16,19 @@ export const recipeSchema = z.object({
   title: localized,
   description: localized.optional(),
   requires: z.array(z.string()).default([]),
-  fields: z.array(z.object({
-    key: z.string().regex(/^[a-zA-Z0-9_]+$/),
-    kind: z.enum(['text', 'url', 'template', 'catch_hook', 'connection', 'event_type']).default('text'),
-    connector: z.string().optional(),
-    required: z.boolean().default(false),
-    label: localized,
-    placeholder: z.string().optional(),
-    default: z.string().optional(),
-  })).default([]),
+  fields: z
+    .array(
+      z.object({
+        key: z.string().regex(/^[a-zA-Z0-9_]+$/),
+        kind: z.enum(['text', 'url', 'template', 'catch_hook', 'connection', 'event_type']).default('text'),
+        connector: z.string().optional(),
+        required: z.boolean().default(false),
+        label: localized,
+        placeholder: z.string().optional(),
+        default: z.string().optional(),
+      }),
+    )
+    .default([]),
   flow: z.record(z.string(), z.unknown()),
 });
 export type Recipe = z.output<typeof recipeSchema>;
@@ -33,7 +37,10 @@ const RECIPES_DIR = path.join(import.meta.dirname, 'recipes');
 let recipeCache: Recipe[] | undefined;
 export function loadRecipes(): Recipe[] {
   if (!recipeCache) {
-    recipeCache = fs.readdirSync(RECIPES_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()
+    recipeCache = fs
+      .readdirSync(RECIPES_DIR)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
       .map((f) => recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8'))));
   }
   return recipeCache;
@@ -66,8 +73,10 @@ function fill(value: unknown, fields: Record<string, string>): unknown {
 
 export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
   const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? f.default ?? '').trim());
-  if (missing.length) throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, { issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })) });
+  if (missing.length)
+    throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, {
+      issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })),
+    });
   const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
   return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
 }
-

@@ -14,7 +14,12 @@ export const hookVerificationSchema = z.discriminatedUnion('type', [
     algorithm: z.enum(['sha256']).default('sha256'),
     encoding: z.enum(['hex', 'base64']).default('hex'),
     /** The same signed body again within this many seconds is a replay: answered as a duplicate, not stored. */
-    replayWindowSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(300),
+    replayWindowSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(300),
   }),
   /**
    * HMAC-SHA256 of `<timestamp>.<raw body>` in `header`, the Unix time in seconds in `timestampHeader`:
@@ -32,14 +37,20 @@ export const hookVerificationSchema = z.discriminatedUnion('type', [
   /** A secret token as the last path segment: POST /hooks/catch/:hookId/:token (for senders that cannot sign). */
   z.object({ type: z.literal('token'), token: z.string().min(16, 'use a token of at least 16 characters') }),
   /** Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature headers), e.g. from another dingbridge. */
-  z.object({ type: z.literal('standard_webhooks'), secret: z.string().startsWith('whsec_', 'a Standard Webhooks secret starts with whsec_') }),
+  z.object({
+    type: z.literal('standard_webhooks'),
+    secret: z.string().startsWith('whsec_', 'a Standard Webhooks secret starts with whsec_'),
+  }),
 ]);
 
 /** What the hook answers the sender once the event is stored (default: 200 with {id, duplicate}). */
 export const hookResponseSchema = z.object({
   status: z.number().int().min(200).max(299).default(200),
   /** A small JSON value sent instead of {id, duplicate}. */
-  body: z.unknown().refine((v) => v === undefined || JSON.stringify(v).length <= 2048, 'at most 2 KB of JSON').optional(),
+  body: z
+    .unknown()
+    .refine((v) => v === undefined || JSON.stringify(v).length <= 2048, 'at most 2 KB of JSON')
+    .optional(),
 });
 
 export const catchHookSchema = z.object({
@@ -68,33 +79,42 @@ export const connectionConfigSchema = z.object({
 });
 
 /** A provider app declared in the file (client id and secret from ${ENV} references). */
-export const appConfigSchema = z.object({
-  id: hookId,
-  connector: z.string().min(1),
-  label: z.string().optional(),
-  environment: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'e.g. production or sandbox').default('production'),
-  clientId: z.string().min(1),
-  clientSecret: z.string().optional(),
-  webhookVerifierToken: z.string().optional(),
-  settings: z.record(z.string(), z.unknown()).default({}),
-}).strict();
+export const appConfigSchema = z
+  .object({
+    id: hookId,
+    connector: z.string().min(1),
+    label: z.string().optional(),
+    environment: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'e.g. production or sandbox')
+      .default('production'),
+    clientId: z.string().min(1),
+    clientSecret: z.string().optional(),
+    webhookVerifierToken: z.string().optional(),
+    settings: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
 
 /** A built-in recipe turned into a flow: `use` names the recipe, `fields` fill it in. */
-export const recipeUseSchema = z.object({
-  use: z.string().min(1),
-  id: hookId,
-  fields: z.record(z.string(), z.string()).default({}),
-  enabled: z.boolean().default(true),
-}).strict();
+export const recipeUseSchema = z
+  .object({
+    use: z.string().min(1),
+    id: hookId,
+    fields: z.record(z.string(), z.string()).default({}),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
 
-export const configFileSchema = z.object({
-  version: z.literal(1).default(1),
-  apps: z.array(appConfigSchema).default([]),
-  connections: z.array(connectionConfigSchema).default([]),
-  hooks: z.array(catchHookSchema).default([]),
-  flows: z.array(flowSchema).default([]),
-  recipes: z.array(recipeUseSchema).default([]),
-}).strict();
+export const configFileSchema = z
+  .object({
+    version: z.literal(1).default(1),
+    apps: z.array(appConfigSchema).default([]),
+    connections: z.array(connectionConfigSchema).default([]),
+    hooks: z.array(catchHookSchema).default([]),
+    flows: z.array(flowSchema).default([]),
+    recipes: z.array(recipeUseSchema).default([]),
+  })
+  .strict();
 
 export type ConfigFile = z.output<typeof configFileSchema> & {
   /** The file's flows as written, `${ENV}` references not expanded: what the API shows (secrets stay in the environment). */

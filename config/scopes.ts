@@ -11,7 +11,8 @@ export const API_KEY_SCOPES = {
   'catch_hooks:read': 'list and read catch hooks',
   'catch_hooks:write': 'create, rotate and delete catch hooks',
   'flows:read': 'list and read flows (secret inputs masked, header values hidden), the catalog and recipes; validate and preview templates',
-  'flows:write': 'create, change, delete, enable and disable flows, make flows from recipes, and test-run flows (only flows without connection steps, unless the key also has connections:use)',
+  'flows:write':
+    'create, change, delete, enable and disable flows, make flows from recipes, and test-run flows (only flows without connection steps, unless the key also has connections:use)',
   'runs:read': 'list and read runs (events, steps and attempts; header values hidden) and their change stream',
   'runs:write': 'replay failed events and steps',
   'audit:read': 'read and export the audit log',
@@ -20,5 +21,6 @@ export const API_KEY_SCOPES = {
   'triggers:write': 'poll now, resync and renew triggers',
   'people:read': 'list, search and export the people directory',
   'people:write': 'import people from CSV, link identities by hand, sync and provision the directory',
-  'connections:use': 'act through a connection: run an action with a connection_id, and save or test-run flows whose steps name a connection (the hub then sends that connection\'s token to its API)',
+  'connections:use':
+    "act through a connection: run an action with a connection_id, and save or test-run flows whose steps name a connection (the hub then sends that connection's token to its API)",
 } as const;

@@ -26,7 +26,10 @@ export interface HubSettingsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 declare module '../core/db/schema.ts' {
-  interface Database { ui_sessions: UiSessionsTable; hub_settings: HubSettingsTable }
+  interface Database {
+    ui_sessions: UiSessionsTable;
+    hub_settings: HubSettingsTable;
+  }
 }
 declare module 'express-session' {
   interface SessionData {
@@ -41,27 +44,58 @@ const SESSION_TTL_MS = 12 * 3_600_000;
 
 /** express-session's store over the hub's database. */
 export class KyselySessionStore extends session.Store {
-  constructor(private readonly db: Db) { super(); }
+  constructor(private readonly db: Db) {
+    super();
+  }
 
   override get(sid: string, cb: (err: unknown, s?: session.SessionData | null) => void): void {
-    this.db.selectFrom('ui_sessions').select('sess').where('sid', '=', sid).where('expires_at', '>', new Date()).executeTakeFirst()
-      .then((r) => cb(null, r ? r.sess : null), (err) => cb(err));
+    this.db
+      .selectFrom('ui_sessions')
+      .select('sess')
+      .where('sid', '=', sid)
+      .where('expires_at', '>', new Date())
+      .executeTakeFirst()
+      .then(
+        (r) => cb(null, r ? r.sess : null),
+        (err) => cb(err),
+      );
   }
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     const expires = sess.cookie?.expires ? new Date(sess.cookie.expires) : new Date(Date.now() + SESSION_TTL_MS);
-    this.db.insertInto('ui_sessions').values({ sid, user_id: sess.userId ?? null, sess: JSON.stringify(sess), expires_at: expires })
+    this.db
+      .insertInto('ui_sessions')
+      .values({ sid, user_id: sess.userId ?? null, sess: JSON.stringify(sess), expires_at: expires })
       .onConflict((oc) => oc.column('sid').doUpdateSet({ user_id: sess.userId ?? null, sess: JSON.stringify(sess), expires_at: expires }))
-      .execute().then(() => cb?.(), (err) => cb?.(err));
+      .execute()
+      .then(
+        () => cb?.(),
+        (err) => cb?.(err),
+      );
   }
 
   override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     const expires = sess.cookie?.expires ? new Date(sess.cookie.expires) : new Date(Date.now() + SESSION_TTL_MS);
-    this.db.updateTable('ui_sessions').set({ expires_at: expires }).where('sid', '=', sid).execute().then(() => cb?.(), (err) => cb?.(err));
+    this.db
+      .updateTable('ui_sessions')
+      .set({ expires_at: expires })
+      .where('sid', '=', sid)
+      .execute()
+      .then(
+        () => cb?.(),
+        (err) => cb?.(err),
+      );
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
-    this.db.deleteFrom('ui_sessions').where('sid', '=', sid).execute().then(() => cb?.(), (err) => cb?.(err));
+    this.db
+      .deleteFrom('ui_sessions')
+      .where('sid', '=', sid)
+      .execute()
+      .then(
+        () => cb?.(),
+        (err) => cb?.(err),
+      );
   }
 }
 
@@ -69,14 +103,21 @@ export class KyselySessionStore extends session.Store {
 export async function hubSetting<T>(db: Db, key: string, create: () => T): Promise<T> {
   const found = await db.selectFrom('hub_settings').select('value').where('key', '=', key).executeTakeFirst();
   if (found) return found.value as T;
-  await db.insertInto('hub_settings').values({ key, value: JSON.stringify(create()) }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await db
+    .insertInto('hub_settings')
+    .values({ key, value: JSON.stringify(create()) })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
   const row = await db.selectFrom('hub_settings').select('value').where('key', '=', key).executeTakeFirstOrThrow();
   return row.value as T;
 }
 
 export async function setHubSetting(db: Db, key: string, value: unknown): Promise<void> {
-  await db.insertInto('hub_settings').values({ key, value: JSON.stringify(value) })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: new Date() })).execute();
+  await db
+    .insertInto('hub_settings')
+    .values({ key, value: JSON.stringify(value) })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: new Date() }))
+    .execute();
 }
 
 const middlewares = new WeakMap<Runtime, Promise<RequestHandler>>();
@@ -86,7 +127,9 @@ function sessionMiddleware(rt: Runtime): Promise<RequestHandler> {
   let mw = middlewares.get(rt);
   if (!mw) {
     mw = (async () => {
-      const sealed = await hubSetting(rt.db, 'session_secret', () => rt.vault.seal(crypto.randomBytes(32).toString('base64url'), 'hub:session_secret'));
+      const sealed = await hubSetting(rt.db, 'session_secret', () =>
+        rt.vault.seal(crypto.randomBytes(32).toString('base64url'), 'hub:session_secret'),
+      );
       const secret = rt.vault.open(sealed as string, 'hub:session_secret');
       const secure = rt.settings.PUBLIC_URL?.startsWith('https:') ?? false;
       return session({
@@ -141,7 +184,13 @@ export function checkCsrf(req: Request): void {
 }
 
 /** What the session authenticator needs from the accounts module (kept apart to avoid an import cycle). */
-export interface SessionUser { id: string; email: string; role: Role; disabled: boolean; totpEnabled: boolean }
+export interface SessionUser {
+  id: string;
+  email: string;
+  role: Role;
+  disabled: boolean;
+  totpEnabled: boolean;
+}
 let loadUser: ((rt: Runtime, id: string) => Promise<SessionUser | undefined>) | undefined;
 let twoFactorRequired: ((rt: Runtime) => Promise<boolean>) | undefined;
 export function setSessionUserLoader(load: typeof loadUser, require2fa: typeof twoFactorRequired): void {
@@ -165,7 +214,7 @@ addAuthenticator(async (req, rt) => {
   const user = await sessionUser(rt, req);
   if (!user) return undefined;
   checkCsrf(req);
-  if (!user.totpEnabled && twoFactorRequired && await twoFactorRequired(rt)) {
+  if (!user.totpEnabled && twoFactorRequired && (await twoFactorRequired(rt))) {
     throw new HttpError(403, 'two_factor_required', 'the owner requires two-factor authentication: set it up on the 2FA page first');
   }
   return { kind: 'session', id: user.id, role: user.role, label: user.email };

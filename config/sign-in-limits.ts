@@ -11,7 +11,9 @@ import { audit } from './audit.ts';
  * locking the real user out for the window; per address, a hard cap.
  */
 declare module '../core/db/schema.ts' {
-  interface Database { sign_in_attempts: SignInAttemptsTable }
+  interface Database {
+    sign_in_attempts: SignInAttemptsTable;
+  }
 }
 export interface SignInAttemptsTable {
   id: import('kysely').Generated<string>;
@@ -58,7 +60,12 @@ export async function reserveSignIn(rt: Runtime, email: string, ip: string): Pro
   });
   if (typeof refused === 'number') {
     await audit(rt, { action: 'auth.sign_in_throttled', target: email, ip, outcome: 'denied' });
-    throw new HttpError(429, 'too_many_attempts', `too many failed sign-ins; try again in ${refused >= 60 ? `${Math.ceil(refused / 60)} minute(s)` : `${refused} second(s)`}`, { retryAfterSeconds: refused });
+    throw new HttpError(
+      429,
+      'too_many_attempts',
+      `too many failed sign-ins; try again in ${refused >= 60 ? `${Math.ceil(refused / 60)} minute(s)` : `${refused} second(s)`}`,
+      { retryAfterSeconds: refused },
+    );
   }
   return refused;
 }
@@ -70,5 +77,8 @@ export async function settleSignIn(rt: Runtime, id: string, outcome: 'ok' | 'fai
 
 /** Removes attempts older than the window (kept small). */
 export async function pruneSignIns(rt: Runtime): Promise<void> {
-  await rt.db.deleteFrom('sign_in_attempts').where('at', '<', new Date(Date.now() - 2 * WINDOW_MS)).execute();
+  await rt.db
+    .deleteFrom('sign_in_attempts')
+    .where('at', '<', new Date(Date.now() - 2 * WINDOW_MS))
+    .execute();
 }

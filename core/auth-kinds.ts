@@ -20,7 +20,11 @@ export interface AuthField {
  * Which of the connector's fields a provider app fills (core/vault/apps.ts): a connection that uses an
  * app gets its client id, client secret and webhook verifier token under these keys.
  */
-export interface AppFieldKeys { clientId?: string; clientSecret?: string; webhookVerifierToken?: string }
+export interface AppFieldKeys {
+  clientId?: string;
+  clientSecret?: string;
+  webhookVerifierToken?: string;
+}
 
 /** A connection's settings typed from its connector's declared fields (`as const`): non-secret keys, as strings. */
 export type SettingsOf<F extends readonly AuthField[]> = { [K in F[number] as K extends { secret: true } ? never : K['key']]?: string };
@@ -111,7 +115,9 @@ export interface WebhookSecretAuthKind {
   test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;
 }
 
-export interface NoAuthKind { kind: 'none' }
+export interface NoAuthKind {
+  kind: 'none';
+}
 
 export type ConnectorAuth = NoAuthKind | OAuth2AuthKind | AppCredentialsAuthKind | ApiTokenAuthKind | WebhookSecretAuthKind;
 export type AuthKind = ConnectorAuth['kind'];

@@ -83,7 +83,12 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output =
  * `limit` per sliding `intervalMs` (rate), and at most `concurrency` running at once (default 1: one at
  * a time, in order), e.g. QuickBooks' 10 concurrent requests per company: `{ key, concurrency: 10, limit: 500, intervalMs: 60_000 }`.
  */
-export interface StepPace { key: string; limit?: number; intervalMs?: number; concurrency?: number }
+export interface StepPace {
+  key: string;
+  limit?: number;
+  intervalMs?: number;
+  concurrency?: number;
+}
 
 /** An inbound provider request, as the hub received it (the raw body is kept for signature checks). */
 export interface WebhookRequest {
@@ -115,7 +120,11 @@ export interface TriggeredEvent {
   echoKeys?: string[];
 }
 
-export interface WebhookReply { status: number; body?: unknown; headers?: Record<string, string> }
+export interface WebhookReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 /**
  * A provider webhook at POST (and HEAD/GET) /webhooks/:connectorId/:connectionId. `receive` verifies
@@ -123,7 +132,11 @@ export interface WebhookReply { status: number; body?: unknown; headers?: Record
  * the events to store and the reply to send once they are stored.
  */
 export interface WebhookTrigger {
-  receive(req: WebhookRequest, conn: ConnectionHandle, ctx?: WebhookContext): Promise<{ events: TriggeredEvent[]; reply: WebhookReply; pollNow?: boolean }>;
+  receive(
+    req: WebhookRequest,
+    conn: ConnectionHandle,
+    ctx?: WebhookContext,
+  ): Promise<{ events: TriggeredEvent[]; reply: WebhookReply; pollNow?: boolean }>;
   /** Answers a provider's HEAD/GET check of the callback URL (e.g. Trello's HEAD): default 200. */
   check?(req: WebhookRequest, conn: ConnectionHandle): Promise<WebhookReply>;
   /** With several webhook triggers on one connector: whether this request is for this one (default: yes). */
@@ -138,7 +151,9 @@ export interface WebhookTrigger {
  * subscription is matched too (`previous: true`). `pollNow` in the answer asks for an immediate poll
  * of this connection's pollers with the subscription's params (a body-less "something changed").
  */
-export interface WebhookContext { subscription?: SubscriptionRecord & { previous?: boolean } }
+export interface WebhookContext {
+  subscription?: SubscriptionRecord & { previous?: boolean };
+}
 
 /** A stored subscription as the connector sees it. */
 export interface SubscriptionRecord {
@@ -185,7 +200,12 @@ export interface TriggerSubscription {
 }
 
 /** What `subscribe` answers: `secret` is sealed by the vault (e.g. a per-channel token), `state` kept as is. */
-export interface SubscribeResult { externalId: string; expiresAt?: string | Date; state?: Record<string, unknown>; secret?: string }
+export interface SubscribeResult {
+  externalId: string;
+  expiresAt?: string | Date;
+  state?: Record<string, unknown>;
+  secret?: string;
+}
 
 /** What a poll is given. */
 export interface PollContext {
@@ -202,7 +222,9 @@ export type PolledEvent = TriggeredEvent & { item?: { id: string; version: strin
  * `{ resync: true }` (or a thrown CursorExpired) says the provider refused the cursor as too old
  * (Google's 410, QuickBooks CDC's 30 days): the hub then calls `resync`.
  */
-export type PollResult = { events: PolledEvent[]; cursor: string | null; /** More is waiting past this page: the hub polls again at once. */ more?: boolean } | { resync: true };
+export type PollResult =
+  | { events: PolledEvent[]; cursor: string | null /** More is waiting past this page: the hub polls again at once. */; more?: boolean }
+  | { resync: true };
 
 /**
  * A trigger the hub polls on a stored cursor (core/triggers/pollers.ts): one poller per (trigger,
@@ -221,13 +243,19 @@ export interface PollingTrigger {
    * Every item as it is now, and a fresh cursor. The hub compares them with what it last saw: new and
    * changed items are emitted (their `event`), missing ones as `deletedEvent`.
    */
-  resync(ctx: PollContext, params: Record<string, string>): Promise<{ items: Array<{ id: string; version: string; event: TriggeredEvent }>; cursor: string | null }>;
+  resync(
+    ctx: PollContext,
+    params: Record<string, string>,
+  ): Promise<{ items: Array<{ id: string; version: string; event: TriggeredEvent }>; cursor: string | null }>;
   deletedEvent(item: { id: string; version: string }, params: Record<string, string>): TriggeredEvent;
 }
 
 /** Thrown by `poll` when the provider refused the cursor as too old: the same as answering `{ resync: true }`. */
 export class CursorExpired extends Error {
-  constructor(message = 'the provider refused the cursor as too old') { super(message); this.name = 'CursorExpired'; }
+  constructor(message = 'the provider refused the cursor as too old') {
+    super(message);
+    this.name = 'CursorExpired';
+  }
 }
 
 /** What a stream trigger is given to deliver events: `emit` resolves once they are stored (ack after it). */

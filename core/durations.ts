@@ -9,11 +9,20 @@ export function parseDuration(text: string): number {
 
 /** A comma-separated list of durations, e.g. the REST-hook retry schedule `0,5s,5m,30m,2h,5h,10h,10h`. */
 export function parseDurationList(text: string): number[] {
-  const list = text.split(',').map((p) => p.trim()).filter(Boolean).map(parseDuration);
+  const list = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map(parseDuration);
   if (list.length === 0) throw new Error('the list is empty');
   return list;
 }
 
 export function isDurationList(text: string): boolean {
-  try { parseDurationList(text); return true; } catch { return false; }
+  try {
+    parseDurationList(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -47,7 +47,12 @@ export function toStepError(err: unknown): StepError {
 
 /** An error answered to an HTTP caller as {error:{code,message}}. */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'HttpError';
   }

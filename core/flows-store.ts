@@ -25,7 +25,9 @@ export interface FlowsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 declare module './db/schema.ts' {
-  interface Database { flows: FlowsTable }
+  interface Database {
+    flows: FlowsTable;
+  }
 }
 export type FlowRow = Selectable<FlowsTable>;
 
@@ -49,7 +51,13 @@ export class FlowStore implements FlowSource {
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
 
-  constructor(private readonly db: Db, configFlows: Flow[], private readonly log: Logger, private readonly vault?: Vault, private readonly secretInputsOf: SecretInputsOf = () => []) {
+  constructor(
+    private readonly db: Db,
+    configFlows: Flow[],
+    private readonly log: Logger,
+    private readonly vault?: Vault,
+    private readonly secretInputsOf: SecretInputsOf = () => [],
+  ) {
     this.configFlows = new Map(configFlows.map((f) => [f.id, f]));
   }
 
@@ -66,22 +74,37 @@ export class FlowStore implements FlowSource {
     return this.stored.get(id)?.meta;
   }
 
-  isConfig(id: string): boolean { return this.configFlows.has(id); }
+  isConfig(id: string): boolean {
+    return this.configFlows.has(id);
+  }
 
   /** Reloads the database's flows now (and whenever the table's signature changed). */
   refresh(force = true): Promise<void> {
     const run = async () => {
-      const sig = await sql<{ s: string }>`select count(*)::text || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(sum(hashtext(id || updated_at::text || enabled::text)), 0)::text as s from flows`.execute(this.db);
+      const sig = await sql<{
+        s: string;
+      }>`select count(*)::text || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(sum(hashtext(id || updated_at::text || enabled::text)), 0)::text as s from flows`.execute(
+        this.db,
+      );
       const signature = sig.rows[0]?.s ?? '';
       if (!force && signature === this.signature) return;
       const rows = await this.db.selectFrom('flows').selectAll().execute();
       const next = new Map<string, { flow: Flow; meta: FlowMeta }>();
       for (const row of rows) {
         const parsed = flowSchema.safeParse(this.unseal({ ...row.definition, id: row.id, enabled: row.enabled }, row.secrets));
-        if (!parsed.success) { this.log.warn({ flowId: row.id, issues: parsed.error.issues.length }, 'stored flow no longer valid; skipped'); continue; }
+        if (!parsed.success) {
+          this.log.warn({ flowId: row.id, issues: parsed.error.issues.length }, 'stored flow no longer valid; skipped');
+          continue;
+        }
         next.set(row.id, {
           flow: parsed.data,
-          meta: { origin: 'ui', recipe: row.recipe, createdBy: row.created_by, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString() },
+          meta: {
+            origin: 'ui',
+            recipe: row.recipe,
+            createdBy: row.created_by,
+            createdAt: new Date(row.created_at).toISOString(),
+            updatedAt: new Date(row.updated_at).toISOString(),
+          },
         });
       }
       this.stored = next;
@@ -91,7 +114,14 @@ export class FlowStore implements FlowSource {
     // rejects: a failed refresh (e.g. the database refusing connections) is the caller's to handle, and
     // an unhandled rejection here would end the process.
     const chained = (this.refreshing ?? Promise.resolve()).then(run);
-    const settled: Promise<void> = chained.then(() => {}, () => {}).finally(() => { if (this.refreshing === settled) this.refreshing = undefined; });
+    const settled: Promise<void> = chained
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        if (this.refreshing === settled) this.refreshing = undefined;
+      });
     this.refreshing = settled;
     return chained;
   }
@@ -104,7 +134,10 @@ export class FlowStore implements FlowSource {
     this.timer.unref();
   }
 
-  stop(): void { if (this.timer) clearInterval(this.timer); this.timer = undefined; }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
 
   /** Takes the steps' secret inputs out of the definition and seals them together. */
   private seal(id: string, flow: Omit<Flow, 'enabled'>): { definition: Omit<Flow, 'enabled'>; secrets: string | null } {
@@ -122,7 +155,9 @@ export class FlowStore implements FlowSource {
   private unseal(flow: Record<string, unknown>, sealed: string | null): Record<string, unknown> {
     if (!sealed || !this.vault) return flow;
     const taken = this.vault.openJson<Record<string, Record<string, unknown>>>(sealed, flowAad(String(flow.id)));
-    const then = (flow.then as Array<{ input?: Record<string, unknown> }>).map((step, i) => (taken[i] ? { ...step, input: { ...(step.input ?? {}), ...taken[i] } } : step));
+    const then = (flow.then as Array<{ input?: Record<string, unknown> }>).map((step, i) =>
+      taken[i] ? { ...step, input: { ...(step.input ?? {}), ...taken[i] } } : step,
+    );
     return { ...flow, then };
   }
 
@@ -134,9 +169,19 @@ export class FlowStore implements FlowSource {
     this.refuseConfig(flow.id);
     const { enabled, ...plain } = flow;
     const { definition, secrets } = this.seal(flow.id, plain);
-    const row = await this.db.insertInto('flows').values({
-      id: flow.id, definition: JSON.stringify(definition), secrets, enabled, recipe: opts.recipe ?? null, created_by: opts.by ?? null,
-    }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+    const row = await this.db
+      .insertInto('flows')
+      .values({
+        id: flow.id,
+        definition: JSON.stringify(definition),
+        secrets,
+        enabled,
+        recipe: opts.recipe ?? null,
+        created_by: opts.by ?? null,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
     if (!row) throw new HttpError(409, 'flow_exists', `a flow "${flow.id}" exists already`);
     await this.refresh();
   }
@@ -145,7 +190,11 @@ export class FlowStore implements FlowSource {
     this.refuseConfig(id);
     const { enabled, ...plain } = flow;
     const { definition, secrets } = this.seal(id, plain);
-    const res = await this.db.updateTable('flows').set({ definition: JSON.stringify({ ...definition, id }), secrets, enabled, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
+    const res = await this.db
+      .updateTable('flows')
+      .set({ definition: JSON.stringify({ ...definition, id }), secrets, enabled, updated_at: new Date() })
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!Number(res.numUpdatedRows)) throw new HttpError(404, 'flow_not_found', `no flow "${id}"`);
     await this.refresh();
   }
@@ -166,7 +215,13 @@ export class FlowStore implements FlowSource {
 }
 
 /** The flow source of a runtime: loaded before the first event is dispatched, then kept fresh. */
-export async function openFlowStore(db: Db, configFlows: Flow[], log: Logger, vault?: Vault, secretInputsOf?: SecretInputsOf): Promise<FlowStore> {
+export async function openFlowStore(
+  db: Db,
+  configFlows: Flow[],
+  log: Logger,
+  vault?: Vault,
+  secretInputsOf?: SecretInputsOf,
+): Promise<FlowStore> {
   const store = new FlowStore(db, configFlows, log, vault, secretInputsOf);
   await store.refresh();
   store.start();

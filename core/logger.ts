@@ -3,24 +3,50 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger };
 
 /** Keys whose values are never logged, wherever they appear. */
-const SECRET_KEYS = ['secret', 'password', 'token', 'accessToken', 'refreshToken', 'access_token', 'refresh_token', 'apiKey', 'api_key', 'clientSecret', 'client_secret', 'appSecret', 'authorization', 'cookie', 'signature', 'sign', 'csrfToken'];
+const SECRET_KEYS = [
+  'secret',
+  'password',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'access_token',
+  'refresh_token',
+  'apiKey',
+  'api_key',
+  'clientSecret',
+  'client_secret',
+  'appSecret',
+  'authorization',
+  'cookie',
+  'signature',
+  'sign',
+  'csrfToken',
+];
 
 const redactPaths = [
   ...SECRET_KEYS,
   ...SECRET_KEYS.map((k) => `*.${k}`),
   ...SECRET_KEYS.map((k) => `*.*.${k}`),
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-signature"]', 'req.headers["webhook-signature"]',
-  'req.headers["x-trello-webhook"]', 'req.headers["x-acs-dingtalk-access-token"]', 'req.headers["x-csrf-token"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-signature"]',
+  'req.headers["webhook-signature"]',
+  'req.headers["x-trello-webhook"]',
+  'req.headers["x-acs-dingtalk-access-token"]',
+  'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({
-    level,
-    base: { service: 'dingbridge' },
-    redact: { paths: redactPaths, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  }, destination);
+  return pino(
+    {
+      level,
+      base: { service: 'dingbridge' },
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
 }
 
 /**
@@ -40,26 +66,61 @@ export function registerSecretPath(pattern: RegExp): void {
 export function loggableUrl(url: string): string {
   const cut = url.search(/[?#]/);
   let path = cut === -1 ? url : url.slice(0, cut);
-  try { path = decodeURI(path); } catch { /* keep it as sent */ }
+  try {
+    path = decodeURI(path);
+  } catch {
+    /* keep it as sent */
+  }
   for (const p of secretPaths) path = path.replace(p, '$1[redacted]');
   return cut === -1 ? path : `${path}?[redacted]`;
 }
 
 /** Request headers whose values are logged; every other header is logged by name only. */
-const LOGGED_HEADERS = new Set(['host', 'user-agent', 'content-type', 'content-length', 'accept', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-real-ip', 'origin', 'webhook-id', 'x-github-event', 'x-dingtalk-event']);
+const LOGGED_HEADERS = new Set([
+  'host',
+  'user-agent',
+  'content-type',
+  'content-length',
+  'accept',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'origin',
+  'webhook-id',
+  'x-github-event',
+  'x-dingtalk-event',
+]);
 
-interface SerializedRequest { id?: unknown; method?: string; url?: string; headers?: Record<string, unknown>; remoteAddress?: string; remotePort?: number; [k: string]: unknown }
+interface SerializedRequest {
+  id?: unknown;
+  method?: string;
+  url?: string;
+  headers?: Record<string, unknown>;
+  remoteAddress?: string;
+  remotePort?: number;
+  [k: string]: unknown;
+}
 
 /** pino-http's `req` serializer: method, safe URL, allow-listed headers; never query, params or body. */
 export function requestSerializer(req: SerializedRequest): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(req.headers ?? {})) headers[name] = LOGGED_HEADERS.has(name.toLowerCase()) ? value : '[redacted]';
-  return { id: req.id, method: req.method, url: loggableUrl(String(req.url ?? '')), headers, remoteAddress: req.remoteAddress, remotePort: req.remotePort };
+  for (const [name, value] of Object.entries(req.headers ?? {}))
+    headers[name] = LOGGED_HEADERS.has(name.toLowerCase()) ? value : '[redacted]';
+  return {
+    id: req.id,
+    method: req.method,
+    url: loggableUrl(String(req.url ?? '')),
+    headers,
+    remoteAddress: req.remoteAddress,
+    remotePort: req.remotePort,
+  };
 }
 
 /** pino-http's `res` serializer: the status and the response's non-secret headers. */
 export function responseSerializer(res: { statusCode?: number; headers?: Record<string, unknown> }): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(res.headers ?? {})) headers[name] = name.toLowerCase() === 'set-cookie' || name.toLowerCase() === 'location' ? '[redacted]' : value;
+  for (const [name, value] of Object.entries(res.headers ?? {}))
+    headers[name] = name.toLowerCase() === 'set-cookie' || name.toLowerCase() === 'location' ? '[redacted]' : value;
   return { statusCode: res.statusCode, headers };
 }

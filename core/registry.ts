@@ -14,7 +14,11 @@ export class ConnectorRegistry {
         if (other) throw new Error(`action ${a.id} is declared twice (by connector ${other} and by ${c.id})`);
         this.actions.set(a.id, a);
       }
-      const seen = new Set(this.triggers().filter((t) => !c.triggers.includes(t)).map((t) => t.id));
+      const seen = new Set(
+        this.triggers()
+          .filter((t) => !c.triggers.includes(t))
+          .map((t) => t.id),
+      );
       for (const t of c.triggers) {
         if (seen.has(t.id)) throw new Error(`trigger ${t.id} is declared twice (connector ${c.id})`);
         seen.add(t.id);
@@ -43,10 +47,22 @@ export class ConnectorRegistry {
     return { required, connectors: required ? [owner] : [] };
   }
 
-  list(): ConnectorDefinition[] { return [...this.connectors.values()]; }
-  connector(id: string): ConnectorDefinition | undefined { return this.connectors.get(id); }
-  action(id: string): ActionDefinition | undefined { return this.actions.get(id); }
-  actionIds(): string[] { return [...this.actions.keys()]; }
-  triggers(): TriggerDefinition[] { return this.list().flatMap((c) => c.triggers); }
-  eventTypes(): string[] { return [...new Set(this.triggers().flatMap((t) => t.events))]; }
+  list(): ConnectorDefinition[] {
+    return [...this.connectors.values()];
+  }
+  connector(id: string): ConnectorDefinition | undefined {
+    return this.connectors.get(id);
+  }
+  action(id: string): ActionDefinition | undefined {
+    return this.actions.get(id);
+  }
+  actionIds(): string[] {
+    return [...this.actions.keys()];
+  }
+  triggers(): TriggerDefinition[] {
+    return this.list().flatMap((c) => c.triggers);
+  }
+  eventTypes(): string[] {
+    return [...new Set(this.triggers().flatMap((t) => t.events))];
+  }
 }

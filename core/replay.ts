@@ -6,8 +6,18 @@ import type { Db } from './db/database.ts';
  * whether it was new. PostgreSQL decides, so two hub processes receiving the same replay at once
  * cannot both accept it. Expired keys are reused and pruned as claims go by.
  */
-interface ReplayGuardTable { scope: string; key: string; ref: string | null; expires_at: Date; created_at: Generated<Date> }
-declare module './db/schema.ts' { interface Database { replay_guard: ReplayGuardTable } }
+interface ReplayGuardTable {
+  scope: string;
+  key: string;
+  ref: string | null;
+  expires_at: Date;
+  created_at: Generated<Date>;
+}
+declare module './db/schema.ts' {
+  interface Database {
+    replay_guard: ReplayGuardTable;
+  }
+}
 
 export type Claim = { fresh: true } | { fresh: false; ref: string | null };
 
@@ -15,10 +25,23 @@ let claims = 0;
 
 export async function claimOnce(db: Db, scope: string, key: string, windowMs: number, ref: string | null = null): Promise<Claim> {
   const expires = new Date(Date.now() + windowMs);
-  const row = await db.insertInto('replay_guard').values({ scope, key, ref, expires_at: expires })
-    .onConflict((oc) => oc.columns(['scope', 'key']).doUpdateSet({ ref, expires_at: expires, created_at: sql`now()` }).where('replay_guard.expires_at', '<', sql<Date>`now()`))
-    .returning('scope').executeTakeFirst();
-  if (++claims % 200 === 0) void db.deleteFrom('replay_guard').where('expires_at', '<', sql<Date>`now() - interval '1 minute'`).execute().catch(() => undefined);
+  const row = await db
+    .insertInto('replay_guard')
+    .values({ scope, key, ref, expires_at: expires })
+    .onConflict((oc) =>
+      oc
+        .columns(['scope', 'key'])
+        .doUpdateSet({ ref, expires_at: expires, created_at: sql`now()` })
+        .where('replay_guard.expires_at', '<', sql<Date>`now()`),
+    )
+    .returning('scope')
+    .executeTakeFirst();
+  if (++claims % 200 === 0)
+    void db
+      .deleteFrom('replay_guard')
+      .where('expires_at', '<', sql<Date>`now() - interval '1 minute'`)
+      .execute()
+      .catch(() => undefined);
   if (row) return { fresh: true };
   const seen = await db.selectFrom('replay_guard').select('ref').where('scope', '=', scope).where('key', '=', key).executeTakeFirst();
   return { fresh: false, ref: seen?.ref ?? null };

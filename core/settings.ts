@@ -7,9 +7,16 @@ import { parseCidrList } from './net/cidr.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try { return protocols.includes(new URL(v).protocol); } catch { return false; }
-  }, { message: `must be a URL starting with ${protocols.join(' or ')}` });
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.join(' or ')}` },
+  );
 const positiveMs = z.coerce.number().int().positive();
 
 /** Every environment variable the hub reads, validated once at start. */
@@ -43,15 +50,38 @@ export const settingsSchema = z.object({
   /** Bearer token with owner rights on the admin API (automation, and the bootstrap before the UI's accounts). */
   DINGBRIDGE_ADMIN_TOKEN: z.string().min(24, 'use at least 24 characters').optional(),
   /** Networks (comma-separated IPs or CIDRs) the admin UI and /api may be used from; unset = everywhere. Webhooks and catch hooks stay open. */
-  DINGBRIDGE_ADMIN_ALLOW: z.string().refine((v) => { try { parseCidrList(v); return true; } catch { return false; } }, 'comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5').default(''),
+  DINGBRIDGE_ADMIN_ALLOW: z
+    .string()
+    .refine((v) => {
+      try {
+        parseCidrList(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5')
+    .default(''),
   /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
   DINGBRIDGE_METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   /** Tokens expiring within this margin are refreshed ahead of time. */
   DINGBRIDGE_REFRESH_MARGIN_MS: positiveMs.default(600_000),
   /** Outbound calls to user-typed URLs may reach these loopback/private/link-local/metadata hosts or CIDRs (comma-separated). */
-  DINGBRIDGE_EGRESS_ALLOW: z.string().refine((v) => { try { parseEgressAllow(v); return true; } catch { return false; } }, 'comma-separated host names (or *.suffix), IP addresses or CIDRs').default(''),
+  DINGBRIDGE_EGRESS_ALLOW: z
+    .string()
+    .refine((v) => {
+      try {
+        parseEgressAllow(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'comma-separated host names (or *.suffix), IP addresses or CIDRs')
+    .default(''),
   /** REST-hook delivery: the delay before each attempt (its length is the number of attempts); jitter is added. */
-  DINGBRIDGE_HOOK_RETRY_SCHEDULE: z.string().refine(isDurationList, 'a comma-separated list of durations, e.g. 0,5s,5m,30m,2h,5h,10h,10h').default('0,5s,5m,30m,2h,5h,10h,10h'),
+  DINGBRIDGE_HOOK_RETRY_SCHEDULE: z
+    .string()
+    .refine(isDurationList, 'a comma-separated list of durations, e.g. 0,5s,5m,30m,2h,5h,10h,10h')
+    .default('0,5s,5m,30m,2h,5h,10h,10h'),
   /** A REST-hook target must answer 2xx within this time. */
   DINGBRIDGE_HOOK_TIMEOUT_MS: positiveMs.default(15_000),
   /** Defaults for new subscriptions: deliveries per second, and deliveries in flight at once, per subscription. */
@@ -69,11 +99,18 @@ export const settingsSchema = z.object({
   /** The time zone of schedule flows (`cron`) that name none. */
   DINGBRIDGE_TIMEZONE: z.string().refine(isTimeZone, 'an IANA time zone, e.g. Asia/Hong_Kong').default(DEFAULT_TIMEZONE),
   /** Files between steps: the largest file a step may store (default 25 MB), and how many days files are kept (default 30). */
-  DINGBRIDGE_FILE_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  DINGBRIDGE_FILE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(25 * 1024 * 1024),
   DINGBRIDGE_FILE_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** Polling triggers: the default interval between polls (a trigger or a flow's `params.pollInterval` may set its own); up to 10 % jitter is added. */
   DINGBRIDGE_POLL_INTERVAL_MS: z.coerce.number().int().min(1000, 'at least 1000 ms').default(60_000),
-  DINGBRIDGE_QUEUE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _').default('dingbridge'),
+  DINGBRIDGE_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and _')
+    .default('dingbridge'),
 });
 
 export type Settings = z.output<typeof settingsSchema> & { dataDir: string };
@@ -95,15 +132,25 @@ export const urlSetting = url;
 export function checkConnectorEnv(schemas: z.ZodObject[], env: NodeJS.ProcessEnv = process.env): void {
   const problems: string[] = [];
   for (const schema of schemas) {
-    const source = Object.fromEntries(Object.keys(schema.shape).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+    const source = Object.fromEntries(
+      Object.keys(schema.shape)
+        .filter((k) => env[k] !== undefined && env[k] !== '')
+        .map((k) => [k, env[k]]),
+    );
     const parsed = schema.safeParse(source);
-    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${String(i.path[0] ?? '')} ${JSON.stringify(source[String(i.path[0])])}: ${i.message}`));
+    if (!parsed.success)
+      problems.push(
+        ...parsed.error.issues.map((i) => `${String(i.path[0] ?? '')} ${JSON.stringify(source[String(i.path[0])])}: ${i.message}`),
+      );
   }
   if (problems.length) throw new SettingsError(problems);
 }
 
 /** Reads settings from the environment; empty strings count as unset. Throws SettingsError listing every bad value. */
-export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof z.input<typeof settingsSchema>, string>> = {}): Settings {
+export function loadSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<keyof z.input<typeof settingsSchema>, string>> = {},
+): Settings {
   const source: Record<string, string> = {};
   for (const key of Object.keys(settingsSchema.shape)) {
     const value = (overrides as Record<string, string | undefined>)[key] ?? env[key];
@@ -111,11 +158,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
   }
   const parsed = settingsSchema.safeParse(source);
   if (!parsed.success) {
-    throw new SettingsError(parsed.error.issues.map((i) => {
-      const key = String(i.path[0] ?? '');
-      const shown = /URL$|KEY$|TOKEN$/.test(key) ? '(value hidden)' : JSON.stringify(source[key]);
-      return `${key} ${shown}: ${i.message}`;
-    }));
+    throw new SettingsError(
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0] ?? '');
+        const shown = /URL$|KEY$|TOKEN$/.test(key) ? '(value hidden)' : JSON.stringify(source[key]);
+        return `${key} ${shown}: ${i.message}`;
+      }),
+    );
   }
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DINGBRIDGE_DATA_DIR) };
 }

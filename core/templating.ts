@@ -19,7 +19,10 @@ const FULL: Omit<RenderLimits, 'ms'> = { nodes: 200_000, memory: 10_000_000 };
 const FAST: RenderLimits = { ms: 40, nodes: 20_000, memory: 200_000 };
 
 export class TemplateError extends Error {
-  constructor(message: string, readonly template: string) {
+  constructor(
+    message: string,
+    readonly template: string,
+  ) {
     super(message);
     this.name = 'TemplateError';
   }
@@ -29,7 +32,10 @@ export class TemplateError extends Error {
  * The render time all the templates of one request or step share: the main thread's attempts and the
  * worker's render add up (waiting for a free worker does not count; it is bounded on its own).
  */
-export interface TemplateBudget { readonly ms: number; spent: number }
+export interface TemplateBudget {
+  readonly ms: number;
+  spent: number;
+}
 export function templateBudget(ms = STEP_BUDGET_MS): TemplateBudget {
   return { ms, spent: 0 };
 }
@@ -38,9 +44,14 @@ let pool: TemplatePool | undefined;
 // Two: one heavy render (at most one budget long) cannot hold up another request's.
 const workers = () => (pool ??= new TemplatePool(2));
 /** Boots the template workers ahead of need (the hub calls it at start; a worker takes a moment to load). */
-export function startTemplateWorkers(): void { workers().warm(); }
+export function startTemplateWorkers(): void {
+  workers().warm();
+}
 /** Ends the template workers (they never keep the process alive; this is for a clean stop). */
-export async function closeTemplateWorkers(): Promise<void> { await pool?.close(); pool = undefined; }
+export async function closeTemplateWorkers(): Promise<void> {
+  await pool?.close();
+  pool = undefined;
+}
 
 /** Counters for tests and the benchmark: how many renders needed a worker. */
 export const templateStats = { fast: 0, worker: 0 };
@@ -63,7 +74,9 @@ async function run(job: Job, scope: Record<string, unknown>, budget: TemplateBud
   templateStats.worker++;
   let started: number | undefined;
   try {
-    return await workers().run(job, scope, { ...FULL, ms: left() }, () => { started = performance.now(); });
+    return await workers().run(job, scope, { ...FULL, ms: left() }, () => {
+      started = performance.now();
+    });
   } catch (err) {
     const limit = limitOf(err);
     throw limit?.kind === 'time' ? outOfTime() : new TemplateError((err as Error).message.split('\n')[0]!, what);
@@ -76,7 +89,11 @@ async function run(job: Job, scope: Record<string, unknown>, budget: TemplateBud
 export function checkTemplate(template: string): void {
   const tooBig = checkRanges(template);
   if (tooBig) throw new TemplateError(tooBig, template);
-  try { parse(template); } catch (err) { throw new TemplateError((err as Error).message.split('\n')[0]!, template); }
+  try {
+    parse(template);
+  } catch (err) {
+    throw new TemplateError((err as Error).message.split('\n')[0]!, template);
+  }
 }
 
 export function checkCondition(condition: string): void {
@@ -87,12 +104,23 @@ export function checkCondition(condition: string): void {
 /** Every string in `mapping` whose text has a template in it, checked; reports the first bad one with its path. */
 export function checkMapping(mapping: unknown, at: string[] = []): { path: string[]; message: string } | undefined {
   if (typeof mapping === 'string') {
-    try { checkTemplate(mapping); return undefined; } catch (err) { return { path: at, message: (err as Error).message }; }
+    try {
+      checkTemplate(mapping);
+      return undefined;
+    } catch (err) {
+      return { path: at, message: (err as Error).message };
+    }
   }
   if (Array.isArray(mapping)) {
-    for (const [i, v] of mapping.entries()) { const bad = checkMapping(v, [...at, String(i)]); if (bad) return bad; }
+    for (const [i, v] of mapping.entries()) {
+      const bad = checkMapping(v, [...at, String(i)]);
+      if (bad) return bad;
+    }
   } else if (mapping && typeof mapping === 'object') {
-    for (const [k, v] of Object.entries(mapping)) { const bad = checkMapping(v, [...at, k]); if (bad) return bad; }
+    for (const [k, v] of Object.entries(mapping)) {
+      const bad = checkMapping(v, [...at, k]);
+      if (bad) return bad;
+    }
   }
   return undefined;
 }
@@ -102,11 +130,19 @@ export function checkMapping(mapping: unknown, at: string[] = []): { path: strin
  * expression's type (a number stays a number, an object stays an object); other strings render to text.
  * All strings share `budget` (pass the request's or step's own to share it with other renders).
  */
-export async function renderMapping(mapping: unknown, scope: Record<string, unknown>, budget: TemplateBudget = templateBudget()): Promise<unknown> {
+export async function renderMapping(
+  mapping: unknown,
+  scope: Record<string, unknown>,
+  budget: TemplateBudget = templateBudget(),
+): Promise<unknown> {
   return run({ kind: 'mapping', mapping }, scope, budget, typeof mapping === 'string' ? mapping : JSON.stringify(mapping).slice(0, 200));
 }
 
 /** A condition is a Liquid expression, as inside `{% if … %}`: `data.amount > 100 and data.currency == "HKD"`. */
-export async function evaluateCondition(condition: string, scope: Record<string, unknown>, budget: TemplateBudget = templateBudget()): Promise<boolean> {
+export async function evaluateCondition(
+  condition: string,
+  scope: Record<string, unknown>,
+  budget: TemplateBudget = templateBudget(),
+): Promise<boolean> {
   return (await run({ kind: 'condition', condition }, scope, budget, condition)) === true;
 }

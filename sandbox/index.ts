@@ -34,7 +34,7 @@ export async function startSandbox(opts: { basePort?: number } = {}): Promise<Sa
   const fakes = {} as Record<FakeName, RunningFake<unknown>>;
   try {
     for (const [name, def] of Object.entries(FAKES) as [FakeName, (typeof FAKES)[FakeName]][]) {
-      fakes[name] = await def.start(base === 0 ? 0 : base + def.offset) as RunningFake<unknown>;
+      fakes[name] = (await def.start(base === 0 ? 0 : base + def.offset)) as RunningFake<unknown>;
     }
   } catch (err) {
     await Promise.allSettled(Object.values(fakes).map((f) => f.stop()));
@@ -44,6 +44,8 @@ export async function startSandbox(opts: { basePort?: number } = {}): Promise<Sa
   return {
     fakes,
     urls,
-    async stop() { await Promise.allSettled(Object.values(fakes).map((f) => f.stop())); },
+    async stop() {
+      await Promise.allSettled(Object.values(fakes).map((f) => f.stop()));
+    },
   };
 }

@@ -5,11 +5,41 @@
  * mobile/desktop logins). Plain data: the caller loads the data-center days into the DingTalk fake
  * (POST /__sandbox/dingtalk/datacenter) and stores the rest as the hub's events and steps.
  */
-export interface HistoryApproval { processInstanceId: string; processCode: string; createTime: string; finishTime: string; result: 'agree' | 'refuse' }
-export interface HistoryMeeting { side: 'dingtalk' | 'other'; at: string }
-export interface HistoryFile { at: string; name: string }
-export interface HistoryDay { date: string; staff: number; activated: number; dau: number; active30d: number; mobileLogins: number; desktopLogins: number; approvalsStarted: number; approvalsFinished: number }
-export interface KpiHistory { from: string; to: string; approvals: HistoryApproval[]; meetings: HistoryMeeting[]; files: HistoryFile[]; days: HistoryDay[]; automatedAt: Record<string, string> }
+export interface HistoryApproval {
+  processInstanceId: string;
+  processCode: string;
+  createTime: string;
+  finishTime: string;
+  result: 'agree' | 'refuse';
+}
+export interface HistoryMeeting {
+  side: 'dingtalk' | 'other';
+  at: string;
+}
+export interface HistoryFile {
+  at: string;
+  name: string;
+}
+export interface HistoryDay {
+  date: string;
+  staff: number;
+  activated: number;
+  dau: number;
+  active30d: number;
+  mobileLogins: number;
+  desktopLogins: number;
+  approvalsStarted: number;
+  approvalsFinished: number;
+}
+export interface KpiHistory {
+  from: string;
+  to: string;
+  approvals: HistoryApproval[];
+  meetings: HistoryMeeting[];
+  files: HistoryFile[];
+  days: HistoryDay[];
+  automatedAt: Record<string, string>;
+}
 
 /** mulberry32: small, fast, and the same sequence everywhere. */
 function prng(seed: number): () => number {
@@ -38,7 +68,11 @@ export function generateKpiHistory(opts: { seed?: number; lastMonth?: string; mo
   const end = Date.UTC(ly, lm, 1);
   const automatedAt = opts.automatedAt ?? new Date(Date.UTC(ly, lm - Math.ceil(months / 2), 1)).toISOString().slice(0, 10);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-  const count = (mean: number) => { let n = 0; for (let i = 0; i < 3; i++) if (rand() < mean / 3) n++; return n; };
+  const count = (mean: number) => {
+    let n = 0;
+    for (let i = 0; i < 3; i++) if (rand() < mean / 3) n++;
+    return n;
+  };
 
   const approvals: HistoryApproval[] = [];
   const meetings: HistoryMeeting[] = [];
@@ -56,18 +90,47 @@ export function generateKpiHistory(opts: { seed?: number; lastMonth?: string; mo
         const hours = (date >= automatedAt ? p.hoursAfter : p.hoursBefore) * (0.5 + rand());
         const finished = created + Math.round(hours * 60) * 60_000;
         if (finished >= end) continue;
-        approvals.push({ processInstanceId: `hist-${String(++seq).padStart(6, '0')}`, processCode: p.code, createTime: new Date(created).toISOString(), finishTime: new Date(finished).toISOString(), result: rand() < 0.85 ? 'agree' : 'refuse' });
+        approvals.push({
+          processInstanceId: `hist-${String(++seq).padStart(6, '0')}`,
+          processCode: p.code,
+          createTime: new Date(created).toISOString(),
+          finishTime: new Date(finished).toISOString(),
+          result: rand() < 0.85 ? 'agree' : 'refuse',
+        });
       }
     }
     // Meetings move to DingTalk as the roll-out settles in; files shared grow over the year.
-    for (let k = int(0, 6); k > 0; k--) meetings.push({ side: rand() < 0.3 + 0.6 * progress ? 'dingtalk' : 'other', at: new Date(dayStart + int(0, 1439) * 60_000).toISOString() });
-    for (let k = int(0, Math.round(2 + 12 * progress)); k > 0; k--) files.push({ at: new Date(dayStart + int(0, 1439) * 60_000).toISOString(), name: `file-${files.length + 1}.pdf` });
+    for (let k = int(0, 6); k > 0; k--)
+      meetings.push({
+        side: rand() < 0.3 + 0.6 * progress ? 'dingtalk' : 'other',
+        at: new Date(dayStart + int(0, 1439) * 60_000).toISOString(),
+      });
+    for (let k = int(0, Math.round(2 + 12 * progress)); k > 0; k--)
+      files.push({ at: new Date(dayStart + int(0, 1439) * 60_000).toISOString(), name: `file-${files.length + 1}.pdf` });
     const staff = 40 + Math.floor(progress * 20);
     const active30d = Math.min(staff, Math.round(staff * (0.6 + 0.35 * progress) + int(-2, 2)));
     const dau = Math.round(active30d * (0.5 + rand() * 0.3));
     const logins = dau * int(2, 4);
     const mobileLogins = Math.round(logins * (0.45 + 0.3 * progress + (rand() - 0.5) * 0.1));
-    days.push({ date, staff, activated: Math.min(staff, active30d + int(0, 3)), dau, active30d, mobileLogins, desktopLogins: logins - mobileLogins, approvalsStarted: int(0, 6), approvalsFinished: int(0, 6) });
+    days.push({
+      date,
+      staff,
+      activated: Math.min(staff, active30d + int(0, 3)),
+      dau,
+      active30d,
+      mobileLogins,
+      desktopLogins: logins - mobileLogins,
+      approvalsStarted: int(0, 6),
+      approvalsFinished: int(0, 6),
+    });
   }
-  return { from: new Date(start).toISOString().slice(0, 7), to: opts.lastMonth ?? '2026-11', approvals, meetings, files, days, automatedAt: { 'PROC-PURCHASE': automatedAt } };
+  return {
+    from: new Date(start).toISOString().slice(0, 7),
+    to: opts.lastMonth ?? '2026-11',
+    approvals,
+    meetings,
+    files,
+    days,
+    automatedAt: { 'PROC-PURCHASE': automatedAt },
+  };
 }

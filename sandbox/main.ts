@@ -14,13 +14,17 @@ const sandbox = await startSandbox({ basePort });
 process.stdout.write(`DingTalk page: ${sandbox.urls.dingtalk}/__sandbox/dingtalk/\n`);
 // The HTTPS fakes (DocuSign) use a certificate made at start: a product started separately trusts it
 // with NODE_EXTRA_CA_CERTS=<this file> (read by Node at process start only).
-const pem = Object.values(sandbox.fakes).map((f) => f.certificatePem).find(Boolean);
+const pem = Object.values(sandbox.fakes)
+  .map((f) => f.certificatePem)
+  .find(Boolean);
 if (pem) {
   const certFile = process.env.SANDBOX_CERT_FILE ?? path.join(os.tmpdir(), 'dingbridge-sandbox-cert.pem');
   fs.writeFileSync(certFile, pem);
   process.stdout.write(`Sandbox TLS certificate (for NODE_EXTRA_CA_CERTS): ${certFile}\n`);
 }
 process.stdout.write(`${JSON.stringify(sandbox.urls)}\n`);
-const stop = () => { void sandbox.stop().then(() => process.exit(0)); };
+const stop = () => {
+  void sandbox.stop().then(() => process.exit(0));
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -18,20 +18,32 @@ export class Client {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.cookie) headers.cookie = this.cookie;
     if (this.csrf && opts.csrf !== false) headers['x-csrf-token'] = this.csrf;
-    const res = await fetch(`${this.base}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    const res = await fetch(`${this.base}${p}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'manual',
+    });
     const set = res.headers.getSetCookie().find((c) => c.startsWith('dingbridge.sid='));
     if (set) this.cookie = set.split(';')[0]!;
     const text = await res.text();
     let json: any;
-    try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
     if (json && typeof json === 'object' && typeof json.csrfToken === 'string') this.csrf = json.csrfToken;
     return { status: res.status, json, headers: res.headers, text };
   }
 }
 
-const bearer = (base: string, method: string, p: string, body?: unknown) => fetch(`${base}${p}`, {
-  method, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
-}).then(async (r) => ({ status: r.status, json: await r.json().catch(() => undefined) as any }));
+const bearer = (base: string, method: string, p: string, body?: unknown) =>
+  fetch(`${base}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  }).then(async (r) => ({ status: r.status, json: (await r.json().catch(() => undefined)) as any }));
 
 describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgres ? false : 'needs PostgreSQL' }, () => {
   let environment: Environment;
@@ -68,7 +80,10 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
     assert.match(cookie, /SameSite=Lax/i);
     assert.ok(c.csrf.length > 20);
 
-    const again = await new Client(hub.url!).call('POST', '/api/v1/auth/setup', { email: 'other@example.com', password: 'another long password' });
+    const again = await new Client(hub.url!).call('POST', '/api/v1/auth/setup', {
+      email: 'other@example.com',
+      password: 'another long password',
+    });
     assert.equal(again.status, 409, 'setup only works once');
 
     const me = await c.call('GET', '/api/v1/auth/status');
@@ -86,7 +101,11 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
     const ok = await c.call('POST', '/api/v1/auth/login', owner);
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
 
-    const flow = { id: 'csrf-probe', when: { event: 'catch_hook.received' }, then: [{ action: 'http.post', input: { url: 'https://example.org/x', body: '{}' } }] };
+    const flow = {
+      id: 'csrf-probe',
+      when: { event: 'catch_hook.received' },
+      then: [{ action: 'http.post', input: { url: 'https://example.org/x', body: '{}' } }],
+    };
     const refused = await c.call('POST', '/api/v1/flows', flow, { csrf: false });
     assert.equal(refused.status, 403);
     assert.equal(refused.json.error.code, 'csrf_failed');
@@ -111,14 +130,25 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
   test('roles: a viewer sees no credentials and changes nothing; only owners manage users', async () => {
     const o = new Client(hub.url!);
     await o.call('POST', '/api/v1/auth/login', owner);
-    for (const [email, role] of [['viewer@example.com', 'viewer'], ['admin@example.com', 'admin']]) {
+    for (const [email, role] of [
+      ['viewer@example.com', 'viewer'],
+      ['admin@example.com', 'admin'],
+    ]) {
       const created = await o.call('POST', '/api/v1/users', { email, role, password: 'a long enough password' });
       assert.equal(created.status, 201, JSON.stringify(created.json));
     }
-    await o.call('POST', '/api/v1/connections', { id: 'api-secret', connector: 'oauth2', settings: { authorizationUrl: 'https://a.example/auth', tokenUrl: 'https://a.example/token', clientId: 'c' }, secrets: { clientSecret: 'very-secret-value-1234' } });
+    await o.call('POST', '/api/v1/connections', {
+      id: 'api-secret',
+      connector: 'oauth2',
+      settings: { authorizationUrl: 'https://a.example/auth', tokenUrl: 'https://a.example/token', clientId: 'c' },
+      secrets: { clientSecret: 'very-secret-value-1234' },
+    });
 
     const v = new Client(hub.url!);
-    assert.equal((await v.call('POST', '/api/v1/auth/login', { email: 'viewer@example.com', password: 'a long enough password' })).status, 200);
+    assert.equal(
+      (await v.call('POST', '/api/v1/auth/login', { email: 'viewer@example.com', password: 'a long enough password' })).status,
+      200,
+    );
     const list = await v.call('GET', '/api/v1/connections');
     assert.equal(list.status, 200);
     assert.equal(list.json.connections[0].secrets, undefined, 'no credential detail for a viewer');
@@ -155,7 +185,10 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
     const enabled = await c.call('POST', '/api/v1/auth/2fa/enable', { code: generateSync({ secret }) });
     assert.equal(enabled.status, 200);
     assert.equal(enabled.json.recoveryCodes.length, 10);
-    const [stored] = await queryHub<{ totp_secret: string; recovery_codes: string[] }>(environment, "select totp_secret, recovery_codes from users where email = 'admin@example.com'");
+    const [stored] = await queryHub<{ totp_secret: string; recovery_codes: string[] }>(
+      environment,
+      "select totp_secret, recovery_codes from users where email = 'admin@example.com'",
+    );
     assert.ok(!stored!.totp_secret.includes(secret), 'the TOTP secret is sealed');
     assert.ok(!JSON.stringify(stored!.recovery_codes).includes(enabled.json.recoveryCodes[0]), 'recovery codes are hashed');
 
@@ -165,13 +198,40 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
     assert.equal(needs.json.error.code, 'totp_required');
     // Each code works once: the next window's code (one window ahead is accepted) signs in, and is refused the second time.
     const nextCode = generateSync({ secret, epoch: (Math.floor(Date.now() / 30_000) + 1) * 30 });
-    assert.equal((await d.call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: nextCode })).status, 200);
-    const replayed = await new Client(hub.url!).call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: nextCode });
+    assert.equal(
+      (await d.call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: nextCode }))
+        .status,
+      200,
+    );
+    const replayed = await new Client(hub.url!).call('POST', '/api/v1/auth/login', {
+      email: 'admin@example.com',
+      password: 'a long enough password',
+      code: nextCode,
+    });
     assert.equal(replayed.status, 401, 'a used TOTP code is refused');
     assert.equal(replayed.json.error.code, 'invalid_code');
     const rc = enabled.json.recoveryCodes[0];
-    assert.equal((await new Client(hub.url!).call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: rc })).status, 200);
-    assert.equal((await new Client(hub.url!).call('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'a long enough password', code: rc })).status, 401, 'a recovery code works once');
+    assert.equal(
+      (
+        await new Client(hub.url!).call('POST', '/api/v1/auth/login', {
+          email: 'admin@example.com',
+          password: 'a long enough password',
+          code: rc,
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (
+        await new Client(hub.url!).call('POST', '/api/v1/auth/login', {
+          email: 'admin@example.com',
+          password: 'a long enough password',
+          code: rc,
+        })
+      ).status,
+      401,
+      'a recovery code works once',
+    );
 
     const o = new Client(hub.url!);
     await o.call('POST', '/api/v1/auth/login', owner);
@@ -199,7 +259,22 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
     const log = await bearer(hub.url!, 'GET', '/api/v1/audit?limit=500');
     assert.equal(log.status, 200);
     const actions = new Set(log.json.items.map((i: any) => i.action));
-    for (const a of ['user.owner_created', 'auth.signed_in', 'auth.sign_in_failed', 'auth.signed_out', 'flow.created', 'flow.enabled', 'flow.disabled', 'user.created', 'user.updated', 'connection.created', 'auth.2fa_enabled', 'security.require_2fa_changed', 'auth.recovery_code_used', 'auth.sign_in_throttled']) {
+    for (const a of [
+      'user.owner_created',
+      'auth.signed_in',
+      'auth.sign_in_failed',
+      'auth.signed_out',
+      'flow.created',
+      'flow.enabled',
+      'flow.disabled',
+      'user.created',
+      'user.updated',
+      'connection.created',
+      'auth.2fa_enabled',
+      'security.require_2fa_changed',
+      'auth.recovery_code_used',
+      'auth.sign_in_throttled',
+    ]) {
       assert.ok(actions.has(a), `audit has ${a}: ${[...actions].join(', ')}`);
     }
     const byToken = log.json.items.find((i: any) => i.actor.kind === 'admin_token' && i.action === 'flow.enabled');
@@ -226,11 +301,18 @@ describe('accounts, sessions, CSRF, roles, 2FA, audit', { skip: available.postgr
       assert.equal(res.status, 404, `the audit log is read-only (${method})`);
     }
 
-    await queryHub(environment, "insert into audit_log (at, actor_kind, action) values (now() - interval '181 days', 'test', 'old.entry'), (now() - interval '179 days', 'test', 'recent.entry')");
+    await queryHub(
+      environment,
+      "insert into audit_log (at, actor_kind, action) values (now() - interval '181 days', 'test', 'old.entry'), (now() - interval '179 days', 'test', 'recent.entry')",
+    );
     const { pruneAudit } = await import('../config/audit.ts');
     assert.equal(await pruneAudit(hub.runtime), 1);
     const left = await queryHub<{ action: string }>(environment, "select action from audit_log where actor_kind = 'test'");
-    assert.deepEqual(left.map((r) => r.action), ['recent.entry'], 'kept 180 days, pruned after');
+    assert.deepEqual(
+      left.map((r) => r.action),
+      ['recent.entry'],
+      'kept 180 days, pruned after',
+    );
   });
 
   test('secrets never reach responses or the audit log', async () => {

@@ -12,7 +12,11 @@ const available = await services();
 const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 async function api(base: string, method: string, p: string, body?: unknown) {
-  const res = await fetch(`${base}${p}`, { method, headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
@@ -21,11 +25,17 @@ describe('provider apps', { skip: available.postgres && available.redis ? false 
   let fake: RunningFake<unknown>;
   let environment: Environment;
   let hub: Hub;
-  const urls = () => ({ authorizationUrl: `${fake.baseUrl()}/oauth/authorize`, tokenUrl: `${fake.baseUrl()}/oauth/token`, userinfoUrl: `${fake.baseUrl()}/oauth/userinfo` });
+  const urls = () => ({
+    authorizationUrl: `${fake.baseUrl()}/oauth/authorize`,
+    tokenUrl: `${fake.baseUrl()}/oauth/token`,
+    userinfoUrl: `${fake.baseUrl()}/oauth/userinfo`,
+  });
 
   before(async () => {
-    fake = await startOAuth2Fake({ port: 0 }) as RunningFake<unknown>;
-    const config = writeConfig(tempDir('apps'), `
+    fake = (await startOAuth2Fake({ port: 0 })) as RunningFake<unknown>;
+    const config = writeConfig(
+      tempDir('apps'),
+      `
 apps:
   - id: inhouse-sandbox
     connector: oauth2
@@ -39,13 +49,22 @@ connections:
     connector: oauth2
     app: inhouse-sandbox
     settings: { authorizationUrl: "${fake.baseUrl()}/oauth/authorize", tokenUrl: "${fake.baseUrl()}/oauth/token" }
-`);
-    environment = await prepareEnvironment({ name: 'apps', store: 'external', queue: 'redis' }, 'apps', { DINGBRIDGE_CONFIG: config, INHOUSE_CLIENT_SECRET: 'sandbox-secret', INHOUSE_VERIFIER: 'verifier-token-0123456789' });
+`,
+    );
+    environment = await prepareEnvironment({ name: 'apps', store: 'external', queue: 'redis' }, 'apps', {
+      DINGBRIDGE_CONFIG: config,
+      INHOUSE_CLIENT_SECRET: 'sandbox-secret',
+      INHOUSE_VERIFIER: 'verifier-token-0123456789',
+    });
     hub = await startTestHub(environment);
   });
-  after(async () => { await hub?.stop(); await fake?.stop(); await environment?.cleanup(); });
+  after(async () => {
+    await hub?.stop();
+    await fake?.stop();
+    await environment?.cleanup();
+  });
 
-  test('the config file\'s app is sealed, write-only, and lists its connection', async () => {
+  test("the config file's app is sealed, write-only, and lists its connection", async () => {
     const got = await api(hub.url!, 'GET', '/api/v1/apps/inhouse-sandbox');
     assert.equal(got.status, 200);
     assert.equal(got.json.environment, 'sandbox');
@@ -57,8 +76,14 @@ connections:
     assert.equal(row!.secrets.includes('sandbox-secret'), false);
   });
 
-  test('one app, two connected accounts: each connection authorises with the app\'s client; the app cannot be deleted while used', async () => {
-    const created = await api(hub.url!, 'POST', '/api/v1/apps', { id: 'inhouse', connector: 'oauth2', label: 'In-house API', clientId: 'sandbox-client', secrets: { clientSecret: 'sandbox-secret' } });
+  test("one app, two connected accounts: each connection authorises with the app's client; the app cannot be deleted while used", async () => {
+    const created = await api(hub.url!, 'POST', '/api/v1/apps', {
+      id: 'inhouse',
+      connector: 'oauth2',
+      label: 'In-house API',
+      clientId: 'sandbox-client',
+      secrets: { clientSecret: 'sandbox-secret' },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     assert.deepEqual(created.json.secrets, { clientSecret: { set: true } });
     assert.equal(JSON.stringify(created.json).includes('sandbox-secret'), false, 'secrets are write-only');
@@ -67,7 +92,7 @@ connections:
       const conn = await api(hub.url!, 'POST', '/api/v1/connections', { id, connector: 'oauth2', app: 'inhouse', settings: urls() });
       assert.equal(conn.status, 201, JSON.stringify(conn.json));
       assert.equal(conn.json.appId, 'inhouse');
-      assert.equal(conn.json.secrets.clientSecret, undefined, 'the app\'s secret is not copied into the connection');
+      assert.equal(conn.json.secrets.clientSecret, undefined, "the app's secret is not copied into the connection");
       const start = await api(hub.url!, 'POST', `/api/v1/connections/${id}/authorize`, {});
       assert.equal(new URL(start.json.authorizeUrl).searchParams.get('client_id'), 'sandbox-client');
       const atProvider = await fetch(start.json.authorizeUrl, { redirect: 'manual' });
@@ -84,25 +109,40 @@ connections:
     const start = await api(hub.url!, 'POST', '/api/v1/connections/carol/authorize', {});
     const atProvider = await fetch(start.json.authorizeUrl, { redirect: 'manual' });
     const refused = await fetch(atProvider.headers.get('location')!, { redirect: 'manual' });
-    assert.equal(refused.status, 502, 'the provider refused the app\'s wrong secret');
+    assert.equal(refused.status, 502, "the provider refused the app's wrong secret");
     await api(hub.url!, 'PATCH', '/api/v1/apps/inhouse', { secrets: { clientSecret: 'sandbox-secret' } });
 
     assert.equal((await api(hub.url!, 'DELETE', '/api/v1/apps/inhouse')).status, 409);
     const other = await api(hub.url!, 'POST', '/api/v1/connections', { connector: 'trello', app: 'inhouse', settings: { apiKey: 'k' } });
     assert.equal(other.status, 400, 'an app serves connections of its own connector only');
     assert.equal(other.json.error.code, 'app_mismatch');
-    const doc = await (await fetch(`${hub.url}/api/openapi.json`)).json() as { paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${hub.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
     assert.ok(doc.paths['/api/v1/apps'] && doc.paths['/api/v1/apps/{id}'], 'documented in the OpenAPI document');
   });
 
   test('saving a flow checks the connection its actions need (not at run time)', async () => {
-    const missing = await api(hub.url!, 'POST', '/api/v1/flows', { id: 'no-conn', when: { event: 'catch_hook.received' }, then: [{ action: 'oauth2.request', input: { url: `${fake.baseUrl()}/api/ping` } }] });
+    const missing = await api(hub.url!, 'POST', '/api/v1/flows', {
+      id: 'no-conn',
+      when: { event: 'catch_hook.received' },
+      then: [{ action: 'oauth2.request', input: { url: `${fake.baseUrl()}/api/ping` } }],
+    });
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.json.error.issues.map((i: any) => i.path), ['then.0.connection']);
-    const wrong = await api(hub.url!, 'POST', '/api/v1/flows', { id: 'wrong-conn', when: { event: 'catch_hook.received' }, then: [{ action: 'trello.card.create', connection: 'alice', input: { list: 'l', name: 'n' } }] });
+    assert.deepEqual(
+      missing.json.error.issues.map((i: any) => i.path),
+      ['then.0.connection'],
+    );
+    const wrong = await api(hub.url!, 'POST', '/api/v1/flows', {
+      id: 'wrong-conn',
+      when: { event: 'catch_hook.received' },
+      then: [{ action: 'trello.card.create', connection: 'alice', input: { list: 'l', name: 'n' } }],
+    });
     assert.equal(wrong.status, 400);
     assert.match(wrong.json.error.message, /needs a trello connection; alice is a oauth2 connection/);
-    const ok = await api(hub.url!, 'POST', '/api/v1/flows', { id: 'with-conn', when: { event: 'catch_hook.received' }, then: [{ action: 'oauth2.request', connection: 'alice', input: { url: `${fake.baseUrl()}/api/ping` } }] });
+    const ok = await api(hub.url!, 'POST', '/api/v1/flows', {
+      id: 'with-conn',
+      when: { event: 'catch_hook.received' },
+      then: [{ action: 'oauth2.request', connection: 'alice', input: { url: `${fake.baseUrl()}/api/ping` } }],
+    });
     assert.equal(ok.status, 201, JSON.stringify(ok.json));
   });
 });

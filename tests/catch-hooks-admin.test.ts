@@ -31,7 +31,9 @@ describe('catch hooks through the admin API, verification options, actions API (
     environment = await prepareEnvironment(MODES[0]!, 'catchadmin', { DINGBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN });
     environment.env.DINGBRIDGE_CONFIG = writeConfig(tempDir('catchadmin-config'), CONFIG);
     hub = await startTestHub(environment);
-    key = (await api(hub, 'POST', '/api/v1/api-keys', { label: 'hooks admin', scopes: ['catch_hooks:read', 'catch_hooks:write', 'actions:run'] })).json.key;
+    key = (
+      await api(hub, 'POST', '/api/v1/api-keys', { label: 'hooks admin', scopes: ['catch_hooks:read', 'catch_hooks:write', 'actions:run'] })
+    ).json.key;
   });
   after(async () => {
     await hub?.stop();
@@ -46,23 +48,33 @@ describe('catch hooks through the admin API, verification options, actions API (
     assert.equal((await send('/hooks/catch/from-file/wrong-token-wrong-token', '{}')).status, 401);
     const missing = await send('/hooks/catch/from-file', '{}');
     assert.equal(missing.status, 401);
-    assert.equal((await missing.json() as any).error.code, 'token_missing');
+    assert.equal(((await missing.json()) as any).error.code, 'token_missing');
 
     const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
     const body = '{"order":"SO-77"}';
     const at = new Date();
-    const signed = { 'webhook-id': 'msg_sw_1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_sw_1', at, body) };
+    const signed = {
+      'webhook-id': 'msg_sw_1',
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign('msg_sw_1', at, body),
+    };
     const first = await send('/hooks/catch/sw-file', body, signed);
     assert.equal(first.status, 200);
     const again = await send('/hooks/catch/sw-file', body, signed);
-    assert.equal((await again.json() as any).duplicate, true, 'the webhook-id de-duplicates');
+    assert.equal(((await again.json()) as any).duplicate, true, 'the webhook-id de-duplicates');
     const tampered = await send('/hooks/catch/sw-file', '{"order":"SO-78"}', signed);
     assert.equal(tampered.status, 401);
     assert.equal((await send('/hooks/catch/sw-file', body)).status, 401);
   });
 
   test('create (secret shown once, sealed), use, rotate, list, delete — HMAC with a chosen header and base64', async () => {
-    const created = await api(hub, 'POST', '/api/v1/catch-hooks', { id: 'shop', name: 'Web shop', verify: { type: 'hmac', header: 'X-Shop-Signature', encoding: 'base64' }, id_field: 'order.id' }, key);
+    const created = await api(
+      hub,
+      'POST',
+      '/api/v1/catch-hooks',
+      { id: 'shop', name: 'Web shop', verify: { type: 'hmac', header: 'X-Shop-Signature', encoding: 'base64' }, id_field: 'order.id' },
+      key,
+    );
     assert.equal(created.status, 201, JSON.stringify(created.json));
     const secret = created.json.secret as string;
     assert.ok(secret.length >= 32);
@@ -74,7 +86,7 @@ describe('catch hooks through the admin API, verification options, actions API (
     const sig = (s: string, b: string) => crypto.createHmac('sha256', s).update(b).digest('base64');
     const res = await send('/hooks/catch/shop', body, { 'X-Shop-Signature': sig(secret, body) });
     assert.equal(res.status, 200);
-    const { id } = await res.json() as { id: string };
+    const { id } = (await res.json()) as { id: string };
     await waitUntil(async () => (await queryHub(environment, 'select 1 from events where id = $1', [id])).length === 1, 'event stored');
     assert.equal((await send('/hooks/catch/shop', body, { 'X-Shop-Signature': sig('wrong', body) })).status, 401);
 
@@ -85,7 +97,11 @@ describe('catch hooks through the admin API, verification options, actions API (
     const rotated = await api(hub, 'POST', '/api/v1/catch-hooks/shop/rotate', undefined, key);
     assert.equal(rotated.status, 200);
     const body2 = JSON.stringify({ order: { id: 'A-2' } });
-    assert.equal((await send('/hooks/catch/shop', body2, { 'X-Shop-Signature': sig(secret, body2) })).status, 401, 'the old secret stops working');
+    assert.equal(
+      (await send('/hooks/catch/shop', body2, { 'X-Shop-Signature': sig(secret, body2) })).status,
+      401,
+      'the old secret stops working',
+    );
     assert.equal((await send('/hooks/catch/shop', body2, { 'X-Shop-Signature': sig(rotated.json.secret, body2) })).status, 200);
 
     assert.equal((await api(hub, 'POST', '/api/v1/catch-hooks', { id: 'shop' }, key)).status, 409);
@@ -95,9 +111,19 @@ describe('catch hooks through the admin API, verification options, actions API (
   });
 
   test('token and Standard Webhooks hooks from the API; a custom response', async () => {
-    const token = await api(hub, 'POST', '/api/v1/catch-hooks', { verify: { type: 'token' }, response: { status: 201, body: { thanks: 'ok' } } }, key);
+    const token = await api(
+      hub,
+      'POST',
+      '/api/v1/catch-hooks',
+      { verify: { type: 'token' }, response: { status: 201, body: { thanks: 'ok' } } },
+      key,
+    );
     assert.equal(token.status, 201);
-    const res = await fetch(token.json.url_with_token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1}' });
+    const res = await fetch(token.json.url_with_token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":1}',
+    });
     assert.equal(res.status, 201);
     assert.deepEqual(await res.json(), { thanks: 'ok' });
     assert.equal((await send(`/hooks/catch/${token.json.id}/not-the-token`, '{}')).status, 401);
@@ -106,7 +132,11 @@ describe('catch hooks through the admin API, verification options, actions API (
     assert.match(sw.json.secret, /^whsec_/);
     const body = '{"from":"another hub"}';
     const at = new Date();
-    const ok = await send(`/hooks/catch/${sw.json.id}`, body, { 'webhook-id': 'm1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(sw.json.secret).sign('m1', at, body) });
+    const ok = await send(`/hooks/catch/${sw.json.id}`, body, {
+      'webhook-id': 'm1',
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(sw.json.secret).sign('m1', at, body),
+    });
     assert.equal(ok.status, 200);
 
     const bad = await api(hub, 'POST', '/api/v1/catch-hooks', { verify: { type: 'magic' } }, key);
@@ -117,7 +147,9 @@ describe('catch hooks through the admin API, verification options, actions API (
   });
 
   test('POST /api/v1/actions/:actionId/run runs a registered action; unknown actions and bad input are clear errors', async () => {
-    const ok = await api(hub, 'POST', '/api/v1/actions/http.post/run', { input: { url: sink.url, body: { hello: 'world' } } }, key, { 'idempotency-key': 'run-1' });
+    const ok = await api(hub, 'POST', '/api/v1/actions/http.post/run', { input: { url: sink.url, body: { hello: 'world' } } }, key, {
+      'idempotency-key': 'run-1',
+    });
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.equal(ok.json.output.status, 200);
     await sink.waitFor(1);

@@ -14,7 +14,9 @@ import { services } from './helpers/services.ts';
 const available = await services();
 const N = 25;
 
-describe('robot pacing with the real limit (20 per minute)', { skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis' }, () => {
+describe('robot pacing with the real limit (20 per minute)', {
+  skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis',
+}, () => {
   let fake: RunningDingtalkFake;
   let environment: Environment;
   let hub: Hub;
@@ -22,7 +24,9 @@ describe('robot pacing with the real limit (20 per minute)', { skip: available.p
   before(async () => {
     fake = await startDingtalkFake({ stream: { pingIntervalMs: 0 } });
     const base = fake.baseUrl();
-    const config = writeConfig(tempDir('dingtalk-pacing-real'), `
+    const config = writeConfig(
+      tempDir('dingtalk-pacing-real'),
+      `
 version: 1
 connections:
   - id: robot
@@ -38,8 +42,11 @@ flows:
       - action: dingtalk.robot.send
         connection: robot
         input: { text: "real {{ data.n }}" }
-`);
-    environment = await prepareEnvironment({ name: 'dingtalk-pacing-real', store: 'external', queue: 'redis' }, 'dingtalk-pacing-real', { DINGBRIDGE_CONFIG: config });
+`,
+    );
+    environment = await prepareEnvironment({ name: 'dingtalk-pacing-real', store: 'external', queue: 'redis' }, 'dingtalk-pacing-real', {
+      DINGBRIDGE_CONFIG: config,
+    });
     hub = await startTestHub(environment);
   });
   after(async () => {
@@ -51,16 +58,40 @@ flows:
   test(`${N} messages: 20 at once, the rest after the 60 s window; in order, none failed`, { timeout: 110_000 }, async () => {
     const started = Date.now();
     for (let i = 0; i < N; i++) {
-      const res = await fetch(`${hub.url}/hooks/catch/burst`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: i }) });
+      const res = await fetch(`${hub.url}/hooks/catch/burst`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ n: i }),
+      });
       assert.equal(res.status, 200);
     }
-    const list = async () => (await fake.control<{ messages: Array<{ body: { content: string }; at: string }> }>('GET', `/robots/${SEED.robotToken}/messages`)).messages;
-    const first = await waitUntil(async () => { const m = await list(); return m.length >= 20 && m; }, 'the first 20', 20_000);
+    const list = async () =>
+      (await fake.control<{ messages: Array<{ body: { content: string }; at: string }> }>('GET', `/robots/${SEED.robotToken}/messages`))
+        .messages;
+    const first = await waitUntil(
+      async () => {
+        const m = await list();
+        return m.length >= 20 && m;
+      },
+      'the first 20',
+      20_000,
+    );
     assert.ok(Date.parse(first[19]!.at) - started < 15_000, 'the first 20 go at once');
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal((await list()).length, 20, 'then nothing until the window has room');
-    const all = await waitUntil(async () => { const m = await list(); return m.length >= N && m; }, 'all 25', 90_000, 500);
-    assert.deepEqual(all.map((m) => m.body.content), Array.from({ length: N }, (_, i) => `real ${i}`));
+    const all = await waitUntil(
+      async () => {
+        const m = await list();
+        return m.length >= N && m;
+      },
+      'all 25',
+      90_000,
+      500,
+    );
+    assert.deepEqual(
+      all.map((m) => m.body.content),
+      Array.from({ length: N }, (_, i) => `real ${i}`),
+    );
     const t = all.map((m) => Date.parse(m.at));
     for (let i = 20; i < N; i++) assert.ok(t[i]! - t[i - 20]! >= 60_000, `message ${i} ${t[i]! - t[i - 20]!} ms after message ${i - 20}`);
     const failed = await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_attempts where status = 'failed'");

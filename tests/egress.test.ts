@@ -10,8 +10,13 @@ const none = parseEgressAllow('');
 
 describe('SSRF guard (core/net/egress.ts)', () => {
   let sink: Sink;
-  before(async () => { sink = await startSink(); });
-  after(async () => { setEgressPolicy(''); await sink.close(); });
+  before(async () => {
+    sink = await startSink();
+  });
+  after(async () => {
+    setEgressPolicy('');
+    await sink.close();
+  });
 
   test('loopback, private, link-local and metadata addresses are classified; public ones are not', () => {
     assert.equal(addressKind('127.0.0.1'), 'loopback');
@@ -33,7 +38,15 @@ describe('SSRF guard (core/net/egress.ts)', () => {
   });
 
   test('http://169.254.169.254/, http://10.0.0.1/, http://[::1]/ and odd spellings of 127.0.0.1 are refused when not allowed', () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/', 'http://[::1]/', 'http://127.1/', 'http://2130706433/', 'http://0x7f000001/', 'http://[::ffff:127.0.0.1]/']) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/',
+      'http://[::1]/',
+      'http://127.1/',
+      'http://2130706433/',
+      'http://0x7f000001/',
+      'http://[::ffff:127.0.0.1]/',
+    ]) {
       assert.throws(() => checkUrl(url, none), EgressError, url);
     }
     assert.throws(() => checkUrl('ftp://example.org/', none), /only http and https/);
@@ -50,7 +63,11 @@ describe('SSRF guard (core/net/egress.ts)', () => {
     assert.throws(() => checkUrl('http://169.254.169.254/', p), /metadata/);
     assert.throws(() => parseEgressAllow('not a host!'), /DINGBRIDGE_EGRESS_ALLOW/);
     assert.throws(() => parseEgressAllow('10.0.0.0/40'), /prefix/);
-    assert.throws(() => loadSettings({ DINGBRIDGE_EGRESS_ALLOW: 'not a host!' }), /DINGBRIDGE_EGRESS_ALLOW/, 'a bad value stops the hub at start');
+    assert.throws(
+      () => loadSettings({ DINGBRIDGE_EGRESS_ALLOW: 'not a host!' }),
+      /DINGBRIDGE_EGRESS_ALLOW/,
+      'a bad value stops the hub at start',
+    );
     assert.throws(() => loadSettings({ DINGBRIDGE_HOOK_RETRY_SCHEDULE: '0,5 parsecs' }), /DINGBRIDGE_HOOK_RETRY_SCHEDULE/);
   });
 
@@ -60,7 +77,10 @@ describe('SSRF guard (core/net/egress.ts)', () => {
     const before = sink.requests.length;
     // `localhost` is a name, so no check before connecting can see its address; the guarded lookup inside the socket refuses it.
     assert.doesNotThrow(() => checkUrl(`http://localhost:${port}/sink`, none));
-    await assert.rejects(egressRequest(`http://localhost:${port}/sink`, { method: 'POST', body: '{}', timeoutMs: 2000 }), (err: Error) => err instanceof EgressError && /refused/.test(err.message));
+    await assert.rejects(
+      egressRequest(`http://localhost:${port}/sink`, { method: 'POST', body: '{}', timeoutMs: 2000 }),
+      (err: Error) => err instanceof EgressError && /refused/.test(err.message),
+    );
     await assert.rejects(egressRequest(`http://127.0.0.1:${port}/sink`, { method: 'POST', body: '{}', timeoutMs: 2000 }), EgressError);
     assert.equal(sink.requests.length, before, 'nothing reached the loopback sink');
     setEgressPolicy('127.0.0.1,::1');
@@ -81,10 +101,13 @@ describe('SSRF guard (core/net/egress.ts)', () => {
   test('http.post refuses a private target as a permanent error, and delivers to an allowed one', async () => {
     const ctx = { idempotencyKey: 'k1', attempt: 1, log: createLogger('silent'), timeoutMs: 2000, trace: () => {} };
     setEgressPolicy('');
-    await assert.rejects(httpPost.run(ctx, { url: sink.url, body: { a: 1 }, headers: {} }), (err: Error & { errorClass?: string }) => err.errorClass === 'permanent' && /refused/.test(err.message));
+    await assert.rejects(
+      httpPost.run(ctx, { url: sink.url, body: { a: 1 }, headers: {} }),
+      (err: Error & { errorClass?: string }) => err.errorClass === 'permanent' && /refused/.test(err.message),
+    );
     await assert.rejects(httpPost.run(ctx, { url: 'http://169.254.169.254/latest/meta-data/', body: {}, headers: {} }), /metadata/);
     setEgressPolicy('127.0.0.1');
-    const out = await httpPost.run(ctx, { url: sink.url, body: { a: 1 }, headers: {} }) as { status: number };
+    const out = (await httpPost.run(ctx, { url: sink.url, body: { a: 1 }, headers: {} })) as { status: number };
     assert.equal(out.status, 200);
   });
 });

@@ -6,7 +6,16 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, TEST_ADMIN_TOKEN, prepareEnvironment, startTestHub, tempDir, waitUntil, writeConfig, type Environment } from './helpers/hub.ts';
+import {
+  ROOT,
+  TEST_ADMIN_TOKEN,
+  prepareEnvironment,
+  startTestHub,
+  tempDir,
+  waitUntil,
+  writeConfig,
+  type Environment,
+} from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import { createTestDatabase, services } from './helpers/services.ts';
 import type { Hub } from '../app/hub.ts';
@@ -35,12 +44,16 @@ async function startFileServer() {
     if (m) {
       const n = Number(m[1]);
       res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(n) });
-      let i = 0; let left = n;
+      let i = 0;
+      let left = n;
       const pump = () => {
         while (left > 0) {
           const piece = chunk(i++).slice(0, Math.min(65_536, left));
           left -= piece.length;
-          if (!res.write(piece)) { res.once('drain', pump); return; }
+          if (!res.write(piece)) {
+            res.once('drain', pump);
+            return;
+          }
         }
         res.end();
       };
@@ -50,11 +63,19 @@ async function startFileServer() {
     if (req.url === '/upload') {
       const h = crypto.createHash('sha256');
       let bytes = 0;
-      req.on('data', (c: Buffer) => { bytes += c.length; h.update(c); });
-      req.on('end', () => { uploads.push({ bytes, sha256: h.digest('hex'), contentType: req.headers['content-type'] }); res.setHeader('content-type', 'application/json'); res.end('{"stored":true}'); });
+      req.on('data', (c: Buffer) => {
+        bytes += c.length;
+        h.update(c);
+      });
+      req.on('end', () => {
+        uploads.push({ bytes, sha256: h.digest('hex'), contentType: req.headers['content-type'] });
+        res.setHeader('content-type', 'application/json');
+        res.end('{"stored":true}');
+      });
       return;
     }
-    res.statusCode = 404; res.end();
+    res.statusCode = 404;
+    res.end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -63,15 +84,35 @@ async function startFileServer() {
 
 describe('files between steps', { skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis' }, () => {
   let files: Awaited<ReturnType<typeof startFileServer>>;
-  before(async () => { files = await startFileServer(); });
-  after(async () => { await files?.close(); });
+  before(async () => {
+    files = await startFileServer();
+  });
+  after(async () => {
+    await files?.close();
+  });
 
-  test('a 20 MB file through put → a step → open grows the process\'s memory by less than 10 MB', async () => {
+  test("a 20 MB file through put → a step → open grows the process's memory by less than 10 MB", async () => {
     const db = await createTestDatabase('files');
     try {
-      const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'tests/helpers/files-child.ts'), db.url, `${files.url}/bytes/${20 * MB}`, `${files.url}/upload`, `${files.url}/bytes/${MB}`], {
-        cwd: ROOT, env: { ...process.env, DINGBRIDGE_EGRESS_ALLOW: '127.0.0.1' }, maxBuffer: 1 << 20, timeout: 240_000,
-      });
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--expose-gc',
+          '--import',
+          'tsx',
+          path.join(ROOT, 'tests/helpers/files-child.ts'),
+          db.url,
+          `${files.url}/bytes/${20 * MB}`,
+          `${files.url}/upload`,
+          `${files.url}/bytes/${MB}`,
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, DINGBRIDGE_EGRESS_ALLOW: '127.0.0.1' },
+          maxBuffer: 1 << 20,
+          timeout: 240_000,
+        },
+      );
       const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
       assert.equal(out.file.size, 20 * MB);
       assert.equal(out.file.sha256, files.hashOf(20 * MB), 'stored whole and intact');
@@ -79,8 +120,13 @@ describe('files between steps', { skip: available.postgres && available.redis ? 
       assert.equal(up.bytes, 20 * MB);
       assert.equal(up.sha256, files.hashOf(20 * MB), 'read back whole and intact');
       assert.equal(up.contentType, 'application/pdf');
-      assert.ok(out.peakHeapGrowth < 10 * MB, `heap + buffers grew by ${(out.peakHeapGrowth / MB).toFixed(1)} MB (RSS ${(out.peakRssGrowth / MB).toFixed(1)} MB)`);
-      console.log(`# 20 MB file: peak heap+buffers growth ${(out.peakHeapGrowth / MB).toFixed(1)} MB, RSS growth ${(out.peakRssGrowth / MB).toFixed(1)} MB`);
+      assert.ok(
+        out.peakHeapGrowth < 10 * MB,
+        `heap + buffers grew by ${(out.peakHeapGrowth / MB).toFixed(1)} MB (RSS ${(out.peakRssGrowth / MB).toFixed(1)} MB)`,
+      );
+      console.log(
+        `# 20 MB file: peak heap+buffers growth ${(out.peakHeapGrowth / MB).toFixed(1)} MB, RSS growth ${(out.peakRssGrowth / MB).toFixed(1)} MB`,
+      );
     } finally {
       await db.drop();
     }
@@ -91,7 +137,9 @@ describe('files between steps', { skip: available.postgres && available.redis ? 
     let hub: Hub;
     before(async () => {
       const dir = tempDir('files');
-      const config = writeConfig(dir, `
+      const config = writeConfig(
+        dir,
+        `
 hooks:
   - id: fetch
 flows:
@@ -104,30 +152,60 @@ flows:
         input: { url: "${files.url}/upload", file: "{{ steps[0].output.file }}" }
       - action: http.post
         input: { url: "${files.url}/upload", body: { said: "{{ steps[0].output.file.name }} {{ steps[0].output.file.size }} {{ steps[0].output.file.sha256 }}" } }
-`);
+`,
+      );
       environment = await prepareEnvironment({ name: 'files', store: 'external', queue: 'redis' }, 'files', { DINGBRIDGE_CONFIG: config });
       hub = await startTestHub(environment);
     });
-    after(async () => { await hub?.stop(); await environment?.cleanup(); });
+    after(async () => {
+      await hub?.stop();
+      await environment?.cleanup();
+    });
 
     const post = async (data: unknown) => {
-      const res = await fetch(`${hub.url}/hooks/catch/fetch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) });
+      const res = await fetch(`${hub.url}/hooks/catch/fetch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(data),
+      });
       return ((await res.json()) as { id: string }).id;
     };
-    const steps = (eventId: string) => queryHub<{ step_index: number; status: string; last_error: string | null; output: any }>(environment, 'select step_index, status, last_error, output from step_runs where event_id = $1 order by step_index', [eventId]);
+    const steps = (eventId: string) =>
+      queryHub<{ step_index: number; status: string; last_error: string | null; output: any }>(
+        environment,
+        'select step_index, status, last_error, output from step_runs where event_id = $1 order by step_index',
+        [eventId],
+      );
 
     test('a flow carries a file from one step to the next; templates see its metadata only; admins download it from the run', async () => {
       const eventId = await post({ size: 300_000, name: 'receipt.pdf' });
-      const done = await waitUntil(async () => { const s = await steps(eventId); return s.length === 3 && s.every((r) => r.status === 'succeeded') && s; }, 'three steps succeeded', 60_000);
+      const done = await waitUntil(
+        async () => {
+          const s = await steps(eventId);
+          return s.length === 3 && s.every((r) => r.status === 'succeeded') && s;
+        },
+        'three steps succeeded',
+        60_000,
+      );
       const ref = done[0]!.output.file;
       assert.deepEqual(Object.keys(ref).sort(), ['contentType', 'fileId', 'name', 'sha256', 'size']);
       assert.equal(ref.sha256, files.hashOf(300_000));
-      assert.equal(files.uploads.some((u) => u.sha256 === ref.sha256 && u.bytes === 300_000), true, 'the next step opened and sent it');
+      assert.equal(
+        files.uploads.some((u) => u.sha256 === ref.sha256 && u.bytes === 300_000),
+        true,
+        'the next step opened and sent it',
+      );
 
-      const detail = await (await fetch(`${hub.url}/api/v1/runs/${eventId}`, { headers: auth })).json() as any;
+      const detail = (await (await fetch(`${hub.url}/api/v1/runs/${eventId}`, { headers: auth })).json()) as any;
       assert.equal(detail.files.length, 1);
       assert.equal(detail.files[0].name, 'receipt.pdf');
-      const attempts = JSON.stringify(await queryHub(environment, 'select a.request, a.response from step_attempts a join step_runs s on s.id = a.step_run_id where s.event_id = $1', [eventId]));
+      const attempts = JSON.stringify(
+        await queryHub(
+          environment,
+          'select a.request, a.response from step_attempts a join step_runs s on s.id = a.step_run_id where s.event_id = $1',
+          [eventId],
+        ),
+      );
       assert.ok(attempts.length < 5000, 'traces hold no file content');
 
       const download = await fetch(`${hub.url}/api/v1/files/${ref.fileId}`, { headers: auth });
@@ -140,7 +218,14 @@ flows:
 
     test('a 30 MB file is refused with a clear error (limit DINGBRIDGE_FILE_MAX_BYTES, 25 MB by default) and nothing is kept', async () => {
       const eventId = await post({ size: 30 * MB, name: 'huge.pdf' });
-      const dead = await waitUntil(async () => { const s = await steps(eventId); return s[0]?.status === 'dead' && s[0]; }, 'the download step refused', 120_000);
+      const dead = await waitUntil(
+        async () => {
+          const s = await steps(eventId);
+          return s[0]?.status === 'dead' && s[0];
+        },
+        'the download step refused',
+        120_000,
+      );
       assert.match(dead.last_error ?? '', /"huge\.pdf" is larger than the limit of 25 MB \(DINGBRIDGE_FILE_MAX_BYTES\)/);
       assert.equal((await queryHub(environment, "select id from files where name = 'huge.pdf'")).length, 0);
     });
@@ -148,11 +233,18 @@ flows:
     test('files past their retention are deleted with their content', async () => {
       const eventId = await post({ size: 1000, name: 'old.pdf' });
       await waitUntil(async () => (await steps(eventId))[1]?.status === 'succeeded', 'stored and used', 60_000);
-      const [row] = await queryHub<{ id: string; expires_at: Date; created_at: Date }>(environment, "select id, expires_at, created_at from files where name = 'old.pdf'");
+      const [row] = await queryHub<{ id: string; expires_at: Date; created_at: Date }>(
+        environment,
+        "select id, expires_at, created_at from files where name = 'old.pdf'",
+      );
       const days = (new Date(row!.expires_at).getTime() - new Date(row!.created_at).getTime()) / 86_400_000;
       assert.ok(Math.abs(days - 30) < 0.01, `kept 30 days by default (got ${days})`);
       await queryHub(environment, "update files set expires_at = now() - interval '1 second' where id = $1", [row!.id]);
-      await waitUntil(async () => (await queryHub(environment, 'select id from files where id = $1', [row!.id])).length === 0, 'the sweep pruned it', 30_000);
+      await waitUntil(
+        async () => (await queryHub(environment, 'select id from files where id = $1', [row!.id])).length === 0,
+        'the sweep pruned it',
+        30_000,
+      );
       assert.equal((await queryHub(environment, 'select seq from file_chunks where file_id = $1', [row!.id])).length, 0);
       assert.equal((await fetch(`${hub.url}/api/v1/files/${row!.id}`, { headers: auth })).status, 404);
     });

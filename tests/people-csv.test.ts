@@ -30,7 +30,19 @@ test('encodings: a BOM is stripped, Big5 is recognised, UTF-8 stays UTF-8', () =
 });
 
 test('the export quotes formulas but not phone numbers, and reads back', () => {
-  const out = peopleCsv([{ id: 'x', name: '=cmd()', email: 'a@example.com', mobile: '+85291234567', department: 'Sales/HK', title: null, managerEmail: null, active: true, identities: { dingtalk: { userId: 'u1' } } }]);
+  const out = peopleCsv([
+    {
+      id: 'x',
+      name: '=cmd()',
+      email: 'a@example.com',
+      mobile: '+85291234567',
+      department: 'Sales/HK',
+      title: null,
+      managerEmail: null,
+      active: true,
+      identities: { dingtalk: { userId: 'u1' } },
+    },
+  ]);
   assert.match(out, /'=cmd\(\),a@example.com,\+85291234567,Sales\/HK,,,true,x,u1/);
   const back = parsePeopleCsv(Buffer.from(out));
   assert.deepEqual(back.errors, []);

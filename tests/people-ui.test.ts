@@ -16,7 +16,13 @@ const haveBrowser = fs.existsSync(CHROMIUM);
 if (!haveBrowser && process.env.CI === 'true') throw new Error(`CI needs ${CHROMIUM} (apt-get install chromium)`);
 const haveUi = fs.existsSync(path.join(UI_DIST, 'index.html'));
 if (!haveUi && process.env.CI === 'true') throw new Error('the UI is not built: run npm run build:ui first');
-const skip = !available.postgres ? 'needs PostgreSQL' : !haveBrowser ? `needs ${CHROMIUM}` : !haveUi ? 'needs the built UI (npm run build:ui)' : false;
+const skip = !available.postgres
+  ? 'needs PostgreSQL'
+  : !haveBrowser
+    ? `needs ${CHROMIUM}`
+    : !haveUi
+      ? 'needs the built UI (npm run build:ui)'
+      : false;
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
 
 const CSV = `name,email,mobile,department,title,manager_email
@@ -36,7 +42,18 @@ describe('People page in Chromium', { skip }, () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     environment = await prepareEnvironment({ name: 'people-ui', store: 'external', queue: 'postgres' }, 'people-ui');
     hub = await startTestHub(environment);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB' })).newPage();
   });
   after(async () => {

@@ -24,17 +24,24 @@ async function post(hub: Hub, body: string, headers: Record<string, string> = {}
     headers: { 'content-type': 'application/json', 'x-signature': sign(body), ...headers },
     body,
   });
-  return { status: res.status, json: await res.json() as Record<string, any> };
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
 }
 
 const stepsOf = (env: Environment, eventId: string) =>
-  queryHub<{ id: string; status: string; attempts: number; last_error: string | null }>(env, 'select id, status, attempts, last_error from step_runs where event_id = $1', [eventId]);
+  queryHub<{ id: string; status: string; attempts: number; last_error: string | null }>(
+    env,
+    'select id, status, attempts, last_error from step_runs where event_id = $1',
+    [eventId],
+  );
 
 const available = await services();
 
 for (const mode of MODES) {
   const needs = mode.queue === 'redis' || mode.store === 'external';
-  const skip = (mode.queue === 'redis' && !available.redis) || (mode.store === 'external' && !available.postgres) ? `needs ${mode.queue === 'redis' ? 'Redis' : 'PostgreSQL'}` : false;
+  const skip =
+    (mode.queue === 'redis' && !available.redis) || (mode.store === 'external' && !available.postgres)
+      ? `needs ${mode.queue === 'redis' ? 'Redis' : 'PostgreSQL'}`
+      : false;
   describe(`pipeline — ${mode.name}`, { skip: needs ? skip : false }, () => {
     let sink: Sink;
     let environment: Environment;
@@ -43,7 +50,10 @@ for (const mode of MODES) {
     before(async () => {
       sink = await startSink();
       environment = await prepareEnvironment(mode, 'pipeline', {
-        EXAMPLE_HOOK_SECRET: HOOK_SECRET, SINK_URL: sink.url, SINK_SECRET, DINGBRIDGE_BODY_LIMIT: '20000',
+        EXAMPLE_HOOK_SECRET: HOOK_SECRET,
+        SINK_URL: sink.url,
+        SINK_SECRET,
+        DINGBRIDGE_BODY_LIMIT: '20000',
       });
       environment.env.DINGBRIDGE_CONFIG = EXAMPLE;
       hub = await startTestHub(environment);
@@ -70,7 +80,10 @@ for (const mode of MODES) {
         'webhook-signature': String(got.headers['webhook-signature']),
       });
       assert.deepEqual(verified, { name: 'Chan Tai Man', amount: 250 });
-      const steps = await waitUntil(async () => { const s = await stepsOf(environment, res.json.id); return s[0]?.status === 'succeeded' && s; }, 'step recorded as succeeded');
+      const steps = await waitUntil(async () => {
+        const s = await stepsOf(environment, res.json.id);
+        return s[0]?.status === 'succeeded' && s;
+      }, 'step recorded as succeeded');
       assert.equal(steps.length, 1);
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(sink.requests.length, before + 1, 'exactly one delivery');
@@ -80,7 +93,11 @@ for (const mode of MODES) {
       const before = sink.requests.length;
       const res = await post(hub, JSON.stringify({ name: 'Small', amount: 100 }));
       assert.equal(res.status, 200);
-      await waitUntil(async () => (await queryHub(environment, "select 1 from events where id = $1 and status = 'dispatched'", [res.json.id])).length === 1, 'event dispatched');
+      await waitUntil(
+        async () =>
+          (await queryHub(environment, "select 1 from events where id = $1 and status = 'dispatched'", [res.json.id])).length === 1,
+        'event dispatched',
+      );
       const [row] = await queryHub<{ flows_matched: number }>(environment, 'select flows_matched from events where id = $1', [res.json.id]);
       assert.equal(row!.flows_matched, 0);
       assert.deepEqual(await stepsOf(environment, res.json.id), []);
@@ -93,9 +110,13 @@ for (const mode of MODES) {
       const bad = await post(hub, body, { 'x-signature': sign('{"other":"body"}') });
       assert.equal(bad.status, 401);
       assert.equal(bad.json.error.code, 'signature_invalid');
-      const missing = await fetch(`${hub.url}/hooks/catch/example`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const missing = await fetch(`${hub.url}/hooks/catch/example`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       assert.equal(missing.status, 401);
-      assert.equal((await missing.json() as any).error.code, 'signature_missing');
+      assert.equal(((await missing.json()) as any).error.code, 'signature_missing');
       const [{ n: afterCount }] = await queryHub<{ n: number }>(environment, 'select count(*)::int as n from events');
       assert.equal(afterCount, before);
     });
@@ -108,15 +129,21 @@ for (const mode of MODES) {
       const oversized = await post(hub, big);
       assert.equal(oversized.status, 413);
       assert.equal(oversized.json.error.code, 'payload_too_large');
-      const unknown = await fetch(`${hub.url}/hooks/catch/nope`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      const unknown = await fetch(`${hub.url}/hooks/catch/nope`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(unknown.status, 404);
-      assert.equal((await unknown.json() as any).error.code, 'hook_not_found');
+      assert.equal(((await unknown.json()) as any).error.code, 'hook_not_found');
     });
 
     test('the same delivery posted 20 times at once is one event and one sink call', async () => {
       const before = sink.requests.length;
       const body = JSON.stringify({ name: 'Repeat', amount: 300 });
-      const results = await Promise.all(Array.from({ length: 20 }, () => post(hub, body, { 'webhook-id': `delivery-${mode.store}-${mode.queue}` })));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => post(hub, body, { 'webhook-id': `delivery-${mode.store}-${mode.queue}` })),
+      );
       assert.ok(results.every((r) => r.status === 200));
       const ids = new Set(results.map((r) => r.json.id));
       assert.equal(ids.size, 1);
@@ -133,10 +160,20 @@ for (const mode of MODES) {
       sink.reply({ status: 500 }, { status: 500 });
       const res = await post(hub, JSON.stringify({ name: 'Flaky', amount: 120 }));
       await sink.waitFor(before + 3);
-      const steps = await waitUntil(async () => { const s = await stepsOf(environment, res.json.id); return s[0]?.status === 'succeeded' && s; }, 'step succeeded');
+      const steps = await waitUntil(async () => {
+        const s = await stepsOf(environment, res.json.id);
+        return s[0]?.status === 'succeeded' && s;
+      }, 'step succeeded');
       assert.equal(steps[0]!.attempts, 3);
-      const attempts = await queryHub<{ attempt: number; status: string }>(environment, 'select attempt, status from step_attempts where step_run_id = $1 order by attempt', [steps[0]!.id]);
-      assert.deepEqual(attempts.map((a) => a.status), ['failed', 'failed', 'succeeded']);
+      const attempts = await queryHub<{ attempt: number; status: string }>(
+        environment,
+        'select attempt, status from step_attempts where step_run_id = $1 order by attempt',
+        [steps[0]!.id],
+      );
+      assert.deepEqual(
+        attempts.map((a) => a.status),
+        ['failed', 'failed', 'succeeded'],
+      );
       const ids = new Set(sink.requests.slice(before).map((r) => r.headers['webhook-id']));
       assert.equal(ids.size, 1, 'every attempt carries the same webhook-id');
       await new Promise((r) => setTimeout(r, 500));
@@ -156,7 +193,14 @@ for (const mode of MODES) {
       const before = sink.requests.length;
       sink.setDefault({ status: 500, body: '{"error":"down"}' });
       const res = await post(hub, JSON.stringify({ name: 'Doomed', amount: 777 }));
-      const steps = await waitUntil(async () => { const s = await stepsOf(environment, res.json.id); return s[0]?.status === 'dead' && s; }, 'step dead-lettered', 20_000);
+      const steps = await waitUntil(
+        async () => {
+          const s = await stepsOf(environment, res.json.id);
+          return s[0]?.status === 'dead' && s;
+        },
+        'step dead-lettered',
+        20_000,
+      );
       assert.equal(steps[0]!.attempts, 4, 'the configured number of attempts');
       assert.match(steps[0]!.last_error ?? '', /500/);
       assert.equal(sink.requests.length, before + 4);

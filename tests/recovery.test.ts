@@ -20,7 +20,7 @@ async function post(url: string, payload: object) {
     body,
   });
   assert.equal(res.status, 200);
-  return (await res.json() as { id: string }).id;
+  return ((await res.json()) as { id: string }).id;
 }
 
 /** Names that reached the sink with a 2xx answer, and how many requests each name got. */
@@ -45,7 +45,11 @@ for (const mode of MODES) {
     before(async () => {
       sink = await startSink();
       environment = await prepareEnvironment(mode, 'recovery', {
-        EXAMPLE_HOOK_SECRET: HOOK_SECRET, SINK_URL: sink.url, SINK_SECRET, DINGBRIDGE_CONFIG: EXAMPLE, DINGBRIDGE_STEP_ATTEMPTS: '8',
+        EXAMPLE_HOOK_SECRET: HOOK_SECRET,
+        SINK_URL: sink.url,
+        SINK_SECRET,
+        DINGBRIDGE_CONFIG: EXAMPLE,
+        DINGBRIDGE_STEP_ATTEMPTS: '8',
       });
     });
     after(async () => {
@@ -57,7 +61,11 @@ for (const mode of MODES) {
     test('a hub killed with SIGKILL mid-step: after restart every stored event is delivered, finished steps never run again, a re-run keeps its webhook-id', async () => {
       hub = await spawnHub(environment, ['serve']);
       const done = await post(hub.url, { name: 'done-before-crash', amount: 500 });
-      await waitUntil(async () => (await queryHub(environment, "select 1 from step_runs where event_id = $1 and status = 'succeeded'", [done])).length === 1, 'first event delivered');
+      await waitUntil(
+        async () =>
+          (await queryHub(environment, "select 1 from step_runs where event_id = $1 and status = 'succeeded'", [done])).length === 1,
+        'first event delivered',
+      );
 
       // The sink now holds each request for 4 s: the steps are mid-flight when the hub dies.
       sink.setDefault({ status: 200, body: '{"ok":true}', delayMs: 4000 });
@@ -65,16 +73,22 @@ for (const mode of MODES) {
       for (const name of inFlight) await post(hub.url, { name, amount: 200 });
       await sink.waitFor(1 + inFlight.length, 15_000);
       await hub.kill('SIGKILL');
-      const running = await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where status = 'running'").catch(() => undefined);
+      const running = await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where status = 'running'").catch(
+        () => undefined,
+      );
       if (running) assert.ok(running[0]!.n >= 1, 'steps were running when the hub died');
 
       sink.setDefault({ status: 200, body: '{"ok":true}' });
       // Queued before the crash but never started: also delivered after the restart.
       hub = await spawnHub(environment, ['serve']);
-      await waitUntil(async () => {
-        const rows = await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where status = 'succeeded'");
-        return rows[0]!.n === 1 + inFlight.length;
-      }, 'every stored event delivered after the restart', 30_000);
+      await waitUntil(
+        async () => {
+          const rows = await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where status = 'succeeded'");
+          return rows[0]!.n === 1 + inFlight.length;
+        },
+        'every stored event delivered after the restart',
+        30_000,
+      );
 
       const counts = deliveries(sink);
       assert.equal(counts.get('done-before-crash'), 1, 'a step recorded as done never runs again');
@@ -94,7 +108,12 @@ for (const mode of MODES) {
       sink.setDefault({ status: 503, headers: { 'retry-after': '3' }, body: '{"error":"maintenance"}' });
       const names = Array.from({ length: 6 }, (_, i) => `flush-${i}`);
       for (const name of names) await post(hub.url, { name, amount: 150 });
-      await waitUntil(async () => (await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where status = 'retrying'"))[0]!.n === names.length, 'all steps waiting to retry');
+      await waitUntil(
+        async () =>
+          (await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where status = 'retrying'"))[0]!.n ===
+          names.length,
+        'all steps waiting to retry',
+      );
 
       if (mode.queue === 'redis') {
         const redis = new Redis(TEST_REDIS_URL);
@@ -102,20 +121,38 @@ for (const mode of MODES) {
         await redis.quit();
       } else {
         const schema = `${environment.env.DINGBRIDGE_QUEUE_PREFIX}_queue`;
-        const tables = await queryHub<{ table_name: string }>(environment, 'select table_name from information_schema.tables where table_schema = $1', [schema]);
+        const tables = await queryHub<{ table_name: string }>(
+          environment,
+          'select table_name from information_schema.tables where table_schema = $1',
+          [schema],
+        );
         const jobTables = tables.map((t) => t.table_name).filter((t) => /job/i.test(t));
         assert.ok(jobTables.length > 0, `BullMQ job tables exist in ${schema}`);
         await queryHub(environment, `truncate ${jobTables.map((t) => `"${schema}"."${t}"`).join(', ')} cascade`);
       }
       sink.setDefault({ status: 200, body: '{"ok":true}' });
 
-      await waitUntil(async () => (await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_runs where status = 'succeeded' and event_id in (select id from events where data->>'name' like 'flush-%')"))[0]!.n === names.length, 'every event delivered after the queue was emptied', 30_000);
+      await waitUntil(
+        async () =>
+          (
+            await queryHub<{ n: number }>(
+              environment,
+              "select count(*)::int as n from step_runs where status = 'succeeded' and event_id in (select id from events where data->>'name' like 'flush-%')",
+            )
+          )[0]!.n === names.length,
+        'every event delivered after the queue was emptied',
+        30_000,
+      );
       const okByName = new Map<string, number>();
       // Count the successful deliveries: the sink answered 200 only after the flush.
       const afterFlush = sink.requests.filter((r) => (r.json as { name?: string })?.name?.startsWith('flush-'));
-      for (const r of afterFlush) okByName.set((r.json as { name: string }).name, (okByName.get((r.json as { name: string }).name) ?? 0) + 1);
+      for (const r of afterFlush)
+        okByName.set((r.json as { name: string }).name, (okByName.get((r.json as { name: string }).name) ?? 0) + 1);
       for (const name of names) assert.ok((okByName.get(name) ?? 0) >= 1, `${name} delivered`);
-      const succeeded = await queryHub<{ n: number }>(environment, "select count(*)::int as n from step_attempts a join step_runs s on s.id = a.step_run_id join events e on e.id = s.event_id where a.status = 'succeeded' and e.data->>'name' like 'flush-%'");
+      const succeeded = await queryHub<{ n: number }>(
+        environment,
+        "select count(*)::int as n from step_attempts a join step_runs s on s.id = a.step_run_id join events e on e.id = s.event_id where a.status = 'succeeded' and e.data->>'name' like 'flush-%'",
+      );
       assert.equal(succeeded[0]!.n, names.length, 'each event succeeded exactly once');
       await hub.kill('SIGTERM');
       hub = undefined;

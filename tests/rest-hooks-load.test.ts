@@ -38,27 +38,40 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       await environment?.cleanup();
     });
 
-    test(`${EVENTS} events × 3 subscriptions, one target down (slow, then 503) for a while: each target gets every event exactly once, the healthy ones undelayed`, { timeout: 150_000 }, async () => {
+    test(`${EVENTS} events × 3 subscriptions, one target down (slow, then 503) for a while: each target gets every event exactly once, the healthy ones undelayed`, {
+      timeout: 150_000,
+    }, async () => {
       const [a, b, down] = sinks as [Sink, Sink, Sink];
       // Down the worst way: every request hangs for a second, then fails.
       down.setDefault({ status: 503, body: '{"error":"maintenance"}', delayMs: 1000 });
       const subs = [];
       for (const [i, s] of sinks.entries()) {
-        const res = await api(hub, 'POST', '/api/v1/hooks', { target_url: s.url, events: ['catch_hook.received'], rate_limit: 2000, max_concurrency: i === 2 ? 4 : 16 });
+        const res = await api(hub, 'POST', '/api/v1/hooks', {
+          target_url: s.url,
+          events: ['catch_hook.received'],
+          rate_limit: 2000,
+          max_concurrency: i === 2 ? 4 : 16,
+        });
         assert.equal(res.status, 201);
         subs.push(res.json.id as string);
       }
 
       const started = Date.now();
       let next = 0;
-      await Promise.all(Array.from({ length: 25 }, async () => {
-        while (next < EVENTS) {
-          const n = next++;
-          const res = await fetch(`${hub.url}/hooks/catch/load`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `load-${n}` }, body: JSON.stringify({ n }) });
-          assert.equal(res.status, 200);
-          await res.arrayBuffer();
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 25 }, async () => {
+          while (next < EVENTS) {
+            const n = next++;
+            const res = await fetch(`${hub.url}/hooks/catch/load`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'idempotency-key': `load-${n}` },
+              body: JSON.stringify({ n }),
+            });
+            assert.equal(res.status, 200);
+            await res.arrayBuffer();
+          }
+        }),
+      );
       const postedMs = Date.now() - started;
 
       await Promise.all([a.waitFor(EVENTS, 60_000), b.waitFor(EVENTS, 60_000)]);
@@ -68,16 +81,34 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       const failedMeanwhile = down.requests.length;
       down.setDefault({ status: 200, body: '{"ok":true}' });
 
-      await waitUntil(() => new Set(down.requests.filter((r) => r.at >= recoveredAt).map((r) => r.headers['webhook-id'])).size >= EVENTS, 'the recovered target has every event', 60_000, 200);
-      await waitUntil(async () => {
-        const [row] = await queryHub<{ n: number }>(environment, "select count(*)::int as n from hook_deliveries where status = 'succeeded'");
-        return row!.n === EVENTS * 3;
-      }, 'every delivery recorded as succeeded', 20_000, 200);
+      await waitUntil(
+        () => new Set(down.requests.filter((r) => r.at >= recoveredAt).map((r) => r.headers['webhook-id'])).size >= EVENTS,
+        'the recovered target has every event',
+        60_000,
+        200,
+      );
+      await waitUntil(
+        async () => {
+          const [row] = await queryHub<{ n: number }>(
+            environment,
+            "select count(*)::int as n from hook_deliveries where status = 'succeeded'",
+          );
+          return row!.n === EVENTS * 3;
+        },
+        'every delivery recorded as succeeded',
+        20_000,
+        200,
+      );
       await new Promise((r) => setTimeout(r, 1000));
       const totalMs = Date.now() - started;
-      process.stdout.write(`# ${mode.name}: posted ${EVENTS} in ${postedMs} ms; healthy targets had all at ${healthyDoneMs} ms while the down one had taken ${failedMeanwhile} (slow, failed) attempts; all delivered at ${totalMs} ms\n`);
+      process.stdout.write(
+        `# ${mode.name}: posted ${EVENTS} in ${postedMs} ms; healthy targets had all at ${healthyDoneMs} ms while the down one had taken ${failedMeanwhile} (slow, failed) attempts; all delivered at ${totalMs} ms\n`,
+      );
 
-      for (const [name, s] of [['a', a], ['b', b]] as const) {
+      for (const [name, s] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
         const ids = s.requests.map((r) => String(r.headers['webhook-id']));
         assert.equal(s.requests.length, EVENTS, `healthy target ${name} got ${s.requests.length} requests`);
         assert.equal(new Set(ids).size, EVENTS, `healthy target ${name}: every event exactly once by webhook-id`);
@@ -90,7 +121,10 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
 
       // Not delayed: the dead target held at most its 4 places (never more than 4 hung requests at
       // once), so it took a few attempts a second while the healthy ones took all 2,000 deliveries.
-      const hung = down.requests.filter((r) => r.at < recoveredAt).map((r) => r.at).sort((x, y) => x - y);
+      const hung = down.requests
+        .filter((r) => r.at < recoveredAt)
+        .map((r) => r.at)
+        .sort((x, y) => x - y);
       const overlap = Math.max(0, ...hung.map((t) => hung.filter((u) => u <= t && u > t - 950).length));
       assert.ok(overlap <= 4, `the slow target held ${overlap} requests at once`);
       assert.ok(failedMeanwhile < EVENTS / 4, `the slow target took ${failedMeanwhile} attempts while the healthy ones finished`);

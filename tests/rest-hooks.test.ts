@@ -17,11 +17,12 @@ hooks:
 `;
 
 const available = await services();
-const verify = (secret: string, r: SinkRequest) => new Webhook(secret).verify(r.body, {
-  'webhook-id': String(r.headers['webhook-id']),
-  'webhook-timestamp': String(r.headers['webhook-timestamp']),
-  'webhook-signature': String(r.headers['webhook-signature']),
-});
+const verify = (secret: string, r: SinkRequest) =>
+  new Webhook(secret).verify(r.body, {
+    'webhook-id': String(r.headers['webhook-id']),
+    'webhook-timestamp': String(r.headers['webhook-timestamp']),
+    'webhook-signature': String(r.headers['webhook-signature']),
+  });
 
 // The default mode and the scale-out mode (Redis).
 for (const mode of [MODES[0]!, MODES[1]!]) {
@@ -37,7 +38,12 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       assert.equal(res.status, 201, JSON.stringify(res.json));
       return res.json as { id: string; secret: string };
     };
-    const deliveriesOf = (subId: string) => queryHub<{ id: string; status: string; attempts: number; event_id: string }>(environment, 'select id, status, attempts, event_id from hook_deliveries where subscription_id = $1', [subId]);
+    const deliveriesOf = (subId: string) =>
+      queryHub<{ id: string; status: string; attempts: number; event_id: string }>(
+        environment,
+        'select id, status, attempts, event_id from hook_deliveries where subscription_id = $1',
+        [subId],
+      );
     const requestsFor = (s: Sink, test: string) => s.requests.filter((r) => (r.json as any)?.data?.test === test);
 
     before(async () => {
@@ -50,7 +56,10 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       });
       environment.env.DINGBRIDGE_CONFIG = writeConfig(tempDir('resthooks-config'), CONFIG);
       hub = await startTestHub(environment);
-      const created = await api(hub, 'POST', '/api/v1/api-keys', { label: 'tests', scopes: ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write'] });
+      const created = await api(hub, 'POST', '/api/v1/api-keys', {
+        label: 'tests',
+        scopes: ['hooks:read', 'hooks:write', 'events:read', 'actions:run', 'catch_hooks:read', 'catch_hooks:write'],
+      });
       assert.equal(created.status, 201);
       key = created.json.key;
     });
@@ -75,7 +84,11 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       const denied = await api(hub, 'POST', '/api/v1/hooks', { target_url: sink.url, events: ['x'] }, ro);
       assert.equal(denied.status, 403);
       assert.match(denied.json.error.message, /hooks:write/);
-      assert.equal((await api(hub, 'POST', '/api/v1/api-keys', { label: 'escalate', scopes: ['hooks:read'] }, key)).status, 403, 'an API key cannot create keys');
+      assert.equal(
+        (await api(hub, 'POST', '/api/v1/api-keys', { label: 'escalate', scopes: ['hooks:read'] }, key)).status,
+        403,
+        'an API key cannot create keys',
+      );
       assert.equal((await api(hub, 'POST', '/api/v1/api-keys', { label: 'bad', scopes: ['root'] })).status, 400);
       assert.equal((await api(hub, 'DELETE', `/api/v1/api-keys/${readOnly.json.id}`)).status, 204);
       assert.equal((await api(hub, 'GET', '/api/v1/hooks', undefined, ro)).status, 401);
@@ -120,19 +133,29 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       const got = requestsFor(sink, 'retry');
       assert.equal(got.length, 3);
       for (const r of got) {
-        assert.deepEqual(verify(sub.secret, r), { type: 'catch_hook.received', timestamp: (r.json as any).timestamp, data: { test: 'retry', amount: 42 } });
+        assert.deepEqual(verify(sub.secret, r), {
+          type: 'catch_hook.received',
+          timestamp: (r.json as any).timestamp,
+          data: { test: 'retry', amount: 42 },
+        });
         assert.equal(r.headers['content-type'], 'application/json');
       }
       assert.deepEqual(Object.keys(got[0]!.json as object).sort(), ['data', 'timestamp', 'type']);
       assert.equal(new Set(got.map((r) => r.headers['webhook-id'])).size, 1, 'one webhook-id across attempts');
       assert.ok(got[1]!.at - got[0]!.at >= 100 && got[2]!.at - got[1]!.at >= 200, 'the schedule spaces the attempts');
-      const [d] = await waitUntil(async () => { const d = await deliveriesOf(sub.id); return d[0]?.status === 'succeeded' && d; }, 'delivery succeeded');
+      const [d] = await waitUntil(async () => {
+        const d = await deliveriesOf(sub.id);
+        return d[0]?.status === 'succeeded' && d;
+      }, 'delivery succeeded');
       assert.equal(d!.attempts, 3);
       assert.equal(d!.event_id, eventId);
       await new Promise((r) => setTimeout(r, 800));
       assert.equal(requestsFor(sink, 'retry').length, 3, 'no more attempts after the 200');
       const detail = await api(hub, 'GET', `/api/v1/hooks/${sub.id}/deliveries/${d!.id}`, undefined, key);
-      assert.deepEqual(detail.json.attempts_log.map((a: any) => a.status_code), [500, 500, 200]);
+      assert.deepEqual(
+        detail.json.attempts_log.map((a: any) => a.status_code),
+        [500, 500, 200],
+      );
       await api(hub, 'DELETE', `/api/v1/hooks/${sub.id}`, undefined, key);
     });
 
@@ -146,7 +169,9 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         assert.ok(s.requests[1]!.at - s.requests[0]!.at >= 950, `Retry-After: 1 waited ${s.requests[1]!.at - s.requests[0]!.at} ms`);
         await waitUntil(async () => (await deliveriesOf(sub.id))[0]?.status === 'succeeded', 'delivered after the 302');
         await api(hub, 'DELETE', `/api/v1/hooks/${sub.id}`, undefined, key);
-      } finally { await s.close(); }
+      } finally {
+        await s.close();
+      }
     });
 
     test('410 Gone removes the subscription at once', async () => {
@@ -155,11 +180,16 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         const sub = await subscribe({ target_url: s.url, events: ['catch_hook.received'], filter: 'data.test == "gone"' });
         await postEvent(hub, 'rh', { test: 'gone' });
         await s.waitFor(1);
-        await waitUntil(async () => (await api(hub, 'GET', `/api/v1/hooks/${sub.id}`, undefined, key)).status === 404, 'subscription deleted');
+        await waitUntil(
+          async () => (await api(hub, 'GET', `/api/v1/hooks/${sub.id}`, undefined, key)).status === 404,
+          'subscription deleted',
+        );
         await postEvent(hub, 'rh', { test: 'gone' });
         await new Promise((r) => setTimeout(r, 700));
         assert.equal(s.requests.length, 1, 'nothing more is sent');
-      } finally { await s.close(); }
+      } finally {
+        await s.close();
+      }
     });
 
     test('exhausted deliveries are dead-lettered, emit hub.delivery.exhausted (delivered to other subscribers), and replay', async () => {
@@ -167,9 +197,16 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       const watcher = await startSink();
       try {
         const sub = await subscribe({ target_url: down.url, events: ['catch_hook.received'], filter: 'data.test == "exhaust"' });
-        const watch = await subscribe({ target_url: watcher.url, events: ['hub.delivery.*'], filter: `data.subscriptionId == "${sub.id}"` });
+        const watch = await subscribe({
+          target_url: watcher.url,
+          events: ['hub.delivery.*'],
+          filter: `data.subscriptionId == "${sub.id}"`,
+        });
         const eventId = await postEvent(hub, 'rh', { test: 'exhaust' });
-        const [dead] = await waitUntil(async () => { const d = await deliveriesOf(sub.id); return d[0]?.status === 'dead' && d; }, 'delivery dead');
+        const [dead] = await waitUntil(async () => {
+          const d = await deliveriesOf(sub.id);
+          return d[0]?.status === 'dead' && d;
+        }, 'delivery dead');
         assert.equal(dead!.attempts, 4);
         assert.equal(down.requests.length, 4);
         await watcher.waitFor(1);
@@ -192,7 +229,10 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         assert.equal(again.status, 404);
         await api(hub, 'DELETE', `/api/v1/hooks/${sub.id}`, undefined, key);
         await api(hub, 'DELETE', `/api/v1/hooks/${watch.id}`, undefined, key);
-      } finally { await down.close(); await watcher.close(); }
+      } finally {
+        await down.close();
+        await watcher.close();
+      }
     });
 
     test('"recover since T" redelivers exactly the missed ones', async () => {
@@ -215,10 +255,15 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         assert.deepEqual(res.json, { redelivered: 2, created: 0 });
         await waitUntil(async () => (await deliveriesOf(sub.id)).filter((d) => d.status === 'succeeded').length === 3, 'recovered');
         await new Promise((r) => setTimeout(r, 500));
-        const redelivered = s.requests.slice(before).map((r) => (r.json as any).data.n).sort();
+        const redelivered = s.requests
+          .slice(before)
+          .map((r) => (r.json as any).data.n)
+          .sort();
         assert.deepEqual(redelivered, [1, 2], 'exactly the missed ones since T');
         await api(hub, 'DELETE', `/api/v1/hooks/${sub.id}`, undefined, key);
-      } finally { await s.close(); }
+      } finally {
+        await s.close();
+      }
     });
 
     test('secret rotation: both signatures during the grace period', async () => {
@@ -234,15 +279,27 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         assert.ok(verify(sub.secret, r), 'verifies with the old secret');
         assert.ok(verify(rotated.json.secret, r), 'verifies with the new secret');
         await api(hub, 'DELETE', `/api/v1/hooks/${sub.id}`, undefined, key);
-      } finally { await s.close(); }
+      } finally {
+        await s.close();
+      }
     });
 
     test('rate limit and concurrency cap per subscription', async () => {
       const slow = await startSink({ status: 200, body: '{}', delayMs: 300 });
       const limited = await startSink();
       try {
-        const capped = await subscribe({ target_url: slow.url, events: ['catch_hook.received'], filter: 'data.test == "cap"', max_concurrency: 2 });
-        const rated = await subscribe({ target_url: limited.url, events: ['catch_hook.received'], filter: 'data.test == "rate"', rate_limit: 10 });
+        const capped = await subscribe({
+          target_url: slow.url,
+          events: ['catch_hook.received'],
+          filter: 'data.test == "cap"',
+          max_concurrency: 2,
+        });
+        const rated = await subscribe({
+          target_url: limited.url,
+          events: ['catch_hook.received'],
+          filter: 'data.test == "rate"',
+          rate_limit: 10,
+        });
         await Promise.all(Array.from({ length: 8 }, (_, n) => postEvent(hub, 'rh', { test: 'cap', n })));
         await Promise.all(Array.from({ length: 15 }, (_, n) => postEvent(hub, 'rh', { test: 'rate', n })));
         await slow.waitFor(8, 20_000);
@@ -255,7 +312,10 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         assert.ok(span >= 1200, `15 deliveries at 10/s took ${span} ms`);
         await api(hub, 'DELETE', `/api/v1/hooks/${capped.id}`, undefined, key);
         await api(hub, 'DELETE', `/api/v1/hooks/${rated.id}`, undefined, key);
-      } finally { await slow.close(); await limited.close(); }
+      } finally {
+        await slow.close();
+        await limited.close();
+      }
     });
 
     test('a subscription failing for 5 days is disabled, the admin is told, and it can be re-enabled', async () => {
@@ -266,7 +326,10 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         const watch = await subscribe({ target_url: watcher.url, events: ['hub.subscription.disabled'] });
         await queryHub(environment, "update hook_subscriptions set failing_since = now() - interval '6 days' where id = $1", [sub.id]);
         await postEvent(hub, 'rh', { test: 'disable' });
-        await waitUntil(async () => (await api(hub, 'GET', `/api/v1/hooks/${sub.id}`, undefined, key)).json.status === 'disabled', 'disabled');
+        await waitUntil(
+          async () => (await api(hub, 'GET', `/api/v1/hooks/${sub.id}`, undefined, key)).json.status === 'disabled',
+          'disabled',
+        );
         await watcher.waitFor(1);
         assert.equal((watcher.requests[0]!.json as any).data.subscriptionId, sub.id);
         const enabled = await api(hub, 'PATCH', `/api/v1/hooks/${sub.id}`, { enabled: true }, key);
@@ -274,12 +337,18 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
         assert.equal(enabled.json.failing_since, null);
         await api(hub, 'DELETE', `/api/v1/hooks/${sub.id}`, undefined, key);
         await api(hub, 'DELETE', `/api/v1/hooks/${watch.id}`, undefined, key);
-      } finally { await s.close(); await watcher.close(); }
+      } finally {
+        await s.close();
+        await watcher.close();
+      }
     });
 
-    test('event samples: recent real events, else the connector\'s sample', async () => {
+    test("event samples: recent real events, else the connector's sample", async () => {
       await postEvent(hub, 'rh', { test: 'sample', name: 'real' });
-      const real = await waitUntil(async () => { const r = await api(hub, 'GET', '/api/v1/events/samples?type=catch_hook.received&limit=1', undefined, key); return r.json.items.length === 1 && r; }, 'sample');
+      const real = await waitUntil(async () => {
+        const r = await api(hub, 'GET', '/api/v1/events/samples?type=catch_hook.received&limit=1', undefined, key);
+        return r.json.items.length === 1 && r;
+      }, 'sample');
       assert.equal(real.json.items[0].type, 'catch_hook.received');
       assert.deepEqual(Object.keys(real.json.items[0]).sort(), ['data', 'id', 'timestamp', 'type']);
       const fallback = await api(hub, 'GET', '/api/v1/events/samples?type=hub.subscription.disabled', undefined, key);
@@ -292,26 +361,47 @@ for (const mode of [MODES[0]!, MODES[1]!]) {
       try {
         const sub = await subscribe({ target_url: s.url, events: ['catch_hook.received'], filter: 'data.test == "sweep"' });
         const eventId = await postEvent(hub, 'rh', { test: 'sweep-later' });
-        await waitUntil(async () => (await queryHub(environment, "select 1 from events where id = $1 and status = 'dispatched'", [eventId])).length === 1, 'dispatched');
+        await waitUntil(
+          async () => (await queryHub(environment, "select 1 from events where id = $1 and status = 'dispatched'", [eventId])).length === 1,
+          'dispatched',
+        );
         // A delivery recorded without its job (as after a crash between commit and enqueue, or a flushed Redis).
-        await queryHub(environment, "insert into hook_deliveries (id, subscription_id, event_id, event_type, max_attempts, updated_at) values ('msg_sweeptest', $1, $2, 'catch_hook.received', 4, now() - interval '1 minute')", [sub.id, eventId]);
+        await queryHub(
+          environment,
+          "insert into hook_deliveries (id, subscription_id, event_id, event_type, max_attempts, updated_at) values ('msg_sweeptest', $1, $2, 'catch_hook.received', 4, now() - interval '1 minute')",
+          [sub.id, eventId],
+        );
         await s.waitFor(1, 15_000);
         assert.equal(s.requests[0]!.headers['webhook-id'], 'msg_sweeptest');
         await api(hub, 'DELETE', `/api/v1/hooks/${sub.id}`, undefined, key);
-      } finally { await s.close(); }
+      } finally {
+        await s.close();
+      }
     });
 
     if (mode === MODES[0]) {
       test('GET /api/openapi.json is a valid OpenAPI 3.1 document covering the public API', async () => {
         const res = await fetch(`${hub.url}/api/openapi.json`);
         assert.equal(res.status, 200);
-        const doc = await res.json() as any;
+        const doc = (await res.json()) as any;
         const validator = new Validator();
         const result = await validator.validate(doc);
         assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
         assert.equal(doc.openapi, '3.1.0');
-        for (const path of ['/hooks/catch/{hookId}', '/hooks/catch/{hookId}/{token}', '/healthz', '/readyz', '/api/v1/hooks', '/api/v1/hooks/{id}', '/api/v1/hooks/{id}/recover',
-          '/api/v1/events/samples', '/api/v1/api-keys', '/api/v1/catch-hooks', '/api/v1/actions/{actionId}/run', '/api/openapi.json']) {
+        for (const path of [
+          '/hooks/catch/{hookId}',
+          '/hooks/catch/{hookId}/{token}',
+          '/healthz',
+          '/readyz',
+          '/api/v1/hooks',
+          '/api/v1/hooks/{id}',
+          '/api/v1/hooks/{id}/recover',
+          '/api/v1/events/samples',
+          '/api/v1/api-keys',
+          '/api/v1/catch-hooks',
+          '/api/v1/actions/{actionId}/run',
+          '/api/openapi.json',
+        ]) {
           assert.ok(doc.paths[path], `documents ${path}`);
         }
         const create = doc.paths['/api/v1/hooks'].post;

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MODES, TEST_ADMIN_TOKEN, prepareEnvironment, startTestHub, waitUntil, writeConfig, tempDir, type Environment } from './helpers/hub.ts';
+import {
+  MODES,
+  TEST_ADMIN_TOKEN,
+  prepareEnvironment,
+  startTestHub,
+  waitUntil,
+  writeConfig,
+  tempDir,
+  type Environment,
+} from './helpers/hub.ts';
 import { startSink, type Sink } from './helpers/sink.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import type { Hub } from '../app/hub.ts';
@@ -65,22 +74,33 @@ describe('hub HTTP surface (default mode)', () => {
     assert.deepEqual(await ready.json(), { status: 'ready', checks: { database: 'ok', queue: 'ok' }, queueBackend: 'postgres' });
   });
 
-  test('a form body runs a two-step flow; a single {{ }} keeps its type; the second step sees the first one\'s output', async () => {
+  test("a form body runs a two-step flow; a single {{ }} keeps its type; the second step sees the first one's output", async () => {
     const before = sink.requests.length;
     const res = await fetch(`${hub.url}/hooks/catch/open`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'kind=form&who=Lee+Siu+Ming&count=41',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'kind=form&who=Lee+Siu+Ming&count=41',
     });
     assert.equal(res.status, 200);
     await sink.waitFor(before + 2);
-    assert.deepEqual(sink.requests[before]!.json, { who: 'Lee Siu Ming', count: 42, whole: { kind: 'form', who: 'Lee Siu Ming', count: '41' } });
+    assert.deepEqual(sink.requests[before]!.json, {
+      who: 'Lee Siu Ming',
+      count: 42,
+      whole: { kind: 'form', who: 'Lee Siu Ming', count: '41' },
+    });
     assert.deepEqual(sink.requests[before + 1]!.json, { previous: 200 });
   });
 
   test('a configured id field de-duplicates deliveries; a per-hook body limit gives 413', async () => {
     const before = sink.requests.length;
-    const send = (body: object) => fetch(`${hub.url}/hooks/catch/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const first = await (await send({ order: { id: 'SO-1001' }, note: 'first' })).json() as { id: string; duplicate: boolean };
-    const again = await (await send({ order: { id: 'SO-1001' }, note: 'sent again' })).json() as { id: string; duplicate: boolean };
+    const send = (body: object) =>
+      fetch(`${hub.url}/hooks/catch/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const first = (await (await send({ order: { id: 'SO-1001' }, note: 'first' })).json()) as { id: string; duplicate: boolean };
+    const again = (await (await send({ order: { id: 'SO-1001' }, note: 'sent again' })).json()) as { id: string; duplicate: boolean };
     assert.equal(first.duplicate, false);
     assert.equal(again.duplicate, true);
     assert.equal(again.id, first.id);
@@ -89,7 +109,11 @@ describe('hub HTTP surface (default mode)', () => {
     assert.equal(sink.requests.length, before + 1);
     const big = await send({ order: { id: 'SO-2' }, note: 'x'.repeat(300) });
     assert.equal(big.status, 413);
-    const unsupported = await fetch(`${hub.url}/hooks/catch/open`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const unsupported = await fetch(`${hub.url}/hooks/catch/open`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     assert.equal(unsupported.status, 415);
   });
 
@@ -98,7 +122,7 @@ describe('hub HTTP surface (default mode)', () => {
     assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
     const res = await fetch(`${hub.url}/api/v1/connections/crm`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     assert.equal(res.status, 200);
-    const view = await res.json() as any;
+    const view = (await res.json()) as any;
     assert.equal(view.origin, 'config');
     assert.deepEqual(view.secrets, { clientSecret: { set: true, last4: 'e-42' } });
     const rows = await queryHub<{ secrets: string }>(environment, "select secrets from connections where id = 'crm'");
@@ -106,14 +130,14 @@ describe('hub HTTP surface (default mode)', () => {
     assert.equal(rows[0]!.secrets.includes('crm-secret-value-42'), false);
     const anonymous = await fetch(`${hub.url}/api/v1/connections`);
     assert.equal(anonymous.status, 401);
-    assert.equal((await anonymous.json() as any).error.code, 'unauthenticated');
+    assert.equal(((await anonymous.json()) as any).error.code, 'unauthenticated');
   });
 
-  test('unknown API, hook and webhook routes answer a JSON 404 (the UI\'s page fallback never shadows them)', async () => {
+  test("unknown API, hook and webhook routes answer a JSON 404 (the UI's page fallback never shadows them)", async () => {
     for (const p of ['/api/v1/nope', '/hooks/nope', '/webhooks/nope']) {
       const res = await fetch(`${hub.url}${p}`);
       assert.equal(res.status, 404, p);
-      assert.equal((await res.json() as any).error.code, 'not_found', p);
+      assert.equal(((await res.json()) as any).error.code, 'not_found', p);
     }
   });
 
@@ -129,14 +153,22 @@ describe('hub HTTP surface (default mode)', () => {
   test('stopping the hub lets an in-flight step finish first', async () => {
     const before = sink.requests.length;
     sink.reply({ status: 200, body: '{"slow":true}', delayMs: 1500 });
-    const res = await fetch(`${hub.url}/hooks/catch/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ order: { id: 'SO-SLOW' } }) });
-    const { id } = await res.json() as { id: string };
+    const res = await fetch(`${hub.url}/hooks/catch/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ order: { id: 'SO-SLOW' } }),
+    });
+    const { id } = (await res.json()) as { id: string };
     await sink.waitFor(before + 1);
     const t0 = Date.now();
     await hub.stop();
     assert.ok(Date.now() - t0 >= 900, 'stop waited for the step');
     hub = await startTestHub(environment);
-    const rows = await waitUntil(async () => queryHub<{ status: string; attempts: number }>(environment, 'select status, attempts from step_runs where event_id = $1', [id]), 'step row');
+    const rows = await waitUntil(
+      async () =>
+        queryHub<{ status: string; attempts: number }>(environment, 'select status, attempts from step_runs where event_id = $1', [id]),
+      'step row',
+    );
     assert.deepEqual(rows, [{ status: 'succeeded', attempts: 1 }]);
   });
 });

@@ -11,11 +11,16 @@ let environment: Environment;
 before(async () => {
   sink = await startSink();
   environment = await prepareEnvironment(MODES[0]!, 'shutdown', {
-    EXAMPLE_HOOK_SECRET: 'shutdown-hook-secret', SINK_URL: sink.url, SINK_SECRET: `whsec_${Buffer.alloc(32, 3).toString('base64')}`,
+    EXAMPLE_HOOK_SECRET: 'shutdown-hook-secret',
+    SINK_URL: sink.url,
+    SINK_SECRET: `whsec_${Buffer.alloc(32, 3).toString('base64')}`,
     DINGBRIDGE_CONFIG: path.join(ROOT, 'examples/catch-hook-to-http.yaml'),
   });
 });
-after(async () => { await sink.close(); await environment.cleanup(); });
+after(async () => {
+  await sink.close();
+  await environment.cleanup();
+});
 
 test('SIGTERM lets the in-flight step finish, then stops the embedded PostgreSQL and exits 0', async () => {
   const hub = await spawnHub(environment, ['serve']);
@@ -23,10 +28,13 @@ test('SIGTERM lets the in-flight step finish, then stops the embedded PostgreSQL
   const body = JSON.stringify({ name: 'Slow order', amount: 500 });
   const res = await fetch(`${hub.url}/hooks/catch/example`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-signature': crypto.createHmac('sha256', 'shutdown-hook-secret').update(body).digest('hex') },
+    headers: {
+      'content-type': 'application/json',
+      'x-signature': crypto.createHmac('sha256', 'shutdown-hook-secret').update(body).digest('hex'),
+    },
     body,
   });
-  const { id } = await res.json() as { id: string };
+  const { id } = (await res.json()) as { id: string };
   await sink.waitFor(1);
   const exited = new Promise<number | null>((resolve) => hub.child.once('exit', (code) => resolve(code)));
   const t0 = Date.now();
@@ -37,7 +45,10 @@ test('SIGTERM lets the in-flight step finish, then stops the embedded PostgreSQL
   assert.match(hub.output(), /dingbridge stopped/);
   // A clean start afterwards (no orphaned postmaster), and the step is recorded as done.
   const again = await spawnHub(environment, ['serve']);
-  const rows = await waitUntil(() => queryHub<{ status: string }>(environment, 'select status from step_runs where event_id = $1', [id]), 'step row');
+  const rows = await waitUntil(
+    () => queryHub<{ status: string }>(environment, 'select status from step_runs where event_id = $1', [id]),
+    'step row',
+  );
   assert.deepEqual(rows, [{ status: 'succeeded' }]);
   await again.kill('SIGTERM');
   assert.equal(sink.requests.length, 1);

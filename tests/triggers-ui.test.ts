@@ -24,7 +24,14 @@ const available = await services();
 const haveBrowser = fs.existsSync(CHROMIUM);
 const haveUi = fs.existsSync(path.join(UI_DIST, 'index.html'));
 if (process.env.CI === 'true' && (!haveBrowser || !haveUi)) throw new Error('CI needs Chromium and the built UI (npm run build:ui)');
-const skip = !available.postgres || !available.redis ? 'needs PostgreSQL and Redis' : !haveBrowser ? `needs ${CHROMIUM}` : !haveUi ? 'needs the built UI (npm run build:ui)' : false;
+const skip =
+  !available.postgres || !available.redis
+    ? 'needs PostgreSQL and Redis'
+    : !haveBrowser
+      ? `needs ${CHROMIUM}`
+      : !haveUi
+        ? 'needs the built UI (npm run build:ui)'
+        : false;
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
 
 const CONFIG = `
@@ -48,21 +55,38 @@ describe('the Triggers page in Chromium', { skip, timeout: 900_000 }, () => {
   let hub: Hub;
   let browser: Browser;
   let page: Page;
-  const control = async (method: string, p: string, body?: unknown) => (await fetch(`${feed.baseUrl()}/__sandbox/feed${p}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<any>;
+  const control = async (method: string, p: string, body?: unknown) =>
+    (
+      await fetch(`${feed.baseUrl()}/__sandbox/feed${p}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    ).json() as Promise<any>;
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     feed = await startFeedFake();
     const port = await freePort();
     environment = await prepareEnvironment({ name: 'ui', store: 'external', queue: 'redis' }, 'triggers-ui', {
-      PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, DINGBRIDGE_CONFIG: writeConfig(tempDir('triggers-ui'), CONFIG), FEED_URL: feed.baseUrl(), FEED_TOKEN: DEFAULT_FEED_TOKEN,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DINGBRIDGE_CONFIG: writeConfig(tempDir('triggers-ui'), CONFIG),
+      FEED_URL: feed.baseUrl(),
+      FEED_TOKEN: DEFAULT_FEED_TOKEN,
     });
     hub = await startTestHub(environment);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
     const context = await browser.newContext({ viewport: { width: 1400, height: 860 }, locale: 'en-GB' });
     page = await context.newPage();
     // First-run owner through the API; the session cookie is the browser context's.
-    const setup = await page.request.post(`${hub.url}/api/v1/auth/setup`, { data: { email: 'owner@example.com', password: 'owner password 123', name: 'Owner' } });
+    const setup = await page.request.post(`${hub.url}/api/v1/auth/setup`, {
+      data: { email: 'owner@example.com', password: 'owner password 123', name: 'Owner' },
+    });
     assert.equal(setup.status(), 201, await setup.text());
   });
   after(async () => {
@@ -73,7 +97,13 @@ describe('the Triggers page in Chromium', { skip, timeout: 900_000 }, () => {
   });
 
   test('the poller and the push channel with their next poll and renewal; Poll now and Renew work; in Chinese too', async () => {
-    await waitUntil(async () => (await queryHub(environment, "select 1 from trigger_subscriptions where status = 'active'")).length === 1 && (await queryHub(environment, 'select 1 from trigger_pollers where last_poll_at is not null')).length === 1, 'the channel and the first poll', 60_000);
+    await waitUntil(
+      async () =>
+        (await queryHub(environment, "select 1 from trigger_subscriptions where status = 'active'")).length === 1 &&
+        (await queryHub(environment, 'select 1 from trigger_pollers where last_poll_at is not null')).length === 1,
+      'the channel and the first poll',
+      60_000,
+    );
     await page.goto(`${hub.url}/triggers`);
     await page.getByRole('heading', { name: 'Triggers' }).waitFor();
     const poll = page.locator('tr[data-kind="poll"]');
@@ -90,16 +120,26 @@ describe('the Triggers page in Chromium', { skip, timeout: 900_000 }, () => {
     await control('POST', '/items', { count: 1, prefix: 'ui' });
     await poll.getByRole('button', { name: 'Poll now' }).click();
     await page.getByRole('status').filter({ hasText: 'Poll requested' }).waitFor();
-    await waitUntil(async () => (await queryHub(environment, "select 1 from events where type = 'feed.item.changed' and data->'item'->>'id' like 'ui-%'")).length === 1, 'the polled item stored', 60_000);
+    await waitUntil(
+      async () =>
+        (await queryHub(environment, "select 1 from events where type = 'feed.item.changed' and data->'item'->>'id' like 'ui-%'"))
+          .length === 1,
+      'the polled item stored',
+      60_000,
+    );
 
     // Renew: a new channel, the old one stopped.
     const before = (await control('GET', '/state')).channels.length;
     await sub.getByRole('button', { name: 'Renew' }).click();
     await page.getByRole('status').filter({ hasText: 'Renewal requested' }).waitFor();
-    await waitUntil(async () => {
-      const s = await control('GET', '/state');
-      return s.channels.length === before + 1 && s.channels.slice(0, -1).every((c: { stopped: boolean }) => c.stopped);
-    }, 'a new channel and the old one stopped', 60_000);
+    await waitUntil(
+      async () => {
+        const s = await control('GET', '/state');
+        return s.channels.length === before + 1 && s.channels.slice(0, -1).every((c: { stopped: boolean }) => c.stopped);
+      },
+      'a new channel and the old one stopped',
+      60_000,
+    );
 
     await page.getByLabel('Language').first().selectOption('zh-CN');
     await page.getByRole('heading', { name: '触发器' }).waitFor();

@@ -6,7 +6,16 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { generateSync } from 'otplib';
 import { startOAuth2Fake } from '../sandbox/oauth2/index.ts';
 import type { RunningFake } from '../sandbox/framework/index.ts';
-import { ARTIFACTS, TEST_ADMIN_TOKEN, prepareEnvironment, startTestHub, tempDir, waitUntil, writeConfig, type Environment } from './helpers/hub.ts';
+import {
+  ARTIFACTS,
+  TEST_ADMIN_TOKEN,
+  prepareEnvironment,
+  startTestHub,
+  tempDir,
+  waitUntil,
+  writeConfig,
+  type Environment,
+} from './helpers/hub.ts';
 import { startSink, type Sink } from './helpers/sink.ts';
 import { services } from './helpers/services.ts';
 import { queryHub } from './helpers/hub-db.ts';
@@ -25,7 +34,14 @@ const haveBrowser = fs.existsSync(CHROMIUM);
 if (!haveBrowser && process.env.CI === 'true') throw new Error(`CI needs ${CHROMIUM} (apt-get install chromium)`);
 const haveUi = fs.existsSync(path.join(UI_DIST, 'index.html'));
 if (!haveUi && process.env.CI === 'true') throw new Error('the UI is not built: run npm run build:ui first');
-const skip = !available.postgres || !available.redis ? 'needs PostgreSQL and Redis' : !haveBrowser ? `needs ${CHROMIUM}` : !haveUi ? 'needs the built UI (npm run build:ui)' : false;
+const skip =
+  !available.postgres || !available.redis
+    ? 'needs PostgreSQL and Redis'
+    : !haveBrowser
+      ? `needs ${CHROMIUM}`
+      : !haveUi
+        ? 'needs the built UI (npm run build:ui)'
+        : false;
 
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const OWNER = { email: 'owner@example.com', password: 'owner password 123', name: 'Olivia Owner' };
@@ -50,13 +66,21 @@ describe('config UI in Chromium', { skip }, () => {
   };
   const url = (p: string) => `${hub.url}${p}`;
   /** A test that leaves a screenshot of the page when it fails. */
-  const step = (name: string, fn: () => Promise<void>) => test(name, async () => {
-    try { await fn(); } catch (err) {
-      await page?.screenshot({ path: path.join(SHOTS, `FAILED-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true }).catch(() => {});
-      throw err;
-    }
-  });
-  const postHook = (body: unknown) => fetch(url('/hooks/catch/orders'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ id: string }>);
+  const step = (name: string, fn: () => Promise<void>) =>
+    test(name, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        await page
+          ?.screenshot({ path: path.join(SHOTS, `FAILED-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true })
+          .catch(() => {});
+        throw err;
+      }
+    });
+  const postHook = (body: unknown) =>
+    fetch(url('/hooks/catch/orders'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+      (r) => r.json() as Promise<{ id: string }>,
+    );
   /** A code the hub has not accepted yet: each code works once, so the next one is of the following 30 s window (one window ahead is accepted). */
   let nextEpoch = 0;
   const freshCode = async () => {
@@ -68,13 +92,21 @@ describe('config UI in Chromium', { skip }, () => {
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     sink = await startSink();
-    fake = await startOAuth2Fake({ port: 0 }) as RunningFake<unknown>;
+    fake = (await startOAuth2Fake({ port: 0 })) as RunningFake<unknown>;
     environment = await prepareEnvironment({ name: 'ui', store: 'external', queue: 'redis' }, 'ui');
     environment.env.DINGBRIDGE_CONFIG = writeConfig(tempDir('ui-config'), 'hooks:\n  - id: orders\n    name: Web orders\n');
     hub = await startTestHub(environment);
     browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     owner = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB' });
     page = await owner.newPage();
@@ -155,7 +187,10 @@ describe('config UI in Chromium', { skip }, () => {
     await shot(page, 'connections-desktop');
 
     // The provider revoked the grant: a banner says so, and Reconnect runs the connect flow again.
-    await queryHub(environment, "update connections set status = 'needs_reauth', last_error = 'refresh failed: invalid_grant' where id = 'crm'");
+    await queryHub(
+      environment,
+      "update connections set status = 'needs_reauth', last_error = 'refresh failed: invalid_grant' where id = 'crm'",
+    );
     await page.goto(url('/connections'));
     const banner = page.locator('[data-needs-reauth="crm"]');
     await banner.waitFor();
@@ -212,7 +247,10 @@ describe('config UI in Chromium', { skip }, () => {
     await page.locator(`[data-event="${bad.id}"][data-status="failed"]`).waitFor({ timeout: 30_000 });
     await page.locator(`[data-event="${bad.id}"] button`).click();
     const drawer = page.locator('.drawer');
-    await drawer.getByText(/answered 500/).first().waitFor();
+    await drawer
+      .getByText(/answered 500/)
+      .first()
+      .waitFor();
     await drawer.locator('details summary').filter({ hasText: 'Attempt 1' }).click();
     await shot(page, 'run-failed-detail-desktop');
 
@@ -270,8 +308,16 @@ describe('config UI in Chromium', { skip }, () => {
         const status = await (await fetch('/api/v1/auth/status')).json();
         const h = { 'content-type': 'application/json', 'x-csrf-token': status.csrfToken };
         const list = await (await fetch('/api/v1/connections')).json();
-        const patch = await fetch('/api/v1/connections/crm', { method: 'PATCH', headers: h, body: JSON.stringify({ secrets: { clientSecret: 'x' } }) });
-        const put = await fetch('/api/v1/flows/orders-to-sink', { method: 'PUT', headers: h, body: JSON.stringify({ when: { event: 'x' }, then: [{ action: 'http.post', input: {} }] }) });
+        const patch = await fetch('/api/v1/connections/crm', {
+          method: 'PATCH',
+          headers: h,
+          body: JSON.stringify({ secrets: { clientSecret: 'x' } }),
+        });
+        const put = await fetch('/api/v1/flows/orders-to-sink', {
+          method: 'PUT',
+          headers: h,
+          body: JSON.stringify({ when: { event: 'x' }, then: [{ action: 'http.post', input: {} }] }),
+        });
         const toggle = await fetch('/api/v1/flows/orders-to-sink/disable', { method: 'POST', headers: h });
         return { secrets: list.connections[0].secrets ?? null, patch: patch.status, put: put.status, toggle: toggle.status };
       });
@@ -284,8 +330,19 @@ describe('config UI in Chromium', { skip }, () => {
   step('the audit log shows what the test did; CSV export', async () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.locator('[data-action="auth.signed_in"]').first().waitFor();
-    for (const action of ['user.owner_created', 'auth.2fa_enabled', 'auth.signed_out', 'connection.created', 'connection.connect_started', 'connection.connected', 'flow.created', 'flow.updated', 'run.replayed', 'user.created']) {
-      assert.ok(await page.locator(`[data-action="${action}"]`).count() > 0, `audit shows ${action}`);
+    for (const action of [
+      'user.owner_created',
+      'auth.2fa_enabled',
+      'auth.signed_out',
+      'connection.created',
+      'connection.connect_started',
+      'connection.connected',
+      'flow.created',
+      'flow.updated',
+      'run.replayed',
+      'user.created',
+    ]) {
+      assert.ok((await page.locator(`[data-action="${action}"]`).count()) > 0, `audit shows ${action}`);
     }
     await shot(page, 'audit-desktop');
     const csv = await page.evaluate(async () => (await fetch('/api/v1/audit.csv')).text());
@@ -318,7 +375,13 @@ describe('config UI in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: '執行記錄' }).waitFor();
     await page.getByLabel('語言').first().selectOption('en');
 
-    const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, storageState: await owner.storageState() });
+    const phone = await browser.newContext({
+      viewport: PHONE,
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      storageState: await owner.storageState(),
+    });
     const p = await phone.newPage();
     try {
       await p.goto(url('/flows'));

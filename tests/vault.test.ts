@@ -9,7 +9,19 @@ import { startOAuth2Fake } from '../sandbox/oauth2/index.ts';
 import type { RunningFake } from '../sandbox/framework/index.ts';
 import { KeyRing, parseKey } from '../core/vault/keyring.ts';
 import { decrypt } from '../core/vault/cipher.ts';
-import { ROOT, TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, prepareEnvironment, spawnHub, startTestHub, tempDir, waitUntil, writeConfig, type Environment, type HubProcess } from './helpers/hub.ts';
+import {
+  ROOT,
+  TEST_ADMIN_TOKEN,
+  TEST_ENCRYPTION_KEY,
+  prepareEnvironment,
+  spawnHub,
+  startTestHub,
+  tempDir,
+  waitUntil,
+  writeConfig,
+  type Environment,
+  type HubProcess,
+} from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import { services } from './helpers/services.ts';
 import type { Hub } from '../app/hub.ts';
@@ -19,13 +31,21 @@ const available = await services();
 const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 async function api(base: string, method: string, p: string, body?: unknown) {
-  const res = await fetch(`${base}${p}`, { method, headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
 async function control(fake: RunningFake<unknown>, method: string, p: string, body?: unknown) {
-  const res = await fetch(`${fake.baseUrl()}/__sandbox/oauth2${p}`, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${fake.baseUrl()}/__sandbox/oauth2${p}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   assert.ok(res.ok, `control ${p} answered ${res.status}`);
   return res.json() as Promise<any>;
 }
@@ -50,17 +70,24 @@ describe('credential vault and connections', { skip: available.postgres && avail
   let environment: Environment;
   let hub: Hub;
   const connectionBody = (id: string) => ({
-    id, connector: 'oauth2', label: `Sandbox ${id}`,
+    id,
+    connector: 'oauth2',
+    label: `Sandbox ${id}`,
     settings: {
-      authorizationUrl: `${fake.baseUrl()}/oauth/authorize`, tokenUrl: `${fake.baseUrl()}/oauth/token`,
-      userinfoUrl: `${fake.baseUrl()}/oauth/userinfo`, clientId: 'sandbox-client', scopes: 'openid profile',
+      authorizationUrl: `${fake.baseUrl()}/oauth/authorize`,
+      tokenUrl: `${fake.baseUrl()}/oauth/token`,
+      userinfoUrl: `${fake.baseUrl()}/oauth/userinfo`,
+      clientId: 'sandbox-client',
+      scopes: 'openid profile',
     },
     secrets: { clientSecret: 'sandbox-secret' },
   });
 
   before(async () => {
-    fake = await startOAuth2Fake({ port: 0 }) as RunningFake<unknown>;
-    environment = await prepareEnvironment({ name: 'vault', store: 'external', queue: 'redis' }, 'vault', { DINGBRIDGE_REFRESH_MARGIN_MS: '300000' });
+    fake = (await startOAuth2Fake({ port: 0 })) as RunningFake<unknown>;
+    environment = await prepareEnvironment({ name: 'vault', store: 'external', queue: 'redis' }, 'vault', {
+      DINGBRIDGE_REFRESH_MARGIN_MS: '300000',
+    });
     hub = await startTestHub(environment);
   });
   after(async () => {
@@ -69,7 +96,7 @@ describe('credential vault and connections', { skip: available.postgres && avail
     await environment?.cleanup();
   });
 
-  test('authorization code + PKCE through the hub\'s endpoints; tampered and replayed states are refused', async () => {
+  test("authorization code + PKCE through the hub's endpoints; tampered and replayed states are refused", async () => {
     const created = await api(hub.url!, 'POST', '/api/v1/connections', connectionBody('main'));
     assert.equal(created.status, 201, JSON.stringify(created.json));
     assert.deepEqual(created.json.secrets, { clientSecret: { set: true } });
@@ -85,14 +112,14 @@ describe('credential vault and connections', { skip: available.postgres && avail
     tampered.searchParams.set('state', `${tampered.searchParams.get('state')}x`);
     const refused = await fetch(tampered, { redirect: 'manual' });
     assert.equal(refused.status, 400);
-    assert.equal((await refused.json() as any).error.code, 'invalid_state');
+    assert.equal(((await refused.json()) as any).error.code, 'invalid_state');
 
     const done = await connect(hub.url!, 'main');
     assert.equal(done.status, 200, done.text);
     assert.match(done.text, /Connected/);
     const replay = await fetch(done.callback, { redirect: 'manual' });
     assert.equal(replay.status, 400, 'a used state is refused');
-    assert.equal((await replay.json() as any).error.code, 'invalid_state');
+    assert.equal(((await replay.json()) as any).error.code, 'invalid_state');
 
     const view = await api(hub.url!, 'GET', '/api/v1/connections/main');
     assert.equal(view.json.status, 'active');
@@ -120,7 +147,11 @@ describe('credential vault and connections', { skip: available.postgres && avail
 
   test('the provider says 401 mid-call: one refresh, one retry, success', async () => {
     await control(fake, 'POST', '/counters/reset');
-    await fetch(`${fake.baseUrl()}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'expired_token', path: '^/oauth/userinfo$', count: 1 }) });
+    await fetch(`${fake.baseUrl()}/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'expired_token', path: '^/oauth/userinfo$', count: 1 }),
+    });
     const tested = await api(hub.url!, 'POST', '/api/v1/connections/main/test');
     assert.equal(tested.status, 200, JSON.stringify(tested.json));
     const counters = await control(fake, 'GET', '/counters');
@@ -133,10 +164,14 @@ describe('credential vault and connections', { skip: available.postgres && avail
     await queryHub(environment, "update connections set expires_at = now() + interval '2 minutes' where id = 'main'");
     await waitUntil(async () => (await control(fake, 'GET', '/counters')).tokenRequests.refresh_token >= 1, 'proactive refresh', 15_000);
     const [row] = await queryHub<{ expires_at: Date }>(environment, "select expires_at from connections where id = 'main'");
-    assert.ok(new Date(row!.expires_at).getTime() > Date.now() + 30 * 60_000, 'the new token lives for the provider\'s full lifetime');
+    assert.ok(new Date(row!.expires_at).getTime() > Date.now() + 30 * 60_000, "the new token lives for the provider's full lifetime");
 
     await control(fake, 'POST', '/counters/reset');
-    await fetch(`${fake.baseUrl()}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'status', status: 503, path: '^/oauth/token$', count: 1 }) });
+    await fetch(`${fake.baseUrl()}/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'status', status: 503, path: '^/oauth/token$', count: 1 }),
+    });
     await queryHub(environment, "update connections set expires_at = now() - interval '1 minute' where id = 'main'");
     const failed = await api(hub.url!, 'POST', '/api/v1/connections/main/test');
     assert.equal(failed.status, 502, 'a passing failure is reported, not a re-authorisation');
@@ -166,8 +201,13 @@ describe('credential vault and connections', { skip: available.postgres && avail
     const [row] = await queryHub<{ secrets: string }>(environment, "select secrets from connections where id = 'main'");
     const ring = new KeyRing([parseKey(TEST_ENCRYPTION_KEY, 'test key')], { kind: 'env' });
     const stored = JSON.parse(decrypt(ring, row!.secrets, 'connection:main'));
-    assert.ok(tokens.refreshTokens.some((t: any) => t.token === stored.refreshToken), 'the stored refresh token is one the provider issued');
-    const newest = [...tokens.refreshTokens].sort((a: any, b: any) => String(a.issuedAt ?? a.createdAt).localeCompare(String(b.issuedAt ?? b.createdAt))).at(-1);
+    assert.ok(
+      tokens.refreshTokens.some((t: any) => t.token === stored.refreshToken),
+      'the stored refresh token is one the provider issued',
+    );
+    const newest = [...tokens.refreshTokens]
+      .sort((a: any, b: any) => String(a.issuedAt ?? a.createdAt).localeCompare(String(b.issuedAt ?? b.createdAt)))
+      .at(-1);
     assert.equal(stored.refreshToken, newest.token, 'the newest refresh token is the one stored');
     void live;
     await control(fake, 'PUT', '/settings', { rotateRefreshTokens: false });
@@ -176,7 +216,9 @@ describe('credential vault and connections', { skip: available.postgres && avail
   test('invalid_grant: needs_reauth, the event is emitted, steps wait and succeed after reconnecting', async () => {
     await hub.stop();
     const dir = tempDir('vault-flow');
-    environment.env.DINGBRIDGE_CONFIG = writeConfig(dir, `
+    environment.env.DINGBRIDGE_CONFIG = writeConfig(
+      dir,
+      `
 hooks:
   - id: ping
 flows:
@@ -186,36 +228,61 @@ flows:
       - action: oauth2.request
         connection: main
         input: { method: GET, url: "${fake.baseUrl()}/api/ping" }
-`);
+`,
+    );
     hub = await startTestHub(environment);
     await control(fake, 'POST', '/revoke', { client_id: 'sandbox-client' });
     await queryHub(environment, "update connections set expires_at = now() - interval '1 minute' where id = 'main'");
 
-    const posted = await fetch(`${hub.url}/hooks/catch/ping`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
-    const { id: eventId } = await posted.json() as { id: string };
+    const posted = await fetch(`${hub.url}/hooks/catch/ping`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"n":1}',
+    });
+    const { id: eventId } = (await posted.json()) as { id: string };
     const waiting = await waitUntil(async () => {
-      const rows = await queryHub<{ id: string; status: string }>(environment, 'select id, status from step_runs where event_id = $1', [eventId]);
+      const rows = await queryHub<{ id: string; status: string }>(environment, 'select id, status from step_runs where event_id = $1', [
+        eventId,
+      ]);
       return rows[0]?.status === 'waiting_reauth' && rows[0];
     }, 'step waiting for re-authorisation');
     const view = await api(hub.url!, 'GET', '/api/v1/connections/main');
     assert.equal(view.json.status, 'needs_reauth');
     assert.match(view.json.lastError, /invalid_grant|revoked|refresh/i);
-    const events = await queryHub<{ type: string; data: any }>(environment, "select type, data from events where type = 'hub.connection.needs_reauth'");
+    const events = await queryHub<{ type: string; data: any }>(
+      environment,
+      "select type, data from events where type = 'hub.connection.needs_reauth'",
+    );
     assert.equal(events.length, 1);
     assert.equal(events[0]!.data.connection.id, 'main');
 
     const reconnected = await connect(hub.url!, 'main');
     assert.equal(reconnected.status, 200, reconnected.text);
     assert.match(reconnected.text, /1 waiting step\(s\) resumed/);
-    await waitUntil(async () => (await queryHub<{ status: string }>(environment, 'select status from step_runs where id = $1', [waiting.id]))[0]?.status === 'succeeded', 'step succeeded after reconnecting');
+    await waitUntil(
+      async () =>
+        (await queryHub<{ status: string }>(environment, 'select status from step_runs where id = $1', [waiting.id]))[0]?.status ===
+        'succeeded',
+      'step succeeded after reconnecting',
+    );
   });
 
   test('no token or secret appears in plaintext in the connections table or in any log; a tampered ciphertext fails loudly', async () => {
     const tokens = await control(fake, 'GET', '/tokens');
-    const secrets = ['sandbox-secret', ...tokens.accessTokens.map((t: any) => t.token), ...tokens.refreshTokens.map((t: any) => t.token)].filter((s) => typeof s === 'string' && s.length >= 8);
+    const secrets = [
+      'sandbox-secret',
+      ...tokens.accessTokens.map((t: any) => t.token),
+      ...tokens.refreshTokens.map((t: any) => t.token),
+    ].filter((s) => typeof s === 'string' && s.length >= 8);
     assert.ok(secrets.length >= 4);
-    const dump = JSON.stringify(await queryHub(environment, 'select * from connections')) + JSON.stringify(await queryHub(environment, 'select * from oauth_states'));
-    const logs = fs.readdirSync(path.dirname(environment.logFile)).filter((f) => f.startsWith('vault-')).map((f) => fs.readFileSync(path.join(path.dirname(environment.logFile), f), 'utf8')).join('\n');
+    const dump =
+      JSON.stringify(await queryHub(environment, 'select * from connections')) +
+      JSON.stringify(await queryHub(environment, 'select * from oauth_states'));
+    const logs = fs
+      .readdirSync(path.dirname(environment.logFile))
+      .filter((f) => f.startsWith('vault-'))
+      .map((f) => fs.readFileSync(path.join(path.dirname(environment.logFile), f), 'utf8'))
+      .join('\n');
     assert.ok(logs.length > 1000, 'the hubs logged');
     for (const s of secrets) {
       assert.equal(dump.includes(s), false, 'a secret is stored in plaintext');
@@ -238,12 +305,20 @@ flows:
   test('`dingbridge keys rotate` keeps every credential readable; a wrong key stops the hub at start with a clear error', async () => {
     await hub.stop();
     const newKey = crypto.randomBytes(32).toString('base64');
-    const env = { PATH: process.env.PATH ?? '', ...environment.env, DINGBRIDGE_ENCRYPTION_KEY: `${newKey},${TEST_ENCRYPTION_KEY}`, LOG_LEVEL: 'warn' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      ...environment.env,
+      DINGBRIDGE_ENCRYPTION_KEY: `${newKey},${TEST_ENCRYPTION_KEY}`,
+      LOG_LEVEL: 'warn',
+    };
     const { stdout } = await run(process.execPath, [path.join(ROOT, 'bin/dingbridge.js'), 'keys', 'rotate'], { env });
     assert.match(stdout, /re-sealed [1-9]\d* secret\(s\) under key/);
     const newId = parseKey(newKey, 'new').id;
     const rows = await queryHub<{ secrets: string }>(environment, 'select secrets from connections where secrets is not null');
-    assert.ok(rows.every((r) => r.secrets.split('.')[1] === newId), 'every secret is sealed under the new key');
+    assert.ok(
+      rows.every((r) => r.secrets.split('.')[1] === newId),
+      'every secret is sealed under the new key',
+    );
 
     environment.env.DINGBRIDGE_ENCRYPTION_KEY = newKey;
     hub = await startTestHub(environment);

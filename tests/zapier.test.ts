@@ -25,10 +25,16 @@ describe('Zapier app against a running hub (default mode)', () => {
 
   before(async () => {
     sink = await startSink();
-    environment = await prepareEnvironment(MODES[0]!, 'zapier', { DINGBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN, DINGBRIDGE_HOOK_RETRY_SCHEDULE: '0,200ms,400ms' });
+    environment = await prepareEnvironment(MODES[0]!, 'zapier', {
+      DINGBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
+      DINGBRIDGE_HOOK_RETRY_SCHEDULE: '0,200ms,400ms',
+    });
     environment.env.DINGBRIDGE_CONFIG = writeConfig(tempDir('zapier-config'), 'version: 1\nhooks:\n  - id: forms\n');
     hub = await startTestHub(environment);
-    const key = await api(hub, 'POST', '/api/v1/api-keys', { label: 'Zapier', scopes: ['hooks:read', 'hooks:write', 'events:read', 'actions:run'] });
+    const key = await api(hub, 'POST', '/api/v1/api-keys', {
+      label: 'Zapier',
+      scopes: ['hooks:read', 'hooks:write', 'events:read', 'actions:run'],
+    });
     authData = { hubUrl: hub.url!, apiKey: key.json.key };
   });
   after(async () => {
@@ -37,12 +43,12 @@ describe('Zapier app against a running hub (default mode)', () => {
     await environment?.cleanup();
   });
 
-  test('the app definition passes Zapier\'s schema', () => {
+  test("the app definition passes Zapier's schema", () => {
     assert.deepEqual(schemaTools.validateApp(schemaTools.compileApp(App)), []);
     assert.equal(App.platformVersion, '17.9.1');
   });
 
-  test('authentication: the API key is tested against /api/v1/me; a bad key is refused with the hub\'s message', async () => {
+  test("authentication: the API key is tested against /api/v1/me; a bad key is refused with the hub's message", async () => {
     const me = await appTester(App.authentication.test, { authData });
     assert.equal(me.label, 'Zapier');
     assert.equal(me.kind, 'api_key');
@@ -73,12 +79,21 @@ describe('Zapier app against a running hub (default mode)', () => {
     assert.equal(results[0].type, 'catch_hook.received');
     assert.deepEqual(results[0].data, { zap: true, name: 'Wong Ka Yan', amount: 640 });
     await assert.rejects(
-      appTester(trigger.perform, { authData, inputData, subscribeData, cleanedRequest: delivery.json, rawRequest: { ...rawRequest, content: delivery.body.replace('640', '6400') } }),
+      appTester(trigger.perform, {
+        authData,
+        inputData,
+        subscribeData,
+        cleanedRequest: delivery.json,
+        rawRequest: { ...rawRequest, content: delivery.body.replace('640', '6400') },
+      }),
       /signature does not verify/,
     );
 
     const samples = await appTester(trigger.performList, { authData, inputData });
-    assert.ok(samples.some((s: { id: string }) => s.id === eventId), 'performList returns the real event');
+    assert.ok(
+      samples.some((s: { id: string }) => s.id === eventId),
+      'performList returns the real event',
+    );
 
     await appTester(trigger.performUnsubscribe, { authData, inputData, subscribeData });
     assert.equal((await api(hub, 'GET', `/api/v1/hooks/${subscribeData.id}`)).status, 404);
@@ -95,14 +110,24 @@ describe('Zapier app against a running hub (default mode)', () => {
     assert.ok(types.some((t: { id: string }) => t.id === 'hub.delivery.exhausted'));
   });
 
-  test('Send DingTalk message and Start DingTalk approval call the hub\'s DingTalk actions; without a connection the error says so', async () => {
+  test("Send DingTalk message and Start DingTalk approval call the hub's DingTalk actions; without a connection the error says so", async () => {
     // Before the DingTalk connector is registered the hub answers 404 "no action … is registered";
     // once it is, an action run without a DingTalk connection is refused with the connector's message.
-    const clear = (id: string) => (err: Error) => new RegExp(`no action "${id.replace(/\./g, '\\.')}" is registered on this hub|${id.replace(/\./g, '\\.')}[^"]*(connection|input)`, 'i').test(err.message);
+    const clear = (id: string) => (err: Error) =>
+      new RegExp(
+        `no action "${id.replace(/\./g, '\\.')}" is registered on this hub|${id.replace(/\./g, '\\.')}[^"]*(connection|input)`,
+        'i',
+      ).test(err.message);
     const send = App.creates.send_dingtalk_message.operation.perform;
-    await assert.rejects(appTester(send, { authData, inputData: { channel: 'group', open_conversation_id: 'cid123', msg_type: 'text', text: 'Approved' } }), clear('dingtalk.message.sendToGroup'));
+    await assert.rejects(
+      appTester(send, { authData, inputData: { channel: 'group', open_conversation_id: 'cid123', msg_type: 'text', text: 'Approved' } }),
+      clear('dingtalk.message.sendToGroup'),
+    );
     const approve = App.creates.start_dingtalk_approval.operation.perform;
-    await assert.rejects(appTester(approve, { authData, inputData: { process_code: 'PROC-1', originator_user_id: 'u1', form: { Amount: '5000' } } }), clear('dingtalk.approval.start'));
+    await assert.rejects(
+      appTester(approve, { authData, inputData: { process_code: 'PROC-1', originator_user_id: 'u1', form: { Amount: '5000' } } }),
+      clear('dingtalk.approval.start'),
+    );
     const unknown = await api(hub, 'POST', '/api/v1/actions/dingtalk.nothing/run', { input: {} }, authData.apiKey);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json.error.code, 'action_not_found');
@@ -113,14 +138,27 @@ describe('Zapier app against a running hub (default mode)', () => {
     const send = App.creates.send_dingtalk_message.operation.perform;
     const out = await appTester(send, {
       authData,
-      inputData: { action_id: 'http.post', channel: 'group', msg_type: 'text', text: 'unused', extra_input: JSON.stringify({ url: sink.url, body: { text: 'Hello from Zapier' } }) },
+      inputData: {
+        action_id: 'http.post',
+        channel: 'group',
+        msg_type: 'text',
+        text: 'unused',
+        extra_input: JSON.stringify({ url: sink.url, body: { text: 'Hello from Zapier' } }),
+      },
     });
     assert.equal(out.action, 'http.post');
     assert.equal(out.status, 200);
     await sink.waitFor(before + 1);
     assert.deepEqual(sink.requests[before]!.json, { text: 'Hello from Zapier' });
     await assert.rejects(
-      appTester(send, { authData, inputData: { action_id: 'http.post', text: 'x', extra_input: JSON.stringify({ url: 'http://169.254.169.254/latest/meta-data/', body: {} }) } }),
+      appTester(send, {
+        authData,
+        inputData: {
+          action_id: 'http.post',
+          text: 'x',
+          extra_input: JSON.stringify({ url: 'http://169.254.169.254/latest/meta-data/', body: {} }),
+        },
+      }),
       /refused/,
     );
     await waitUntil(() => true, 'noop');

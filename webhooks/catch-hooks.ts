@@ -14,7 +14,9 @@ import { claimOnce, releaseClaim } from '../core/replay.ts';
 import { CATCH_HOOK_EVENT } from '../connectors/catch-hook/index.ts';
 
 /** Hooks from the config file and, through the admin API, from the database (hence possibly async). */
-export interface CatchHookSource { get(id: string): CatchHookConfig | undefined | Promise<CatchHookConfig | undefined> }
+export interface CatchHookSource {
+  get(id: string): CatchHookConfig | undefined | Promise<CatchHookConfig | undefined>;
+}
 
 /**
  * POST /hooks/catch/:hookId — JSON or form bodies. Answers 200 with the event id only once the event is
@@ -45,9 +47,14 @@ export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
     if (verifyError) reject(verifyError);
 
     let data: Record<string, unknown>;
-    try { data = parseBody(req, raw); } catch (err) { return reject(err as HttpError); }
+    try {
+      data = parseBody(req, raw);
+    } catch (err) {
+      return reject(err as HttpError);
+    }
 
-    const deliveryId = header(req, 'webhook-id') ?? header(req, 'idempotency-key') ?? (hook!.idField ? fieldAt(data, hook!.idField) : undefined);
+    const deliveryId =
+      header(req, 'webhook-id') ?? header(req, 'idempotency-key') ?? (hook!.idField ? fieldAt(data, hook!.idField) : undefined);
     const event: HubEvent = {
       id: deliveryId ? eventIdFor(`hook:${hookId}`, deliveryId) : newEventId(),
       type: CATCH_HOOK_EVENT,
@@ -67,12 +74,17 @@ export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
       rt.metrics.events.inc({ outcome: 'duplicate', type: CATCH_HOOK_EVENT });
       result = { id: claim.ref ?? event.id, duplicate: true };
     } else {
-      try { result = await ingestEvent(rt, event); } catch (err) {
+      try {
+        result = await ingestEvent(rt, event);
+      } catch (err) {
         if (replay) await releaseClaim(rt.db, `catch_hook:${hookId}`, replay.key).catch(() => undefined);
         throw err;
       }
     }
-    rt.log.info({ eventId: result.id, hookId, duplicate: result.duplicate, reqId: res.getHeader('x-request-id') }, 'catch hook event stored');
+    rt.log.info(
+      { eventId: result.id, hookId, duplicate: result.duplicate, reqId: res.getHeader('x-request-id') },
+      'catch hook event stored',
+    );
     const reply = hook!.response;
     res.status(reply?.status ?? 200).json(reply && reply.body !== undefined ? reply.body : { id: result.id, duplicate: result.duplicate });
   };
@@ -84,21 +96,41 @@ export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
 
 function documentCatchHook(): void {
   const responses = {
-    200: { description: 'Stored (or a repeat, with duplicate: true); a hook may be configured to answer another 2xx status and body', schema: z.object({ id: z.string(), duplicate: z.boolean() }) },
+    200: {
+      description: 'Stored (or a repeat, with duplicate: true); a hook may be configured to answer another 2xx status and body',
+      schema: z.object({ id: z.string(), duplicate: z.boolean() }),
+    },
     401: { description: 'Missing or bad signature or token' },
     404: { description: 'No such hook' },
     413: { description: 'Body over the limit' },
     415: { description: 'Not JSON or a form' },
   };
   const body = z.record(z.string(), z.unknown()).describe('Any JSON object (or a form); it becomes the event data');
-  const description = 'Verification per hook: none, a token in the path, HMAC-SHA256 of the raw body in a chosen header (hex or base64), HMAC-SHA256 of `<timestamp>.<raw body>` with a timestamp header (`hmac_timestamped`, 5-minute tolerance), or Standard Webhooks (recommended). A repeat of a delivery (same `webhook-id` or `Idempotency-Key` header, or the hook\'s id field) is stored once; on HMAC hooks the same signed body again within the replay window is answered as a duplicate too.';
+  const description =
+    "Verification per hook: none, a token in the path, HMAC-SHA256 of the raw body in a chosen header (hex or base64), HMAC-SHA256 of `<timestamp>.<raw body>` with a timestamp header (`hmac_timestamped`, 5-minute tolerance), or Standard Webhooks (recommended). A repeat of a delivery (same `webhook-id` or `Idempotency-Key` header, or the hook's id field) is stored once; on HMAC hooks the same signed body again within the replay window is answered as a duplicate too.";
   documentOperation({
-    method: 'post', path: '/hooks/catch/:hookId', operationId: 'catchHook', tags: ['Catch hooks'], summary: 'Send an event to a catch hook', description,
-    params: z.object({ hookId: z.string() }), body, bodyContentTypes: ['application/x-www-form-urlencoded'], responses,
+    method: 'post',
+    path: '/hooks/catch/:hookId',
+    operationId: 'catchHook',
+    tags: ['Catch hooks'],
+    summary: 'Send an event to a catch hook',
+    description,
+    params: z.object({ hookId: z.string() }),
+    body,
+    bodyContentTypes: ['application/x-www-form-urlencoded'],
+    responses,
   });
   documentOperation({
-    method: 'post', path: '/hooks/catch/:hookId/:token', operationId: 'catchHookWithToken', tags: ['Catch hooks'], summary: 'Send an event to a catch hook verified by a secret token in the path', description,
-    params: z.object({ hookId: z.string(), token: z.string() }), body, bodyContentTypes: ['application/x-www-form-urlencoded'], responses,
+    method: 'post',
+    path: '/hooks/catch/:hookId/:token',
+    operationId: 'catchHookWithToken',
+    tags: ['Catch hooks'],
+    summary: 'Send an event to a catch hook verified by a secret token in the path',
+    description,
+    params: z.object({ hookId: z.string(), token: z.string() }),
+    body,
+    bodyContentTypes: ['application/x-www-form-urlencoded'],
+    responses,
   });
 }
 
@@ -112,13 +144,30 @@ function verify(hook: CatchHookConfig, req: Request, raw: Buffer, pathToken?: st
   const v = hook.verify;
   if (v.type === 'none') return undefined;
   if (v.type === 'token') {
-    if (!pathToken) return new HttpError(401, 'token_missing', 'this hook takes its secret token as the last path segment: /hooks/catch/<hookId>/<token>');
-    return sameSecret(pathToken, v.token) ? undefined : new HttpError(401, 'token_invalid', 'the token in the path is not this hook\'s');
+    if (!pathToken)
+      return new HttpError(
+        401,
+        'token_missing',
+        'this hook takes its secret token as the last path segment: /hooks/catch/<hookId>/<token>',
+      );
+    return sameSecret(pathToken, v.token) ? undefined : new HttpError(401, 'token_invalid', "the token in the path is not this hook's");
   }
   if (v.type === 'standard_webhooks') {
-    const h = { 'webhook-id': header(req, 'webhook-id') ?? '', 'webhook-timestamp': header(req, 'webhook-timestamp') ?? '', 'webhook-signature': header(req, 'webhook-signature') ?? '' };
-    if (!h['webhook-id'] || !h['webhook-timestamp'] || !h['webhook-signature']) return new HttpError(401, 'signature_missing', 'the webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks) are required');
-    try { new Webhook(v.secret).verify(raw.toString('utf8'), h); return undefined; } catch (err) {
+    const h = {
+      'webhook-id': header(req, 'webhook-id') ?? '',
+      'webhook-timestamp': header(req, 'webhook-timestamp') ?? '',
+      'webhook-signature': header(req, 'webhook-signature') ?? '',
+    };
+    if (!h['webhook-id'] || !h['webhook-timestamp'] || !h['webhook-signature'])
+      return new HttpError(
+        401,
+        'signature_missing',
+        'the webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks) are required',
+      );
+    try {
+      new Webhook(v.secret).verify(raw.toString('utf8'), h);
+      return undefined;
+    } catch (err) {
       return new HttpError(401, 'signature_invalid', `the Standard Webhooks signature does not verify: ${(err as Error).message}`);
     }
   }
@@ -129,7 +178,12 @@ function verify(hook: CatchHookConfig, req: Request, raw: Buffer, pathToken?: st
     const at = header(req, v.timestampHeader);
     if (!at) return new HttpError(401, 'timestamp_missing', `header ${v.timestampHeader} with the Unix time in seconds is required`);
     if (!/^\d{1,12}$/.test(at)) return new HttpError(401, 'timestamp_invalid', `header ${v.timestampHeader} is not a Unix time in seconds`);
-    if (Math.abs(Date.now() / 1000 - Number(at)) > v.toleranceSeconds) return new HttpError(401, 'timestamp_out_of_tolerance', `the ${v.timestampHeader} time is more than ${v.toleranceSeconds} seconds from now`);
+    if (Math.abs(Date.now() / 1000 - Number(at)) > v.toleranceSeconds)
+      return new HttpError(
+        401,
+        'timestamp_out_of_tolerance',
+        `the ${v.timestampHeader} time is more than ${v.toleranceSeconds} seconds from now`,
+      );
     mac.update(`${at}.`);
   }
   const expected = mac.update(raw).digest(v.encoding);
@@ -146,7 +200,11 @@ function replayKey(hook: CatchHookConfig, req: Request, raw: Buffer): { key: str
   if (v.type === 'hmac') return { key: crypto.createHash('sha256').update(raw).digest('hex'), windowMs: v.replayWindowSeconds * 1000 };
   if (v.type === 'hmac_timestamped') {
     // Kept for both sides of the tolerance: a timestamp up to toleranceSeconds ahead stays valid that much longer.
-    const key = crypto.createHash('sha256').update(`${header(req, v.timestampHeader)}.`).update(raw).digest('hex');
+    const key = crypto
+      .createHash('sha256')
+      .update(`${header(req, v.timestampHeader)}.`)
+      .update(raw)
+      .digest('hex');
     return { key, windowMs: 2 * v.toleranceSeconds * 1000 + 60_000 };
   }
   return undefined;
@@ -157,7 +215,9 @@ function parseBody(req: Request, raw: Buffer): Record<string, unknown> {
   const text = raw.toString('utf8');
   let value: unknown;
   if (type.includes('json') || (type === '' && raw.length > 0)) {
-    try { value = JSON.parse(text); } catch (err) {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
       throw new HttpError(400, 'invalid_json', `the body is not valid JSON: ${(err as Error).message}`);
     }
   } else if (type.startsWith('application/x-www-form-urlencoded')) {

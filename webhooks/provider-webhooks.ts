@@ -52,7 +52,11 @@ export function providerWebhookRouter(rt: Runtime): Router {
    * Which of the connector's webhook triggers a request is for: the one whose subscription it matches
    * (e.g. a channel id header), the one the callback URL names (`?trigger=`), the first that accepts it.
    */
-  const pickTrigger = async (triggers: TriggerDefinition[], connectionId: string, request: WebhookRequest): Promise<{ trigger: TriggerDefinition; ctx: WebhookContext }> => {
+  const pickTrigger = async (
+    triggers: TriggerDefinition[],
+    connectionId: string,
+    request: WebhookRequest,
+  ): Promise<{ trigger: TriggerDefinition; ctx: WebhookContext }> => {
     for (const t of triggers) {
       const externalId = t.subscription?.match?.(request);
       if (!externalId) continue;
@@ -79,7 +83,8 @@ export function providerWebhookRouter(rt: Runtime): Router {
     const connectionId = String(req.params.connectionId);
     const triggers = rt.registry.connector(connectorId)?.triggers.filter((t) => t.webhook) ?? [];
     if (!triggers.length) throw new HttpError(404, 'no_webhook', `connector "${connectorId}" takes no webhooks`);
-    if (req.method !== 'POST' && req.method !== 'HEAD' && req.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'provider webhooks are POSTed');
+    if (req.method !== 'POST' && req.method !== 'HEAD' && req.method !== 'GET')
+      throw new HttpError(405, 'method_not_allowed', 'provider webhooks are POSTed');
     const row = await rt.connections.store.get(connectionId);
     if (!row || row.connector_id !== connectorId) {
       if (req.method === 'POST') throw unverified();
@@ -89,7 +94,8 @@ export function providerWebhookRouter(rt: Runtime): Router {
     const handle = await rt.connections.handle(connectionId);
     const request = toRequest(req, `webhook:${connectorId}:${connectionId}`);
     if (req.method === 'HEAD' || req.method === 'GET') {
-      const webhook = (request.query.trigger ? triggers.find((t) => t.id === request.query.trigger) : triggers[0])?.webhook ?? triggers[0]!.webhook!;
+      const webhook =
+        (request.query.trigger ? triggers.find((t) => t.id === request.query.trigger) : triggers[0])?.webhook ?? triggers[0]!.webhook!;
       send(res, webhook.check ? await webhook.check(request, handle) : { status: 200 });
       return;
     }
@@ -97,7 +103,19 @@ export function providerWebhookRouter(rt: Runtime): Router {
     const { events, reply, pollNow } = await trigger.webhook!.receive(request, handle, ctx);
     const stored = await ingestTriggered(rt, connectorId, connectionId, events);
     if (pollNow) await requestPollFor(rt, connectionId, ctx.subscription?.params ?? {});
-    rt.log.info({ connectorId, connectionId, trigger: trigger.id, subscription: ctx.subscription?.id, previous: ctx.subscription?.previous, events: stored.map((s) => s.id), duplicates: stored.filter((s) => s.duplicate).length, pollNow: Boolean(pollNow) }, 'provider webhook stored');
+    rt.log.info(
+      {
+        connectorId,
+        connectionId,
+        trigger: trigger.id,
+        subscription: ctx.subscription?.id,
+        previous: ctx.subscription?.previous,
+        events: stored.map((s) => s.id),
+        duplicates: stored.filter((s) => s.duplicate).length,
+        pollNow: Boolean(pollNow),
+      },
+      'provider webhook stored',
+    );
     send(res, reply);
   });
 
@@ -119,7 +137,8 @@ export function providerWebhookRouter(rt: Runtime): Router {
     if (!routed.length) throw new HttpError(404, 'connection_not_found', 'no connection of this app matches the request');
     for (const id of routed) {
       const secret = app.secret(rt.connections.store.view(rows.find((r) => r.id === id)!));
-      if (!secret || !app.verify(request, secret)) throw new HttpError(401, 'invalid_signature', 'the request is not signed with the app\'s secret');
+      if (!secret || !app.verify(request, secret))
+        throw new HttpError(401, 'invalid_signature', "the request is not signed with the app's secret");
     }
     const storedBy: Record<string, number> = {};
     for (const id of routed) {

@@ -59,7 +59,14 @@ export interface HookDeliveryAttemptsTable {
   response: string | null;
 }
 
-export interface CatchHookVerifyStored { type: 'none' | 'token' | 'hmac' | 'hmac_timestamped' | 'standard_webhooks'; header?: string; timestamp_header?: string; encoding?: 'hex' | 'base64'; replay_window_seconds?: number; tolerance_seconds?: number }
+export interface CatchHookVerifyStored {
+  type: 'none' | 'token' | 'hmac' | 'hmac_timestamped' | 'standard_webhooks';
+  header?: string;
+  timestamp_header?: string;
+  encoding?: 'hex' | 'base64';
+  replay_window_seconds?: number;
+  tolerance_seconds?: number;
+}
 export interface CatchHooksTable {
   id: string;
   name: string | null;

@@ -20,32 +20,64 @@ export const kpisQuerySchema = z.object({
 
 const num = z.number().nullable();
 const periodSchema = z.object({
-  month: z.string().optional(), day: z.string().optional(),
-  login_rate: num, process_cycle_hours: num, meetings_via_dingtalk_share: num, hours_saved: num, files_shared: z.number(), mobile_share: num,
-  by_process: z.record(z.string(), z.object({ cycle_hours: num, finished: z.number(), started: z.number(), automated: z.boolean().nullable() })),
+  month: z.string().optional(),
+  day: z.string().optional(),
+  login_rate: num,
+  process_cycle_hours: num,
+  meetings_via_dingtalk_share: num,
+  hours_saved: num,
+  files_shared: z.number(),
+  mobile_share: num,
+  by_process: z.record(
+    z.string(),
+    z.object({ cycle_hours: num, finished: z.number(), started: z.number(), automated: z.boolean().nullable() }),
+  ),
 });
 
 /** GET /api/v1/kpis: the adoption KPIs per month (or day), JSON or CSV. */
 export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadKpiDefinitions()): Router {
   const router = express.Router();
   route(router, rt, {
-    method: 'get', path: '/api/v1/kpis', operationId: 'getKpis', tags: ['KPIs'],
-    summary: 'Adoption KPIs per month (or day): login rate, process cycle time, meetings via DingTalk, hours saved, files shared, mobile share',
-    description: 'Shares are fractions 0–1 (4 decimals), hours 2 decimals; null when nothing was measured. `format=csv` answers text/csv with the same columns. `definitions` are the targets and thresholds of the KPI file; `status` the latest period\'s green/amber/red.',
+    method: 'get',
+    path: '/api/v1/kpis',
+    operationId: 'getKpis',
+    tags: ['KPIs'],
+    summary:
+      'Adoption KPIs per month (or day): login rate, process cycle time, meetings via DingTalk, hours saved, files shared, mobile share',
+    description:
+      "Shares are fractions 0–1 (4 decimals), hours 2 decimals; null when nothing was measured. `format=csv` answers text/csv with the same columns. `definitions` are the targets and thresholds of the KPI file; `status` the latest period's green/amber/red.",
     auth: { role: 'viewer' },
     query: kpisQuerySchema,
     responses: {
-      200: { description: 'The KPIs', schema: z.object({ months: z.array(periodSchema).optional(), days: z.array(periodSchema).optional(), baselines: z.record(z.string(), z.unknown()), definitions: z.record(z.string(), z.unknown()), status: z.record(z.string(), z.string().nullable()) }) },
+      200: {
+        description: 'The KPIs',
+        schema: z.object({
+          months: z.array(periodSchema).optional(),
+          days: z.array(periodSchema).optional(),
+          baselines: z.record(z.string(), z.unknown()),
+          definitions: z.record(z.string(), z.unknown()),
+          status: z.record(z.string(), z.string().nullable()),
+        }),
+      },
       400: { description: 'Bad range' },
     },
     handler: async ({ query, res }) => {
       const re = query.granularity === 'month' ? month : dayRe;
-      if (!re.test(query.from) || !re.test(query.to)) throw new HttpError(400, 'invalid_request', query.granularity === 'month' ? 'from and to are months, YYYY-MM' : 'from and to are days, YYYY-MM-DD');
+      if (!re.test(query.from) || !re.test(query.to))
+        throw new HttpError(
+          400,
+          'invalid_request',
+          query.granularity === 'month' ? 'from and to are months, YYYY-MM' : 'from and to are days, YYYY-MM-DD',
+        );
       if (query.from > query.to) throw new HttpError(400, 'invalid_request', 'from is after to');
-      const span = query.granularity === 'month'
-        ? (Number(query.to.slice(0, 4)) - Number(query.from.slice(0, 4))) * 12 + Number(query.to.slice(5, 7)) - Number(query.from.slice(5, 7))
-        : (Date.parse(query.to) - Date.parse(query.from)) / 86_400_000;
-      if (span > (query.granularity === 'month' ? 120 : 400)) throw new HttpError(400, 'invalid_request', 'the range is too long (at most 120 months or 400 days)');
+      const span =
+        query.granularity === 'month'
+          ? (Number(query.to.slice(0, 4)) - Number(query.from.slice(0, 4))) * 12 +
+            Number(query.to.slice(5, 7)) -
+            Number(query.from.slice(5, 7))
+          : (Date.parse(query.to) - Date.parse(query.from)) / 86_400_000;
+      if (span > (query.granularity === 'month' ? 120 : 400))
+        throw new HttpError(400, 'invalid_request', 'the range is too long (at most 120 months or 400 days)');
       const defs = load();
       const report = await kpiReport(rt, defs, { from: query.from, to: query.to, granularity: query.granularity, process: query.process });
       if (query.format === 'csv') {
@@ -53,7 +85,15 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
         res.send(toCsv(report.periods, query.granularity));
         return;
       }
-      return { status: 200, body: { [query.granularity === 'month' ? 'months' : 'days']: report.periods, baselines: report.baselines, definitions: defs.kpis, status: report.status } };
+      return {
+        status: 200,
+        body: {
+          [query.granularity === 'month' ? 'months' : 'days']: report.periods,
+          baselines: report.baselines,
+          definitions: defs.kpis,
+          status: report.status,
+        },
+      };
     },
   });
   return router;

@@ -6,8 +6,15 @@ import { z } from 'zod';
 /** The KPI definitions file (config/kpis.yaml, or DINGBRIDGE_KPI_FILE): see the comments in it. */
 export const DEFAULT_KPI_FILE = path.join(import.meta.dirname, '..', 'kpis.yaml');
 
-export const KPI_IDS = ['login_rate', 'process_cycle_hours', 'meetings_via_dingtalk_share', 'hours_saved', 'files_shared', 'mobile_share'] as const;
-export type KpiId = typeof KPI_IDS[number];
+export const KPI_IDS = [
+  'login_rate',
+  'process_cycle_hours',
+  'meetings_via_dingtalk_share',
+  'hours_saved',
+  'files_shared',
+  'mobile_share',
+] as const;
+export type KpiId = (typeof KPI_IDS)[number];
 
 const day = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.date().transform((d) => d.toISOString().slice(0, 10))]);
 const kpi = z.object({
@@ -28,10 +35,16 @@ export const kpiFileSchema = z.object({
   kpis: z.object(Object.fromEntries(KPI_IDS.map((id) => [id, kpi])) as Record<KpiId, typeof kpi>),
   facts: z.object({
     approvals: z.object({ started: patterns, finished: patterns }),
-    counts: z.array(z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), events: patterns, steps: patterns })).default([]),
+    counts: z
+      .array(z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), events: patterns, steps: patterns }))
+      .default([]),
   }),
   snapshot: z.object({ action: z.string().min(1), connection: z.string().optional() }).optional(),
-  baselines: z.record(z.string(), day).nullable().default({}).transform((b) => b ?? {}),
+  baselines: z
+    .record(z.string(), day)
+    .nullable()
+    .default({})
+    .transform((b) => b ?? {}),
 });
 export type KpiDefinitions = z.output<typeof kpiFileSchema>;
 

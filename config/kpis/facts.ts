@@ -9,14 +9,31 @@ import type { KpiDefinitions } from './definitions.ts';
  * a snapshot not yet available leaves the day's snapshot rows as they were.
  */
 export const SNAPSHOT_METRICS: Record<string, string> = {
-  staff: 'dc_staff', activated: 'dc_activated', activeUsers: 'dc_active_1d', activeUsers30d: 'dc_active_30d',
-  mobileLogins: 'dc_mobile_logins', desktopLogins: 'dc_desktop_logins', approvalsStarted: 'dc_approvals_started', approvalsFinished: 'dc_approvals_finished',
+  staff: 'dc_staff',
+  activated: 'dc_activated',
+  activeUsers: 'dc_active_1d',
+  activeUsers30d: 'dc_active_30d',
+  mobileLogins: 'dc_mobile_logins',
+  desktopLogins: 'dc_desktop_logins',
+  approvalsStarted: 'dc_approvals_started',
+  approvalsFinished: 'dc_approvals_finished',
 };
 
 const like = (p: string) => p.replace(/[\\%_]/g, '\\$&').replaceAll('*', '%');
-const anyLike = (col: ReturnType<typeof sql.ref>, list: string[]) => (list.length ? sql.join(list.map((p) => sql`${col} like ${like(p)}`), sql` or `) : sql`false`);
+const anyLike = (col: ReturnType<typeof sql.ref>, list: string[]) =>
+  list.length
+    ? sql.join(
+        list.map((p) => sql`${col} like ${like(p)}`),
+        sql` or `,
+      )
+    : sql`false`;
 
-interface FactRow { metric: string; dimension: string; value: number; n: number }
+interface FactRow {
+  metric: string;
+  dimension: string;
+  value: number;
+  n: number;
+}
 
 export async function eventFacts(rt: Runtime, defs: KpiDefinitions, day: string): Promise<FactRow[]> {
   const tz = rt.settings.DINGBRIDGE_TIMEZONE;
@@ -34,13 +51,27 @@ export async function eventFacts(rt: Runtime, defs: KpiDefinitions, day: string)
   for (const r of fin.rows) rows.push({ metric: 'approval_cycle', dimension: r.code, value: r.hours, n: r.n });
   const st = await sql<{ code: string; n: number }>`
     select coalesce(data->>'processCode', '') as code, count(distinct coalesce(data->>'processInstanceId', id))::int as n
-    from events where (${anyLike(sql.ref('type'), started)}) and (occurred_at at time zone ${tz})::date = ${day}::date group by 1`.execute(rt.db);
+    from events where (${anyLike(sql.ref('type'), started)}) and (occurred_at at time zone ${tz})::date = ${day}::date group by 1`.execute(
+    rt.db,
+  );
   for (const r of st.rows) rows.push({ metric: 'approvals_started', dimension: r.code, value: r.n, n: r.n });
 
   const counts = new Map<string, FactRow>();
   for (const c of defs.facts.counts) {
-    const ev = c.events.length ? await sql<{ n: number }>`select count(*)::int as n from events where status <> 'echo' and (${anyLike(sql.ref('type'), c.events)}) and (occurred_at at time zone ${tz})::date = ${day}::date`.execute(rt.db) : { rows: [{ n: 0 }] };
-    const sp = c.steps.length ? await sql<{ n: number }>`select count(*)::int as n from step_runs where status = 'succeeded' and (${anyLike(sql.ref('action'), c.steps)}) and (finished_at at time zone ${tz})::date = ${day}::date`.execute(rt.db) : { rows: [{ n: 0 }] };
+    const ev = c.events.length
+      ? await sql<{
+          n: number;
+        }>`select count(*)::int as n from events where status <> 'echo' and (${anyLike(sql.ref('type'), c.events)}) and (occurred_at at time zone ${tz})::date = ${day}::date`.execute(
+          rt.db,
+        )
+      : { rows: [{ n: 0 }] };
+    const sp = c.steps.length
+      ? await sql<{
+          n: number;
+        }>`select count(*)::int as n from step_runs where status = 'succeeded' and (${anyLike(sql.ref('action'), c.steps)}) and (finished_at at time zone ${tz})::date = ${day}::date`.execute(
+          rt.db,
+        )
+      : { rows: [{ n: 0 }] };
     const n = (ev.rows[0]?.n ?? 0) + (sp.rows[0]?.n ?? 0);
     const key = `${c.metric}|${c.dimension}`;
     const prev = counts.get(key) ?? { metric: c.metric, dimension: c.dimension, value: 0, n: 0 };
@@ -57,28 +88,45 @@ export async function snapshotFacts(rt: Runtime, defs: KpiDefinitions, day: stri
   if (!action || !rt.connections) return undefined;
   const connectorId = defs.snapshot.action.split('.')[0]!;
   const all = await rt.db.selectFrom('connections').select(['id', 'connector_id', 'status']).orderBy('id').execute();
-  const row = defs.snapshot.connection ? all.find((c) => c.id === defs.snapshot!.connection) : all.find((c) => c.connector_id === connectorId && c.status === 'active');
+  const row = defs.snapshot.connection
+    ? all.find((c) => c.id === defs.snapshot!.connection)
+    : all.find((c) => c.connector_id === connectorId && c.status === 'active');
   if (!row) return undefined;
-  const out = await action.run({
-    idempotencyKey: `kpi:${day}:${crypto.randomUUID()}`, attempt: 1, log: rt.log.child({ kpi: 'snapshot', day }), timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-    trace: () => {}, connection: await rt.connections.handle(row.id),
-  }, action.input.parse({ date: day })) as Record<string, unknown> | undefined;
+  const out = (await action.run(
+    {
+      idempotencyKey: `kpi:${day}:${crypto.randomUUID()}`,
+      attempt: 1,
+      log: rt.log.child({ kpi: 'snapshot', day }),
+      timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+      trace: () => {},
+      connection: await rt.connections.handle(row.id),
+    },
+    action.input.parse({ date: day }),
+  )) as Record<string, unknown> | undefined;
   if (!out || out.available === false) return undefined;
-  return Object.entries(SNAPSHOT_METRICS).flatMap(([field, metric]) => (typeof out[field] === 'number' ? [{ metric, dimension: '', value: out[field] as number, n: 1 }] : []));
+  return Object.entries(SNAPSHOT_METRICS).flatMap(([field, metric]) =>
+    typeof out[field] === 'number' ? [{ metric, dimension: '', value: out[field] as number, n: 1 }] : [],
+  );
 }
 
 /** Rolls one day up (YYYY-MM-DD). Returns the rows written. */
 export async function rollupDay(rt: Runtime, defs: KpiDefinitions, day: string, opts: { snapshot?: boolean } = {}): Promise<number> {
   let snap: FactRow[] | undefined;
   if (opts.snapshot !== false) {
-    try { snap = await snapshotFacts(rt, defs, day); } catch (err) { rt.log.warn({ day, err: (err as Error).message }, 'KPI snapshot failed; the next run tries again'); }
+    try {
+      snap = await snapshotFacts(rt, defs, day);
+    } catch (err) {
+      rt.log.warn({ day, err: (err as Error).message }, 'KPI snapshot failed; the next run tries again');
+    }
   }
   const facts = await eventFacts(rt, defs, day);
   const rows = [...facts, ...(snap ?? [])];
   await rt.db.transaction().execute(async (trx) => {
     await sql`delete from kpi_daily where day = ${day}::date and (${snap ? sql`true` : sql`metric not like 'dc\\_%'`})`.execute(trx);
     for (const r of rows) {
-      await sql`insert into kpi_daily (day, metric, dimension, value, n) values (${day}::date, ${r.metric}, ${r.dimension}, ${r.value}, ${r.n})`.execute(trx);
+      await sql`insert into kpi_daily (day, metric, dimension, value, n) values (${day}::date, ${r.metric}, ${r.dimension}, ${r.value}, ${r.n})`.execute(
+        trx,
+      );
     }
   });
   return rows.length;
@@ -97,7 +145,11 @@ export function recentDays(tz: string, count: number, now = new Date()): string[
  * the next morning, so yesterday is retried until it has data). One hub process at a time is enough but
  * several are harmless: a day's rows are replaced in one transaction.
  */
-export function startKpiCollector(rt: Runtime, load: () => KpiDefinitions, opts: { everyMs?: number; days?: number } = {}): { stop(): void } {
+export function startKpiCollector(
+  rt: Runtime,
+  load: () => KpiDefinitions,
+  opts: { everyMs?: number; days?: number } = {},
+): { stop(): void } {
   let busy = false;
   const tick = async () => {
     if (busy) return;
@@ -105,7 +157,11 @@ export function startKpiCollector(rt: Runtime, load: () => KpiDefinitions, opts:
     try {
       const defs = load();
       for (const d of recentDays(rt.settings.DINGBRIDGE_TIMEZONE, opts.days ?? 2)) await rollupDay(rt, defs, d);
-    } catch (err) { rt.log.warn({ err: (err as Error).message }, 'KPI roll-up failed'); } finally { busy = false; }
+    } catch (err) {
+      rt.log.warn({ err: (err as Error).message }, 'KPI roll-up failed');
+    } finally {
+      busy = false;
+    }
   };
   const timer = setInterval(tick, opts.everyMs ?? 3_600_000);
   timer.unref();

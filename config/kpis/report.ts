@@ -27,46 +27,79 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
  * directory replaces this when merged (count of active people, optionally of a department).
  */
 export function staffCount(rows: DailyRow[]): number | null {
-  const staff = rows.filter((r) => r.metric === 'dc_staff').sort((a, b) => a.day.localeCompare(b.day)).at(-1);
+  const staff = rows
+    .filter((r) => r.metric === 'dc_staff')
+    .sort((a, b) => a.day.localeCompare(b.day))
+    .at(-1);
   return staff ? staff.value : null;
 }
 
-interface DailyRow { day: string; metric: string; dimension: string; value: number; n: number }
+interface DailyRow {
+  day: string;
+  metric: string;
+  dimension: string;
+  value: number;
+  n: number;
+}
 
 function periodsOf(from: string, to: string, granularity: 'month' | 'day'): string[] {
   const out: string[] = [];
   if (granularity === 'month') {
     let [y, m] = from.split('-').map(Number) as [number, number];
     const [ty, tm] = to.split('-').map(Number) as [number, number];
-    while (y < ty || (y === ty && m <= tm)) { out.push(`${y}-${String(m).padStart(2, '0')}`); m += 1; if (m > 12) { m = 1; y += 1; } }
+    while (y < ty || (y === ty && m <= tm)) {
+      out.push(`${y}-${String(m).padStart(2, '0')}`);
+      m += 1;
+      if (m > 12) {
+        m = 1;
+        y += 1;
+      }
+    }
   } else {
-    for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+    for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+      out.push(new Date(t).toISOString().slice(0, 10));
   }
   return out;
 }
 
 function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularity: 'month' | 'day'): PeriodKpis {
-  const sum = (metric: string, dim?: string, field: 'value' | 'n' = 'value') => rows.filter((r) => r.metric === metric && (dim === undefined || r.dimension === dim)).reduce((a, r) => a + r[field], 0);
+  const sum = (metric: string, dim?: string, field: 'value' | 'n' = 'value') =>
+    rows.filter((r) => r.metric === metric && (dim === undefined || r.dimension === dim)).reduce((a, r) => a + r[field], 0);
   const staff = staffCount(rows);
-  const lastActive = rows.filter((r) => r.metric === 'dc_active_30d').sort((a, b) => a.day.localeCompare(b.day)).at(-1)?.value;
+  const lastActive = rows
+    .filter((r) => r.metric === 'dc_active_30d')
+    .sort((a, b) => a.day.localeCompare(b.day))
+    .at(-1)?.value;
   const cycleN = sum('approval_cycle', undefined, 'n');
   const meetingsAll = sum('meetings');
   const viaDt = sum('meetings', 'dingtalk');
   const mobile = sum('dc_mobile_logins');
   const logins = mobile + sum('dc_desktop_logins');
-  const codes = [...new Set(rows.filter((r) => r.metric === 'approval_cycle' || r.metric === 'approvals_started').map((r) => r.dimension))].sort();
+  const codes = [
+    ...new Set(rows.filter((r) => r.metric === 'approval_cycle' || r.metric === 'approvals_started').map((r) => r.dimension)),
+  ].sort();
   const periodStart = granularity === 'month' ? `${key}-01` : key;
-  const by_process = Object.fromEntries(codes.map((code) => {
-    const n = sum('approval_cycle', code, 'n');
-    const at = defs.baselines[code];
-    return [code, { cycle_hours: n ? r2(sum('approval_cycle', code) / n) : null, finished: n, started: sum('approvals_started', code, 'n'), automated: at ? periodStart >= at : null }];
-  }));
+  const by_process = Object.fromEntries(
+    codes.map((code) => {
+      const n = sum('approval_cycle', code, 'n');
+      const at = defs.baselines[code];
+      return [
+        code,
+        {
+          cycle_hours: n ? r2(sum('approval_cycle', code) / n) : null,
+          finished: n,
+          started: sum('approvals_started', code, 'n'),
+          automated: at ? periodStart >= at : null,
+        },
+      ];
+    }),
+  );
   return {
     [granularity]: key,
     login_rate: staff && lastActive !== undefined ? r4(lastActive / staff) : null,
     process_cycle_hours: cycleN ? r2(sum('approval_cycle') / cycleN) : null,
     meetings_via_dingtalk_share: meetingsAll ? r4(viaDt / meetingsAll) : null,
-    hours_saved: r2(viaDt * (defs.kpis.hours_saved.minutesPerMeeting ?? 0) / 60),
+    hours_saved: r2((viaDt * (defs.kpis.hours_saved.minutesPerMeeting ?? 0)) / 60),
     files_shared: sum('files_shared', undefined, 'n'),
     mobile_share: logins ? r4(mobile / logins) : null,
     by_process,
@@ -74,12 +107,20 @@ function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularit
 }
 
 /** `from`/`to`: YYYY-MM (month) or YYYY-MM-DD (day), inclusive. */
-export async function kpiReport(rt: Runtime, defs: KpiDefinitions, q: { from: string; to: string; granularity: 'month' | 'day'; process?: string }) {
+export async function kpiReport(
+  rt: Runtime,
+  defs: KpiDefinitions,
+  q: { from: string; to: string; granularity: 'month' | 'day'; process?: string },
+) {
   const first = q.granularity === 'month' ? `${q.from}-01` : q.from;
   const lastKey = q.granularity === 'month' ? q.to : q.to;
   const until = q.granularity === 'month' ? sql`(${`${q.to}-01`}::date + interval '1 month')` : sql`(${q.to}::date + 1)`;
-  const res = await sql<DailyRow & { day: Date | string }>`select to_char(day, 'YYYY-MM-DD') as day, metric, dimension, value, n from kpi_daily
-    where day >= ${first}::date and day < ${until} ${q.process ? sql`and (metric not in ('approval_cycle', 'approvals_started') or dimension = ${q.process})` : sql``}`.execute(rt.db);
+  const res = await sql<
+    DailyRow & { day: Date | string }
+  >`select to_char(day, 'YYYY-MM-DD') as day, metric, dimension, value, n from kpi_daily
+    where day >= ${first}::date and day < ${until} ${q.process ? sql`and (metric not in ('approval_cycle', 'approvals_started') or dimension = ${q.process})` : sql``}`.execute(
+    rt.db,
+  );
   const byKey = new Map<string, DailyRow[]>();
   for (const r of res.rows) {
     const key = q.granularity === 'month' ? String(r.day).slice(0, 7) : String(r.day);
@@ -94,7 +135,8 @@ export async function kpiReport(rt: Runtime, defs: KpiDefinitions, q: { from: st
 
 /** Per process with a baseline date: mean cycle hours of everything finished before it and since, and the change in %. */
 export async function baselineReport(rt: Runtime, defs: KpiDefinitions) {
-  const out: Record<string, { automated_at: string; before_hours: number | null; after_hours: number | null; change_pct: number | null }> = {};
+  const out: Record<string, { automated_at: string; before_hours: number | null; after_hours: number | null; change_pct: number | null }> =
+    {};
   for (const [code, at] of Object.entries(defs.baselines)) {
     const r = await sql<{ before_v: number | null; before_n: number; after_v: number | null; after_n: number }>`select
       sum(value) filter (where day < ${at}::date) as before_v, coalesce(sum(n) filter (where day < ${at}::date), 0)::int as before_n,
@@ -103,12 +145,24 @@ export async function baselineReport(rt: Runtime, defs: KpiDefinitions) {
     const x = r.rows[0]!;
     const before = x.before_n ? Number(x.before_v) / x.before_n : null;
     const after = x.after_n ? Number(x.after_v) / x.after_n : null;
-    out[code] = { automated_at: at, before_hours: before === null ? null : r2(before), after_hours: after === null ? null : r2(after), change_pct: before && after !== null ? r2(((after - before) / before) * 100) : null };
+    out[code] = {
+      automated_at: at,
+      before_hours: before === null ? null : r2(before),
+      after_hours: after === null ? null : r2(after),
+      change_pct: before && after !== null ? r2(((after - before) / before) * 100) : null,
+    };
   }
   return out;
 }
 
-export const CSV_COLUMNS = ['login_rate', 'process_cycle_hours', 'meetings_via_dingtalk_share', 'hours_saved', 'files_shared', 'mobile_share'] as const;
+export const CSV_COLUMNS = [
+  'login_rate',
+  'process_cycle_hours',
+  'meetings_via_dingtalk_share',
+  'hours_saved',
+  'files_shared',
+  'mobile_share',
+] as const;
 
 export function toCsv(periods: PeriodKpis[], granularity: 'month' | 'day'): string {
   const lines = [[granularity, ...CSV_COLUMNS].join(',')];

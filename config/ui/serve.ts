@@ -21,7 +21,11 @@ const NOT_UI = /^\/(api|hooks|webhooks|oauth|healthz|readyz|metrics)(\/|$)/;
  * Mounted first: the audit trail of admin calls, the session of cookie-carrying admin requests, and
  * the UI's APIs (accounts, audit log, flows, runs).
  */
-export function adminUiRouters(rt: Runtime, configHooks: { id: string; name: string | null }[] = [], flowsAsWritten: Record<string, Flow> = {}): Router[] {
+export function adminUiRouters(
+  rt: Runtime,
+  configHooks: { id: string; name: string | null }[] = [],
+  flowsAsWritten: Record<string, Flow> = {},
+): Router[] {
   documentUiApi();
   const front = express.Router();
   front.use(adminAllow(rt));
@@ -38,7 +42,10 @@ export function adminUiRouters(rt: Runtime, configHooks: { id: string; name: str
 function uiSecurityHeaders(res: Response): void {
   res.setHeader('x-frame-options', 'DENY');
   res.setHeader('x-content-type-options', 'nosniff');
-  res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
+  res.setHeader(
+    'content-security-policy',
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  );
 }
 
 /** Mounted last: the built app's files, and index.html for any other GET that wants HTML. */
@@ -46,13 +53,32 @@ export function uiStaticRouter(_rt: Runtime): Router {
   const router = express.Router();
   const index = path.join(UI_DIST, 'index.html');
   // Every answer of the UI (index.html asked for by name included) carries the same frame and CSP headers.
-  router.use((_req: Request, res: Response, next: NextFunction) => { uiSecurityHeaders(res); next(); });
-  router.get('/index.html', (req: Request, res: Response) => { res.setHeader('cache-control', 'no-cache'); res.sendFile(index, (err) => { if (err) res.status(503).type('text').send('The config UI is not built yet: run `npm run build:ui`.'); }); });
-  router.use(express.static(UI_DIST, { index: false, maxAge: '1h', setHeaders: (res, file) => { if (file.includes(`${path.sep}assets${path.sep}`)) res.setHeader('cache-control', 'public, max-age=31536000, immutable'); } }));
+  router.use((_req: Request, res: Response, next: NextFunction) => {
+    uiSecurityHeaders(res);
+    next();
+  });
+  router.get('/index.html', (req: Request, res: Response) => {
+    res.setHeader('cache-control', 'no-cache');
+    res.sendFile(index, (err) => {
+      if (err) res.status(503).type('text').send('The config UI is not built yet: run `npm run build:ui`.');
+    });
+  });
+  router.use(
+    express.static(UI_DIST, {
+      index: false,
+      maxAge: '1h',
+      setHeaders: (res, file) => {
+        if (file.includes(`${path.sep}assets${path.sep}`)) res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+      },
+    }),
+  );
   router.get(/.*/, (req: Request, res: Response, next: NextFunction) => {
     if (NOT_UI.test(req.path) || !req.accepts('html')) return next();
     if (!fs.existsSync(index)) {
-      res.status(503).type('text').send('The config UI is not built yet: run `npm run build:ui` (npm start does it when the build is missing).');
+      res
+        .status(503)
+        .type('text')
+        .send('The config UI is not built yet: run `npm run build:ui` (npm start does it when the build is missing).');
       return;
     }
     res.setHeader('cache-control', 'no-cache');

@@ -7,12 +7,14 @@ export default defineConnector({
   id: 'catch_hook',
   name: 'Catch hook',
   auth: { kind: 'none' },
-  triggers: [{
-    id: 'catch_hook.received',
-    title: 'A request reached a catch hook',
-    events: [CATCH_HOOK_EVENT],
-    kind: 'webhook',
-    sample: { name: 'Chan Tai Man', amount: 250, email: 'tm.chan@example.com' },
-  }],
+  triggers: [
+    {
+      id: 'catch_hook.received',
+      title: 'A request reached a catch hook',
+      events: [CATCH_HOOK_EVENT],
+      kind: 'webhook',
+      sample: { name: 'Chan Tai Man', amount: 250, email: 'tm.chan@example.com' },
+    },
+  ],
   actions: [],
 });

@@ -15,16 +15,42 @@ export const appAuth: AppCredentialsAuthKind = {
   fields: [
     { key: 'appKey', label: 'AppKey (Client ID)', required: true },
     { key: 'appSecret', label: 'AppSecret (Client Secret)', secret: true, required: true },
-    { key: 'robotCode', label: 'Robot code (the app robot; usually the AppKey)', description: 'Needed by message.sendToUsers / sendToGroup; defaults to the AppKey.' },
-    { key: 'agentId', label: 'AgentId', description: 'The app\'s agent id (approval.start sends it as microappAgentId).' },
+    {
+      key: 'robotCode',
+      label: 'Robot code (the app robot; usually the AppKey)',
+      description: 'Needed by message.sendToUsers / sendToGroup; defaults to the AppKey.',
+    },
+    { key: 'agentId', label: 'AgentId', description: "The app's agent id (approval.start sends it as microappAgentId)." },
     { key: 'corpId', label: 'CorpId', description: 'Accepted as the owner key of HTTP callbacks.' },
-    { key: 'callbackToken', label: 'Event subscription token', secret: true, description: 'HTTP event subscription: the token set in the developer console.' },
+    {
+      key: 'callbackToken',
+      label: 'Event subscription token',
+      secret: true,
+      description: 'HTTP event subscription: the token set in the developer console.',
+    },
     { key: 'callbackAesKey', label: 'Event subscription aes_key (EncodingAESKey, 43 characters)', secret: true },
-    { key: 'ownerKey', label: 'Callback owner key', description: 'Defaults to the AppKey (an app\'s event subscription); a third-party app uses its suiteKey.' },
+    {
+      key: 'ownerKey',
+      label: 'Callback owner key',
+      description: "Defaults to the AppKey (an app's event subscription); a third-party app uses its suiteKey.",
+    },
     { key: 'suiteKey', label: 'SuiteKey (third-party apps)' },
-    { key: 'stream', label: 'Receive events by Stream mode (true/false)', description: 'No public URL needed: one process of the hub holds a WebSocket to DingTalk. Recommended for robot messages.' },
-    { key: 'allowedSenders', label: 'Senders allowed to give privileged chat commands', description: 'DingTalk userIds (staffIds), comma-separated. A robot message from one of them has data.senderAllowed = true; flows whose commands change money or access must require it.' },
-    { key: 'robotToleranceSeconds', label: 'HTTP robot callback tolerance (seconds)', description: 'How old a robot callback\'s timestamp may be (30–3600, default 300). Each timestamp/sign pair is accepted once.' },
+    {
+      key: 'stream',
+      label: 'Receive events by Stream mode (true/false)',
+      description: 'No public URL needed: one process of the hub holds a WebSocket to DingTalk. Recommended for robot messages.',
+    },
+    {
+      key: 'allowedSenders',
+      label: 'Senders allowed to give privileged chat commands',
+      description:
+        'DingTalk userIds (staffIds), comma-separated. A robot message from one of them has data.senderAllowed = true; flows whose commands change money or access must require it.',
+    },
+    {
+      key: 'robotToleranceSeconds',
+      label: 'HTTP robot callback tolerance (seconds)',
+      description: "How old a robot callback's timestamp may be (30–3600, default 300). Each timestamp/sign pair is accepted once.",
+    },
     { key: 'baseUrl', label: 'New API base URL', description: 'Default DINGTALK_BASE_URL (https://api.dingtalk.com).' },
     { key: 'oapiBaseUrl', label: 'Old API base URL', description: 'Default DINGTALK_OAPI_BASE_URL (https://oapi.dingtalk.com).' },
   ],
@@ -42,7 +68,12 @@ export const appAuth: AppCredentialsAuthKind = {
       const e = err as SdkError;
       // Wrong credentials: no retry helps, the admin must fix them.
       if (e.statusCode !== undefined && e.statusCode < 500 && e.statusCode !== 429) {
-        throw Object.assign(new Error(`DingTalk refused the app credentials: ${e.code ?? e.statusCode} ${String(e.data?.message ?? e.message).replace(/\s+request id: .*$/, '')}`), { reauth: true });
+        throw Object.assign(
+          new Error(
+            `DingTalk refused the app credentials: ${e.code ?? e.statusCode} ${String(e.data?.message ?? e.message).replace(/\s+request id: .*$/, '')}`,
+          ),
+          { reauth: true },
+        );
       }
       throw new Error(`DingTalk token endpoint failed: ${e.code ?? ''} ${e.message}`.trim());
     }

@@ -8,7 +8,13 @@ import crypto from 'node:crypto';
  *   bytes (any pad value 1..32 accepted when decrypting)
  */
 export class CallbackCryptoError extends Error {
-  constructor(readonly code: number, message: string) { super(message); this.name = 'CallbackCryptoError'; }
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CallbackCryptoError';
+  }
 }
 
 export function signature(token: string, timestamp: string, nonce: string, encrypt: string): string {
@@ -59,7 +65,12 @@ export function decryptMessage(encodingAesKey: string, encrypt: string): { messa
 }
 
 /** The encrypted, signed answer DingTalk expects (`success` acknowledges a callback). */
-export function encryptedReply(token: string, encodingAesKey: string, ownerKey: string, message = 'success'): { msg_signature: string; timeStamp: string; nonce: string; encrypt: string } {
+export function encryptedReply(
+  token: string,
+  encodingAesKey: string,
+  ownerKey: string,
+  message = 'success',
+): { msg_signature: string; timeStamp: string; nonce: string; encrypt: string } {
   const encrypt = encryptMessage(encodingAesKey, message, ownerKey);
   const timeStamp = String(Date.now());
   const nonce = crypto.randomBytes(6).toString('base64url').slice(0, 8);

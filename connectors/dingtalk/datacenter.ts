@@ -39,18 +39,48 @@ const n = (row: Row | undefined, id: string): number | null => {
 export const datacenterStats = defineAction({
   id: 'dingtalk.datacenter.stats',
   title: 'Daily data-center statistics (active users, mobile/desktop logins, approvals)',
-  description: 'One day of DingTalk\'s data-center statistics (QueryActiveUserStatisticalData, QueryOnlineUserStatisticalData, QueryApprovalStatisticalData). `date` is YYYY-MM-DD; `available` is false until DingTalk has computed the day.',
+  description:
+    "One day of DingTalk's data-center statistics (QueryActiveUserStatisticalData, QueryOnlineUserStatisticalData, QueryApprovalStatisticalData). `date` is YYYY-MM-DD; `available` is false until DingTalk has computed the day.",
   input: z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD') }),
-  sampleOutput: { date: '2030-01-10', available: true, staff: 40, activated: 38, activeUsers: 31, activeUsers30d: 37, mobileLogins: 120, desktopLogins: 60, approvalsStarted: 5, approvalsFinished: 4 },
+  sampleOutput: {
+    date: '2030-01-10',
+    available: true,
+    staff: 40,
+    activated: 38,
+    activeUsers: 31,
+    activeUsers30d: 37,
+    mobileLogins: 120,
+    desktopLogins: 60,
+    approvalsStarted: 5,
+    approvalsFinished: 4,
+  },
   async run(ctx, input): Promise<DatacenterStats> {
     const conn = appConnection(ctx.connection, 'dingtalk.datacenter.stats');
     const c = client(datacenterPkg.default, conn.settings);
     const statDate = input.date.replaceAll('-', '');
     const opts = runtimeOptions(ctx.timeoutMs);
     const [active, online, approval] = await Promise.all([
-      callApi(conn, 'datacenter/activeUserData', (t) => c.queryActiveUserStatisticalDataWithOptions(new datacenterPkg.QueryActiveUserStatisticalDataRequest({ statDate }), new datacenterPkg.QueryActiveUserStatisticalDataHeaders({ xAcsDingtalkAccessToken: t }), opts)),
-      callApi(conn, 'datacenter/onlineUserData', (t) => c.queryOnlineUserStatisticalDataWithOptions(new datacenterPkg.QueryOnlineUserStatisticalDataRequest({ statDate }), new datacenterPkg.QueryOnlineUserStatisticalDataHeaders({ xAcsDingtalkAccessToken: t }), opts)),
-      callApi(conn, 'datacenter/approvalData', (t) => c.queryApprovalStatisticalDataWithOptions(new datacenterPkg.QueryApprovalStatisticalDataRequest({ statDate }), new datacenterPkg.QueryApprovalStatisticalDataHeaders({ xAcsDingtalkAccessToken: t }), opts)),
+      callApi(conn, 'datacenter/activeUserData', (t) =>
+        c.queryActiveUserStatisticalDataWithOptions(
+          new datacenterPkg.QueryActiveUserStatisticalDataRequest({ statDate }),
+          new datacenterPkg.QueryActiveUserStatisticalDataHeaders({ xAcsDingtalkAccessToken: t }),
+          opts,
+        ),
+      ),
+      callApi(conn, 'datacenter/onlineUserData', (t) =>
+        c.queryOnlineUserStatisticalDataWithOptions(
+          new datacenterPkg.QueryOnlineUserStatisticalDataRequest({ statDate }),
+          new datacenterPkg.QueryOnlineUserStatisticalDataHeaders({ xAcsDingtalkAccessToken: t }),
+          opts,
+        ),
+      ),
+      callApi(conn, 'datacenter/approvalData', (t) =>
+        c.queryApprovalStatisticalDataWithOptions(
+          new datacenterPkg.QueryApprovalStatisticalDataRequest({ statDate }),
+          new datacenterPkg.QueryApprovalStatisticalDataHeaders({ xAcsDingtalkAccessToken: t }),
+          opts,
+        ),
+      ),
     ]);
     const a = firstRow(active.body);
     const o = firstRow(online.body);

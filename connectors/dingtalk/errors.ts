@@ -41,7 +41,8 @@ export function mapSdkError(what: string, err: unknown): StepError {
     return retryable(`${detail} (throttled; tried again later)`, { status, code, retryAfterMs: API_THROTTLE_DELAY_MS });
   }
   if (status >= 500 || status === 408) return retryable(detail, { status, code });
-  if (status === 403) return permanent(`${detail} — grant the app this API's permission in the DingTalk developer console`, { status, code });
+  if (status === 403)
+    return permanent(`${detail} — grant the app this API's permission in the DingTalk developer console`, { status, code });
   return permanent(detail, { status, code });
 }
 
@@ -50,12 +51,20 @@ export function mapRobotError(body: { errcode?: number; errmsg?: string }): Step
   const code = Number(body.errcode);
   const msg = String(body.errmsg ?? '');
   const detail = `DingTalk robot refused the message: ${code} ${msg}`;
-  if (THROTTLE_ERRCODES.has(code)) return retryable(`${detail} (throttled; tried again after the robot's window)`, { code: String(code), retryAfterMs: ROBOT_THROTTLE_DELAY_MS });
-  if (code === 310000 && /sign not match/i.test(msg)) return needsReauth(`${detail} — the connection's signing secret (SEC…) is wrong`, { code: String(code) });
-  if (code === 310000 && /keywords/i.test(msg)) return permanent(`${detail} — the robot is in keyword mode: the message must contain one of its keywords`, { code: String(code) });
-  if (code === 310000 && /timestamp/i.test(msg)) return retryable(`${detail} — this machine's clock is more than an hour off`, { code: String(code) });
+  if (THROTTLE_ERRCODES.has(code))
+    return retryable(`${detail} (throttled; tried again after the robot's window)`, {
+      code: String(code),
+      retryAfterMs: ROBOT_THROTTLE_DELAY_MS,
+    });
+  if (code === 310000 && /sign not match/i.test(msg))
+    return needsReauth(`${detail} — the connection's signing secret (SEC…) is wrong`, { code: String(code) });
+  if (code === 310000 && /keywords/i.test(msg))
+    return permanent(`${detail} — the robot is in keyword mode: the message must contain one of its keywords`, { code: String(code) });
+  if (code === 310000 && /timestamp/i.test(msg))
+    return retryable(`${detail} — this machine's clock is more than an hour off`, { code: String(code) });
   if (code === 310000 && /ip/i.test(msg)) return permanent(`${detail} — the robot only accepts its IP allow-list`, { code: String(code) });
-  if (code === 300001 || code === 300005 || code === 400013 || code === 410100) return needsReauth(`${detail} — the robot's access token is unknown (the robot was removed?)`, { code: String(code) });
-  if (code === -1 || code >= 500 && code < 600) return retryable(detail, { code: String(code) });
+  if (code === 300001 || code === 300005 || code === 400013 || code === 410100)
+    return needsReauth(`${detail} — the robot's access token is unknown (the robot was removed?)`, { code: String(code) });
+  if (code === -1 || (code >= 500 && code < 600)) return retryable(detail, { code: String(code) });
   return permanent(detail, { code: String(code) });
 }

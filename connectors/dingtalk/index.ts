@@ -28,9 +28,17 @@ import { dingtalkWebhook } from './webhook.ts';
  * Both name their actions `dingtalk.*`.
  */
 const sampleApproval = {
-  eventType: 'bpms_instance_change', processInstanceId: 'a1b2c3d4-0000-0000-0000-000000000001', processCode: 'PROC-REIMBURSE',
-  title: 'Alice Chan提交的报销', type: 'finish', result: 'agree', originatorUserId: 'user001',
-  createTime: '2030-01-10T02:00:00.000Z', finishTime: '2030-01-10T03:00:00.000Z', form: { Amount: '5000', Supplier: 'ACME Ltd' }, formFetched: true,
+  eventType: 'bpms_instance_change',
+  processInstanceId: 'a1b2c3d4-0000-0000-0000-000000000001',
+  processCode: 'PROC-REIMBURSE',
+  title: 'Alice Chan提交的报销',
+  type: 'finish',
+  result: 'agree',
+  originatorUserId: 'user001',
+  createTime: '2030-01-10T02:00:00.000Z',
+  finishTime: '2030-01-10T03:00:00.000Z',
+  form: { Amount: '5000', Supplier: 'ACME Ltd' },
+  formFetched: true,
 };
 
 export const dingtalk = defineConnector({
@@ -52,7 +60,12 @@ export const dingtalk = defineConnector({
       title: 'Approvals, robot messages and other DingTalk events (Stream mode)',
       events: [...APPROVAL_EVENTS, ...TASK_EVENTS, MESSAGE_EVENT, OTHER_EVENT],
       kind: 'stream',
-      sample: { text: 'trello add Fix the login page', words: ['trello', 'add', 'Fix', 'the', 'login', 'page'], sender: { staffId: 'user001', nick: 'Alice Chan' }, conversation: { id: 'cid…', type: 'group', title: 'Sales' } },
+      sample: {
+        text: 'trello add Fix the login page',
+        words: ['trello', 'add', 'Fix', 'the', 'login', 'page'],
+        sender: { staffId: 'user001', nick: 'Alice Chan' },
+        conversation: { id: 'cid…', type: 'group', title: 'Sales' },
+      },
       stream: dingtalkStream,
     },
   ],

@@ -27,16 +27,44 @@ const message = {
   /** The app robot; default the connection's robotCode (or its AppKey). */
   robotCode: z.string().optional(),
 };
-type Message = { type: 'text' | 'markdown' | 'link' | 'actionCard'; text?: string; title?: string; messageUrl?: string; picUrl?: string; singleTitle?: string; singleUrl?: string; buttons?: Array<{ title: string; url: string }>; msgKey?: string; msgParam?: Record<string, unknown>; robotCode?: string };
+type Message = {
+  type: 'text' | 'markdown' | 'link' | 'actionCard';
+  text?: string;
+  title?: string;
+  messageUrl?: string;
+  picUrl?: string;
+  singleTitle?: string;
+  singleUrl?: string;
+  buttons?: Array<{ title: string; url: string }>;
+  msgKey?: string;
+  msgParam?: Record<string, unknown>;
+  robotCode?: string;
+};
 
 const checkMessage = (m: Message, ctx: z.RefinementCtx) => {
-  if (m.msgKey) { if (!m.msgParam) ctx.addIssue({ code: 'custom', message: 'msgKey needs msgParam' }); return; }
-  const need = (ok: unknown, msg: string) => { if (!ok) ctx.addIssue({ code: 'custom', message: msg }); };
+  if (m.msgKey) {
+    if (!m.msgParam) ctx.addIssue({ code: 'custom', message: 'msgKey needs msgParam' });
+    return;
+  }
+  const need = (ok: unknown, msg: string) => {
+    if (!ok) ctx.addIssue({ code: 'custom', message: msg });
+  };
   switch (m.type) {
-    case 'text': need(m.text, 'a text message needs text'); break;
-    case 'markdown': need(m.title && m.text, 'a markdown message needs title and text'); break;
-    case 'link': need(m.title && m.text && m.messageUrl, 'a link message needs title, text and messageUrl'); break;
-    case 'actionCard': need(m.title && m.text && ((m.singleTitle && m.singleUrl) || m.buttons?.length), 'an actionCard needs title, text, and singleTitle + singleUrl or 2–5 buttons'); break;
+    case 'text':
+      need(m.text, 'a text message needs text');
+      break;
+    case 'markdown':
+      need(m.title && m.text, 'a markdown message needs title and text');
+      break;
+    case 'link':
+      need(m.title && m.text && m.messageUrl, 'a link message needs title, text and messageUrl');
+      break;
+    case 'actionCard':
+      need(
+        m.title && m.text && ((m.singleTitle && m.singleUrl) || m.buttons?.length),
+        'an actionCard needs title, text, and singleTitle + singleUrl or 2–5 buttons',
+      );
+      break;
   }
 };
 
@@ -44,13 +72,26 @@ const checkMessage = (m: Message, ctx: z.RefinementCtx) => {
 export function appMessage(m: Message): { msgKey: string; msgParam: string } {
   if (m.msgKey) return { msgKey: m.msgKey, msgParam: JSON.stringify(m.msgParam ?? {}) };
   switch (m.type) {
-    case 'text': return { msgKey: 'sampleText', msgParam: JSON.stringify({ content: m.text }) };
-    case 'markdown': return { msgKey: 'sampleMarkdown', msgParam: JSON.stringify({ title: m.title, text: m.text }) };
-    case 'link': return { msgKey: 'sampleLink', msgParam: JSON.stringify({ title: m.title, text: m.text, messageUrl: m.messageUrl, picUrl: m.picUrl ?? '' }) };
+    case 'text':
+      return { msgKey: 'sampleText', msgParam: JSON.stringify({ content: m.text }) };
+    case 'markdown':
+      return { msgKey: 'sampleMarkdown', msgParam: JSON.stringify({ title: m.title, text: m.text }) };
+    case 'link':
+      return {
+        msgKey: 'sampleLink',
+        msgParam: JSON.stringify({ title: m.title, text: m.text, messageUrl: m.messageUrl, picUrl: m.picUrl ?? '' }),
+      };
     case 'actionCard': {
-      if (!m.buttons?.length) return { msgKey: 'sampleActionCard', msgParam: JSON.stringify({ title: m.title, text: m.text, singleTitle: m.singleTitle, singleURL: m.singleUrl }) };
+      if (!m.buttons?.length)
+        return {
+          msgKey: 'sampleActionCard',
+          msgParam: JSON.stringify({ title: m.title, text: m.text, singleTitle: m.singleTitle, singleURL: m.singleUrl }),
+        };
       const p: Record<string, string> = { title: m.title!, text: m.text! };
-      m.buttons.forEach((b, i) => { p[`actionTitle${i + 1}`] = b.title; p[`actionURL${i + 1}`] = b.url; });
+      m.buttons.forEach((b, i) => {
+        p[`actionTitle${i + 1}`] = b.title;
+        p[`actionURL${i + 1}`] = b.url;
+      });
       return { msgKey: `sampleActionCard${m.buttons.length}`, msgParam: JSON.stringify(p) };
     }
   }
@@ -58,7 +99,8 @@ export function appMessage(m: Message): { msgKey: string; msgParam: string } {
 
 export function appConnection(conn: ConnectionHandle | undefined, action: string): ConnectionHandle {
   if (!conn) throw permanent(`${action} needs a DingTalk app connection (connector dingtalk; set \`connection:\` on the step)`);
-  if (conn.connectorId !== 'dingtalk') throw permanent(`${action} needs a dingtalk app connection; ${conn.id} is a ${conn.connectorId} connection`);
+  if (conn.connectorId !== 'dingtalk')
+    throw permanent(`${action} needs a dingtalk app connection; ${conn.id} is a ${conn.connectorId} connection`);
   return conn;
 }
 
@@ -75,11 +117,21 @@ export const sendToUsers = defineAction({
     const request = { robotCode: robotCodeOf(conn, input), userIds: input.userIds, msgKey, msgParam };
     ctx.trace({ request });
     const c = client(robotPkg.default, conn.settings);
-    const res = await callApi(conn, 'oToMessages/batchSend', (token) => c.batchSendOTOWithOptions(
-      new robotPkg.BatchSendOTORequest(request), new robotPkg.BatchSendOTOHeaders({ xAcsDingtalkAccessToken: token }), runtimeOptions(ctx.timeoutMs)));
-    const out = { processQueryKey: res.body?.processQueryKey ?? null, invalidStaffIdList: res.body?.invalidStaffIdList ?? [], flowControlledStaffIdList: res.body?.flowControlledStaffIdList ?? [] };
+    const res = await callApi(conn, 'oToMessages/batchSend', (token) =>
+      c.batchSendOTOWithOptions(
+        new robotPkg.BatchSendOTORequest(request),
+        new robotPkg.BatchSendOTOHeaders({ xAcsDingtalkAccessToken: token }),
+        runtimeOptions(ctx.timeoutMs),
+      ),
+    );
+    const out = {
+      processQueryKey: res.body?.processQueryKey ?? null,
+      invalidStaffIdList: res.body?.invalidStaffIdList ?? [],
+      flowControlledStaffIdList: res.body?.flowControlledStaffIdList ?? [],
+    };
     ctx.trace({ response: out });
-    if (out.invalidStaffIdList.length === input.userIds.length) throw permanent(`none of the users exist: ${out.invalidStaffIdList.join(', ')}`);
+    if (out.invalidStaffIdList.length === input.userIds.length)
+      throw permanent(`none of the users exist: ${out.invalidStaffIdList.join(', ')}`);
     return out;
   },
 });
@@ -95,8 +147,13 @@ export const sendToGroup = defineAction({
     const request = { robotCode: robotCodeOf(conn, input), openConversationId: input.openConversationId, msgKey, msgParam };
     ctx.trace({ request });
     const c = client(robotPkg.default, conn.settings);
-    const res = await callApi(conn, 'groupMessages/send', (token) => c.orgGroupSendWithOptions(
-      new robotPkg.OrgGroupSendRequest(request), new robotPkg.OrgGroupSendHeaders({ xAcsDingtalkAccessToken: token }), runtimeOptions(ctx.timeoutMs)));
+    const res = await callApi(conn, 'groupMessages/send', (token) =>
+      c.orgGroupSendWithOptions(
+        new robotPkg.OrgGroupSendRequest(request),
+        new robotPkg.OrgGroupSendHeaders({ xAcsDingtalkAccessToken: token }),
+        runtimeOptions(ctx.timeoutMs),
+      ),
+    );
     const out = { processQueryKey: res.body?.processQueryKey ?? null };
     ctx.trace({ response: out });
     return out;

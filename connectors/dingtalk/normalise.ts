@@ -10,8 +10,18 @@ import { fetchApproval } from './approvals.ts';
  * - a message typed to the app robot → `dingtalk.message.received`
  * - anything else → `dingtalk.event.received` with its `eventType`
  */
-export const APPROVAL_EVENTS = ['dingtalk.approval.started', 'dingtalk.approval.finished', 'dingtalk.approval.terminated', 'dingtalk.approval.deleted'];
-export const TASK_EVENTS = ['dingtalk.approval.task.started', 'dingtalk.approval.task.finished', 'dingtalk.approval.task.cancelled', 'dingtalk.approval.task.commented'];
+export const APPROVAL_EVENTS = [
+  'dingtalk.approval.started',
+  'dingtalk.approval.finished',
+  'dingtalk.approval.terminated',
+  'dingtalk.approval.deleted',
+];
+export const TASK_EVENTS = [
+  'dingtalk.approval.task.started',
+  'dingtalk.approval.task.finished',
+  'dingtalk.approval.task.cancelled',
+  'dingtalk.approval.task.commented',
+];
 export const MESSAGE_EVENT = 'dingtalk.message.received';
 export const OTHER_EVENT = 'dingtalk.event.received';
 export const ALL_EVENTS = [...APPROVAL_EVENTS, ...TASK_EVENTS, MESSAGE_EVENT, OTHER_EVENT];
@@ -26,7 +36,12 @@ const iso = (v: unknown): string | null => {
 };
 const s = (v: unknown) => (v === undefined || v === null ? null : String(v));
 
-export interface PushMeta { eventId?: string; eventType: string; bornTime?: unknown; corpId?: string }
+export interface PushMeta {
+  eventId?: string;
+  eventType: string;
+  bornTime?: unknown;
+  corpId?: string;
+}
 
 /** One pushed event (HTTP plaintext fields or a Stream EVENT's data) as a TriggeredEvent, before enrichment. */
 export function normaliseEvent(meta: PushMeta, fields: Record<string, unknown>): TriggeredEvent {
@@ -39,21 +54,49 @@ export function normaliseEvent(meta: PushMeta, fields: Record<string, unknown>):
     const isTask = eventType === 'bpms_task_change';
     const type = isTask ? `dingtalk.approval.task.${TASK_TYPES[kind] ?? kind}` : `dingtalk.approval.${INSTANCE_TYPES[kind] ?? kind}`;
     const data: Record<string, unknown> = {
-      eventType, eventId: meta.eventId ?? null, corpId: s(fields.corpId) ?? meta.corpId ?? null,
-      processInstanceId: s(fields.processInstanceId), processCode: s(fields.processCode), bizCategoryId: s(fields.bizCategoryId),
-      businessId: s(fields.businessId), title: s(fields.title), url: s(fields.url), type: kind,
+      eventType,
+      eventId: meta.eventId ?? null,
+      corpId: s(fields.corpId) ?? meta.corpId ?? null,
+      processInstanceId: s(fields.processInstanceId),
+      processCode: s(fields.processCode),
+      bizCategoryId: s(fields.bizCategoryId),
+      businessId: s(fields.businessId),
+      title: s(fields.title),
+      url: s(fields.url),
+      type: kind,
       result: fields.result ? String(fields.result) : null,
-      createTime: iso(fields.createTime), finishTime: iso(fields.finishTime),
+      createTime: iso(fields.createTime),
+      finishTime: iso(fields.finishTime),
       ...(isTask
-        ? { task: { taskId: s(fields.taskId), userId: s(fields.staffId), type: kind, result: fields.result ? String(fields.result) : null, remark: s(fields.remark) } }
+        ? {
+            task: {
+              taskId: s(fields.taskId),
+              userId: s(fields.staffId),
+              type: kind,
+              result: fields.result ? String(fields.result) : null,
+              remark: s(fields.remark),
+            },
+          }
         : { originatorUserId: s(fields.staffId) }),
-      form: {}, formFetched: false,
+      form: {},
+      formFetched: false,
     };
-    return { providerId, type, occurredAt: iso(fields.finishTime) ?? iso(fields.createTime) ?? born ?? undefined, subject: s(fields.title), data, raw: { eventType, ...fields } };
+    return {
+      providerId,
+      type,
+      occurredAt: iso(fields.finishTime) ?? iso(fields.createTime) ?? born ?? undefined,
+      subject: s(fields.title),
+      data,
+      raw: { eventType, ...fields },
+    };
   }
   return {
-    providerId, type: OTHER_EVENT, occurredAt: born ?? undefined, subject: eventType,
-    data: { eventType, eventId: meta.eventId ?? null, corpId: meta.corpId ?? null, ...fields }, raw: { eventType, ...fields },
+    providerId,
+    type: OTHER_EVENT,
+    occurredAt: born ?? undefined,
+    subject: eventType,
+    data: { eventType, eventId: meta.eventId ?? null, corpId: meta.corpId ?? null, ...fields },
+    raw: { eventType, ...fields },
   };
 }
 
@@ -63,15 +106,29 @@ export function normaliseEvent(meta: PushMeta, fields: Record<string, unknown>):
  * too long the event is kept as it is with `formFetched: false` and `formError` (never dropped).
  */
 export async function enrichApprovals(conn: ConnectionHandle, events: TriggeredEvent[], budgetMs: number): Promise<void> {
-  const ids = [...new Set(events.filter((e) => e.type.startsWith('dingtalk.approval.') && e.data.processInstanceId).map((e) => String(e.data.processInstanceId)))];
+  const ids = [
+    ...new Set(
+      events
+        .filter((e) => e.type.startsWith('dingtalk.approval.') && e.data.processInstanceId)
+        .map((e) => String(e.data.processInstanceId)),
+    ),
+  ];
   if (ids.length === 0) return;
   const fetched = new Map<string, Awaited<ReturnType<typeof fetchApproval>> | Error>();
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, budgetMs); });
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, budgetMs);
+  });
   await Promise.race([
-    Promise.all(ids.map(async (id) => {
-      try { fetched.set(id, await fetchApproval(conn, id, budgetMs)); } catch (err) { fetched.set(id, err as Error); }
-    })),
+    Promise.all(
+      ids.map(async (id) => {
+        try {
+          fetched.set(id, await fetchApproval(conn, id, budgetMs));
+        } catch (err) {
+          fetched.set(id, err as Error);
+        }
+      }),
+    ),
     timeout,
   ]);
   clearTimeout(timer);
@@ -110,7 +167,9 @@ export function allowedSendersOf(settings: Record<string, unknown>): string[] {
  * change money or access must require `data.senderAllowed` (e.g. `… and data.senderAllowed`).
  */
 export function normaliseRobotMessage(m: Record<string, unknown>, allowedSenders: string[] = []): TriggeredEvent {
-  const text = String((m.text as { content?: unknown } | undefined)?.content ?? (m.content as { content?: unknown } | undefined)?.content ?? '').trim();
+  const text = String(
+    (m.text as { content?: unknown } | undefined)?.content ?? (m.content as { content?: unknown } | undefined)?.content ?? '',
+  ).trim();
   const conversationType = String(m.conversationType ?? '');
   return {
     providerId: `message:${String(m.msgId ?? '')}`,
@@ -123,7 +182,13 @@ export function normaliseRobotMessage(m: Record<string, unknown>, allowedSenders
       text,
       /** The text split on spaces: a command such as "trello add Fix the login page" is words[0..1] plus the rest. */
       words: text ? text.split(/\s+/) : [],
-      sender: { staffId: s(m.senderStaffId), nick: s(m.senderNick), id: s(m.senderId), corpId: s(m.senderCorpId), isAdmin: Boolean(m.isAdmin) },
+      sender: {
+        staffId: s(m.senderStaffId),
+        nick: s(m.senderNick),
+        id: s(m.senderId),
+        corpId: s(m.senderCorpId),
+        isAdmin: Boolean(m.isAdmin),
+      },
       senderAllowed: Boolean(s(m.senderStaffId) && allowedSenders.includes(s(m.senderStaffId)!)),
       conversation: { id: s(m.conversationId), type: conversationType === '2' ? 'group' : 'private', title: s(m.conversationTitle) },
       robotCode: s(m.robotCode),

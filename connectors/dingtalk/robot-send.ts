@@ -15,51 +15,81 @@ import { oapiBaseUrlOf } from './sdk.ts';
 const button = z.object({ title: z.string().min(1), url: z.string().min(1) });
 const feedLink = z.object({ title: z.string().min(1), messageUrl: z.string().min(1), picUrl: z.string().optional() });
 
-export const robotSendInput = z.object({
-  type: z.enum(['text', 'markdown', 'link', 'actionCard', 'feedCard']).default('text'),
-  /** text: the content; markdown / link / actionCard: the body. */
-  text: z.string().optional(),
-  title: z.string().optional(),
-  /** @-mentions (text and markdown): mobiles, user ids, or everyone. */
-  atMobiles: z.array(z.string()).default([]),
-  atUserIds: z.array(z.string()).default([]),
-  atAll: z.boolean().default(false),
-  /** link */
-  messageUrl: z.string().optional(),
-  picUrl: z.string().optional(),
-  /** actionCard: one button (singleTitle + singleUrl) or several (buttons). */
-  singleTitle: z.string().optional(),
-  singleUrl: z.string().optional(),
-  buttons: z.array(button).optional(),
-  buttonsVertical: z.boolean().default(true),
-  /** feedCard */
-  links: z.array(feedLink).optional(),
-}).superRefine((m, ctx) => {
-  const need = (ok: unknown, message: string) => { if (!ok) ctx.addIssue({ code: 'custom', message }); };
-  switch (m.type) {
-    case 'text': need(m.text, 'a text message needs text'); break;
-    case 'markdown': need(m.title && m.text, 'a markdown message needs title and text'); break;
-    case 'link': need(m.title && m.text && m.messageUrl, 'a link message needs title, text and messageUrl'); break;
-    case 'actionCard': need(m.title && m.text && ((m.singleTitle && m.singleUrl) || m.buttons?.length), 'an actionCard needs title, text, and singleTitle + singleUrl or buttons'); break;
-    case 'feedCard': need(m.links?.length, 'a feedCard needs links'); break;
-  }
-});
+export const robotSendInput = z
+  .object({
+    type: z.enum(['text', 'markdown', 'link', 'actionCard', 'feedCard']).default('text'),
+    /** text: the content; markdown / link / actionCard: the body. */
+    text: z.string().optional(),
+    title: z.string().optional(),
+    /** @-mentions (text and markdown): mobiles, user ids, or everyone. */
+    atMobiles: z.array(z.string()).default([]),
+    atUserIds: z.array(z.string()).default([]),
+    atAll: z.boolean().default(false),
+    /** link */
+    messageUrl: z.string().optional(),
+    picUrl: z.string().optional(),
+    /** actionCard: one button (singleTitle + singleUrl) or several (buttons). */
+    singleTitle: z.string().optional(),
+    singleUrl: z.string().optional(),
+    buttons: z.array(button).optional(),
+    buttonsVertical: z.boolean().default(true),
+    /** feedCard */
+    links: z.array(feedLink).optional(),
+  })
+  .superRefine((m, ctx) => {
+    const need = (ok: unknown, message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', message });
+    };
+    switch (m.type) {
+      case 'text':
+        need(m.text, 'a text message needs text');
+        break;
+      case 'markdown':
+        need(m.title && m.text, 'a markdown message needs title and text');
+        break;
+      case 'link':
+        need(m.title && m.text && m.messageUrl, 'a link message needs title, text and messageUrl');
+        break;
+      case 'actionCard':
+        need(
+          m.title && m.text && ((m.singleTitle && m.singleUrl) || m.buttons?.length),
+          'an actionCard needs title, text, and singleTitle + singleUrl or buttons',
+        );
+        break;
+      case 'feedCard':
+        need(m.links?.length, 'a feedCard needs links');
+        break;
+    }
+  });
 export type RobotMessageInput = z.output<typeof robotSendInput>;
 
 /** The custom robot's JSON body for a friendly input. */
 export function robotBody(m: RobotMessageInput): Record<string, unknown> {
   const at = { atMobiles: m.atMobiles, atUserIds: m.atUserIds, isAtAll: m.atAll };
   switch (m.type) {
-    case 'text': return { msgtype: 'text', text: { content: m.text }, at };
-    case 'markdown': return { msgtype: 'markdown', markdown: { title: m.title, text: m.text }, at };
-    case 'link': return { msgtype: 'link', link: { title: m.title, text: m.text, messageUrl: m.messageUrl, picUrl: m.picUrl ?? '' } };
-    case 'actionCard': return {
-      msgtype: 'actionCard',
-      actionCard: m.buttons?.length
-        ? { title: m.title, text: m.text, btnOrientation: m.buttonsVertical ? '0' : '1', btns: m.buttons.map((b) => ({ title: b.title, actionURL: b.url })) }
-        : { title: m.title, text: m.text, singleTitle: m.singleTitle, singleURL: m.singleUrl },
-    };
-    case 'feedCard': return { msgtype: 'feedCard', feedCard: { links: (m.links ?? []).map((l) => ({ title: l.title, messageURL: l.messageUrl, picURL: l.picUrl ?? '' })) } };
+    case 'text':
+      return { msgtype: 'text', text: { content: m.text }, at };
+    case 'markdown':
+      return { msgtype: 'markdown', markdown: { title: m.title, text: m.text }, at };
+    case 'link':
+      return { msgtype: 'link', link: { title: m.title, text: m.text, messageUrl: m.messageUrl, picUrl: m.picUrl ?? '' } };
+    case 'actionCard':
+      return {
+        msgtype: 'actionCard',
+        actionCard: m.buttons?.length
+          ? {
+              title: m.title,
+              text: m.text,
+              btnOrientation: m.buttonsVertical ? '0' : '1',
+              btns: m.buttons.map((b) => ({ title: b.title, actionURL: b.url })),
+            }
+          : { title: m.title, text: m.text, singleTitle: m.singleTitle, singleURL: m.singleUrl },
+      };
+    case 'feedCard':
+      return {
+        msgtype: 'feedCard',
+        feedCard: { links: (m.links ?? []).map((l) => ({ title: l.title, messageURL: l.messageUrl, picURL: l.picUrl ?? '' })) },
+      };
   }
 }
 
@@ -84,35 +114,55 @@ export const ROBOT_RULES: ProviderRules = {
   okCodes: [0],
   classify: (status, body) => {
     const code = (body as { errcode?: unknown } | undefined)?.errcode;
-    return status === 200 && code !== undefined && Number(code) !== 0 ? mapRobotError(body as { errcode?: number; errmsg?: string }) : undefined;
+    return status === 200 && code !== undefined && Number(code) !== 0
+      ? mapRobotError(body as { errcode?: number; errmsg?: string })
+      : undefined;
   },
 };
 
-const num = (v: unknown, fallback: number) => { const n = Number(v); return Number.isFinite(n) && n > 0 ? n : fallback; };
+const num = (v: unknown, fallback: number) => {
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+};
 
 export const robotSend = defineAction({
   id: 'dingtalk.robot.send',
   title: 'Send a message with a custom group robot',
-  description: 'text (with @mobiles/@userIds/@all), markdown, link, actionCard (one button or several), feedCard; signed when the connection has a secret. Paced per robot (20 a minute), in order.',
+  description:
+    'text (with @mobiles/@userIds/@all), markdown, link, actionCard (one button or several), feedCard; signed when the connection has a secret. Paced per robot (20 a minute), in order.',
   input: robotSendInput,
   output: z.object({ errcode: z.literal(0), errmsg: z.string() }),
   sampleOutput: { errcode: 0 as const, errmsg: 'ok' },
-  pace: (_input, connection) => connection
-    ? { key: `dingtalk_robot:${connection.id}`, limit: num(connection.settings.rateLimit, 20), intervalMs: num(connection.settings.rateWindowMs, 60_000) }
-    : undefined,
+  pace: (_input, connection) =>
+    connection
+      ? {
+          key: `dingtalk_robot:${connection.id}`,
+          limit: num(connection.settings.rateLimit, 20),
+          intervalMs: num(connection.settings.rateWindowMs, 60_000),
+        }
+      : undefined,
   async run(ctx, input) {
     const conn = ctx.connection;
-    if (!conn) throw permanent('dingtalk.robot.send needs a custom robot connection (connector dingtalk_robot; set `connection:` on the step)');
-    if (conn.connectorId !== 'dingtalk_robot') throw permanent(`dingtalk.robot.send needs a dingtalk_robot connection; ${conn.id} is a ${conn.connectorId} connection`);
+    if (!conn)
+      throw permanent('dingtalk.robot.send needs a custom robot connection (connector dingtalk_robot; set `connection:` on the step)');
+    if (conn.connectorId !== 'dingtalk_robot')
+      throw permanent(`dingtalk.robot.send needs a dingtalk_robot connection; ${conn.id} is a ${conn.connectorId} connection`);
     const secrets = await conn.secrets();
     if (!secrets.accessToken) throw permanent(`connection ${conn.id} has no robot access token`);
     const body = robotBody(input);
-    const keywords = String(conn.settings.keywords ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+    const keywords = String(conn.settings.keywords ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
     if (keywords.length && !keywords.some((k) => searchableText(body).includes(k))) {
       throw permanent(`the robot is in keyword mode: the message must contain one of ${keywords.map((k) => `"${k}"`).join(', ')}`);
     }
     const http = createProviderClient({
-      name: 'DingTalk robot', baseUrl: oapiBaseUrlOf(conn.settings), rules: ROBOT_RULES, timeoutMs: ctx.timeoutMs, trace: ctx.trace,
+      name: 'DingTalk robot',
+      baseUrl: oapiBaseUrlOf(conn.settings),
+      rules: ROBOT_RULES,
+      timeoutMs: ctx.timeoutMs,
+      trace: ctx.trace,
       auth: {
         kind: 'custom',
         apply: (url) => {

@@ -36,10 +36,16 @@ const clients = new WeakMap<object, Map<string, unknown>>();
 /** One SDK client per module and host (they are stateless apart from the config; every module's class is named `Client`). */
 export function client<C>(Cls: ClientClass<C>, settings: Record<string, unknown>): C {
   let perHost = clients.get(Cls);
-  if (!perHost) { perHost = new Map(); clients.set(Cls, perHost); }
+  if (!perHost) {
+    perHost = new Map();
+    clients.set(Cls, perHost);
+  }
   const key = baseUrlOf(settings);
   let c = perHost.get(key) as C | undefined;
-  if (!c) { c = new Cls(sdkConfig(settings)); perHost.set(key, c); }
+  if (!c) {
+    c = new Cls(sdkConfig(settings));
+    perHost.set(key, c);
+  }
   return c;
 }
 

@@ -29,17 +29,35 @@ class HubStreamClient extends sdk.DWClient {
     const messageId = frame.headers.messageId;
     void (async () => {
       let status: 'SUCCESS' | 'LATER' = 'LATER';
-      try { await this.onStoredEvent?.(frame); status = 'SUCCESS'; } catch { /* redelivered */ }
-      try { this.send(messageId, { status }); } catch { /* the socket went away: redelivered */ }
+      try {
+        await this.onStoredEvent?.(frame);
+        status = 'SUCCESS';
+      } catch {
+        /* redelivered */
+      }
+      try {
+        this.send(messageId, { status });
+      } catch {
+        /* the socket went away: redelivered */
+      }
     })();
   }
 }
 
 export function streamEventsOf(frame: Frame): TriggeredEvent[] {
   let fields: Record<string, unknown> = {};
-  try { fields = JSON.parse(frame.data) as Record<string, unknown>; } catch { /* not JSON */ }
+  try {
+    fields = JSON.parse(frame.data) as Record<string, unknown>;
+  } catch {
+    /* not JSON */
+  }
   const h = frame.headers;
-  return [normaliseEvent({ eventType: String(h.eventType ?? fields.EventType ?? ''), eventId: h.eventId, bornTime: h.eventBornTime, corpId: h.eventCorpId }, fields)];
+  return [
+    normaliseEvent(
+      { eventType: String(h.eventType ?? fields.EventType ?? ''), eventId: h.eventId, bornTime: h.eventBornTime, corpId: h.eventCorpId },
+      fields,
+    ),
+  ];
 }
 
 export const dingtalkStream: StreamTrigger = {
@@ -57,7 +75,15 @@ export const dingtalkStream: StreamTrigger = {
       const events = streamEventsOf(frame);
       await enrichApprovals(conn, events, STREAM_FETCH_BUDGET_MS);
       const stored = await ctx.emit(events);
-      ctx.log.debug({ eventId: frame.headers.eventId, eventType: frame.headers.eventType, stored: stored.map((s) => s.id), duplicate: stored.every((s) => s.duplicate) }, 'stream event stored');
+      ctx.log.debug(
+        {
+          eventId: frame.headers.eventId,
+          eventType: frame.headers.eventType,
+          stored: stored.map((s) => s.id),
+          duplicate: stored.every((s) => s.duplicate),
+        },
+        'stream event stored',
+      );
     };
     // Listeners before connect: the subscription list sent to the gateway is built from them.
     client.registerCallbackListener(constants.TOPIC_ROBOT, (frame: Frame) => {
@@ -78,13 +104,18 @@ export const dingtalkStream: StreamTrigger = {
       await client.getEndpoint();
     } catch (err) {
       const e = err as Error & { response?: { status?: number; data?: { code?: string; message?: string } } };
-      throw new Error(`DingTalk Stream gateway refused the connection: ${e.response ? `${e.response.status} ${e.response.data?.code ?? ''} ${e.response.data?.message ?? ''}`.trim() : e.message}`);
+      throw new Error(
+        `DingTalk Stream gateway refused the connection: ${e.response ? `${e.response.status} ${e.response.data?.code ?? ''} ${e.response.data?.message ?? ''}`.trim() : e.message}`,
+      );
     }
     await client._connect();
     const socket = (client as unknown as { socket?: import('ws').WebSocket }).socket;
     const closed = new Promise<void>((resolve) => {
       if (!socket) return resolve();
-      socket.once('close', () => { client.disconnect(); resolve(); });
+      socket.once('close', () => {
+        client.disconnect();
+        resolve();
+      });
     });
     return {
       closed,

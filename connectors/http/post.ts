@@ -6,7 +6,10 @@ import { classifyHttpStatus, parseRetryAfter, permanent, retryable, StepError } 
 import { EgressError, egressRequest, type EgressResponse } from '../../core/net/egress.ts';
 
 const input = z.object({
-  url: z.string().url().refine((u) => /^https?:/i.test(u), 'must be an http or https URL'),
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:/i.test(u), 'must be an http or https URL'),
   /** A JSON value, or a string of JSON text (a rendered template). */
   body: z.unknown(),
   /** A Standard Webhooks secret (`whsec_…`); when set, the request is signed. */
@@ -22,7 +25,8 @@ export function webhookIdFor(idempotencyKey: string): string {
 export const httpPost = defineAction({
   id: 'http.post',
   title: 'Send JSON to a URL',
-  description: 'POSTs a JSON body, signed per the Standard Webhooks spec when a secret is given. Redirects are not followed; private addresses are refused unless DINGBRIDGE_EGRESS_ALLOW allows them.',
+  description:
+    'POSTs a JSON body, signed per the Standard Webhooks spec when a secret is given. Redirects are not followed; private addresses are refused unless DINGBRIDGE_EGRESS_ALLOW allows them.',
   input,
   secretInputs: ['secret'],
   output: z.object({ status: z.number().int(), body: z.unknown() }),
@@ -30,14 +34,21 @@ export const httpPost = defineAction({
   async run(ctx, { url, body, secret, headers }) {
     let payload: string;
     if (typeof body === 'string') {
-      try { payload = JSON.stringify(JSON.parse(body)); } catch (err) {
+      try {
+        payload = JSON.stringify(JSON.parse(body));
+      } catch (err) {
         throw permanent(`body is not valid JSON after rendering: ${(err as Error).message}`);
       }
     } else {
       payload = JSON.stringify(body ?? null);
     }
     const msgId = webhookIdFor(ctx.idempotencyKey);
-    const sent: Record<string, string> = { ...headers, 'content-type': 'application/json', 'user-agent': 'dingbridge', 'webhook-id': msgId };
+    const sent: Record<string, string> = {
+      ...headers,
+      'content-type': 'application/json',
+      'user-agent': 'dingbridge',
+      'webhook-id': msgId,
+    };
     if (secret) {
       const now = new Date();
       sent['webhook-timestamp'] = String(Math.floor(now.getTime() / 1000));
@@ -58,16 +69,25 @@ export const httpPost = defineAction({
     const text = res.body.slice(0, 4096);
     ctx.trace({ response: { status: res.status, body: safeJson(text) } });
     if (res.status >= 200 && res.status < 300) return { status: res.status, body: safeJson(text) };
-    if (res.status >= 300 && res.status < 400) throw permanent(`POST ${url} answered ${res.status} (redirects are not followed)`, { status: res.status });
+    if (res.status >= 300 && res.status < 400)
+      throw permanent(`POST ${url} answered ${res.status} (redirects are not followed)`, { status: res.status });
     const errorClass = classifyHttpStatus(res.status);
     // A generic URL's 401 is a rejected request, not a connection that needs re-authorising.
-    throw new StepError(`POST ${url} answered ${res.status}: ${text.slice(0, 200)}`, errorClass === 'needs_reauth' ? 'permanent' : errorClass, {
-      status: res.status,
-      retryAfterMs: parseRetryAfter(res.header('retry-after')),
-    });
+    throw new StepError(
+      `POST ${url} answered ${res.status}: ${text.slice(0, 200)}`,
+      errorClass === 'needs_reauth' ? 'permanent' : errorClass,
+      {
+        status: res.status,
+        retryAfterMs: parseRetryAfter(res.header('retry-after')),
+      },
+    );
   },
 });
 
 function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return text; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

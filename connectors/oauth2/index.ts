@@ -15,18 +15,38 @@ import { createProviderClient, type ProviderClientOptions } from '../../core/htt
  * comma-separated), else the origins of its token and test URLs. A flow cannot aim the token elsewhere.
  */
 export function apiOrigins(settings: Record<string, unknown>): string[] {
-  const declared = String(settings.apiBaseUrl ?? '').split(/[\s,]+/).filter(Boolean);
-  const list = declared.length ? declared : [settings.tokenUrl, settings.userinfoUrl].filter((u): u is string => typeof u === 'string' && Boolean(u));
-  return [...new Set(list.flatMap((u) => { try { return [new URL(u).origin]; } catch { return []; } }))];
+  const declared = String(settings.apiBaseUrl ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  const list = declared.length
+    ? declared
+    : [settings.tokenUrl, settings.userinfoUrl].filter((u): u is string => typeof u === 'string' && Boolean(u));
+  return [
+    ...new Set(
+      list.flatMap((u) => {
+        try {
+          return [new URL(u).origin];
+        } catch {
+          return [];
+        }
+      }),
+    ),
+  ];
 }
 
 function clientFor(conn: ConnectionHandle, timeoutMs: number, trace?: ProviderClientOptions['trace'], extraOrigins: string[] = []) {
-  return createProviderClient({ name: 'OAuth 2 API', allowedOrigins: [...apiOrigins(conn.settings), ...extraOrigins], auth: { kind: 'bearer', connection: conn }, timeoutMs, trace });
+  return createProviderClient({
+    name: 'OAuth 2 API',
+    allowedOrigins: [...apiOrigins(conn.settings), ...extraOrigins],
+    auth: { kind: 'bearer', connection: conn },
+    timeoutMs,
+    trace,
+  });
 }
 
 const request = defineAction({
   id: 'oauth2.request',
-  title: 'Call the API with the connection\'s token',
+  title: "Call the API with the connection's token",
   input: z.object({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     url: z.string().url(),
@@ -38,7 +58,12 @@ const request = defineAction({
   async run(ctx, input) {
     if (!ctx.connection) throw permanent('oauth2.request needs a connection (set `connection:` on the step)');
     const headers = Object.fromEntries(Object.entries(input.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
-    const res = await clientFor(ctx.connection, ctx.timeoutMs, ctx.trace).request({ method: input.method, url: input.url, headers, ...(input.body === undefined ? {} : { json: input.body }) });
+    const res = await clientFor(ctx.connection, ctx.timeoutMs, ctx.trace).request({
+      method: input.method,
+      url: input.url,
+      headers,
+      ...(input.body === undefined ? {} : { json: input.body }),
+    });
     return { status: res.status, body: res.body };
   },
 });
@@ -51,7 +76,11 @@ export default defineConnector({
     fields: [
       { key: 'authorizationUrl', label: 'Authorization URL', required: true },
       { key: 'tokenUrl', label: 'Token URL', required: true },
-      { key: 'apiBaseUrl', label: 'API base URL(s): the only origins its calls may reach (space-separated)', description: 'Default: the origins of the token and test URLs.' },
+      {
+        key: 'apiBaseUrl',
+        label: 'API base URL(s): the only origins its calls may reach (space-separated)',
+        description: 'Default: the origins of the token and test URLs.',
+      },
       { key: 'userinfoUrl', label: 'A URL to test the connection with (e.g. userinfo)' },
       { key: 'scopes', label: 'Scopes (space-separated)' },
       { key: 'clientId', label: 'Client ID', required: true },
@@ -62,7 +91,8 @@ export default defineConnector({
     scopes: [],
     async test(conn) {
       const url = conn.settings.userinfoUrl;
-      if (typeof url !== 'string' || !url) return { note: 'no test URL set; the token is valid' , tokenPresent: Boolean(await conn.accessToken()) };
+      if (typeof url !== 'string' || !url)
+        return { note: 'no test URL set; the token is valid', tokenPresent: Boolean(await conn.accessToken()) };
       const res = await clientFor(conn, 10_000, undefined, apiOrigins({ userinfoUrl: url })).request({ url });
       return { status: res.status, body: res.body };
     },

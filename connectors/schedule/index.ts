@@ -10,12 +10,14 @@ export default defineConnector({
   id: 'schedule',
   name: 'Schedule',
   auth: { kind: 'none' },
-  triggers: [{
-    id: SCHEDULE_EVENT,
-    title: 'A schedule came due (every 15m, or a cron such as "0 9 * * 1-5" in a time zone)',
-    events: [SCHEDULE_EVENT],
-    kind: 'schedule',
-    sample: { slot: '2026-12-07T01:00:00.000Z', cron: '0 9 * * 1-5', timezone: 'Asia/Hong_Kong', catchUp: 'true' },
-  }],
+  triggers: [
+    {
+      id: SCHEDULE_EVENT,
+      title: 'A schedule came due (every 15m, or a cron such as "0 9 * * 1-5" in a time zone)',
+      events: [SCHEDULE_EVENT],
+      kind: 'schedule',
+      sample: { slot: '2026-12-07T01:00:00.000Z', cron: '0 9 * * 1-5', timezone: 'Asia/Hong_Kong', catchUp: 'true' },
+    },
+  ],
   actions: [],
 });

@@ -29,15 +29,26 @@ export const TRELLO_RULES: ProviderRules = {
 export function trelloTransport(baseUrl: string, apiKey: string, token: string, timeoutMs = 15_000): Client {
   const base = `${baseUrl.replace(/\/+$/, '')}/1`;
   const http = createProviderClient({
-    name: 'Trello', baseUrl: base, rules: TRELLO_RULES, timeoutMs,
-    auth: { kind: 'custom', apply: (url) => { url.searchParams.set('key', apiKey); url.searchParams.set('token', token); } },
+    name: 'Trello',
+    baseUrl: base,
+    rules: TRELLO_RULES,
+    timeoutMs,
+    auth: {
+      kind: 'custom',
+      apply: (url) => {
+        url.searchParams.set('key', apiKey);
+        url.searchParams.set('token', token);
+      },
+    },
   });
   return {
     async sendRequest<T>(options: SendRequestOptions<T>): Promise<T> {
       const url = buildUrl(base + options.url, { ...options.searchParams });
       const hasBody = options.body !== undefined && options.body !== null;
       const res = await http.request({
-        method: options.method ?? 'GET', url, headers: { ...(options.headers as Record<string, string> | undefined ?? {}) },
+        method: options.method ?? 'GET',
+        url,
+        headers: { ...((options.headers as Record<string, string> | undefined) ?? {}) },
         ...(hasBody ? (typeof options.body === 'string' ? { body: options.body } : { json: options.body }) : {}),
       });
       // The SDK's schemas lag behind Trello's answers; the raw JSON is what callers use.

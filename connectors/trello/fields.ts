@@ -1,7 +1,8 @@
 import type { AuthField } from '../../core/auth-kinds.ts';
 
 export const DEFAULT_TRELLO_BASE_URL = process.env.TRELLO_BASE_URL || 'https://api.trello.com';
-export const DEFAULT_AUTHORIZE_BASE = process.env.TRELLO_AUTHORIZE_BASE_URL || (process.env.TRELLO_BASE_URL ? `${process.env.TRELLO_BASE_URL}` : 'https://trello.com');
+export const DEFAULT_AUTHORIZE_BASE =
+  process.env.TRELLO_AUTHORIZE_BASE_URL || (process.env.TRELLO_BASE_URL ? `${process.env.TRELLO_BASE_URL}` : 'https://trello.com');
 
 /** Trello's connection fields (`as const`: settings are typed from them, see trelloFor). */
 export const trelloFields = [

@@ -3,19 +3,34 @@ import type { TriggeredEvent } from '../../core/connector.ts';
 
 /** The event types Trello activity becomes. */
 export const TRELLO_EVENTS = [
-  'trello.card.created', 'trello.card.updated', 'trello.card.moved', 'trello.card.archived',
-  'trello.card.commented', 'trello.card.due_changed', 'trello.list.created',
+  'trello.card.created',
+  'trello.card.updated',
+  'trello.card.moved',
+  'trello.card.archived',
+  'trello.card.commented',
+  'trello.card.due_changed',
+  'trello.list.created',
 ] as const;
 
-interface Named { id: string; name?: string; shortLink?: string; idShort?: number }
+interface Named {
+  id: string;
+  name?: string;
+  shortLink?: string;
+  idShort?: number;
+}
 interface TrelloAction {
   id: string;
   type: string;
   date: string;
   idMemberCreator?: string;
   data: {
-    board?: Named; list?: Named; card?: Named & { due?: string | null; closed?: boolean; desc?: string };
-    listBefore?: Named; listAfter?: Named; text?: string; old?: Record<string, unknown>;
+    board?: Named;
+    list?: Named;
+    card?: Named & { due?: string | null; closed?: boolean; desc?: string };
+    listBefore?: Named;
+    listAfter?: Named;
+    text?: string;
+    old?: Record<string, unknown>;
   };
   memberCreator?: { id: string; fullName?: string; username?: string };
 }
@@ -64,7 +79,9 @@ export function normaliseAction(body: { action?: TrelloAction; model?: unknown }
       card: d.card ? { ...d.card, url: cardUrl(d.card) } : null,
       text: d.text ?? null,
       old: d.old ?? null,
-      member: action.memberCreator ? { id: action.memberCreator.id, fullName: action.memberCreator.fullName, username: action.memberCreator.username } : null,
+      member: action.memberCreator
+        ? { id: action.memberCreator.id, fullName: action.memberCreator.fullName, username: action.memberCreator.username }
+        : null,
       memberId: action.idMemberCreator ?? action.memberCreator?.id ?? null,
       url: cardUrl(d.card) ?? null,
     },
@@ -81,12 +98,21 @@ export function normaliseAction(body: { action?: TrelloAction; model?: unknown }
 export function echoKeysOf(type: string, action: TrelloAction): string[] {
   const card = action.data.card?.id;
   switch (type) {
-    case 'trello.card.created': return [...(card ? [trelloChange.created(card)] : []), ...(action.data.list?.id && action.data.card?.name ? [trelloChange.newCard(action.data.list.id, action.data.card.name)] : [])];
-    case 'trello.card.moved': return card && action.data.listAfter ? [trelloChange.moved(card, action.data.listAfter.id)] : [];
-    case 'trello.card.archived': return card ? [trelloChange.archived(card)] : [];
-    case 'trello.card.commented': return [trelloChange.comment(action.id), ...(card && action.data.text ? [trelloChange.newComment(card, action.data.text)] : [])];
-    case 'trello.card.due_changed': return card ? [trelloChange.due(card, action.data.card?.due ?? null)] : [];
-    default: return [];
+    case 'trello.card.created':
+      return [
+        ...(card ? [trelloChange.created(card)] : []),
+        ...(action.data.list?.id && action.data.card?.name ? [trelloChange.newCard(action.data.list.id, action.data.card.name)] : []),
+      ];
+    case 'trello.card.moved':
+      return card && action.data.listAfter ? [trelloChange.moved(card, action.data.listAfter.id)] : [];
+    case 'trello.card.archived':
+      return card ? [trelloChange.archived(card)] : [];
+    case 'trello.card.commented':
+      return [trelloChange.comment(action.id), ...(card && action.data.text ? [trelloChange.newComment(card, action.data.text)] : [])];
+    case 'trello.card.due_changed':
+      return card ? [trelloChange.due(card, action.data.card?.due ?? null)] : [];
+    default:
+      return [];
   }
 }
 

@@ -12,7 +12,7 @@ export function trelloSignature(appSecret: string, rawBody: Buffer, callbackUrl:
 function verify(req: WebhookRequest, appSecret: string | undefined): void {
   if (!appSecret) throw new HttpError(401, 'not_configured', 'this Trello connection has no app secret to verify webhooks with');
   const given = req.headers['x-trello-webhook'];
-  const presented = Buffer.from(String(Array.isArray(given) ? given[0] : given ?? ''), 'utf8');
+  const presented = Buffer.from(String(Array.isArray(given) ? given[0] : (given ?? '')), 'utf8');
   const expected = Buffer.from(trelloSignature(appSecret, req.rawBody, req.url), 'utf8');
   if (presented.length === 0) throw new HttpError(401, 'signature_missing', 'X-Trello-Webhook is required');
   if (presented.length !== expected.length || !crypto.timingSafeEqual(presented, expected)) {
@@ -39,35 +39,46 @@ export const cardActivity: TriggerDefinition = {
     async receive(req, conn) {
       verify(req, (await conn.secrets()).appSecret);
       let body: unknown;
-      try { body = JSON.parse(req.rawBody.toString('utf8')); } catch {
+      try {
+        body = JSON.parse(req.rawBody.toString('utf8'));
+      } catch {
         throw new HttpError(400, 'invalid_json', 'the Trello delivery is not JSON');
       }
       const event = normaliseAction(body as never);
       return { events: event ? [event] : [], reply: { status: 200, body: { ok: true } } };
     },
     // Trello checks a callback URL with HEAD before it registers a webhook.
-    async check() { return { status: 200 }; },
+    async check() {
+      return { status: 200 };
+    },
   },
   subscription: {
     params: ['board'],
     async subscribe(conn, params, callbackUrl) {
       const trello = await trelloFor(conn);
-      const hook = await trello.webhooks.createWebhook({ callbackURL: callbackUrl, idModel: params.board!, description: `dingbridge ${conn.id}` } as never) as { id: string };
+      const hook = (await trello.webhooks.createWebhook({
+        callbackURL: callbackUrl,
+        idModel: params.board!,
+        description: `dingbridge ${conn.id}`,
+      } as never)) as { id: string };
       return { externalId: hook.id };
     },
     async unsubscribe(conn, externalId) {
       const trello = await trelloFor(conn);
-      try { await trello.webhooks.deleteWebhook({ id: externalId } as never); } catch (err) {
+      try {
+        await trello.webhooks.deleteWebhook({ id: externalId } as never);
+      } catch (err) {
         if (!(err instanceof StepError && err.details.status === 404)) throw err;
       }
     },
     async check(conn: ConnectionHandle, externalId: string) {
       const trello = await trelloFor(conn);
       try {
-        const hook = await trello.webhooks.getWebhook({ id: externalId } as never) as { active?: boolean };
+        const hook = (await trello.webhooks.getWebhook({ id: externalId } as never)) as { active?: boolean };
         return hook.active === false ? 'gone' : 'ok';
       } catch (err) {
-        if (err instanceof StepError && (err.details.status === 404 || err.details.status === 400 || err.details.status === 410)) return 'gone';
+        if (err instanceof StepError && (err.details.status === 404 || err.details.status === 400 || err.details.status === 410))
+          return 'gone';
         throw err;
       }
     },

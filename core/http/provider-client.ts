@@ -10,7 +10,10 @@ import { EgressError, egressFetch, type EgressStreamResponse } from '../net/egre
  */
 
 /** A header that says how long to wait: `Retry-After` (seconds or a date), or a window length in ms / s. */
-export interface WaitHeader { name: string; unit: 'retry-after' | 'ms' | 's' }
+export interface WaitHeader {
+  name: string;
+  unit: 'retry-after' | 'ms' | 's';
+}
 
 export interface ProviderRules {
   /** Statuses meaning "slow down" (default [429]). */
@@ -77,7 +80,12 @@ export interface ProviderRequest {
   maxBytes?: number;
 }
 
-export interface ProviderResponse<T = unknown> { status: number; headers: Record<string, string | string[] | undefined>; body: T; header(name: string): string | undefined }
+export interface ProviderResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  header(name: string): string | undefined;
+}
 
 const DEFAULT_MAX = 8 * 1024 * 1024;
 
@@ -87,14 +95,19 @@ function at(body: unknown, path: string | undefined): unknown {
   for (const k of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
   return v;
 }
-const has = (list: Array<string | number> | undefined, code: unknown) => code !== undefined && code !== null && (list ?? []).some((c) => String(c) === String(code));
+const has = (list: Array<string | number> | undefined, code: unknown) =>
+  code !== undefined && code !== null && (list ?? []).some((c) => String(c) === String(code));
 
 /** How long an answer asks to wait, from the rules' headers (Retry-After by default). */
 export function waitFromHeaders(header: (n: string) => string | undefined, rules: ProviderRules): number | undefined {
   for (const h of rules.waitHeaders ?? [{ name: 'retry-after', unit: 'retry-after' }]) {
     const v = header(h.name);
     if (!v) continue;
-    if (h.unit === 'retry-after') { const ms = parseRetryAfter(v); if (ms !== undefined) return ms; continue; }
+    if (h.unit === 'retry-after') {
+      const ms = parseRetryAfter(v);
+      if (ms !== undefined) return ms;
+      continue;
+    }
     const n = Number(v);
     if (Number.isFinite(n) && n >= 0) return Math.round(h.unit === 's' ? n * 1000 : n);
   }
@@ -106,7 +119,14 @@ export function waitFromHeaders(header: (n: string) => string | undefined, rules
  * throttling, expired token, success, permanent, retryable (408/425/5xx and retryable codes), other 4xx.
  * A generic 401 is `needs_reauth` only when the call carried the connection's token.
  */
-export function classifyAnswer(status: number, body: unknown, header: (n: string) => string | undefined, rules: ProviderRules, what: string, opts: { authenticated?: boolean } = {}): StepError | undefined {
+export function classifyAnswer(
+  status: number,
+  body: unknown,
+  header: (n: string) => string | undefined,
+  rules: ProviderRules,
+  what: string,
+  opts: { authenticated?: boolean } = {},
+): StepError | undefined {
   const quirk = rules.classify?.(status, body);
   if (quirk) return quirk;
   const code = at(body, rules.codePath);
@@ -114,7 +134,10 @@ export function classifyAnswer(status: number, body: unknown, header: (n: string
   const shown = `${what} answered ${status}${code !== undefined && code !== null && !has(rules.okCodes, code) ? ` (${String(code)})` : ''}${excerpt ? `: ${excerpt.slice(0, 200)}` : ''}`;
   const detail = { status, code: code === undefined || code === null ? undefined : String(code) };
   if ((rules.throttledStatuses ?? [429]).includes(status) || has(rules.throttledCodes, code)) {
-    return retryable(`${shown}: throttled; tried again later`, { ...detail, retryAfterMs: waitFromHeaders(header, rules) ?? rules.throttleDelayMs ?? 60_000 });
+    return retryable(`${shown}: throttled; tried again later`, {
+      ...detail,
+      retryAfterMs: waitFromHeaders(header, rules) ?? rules.throttleDelayMs ?? 60_000,
+    });
   }
   if ((rules.expiredStatuses ?? []).includes(status) || has(rules.expiredCodes, code) || (status === 401 && opts.authenticated !== false)) {
     return needsReauth(`${shown}: the credentials were refused`, detail);
@@ -141,23 +164,37 @@ export class ProviderClient {
   private readonly origins: string[];
   constructor(readonly opts: ProviderClientOptions) {
     const list = opts.allowedOrigins ?? (opts.baseUrl ? [opts.baseUrl] : []);
-    this.origins = list.map((o) => { try { return new URL(o).origin; } catch { return ''; } }).filter(Boolean);
+    this.origins = list
+      .map((o) => {
+        try {
+          return new URL(o).origin;
+        } catch {
+          return '';
+        }
+      })
+      .filter(Boolean);
   }
 
   /** The origins calls may reach. */
-  allowedOrigins(): string[] { return [...this.origins]; }
+  allowedOrigins(): string[] {
+    return [...this.origins];
+  }
 
   private resolve(req: ProviderRequest): URL {
     let u: URL;
     try {
-      u = this.opts.baseUrl && !/^[a-z][a-z0-9+.-]*:/i.test(req.url)
-        ? new URL(`${this.opts.baseUrl.replace(/\/+$/, '')}/${req.url.replace(/^\/+/, '')}`)
-        : new URL(req.url);
+      u =
+        this.opts.baseUrl && !/^[a-z][a-z0-9+.-]*:/i.test(req.url)
+          ? new URL(`${this.opts.baseUrl.replace(/\/+$/, '')}/${req.url.replace(/^\/+/, '')}`)
+          : new URL(req.url);
     } catch {
       throw permanent(`${this.opts.name}: "${req.url}" is not a URL`);
     }
     if (!this.origins.includes(u.origin)) {
-      throw permanent(`${this.opts.name}: ${u.origin} is not an allowed origin of this connection (allowed: ${this.origins.join(', ') || 'none'})`, { code: 'origin_not_allowed' });
+      throw permanent(
+        `${this.opts.name}: ${u.origin} is not an allowed origin of this connection (allowed: ${this.origins.join(', ') || 'none'})`,
+        { code: 'origin_not_allowed' },
+      );
     }
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
     return u;
@@ -166,7 +203,14 @@ export class ProviderClient {
   /** One call; a non-success answer throws the StepError its rules give. */
   async request<T = unknown>(req: ProviderRequest): Promise<ProviderResponse<T>> {
     const res = await this.send(req);
-    const error = classifyAnswer(res.status, res.body, res.header, this.opts.rules ?? {}, `${this.opts.name} ${req.method ?? 'GET'} ${res.path}`, { authenticated: (this.opts.auth?.kind ?? 'none') !== 'none' });
+    const error = classifyAnswer(
+      res.status,
+      res.body,
+      res.header,
+      this.opts.rules ?? {},
+      `${this.opts.name} ${req.method ?? 'GET'} ${res.path}`,
+      { authenticated: (this.opts.auth?.kind ?? 'none') !== 'none' },
+    );
     if (error) {
       if (req.responseType === 'stream') (res.body as Readable).destroy?.();
       throw error;
@@ -183,7 +227,12 @@ export class ProviderClient {
    * Pages through a list: `next` gets each answer and returns the next request (or nothing when it
    * was the last page); `items` picks the page's items.
    */
-  async *paginate<P, I>(first: ProviderRequest, next: (page: P, req: ProviderRequest) => ProviderRequest | undefined, items: (page: P) => I[], maxPages = 1000): AsyncGenerator<I> {
+  async *paginate<P, I>(
+    first: ProviderRequest,
+    next: (page: P, req: ProviderRequest) => ProviderRequest | undefined,
+    items: (page: P) => I[],
+    maxPages = 1000,
+  ): AsyncGenerator<I> {
     let req: ProviderRequest | undefined = first;
     for (let n = 0; req && n < maxPages; n++) {
       const page: P = await this.json<P>(req);
@@ -200,8 +249,10 @@ export class ProviderClient {
       const target = new URL(url);
       const headers: Record<string, string> = { accept: 'application/json', ...(this.opts.headers ?? {}), ...(req.headers ?? {}) };
       let body: string | Buffer | Readable | undefined = req.body;
-      if (req.json !== undefined) { body = JSON.stringify(req.json); headers['content-type'] = 'application/json; charset=utf-8'; }
-      else if (req.contentType) headers['content-type'] = req.contentType;
+      if (req.json !== undefined) {
+        body = JSON.stringify(req.json);
+        headers['content-type'] = 'application/json; charset=utf-8';
+      } else if (req.contentType) headers['content-type'] = req.contentType;
       if (auth.kind === 'bearer' && token) headers.authorization = `Bearer ${token}`;
       if (auth.kind === 'custom') await auth.apply(target, headers);
       const what = `${this.opts.name} ${method} ${url.pathname}`;
@@ -220,7 +271,13 @@ export class ProviderClient {
         else {
           const text = await res.text(req.maxBytes ?? DEFAULT_MAX);
           parsed = text;
-          if (type === 'json' || !ok) { try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: the text */ } }
+          if (type === 'json' || !ok) {
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              /* not JSON: the text */
+            }
+          }
         }
       } catch (err) {
         throw transportError(what, err);
@@ -228,9 +285,16 @@ export class ProviderClient {
       return { status: res.status, body: parsed, headers: res.headers, header: res.header, path: url.pathname };
     };
     const traced = async (token?: string) => {
-      this.opts.trace?.({ request: { method, url: `${url.origin}${url.pathname}`, body: req.json ?? (typeof req.body === 'string' ? req.body : undefined) } });
+      this.opts.trace?.({
+        request: { method, url: `${url.origin}${url.pathname}`, body: req.json ?? (typeof req.body === 'string' ? req.body : undefined) },
+      });
       const r = await call(token);
-      this.opts.trace?.({ response: { status: r.status, body: Buffer.isBuffer(r.body) || typeof (r.body as Readable)?.pipe === 'function' ? '(binary)' : r.body } });
+      this.opts.trace?.({
+        response: {
+          status: r.status,
+          body: Buffer.isBuffer(r.body) || typeof (r.body as Readable)?.pipe === 'function' ? '(binary)' : r.body,
+        },
+      });
       return r;
     };
     if (auth.kind !== 'bearer') return traced();

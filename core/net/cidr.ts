@@ -6,12 +6,18 @@ import net from 'node:net';
  */
 export function parseCidrList(value: string): net.BlockList {
   const list = new net.BlockList();
-  for (const raw of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [addr, bits] = raw.split('/');
     const family = net.isIP(addr ?? '');
     if (!family) throw new Error(`"${raw}" is not an IP address or CIDR`);
     const type = family === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) { list.addAddress(addr!, type); continue; }
+    if (bits === undefined) {
+      list.addAddress(addr!, type);
+      continue;
+    }
     const prefix = Number(bits);
     if (!/^\d+$/.test(bits) || prefix > (family === 6 ? 128 : 32)) throw new Error(`"${raw}" has a bad prefix length`);
     list.addSubnet(addr!, prefix, type);

@@ -19,7 +19,10 @@ import net from 'node:net';
  */
 export class EgressError extends Error {
   readonly code = 'egress_refused';
-  constructor(message: string) { super(message); this.name = 'EgressError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'EgressError';
+  }
 }
 
 type Kind = 'loopback' | 'private' | 'link-local' | 'metadata' | 'carrier-grade NAT' | 'reserved' | 'multicast' | 'unspecified';
@@ -58,7 +61,10 @@ const RANGES: [Kind, string, number, 'ipv4' | 'ipv6'][] = [
 const lists = new Map<Kind, net.BlockList>();
 for (const [kind, addr, prefix, family] of RANGES) {
   let list = lists.get(kind);
-  if (!list) { list = new net.BlockList(); lists.set(kind, list); }
+  if (!list) {
+    list = new net.BlockList();
+    lists.set(kind, list);
+  }
   list.addSubnet(addr, prefix, family);
 }
 
@@ -130,17 +136,25 @@ export function addressKind(ip: string): Kind | undefined {
   return undefined;
 }
 
-export interface EgressPolicy { hosts: string[]; addresses: net.BlockList; text: string }
+export interface EgressPolicy {
+  hosts: string[];
+  addresses: net.BlockList;
+  text: string;
+}
 
 export function parseEgressAllow(text: string): EgressPolicy {
   const hosts: string[] = [];
   const addresses = new net.BlockList();
-  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [addr, prefix] = raw.replace(/^\[|\]$/g, '').split('/') as [string, string | undefined];
     const family = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : undefined;
     if (family) {
       const bits = prefix === undefined ? (family === 'ipv4' ? 32 : 128) : Number(prefix);
-      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 'ipv4' ? 32 : 128)) throw new Error(`DINGBRIDGE_EGRESS_ALLOW: "${raw}" has a bad prefix length`);
+      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 'ipv4' ? 32 : 128))
+        throw new Error(`DINGBRIDGE_EGRESS_ALLOW: "${raw}" has a bad prefix length`);
       addresses.addSubnet(addr, bits, family);
       const v4 = family === 'ipv6' ? undefined : addr;
       if (v4 && bits === 32) addresses.addAddress(`::ffff:${v4}`, 'ipv6');
@@ -154,7 +168,9 @@ export function parseEgressAllow(text: string): EgressPolicy {
 }
 
 let policy: EgressPolicy | undefined;
-export function setEgressPolicy(allowText: string): void { policy = parseEgressAllow(allowText); }
+export function setEgressPolicy(allowText: string): void {
+  policy = parseEgressAllow(allowText);
+}
 export function egressPolicy(): EgressPolicy {
   policy ??= parseEgressAllow(process.env.DINGBRIDGE_EGRESS_ALLOW ?? '');
   return policy;
@@ -181,8 +197,13 @@ export function checkAddress(host: string, ip: string, p: EgressPolicy = egressP
 /** Checks what can be checked before connecting: the scheme, and IP literals. Throws EgressError. */
 export function checkUrl(url: string, p: EgressPolicy = egressPolicy()): URL {
   let u: URL;
-  try { u = new URL(url); } catch { throw new EgressError(`"${url}" is not a URL`); }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new EgressError(`only http and https URLs may be called (got ${u.protocol})`);
+  try {
+    u = new URL(url);
+  } catch {
+    throw new EgressError(`"${url}" is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new EgressError(`only http and https URLs may be called (got ${u.protocol})`);
   if (u.username || u.password) throw new EgressError('URLs with credentials in them are not called');
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host)) checkAddress(host, host, p);
@@ -212,13 +233,21 @@ const agents = {
   https: new https.Agent({ keepAlive: true, maxSockets: 256, lookup: guardedLookup as never }),
 };
 
-export interface EgressResponse { status: number; headers: http.IncomingHttpHeaders; body: string; header(name: string): string | undefined }
+export interface EgressResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  header(name: string): string | undefined;
+}
 
 /**
  * One HTTP request to a user-typed URL through the guard, its body read as text (at most
  * `maxBodyBytes`, default 64 KB). A thin form of `egressFetch`: the same path, the same guard.
  */
-export async function egressRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; maxBodyBytes?: number }): Promise<EgressResponse> {
+export async function egressRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; maxBodyBytes?: number },
+): Promise<EgressResponse> {
   const res = await egressFetch(url, { method: opts.method, headers: opts.headers, body: opts.body, timeoutMs: opts.timeoutMs });
   const body = (await res.buffer(opts.maxBodyBytes ?? 65_536, { truncate: true })).toString('utf8');
   return { status: res.status, headers: res.headers, body, header: res.header };
@@ -232,10 +261,19 @@ const plainAgents = {
 /** An origin the operator set (a provider's `*_BASE_URL`, a connection's admin-set base URL): its address is not checked. */
 const trustedOrigins = new Set<string>();
 export function trustOrigin(url: string): void {
-  try { const u = new URL(url); if (u.protocol === 'http:' || u.protocol === 'https:') trustedOrigins.add(u.origin); } catch { /* not a URL: nothing to trust */ }
+  try {
+    const u = new URL(url);
+    if (u.protocol === 'http:' || u.protocol === 'https:') trustedOrigins.add(u.origin);
+  } catch {
+    /* not a URL: nothing to trust */
+  }
 }
 export function isTrustedOrigin(url: string | URL): boolean {
-  try { return trustedOrigins.has(new URL(url).origin); } catch { return false; }
+  try {
+    return trustedOrigins.has(new URL(url).origin);
+  } catch {
+    return false;
+  }
 }
 
 export interface EgressFetchOptions {
@@ -274,14 +312,19 @@ export function egressFetch(url: string, opts: EgressFetchOptions): Promise<Egre
   let u: URL;
   try {
     u = new URL(url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new EgressError(`only http and https URLs may be called (got ${u.protocol})`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new EgressError(`only http and https URLs may be called (got ${u.protocol})`);
     if (u.username || u.password) throw new EgressError('URLs with credentials in them are not called');
   } catch (err) {
     return Promise.reject(err instanceof EgressError ? err : new EgressError(`"${url}" is not a URL`));
   }
   const trusted = opts.trusted === true || isTrustedOrigin(u);
   if (!trusted) {
-    try { checkUrl(url); } catch (err) { return Promise.reject(err); }
+    try {
+      checkUrl(url);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
   return new Promise((resolve, reject) => {
     const lib = u.protocol === 'https:' ? https : http;
@@ -293,43 +336,58 @@ export function egressFetch(url: string, opts: EgressFetchOptions): Promise<Egre
     }
     const pool = trusted ? plainAgents : agents;
     // The one-argument options form: libraries that wrap http.request (e.g. for logging) expect it.
-    const req = lib.request({
-      protocol: u.protocol,
-      hostname: u.hostname.replace(/^\[|\]$/g, ''),
-      port: u.port || undefined,
-      path: `${u.pathname}${u.search}`,
-      method: opts.method ?? 'GET',
-      headers,
-      agent: u.protocol === 'https:' ? pool.https : pool.http,
-      ...(trusted ? {} : { lookup: guardedLookup as never }),
-    }, (res) => {
-      clearTimeout(timer);
-      // From here on the timeout is an idle one: a slow but moving download is fine.
-      res.setTimeout?.(opts.timeoutMs, () => res.destroy(timeoutError(opts.timeoutMs)));
-      req.setTimeout(opts.timeoutMs, () => req.destroy(timeoutError(opts.timeoutMs)));
-      const header = (name: string) => { const v = res.headers[name.toLowerCase()]; return Array.isArray(v) ? v[0] : v; };
-      const buffer = (maxBytes = 65_536, o: { truncate?: boolean } = {}) => new Promise<Buffer>((done, fail) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          if (size + c.length > maxBytes && !o.truncate) { res.destroy(); fail(new Error(`the answer is larger than ${maxBytes} bytes`)); return; }
-          if (size < maxBytes) chunks.push(c.subarray(0, maxBytes - size));
-          size += c.length;
+    const req = lib.request(
+      {
+        protocol: u.protocol,
+        hostname: u.hostname.replace(/^\[|\]$/g, ''),
+        port: u.port || undefined,
+        path: `${u.pathname}${u.search}`,
+        method: opts.method ?? 'GET',
+        headers,
+        agent: u.protocol === 'https:' ? pool.https : pool.http,
+        ...(trusted ? {} : { lookup: guardedLookup as never }),
+      },
+      (res) => {
+        clearTimeout(timer);
+        // From here on the timeout is an idle one: a slow but moving download is fine.
+        res.setTimeout?.(opts.timeoutMs, () => res.destroy(timeoutError(opts.timeoutMs)));
+        req.setTimeout(opts.timeoutMs, () => req.destroy(timeoutError(opts.timeoutMs)));
+        const header = (name: string) => {
+          const v = res.headers[name.toLowerCase()];
+          return Array.isArray(v) ? v[0] : v;
+        };
+        const buffer = (maxBytes = 65_536, o: { truncate?: boolean } = {}) =>
+          new Promise<Buffer>((done, fail) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            res.on('data', (c: Buffer) => {
+              if (size + c.length > maxBytes && !o.truncate) {
+                res.destroy();
+                fail(new Error(`the answer is larger than ${maxBytes} bytes`));
+                return;
+              }
+              if (size < maxBytes) chunks.push(c.subarray(0, maxBytes - size));
+              size += c.length;
+            });
+            res.on('end', () => done(Buffer.concat(chunks)));
+            res.on('error', fail);
+            res.on('close', () => {
+              if (!res.complete) fail(res.errored ?? new Error('the answer was cut off'));
+            });
+          });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          header,
+          body: res,
+          buffer,
+          text: async (maxBytes?: number) => (await buffer(maxBytes, { truncate: true })).toString('utf8'),
+          discard: () => {
+            res.resume();
+          },
         });
-        res.on('end', () => done(Buffer.concat(chunks)));
-        res.on('error', fail);
-        res.on('close', () => { if (!res.complete) fail(res.errored ?? new Error('the answer was cut off')); });
-      });
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        header,
-        body: res,
-        buffer,
-        text: async (maxBytes?: number) => (await buffer(maxBytes, { truncate: true })).toString('utf8'),
-        discard: () => { res.resume(); },
-      });
-    });
+      },
+    );
     const timer = setTimeout(() => req.destroy(timeoutError(opts.timeoutMs)), opts.timeoutMs);
     req.on('error', (err: Error & { code?: string }) => {
       clearTimeout(timer);

@@ -26,9 +26,18 @@ export function decodeCsv(buf: Buffer): { text: string; encoding: 'utf-8' | 'big
 
 const emailSchema = z.email();
 /** "Sales / Hong Kong/" → "Sales/Hong Kong". */
-export const normaliseDepartment = (v: string) => v.split('/').map((s) => s.trim()).filter(Boolean).join('/') || null;
+export const normaliseDepartment = (v: string) =>
+  v
+    .split('/')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('/') || null;
 
-export interface ParsedCsv { people: IncomingPerson[]; errors: RowError[]; encoding: string }
+export interface ParsedCsv {
+  people: IncomingPerson[];
+  errors: RowError[];
+  encoding: string;
+}
 
 /**
  * Parses an HR export: a header row (line 1) naming the columns in any order (extra ones ignored),
@@ -46,10 +55,25 @@ export function parsePeopleCsv(buf: Buffer): ParsedCsv {
     return { people: [], errors: [{ row: e.lines ?? 1, message: `not a readable CSV file: ${e.message}` }], encoding };
   }
   if (records.length === 0) return { people: [], errors: [{ row: 1, message: 'the file is empty: expected a header row' }], encoding };
-  const header = records[0]!.record.map((h) => h.trim().toLowerCase().replace(/[\s-]+/g, '_'));
+  const header = records[0]!.record.map((h) =>
+    h
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, '_'),
+  );
   const col = Object.fromEntries(CSV_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<(typeof CSV_COLUMNS)[number], number>;
   const missing = REQUIRED.filter((c) => col[c] < 0);
-  if (missing.length) return { people: [], errors: [{ row: records[0]!.info.lines, message: `missing column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (the header must name ${CSV_COLUMNS.join(', ')})` }], encoding };
+  if (missing.length)
+    return {
+      people: [],
+      errors: [
+        {
+          row: records[0]!.info.lines,
+          message: `missing column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (the header must name ${CSV_COLUMNS.join(', ')})`,
+        },
+      ],
+      encoding,
+    };
 
   const people: IncomingPerson[] = [];
   const seenEmail = new Map<string, number>();
@@ -82,10 +106,16 @@ export function parsePeopleCsv(buf: Buffer): ParsedCsv {
     }
     const managerRaw = cell('manager_email');
     if (managerRaw && !emailSchema.safeParse(managerRaw).success) problems.push(`manager_email "${managerRaw}" is not a valid address`);
-    if (problems.length) { errors.push({ row, message: problems.join('; ') }); continue; }
+    if (problems.length) {
+      errors.push({ row, message: problems.join('; ') });
+      continue;
+    }
     const title = cell('title');
     people.push({
-      row, name, email, mobile: mobile ?? null,
+      row,
+      name,
+      email,
+      mobile: mobile ?? null,
       department: normaliseDepartment(cell('department')!),
       title: title === undefined ? undefined : title || null,
       managerEmail: managerRaw === undefined ? undefined : managerRaw ? managerRaw.toLowerCase() : null,
@@ -102,10 +132,40 @@ const csvCell = (v: unknown) => {
 };
 
 /** The export: the import's columns first (so an export imports back unchanged), then the identities. */
-export function peopleCsv(people: Array<{ id: string; name: string; email: string | null; mobile: string | null; department: string | null; title: string | null; managerEmail: string | null; active: boolean; identities: Record<string, Record<string, string>> }>): string {
-  const services = [...new Set(people.flatMap((p) => Object.entries(p.identities).flatMap(([s, kinds]) => Object.keys(kinds).map((k) => `${s}.${k}`))))].sort();
+export function peopleCsv(
+  people: Array<{
+    id: string;
+    name: string;
+    email: string | null;
+    mobile: string | null;
+    department: string | null;
+    title: string | null;
+    managerEmail: string | null;
+    active: boolean;
+    identities: Record<string, Record<string, string>>;
+  }>,
+): string {
+  const services = [
+    ...new Set(people.flatMap((p) => Object.entries(p.identities).flatMap(([s, kinds]) => Object.keys(kinds).map((k) => `${s}.${k}`)))),
+  ].sort();
   const header = [...CSV_COLUMNS, 'active', 'id', ...services];
-  const lines = people.map((p) => [p.name, p.email, p.mobile, p.department, p.title, p.managerEmail, p.active, p.id,
-    ...services.map((sk) => { const [s, k] = sk.split('.') as [string, string]; return p.identities[s]?.[k] ?? ''; })].map(csvCell).join(','));
+  const lines = people.map((p) =>
+    [
+      p.name,
+      p.email,
+      p.mobile,
+      p.department,
+      p.title,
+      p.managerEmail,
+      p.active,
+      p.id,
+      ...services.map((sk) => {
+        const [s, k] = sk.split('.') as [string, string];
+        return p.identities[s]?.[k] ?? '';
+      }),
+    ]
+      .map(csvCell)
+      .join(','),
+  );
   return `\ufeff${header.join(',')}\r\n${lines.join('\r\n')}${lines.length ? '\r\n' : ''}`;
 }

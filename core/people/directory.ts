@@ -25,7 +25,12 @@ export interface ProvisionPerson {
   identity: Record<string, string>;
 }
 
-export interface ProvisionChange { action: 'create' | 'update' | 'deactivate' | 'link'; personId: string; name: string; fields?: Record<string, { from: unknown; to: unknown }> }
+export interface ProvisionChange {
+  action: 'create' | 'update' | 'deactivate' | 'link';
+  personId: string;
+  name: string;
+  fields?: Record<string, { from: unknown; to: unknown }>;
+}
 export interface ProvisionResult {
   departmentsCreated: string[];
   changes: ProvisionChange[];
@@ -46,5 +51,9 @@ export interface DirectoryProvider {
 }
 
 const providers = new Map<string, DirectoryProvider>();
-export function registerDirectoryProvider(connectorId: string, provider: DirectoryProvider): void { providers.set(connectorId, provider); }
-export function directoryProvider(connectorId: string): DirectoryProvider | undefined { return providers.get(connectorId); }
+export function registerDirectoryProvider(connectorId: string, provider: DirectoryProvider): void {
+  providers.set(connectorId, provider);
+}
+export function directoryProvider(connectorId: string): DirectoryProvider | undefined {
+  return providers.get(connectorId);
+}

@@ -20,6 +20,7 @@ export function normaliseMobile(raw: string | null | undefined, defaultCountry =
 
 /** The national part DingTalk's old API takes (`mobile`) and its country code, from an E.164 number. */
 export function splitMobile(e164: string): { countryCode: string; national: string } {
-  for (const cc of ['852', '853', '886', '86', '65', '44', '1']) if (e164.startsWith(`+${cc}`)) return { countryCode: cc, national: e164.slice(cc.length + 1) };
+  for (const cc of ['852', '853', '886', '86', '65', '44', '1'])
+    if (e164.startsWith(`+${cc}`)) return { countryCode: cc, national: e164.slice(cc.length + 1) };
   return { countryCode: '', national: e164.replace(/^\+/, '') };
 }

@@ -27,7 +27,10 @@ export interface PlanOptions {
   deactivateScope?: string;
 }
 
-export interface FieldChange { from: unknown; to: unknown }
+export interface FieldChange {
+  from: unknown;
+  to: unknown;
+}
 export interface Change {
   action: 'create' | 'update' | 'deactivate';
   id: string | null;
@@ -36,7 +39,10 @@ export interface Change {
   email: string | null;
   fields: Record<string, FieldChange>;
 }
-export interface RowError { row: number; message: string }
+export interface RowError {
+  row: number;
+  message: string;
+}
 
 export interface Plan {
   changes: Change[];
@@ -52,7 +58,14 @@ interface Target {
   existing?: Person;
   id: string;
   create: boolean;
-  set: Partial<{ name: string; email: string | null; mobile: string | null; department: string | null; title: string | null; active: boolean }>;
+  set: Partial<{
+    name: string;
+    email: string | null;
+    mobile: string | null;
+    department: string | null;
+    title: string | null;
+    active: boolean;
+  }>;
   managerTarget?: string | null;
   identities: Record<string, Record<string, string>>;
 }
@@ -73,23 +86,34 @@ export async function planChanges(db: Db, incoming: IncomingPerson[], opts: Plan
   for (const p of [...everyone].sort((a, b) => Number(a.active) - Number(b.active))) if (p.mobile) byMobile.set(p.mobile, p);
   const byIdentity = new Map<string, Person>();
   const identKey = (s: string, k: string, v: string) => `${s}\u0000${k}\u0000${v}`;
-  for (const p of everyone) for (const [s, kinds] of Object.entries(p.identities)) for (const [k, v] of Object.entries(kinds)) byIdentity.set(identKey(s, k, v), p);
+  for (const p of everyone)
+    for (const [s, kinds] of Object.entries(p.identities)) for (const [k, v] of Object.entries(kinds)) byIdentity.set(identKey(s, k, v), p);
 
   const errors: RowError[] = [];
   const claimedBy = new Map<string, IncomingPerson>();
   const targets: Target[] = [];
   for (const inc of incoming) {
     let existing: Person | undefined;
-    for (const [s, kinds] of Object.entries(inc.identities ?? {})) for (const [k, v] of Object.entries(kinds)) existing ??= byIdentity.get(identKey(s, k, v));
+    for (const [s, kinds] of Object.entries(inc.identities ?? {}))
+      for (const [k, v] of Object.entries(kinds)) existing ??= byIdentity.get(identKey(s, k, v));
     if (!existing && inc.email) existing = byEmail.get(inc.email.toLowerCase());
     if (!existing && inc.mobile) existing = byMobile.get(inc.mobile);
     if (existing) {
       const other = claimedBy.get(existing.id);
-      if (other) { errors.push({ row: inc.row ?? 0, message: `matches the same person (${existing.email ?? existing.mobile ?? existing.name}) as ${other.row ? `row ${other.row}` : other.name}` }); continue; }
+      if (other) {
+        errors.push({
+          row: inc.row ?? 0,
+          message: `matches the same person (${existing.email ?? existing.mobile ?? existing.name}) as ${other.row ? `row ${other.row}` : other.name}`,
+        });
+        continue;
+      }
       claimedBy.set(existing.id, inc);
       if (inc.email && existing.email && inc.email.toLowerCase() !== existing.email.toLowerCase()) {
         const holder = byEmail.get(inc.email.toLowerCase());
-        if (holder && holder.id !== existing.id) { errors.push({ row: inc.row ?? 0, message: `email ${inc.email} belongs to another person (${holder.name})` }); continue; }
+        if (holder && holder.id !== existing.id) {
+          errors.push({ row: inc.row ?? 0, message: `email ${inc.email} belongs to another person (${holder.name})` });
+          continue;
+        }
       }
     }
     targets.push({ incoming: inc, existing, id: existing?.id ?? crypto.randomUUID(), create: !existing, set: {}, identities: {} });
@@ -101,13 +125,14 @@ export async function planChanges(db: Db, incoming: IncomingPerson[], opts: Plan
   for (const t of targets) {
     const email = t.incoming.email ?? t.existing?.email;
     if (email) targetByEmail.set(email.toLowerCase(), t);
-    for (const [s, kinds] of Object.entries(t.incoming.identities ?? {})) for (const [k, v] of Object.entries(kinds)) targetByIdentity.set(identKey(s, k, v), t);
+    for (const [s, kinds] of Object.entries(t.incoming.identities ?? {}))
+      for (const [k, v] of Object.entries(kinds)) targetByIdentity.set(identKey(s, k, v), t);
   }
   const nameOf = (id: string | null | undefined): string | null => {
     if (!id) return null;
     const t = targets.find((x) => x.id === id);
     const p = byId.get(id);
-    return (t?.incoming.email ?? p?.email ?? t?.incoming.name ?? p?.name) ?? null;
+    return t?.incoming.email ?? p?.email ?? t?.incoming.name ?? p?.name ?? null;
   };
 
   const changes: Change[] = [];
@@ -116,13 +141,17 @@ export async function planChanges(db: Db, incoming: IncomingPerson[], opts: Plan
     const inc = t.incoming;
     const ex = t.existing;
     const fields: Record<string, FieldChange> = {};
-    const consider = <K extends keyof Target['set']>(key: K, to: Target['set'][K] | undefined, same = (a: unknown, b: unknown) => a === b) => {
+    const consider = <K extends keyof Target['set']>(
+      key: K,
+      to: Target['set'][K] | undefined,
+      same = (a: unknown, b: unknown) => a === b,
+    ) => {
       if (to === undefined) return;
       const from = ex ? (ex as unknown as Record<string, unknown>)[key] : undefined;
       if (ex && same(from ?? null, to ?? null)) return;
       if (!ex && (to === null || to === undefined)) return;
       t.set[key] = to;
-      fields[key] = { from: ex ? from ?? null : null, to };
+      fields[key] = { from: ex ? (from ?? null) : null, to };
     };
     consider('name', inc.name);
     // An empty email or mobile never clears a known one: they are how people are matched.
@@ -137,12 +166,19 @@ export async function planChanges(db: Db, incoming: IncomingPerson[], opts: Plan
       if (inc.managerEmail === null) managerTarget = null;
       else {
         const m = targetByEmail.get(inc.managerEmail.toLowerCase())?.id ?? byEmail.get(inc.managerEmail.toLowerCase())?.id;
-        if (!m) { errors.push({ row: inc.row ?? 0, message: `manager_email ${inc.managerEmail} is not in the file or the directory` }); continue; }
+        if (!m) {
+          errors.push({ row: inc.row ?? 0, message: `manager_email ${inc.managerEmail} is not in the file or the directory` });
+          continue;
+        }
         managerTarget = m;
       }
     } else if (inc.managerIdentity !== undefined) {
       const r = inc.managerIdentity;
-      managerTarget = r ? (targetByIdentity.get(identKey(r.service, r.kind, r.value))?.id ?? byIdentity.get(identKey(r.service, r.kind, r.value))?.id ?? null) : null;
+      managerTarget = r
+        ? (targetByIdentity.get(identKey(r.service, r.kind, r.value))?.id ??
+          byIdentity.get(identKey(r.service, r.kind, r.value))?.id ??
+          null)
+        : null;
     }
     if (managerTarget === t.id) managerTarget = null;
     if (managerTarget !== undefined && (ex?.managerId ?? null) !== managerTarget && !(managerTarget === null && !ex)) {
@@ -154,13 +190,17 @@ export async function planChanges(db: Db, incoming: IncomingPerson[], opts: Plan
       for (const [k, v] of Object.entries(kinds)) {
         if (!v || ex?.identities[s]?.[k] === v) continue;
         const holder = byIdentity.get(identKey(s, k, v));
-        if (holder && holder.id !== t.id) { errors.push({ row: inc.row ?? 0, message: `the ${s} ${k} ${v} already belongs to ${holder.name}` }); continue; }
+        if (holder && holder.id !== t.id) {
+          errors.push({ row: inc.row ?? 0, message: `the ${s} ${k} ${v} already belongs to ${holder.name}` });
+          continue;
+        }
         (t.identities[s] ??= {})[k] = v;
         fields[`${s}.${k}`] = { from: ex?.identities[s]?.[k] ?? null, to: v };
       }
     }
     if (t.create) changes.push({ action: 'create', id: null, row: inc.row, name: inc.name, email: inc.email ?? null, fields });
-    else if (Object.keys(fields).length) changes.push({ action: 'update', id: t.id, row: inc.row, name: inc.name, email: inc.email ?? ex!.email, fields });
+    else if (Object.keys(fields).length)
+      changes.push({ action: 'update', id: t.id, row: inc.row, name: inc.name, email: inc.email ?? ex!.email, fields });
     else unchanged++;
   }
 
@@ -176,7 +216,13 @@ export async function planChanges(db: Db, incoming: IncomingPerson[], opts: Plan
   }
   errors.sort((a, b) => a.row - b.row);
   const count = (a: Change['action']) => changes.filter((c) => c.action === a).length;
-  return { changes, errors, unchanged, counts: { created: count('create'), updated: count('update'), deactivated: count('deactivate') }, internal: { targets, deactivate, source: opts.source } };
+  return {
+    changes,
+    errors,
+    unchanged,
+    counts: { created: count('create'), updated: count('update'), deactivated: count('deactivate') },
+    internal: { targets, deactivate, source: opts.source },
+  };
 }
 
 /** Writes a plan in one transaction (the caller refuses plans with errors). */
@@ -185,21 +231,42 @@ export async function applyPlan(db: Db, plan: Plan): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const creates = targets.filter((t) => t.create);
     for (let i = 0; i < creates.length; i += 500) {
-      await trx.insertInto('people').values(creates.slice(i, i + 500).map((t) => ({
-        id: t.id, name: t.set.name ?? t.incoming.name, email: t.set.email ?? null, mobile: t.set.mobile ?? null,
-        department: t.set.department ?? null, title: t.set.title ?? null, sources: JSON.stringify([source]),
-      }))).execute();
+      await trx
+        .insertInto('people')
+        .values(
+          creates.slice(i, i + 500).map((t) => ({
+            id: t.id,
+            name: t.set.name ?? t.incoming.name,
+            email: t.set.email ?? null,
+            mobile: t.set.mobile ?? null,
+            department: t.set.department ?? null,
+            title: t.set.title ?? null,
+            sources: JSON.stringify([source]),
+          })),
+        )
+        .execute();
     }
     for (const t of targets) {
       if (!t.create && Object.keys(t.set).length) {
-        await trx.updateTable('people').set({ ...t.set, updated_at: sql`now()`, sources: sql`(select jsonb_agg(distinct s) from jsonb_array_elements(sources || ${JSON.stringify([source])}::jsonb) s)` }).where('id', '=', t.id).execute();
+        await trx
+          .updateTable('people')
+          .set({
+            ...t.set,
+            updated_at: sql`now()`,
+            sources: sql`(select jsonb_agg(distinct s) from jsonb_array_elements(sources || ${JSON.stringify([source])}::jsonb) s)`,
+          })
+          .where('id', '=', t.id)
+          .execute();
       }
-      if (t.managerTarget !== undefined) await trx.updateTable('people').set({ manager_id: t.managerTarget, updated_at: sql`now()` }).where('id', '=', t.id).execute();
+      if (t.managerTarget !== undefined)
+        await trx.updateTable('people').set({ manager_id: t.managerTarget, updated_at: sql`now()` }).where('id', '=', t.id).execute();
       if (Object.keys(t.identities).length) {
         await new PeopleStore(trx).setIdentities(t.id, t.identities, trx);
-        if (!t.create && !Object.keys(t.set).length) await trx.updateTable('people').set({ updated_at: sql`now()` }).where('id', '=', t.id).execute();
+        if (!t.create && !Object.keys(t.set).length)
+          await trx.updateTable('people').set({ updated_at: sql`now()` }).where('id', '=', t.id).execute();
       }
     }
-    if (deactivate.length) await trx.updateTable('people').set({ active: false, updated_at: sql`now()` }).where('id', 'in', deactivate).execute();
+    if (deactivate.length)
+      await trx.updateTable('people').set({ active: false, updated_at: sql`now()` }).where('id', 'in', deactivate).execute();
   });
 }

@@ -27,25 +27,38 @@ export async function dispatchEvent(rt: Runtime, eventId: string): Promise<void>
 
   let fannedOut: FanOutJobs[] = [];
   const created = await rt.db.transaction().execute(async (trx) => {
-    const claimed = await trx.updateTable('events')
+    const claimed = await trx
+      .updateTable('events')
       .set({ status: 'dispatched', flows_matched: matched.length, dispatched_at: new Date() })
-      .where('id', '=', eventId).where('status', '=', 'received')
-      .returning('id').executeTakeFirst();
+      .where('id', '=', eventId)
+      .where('status', '=', 'received')
+      .returning('id')
+      .executeTakeFirst();
     if (!claimed) return [];
     // Other consumers of every event (REST-hook subscriptions), recorded in this same transaction.
     fannedOut = await runFanOuts(rt, trx, event);
     if (matched.length === 0) return [];
-    return trx.insertInto('step_runs').values(matched.map((flow) => ({
-      id: stepRunId(eventId, flow.id, 0),
-      event_id: eventId,
-      flow_id: flow.id,
-      step_index: 0,
-      action: flow.then[0]!.action,
-      max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
-    }))).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+    return trx
+      .insertInto('step_runs')
+      .values(
+        matched.map((flow) => ({
+          id: stepRunId(eventId, flow.id, 0),
+          event_id: eventId,
+          flow_id: flow.id,
+          step_index: 0,
+          action: flow.then[0]!.action,
+          max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
+        })),
+      )
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
   });
 
   rt.log.debug({ eventId, type: event.type, flows: matched.map((f) => f.id) }, 'event dispatched');
-  await rt.queue.addMany(QUEUE_NAMES.steps, created.map((r) => ({ data: { stepRunId: r.id }, opts: { jobId: stepJobId(r.id, 1) } })));
+  await rt.queue.addMany(
+    QUEUE_NAMES.steps,
+    created.map((r) => ({ data: { stepRunId: r.id }, opts: { jobId: stepJobId(r.id, 1) } })),
+  );
   for (const batch of fannedOut) await rt.queue.addMany(batch.queue, batch.jobs);
 }

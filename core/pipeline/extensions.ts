@@ -12,23 +12,34 @@ import type { Runtime } from '../runtime.ts';
  *   to enqueue once that transaction has committed. REST-hook subscriptions use it.
  * - Background work starts with the workers (`startWorkers`) and stops with them.
  */
-export interface FanOutJobs { queue: QueueName; jobs: { data: Record<string, unknown>; opts: AddOptions }[] }
+export interface FanOutJobs {
+  queue: QueueName;
+  jobs: { data: Record<string, unknown>; opts: AddOptions }[];
+}
 export type FanOut = (rt: Runtime, trx: Transaction<Database>, event: HubEvent) => Promise<FanOutJobs[]>;
 export type BackgroundWork = (rt: Runtime) => { stop(): Promise<void> | void };
 
 const fanOuts: FanOut[] = [];
 const background: BackgroundWork[] = [];
 
-export function registerFanOut(fn: FanOut): void { if (!fanOuts.includes(fn)) fanOuts.push(fn); }
-export function registerBackgroundWork(fn: BackgroundWork): void { if (!background.includes(fn)) background.push(fn); }
+export function registerFanOut(fn: FanOut): void {
+  if (!fanOuts.includes(fn)) fanOuts.push(fn);
+}
+export function registerBackgroundWork(fn: BackgroundWork): void {
+  if (!background.includes(fn)) background.push(fn);
+}
 
 export async function runFanOuts(rt: Runtime, trx: Transaction<Database>, event: HubEvent): Promise<FanOutJobs[]> {
   const out: FanOutJobs[] = [];
-  for (const fn of fanOuts) out.push(...await fn(rt, trx, event));
+  for (const fn of fanOuts) out.push(...(await fn(rt, trx, event)));
   return out;
 }
 
 export function startBackgroundWork(rt: Runtime): { stop(): Promise<void> } {
   const started = background.map((fn) => fn(rt));
-  return { async stop() { await Promise.all(started.map((s) => s.stop())); } };
+  return {
+    async stop() {
+      await Promise.all(started.map((s) => s.stop()));
+    },
+  };
 }

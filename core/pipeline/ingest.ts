@@ -6,7 +6,11 @@ import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { eventJobId } from './jobs.ts';
 
-export interface IngestResult { id: string; duplicate: boolean; echo?: boolean }
+export interface IngestResult {
+  id: string;
+  duplicate: boolean;
+  echo?: boolean;
+}
 
 /**
  * Stores an event (unique on its id) and enqueues its dispatch. Returns once the event is durably
@@ -21,18 +25,23 @@ export async function ingestEvent(rt: Runtime, event: HubEvent, opts: { echo?: b
 
 /** Inserts one event row on `db` (a transaction, when the caller stores something with it); does not enqueue. */
 async function insertEvent(rt: Runtime, db: Kysely<Database>, event: HubEvent, opts: { echo?: boolean } = {}): Promise<IngestResult> {
-  const inserted = await db.insertInto('events').values({
-    id: event.id,
-    type: event.type,
-    source: event.source,
-    connection_id: event.connectionId,
-    subject: event.subject,
-    occurred_at: event.occurredAt,
-    data: JSON.stringify(event.data),
-    raw: event.raw === undefined ? null : JSON.stringify(event.raw),
-    refs: event.refs?.length ? JSON.stringify(event.refs) : null,
-    ...(opts.echo ? { status: 'echo' as const } : {}),
-  }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+  const inserted = await db
+    .insertInto('events')
+    .values({
+      id: event.id,
+      type: event.type,
+      source: event.source,
+      connection_id: event.connectionId,
+      subject: event.subject,
+      occurred_at: event.occurredAt,
+      data: JSON.stringify(event.data),
+      raw: event.raw === undefined ? null : JSON.stringify(event.raw),
+      refs: event.refs?.length ? JSON.stringify(event.refs) : null,
+      ...(opts.echo ? { status: 'echo' as const } : {}),
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
 
   if (!inserted) {
     rt.metrics.events.inc({ outcome: 'duplicate', type: event.type });
@@ -70,7 +79,13 @@ const triggeredToHub = (connectorId: string, connectionId: string, e: TriggeredE
  * Stores a trigger's events on a transaction the caller commits together with its own rows (a
  * poller's cursor); the caller enqueues the returned `toEnqueue` ids once it has committed.
  */
-export async function storeTriggeredInTx(rt: Runtime, trx: Kysely<Database>, connectorId: string, connectionId: string, events: TriggeredEvent[]): Promise<{ results: IngestResult[]; toEnqueue: string[] }> {
+export async function storeTriggeredInTx(
+  rt: Runtime,
+  trx: Kysely<Database>,
+  connectorId: string,
+  connectionId: string,
+  events: TriggeredEvent[],
+): Promise<{ results: IngestResult[]; toEnqueue: string[] }> {
   const results: IngestResult[] = [];
   // Events that can be echoes are checked one by one; the rest go in multi-row inserts (a poll may bring thousands).
   const plain: HubEvent[] = [];
@@ -82,10 +97,28 @@ export async function storeTriggeredInTx(rt: Runtime, trx: Kysely<Database>, con
   const unique = [...new Map(plain.map((e) => [e.id, e])).values()];
   for (let i = 0; i < unique.length; i += 500) {
     const chunk = unique.slice(i, i + 500);
-    const inserted = new Set((await trx.insertInto('events').values(chunk.map((event) => ({
-      id: event.id, type: event.type, source: event.source, connection_id: event.connectionId, subject: event.subject, occurred_at: event.occurredAt,
-      data: JSON.stringify(event.data), raw: event.raw === undefined ? null : JSON.stringify(event.raw), refs: event.refs?.length ? JSON.stringify(event.refs) : null,
-    }))).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute()).map((r) => r.id));
+    const inserted = new Set(
+      (
+        await trx
+          .insertInto('events')
+          .values(
+            chunk.map((event) => ({
+              id: event.id,
+              type: event.type,
+              source: event.source,
+              connection_id: event.connectionId,
+              subject: event.subject,
+              occurred_at: event.occurredAt,
+              data: JSON.stringify(event.data),
+              raw: event.raw === undefined ? null : JSON.stringify(event.raw),
+              refs: event.refs?.length ? JSON.stringify(event.refs) : null,
+            })),
+          )
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute()
+      ).map((r) => r.id),
+    );
     for (const event of chunk) {
       const duplicate = !inserted.has(event.id);
       rt.metrics.events.inc({ outcome: duplicate ? 'duplicate' : 'stored', type: event.type });
@@ -100,7 +133,12 @@ export async function storeTriggeredInTx(rt: Runtime, trx: Kysely<Database>, con
  * derived from the connection and the provider's own id, so the same thing arriving twice, or by two
  * routes (an HTTP callback and a stream), is one event.
  */
-export async function ingestTriggered(rt: Runtime, connectorId: string, connectionId: string, events: TriggeredEvent[]): Promise<IngestResult[]> {
+export async function ingestTriggered(
+  rt: Runtime,
+  connectorId: string,
+  connectionId: string,
+  events: TriggeredEvent[],
+): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   for (const e of events) {
     results.push(await ingestEvent(rt, triggeredToHub(connectorId, connectionId, e), { echo: await rt.links.isEcho(e.echoKeys ?? []) }));

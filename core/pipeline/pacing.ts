@@ -18,8 +18,12 @@ import { stepJobId } from './jobs.ts';
  */
 
 declare module '../db/schema.ts' {
-  interface StepRunsTable { pace_key: Generated<string | null> }
-  interface Database { pacing_sends: PacingSendsTable }
+  interface StepRunsTable {
+    pace_key: Generated<string | null>;
+  }
+  interface Database {
+    pacing_sends: PacingSendsTable;
+  }
 }
 
 export interface PacingSendsTable {
@@ -70,15 +74,19 @@ export async function paceGate(rt: Runtime, run: StepRunRow, pace: StepPace): Pr
         select count(*)::int as n from step_runs
          where pace_key = ${pace.key} and status = 'running' and id <> ${run.id} and lease_until > clock_timestamp()`.execute(trx);
       const r = running.rows[0]?.n ?? 0;
-      if (r >= concurrency) return { run: false as const, delayMs: 250, reason: `${r} step(s) with pace key ${pace.key} are running (at most ${concurrency})` };
+      if (r >= concurrency)
+        return { run: false as const, delayMs: 250, reason: `${r} step(s) with pace key ${pace.key} are running (at most ${concurrency})` };
     }
     if (pace.limit === undefined || pace.intervalMs === undefined) {
       await trx.insertInto('pacing_sends').values({ pace_key: pace.key, step_run_id: run.id }).execute();
       return { run: true as const };
     }
 
-    await trx.deleteFrom('pacing_sends').where('pace_key', '=', pace.key)
-      .where('sent_at', '<', sql<Date>`clock_timestamp() - make_interval(secs => ${(pace.intervalMs * 2 + 60_000) / 1000})`).execute();
+    await trx
+      .deleteFrom('pacing_sends')
+      .where('pace_key', '=', pace.key)
+      .where('sent_at', '<', sql<Date>`clock_timestamp() - make_interval(secs => ${(pace.intervalMs * 2 + 60_000) / 1000})`)
+      .execute();
     // The send that must leave the window before another fits: the limit-th newest.
     const full = await sql<{ wait_ms: number }>`
       select greatest(0, ceil(extract(epoch from (sent_at + make_interval(secs => ${pace.intervalMs / 1000}) - clock_timestamp())) * 1000))::int as wait_ms
@@ -87,7 +95,11 @@ export async function paceGate(rt: Runtime, run: StepRunRow, pace: StepPace): Pr
        order by sent_at desc offset ${pace.limit - 1} limit 1`.execute(trx);
     const wait = full.rows[0];
     if (wait) {
-      return { run: false as const, delayMs: wait.wait_ms + MARGIN_MS, reason: `${pace.limit} sends within ${pace.intervalMs} ms for pace key ${pace.key}` };
+      return {
+        run: false as const,
+        delayMs: wait.wait_ms + MARGIN_MS,
+        reason: `${pace.limit} sends within ${pace.intervalMs} ms for pace key ${pace.key}`,
+      };
     }
     await trx.insertInto('pacing_sends').values({ pace_key: pace.key, step_run_id: run.id }).execute();
     return { run: true as const };
@@ -97,14 +109,22 @@ export async function paceGate(rt: Runtime, run: StepRunRow, pace: StepPace): Pr
 /** Puts a claimed step back to wait its turn: the claim's attempt is not counted. */
 export async function deferPacedStep(rt: Runtime, run: StepRunRow, delayMs: number, reason: string): Promise<void> {
   const at = new Date(Date.now() + delayMs);
-  const updated = await rt.db.updateTable('step_runs')
+  const updated = await rt.db
+    .updateTable('step_runs')
     .set({ status: 'retrying', attempts: sql<number>`attempts - 1`, next_attempt_at: at, lease_until: null, updated_at: new Date() })
-    .where('id', '=', run.id).where('status', '=', 'running').where('attempts', '=', run.attempts)
-    .returning('attempts').executeTakeFirst();
+    .where('id', '=', run.id)
+    .where('status', '=', 'running')
+    .where('attempts', '=', run.attempts)
+    .returning('attempts')
+    .executeTakeFirst();
   if (!updated) return;
   rt.log.debug({ stepRunId: run.id, delayMs, reason }, 'paced step waits its turn');
   // A job id of its own: the job running now has the attempt's id and is still active.
-  await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: run.id }, { jobId: `${stepJobId(run.id, updated.attempts + 1)}.p${Date.now().toString(36)}`, delayMs });
+  await rt.queue.add(
+    QUEUE_NAMES.steps,
+    { stepRunId: run.id },
+    { jobId: `${stepJobId(run.id, updated.attempts + 1)}.p${Date.now().toString(36)}`, delayMs },
+  );
 }
 
 /**
@@ -113,7 +133,12 @@ export async function deferPacedStep(rt: Runtime, run: StepRunRow, delayMs: numb
  */
 export async function pacedStepDone(rt: Runtime, run: StepRunRow, pace: StepPace): Promise<void> {
   try {
-    await rt.db.updateTable('pacing_sends').set({ sent_at: sql<Date>`clock_timestamp()` }).where('step_run_id', '=', run.id).where('pace_key', '=', pace.key).execute();
+    await rt.db
+      .updateTable('pacing_sends')
+      .set({ sent_at: sql<Date>`clock_timestamp()` })
+      .where('step_run_id', '=', run.id)
+      .where('pace_key', '=', pace.key)
+      .execute();
     const next = await sql<{ id: string; attempts: number }>`
       select s.id, s.attempts
         from step_runs s join events e on e.id = s.event_id
@@ -121,9 +146,19 @@ export async function pacedStepDone(rt: Runtime, run: StepRunRow, pace: StepPace
        order by e.received_at, s.id limit 1`.execute(rt.db);
     const row = next.rows[0];
     if (!row) return;
-    const woken = await rt.db.updateTable('step_runs').set({ next_attempt_at: new Date() })
-      .where('id', '=', row.id).where('status', '=', 'retrying').returning('attempts').executeTakeFirst();
-    if (woken) await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: row.id }, { jobId: `${stepJobId(row.id, woken.attempts + 1)}.w${Date.now().toString(36)}` });
+    const woken = await rt.db
+      .updateTable('step_runs')
+      .set({ next_attempt_at: new Date() })
+      .where('id', '=', row.id)
+      .where('status', '=', 'retrying')
+      .returning('attempts')
+      .executeTakeFirst();
+    if (woken)
+      await rt.queue.add(
+        QUEUE_NAMES.steps,
+        { stepRunId: row.id },
+        { jobId: `${stepJobId(row.id, woken.attempts + 1)}.w${Date.now().toString(36)}` },
+      );
   } catch (err) {
     rt.log.warn({ stepRunId: run.id, err: (err as Error).message }, 'pacing bookkeeping failed; the next step runs at its scheduled time');
   }

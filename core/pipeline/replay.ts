@@ -2,7 +2,11 @@ import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { eventJobId, stepJobId } from './jobs.ts';
 
-export interface ReplayResult { eventId: string; steps: string[]; redispatched: boolean }
+export interface ReplayResult {
+  eventId: string;
+  steps: string[];
+  redispatched: boolean;
+}
 
 const REPLAYABLE = ['dead', 'waiting_reauth'] as const;
 
@@ -18,7 +22,12 @@ export async function replayEvent(rt: Runtime, eventId: string): Promise<ReplayR
     await rt.queue.add(QUEUE_NAMES.events, { eventId }, { jobId: eventJobId(eventId) });
     return { eventId, steps: [], redispatched: true };
   }
-  const ids = await rt.db.selectFrom('step_runs').select('id').where('event_id', '=', eventId).where('status', 'in', [...REPLAYABLE]).execute();
+  const ids = await rt.db
+    .selectFrom('step_runs')
+    .select('id')
+    .where('event_id', '=', eventId)
+    .where('status', 'in', [...REPLAYABLE])
+    .execute();
   const steps = [];
   for (const { id } of ids) if (await replayStep(rt, id)) steps.push(id);
   return { eventId, steps, redispatched: false };
@@ -26,10 +35,19 @@ export async function replayEvent(rt: Runtime, eventId: string): Promise<ReplayR
 
 /** Re-queues one failed step. Returns false when the step does not exist or has not failed. */
 export async function replayStep(rt: Runtime, stepRunId: string): Promise<boolean> {
-  const row = await rt.db.updateTable('step_runs')
-    .set((eb) => ({ status: 'pending', attempt_base: eb.ref('attempts'), next_attempt_at: null, finished_at: null, updated_at: new Date() }))
-    .where('id', '=', stepRunId).where('status', 'in', [...REPLAYABLE])
-    .returning(['id', 'attempts']).executeTakeFirst();
+  const row = await rt.db
+    .updateTable('step_runs')
+    .set((eb) => ({
+      status: 'pending',
+      attempt_base: eb.ref('attempts'),
+      next_attempt_at: null,
+      finished_at: null,
+      updated_at: new Date(),
+    }))
+    .where('id', '=', stepRunId)
+    .where('status', 'in', [...REPLAYABLE])
+    .returning(['id', 'attempts'])
+    .executeTakeFirst();
   if (!row) return false;
   await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: row.id }, { jobId: stepJobId(row.id, row.attempts + 1) });
   rt.log.info({ stepRunId }, 'step replayed');

@@ -19,7 +19,8 @@ import { createProviderClient } from '../http/provider-client.ts';
  */
 export async function runStep(rt: Runtime, id: string): Promise<void> {
   const started = new Date();
-  const claimed = await rt.db.updateTable('step_runs')
+  const claimed = await rt.db
+    .updateTable('step_runs')
     .set({
       status: 'running',
       attempts: sql<number>`attempts + 1`,
@@ -27,11 +28,16 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
       updated_at: started,
     })
     .where('id', '=', id)
-    .where((eb) => eb.or([
-      eb.and([eb('status', '=', 'pending')]),
-      eb.and([eb('status', '=', 'retrying'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', new Date(started.getTime() + 250))])]),
-      eb.and([eb('status', '=', 'running'), eb('lease_until', '<', started)]),
-    ]))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'pending')]),
+        eb.and([
+          eb('status', '=', 'retrying'),
+          eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', new Date(started.getTime() + 250))]),
+        ]),
+        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', started)]),
+      ]),
+    )
     .returningAll()
     .executeTakeFirst();
   if (!claimed) return;
@@ -55,21 +61,32 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     if (!action) throw permanent(`unknown action ${step.action}`);
     secretInputs = action.secretInputs ?? [];
 
-    const earlier = await rt.db.selectFrom('step_runs').select(['step_index', 'output'])
-      .where('event_id', '=', claimed.event_id).where('flow_id', '=', claimed.flow_id)
-      .where('step_index', '<', claimed.step_index).orderBy('step_index').execute();
+    const earlier = await rt.db
+      .selectFrom('step_runs')
+      .select(['step_index', 'output'])
+      .where('event_id', '=', claimed.event_id)
+      .where('flow_id', '=', claimed.flow_id)
+      .where('step_index', '<', claimed.step_index)
+      .orderBy('step_index')
+      .execute();
     let rendered: unknown;
     let scope: Record<string, unknown> = {};
     const budget = templateBudget(); // one for the step's input and its link
     try {
-      scope = templateScope(event, earlier.map((e) => e.output), await rt.links.scopeFor(event.refs ?? []));
+      scope = templateScope(
+        event,
+        earlier.map((e) => e.output),
+        await rt.links.scopeFor(event.refs ?? []),
+      );
       rendered = await renderMapping(step.input, scope, budget);
     } catch (err) {
       throw permanent(`input template failed: ${(err as Error).message}`);
     }
     const parsed = action.input.safeParse(rendered);
     if (!parsed.success) {
-      throw permanent(`input is not valid for ${action.id}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`);
+      throw permanent(
+        `input is not valid for ${action.id}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`,
+      );
     }
     connectionId = step.connection ?? null;
     const connection = step.connection ? await rt.connections.handle(step.connection) : undefined;
@@ -77,22 +94,34 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     paced = action.pace?.(parsed.data, connection);
     if (paced) {
       const decision = await paceGate(rt, claimed, paced);
-      if (!decision.run) { deferred = true; await deferPacedStep(rt, claimed, decision.delayMs, decision.reason); return; }
+      if (!decision.run) {
+        deferred = true;
+        await deferPacedStep(rt, claimed, decision.delayMs, decision.reason);
+        return;
+      }
     }
-    output = await action.run({
-      connection,
-      idempotencyKey: id,
-      attempt: claimed.attempts,
-      log,
-      timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-      trace: (entry) => Object.assign(trace, entry),
-      ownChange: (key, opts) => rt.links.ownChange(key, opts),
-      files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
-      http: (opts) => createProviderClient({ timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS, trace: (entry) => Object.assign(trace, entry), ...opts }),
-    }, parsed.data);
+    output = await action.run(
+      {
+        connection,
+        idempotencyKey: id,
+        attempt: claimed.attempts,
+        log,
+        timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+        trace: (entry) => Object.assign(trace, entry),
+        ownChange: (key, opts) => rt.links.ownChange(key, opts),
+        files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
+        http: (opts) =>
+          createProviderClient({
+            timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+            trace: (entry) => Object.assign(trace, entry),
+            ...opts,
+          }),
+      },
+      parsed.data,
+    );
     const made = action.outputRef?.(output);
     if (step.link && made) {
-      const other = await renderMapping(step.link, scope, budget) as { kind: string; id: unknown };
+      const other = (await renderMapping(step.link, scope, budget)) as { kind: string; id: unknown };
       if (other.id) await rt.links.link(made, { kind: String(other.kind), id: String(other.id) });
     }
   } catch (err) {
@@ -105,8 +134,14 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
 }
 
 async function recordOutcome(
-  rt: Runtime, run: StepRunRow, started: Date, trace: { request?: unknown; response?: unknown },
-  secretInputs: string[], output: unknown, failure: StepError | undefined, connectionId: string | null,
+  rt: Runtime,
+  run: StepRunRow,
+  started: Date,
+  trace: { request?: unknown; response?: unknown },
+  secretInputs: string[],
+  output: unknown,
+  failure: StepError | undefined,
+  connectionId: string | null,
 ): Promise<void> {
   const finished = new Date();
   const attempt = {
@@ -115,7 +150,7 @@ async function recordOutcome(
     started_at: started,
     finished_at: finished,
     duration_ms: finished.getTime() - started.getTime(),
-    status: failure ? 'failed' as const : 'succeeded' as const,
+    status: failure ? ('failed' as const) : ('succeeded' as const),
     error_class: failure?.errorClass ?? null,
     error: failure?.message ?? null,
     request: trace.request === undefined ? null : JSON.stringify(redact(trace.request, secretInputs)),
@@ -127,16 +162,38 @@ async function recordOutcome(
     const next = flow?.then[run.step_index + 1];
     const nextId = stepRunId(run.event_id, run.flow_id, run.step_index + 1);
     const createdNext = await rt.db.transaction().execute(async (trx) => {
-      await trx.insertInto('step_attempts').values(attempt).onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing()).execute();
-      await trx.updateTable('step_runs').set({
-        status: 'succeeded', output: JSON.stringify(output ?? null), finished_at: finished, lease_until: null,
-        last_error: null, error_class: null, updated_at: finished,
-      }).where('id', '=', run.id).execute();
+      await trx
+        .insertInto('step_attempts')
+        .values(attempt)
+        .onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing())
+        .execute();
+      await trx
+        .updateTable('step_runs')
+        .set({
+          status: 'succeeded',
+          output: JSON.stringify(output ?? null),
+          finished_at: finished,
+          lease_until: null,
+          last_error: null,
+          error_class: null,
+          updated_at: finished,
+        })
+        .where('id', '=', run.id)
+        .execute();
       if (!next) return false;
-      const inserted = await trx.insertInto('step_runs').values({
-        id: nextId, event_id: run.event_id, flow_id: run.flow_id, step_index: run.step_index + 1,
-        action: next.action, max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
-      }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+      const inserted = await trx
+        .insertInto('step_runs')
+        .values({
+          id: nextId,
+          event_id: run.event_id,
+          flow_id: run.flow_id,
+          step_index: run.step_index + 1,
+          action: next.action,
+          max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
       return Boolean(inserted);
     });
     rt.metrics.steps.inc({ outcome: 'succeeded', action: run.action });
@@ -150,17 +207,36 @@ async function recordOutcome(
   if (failure.errorClass === 'needs_reauth') status = 'waiting_reauth';
   else if (failure.errorClass === 'permanent' || exhausted) status = 'dead';
   else status = 'retrying';
-  const delay = status === 'retrying'
-    ? retryDelayMs(used, { baseMs: rt.settings.DINGBRIDGE_RETRY_BASE_MS, maxMs: rt.settings.DINGBRIDGE_RETRY_MAX_MS, retryAfterMs: failure.details.retryAfterMs })
-    : 0;
+  const delay =
+    status === 'retrying'
+      ? retryDelayMs(used, {
+          baseMs: rt.settings.DINGBRIDGE_RETRY_BASE_MS,
+          maxMs: rt.settings.DINGBRIDGE_RETRY_MAX_MS,
+          retryAfterMs: failure.details.retryAfterMs,
+        })
+      : 0;
   const nextAt = status === 'retrying' ? new Date(finished.getTime() + delay) : null;
 
   await rt.db.transaction().execute(async (trx) => {
-    await trx.insertInto('step_attempts').values(attempt).onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing()).execute();
-    await trx.updateTable('step_runs').set({
-      status, next_attempt_at: nextAt, lease_until: null, last_error: failure.message, error_class: failure.errorClass, connection_id: connectionId,
-      updated_at: finished, finished_at: status === 'retrying' ? null : finished,
-    }).where('id', '=', run.id).execute();
+    await trx
+      .insertInto('step_attempts')
+      .values(attempt)
+      .onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing())
+      .execute();
+    await trx
+      .updateTable('step_runs')
+      .set({
+        status,
+        next_attempt_at: nextAt,
+        lease_until: null,
+        last_error: failure.message,
+        error_class: failure.errorClass,
+        connection_id: connectionId,
+        updated_at: finished,
+        finished_at: status === 'retrying' ? null : finished,
+      })
+      .where('id', '=', run.id)
+      .execute();
   });
 
   const log = rt.log.child({ stepRunId: run.id, eventId: run.event_id, attempt: run.attempts });

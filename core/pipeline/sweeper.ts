@@ -13,23 +13,40 @@ export async function sweepOnce(rt: Runtime, limit = 500): Promise<{ events: num
   const now = Date.now();
   const cutoff = new Date(now - rt.settings.DINGBRIDGE_SWEEP_GRACE_MS);
 
-  const events = await rt.db.selectFrom('events').select('id')
-    .where('status', '=', 'received').where('received_at', '<', cutoff)
-    .orderBy('received_at').limit(limit).execute();
-  await rt.queue.addMany(QUEUE_NAMES.events, events.map((e) => ({ data: { eventId: e.id }, opts: { jobId: eventJobId(e.id) } })));
+  const events = await rt.db
+    .selectFrom('events')
+    .select('id')
+    .where('status', '=', 'received')
+    .where('received_at', '<', cutoff)
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
+  await rt.queue.addMany(
+    QUEUE_NAMES.events,
+    events.map((e) => ({ data: { eventId: e.id }, opts: { jobId: eventJobId(e.id) } })),
+  );
 
-  const steps = await rt.db.selectFrom('step_runs').select(['id', 'status', 'attempts', 'next_attempt_at'])
-    .where((eb) => eb.or([
-      eb.and([eb('status', '=', 'pending'), eb('updated_at', '<', cutoff)]),
-      eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<', cutoff)]),
-      eb.and([eb('status', '=', 'running'), eb('lease_until', '<', new Date(now))]),
-    ]))
-    .orderBy('updated_at').limit(limit).execute();
-  await rt.queue.addMany(QUEUE_NAMES.steps, steps.map((s) => ({
-    data: { stepRunId: s.id },
-    // A running step's lost job is the attempt it was on; a pending or retrying step's is the next one.
-    opts: { jobId: stepJobId(s.id, s.status === 'running' ? s.attempts : s.attempts + 1) },
-  })));
+  const steps = await rt.db
+    .selectFrom('step_runs')
+    .select(['id', 'status', 'attempts', 'next_attempt_at'])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'pending'), eb('updated_at', '<', cutoff)]),
+        eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<', cutoff)]),
+        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', new Date(now))]),
+      ]),
+    )
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
+  await rt.queue.addMany(
+    QUEUE_NAMES.steps,
+    steps.map((s) => ({
+      data: { stepRunId: s.id },
+      // A running step's lost job is the attempt it was on; a pending or retrying step's is the next one.
+      opts: { jobId: stepJobId(s.id, s.status === 'running' ? s.attempts : s.attempts + 1) },
+    })),
+  );
   if (events.length || steps.length) rt.log.info({ events: events.length, steps: steps.length }, 'sweep re-enqueued stored work');
   return { events: events.length, steps: steps.length };
 }
@@ -40,15 +57,19 @@ export function startSweeper(rt: Runtime): { stop(): void } {
     if (running) return;
     running = true;
     try {
-      if (rt.vault.reload()) rt.log.info({ keys: rt.vault.keyIds }, 'encryption key file changed: new secrets are sealed with the newest key');
+      if (rt.vault.reload())
+        rt.log.info({ keys: rt.vault.keyIds }, 'encryption key file changed: new secrets are sealed with the newest key');
       await sweepOnce(rt);
-      const pruned = await rt.files?.prune() ?? 0;
+      const pruned = (await rt.files?.prune()) ?? 0;
       if (pruned) rt.log.info({ files: pruned }, 'files past their retention deleted');
-    } catch (err) { rt.log.warn({ err: (err as Error).message }, 'sweep failed; will try again'); } finally { running = false; }
+    } catch (err) {
+      rt.log.warn({ err: (err as Error).message }, 'sweep failed; will try again');
+    } finally {
+      running = false;
+    }
   };
   void tick();
   const timer = setInterval(tick, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
-

@@ -14,7 +14,10 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
   const stalledMs = Math.max(1000, rt.settings.DINGBRIDGE_STEP_LEASE_MS);
   const workers: HubWorker[] = [
     rt.queue.startWorker(QUEUE_NAMES.events, async (job) => dispatchEvent(rt, String(job.data.eventId)), { concurrency: 8, stalledMs }),
-    rt.queue.startWorker(QUEUE_NAMES.steps, async (job) => runStep(rt, String(job.data.stepRunId)), { concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY, stalledMs }),
+    rt.queue.startWorker(QUEUE_NAMES.steps, async (job) => runStep(rt, String(job.data.stepRunId)), {
+      concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY,
+      stalledMs,
+    }),
   ];
   const sweeper = startSweeper(rt);
   const subscriptions = startSubscriptionKeeper(rt); // provider webhooks the flows need (e.g. Trello boards)
@@ -23,9 +26,14 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
   const schedules = startScheduleManager(rt); // schedule flows: BullMQ job schedulers kept in step with the enabled flows
   const pollers = startPollManager(rt); // polling triggers: one poll of a poller at a time across processes, cursor saved with its events
   // Proactive refresh: tokens expiring within the margin are refreshed before any call needs them.
-  const refreshTimer = setInterval(() => {
-    rt.connections.refreshExpiring(rt.settings.DINGBRIDGE_REFRESH_MARGIN_MS).catch((err) => rt.log.warn({ err: (err as Error).message }, 'refresh job failed'));
-  }, Math.min(60_000, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS * 6));
+  const refreshTimer = setInterval(
+    () => {
+      rt.connections
+        .refreshExpiring(rt.settings.DINGBRIDGE_REFRESH_MARGIN_MS)
+        .catch((err) => rt.log.warn({ err: (err as Error).message }, 'refresh job failed'));
+    },
+    Math.min(60_000, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS * 6),
+  );
   refreshTimer.unref();
   return {
     async stop() {

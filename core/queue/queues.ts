@@ -7,18 +7,28 @@ import pg from 'pg';
  * schema, on the hub's database) is the default; Redis is the faster, scale-out choice. Everything
  * above this file uses the same Queue/Worker code on both.
  */
-export type QueueBackend =
-  | { kind: 'postgres'; connectionString: string; schema: string }
-  | { kind: 'redis'; url: string; prefix: string };
+export type QueueBackend = { kind: 'postgres'; connectionString: string; schema: string } | { kind: 'redis'; url: string; prefix: string };
 
 export const QUEUE_NAMES = { events: 'events', steps: 'steps', deliveries: 'deliveries', schedules: 'schedules' } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
-export interface AddOptions { jobId: string; delayMs?: number }
+export interface AddOptions {
+  jobId: string;
+  delayMs?: number;
+}
 
 /** A BullMQ job scheduler: makes one job per slot (`every` ms, or a cron `pattern` in `tz`), whichever process runs it. */
-export interface SchedulerSpec { every?: number; pattern?: string; tz?: string; startDate?: number }
-export interface SchedulerInfo { id: string; next: number | null; data: Record<string, unknown> }
+export interface SchedulerSpec {
+  every?: number;
+  pattern?: string;
+  tz?: string;
+  startDate?: number;
+}
+export interface SchedulerInfo {
+  id: string;
+  next: number | null;
+  data: Record<string, unknown>;
+}
 
 export interface HubQueue {
   readonly backend: QueueBackend['kind'];
@@ -34,7 +44,9 @@ export interface HubQueue {
   close(): Promise<void>;
 }
 
-export interface HubWorker { close(): Promise<void> }
+export interface HubWorker {
+  close(): Promise<void>;
+}
 
 /** Creates BullMQ's own tables (PostgreSQL backend only); safe from several processes at once. */
 export async function prepareQueueBackend(backend: QueueBackend): Promise<void> {
@@ -53,15 +65,23 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
   const connection = (): unknown => {
     // The queue is not the record (the hub's tables are, and the sweep re-enqueues lost work), so its
     // connections skip waiting for the disk flush of every job operation.
-    if (backend.kind === 'postgres') return { connectionString: backend.connectionString, schema: backend.schema, skipMigrations: true, max: 5, options: '-c synchronous_commit=off' };
+    if (backend.kind === 'postgres')
+      return {
+        connectionString: backend.connectionString,
+        schema: backend.schema,
+        skipMigrations: true,
+        max: 5,
+        options: '-c synchronous_commit=off',
+      };
     const client = new Redis(backend.url, { maxRetriesPerRequest: null, enableReadyCheck: true });
     client.on('error', () => {}); // reconnects on its own; readiness reports the outage
     redisClients.push(client);
     return client;
   };
-  const { Queue, Worker } = backend.kind === 'postgres'
-    ? withBackend(createPostgresBackend as never) as unknown as ReturnType<typeof withBackend>
-    : withBackend(createRedisBackend as never) as unknown as ReturnType<typeof withBackend>;
+  const { Queue, Worker } =
+    backend.kind === 'postgres'
+      ? (withBackend(createPostgresBackend as never) as unknown as ReturnType<typeof withBackend>)
+      : (withBackend(createRedisBackend as never) as unknown as ReturnType<typeof withBackend>);
   const extra = backend.kind === 'redis' ? { prefix: backend.prefix } : {};
 
   const queues = new Map<QueueName, InstanceType<typeof Queue>>();

@@ -5,9 +5,14 @@ import { Context, Liquid, type Template } from 'liquidjs';
  * knows about threads: a render is given limits and either finishes within them or throws.
  */
 const refuseFs = {
-  exists: async () => false, existsSync: () => false,
-  readFile: async () => { throw new Error('templates cannot read files'); },
-  readFileSync: () => { throw new Error('templates cannot read files'); },
+  exists: async () => false,
+  existsSync: () => false,
+  readFile: async () => {
+    throw new Error('templates cannot read files');
+  },
+  readFileSync: () => {
+    throw new Error('templates cannot read files');
+  },
   resolve: (_root: string, file: string) => file,
   contains: () => false,
   sep: '/',
@@ -30,14 +35,25 @@ export const liquid = new Liquid({
 export const MAX_RANGE = 10_000;
 
 /** What one render may spend: milliseconds of wall clock, template nodes rendered (bounds loops), memory units (LiquidJS's count). */
-export interface RenderLimits { ms: number; nodes: number; memory: number }
+export interface RenderLimits {
+  ms: number;
+  nodes: number;
+  memory: number;
+}
 
 /** Thrown when a render runs out of its limits; `kind` says which one. */
 export class LimitExceeded extends Error {
-  constructor(readonly kind: 'time' | 'nodes' | 'memory', limit: number) {
-    super(kind === 'time' ? `the templates ran out of their ${limit} ms budget`
-      : kind === 'nodes' ? `the templates rendered more than ${limit} parts (a loop too long)`
-        : `the templates allocated more than ${limit} units of memory`);
+  constructor(
+    readonly kind: 'time' | 'nodes' | 'memory',
+    limit: number,
+  ) {
+    super(
+      kind === 'time'
+        ? `the templates ran out of their ${limit} ms budget`
+        : kind === 'nodes'
+          ? `the templates rendered more than ${limit} parts (a loop too long)`
+          : `the templates allocated more than ${limit} units of memory`,
+    );
     this.name = 'LimitExceeded';
   }
 }
@@ -57,13 +73,20 @@ export function limiters(limits: RenderLimits) {
         if (++nodes > limits.nodes) throw new LimitExceeded('nodes', limits.nodes);
         if (now > deadline) throw new LimitExceeded('time', limits.ms);
       },
-      use() { /* not a memory account */ },
+      use() {
+        /* not a memory account */
+      },
     },
     memoryLimit: {
       use(count: number) {
-        if (+count > 0) { memory += +count; if (memory > limits.memory) throw new LimitExceeded('memory', limits.memory); }
+        if (+count > 0) {
+          memory += +count;
+          if (memory > limits.memory) throw new LimitExceeded('memory', limits.memory);
+        }
       },
-      check(count: number) { if (+count > limits.memory) throw new LimitExceeded('memory', limits.memory); },
+      check(count: number) {
+        if (+count > limits.memory) throw new LimitExceeded('memory', limits.memory);
+      },
     },
   };
 }
@@ -108,7 +131,8 @@ export function conditionTemplate(condition: string): string {
 /** Renders a job within limits (one account for all its strings). Runs in either thread. */
 export async function runJob(job: Job, scope: Record<string, unknown>, limits: RenderLimits): Promise<unknown> {
   const shared = limiters(limits);
-  const context = () => new Context(scope, liquid.options, {}, { liquid, ...(shared as unknown as Pick<Context, 'renderLimit' | 'memoryLimit'>) });
+  const context = () =>
+    new Context(scope, liquid.options, {}, { liquid, ...(shared as unknown as Pick<Context, 'renderLimit' | 'memoryLimit'>) });
   const renderString = async (text: string): Promise<unknown> => {
     const tooBig = checkRanges(text);
     if (tooBig) throw new Error(tooBig);
@@ -121,7 +145,11 @@ export async function runJob(job: Job, scope: Record<string, unknown>, limits: R
   };
   const walk = async (value: unknown): Promise<unknown> => {
     if (typeof value === 'string') return renderString(value);
-    if (Array.isArray(value)) { const out: unknown[] = []; for (const v of value) out.push(await walk(v)); return out; }
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      for (const v of value) out.push(await walk(v));
+      return out;
+    }
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) out[k] = await walk(v);
@@ -138,7 +166,12 @@ export async function runJob(job: Job, scope: Record<string, unknown>, limits: R
 for (let i = 0; i < 5; i++) {
   const shared = limiters({ ms: 60_000, nodes: 1e6, memory: 1e7 }) as unknown as Pick<Context, 'renderLimit' | 'memoryLimit'>;
   const ctx = new Context({ data: { id: i, name: 'x', items: [1, 2], n: 3 } }, liquid.options, {}, { liquid, ...shared });
-  liquid.renderSync(parse('{% assign n = 2 %}{{ data.name }} {% for i in data.items %}{{ i | plus: n }}{% if i > 1 %},{% endif %}{% endfor %}{{ "a,b" | split: "," | join: "-" | upcase }}'), ctx);
+  liquid.renderSync(
+    parse(
+      '{% assign n = 2 %}{{ data.name }} {% for i in data.items %}{{ i | plus: n }}{% if i > 1 %},{% endif %}{% endfor %}{{ "a,b" | split: "," | join: "-" | upcase }}',
+    ),
+    ctx,
+  );
   liquid.evalValueSync('data.n', ctx);
   liquid.renderSync(parse(conditionTemplate('data.n > 1 and data.name == "x"')), ctx);
 }

@@ -8,8 +8,20 @@ import type { WorkerReply, WorkerRequest } from './worker.ts';
  * loop that serves /healthz, webhooks and the API. Workers start on first use and never keep the
  * process alive.
  */
-interface Pending { job: Job; scope: Record<string, unknown>; limits: RenderLimits; queuedUntil: number; started?: () => void; resolve: (v: unknown) => void; reject: (e: Error) => void }
-interface Slot { worker: Worker; ready: boolean; current?: Pending & { timer: NodeJS.Timeout; id: number } }
+interface Pending {
+  job: Job;
+  scope: Record<string, unknown>;
+  limits: RenderLimits;
+  queuedUntil: number;
+  started?: () => void;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  current?: Pending & { timer: NodeJS.Timeout; id: number };
+}
 
 const GRACE_MS = 100;
 /** How long a render may wait for a free (or booting) worker; the wait is not part of its budget. */
@@ -34,9 +46,17 @@ export class TemplatePool {
   async close(): Promise<void> {
     const slots = this.slots;
     this.slots = [];
-    if (this.expiry) { clearTimeout(this.expiry); this.expiry = undefined; }
+    if (this.expiry) {
+      clearTimeout(this.expiry);
+      this.expiry = undefined;
+    }
     for (const p of this.queue.splice(0)) p.reject(new Error('the template workers were stopped'));
-    for (const s of slots) if (s.current) { clearTimeout(s.current.timer); s.current.reject(new Error('the template workers were stopped')); s.current = undefined; }
+    for (const s of slots)
+      if (s.current) {
+        clearTimeout(s.current.timer);
+        s.current.reject(new Error('the template workers were stopped'));
+        s.current = undefined;
+      }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
@@ -49,25 +69,42 @@ export class TemplatePool {
     const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 256 } });
     const slot: Slot = { worker, ready: false };
     worker.on('message', (reply: WorkerReply | 'ready') => {
-      if (reply === 'ready') { slot.ready = true; this.pump(); return; }
+      if (reply === 'ready') {
+        slot.ready = true;
+        this.pump();
+        return;
+      }
       const current = slot.current;
       if (!current || current.id !== reply.id) return;
       clearTimeout(current.timer);
       slot.current = undefined;
       if (reply.ok) current.resolve(reply.value);
-      else current.reject(reply.limit ? new LimitExceeded(reply.limit, reply.limit === 'time' ? current.limits.ms : reply.limit === 'nodes' ? current.limits.nodes : current.limits.memory) : new Error(reply.message));
+      else
+        current.reject(
+          reply.limit
+            ? new LimitExceeded(
+                reply.limit,
+                reply.limit === 'time' ? current.limits.ms : reply.limit === 'nodes' ? current.limits.nodes : current.limits.memory,
+              )
+            : new Error(reply.message),
+        );
       this.pump();
     });
     const lost = (err: Error) => {
       const current = slot.current;
       this.replace(slot);
-      if (current) { clearTimeout(current.timer); current.reject(err); }
+      if (current) {
+        clearTimeout(current.timer);
+        current.reject(err);
+      }
       // A worker that dies before it is ready would die again: fail what waits instead of looping.
       if (!slot.ready) for (const p of this.queue.splice(0)) p.reject(err);
       else this.pump();
     };
     worker.on('error', (err) => lost(new Error(`the template worker failed: ${err.message}`)));
-    worker.on('exit', (code) => { if (this.slots.includes(slot)) lost(new Error(`the template worker stopped (exit ${code})`)); });
+    worker.on('exit', (code) => {
+      if (this.slots.includes(slot)) lost(new Error(`the template worker stopped (exit ${code})`));
+    });
     worker.unref(); // after the listeners, which would otherwise hold the process open
     return slot;
   }
@@ -80,12 +117,17 @@ export class TemplatePool {
   }
 
   private pump(): void {
-    while (this.queue[0] && this.queue[0].queuedUntil < Date.now()) this.queue.shift()!.reject(new Error('the template workers are all busy; try again'));
+    while (this.queue[0] && this.queue[0].queuedUntil < Date.now())
+      this.queue.shift()!.reject(new Error('the template workers are all busy; try again'));
     while (this.queue.length) {
       let slot = this.slots.find((s) => s.ready && !s.current);
       if (!slot && this.slots.length < this.size) this.slots.push(this.spawn());
       if (!slot) {
-        if (!this.expiry) this.expiry = setTimeout(() => { this.expiry = undefined; this.pump(); }, 1000);
+        if (!this.expiry)
+          this.expiry = setTimeout(() => {
+            this.expiry = undefined;
+            this.pump();
+          }, 1000);
         return;
       }
       const pending = this.queue.shift()!;

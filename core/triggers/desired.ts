@@ -4,18 +4,33 @@ import { eventTypeMatches, type Flow } from '../flows.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** What the enabled flows need of one trigger on one connection, with the parameters that identify it. */
-export interface DesiredTrigger { id: string; connectionId: string; connectorId: string; trigger: TriggerDefinition; params: Record<string, string>; flows: Flow[] }
+export interface DesiredTrigger {
+  id: string;
+  connectionId: string;
+  connectorId: string;
+  trigger: TriggerDefinition;
+  params: Record<string, string>;
+  flows: Flow[];
+}
 
 /** A stable id for (connection, trigger, params), prefixed by kind (`sub_`, `poll_`). */
 export const triggerInstanceId = (prefix: string, connectionId: string, triggerId: string, params: Record<string, string>) =>
-  `${prefix}_${crypto.createHash('sha256').update(JSON.stringify([connectionId, triggerId, Object.entries(params).sort()])).digest('base64url').slice(0, 22)}`;
+  `${prefix}_${crypto
+    .createHash('sha256')
+    .update(JSON.stringify([connectionId, triggerId, Object.entries(params).sort()]))
+    .digest('base64url')
+    .slice(0, 22)}`;
 
 /**
  * For every enabled flow bound to a connection (`when.source`), the triggers of that connection's
  * connector that `paramsOf` selects (it names the identifying params, or undefined to skip) and that
  * emit the flow's event. Flows asking for the same (connection, trigger, params) share one entry.
  */
-export async function desiredTriggers(rt: Runtime, prefix: string, paramsOf: (t: TriggerDefinition) => string[] | undefined): Promise<DesiredTrigger[]> {
+export async function desiredTriggers(
+  rt: Runtime,
+  prefix: string,
+  paramsOf: (t: TriggerDefinition) => string[] | undefined,
+): Promise<DesiredTrigger[]> {
   const wanted = new Map<string, DesiredTrigger>();
   const connections = new Map((await rt.connections.store.list()).map((c) => [c.id, c]));
   for (const flow of rt.flows.list()) {

@@ -33,7 +33,9 @@ export interface TriggerSource {
 const sources = new Map<string, TriggerSource>();
 
 /** Registers a kind's rows (at module load); registering the same name again replaces it. */
-export function registerTriggerSource(name: string, source: TriggerSource): void { sources.set(name, source); }
+export function registerTriggerSource(name: string, source: TriggerSource): void {
+  sources.set(name, source);
+}
 
 export async function listTriggerHealth(rt: Runtime): Promise<TriggerHealth[]> {
   const all = await Promise.all([...sources.values()].map((s) => s.list(rt)));
@@ -42,7 +44,7 @@ export async function listTriggerHealth(rt: Runtime): Promise<TriggerHealth[]> {
 
 /** 'done', 'unknown' (no such trigger), or throws (e.g. "renew" on a poller). */
 export async function actOnTrigger(rt: Runtime, id: string, action: TriggerAction): Promise<'done' | 'unknown'> {
-  for (const source of sources.values()) if (source.act && await source.act(rt, id, action)) return 'done';
+  for (const source of sources.values()) if (source.act && (await source.act(rt, id, action))) return 'done';
   return 'unknown';
 }
 
@@ -50,16 +52,24 @@ export const iso = (d: Date | string | null | undefined): string | null => (d ? 
 
 /** Events stored in the last 24 h and the latest one, per connection and type (one query for the whole page). */
 export async function recentEventCounts(rt: Runtime): Promise<Map<string, { count: number; last: string | null }>> {
-  const rows = await rt.db.selectFrom('events')
+  const rows = await rt.db
+    .selectFrom('events')
     .select((eb) => ['connection_id', 'type', eb.fn.countAll<string>().as('n'), eb.fn.max('received_at').as('last')])
-    .where('received_at', '>', new Date(Date.now() - 86_400_000)).where('connection_id', 'is not', null)
-    .groupBy(['connection_id', 'type']).execute();
+    .where('received_at', '>', new Date(Date.now() - 86_400_000))
+    .where('connection_id', 'is not', null)
+    .groupBy(['connection_id', 'type'])
+    .execute();
   return new Map(rows.map((r) => [`${r.connection_id}\u0000${r.type}`, { count: Number(r.n), last: iso(r.last as Date | null) }]));
 }
 
 /** Sums recentEventCounts over the event types a trigger emits. */
-export function recentFor(counts: Map<string, { count: number; last: string | null }>, connectionId: string, types: string[]): { eventsLast24h: number; lastEventAt: string | null } {
-  let n = 0; let last: string | null = null;
+export function recentFor(
+  counts: Map<string, { count: number; last: string | null }>,
+  connectionId: string,
+  types: string[],
+): { eventsLast24h: number; lastEventAt: string | null } {
+  let n = 0;
+  let last: string | null = null;
   for (const [key, v] of counts) {
     const [conn, type] = key.split('\u0000');
     if (conn !== connectionId || !types.some((t) => t === type)) continue;

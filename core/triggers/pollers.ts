@@ -1,5 +1,12 @@
 import { sql, type Kysely } from 'kysely';
-import { CursorExpired, type PolledEvent, type PollContext, type PollingTrigger, type TriggerDefinition, type TriggeredEvent } from '../connector.ts';
+import {
+  CursorExpired,
+  type PolledEvent,
+  type PollContext,
+  type PollingTrigger,
+  type TriggerDefinition,
+  type TriggeredEvent,
+} from '../connector.ts';
 import type { Database } from '../db/schema.ts';
 import { HttpError } from '../errors.ts';
 import { parseDuration } from '../durations.ts';
@@ -31,7 +38,11 @@ declare module '../db/schema.ts' {
       updated_at: import('kysely').Generated<Date>;
     };
     trigger_poll_items: { poller_id: string; item_id: string; version: string };
-    trigger_poll_requests: { poller_id: string; requested_at: import('kysely').Generated<Date>; resync: import('kysely').Generated<boolean> };
+    trigger_poll_requests: {
+      poller_id: string;
+      requested_at: import('kysely').Generated<Date>;
+      resync: import('kysely').Generated<boolean>;
+    };
   }
 }
 
@@ -59,7 +70,9 @@ const MAX_PAGES_PER_RUN = 20;
 
 const kicks = new Set<() => void>();
 /** Wakes this process's poll loop at once (after a "poll now" request). */
-function kickLocal(): void { for (const k of kicks) k(); }
+function kickLocal(): void {
+  for (const k of kicks) k();
+}
 
 function pollTriggerOf(rt: Runtime, connectorId: string, triggerId: string): { def: TriggerDefinition; poll: PollingTrigger } | undefined {
   const def = rt.registry.connector(connectorId)?.triggers.find((t) => t.id === triggerId);
@@ -68,9 +81,17 @@ function pollTriggerOf(rt: Runtime, connectorId: string, triggerId: string): { d
 
 /** The poll interval: the smallest `pollInterval` of the flows that need it, else the trigger's, else DINGBRIDGE_POLL_INTERVAL_MS. */
 function intervalFor(rt: Runtime, trigger: PollingTrigger, flowParams: Array<Record<string, string> | undefined>): number {
-  const asked = flowParams.map((p) => p?.[POLL_INTERVAL_PARAM]).filter((v): v is string => Boolean(v)).map((v) => {
-    try { return Math.max(1000, parseDuration(v)); } catch { return undefined; }
-  }).filter((v): v is number => v !== undefined);
+  const asked = flowParams
+    .map((p) => p?.[POLL_INTERVAL_PARAM])
+    .filter((v): v is string => Boolean(v))
+    .map((v) => {
+      try {
+        return Math.max(1000, parseDuration(v));
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((v): v is number => v !== undefined);
   return asked.length ? Math.min(...asked) : (trigger.intervalMs ?? rt.settings.DINGBRIDGE_POLL_INTERVAL_MS);
 }
 
@@ -81,13 +102,30 @@ export async function reconcilePollers(rt: Runtime): Promise<{ added: number; re
   const rows = await rt.db.selectFrom('trigger_pollers').select(['id', 'interval_ms']).execute();
   const existing = new Map(rows.map((r) => [r.id, r]));
   for (const want of desired) {
-    const interval = intervalFor(rt, want.trigger.poll!, want.flows.map((f) => f.when.params));
+    const interval = intervalFor(
+      rt,
+      want.trigger.poll!,
+      want.flows.map((f) => f.when.params),
+    );
     const row = existing.get(want.id);
     if (!row) {
-      const inserted = await rt.db.insertInto('trigger_pollers').values({
-        id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), interval_ms: interval, status: 'pending',
-      }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
-      if (inserted) { result.added += 1; rt.log.info({ poller: want.id, connectionId: want.connectionId, trigger: want.trigger.id }, 'poller added'); }
+      const inserted = await rt.db
+        .insertInto('trigger_pollers')
+        .values({
+          id: want.id,
+          connection_id: want.connectionId,
+          trigger_id: want.trigger.id,
+          params: JSON.stringify(want.params),
+          interval_ms: interval,
+          status: 'pending',
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted) {
+        result.added += 1;
+        rt.log.info({ poller: want.id, connectionId: want.connectionId, trigger: want.trigger.id }, 'poller added');
+      }
     } else if (row.interval_ms !== interval) {
       await rt.db.updateTable('trigger_pollers').set({ interval_ms: interval, updated_at: new Date() }).where('id', '=', want.id).execute();
     }
@@ -112,9 +150,19 @@ export async function requestPoll(rt: Runtime, pollerId: string, opts: { resync?
 }
 
 async function insertRequests(rt: Runtime, ids: string[], resync: boolean): Promise<void> {
-  await rt.db.insertInto('trigger_poll_requests').values(ids.map((id) => ({ poller_id: id, requested_at: new Date(), resync })))
-    .onConflict((oc) => oc.column('poller_id').doUpdateSet((eb) => ({ requested_at: eb.ref('excluded.requested_at'), resync: sql<boolean>`trigger_poll_requests.resync or excluded.resync` })))
-    .execute().catch((err) => { if (!/foreign key/i.test((err as Error).message)) throw err; }); // a poller removed meanwhile
+  await rt.db
+    .insertInto('trigger_poll_requests')
+    .values(ids.map((id) => ({ poller_id: id, requested_at: new Date(), resync })))
+    .onConflict((oc) =>
+      oc.column('poller_id').doUpdateSet((eb) => ({
+        requested_at: eb.ref('excluded.requested_at'),
+        resync: sql<boolean>`trigger_poll_requests.resync or excluded.resync`,
+      })),
+    )
+    .execute()
+    .catch((err) => {
+      if (!/foreign key/i.test((err as Error).message)) throw err;
+    }); // a poller removed meanwhile
 }
 
 /**
@@ -131,7 +179,9 @@ export async function requestPollFor(rt: Runtime, connectionId: string, params: 
   return Number(result.numAffectedRows ?? 0);
 }
 
-type PollerRow = Database['trigger_pollers'] extends infer T ? { [K in keyof T]: T[K] extends import('kysely').ColumnType<infer S, any, any> ? S : T[K] } : never;
+type PollerRow = Database['trigger_pollers'] extends infer T
+  ? { [K in keyof T]: T[K] extends import('kysely').ColumnType<infer S, any, any> ? S : T[K] }
+  : never;
 
 /** Upserts or deletes the items a poll saw (one statement per kind, for pages of thousands). */
 async function recordItems(trx: Kysely<Database>, pollerId: string, events: PolledEvent[]): Promise<void> {
@@ -140,18 +190,35 @@ async function recordItems(trx: Kysely<Database>, pollerId: string, events: Poll
   const upserts = [...latest].filter(([, v]) => !v.deleted).map(([id, v]) => ({ poller_id: pollerId, item_id: id, version: v.version }));
   const deletes = [...latest].filter(([, v]) => v.deleted).map(([id]) => id);
   for (let i = 0; i < upserts.length; i += 1000) {
-    await trx.insertInto('trigger_poll_items').values(upserts.slice(i, i + 1000))
-      .onConflict((oc) => oc.columns(['poller_id', 'item_id']).doUpdateSet((eb) => ({ version: eb.ref('excluded.version') }))).execute();
+    await trx
+      .insertInto('trigger_poll_items')
+      .values(upserts.slice(i, i + 1000))
+      .onConflict((oc) => oc.columns(['poller_id', 'item_id']).doUpdateSet((eb) => ({ version: eb.ref('excluded.version') })))
+      .execute();
   }
   for (let i = 0; i < deletes.length; i += 1000) {
-    await trx.deleteFrom('trigger_poll_items').where('poller_id', '=', pollerId).where('item_id', 'in', deletes.slice(i, i + 1000)).execute();
+    await trx
+      .deleteFrom('trigger_poll_items')
+      .where('poller_id', '=', pollerId)
+      .where('item_id', 'in', deletes.slice(i, i + 1000))
+      .execute();
   }
 }
 
 /** A full listing compared with what the poller last saw: only real changes become events, deletions included. */
-async function resync(trx: Kysely<Database>, trigger: PollingTrigger, ctx: PollContext, row: PollerRow): Promise<{ events: PolledEvent[]; cursor: string | null }> {
+async function resync(
+  trx: Kysely<Database>,
+  trigger: PollingTrigger,
+  ctx: PollContext,
+  row: PollerRow,
+): Promise<{ events: PolledEvent[]; cursor: string | null }> {
   const listing = await trigger.resync(ctx, row.params);
-  const seen = new Map((await trx.selectFrom('trigger_poll_items').select(['item_id', 'version']).where('poller_id', '=', row.id).execute()).map((r) => [r.item_id, r.version]));
+  const seen = new Map(
+    (await trx.selectFrom('trigger_poll_items').select(['item_id', 'version']).where('poller_id', '=', row.id).execute()).map((r) => [
+      r.item_id,
+      r.version,
+    ]),
+  );
   const events: PolledEvent[] = [];
   const present = new Set<string>();
   for (const item of listing.items) {
@@ -164,7 +231,11 @@ async function resync(trx: Kysely<Database>, trigger: PollingTrigger, ctx: PollC
   return { events, cursor: listing.cursor };
 }
 
-interface RunOutcome { polled: boolean; more: boolean; stored: number }
+interface RunOutcome {
+  polled: boolean;
+  more: boolean;
+  stored: number;
+}
 
 /**
  * One poll of one poller if it is due (or `force`d) and no other process is polling it. Exported for
@@ -174,12 +245,29 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
   let toEnqueue: string[] = [];
   let failed: { row: PollerRow; title: string; message: string } | undefined;
   const outcome = await rt.db.transaction().execute(async (trx): Promise<RunOutcome> => {
-    const row = await trx.selectFrom('trigger_pollers').selectAll().where('id', '=', pollerId).forNoKeyUpdate().skipLocked().executeTakeFirst() as PollerRow | undefined;
+    const row = (await trx
+      .selectFrom('trigger_pollers')
+      .selectAll()
+      .where('id', '=', pollerId)
+      .forNoKeyUpdate()
+      .skipLocked()
+      .executeTakeFirst()) as PollerRow | undefined;
     if (!row) return { polled: false, more: false, stored: 0 };
-    const request = await trx.selectFrom('trigger_poll_requests').select(['requested_at', 'resync']).where('poller_id', '=', pollerId).executeTakeFirst();
+    const request = await trx
+      .selectFrom('trigger_poll_requests')
+      .select(['requested_at', 'resync'])
+      .where('poller_id', '=', pollerId)
+      .executeTakeFirst();
     if (!opts.force && !request && new Date(row.next_run_at).getTime() > Date.now()) return { polled: false, more: false, stored: 0 };
     // Requests made from here on stay for the next poll; those answered by this one are removed with its commit.
-    const answered = async () => { if (request) await trx.deleteFrom('trigger_poll_requests').where('poller_id', '=', pollerId).where('requested_at', '<=', request.requested_at).execute(); };
+    const answered = async () => {
+      if (request)
+        await trx
+          .deleteFrom('trigger_poll_requests')
+          .where('poller_id', '=', pollerId)
+          .where('requested_at', '<=', request.requested_at)
+          .execute();
+    };
     const conn = await rt.connections.store.get(row.connection_id);
     const found = conn && pollTriggerOf(rt, conn.connector_id, row.trigger_id);
     if (!conn || !found) return { polled: false, more: false, stored: 0 };
@@ -197,7 +285,9 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
         resynced = true;
       } else {
         let answer: Awaited<ReturnType<PollingTrigger['poll']>>;
-        try { answer = await poll.poll(ctx, row.params, row.cursor); } catch (err) {
+        try {
+          answer = await poll.poll(ctx, row.params, row.cursor);
+        } catch (err) {
           if (!(err instanceof CursorExpired) && (err as Error)?.name !== 'CursorExpired') throw err;
           answer = { resync: true };
         }
@@ -216,23 +306,42 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
       toEnqueue = stored.toEnqueue;
       const now = new Date();
       const jitter = Math.round(row.interval_ms * 0.1 * Math.random());
-      await trx.updateTable('trigger_pollers').set({
-        cursor, cursor_at: cursor !== row.cursor ? now : row.cursor_at, status: 'ok', last_error: null, failures: 0, last_poll_at: now,
-        next_run_at: more ? now : new Date(now.getTime() + row.interval_ms + jitter),
-        ...(resynced ? { last_resync_at: now } : {}),
-        ...(stored.toEnqueue.length ? { last_event_at: now } : {}), updated_at: now,
-      }).where('id', '=', row.id).execute();
+      await trx
+        .updateTable('trigger_pollers')
+        .set({
+          cursor,
+          cursor_at: cursor !== row.cursor ? now : row.cursor_at,
+          status: 'ok',
+          last_error: null,
+          failures: 0,
+          last_poll_at: now,
+          next_run_at: more ? now : new Date(now.getTime() + row.interval_ms + jitter),
+          ...(resynced ? { last_resync_at: now } : {}),
+          ...(stored.toEnqueue.length ? { last_event_at: now } : {}),
+          updated_at: now,
+        })
+        .where('id', '=', row.id)
+        .execute();
       await answered();
-      if (stored.toEnqueue.length || resynced) log.info({ events: stored.toEnqueue.length, resynced, cursorChanged: cursor !== row.cursor }, 'poll stored events');
+      if (stored.toEnqueue.length || resynced)
+        log.info({ events: stored.toEnqueue.length, resynced, cursorChanged: cursor !== row.cursor }, 'poll stored events');
       return { polled: true, more, stored: stored.toEnqueue.length };
     } catch (err) {
       const message = (err as Error).message ?? String(err);
       const failures = row.failures + 1;
       const backoff = Math.min(MAX_BACKOFF_MS, row.interval_ms * 2 ** Math.min(failures - 1, 10));
-      await trx.updateTable('trigger_pollers').set({
-        status: failures >= FAILED_AFTER ? 'error' : row.status === 'error' ? 'error' : 'retrying', last_error: message.slice(0, 1000), failures, last_poll_at: new Date(),
-        next_run_at: new Date(Date.now() + backoff), updated_at: new Date(),
-      }).where('id', '=', row.id).execute();
+      await trx
+        .updateTable('trigger_pollers')
+        .set({
+          status: failures >= FAILED_AFTER ? 'error' : row.status === 'error' ? 'error' : 'retrying',
+          last_error: message.slice(0, 1000),
+          failures,
+          last_poll_at: new Date(),
+          next_run_at: new Date(Date.now() + backoff),
+          updated_at: new Date(),
+        })
+        .where('id', '=', row.id)
+        .execute();
       await answered();
       log.warn({ err: message, failures, retryInMs: backoff }, 'poll failed');
       if (failures === FAILED_AFTER) failed = { row, title: def.title, message };
@@ -240,7 +349,16 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
     }
   });
   await enqueueStored(rt, toEnqueue);
-  if (failed) await emitTriggerFailed(rt, { triggerKey: failed.row.id, kind: 'poll', connectionId: failed.row.connection_id, triggerId: failed.row.trigger_id, title: failed.title, params: failed.row.params, reason: failed.message });
+  if (failed)
+    await emitTriggerFailed(rt, {
+      triggerKey: failed.row.id,
+      kind: 'poll',
+      connectionId: failed.row.connection_id,
+      triggerId: failed.row.trigger_id,
+      title: failed.title,
+      params: failed.row.params,
+      reason: failed.message,
+    });
   return outcome;
 }
 
@@ -272,24 +390,54 @@ export function startPollManager(rt: Runtime): { stop(): Promise<void> } {
       }
       const free = LOCAL_CONCURRENCY - running.size;
       if (free <= 0) return;
-      const due = await rt.db.selectFrom('trigger_pollers').select('id')
-        .where((eb) => eb.or([eb('next_run_at', '<=', sql<Date>`now()`), eb.exists(eb.selectFrom('trigger_poll_requests').select('poller_id').whereRef('trigger_poll_requests.poller_id', '=', 'trigger_pollers.id'))]))
+      const due = await rt.db
+        .selectFrom('trigger_pollers')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb('next_run_at', '<=', sql<Date>`now()`),
+            eb.exists(
+              eb
+                .selectFrom('trigger_poll_requests')
+                .select('poller_id')
+                .whereRef('trigger_poll_requests.poller_id', '=', 'trigger_pollers.id'),
+            ),
+          ]),
+        )
         .where('id', 'not in', running.size ? [...running.keys()] : [''])
-        .orderBy('next_run_at').limit(free * 3).execute();
+        .orderBy('next_run_at')
+        .limit(free * 3)
+        .execute();
       for (const { id } of due.sort(() => Math.random() - 0.5).slice(0, free)) {
-        const p = runPoller(id).catch((err) => log.warn({ poller: id, err: (err as Error).message }, 'poll run failed')).finally(() => {
-          running.delete(id);
-          if (!stopped) setImmediate(() => { void tick(); });
-        });
+        const p = runPoller(id)
+          .catch((err) => log.warn({ poller: id, err: (err as Error).message }, 'poll run failed'))
+          .finally(() => {
+            running.delete(id);
+            if (!stopped)
+              setImmediate(() => {
+                void tick();
+              });
+          });
         running.set(id, p);
       }
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'poll loop failed; will try again');
-    } finally { ticking = false; }
+    } finally {
+      ticking = false;
+    }
   };
-  const kick = () => { setImmediate(() => { void tick(); }); };
+  const kick = () => {
+    setImmediate(() => {
+      void tick();
+    });
+  };
   kicks.add(kick);
-  const timer = setInterval(() => { void tick(); }, Math.min(1000, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS));
+  const timer = setInterval(
+    () => {
+      void tick();
+    },
+    Math.min(1000, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS),
+  );
   timer.unref();
   kick();
   return {
@@ -304,19 +452,37 @@ export function startPollManager(rt: Runtime): { stop(): Promise<void> } {
 
 registerTriggerSource('poll', {
   async list(rt) {
-    const rows = await rt.db.selectFrom('trigger_pollers').innerJoin('connections', 'connections.id', 'trigger_pollers.connection_id')
+    const rows = await rt.db
+      .selectFrom('trigger_pollers')
+      .innerJoin('connections', 'connections.id', 'trigger_pollers.connection_id')
       .leftJoin('trigger_poll_requests', 'trigger_poll_requests.poller_id', 'trigger_pollers.id')
-      .selectAll('trigger_pollers').select(['connections.connector_id', 'trigger_poll_requests.requested_at']).execute();
+      .selectAll('trigger_pollers')
+      .select(['connections.connector_id', 'trigger_poll_requests.requested_at'])
+      .execute();
     const counts = rows.length ? await recentEventCounts(rt) : new Map();
     return rows.map((r) => {
       const def = rt.registry.connector(r.connector_id)?.triggers.find((t) => t.id === r.trigger_id);
       const recent = recentFor(counts, r.connection_id, def?.events ?? []);
       return {
-        id: r.id, connector: r.connector_id, kind: 'poll' as const, connection: r.connection_id, status: r.status,
-        expiresAt: null, nextRunAt: iso(r.requested_at ?? r.next_run_at), lastEventAt: iso(r.last_event_at) ?? recent.lastEventAt, lastError: r.last_error,
-        trigger: r.trigger_id, title: def?.title ?? r.trigger_id, params: r.params, lastPollAt: iso(r.last_poll_at), lastResyncAt: iso(r.last_resync_at),
-        cursorAgeMs: r.cursor_at ? Date.now() - new Date(r.cursor_at).getTime() : null, intervalMs: r.interval_ms, failures: r.failures,
-        eventsLast24h: recent.eventsLast24h, actions: ['poll', 'resync'],
+        id: r.id,
+        connector: r.connector_id,
+        kind: 'poll' as const,
+        connection: r.connection_id,
+        status: r.status,
+        expiresAt: null,
+        nextRunAt: iso(r.requested_at ?? r.next_run_at),
+        lastEventAt: iso(r.last_event_at) ?? recent.lastEventAt,
+        lastError: r.last_error,
+        trigger: r.trigger_id,
+        title: def?.title ?? r.trigger_id,
+        params: r.params,
+        lastPollAt: iso(r.last_poll_at),
+        lastResyncAt: iso(r.last_resync_at),
+        cursorAgeMs: r.cursor_at ? Date.now() - new Date(r.cursor_at).getTime() : null,
+        intervalMs: r.interval_ms,
+        failures: r.failures,
+        eventsLast24h: recent.eventsLast24h,
+        actions: ['poll', 'resync'],
       };
     });
   },

@@ -32,13 +32,19 @@ export function parseEvery(text: string): number {
 }
 
 export function isTimeZone(zone: string): boolean {
-  try { new Intl.DateTimeFormat('en', { timeZone: zone }); return true; } catch { return false; }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Throws when the cron expression does not parse (5 fields, or 6 with seconds first). */
 export function checkCron(expr: string, timezone = DEFAULT_TIMEZONE): void {
   const fields = expr.trim().split(/\s+/).length;
-  if (fields < 5 || fields > 6) throw new Error(`"${expr}" is not a cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first`);
+  if (fields < 5 || fields > 6)
+    throw new Error(`"${expr}" is not a cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first`);
   try {
     CronExpressionParser.parse(expr, { tz: timezone, strict: false }).next();
   } catch (err) {
@@ -50,13 +56,30 @@ export function checkCron(expr: string, timezone = DEFAULT_TIMEZONE): void {
 export function scheduleParamIssues(params: Record<string, string> | undefined): { param: string; message: string }[] {
   const p = params ?? {};
   const issues: { param: string; message: string }[] = [];
-  if (p.every === undefined && p.cron === undefined) issues.push({ param: 'every', message: 'a schedule needs `every` (e.g. 15m) or `cron` (e.g. "0 9 * * 1-5")' });
+  if (p.every === undefined && p.cron === undefined)
+    issues.push({ param: 'every', message: 'a schedule needs `every` (e.g. 15m) or `cron` (e.g. "0 9 * * 1-5")' });
   if (p.every !== undefined && p.cron !== undefined) issues.push({ param: 'cron', message: 'a schedule has `every` or `cron`, not both' });
-  if (p.every !== undefined) { try { parseEvery(p.every); } catch (err) { issues.push({ param: 'every', message: (err as Error).message }); } }
-  if (p.timezone !== undefined && !isTimeZone(p.timezone)) issues.push({ param: 'timezone', message: `"${p.timezone}" is not an IANA time zone (e.g. Asia/Hong_Kong)` });
-  if (p.cron !== undefined) { try { checkCron(p.cron, p.timezone && isTimeZone(p.timezone) ? p.timezone : DEFAULT_TIMEZONE); } catch (err) { issues.push({ param: 'cron', message: (err as Error).message }); } }
-  if (p.catchUp !== undefined && !['true', 'false'].includes(p.catchUp)) issues.push({ param: 'catchUp', message: 'catchUp is true or false' });
-  for (const key of Object.keys(p)) if (!SCHEDULE_PARAMS.includes(key)) issues.push({ param: key, message: `unknown schedule param "${key}" (known: ${SCHEDULE_PARAMS.join(', ')})` });
+  if (p.every !== undefined) {
+    try {
+      parseEvery(p.every);
+    } catch (err) {
+      issues.push({ param: 'every', message: (err as Error).message });
+    }
+  }
+  if (p.timezone !== undefined && !isTimeZone(p.timezone))
+    issues.push({ param: 'timezone', message: `"${p.timezone}" is not an IANA time zone (e.g. Asia/Hong_Kong)` });
+  if (p.cron !== undefined) {
+    try {
+      checkCron(p.cron, p.timezone && isTimeZone(p.timezone) ? p.timezone : DEFAULT_TIMEZONE);
+    } catch (err) {
+      issues.push({ param: 'cron', message: (err as Error).message });
+    }
+  }
+  if (p.catchUp !== undefined && !['true', 'false'].includes(p.catchUp))
+    issues.push({ param: 'catchUp', message: 'catchUp is true or false' });
+  for (const key of Object.keys(p))
+    if (!SCHEDULE_PARAMS.includes(key))
+      issues.push({ param: key, message: `unknown schedule param "${key}" (known: ${SCHEDULE_PARAMS.join(', ')})` });
   return issues;
 }
 
@@ -82,15 +105,21 @@ export function scheduleKey(spec: ScheduleSpec): string {
 /** The first slot strictly after `afterMs`. */
 export function nextSlot(spec: ScheduleSpec, afterMs: number): number {
   if (spec.everyMs) return (Math.floor(afterMs / spec.everyMs) + 1) * spec.everyMs;
-  return CronExpressionParser.parse(spec.cron!, { tz: spec.timezone, currentDate: new Date(afterMs) }).next().getTime();
+  return CronExpressionParser.parse(spec.cron!, { tz: spec.timezone, currentDate: new Date(afterMs) })
+    .next()
+    .getTime();
 }
 
 /** The last slot at or before `atMs`, or undefined when there is none. */
 export function lastSlotAtOrBefore(spec: ScheduleSpec, atMs: number): number | undefined {
   if (spec.everyMs) return Math.floor(atMs / spec.everyMs) * spec.everyMs;
   try {
-    return CronExpressionParser.parse(spec.cron!, { tz: spec.timezone, currentDate: new Date(atMs + 1) }).prev().getTime();
-  } catch { return undefined; }
+    return CronExpressionParser.parse(spec.cron!, { tz: spec.timezone, currentDate: new Date(atMs + 1) })
+      .prev()
+      .getTime();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The slots in (fromMs, toMs], oldest first, at most `limit` (the newest ones when there are more). */

@@ -43,9 +43,15 @@ const SCHEDULER_PREFIX = 'sched_';
 /** The last error of a schedule in this process (cleared by its next success). */
 const errors = new Map<string, string>();
 
-interface Wanted { key: string; spec: ScheduleSpec; flows: string[] }
+interface Wanted {
+  key: string;
+  spec: ScheduleSpec;
+  flows: string[];
+}
 
-export interface ScheduleManager { stop(): Promise<void> }
+export interface ScheduleManager {
+  stop(): Promise<void>;
+}
 
 /** The schedules the enabled flows ask for, by scheduler key. */
 function wantedSchedules(rt: Runtime): Map<string, Wanted> {
@@ -53,7 +59,11 @@ function wantedSchedules(rt: Runtime): Map<string, Wanted> {
   for (const flow of rt.flows.list()) {
     if (!flow.enabled || flow.when.event !== SCHEDULE_EVENT) continue;
     let spec: ScheduleSpec;
-    try { spec = scheduleSpec(flow.when.params, rt.settings.DINGBRIDGE_TIMEZONE); } catch { continue; } // refused when the flow was saved
+    try {
+      spec = scheduleSpec(flow.when.params, rt.settings.DINGBRIDGE_TIMEZONE);
+    } catch {
+      continue;
+    } // refused when the flow was saved
     const key = scheduleKey(spec);
     const entry = wanted.get(key) ?? { key, spec, flows: [] };
     entry.flows.push(flow.id);
@@ -63,13 +73,24 @@ function wantedSchedules(rt: Runtime): Map<string, Wanted> {
 }
 
 async function lastFired(rt: Runtime, key: string): Promise<number | undefined> {
-  const row = await rt.db.selectFrom('events').select((eb) => eb.fn.max('occurred_at').as('last'))
-    .where('type', '=', SCHEDULE_EVENT).where('source', '=', key).executeTakeFirst();
+  const row = await rt.db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('occurred_at').as('last'))
+    .where('type', '=', SCHEDULE_EVENT)
+    .where('source', '=', key)
+    .executeTakeFirst();
   return row?.last ? new Date(row.last as Date).getTime() : undefined;
 }
 
 /** Stores the event of every slot due now (see the rules above); a slot stored already is a no-op. */
-async function fireDue(rt: Runtime, key: string, spec: ScheduleSpec, sinceMs: number, startedMs: number, nowMs = Date.now()): Promise<number> {
+async function fireDue(
+  rt: Runtime,
+  key: string,
+  spec: ScheduleSpec,
+  sinceMs: number,
+  startedMs: number,
+  nowMs = Date.now(),
+): Promise<number> {
   const slots = dueSlots(spec, { lastFiredMs: await lastFired(rt, key), sinceMs, nowMs, startedMs });
   let stored = 0;
   for (const slot of slots) {
@@ -97,21 +118,25 @@ export function startScheduleManager(rt: Runtime): ScheduleManager {
   let syncing = false;
   let firstSync = true;
 
-  const worker = rt.queue.startWorker(QUEUE_NAMES.schedules, async (job: Job) => {
-    const data = job.data as { key: string; params: Record<string, string>; since: number };
-    const spec = scheduleSpec(data.params, tz);
-    // The slot this tick was made for: a tick that runs a little early still counts for it.
-    const tickSlot = Number(job.opts.prevMillis ?? String(job.id).split(':').pop());
-    const now = Math.max(Date.now(), Number.isFinite(tickSlot) ? tickSlot : 0);
-    try {
-      const stored = await fireDue(rt, data.key, spec, data.since, startedMs, now);
-      errors.delete(data.key);
-      if (stored) log.debug({ schedule: data.key, stored }, 'schedule fired');
-    } catch (err) {
-      errors.set(data.key, (err as Error).message);
-      throw err;
-    }
-  }, { concurrency: 4, stalledMs: Math.max(1000, rt.settings.DINGBRIDGE_STEP_LEASE_MS) });
+  const worker = rt.queue.startWorker(
+    QUEUE_NAMES.schedules,
+    async (job: Job) => {
+      const data = job.data as { key: string; params: Record<string, string>; since: number };
+      const spec = scheduleSpec(data.params, tz);
+      // The slot this tick was made for: a tick that runs a little early still counts for it.
+      const tickSlot = Number(job.opts.prevMillis ?? String(job.id).split(':').pop());
+      const now = Math.max(Date.now(), Number.isFinite(tickSlot) ? tickSlot : 0);
+      try {
+        const stored = await fireDue(rt, data.key, spec, data.since, startedMs, now);
+        errors.delete(data.key);
+        if (stored) log.debug({ schedule: data.key, stored }, 'schedule fired');
+      } catch (err) {
+        errors.set(data.key, (err as Error).message);
+        throw err;
+      }
+    },
+    { concurrency: 4, stalledMs: Math.max(1000, rt.settings.DINGBRIDGE_STEP_LEASE_MS) },
+  );
 
   async function upsert(w: Wanted, sinceMs: number): Promise<void> {
     const now = Date.now();
@@ -126,7 +151,9 @@ export function startScheduleManager(rt: Runtime): ScheduleManager {
     syncing = true;
     try {
       const wanted = wantedSchedules(rt);
-      const existing = new Map<string, SchedulerInfo>((await rt.queue.schedulers(QUEUE_NAMES.schedules)).filter((s) => s.id.startsWith(SCHEDULER_PREFIX)).map((s) => [s.id, s]));
+      const existing = new Map<string, SchedulerInfo>(
+        (await rt.queue.schedulers(QUEUE_NAMES.schedules)).filter((s) => s.id.startsWith(SCHEDULER_PREFIX)).map((s) => [s.id, s]),
+      );
       const now = Date.now();
       for (const w of wanted.values()) {
         const have = existing.get(w.key);
@@ -163,9 +190,13 @@ export function startScheduleManager(rt: Runtime): ScheduleManager {
     }
   }
 
-  const timer = setInterval(() => { void sync(); }, SCAN_MS);
+  const timer = setInterval(() => {
+    void sync();
+  }, SCAN_MS);
   timer.unref();
-  setImmediate(() => { void sync(); });
+  setImmediate(() => {
+    void sync();
+  });
 
   return {
     async stop() {
@@ -203,7 +234,10 @@ export async function scheduleTriggers(rt: Runtime): Promise<ScheduleTriggerRow[
     const error = errors.get(w.key) ?? null;
     const next = have?.next ?? nextSlot(w.spec, Date.now());
     rows.push({
-      id: w.key, connector: 'schedule', kind: 'schedule', connection: null,
+      id: w.key,
+      connector: 'schedule',
+      kind: 'schedule',
+      connection: null,
       status: error ? 'error' : have ? 'active' : 'pending',
       expiresAt: null,
       nextRunAt: new Date(next).toISOString(),

@@ -41,7 +41,8 @@ interface Holder {
   connected: boolean;
 }
 
-const lockKey = (connectionId: string, triggerId: string, index: number) => index === 0 ? `dingbridge:stream:${connectionId}` : `dingbridge:stream:${connectionId}:${triggerId}`;
+const lockKey = (connectionId: string, triggerId: string, index: number) =>
+  index === 0 ? `dingbridge:stream:${connectionId}` : `dingbridge:stream:${connectionId}:${triggerId}`;
 /** Failed opens in a row after which the admins are told (hub.trigger.failed). */
 const FAILED_AFTER = 3;
 
@@ -57,14 +58,23 @@ export function startStreamManager(rt: Runtime): StreamManager {
   let scanning = false;
   const log = rt.log.child({ component: 'streams' });
 
-
   async function markError(id: string, message: string): Promise<void> {
-    await rt.db.updateTable('connections').set({ status: 'error', last_error: `stream: ${message}`.slice(0, 1000), updated_at: new Date() })
-      .where('id', '=', id).where('status', 'in', ['active', 'error']).execute().catch(() => {});
+    await rt.db
+      .updateTable('connections')
+      .set({ status: 'error', last_error: `stream: ${message}`.slice(0, 1000), updated_at: new Date() })
+      .where('id', '=', id)
+      .where('status', 'in', ['active', 'error'])
+      .execute()
+      .catch(() => {});
   }
   async function markConnected(id: string): Promise<void> {
-    await rt.db.updateTable('connections').set({ status: 'active', last_error: null, updated_at: new Date() })
-      .where('id', '=', id).where('status', '=', 'error').execute().catch(() => {});
+    await rt.db
+      .updateTable('connections')
+      .set({ status: 'active', last_error: null, updated_at: new Date() })
+      .where('id', '=', id)
+      .where('status', '=', 'error')
+      .execute()
+      .catch(() => {});
   }
 
   /** Waits ms, or less when the holder is told to stop. */
@@ -79,14 +89,25 @@ export function startStreamManager(rt: Runtime): StreamManager {
     const lost = new Promise<void>((resolve) => {
       const tick = async () => {
         if (cancelled || h.stopping) return;
-        try { await sql`select 1`.execute(session); } catch { resolve(); return; }
+        try {
+          await sql`select 1`.execute(session);
+        } catch {
+          resolve();
+          return;
+        }
         timer = setTimeout(tick, rt.settings.DINGBRIDGE_STREAM_SCAN_MS);
         timer.unref();
       };
       timer = setTimeout(tick, rt.settings.DINGBRIDGE_STREAM_SCAN_MS);
       timer.unref();
     });
-    return { lost, cancel: () => { cancelled = true; clearTimeout(timer); } };
+    return {
+      lost,
+      cancel: () => {
+        cancelled = true;
+        clearTimeout(timer);
+      },
+    };
   }
 
   /** Opens the stream, giving up after OPEN_TIMEOUT_MS or when told to stop (a late session is closed). */
@@ -100,7 +121,10 @@ export function startStreamManager(rt: Runtime): StreamManager {
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       opening.then((session) => ({ session })),
-      new Promise<{ timeout: true }>((resolve) => { timer = setTimeout(() => resolve({ timeout: true }), OPEN_TIMEOUT_MS); timer.unref(); }),
+      new Promise<{ timeout: true }>((resolve) => {
+        timer = setTimeout(() => resolve({ timeout: true }), OPEN_TIMEOUT_MS);
+        timer.unref();
+      }),
       h.stopSignal.then(() => ({ stop: true as const })),
     ]).finally(() => clearTimeout(timer));
     if ('session' in outcome) return outcome.session;
@@ -121,13 +145,20 @@ export function startStreamManager(rt: Runtime): StreamManager {
         h.connected = true;
         await markConnected(h.connectionId);
         log.info({ connectionId: h.connectionId }, 'stream connected');
-        const why = await Promise.race([stream.closed.then(() => 'closed' as const), watch.lost.then(() => 'lock_lost' as const), h.stopSignal]);
+        const why = await Promise.race([
+          stream.closed.then(() => 'closed' as const),
+          watch.lost.then(() => 'lock_lost' as const),
+          h.stopSignal,
+        ]);
         h.connected = false;
         await stream.close().catch(() => {});
-        if (why === 'lock_lost') { log.warn({ connectionId: h.connectionId }, 'the stream lock\'s database session failed; giving the stream up'); return; }
+        if (why === 'lock_lost') {
+          log.warn({ connectionId: h.connectionId }, "the stream lock's database session failed; giving the stream up");
+          return;
+        }
         if (h.stopping) return;
         log.warn({ connectionId: h.connectionId }, 'stream dropped; reconnecting');
-        await pause(h, BACKOFF_BASE_MS / 2 + Math.random() * BACKOFF_BASE_MS / 2);
+        await pause(h, BACKOFF_BASE_MS / 2 + (Math.random() * BACKOFF_BASE_MS) / 2);
       } catch (err) {
         h.connected = false;
         if (stream) await stream.close().catch(() => {});
@@ -135,10 +166,21 @@ export function startStreamManager(rt: Runtime): StreamManager {
         failures += 1;
         const message = (err as Error).message;
         await markError(h.connectionId, message);
-        if (failures === FAILED_AFTER) await emitTriggerFailed(rt, { triggerKey: `stream:${h.connectionId}:${h.triggerId}`, kind: 'stream', connectionId: h.connectionId, triggerId: h.triggerId, title: h.title, reason: message });
+        if (failures === FAILED_AFTER)
+          await emitTriggerFailed(rt, {
+            triggerKey: `stream:${h.connectionId}:${h.triggerId}`,
+            kind: 'stream',
+            connectionId: h.connectionId,
+            triggerId: h.triggerId,
+            title: h.title,
+            reason: message,
+          });
         const ceiling = Math.min(rt.settings.DINGBRIDGE_STREAM_BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-        const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
-        log.warn({ connectionId: h.connectionId, err: message, attempt: failures, retryInMs: delay }, 'stream could not be opened; will retry');
+        const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+        log.warn(
+          { connectionId: h.connectionId, err: message, attempt: failures, retryInMs: delay },
+          'stream could not be opened; will retry',
+        );
         await pause(h, delay);
       } finally {
         watch.cancel();
@@ -146,28 +188,55 @@ export function startStreamManager(rt: Runtime): StreamManager {
     }
   }
 
-  function hold(key: string, lock: string, connectionId: string, connectorId: string, def: { id: string; title: string; stream: StreamTrigger }): void {
+  function hold(
+    key: string,
+    lock: string,
+    connectionId: string,
+    connectorId: string,
+    def: { id: string; title: string; stream: StreamTrigger },
+  ): void {
     let resolveDone!: () => void;
     let resolveStop!: (v: 'stop') => void;
     const h: Holder = {
-      key, lock, connectionId, connectorId, triggerId: def.id, title: def.title, trigger: def.stream, stopping: false, connected: false,
-      stopSignal: new Promise<'stop'>((r) => { resolveStop = r; }),
-      stop: () => { h.stopping = true; resolveStop('stop'); },
-      done: new Promise((r) => { resolveDone = r; }),
+      key,
+      lock,
+      connectionId,
+      connectorId,
+      triggerId: def.id,
+      title: def.title,
+      trigger: def.stream,
+      stopping: false,
+      connected: false,
+      stopSignal: new Promise<'stop'>((r) => {
+        resolveStop = r;
+      }),
+      stop: () => {
+        h.stopping = true;
+        resolveStop('stop');
+      },
+      done: new Promise((r) => {
+        resolveDone = r;
+      }),
     };
     holders.set(key, h);
     // A session of its own for the advisory lock: the lock lives exactly as long as it.
-    rt.db.connection().execute(async (session) => {
-      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${lock}, 0)) as ok`.execute(session);
-      if (!got.rows[0]?.ok) return; // another process holds this stream
-      log.info({ connectionId }, 'holding the stream of this connection');
-      try {
-        await run(h, session);
-      } finally {
-        await sql`select pg_advisory_unlock(hashtextextended(${lock}, 0))`.execute(session).catch(() => {});
-      }
-    }).catch((err) => log.warn({ connectionId, err: (err as Error).message }, 'stream holder failed'))
-      .finally(() => { holders.delete(key); resolveDone(); });
+    rt.db
+      .connection()
+      .execute(async (session) => {
+        const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${lock}, 0)) as ok`.execute(session);
+        if (!got.rows[0]?.ok) return; // another process holds this stream
+        log.info({ connectionId }, 'holding the stream of this connection');
+        try {
+          await run(h, session);
+        } finally {
+          await sql`select pg_advisory_unlock(hashtextextended(${lock}, 0))`.execute(session).catch(() => {});
+        }
+      })
+      .catch((err) => log.warn({ connectionId, err: (err as Error).message }, 'stream holder failed'))
+      .finally(() => {
+        holders.delete(key);
+        resolveDone();
+      });
   }
 
   function release(h: Holder): Promise<void> {
@@ -185,11 +254,16 @@ export function startStreamManager(rt: Runtime): StreamManager {
         if (!['active', 'error'].includes(row.status)) continue;
         streamTriggersOf(rt, row.connector_id).forEach((def, index) => {
           let enabled = false;
-          try { enabled = def.stream!.enabled(rt.connections.store.view(row).settings); } catch { enabled = false; }
+          try {
+            enabled = def.stream!.enabled(rt.connections.store.view(row).settings);
+          } catch {
+            enabled = false;
+          }
           if (!enabled) return;
           const key = `${row.id}\u0000${def.id}`;
           wanted.add(key);
-          if (!holders.has(key) && !stopped) hold(key, lockKey(row.id, def.id, index), row.id, row.connector_id, { id: def.id, title: def.title, stream: def.stream! });
+          if (!holders.has(key) && !stopped)
+            hold(key, lockKey(row.id, def.id, index), row.id, row.connector_id, { id: def.id, title: def.title, stream: def.stream! });
         });
       }
       for (const h of holders.values()) if (!wanted.has(h.key)) void release(h);
@@ -200,9 +274,13 @@ export function startStreamManager(rt: Runtime): StreamManager {
     }
   }
 
-  const timer = setInterval(() => { void scan(); }, rt.settings.DINGBRIDGE_STREAM_SCAN_MS);
+  const timer = setInterval(() => {
+    void scan();
+  }, rt.settings.DINGBRIDGE_STREAM_SCAN_MS);
   timer.unref();
-  setImmediate(() => { void scan(); });
+  setImmediate(() => {
+    void scan();
+  });
 
   return {
     held: () => [...new Set([...holders.values()].filter((h) => h.connected).map((h) => h.connectionId))],
@@ -225,16 +303,29 @@ registerTriggerSource('stream', {
     for (const row of await rt.connections.store.list()) {
       for (const def of streamTriggersOf(rt, row.connector_id)) {
         let enabled = false;
-        try { enabled = def.stream!.enabled(rt.connections.store.view(row).settings); } catch { enabled = false; }
+        try {
+          enabled = def.stream!.enabled(rt.connections.store.view(row).settings);
+        } catch {
+          enabled = false;
+        }
         if (!enabled) continue;
         counts ??= await recentEventCounts(rt);
         const recent = recentFor(counts, row.id, def.events);
         const streamError = row.last_error?.startsWith('stream: ') ? row.last_error.slice(8) : null;
         out.push({
-          id: `stream:${row.id}:${def.id}`, connector: row.connector_id, kind: 'stream' as const, connection: row.id,
+          id: `stream:${row.id}:${def.id}`,
+          connector: row.connector_id,
+          kind: 'stream' as const,
+          connection: row.id,
           status: row.status === 'disabled' ? 'disabled' : streamError && row.status === 'error' ? 'error' : 'ok',
-          expiresAt: null, nextRunAt: null, lastEventAt: recent.lastEventAt, lastError: streamError,
-          trigger: def.id, title: def.title, eventsLast24h: recent.eventsLast24h, actions: [],
+          expiresAt: null,
+          nextRunAt: null,
+          lastEventAt: recent.lastEventAt,
+          lastError: streamError,
+          trigger: def.id,
+          title: def.title,
+          eventsLast24h: recent.eventsLast24h,
+          actions: [],
         });
       }
     }

@@ -58,10 +58,25 @@ const RETIRED_KEEP_MS = 3_600_000;
 export const DEFAULT_RENEW_BEFORE_MS = 24 * 3_600_000;
 
 type Row = {
-  id: string; connection_id: string; trigger_id: string; params: Record<string, string>; external_id: string | null; status: string;
-  last_error: string | null; checked_at: Date | null; expires_at: Date | null; state: Record<string, unknown>; secret: string | null;
-  previous_external_id: string | null; previous_state: Record<string, unknown> | null; previous_secret: string | null;
-  renewed_at: Date | null; renew_requested: boolean; last_event_at: Date | null; created_at: Date; updated_at: Date;
+  id: string;
+  connection_id: string;
+  trigger_id: string;
+  params: Record<string, string>;
+  external_id: string | null;
+  status: string;
+  last_error: string | null;
+  checked_at: Date | null;
+  expires_at: Date | null;
+  state: Record<string, unknown>;
+  secret: string | null;
+  previous_external_id: string | null;
+  previous_state: Record<string, unknown> | null;
+  previous_secret: string | null;
+  renewed_at: Date | null;
+  renew_requested: boolean;
+  last_event_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
 };
 
 function recordOf(rt: Runtime, row: Row, which: 'current' | 'previous' = 'current'): SubscriptionRecord {
@@ -78,7 +93,7 @@ function recordOf(rt: Runtime, row: Row, which: 'current' | 'previous' = 'curren
 }
 
 function callbackUrl(rt: Runtime, connectorId: string, connectionId: string, trigger: TriggerDefinition): string {
-  if (!rt.settings.PUBLIC_URL) throw new Error('PUBLIC_URL is not set: providers need the hub\'s public address to send webhooks to');
+  if (!rt.settings.PUBLIC_URL) throw new Error("PUBLIC_URL is not set: providers need the hub's public address to send webhooks to");
   const base = `${rt.settings.PUBLIC_URL.replace(/\/+$/, '')}/webhooks/${connectorId}/${connectionId}`;
   // With several webhook triggers on one connector, the URL says which one (the per-connection route reads it).
   const webhookTriggers = rt.registry.connector(connectorId)?.triggers.filter((t) => t.webhook) ?? [];
@@ -104,29 +119,48 @@ const renewalDue = (row: Row, trigger: TriggerDefinition | undefined, now = Date
  */
 async function register(rt: Runtime, db: Kysely<Database>, want: DesiredTrigger, row: Row | undefined): Promise<void> {
   const handle = await rt.connections.handle(want.connectionId);
-  const got = await want.trigger.subscription!.subscribe(handle, want.params, callbackUrl(rt, want.connectorId, want.connectionId, want.trigger));
+  const got = await want.trigger.subscription!.subscribe(
+    handle,
+    want.params,
+    callbackUrl(rt, want.connectorId, want.connectionId, want.trigger),
+  );
   const renewing = Boolean(row?.external_id && row.status === 'active');
   const now = new Date();
   const values = {
-    external_id: got.externalId, status: 'active', last_error: null, updated_at: now,
+    external_id: got.externalId,
+    status: 'active',
+    last_error: null,
+    updated_at: now,
     expires_at: got.expiresAt ? new Date(got.expiresAt) : null,
     state: JSON.stringify(got.state ?? {}),
     secret: got.secret ? rt.vault.seal(got.secret, secretAad(want.id)) : null,
     renew_requested: false,
-    ...(renewing ? {
-      previous_external_id: row!.external_id,
-      previous_state: JSON.stringify(row!.state ?? {}),
-      previous_secret: row!.secret ? rt.vault.seal(rt.vault.open(row!.secret, secretAad(want.id)), previousSecretAad(want.id)) : null,
-    } : {}),
+    ...(renewing
+      ? {
+          previous_external_id: row!.external_id,
+          previous_state: JSON.stringify(row!.state ?? {}),
+          previous_secret: row!.secret ? rt.vault.seal(rt.vault.open(row!.secret, secretAad(want.id)), previousSecretAad(want.id)) : null,
+        }
+      : {}),
     renewed_at: now, // when this registration was made: its lifetime bounds the renewal margin
   };
-  await db.insertInto('trigger_subscriptions').values({ id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), ...values })
-    .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+  await db
+    .insertInto('trigger_subscriptions')
+    .values({ id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), ...values })
+    .onConflict((oc) => oc.column('id').doUpdateSet(values))
+    .execute();
   if (renewing) {
     const old = recordOf(rt, row!);
-    await db.insertInto('trigger_subscription_retired').values({
-      external_id: old.externalId, subscription_id: want.id, state: JSON.stringify(old.state), secret: old.secret ? rt.vault.seal(old.secret, retiredSecretAad(old.externalId)) : null,
-    }).onConflict((oc) => oc.column('external_id').doNothing()).execute();
+    await db
+      .insertInto('trigger_subscription_retired')
+      .values({
+        external_id: old.externalId,
+        subscription_id: want.id,
+        state: JSON.stringify(old.state),
+        secret: old.secret ? rt.vault.seal(old.secret, retiredSecretAad(old.externalId)) : null,
+      })
+      .onConflict((oc) => oc.column('external_id').doNothing())
+      .execute();
     try {
       await want.trigger.subscription!.unsubscribe(handle, row!.external_id!, recordOf(rt, row!));
     } catch (err) {
@@ -145,14 +179,19 @@ async function register(rt: Runtime, db: Kysely<Database>, want: DesiredTrigger,
  * what the provider dropped. One process at a time (an advisory lock); a failure is recorded and the
  * admins are told by an event.
  */
-export async function reconcileSubscriptions(rt: Runtime, opts: { check?: boolean } = {}): Promise<{ added: number; removed: number; renewed: number; failed: number }> {
+export async function reconcileSubscriptions(
+  rt: Runtime,
+  opts: { check?: boolean } = {},
+): Promise<{ added: number; removed: number; renewed: number; failed: number }> {
   const result = { added: 0, removed: 0, renewed: 0, failed: 0 };
   await rt.db.connection().execute(async (conn) => {
-    const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended('dingbridge:trigger-subscriptions', 0)) as ok`.execute(conn);
+    const got = await sql<{
+      ok: boolean;
+    }>`select pg_try_advisory_lock(hashtextextended('dingbridge:trigger-subscriptions', 0)) as ok`.execute(conn);
     if (!got.rows[0]?.ok) return;
     try {
       const desired = await desiredTriggers(rt, 'sub', (t) => t.subscription?.params);
-      const rows = await conn.selectFrom('trigger_subscriptions').selectAll().execute() as Row[];
+      const rows = (await conn.selectFrom('trigger_subscriptions').selectAll().execute()) as Row[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       const desiredIds = new Set(desired.map((d) => d.id));
 
@@ -165,7 +204,10 @@ export async function reconcileSubscriptions(rt: Runtime, opts: { check?: boolea
           const state = await want.trigger.subscription!.check(handle, row!.external_id!, recordOf(rt, row!)).catch(() => 'ok' as const);
           await conn.updateTable('trigger_subscriptions').set({ checked_at: new Date() }).where('id', '=', want.id).execute();
           if (state === 'gone') {
-            rt.log.warn({ subscription: want.id, connectionId: want.connectionId }, 'the provider dropped a webhook registration; registering it again');
+            rt.log.warn(
+              { subscription: want.id, connectionId: want.connectionId },
+              'the provider dropped a webhook registration; registering it again',
+            );
             needs = true;
             result.renewed += 1;
             await conn.updateTable('trigger_subscriptions').set({ status: 'gone' }).where('id', '=', want.id).execute();
@@ -179,11 +221,34 @@ export async function reconcileSubscriptions(rt: Runtime, opts: { check?: boolea
         } catch (err) {
           result.failed += 1;
           const message = (err as Error).message;
-          await conn.insertInto('trigger_subscriptions').values({
-            id: want.id, connection_id: want.connectionId, trigger_id: want.trigger.id, params: JSON.stringify(want.params), status: 'error', last_error: message,
-          }).onConflict((oc) => oc.column('id').doUpdateSet({ status: row?.status === 'active' && row.expires_at && new Date(row.expires_at) > new Date() ? 'active' : 'error', last_error: message, updated_at: new Date() })).execute();
+          await conn
+            .insertInto('trigger_subscriptions')
+            .values({
+              id: want.id,
+              connection_id: want.connectionId,
+              trigger_id: want.trigger.id,
+              params: JSON.stringify(want.params),
+              status: 'error',
+              last_error: message,
+            })
+            .onConflict((oc) =>
+              oc.column('id').doUpdateSet({
+                status: row?.status === 'active' && row.expires_at && new Date(row.expires_at) > new Date() ? 'active' : 'error',
+                last_error: message,
+                updated_at: new Date(),
+              }),
+            )
+            .execute();
           rt.log.warn({ subscription: want.id, err: message }, 'could not register a provider webhook');
-          await emitTriggerFailed(rt, { triggerKey: want.id, kind: 'subscription', connectionId: want.connectionId, triggerId: want.trigger.id, title: want.trigger.title, params: want.params, reason: message });
+          await emitTriggerFailed(rt, {
+            triggerKey: want.id,
+            kind: 'subscription',
+            connectionId: want.connectionId,
+            triggerId: want.trigger.id,
+            title: want.trigger.title,
+            params: want.params,
+            reason: message,
+          });
         }
       }
 
@@ -192,12 +257,17 @@ export async function reconcileSubscriptions(rt: Runtime, opts: { check?: boolea
         const connector = rt.registry.connector((await rt.connections.store.get(row.connection_id))?.connector_id ?? '');
         const trigger = connector?.triggers.find((t) => t.id === row.trigger_id);
         try {
-          if (row.external_id && trigger?.subscription) await trigger.subscription.unsubscribe(await rt.connections.handle(row.connection_id), row.external_id, recordOf(rt, row));
+          if (row.external_id && trigger?.subscription)
+            await trigger.subscription.unsubscribe(await rt.connections.handle(row.connection_id), row.external_id, recordOf(rt, row));
           await conn.deleteFrom('trigger_subscriptions').where('id', '=', row.id).execute();
           result.removed += 1;
           rt.log.info({ subscription: row.id }, 'provider webhook removed: no enabled flow needs it');
         } catch (err) {
-          await conn.updateTable('trigger_subscriptions').set({ last_error: (err as Error).message, updated_at: new Date() }).where('id', '=', row.id).execute();
+          await conn
+            .updateTable('trigger_subscriptions')
+            .set({ last_error: (err as Error).message, updated_at: new Date() })
+            .where('id', '=', row.id)
+            .execute();
         }
       }
     } finally {
@@ -211,19 +281,45 @@ export async function reconcileSubscriptions(rt: Runtime, opts: { check?: boolea
  * The subscription a webhook request belongs to, by the externalId the trigger's `match` read from it
  * (its current registration, or the previous one during a renewal). Records the delivery time.
  */
-export async function findSubscription(rt: Runtime, connectionId: string, triggerId: string, externalId: string): Promise<(SubscriptionRecord & { previous?: boolean }) | undefined> {
+export async function findSubscription(
+  rt: Runtime,
+  connectionId: string,
+  triggerId: string,
+  externalId: string,
+): Promise<(SubscriptionRecord & { previous?: boolean }) | undefined> {
   // One statement: found and marked as notified (a busy channel sends many of these).
-  const row = await rt.db.updateTable('trigger_subscriptions').set({ last_event_at: new Date() }).where('connection_id', '=', connectionId).where('trigger_id', '=', triggerId)
-    .where((eb) => eb.or([eb('external_id', '=', externalId), eb('previous_external_id', '=', externalId)])).returningAll().executeTakeFirst() as Row | undefined;
+  const row = (await rt.db
+    .updateTable('trigger_subscriptions')
+    .set({ last_event_at: new Date() })
+    .where('connection_id', '=', connectionId)
+    .where('trigger_id', '=', triggerId)
+    .where((eb) => eb.or([eb('external_id', '=', externalId), eb('previous_external_id', '=', externalId)]))
+    .returningAll()
+    .executeTakeFirst()) as Row | undefined;
   if (row) return row.external_id === externalId ? recordOf(rt, row) : { ...recordOf(rt, row, 'previous'), previous: true };
   // A registration replaced by more than one renewal since the delivery left the provider.
-  const retired = await rt.db.selectFrom('trigger_subscription_retired').innerJoin('trigger_subscriptions', 'trigger_subscriptions.id', 'trigger_subscription_retired.subscription_id')
-    .select(['trigger_subscription_retired.external_id', 'trigger_subscription_retired.state', 'trigger_subscription_retired.secret', 'trigger_subscriptions.id', 'trigger_subscriptions.params'])
-    .where('trigger_subscription_retired.external_id', '=', externalId).where('trigger_subscriptions.connection_id', '=', connectionId).where('trigger_subscriptions.trigger_id', '=', triggerId)
-    .where('trigger_subscription_retired.retired_at', '>', new Date(Date.now() - RETIRED_KEEP_MS)).executeTakeFirst();
+  const retired = await rt.db
+    .selectFrom('trigger_subscription_retired')
+    .innerJoin('trigger_subscriptions', 'trigger_subscriptions.id', 'trigger_subscription_retired.subscription_id')
+    .select([
+      'trigger_subscription_retired.external_id',
+      'trigger_subscription_retired.state',
+      'trigger_subscription_retired.secret',
+      'trigger_subscriptions.id',
+      'trigger_subscriptions.params',
+    ])
+    .where('trigger_subscription_retired.external_id', '=', externalId)
+    .where('trigger_subscriptions.connection_id', '=', connectionId)
+    .where('trigger_subscriptions.trigger_id', '=', triggerId)
+    .where('trigger_subscription_retired.retired_at', '>', new Date(Date.now() - RETIRED_KEEP_MS))
+    .executeTakeFirst();
   if (!retired) return undefined;
   return {
-    id: retired.id, externalId, params: retired.params, state: retired.state ?? {}, previous: true,
+    id: retired.id,
+    externalId,
+    params: retired.params,
+    state: retired.state ?? {},
+    previous: true,
     ...(retired.secret ? { secret: rt.vault.open(retired.secret, retiredSecretAad(externalId)) } : {}),
   };
 }
@@ -235,63 +331,127 @@ export function startSubscriptionKeeper(rt: Runtime): { stop(): void } {
   let again = false;
   let renewTimer: NodeJS.Timeout | undefined;
   const tick = async () => {
-    if (running) { again = true; return; }
+    if (running) {
+      again = true;
+      return;
+    }
     running = true;
     try {
       const check = Date.now() - lastCheck >= rt.settings.DINGBRIDGE_TRIGGER_CHECK_MS;
       if (check) lastCheck = Date.now();
       await reconcileSubscriptions(rt, { check });
       await armRenewal();
-      await rt.db.deleteFrom('trigger_subscription_retired').where('retired_at', '<', new Date(Date.now() - RETIRED_KEEP_MS)).execute();
+      await rt.db
+        .deleteFrom('trigger_subscription_retired')
+        .where('retired_at', '<', new Date(Date.now() - RETIRED_KEEP_MS))
+        .execute();
     } catch (err) {
       rt.log.warn({ err: (err as Error).message }, 'trigger subscription upkeep failed; will try again');
     } finally {
       running = false;
-      if (again) { again = false; setImmediate(() => { void tick(); }); }
+      if (again) {
+        again = false;
+        setImmediate(() => {
+          void tick();
+        });
+      }
     }
   };
   /** Wakes the keeper when the next renewal is due, rather than at the next interval (short-lived channels). */
   const armRenewal = async () => {
-    const rows = await rt.db.selectFrom('trigger_subscriptions').innerJoin('connections', 'connections.id', 'trigger_subscriptions.connection_id')
-      .select(['trigger_subscriptions.trigger_id', 'trigger_subscriptions.expires_at', 'trigger_subscriptions.renewed_at', 'trigger_subscriptions.created_at', 'connections.connector_id'])
-      .where('trigger_subscriptions.expires_at', 'is not', null).where('trigger_subscriptions.status', '=', 'active').execute();
-    const due = rows.map((r) => new Date(r.expires_at!).getTime() - renewBefore(rt.registry.connector(r.connector_id)?.triggers.find((t) => t.id === r.trigger_id), r)).sort((a, b) => a - b)[0];
+    const rows = await rt.db
+      .selectFrom('trigger_subscriptions')
+      .innerJoin('connections', 'connections.id', 'trigger_subscriptions.connection_id')
+      .select([
+        'trigger_subscriptions.trigger_id',
+        'trigger_subscriptions.expires_at',
+        'trigger_subscriptions.renewed_at',
+        'trigger_subscriptions.created_at',
+        'connections.connector_id',
+      ])
+      .where('trigger_subscriptions.expires_at', 'is not', null)
+      .where('trigger_subscriptions.status', '=', 'active')
+      .execute();
+    const due = rows
+      .map(
+        (r) =>
+          new Date(r.expires_at!).getTime() -
+          renewBefore(
+            rt.registry.connector(r.connector_id)?.triggers.find((t) => t.id === r.trigger_id),
+            r,
+          ),
+      )
+      .sort((a, b) => a - b)[0];
     clearTimeout(renewTimer);
     if (due === undefined) return;
-    renewTimer = setTimeout(() => { void tick(); }, Math.max(0, due - Date.now()));
+    renewTimer = setTimeout(
+      () => {
+        void tick();
+      },
+      Math.max(0, due - Date.now()),
+    );
     renewTimer.unref();
   };
   lastCheck = Date.now();
   void tick();
   const timer = setInterval(tick, rt.settings.DINGBRIDGE_SWEEP_INTERVAL_MS);
   timer.unref();
-  return { stop: () => { clearInterval(timer); clearTimeout(renewTimer); } };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      clearTimeout(renewTimer);
+    },
+  };
 }
 
 registerTriggerSource('subscription', {
   async list(rt) {
-    const rows = await rt.db.selectFrom('trigger_subscriptions').innerJoin('connections', 'connections.id', 'trigger_subscriptions.connection_id')
-      .selectAll('trigger_subscriptions').select('connections.connector_id').execute() as Array<Row & { connector_id: string }>;
+    const rows = (await rt.db
+      .selectFrom('trigger_subscriptions')
+      .innerJoin('connections', 'connections.id', 'trigger_subscriptions.connection_id')
+      .selectAll('trigger_subscriptions')
+      .select('connections.connector_id')
+      .execute()) as Array<Row & { connector_id: string }>;
     const counts = rows.length ? await recentEventCounts(rt) : new Map();
     return rows.map((r) => {
       const def = rt.registry.connector(r.connector_id)?.triggers.find((t) => t.id === r.trigger_id);
       const recent = recentFor(counts, r.connection_id, def?.events ?? []);
       const renewAt = r.expires_at ? new Date(new Date(r.expires_at).getTime() - renewBefore(def, r)) : null;
       return {
-        id: r.id, connector: r.connector_id, kind: 'subscription' as const, connection: r.connection_id, status: r.status,
-        expiresAt: iso(r.expires_at), nextRunAt: iso(renewAt), lastEventAt: recent.lastEventAt ?? iso(r.last_event_at), lastError: r.last_error,
-        trigger: r.trigger_id, title: def?.title ?? r.trigger_id, params: r.params, externalId: r.external_id,
-        lastNotificationAt: iso(r.last_event_at), renewedAt: iso(r.renewed_at), checkedAt: iso(r.checked_at),
-        eventsLast24h: recent.eventsLast24h, actions: ['renew', 'poll'],
+        id: r.id,
+        connector: r.connector_id,
+        kind: 'subscription' as const,
+        connection: r.connection_id,
+        status: r.status,
+        expiresAt: iso(r.expires_at),
+        nextRunAt: iso(renewAt),
+        lastEventAt: recent.lastEventAt ?? iso(r.last_event_at),
+        lastError: r.last_error,
+        trigger: r.trigger_id,
+        title: def?.title ?? r.trigger_id,
+        params: r.params,
+        externalId: r.external_id,
+        lastNotificationAt: iso(r.last_event_at),
+        renewedAt: iso(r.renewed_at),
+        checkedAt: iso(r.checked_at),
+        eventsLast24h: recent.eventsLast24h,
+        actions: ['renew', 'poll'],
       };
     });
   },
   async act(rt, id, action) {
     if (!id.startsWith('sub_')) return false;
-    const row = await rt.db.selectFrom('trigger_subscriptions').select(['id', 'connection_id', 'params']).where('id', '=', id).executeTakeFirst();
+    const row = await rt.db
+      .selectFrom('trigger_subscriptions')
+      .select(['id', 'connection_id', 'params'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) return false;
     if (action === 'resync') throw new HttpError(409, 'not_applicable', 'a subscription has no cursor to resync: resync its poller');
-    if (action === 'poll') { await requestPollFor(rt, row.connection_id, row.params); return true; }
+    if (action === 'poll') {
+      await requestPollFor(rt, row.connection_id, row.params);
+      return true;
+    }
     await rt.db.updateTable('trigger_subscriptions').set({ renew_requested: true }).where('id', '=', id).execute();
     await reconcileSubscriptions(rt);
     return true;
@@ -310,9 +470,20 @@ registerTriggerSource('webhook', {
         counts ??= await recentEventCounts(rt);
         const recent = recentFor(counts, c.id, t.events);
         out.push({
-          id: `webhook:${c.id}:${t.id}`, connector: c.connector_id, kind: 'webhook' as const, connection: c.id,
-          status: c.status === 'disabled' ? 'disabled' : 'ok', expiresAt: null, nextRunAt: null, lastEventAt: recent.lastEventAt, lastError: null,
-          trigger: t.id, title: t.title, url: `/webhooks/${c.connector_id}/${c.id}`, eventsLast24h: recent.eventsLast24h, actions: [],
+          id: `webhook:${c.id}:${t.id}`,
+          connector: c.connector_id,
+          kind: 'webhook' as const,
+          connection: c.id,
+          status: c.status === 'disabled' ? 'disabled' : 'ok',
+          expiresAt: null,
+          nextRunAt: null,
+          lastEventAt: recent.lastEventAt,
+          lastError: null,
+          trigger: t.id,
+          title: t.title,
+          url: `/webhooks/${c.connector_id}/${c.id}`,
+          eventsLast24h: recent.eventsLast24h,
+          actions: [],
         });
       }
     }

@@ -7,7 +7,10 @@ import { KeyError, type KeyRing } from './keyring.ts';
  * ciphertext copied to another row does not decrypt.
  */
 export class DecryptError extends Error {
-  constructor(message: string) { super(message); this.name = 'DecryptError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecryptError';
+  }
 }
 
 const IV_BYTES = 12;
@@ -32,11 +35,15 @@ export function decrypt(ring: KeyRing, sealed: string, aad: string): string {
   const [version, id, iv, tag, body] = sealed.split('.');
   if (version !== 'v1' || !id || !iv || !tag || body === undefined) throw new DecryptError('not a dingbridge ciphertext');
   const key = ring.find(id);
-  if (!key) throw new KeyError(`a value is encrypted with key ${id}, which is not among the configured keys (${ring.ids().join(', ')}): wrong DINGBRIDGE_ENCRYPTION_KEY or key file`);
+  if (!key)
+    throw new KeyError(
+      `a value is encrypted with key ${id}, which is not among the configured keys (${ring.ids().join(', ')}): wrong DINGBRIDGE_ENCRYPTION_KEY or key file`,
+    );
   const ivBytes = Buffer.from(iv, 'base64url');
   const tagBytes = Buffer.from(tag, 'base64url');
   // GCM accepts tags down to 4 bytes unless told otherwise; a shortened tag is a forgery made easier.
-  if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES) throw new DecryptError('a stored secret failed its integrity check (its nonce or tag has the wrong length)');
+  if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES)
+    throw new DecryptError('a stored secret failed its integrity check (its nonce or tag has the wrong length)');
   try {
     const decipher = crypto.createDecipheriv('aes-256-gcm', key.key, ivBytes, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(aad, 'utf8'));

@@ -47,7 +47,11 @@ const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
 /** Connections: one authorised account of one connector, its secrets sealed in the vault. */
 export class ConnectionStore {
   readonly apps: AppStore;
-  constructor(private readonly db: Db, private readonly vault: Vault, private readonly registry: ConnectorRegistry) {
+  constructor(
+    private readonly db: Db,
+    private readonly vault: Vault,
+    private readonly registry: ConnectorRegistry,
+  ) {
     this.apps = new AppStore(db, vault, registry);
   }
 
@@ -64,13 +68,22 @@ export class ConnectionStore {
   private async checkApp(appId: string | null | undefined, connectorId: string) {
     if (!appId) return undefined;
     const app = await this.apps.require(appId);
-    if (app.connector_id !== connectorId) throw new HttpError(400, 'app_mismatch', `app ${appId} is a ${app.connector_id} app; this is a ${connectorId} connection`);
+    if (app.connector_id !== connectorId)
+      throw new HttpError(400, 'app_mismatch', `app ${appId} is a ${app.connector_id} app; this is a ${connectorId} connection`);
     return app;
   }
 
   authOf(connectorId: string): ConnectorAuth {
     const connector = this.registry.connector(connectorId);
-    if (!connector) throw new HttpError(400, 'unknown_connector', `no connector "${connectorId}" (known: ${this.registry.list().map((c) => c.id).join(', ')})`);
+    if (!connector)
+      throw new HttpError(
+        400,
+        'unknown_connector',
+        `no connector "${connectorId}" (known: ${this.registry
+          .list()
+          .map((c) => c.id)
+          .join(', ')})`,
+      );
     return connector.auth;
   }
 
@@ -95,34 +108,45 @@ export class ConnectionStore {
   /** Settings (with the connector's defaults filled in) and opened secrets, for the connector's own functions. */
   view(row: ConnectionRow): ConnectionView {
     const auth = this.authOf(row.connector_id);
-    const defaults = Object.fromEntries(('fields' in auth ? auth.fields : []).filter((f) => f.default !== undefined && !f.secret).map((f) => [f.key, f.default]));
+    const defaults = Object.fromEntries(
+      ('fields' in auth ? auth.fields : []).filter((f) => f.default !== undefined && !f.secret).map((f) => [f.key, f.default]),
+    );
     return { id: row.id, settings: { ...defaults, ...(row.settings ?? {}) }, secrets: this.openSecrets(row) };
   }
 
   async create(input: ConnectionInput): Promise<ConnectionRow> {
     const auth = this.authOf(input.connectorId);
     const id = input.id ?? `${input.connectorId}-${crypto.randomBytes(4).toString('hex')}`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id)) throw new HttpError(400, 'invalid_id', 'a connection id is letters, digits, - and _ (at most 64)');
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id))
+      throw new HttpError(400, 'invalid_id', 'a connection id is letters, digits, - and _ (at most 64)');
     const { settings, secrets } = this.split(auth, input.settings ?? {}, input.secrets ?? {});
     const app = await this.checkApp(input.appId, input.connectorId);
     const given = app ? this.apps.credentialsFor(app) : { settings: {}, secrets: {} };
     this.checkRequired(auth, { ...settings, ...given.settings }, { ...secrets, ...given.secrets });
-    const row = await this.db.insertInto('connections').values({
-      id,
-      connector_id: input.connectorId,
-      label: input.label ?? id,
-      auth_kind: auth.kind,
-      settings: JSON.stringify(settings),
-      secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
-      origin: input.origin ?? 'api',
-      ...(app ? { app_id: app.id } : {}),
-    }).onConflict((oc) => oc.column('id').doNothing()).returningAll().executeTakeFirst();
+    const row = await this.db
+      .insertInto('connections')
+      .values({
+        id,
+        connector_id: input.connectorId,
+        label: input.label ?? id,
+        auth_kind: auth.kind,
+        settings: JSON.stringify(settings),
+        secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
+        origin: input.origin ?? 'api',
+        ...(app ? { app_id: app.id } : {}),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returningAll()
+      .executeTakeFirst();
     if (!row) throw new HttpError(409, 'connection_exists', `a connection "${id}" exists already`);
     return row;
   }
 
   /** Changes label, settings (merged) and secrets (merged; an empty string removes one). */
-  async update(id: string, patch: { label?: string; settings?: Record<string, unknown>; secrets?: Record<string, string>; appId?: string | null }): Promise<ConnectionRow> {
+  async update(
+    id: string,
+    patch: { label?: string; settings?: Record<string, unknown>; secrets?: Record<string, string>; appId?: string | null },
+  ): Promise<ConnectionRow> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('connections').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
       if (!row) throw new HttpError(404, 'connection_not_found', `no connection "${id}"`);
@@ -132,19 +156,28 @@ export class ConnectionStore {
       const settings = { ...(row.settings ?? {}), ...split.settings };
       const secrets = { ...this.openSecrets(row), ...split.secrets };
       for (const [k, v] of Object.entries(secrets)) if (v === '') delete secrets[k];
-      return trx.updateTable('connections').set({
-        label: patch.label ?? row.label,
-        settings: JSON.stringify(settings),
-        secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
-        updated_at: new Date(),
-        version: sql`version + 1`,
-        ...(patch.appId !== undefined ? { app_id: patch.appId || null } : {}),
-      }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      return trx
+        .updateTable('connections')
+        .set({
+          label: patch.label ?? row.label,
+          settings: JSON.stringify(settings),
+          secrets: Object.keys(secrets).length ? this.vault.sealJson(secrets, connectionAad(id)) : null,
+          updated_at: new Date(),
+          version: sql`version + 1`,
+          ...(patch.appId !== undefined ? { app_id: patch.appId || null } : {}),
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
     });
   }
 
   async setStatus(id: string, status: ConnectionStatus, lastError: string | null = null): Promise<void> {
-    await this.db.updateTable('connections').set({ status, last_error: lastError, updated_at: new Date(), version: sql`version + 1` }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('connections')
+      .set({ status, last_error: lastError, updated_at: new Date(), version: sql`version + 1` })
+      .where('id', '=', id)
+      .execute();
   }
 
   async remove(id: string): Promise<boolean> {
@@ -155,11 +188,21 @@ export class ConnectionStore {
   /** Declared in the config file: created when missing; settings and the file's secrets updated, tokens kept. */
   async upsertFromConfig(input: ConnectionInput & { id: string }): Promise<void> {
     const existing = await this.get(input.id);
-    if (!existing) { await this.create({ ...input, origin: 'config' }); return; }
-    if (existing.connector_id !== input.connectorId) {
-      throw new Error(`connection ${input.id} exists for connector ${existing.connector_id}, but the config file declares ${input.connectorId}`);
+    if (!existing) {
+      await this.create({ ...input, origin: 'config' });
+      return;
     }
-    await this.update(input.id, { label: input.label, settings: input.settings, secrets: input.secrets, ...(input.appId !== undefined ? { appId: input.appId } : {}) });
+    if (existing.connector_id !== input.connectorId) {
+      throw new Error(
+        `connection ${input.id} exists for connector ${existing.connector_id}, but the config file declares ${input.connectorId}`,
+      );
+    }
+    await this.update(input.id, {
+      label: input.label,
+      settings: input.settings,
+      secrets: input.secrets,
+      ...(input.appId !== undefined ? { appId: input.appId } : {}),
+    });
   }
 
   publicView(row: ConnectionRow, opts: { showSecrets: boolean }): ConnectionPublic {
@@ -180,7 +223,12 @@ export class ConnectionStore {
       updatedAt: iso(row.updated_at)!,
     };
     if (opts.showSecrets) {
-      view.secrets = Object.fromEntries(Object.entries(this.openSecrets(row)).map(([k, v]) => [k, v.length >= 16 ? { set: true as const, last4: v.slice(-4) } : { set: true as const }]));
+      view.secrets = Object.fromEntries(
+        Object.entries(this.openSecrets(row)).map(([k, v]) => [
+          k,
+          v.length >= 16 ? { set: true as const, last4: v.slice(-4) } : { set: true as const },
+        ]),
+      );
     }
     return view;
   }
@@ -203,7 +251,10 @@ export class ConnectionStore {
 
   private checkRequired(auth: ConnectorAuth, settings: Record<string, unknown>, secrets: Record<string, string>): void {
     const fields = 'fields' in auth ? auth.fields : [];
-    const missing = fields.filter((f) => f.required && (f.secret ? !secrets[f.key] : (settings[f.key] === undefined || settings[f.key] === '') && f.default === undefined));
+    const missing = fields.filter(
+      (f) =>
+        f.required && (f.secret ? !secrets[f.key] : (settings[f.key] === undefined || settings[f.key] === '') && f.default === undefined),
+    );
     if (missing.length) throw new HttpError(400, 'missing_fields', `missing: ${missing.map((f) => f.key).join(', ')}`);
   }
 }

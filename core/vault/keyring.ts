@@ -8,19 +8,34 @@ import path from 'node:path';
  * bytes; a comma-separated list during a rotation, newest first) or, in the embedded default, from
  * DATA_DIR/encryption-keys (mode 0600), generated on first start.
  */
-export interface VaultKey { id: string; key: Buffer }
+export interface VaultKey {
+  id: string;
+  key: Buffer;
+}
 
 export class KeyError extends Error {
-  constructor(message: string) { super(message); this.name = 'KeyError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyError';
+  }
 }
 
 export class KeyRing {
-  constructor(readonly keys: VaultKey[], readonly source: { kind: 'env' } | { kind: 'file'; file: string }) {
+  constructor(
+    readonly keys: VaultKey[],
+    readonly source: { kind: 'env' } | { kind: 'file'; file: string },
+  ) {
     if (keys.length === 0) throw new KeyError('the key ring is empty');
   }
-  get current(): VaultKey { return this.keys[0]!; }
-  find(id: string): VaultKey | undefined { return this.keys.find((k) => k.id === id); }
-  ids(): string[] { return this.keys.map((k) => k.id); }
+  get current(): VaultKey {
+    return this.keys[0]!;
+  }
+  find(id: string): VaultKey | undefined {
+    return this.keys.find((k) => k.id === id);
+  }
+  ids(): string[] {
+    return this.keys.map((k) => k.id);
+  }
 }
 
 /** A key's id: a short hash of the key, stored beside each value so the right key is used to read it. */
@@ -52,7 +67,9 @@ export function loadKeyRing(opts: { envValue?: string; dataDir: string; allowGen
   const file = path.join(opts.dataDir, KEY_FILE);
   if (!fs.existsSync(file)) {
     if (!opts.allowGenerate) {
-      throw new KeyError('no encryption key: set DINGBRIDGE_ENCRYPTION_KEY (base64 of 32 bytes) — with DATABASE_URL every process must share the same key');
+      throw new KeyError(
+        'no encryption key: set DINGBRIDGE_ENCRYPTION_KEY (base64 of 32 bytes) — with DATABASE_URL every process must share the same key',
+      );
     }
     fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     writeKeyFile(file, [generateKey()]);
@@ -63,8 +80,15 @@ export function loadKeyRing(opts: { envValue?: string; dataDir: string; allowGen
 export function readKeyFile(file: string): KeyRing {
   const mode = fs.statSync(file).mode & 0o777;
   if (mode & 0o077) fs.chmodSync(file, 0o600);
-  const lines = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return new KeyRing(lines.map((l, i) => parseKey(l, `${file} line ${i + 1}`)), { kind: 'file', file });
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  return new KeyRing(
+    lines.map((l, i) => parseKey(l, `${file} line ${i + 1}`)),
+    { kind: 'file', file },
+  );
 }
 
 export function writeKeyFile(file: string, keys: VaultKey[]): void {

@@ -15,25 +15,36 @@ export interface StateStore {
 export function createStrategy(auth: OAuth2AuthKind, conn: ConnectionView, callbackURL: string, store?: StateStore): OAuth2Strategy {
   const clientID = String(conn.settings.clientId ?? '');
   const clientSecret = conn.secrets.clientSecret ?? '';
-  const customHeaders: Record<string, string> = auth.clientAuth === 'basic'
-    ? { Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientID)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` }
-    : {};
-  const strategy = new OAuth2Strategy({
-    authorizationURL: resolveUrl(auth.authorizationUrl, conn.settings),
-    tokenURL: resolveUrl(auth.tokenUrl, conn.settings),
-    clientID,
-    clientSecret,
-    callbackURL,
-    scope: typeof conn.settings.scopes === 'string' && conn.settings.scopes.trim() ? conn.settings.scopes.trim().split(/\s+/) : auth.scopes,
-    scopeSeparator: auth.scopeSeparator ?? ' ',
-    pkce: true,
-    state: true,
-    store: store as never,
-    customHeaders,
-    skipUserProfile: true,
-  } as never, ((accessToken: string, refreshToken: string, params: Record<string, unknown>, _profile: unknown, done: (e: unknown, user?: unknown) => void) => {
-    done(null, { accessToken, refreshToken, params });
-  }) as never);
+  const customHeaders: Record<string, string> =
+    auth.clientAuth === 'basic'
+      ? { Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientID)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` }
+      : {};
+  const strategy = new OAuth2Strategy(
+    {
+      authorizationURL: resolveUrl(auth.authorizationUrl, conn.settings),
+      tokenURL: resolveUrl(auth.tokenUrl, conn.settings),
+      clientID,
+      clientSecret,
+      callbackURL,
+      scope:
+        typeof conn.settings.scopes === 'string' && conn.settings.scopes.trim() ? conn.settings.scopes.trim().split(/\s+/) : auth.scopes,
+      scopeSeparator: auth.scopeSeparator ?? ' ',
+      pkce: true,
+      state: true,
+      store: store as never,
+      customHeaders,
+      skipUserProfile: true,
+    } as never,
+    ((
+      accessToken: string,
+      refreshToken: string,
+      params: Record<string, unknown>,
+      _profile: unknown,
+      done: (e: unknown, user?: unknown) => void,
+    ) => {
+      done(null, { accessToken, refreshToken, params });
+    }) as never,
+  );
   routeThroughEgress(strategy);
   const extra = auth.authorizationParams ?? {};
   (strategy as unknown as { authorizationParams: () => Record<string, string> }).authorizationParams = () => ({ ...extra });
@@ -41,7 +52,18 @@ export function createStrategy(auth: OAuth2AuthKind, conn: ConnectionView, callb
 }
 
 type OAuthCallback = (err: { statusCode: number; data: string } | Error | null, result?: string, response?: unknown) => void;
-interface OAuth2Transport { _customHeaders: Record<string, string>; _accessTokenName: string; _request: (method: string, url: string, headers: Record<string, string> | undefined, body: string | Buffer | null, accessToken: string | null, cb: OAuthCallback) => void }
+interface OAuth2Transport {
+  _customHeaders: Record<string, string>;
+  _accessTokenName: string;
+  _request: (
+    method: string,
+    url: string,
+    headers: Record<string, string> | undefined,
+    body: string | Buffer | null,
+    accessToken: string | null,
+    cb: OAuthCallback,
+  ) => void;
+}
 
 /**
  * The `oauth` module under passport-oauth2 has its own transport (http.request); the code exchange and
@@ -59,12 +81,15 @@ function routeThroughEgress(strategy: OAuth2Strategy, timeoutMs = 15_000): void 
       u.searchParams.set(client._accessTokenName, accessToken);
       target = u.toString();
     }
-    egressFetch(target, { method, headers: all, body: body ?? '', timeoutMs, trusted: true })
-      .then(async (res) => {
+    egressFetch(target, { method, headers: all, body: body ?? '', timeoutMs, trusted: true }).then(
+      async (res) => {
         const text = await res.text(1_048_576);
-        if (!(res.status >= 200 && res.status <= 299) && res.status !== 301 && res.status !== 302) cb({ statusCode: res.status, data: text });
+        if (!(res.status >= 200 && res.status <= 299) && res.status !== 301 && res.status !== 302)
+          cb({ statusCode: res.status, data: text });
         else cb(null, text, { statusCode: res.status, headers: res.headers });
-      }, (err: Error) => cb(err));
+      },
+      (err: Error) => cb(err),
+    );
   };
 }
 
@@ -81,7 +106,7 @@ export function runStrategy(strategy: OAuth2Strategy, req: Request, options: Rec
     s.redirect = (url: string) => resolve({ kind: 'redirect', url });
     s.success = (user: never) => resolve({ kind: 'success', user });
     s.fail = (challenge: unknown, status?: number) => {
-      const message = typeof challenge === 'string' ? challenge : (challenge as { message?: string })?.message ?? 'authorization failed';
+      const message = typeof challenge === 'string' ? challenge : ((challenge as { message?: string })?.message ?? 'authorization failed');
       resolve({ kind: 'fail', message, status: status ?? 400 });
     };
     s.error = (error: never) => resolve({ kind: 'error', error });
@@ -90,21 +115,51 @@ export function runStrategy(strategy: OAuth2Strategy, req: Request, options: Rec
   });
 }
 
-export interface RefreshError { status?: number; error?: string; description?: string; message: string }
+export interface RefreshError {
+  status?: number;
+  error?: string;
+  description?: string;
+  message: string;
+}
 
 /** The refresh_token grant through the strategy's OAuth 2 client. */
-export function refreshAccessToken(strategy: OAuth2Strategy, refreshToken: string): Promise<{ accessToken: string; refreshToken?: string; params: Record<string, unknown> }> {
-  const client = (strategy as unknown as { _oauth2: { getOAuthAccessToken: (code: string, params: Record<string, string>, cb: (err: { statusCode?: number; data?: string } | null, at?: string, rt?: string, params?: Record<string, unknown>) => void) => void } })._oauth2;
+export function refreshAccessToken(
+  strategy: OAuth2Strategy,
+  refreshToken: string,
+): Promise<{ accessToken: string; refreshToken?: string; params: Record<string, unknown> }> {
+  const client = (
+    strategy as unknown as {
+      _oauth2: {
+        getOAuthAccessToken: (
+          code: string,
+          params: Record<string, string>,
+          cb: (err: { statusCode?: number; data?: string } | null, at?: string, rt?: string, params?: Record<string, unknown>) => void,
+        ) => void;
+      };
+    }
+  )._oauth2;
   return new Promise((resolve, reject) => {
     client.getOAuthAccessToken(refreshToken, { grant_type: 'refresh_token' }, (err, accessToken, newRefresh, params) => {
       if (err) {
         let body: { error?: string; error_description?: string } = {};
-        try { body = JSON.parse(String(err.data ?? '{}')); } catch { /* not JSON */ }
-        const e: RefreshError = { status: err.statusCode, error: body.error, description: body.error_description, message: `token endpoint answered ${err.statusCode ?? 'no status'}${body.error ? `: ${body.error}` : ''}` };
+        try {
+          body = JSON.parse(String(err.data ?? '{}'));
+        } catch {
+          /* not JSON */
+        }
+        const e: RefreshError = {
+          status: err.statusCode,
+          error: body.error,
+          description: body.error_description,
+          message: `token endpoint answered ${err.statusCode ?? 'no status'}${body.error ? `: ${body.error}` : ''}`,
+        };
         reject(e);
         return;
       }
-      if (!accessToken) { reject({ message: 'the token endpoint returned no access token' } satisfies RefreshError); return; }
+      if (!accessToken) {
+        reject({ message: 'the token endpoint returned no access token' } satisfies RefreshError);
+        return;
+      }
       resolve({ accessToken, refreshToken: newRefresh, params: params ?? {} });
     });
   });

@@ -17,9 +17,16 @@ export class ConnectionService {
 
   constructor(private readonly rt: Runtime) {
     this.store = new ConnectionStore(rt.db, rt.vault, rt.registry);
-    this.tokens = new TokenManager(rt.db, rt.vault, this.store, rt.log, {
-      onNeedsReauth: (row, reason) => this.emitNeedsReauth(row, reason),
-    }, 60_000);
+    this.tokens = new TokenManager(
+      rt.db,
+      rt.vault,
+      this.store,
+      rt.log,
+      {
+        onNeedsReauth: (row, reason) => this.emitNeedsReauth(row, reason),
+      },
+      60_000,
+    );
   }
 
   /** The handle an action gets for `connection: <id>`. */
@@ -45,7 +52,8 @@ export class ConnectionService {
         if (!isExpiredAnswer(first.status, first.body)) return first;
         const fresh = await handle.tokenRejected(token);
         const second = await call(fresh);
-        if (isExpiredAnswer(second.status, second.body)) throw needsReauth(`connection ${id}: the provider refused a freshly refreshed token`);
+        if (isExpiredAnswer(second.status, second.body))
+          throw needsReauth(`connection ${id}: the provider refused a freshly refreshed token`);
         return second;
       },
     };
@@ -55,9 +63,14 @@ export class ConnectionService {
   /** Tokens expiring within the margin are refreshed now, so no call waits on a refresh. */
   async refreshExpiring(marginMs: number): Promise<number> {
     const soon = new Date(Date.now() + marginMs);
-    const rows = await this.rt.db.selectFrom('connections').select(['id', 'secrets'])
-      .where('status', '=', 'active').where('auth_kind', 'in', ['oauth2', 'app_credentials'])
-      .where('expires_at', 'is not', null).where('expires_at', '<', soon).execute();
+    const rows = await this.rt.db
+      .selectFrom('connections')
+      .select(['id', 'secrets'])
+      .where('status', '=', 'active')
+      .where('auth_kind', 'in', ['oauth2', 'app_credentials'])
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<', soon)
+      .execute();
     let refreshed = 0;
     for (const row of rows) {
       try {
@@ -73,8 +86,12 @@ export class ConnectionService {
 
   /** After a successful (re)connect: the steps that waited for it run again. */
   async resumeWaitingSteps(connectionId: string): Promise<number> {
-    const waiting = await this.rt.db.selectFrom('step_runs').select('id')
-      .where('connection_id', '=', connectionId).where('status', '=', 'waiting_reauth').execute();
+    const waiting = await this.rt.db
+      .selectFrom('step_runs')
+      .select('id')
+      .where('connection_id', '=', connectionId)
+      .where('status', '=', 'waiting_reauth')
+      .execute();
     let n = 0;
     for (const { id } of waiting) if (await replayStep(this.rt, id)) n += 1;
     if (n) this.rt.log.info({ connectionId, steps: n }, 'resumed steps that waited for re-authorisation');

@@ -79,7 +79,11 @@ export class TokenManager {
         const e = err as RefreshError & { reauth?: boolean };
         const reason = `refresh failed: ${e.description ?? e.message}`;
         if (e.reauth || (e.error && REAUTH_ERRORS.has(e.error))) {
-          await trx.updateTable('connections').set({ status: 'needs_reauth', last_error: reason, updated_at: new Date(), version: sql`version + 1` }).where('id', '=', id).execute();
+          await trx
+            .updateTable('connections')
+            .set({ status: 'needs_reauth', last_error: reason, updated_at: new Date(), version: sql`version + 1` })
+            .where('id', '=', id)
+            .execute();
           reauthRow = { ...row, status: 'needs_reauth', last_error: reason };
           return { reauth: reason };
         }
@@ -87,18 +91,25 @@ export class TokenManager {
         return { failure: reason };
       }
       const next = { ...secrets, accessToken: token.accessToken, ...(token.refreshToken ? { refreshToken: token.refreshToken } : {}) };
-      await trx.updateTable('connections').set({
-        secrets: this.vault.sealJson(next, connectionAad(id)),
-        expires_at: token.expiresIn ? new Date(Date.now() + token.expiresIn * 1000) : null,
-        last_refresh_at: new Date(),
-        last_error: null,
-        status: 'active',
-        ...(token.scopes?.length ? { scopes: JSON.stringify(token.scopes) } : {}),
-        ...(token.settings ? { settings: JSON.stringify({ ...(row.settings ?? {}), ...token.settings }) } : {}),
-        updated_at: new Date(),
-        version: sql`version + 1`,
-      }).where('id', '=', id).execute();
-      this.log.info({ connectionId: id, rotated: Boolean(token.refreshToken && token.refreshToken !== secrets.refreshToken) }, 'access token refreshed');
+      await trx
+        .updateTable('connections')
+        .set({
+          secrets: this.vault.sealJson(next, connectionAad(id)),
+          expires_at: token.expiresIn ? new Date(Date.now() + token.expiresIn * 1000) : null,
+          last_refresh_at: new Date(),
+          last_error: null,
+          status: 'active',
+          ...(token.scopes?.length ? { scopes: JSON.stringify(token.scopes) } : {}),
+          ...(token.settings ? { settings: JSON.stringify({ ...(row.settings ?? {}), ...token.settings }) } : {}),
+          updated_at: new Date(),
+          version: sql`version + 1`,
+        })
+        .where('id', '=', id)
+        .execute();
+      this.log.info(
+        { connectionId: id, rotated: Boolean(token.refreshToken && token.refreshToken !== secrets.refreshToken) },
+        'access token refreshed',
+      );
       return { token: token.accessToken };
     });
 
@@ -106,7 +117,9 @@ export class TokenManager {
     if ('reauth' in outcome) {
       if (reauthRow) {
         this.log.warn({ connectionId: id, reason: outcome.reauth }, 'connection needs re-authorisation');
-        await this.events.onNeedsReauth(reauthRow, outcome.reauth).catch((err) => this.log.error({ err }, 'could not record the needs_reauth event'));
+        await this.events
+          .onNeedsReauth(reauthRow, outcome.reauth)
+          .catch((err) => this.log.error({ err }, 'could not record the needs_reauth event'));
       }
       throw needsReauth(`connection ${id}: ${outcome.reauth}`);
     }
@@ -122,11 +135,17 @@ export class TokenManager {
     const res = await refreshAccessToken(strategy, secrets.refreshToken);
     const expiresIn = Number(res.params.expires_in);
     const scope = typeof res.params.scope === 'string' ? res.params.scope.split(/[ ,]+/).filter(Boolean) : undefined;
-    return { accessToken: res.accessToken, refreshToken: res.refreshToken, expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : undefined, scopes: scope };
+    return {
+      accessToken: res.accessToken,
+      refreshToken: res.refreshToken,
+      expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : undefined,
+      scopes: scope,
+    };
   }
 
   private assertUsable(row: ConnectionRow): void {
-    if (row.status === 'needs_reauth') throw needsReauth(`connection ${row.id} needs to be authorised again${row.last_error ? ` (${row.last_error})` : ''}`);
+    if (row.status === 'needs_reauth')
+      throw needsReauth(`connection ${row.id} needs to be authorised again${row.last_error ? ` (${row.last_error})` : ''}`);
     if (row.status === 'disabled') throw new StepError(`connection ${row.id} is disabled`, 'needs_reauth');
   }
 

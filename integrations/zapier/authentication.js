@@ -5,8 +5,21 @@ const { hubUrl } = require('./lib');
 module.exports = {
   type: 'custom',
   fields: [
-    { key: 'hubUrl', label: 'Hub URL', required: true, type: 'string', helpText: 'The public address of your dingbridge hub, e.g. `https://hub.example.com`.' },
-    { key: 'apiKey', label: 'API key', required: true, type: 'password', helpText: 'An API key (`dbk_…`) with the scopes `hooks:read`, `hooks:write`, `events:read` and `actions:run` (and `connections:use` to send through a hub connection).' },
+    {
+      key: 'hubUrl',
+      label: 'Hub URL',
+      required: true,
+      type: 'string',
+      helpText: 'The public address of your dingbridge hub, e.g. `https://hub.example.com`.',
+    },
+    {
+      key: 'apiKey',
+      label: 'API key',
+      required: true,
+      type: 'password',
+      helpText:
+        'An API key (`dbk_…`) with the scopes `hooks:read`, `hooks:write`, `events:read` and `actions:run` (and `connections:use` to send through a hub connection).',
+    },
   ],
   test: async (z, bundle) => {
     const response = await z.request({ url: `${hubUrl(bundle)}/api/v1/me` });

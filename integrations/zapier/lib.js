@@ -17,7 +17,11 @@ const hubErrors = (response, z) => {
   if (response.request && response.request.skipThrowForStatus) return response;
   if (response.status >= 400) {
     let error;
-    try { error = (typeof response.data === 'object' && response.data) ? response.data.error : JSON.parse(response.content).error; } catch (e) { error = undefined; }
+    try {
+      error = typeof response.data === 'object' && response.data ? response.data.error : JSON.parse(response.content).error;
+    } catch (e) {
+      error = undefined;
+    }
     const message = error && error.message ? error.message : `the hub answered ${response.status}`;
     throw new z.errors.Error(message, (error && error.code) || 'hub_error', response.status);
   }
@@ -31,12 +35,14 @@ const hubErrors = (response, z) => {
 const verifySignature = (secret, id, timestamp, body, signatureHeader) => {
   const key = Buffer.from(String(secret).replace(/^whsec_/, ''), 'base64');
   const expected = crypto.createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest();
-  return String(signatureHeader || '').split(' ').some((sig) => {
-    const [version, value] = sig.split(',');
-    if (version !== 'v1' || !value) return false;
-    const given = Buffer.from(value, 'base64');
-    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
-  });
+  return String(signatureHeader || '')
+    .split(' ')
+    .some((sig) => {
+      const [version, value] = sig.split(',');
+      if (version !== 'v1' || !value) return false;
+      const given = Buffer.from(value, 'base64');
+      return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+    });
 };
 
 /** Deliveries older (or further in the future) than this are refused, as Standard Webhooks recommends. */
@@ -48,13 +54,15 @@ const TOLERANCE_SECONDS = 5 * 60;
  */
 const deliveryProblem = (secret, headers, content, nowMs = Date.now()) => {
   if (!secret) return 'this Zap has no subscription secret to check deliveries with; turn the Zap off and on again';
-  if (typeof content !== 'string') return 'the delivery\'s raw body is missing, so its signature cannot be checked';
+  if (typeof content !== 'string') return "the delivery's raw body is missing, so its signature cannot be checked";
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   if (!id || !timestamp) return 'the delivery has no webhook-id or webhook-timestamp header';
-  if (!/^\d{1,12}$/.test(String(timestamp))) return 'the delivery\'s webhook-timestamp is not a number of seconds';
-  if (Math.abs(nowMs / 1000 - Number(timestamp)) > TOLERANCE_SECONDS) return 'the delivery\'s timestamp is more than 5 minutes away from now (a replay, or a clock out of step)';
-  if (!verifySignature(secret, id, timestamp, content, header(headers, 'webhook-signature'))) return 'the delivery\'s Standard Webhooks signature does not verify';
+  if (!/^\d{1,12}$/.test(String(timestamp))) return "the delivery's webhook-timestamp is not a number of seconds";
+  if (Math.abs(nowMs / 1000 - Number(timestamp)) > TOLERANCE_SECONDS)
+    return "the delivery's timestamp is more than 5 minutes away from now (a replay, or a clock out of step)";
+  if (!verifySignature(secret, id, timestamp, content, header(headers, 'webhook-signature')))
+    return "the delivery's Standard Webhooks signature does not verify";
   return undefined;
 };
 
@@ -75,7 +83,10 @@ const runHubAction = async (z, bundle, actionId, input) => {
     body: { ...(bundle.inputData.connection_id ? { connection_id: bundle.inputData.connection_id } : {}), input },
   });
   const output = response.data && response.data.output;
-  return { action: actionId, ...(output && typeof output === 'object' && !Array.isArray(output) ? output : { result: output === undefined ? null : output }) };
+  return {
+    action: actionId,
+    ...(output && typeof output === 'object' && !Array.isArray(output) ? output : { result: output === undefined ? null : output }),
+  };
 };
 
 /** `extra_input` is a JSON object merged into the action's input (fields this app does not name). */
@@ -86,7 +97,9 @@ const extraInput = (z, bundle) => {
   try {
     const value = JSON.parse(text);
     if (value && typeof value === 'object' && !Array.isArray(value)) return value;
-  } catch (e) { /* reported below */ }
+  } catch (e) {
+    /* reported below */
+  }
   throw new z.errors.Error('Extra input must be a JSON object', 'invalid_input', 400);
 };
 

@@ -6,10 +6,30 @@ import { canonicalResource, stringToSignV1, signV1, signV4 } from './signature.t
 
 export { signV1, stringToSignV1, canonicalResource, signV4 } from './signature.ts';
 
-export interface OssObject { body: Buffer; contentType: string; meta: Record<string, string>; etag: string; lastModified: Date }
-export interface OssBucket { name: string; region: string; cnames: string[]; objects: Map<string, OssObject> }
-export interface OssCredential { accessKeyId: string; accessKeySecret: string; securityToken?: string; expiresAt?: number }
-export interface OssState { buckets: Map<string, OssBucket>; credentials: Map<string, OssCredential>; maxSkewMs: number }
+export interface OssObject {
+  body: Buffer;
+  contentType: string;
+  meta: Record<string, string>;
+  etag: string;
+  lastModified: Date;
+}
+export interface OssBucket {
+  name: string;
+  region: string;
+  cnames: string[];
+  objects: Map<string, OssObject>;
+}
+export interface OssCredential {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+  expiresAt?: number;
+}
+export interface OssState {
+  buckets: Map<string, OssBucket>;
+  credentials: Map<string, OssCredential>;
+  maxSkewMs: number;
+}
 
 export const DEFAULT_OSS_BUCKET = 'dingbridge-contracts';
 export const DEFAULT_OSS_REGION = 'oss-cn-hangzhou';
@@ -22,12 +42,21 @@ function xmlEscape(s: string): string {
 }
 export function ossErrorXml(code: string, message: string, extra: Record<string, string> = {}): string {
   const fields = { Code: code, Message: message, RequestId: requestId(), HostId: 'oss-cn-hangzhou.aliyuncs.com', ...extra };
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n${Object.entries(fields).map(([k, v]) => `  <${k}>${xmlEscape(v)}</${k}>`).join('\n')}\n</Error>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n${Object.entries(fields)
+    .map(([k, v]) => `  <${k}>${xmlEscape(v)}</${k}>`)
+    .join('\n')}\n</Error>\n`;
 }
 const requestId = () => crypto.randomBytes(12).toString('hex').toUpperCase();
 
 class OssError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly extra: Record<string, string> = {}) { super(message); }
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, string> = {},
+  ) {
+    super(message);
+  }
 }
 
 function initialState(): OssState {
@@ -44,9 +73,17 @@ function initialState(): OssState {
  * (ali-oss with an IP endpoint sends `Host: bucket.oss-<region>.aliyuncs.com` itself).
  */
 function locate(st: OssState, req: Request): { bucket?: string; key: string } {
-  const host = String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const host = String(req.headers.host ?? '')
+    .replace(/:\d+$/, '')
+    .toLowerCase();
   const path = req.path;
-  const decode = (s: string) => { try { return decodeURIComponent(s); } catch { return s; } };
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
   const bound = [...st.buckets.values()].find((b) => b.cnames.includes(host));
   if (bound) return { bucket: bound.name, key: decode(path.slice(1)) };
   if (net.isIP(host) || host === 'localhost') {
@@ -62,19 +99,39 @@ function authenticate(st: OssState, req: Request, bucket: string | undefined, ke
   const now = Date.now();
   const credential = (id: string, token: string | undefined): OssCredential => {
     const c = st.credentials.get(id);
-    if (!c) throw new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', { OSSAccessKeyId: id });
+    if (!c)
+      throw new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', {
+        OSSAccessKeyId: id,
+      });
     if (c.securityToken !== undefined) {
-      if (!token) throw new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records. (an STS key needs its security token)', { OSSAccessKeyId: id });
+      if (!token)
+        throw new OssError(
+          403,
+          'InvalidAccessKeyId',
+          'The OSS Access Key Id you provided does not exist in our records. (an STS key needs its security token)',
+          { OSSAccessKeyId: id },
+        );
       if (token !== c.securityToken) throw new OssError(403, 'InvalidSecurityToken', 'The security token you provided is invalid.');
-      if (c.expiresAt !== undefined && c.expiresAt <= now) throw new OssError(403, 'SecurityTokenExpired', 'The security token you provided has expired.');
+      if (c.expiresAt !== undefined && c.expiresAt <= now)
+        throw new OssError(403, 'SecurityTokenExpired', 'The security token you provided has expired.');
     }
     return c;
   };
-  const mismatch = (id: string, provided: string, stringToSign: string) => new OssError(403, 'SignatureDoesNotMatch',
-    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    { OSSAccessKeyId: id, SignatureProvided: provided, StringToSign: stringToSign, StringToSignBytes: Buffer.from(stringToSign).toString('hex').replace(/(..)/g, '$1 ').trim().toUpperCase() });
+  const mismatch = (id: string, provided: string, stringToSign: string) =>
+    new OssError(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      {
+        OSSAccessKeyId: id,
+        SignatureProvided: provided,
+        StringToSign: stringToSign,
+        StringToSignBytes: Buffer.from(stringToSign).toString('hex').replace(/(..)/g, '$1 ').trim().toUpperCase(),
+      },
+    );
   const skewCheck = (t: number) => {
-    if (Number.isNaN(t) || Math.abs(t - now) > st.maxSkewMs) throw new OssError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+    if (Number.isNaN(t) || Math.abs(t - now) > st.maxSkewMs)
+      throw new OssError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
   };
   const resource = canonicalResource(bucket, key, query);
 
@@ -87,14 +144,28 @@ function authenticate(st: OssState, req: Request, bucket: string | undefined, ke
     if (signV1(c.accessKeySecret, sts) !== provided) throw mismatch(id, provided, sts);
     return;
   }
-  m = /^OSS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aliyun_v4_request,(?:AdditionalHeaders=([^,]+),)?Signature=([0-9a-f]+)$/.exec(auth);
+  m =
+    /^OSS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aliyun_v4_request,(?:AdditionalHeaders=([^,]+),)?Signature=([0-9a-f]+)$/.exec(
+      auth,
+    );
   if (m) {
     const [, id, , region, product, additional, provided] = m as unknown as string[];
     const c = credential(id!, req.headers['x-oss-security-token'] as string | undefined);
     const date = String(req.headers['x-oss-date'] ?? '');
     const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
     skewCheck(d ? Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!) : NaN);
-    const v4 = signV4({ secret: c.accessKeySecret, method: req.method, bucket, key, query, headers: req.headers, additionalHeaders: additional ? additional.split(';') : [], date, region: region!, product });
+    const v4 = signV4({
+      secret: c.accessKeySecret,
+      method: req.method,
+      bucket,
+      key,
+      query,
+      headers: req.headers,
+      additionalHeaders: additional ? additional.split(';') : [],
+      date,
+      region: region!,
+      product,
+    });
     if (v4.signature !== provided) throw mismatch(id!, provided!, v4.stringToSign);
     return;
   }
@@ -109,7 +180,18 @@ function authenticate(st: OssState, req: Request, bucket: string | undefined, ke
     const signedAt = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!);
     if (signedAt + Number(query['x-oss-expires'] ?? 0) * 1000 < now) throw new OssError(403, 'AccessDenied', 'Request has expired.');
     const additional = query['x-oss-additional-headers'] ? query['x-oss-additional-headers'].split(';') : [];
-    const v4 = signV4({ secret: c.accessKeySecret, method: req.method, bucket, key, query, headers: req.headers, additionalHeaders: additional, date, region: region!, product });
+    const v4 = signV4({
+      secret: c.accessKeySecret,
+      method: req.method,
+      bucket,
+      key,
+      query,
+      headers: req.headers,
+      additionalHeaders: additional,
+      date,
+      region: region!,
+      product,
+    });
     if (v4.signature !== query['x-oss-signature']) throw mismatch(id!, query['x-oss-signature'] ?? '', v4.stringToSign);
     return;
   }
@@ -117,7 +199,11 @@ function authenticate(st: OssState, req: Request, bucket: string | undefined, ke
     const expires = Number(query.Expires);
     if (!Number.isFinite(expires)) throw new OssError(403, 'AccessDenied', 'Expires must be a number of seconds since the epoch.');
     const c = credential(query.OSSAccessKeyId, query['security-token']);
-    if (expires * 1000 < now) throw new OssError(403, 'AccessDenied', 'Request has expired.', { Expires: new Date(expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });
+    if (expires * 1000 < now)
+      throw new OssError(403, 'AccessDenied', 'Request has expired.', {
+        Expires: new Date(expires * 1000).toISOString(),
+        ServerTime: new Date(now).toISOString(),
+      });
     const sts = stringToSignV1(req.method, req.headers, resource, String(query.Expires));
     if (signV1(c.accessKeySecret, sts) !== query.Signature) throw mismatch(query.OSSAccessKeyId, query.Signature, sts);
     return;
@@ -141,7 +227,8 @@ export function createAliyunOssFake(): FakeDefinition<OssState> {
   return {
     name: 'aliyun_oss',
     initialState,
-    faultBody: (status) => ossErrorXml(status === 503 ? 'ServiceUnavailable' : status === 429 ? 'Throttling' : 'InternalError', `injected ${status}`),
+    faultBody: (status) =>
+      ossErrorXml(status === 503 ? 'ServiceUnavailable' : status === 429 ? 'Throttling' : 'InternalError', `injected ${status}`),
     setup(app: Express, fake: Fake) {
       setupControl(app, fake);
       app.use((req: Request, res: Response, next) => {
@@ -156,42 +243,75 @@ export function createAliyunOssFake(): FakeDefinition<OssState> {
           if (!bucket || !b) throw new OssError(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket ?? '' });
           const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v ?? '')]));
           if (!key) {
-            if (req.method !== 'GET') throw new OssError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+            if (req.method !== 'GET')
+              throw new OssError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
             const prefix = query.prefix ?? '';
-            const keys = [...b.objects.keys()].filter((k) => k.startsWith(prefix)).sort().slice(0, Number(query['max-keys'] ?? 100));
-            res.type('application/xml').send(`<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult>\n  <Name>${b.name}</Name>\n  <Prefix>${xmlEscape(prefix)}</Prefix>\n  <MaxKeys>${query['max-keys'] ?? 100}</MaxKeys>\n  <IsTruncated>false</IsTruncated>\n${keys.map((k) => {
-              const o = b.objects.get(k)!;
-              return `  <Contents>\n    <Key>${xmlEscape(k)}</Key>\n    <LastModified>${o.lastModified.toISOString()}</LastModified>\n    <ETag>${o.etag}</ETag>\n    <Type>Normal</Type>\n    <Size>${o.body.length}</Size>\n    <StorageClass>Standard</StorageClass>\n  </Contents>`;
-            }).join('\n')}\n</ListBucketResult>\n`);
+            const keys = [...b.objects.keys()]
+              .filter((k) => k.startsWith(prefix))
+              .sort()
+              .slice(0, Number(query['max-keys'] ?? 100));
+            res.type('application/xml').send(
+              `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult>\n  <Name>${b.name}</Name>\n  <Prefix>${xmlEscape(prefix)}</Prefix>\n  <MaxKeys>${query['max-keys'] ?? 100}</MaxKeys>\n  <IsTruncated>false</IsTruncated>\n${keys
+                .map((k) => {
+                  const o = b.objects.get(k)!;
+                  return `  <Contents>\n    <Key>${xmlEscape(k)}</Key>\n    <LastModified>${o.lastModified.toISOString()}</LastModified>\n    <ETag>${o.etag}</ETag>\n    <Type>Normal</Type>\n    <Size>${o.body.length}</Size>\n    <StorageClass>Standard</StorageClass>\n  </Contents>`;
+                })
+                .join('\n')}\n</ListBucketResult>\n`,
+            );
             return;
           }
           if (req.method === 'PUT') {
             const body: Buffer = (req as Request & { rawBody: Buffer }).rawBody;
             const md5 = crypto.createHash('md5').update(body).digest('base64');
-            if (req.headers['content-md5'] && req.headers['content-md5'] !== md5) throw new OssError(400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
+            if (req.headers['content-md5'] && req.headers['content-md5'] !== md5)
+              throw new OssError(400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
             const meta: Record<string, string> = {};
-            for (const [k, v] of Object.entries(req.headers)) if (k.startsWith('x-oss-meta-')) meta[k.slice('x-oss-meta-'.length)] = String(v);
+            for (const [k, v] of Object.entries(req.headers))
+              if (k.startsWith('x-oss-meta-')) meta[k.slice('x-oss-meta-'.length)] = String(v);
             const etag = `"${crypto.createHash('md5').update(body).digest('hex').toUpperCase()}"`;
-            b.objects.set(key, { body: Buffer.from(body), contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), meta, etag, lastModified: new Date() });
+            b.objects.set(key, {
+              body: Buffer.from(body),
+              contentType: String(req.headers['content-type'] ?? 'application/octet-stream'),
+              meta,
+              etag,
+              lastModified: new Date(),
+            });
             res.setHeader('ETag', etag);
             res.setHeader('Content-MD5', md5);
             res.status(200).end();
             return;
           }
           const o = b.objects.get(key);
-          if (req.method === 'DELETE') { b.objects.delete(key); res.status(204).end(); return; }
-          if (req.method !== 'GET' && req.method !== 'HEAD') throw new OssError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+          if (req.method === 'DELETE') {
+            b.objects.delete(key);
+            res.status(204).end();
+            return;
+          }
+          if (req.method !== 'GET' && req.method !== 'HEAD')
+            throw new OssError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
           if (!o) {
-            if (req.method === 'HEAD') { res.status(404).end(); return; }
+            if (req.method === 'HEAD') {
+              res.status(404).end();
+              return;
+            }
             throw new OssError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
           }
           objectHeaders(res, o, query);
-          if (req.method === 'HEAD') { res.status(200).end(); return; }
+          if (req.method === 'HEAD') {
+            res.status(200).end();
+            return;
+          }
           res.status(200).end(o.body);
         } catch (err) {
           if (!(err instanceof OssError)) throw err;
-          if (req.method === 'HEAD') { res.status(err.status).end(); return; }
-          res.status(err.status).type('application/xml').send(ossErrorXml(err.code, err.message, err.extra));
+          if (req.method === 'HEAD') {
+            res.status(err.status).end();
+            return;
+          }
+          res
+            .status(err.status)
+            .type('application/xml')
+            .send(ossErrorXml(err.code, err.message, err.extra));
         }
       });
     },
@@ -200,8 +320,10 @@ export function createAliyunOssFake(): FakeDefinition<OssState> {
 
 function setupControl(app: Express, fake: Fake): void {
   const P = '/__sandbox/aliyun-oss';
-  const body = (req: Request): Record<string, unknown> => (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
-  const bad = (res: Response, message: string, status = 400) => res.status(status).json({ error: { code: status === 404 ? 'not_found' : 'bad_request', message } });
+  const body = (req: Request): Record<string, unknown> =>
+    req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+  const bad = (res: Response, message: string, status = 400) =>
+    res.status(status).json({ error: { code: status === 404 ? 'not_found' : 'bad_request', message } });
   app.get(`${P}/state`, (_req, res) => {
     const s = fake.state;
     res.json({
@@ -213,7 +335,12 @@ function setupControl(app: Express, fake: Fake): void {
     const b = body(req);
     const name = String(b.name ?? '');
     if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name)) return bad(res, 'bucket names are 3-63 lowercase letters, digits and dashes');
-    const bucket: OssBucket = { name, region: String(b.region ?? DEFAULT_OSS_REGION), cnames: Array.isArray(b.cnames) ? b.cnames.map(String) : [], objects: new Map() };
+    const bucket: OssBucket = {
+      name,
+      region: String(b.region ?? DEFAULT_OSS_REGION),
+      cnames: Array.isArray(b.cnames) ? b.cnames.map(String) : [],
+      objects: new Map(),
+    };
     fake.state.buckets.set(name, bucket);
     res.status(201).json({ name, region: bucket.region, cnames: bucket.cnames });
   });
@@ -230,11 +357,21 @@ function setupControl(app: Express, fake: Fake): void {
     const key = ([] as string[]).concat(req.params.key as unknown as string[]).join('/');
     const o = bucket?.objects.get(key);
     if (!o) return bad(res, 'no such object', 404);
-    res.json({ key, contentType: o.contentType, meta: o.meta, etag: o.etag, size: o.body.length, sha256: crypto.createHash('sha256').update(o.body).digest('hex') });
+    res.json({
+      key,
+      contentType: o.contentType,
+      meta: o.meta,
+      etag: o.etag,
+      size: o.body.length,
+      sha256: crypto.createHash('sha256').update(o.body).digest('hex'),
+    });
   });
   app.post(`${P}/access-keys`, (req, res) => {
     const b = body(req);
-    const c: OssCredential = { accessKeyId: String(b.accessKeyId ?? `LTAI5t${crypto.randomBytes(9).toString('hex')}`), accessKeySecret: String(b.accessKeySecret ?? crypto.randomBytes(15).toString('base64url')) };
+    const c: OssCredential = {
+      accessKeyId: String(b.accessKeyId ?? `LTAI5t${crypto.randomBytes(9).toString('hex')}`),
+      accessKeySecret: String(b.accessKeySecret ?? crypto.randomBytes(15).toString('base64url')),
+    };
     fake.state.credentials.set(c.accessKeyId, c);
     res.status(201).json(c);
   });
@@ -242,11 +379,18 @@ function setupControl(app: Express, fake: Fake): void {
   app.post(`${P}/sts`, (req, res) => {
     const seconds = Math.max(1, Number(body(req).durationSeconds ?? 3600));
     const c: OssCredential = {
-      accessKeyId: `STS.${crypto.randomBytes(12).toString('base64url')}`, accessKeySecret: crypto.randomBytes(22).toString('base64url'),
-      securityToken: `CAIS${crypto.randomBytes(48).toString('base64')}`, expiresAt: Date.now() + seconds * 1000,
+      accessKeyId: `STS.${crypto.randomBytes(12).toString('base64url')}`,
+      accessKeySecret: crypto.randomBytes(22).toString('base64url'),
+      securityToken: `CAIS${crypto.randomBytes(48).toString('base64')}`,
+      expiresAt: Date.now() + seconds * 1000,
     };
     fake.state.credentials.set(c.accessKeyId, c);
-    res.status(201).json({ AccessKeyId: c.accessKeyId, AccessKeySecret: c.accessKeySecret, SecurityToken: c.securityToken, Expiration: new Date(c.expiresAt!).toISOString() });
+    res.status(201).json({
+      AccessKeyId: c.accessKeyId,
+      AccessKeySecret: c.accessKeySecret,
+      SecurityToken: c.securityToken,
+      Expiration: new Date(c.expiresAt!).toISOString(),
+    });
   });
   app.post(`${P}/sts/:accessKeyId/expire`, (req, res) => {
     const c = fake.state.credentials.get(String(req.params.accessKeyId));

@@ -10,7 +10,11 @@ export function wfTime(ms: number | undefined): string | undefined {
 
 const DEFAULT_APPROVERS = ['manager01'];
 
-export function createApproval(rt: DingtalkRuntime, corpId: string, b: Record<string, unknown>): { instance: ApprovalInstance } | { error: string } {
+export function createApproval(
+  rt: DingtalkRuntime,
+  corpId: string,
+  b: Record<string, unknown>,
+): { instance: ApprovalInstance } | { error: string } {
   const st = rt.state;
   const originator = String(b.originatorUserId);
   let steps: Array<{ actionType: string; userIds: string[] }> = [];
@@ -32,8 +36,12 @@ export function createApproval(rt: DingtalkRuntime, corpId: string, b: Record<st
     let value = f.value;
     if (value === undefined && Array.isArray(f.details)) value = JSON.stringify(f.details);
     form.push({
-      name: f.name, value: value === undefined ? '' : String(value), id: f.id ?? `TextField-${randomHex(4).toUpperCase()}`,
-      componentType: f.componentType ?? 'TextField', bizAlias: f.bizAlias ?? '', extValue: f.extValue ?? '',
+      name: f.name,
+      value: value === undefined ? '' : String(value),
+      id: f.id ?? `TextField-${randomHex(4).toUpperCase()}`,
+      componentType: f.componentType ?? 'TextField',
+      bizAlias: f.bizAlias ?? '',
+      extValue: f.extValue ?? '',
     });
   }
   const now = Date.now();
@@ -70,19 +78,37 @@ export function createApproval(rt: DingtalkRuntime, corpId: string, b: Record<st
 
 function instanceFields(inst: ApprovalInstance, type: string, result?: string): Record<string, unknown> {
   return {
-    processInstanceId: inst.processInstanceId, corpId: inst.corpId, processCode: inst.processCode, bizCategoryId: '',
-    businessId: inst.businessId, title: inst.title, url: inst.url, createTime: inst.createTime,
+    processInstanceId: inst.processInstanceId,
+    corpId: inst.corpId,
+    processCode: inst.processCode,
+    bizCategoryId: '',
+    businessId: inst.businessId,
+    title: inst.title,
+    url: inst.url,
+    createTime: inst.createTime,
     ...(inst.finishTime !== undefined ? { finishTime: inst.finishTime } : {}),
-    staffId: inst.originatorUserId, type, ...(result ? { result } : {}),
+    staffId: inst.originatorUserId,
+    type,
+    ...(result ? { result } : {}),
   };
 }
 
 function taskFields(inst: ApprovalInstance, task: ApprovalTask, type: string, result?: string, remark?: string): Record<string, unknown> {
   return {
-    processInstanceId: inst.processInstanceId, corpId: inst.corpId, processCode: inst.processCode, bizCategoryId: '',
-    businessId: inst.businessId, title: inst.title, url: inst.url, createTime: task.createTime,
+    processInstanceId: inst.processInstanceId,
+    corpId: inst.corpId,
+    processCode: inst.processCode,
+    bizCategoryId: '',
+    businessId: inst.businessId,
+    title: inst.title,
+    url: inst.url,
+    createTime: task.createTime,
     ...(task.finishTime !== undefined ? { finishTime: task.finishTime } : {}),
-    taskId: task.taskId, staffId: task.userId, type, ...(result ? { result } : {}), ...(remark ? { remark } : {}),
+    taskId: task.taskId,
+    staffId: task.userId,
+    type,
+    ...(result ? { result } : {}),
+    ...(remark ? { remark } : {}),
   };
 }
 
@@ -92,7 +118,13 @@ function startStep(rt: DingtalkRuntime, inst: ApprovalInstance, step: number): v
   const now = Date.now();
   for (const userId of s.userIds) {
     const task: ApprovalTask = {
-      taskId: ++rt.state.taskSeq, userId, status: 'RUNNING', result: 'NONE', activityId: `act_${step + 1}`, step, createTime: now,
+      taskId: ++rt.state.taskSeq,
+      userId,
+      status: 'RUNNING',
+      result: 'NONE',
+      activityId: `act_${step + 1}`,
+      step,
+      createTime: now,
     };
     inst.tasks.push(task);
     rt.emitEvent(inst.corpId, 'bpms_task_change', taskFields(inst, task, 'start'), { bizId: inst.processInstanceId });
@@ -102,35 +134,58 @@ function startStep(rt: DingtalkRuntime, inst: ApprovalInstance, step: number): v
 export type ApprovalAction = 'agree' | 'refuse' | 'terminate';
 
 /** Applies an approver's (or the originator's) action, as a user would in the DingTalk app. */
-export function actOnApproval(rt: DingtalkRuntime, inst: ApprovalInstance, action: ApprovalAction, userId: string | undefined, remark: string | undefined): { error?: string } {
+export function actOnApproval(
+  rt: DingtalkRuntime,
+  inst: ApprovalInstance,
+  action: ApprovalAction,
+  userId: string | undefined,
+  remark: string | undefined,
+): { error?: string } {
   if (inst.status !== 'RUNNING') return { error: `instance is ${inst.status}` };
   const now = Date.now();
   const running = inst.tasks.filter((t) => t.status === 'RUNNING');
   if (action === 'terminate') {
     const who = userId ?? inst.originatorUserId;
     for (const t of running) {
-      t.status = 'CANCELED'; t.finishTime = now;
+      t.status = 'CANCELED';
+      t.finishTime = now;
       rt.emitEvent(inst.corpId, 'bpms_task_change', taskFields(inst, t, 'cancel'), { bizId: inst.processInstanceId });
     }
     inst.status = 'TERMINATED';
     inst.finishTime = now;
-    inst.operationRecords.push({ userId: who, date: now, type: 'TERMINATE_PROCESS_INSTANCE', result: 'NONE', showName: '撤销', ...(remark ? { remark } : {}) });
+    inst.operationRecords.push({
+      userId: who,
+      date: now,
+      type: 'TERMINATE_PROCESS_INSTANCE',
+      result: 'NONE',
+      showName: '撤销',
+      ...(remark ? { remark } : {}),
+    });
     rt.emitEvent(inst.corpId, 'bpms_instance_change', instanceFields(inst, 'terminate'), { bizId: inst.processInstanceId });
     return {};
   }
   const task = userId ? running.find((t) => t.userId === userId) : running[0];
   if (!task) return { error: userId ? `user ${userId} has no running task on this instance` : 'no running task' };
   const taskResult = action === 'agree' ? 'AGREE' : 'REFUSE';
-  task.status = 'COMPLETED'; task.result = taskResult; task.finishTime = now;
+  task.status = 'COMPLETED';
+  task.result = taskResult;
+  task.finishTime = now;
   inst.operationRecords.push({
-    userId: task.userId, date: now, type: 'EXECUTE_TASK_NORMAL', result: taskResult, showName: '审批', activityId: task.activityId, ...(remark ? { remark } : {}),
+    userId: task.userId,
+    date: now,
+    type: 'EXECUTE_TASK_NORMAL',
+    result: taskResult,
+    showName: '审批',
+    activityId: task.activityId,
+    ...(remark ? { remark } : {}),
   });
   rt.emitEvent(inst.corpId, 'bpms_task_change', taskFields(inst, task, 'finish', action, remark), { bizId: inst.processInstanceId });
   const step = inst.steps[inst.currentStep]!;
   const others = inst.tasks.filter((t) => t.status === 'RUNNING' && t.step === inst.currentStep);
   const cancelOthers = () => {
     for (const t of others) {
-      t.status = 'CANCELED'; t.finishTime = now;
+      t.status = 'CANCELED';
+      t.finishTime = now;
       rt.emitEvent(inst.corpId, 'bpms_task_change', taskFields(inst, t, 'cancel'), { bizId: inst.processInstanceId });
     }
   };
@@ -174,12 +229,22 @@ export function instanceView(rt: DingtalkRuntime, inst: ApprovalInstance): Recor
     mainProcessInstanceId: '',
     formComponentValues: inst.formComponentValues,
     operationRecords: inst.operationRecords.map((r) => ({
-      userId: r.userId, date: wfTime(r.date), type: r.type, result: r.result, showName: r.showName,
-      ...(r.remark ? { remark: r.remark } : {}), ...(r.activityId ? { activityId: r.activityId } : {}),
+      userId: r.userId,
+      date: wfTime(r.date),
+      type: r.type,
+      result: r.result,
+      showName: r.showName,
+      ...(r.remark ? { remark: r.remark } : {}),
+      ...(r.activityId ? { activityId: r.activityId } : {}),
     })),
     tasks: inst.tasks.map((t) => ({
-      taskId: t.taskId, userId: t.userId, status: t.status, result: t.result, activityId: t.activityId,
-      processInstanceId: inst.processInstanceId, createTime: wfTime(t.createTime),
+      taskId: t.taskId,
+      userId: t.userId,
+      status: t.status,
+      result: t.result,
+      activityId: t.activityId,
+      processInstanceId: inst.processInstanceId,
+      createTime: wfTime(t.createTime),
       ...(t.finishTime !== undefined ? { finishTime: wfTime(t.finishTime) } : {}),
       pcUrl: `${base}/__sandbox/dingtalk/approvals/${inst.processInstanceId}?task=${t.taskId}`,
       mobileUrl: `${base}/__sandbox/dingtalk/approvals/${inst.processInstanceId}?task=${t.taskId}&mobile=1`,

@@ -12,7 +12,10 @@ const BASE = '/v1.0/calendar/users/:unionId/calendars/:calendarId/events';
 function timeMs(t: unknown, end = false): number | undefined {
   if (!t || typeof t !== 'object') return undefined;
   const o = t as Record<string, unknown>;
-  if (typeof o.dateTime === 'string') { const v = Date.parse(o.dateTime); return Number.isNaN(v) ? undefined : v; }
+  if (typeof o.dateTime === 'string') {
+    const v = Date.parse(o.dateTime);
+    return Number.isNaN(v) ? undefined : v;
+  }
   if (typeof o.date === 'string') {
     const v = Date.parse(`${o.date}T00:00:00Z`);
     return Number.isNaN(v) ? undefined : v + (end ? 0 : 0);
@@ -36,8 +39,11 @@ export function eventView(fake: Fake, ev: CalendarEvent, viewer: string): Record
     status: ev.status,
     organizer: { id: ev.organizer, displayName: name(ev.organizer), responseStatus: 'accepted', self: ev.organizer === viewer },
     attendees: ev.attendees.map((a) => ({
-      id: a.id, displayName: name(a.id), isOptional: a.isOptional ?? false,
-      responseStatus: a.id === ev.organizer ? 'accepted' : 'needsAction', self: a.id === viewer,
+      id: a.id,
+      displayName: name(a.id),
+      isOptional: a.isOptional ?? false,
+      responseStatus: a.id === ev.organizer ? 'accepted' : 'needsAction',
+      self: a.id === viewer,
     })),
     ...(ev.location ? { location: ev.location } : {}),
     ...(ev.reminders ? { reminders: ev.reminders.map((r) => ({ method: r.method, minutes: String(r.minutes) })) } : {}),
@@ -51,22 +57,42 @@ export function eventView(fake: Fake, ev: CalendarEvent, viewer: string): Record
 }
 
 function validTimes(res: Response, start: unknown, end: unknown, isAllDay: boolean): boolean {
-  const s = timeMs(start); const e = timeMs(end, true);
-  if (s === undefined) { apiError(res, 400, 'invalidParameter.start', 'start 不合法'); return false; }
-  if (e === undefined) { apiError(res, 400, 'invalidParameter.end', 'end 不合法'); return false; }
-  if (isAllDay ? e < s : e <= s) { apiError(res, 400, 'invalidParameter.time', '结束时间必须晚于开始时间'); return false; }
+  const s = timeMs(start);
+  const e = timeMs(end, true);
+  if (s === undefined) {
+    apiError(res, 400, 'invalidParameter.start', 'start 不合法');
+    return false;
+  }
+  if (e === undefined) {
+    apiError(res, 400, 'invalidParameter.end', 'end 不合法');
+    return false;
+  }
+  if (isAllDay ? e < s : e <= s) {
+    apiError(res, 400, 'invalidParameter.time', '结束时间必须晚于开始时间');
+    return false;
+  }
   return true;
 }
 
-function encodeToken(o: Record<string, unknown>): string { return Buffer.from(JSON.stringify(o)).toString('base64url'); }
+function encodeToken(o: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(o)).toString('base64url');
+}
 function decodeToken(t: string): Record<string, unknown> | undefined {
-  try { const o = JSON.parse(Buffer.from(t, 'base64url').toString('utf8')); return o && typeof o === 'object' ? o : undefined; } catch { return undefined; }
+  try {
+    const o = JSON.parse(Buffer.from(t, 'base64url').toString('utf8'));
+    return o && typeof o === 'object' ? o : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRuntime): void {
   const st = () => fake.state;
   const primary = (res: Response, calendarId: string): boolean => {
-    if (calendarId !== 'primary') { apiError(res, 400, 'invalidParameter.calendarId', `calendarId ${calendarId} 不存在，仅支持 primary`); return false; }
+    if (calendarId !== 'primary') {
+      apiError(res, 400, 'invalidParameter.calendarId', `calendarId ${calendarId} 不存在，仅支持 primary`);
+      return false;
+    }
     return true;
   };
 
@@ -94,7 +120,11 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
       start: b.start as Record<string, unknown>,
       end: b.end as Record<string, unknown>,
       isAllDay,
-      attendees: Array.isArray(b.attendees) ? (b.attendees as Array<Record<string, unknown>>).filter((a) => a && typeof a.id === 'string').map((a) => ({ id: String(a.id), isOptional: a.isOptional === true })) : [],
+      attendees: Array.isArray(b.attendees)
+        ? (b.attendees as Array<Record<string, unknown>>)
+            .filter((a) => a && typeof a.id === 'string')
+            .map((a) => ({ id: String(a.id), isOptional: a.isOptional === true }))
+        : [],
       location: b.location as Record<string, unknown> | undefined,
       reminders: b.reminders as Array<Record<string, unknown>> | undefined,
       recurrence: b.recurrence,
@@ -118,27 +148,34 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
     const maxResults = Math.min(Math.max(Number(q.maxResults ?? 100) || 100, 1), 100);
     let offset = 0;
     let since: number | undefined;
-    let timeMin = q.timeMin; let timeMax = q.timeMax; let showDeleted = q.showDeleted === 'true';
+    let timeMin = q.timeMin;
+    let timeMax = q.timeMax;
+    let showDeleted = q.showDeleted === 'true';
     if (q.nextToken) {
       const t = decodeToken(q.nextToken);
       if (!t || typeof t.o !== 'number') return apiError(res, 400, 'invalidParameter.nextToken', 'nextToken 不合法');
       offset = t.o;
       since = typeof t.s === 'number' ? t.s : undefined;
-      timeMin = t.tmin as string | undefined; timeMax = t.tmax as string | undefined; showDeleted = t.d === true;
+      timeMin = t.tmin as string | undefined;
+      timeMax = t.tmax as string | undefined;
+      showDeleted = t.d === true;
     } else if (q.syncToken) {
       const t = decodeToken(q.syncToken);
-      if (!t || typeof t.seq !== 'number' || t.seq > st().calendarSeq) return apiError(res, 400, 'invalidParameter.syncToken', 'syncToken 不合法或已失效');
+      if (!t || typeof t.seq !== 'number' || t.seq > st().calendarSeq)
+        return apiError(res, 400, 'invalidParameter.syncToken', 'syncToken 不合法或已失效');
       since = t.seq;
     }
     const min = timeMin ? Date.parse(timeMin) : undefined;
     const max = timeMax ? Date.parse(timeMax) : undefined;
-    if ((timeMin && Number.isNaN(min)) || (timeMax && Number.isNaN(max))) return apiError(res, 400, 'invalidParameter.time', 'timeMin/timeMax 不合法');
+    if ((timeMin && Number.isNaN(min)) || (timeMax && Number.isNaN(max)))
+      return apiError(res, 400, 'invalidParameter.time', 'timeMin/timeMax 不合法');
     let list = [...st().calendarEvents.values()].filter((e) => visibleTo(e, unionId));
     if (since !== undefined) {
       // Incremental sync: everything changed since the token, deleted ones included.
       list = list.filter((e) => e.seq > since!).sort((a, b) => a.seq - b.seq);
     } else {
-      list = list.filter((e) => showDeleted || e.status !== 'cancelled')
+      list = list
+        .filter((e) => showDeleted || e.status !== 'cancelled')
         .filter((e) => (min === undefined || (timeMs(e.end, true) ?? 0) > min) && (max === undefined || (timeMs(e.start) ?? 0) < max))
         .sort((a, b) => (timeMs(a.start) ?? 0) - (timeMs(b.start) ?? 0));
     }
@@ -165,13 +202,19 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
     if (!ev || !visibleTo(ev, unionId) || ev.status === 'cancelled') return apiError(res, 404, 'eventNotFound', '日程不存在');
     if (ev.organizer !== unionId) return apiError(res, 403, 'forbidden.noPermission', '只有组织者可以修改日程');
     const b = (req.body ?? {}) as Record<string, unknown>;
-    const start = b.start ?? ev.start; const end = b.end ?? ev.end;
+    const start = b.start ?? ev.start;
+    const end = b.end ?? ev.end;
     const isAllDay = typeof b.isAllDay === 'boolean' ? b.isAllDay : ev.isAllDay;
     if ((b.start || b.end || typeof b.isAllDay === 'boolean') && !validTimes(res, start, end, isAllDay)) return;
     if (typeof b.summary === 'string') ev.summary = b.summary;
     if (typeof b.description === 'string') ev.description = b.description;
-    ev.start = start as Record<string, unknown>; ev.end = end as Record<string, unknown>; ev.isAllDay = isAllDay;
-    if (Array.isArray(b.attendees)) ev.attendees = (b.attendees as Array<Record<string, unknown>>).filter((a) => a && typeof a.id === 'string').map((a) => ({ id: String(a.id), isOptional: a.isOptional === true }));
+    ev.start = start as Record<string, unknown>;
+    ev.end = end as Record<string, unknown>;
+    ev.isAllDay = isAllDay;
+    if (Array.isArray(b.attendees))
+      ev.attendees = (b.attendees as Array<Record<string, unknown>>)
+        .filter((a) => a && typeof a.id === 'string')
+        .map((a) => ({ id: String(a.id), isOptional: a.isOptional === true }));
     if (b.location !== undefined) ev.location = b.location as Record<string, unknown>;
     if (b.reminders !== undefined) ev.reminders = b.reminders as Array<Record<string, unknown>>;
     if (b.recurrence !== undefined) ev.recurrence = b.recurrence;

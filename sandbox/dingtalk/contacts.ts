@@ -18,23 +18,46 @@ type Fake = RunningFakeInternals<DingtalkState>;
  */
 export function registerContactsRoutes(app: Express, fake: Fake, rt: DingtalkRuntime): void {
   const st = () => fake.state;
-  const fail = (res: Response, errcode: number, errmsg: string) => { res.json({ errcode, errmsg, request_id: requestId() }); };
-  const ok = (res: Response, result?: unknown) => { res.json({ errcode: 0, errmsg: 'ok', ...(result === undefined ? {} : { result }), request_id: requestId() }); };
+  const fail = (res: Response, errcode: number, errmsg: string) => {
+    res.json({ errcode, errmsg, request_id: requestId() });
+  };
+  const ok = (res: Response, result?: unknown) => {
+    res.json({ errcode: 0, errmsg: 'ok', ...(result === undefined ? {} : { result }), request_id: requestId() });
+  };
 
   app.use('/topapi/v2', (req: Request, res: Response, next) => {
     const token = typeof req.query.access_token === 'string' ? req.query.access_token : '';
     if (!token) return fail(res, 40014, '不合法的access_token');
     const fault = fake.faults.takeAuthFault(req);
-    if (fault || !rt.appForToken(token)) return fail(res, fault === 'expired_token' ? 42001 : 40014, fault === 'expired_token' ? 'access_token超时' : '不合法的access_token');
+    if (fault || !rt.appForToken(token))
+      return fail(res, fault === 'expired_token' ? 42001 : 40014, fault === 'expired_token' ? 'access_token超时' : '不合法的access_token');
     next();
   });
 
-  const body = (req: Request) => (req.body && typeof req.body === 'object' ? req.body as Record<string, unknown> : {});
-  const deptView = (d: { deptId: number; name: string; parentId: number | null }) => ({ dept_id: d.deptId, name: d.name, parent_id: d.parentId ?? undefined, create_dept_group: false, auto_add_user: false });
+  const body = (req: Request) => (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
+  const deptView = (d: { deptId: number; name: string; parentId: number | null }) => ({
+    dept_id: d.deptId,
+    name: d.name,
+    parent_id: d.parentId ?? undefined,
+    create_dept_group: false,
+    auto_add_user: false,
+  });
   const deptIds = (u: User) => u.deptIdList ?? [u.deptId];
   const userView = (u: User) => ({
-    userid: u.userId, unionid: u.unionId, name: u.name, mobile: u.mobile ?? '', state_code: u.stateCode ?? '86', email: u.email ?? '', title: u.title ?? '',
-    dept_id_list: deptIds(u), manager_userid: u.managerUserId ?? '', active: true, admin: false, boss: false, leader: false, hide_mobile: false,
+    userid: u.userId,
+    unionid: u.unionId,
+    name: u.name,
+    mobile: u.mobile ?? '',
+    state_code: u.stateCode ?? '86',
+    email: u.email ?? '',
+    title: u.title ?? '',
+    dept_id_list: deptIds(u),
+    manager_userid: u.managerUserId ?? '',
+    active: true,
+    admin: false,
+    boss: false,
+    leader: false,
+    hide_mobile: false,
   });
   /** "+852-61234567" or "13800000000" → state code and national number; undefined when it is not a number. */
   const parseMobile = (v: unknown): { stateCode: string; mobile: string } | undefined => {
@@ -49,12 +72,19 @@ export function registerContactsRoutes(app: Express, fake: Fake, rt: DingtalkRun
     const ids = parts.map((p) => Number(String(p).trim()));
     return ids.every((n) => Number.isInteger(n) && n > 0) ? ids : undefined;
   };
-  const mobileTaken = (sm: { stateCode: string; mobile: string }, except?: string) => [...st().users.values()].some((u) => u.userId !== except && u.mobile === sm.mobile && (u.stateCode ?? '86') === sm.stateCode);
+  const mobileTaken = (sm: { stateCode: string; mobile: string }, except?: string) =>
+    [...st().users.values()].some((u) => u.userId !== except && u.mobile === sm.mobile && (u.stateCode ?? '86') === sm.stateCode);
 
   app.post('/topapi/v2/department/listsub', (req, res) => {
     const id = body(req).dept_id === undefined ? 1 : Number(body(req).dept_id);
     if (!st().departments.has(id)) return fail(res, 60003, '部门不存在');
-    ok(res, [...st().departments.values()].filter((d) => d.parentId === id).sort((a, b) => a.deptId - b.deptId).map(deptView));
+    ok(
+      res,
+      [...st().departments.values()]
+        .filter((d) => d.parentId === id)
+        .sort((a, b) => a.deptId - b.deptId)
+        .map(deptView),
+    );
   });
 
   app.post('/topapi/v2/department/get', (req, res) => {
@@ -70,7 +100,8 @@ export function registerContactsRoutes(app: Express, fake: Fake, rt: DingtalkRun
     if (name.length > 64) return fail(res, 60002, '部门名称长度超过限制');
     const parentId = Number(b.parent_id);
     if (!st().departments.has(parentId)) return fail(res, 60003, '部门不存在');
-    if ([...st().departments.values()].some((d) => d.parentId === parentId && d.name === name)) return fail(res, 60008, '父部门下该部门名称已存在');
+    if ([...st().departments.values()].some((d) => d.parentId === parentId && d.name === name))
+      return fail(res, 60008, '父部门下该部门名称已存在');
     const deptId = ++st().deptSeq;
     st().departments.set(deptId, { deptId, name, parentId, createdAt: new Date().toISOString() });
     ok(res, { dept_id: deptId });
@@ -111,9 +142,18 @@ export function registerContactsRoutes(app: Express, fake: Fake, rt: DingtalkRun
     if (st().users.has(userId)) return fail(res, 60102, 'UserID在公司中已存在');
     const first = st().departments.get(depts[0]!)!;
     const u: User = {
-      userId, unionId: randomHex(12), name, deptId: first.deptId, deptName: first.name, deptIdList: depts, mobile: sm.mobile, stateCode: sm.stateCode,
-      email: typeof b.email === 'string' ? b.email : undefined, title: typeof b.title === 'string' ? b.title : undefined,
-      managerUserId: typeof b.manager_userid === 'string' && b.manager_userid ? b.manager_userid : undefined, createdAt: new Date().toISOString(),
+      userId,
+      unionId: randomHex(12),
+      name,
+      deptId: first.deptId,
+      deptName: first.name,
+      deptIdList: depts,
+      mobile: sm.mobile,
+      stateCode: sm.stateCode,
+      email: typeof b.email === 'string' ? b.email : undefined,
+      title: typeof b.title === 'string' ? b.title : undefined,
+      managerUserId: typeof b.manager_userid === 'string' && b.manager_userid ? b.manager_userid : undefined,
+      createdAt: new Date().toISOString(),
     };
     st().users.set(userId, u);
     ok(res, { userid: userId, unionId: u.unionId });
@@ -124,18 +164,24 @@ export function registerContactsRoutes(app: Express, fake: Fake, rt: DingtalkRun
     const u = st().users.get(String(b.userid ?? ''));
     if (!u) return fail(res, 60121, '找不到该用户');
     const next = { ...u };
-    if (b.name !== undefined) { if (typeof b.name !== 'string' || !b.name.trim()) return fail(res, 40035, '不合法的参数: name'); next.name = b.name.trim(); }
+    if (b.name !== undefined) {
+      if (typeof b.name !== 'string' || !b.name.trim()) return fail(res, 40035, '不合法的参数: name');
+      next.name = b.name.trim();
+    }
     if (b.mobile !== undefined) {
       const sm = parseMobile(b.mobile);
       if (!sm) return fail(res, 60103, '手机号码不合法');
       if (mobileTaken(sm, u.userId)) return fail(res, 60104, '手机号码在公司中已注册');
-      next.mobile = sm.mobile; next.stateCode = sm.stateCode;
+      next.mobile = sm.mobile;
+      next.stateCode = sm.stateCode;
     }
     if (b.dept_id_list !== undefined) {
       const depts = parseDeptList(b.dept_id_list);
       if (!depts) return fail(res, 40035, '不合法的参数: dept_id_list');
       if (depts.some((d) => !st().departments.has(d))) return fail(res, 60003, '部门不存在');
-      next.deptIdList = depts; next.deptId = depts[0]!; next.deptName = st().departments.get(depts[0]!)!.name;
+      next.deptIdList = depts;
+      next.deptId = depts[0]!;
+      next.deptName = st().departments.get(depts[0]!)!.name;
     }
     if (typeof b.title === 'string') next.title = b.title;
     if (typeof b.email === 'string') next.email = b.email;
@@ -152,5 +198,7 @@ export function registerContactsRoutes(app: Express, fake: Fake, rt: DingtalkRun
   });
 
   // Control: what the contacts hold, for tests and the page.
-  app.get(`${CONTROL_PREFIX}/departments`, (_req, res) => { res.json({ departments: [...st().departments.values()] }); });
+  app.get(`${CONTROL_PREFIX}/departments`, (_req, res) => {
+    res.json({ departments: [...st().departments.values()] });
+  });
 }

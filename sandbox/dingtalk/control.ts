@@ -62,22 +62,33 @@ function bad(res: Response, message: string, status = 400): void {
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, res: Response): T | undefined {
   const r = schema.safeParse(body ?? {});
-  if (!r.success) { bad(res, r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')); return undefined; }
+  if (!r.success) {
+    bad(res, r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    return undefined;
+  }
   return r.data;
 }
 
 function publicApp(a: App): Record<string, unknown> {
-  return { ...a, eventSubscription: a.eventSubscription ? { ...a.eventSubscription, ownerKey: a.eventSubscription.ownerKey ?? a.appKey } : null };
+  return {
+    ...a,
+    eventSubscription: a.eventSubscription ? { ...a.eventSubscription, ownerKey: a.eventSubscription.ownerKey ?? a.appKey } : null,
+  };
 }
 
-export function filterMessages(st: DingtalkState, f: { robotCode?: string; robotToken?: string; openConversationId?: string; userId?: string; channel?: string; sinceSeq?: number }): MessageRecord[] {
-  return st.messages.filter((m) =>
-    (!f.robotCode || m.robotCode === f.robotCode)
-    && (!f.robotToken || m.robotToken === f.robotToken)
-    && (!f.openConversationId || m.openConversationId === f.openConversationId)
-    && (!f.userId || m.userId === f.userId)
-    && (!f.channel || m.channel === f.channel)
-    && (f.sinceSeq === undefined || m.seq > f.sinceSeq));
+export function filterMessages(
+  st: DingtalkState,
+  f: { robotCode?: string; robotToken?: string; openConversationId?: string; userId?: string; channel?: string; sinceSeq?: number },
+): MessageRecord[] {
+  return st.messages.filter(
+    (m) =>
+      (!f.robotCode || m.robotCode === f.robotCode) &&
+      (!f.robotToken || m.robotToken === f.robotToken) &&
+      (!f.openConversationId || m.openConversationId === f.openConversationId) &&
+      (!f.userId || m.userId === f.userId) &&
+      (!f.channel || m.channel === f.channel) &&
+      (f.sinceSeq === undefined || m.seq > f.sinceSeq),
+  );
 }
 
 export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRuntime): void {
@@ -101,7 +112,12 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
       users: [...st().users.values()],
       conversations: [...st().conversations.values()],
       robots: [...st().robots.values()].map((r) => ({ ...r, webhookUrl: `${fake.baseUrl()}/robot/send?access_token=${r.accessToken}` })),
-      counts: { messages: st().messages.length, approvals: st().approvals.size, calendarEvents: st().calendarEvents.size, deliveries: st().deliveries.size },
+      counts: {
+        messages: st().messages.length,
+        approvals: st().approvals.size,
+        calendarEvents: st().calendarEvents.size,
+        deliveries: st().deliveries.size,
+      },
       streamConnections: rt.listConnections(),
     });
   });
@@ -128,7 +144,9 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     res.status(201).json({ app: publicApp(a) });
   });
 
-  app.get(`${P}/apps`, (_req, res) => { res.json({ apps: [...st().apps.values()].map(publicApp) }); });
+  app.get(`${P}/apps`, (_req, res) => {
+    res.json({ apps: [...st().apps.values()].map(publicApp) });
+  });
 
   app.get(`${P}/apps/:appKey`, (req, res) => {
     const a = st().apps.get(req.params.appKey);
@@ -156,16 +174,38 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
   app.post(`${P}/tokens/expire`, (req, res) => {
     const appKey = (req.body as Record<string, unknown> | undefined)?.appKey;
     let n = 0;
-    for (const t of st().tokens.values()) if (!appKey || t.appKey === appKey) { t.expiresAt = 0; n += 1; }
+    for (const t of st().tokens.values())
+      if (!appKey || t.appKey === appKey) {
+        t.expiresAt = 0;
+        n += 1;
+      }
     res.json({ expired: n });
   });
 
   // ---------------------------------------------------------------- users
-  app.get(`${P}/users`, (_req, res) => { res.json({ users: [...st().users.values()] }); });
+  app.get(`${P}/users`, (_req, res) => {
+    res.json({ users: [...st().users.values()] });
+  });
   app.post(`${P}/users`, (req, res) => {
-    const b = parse(z.object({ userId: z.string().min(1), unionId: z.string().min(1).optional(), name: z.string().min(1).optional(), deptId: z.number().int().optional(), deptName: z.string().optional() }), req.body, res);
+    const b = parse(
+      z.object({
+        userId: z.string().min(1),
+        unionId: z.string().min(1).optional(),
+        name: z.string().min(1).optional(),
+        deptId: z.number().int().optional(),
+        deptName: z.string().optional(),
+      }),
+      req.body,
+      res,
+    );
     if (!b) return;
-    const u = { userId: b.userId, unionId: b.unionId ?? `union${b.userId}`, name: b.name ?? b.userId, deptId: b.deptId ?? 1, deptName: b.deptName ?? 'Head office' };
+    const u = {
+      userId: b.userId,
+      unionId: b.unionId ?? `union${b.userId}`,
+      name: b.name ?? b.userId,
+      deptId: b.deptId ?? 1,
+      deptName: b.deptName ?? 'Head office',
+    };
     st().users.set(u.userId, u);
     res.status(201).json({ user: u });
   });
@@ -175,7 +215,12 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
 
   // ---------------------------------------------------------------- conversations, robots, messages
   app.get(`${P}/conversations`, (_req, res) => {
-    res.json({ conversations: [...st().conversations.values()].map((c) => ({ ...c, messageCount: filterMessages(st(), { openConversationId: c.openConversationId }).length })) });
+    res.json({
+      conversations: [...st().conversations.values()].map((c) => ({
+        ...c,
+        messageCount: filterMessages(st(), { openConversationId: c.openConversationId }).length,
+      })),
+    });
   });
   app.post(`${P}/conversations`, (req, res) => {
     const b = parse(z.object({ openConversationId: z.string().min(1).optional(), title: z.string().min(1).optional() }), req.body, res);
@@ -189,7 +234,9 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
   });
 
   app.get(`${P}/robots`, (_req, res) => {
-    res.json({ robots: [...st().robots.values()].map((r) => ({ ...r, webhookUrl: `${fake.baseUrl()}/robot/send?access_token=${r.accessToken}` })) });
+    res.json({
+      robots: [...st().robots.values()].map((r) => ({ ...r, webhookUrl: `${fake.baseUrl()}/robot/send?access_token=${r.accessToken}` })),
+    });
   });
   app.post(`${P}/robots`, (req, res) => {
     const b = parse(robotSchema, req.body, res);
@@ -198,7 +245,15 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     if (st().robots.has(accessToken)) return bad(res, 'a robot with this accessToken exists', 409);
     const conv = b.openConversationId ?? `cid${randomHex(12)}`;
     rt.ensureConversation(conv, b.conversationTitle);
-    const r = { accessToken, secret: b.secret, keywords: b.keywords, name: b.name ?? 'Custom robot', openConversationId: conv, createdAt: new Date().toISOString(), sentAt: [] as number[] };
+    const r = {
+      accessToken,
+      secret: b.secret,
+      keywords: b.keywords,
+      name: b.name ?? 'Custom robot',
+      openConversationId: conv,
+      createdAt: new Date().toISOString(),
+      sentAt: [] as number[],
+    };
     st().robots.set(accessToken, r);
     res.status(201).json({ robot: r, webhookUrl: `${fake.baseUrl()}/robot/send?access_token=${accessToken}` });
   });
@@ -211,19 +266,31 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     const q = req.query as Record<string, string | undefined>;
     res.json({
       messages: filterMessages(st(), {
-        robotCode: q.robotCode, robotToken: q.robotToken ?? q.accessToken, openConversationId: q.openConversationId ?? q.conversationId,
-        userId: q.userId, channel: q.channel, sinceSeq: q.sinceSeq !== undefined ? Number(q.sinceSeq) : undefined,
+        robotCode: q.robotCode,
+        robotToken: q.robotToken ?? q.accessToken,
+        openConversationId: q.openConversationId ?? q.conversationId,
+        userId: q.userId,
+        channel: q.channel,
+        sinceSeq: q.sinceSeq !== undefined ? Number(q.sinceSeq) : undefined,
       }),
     });
   });
 
   // ---------------------------------------------------------------- approvals
   app.get(`${P}/approvals`, (_req, res) => {
-    res.json({ approvals: [...st().approvals.values()].map((i) => ({ processInstanceId: i.processInstanceId, corpId: i.corpId, processCode: i.processCode, ...instanceView(rt, i) })) });
+    res.json({
+      approvals: [...st().approvals.values()].map((i) => ({
+        processInstanceId: i.processInstanceId,
+        corpId: i.corpId,
+        processCode: i.processCode,
+        ...instanceView(rt, i),
+      })),
+    });
   });
   app.post(`${P}/approvals`, (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b.originatorUserId !== 'string' || typeof b.processCode !== 'string') return bad(res, 'originatorUserId and processCode are required');
+    if (typeof b.originatorUserId !== 'string' || typeof b.processCode !== 'string')
+      return bad(res, 'originatorUserId and processCode are required');
     const a = findApp(typeof b.appKey === 'string' ? b.appKey : undefined);
     const corpId = typeof b.corpId === 'string' ? b.corpId : a?.corpId;
     if (!corpId) return bad(res, 'no corpId (register an app first)');
@@ -234,14 +301,23 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
   app.get(`${P}/approvals/:id`, (req, res) => {
     const inst = st().approvals.get(req.params.id);
     if (!inst) return bad(res, 'no such instance', 404);
-    res.json({ instance: instanceView(rt, inst), deliveries: [...st().deliveries.values()].filter((d) => d.payload.processInstanceId === inst.processInstanceId) });
+    res.json({
+      instance: instanceView(rt, inst),
+      deliveries: [...st().deliveries.values()].filter((d) => d.payload.processInstanceId === inst.processInstanceId),
+    });
   });
   for (const action of ['agree', 'refuse', 'terminate'] as ApprovalAction[]) {
     app.post(`${P}/approvals/:id/${action}`, (req, res) => {
       const inst = st().approvals.get(req.params.id);
       if (!inst) return bad(res, 'no such instance', 404);
       const b = (req.body ?? {}) as Record<string, unknown>;
-      const r = actOnApproval(rt, inst, action, typeof b.userId === 'string' ? b.userId : undefined, typeof b.remark === 'string' ? b.remark : undefined);
+      const r = actOnApproval(
+        rt,
+        inst,
+        action,
+        typeof b.userId === 'string' ? b.userId : undefined,
+        typeof b.remark === 'string' ? b.remark : undefined,
+      );
       if (r.error) return bad(res, r.error, 409);
       res.json({ instance: instanceView(rt, inst) });
     });
@@ -256,7 +332,8 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     const staffId = b.senderStaffId ?? 'user001';
     const user = st().users.get(staffId);
     const type = b.conversationType ?? (b.conversationId ? '2' : '1');
-    const conversationId = b.conversationId ?? `cid1to1${crypto.createHash('sha1').update(`${staffId}|${a.robotCode}`).digest('hex').slice(0, 16)}`;
+    const conversationId =
+      b.conversationId ?? `cid1to1${crypto.createHash('sha1').update(`${staffId}|${a.robotCode}`).digest('hex').slice(0, 16)}`;
     if (type === '2') rt.ensureConversation(conversationId, b.conversationTitle);
     const conv = st().conversations.get(conversationId);
     const now = Date.now();
@@ -267,7 +344,13 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     const chatbotUserId = `$:LWCP_v1:$${crypto.createHash('md5').update(a.robotCode).digest('base64').slice(0, 22)}`;
     const message: Record<string, unknown> = {
       conversationId,
-      ...(type === '2' ? { atUsers: [{ dingtalkId: chatbotUserId }], isInAtList: b.isInAtList ?? true, conversationTitle: b.conversationTitle ?? conv?.title ?? conversationId } : {}),
+      ...(type === '2'
+        ? {
+            atUsers: [{ dingtalkId: chatbotUserId }],
+            isInAtList: b.isInAtList ?? true,
+            conversationTitle: b.conversationTitle ?? conv?.title ?? conversationId,
+          }
+        : {}),
       chatbotCorpId: a.corpId,
       chatbotUserId,
       msgId,
@@ -285,8 +368,14 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
       msgtype: 'text',
     };
     rt.recordMessage({
-      channel: 'user_chat', openConversationId: conversationId, ...(type === '1' ? { userId: staffId } : {}), robotCode: a.robotCode,
-      sender: String(message.senderNick), msgtype: 'text', body: { content: b.text }, raw: message,
+      channel: 'user_chat',
+      openConversationId: conversationId,
+      ...(type === '1' ? { userId: staffId } : {}),
+      robotCode: a.robotCode,
+      sender: String(message.senderNick),
+      msgtype: 'text',
+      body: { content: b.text },
+      raw: message,
     });
     const r = rt.emitRobotMessage(a, message);
     res.status(201).json({ msgId, eventId: r.eventId, message, deliveries: r.deliveries.map((d) => d.id) });
@@ -294,7 +383,16 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
 
   // ---------------------------------------------------------------- arbitrary events, deliveries, stream
   app.post(`${P}/events`, (req, res) => {
-    const b = parse(z.object({ eventType: z.string().min(1), appKey: z.string().optional(), corpId: z.string().optional(), data: z.record(z.string(), z.unknown()).optional() }), req.body, res);
+    const b = parse(
+      z.object({
+        eventType: z.string().min(1),
+        appKey: z.string().optional(),
+        corpId: z.string().optional(),
+        data: z.record(z.string(), z.unknown()).optional(),
+      }),
+      req.body,
+      res,
+    );
     if (!b) return;
     const a = b.appKey ? st().apps.get(b.appKey) : undefined;
     if (b.appKey && !a) return bad(res, 'no such app', 404);
@@ -307,9 +405,15 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
   app.get(`${P}/deliveries`, (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     res.json({
-      deliveries: [...st().deliveries.values()].filter((d) =>
-        (!q.eventId || d.eventId === q.eventId) && (!q.appKey || d.appKey === q.appKey) && (!q.mode || d.mode === q.mode)
-        && (!q.status || d.status === q.status) && (!q.eventType || d.eventType === q.eventType) && (!q.kind || d.kind === q.kind)),
+      deliveries: [...st().deliveries.values()].filter(
+        (d) =>
+          (!q.eventId || d.eventId === q.eventId) &&
+          (!q.appKey || d.appKey === q.appKey) &&
+          (!q.mode || d.mode === q.mode) &&
+          (!q.status || d.status === q.status) &&
+          (!q.eventType || d.eventType === q.eventType) &&
+          (!q.kind || d.kind === q.kind),
+      ),
     });
   });
   app.get(`${P}/deliveries/:id`, (req, res) => {
@@ -318,16 +422,24 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     res.json({ delivery: d });
   });
 
-  app.get(`${P}/stream/connections`, (_req, res) => { res.json({ connections: rt.listConnections() }); });
+  app.get(`${P}/stream/connections`, (_req, res) => {
+    res.json({ connections: rt.listConnections() });
+  });
   app.post(`${P}/stream/drop`, (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     res.json({ dropped: rt.dropConnections(typeof b.appKey === 'string' ? b.appKey : undefined, b.graceful === true) });
   });
-  app.post(`${P}/stream/ping`, (_req, res) => { res.json({ sent: rt.pingAll() }); });
+  app.post(`${P}/stream/ping`, (_req, res) => {
+    res.json({ sent: rt.pingAll() });
+  });
 
   // ---------------------------------------------------------------- calendars (inspection)
   app.get(`${P}/calendars/:unionId/events`, (req, res) => {
     const u = req.params.unionId;
-    res.json({ events: [...st().calendarEvents.values()].filter((e) => e.organizer === u || e.attendees.some((x) => x.id === u)).map((e) => eventView(fake, e, u)) });
+    res.json({
+      events: [...st().calendarEvents.values()]
+        .filter((e) => e.organizer === u || e.attendees.some((x) => x.id === u))
+        .map((e) => eventView(fake, e, u)),
+    });
   });
 }

@@ -39,11 +39,20 @@ export interface DatacenterDay {
 const days = new WeakMap<DingtalkState, Map<string, DatacenterDay>>();
 function daysOf(state: DingtalkState): Map<string, DatacenterDay> {
   let m = days.get(state);
-  if (!m) { m = new Map(); days.set(state, m); }
+  if (!m) {
+    m = new Map();
+    days.set(state, m);
+  }
   return m;
 }
 
-const meta = (kpiId: string, kpiName: string, unit: string) => ({ kpiId, kpiName, unit, period: 'day', kpiCaliber: `${kpiName}（按自然日统计）` });
+const meta = (kpiId: string, kpiName: string, unit: string) => ({
+  kpiId,
+  kpiName,
+  unit,
+  period: 'day',
+  kpiCaliber: `${kpiName}（按自然日统计）`,
+});
 
 const REPORTS: Record<string, { metaList: ReturnType<typeof meta>[]; row: (d: DatacenterDay) => Record<string, string> }> = {
   activeUserData: {
@@ -51,9 +60,22 @@ const REPORTS: Record<string, { metaList: ReturnType<typeof meta>[]; row: (d: Da
     row: (d) => ({ stat_date: d.date.replaceAll('-', ''), org_usr_cnt: String(d.staff), actv_usr_cnt: String(d.activated) }),
   },
   onlineUserData: {
-    metaList: [meta('stat_date', '统计日期', ''), meta('org_usr_cnt', '企业总人数', '人'), meta('dau_1d', '当日活跃人数', '人'), meta('dau_30d', '近30天活跃人数', '人'),
-      meta('mobile_login_cnt', '移动端登录次数', '次'), meta('pc_login_cnt', '桌面端登录次数', '次')],
-    row: (d) => ({ stat_date: d.date.replaceAll('-', ''), org_usr_cnt: String(d.staff), dau_1d: String(d.dau), dau_30d: String(d.active30d), mobile_login_cnt: String(d.mobileLogins), pc_login_cnt: String(d.desktopLogins) }),
+    metaList: [
+      meta('stat_date', '统计日期', ''),
+      meta('org_usr_cnt', '企业总人数', '人'),
+      meta('dau_1d', '当日活跃人数', '人'),
+      meta('dau_30d', '近30天活跃人数', '人'),
+      meta('mobile_login_cnt', '移动端登录次数', '次'),
+      meta('pc_login_cnt', '桌面端登录次数', '次'),
+    ],
+    row: (d) => ({
+      stat_date: d.date.replaceAll('-', ''),
+      org_usr_cnt: String(d.staff),
+      dau_1d: String(d.dau),
+      dau_30d: String(d.active30d),
+      mobile_login_cnt: String(d.mobileLogins),
+      pc_login_cnt: String(d.desktopLogins),
+    }),
   },
   approvalData: {
     metaList: [meta('stat_date', '统计日期', ''), meta('start_cnt', '发起审批数', '个'), meta('finish_cnt', '完成审批数', '个')],
@@ -79,8 +101,19 @@ export function registerDatacenterRoutes(app: Express, fake: Fake): void {
     if (!list) return void res.status(400).json({ error: 'days must be an array' });
     const m = daysOf(fake.state);
     for (const d of list) {
-      if (typeof d.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d.date)) return void res.status(400).json({ error: `bad date ${String(d.date)}` });
-      m.set(d.date, { date: d.date, staff: num(d.staff), activated: num(d.activated), dau: num(d.dau), active30d: num(d.active30d), mobileLogins: num(d.mobileLogins), desktopLogins: num(d.desktopLogins), approvalsStarted: num(d.approvalsStarted), approvalsFinished: num(d.approvalsFinished) });
+      if (typeof d.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d.date))
+        return void res.status(400).json({ error: `bad date ${String(d.date)}` });
+      m.set(d.date, {
+        date: d.date,
+        staff: num(d.staff),
+        activated: num(d.activated),
+        dau: num(d.dau),
+        active30d: num(d.active30d),
+        mobileLogins: num(d.mobileLogins),
+        desktopLogins: num(d.desktopLogins),
+        approvalsStarted: num(d.approvalsStarted),
+        approvalsFinished: num(d.approvalsFinished),
+      });
     }
     res.json({ loaded: list.length, total: m.size });
   });

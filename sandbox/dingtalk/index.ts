@@ -6,7 +6,16 @@ import { registerProviderRoutes } from './provider.ts';
 import { registerControlRoutes, CONTROL_PREFIX } from './control.ts';
 
 export type { DingtalkFakeOptions } from './runtime.ts';
-export type { DingtalkState, App, Delivery, MessageRecord, ApprovalInstance, CalendarEvent, CustomRobot, EventSubscription } from './state.ts';
+export type {
+  DingtalkState,
+  App,
+  Delivery,
+  MessageRecord,
+  ApprovalInstance,
+  CalendarEvent,
+  CustomRobot,
+  EventSubscription,
+} from './state.ts';
 export { SEED } from './state.ts';
 export { CONTROL_PREFIX } from './control.ts';
 export { callbackSignature, encryptCallback, decryptCallback, robotSign } from './crypto.ts';
@@ -33,11 +42,20 @@ export function createDingtalkFake(options: DingtalkFakeOptions = {}): FakeDefin
     },
     faultBody: (status) => {
       // New-API shape ({requestid, code, message}); errcode/errmsg too so old-API callers (/gettoken, /robot/send) read it.
-      const code = status === 429 ? 'Throttling.Api' : status === 401 || status === 403 ? 'Forbidden.AccessDenied' : status >= 500 ? 'unknownError' : 'InvalidParameter';
+      const code =
+        status === 429
+          ? 'Throttling.Api'
+          : status === 401 || status === 403
+            ? 'Forbidden.AccessDenied'
+            : status >= 500
+              ? 'unknownError'
+              : 'InvalidParameter';
       const message = status === 429 ? '调用频率超过限制 (injected)' : status >= 500 ? '未知错误 (injected)' : `injected ${status}`;
       return { requestid: requestId(), code, message, errcode: status === 429 ? 90018 : -1, errmsg: message };
     },
-    teardown: async (fake) => { await runtimes.get(fake)?.stop(); },
+    teardown: async (fake) => {
+      await runtimes.get(fake)?.stop();
+    },
   };
 }
 
@@ -69,7 +87,11 @@ export async function startDingtalkFake(opts: DingtalkFakeOptions & { port?: num
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const json = (await res.json()) as T;
-      if (!res.ok) throw Object.assign(new Error(`control ${method} ${path} → ${res.status}: ${JSON.stringify(json)}`), { status: res.status, body: json });
+      if (!res.ok)
+        throw Object.assign(new Error(`control ${method} ${path} → ${res.status}: ${JSON.stringify(json)}`), {
+          status: res.status,
+          body: json,
+        });
       return json;
     },
   });

@@ -1,7 +1,7 @@
 import type { DingtalkState, MessageRecord } from './state.ts';
 
 export function esc(v: unknown): string {
-  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Only http(s)/dingtalk links become hrefs; anything else (javascript:, data:) is neutralised. */
@@ -15,19 +15,29 @@ export function renderMarkdown(md: unknown): string {
   const lines = String(md ?? '').split(/\r?\n/);
   const out: string[] = [];
   let inList = false;
-  const inline = (s: string) => esc(s)
-    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_m, alt: string, url: string) => `<img alt="${alt}" src="${safeUrl(unesc(url))}">`)
-    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_m, t: string, url: string) => `<a href="${safeUrl(unesc(url))}" target="_blank" rel="noopener">${t}</a>`)
-    .replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')
-    .replace(/\*([^*]+)\*/g, '<i>$1</i>');
+  const inline = (s: string) =>
+    esc(s)
+      .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_m, alt: string, url: string) => `<img alt="${alt}" src="${safeUrl(unesc(url))}">`)
+      .replace(
+        /\[([^\]]+)\]\(([^)\s]+)\)/g,
+        (_m, t: string, url: string) => `<a href="${safeUrl(unesc(url))}" target="_blank" rel="noopener">${t}</a>`,
+      )
+      .replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')
+      .replace(/\*([^*]+)\*/g, '<i>$1</i>');
   for (const line of lines) {
     const li = /^\s*[-*+]\s+(.*)$/.exec(line) ?? /^\s*\d+\.\s+(.*)$/.exec(line);
     if (li) {
-      if (!inList) { out.push('<ul>'); inList = true; }
+      if (!inList) {
+        out.push('<ul>');
+        inList = true;
+      }
       out.push(`<li>${inline(li[1]!)}</li>`);
       continue;
     }
-    if (inList) { out.push('</ul>'); inList = false; }
+    if (inList) {
+      out.push('</ul>');
+      inList = false;
+    }
     const h = /^(#{1,6})\s+(.*)$/.exec(line);
     if (h) out.push(`<h${h[1]!.length + 2 > 6 ? 6 : h[1]!.length + 2}>${inline(h[2]!)}</h${h[1]!.length + 2 > 6 ? 6 : h[1]!.length + 2}>`);
     else if (/^\s*>\s?/.test(line)) out.push(`<blockquote>${inline(line.replace(/^\s*>\s?/, ''))}</blockquote>`);
@@ -39,24 +49,40 @@ export function renderMarkdown(md: unknown): string {
 }
 
 function unesc(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 export function renderMessage(m: MessageRecord): string {
   const b = m.body;
   let inner: string;
   switch (m.msgtype) {
-    case 'text': inner = `<div class="text">${esc(b.content).replace(/\n/g, '<br>')}</div>`; break;
-    case 'markdown': inner = `<div class="md"><div class="title">${esc(b.title)}</div>${renderMarkdown(b.text)}</div>`; break;
+    case 'text':
+      inner = `<div class="text">${esc(b.content).replace(/\n/g, '<br>')}</div>`;
+      break;
+    case 'markdown':
+      inner = `<div class="md"><div class="title">${esc(b.title)}</div>${renderMarkdown(b.text)}</div>`;
+      break;
     case 'link':
       inner = `<a class="link" href="${safeUrl(b.messageUrl)}" target="_blank" rel="noopener"><b>${esc(b.title)}</b><span>${esc(b.text)}</span></a>`;
       break;
-    case 'image': inner = `<img class="pic" alt="image" src="${safeUrl(b.photoURL)}">`; break;
+    case 'image':
+      inner = `<img class="pic" alt="image" src="${safeUrl(b.photoURL)}">`;
+      break;
     case 'actionCard': {
-      const btns = Array.isArray(b.btns) ? (b.btns as Array<Record<string, unknown>>) : (b.singleTitle ? [{ title: b.singleTitle, actionURL: b.singleURL }] : []);
+      const btns = Array.isArray(b.btns)
+        ? (b.btns as Array<Record<string, unknown>>)
+        : b.singleTitle
+          ? [{ title: b.singleTitle, actionURL: b.singleURL }]
+          : [];
       const dir = b.btnOrientation === '1' ? 'row' : 'column';
-      inner = `<div class="card"><div class="title">${esc(b.title)}</div>${renderMarkdown(b.text)}<div class="btns ${dir}">${
-        btns.map((x) => `<a class="btn" href="${safeUrl(x.actionURL)}" target="_blank" rel="noopener">${esc(x.title)}</a>`).join('')}</div></div>`;
+      inner = `<div class="card"><div class="title">${esc(b.title)}</div>${renderMarkdown(b.text)}<div class="btns ${dir}">${btns
+        .map((x) => `<a class="btn" href="${safeUrl(x.actionURL)}" target="_blank" rel="noopener">${esc(x.title)}</a>`)
+        .join('')}</div></div>`;
       break;
     }
     case 'feedCard': {
@@ -64,11 +90,16 @@ export function renderMessage(m: MessageRecord): string {
       inner = `<div class="feed">${links.map((l) => `<a href="${safeUrl(l.messageURL)}" target="_blank" rel="noopener">${esc(l.title)}</a>`).join('')}</div>`;
       break;
     }
-    default: inner = `<pre>${esc(JSON.stringify(m.raw, null, 2))}</pre>`;
+    default:
+      inner = `<pre>${esc(JSON.stringify(m.raw, null, 2))}</pre>`;
   }
   const mine = m.channel === 'user_chat';
   const at = b.at as { isAtAll?: boolean; atUserIds?: string[]; atMobiles?: string[] } | undefined;
-  const atText = at ? [at.isAtAll ? '@all' : '', ...(at.atUserIds ?? []).map((u) => `@${u}`), ...(at.atMobiles ?? []).map((u) => `@${u}`)].filter(Boolean).join(' ') : '';
+  const atText = at
+    ? [at.isAtAll ? '@all' : '', ...(at.atUserIds ?? []).map((u) => `@${u}`), ...(at.atMobiles ?? []).map((u) => `@${u}`)]
+        .filter(Boolean)
+        .join(' ')
+    : '';
   return `<div class="msg ${mine ? 'user' : 'bot'}"><div class="who">${esc(m.sender ?? m.robotCode ?? m.robotToken ?? '')} <small>${esc(m.at.slice(11, 19))} · ${esc(m.channel)}</small></div>${inner}${atText ? `<div class="at">${esc(atText)}</div>` : ''}</div>`;
 }
 
@@ -77,7 +108,8 @@ export function renderPage(st: DingtalkState): string {
     const msgs = st.messages.filter((m) => m.openConversationId === c.openConversationId && m.channel !== 'app_robot_oto');
     const robots = [...st.robots.values()].filter((r) => r.openConversationId === c.openConversationId).map((r) => r.name);
     return `<section><h2>${esc(c.title)} <small>${esc(c.openConversationId)}${robots.length ? ` · robots: ${esc(robots.join(', '))}` : ''}</small></h2>${
-      msgs.length ? msgs.slice(-50).map(renderMessage).join('') : '<p class="empty">No messages yet.</p>'}</section>`;
+      msgs.length ? msgs.slice(-50).map(renderMessage).join('') : '<p class="empty">No messages yet.</p>'
+    }</section>`;
   });
   const byUser = new Map<string, MessageRecord[]>();
   for (const m of st.messages) {

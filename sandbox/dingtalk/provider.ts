@@ -29,8 +29,32 @@ const MSG_KEYS: Record<string, string[]> = {
   sampleActionCard: ['title', 'text', 'singleTitle', 'singleURL'],
   sampleActionCard2: ['title', 'text', 'actionTitle1', 'actionURL1', 'actionTitle2', 'actionURL2'],
   sampleActionCard3: ['title', 'text', 'actionTitle1', 'actionURL1', 'actionTitle2', 'actionURL2', 'actionTitle3', 'actionURL3'],
-  sampleActionCard4: ['title', 'text', 'actionTitle1', 'actionURL1', 'actionTitle2', 'actionURL2', 'actionTitle3', 'actionURL3', 'actionTitle4', 'actionURL4'],
-  sampleActionCard5: ['title', 'text', 'actionTitle1', 'actionURL1', 'actionTitle2', 'actionURL2', 'actionTitle3', 'actionURL3', 'actionTitle4', 'actionURL4', 'actionTitle5', 'actionURL5'],
+  sampleActionCard4: [
+    'title',
+    'text',
+    'actionTitle1',
+    'actionURL1',
+    'actionTitle2',
+    'actionURL2',
+    'actionTitle3',
+    'actionURL3',
+    'actionTitle4',
+    'actionURL4',
+  ],
+  sampleActionCard5: [
+    'title',
+    'text',
+    'actionTitle1',
+    'actionURL1',
+    'actionTitle2',
+    'actionURL2',
+    'actionTitle3',
+    'actionURL3',
+    'actionTitle4',
+    'actionURL4',
+    'actionTitle5',
+    'actionURL5',
+  ],
   sampleActionCard6: ['title', 'text', 'buttonTitle1', 'buttonUrl1', 'buttonTitle2', 'buttonUrl2'],
   sampleFile: ['mediaId', 'fileName', 'fileType'],
 };
@@ -38,15 +62,26 @@ const MSG_KEYS: Record<string, string[]> = {
 /** Converts an app-robot message to the normalised shape the page and the message log use. */
 export function normaliseAppMessage(msgKey: string, p: Record<string, unknown>): { msgtype: string; body: Record<string, unknown> } {
   switch (msgKey) {
-    case 'sampleText': return { msgtype: 'text', body: { content: p.content } };
-    case 'sampleMarkdown': return { msgtype: 'markdown', body: { title: p.title, text: p.text } };
-    case 'sampleLink': return { msgtype: 'link', body: { title: p.title, text: p.text, picUrl: p.picUrl, messageUrl: p.messageUrl } };
-    case 'sampleImageMsg': return { msgtype: 'image', body: { photoURL: p.photoURL } };
-    case 'sampleActionCard': return { msgtype: 'actionCard', body: { title: p.title, text: p.text, singleTitle: p.singleTitle, singleURL: p.singleURL } };
-    case 'sampleActionCard6': return { msgtype: 'actionCard', body: { title: p.title, text: p.text, btns: [1, 2].map((i) => ({ title: p[`buttonTitle${i}`], actionURL: p[`buttonUrl${i}`] })) } };
+    case 'sampleText':
+      return { msgtype: 'text', body: { content: p.content } };
+    case 'sampleMarkdown':
+      return { msgtype: 'markdown', body: { title: p.title, text: p.text } };
+    case 'sampleLink':
+      return { msgtype: 'link', body: { title: p.title, text: p.text, picUrl: p.picUrl, messageUrl: p.messageUrl } };
+    case 'sampleImageMsg':
+      return { msgtype: 'image', body: { photoURL: p.photoURL } };
+    case 'sampleActionCard':
+      return { msgtype: 'actionCard', body: { title: p.title, text: p.text, singleTitle: p.singleTitle, singleURL: p.singleURL } };
+    case 'sampleActionCard6':
+      return {
+        msgtype: 'actionCard',
+        body: { title: p.title, text: p.text, btns: [1, 2].map((i) => ({ title: p[`buttonTitle${i}`], actionURL: p[`buttonUrl${i}`] })) },
+      };
     default:
       if (msgKey.startsWith('sampleActionCard')) {
-        const btns = [1, 2, 3, 4, 5].filter((i) => p[`actionTitle${i}`] !== undefined).map((i) => ({ title: p[`actionTitle${i}`], actionURL: p[`actionURL${i}`] }));
+        const btns = [1, 2, 3, 4, 5]
+          .filter((i) => p[`actionTitle${i}`] !== undefined)
+          .map((i) => ({ title: p[`actionTitle${i}`], actionURL: p[`actionURL${i}`] }));
         return { msgtype: 'actionCard', body: { title: p.title, text: p.text, btns } };
       }
       return { msgtype: 'other', body: { ...p } };
@@ -54,15 +89,35 @@ export function normaliseAppMessage(msgKey: string, p: Record<string, unknown>):
 }
 
 function parseMsgParam(res: Response, msgKey: unknown, msgParam: unknown): Record<string, unknown> | undefined {
-  if (typeof msgKey !== 'string' || !msgKey) { apiError(res, 400, 'MissingmsgKey', 'msgKey is mandatory for this action.'); return undefined; }
-  if (typeof msgParam !== 'string' || !msgParam) { apiError(res, 400, 'MissingmsgParam', 'msgParam is mandatory for this action.'); return undefined; }
+  if (typeof msgKey !== 'string' || !msgKey) {
+    apiError(res, 400, 'MissingmsgKey', 'msgKey is mandatory for this action.');
+    return undefined;
+  }
+  if (typeof msgParam !== 'string' || !msgParam) {
+    apiError(res, 400, 'MissingmsgParam', 'msgParam is mandatory for this action.');
+    return undefined;
+  }
   const fields = MSG_KEYS[msgKey];
-  if (!fields) { apiError(res, 400, 'invalidParameter.msgKey.invalid', `msgKey ${msgKey} 不合法`); return undefined; }
+  if (!fields) {
+    apiError(res, 400, 'invalidParameter.msgKey.invalid', `msgKey ${msgKey} 不合法`);
+    return undefined;
+  }
   let p: unknown;
-  try { p = JSON.parse(msgParam); } catch { apiError(res, 400, 'invalidParameter.msgParam.invalid', 'msgParam 不是合法的 JSON'); return undefined; }
-  if (!p || typeof p !== 'object' || Array.isArray(p)) { apiError(res, 400, 'invalidParameter.msgParam.invalid', 'msgParam 必须是 JSON 对象'); return undefined; }
+  try {
+    p = JSON.parse(msgParam);
+  } catch {
+    apiError(res, 400, 'invalidParameter.msgParam.invalid', 'msgParam 不是合法的 JSON');
+    return undefined;
+  }
+  if (!p || typeof p !== 'object' || Array.isArray(p)) {
+    apiError(res, 400, 'invalidParameter.msgParam.invalid', 'msgParam 必须是 JSON 对象');
+    return undefined;
+  }
   const missing = fields.filter((f) => (p as Record<string, unknown>)[f] === undefined);
-  if (missing.length > 0) { apiError(res, 400, 'invalidParameter.msgParam.invalid', `msgParam 缺少字段: ${missing.join(', ')}`); return undefined; }
+  if (missing.length > 0) {
+    apiError(res, 400, 'invalidParameter.msgParam.invalid', `msgParam 缺少字段: ${missing.join(', ')}`);
+    return undefined;
+  }
   return p as Record<string, unknown>;
 }
 
@@ -119,7 +174,8 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
   app.post('/v1.0/robot/oToMessages/batchSend', (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (!str(b.robotCode)) return apiError(res, 400, 'MissingrobotCode', 'robotCode is mandatory for this action.');
-    if (!Array.isArray(b.userIds) || b.userIds.length === 0) return apiError(res, 400, 'MissinguserIds', 'userIds is mandatory for this action.');
+    if (!Array.isArray(b.userIds) || b.userIds.length === 0)
+      return apiError(res, 400, 'MissinguserIds', 'userIds is mandatory for this action.');
     if (b.userIds.length > 20) return apiError(res, 400, 'invalidParameter.userIds.tooMany', 'userIds 最多20个');
     const a = appOf(res);
     if (b.robotCode !== a.robotCode) return apiError(res, 400, 'resource.not.found', `robot ${String(b.robotCode)} 不存在或不属于当前应用`);
@@ -129,8 +185,20 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     const invalid: string[] = [];
     const { msgtype, body } = normaliseAppMessage(String(b.msgKey), p);
     for (const u of b.userIds) {
-      if (typeof u !== 'string' || !u.trim()) { invalid.push(String(u)); continue; }
-      rt.recordMessage({ channel: 'app_robot_oto', userId: u, robotCode: a.robotCode, sender: a.name, msgtype, body, raw: { msgKey: b.msgKey, msgParam: b.msgParam }, processQueryKey });
+      if (typeof u !== 'string' || !u.trim()) {
+        invalid.push(String(u));
+        continue;
+      }
+      rt.recordMessage({
+        channel: 'app_robot_oto',
+        userId: u,
+        robotCode: a.robotCode,
+        sender: a.name,
+        msgtype,
+        body,
+        raw: { msgKey: b.msgKey, msgParam: b.msgParam },
+        processQueryKey,
+      });
     }
     res.json({ processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: [] });
   });
@@ -138,7 +206,8 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
   app.post('/v1.0/robot/groupMessages/send', (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (!str(b.robotCode)) return apiError(res, 400, 'MissingrobotCode', 'robotCode is mandatory for this action.');
-    if (!str(b.openConversationId)) return apiError(res, 400, 'MissingopenConversationId', 'openConversationId is mandatory for this action.');
+    if (!str(b.openConversationId))
+      return apiError(res, 400, 'MissingopenConversationId', 'openConversationId is mandatory for this action.');
     const a = appOf(res);
     if (b.robotCode !== a.robotCode) return apiError(res, 400, 'resource.not.found', `robot ${String(b.robotCode)} 不存在或不属于当前应用`);
     const p = parseMsgParam(res, b.msgKey, b.msgParam);
@@ -147,7 +216,16 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     rt.ensureConversation(conv);
     const processQueryKey = randomHex(16);
     const { msgtype, body } = normaliseAppMessage(String(b.msgKey), p);
-    rt.recordMessage({ channel: 'app_robot_group', openConversationId: conv, robotCode: a.robotCode, sender: a.name, msgtype, body, raw: { msgKey: b.msgKey, msgParam: b.msgParam }, processQueryKey });
+    rt.recordMessage({
+      channel: 'app_robot_group',
+      openConversationId: conv,
+      robotCode: a.robotCode,
+      sender: a.name,
+      msgtype,
+      body,
+      raw: { msgKey: b.msgKey, msgParam: b.msgParam },
+      processQueryKey,
+    });
     res.json({ processQueryKey });
   });
 
@@ -156,7 +234,8 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (!str(b.originatorUserId)) return apiError(res, 400, 'MissingoriginatorUserId', 'originatorUserId is mandatory for this action.');
     if (!str(b.processCode)) return apiError(res, 400, 'MissingprocessCode', 'processCode is mandatory for this action.');
-    if (!Array.isArray(b.formComponentValues)) return apiError(res, 400, 'MissingformComponentValues', 'formComponentValues is mandatory for this action.');
+    if (!Array.isArray(b.formComponentValues))
+      return apiError(res, 400, 'MissingformComponentValues', 'formComponentValues is mandatory for this action.');
     const result = createApproval(rt, appOf(res).corpId, b);
     if ('error' in result) return apiError(res, 400, 'invalidParameter', result.error);
     res.json({ instanceId: result.instance.processInstanceId });
@@ -193,13 +272,23 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     if (robot.secret) {
       const ts = str(req.query.timestamp);
       const sign = str(req.query.sign);
-      if (!ts || !sign) return void res.json({ errcode: 310000, errmsg: 'sign not match, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]' });
+      if (!ts || !sign)
+        return void res.json({
+          errcode: 310000,
+          errmsg: 'sign not match, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]',
+        });
       const tsNum = Number(ts);
       if (!/^\d+$/.test(ts) || Math.abs(Date.now() - tsNum) > 3600_000) {
-        return void res.json({ errcode: 310000, errmsg: 'invalid timestamp, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]' });
+        return void res.json({
+          errcode: 310000,
+          errmsg: 'invalid timestamp, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]',
+        });
       }
       if (robotSign(robot.secret, ts) !== sign) {
-        return void res.json({ errcode: 310000, errmsg: 'sign not match, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]' });
+        return void res.json({
+          errcode: 310000,
+          errmsg: 'sign not match, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]',
+        });
       }
     }
     const body = req.body as Record<string, unknown> | undefined;
@@ -208,18 +297,30 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     if (robot.keywords && robot.keywords.length > 0) {
       const text = messageText(body!);
       if (!robot.keywords.some((k) => text.includes(k))) {
-        return void res.json({ errcode: 310000, errmsg: 'keywords not in content, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]' });
+        return void res.json({
+          errcode: 310000,
+          errmsg: 'keywords not in content, more: [https://open.dingtalk.com/document/robots/customize-robot-security-settings]',
+        });
       }
     }
     const now = Date.now();
     robot.sentAt = robot.sentAt.filter((t) => t > now - rt.opts.robotWindowMs);
     if ((robot.throttledUntil && robot.throttledUntil > now) || robot.sentAt.length >= rt.opts.robotMax) {
-      if (rt.opts.robotPenaltyMs > 0 && !(robot.throttledUntil && robot.throttledUntil > now)) robot.throttledUntil = now + rt.opts.robotPenaltyMs;
+      if (rt.opts.robotPenaltyMs > 0 && !(robot.throttledUntil && robot.throttledUntil > now))
+        robot.throttledUntil = now + rt.opts.robotPenaltyMs;
       return void res.json({ errcode: rt.opts.throttleErrcode, errmsg: rt.opts.throttleErrmsg });
     }
     robot.sentAt.push(now);
     const { msgtype, body: norm } = normaliseCustomMessage(body!);
-    rt.recordMessage({ channel: 'custom_robot', openConversationId: robot.openConversationId, robotToken: robot.accessToken, sender: robot.name, msgtype, body: { ...norm, ...(body!.at ? { at: body!.at } : {}) }, raw: body });
+    rt.recordMessage({
+      channel: 'custom_robot',
+      openConversationId: robot.openConversationId,
+      robotToken: robot.accessToken,
+      sender: robot.name,
+      msgtype,
+      body: { ...norm, ...(body!.at ? { at: body!.at } : {}) },
+      raw: body,
+    });
     res.json({ errcode: 0, errmsg: 'ok' });
   });
 
@@ -232,12 +333,22 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     if (invalid) return void res.json(invalid);
     const { msgtype, body: norm } = normaliseCustomMessage(body!);
     const app = [...st().apps.values()].find((a) => a.robotCode === session.robotCode);
-    rt.recordMessage({ channel: 'robot_reply', openConversationId: session.openConversationId, robotCode: session.robotCode, sender: app?.name ?? session.robotCode, msgtype, body: norm, raw: body });
+    rt.recordMessage({
+      channel: 'robot_reply',
+      openConversationId: session.openConversationId,
+      robotCode: session.robotCode,
+      sender: app?.name ?? session.robotCode,
+      msgtype,
+      body: norm,
+      raw: body,
+    });
     res.json({ errcode: 0, errmsg: 'ok' });
   });
 }
 
-function isStr(v: unknown): v is string { return typeof v === 'string' && v.length > 0; }
+function isStr(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
 
 /** Validates a custom-robot body; returns the error body or undefined. */
 export function validateCustomMessage(body: Record<string, unknown> | undefined): { errcode: number; errmsg: string } | undefined {
@@ -248,22 +359,36 @@ export function validateCustomMessage(body: Record<string, unknown> | undefined)
   const inner = body[t] as Record<string, unknown> | undefined;
   if (!inner || typeof inner !== 'object') return missing(t);
   switch (t) {
-    case 'text': return isStr(inner.content) ? undefined : missing('text.content');
-    case 'markdown': return isStr(inner.title) && isStr(inner.text) ? undefined : missing('markdown.title/text');
-    case 'link': return isStr(inner.title) && isStr(inner.text) && isStr(inner.messageUrl) ? undefined : missing('link.title/text/messageUrl');
+    case 'text':
+      return isStr(inner.content) ? undefined : missing('text.content');
+    case 'markdown':
+      return isStr(inner.title) && isStr(inner.text) ? undefined : missing('markdown.title/text');
+    case 'link':
+      return isStr(inner.title) && isStr(inner.text) && isStr(inner.messageUrl) ? undefined : missing('link.title/text/messageUrl');
     case 'actionCard': {
       if (!isStr(inner.title) || !isStr(inner.text)) return missing('actionCard.title/text');
       if (isStr(inner.singleTitle) && isStr(inner.singleURL)) return undefined;
       const btns = inner.btns;
-      if (Array.isArray(btns) && btns.length > 0 && btns.every((b) => b && isStr((b as Record<string, unknown>).title) && isStr((b as Record<string, unknown>).actionURL))) return undefined;
+      if (
+        Array.isArray(btns) &&
+        btns.length > 0 &&
+        btns.every((b) => b && isStr((b as Record<string, unknown>).title) && isStr((b as Record<string, unknown>).actionURL))
+      )
+        return undefined;
       return missing('actionCard.singleTitle/singleURL or btns');
     }
     case 'feedCard': {
       const links = inner.links;
-      if (Array.isArray(links) && links.length > 0 && links.every((l) => l && isStr((l as Record<string, unknown>).title) && isStr((l as Record<string, unknown>).messageURL))) return undefined;
+      if (
+        Array.isArray(links) &&
+        links.length > 0 &&
+        links.every((l) => l && isStr((l as Record<string, unknown>).title) && isStr((l as Record<string, unknown>).messageURL))
+      )
+        return undefined;
       return missing('feedCard.links');
     }
-    default: return { errcode: 40035, errmsg: `不支持的消息类型 msgtype=${t}` };
+    default:
+      return { errcode: 40035, errmsg: `不支持的消息类型 msgtype=${t}` };
   }
 }
 

@@ -3,12 +3,8 @@ import type https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { RunningFakeInternals } from '../framework/index.ts';
-import {
-  callbackSignature, decryptCallback, encryptCallback, randomHex, randomNonce, robotSign,
-} from './crypto.ts';
-import type {
-  App, Delivery, DingtalkState, MessageChannel, MessageRecord,
-} from './state.ts';
+import { callbackSignature, decryptCallback, encryptCallback, randomHex, randomNonce, robotSign } from './crypto.ts';
+import type { App, Delivery, DingtalkState, MessageChannel, MessageRecord } from './state.ts';
 
 export interface DingtalkFakeOptions {
   /** Seed a demo app, users, a group and a custom robot (default true). */
@@ -129,8 +125,12 @@ export class DingtalkRuntime {
     }
   }
 
-  get state(): S { return this.fake.state; }
-  baseUrl(): string { return this.fake.baseUrl(); }
+  get state(): S {
+    return this.fake.state;
+  }
+  baseUrl(): string {
+    return this.fake.baseUrl();
+  }
 
   // ---------------------------------------------------------------- messages
 
@@ -145,7 +145,9 @@ export class DingtalkRuntime {
   ensureConversation(openConversationId: string, title?: string): void {
     if (!this.state.conversations.has(openConversationId)) {
       this.state.conversations.set(openConversationId, {
-        openConversationId, title: title ?? openConversationId, createdAt: new Date().toISOString(),
+        openConversationId,
+        title: title ?? openConversationId,
+        createdAt: new Date().toISOString(),
       });
     }
   }
@@ -177,33 +179,67 @@ export class DingtalkRuntime {
   // ---------------------------------------------------------------- events
 
   private appsFor(corpId: string, eventType: string, appKeys?: string[]): App[] {
-    return [...this.state.apps.values()].filter((a) =>
-      (appKeys ? appKeys.includes(a.appKey) : a.corpId === corpId)
-      && (!a.subscribedEvents || a.subscribedEvents.includes(eventType)));
+    return [...this.state.apps.values()].filter(
+      (a) =>
+        (appKeys ? appKeys.includes(a.appKey) : a.corpId === corpId) && (!a.subscribedEvents || a.subscribedEvents.includes(eventType)),
+    );
   }
 
   /**
    * Pushes an event to every app of the corp (or to the given apps): encrypted HTTP push when the app has an
    * event subscription, a Stream EVENT frame when the app uses Stream mode. All deliveries share one eventId.
    */
-  emitEvent(corpId: string, eventType: string, fields: Record<string, unknown>, opts: { appKeys?: string[]; bizId?: string } = {}): { eventId: string; deliveries: Delivery[] } {
+  emitEvent(
+    corpId: string,
+    eventType: string,
+    fields: Record<string, unknown>,
+    opts: { appKeys?: string[]; bizId?: string } = {},
+  ): { eventId: string; deliveries: Delivery[] } {
     const eventId = randomHex(16);
     const born = Date.now();
     const deliveries: Delivery[] = [];
     for (const app of this.appsFor(corpId, eventType, opts.appKeys)) {
       if (app.eventSubscription) {
         const payload: Record<string, unknown> = {
-          EventType: eventType, EventTime: born, CorpId: app.corpId, eventId, ...(opts.bizId ? { BizId: opts.bizId } : {}), ...fields,
+          EventType: eventType,
+          EventTime: born,
+          CorpId: app.corpId,
+          eventId,
+          ...(opts.bizId ? { BizId: opts.bizId } : {}),
+          ...fields,
         };
-        deliveries.push(this.newDelivery({ eventId, appKey: app.appKey, mode: 'http', kind: 'event', eventType, url: app.eventSubscription.callbackUrl, payload }));
+        deliveries.push(
+          this.newDelivery({
+            eventId,
+            appKey: app.appKey,
+            mode: 'http',
+            kind: 'event',
+            eventType,
+            url: app.eventSubscription.callbackUrl,
+            payload,
+          }),
+        );
       }
       if (app.stream) {
-        deliveries.push(this.newDelivery({
-          eventId, appKey: app.appKey, mode: 'stream', kind: 'event', eventType, frameType: 'EVENT', topic: '*', payload: fields,
-          headers: {
-            eventType, eventId, eventBornTime: String(born), eventCorpId: app.corpId, eventUnifiedAppId: app.unifiedAppId,
-          },
-        }));
+        deliveries.push(
+          this.newDelivery({
+            eventId,
+            appKey: app.appKey,
+            mode: 'stream',
+            kind: 'event',
+            eventType,
+            frameType: 'EVENT',
+            topic: '*',
+            payload: fields,
+            headers: {
+              eventType,
+              eventId,
+              eventBornTime: String(born),
+              eventCorpId: app.corpId,
+              eventUnifiedAppId: app.unifiedAppId,
+            },
+          }),
+        );
       }
     }
     for (const d of deliveries) this.dispatch(d);
@@ -215,10 +251,29 @@ export class DingtalkRuntime {
     const eventId = randomHex(16);
     const deliveries: Delivery[] = [];
     if (app.robotMessageUrl) {
-      deliveries.push(this.newDelivery({ eventId, appKey: app.appKey, mode: 'robot_http', kind: 'robot_message', url: app.robotMessageUrl, payload: message }));
+      deliveries.push(
+        this.newDelivery({
+          eventId,
+          appKey: app.appKey,
+          mode: 'robot_http',
+          kind: 'robot_message',
+          url: app.robotMessageUrl,
+          payload: message,
+        }),
+      );
     }
     if (app.stream) {
-      deliveries.push(this.newDelivery({ eventId, appKey: app.appKey, mode: 'stream', kind: 'robot_message', frameType: 'CALLBACK', topic: ROBOT_TOPIC, payload: message }));
+      deliveries.push(
+        this.newDelivery({
+          eventId,
+          appKey: app.appKey,
+          mode: 'stream',
+          kind: 'robot_message',
+          frameType: 'CALLBACK',
+          topic: ROBOT_TOPIC,
+          payload: message,
+        }),
+      );
     }
     for (const d of deliveries) this.dispatch(d);
     return { eventId, deliveries };
@@ -228,8 +283,13 @@ export class DingtalkRuntime {
   async checkUrl(app: App): Promise<Delivery> {
     if (!app.eventSubscription) throw new Error('app has no eventSubscription');
     const d = this.newDelivery({
-      eventId: randomHex(16), appKey: app.appKey, mode: 'http', kind: 'check_url', eventType: 'check_url',
-      url: app.eventSubscription.callbackUrl, payload: { EventType: 'check_url' },
+      eventId: randomHex(16),
+      appKey: app.appKey,
+      mode: 'http',
+      kind: 'check_url',
+      eventType: 'check_url',
+      url: app.eventSubscription.callbackUrl,
+      payload: { EventType: 'check_url' },
     });
     await this.attemptHttp(d, false);
     return d;
@@ -267,7 +327,10 @@ export class DingtalkRuntime {
 
   private clearTimer(id: string): void {
     const t = this.timers.get(id);
-    if (t) { clearTimeout(t); this.timers.delete(id); }
+    if (t) {
+      clearTimeout(t);
+      this.timers.delete(id);
+    }
   }
 
   private dispatch(d: Delivery): void {
@@ -283,16 +346,20 @@ export class DingtalkRuntime {
     d.attempts += 1;
     d.status = 'in_flight';
     const started = Date.now();
-    const attempt: { at: string; ok: boolean; error?: string; httpStatus?: number; durationMs?: number } = { at: new Date(started).toISOString(), ok: false };
+    const attempt: { at: string; ok: boolean; error?: string; httpStatus?: number; durationMs?: number } = {
+      at: new Date(started).toISOString(),
+      ok: false,
+    };
     try {
       if (!app) throw new Error('app no longer registered');
       if (d.mode === 'robot_http') await this.postRobotMessage(app, d, attempt);
       else await this.postEncrypted(app, d, attempt);
       attempt.ok = true;
     } catch (err) {
-      attempt.error = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
-        ? `no answer within ${this.opts.httpTimeoutMs} ms`
-        : (err as Error).message;
+      attempt.error =
+        (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
+          ? `no answer within ${this.opts.httpTimeoutMs} ms`
+          : (err as Error).message;
     }
     attempt.durationMs = Date.now() - started;
     d.history.push(attempt);
@@ -306,7 +373,9 @@ export class DingtalkRuntime {
     const delay = this.opts.httpRetryDelaysMs[d.attempts - 1];
     if (retry && delay !== undefined && this.isCurrent(d)) {
       d.status = 'pending';
-      this.schedule(d, delay, () => { void this.attemptHttp(d, true); });
+      this.schedule(d, delay, () => {
+        void this.attemptHttp(d, true);
+      });
     } else {
       d.status = 'failed';
     }
@@ -333,14 +402,22 @@ export class DingtalkRuntime {
     const text = await res.text();
     if (res.status !== 200) throw new Error(`callback answered HTTP ${res.status}`);
     let reply: Record<string, unknown>;
-    try { reply = JSON.parse(text) as Record<string, unknown>; } catch { throw new Error('callback answer is not JSON'); }
+    try {
+      reply = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new Error('callback answer is not JSON');
+    }
     const { msg_signature: sig, timeStamp, nonce: rNonce, encrypt: rEncrypt } = reply as Record<string, string | undefined>;
     if (typeof sig !== 'string' || typeof timeStamp !== 'string' || typeof rNonce !== 'string' || typeof rEncrypt !== 'string') {
       throw new Error('callback answer lacks msg_signature/timeStamp/nonce/encrypt');
     }
     if (callbackSignature(sub.token, timeStamp, rNonce, rEncrypt) !== sig) throw new Error('answer signature does not verify');
     let plain: { message: string; ownerKey: string };
-    try { plain = decryptCallback(sub.aesKey, rEncrypt); } catch (err) { throw new Error(`answer does not decrypt: ${(err as Error).message}`); }
+    try {
+      plain = decryptCallback(sub.aesKey, rEncrypt);
+    } catch (err) {
+      throw new Error(`answer does not decrypt: ${(err as Error).message}`);
+    }
     if (plain.ownerKey !== ownerKey) throw new Error(`answer owner key "${plain.ownerKey}" is not "${ownerKey}" (900010)`);
     if (plain.message !== 'success') throw new Error(`answer decrypts to "${plain.message.slice(0, 50)}", not "success"`);
   }
@@ -363,9 +440,19 @@ export class DingtalkRuntime {
       if (body && typeof body.msgtype === 'string') {
         const conv = String(d.payload.conversationId ?? '');
         const { msgtype, body: norm } = normaliseCustomMessage(body);
-        this.recordMessage({ channel: 'robot_reply', openConversationId: conv, robotCode: app.robotCode, sender: app.name, msgtype, body: norm, raw: body });
+        this.recordMessage({
+          channel: 'robot_reply',
+          openConversationId: conv,
+          robotCode: app.robotCode,
+          sender: app.name,
+          msgtype,
+          body: norm,
+          raw: body,
+        });
       }
-    } catch { /* an empty or non-JSON answer is fine */ }
+    } catch {
+      /* an empty or non-JSON answer is fine */
+    }
   }
 
   // ---------------------------------------------------------------- Stream
@@ -398,28 +485,48 @@ export class DingtalkRuntime {
   }
 
   private frame(type: 'SYSTEM' | 'EVENT' | 'CALLBACK', headers: Record<string, string>, data: string): string {
-    return JSON.stringify({ specVersion: '1.0', type, headers: { contentType: 'application/json', time: String(Date.now()), ...headers }, data });
+    return JSON.stringify({
+      specVersion: '1.0',
+      type,
+      headers: { contentType: 'application/json', time: String(Date.now()), ...headers },
+      data,
+    });
   }
 
   private onConnection(ws: WebSocket, t: Ticket): void {
     const conn: StreamConnection = {
-      id: randomHex(12), appKey: t.appKey, ws, subscriptions: t.subscriptions, ua: t.ua,
-      openedAt: new Date().toISOString(), pingsSent: 0, pingAcks: 0, pendingPings: new Set(), framesSent: 0,
+      id: randomHex(12),
+      appKey: t.appKey,
+      ws,
+      subscriptions: t.subscriptions,
+      ua: t.ua,
+      openedAt: new Date().toISOString(),
+      pingsSent: 0,
+      pingAcks: 0,
+      pendingPings: new Set(),
+      framesSent: 0,
     };
     this.connections.set(conn.id, conn);
     const app = this.state.apps.get(t.appKey);
-    const sys = (topic: string) => this.frame('SYSTEM', { topic, messageId: randomHex(16), connectionId: conn.id, appId: String(app?.agentId ?? '') }, '{}');
+    const sys = (topic: string) =>
+      this.frame('SYSTEM', { topic, messageId: randomHex(16), connectionId: conn.id, appId: String(app?.agentId ?? '') }, '{}');
     ws.send(sys('CONNECTED'));
     ws.send(sys('REGISTERED'));
     ws.on('message', (raw) => this.onUpstream(conn, raw.toString()));
     ws.on('close', () => this.onClose(conn));
-    ws.on('error', () => { /* close follows */ });
+    ws.on('error', () => {
+      /* close follows */
+    });
     this.flushPending(t.appKey);
   }
 
   private onUpstream(conn: StreamConnection, text: string): void {
     let msg: { code?: number; headers?: Record<string, string>; message?: string; data?: string };
-    try { msg = JSON.parse(text); } catch { return; }
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
     const messageId = msg.headers?.messageId;
     if (!messageId) return;
     if (msg.headers?.topic === 'ping' || conn.pendingPings.has(messageId)) {
@@ -432,12 +539,19 @@ export class DingtalkRuntime {
     const d = [...this.state.deliveries.values()].find((x) => x.mode === 'stream' && x.messageId === messageId);
     if (!d || d.acknowledged) return;
     let data: unknown;
-    try { data = typeof msg.data === 'string' ? JSON.parse(msg.data) : msg.data; } catch { data = msg.data; }
+    try {
+      data = typeof msg.data === 'string' ? JSON.parse(msg.data) : msg.data;
+    } catch {
+      data = msg.data;
+    }
     const last = d.history[d.history.length - 1];
     this.clearTimer(d.id);
     if (msg.code !== 200) {
       d.lastError = `ack code ${msg.code}`;
-      if (last) { last.ok = false; last.error = d.lastError; }
+      if (last) {
+        last.ok = false;
+        last.error = d.lastError;
+      }
       d.status = 'pending';
       this.scheduleRedelivery(d);
       return;
@@ -447,7 +561,9 @@ export class DingtalkRuntime {
       d.ackStatus = status;
       if (last) last.ackStatus = status;
       if (status === 'SUCCESS') {
-        d.status = 'acknowledged'; d.acknowledged = true; d.lastError = undefined;
+        d.status = 'acknowledged';
+        d.acknowledged = true;
+        d.lastError = undefined;
         if (last) last.ok = true;
       } else {
         d.lastError = `ack status ${status ?? '(none)'}`;
@@ -458,8 +574,13 @@ export class DingtalkRuntime {
     } else {
       d.response = (data as { response?: unknown } | undefined)?.response ?? data;
       d.ackStatus = 'OK';
-      d.status = 'acknowledged'; d.acknowledged = true; d.lastError = undefined;
-      if (last) { last.ok = true; last.ackStatus = 'OK'; }
+      d.status = 'acknowledged';
+      d.acknowledged = true;
+      d.lastError = undefined;
+      if (last) {
+        last.ok = true;
+        last.ackStatus = 'OK';
+      }
     }
   }
 
@@ -479,7 +600,10 @@ export class DingtalkRuntime {
   }
 
   private scheduleRedelivery(d: Delivery): void {
-    if (d.attempts >= this.opts.streamMaxAttempts) { d.status = 'failed'; return; }
+    if (d.attempts >= this.opts.streamMaxAttempts) {
+      d.status = 'failed';
+      return;
+    }
     this.schedule(d, this.opts.streamAckTimeoutMs, () => this.sendStream(d));
   }
 
@@ -489,8 +613,13 @@ export class DingtalkRuntime {
 
   private sendStream(d: Delivery): void {
     if (!this.isCurrent(d) || d.acknowledged || d.status === 'failed') return;
-    const candidates = [...this.connections.values()].filter((c) => c.appKey === d.appKey && c.ws.readyState === WebSocket.OPEN && this.subscribed(c, d));
-    if (candidates.length === 0) { d.status = 'pending'; return; } // waits for a connection
+    const candidates = [...this.connections.values()].filter(
+      (c) => c.appKey === d.appKey && c.ws.readyState === WebSocket.OPEN && this.subscribed(c, d),
+    );
+    if (candidates.length === 0) {
+      d.status = 'pending';
+      return;
+    } // waits for a connection
     const conn = candidates[this.rr++ % candidates.length]!;
     const app = this.state.apps.get(d.appKey);
     d.attempts += 1;
@@ -498,16 +627,29 @@ export class DingtalkRuntime {
     d.connectionId = conn.id;
     d.history.push({ at: new Date().toISOString(), ok: false, connectionId: conn.id });
     conn.framesSent += 1;
-    conn.ws.send(this.frame(d.frameType ?? 'EVENT', {
-      appId: String(app?.agentId ?? ''), connectionId: conn.id, messageId: d.messageId ?? '', topic: d.topic ?? '*', ...(d.headers ?? {}),
-    }, JSON.stringify(d.payload)));
+    conn.ws.send(
+      this.frame(
+        d.frameType ?? 'EVENT',
+        {
+          appId: String(app?.agentId ?? ''),
+          connectionId: conn.id,
+          messageId: d.messageId ?? '',
+          topic: d.topic ?? '*',
+          ...(d.headers ?? {}),
+        },
+        JSON.stringify(d.payload),
+      ),
+    );
     this.schedule(d, this.opts.streamAckTimeoutMs, () => {
       if (d.acknowledged) return;
       d.lastError = `no ack within ${this.opts.streamAckTimeoutMs} ms`;
       const last = d.history[d.history.length - 1];
       if (last && !last.error) last.error = d.lastError;
       d.status = 'pending';
-      if (d.attempts >= this.opts.streamMaxAttempts) { d.status = 'failed'; return; }
+      if (d.attempts >= this.opts.streamMaxAttempts) {
+        d.status = 'failed';
+        return;
+      }
       this.sendStream(d);
     });
   }
@@ -538,7 +680,13 @@ export class DingtalkRuntime {
     for (const c of [...this.connections.values()]) {
       if (appKey && c.appKey !== appKey) continue;
       if (graceful && c.ws.readyState === WebSocket.OPEN) {
-        c.ws.send(this.frame('SYSTEM', { topic: 'disconnect', messageId: randomHex(16), connectionId: c.id }, JSON.stringify({ reason: 'sandbox drop' })));
+        c.ws.send(
+          this.frame(
+            'SYSTEM',
+            { topic: 'disconnect', messageId: randomHex(16), connectionId: c.id },
+            JSON.stringify({ reason: 'sandbox drop' }),
+          ),
+        );
         c.ws.close(1000, 'sandbox drop');
       } else {
         c.ws.terminate();
@@ -550,8 +698,15 @@ export class DingtalkRuntime {
 
   listConnections(): Array<Record<string, unknown>> {
     return [...this.connections.values()].map((c) => ({
-      connectionId: c.id, appKey: c.appKey, subscriptions: c.subscriptions, ua: c.ua, openedAt: c.openedAt,
-      pingsSent: c.pingsSent, pingAcks: c.pingAcks, lastPingAckAt: c.lastPingAckAt ?? null, framesSent: c.framesSent,
+      connectionId: c.id,
+      appKey: c.appKey,
+      subscriptions: c.subscriptions,
+      ua: c.ua,
+      openedAt: c.openedAt,
+      pingsSent: c.pingsSent,
+      pingAcks: c.pingAcks,
+      lastPingAckAt: c.lastPingAckAt ?? null,
+      framesSent: c.framesSent,
     }));
   }
 

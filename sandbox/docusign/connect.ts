@@ -7,7 +7,10 @@ export function connectSignature(key: string, body: string | Buffer): string {
   return crypto.createHmac('sha256', key).update(body).digest('base64');
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); });
+const sleep = (ms: number) =>
+  new Promise<void>((r) => {
+    setTimeout(r, ms).unref();
+  });
 
 export interface Publish {
   event: string;
@@ -29,7 +32,13 @@ export function publish(getState: () => DsState, st: DsState, p: Publish): void 
   for (const c of acct.connect.values()) {
     if (c.disabled || !c.events.includes(p.event)) continue;
     if (!c.allUsers && !c.userIds.includes(p.envelope.senderUserId)) continue;
-    listeners.push({ configurationId: c.connectId, url: c.urlToPublishTo, ack: c.requiresAcknowledgement, hmac: c.includeHMAC, includeData: c.includeData });
+    listeners.push({
+      configurationId: c.connectId,
+      url: c.urlToPublishTo,
+      ack: c.requiresAcknowledgement,
+      hmac: c.includeHMAC,
+      includeData: c.includeData,
+    });
   }
   const en = p.envelope.eventNotification;
   if (en?.events.includes(p.event)) {
@@ -37,7 +46,11 @@ export function publish(getState: () => DsState, st: DsState, p: Publish): void 
     listeners.push({ configurationId: '0', url: en.url, ack: en.requireAcknowledgment, hmac: en.includeHMAC, includeData: en.includeData });
   }
   for (const l of listeners) {
-    const data: Record<string, unknown> = { accountId: p.envelope.accountId, userId: p.envelope.senderUserId, envelopeId: p.envelope.envelopeId };
+    const data: Record<string, unknown> = {
+      accountId: p.envelope.accountId,
+      userId: p.envelope.senderUserId,
+      envelopeId: p.envelope.envelopeId,
+    };
     if (p.recipientId) data.recipientId = p.recipientId;
     if (l.includeData.length > 0) data.envelopeSummary = p.summary(l.includeData);
     const payload: Record<string, unknown> = {
@@ -50,9 +63,19 @@ export function publish(getState: () => DsState, st: DsState, p: Publish): void 
       data,
     };
     const d: ConnectDelivery = {
-      id: st.nextDeliveryId++, accountId: p.envelope.accountId, envelopeId: p.envelope.envelopeId, event: p.event, url: l.url,
-      configurationId: l.configurationId, body: '', signatures: [], attempts: [], status: 'pending', requiresAcknowledgement: l.ack,
-      payload, includeHMAC: l.hmac,
+      id: st.nextDeliveryId++,
+      accountId: p.envelope.accountId,
+      envelopeId: p.envelope.envelopeId,
+      event: p.event,
+      url: l.url,
+      configurationId: l.configurationId,
+      body: '',
+      signatures: [],
+      attempts: [],
+      status: 'pending',
+      requiresAcknowledgement: l.ack,
+      payload,
+      includeHMAC: l.hmac,
     };
     st.deliveries.push(d);
     if (st.deliveries.length > 5000) st.deliveries.shift();
@@ -64,10 +87,18 @@ const chains = new WeakMap<DsState, Map<string, Promise<void>>>();
 
 export function enqueue(getState: () => DsState, st: DsState, d: ConnectDelivery): void {
   let byEnvelope = chains.get(st);
-  if (!byEnvelope) { byEnvelope = new Map(); chains.set(st, byEnvelope); }
+  if (!byEnvelope) {
+    byEnvelope = new Map();
+    chains.set(st, byEnvelope);
+  }
   st.pending += 1;
   const prev = byEnvelope.get(d.envelopeId) ?? Promise.resolve();
-  const next = prev.then(() => deliver(getState, st, d)).catch(() => undefined).finally(() => { st.pending -= 1; });
+  const next = prev
+    .then(() => deliver(getState, st, d))
+    .catch(() => undefined)
+    .finally(() => {
+      st.pending -= 1;
+    });
   byEnvelope.set(d.envelopeId, next);
 }
 
@@ -87,16 +118,30 @@ async function deliver(getState: () => DsState, st: DsState, d: ConnectDelivery)
     const rec: { at: string; status?: number; error?: string } = { at: nowIso() };
     d.attempts.push(rec);
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'DocuSign Connect' };
-    d.signatures.forEach((s, i) => { headers[`x-docusign-signature-${i + 1}`] = s; });
+    d.signatures.forEach((s, i) => {
+      headers[`x-docusign-signature-${i + 1}`] = s;
+    });
     try {
-      const res = await fetch(d.url, { method: 'POST', headers, body: d.body, redirect: 'manual', signal: AbortSignal.timeout(st.settings.connectTimeoutMs) });
+      const res = await fetch(d.url, {
+        method: 'POST',
+        headers,
+        body: d.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(st.settings.connectTimeoutMs),
+      });
       await res.arrayBuffer().catch(() => undefined);
       rec.status = res.status;
     } catch (err) {
       rec.error = (err as Error).message;
     }
-    if (rec.status !== undefined && rec.status >= 200 && rec.status < 300) { d.status = 'delivered'; return; }
-    if (!d.requiresAcknowledgement) { d.status = 'not_acknowledged'; return; }
+    if (rec.status !== undefined && rec.status >= 200 && rec.status < 300) {
+      d.status = 'delivered';
+      return;
+    }
+    if (!d.requiresAcknowledgement) {
+      d.status = 'not_acknowledged';
+      return;
+    }
     if (attempt < delays.length) await sleep(delays[attempt] ?? 0);
   }
   d.status = 'failed';
@@ -109,15 +154,33 @@ export async function drain(st: DsState, timeoutMs: number): Promise<boolean> {
 }
 
 export const SIM_EVENTS = [
-  'envelope-created', 'envelope-sent', 'envelope-delivered', 'envelope-completed', 'envelope-declined', 'envelope-voided', 'envelope-resent',
-  'recipient-sent', 'recipient-delivered', 'recipient-completed', 'recipient-declined', 'recipient-resent',
+  'envelope-created',
+  'envelope-sent',
+  'envelope-delivered',
+  'envelope-completed',
+  'envelope-declined',
+  'envelope-voided',
+  'envelope-resent',
+  'recipient-sent',
+  'recipient-delivered',
+  'recipient-completed',
+  'recipient-declined',
+  'recipient-resent',
 ];
 
 export function configJson(c: ConnectConfig): Record<string, unknown> {
   return {
-    connectId: c.connectId, name: c.name, urlToPublishTo: c.urlToPublishTo, configurationType: c.configurationType,
-    allUsers: String(c.allUsers), userIds: c.userIds, events: c.events, requiresAcknowledgement: String(c.requiresAcknowledgement),
-    includeHMAC: String(c.includeHMAC), disabled: String(c.disabled), deliveryMode: c.deliveryMode,
+    connectId: c.connectId,
+    name: c.name,
+    urlToPublishTo: c.urlToPublishTo,
+    configurationType: c.configurationType,
+    allUsers: String(c.allUsers),
+    userIds: c.userIds,
+    events: c.events,
+    requiresAcknowledgement: String(c.requiresAcknowledgement),
+    includeHMAC: String(c.includeHMAC),
+    disabled: String(c.disabled),
+    deliveryMode: c.deliveryMode,
     eventData: { version: 'restv2.1', format: 'json', includeData: c.includeData },
   };
 }

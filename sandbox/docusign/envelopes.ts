@@ -7,9 +7,17 @@ import { publish, SIM_EVENTS } from './connect.ts';
 
 /** A DocuSign error: HTTP status and `{errorCode, message}`. */
 export class DsError extends Error {
-  constructor(readonly status: number, readonly errorCode: string, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
-const fail = (errorCode: string, message: string, status = 400): never => { throw new DsError(status, errorCode, message); };
+const fail = (errorCode: string, message: string, status = 400): never => {
+  throw new DsError(status, errorCode, message);
+};
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -27,11 +35,15 @@ function parseTabs(v: unknown): Tabs | undefined {
 
 function parseDocuments(v: unknown): DsDocument[] {
   return arr(v).map((d, i) => {
-    const documentId = str(d.documentId) ?? fail('INVALID_REQUEST_PARAMETER', 'The request contained at least one invalid parameter. documentId is required.');
+    const documentId =
+      str(d.documentId) ??
+      fail('INVALID_REQUEST_PARAMETER', 'The request contained at least one invalid parameter. documentId is required.');
     const b64 = str(d.documentBase64);
-    if (!b64) fail('INVALID_REQUEST_BODY', `The request body is missing or improperly formatted. Document ${documentId} has no documentBase64.`);
+    if (!b64)
+      fail('INVALID_REQUEST_BODY', `The request body is missing or improperly formatted. Document ${documentId} has no documentBase64.`);
     const bytes = Buffer.from(b64!, 'base64');
-    if (bytes.length === 0) fail('INVALID_REQUEST_BODY', `The request body is missing or improperly formatted. Document ${documentId} is empty.`);
+    if (bytes.length === 0)
+      fail('INVALID_REQUEST_BODY', `The request body is missing or improperly formatted. Document ${documentId} is empty.`);
     const name = str(d.name) ?? `Document ${documentId}`;
     const fileExtension = (str(d.fileExtension) ?? (name.includes('.') ? name.split('.').pop()! : 'pdf')).toLowerCase();
     return { documentId, name, fileExtension, bytes, order: Number(d.order ?? i + 1) };
@@ -41,16 +53,31 @@ function parseDocuments(v: unknown): DsDocument[] {
 function parseRecipients(v: unknown): Recipient[] {
   const r = obj(v);
   const out: Recipient[] = [];
-  for (const [key, type] of [['signers', 'signer'], ['carbonCopies', 'carbonCopy']] as const) {
+  for (const [key, type] of [
+    ['signers', 'signer'],
+    ['carbonCopies', 'carbonCopy'],
+  ] as const) {
     for (const s of arr(r[key])) {
       const email = str(s.email) ?? '';
       const name = str(s.name) ?? '';
       const recipientId = str(s.recipientId) ?? fail('INVALID_RECIPIENT_ID', 'The recipient ID is invalid. recipientId is required.');
-      if (!EMAIL.test(email)) fail('INVALID_EMAIL_ADDRESS_FOR_RECIPIENT', `The email address for the recipient is invalid. The recipient Id follows. ${recipientId}`);
-      if (!name) fail('INVALID_USERNAME_FOR_RECIPIENT', `The user name for the recipient is invalid. The recipient Id follows. ${recipientId}`);
+      if (!EMAIL.test(email))
+        fail(
+          'INVALID_EMAIL_ADDRESS_FOR_RECIPIENT',
+          `The email address for the recipient is invalid. The recipient Id follows. ${recipientId}`,
+        );
+      if (!name)
+        fail('INVALID_USERNAME_FOR_RECIPIENT', `The user name for the recipient is invalid. The recipient Id follows. ${recipientId}`);
       out.push({
-        recipientId, recipientIdGuid: guid(), type, name, email, routingOrder: Number(s.routingOrder ?? 1),
-        roleName: str(s.roleName), status: 'created', tabs: parseTabs(s.tabs),
+        recipientId,
+        recipientIdGuid: guid(),
+        type,
+        name,
+        email,
+        routingOrder: Number(s.routingOrder ?? 1),
+        roleName: str(s.roleName),
+        status: 'created',
+        tabs: parseTabs(s.tabs),
       });
     }
   }
@@ -64,11 +91,16 @@ function parseEventNotification(v: unknown): EventNotification | undefined {
   // Legacy shape: envelopeEvents [{envelopeEventStatusCode: 'completed'}], recipientEvents [{recipientEventStatusCode: 'Completed'}].
   for (const x of arr(e.envelopeEvents)) events.add(`envelope-${String(x.envelopeEventStatusCode ?? '').toLowerCase()}`);
   for (const x of arr(e.recipientEvents)) events.add(`recipient-${String(x.recipientEventStatusCode ?? '').toLowerCase()}`);
-  for (const ev of events) if (!SIM_EVENTS.includes(ev)) fail('INVALID_REQUEST_PARAMETER', `The request contained at least one invalid parameter. Unknown event '${ev}'.`);
+  for (const ev of events)
+    if (!SIM_EVENTS.includes(ev))
+      fail('INVALID_REQUEST_PARAMETER', `The request contained at least one invalid parameter. Unknown event '${ev}'.`);
   const ed = obj(e.eventData);
   return {
-    url: String(e.url), requireAcknowledgment: truthy(e.requireAcknowledgment), includeHMAC: truthy(e.includeHMAC),
-    events: [...events], includeData: Array.isArray(ed.includeData) ? ed.includeData.map(String) : [],
+    url: String(e.url),
+    requireAcknowledgment: truthy(e.requireAcknowledgment),
+    includeHMAC: truthy(e.includeHMAC),
+    events: [...events],
+    includeData: Array.isArray(ed.includeData) ? ed.includeData.map(String) : [],
   };
 }
 
@@ -82,7 +114,11 @@ function checkAnchors(docs: DsDocument[], recipients: Recipient[]): void {
         if (!anchor || truthy(t.anchorIgnoreIfNotPresent)) continue;
         const caseSensitive = !(t.anchorCaseSensitive === false || t.anchorCaseSensitive === 'false');
         const found = texts.some((x) => (caseSensitive ? x.includes(anchor) : x.toLowerCase().includes(anchor.toLowerCase())));
-        if (!found) fail('ANCHOR_TAB_STRING_NOT_FOUND', `The specified Anchor Tab string was not found in the document. Anchor Tab String: ${anchor}`);
+        if (!found)
+          fail(
+            'ANCHOR_TAB_STRING_NOT_FOUND',
+            `The specified Anchor Tab string was not found in the document. Anchor Tab String: ${anchor}`,
+          );
       }
     }
   }
@@ -110,7 +146,12 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
     const st = getState();
     publish(getState, st, { event, envelope: e, recipientId, summary: (inc) => ops.summary(e, inc) });
   };
-  const touch = (e: Envelope) => { const t = nowIso(); e.lastModifiedDateTime = t; e.statusChangedDateTime = t; return t; };
+  const touch = (e: Envelope) => {
+    const t = nowIso();
+    e.lastModifiedDateTime = t;
+    e.statusChangedDateTime = t;
+    return t;
+  };
   const currentOrder = (e: Envelope) => {
     const open = e.recipients.filter((r) => r.type === 'signer' && r.status !== 'completed');
     return open.length ? Math.min(...open.map((r) => r.routingOrder)) : undefined;
@@ -129,18 +170,32 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
     }
   };
   const pick = (e: Envelope, recipientId: string | undefined, statuses: string[]): Recipient => {
-    if (e.status === 'completed' || e.status === 'declined' || e.status === 'voided') fail('ENVELOPE_INVALID_STATUS', `Invalid envelope status. Envelope status: ${e.status}`);
+    if (e.status === 'completed' || e.status === 'declined' || e.status === 'voided')
+      fail('ENVELOPE_INVALID_STATUS', `Invalid envelope status. Envelope status: ${e.status}`);
     if (e.status === 'created') fail('ENVELOPE_INVALID_STATUS', 'Invalid envelope status. Envelope status: created (send it first)');
     const r = recipientId
-      ? e.recipients.find((x) => x.recipientId === recipientId) ?? fail('INVALID_RECIPIENT_ID', `The recipient ID is invalid. ${recipientId}`)
-      : e.recipients.find((x) => x.type === 'signer' && statuses.includes(x.status)) ?? fail('INVALID_RECIPIENT_ID', 'No recipient of this envelope can do that now.');
-    if (r.type !== 'signer' || !statuses.includes(r.status)) fail('RECIPIENT_NOT_IN_SEQUENCE', `Recipient ${r.recipientId} is ${r.status}, not ${statuses.join(' or ')}.`);
+      ? (e.recipients.find((x) => x.recipientId === recipientId) ??
+        fail('INVALID_RECIPIENT_ID', `The recipient ID is invalid. ${recipientId}`))
+      : (e.recipients.find((x) => x.type === 'signer' && statuses.includes(x.status)) ??
+        fail('INVALID_RECIPIENT_ID', 'No recipient of this envelope can do that now.'));
+    if (r.type !== 'signer' || !statuses.includes(r.status))
+      fail('RECIPIENT_NOT_IN_SEQUENCE', `Recipient ${r.recipientId} is ${r.status}, not ${statuses.join(' or ')}.`);
     return r;
   };
 
   const certificateLines = (e: Envelope): string[] => {
-    const lines = ['Certificate Of Completion', '', `Envelope Id: ${e.envelopeId}`, `Subject: ${e.emailSubject}`, `Status: ${e.status}`,
-      `Envelope Originator: ${getState().users.get(e.senderUserId)?.name ?? ''}`, `Sent: ${e.sentDateTime ?? '-'}`, `Completed: ${e.completedDateTime ?? '-'}`, '', 'Signer Events'];
+    const lines = [
+      'Certificate Of Completion',
+      '',
+      `Envelope Id: ${e.envelopeId}`,
+      `Subject: ${e.emailSubject}`,
+      `Status: ${e.status}`,
+      `Envelope Originator: ${getState().users.get(e.senderUserId)?.name ?? ''}`,
+      `Sent: ${e.sentDateTime ?? '-'}`,
+      `Completed: ${e.completedDateTime ?? '-'}`,
+      '',
+      'Signer Events',
+    ];
     for (const r of e.recipients) {
       lines.push(`${r.name} <${r.email}> (${r.type}, routing order ${r.routingOrder}): ${r.status}`);
       if (r.sentDateTime) lines.push(`  Sent ${r.sentDateTime}`);
@@ -157,14 +212,16 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       const st = getState();
       const b = obj(input);
       const status = str(b.status) ?? 'created';
-      if (status !== 'sent' && status !== 'created') fail('INVALID_ENVELOPE_STATUS', `Invalid envelope status. Only 'sent' or 'created' may be given on create, not '${status}'.`);
+      if (status !== 'sent' && status !== 'created')
+        fail('INVALID_ENVELOPE_STATUS', `Invalid envelope status. Only 'sent' or 'created' may be given on create, not '${status}'.`);
       let documents = parseDocuments(b.documents);
       const recipients = parseRecipients(b.recipients);
       let emailSubject = str(b.emailSubject) ?? '';
       let templateId: string | undefined;
       if (b.templateId !== undefined) {
         templateId = String(b.templateId);
-        const tpl: Template = st.accounts.get(accountId)?.templates.get(templateId) ?? fail('TEMPLATE_ID_INVALID', `Invalid template ID. ${templateId}`);
+        const tpl: Template =
+          st.accounts.get(accountId)?.templates.get(templateId) ?? fail('TEMPLATE_ID_INVALID', `Invalid template ID. ${templateId}`);
         documents = tpl.documents.map((d) => ({ ...d }));
         emailSubject ||= tpl.emailSubject;
         const roles = arr(b.templateRoles);
@@ -172,15 +229,31 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
           const fill = roles.find((x) => x.roleName === role.roleName);
           if (!fill) continue; // an unfilled role is dropped, as DocuSign does
           const email = str(fill.email) ?? '';
-          if (!EMAIL.test(email)) fail('INVALID_EMAIL_ADDRESS_FOR_RECIPIENT', `The email address for the recipient is invalid. The recipient Id follows. ${role.recipientId}`);
-          if (!str(fill.name)) fail('INVALID_USERNAME_FOR_RECIPIENT', `The user name for the recipient is invalid. The recipient Id follows. ${role.recipientId}`);
+          if (!EMAIL.test(email))
+            fail(
+              'INVALID_EMAIL_ADDRESS_FOR_RECIPIENT',
+              `The email address for the recipient is invalid. The recipient Id follows. ${role.recipientId}`,
+            );
+          if (!str(fill.name))
+            fail(
+              'INVALID_USERNAME_FOR_RECIPIENT',
+              `The user name for the recipient is invalid. The recipient Id follows. ${role.recipientId}`,
+            );
           recipients.push({
-            recipientId: role.recipientId, recipientIdGuid: guid(), type: role.type, name: String(fill.name), email, routingOrder: Number(fill.routingOrder ?? role.routingOrder),
-            roleName: role.roleName, status: 'created', tabs: parseTabs(fill.tabs) ?? role.tabs,
+            recipientId: role.recipientId,
+            recipientIdGuid: guid(),
+            type: role.type,
+            name: String(fill.name),
+            email,
+            routingOrder: Number(fill.routingOrder ?? role.routingOrder),
+            roleName: role.roleName,
+            status: 'created',
+            tabs: parseTabs(fill.tabs) ?? role.tabs,
           });
         }
         for (const r of roles) {
-          if (!tpl.roles.some((x) => x.roleName === r.roleName)) fail('TEMPLATE_ROLE_NAME_NOT_FOUND', `The role name was not found in the template. ${String(r.roleName)}`);
+          if (!tpl.roles.some((x) => x.roleName === r.roleName))
+            fail('TEMPLATE_ROLE_NAME_NOT_FOUND', `The role name was not found in the template. ${String(r.roleName)}`);
         }
       }
       const ids = new Set<string>();
@@ -189,20 +262,49 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
         ids.add(r.recipientId);
       }
       if (status === 'sent') {
-        if (!emailSubject) fail('ENVELOPE_IS_INCOMPLETE', 'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line. Subject missing.');
-        if (documents.length === 0) fail('ENVELOPE_IS_INCOMPLETE', 'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line. Documents missing.');
-        if (!recipients.some((r) => r.type === 'signer')) fail('ENVELOPE_IS_INCOMPLETE', 'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line. Recipients missing.');
+        if (!emailSubject)
+          fail(
+            'ENVELOPE_IS_INCOMPLETE',
+            'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line. Subject missing.',
+          );
+        if (documents.length === 0)
+          fail(
+            'ENVELOPE_IS_INCOMPLETE',
+            'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line. Documents missing.',
+          );
+        if (!recipients.some((r) => r.type === 'signer'))
+          fail(
+            'ENVELOPE_IS_INCOMPLETE',
+            'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line. Recipients missing.',
+          );
       }
       checkAnchors(documents, recipients);
       const cf = obj(b.customFields);
       const textCustomFields = arr(cf.textCustomFields).map((f, i) => ({
-        fieldId: String(f.fieldId ?? 10_000 + i), name: String(f.name ?? ''), value: String(f.value ?? ''), show: String(f.show ?? 'false'), required: String(f.required ?? 'false'),
+        fieldId: String(f.fieldId ?? 10_000 + i),
+        name: String(f.name ?? ''),
+        value: String(f.value ?? ''),
+        show: String(f.show ?? 'false'),
+        required: String(f.required ?? 'false'),
       }));
       const t = nowIso();
       const e: Envelope = {
-        envelopeId: guid(), accountId, senderUserId, status: 'created', emailSubject, emailBlurb: str(b.emailBlurb), templateId,
-        documents, recipients, textCustomFields, eventNotification: parseEventNotification(b.eventNotification),
-        createdDateTime: t, statusChangedDateTime: t, lastModifiedDateTime: t, resendCount: 0, polls: { hour: 0, count: 0 },
+        envelopeId: guid(),
+        accountId,
+        senderUserId,
+        status: 'created',
+        emailSubject,
+        emailBlurb: str(b.emailBlurb),
+        templateId,
+        documents,
+        recipients,
+        textCustomFields,
+        eventNotification: parseEventNotification(b.eventNotification),
+        createdDateTime: t,
+        statusChangedDateTime: t,
+        lastModifiedDateTime: t,
+        resendCount: 0,
+        polls: { hour: 0, count: 0 },
       };
       st.envelopes.set(e.envelopeId, e);
       if (status === 'sent') ops.send(e);
@@ -211,7 +313,10 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
     send(e) {
       if (e.status !== 'created') fail('ENVELOPE_INVALID_STATUS', `Invalid envelope status. Envelope status: ${e.status}`);
       if (e.documents.length === 0 || !e.recipients.some((r) => r.type === 'signer') || !e.emailSubject) {
-        fail('ENVELOPE_IS_INCOMPLETE', 'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line.');
+        fail(
+          'ENVELOPE_IS_INCOMPLETE',
+          'The Envelope is not Complete. A Complete Envelope Requires Documents, Recipients, Tabs, and a Subject Line.',
+        );
       }
       const t = touch(e);
       e.status = 'sent';
@@ -236,7 +341,11 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
     sign(e, recipientId) {
       const r = pick(e, recipientId, ['sent', 'delivered']);
       const order = currentOrder(e);
-      if (order !== undefined && r.routingOrder > order) fail('RECIPIENT_NOT_IN_SEQUENCE', `Recipient ${r.recipientId} is not in sequence (routing order ${r.routingOrder}, current ${order}).`);
+      if (order !== undefined && r.routingOrder > order)
+        fail(
+          'RECIPIENT_NOT_IN_SEQUENCE',
+          `Recipient ${r.recipientId} is not in sequence (routing order ${r.routingOrder}, current ${order}).`,
+        );
       if (r.status === 'sent') ops.deliver(e, r.recipientId);
       const t = nowIso();
       r.status = 'completed';
@@ -245,7 +354,11 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       emit(e, 'recipient-completed', r.recipientId);
       activate(e);
       if (e.recipients.every((x) => x.type !== 'signer' || x.status === 'completed')) {
-        for (const x of e.recipients) if (x.type === 'carbonCopy') { x.status = 'completed'; x.sentDateTime ??= t; }
+        for (const x of e.recipients)
+          if (x.type === 'carbonCopy') {
+            x.status = 'completed';
+            x.sentDateTime ??= t;
+          }
         e.status = 'completed';
         e.completedDateTime = t;
         e.deliveredDateTime ??= t;
@@ -266,8 +379,13 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       return r;
     },
     void(e, reason) {
-      if (e.status !== 'sent' && e.status !== 'delivered') fail('ENVELOPE_CANNOT_VOID_INVALID_STATE', 'Only sent or delivered envelopes may be voided.');
-      if (!reason) fail('INVALID_REQUEST_PARAMETER', 'The request contained at least one invalid parameter. voidedReason is required to void an envelope.');
+      if (e.status !== 'sent' && e.status !== 'delivered')
+        fail('ENVELOPE_CANNOT_VOID_INVALID_STATE', 'Only sent or delivered envelopes may be voided.');
+      if (!reason)
+        fail(
+          'INVALID_REQUEST_PARAMETER',
+          'The request contained at least one invalid parameter. voidedReason is required to void an envelope.',
+        );
       const t = touch(e);
       e.status = 'voided';
       e.voidedDateTime = t;
@@ -275,7 +393,8 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       emit(e, 'envelope-voided');
     },
     resend(e) {
-      if (e.status !== 'sent' && e.status !== 'delivered') fail('ENVELOPE_INVALID_STATUS', `Invalid envelope status. Envelope status: ${e.status}`);
+      if (e.status !== 'sent' && e.status !== 'delivered')
+        fail('ENVELOPE_INVALID_STATUS', `Invalid envelope status. Envelope status: ${e.status}`);
       e.resendCount += 1;
       e.lastModifiedDateTime = nowIso();
       emit(e, 'envelope-resent');
@@ -285,7 +404,13 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       if (includeData.includes('recipients')) out.recipients = ops.recipientsJson(e);
       if (includeData.includes('custom_fields')) out.customFields = { textCustomFields: e.textCustomFields, listCustomFields: [] };
       if (includeData.includes('documents')) {
-        out.envelopeDocuments = e.documents.map((d) => ({ documentId: d.documentId, name: d.name, type: 'content', order: String(d.order), PDFBytes: ops.documentPdf(e, d).toString('base64') }));
+        out.envelopeDocuments = e.documents.map((d) => ({
+          documentId: d.documentId,
+          name: d.name,
+          type: 'content',
+          order: String(d.order),
+          PDFBytes: ops.documentPdf(e, d).toString('base64'),
+        }));
       }
       return out;
     },
@@ -294,30 +419,72 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       const sender = st.users.get(e.senderUserId);
       const base = `/envelopes/${e.envelopeId}`;
       const out: Record<string, unknown> = {
-        envelopeId: e.envelopeId, status: e.status, emailSubject: e.emailSubject, emailBlurb: e.emailBlurb,
-        envelopeUri: base, documentsUri: `${base}/documents`, recipientsUri: `${base}/recipients`, customFieldsUri: `${base}/custom_fields`,
-        attachmentsUri: `${base}/attachments`, notificationUri: `${base}/notification`, templatesUri: `${base}/templates`,
-        createdDateTime: e.createdDateTime, sentDateTime: e.sentDateTime, deliveredDateTime: e.deliveredDateTime, completedDateTime: e.completedDateTime,
-        declinedDateTime: e.declinedDateTime, voidedDateTime: e.voidedDateTime, voidedReason: e.voidedReason,
-        statusChangedDateTime: e.statusChangedDateTime, lastModifiedDateTime: e.lastModifiedDateTime, initialSentDateTime: e.sentDateTime,
+        envelopeId: e.envelopeId,
+        status: e.status,
+        emailSubject: e.emailSubject,
+        emailBlurb: e.emailBlurb,
+        envelopeUri: base,
+        documentsUri: `${base}/documents`,
+        recipientsUri: `${base}/recipients`,
+        customFieldsUri: `${base}/custom_fields`,
+        attachmentsUri: `${base}/attachments`,
+        notificationUri: `${base}/notification`,
+        templatesUri: `${base}/templates`,
+        createdDateTime: e.createdDateTime,
+        sentDateTime: e.sentDateTime,
+        deliveredDateTime: e.deliveredDateTime,
+        completedDateTime: e.completedDateTime,
+        declinedDateTime: e.declinedDateTime,
+        voidedDateTime: e.voidedDateTime,
+        voidedReason: e.voidedReason,
+        statusChangedDateTime: e.statusChangedDateTime,
+        lastModifiedDateTime: e.lastModifiedDateTime,
+        initialSentDateTime: e.sentDateTime,
         sender: sender ? { userName: sender.name, userId: sender.userId, accountId: e.accountId, email: sender.email } : undefined,
-        purgeState: 'unpurged', envelopeIdStamping: 'true', is21CFRPart11: 'false', signerCanSignOnMobile: 'true', autoNavigation: 'true',
-        isSignatureProviderEnvelope: 'false', hasFormDataChanged: 'false', allowComments: 'true', anySigner: null,
-        envelopeLocation: 'current_site', templateId: e.templateId,
+        purgeState: 'unpurged',
+        envelopeIdStamping: 'true',
+        is21CFRPart11: 'false',
+        signerCanSignOnMobile: 'true',
+        autoNavigation: 'true',
+        isSignatureProviderEnvelope: 'false',
+        hasFormDataChanged: 'false',
+        allowComments: 'true',
+        anySigner: null,
+        envelopeLocation: 'current_site',
+        templateId: e.templateId,
       };
       if (include.includes('recipients')) out.recipients = ops.recipientsJson(e);
       if (include.includes('custom_fields')) out.customFields = { textCustomFields: e.textCustomFields, listCustomFields: [] };
-      if (include.includes('documents')) out.envelopeDocuments = e.documents.map((d) => ({ documentId: d.documentId, name: d.name, type: 'content', order: String(d.order), uri: `${base}/documents/${d.documentId}` }));
+      if (include.includes('documents'))
+        out.envelopeDocuments = e.documents.map((d) => ({
+          documentId: d.documentId,
+          name: d.name,
+          type: 'content',
+          order: String(d.order),
+          uri: `${base}/documents/${d.documentId}`,
+        }));
       for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
       return out;
     },
     recipientsJson(e) {
       const one = (r: Recipient) => {
         const o: Record<string, unknown> = {
-          recipientId: r.recipientId, recipientIdGuid: r.recipientIdGuid, name: r.name, email: r.email, routingOrder: String(r.routingOrder),
-          roleName: r.roleName, status: r.status, recipientType: r.type, sentDateTime: r.sentDateTime, deliveredDateTime: r.deliveredDateTime,
-          signedDateTime: r.signedDateTime, declinedDateTime: r.declinedDateTime, declinedReason: r.declinedReason, tabs: r.tabs,
-          deliveryMethod: 'email', completedCount: r.status === 'completed' ? '1' : '0',
+          recipientId: r.recipientId,
+          recipientIdGuid: r.recipientIdGuid,
+          name: r.name,
+          email: r.email,
+          routingOrder: String(r.routingOrder),
+          roleName: r.roleName,
+          status: r.status,
+          recipientType: r.type,
+          sentDateTime: r.sentDateTime,
+          deliveredDateTime: r.deliveredDateTime,
+          signedDateTime: r.signedDateTime,
+          declinedDateTime: r.declinedDateTime,
+          declinedReason: r.declinedReason,
+          tabs: r.tabs,
+          deliveryMethod: 'email',
+          completedCount: r.status === 'completed' ? '1' : '0',
         };
         for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
         return o;
@@ -326,9 +493,20 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
       const carbonCopies = e.recipients.filter((r) => r.type === 'carbonCopy').map(one);
       const open = e.recipients.filter((r) => r.type === 'signer' && r.status !== 'completed');
       return {
-        signers, agents: [], editors: [], intermediaries: [], carbonCopies, certifiedDeliveries: [], inPersonSigners: [], seals: [], witnesses: [], notaries: [],
+        signers,
+        agents: [],
+        editors: [],
+        intermediaries: [],
+        carbonCopies,
+        certifiedDeliveries: [],
+        inPersonSigners: [],
+        seals: [],
+        witnesses: [],
+        notaries: [],
         recipientCount: String(e.recipients.length),
-        currentRoutingOrder: String(open.length ? Math.min(...open.map((r) => r.routingOrder)) : Math.max(1, ...e.recipients.map((r) => r.routingOrder))),
+        currentRoutingOrder: String(
+          open.length ? Math.min(...open.map((r) => r.routingOrder)) : Math.max(1, ...e.recipients.map((r) => r.routingOrder)),
+        ),
       };
     },
     documentPdf(e, d) {
@@ -339,10 +517,22 @@ export function makeEnvelopeOps(getState: () => DsState): EnvelopeOps {
     combinedPdf(e, withCertificate = false) {
       const pages = e.documents.map((d) => {
         const h = crypto.createHash('sha256').update(d.bytes).digest('hex');
-        return [d.name, '', `Envelope ${e.envelopeId}`, `Document ${d.documentId} (${d.fileExtension}, ${d.bytes.length} bytes)`, `sha256 ${h}`, '',
-          ...documentText(d.bytes, (b) => zlib.inflateSync(b)).split(/\r?\n/).filter((l) => /[A-Za-z]/.test(l) && l.length < 200).slice(0, 20)];
+        return [
+          d.name,
+          '',
+          `Envelope ${e.envelopeId}`,
+          `Document ${d.documentId} (${d.fileExtension}, ${d.bytes.length} bytes)`,
+          `sha256 ${h}`,
+          '',
+          ...documentText(d.bytes, (b) => zlib.inflateSync(b))
+            .split(/\r?\n/)
+            .filter((l) => /[A-Za-z]/.test(l) && l.length < 200)
+            .slice(0, 20),
+        ];
       });
-      const signed = e.recipients.filter((r) => r.type === 'signer').map((r) => `${r.name} <${r.email}>: ${r.status}${r.signedDateTime ? ` ${r.signedDateTime}` : ''}`);
+      const signed = e.recipients
+        .filter((r) => r.type === 'signer')
+        .map((r) => `${r.name} <${r.email}>: ${r.status}${r.signedDateTime ? ` ${r.signedDateTime}` : ''}`);
       pages.push([`${e.emailSubject}`, '', `Status: ${e.status}`, ...signed]);
       if (withCertificate) pages.push(certificateLines(e));
       return textPdf(pages, e.emailSubject);

@@ -4,8 +4,17 @@ import { decodeJwt, importSPKI, jwtVerify } from 'jose';
 import { startFake, type FakeDefinition, type RunningFake, type RunningFakeInternals } from '../framework/index.ts';
 import { createOAuth2Fake, type AccessTokenRecord } from '../oauth2/index.ts';
 import {
-  type Environment, type DsState, type DsSettings, type Template, type DsDocument,
-  initialDsState, seedIds, nowIso, freshRate, DEMO_INTEGRATION_KEY, DEMO_SECRET_KEY,
+  type Environment,
+  type DsState,
+  type DsSettings,
+  type Template,
+  type DsDocument,
+  initialDsState,
+  seedIds,
+  nowIso,
+  freshRate,
+  DEMO_INTEGRATION_KEY,
+  DEMO_SECRET_KEY,
 } from './state.ts';
 import { makeEnvelopeOps, DsError } from './envelopes.ts';
 import { setupEsign, dsErrorBody, type DocusignFakeState } from './esign.ts';
@@ -26,12 +35,16 @@ export interface DocusignFakeOptions {
 }
 
 const rand = (prefix: string, bytes = 32) => prefix + crypto.randomBytes(bytes).toString('base64url');
-const body = (req: Request): Record<string, unknown> => (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {});
+const body = (req: Request): Record<string, unknown> =>
+  req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
 
 let demoKeyPair: { publicKeyPem: string; privateKeyPem: string } | undefined;
 function generateKeyPair() {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKeyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+  return {
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateKeyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  };
 }
 
 /**
@@ -52,7 +65,9 @@ export function createDocusignFake(options: DocusignFakeOptions = {}): FakeDefin
     controlPrefix: '/__sandbox/docusign/oauth',
     clientAuthMethods: ['client_secret_basic'],
     defaultClient: {
-      clientId: DEMO_INTEGRATION_KEY, clientSecret: DEMO_SECRET_KEY, name: 'dingbridge',
+      clientId: DEMO_INTEGRATION_KEY,
+      clientSecret: DEMO_SECRET_KEY,
+      name: 'dingbridge',
       redirectUris: ['http://127.0.0.1/*', 'http://localhost/*', 'https://127.0.0.1/*', 'https://localhost/*'],
     },
     defaultUser: { sub: seed.userId, name: 'Dana Sender', email: 'dana.sender@example.com' },
@@ -69,11 +84,20 @@ export function createDocusignFake(options: DocusignFakeOptions = {}): FakeDefin
       const u = ds().users.get(user.sub);
       const [given, ...family] = (u?.name ?? user.name).split(' ');
       return {
-        sub: user.sub, name: u?.name ?? user.name, given_name: given, family_name: family.join(' '), created: '2024-01-02T03:04:05.67',
+        sub: user.sub,
+        name: u?.name ?? user.name,
+        given_name: given,
+        family_name: family.join(' '),
+        created: '2024-01-02T03:04:05.67',
         email: u?.email ?? user.email,
         accounts: (u?.accountIds ?? []).map((id) => {
           const a = ds().accounts.get(id)!;
-          return { account_id: a.accountId, is_default: id === u!.defaultAccountId, account_name: a.accountName, base_uri: baseUri(a.site) };
+          return {
+            account_id: a.accountId,
+            is_default: id === u!.defaultAccountId,
+            account_name: a.accountName,
+            base_uri: baseUri(a.site),
+          };
         }),
       };
     },
@@ -83,10 +107,18 @@ export function createDocusignFake(options: DocusignFakeOptions = {}): FakeDefin
     name: 'docusign',
     tls: true,
     initialState: () => ({ ...oauth.initialState(), ds: initialDsState(env) }),
-    faultBody: (status, spec) => (spec.path?.includes('oauth')
-      ? { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: `injected ${status}` }
-      : dsErrorBody(status === 429 ? 'HOURLY_APIINVOCATION_LIMIT_EXCEEDED' : 'UNSPECIFIED_ERROR', status === 429 ? 'The maximum number of hourly API invocations has been exceeded.' : `An unexpected error occurred (injected ${status}).`)),
-    teardown: (fake) => { fake.state.ds.stopped = true; },
+    faultBody: (status, spec) =>
+      spec.path?.includes('oauth')
+        ? { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: `injected ${status}` }
+        : dsErrorBody(
+            status === 429 ? 'HOURLY_APIINVOCATION_LIMIT_EXCEEDED' : 'UNSPECIFIED_ERROR',
+            status === 429
+              ? 'The maximum number of hourly API invocations has been exceeded.'
+              : `An unexpected error occurred (injected ${status}).`,
+          ),
+    teardown: (fake) => {
+      fake.state.ds.stopped = true;
+    },
     setup(app: Express, fake: RunningFakeInternals<DocusignFakeState>) {
       fakeRef = fake;
       setupJwtGrant(app, fake, env);
@@ -118,7 +150,11 @@ function setupJwtGrant(app: Express, fake: Fake, env: Environment): void {
     s.counters.tokenRequests[JWT_GRANT] = (s.counters.tokenRequests[JWT_GRANT] ?? 0) + 1;
     const assertion = typeof p.assertion === 'string' ? p.assertion : '';
     let claims: ReturnType<typeof decodeJwt>;
-    try { claims = decodeJwt(assertion); } catch { return err(res, 'invalid_request', 'The assertion is not a JWT'); }
+    try {
+      claims = decodeJwt(assertion);
+    } catch {
+      return err(res, 'invalid_request', 'The assertion is not a JWT');
+    }
     const iss = String(claims.iss ?? '');
     if (!s.clients.has(iss)) return err(res, 'invalid_grant', 'issuer_not_found');
     const keys = s.ds.rsaKeys.get(iss) ?? [];
@@ -128,7 +164,12 @@ function setupJwtGrant(app: Express, fake: Fake, env: Environment): void {
     let why = 'no_valid_keys_or_signatures';
     for (const k of keys) {
       try {
-        await jwtVerify(assertion, await importSPKI(k.publicKeyPem, 'RS256'), { algorithms: ['RS256'], audience: audiences, issuer: iss, requiredClaims: ['iat', 'exp'] });
+        await jwtVerify(assertion, await importSPKI(k.publicKeyPem, 'RS256'), {
+          algorithms: ['RS256'],
+          audience: audiences,
+          issuer: iss,
+          requiredClaims: ['iat', 'exp'],
+        });
         verified = true;
         break;
       } catch (e) {
@@ -140,13 +181,22 @@ function setupJwtGrant(app: Express, fake: Fake, env: Environment): void {
     if (!verified) return err(res, 'invalid_grant', why);
     const sub = String(claims.sub ?? '');
     if (!sub || !s.ds.users.has(sub)) return err(res, 'invalid_grant', 'user_not_found');
-    const scopes = String(claims.scope ?? '').split(/\s+/).filter(Boolean);
+    const scopes = String(claims.scope ?? '')
+      .split(/\s+/)
+      .filter(Boolean);
     if (!scopes.includes('signature')) return err(res, 'invalid_scope', 'The scope must include signature');
     if (!s.ds.consents.has(`${iss} ${sub}`)) return err(res, 'consent_required');
     const t = Date.now();
     const ttl = s.ds.settings.jwtAccessTokenTtlSec;
     const at: AccessTokenRecord = {
-      token: rand('eyJ0eXAiOiJNVCJ9.'), clientId: iss, sub, scope: scopes.join(' '), grantType: JWT_GRANT, issuedAt: t, expiresAt: t + ttl * 1000, revoked: false,
+      token: rand('eyJ0eXAiOiJNVCJ9.'),
+      clientId: iss,
+      sub,
+      scope: scopes.join(' '),
+      grantType: JWT_GRANT,
+      issuedAt: t,
+      expiresAt: t + ttl * 1000,
+      revoked: false,
     };
     s.accessTokens.set(at.token, at);
     s.counters.tokensIssued[JWT_GRANT] = (s.counters.tokensIssued[JWT_GRANT] ?? 0) + 1;
@@ -158,7 +208,8 @@ function setupJwtGrant(app: Express, fake: Fake, env: Environment): void {
 function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvelopeOps>, baseUri: (site: string) => string): void {
   const P = '/__sandbox/docusign';
   const ds = () => fake.state.ds;
-  const bad = (res: Response, message: string, status = 400) => res.status(status).json({ error: { code: status === 404 ? 'not_found' : 'bad_request', message } });
+  const bad = (res: Response, message: string, status = 400) =>
+    res.status(status).json({ error: { code: status === 404 ? 'not_found' : 'bad_request', message } });
   const account = (req: Request, res: Response) => {
     const a = ds().accounts.get(String(req.params.accountId));
     if (!a) bad(res, 'no such account', 404);
@@ -171,35 +222,59 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
   };
   const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
   const accountJson = (a: DsState['accounts'] extends Map<string, infer A> ? A : never) => ({
-    accountId: a.accountId, accountName: a.accountName, site: a.site, baseUri: baseUri(a.site), combinedPdfAllowed: a.combinedPdfAllowed,
-    rate: { ...a.rate, resetAt: new Date(a.rate.resetAt).toISOString(), burstResetAt: new Date(a.rate.burstResetAt).toISOString(), overrideResetAt: undefined },
+    accountId: a.accountId,
+    accountName: a.accountName,
+    site: a.site,
+    baseUri: baseUri(a.site),
+    combinedPdfAllowed: a.combinedPdfAllowed,
+    rate: {
+      ...a.rate,
+      resetAt: new Date(a.rate.resetAt).toISOString(),
+      burstResetAt: new Date(a.rate.burstResetAt).toISOString(),
+      overrideResetAt: undefined,
+    },
     hmacKeys: a.hmacKeys.map((k) => ({ keyId: k.keyId, active: k.active, createdDateTime: k.createdDateTime })),
-    connect: [...a.connect.values()].map(configJson), templates: [...a.templates.keys()],
+    connect: [...a.connect.values()].map(configJson),
+    templates: [...a.templates.keys()],
   });
-  const transition = (fn: (e: NonNullable<ReturnType<typeof envelope>>, b: Record<string, unknown>) => unknown) => (req: Request, res: Response) => {
-    const e = envelope(req, res);
-    if (!e) return;
-    try {
-      fn(e, body(req));
-      res.json({ envelope: ops.json(e, ['recipients']) });
-    } catch (err) {
-      if (err instanceof DsError) return bad(res, `${err.errorCode}: ${err.message}`, 409);
-      throw err;
-    }
-  };
+  const transition =
+    (fn: (e: NonNullable<ReturnType<typeof envelope>>, b: Record<string, unknown>) => unknown) => (req: Request, res: Response) => {
+      const e = envelope(req, res);
+      if (!e) return;
+      try {
+        fn(e, body(req));
+        res.json({ envelope: ops.json(e, ['recipients']) });
+      } catch (err) {
+        if (err instanceof DsError) return bad(res, `${err.errorCode}: ${err.message}`, 409);
+        throw err;
+      }
+    };
 
   app.get(`${P}/state`, (_req, res) => {
     const s = ds();
     res.json({
-      environment: s.environment, integrationKey: DEMO_INTEGRATION_KEY, settings: s.settings,
-      users: [...s.users.values()], accounts: [...s.accounts.values()].map(accountJson),
-      envelopes: s.envelopes.size, consents: [...s.consents], deliveries: s.deliveries.length, pendingDeliveries: s.pending,
+      environment: s.environment,
+      integrationKey: DEMO_INTEGRATION_KEY,
+      settings: s.settings,
+      users: [...s.users.values()],
+      accounts: [...s.accounts.values()].map(accountJson),
+      envelopes: s.envelopes.size,
+      consents: [...s.consents],
+      deliveries: s.deliveries.length,
+      pendingDeliveries: s.pending,
     });
   });
   app.put(`${P}/settings`, (req, res) => {
     const b = body(req);
     const s = ds().settings;
-    for (const k of ['jwtAccessTokenTtlSec', 'hourlyLimit', 'burstLimit', 'burstWindowSec', 'envelopePollingLimitPerHour', 'connectTimeoutMs'] as const) {
+    for (const k of [
+      'jwtAccessTokenTtlSec',
+      'hourlyLimit',
+      'burstLimit',
+      'burstWindowSec',
+      'envelopePollingLimitPerHour',
+      'connectTimeoutMs',
+    ] as const) {
       if (b[k] !== undefined) (s as DsSettings)[k] = Math.max(0, Number(b[k]));
     }
     for (const k of ['createFailureRate', 'createFailureAfterCommitShare'] as const) {
@@ -217,8 +292,12 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
     const b = body(req);
     let pair: { publicKeyPem: string; privateKeyPem?: string };
     if (typeof b.publicKeyPem === 'string') pair = { publicKeyPem: b.publicKeyPem };
-    else pair = (demoKeyPair ??= generateKeyPair());
-    try { crypto.createPublicKey(pair.publicKeyPem); } catch { return bad(res, 'publicKeyPem is not a PEM public key'); }
+    else pair = demoKeyPair ??= generateKeyPair();
+    try {
+      crypto.createPublicKey(pair.publicKeyPem);
+    } catch {
+      return bad(res, 'publicKeyPem is not a PEM public key');
+    }
     const rec = { keyId: crypto.randomUUID(), publicKeyPem: pair.publicKeyPem };
     const list = ds().rsaKeys.get(key) ?? [];
     list.push(rec);
@@ -227,10 +306,20 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
   });
   app.delete(`${P}/integration-keys/:key/rsa-keys/:keyId`, (req, res) => {
     const list = ds().rsaKeys.get(String(req.params.key)) ?? [];
-    ds().rsaKeys.set(String(req.params.key), list.filter((k) => k.keyId !== req.params.keyId));
+    ds().rsaKeys.set(
+      String(req.params.key),
+      list.filter((k) => k.keyId !== req.params.keyId),
+    );
     res.json({ ok: true });
   });
-  app.get(`${P}/consents`, (_req, res) => { res.json({ consents: [...ds().consents].map((c) => { const [integrationKey, userId] = c.split(' '); return { integrationKey, userId }; }) }); });
+  app.get(`${P}/consents`, (_req, res) => {
+    res.json({
+      consents: [...ds().consents].map((c) => {
+        const [integrationKey, userId] = c.split(' ');
+        return { integrationKey, userId };
+      }),
+    });
+  });
   app.post(`${P}/consents`, (req, res) => {
     const b = body(req);
     ds().consents.add(`${String(b.integrationKey ?? DEMO_INTEGRATION_KEY)} ${String(b.userId ?? seedIds(ds().environment).userId)}`);
@@ -238,19 +327,30 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
   });
   app.delete(`${P}/consents`, (req, res) => {
     const b = body(req);
-    const removed = ds().consents.delete(`${String(b.integrationKey ?? DEMO_INTEGRATION_KEY)} ${String(b.userId ?? seedIds(ds().environment).userId)}`);
+    const removed = ds().consents.delete(
+      `${String(b.integrationKey ?? DEMO_INTEGRATION_KEY)} ${String(b.userId ?? seedIds(ds().environment).userId)}`,
+    );
     res.json({ removed });
   });
   app.post(`${P}/users`, (req, res) => {
     const b = body(req);
     const accountIds = Array.isArray(b.accountIds) ? b.accountIds.map(String) : [...ds().accounts.keys()].slice(0, 1);
-    if (accountIds.length === 0 || !accountIds.every((id) => ds().accounts.has(id))) return bad(res, 'accountIds must name existing accounts');
-    const u = { userId: String(b.userId ?? crypto.randomUUID()), name: String(b.name ?? 'Sam Signer'), email: String(b.email ?? 'sam@example.com'), accountIds, defaultAccountId: String(b.defaultAccountId ?? accountIds[0]) };
+    if (accountIds.length === 0 || !accountIds.every((id) => ds().accounts.has(id)))
+      return bad(res, 'accountIds must name existing accounts');
+    const u = {
+      userId: String(b.userId ?? crypto.randomUUID()),
+      name: String(b.name ?? 'Sam Signer'),
+      email: String(b.email ?? 'sam@example.com'),
+      accountIds,
+      defaultAccountId: String(b.defaultAccountId ?? accountIds[0]),
+    };
     ds().users.set(u.userId, u);
     res.status(201).json(u);
   });
 
-  app.get(`${P}/accounts`, (_req, res) => { res.json({ accounts: [...ds().accounts.values()].map(accountJson) }); });
+  app.get(`${P}/accounts`, (_req, res) => {
+    res.json({ accounts: [...ds().accounts.values()].map(accountJson) });
+  });
   app.put(`${P}/accounts/:accountId`, (req, res) => {
     const a = account(req, res);
     if (!a) return;
@@ -280,7 +380,12 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
     if (!a) return;
     const b = body(req);
     if (a.hmacKeys.length >= 10) return bad(res, 'an account has at most 10 Connect HMAC keys');
-    const k = { keyId: crypto.randomUUID(), key: typeof b.key === 'string' && b.key ? b.key : crypto.randomBytes(32).toString('base64'), active: b.active !== false, createdDateTime: nowIso() };
+    const k = {
+      keyId: crypto.randomUUID(),
+      key: typeof b.key === 'string' && b.key ? b.key : crypto.randomBytes(32).toString('base64'),
+      active: b.active !== false,
+      createdDateTime: nowIso(),
+    };
     a.hmacKeys.push(k);
     res.status(201).json(k);
   });
@@ -303,14 +408,23 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
     if (!a) return;
     const b = body(req);
     const ed = (b.eventData && typeof b.eventData === 'object' ? b.eventData : {}) as Record<string, unknown>;
-    if (typeof b.urlToPublishTo !== 'string' || !/^https?:\/\//.test(b.urlToPublishTo)) return bad(res, 'urlToPublishTo (http(s) URL) is required');
+    if (typeof b.urlToPublishTo !== 'string' || !/^https?:\/\//.test(b.urlToPublishTo))
+      return bad(res, 'urlToPublishTo (http(s) URL) is required');
     const cfg = {
-      connectId: String(ds().nextConnectId++), name: String(b.name ?? 'dingbridge'), urlToPublishTo: b.urlToPublishTo, configurationType: 'custom',
-      allUsers: b.allUsers !== false && b.allUsers !== 'false', userIds: Array.isArray(b.userIds) ? b.userIds.map(String) : [],
-      events: Array.isArray(b.events) ? b.events.map(String) : ['envelope-sent', 'envelope-delivered', 'envelope-completed', 'envelope-declined', 'envelope-voided', 'recipient-completed'],
+      connectId: String(ds().nextConnectId++),
+      name: String(b.name ?? 'dingbridge'),
+      urlToPublishTo: b.urlToPublishTo,
+      configurationType: 'custom',
+      allUsers: b.allUsers !== false && b.allUsers !== 'false',
+      userIds: Array.isArray(b.userIds) ? b.userIds.map(String) : [],
+      events: Array.isArray(b.events)
+        ? b.events.map(String)
+        : ['envelope-sent', 'envelope-delivered', 'envelope-completed', 'envelope-declined', 'envelope-voided', 'recipient-completed'],
       requiresAcknowledgement: b.requiresAcknowledgement !== false && b.requiresAcknowledgement !== 'false',
-      includeHMAC: b.includeHMAC !== false && b.includeHMAC !== 'false', disabled: b.disabled === true || b.disabled === 'true',
-      includeData: Array.isArray(ed.includeData) ? ed.includeData.map(String) : [], deliveryMode: 'SIM',
+      includeHMAC: b.includeHMAC !== false && b.includeHMAC !== 'false',
+      disabled: b.disabled === true || b.disabled === 'true',
+      includeData: Array.isArray(ed.includeData) ? ed.includeData.map(String) : [],
+      deliveryMode: 'SIM',
     };
     a.connect.set(cfg.connectId, cfg);
     res.status(201).json(configJson(cfg));
@@ -320,31 +434,60 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
     if (!a) return;
     const b = body(req);
     const docs: DsDocument[] = (Array.isArray(b.documents) ? b.documents : []).map((d: Record<string, unknown>, i: number) => ({
-      documentId: String(d.documentId ?? i + 1), name: String(d.name ?? `Document ${i + 1}`), fileExtension: String(d.fileExtension ?? 'pdf'),
-      bytes: Buffer.from(String(d.documentBase64 ?? ''), 'base64'), order: i + 1,
+      documentId: String(d.documentId ?? i + 1),
+      name: String(d.name ?? `Document ${i + 1}`),
+      fileExtension: String(d.fileExtension ?? 'pdf'),
+      bytes: Buffer.from(String(d.documentBase64 ?? ''), 'base64'),
+      order: i + 1,
     }));
     const roles = (Array.isArray(b.roles) ? b.roles : []).map((r: Record<string, unknown>, i: number) => ({
-      roleName: String(r.roleName ?? `Signer ${i + 1}`), recipientId: String(r.recipientId ?? i + 1), routingOrder: Number(r.routingOrder ?? i + 1),
-      type: (r.type === 'carbonCopy' ? 'carbonCopy' : 'signer') as 'signer' | 'carbonCopy', tabs: r.tabs as Template['roles'][number]['tabs'],
+      roleName: String(r.roleName ?? `Signer ${i + 1}`),
+      recipientId: String(r.recipientId ?? i + 1),
+      routingOrder: Number(r.routingOrder ?? i + 1),
+      type: (r.type === 'carbonCopy' ? 'carbonCopy' : 'signer') as 'signer' | 'carbonCopy',
+      tabs: r.tabs as Template['roles'][number]['tabs'],
     }));
-    if (docs.length === 0 || docs.some((d) => d.bytes.length === 0) || roles.length === 0) return bad(res, 'documents (with documentBase64) and roles are required');
+    if (docs.length === 0 || docs.some((d) => d.bytes.length === 0) || roles.length === 0)
+      return bad(res, 'documents (with documentBase64) and roles are required');
     const t = nowIso();
-    const tpl: Template = { templateId: String(b.templateId ?? crypto.randomUUID()), name: String(b.name ?? 'Template'), description: String(b.description ?? ''), emailSubject: String(b.emailSubject ?? b.name ?? 'Please sign'), created: t, lastModified: t, documents: docs, roles };
+    const tpl: Template = {
+      templateId: String(b.templateId ?? crypto.randomUUID()),
+      name: String(b.name ?? 'Template'),
+      description: String(b.description ?? ''),
+      emailSubject: String(b.emailSubject ?? b.name ?? 'Please sign'),
+      created: t,
+      lastModified: t,
+      documents: docs,
+      roles,
+    };
     a.templates.set(tpl.templateId, tpl);
     res.status(201).json({ templateId: tpl.templateId, name: tpl.name });
   });
 
   // Envelopes: inspection and the signing ceremony.
   app.get(`${P}/envelopes`, (_req, res) => {
-    res.json({ envelopes: [...ds().envelopes.values()].map((e) => ({ envelopeId: e.envelopeId, accountId: e.accountId, status: e.status, emailSubject: e.emailSubject, customFields: e.textCustomFields })) });
+    res.json({
+      envelopes: [...ds().envelopes.values()].map((e) => ({
+        envelopeId: e.envelopeId,
+        accountId: e.accountId,
+        status: e.status,
+        emailSubject: e.emailSubject,
+        customFields: e.textCustomFields,
+      })),
+    });
   });
   app.get(`${P}/envelopes/:envelopeId`, (req, res) => {
     const e = envelope(req, res);
     if (!e) return;
     res.json({
-      ...ops.json(e, ['recipients', 'custom_fields']), accountId: e.accountId, polls: e.polls, resendCount: e.resendCount, eventNotification: e.eventNotification,
+      ...ops.json(e, ['recipients', 'custom_fields']),
+      accountId: e.accountId,
+      polls: e.polls,
+      resendCount: e.resendCount,
+      eventNotification: e.eventNotification,
       documents: e.documents.map((d) => ({ documentId: d.documentId, name: d.name, sha256: sha(d.bytes), bytes: d.bytes.length })),
-      combinedSha256: sha(ops.combinedPdf(e)), certificateSha256: sha(ops.certificatePdf(e)),
+      combinedSha256: sha(ops.combinedPdf(e)),
+      certificateSha256: sha(ops.certificatePdf(e)),
     });
   });
   app.get(`${P}/envelopes/:envelopeId/combined`, (req, res) => {
@@ -352,18 +495,37 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
     if (!e) return;
     res.type('application/pdf').send(ops.combinedPdf(e));
   });
-  app.post(`${P}/envelopes/:envelopeId/deliver`, transition((e, b) => ops.deliver(e, b.recipientId === undefined ? undefined : String(b.recipientId))));
-  app.post(`${P}/envelopes/:envelopeId/sign`, transition((e, b) => ops.sign(e, b.recipientId === undefined ? undefined : String(b.recipientId))));
-  app.post(`${P}/envelopes/:envelopeId/decline`, transition((e, b) => ops.decline(e, String(b.reason ?? 'Declined'), b.recipientId === undefined ? undefined : String(b.recipientId))));
-  app.post(`${P}/envelopes/:envelopeId/void`, transition((e, b) => ops.void(e, String(b.reason ?? 'Voided by the sandbox'))));
-  app.post(`${P}/envelopes/:envelopeId/complete`, transition((e) => {
-    while (e.status === 'sent' || e.status === 'delivered') ops.sign(e);
-  }));
+  app.post(
+    `${P}/envelopes/:envelopeId/deliver`,
+    transition((e, b) => ops.deliver(e, b.recipientId === undefined ? undefined : String(b.recipientId))),
+  );
+  app.post(
+    `${P}/envelopes/:envelopeId/sign`,
+    transition((e, b) => ops.sign(e, b.recipientId === undefined ? undefined : String(b.recipientId))),
+  );
+  app.post(
+    `${P}/envelopes/:envelopeId/decline`,
+    transition((e, b) => ops.decline(e, String(b.reason ?? 'Declined'), b.recipientId === undefined ? undefined : String(b.recipientId))),
+  );
+  app.post(
+    `${P}/envelopes/:envelopeId/void`,
+    transition((e, b) => ops.void(e, String(b.reason ?? 'Voided by the sandbox'))),
+  );
+  app.post(
+    `${P}/envelopes/:envelopeId/complete`,
+    transition((e) => {
+      while (e.status === 'sent' || e.status === 'delivered') ops.sign(e);
+    }),
+  );
 
   app.get(`${P}/connect/deliveries`, (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     res.json({
-      deliveries: ds().deliveries.filter((d) => (!q.envelopeId || d.envelopeId === q.envelopeId) && (!q.event || d.event === q.event) && (!q.status || d.status === q.status))
+      deliveries: ds()
+        .deliveries.filter(
+          (d) =>
+            (!q.envelopeId || d.envelopeId === q.envelopeId) && (!q.event || d.event === q.event) && (!q.status || d.status === q.status),
+        )
         .map((d) => ({ ...d, payload: undefined })),
     });
   });
@@ -380,7 +542,9 @@ function setupControl(app: Express, fake: Fake, ops: ReturnType<typeof makeEnvel
   });
 }
 
-export async function startDocusignFake(opts: DocusignFakeOptions & { port?: number; host?: string } = {}): Promise<RunningFake<DocusignFakeState>> {
+export async function startDocusignFake(
+  opts: DocusignFakeOptions & { port?: number; host?: string } = {},
+): Promise<RunningFake<DocusignFakeState>> {
   const { port, host, ...rest } = opts;
   return startFake(createDocusignFake(rest), { port, host });
 }

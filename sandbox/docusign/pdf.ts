@@ -12,9 +12,13 @@ export function textPdf(pages: string[][], title: string): Buffer {
   for (const lines of pages) {
     const contentId = next++;
     const pageId = next++;
-    const text = lines.slice(0, 48).map((l, i) => `BT /F1 ${i === 0 ? 14 : 10} Tf 56 ${780 - i * 15} Td (${esc(l).slice(0, 110)}) Tj ET`).join('\n');
+    const text = lines
+      .slice(0, 48)
+      .map((l, i) => `BT /F1 ${i === 0 ? 14 : 10} Tf 56 ${780 - i * 15} Td (${esc(l).slice(0, 110)}) Tj ET`)
+      .join('\n');
     bodies[contentId] = `<< /Length ${Buffer.byteLength(text, 'latin1')} >>\nstream\n${text}\nendstream`;
-    bodies[pageId] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`;
+    bodies[pageId] =
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`;
     pageIds.push(pageId);
   }
   bodies[1] = '<< /Type /Catalog /Pages 2 0 R >>';
@@ -44,8 +48,15 @@ export function documentText(bytes: Buffer, inflate: (b: Buffer) => Buffer): str
     const start = m.index + m[0].length;
     const end = raw.indexOf('endstream', start);
     if (end < 0) break;
-    try { parts.push(inflate(bytes.subarray(start, end)).toString('latin1')); } catch { /* not Flate */ }
+    try {
+      parts.push(inflate(bytes.subarray(start, end)).toString('latin1'));
+    } catch {
+      /* not Flate */
+    }
   }
   // Literal strings inside text operators: (Hello) Tj and [(He) 20 (llo)] TJ.
-  return parts.join('\n').replace(/\)\s*-?\d*\.?\d*\s*\(/g, '').replace(/\\([()\\])/g, '$1');
+  return parts
+    .join('\n')
+    .replace(/\)\s*-?\d*\.?\d*\s*\(/g, '')
+    .replace(/\\([()\\])/g, '$1');
 }

@@ -5,78 +5,164 @@ export type Environment = 'demo' | 'production';
 export type EnvelopeStatus = 'created' | 'sent' | 'delivered' | 'completed' | 'declined' | 'voided';
 export type RecipientStatus = 'created' | 'sent' | 'delivered' | 'completed' | 'declined';
 
-export interface DsUser { userId: string; name: string; email: string; accountIds: string[]; defaultAccountId: string }
+export interface DsUser {
+  userId: string;
+  name: string;
+  email: string;
+  accountIds: string[];
+  defaultAccountId: string;
+}
 
-export interface HmacKey { keyId: string; key: string; active: boolean; createdDateTime: string }
+export interface HmacKey {
+  keyId: string;
+  key: string;
+  active: boolean;
+  createdDateTime: string;
+}
 
 export interface RateWindow {
-  limit: number; remaining: number; resetAt: number;
-  burstLimit: number; burstRemaining: number; burstResetAt: number;
+  limit: number;
+  remaining: number;
+  resetAt: number;
+  burstLimit: number;
+  burstRemaining: number;
+  burstResetAt: number;
   /** Set by the control API: the next reset happens then instead of at the top of the hour. */
   overrideResetAt?: number;
 }
 
 export interface ConnectConfig {
-  connectId: string; name: string; urlToPublishTo: string; configurationType: string; allUsers: boolean;
-  userIds: string[]; events: string[]; requiresAcknowledgement: boolean; includeHMAC: boolean; disabled: boolean;
-  includeData: string[]; deliveryMode: string;
+  connectId: string;
+  name: string;
+  urlToPublishTo: string;
+  configurationType: string;
+  allUsers: boolean;
+  userIds: string[];
+  events: string[];
+  requiresAcknowledgement: boolean;
+  includeHMAC: boolean;
+  disabled: boolean;
+  includeData: string[];
+  deliveryMode: string;
 }
 
 export interface DsAccount {
-  accountId: string; accountName: string; site: string; rate: RateWindow;
-  hmacKeys: HmacKey[]; connect: Map<string, ConnectConfig>; templates: Map<string, Template>;
+  accountId: string;
+  accountName: string;
+  site: string;
+  rate: RateWindow;
+  hmacKeys: HmacKey[];
+  connect: Map<string, ConnectConfig>;
+  templates: Map<string, Template>;
   combinedPdfAllowed: boolean;
 }
 
-export interface Tabs { [tabType: string]: Record<string, unknown>[] }
-
-export interface Recipient {
-  recipientId: string; recipientIdGuid: string; type: 'signer' | 'carbonCopy'; name: string; email: string;
-  routingOrder: number; roleName?: string; status: RecipientStatus; tabs?: Tabs;
-  sentDateTime?: string; deliveredDateTime?: string; signedDateTime?: string; declinedDateTime?: string; declinedReason?: string;
+export interface Tabs {
+  [tabType: string]: Record<string, unknown>[];
 }
 
-export interface DsDocument { documentId: string; name: string; fileExtension: string; bytes: Buffer; order: number }
+export interface Recipient {
+  recipientId: string;
+  recipientIdGuid: string;
+  type: 'signer' | 'carbonCopy';
+  name: string;
+  email: string;
+  routingOrder: number;
+  roleName?: string;
+  status: RecipientStatus;
+  tabs?: Tabs;
+  sentDateTime?: string;
+  deliveredDateTime?: string;
+  signedDateTime?: string;
+  declinedDateTime?: string;
+  declinedReason?: string;
+}
+
+export interface DsDocument {
+  documentId: string;
+  name: string;
+  fileExtension: string;
+  bytes: Buffer;
+  order: number;
+}
 
 export interface EventNotification {
-  url: string; requireAcknowledgment: boolean; includeHMAC: boolean; events: string[]; includeData: string[];
+  url: string;
+  requireAcknowledgment: boolean;
+  includeHMAC: boolean;
+  events: string[];
+  includeData: string[];
 }
 
 export interface Envelope {
-  envelopeId: string; accountId: string; senderUserId: string; status: EnvelopeStatus;
-  emailSubject: string; emailBlurb?: string; templateId?: string;
-  documents: DsDocument[]; recipients: Recipient[];
+  envelopeId: string;
+  accountId: string;
+  senderUserId: string;
+  status: EnvelopeStatus;
+  emailSubject: string;
+  emailBlurb?: string;
+  templateId?: string;
+  documents: DsDocument[];
+  recipients: Recipient[];
   textCustomFields: { fieldId: string; name: string; value: string; show: string; required: string }[];
   eventNotification?: EventNotification;
-  createdDateTime: string; sentDateTime?: string; deliveredDateTime?: string; completedDateTime?: string;
-  declinedDateTime?: string; voidedDateTime?: string; voidedReason?: string; statusChangedDateTime: string; lastModifiedDateTime: string;
+  createdDateTime: string;
+  sentDateTime?: string;
+  deliveredDateTime?: string;
+  completedDateTime?: string;
+  declinedDateTime?: string;
+  voidedDateTime?: string;
+  voidedReason?: string;
+  statusChangedDateTime: string;
+  lastModifiedDateTime: string;
   resendCount: number;
   /** GETs on this envelope (and its parts) per clock hour, for the polling limit. */
   polls: { hour: number; count: number };
 }
 
 export interface Template {
-  templateId: string; name: string; description: string; emailSubject: string; created: string; lastModified: string;
+  templateId: string;
+  name: string;
+  description: string;
+  emailSubject: string;
+  created: string;
+  lastModified: string;
   documents: DsDocument[];
   roles: { roleName: string; recipientId: string; routingOrder: number; type: 'signer' | 'carbonCopy'; tabs?: Tabs }[];
 }
 
-export interface ConnectAttempt { at: string; status?: number; error?: string }
+export interface ConnectAttempt {
+  at: string;
+  status?: number;
+  error?: string;
+}
 export interface ConnectDelivery {
-  id: number; accountId: string; envelopeId: string; event: string; url: string; configurationId: string;
+  id: number;
+  accountId: string;
+  envelopeId: string;
+  event: string;
+  url: string;
+  configurationId: string;
   /** Body of the latest attempt and its signatures. */
-  body: string; signatures: string[]; attempts: ConnectAttempt[];
-  status: 'pending' | 'delivered' | 'failed' | 'not_acknowledged'; requiresAcknowledgement: boolean;
-  payload: Record<string, unknown>; includeHMAC: boolean;
+  body: string;
+  signatures: string[];
+  attempts: ConnectAttempt[];
+  status: 'pending' | 'delivered' | 'failed' | 'not_acknowledged';
+  requiresAcknowledgement: boolean;
+  payload: Record<string, unknown>;
+  includeHMAC: boolean;
 }
 
 export interface DsSettings {
   /** Access token lifetime of the JWT grant (the code grant's is the OAuth settings' accessTokenTtlSec, 8 h). */
   jwtAccessTokenTtlSec: number;
-  hourlyLimit: number; burstLimit: number; burstWindowSec: number;
+  hourlyLimit: number;
+  burstLimit: number;
+  burstWindowSec: number;
   /** GET (or PUT) requests per envelope per clock hour before HOURLY_ENVELOPE_POLLING_LIMIT_EXCEEDED. */
   envelopePollingLimitPerHour: number;
-  connectRetryDelaysMs: number[]; connectTimeoutMs: number;
+  connectRetryDelaysMs: number[];
+  connectTimeoutMs: number;
   /** Share (0–1) of envelope creates answered 503; of those, `createFailureAfterCommitShare` are answered after the envelope exists. */
   createFailureRate: number;
   createFailureAfterCommitShare: number;
@@ -140,7 +226,14 @@ export const topOfNextHour = (t = Date.now()) => Math.floor(t / 3_600_000) * 3_6
 
 export function freshRate(s: DsSettings): RateWindow {
   const t = Date.now();
-  return { limit: s.hourlyLimit, remaining: s.hourlyLimit, resetAt: topOfNextHour(t), burstLimit: s.burstLimit, burstRemaining: s.burstLimit, burstResetAt: t + s.burstWindowSec * 1000 };
+  return {
+    limit: s.hourlyLimit,
+    remaining: s.hourlyLimit,
+    resetAt: topOfNextHour(t),
+    burstLimit: s.burstLimit,
+    burstRemaining: s.burstLimit,
+    burstResetAt: t + s.burstWindowSec * 1000,
+  };
 }
 
 export function ndaTemplate(): Template {
@@ -152,13 +245,42 @@ export function ndaTemplate(): Template {
     emailSubject: 'Please sign: Mutual NDA',
     created: t,
     lastModified: t,
-    documents: [{
-      documentId: '1', name: 'Mutual NDA', fileExtension: 'pdf', order: 1,
-      bytes: textPdf([['Mutual Non-Disclosure Agreement', '', 'The parties agree to keep each other\'s information confidential.', '', 'Signature: /sn1/', 'Date: /ds1/']], 'Mutual NDA'),
-    }],
+    documents: [
+      {
+        documentId: '1',
+        name: 'Mutual NDA',
+        fileExtension: 'pdf',
+        order: 1,
+        bytes: textPdf(
+          [
+            [
+              'Mutual Non-Disclosure Agreement',
+              '',
+              "The parties agree to keep each other's information confidential.",
+              '',
+              'Signature: /sn1/',
+              'Date: /ds1/',
+            ],
+          ],
+          'Mutual NDA',
+        ),
+      },
+    ],
     roles: [
-      { roleName: 'Signer', recipientId: '1', routingOrder: 1, type: 'signer', tabs: { signHereTabs: [{ anchorString: '/sn1/', anchorUnits: 'pixels', anchorXOffset: '20', anchorYOffset: '10' }] } },
-      { roleName: 'Counter-signer', recipientId: '2', routingOrder: 2, type: 'signer', tabs: { signHereTabs: [{ anchorString: '/sn1/', anchorUnits: 'pixels', anchorXOffset: '220', anchorYOffset: '10' }] } },
+      {
+        roleName: 'Signer',
+        recipientId: '1',
+        routingOrder: 1,
+        type: 'signer',
+        tabs: { signHereTabs: [{ anchorString: '/sn1/', anchorUnits: 'pixels', anchorXOffset: '20', anchorYOffset: '10' }] },
+      },
+      {
+        roleName: 'Counter-signer',
+        recipientId: '2',
+        routingOrder: 2,
+        type: 'signer',
+        tabs: { signHereTabs: [{ anchorString: '/sn1/', anchorUnits: 'pixels', anchorXOffset: '220', anchorYOffset: '10' }] },
+      },
       { roleName: 'Legal', recipientId: '3', routingOrder: 3, type: 'carbonCopy' },
     ],
   };
@@ -171,13 +293,21 @@ export function initialDsState(env: Environment): DsState {
   for (const a of seed.accounts) {
     const template = ndaTemplate();
     accounts.set(a.accountId, {
-      ...a, site: '', rate: freshRate(settings), hmacKeys: [], connect: new Map(),
-      templates: new Map([[template.templateId, template]]), combinedPdfAllowed: true,
+      ...a,
+      site: '',
+      rate: freshRate(settings),
+      hmacKeys: [],
+      connect: new Map(),
+      templates: new Map([[template.templateId, template]]),
+      combinedPdfAllowed: true,
     });
   }
   const user: DsUser = {
-    userId: seed.userId, name: 'Dana Sender', email: 'dana.sender@example.com',
-    accountIds: seed.accounts.map((a) => a.accountId), defaultAccountId: seed.accounts[0]!.accountId,
+    userId: seed.userId,
+    name: 'Dana Sender',
+    email: 'dana.sender@example.com',
+    accountIds: seed.accounts.map((a) => a.accountId),
+    defaultAccountId: seed.accounts[0]!.accountId,
   };
   return {
     environment: env,

@@ -12,9 +12,33 @@ import { startFake, type FakeDefinition, type RunningFake, type RunningFakeInter
  * account to one URL (QuickBooks-style: routed by `accountId`, HMAC-SHA256 in `X-Feed-Signature`).
  */
 
-export interface FeedItem { id: string; version: number; name: string; deleted: boolean; updatedAt: string; seq: number }
-export interface FeedChannel { id: string; resourceId: string; address: string; token?: string; expiration: number; stopped: boolean; messages: number; createdAt: number }
-export interface FeedDelivery { channelId: string; messageNumber: number; state: 'sync' | 'exists'; status: number | null; error?: string; at: number; expired: boolean }
+export interface FeedItem {
+  id: string;
+  version: number;
+  name: string;
+  deleted: boolean;
+  updatedAt: string;
+  seq: number;
+}
+export interface FeedChannel {
+  id: string;
+  resourceId: string;
+  address: string;
+  token?: string;
+  expiration: number;
+  stopped: boolean;
+  messages: number;
+  createdAt: number;
+}
+export interface FeedDelivery {
+  channelId: string;
+  messageNumber: number;
+  state: 'sync' | 'exists';
+  status: number | null;
+  error?: string;
+  at: number;
+  expired: boolean;
+}
 
 export interface FeedState {
   token: string;
@@ -37,7 +61,10 @@ export const DEFAULT_FEED_TOKEN = 'feed-token-0123456789';
 function authorised(fake: RunningFakeInternals<FeedState>, req: Request, res: Response): boolean {
   const header = String(req.headers.authorization ?? '');
   if (header === `Bearer ${fake.state.token}`) return true;
-  res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="feed"').json({ error: { code: 401, message: 'Invalid Credentials', status: 'UNAUTHENTICATED' } });
+  res
+    .status(401)
+    .setHeader('WWW-Authenticate', 'Bearer realm="feed"')
+    .json({ error: { code: 401, message: 'Invalid Credentials', status: 'UNAUTHENTICATED' } });
   return false;
 }
 
@@ -46,17 +73,36 @@ const liveChannels = (s: FeedState) => [...s.channels.values()].filter((c) => !c
 /** Sends one body-less notification (the delivery is recorded with the status the receiver answered). */
 function notify(s: FeedState, channel: FeedChannel, state: 'sync' | 'exists'): void {
   channel.messages += 1;
-  const delivery: FeedDelivery = { channelId: channel.id, messageNumber: channel.messages, state, status: null, at: Date.now(), expired: false };
+  const delivery: FeedDelivery = {
+    channelId: channel.id,
+    messageNumber: channel.messages,
+    state,
+    status: null,
+    at: Date.now(),
+    expired: false,
+  };
   s.deliveries.push(delivery);
   fetch(channel.address, {
     method: 'POST',
     headers: {
-      'X-Goog-Channel-ID': channel.id, 'X-Goog-Resource-ID': channel.resourceId, 'X-Goog-Resource-State': state,
-      'X-Goog-Message-Number': String(channel.messages), 'X-Goog-Channel-Expiration': new Date(channel.expiration).toUTCString(),
+      'X-Goog-Channel-ID': channel.id,
+      'X-Goog-Resource-ID': channel.resourceId,
+      'X-Goog-Resource-State': state,
+      'X-Goog-Message-Number': String(channel.messages),
+      'X-Goog-Channel-Expiration': new Date(channel.expiration).toUTCString(),
       ...(channel.token ? { 'X-Goog-Channel-Token': channel.token } : {}),
     },
     signal: AbortSignal.timeout(30_000),
-  }).then(async (r) => { delivery.status = r.status; await r.arrayBuffer().catch(() => undefined); }, (err: Error) => { delivery.status = 0; delivery.error = err.message; });
+  }).then(
+    async (r) => {
+      delivery.status = r.status;
+      await r.arrayBuffer().catch(() => undefined);
+    },
+    (err: Error) => {
+      delivery.status = 0;
+      delivery.error = err.message;
+    },
+  );
 }
 
 function change(s: FeedState, item: FeedItem): void {
@@ -73,8 +119,15 @@ const publicItem = (i: FeedItem) => ({ id: i.id, version: i.version, name: i.nam
 export const feedFake: FakeDefinition<FeedState> = {
   name: 'feed',
   initialState: () => ({
-    token: DEFAULT_FEED_TOKEN, items: new Map(), seq: 0, epoch: 1, channels: new Map(), deliveries: [], changesWithoutChannel: 0,
-    settings: { ...DEFAULT_SETTINGS }, nextId: 1,
+    token: DEFAULT_FEED_TOKEN,
+    items: new Map(),
+    seq: 0,
+    epoch: 1,
+    channels: new Map(),
+    deliveries: [],
+    changesWithoutChannel: 0,
+    settings: { ...DEFAULT_SETTINGS },
+    nextId: 1,
   }),
   setup(app: Express, fake) {
     const s = () => fake.state;
@@ -84,17 +137,31 @@ export const feedFake: FakeDefinition<FeedState> = {
       if (!authorised(fake, req, res)) return;
       // `0` starts from the beginning (the first sync); any other cursor is one the feed handed out.
       const m = /^(?:0|(\d+)\.(\d+))$/.exec(String(req.query.cursor ?? ''));
-      if (!m) { res.status(400).json({ error: { code: 400, message: 'Invalid value for cursor', status: 'INVALID_ARGUMENT' } }); return; }
+      if (!m) {
+        res.status(400).json({ error: { code: 400, message: 'Invalid value for cursor', status: 'INVALID_ARGUMENT' } });
+        return;
+      }
       const cursor = m[1] ? Number(m[2]) : 0;
       if (m[1] && Number(m[1]) !== s().epoch) {
-        res.status(410).json({ error: { code: 410, message: 'The sync token is no longer valid, a full sync is required.', status: 'GONE', errors: [{ reason: 'fullSyncRequired', domain: 'global' }] } });
+        res.status(410).json({
+          error: {
+            code: 410,
+            message: 'The sync token is no longer valid, a full sync is required.',
+            status: 'GONE',
+            errors: [{ reason: 'fullSyncRequired', domain: 'global' }],
+          },
+        });
         return;
       }
       const limit = Math.min(Number(req.query.limit ?? s().settings.pageSize) || s().settings.pageSize, 1000);
       const changed = [...s().items.values()].filter((i) => i.seq > cursor).sort((a, b) => a.seq - b.seq);
       const page = changed.slice(0, limit);
       const next = page.length ? page[page.length - 1]!.seq : Math.max(cursor, s().seq);
-      res.json({ changes: page.map(publicItem), cursor: `${s().epoch}.${page.length === changed.length ? Math.max(s().seq, cursor) : next}`, more: changed.length > page.length });
+      res.json({
+        changes: page.map(publicItem),
+        cursor: `${s().epoch}.${page.length === changed.length ? Math.max(s().seq, cursor) : next}`,
+        more: changed.length > page.length,
+      });
     });
 
     // The full listing (a resync): live items only, paged; the answer's cursor is where changes continue from.
@@ -104,25 +171,54 @@ export const feedFake: FakeDefinition<FeedState> = {
       const start = Number(req.query.pageToken ?? 0) || 0;
       const limit = Math.min(Number(req.query.limit ?? 1000) || 1000, 5000);
       const page = all.slice(start, start + limit);
-      res.json({ items: page.map(publicItem), nextPageToken: start + limit < all.length ? String(start + limit) : null, cursor: `${s().epoch}.${s().seq}` });
+      res.json({
+        items: page.map(publicItem),
+        nextPageToken: start + limit < all.length ? String(start + limit) : null,
+        cursor: `${s().epoch}.${s().seq}`,
+      });
     });
 
     // channels.watch / channels.stop
     app.post('/v1/changes/watch', (req, res) => {
       if (!authorised(fake, req, res)) return;
       const body = (req.body ?? {}) as { id?: string; address?: string; token?: string; type?: string };
-      if (!body.id || !body.address || body.type !== 'web_hook') { res.status(400).json({ error: { code: 400, message: 'id, address and type "web_hook" are required', status: 'INVALID_ARGUMENT' } }); return; }
-      if (s().channels.has(body.id)) { res.status(400).json({ error: { code: 400, message: `Channel id ${body.id} not unique`, status: 'INVALID_ARGUMENT' } }); return; }
-      const channel: FeedChannel = { id: body.id, resourceId: crypto.randomBytes(8).toString('hex'), address: body.address, token: body.token, expiration: Date.now() + s().settings.channelTtlMs, stopped: false, messages: 0, createdAt: Date.now() };
+      if (!body.id || !body.address || body.type !== 'web_hook') {
+        res.status(400).json({ error: { code: 400, message: 'id, address and type "web_hook" are required', status: 'INVALID_ARGUMENT' } });
+        return;
+      }
+      if (s().channels.has(body.id)) {
+        res.status(400).json({ error: { code: 400, message: `Channel id ${body.id} not unique`, status: 'INVALID_ARGUMENT' } });
+        return;
+      }
+      const channel: FeedChannel = {
+        id: body.id,
+        resourceId: crypto.randomBytes(8).toString('hex'),
+        address: body.address,
+        token: body.token,
+        expiration: Date.now() + s().settings.channelTtlMs,
+        stopped: false,
+        messages: 0,
+        createdAt: Date.now(),
+      };
       s().channels.set(channel.id, channel);
       notify(s(), channel, 'sync');
-      res.json({ kind: 'api#channel', id: channel.id, resourceId: channel.resourceId, resourceUri: `${fake.baseUrl()}/v1/changes`, token: channel.token, expiration: String(channel.expiration) });
+      res.json({
+        kind: 'api#channel',
+        id: channel.id,
+        resourceId: channel.resourceId,
+        resourceUri: `${fake.baseUrl()}/v1/changes`,
+        token: channel.token,
+        expiration: String(channel.expiration),
+      });
     });
     app.post('/v1/channels/stop', (req, res) => {
       if (!authorised(fake, req, res)) return;
       const body = (req.body ?? {}) as { id?: string; resourceId?: string };
       const channel = body.id ? s().channels.get(body.id) : undefined;
-      if (!channel || channel.resourceId !== body.resourceId) { res.status(404).json({ error: { code: 404, message: `Channel '${body.id}' not found for project`, status: 'NOT_FOUND' } }); return; }
+      if (!channel || channel.resourceId !== body.resourceId) {
+        res.status(404).json({ error: { code: 404, message: `Channel '${body.id}' not found for project`, status: 'NOT_FOUND' } });
+        return;
+      }
       channel.stopped = true;
       res.status(204).end();
     });
@@ -168,14 +264,38 @@ export const feedFake: FakeDefinition<FeedState> = {
       res.json({ deleted });
     });
     /** Every cursor handed out so far becomes too old (the next changes.list with one answers 410). */
-    app.post(`${P}/invalidate-cursors`, (_req, res) => { s().epoch += 1; res.json({ epoch: s().epoch }); });
-    app.put(`${P}/settings`, (req, res) => { Object.assign(s().settings, req.body ?? {}); res.json(s().settings); });
+    app.post(`${P}/invalidate-cursors`, (_req, res) => {
+      s().epoch += 1;
+      res.json({ epoch: s().epoch });
+    });
+    app.put(`${P}/settings`, (req, res) => {
+      Object.assign(s().settings, req.body ?? {});
+      res.json(s().settings);
+    });
     app.get(`${P}/state`, (_req, res) => {
       const channels = [...s().channels.values()];
       res.json({
-        seq: s().seq, epoch: s().epoch, cursor: `${s().epoch}.${s().seq}`, items: s().items.size, live: [...s().items.values()].filter((i) => !i.deleted).length,
-        channels: channels.map((c) => ({ id: c.id, resourceId: c.resourceId, address: c.address, expiration: c.expiration, stopped: c.stopped, expired: c.expiration <= Date.now(), messages: c.messages })),
-        deliveries: { total: s().deliveries.length, pending: s().deliveries.filter((d) => d.status === null).length, failed: s().deliveries.filter((d) => d.status !== null && (d.status < 200 || d.status >= 300)).map((d) => ({ channelId: d.channelId, messageNumber: d.messageNumber, status: d.status, error: d.error })) },
+        seq: s().seq,
+        epoch: s().epoch,
+        cursor: `${s().epoch}.${s().seq}`,
+        items: s().items.size,
+        live: [...s().items.values()].filter((i) => !i.deleted).length,
+        channels: channels.map((c) => ({
+          id: c.id,
+          resourceId: c.resourceId,
+          address: c.address,
+          expiration: c.expiration,
+          stopped: c.stopped,
+          expired: c.expiration <= Date.now(),
+          messages: c.messages,
+        })),
+        deliveries: {
+          total: s().deliveries.length,
+          pending: s().deliveries.filter((d) => d.status === null).length,
+          failed: s()
+            .deliveries.filter((d) => d.status !== null && (d.status < 200 || d.status >= 300))
+            .map((d) => ({ channelId: d.channelId, messageNumber: d.messageNumber, status: d.status, error: d.error })),
+        },
         changesWithoutChannel: s().changesWithoutChannel,
       });
     });
@@ -184,13 +304,35 @@ export const feedFake: FakeDefinition<FeedState> = {
      * with the app's secret (hex HMAC-SHA256 of the body in X-Feed-Signature; `badSignature` signs wrong).
      */
     app.post(`${P}/app-webhook`, async (req, res) => {
-      const { url, secret, accountId, events = [], badSignature = false } = (req.body ?? {}) as { url: string; secret: string; accountId: string; events?: Array<{ id: string; name: string }>; badSignature?: boolean };
+      const {
+        url,
+        secret,
+        accountId,
+        events = [],
+        badSignature = false,
+      } = (req.body ?? {}) as {
+        url: string;
+        secret: string;
+        accountId: string;
+        events?: Array<{ id: string; name: string }>;
+        badSignature?: boolean;
+      };
       const body = JSON.stringify({ accountId, events });
-      const signature = crypto.createHmac('sha256', badSignature ? `${secret}-wrong` : secret).update(body).digest('hex');
+      const signature = crypto
+        .createHmac('sha256', badSignature ? `${secret}-wrong` : secret)
+        .update(body)
+        .digest('hex');
       try {
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'X-Feed-Signature': signature }, body, signal: AbortSignal.timeout(30_000) });
+        const r = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'X-Feed-Signature': signature },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
         res.json({ status: r.status, body: await r.text() });
-      } catch (err) { res.status(502).json({ error: { code: 'unreachable', message: (err as Error).message } }); }
+      } catch (err) {
+        res.status(502).json({ error: { code: 'unreachable', message: (err as Error).message } });
+      }
     });
   },
 };

@@ -33,9 +33,12 @@ export class CallLog {
   }
 
   list(filter: { path?: string; method?: string } = {}): CallRecord[] {
-    return this.calls.filter((c) =>
-      (!filter.path || c.path.includes(filter.path)) && (!filter.method || c.method === filter.method.toUpperCase()));
+    return this.calls.filter(
+      (c) => (!filter.path || c.path.includes(filter.path)) && (!filter.method || c.method === filter.method.toUpperCase()),
+    );
   }
 
-  clear(): void { this.calls = []; }
+  clear(): void {
+    this.calls = [];
+  }
 }

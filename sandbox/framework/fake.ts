@@ -74,7 +74,11 @@ export async function startFake<S>(def: FakeDefinition<S>, opts: { port?: number
     const type = String(req.headers['content-type'] ?? '');
     let parsed: unknown = undefined;
     if (raw.length > 0 && type.includes('json')) {
-      try { parsed = JSON.parse(raw.toString('utf8')); } catch { parsed = undefined; }
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        parsed = undefined;
+      }
     } else if (raw.length > 0 && type.includes('x-www-form-urlencoded')) {
       parsed = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
     }
@@ -87,7 +91,9 @@ export async function startFake<S>(def: FakeDefinition<S>, opts: { port?: number
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (isControl(req.path)) return next();
     const entry = calls.record(req);
-    res.on('finish', () => { entry.status = res.statusCode; });
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
     const fault = faults.take(req);
     if (!fault) return next();
     entry.fault = fault.kind;
@@ -97,7 +103,10 @@ export async function startFake<S>(def: FakeDefinition<S>, opts: { port?: number
   app.get('/__sandbox/calls', (req, res) => {
     res.json({ calls: calls.list({ path: req.query.path as string | undefined, method: req.query.method as string | undefined }) });
   });
-  app.delete('/__sandbox/calls', (_req, res) => { calls.clear(); res.json({ ok: true }); });
+  app.delete('/__sandbox/calls', (_req, res) => {
+    calls.clear();
+    res.json({ ok: true });
+  });
   app.post('/__sandbox/faults', (req, res) => {
     try {
       const spec = faults.add(req.body);
@@ -106,9 +115,17 @@ export async function startFake<S>(def: FakeDefinition<S>, opts: { port?: number
       res.status(400).json({ error: { code: 'bad_fault', message: (err as Error).message } });
     }
   });
-  app.get('/__sandbox/faults', (_req, res) => { res.json({ faults: faults.list() }); });
-  app.delete('/__sandbox/faults', (_req, res) => { faults.clear(); res.json({ ok: true }); });
-  app.post('/__sandbox/reset', (_req, res) => { running.reset(); res.json({ ok: true }); });
+  app.get('/__sandbox/faults', (_req, res) => {
+    res.json({ faults: faults.list() });
+  });
+  app.delete('/__sandbox/faults', (_req, res) => {
+    faults.clear();
+    res.json({ ok: true });
+  });
+  app.post('/__sandbox/reset', (_req, res) => {
+    running.reset();
+    res.json({ ok: true });
+  });
 
   def.setup(app, fake);
 
@@ -129,7 +146,10 @@ export async function startFake<S>(def: FakeDefinition<S>, opts: { port?: number
     server = http.createServer(app);
   }
   const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());

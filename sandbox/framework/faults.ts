@@ -47,7 +47,9 @@ export class FaultPlan {
     return [...this.faults];
   }
 
-  clear(): void { this.faults = []; }
+  clear(): void {
+    this.faults = [];
+  }
 
   /** Takes the first transport fault (status/delay/drop) matching this request, consuming one use. */
   take(req: Request): FaultSpec | undefined {

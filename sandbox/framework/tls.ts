@@ -8,7 +8,15 @@ export function selfSignedCertificate(): Promise<{ key: string; cert: string }> 
     const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
       keySize: 2048,
       days: 30,
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+      extensions: [
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
+      ],
     } as never);
     return { key: pems.private, cert: pems.cert };
   })();

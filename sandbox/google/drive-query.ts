@@ -11,30 +11,46 @@ import type { DriveFile } from './state.ts';
 type Tok = { t: 'str' | 'word' | 'op' | 'lp' | 'rp' | 'lb' | 'rb'; v: string };
 export type FilePredicate = (f: DriveFile) => boolean;
 
-const invalid = (why: string) => new GoogleError(400, 'invalid', `Invalid Value`, { location: 'q', locationType: 'parameter', message: `Invalid Value: ${why}` });
+const invalid = (why: string) =>
+  new GoogleError(400, 'invalid', `Invalid Value`, { location: 'q', locationType: 'parameter', message: `Invalid Value: ${why}` });
 
 function tokenize(q: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   while (i < q.length) {
     const c = q[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === "'") {
       let s = '';
       i++;
-      while (i < q.length && q[i] !== "'") { if (q[i] === '\\' && i + 1 < q.length) i++; s += q[i++]; }
+      while (i < q.length && q[i] !== "'") {
+        if (q[i] === '\\' && i + 1 < q.length) i++;
+        s += q[i++];
+      }
       if (q[i] !== "'") throw invalid('unterminated string');
       i++;
       out.push({ t: 'str', v: s });
-    } else if (c === '(') { out.push({ t: 'lp', v: c }); i++; }
-    else if (c === ')') { out.push({ t: 'rp', v: c }); i++; }
-    else if (c === '{') { out.push({ t: 'lb', v: c }); i++; }
-    else if (c === '}') { out.push({ t: 'rb', v: c }); i++; }
-    else if (/[=!<>]/.test(c)) {
+    } else if (c === '(') {
+      out.push({ t: 'lp', v: c });
+      i++;
+    } else if (c === ')') {
+      out.push({ t: 'rp', v: c });
+      i++;
+    } else if (c === '{') {
+      out.push({ t: 'lb', v: c });
+      i++;
+    } else if (c === '}') {
+      out.push({ t: 'rb', v: c });
+      i++;
+    } else if (/[=!<>]/.test(c)) {
       const two = q.slice(i, i + 2);
       const op = ['!=', '<=', '>='].includes(two) ? two : c;
       if (op === '!') throw invalid('bad operator');
-      out.push({ t: 'op', v: op }); i += op.length;
+      out.push({ t: 'op', v: op });
+      i += op.length;
     } else {
       let w = '';
       while (i < q.length && /[A-Za-z0-9_.\-:]/.test(q[i]!)) w += q[i++];
@@ -49,22 +65,45 @@ export function parseDriveQuery(q: string, helpers: { resolveParent: (id: string
   const toks = tokenize(q);
   let i = 0;
   const peek = () => toks[i];
-  const next = () => { const t = toks[i++]; if (!t) throw invalid('unexpected end'); return t; };
+  const next = () => {
+    const t = toks[i++];
+    if (!t) throw invalid('unexpected end');
+    return t;
+  };
   const isWord = (w: string) => peek()?.t === 'word' && peek()!.v.toLowerCase() === w;
 
   const expr = (): FilePredicate => {
     let left = conj();
-    while (isWord('or')) { i++; const l = left, r = conj(); left = (f) => l(f) || r(f); }
+    while (isWord('or')) {
+      i++;
+      const l = left,
+        r = conj();
+      left = (f) => l(f) || r(f);
+    }
     return left;
   };
   const conj = (): FilePredicate => {
     let left = unary();
-    while (isWord('and')) { i++; const l = left, r = unary(); left = (f) => l(f) && r(f); }
+    while (isWord('and')) {
+      i++;
+      const l = left,
+        r = unary();
+      left = (f) => l(f) && r(f);
+    }
     return left;
   };
   const unary = (): FilePredicate => {
-    if (isWord('not')) { i++; const p = unary(); return (f) => !p(f); }
-    if (peek()?.t === 'lp') { i++; const p = expr(); if (next().t !== 'rp') throw invalid('missing )'); return p; }
+    if (isWord('not')) {
+      i++;
+      const p = unary();
+      return (f) => !p(f);
+    }
+    if (peek()?.t === 'lp') {
+      i++;
+      const p = expr();
+      if (next().t !== 'rp') throw invalid('missing )');
+      return p;
+    }
     return comparison();
   };
   const literal = (t: Tok): string | boolean => {
@@ -79,9 +118,17 @@ export function parseDriveQuery(q: string, helpers: { resolveParent: (id: string
       if (op.t !== 'word' || op.v.toLowerCase() !== 'in') throw invalid('expected in');
       const field = next().v;
       const v = a.v;
-      if (field === 'parents') { const id = helpers.resolveParent(v); return (f) => f.parents.includes(id); }
+      if (field === 'parents') {
+        const id = helpers.resolveParent(v);
+        return (f) => f.parents.includes(id);
+      }
       if (field === 'owners') return (f) => !f.driveId && f.owner === v.toLowerCase();
-      if (field === 'writers') return (f) => f.owner === v.toLowerCase() || f.permissions.some((p) => p.emailAddress === v.toLowerCase() && ['writer', 'organizer', 'fileOrganizer', 'owner'].includes(p.role));
+      if (field === 'writers')
+        return (f) =>
+          f.owner === v.toLowerCase() ||
+          f.permissions.some(
+            (p) => p.emailAddress === v.toLowerCase() && ['writer', 'organizer', 'fileOrganizer', 'owner'].includes(p.role),
+          );
       if (field === 'readers') return (f) => f.permissions.some((p) => p.emailAddress === v.toLowerCase());
       throw invalid(`unknown collection ${field}`);
     }
@@ -93,7 +140,9 @@ export function parseDriveQuery(q: string, helpers: { resolveParent: (id: string
       if (next().t !== 'lb') throw invalid('expected {');
       const want: Record<string, string> = {};
       while (peek() && peek()!.t !== 'rb') {
-        const k = next().v; if (next().v !== '=') throw invalid('expected ='); want[k] = String(literal(next()));
+        const k = next().v;
+        if (next().v !== '=') throw invalid('expected =');
+        want[k] = String(literal(next()));
         if (isWord('and')) i++;
       }
       next();
@@ -102,13 +151,20 @@ export function parseDriveQuery(q: string, helpers: { resolveParent: (id: string
     const val = literal(next());
     const cmp = (x: string | number, y: string | number): boolean => {
       switch (op) {
-        case '=': return x === y;
-        case '!=': return x !== y;
-        case '<': return x < y;
-        case '<=': return x <= y;
-        case '>': return x > y;
-        case '>=': return x >= y;
-        default: throw invalid(`operator ${op} not allowed for ${field}`);
+        case '=':
+          return x === y;
+        case '!=':
+          return x !== y;
+        case '<':
+          return x < y;
+        case '<=':
+          return x <= y;
+        case '>':
+          return x > y;
+        case '>=':
+          return x >= y;
+        default:
+          throw invalid(`operator ${op} not allowed for ${field}`);
       }
     };
     switch (field) {
@@ -120,11 +176,16 @@ export function parseDriveQuery(q: string, helpers: { resolveParent: (id: string
         return (f) => cmp(f.mimeType, String(val));
       case 'fullText':
         if (op !== 'contains') throw invalid('fullText supports contains only');
-        return (f) => `${f.name} ${f.description ?? ''} ${f.content?.subarray(0, 100_000).toString('utf8') ?? ''}`.toLowerCase().includes(String(val).toLowerCase());
+        return (f) =>
+          `${f.name} ${f.description ?? ''} ${f.content?.subarray(0, 100_000).toString('utf8') ?? ''}`
+            .toLowerCase()
+            .includes(String(val).toLowerCase());
       case 'trashed':
       case 'starred':
         if (typeof val !== 'boolean' || (op !== '=' && op !== '!=')) throw invalid(`${field} takes = or != and true/false`);
-        return field === 'trashed' ? (f) => (op === '=' ? f.trashed === val : f.trashed !== val) : (f) => (op === '=' ? val === false : val !== false);
+        return field === 'trashed'
+          ? (f) => (op === '=' ? f.trashed === val : f.trashed !== val)
+          : (f) => (op === '=' ? val === false : val !== false);
       case 'modifiedTime':
       case 'createdTime': {
         const t = Date.parse(String(val));

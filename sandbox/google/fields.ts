@@ -16,7 +16,11 @@ export function parseFields(spec: string): FieldTree {
       name = name.trim();
       const path = name.split('/');
       let sub: FieldTree | true = true;
-      if (spec[i] === '(') { i++; sub = parseList(); i++; }
+      if (spec[i] === '(') {
+        i++;
+        sub = parseList();
+        i++;
+      }
       let node = tree;
       for (let k = 0; k < path.length - 1; k++) {
         const next = node.get(path[k]!);

@@ -19,7 +19,12 @@ import { freshGoogleData, type GoogleState } from './state.ts';
  */
 
 export const GOOGLE_PATHS = {
-  authorize: '/o/oauth2/v2/auth', token: '/token', revoke: '/revoke', userinfo: '/oauth2/v3/userinfo', tokeninfo: '/tokeninfo', certs: '/oauth2/v3/certs',
+  authorize: '/o/oauth2/v2/auth',
+  token: '/token',
+  revoke: '/revoke',
+  userinfo: '/oauth2/v3/userinfo',
+  tokeninfo: '/tokeninfo',
+  certs: '/oauth2/v3/certs',
 } as const;
 
 export const DEFAULT_GOOGLE_CLIENT = {
@@ -29,7 +34,9 @@ export const DEFAULT_GOOGLE_CLIENT = {
   name: 'dingbridge sandbox',
 };
 export const DEFAULT_GOOGLE_USER: OAuth2User = {
-  sub: 'sandbox-user-1', name: 'Demo User', email: 'demo@example.com',
+  sub: 'sandbox-user-1',
+  name: 'Demo User',
+  email: 'demo@example.com',
   extra: { given_name: 'Demo', family_name: 'User', picture: 'https://lh3.googleusercontent.com/a/default-user', hd: 'example.com' },
 };
 
@@ -47,8 +54,18 @@ function idToken(iss: string, aud: string, user: OAuth2User, nonce?: string): st
   const t = Math.floor(Date.now() / 1000);
   const head = b64({ alg: 'RS256', kid: KID, typ: 'JWT' });
   const body = b64({
-    iss, azp: aud, aud, sub: user.sub, email: user.email, email_verified: true, at_hash: crypto.randomBytes(16).toString('base64url'),
-    name: user.name, ...(user.extra?.hd ? { hd: user.extra.hd } : {}), iat: t, exp: t + 3600, ...(nonce ? { nonce } : {}),
+    iss,
+    azp: aud,
+    aud,
+    sub: user.sub,
+    email: user.email,
+    email_verified: true,
+    at_hash: crypto.randomBytes(16).toString('base64url'),
+    name: user.name,
+    ...(user.extra?.hd ? { hd: user.extra.hd } : {}),
+    iat: t,
+    exp: t + 3600,
+    ...(nonce ? { nonce } : {}),
   });
   const sig = crypto.sign('RSA-SHA256', Buffer.from(`${head}.${body}`), signingKey.privateKey).toString('base64url');
   return `${head}.${body}.${sig}`;
@@ -75,7 +92,13 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
   const grantKey = (clientId: string, sub: string) => `${clientId} ${sub}`;
   const base = createOAuth2Fake({
     name: 'google',
-    paths: { authorize: GOOGLE_PATHS.authorize, token: GOOGLE_PATHS.token, userinfo: GOOGLE_PATHS.userinfo, revoke: '/__generic-revoke', ping: '/__generic-ping' },
+    paths: {
+      authorize: GOOGLE_PATHS.authorize,
+      token: GOOGLE_PATHS.token,
+      userinfo: GOOGLE_PATHS.userinfo,
+      revoke: '/__generic-revoke',
+      ping: '/__generic-ping',
+    },
     controlPrefix: `${CONTROL}/oauth`,
     defaultClient: DEFAULT_GOOGLE_CLIENT,
     defaultUser: DEFAULT_GOOGLE_USER,
@@ -94,8 +117,12 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
       return !again || (ap.prompt ?? '').split(' ').includes('consent');
     },
     extraTokenFields: (ctx) => ({
-      ...(ctx.refreshTokenExpiresIn !== null && fakeRef?.state.google.settings.testingApp ? { refresh_token_expires_in: ctx.refreshTokenExpiresIn } : {}),
-      ...(ctx.scope.split(' ').includes('openid') ? { id_token: idToken(fakeRef!.baseUrl(), ctx.client.clientId, ctx.user, ctx.authorizeParams?.nonce) } : {}),
+      ...(ctx.refreshTokenExpiresIn !== null && fakeRef?.state.google.settings.testingApp
+        ? { refresh_token_expires_in: ctx.refreshTokenExpiresIn }
+        : {}),
+      ...(ctx.scope.split(' ').includes('openid')
+        ? { id_token: idToken(fakeRef!.baseUrl(), ctx.client.clientId, ctx.user, ctx.authorizeParams?.nonce) }
+        : {}),
     }),
     errorBody: (error, description) => googleTokenError(error, description),
     userinfo: ({ user, scope }) => {
@@ -104,7 +131,9 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
       const profile = sc.includes('profile') || sc.includes('https://www.googleapis.com/auth/userinfo.profile');
       return {
         sub: user.sub,
-        ...(profile ? { name: user.name, given_name: user.extra?.given_name, family_name: user.extra?.family_name, picture: user.extra?.picture } : {}),
+        ...(profile
+          ? { name: user.name, given_name: user.extra?.given_name, family_name: user.extra?.family_name, picture: user.extra?.picture }
+          : {}),
         ...(email ? { email: user.email, email_verified: true } : {}),
         ...(user.extra?.hd ? { hd: user.extra.hd } : {}),
       };
@@ -119,9 +148,10 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
       return st;
     },
     ignorePaths: [],
-    faultBody: (status, spec) => (spec.path && /token|revoke/.test(spec.path)
-      ? { error: status >= 500 ? 'internal_failure' : 'invalid_request', error_description: `injected ${status}` }
-      : faultBody(status)),
+    faultBody: (status, spec) =>
+      spec.path && /token|revoke/.test(spec.path)
+        ? { error: status >= 500 ? 'internal_failure' : 'invalid_request', error_description: `injected ${status}` }
+        : faultBody(status),
     setup(app: Express, fake) {
       fakeRef = fake as Fake;
       setupGoogleOAuthExtras(app, fake as Fake, grantKey);
@@ -138,17 +168,24 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
 
 /** What Google's OAuth server does beyond the generic fake: scope checks, incremental scopes, revocation of the whole grant, tokeninfo, certs. */
 function setupGoogleOAuthExtras(app: Express, fake: Fake, grantKey: (c: string, s: string) => string): void {
-  const page = (res: Response, msg: string) => res.status(400).type('html').send(
-    `<!doctype html><title>Error 400: invalid_request</title><h1>Access blocked: Authorization Error</h1><p>Error 400: invalid_request</p><p>${msg.replace(/[<>&]/g, '')}</p>`);
+  const page = (res: Response, msg: string) =>
+    res
+      .status(400)
+      .type('html')
+      .send(
+        `<!doctype html><title>Error 400: invalid_request</title><h1>Access blocked: Authorization Error</h1><p>Error 400: invalid_request</p><p>${msg.replace(/[<>&]/g, '')}</p>`,
+      );
 
   app.get(GOOGLE_PATHS.authorize, (req: Request, res: Response, next: NextFunction) => {
     const s = fake.state;
     const p = req.query as Record<string, string>;
     if (!p.client_id || !s.clients.has(p.client_id)) return next();
     if (!p.scope) return page(res, 'Missing required parameter: scope');
-    if (p.access_type !== undefined && p.access_type !== 'online' && p.access_type !== 'offline') return page(res, `Invalid parameter value for access_type: ${p.access_type}`);
+    if (p.access_type !== undefined && p.access_type !== 'online' && p.access_type !== 'offline')
+      return page(res, `Invalid parameter value for access_type: ${p.access_type}`);
     const prompts = (p.prompt ?? '').split(' ').filter(Boolean);
-    if (prompts.some((x) => !['none', 'consent', 'select_account'].includes(x))) return page(res, `Invalid parameter value for prompt: ${p.prompt}`);
+    if (prompts.some((x) => !['none', 'consent', 'select_account'].includes(x)))
+      return page(res, `Invalid parameter value for prompt: ${p.prompt}`);
     const k = grantKey(p.client_id, s.user.sub);
     const granted = s.google.grants.get(k) ?? new Set<string>();
     const requested = p.scope.split(/[ ,]+/).filter(Boolean);
@@ -193,15 +230,24 @@ function setupGoogleOAuthExtras(app: Express, fake: Fake, grantKey: (c: string, 
 
   const tokeninfo = (req: Request, res: Response) => {
     const s = fake.state;
-    const p = { ...(req.query as Record<string, string>), ...(req.body && typeof req.body === 'object' ? req.body as Record<string, string> : {}) };
+    const p = {
+      ...(req.query as Record<string, string>),
+      ...(req.body && typeof req.body === 'object' ? (req.body as Record<string, string>) : {}),
+    };
     const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
     const token = p.access_token ?? bearer;
     const rec = token ? s.accessTokens.get(token) : undefined;
-    if (!rec || rec.revoked || rec.expiresAt <= Date.now()) return res.status(400).json({ error: 'invalid_token', error_description: 'Invalid Value' });
+    if (!rec || rec.revoked || rec.expiresAt <= Date.now())
+      return res.status(400).json({ error: 'invalid_token', error_description: 'Invalid Value' });
     const email = s.user.sub === rec.sub ? s.user.email : undefined;
     res.json({
-      azp: rec.clientId, aud: rec.clientId, sub: rec.sub, scope: rec.scope, exp: String(Math.floor(rec.expiresAt / 1000)),
-      expires_in: String(Math.max(0, Math.floor((rec.expiresAt - Date.now()) / 1000))), ...(email ? { email, email_verified: 'true' } : {}),
+      azp: rec.clientId,
+      aud: rec.clientId,
+      sub: rec.sub,
+      scope: rec.scope,
+      exp: String(Math.floor(rec.expiresAt / 1000)),
+      expires_in: String(Math.max(0, Math.floor((rec.expiresAt - Date.now()) / 1000))),
+      ...(email ? { email, email_verified: 'true' } : {}),
       access_type: rec.refreshToken ? 'offline' : 'online',
     });
   };
@@ -213,10 +259,21 @@ function setupGoogleOAuthExtras(app: Express, fake: Fake, grantKey: (c: string, 
     const token = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
     const rec = token ? s.accessTokens.get(token) : undefined;
     if (!rec || rec.revoked || rec.expiresAt <= Date.now()) {
-      return res.status(401).json({ error: { code: 401, message: 'Request is missing required authentication credential.', status: 'UNAUTHENTICATED' } });
+      return res
+        .status(401)
+        .json({ error: { code: 401, message: 'Request is missing required authentication credential.', status: 'UNAUTHENTICATED' } });
     }
     const u = rec.sub === s.user.sub ? s.user : { ...s.user, sub: rec.sub };
-    res.json({ id: u.sub, email: u.email, verified_email: true, name: u.name, given_name: u.extra?.given_name, family_name: u.extra?.family_name, picture: u.extra?.picture, hd: u.extra?.hd });
+    res.json({
+      id: u.sub,
+      email: u.email,
+      verified_email: true,
+      name: u.name,
+      given_name: u.extra?.given_name,
+      family_name: u.extra?.family_name,
+      picture: u.extra?.picture,
+      hd: u.extra?.hd,
+    });
   });
   app.get(GOOGLE_PATHS.certs, (_req, res) => {
     const jwk = signingKey.publicKey.export({ format: 'jwk' });

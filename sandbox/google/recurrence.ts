@@ -9,12 +9,20 @@ import { addDays, parseDate, parseDateTime, wallOf, wallToUtc, type Wall } from 
 const DAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
 export const MAX_INSTANCES = 1000;
 
-export interface Occurrence { startMs: number; wall: Wall }
+export interface Occurrence {
+  startMs: number;
+  wall: Wall;
+}
 
 function parseRule(line: string): Record<string, string> | undefined {
   const m = /^RRULE:(.+)$/i.exec(line.trim());
   if (!m) return undefined;
-  return Object.fromEntries(m[1]!.split(';').map((kv) => { const [k, v] = kv.split('='); return [k!.toUpperCase(), (v ?? '').toUpperCase()]; }));
+  return Object.fromEntries(
+    m[1]!.split(';').map((kv) => {
+      const [k, v] = kv.split('=');
+      return [k!.toUpperCase(), (v ?? '').toUpperCase()];
+    }),
+  );
 }
 
 export function validRecurrence(lines: unknown): string | undefined {
@@ -65,8 +73,19 @@ export function expand(lines: string[], startMs: number, tz: string, allDay: boo
     const interval = Math.max(1, Number(r.INTERVAL ?? 1) || 1);
     const count = r.COUNT ? Number(r.COUNT) : Number.POSITIVE_INFINITY;
     const until = r.UNTIL ? parseUntil(r.UNTIL, zone) : Number.POSITIVE_INFINITY;
-    const byday = r.BYDAY ? r.BYDAY.split(',').map((x) => { const m = /^([+-]?\d+)?(SU|MO|TU|WE|TH|FR|SA)$/.exec(x); return m ? { n: m[1] ? Number(m[1]) : 0, day: DAYS.indexOf(m[2]!) } : undefined; }).filter((x): x is { n: number; day: number } => !!x) : [];
-    const bymonthday = r.BYMONTHDAY ? r.BYMONTHDAY.split(',').map(Number).filter((n) => Number.isInteger(n) && n !== 0) : [];
+    const byday = r.BYDAY
+      ? r.BYDAY.split(',')
+          .map((x) => {
+            const m = /^([+-]?\d+)?(SU|MO|TU|WE|TH|FR|SA)$/.exec(x);
+            return m ? { n: m[1] ? Number(m[1]) : 0, day: DAYS.indexOf(m[2]!) } : undefined;
+          })
+          .filter((x): x is { n: number; day: number } => !!x)
+      : [];
+    const bymonthday = r.BYMONTHDAY
+      ? r.BYMONTHDAY.split(',')
+          .map(Number)
+          .filter((n) => Number.isInteger(n) && n !== 0)
+      : [];
     let n = 0;
     const emit = (w: Wall): boolean => {
       const ms = toMs(w);
@@ -101,7 +120,10 @@ export function expand(lines: string[], startMs: number, tz: string, allDay: boo
             const all: number[] = [];
             for (let d = 1; d <= dim; d++) if (new Date(Date.UTC(y, mo - 1, d)).getUTCDay() === b.day) all.push(d);
             if (b.n === 0) dates.push(...all);
-            else { const d = b.n > 0 ? all[b.n - 1] : all[all.length + b.n]; if (d) dates.push(d); }
+            else {
+              const d = b.n > 0 ? all[b.n - 1] : all[all.length + b.n];
+              if (d) dates.push(d);
+            }
           }
         } else if (bymonthday.length) {
           dates = bymonthday.map((d) => (d > 0 ? d : dim + d + 1)).filter((d) => d >= 1 && d <= dim);

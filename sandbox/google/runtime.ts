@@ -4,7 +4,11 @@ import { GoogleError, sendGoogleError } from './errors.ts';
 import { now, type Channel, type Delivery, type GoogleData, type GoogleState } from './state.ts';
 
 export type Fake = RunningFakeInternals<GoogleState>;
-export interface Caller { email: string; sub: string; scopes: string[] }
+export interface Caller {
+  email: string;
+  sub: string;
+  scopes: string[];
+}
 export type Handler = (req: Request, res: Response, caller: Caller) => unknown;
 
 export const q = (req: Request): Record<string, string | string[]> => req.query as Record<string, string | string[]>;
@@ -17,14 +21,25 @@ export const qint = (req: Request, key: string, def: number, max: number): numbe
   const v = qs(req, key);
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new GoogleError(400, 'invalid', `Invalid value '${v}'. Values must match the following regular expression: '[0-9]+'`, { location: key, locationType: 'parameter' });
+  if (!Number.isInteger(n) || n < 0)
+    throw new GoogleError(400, 'invalid', `Invalid value '${v}'. Values must match the following regular expression: '[0-9]+'`, {
+      location: key,
+      locationType: 'parameter',
+    });
   return Math.min(n === 0 ? def : n, max);
 };
-export const body = (req: Request): Record<string, unknown> => (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body as Record<string, unknown> : {});
+export const body = (req: Request): Record<string, unknown> =>
+  req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : {};
 
 const G = 'https://www.googleapis.com/auth/';
 /** POSTs that only read (watch, stop, freeBusy): read-only scopes allow them. */
-const READ_POSTS = [/\/events\/watch$/, /\/freeBusy$/, /\/changes\/watch$/, /\/channels\/stop$/, /^\/gmail\/v1\/users\/[^/]+\/(watch|stop)$/];
+const READ_POSTS = [
+  /\/events\/watch$/,
+  /\/freeBusy$/,
+  /\/changes\/watch$/,
+  /\/channels\/stop$/,
+  /^\/gmail\/v1\/users\/[^/]+\/(watch|stop)$/,
+];
 
 /**
  * Whether one granted scope allows this call, per Google's scope descriptions: full scopes allow all,
@@ -36,47 +51,71 @@ export function scopeAllows(scope: string, method: string, path: string, query: 
   if (path.startsWith('/calendar/')) {
     const events = /\/events(\/|$)|\/channels\/stop$/.test(path);
     switch (scope) {
-      case `${G}calendar`: return true;
-      case `${G}calendar.readonly`: return read;
-      case `${G}calendar.events`: return events;
-      case `${G}calendar.events.readonly`: return events && read;
-      case `${G}calendar.freebusy`: return path.endsWith('/freeBusy');
-      default: return false;
+      case `${G}calendar`:
+        return true;
+      case `${G}calendar.readonly`:
+        return read;
+      case `${G}calendar.events`:
+        return events;
+      case `${G}calendar.events.readonly`:
+        return events && read;
+      case `${G}calendar.freebusy`:
+        return path.endsWith('/freeBusy');
+      default:
+        return false;
     }
   }
   if (/^\/(upload\/)?drive\//.test(path)) {
     switch (scope) {
-      case `${G}drive`: case `${G}drive.file`: return true;
-      case `${G}drive.readonly`: return read;
-      case `${G}drive.metadata.readonly`: return read && query.alt !== 'media';
-      default: return false;
+      case `${G}drive`:
+      case `${G}drive.file`:
+        return true;
+      case `${G}drive.readonly`:
+        return read;
+      case `${G}drive.metadata.readonly`:
+        return read && query.alt !== 'media';
+      default:
+        return false;
     }
   }
   if (/^\/(upload\/)?gmail\//.test(path)) {
     const send = /\/messages\/send$/.test(path);
     switch (scope) {
-      case 'https://mail.google.com/': case `${G}gmail.modify`: return true;
-      case `${G}gmail.readonly`: return read;
+      case 'https://mail.google.com/':
+      case `${G}gmail.modify`:
+        return true;
+      case `${G}gmail.readonly`:
+        return read;
       case `${G}gmail.metadata`: {
         // No search and no message bodies: a message get needs format=metadata or minimal.
         const oneMessage = /\/messages\/[^/]+$/.test(path);
         return read && query.q === undefined && (!oneMessage || query.format === 'metadata' || query.format === 'minimal');
       }
-      case `${G}gmail.send`: case `${G}gmail.compose`: return send;
-      default: return false;
+      case `${G}gmail.send`:
+      case `${G}gmail.compose`:
+        return send;
+      default:
+        return false;
     }
   }
   if (path.startsWith('/admin/directory/')) {
     const members = /\/groups\/[^/]+\/members/.test(path);
     const groups = path.includes('/groups');
     switch (scope) {
-      case `${G}admin.directory.user`: return !groups;
-      case `${G}admin.directory.user.readonly`: return !groups && read;
-      case `${G}admin.directory.group`: return groups;
-      case `${G}admin.directory.group.readonly`: return groups && read;
-      case `${G}admin.directory.group.member`: return members;
-      case `${G}admin.directory.group.member.readonly`: return members && read;
-      default: return false;
+      case `${G}admin.directory.user`:
+        return !groups;
+      case `${G}admin.directory.user.readonly`:
+        return !groups && read;
+      case `${G}admin.directory.group`:
+        return groups;
+      case `${G}admin.directory.group.readonly`:
+        return groups && read;
+      case `${G}admin.directory.group.member`:
+        return members;
+      case `${G}admin.directory.group.member.readonly`:
+        return members && read;
+      default:
+        return false;
     }
   }
   return true;
@@ -156,8 +195,14 @@ export function notifyChannel(fake: Fake, c: Channel, resourceState: string): vo
   if (c.stopped) c.deliveriesAfterStop -= 1;
   const messageNumber = ++c.messageNumber;
   const delivery: Delivery = {
-    seq: ++g.deliverySeq, at: new Date(now(g)).toISOString(), channelId: c.id, resourceId: c.resourceId, resourceState,
-    messageNumber, address: c.address, kind: c.kind,
+    seq: ++g.deliverySeq,
+    at: new Date(now(g)).toISOString(),
+    channelId: c.id,
+    resourceId: c.resourceId,
+    resourceState,
+    messageNumber,
+    address: c.address,
+    kind: c.kind,
   };
   g.deliveries.push(delivery);
   if (g.deliveries.length > 5000) g.deliveries.shift();
@@ -207,16 +252,39 @@ export function publish(fake: Fake, topic: string, data: unknown): void {
     if (sub.topic !== topic) continue;
     const messageId = String(Date.now()) + String(g.deliverySeq);
     const payload = {
-      message: { data: Buffer.from(JSON.stringify(data)).toString('base64'), messageId, message_id: messageId, publishTime: new Date(now(g)).toISOString(), publish_time: new Date(now(g)).toISOString() },
+      message: {
+        data: Buffer.from(JSON.stringify(data)).toString('base64'),
+        messageId,
+        message_id: messageId,
+        publishTime: new Date(now(g)).toISOString(),
+        publish_time: new Date(now(g)).toISOString(),
+      },
       subscription: sub.name,
     };
     const delivery: Delivery = {
-      seq: ++g.deliverySeq, at: new Date(now(g)).toISOString(), channelId: sub.name, resourceId: topic, resourceState: 'pubsub',
-      messageNumber: 0, address: sub.pushEndpoint, kind: 'pubsub', body: payload,
+      seq: ++g.deliverySeq,
+      at: new Date(now(g)).toISOString(),
+      channelId: sub.name,
+      resourceId: topic,
+      resourceState: 'pubsub',
+      messageNumber: 0,
+      address: sub.pushEndpoint,
+      kind: 'pubsub',
+      body: payload,
     };
     g.deliveries.push(delivery);
-    void fetch(sub.pushEndpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(10_000) })
-      .then(async (r) => { delivery.status = r.status; await r.arrayBuffer().catch(() => undefined); })
-      .catch((err: Error) => { delivery.error = err.message; });
+    void fetch(sub.pushEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(10_000),
+    })
+      .then(async (r) => {
+        delivery.status = r.status;
+        await r.arrayBuffer().catch(() => undefined);
+      })
+      .catch((err: Error) => {
+        delivery.error = err.message;
+      });
   }
 }

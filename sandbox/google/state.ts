@@ -4,13 +4,30 @@ import type { OAuth2State } from '../oauth2/index.ts';
 /** Everything the Google fake holds besides the OAuth 2 server's own state. */
 
 export interface DirectoryUser {
-  id: string; primaryEmail: string; givenName: string; familyName: string; isAdmin: boolean; suspended: boolean;
-  orgUnitPath: string; creationTime: string;
+  id: string;
+  primaryEmail: string;
+  givenName: string;
+  familyName: string;
+  isAdmin: boolean;
+  suspended: boolean;
+  orgUnitPath: string;
+  creationTime: string;
 }
-export interface Group { id: string; email: string; name: string; description: string; members: { email: string; role: 'OWNER' | 'MANAGER' | 'MEMBER'; type: 'USER' | 'GROUP' }[] }
+export interface Group {
+  id: string;
+  email: string;
+  name: string;
+  description: string;
+  members: { email: string; role: 'OWNER' | 'MANAGER' | 'MEMBER'; type: 'USER' | 'GROUP' }[];
+}
 
 export interface Calendar {
-  id: string; owner: string; summary: string; description?: string; timeZone: string; primary: boolean;
+  id: string;
+  owner: string;
+  summary: string;
+  description?: string;
+  timeZone: string;
+  primary: boolean;
   /** Other users who see the calendar in their calendarList (writer access). */
   sharedWith: string[];
   /** Bumped by the control API: every sync token issued before is stale (410). */
@@ -31,7 +48,12 @@ export interface EventRecord {
 }
 
 export interface Channel {
-  id: string; resourceId: string; resourceUri: string; token?: string; address: string; expiration: number;
+  id: string;
+  resourceId: string;
+  resourceUri: string;
+  token?: string;
+  address: string;
+  expiration: number;
   kind: 'calendar' | 'drive';
   /** calendar id, or the drive changes scope ('user:<email>' or 'drive:<driveId>'). */
   target: string;
@@ -44,31 +66,82 @@ export interface Channel {
   queue: Promise<void>;
 }
 export interface Delivery {
-  seq: number; at: string; channelId: string; resourceId: string; resourceState: string; messageNumber: number;
-  address: string; kind: 'calendar' | 'drive' | 'pubsub'; status?: number; error?: string; body?: unknown; attempts?: number;
+  seq: number;
+  at: string;
+  channelId: string;
+  resourceId: string;
+  resourceState: string;
+  messageNumber: number;
+  address: string;
+  kind: 'calendar' | 'drive' | 'pubsub';
+  status?: number;
+  error?: string;
+  body?: unknown;
+  attempts?: number;
 }
 
 export interface DriveFile {
-  id: string; name: string; mimeType: string; parents: string[]; driveId?: string; owner: string; trashed: boolean;
-  createdTime: string; modifiedTime: string; content?: Buffer; version: number; description?: string;
-  appProperties?: Record<string, string>; properties?: Record<string, string>;
+  id: string;
+  name: string;
+  mimeType: string;
+  parents: string[];
+  driveId?: string;
+  owner: string;
+  trashed: boolean;
+  createdTime: string;
+  modifiedTime: string;
+  content?: Buffer;
+  version: number;
+  description?: string;
+  appProperties?: Record<string, string>;
+  properties?: Record<string, string>;
   permissions: { id: string; type: string; role: string; emailAddress?: string; domain?: string; displayName?: string }[];
   /** Creation order, for stable paging. */
   order?: number;
 }
-export interface SharedDrive { id: string; name: string; createdTime: string; members: string[] }
-export interface Change { seq: number; fileId: string; driveId?: string; time: string; removed: boolean; users: string[] }
+export interface SharedDrive {
+  id: string;
+  name: string;
+  createdTime: string;
+  members: string[];
+}
+export interface Change {
+  seq: number;
+  fileId: string;
+  driveId?: string;
+  time: string;
+  removed: boolean;
+  users: string[];
+}
 export interface UploadSession {
-  id: string; owner: string; metadata: Json; fileId?: string; query: Record<string, string>; mimeType: string;
-  total: number | null; received: Buffer[]; receivedBytes: number; done?: Json; createdAt: number;
+  id: string;
+  owner: string;
+  metadata: Json;
+  fileId?: string;
+  query: Record<string, string>;
+  mimeType: string;
+  total: number | null;
+  received: Buffer[];
+  receivedBytes: number;
+  done?: Json;
+  createdAt: number;
 }
 
 export interface MailMessage {
-  id: string; threadId: string; labelIds: string[]; raw: Buffer; internalDate: number; historyId: number;
-  headers: { name: string; value: string }[]; snippet: string; bodyText: string;
+  id: string;
+  threadId: string;
+  labelIds: string[];
+  raw: Buffer;
+  internalDate: number;
+  historyId: number;
+  headers: { name: string; value: string }[];
+  snippet: string;
+  bodyText: string;
 }
 export interface Mailbox {
-  email: string; messages: MailMessage[]; historyId: number;
+  email: string;
+  messages: MailMessage[];
+  historyId: number;
   history: { id: number; messageId: string; threadId: string; labelIds: string[]; type: 'messageAdded' | 'messageDeleted' }[];
   /** History records older than this id are gone: history.list answers 404. */
   oldestHistoryId: number;
@@ -92,7 +165,8 @@ export interface GoogleSettings {
 }
 
 export interface GoogleData {
-  domain: string; customerId: string;
+  domain: string;
+  customerId: string;
   users: Map<string, DirectoryUser>;
   groups: Map<string, Group>;
   calendars: Map<string, Calendar>;
@@ -126,7 +200,14 @@ export interface GoogleData {
 export type GoogleState = OAuth2State & { google: GoogleData };
 
 export const DEFAULT_GOOGLE_SETTINGS: GoogleSettings = {
-  testingApp: false, userQuota: null, quotaWindowMs: 60_000, rateLimitStatus: 403, requireHttpsAddress: false, deliveriesAfterStop: 1, deliveryRetries: 3, deliveryRetryBaseMs: 1000,
+  testingApp: false,
+  userQuota: null,
+  quotaWindowMs: 60_000,
+  rateLimitStatus: 403,
+  requireHttpsAddress: false,
+  deliveriesAfterStop: 1,
+  deliveryRetries: 3,
+  deliveryRetryBaseMs: 1000,
 };
 
 export const newId = (bytes = 12) => crypto.randomBytes(bytes).toString('hex');
@@ -135,19 +216,43 @@ export const driveId = () => '1' + crypto.randomBytes(24).toString('base64url').
 
 export function freshGoogleData(): GoogleData {
   const g: GoogleData = {
-    domain: 'example.com', customerId: 'C0sandbox1',
-    users: new Map(), groups: new Map(), calendars: new Map(), events: new Map(), channels: new Map(), deliveries: [],
-    files: new Map(), drives: new Map(), changes: [], uploads: new Map(), partialDrops: [], mailboxes: new Map(),
-    pushSubscriptions: new Map(), grants: new Map(), offlineGrants: new Set(), quota: new Map(),
+    domain: 'example.com',
+    customerId: 'C0sandbox1',
+    users: new Map(),
+    groups: new Map(),
+    calendars: new Map(),
+    events: new Map(),
+    channels: new Map(),
+    deliveries: [],
+    files: new Map(),
+    drives: new Map(),
+    changes: [],
+    uploads: new Map(),
+    partialDrops: [],
+    mailboxes: new Map(),
+    pushSubscriptions: new Map(),
+    grants: new Map(),
+    offlineGrants: new Set(),
+    quota: new Map(),
     settings: { ...DEFAULT_GOOGLE_SETTINGS },
-    seq: 0, order: 0, changeSeq: 0, deliverySeq: 0, clockOffsetMs: 0,
+    seq: 0,
+    order: 0,
+    changeSeq: 0,
+    deliverySeq: 0,
+    clockOffsetMs: 0,
   };
   addUser(g, { primaryEmail: 'demo@example.com', givenName: 'Demo', familyName: 'User', isAdmin: true, id: 'sandbox-user-1' });
   addUser(g, { primaryEmail: 'alice@example.com', givenName: 'Alice', familyName: 'Chan', isAdmin: false });
   addUser(g, { primaryEmail: 'bob@example.com', givenName: 'Bob', familyName: 'Lee', isAdmin: false });
   g.groups.set('grp-sales', {
-    id: 'grp-sales', email: 'sales@example.com', name: 'Sales', description: 'Sales team',
-    members: [{ email: 'alice@example.com', role: 'OWNER', type: 'USER' }, { email: 'bob@example.com', role: 'MEMBER', type: 'USER' }],
+    id: 'grp-sales',
+    email: 'sales@example.com',
+    name: 'Sales',
+    description: 'Sales team',
+    members: [
+      { email: 'alice@example.com', role: 'OWNER', type: 'USER' },
+      { email: 'bob@example.com', role: 'MEMBER', type: 'USER' },
+    ],
   });
   return g;
 }
@@ -156,8 +261,11 @@ export function addUser(g: GoogleData, u: Partial<DirectoryUser> & { primaryEmai
   const user: DirectoryUser = {
     id: u.id ?? String(100000000000000000000n + BigInt(g.users.size + 1) * 7919n),
     primaryEmail: u.primaryEmail.toLowerCase(),
-    givenName: u.givenName ?? u.primaryEmail.split('@')[0]!, familyName: u.familyName ?? '',
-    isAdmin: u.isAdmin ?? false, suspended: u.suspended ?? false, orgUnitPath: u.orgUnitPath ?? '/',
+    givenName: u.givenName ?? u.primaryEmail.split('@')[0]!,
+    familyName: u.familyName ?? '',
+    isAdmin: u.isAdmin ?? false,
+    suspended: u.suspended ?? false,
+    orgUnitPath: u.orgUnitPath ?? '/',
     creationTime: u.creationTime ?? '2024-01-15T08:00:00.000Z',
   };
   g.users.set(user.primaryEmail, user);

@@ -46,18 +46,38 @@ export interface OAuth2Settings {
 }
 
 export interface CodeRecord {
-  code: string; clientId: string; redirectUri: string | null; scope: string; sub: string;
-  codeChallenge?: string; codeChallengeMethod?: 'S256' | 'plain';
+  code: string;
+  clientId: string;
+  redirectUri: string | null;
+  scope: string;
+  sub: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
   authorizeParams: Record<string, string>;
-  expiresAt: number; used: boolean; issuedTokens: string[];
+  expiresAt: number;
+  used: boolean;
+  issuedTokens: string[];
 }
 export interface AccessTokenRecord {
-  token: string; clientId: string; sub: string; scope: string; grantType: string;
-  issuedAt: number; expiresAt: number; revoked: boolean; refreshToken?: string;
+  token: string;
+  clientId: string;
+  sub: string;
+  scope: string;
+  grantType: string;
+  issuedAt: number;
+  expiresAt: number;
+  revoked: boolean;
+  refreshToken?: string;
 }
 export interface RefreshTokenRecord {
-  token: string; clientId: string; sub: string; scope: string; issuedAt: number; expiresAt: number | null;
-  revoked: boolean; rotatedTo?: string;
+  token: string;
+  clientId: string;
+  sub: string;
+  scope: string;
+  issuedAt: number;
+  expiresAt: number | null;
+  revoked: boolean;
+  rotatedTo?: string;
 }
 
 export interface OAuth2Counters {
@@ -98,7 +118,13 @@ export interface TokenContext {
 }
 
 export class OAuth2Error extends Error {
-  constructor(readonly error: string, readonly description: string, readonly status = 400) { super(description); }
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
 }
 
 export interface ExtraGrantContext {
@@ -130,7 +156,12 @@ export interface OAuth2FakeOptions {
   /** Whether to hand out a refresh token (e.g. Google: only with access_type=offline). Default always. */
   issueRefreshToken?: (ctx: TokenContext) => boolean;
   /** Extra query parameters on the redirect back to the client (e.g. QuickBooks' realmId). */
-  callbackParams?: (ctx: { client: OAuth2Client; user: OAuth2User; scope: string; authorizeParams: Record<string, string> }) => Record<string, string>;
+  callbackParams?: (ctx: {
+    client: OAuth2Client;
+    user: OAuth2User;
+    scope: string;
+    authorizeParams: Record<string, string>;
+  }) => Record<string, string>;
   /** Error body of the token and revoke endpoints. Default RFC 6749: {error, error_description}. */
   errorBody?: (error: string, description: string, status: number) => unknown;
   /** Body of the userinfo endpoint. */
@@ -174,13 +205,21 @@ const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost
 /** Whether `given` is allowed by one of the registered redirect URIs. */
 export function redirectUriAllowed(registered: string[], given: string): boolean {
   let g: URL;
-  try { g = new URL(given); } catch { return false; }
+  try {
+    g = new URL(given);
+  } catch {
+    return false;
+  }
   if (g.hash) return false;
   for (const r of registered) {
     if (r === given) return true;
     const wildcard = r.endsWith('*');
     let reg: URL;
-    try { reg = new URL(wildcard ? r.slice(0, -1) : r); } catch { continue; }
+    try {
+      reg = new URL(wildcard ? r.slice(0, -1) : r);
+    } catch {
+      continue;
+    }
     // A loopback URI registered without a port matches any port (RFC 8252 §7.3).
     const portOk = reg.port === g.port || (isLoopback(reg.hostname) && reg.port === '');
     if (reg.protocol !== g.protocol || reg.hostname !== g.hostname || !portOk) continue;
@@ -197,7 +236,11 @@ function escapeHtml(s: string): string {
 
 export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinition<OAuth2State> {
   const paths = {
-    authorize: '/oauth/authorize', token: '/oauth/token', userinfo: '/oauth/userinfo', revoke: '/oauth/revoke', ping: '/api/ping',
+    authorize: '/oauth/authorize',
+    token: '/oauth/token',
+    userinfo: '/oauth/userinfo',
+    revoke: '/oauth/revoke',
+    ping: '/api/ping',
     ...options.paths,
   };
   const P = options.controlPrefix ?? '/__sandbox/oauth2';
@@ -227,7 +270,12 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
     name: options.name ?? 'oauth2',
     tls: options.tls,
     initialState,
-    faultBody: (status) => errorBody(status === 503 ? 'temporarily_unavailable' : status >= 500 ? 'server_error' : 'invalid_request', `injected ${status}`, status),
+    faultBody: (status) =>
+      errorBody(
+        status === 503 ? 'temporarily_unavailable' : status >= 500 ? 'server_error' : 'invalid_request',
+        `injected ${status}`,
+        status,
+      ),
     setup(app: Express, fake: RunningFakeInternals<OAuth2State>) {
       const st = () => fake.state;
 
@@ -237,8 +285,11 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         s.counters.authorize += 1;
         const q = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v)]));
         const client = q.client_id ? s.clients.get(q.client_id) : undefined;
-        const page = (msg: string) => res.status(400).type('html').send(
-          `<!doctype html><title>Authorization error</title><h1>Error 400: invalid_request</h1><p>${escapeHtml(msg)}</p>`);
+        const page = (msg: string) =>
+          res
+            .status(400)
+            .type('html')
+            .send(`<!doctype html><title>Authorization error</title><h1>Error 400: invalid_request</h1><p>${escapeHtml(msg)}</p>`);
         if (!client) return page(`Unknown client_id ${q.client_id ?? '(missing)'}`);
         let redirectUri = q.redirect_uri;
         if (!redirectUri) {
@@ -253,17 +304,29 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
           for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
           res.redirect(302, u.toString());
         };
-        if (q.response_type !== 'code') return back({ error: 'unsupported_response_type', error_description: 'Only response_type=code is supported', state: q.state });
+        if (q.response_type !== 'code')
+          return back({ error: 'unsupported_response_type', error_description: 'Only response_type=code is supported', state: q.state });
         const method = q.code_challenge ? (q.code_challenge_method ?? 'plain') : undefined;
-        if (method && method !== 'S256' && method !== 'plain') return back({ error: 'invalid_request', error_description: 'Unsupported code_challenge_method', state: q.state });
-        if (q.code_challenge && !/^[A-Za-z0-9\-._~]{43,128}$/.test(q.code_challenge)) return back({ error: 'invalid_request', error_description: 'Invalid code_challenge', state: q.state });
-        if (s.settings.requirePkce && !q.code_challenge) return back({ error: 'invalid_request', error_description: 'code_challenge is required', state: q.state });
+        if (method && method !== 'S256' && method !== 'plain')
+          return back({ error: 'invalid_request', error_description: 'Unsupported code_challenge_method', state: q.state });
+        if (q.code_challenge && !/^[A-Za-z0-9\-._~]{43,128}$/.test(q.code_challenge))
+          return back({ error: 'invalid_request', error_description: 'Invalid code_challenge', state: q.state });
+        if (s.settings.requirePkce && !q.code_challenge)
+          return back({ error: 'invalid_request', error_description: 'code_challenge is required', state: q.state });
         if (s.settings.deny) return back({ error: s.settings.denyError, error_description: 'The user denied the request', state: q.state });
         const sub = options.subjectFor?.({ client, user: s.user, authorizeParams: q }) ?? s.user.sub;
         const code: CodeRecord = {
-          code: rand('c_', 18), clientId: client.clientId, redirectUri: q.redirect_uri ?? null, scope: q.scope ?? '', sub,
-          codeChallenge: q.code_challenge, codeChallengeMethod: method as 'S256' | 'plain' | undefined, authorizeParams: q,
-          expiresAt: now() + s.settings.codeTtlSec * 1000, used: false, issuedTokens: [],
+          code: rand('c_', 18),
+          clientId: client.clientId,
+          redirectUri: q.redirect_uri ?? null,
+          scope: q.scope ?? '',
+          sub,
+          codeChallenge: q.code_challenge,
+          codeChallengeMethod: method as 'S256' | 'plain' | undefined,
+          authorizeParams: q,
+          expiresAt: now() + s.settings.codeTtlSec * 1000,
+          used: false,
+          issuedTokens: [],
         };
         s.codes.set(code.code, code);
         const extra = options.callbackParams?.({ client, user: s.user, scope: code.scope, authorizeParams: q }) ?? {};
@@ -286,7 +349,13 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
           const decoded = Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
           const i = decoded.indexOf(':');
           if (i < 0) throw new OAuth2Error('invalid_client', 'Malformed Basic credentials', 401);
-          const dec = (x: string) => { try { return decodeURIComponent(x.replace(/\+/g, ' ')); } catch { return x; } };
+          const dec = (x: string) => {
+            try {
+              return decodeURIComponent(x.replace(/\+/g, ' '));
+            } catch {
+              return x;
+            }
+          };
           basic = { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
         }
         const id = basic?.id ?? p.client_id;
@@ -295,7 +364,8 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         const allowed = client.authMethods ?? methods;
         if (basic && allowed.includes('client_secret_basic')) {
           if (basic.secret !== client.clientSecret) throw new OAuth2Error('invalid_client', 'Unauthorized', 401);
-          if (p.client_id && p.client_id !== basic.id) throw new OAuth2Error('invalid_client', 'client_id does not match the credentials', 401);
+          if (p.client_id && p.client_id !== basic.id)
+            throw new OAuth2Error('invalid_client', 'client_id does not match the credentials', 401);
           return client;
         }
         if (p.client_secret !== undefined && allowed.includes('client_secret_post')) {
@@ -305,13 +375,29 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         throw new OAuth2Error('invalid_client', `Client authentication required (${allowed.join(' or ')})`, 401);
       };
 
-      const issue = (client: OAuth2Client, grantType: string, sub: string, scope: string, opts: {
-        refresh?: RefreshTokenRecord | 'new' | 'none'; authorizeParams?: Record<string, string>; req?: Request;
-      }) => {
+      const issue = (
+        client: OAuth2Client,
+        grantType: string,
+        sub: string,
+        scope: string,
+        opts: {
+          refresh?: RefreshTokenRecord | 'new' | 'none';
+          authorizeParams?: Record<string, string>;
+          req?: Request;
+        },
+      ) => {
         const s = st();
         const t = now();
         const user = sub === s.user.sub ? s.user : { ...s.user, sub };
-        const ctxBase: TokenContext = { client, grantType, scope, user, refreshTokenExpiresIn: null, authorizeParams: opts.authorizeParams, req: opts.req };
+        const ctxBase: TokenContext = {
+          client,
+          grantType,
+          scope,
+          user,
+          refreshTokenExpiresIn: null,
+          authorizeParams: opts.authorizeParams,
+          req: opts.req,
+        };
         let refresh: RefreshTokenRecord | undefined;
         let includeRefresh = false;
         if (opts.refresh === 'new') {
@@ -331,8 +417,15 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
           }
         }
         const at: AccessTokenRecord = {
-          token: rand(atPrefix, 32), clientId: client.clientId, sub, scope, grantType,
-          issuedAt: t, expiresAt: t + s.settings.accessTokenTtlSec * 1000, revoked: false, refreshToken: refresh?.token,
+          token: rand(atPrefix, 32),
+          clientId: client.clientId,
+          sub,
+          scope,
+          grantType,
+          issuedAt: t,
+          expiresAt: t + s.settings.accessTokenTtlSec * 1000,
+          revoked: false,
+          refreshToken: refresh?.token,
         };
         s.accessTokens.set(at.token, at);
         const ctx: TokenContext = {
@@ -355,8 +448,13 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         const s = st();
         const t = now();
         const rt: RefreshTokenRecord = {
-          token: rand(rtPrefix, 32), clientId: client.clientId, sub, scope, issuedAt: t,
-          expiresAt: s.settings.refreshTokenTtlSec === null ? null : t + s.settings.refreshTokenTtlSec * 1000, revoked: false,
+          token: rand(rtPrefix, 32),
+          clientId: client.clientId,
+          sub,
+          scope,
+          issuedAt: t,
+          expiresAt: s.settings.refreshTokenTtlSec === null ? null : t + s.settings.refreshTokenTtlSec * 1000,
+          revoked: false,
         };
         s.refreshTokens.set(rt.token, rt);
         return rt;
@@ -377,14 +475,21 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
           if (grant === 'authorization_code') {
             const rec = p.code ? s.codes.get(p.code) : undefined;
             if (!rec) throw new OAuth2Error('invalid_grant', 'Invalid authorization code');
-            if (rec.clientId !== client.clientId) throw new OAuth2Error('invalid_grant', 'The authorization code was issued to another client');
+            if (rec.clientId !== client.clientId)
+              throw new OAuth2Error('invalid_grant', 'The authorization code was issued to another client');
             if (rec.used) {
               // RFC 6749 §4.1.2: a reused code revokes what it issued.
-              for (const tok of rec.issuedTokens) { const a = s.accessTokens.get(tok); if (a) a.revoked = true; const r = s.refreshTokens.get(tok); if (r) r.revoked = true; }
+              for (const tok of rec.issuedTokens) {
+                const a = s.accessTokens.get(tok);
+                if (a) a.revoked = true;
+                const r = s.refreshTokens.get(tok);
+                if (r) r.revoked = true;
+              }
               throw new OAuth2Error('invalid_grant', 'The authorization code has already been used');
             }
             if (rec.expiresAt <= now()) throw new OAuth2Error('invalid_grant', 'The authorization code has expired');
-            if (rec.redirectUri !== null && p.redirect_uri !== rec.redirectUri) throw new OAuth2Error('invalid_grant', 'redirect_uri does not match the authorization request');
+            if (rec.redirectUri !== null && p.redirect_uri !== rec.redirectUri)
+              throw new OAuth2Error('invalid_grant', 'redirect_uri does not match the authorization request');
             if (rec.codeChallenge) {
               const v = p.code_verifier;
               if (!v) throw new OAuth2Error('invalid_grant', 'Missing code_verifier');
@@ -399,15 +504,23 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
           } else if (grant === 'refresh_token') {
             const rec = p.refresh_token ? s.refreshTokens.get(p.refresh_token) : undefined;
             const fault = fake.faults.takeAuthFault(req);
-            if (fault) throw new OAuth2Error('invalid_grant', fault === 'expired_token' ? 'Token has been expired.' : 'Token has been revoked.');
+            if (fault)
+              throw new OAuth2Error('invalid_grant', fault === 'expired_token' ? 'Token has been expired.' : 'Token has been revoked.');
             if (!rec || rec.clientId !== client.clientId) throw new OAuth2Error('invalid_grant', 'Invalid refresh token');
             if (rec.revoked) throw new OAuth2Error('invalid_grant', 'Token has been expired or revoked.');
             if (rec.rotatedTo) throw new OAuth2Error('invalid_grant', 'The refresh token has been rotated and is no longer valid');
-            if (rec.expiresAt !== null && rec.expiresAt <= now()) throw new OAuth2Error('invalid_grant', 'Token has been expired or revoked.');
+            if (rec.expiresAt !== null && rec.expiresAt <= now())
+              throw new OAuth2Error('invalid_grant', 'Token has been expired or revoked.');
             let scope = rec.scope;
             if (p.scope) {
               const granted = new Set(rec.scope.split(' ').filter(Boolean));
-              if (!p.scope.split(' ').filter(Boolean).every((x) => granted.has(x))) throw new OAuth2Error('invalid_scope', 'The requested scope exceeds the granted scope');
+              if (
+                !p.scope
+                  .split(' ')
+                  .filter(Boolean)
+                  .every((x) => granted.has(x))
+              )
+                throw new OAuth2Error('invalid_scope', 'The requested scope exceeds the granted scope');
               scope = p.scope;
             }
             out = issue(client, grant, rec.sub, scope, { refresh: rec, req });
@@ -448,7 +561,9 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
       const bearer = (req: Request, res: Response): AccessTokenRecord | undefined => {
         const s = st();
         const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
-        const token = m?.[1] ?? ((options.allowQueryAccessToken ?? true) && typeof req.query.access_token === 'string' ? req.query.access_token : undefined);
+        const token =
+          m?.[1] ??
+          ((options.allowQueryAccessToken ?? true) && typeof req.query.access_token === 'string' ? req.query.access_token : undefined);
         const realm = options.name ?? 'oauth2';
         if (!token) {
           res.setHeader('WWW-Authenticate', `Bearer realm="${realm}"`);
@@ -476,8 +591,15 @@ export function createOAuth2Fake(options: OAuth2FakeOptions = {}): FakeDefinitio
         if (!rec) return;
         const s = st();
         const user = rec.sub === s.user.sub ? s.user : { ...s.user, sub: rec.sub };
-        res.json(options.userinfo?.({ user, scope: rec.scope, clientId: rec.clientId })
-          ?? { sub: user.sub, name: user.name, email: user.email, email_verified: true, ...user.extra });
+        res.json(
+          options.userinfo?.({ user, scope: rec.scope, clientId: rec.clientId }) ?? {
+            sub: user.sub,
+            name: user.name,
+            email: user.email,
+            email_verified: true,
+            ...user.extra,
+          },
+        );
       });
       app.get(paths.ping, (req: Request, res: Response) => {
         st().counters.ping += 1;
@@ -500,35 +622,61 @@ function freshCounters(): OAuth2Counters {
 function revokeToken(s: OAuth2State, token: string): number {
   let n = 0;
   const at = s.accessTokens.get(token);
-  if (at && !at.revoked) { at.revoked = true; n++; }
+  if (at && !at.revoked) {
+    at.revoked = true;
+    n++;
+  }
   const rt = s.refreshTokens.get(token);
   if (rt && !rt.revoked) {
-    rt.revoked = true; n++;
-    for (const a of s.accessTokens.values()) if (a.refreshToken === token && !a.revoked) { a.revoked = true; n++; }
+    rt.revoked = true;
+    n++;
+    for (const a of s.accessTokens.values())
+      if (a.refreshToken === token && !a.revoked) {
+        a.revoked = true;
+        n++;
+      }
   }
   return n;
 }
 
 function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: string, now: () => number): void {
   const st = () => fake.state;
-  const body = (req: Request): Record<string, unknown> => (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
+  const body = (req: Request): Record<string, unknown> =>
+    req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
   const bad = (res: Response, message: string, status = 400) => res.status(status).json({ error: { code: 'bad_request', message } });
-  const clientJson = (c: OAuth2Client) => ({ client_id: c.clientId, client_secret: c.clientSecret, redirect_uris: c.redirectUris, name: c.name, auth_methods: c.authMethods });
+  const clientJson = (c: OAuth2Client) => ({
+    client_id: c.clientId,
+    client_secret: c.clientSecret,
+    redirect_uris: c.redirectUris,
+    name: c.name,
+    auth_methods: c.authMethods,
+  });
 
   app.get(`${P}/state`, (_req, res) => {
     const s = st();
     res.json({
-      settings: s.settings, user: s.user, counters: s.counters, clients: [...s.clients.values()].map(clientJson),
-      codes: s.codes.size, accessTokens: s.accessTokens.size, refreshTokens: s.refreshTokens.size,
+      settings: s.settings,
+      user: s.user,
+      counters: s.counters,
+      clients: [...s.clients.values()].map(clientJson),
+      codes: s.codes.size,
+      accessTokens: s.accessTokens.size,
+      refreshTokens: s.refreshTokens.size,
     });
   });
-  app.get(`${P}/clients`, (_req, res) => { res.json({ clients: [...st().clients.values()].map(clientJson) }); });
+  app.get(`${P}/clients`, (_req, res) => {
+    res.json({ clients: [...st().clients.values()].map(clientJson) });
+  });
   app.post(`${P}/clients`, (req, res) => {
     const p = body(req);
     const uris = p.redirect_uris ?? p.redirectUris;
-    if (!Array.isArray(uris) || uris.length === 0 || !uris.every((u) => typeof u === 'string')) return bad(res, 'redirect_uris (string[]) is required');
+    if (!Array.isArray(uris) || uris.length === 0 || !uris.every((u) => typeof u === 'string'))
+      return bad(res, 'redirect_uris (string[]) is required');
     const methods = p.auth_methods ?? p.authMethods;
-    if (methods !== undefined && (!Array.isArray(methods) || !methods.every((m) => m === 'client_secret_basic' || m === 'client_secret_post'))) {
+    if (
+      methods !== undefined &&
+      (!Array.isArray(methods) || !methods.every((m) => m === 'client_secret_basic' || m === 'client_secret_post'))
+    ) {
       return bad(res, 'auth_methods must be client_secret_basic and/or client_secret_post');
     }
     const c: OAuth2Client = {
@@ -546,18 +694,23 @@ function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: 
     if (!ok) return bad(res, 'no such client', 404);
     res.json({ ok: true });
   });
-  app.get(`${P}/settings`, (_req, res) => { res.json(st().settings); });
+  app.get(`${P}/settings`, (_req, res) => {
+    res.json(st().settings);
+  });
   app.put(`${P}/settings`, (req, res) => {
     const p = body(req);
     const s = st().settings;
-    const num = (k: 'accessTokenTtlSec' | 'codeTtlSec') => { if (p[k] !== undefined) s[k] = Math.max(0, Number(p[k])); };
+    const num = (k: 'accessTokenTtlSec' | 'codeTtlSec') => {
+      if (p[k] !== undefined) s[k] = Math.max(0, Number(p[k]));
+    };
     if (p.deny !== undefined) s.deny = p.deny === true;
     if (typeof p.denyError === 'string') s.denyError = p.denyError;
     if (p.rotateRefreshTokens !== undefined) s.rotateRefreshTokens = p.rotateRefreshTokens === true;
     if (p.requirePkce !== undefined) s.requirePkce = p.requirePkce === true;
     num('accessTokenTtlSec');
     num('codeTtlSec');
-    if (p.refreshTokenTtlSec !== undefined) s.refreshTokenTtlSec = p.refreshTokenTtlSec === null ? null : Math.max(0, Number(p.refreshTokenTtlSec));
+    if (p.refreshTokenTtlSec !== undefined)
+      s.refreshTokenTtlSec = p.refreshTokenTtlSec === null ? null : Math.max(0, Number(p.refreshTokenTtlSec));
     if (p.refreshResponseIncludesRefreshToken === 'always' || p.refreshResponseIncludesRefreshToken === 'when_rotated') {
       s.refreshResponseIncludesRefreshToken = p.refreshResponseIncludesRefreshToken;
     }
@@ -576,10 +729,14 @@ function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: 
     const p = body(req);
     const s = st();
     let revoked = 0;
-    for (const k of ['refresh_token', 'access_token', 'token'] as const) if (typeof p[k] === 'string') revoked += revokeToken(s, p[k] as string);
+    for (const k of ['refresh_token', 'access_token', 'token'] as const)
+      if (typeof p[k] === 'string') revoked += revokeToken(s, p[k] as string);
     if (typeof p.client_id === 'string') {
       for (const t of [...s.accessTokens.values(), ...s.refreshTokens.values()]) {
-        if (t.clientId === p.client_id && !t.revoked) { t.revoked = true; revoked++; }
+        if (t.clientId === p.client_id && !t.revoked) {
+          t.revoked = true;
+          revoked++;
+        }
       }
     }
     res.json({ revoked });
@@ -589,7 +746,10 @@ function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: 
     const t = now();
     let expired = 0;
     for (const a of st().accessTokens.values()) {
-      if ((p.client_id === undefined || a.clientId === p.client_id) && a.expiresAt > t) { a.expiresAt = t; expired++; }
+      if ((p.client_id === undefined || a.clientId === p.client_id) && a.expiresAt > t) {
+        a.expiresAt = t;
+        expired++;
+      }
     }
     res.json({ expired });
   });
@@ -598,18 +758,30 @@ function setupControl(app: Express, fake: RunningFakeInternals<OAuth2State>, P: 
     const t = now();
     let expired = 0;
     for (const r of st().refreshTokens.values()) {
-      if ((p.client_id === undefined || r.clientId === p.client_id) && (r.expiresAt === null || r.expiresAt > t)) { r.expiresAt = t; expired++; }
+      if ((p.client_id === undefined || r.clientId === p.client_id) && (r.expiresAt === null || r.expiresAt > t)) {
+        r.expiresAt = t;
+        expired++;
+      }
     }
     res.json({ expired });
   });
   app.post(`${P}/expire-codes`, (_req, res) => {
     const t = now();
     let expired = 0;
-    for (const c of st().codes.values()) if (c.expiresAt > t) { c.expiresAt = t; expired++; }
+    for (const c of st().codes.values())
+      if (c.expiresAt > t) {
+        c.expiresAt = t;
+        expired++;
+      }
     res.json({ expired });
   });
-  app.get(`${P}/counters`, (_req, res) => { res.json(st().counters); });
-  app.post(`${P}/counters/reset`, (_req, res) => { st().counters = freshCounters(); res.json(st().counters); });
+  app.get(`${P}/counters`, (_req, res) => {
+    res.json(st().counters);
+  });
+  app.post(`${P}/counters/reset`, (_req, res) => {
+    st().counters = freshCounters();
+    res.json(st().counters);
+  });
   app.get(`${P}/tokens`, (_req, res) => {
     const s = st();
     const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());

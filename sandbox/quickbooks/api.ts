@@ -3,8 +3,16 @@ import express, { type Express, type Request, type Response } from 'express';
 import type { RunningFakeInternals } from '../framework/index.ts';
 import { QboFault, faults, faultBody } from './faults.ts';
 import {
-  type QboState, type Company, type Environment, type EntityType, type Entity,
-  entityType, appForClient, clockNow, qboTime, ENTITY_TYPES,
+  type QboState,
+  type Company,
+  type Environment,
+  type EntityType,
+  type Entity,
+  entityType,
+  appForClient,
+  clockNow,
+  qboTime,
+  ENTITY_TYPES,
 } from './state.ts';
 import { createEntity, updateEntity, deleteEntity, voidEntity, respondEntity, type OnChange } from './entities.ts';
 import { parseQuery, runQuery } from './query.ts';
@@ -12,7 +20,12 @@ import { parseMultipart } from './multipart.ts';
 
 type Fake = RunningFakeInternals<QboState>;
 type Answer = { status: number; body: unknown; headers?: Record<string, string>; raw?: { type: string; data: Buffer | string } };
-interface Ctx { company: Company; appId: string; environment: Environment; req: Request }
+interface Ctx {
+  company: Company;
+  appId: string;
+  environment: Environment;
+  req: Request;
+}
 
 /** Where the accounting API is mounted: '' serves any company; the two named hosts check the cluster like Intuit's. */
 export const API_MOUNTS: { prefix: string; host: Environment | 'any' }[] = [
@@ -21,13 +34,25 @@ export const API_MOUNTS: { prefix: string; host: Environment | 'any' }[] = [
   { prefix: '/quickbooks', host: 'production' },
 ];
 
-const systemFault = (status: number) => new QboFault(status, 'SystemFault', '10000', 'An application error has occurred while processing your request', 'System Failure Error: an unexpected error occurred (sandbox failureRate)');
-const sleep = (ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); });
+const systemFault = (status: number) =>
+  new QboFault(
+    status,
+    'SystemFault',
+    '10000',
+    'An application error has occurred while processing your request',
+    'System Failure Error: an unexpected error occurred (sandbox failureRate)',
+  );
+const sleep = (ms: number) =>
+  new Promise<void>((r) => {
+    setTimeout(r, ms).unref();
+  });
 const DAY = 86_400_000;
 
 export function sendFault(st: QboState, res: Response, f: QboFault): void {
   for (const [k, v] of Object.entries(f.headers)) res.setHeader(k, v);
-  res.status(f.status).json(faultBody({ type: f.type, code: f.code, message: f.message, detail: f.detail, element: f.element }, qboTime(clockNow(st))));
+  res
+    .status(f.status)
+    .json(faultBody({ type: f.type, code: f.code, message: f.message, detail: f.detail, element: f.element }, qboTime(clockNow(st))));
 }
 
 export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
@@ -84,12 +109,25 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
       s.inflight.set(key, inflight + 1);
       s.maxInflight.set(key, Math.max(s.maxInflight.get(key) ?? 0, inflight + 1));
       if (s.settings.latencyMs > 0) await sleep(s.settings.latencyMs);
-      const failure = Math.random() < s.settings.failureRate ? (Math.random() < s.settings.failAfterWorkRate ? 'after' : 'before') : undefined;
-      if (failure === 'before') { s.injectedFailures.before += 1; throw systemFault(s.settings.failureStatus); }
+      const failure =
+        Math.random() < s.settings.failureRate ? (Math.random() < s.settings.failAfterWorkRate ? 'after' : 'before') : undefined;
+      if (failure === 'before') {
+        s.injectedFailures.before += 1;
+        throw systemFault(s.settings.failureStatus);
+      }
       const requestId = req.method === 'POST' && typeof req.query.requestid === 'string' ? req.query.requestid : undefined;
       const run = async (): Promise<Answer> => {
-        try { return await fn(ctx); } catch (err) {
-          if (err instanceof QboFault) return { status: err.status, body: faultBody({ type: err.type, code: err.code, message: err.message, detail: err.detail, element: err.element }, qboTime(now())) };
+        try {
+          return await fn(ctx);
+        } catch (err) {
+          if (err instanceof QboFault)
+            return {
+              status: err.status,
+              body: faultBody(
+                { type: err.type, code: err.code, message: err.message, detail: err.detail, element: err.element },
+                qboTime(now()),
+              ),
+            };
           throw err;
         }
       };
@@ -115,7 +153,10 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
       } else {
         answer = await run();
       }
-      if (failure === 'after') { s.injectedFailures.after += 1; throw systemFault(s.settings.failureStatus); }
+      if (failure === 'after') {
+        s.injectedFailures.after += 1;
+        throw systemFault(s.settings.failureStatus);
+      }
       for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
       if (answer.raw) res.status(answer.status).type(answer.raw.type).send(answer.raw.data);
       else res.status(answer.status).json(answer.body);
@@ -124,7 +165,17 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
         if (err.status === 429) s.throttled += 1;
         return sendFault(s, res, err);
       }
-      res.status(500).json(faultBody({ type: 'SystemFault', code: '10000', message: 'An application error has occurred while processing your request', detail: `System Failure Error: ${(err as Error).message}` }, qboTime(now())));
+      res.status(500).json(
+        faultBody(
+          {
+            type: 'SystemFault',
+            code: '10000',
+            message: 'An application error has occurred while processing your request',
+            detail: `System Failure Error: ${(err as Error).message}`,
+          },
+          qboTime(now()),
+        ),
+      );
     } finally {
       if (slot) s.inflight.set(slot, (s.inflight.get(slot) ?? 1) - 1);
     }
@@ -148,121 +199,192 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
       const { rows: page, total } = runQuery(q, rows);
       if (q.count) return ok({ QueryResponse: { totalCount: total } });
       if (!page.length) return ok({ QueryResponse: {} });
-      return ok({ QueryResponse: { [q.entity]: page.map((e) => respondEntity(e as Entity)), startPosition: q.startPosition, maxResults: page.length } });
+      return ok({
+        QueryResponse: { [q.entity]: page.map((e) => respondEntity(e as Entity)), startPosition: q.startPosition, maxResults: page.length },
+      });
     });
     r.get('/query', query);
     r.post('/query', query);
 
-    r.get('/cdc', handle(host, ({ company, req }) => {
-      const names = String(req.query.entities ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-      if (!names.length) throw faults.required('entities');
-      const types = names.map((n) => entityType(n) ?? (() => { throw faults.invalidValue('entities', `entities ${n} is not supported`); })());
-      const sinceRaw = req.query.changedSince;
-      if (typeof sinceRaw !== 'string' || !sinceRaw) throw faults.required('changedSince');
-      const since = Date.parse(sinceRaw);
-      if (Number.isNaN(since)) throw faults.invalidValue('changedSince', `changedSince ${sinceRaw} is not a date-time`);
-      const maxDays = st().settings.cdcMaxDays;
-      if (since < now() - maxDays * DAY) throw faults.invalidValue('changedSince', `changedSince ${sinceRaw} is more than ${maxDays} days in the past`);
-      // Last change per object since `since`, oldest first, at most cdcMaxObjects in the answer.
-      const last = new Map<string, { type: EntityType; id: string; at: number; deleted: boolean }>();
-      for (const ch of company.changes) {
-        if (ch.at <= since || !types.includes(ch.type)) continue;
-        last.set(`${ch.type}:${ch.id}`, { type: ch.type, id: ch.id, at: ch.at, deleted: ch.operation === 'Delete' });
-      }
-      const picked = [...last.values()].sort((a, b) => a.at - b.at).slice(0, st().settings.cdcMaxObjects);
-      const responses = types.map((t) => {
-        const objs = picked.filter((p) => p.type === t).map((p) => {
-          const e = company.entities.get(t)!.get(p.id);
-          if (!e || p.deleted) return { domain: 'QBO', status: 'Deleted', Id: p.id, MetaData: { LastUpdatedTime: qboTime(p.at) } };
-          return respondEntity(e);
-        });
-        return objs.length ? { [t]: objs, startPosition: 1, maxResults: objs.length, totalCount: objs.length } : {};
-      });
-      return ok({ CDCResponse: [{ QueryResponse: responses }] });
-    }));
-
-    r.post('/upload', handle(host, ({ company, req }) => {
-      const raw = (req as Request & { rawBody: Buffer }).rawBody;
-      const parts = parseMultipart(raw, String(req.headers['content-type'] ?? ''));
-      if (!parts) throw new QboFault(400, 'ValidationFault', '2010', 'Request has invalid or unsupported property', 'Content-Type must be multipart/form-data with a boundary');
-      const responses: unknown[] = [];
-      for (const content of parts.filter((p) => p.name.startsWith('file_content_'))) {
-        const suffix = content.name.slice('file_content_'.length);
-        const metaPart = parts.find((p) => p.name === `file_metadata_${suffix}`);
-        try {
-          let meta: Record<string, unknown> = {};
-          if (metaPart) {
-            try { meta = JSON.parse(metaPart.data.toString('utf8')) as Record<string, unknown>; } catch { throw faults.invalidValue(metaPart.name, `${metaPart.name} is not JSON`); }
-          }
-          const fileName = String(meta.FileName ?? content.filename ?? 'attachment');
-          const contentType = String(meta.ContentType ?? content.contentType ?? 'application/octet-stream');
-          const e = createEntity(company, 'Attachable', { ...meta, FileName: fileName, ContentType: contentType, Size: content.data.length }, now(), onChange);
-          const sha256 = crypto.createHash('sha256').update(content.data).digest('hex');
-          company.files.set(e.Id, { bytes: content.data, sha256, contentType, fileName });
-          e.FileAccessUri = `/v3/company/${company.realmId}/download/${e.Id}`;
-          e.TempDownloadUri = `${fake.baseUrl()}/__files/quickbooks/${company.realmId}/${e.Id}?sig=${sha256.slice(0, 16)}`;
-          responses.push({ Attachable: respondEntity(e) });
-        } catch (err) {
-          if (!(err instanceof QboFault)) throw err;
-          responses.push({ Fault: { Error: [{ Message: err.message, Detail: err.detail, code: err.code, element: err.element }], type: err.type } });
+    r.get(
+      '/cdc',
+      handle(host, ({ company, req }) => {
+        const names = String(req.query.entities ?? '')
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
+        if (!names.length) throw faults.required('entities');
+        const types = names.map(
+          (n) =>
+            entityType(n) ??
+            (() => {
+              throw faults.invalidValue('entities', `entities ${n} is not supported`);
+            })(),
+        );
+        const sinceRaw = req.query.changedSince;
+        if (typeof sinceRaw !== 'string' || !sinceRaw) throw faults.required('changedSince');
+        const since = Date.parse(sinceRaw);
+        if (Number.isNaN(since)) throw faults.invalidValue('changedSince', `changedSince ${sinceRaw} is not a date-time`);
+        const maxDays = st().settings.cdcMaxDays;
+        if (since < now() - maxDays * DAY)
+          throw faults.invalidValue('changedSince', `changedSince ${sinceRaw} is more than ${maxDays} days in the past`);
+        // Last change per object since `since`, oldest first, at most cdcMaxObjects in the answer.
+        const last = new Map<string, { type: EntityType; id: string; at: number; deleted: boolean }>();
+        for (const ch of company.changes) {
+          if (ch.at <= since || !types.includes(ch.type)) continue;
+          last.set(`${ch.type}:${ch.id}`, { type: ch.type, id: ch.id, at: ch.at, deleted: ch.operation === 'Delete' });
         }
-      }
-      if (!responses.length) throw faults.required('file_content_0');
-      return ok({ AttachableResponse: responses });
-    }));
+        const picked = [...last.values()].sort((a, b) => a.at - b.at).slice(0, st().settings.cdcMaxObjects);
+        const responses = types.map((t) => {
+          const objs = picked
+            .filter((p) => p.type === t)
+            .map((p) => {
+              const e = company.entities.get(t)!.get(p.id);
+              if (!e || p.deleted) return { domain: 'QBO', status: 'Deleted', Id: p.id, MetaData: { LastUpdatedTime: qboTime(p.at) } };
+              return respondEntity(e);
+            });
+          return objs.length ? { [t]: objs, startPosition: 1, maxResults: objs.length, totalCount: objs.length } : {};
+        });
+        return ok({ CDCResponse: [{ QueryResponse: responses }] });
+      }),
+    );
 
-    r.get('/download/:id', handle(host, ({ company, req }) => {
-      const file = company.files.get(String(req.params.id));
-      if (!file) throw faults.notFound('Attachable', String(req.params.id));
-      return { status: 200, body: null, raw: { type: 'text/plain', data: `${fake.baseUrl()}/__files/quickbooks/${company.realmId}/${req.params.id}?sig=${file.sha256.slice(0, 16)}` } };
-    }));
+    r.post(
+      '/upload',
+      handle(host, ({ company, req }) => {
+        const raw = (req as Request & { rawBody: Buffer }).rawBody;
+        const parts = parseMultipart(raw, String(req.headers['content-type'] ?? ''));
+        if (!parts)
+          throw new QboFault(
+            400,
+            'ValidationFault',
+            '2010',
+            'Request has invalid or unsupported property',
+            'Content-Type must be multipart/form-data with a boundary',
+          );
+        const responses: unknown[] = [];
+        for (const content of parts.filter((p) => p.name.startsWith('file_content_'))) {
+          const suffix = content.name.slice('file_content_'.length);
+          const metaPart = parts.find((p) => p.name === `file_metadata_${suffix}`);
+          try {
+            let meta: Record<string, unknown> = {};
+            if (metaPart) {
+              try {
+                meta = JSON.parse(metaPart.data.toString('utf8')) as Record<string, unknown>;
+              } catch {
+                throw faults.invalidValue(metaPart.name, `${metaPart.name} is not JSON`);
+              }
+            }
+            const fileName = String(meta.FileName ?? content.filename ?? 'attachment');
+            const contentType = String(meta.ContentType ?? content.contentType ?? 'application/octet-stream');
+            const e = createEntity(
+              company,
+              'Attachable',
+              { ...meta, FileName: fileName, ContentType: contentType, Size: content.data.length },
+              now(),
+              onChange,
+            );
+            const sha256 = crypto.createHash('sha256').update(content.data).digest('hex');
+            company.files.set(e.Id, { bytes: content.data, sha256, contentType, fileName });
+            e.FileAccessUri = `/v3/company/${company.realmId}/download/${e.Id}`;
+            e.TempDownloadUri = `${fake.baseUrl()}/__files/quickbooks/${company.realmId}/${e.Id}?sig=${sha256.slice(0, 16)}`;
+            responses.push({ Attachable: respondEntity(e) });
+          } catch (err) {
+            if (!(err instanceof QboFault)) throw err;
+            responses.push({
+              Fault: { Error: [{ Message: err.message, Detail: err.detail, code: err.code, element: err.element }], type: err.type },
+            });
+          }
+        }
+        if (!responses.length) throw faults.required('file_content_0');
+        return ok({ AttachableResponse: responses });
+      }),
+    );
 
-    r.get('/companyinfo/:id', handle(host, ({ company, req }) => {
-      if (String(req.params.id) !== company.realmId) throw faults.notFound('CompanyInfo', String(req.params.id));
-      return ok({ CompanyInfo: companyInfo(company) });
-    }));
-    r.post('/companyinfo', handle(host, ({ company, req }) => {
-      const b = bodyOf(req);
-      if (String(b.SyncToken) !== String(company.companyInfoSyncToken)) throw faults.stale();
-      if (typeof b.CompanyName === 'string' && b.CompanyName) company.name = b.CompanyName;
-      company.companyInfoSyncToken += 1;
-      return ok({ CompanyInfo: companyInfo(company) });
-    }));
-    r.get('/preferences', handle(host, ({ company }) => ok({ Preferences: preferences(company) })));
-    r.post('/preferences', handle(host, ({ company, req }) => {
-      const b = bodyOf(req);
-      if (String(b.SyncToken) !== String(company.preferencesSyncToken)) throw faults.stale();
-      const cp = (b.CurrencyPrefs ?? {}) as Record<string, unknown>;
-      if (cp.MultiCurrencyEnabled === false && company.multiCurrency) throw faults.business('Multicurrency cannot be turned off once it is on', 'MultiCurrencyEnabled');
-      if (cp.MultiCurrencyEnabled === true) company.multiCurrency = true;
-      const home = (cp.HomeCurrency as Record<string, unknown> | undefined)?.value;
-      if (typeof home === 'string' && home !== company.homeCurrency) throw faults.business('The home currency cannot be changed', 'HomeCurrency');
-      company.preferencesSyncToken += 1;
-      return ok({ Preferences: preferences(company) });
-    }));
+    r.get(
+      '/download/:id',
+      handle(host, ({ company, req }) => {
+        const file = company.files.get(String(req.params.id));
+        if (!file) throw faults.notFound('Attachable', String(req.params.id));
+        return {
+          status: 200,
+          body: null,
+          raw: {
+            type: 'text/plain',
+            data: `${fake.baseUrl()}/__files/quickbooks/${company.realmId}/${req.params.id}?sig=${file.sha256.slice(0, 16)}`,
+          },
+        };
+      }),
+    );
 
-    r.get('/:entity/:id', handle(host, ({ company, req }) => {
-      const t = known(String(req.params.entity));
-      const e = company.entities.get(t)!.get(String(req.params.id));
-      if (!e) throw faults.notFound(t, String(req.params.id));
-      return ok({ [t]: respondEntity(e) });
-    }));
+    r.get(
+      '/companyinfo/:id',
+      handle(host, ({ company, req }) => {
+        if (String(req.params.id) !== company.realmId) throw faults.notFound('CompanyInfo', String(req.params.id));
+        return ok({ CompanyInfo: companyInfo(company) });
+      }),
+    );
+    r.post(
+      '/companyinfo',
+      handle(host, ({ company, req }) => {
+        const b = bodyOf(req);
+        if (String(b.SyncToken) !== String(company.companyInfoSyncToken)) throw faults.stale();
+        if (typeof b.CompanyName === 'string' && b.CompanyName) company.name = b.CompanyName;
+        company.companyInfoSyncToken += 1;
+        return ok({ CompanyInfo: companyInfo(company) });
+      }),
+    );
+    r.get(
+      '/preferences',
+      handle(host, ({ company }) => ok({ Preferences: preferences(company) })),
+    );
+    r.post(
+      '/preferences',
+      handle(host, ({ company, req }) => {
+        const b = bodyOf(req);
+        if (String(b.SyncToken) !== String(company.preferencesSyncToken)) throw faults.stale();
+        const cp = (b.CurrencyPrefs ?? {}) as Record<string, unknown>;
+        if (cp.MultiCurrencyEnabled === false && company.multiCurrency)
+          throw faults.business('Multicurrency cannot be turned off once it is on', 'MultiCurrencyEnabled');
+        if (cp.MultiCurrencyEnabled === true) company.multiCurrency = true;
+        const home = (cp.HomeCurrency as Record<string, unknown> | undefined)?.value;
+        if (typeof home === 'string' && home !== company.homeCurrency)
+          throw faults.business('The home currency cannot be changed', 'HomeCurrency');
+        company.preferencesSyncToken += 1;
+        return ok({ Preferences: preferences(company) });
+      }),
+    );
 
-    r.post('/:entity', handle(host, ({ company, req }) => {
-      const t = known(String(req.params.entity));
-      const b = bodyOf(req);
-      const op = String(req.query.operation ?? '').toLowerCase();
-      const include = String(req.query.include ?? '').toLowerCase();
-      if (op === 'delete') {
-        const gone = deleteEntity(company, t, b, now(), onChange);
-        if (t === 'Attachable') company.files.delete(String(gone.Id));
-        return ok({ [t]: gone });
-      }
-      if (op === 'void' || (op === 'update' && include === 'void')) return ok({ [t]: respondEntity(voidEntity(company, t, b, now(), onChange)) });
-      if (op === 'update' || (op === '' && b.Id !== undefined)) return ok({ [t]: respondEntity(updateEntity(company, t, b, now(), onChange)) });
-      if (op !== '') throw faults.unsupported(op);
-      return ok({ [t]: respondEntity(createEntity(company, t, b, now(), onChange)) });
-    }));
+    r.get(
+      '/:entity/:id',
+      handle(host, ({ company, req }) => {
+        const t = known(String(req.params.entity));
+        const e = company.entities.get(t)!.get(String(req.params.id));
+        if (!e) throw faults.notFound(t, String(req.params.id));
+        return ok({ [t]: respondEntity(e) });
+      }),
+    );
+
+    r.post(
+      '/:entity',
+      handle(host, ({ company, req }) => {
+        const t = known(String(req.params.entity));
+        const b = bodyOf(req);
+        const op = String(req.query.operation ?? '').toLowerCase();
+        const include = String(req.query.include ?? '').toLowerCase();
+        if (op === 'delete') {
+          const gone = deleteEntity(company, t, b, now(), onChange);
+          if (t === 'Attachable') company.files.delete(String(gone.Id));
+          return ok({ [t]: gone });
+        }
+        if (op === 'void' || (op === 'update' && include === 'void'))
+          return ok({ [t]: respondEntity(voidEntity(company, t, b, now(), onChange)) });
+        if (op === 'update' || (op === '' && b.Id !== undefined))
+          return ok({ [t]: respondEntity(updateEntity(company, t, b, now(), onChange)) });
+        if (op !== '') throw faults.unsupported(op);
+        return ok({ [t]: respondEntity(createEntity(company, t, b, now(), onChange)) });
+      }),
+    );
   }
 
   // The presigned download link Attachable.TempDownloadUri points at (no bearer token, like Intuit's S3 links).
@@ -275,19 +397,37 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
 
   function known(name: string): EntityType {
     const t = entityType(name);
-    if (!t) throw new QboFault(400, 'ValidationFault', '4000', 'Unsupported entity', `The sandbox fake serves ${ENTITY_TYPES.join(', ')}, CompanyInfo and Preferences, not ${name}`);
+    if (!t)
+      throw new QboFault(
+        400,
+        'ValidationFault',
+        '4000',
+        'Unsupported entity',
+        `The sandbox fake serves ${ENTITY_TYPES.join(', ')}, CompanyInfo and Preferences, not ${name}`,
+      );
     return t;
   }
 
   function companyInfo(c: Company) {
     const created = qboTime(c.createdAt);
     return {
-      CompanyName: c.name, LegalName: c.name, Country: c.country,
+      CompanyName: c.name,
+      LegalName: c.name,
+      Country: c.country,
       CompanyAddr: { Id: '1', City: 'Hong Kong', Country: c.country },
-      Email: { Address: 'finance@example.com' }, SupportedLanguages: 'en', DefaultTimeZone: 'Asia/Hong_Kong',
-      FiscalYearStartMonth: 'April', CompanyStartDate: created.slice(0, 10),
-      NameValue: [{ Name: 'NeoEnabled', Value: 'true' }, { Name: 'IsQbdtMigrated', Value: 'false' }],
-      domain: 'QBO', sparse: false, Id: '1', SyncToken: String(c.companyInfoSyncToken),
+      Email: { Address: 'finance@example.com' },
+      SupportedLanguages: 'en',
+      DefaultTimeZone: 'Asia/Hong_Kong',
+      FiscalYearStartMonth: 'April',
+      CompanyStartDate: created.slice(0, 10),
+      NameValue: [
+        { Name: 'NeoEnabled', Value: 'true' },
+        { Name: 'IsQbdtMigrated', Value: 'false' },
+      ],
+      domain: 'QBO',
+      sparse: false,
+      Id: '1',
+      SyncToken: String(c.companyInfoSyncToken),
       MetaData: { CreateTime: created, LastUpdatedTime: created },
     };
   }
@@ -299,7 +439,10 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
       VendorAndPurchasesPrefs: { BillableExpenseTracking: true, TrackingByCustomer: true },
       CurrencyPrefs: { MultiCurrencyEnabled: c.multiCurrency, HomeCurrency: { value: c.homeCurrency } },
       TaxPrefs: { UsingSalesTax: false },
-      domain: 'QBO', sparse: false, Id: '1', SyncToken: String(c.preferencesSyncToken),
+      domain: 'QBO',
+      sparse: false,
+      Id: '1',
+      SyncToken: String(c.preferencesSyncToken),
       MetaData: { CreateTime: created, LastUpdatedTime: created },
     };
   }

@@ -2,8 +2,18 @@ import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import type { RunningFakeInternals } from '../framework/index.ts';
 import {
-  type QboState, type QboApp, type Environment, type EntityType,
-  newCompany, clockNow, qboTime, entityType, rand, appForClient, connectedApps, DEFAULT_SETTINGS,
+  type QboState,
+  type QboApp,
+  type Environment,
+  type EntityType,
+  newCompany,
+  clockNow,
+  qboTime,
+  entityType,
+  rand,
+  appForClient,
+  connectedApps,
+  DEFAULT_SETTINGS,
 } from './state.ts';
 import { createEntity, type OnChange } from './entities.ts';
 import { QboFault } from './faults.ts';
@@ -33,22 +43,24 @@ const companyInput = z.object({
   multiCurrency: z.boolean().optional(),
   country: z.string().optional(),
 });
-const settingsInput = z.object({
-  minorVersionPolicy: z.enum(['refuse', 'ignore']),
-  requestsPerMinute: z.number().int().min(1),
-  maxConcurrent: z.number().int().min(1),
-  latencyMs: z.number().int().min(0),
-  rotateAfterSec: z.number().min(0),
-  refreshTokenTtlSec: z.number().int().min(1),
-  hardExpirySec: z.number().int().min(1),
-  deliveryTimeoutMs: z.number().int().min(1),
-  retryDelaysMs: z.array(z.number().int().min(0)),
-  cdcMaxDays: z.number().int().min(1),
-  cdcMaxObjects: z.number().int().min(1),
-  failureRate: z.number().min(0).max(1),
-  failureStatus: z.number().int().min(500).max(599),
-  failAfterWorkRate: z.number().min(0).max(1),
-}).partial();
+const settingsInput = z
+  .object({
+    minorVersionPolicy: z.enum(['refuse', 'ignore']),
+    requestsPerMinute: z.number().int().min(1),
+    maxConcurrent: z.number().int().min(1),
+    latencyMs: z.number().int().min(0),
+    rotateAfterSec: z.number().min(0),
+    refreshTokenTtlSec: z.number().int().min(1),
+    hardExpirySec: z.number().int().min(1),
+    deliveryTimeoutMs: z.number().int().min(1),
+    retryDelaysMs: z.array(z.number().int().min(0)),
+    cdcMaxDays: z.number().int().min(1),
+    cdcMaxObjects: z.number().int().min(1),
+    failureRate: z.number().min(0).max(1),
+    failureStatus: z.number().int().min(500).max(599),
+    failAfterWorkRate: z.number().min(0).max(1),
+  })
+  .partial();
 
 export const LOOPBACK_REDIRECTS = ['http://127.0.0.1/*', 'http://localhost/*', 'https://127.0.0.1/*', 'https://localhost/*'];
 
@@ -74,8 +86,11 @@ export function addApp(st: QboState, input: z.infer<typeof appInput>): QboApp {
   st.apps.set(id, app);
   for (const env of ['sandbox', 'production'] as const) {
     st.oauth.clients.set(app.keys[env].clientId, {
-      clientId: app.keys[env].clientId, clientSecret: app.keys[env].clientSecret, name: `${app.name} (${env})`,
-      redirectUris: input.redirectUris ?? LOOPBACK_REDIRECTS, authMethods: ['client_secret_basic'],
+      clientId: app.keys[env].clientId,
+      clientSecret: app.keys[env].clientSecret,
+      name: `${app.name} (${env})`,
+      redirectUris: input.redirectUris ?? LOOPBACK_REDIRECTS,
+      authMethods: ['client_secret_basic'],
     });
   }
   return app;
@@ -83,18 +98,34 @@ export function addApp(st: QboState, input: z.infer<typeof appInput>): QboApp {
 
 export function appJson(a: QboApp) {
   return {
-    id: a.id, name: a.name, sandbox: a.keys.sandbox, production: a.keys.production, verifierToken: a.verifierToken,
-    webhookUrl: a.webhookUrl, webhookFormat: a.webhookFormat, webhookEntities: a.webhookEntities, batchIntervalMs: a.batchIntervalMs,
+    id: a.id,
+    name: a.name,
+    sandbox: a.keys.sandbox,
+    production: a.keys.production,
+    verifierToken: a.verifierToken,
+    webhookUrl: a.webhookUrl,
+    webhookFormat: a.webhookFormat,
+    webhookEntities: a.webhookEntities,
+    batchIntervalMs: a.batchIntervalMs,
     dropWebhooksUntil: a.dropUntil > Date.now() ? new Date(a.dropUntil).toISOString() : null,
   };
 }
 
-export function setupControl(app: Express, fake: Fake, onChange: OnChange, connect: (a: QboApp, realmId: string) => Record<string, unknown>): void {
+export function setupControl(
+  app: Express,
+  fake: Fake,
+  onChange: OnChange,
+  connect: (a: QboApp, realmId: string) => Record<string, unknown>,
+): void {
   const st = () => fake.state;
-  const bad = (res: Response, message: string, status = 400) => res.status(status).json({ error: { code: status === 404 ? 'not_found' : 'bad_request', message } });
+  const bad = (res: Response, message: string, status = 400) =>
+    res.status(status).json({ error: { code: status === 404 ? 'not_found' : 'bad_request', message } });
   const parse = <T>(schema: z.ZodType<T>, req: Request, res: Response): T | undefined => {
     const r = schema.safeParse(req.body ?? {});
-    if (!r.success) { bad(res, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')); return undefined; }
+    if (!r.success) {
+      bad(res, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      return undefined;
+    }
     return r.data;
   };
   const company = (req: Request, res: Response) => {
@@ -105,7 +136,12 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
   const companyJson = (realmId: string) => {
     const c = st().companies.get(realmId)!;
     return {
-      realmId: c.realmId, environment: c.environment, name: c.name, homeCurrency: c.homeCurrency, multiCurrency: c.multiCurrency, country: c.country,
+      realmId: c.realmId,
+      environment: c.environment,
+      name: c.name,
+      homeCurrency: c.homeCurrency,
+      multiCurrency: c.multiCurrency,
+      country: c.country,
       connectedApps: connectedApps(st(), c.realmId).map((a) => a.id),
       counts: Object.fromEntries([...c.entities].map(([t, m]) => [t, m.size])),
       changes: c.changes.length,
@@ -115,31 +151,53 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
   app.get(`${P}/state`, (_req, res) => {
     const s = st();
     res.json({
-      now: new Date(clockNow(s)).toISOString(), clockOffsetMs: s.clockOffsetMs, settings: s.settings,
-      apps: [...s.apps.values()].map(appJson), companies: [...s.companies.keys()].map(companyJson),
-      authorizeRealm: s.authorizeRealm, throttled: s.throttled,
+      now: new Date(clockNow(s)).toISOString(),
+      clockOffsetMs: s.clockOffsetMs,
+      settings: s.settings,
+      apps: [...s.apps.values()].map(appJson),
+      companies: [...s.companies.keys()].map(companyJson),
+      authorizeRealm: s.authorizeRealm,
+      throttled: s.throttled,
     });
   });
 
   // ---- settings and clock ----
-  app.get(`${P}/settings`, (_req, res) => { res.json(st().settings); });
+  app.get(`${P}/settings`, (_req, res) => {
+    res.json(st().settings);
+  });
   app.put(`${P}/settings`, (req, res) => {
     const p = parse(settingsInput, req, res);
     if (!p) return;
     Object.assign(st().settings, p);
     res.json(st().settings);
   });
-  app.post(`${P}/settings/reset`, (_req, res) => { st().settings = { ...DEFAULT_SETTINGS }; res.json(st().settings); });
-  app.get(`${P}/clock`, (_req, res) => { res.json({ now: new Date(clockNow(st())).toISOString(), offsetMs: st().clockOffsetMs }); });
+  app.post(`${P}/settings/reset`, (_req, res) => {
+    st().settings = { ...DEFAULT_SETTINGS };
+    res.json(st().settings);
+  });
+  app.get(`${P}/clock`, (_req, res) => {
+    res.json({ now: new Date(clockNow(st())).toISOString(), offsetMs: st().clockOffsetMs });
+  });
   app.post(`${P}/clock/advance`, (req, res) => {
-    const p = parse(z.object({ ms: z.number().min(0).optional(), seconds: z.number().min(0).optional(), hours: z.number().min(0).optional(), days: z.number().min(0).optional() }), req, res);
+    const p = parse(
+      z.object({
+        ms: z.number().min(0).optional(),
+        seconds: z.number().min(0).optional(),
+        hours: z.number().min(0).optional(),
+        days: z.number().min(0).optional(),
+      }),
+      req,
+      res,
+    );
     if (!p) return;
     st().clockOffsetMs += (p.ms ?? 0) + (p.seconds ?? 0) * 1000 + (p.hours ?? 0) * 3_600_000 + (p.days ?? 0) * 86_400_000;
     res.json({ now: new Date(clockNow(st())).toISOString(), offsetMs: st().clockOffsetMs });
   });
 
   // ---- apps ----
-  app.get(`${P}/apps`, (_req, res) => { res.json({ apps: [...st().apps.values()].map(appJson) }); });
+  app.get(`${P}/apps`, (_req, res) => {
+    res.json({ apps: [...st().apps.values()].map(appJson) });
+  });
   app.post(`${P}/apps`, (req, res) => {
     const p = parse(appInput, req, res);
     if (!p) return;
@@ -148,7 +206,18 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
   app.patch(`${P}/apps/:id`, (req, res) => {
     const a = st().apps.get(String(req.params.id));
     if (!a) return bad(res, `no app ${req.params.id}`, 404);
-    const p = parse(appInput.pick({ webhookUrl: true, webhookFormat: true, webhookEntities: true, batchIntervalMs: true, verifierToken: true, name: true }), req, res);
+    const p = parse(
+      appInput.pick({
+        webhookUrl: true,
+        webhookFormat: true,
+        webhookEntities: true,
+        batchIntervalMs: true,
+        verifierToken: true,
+        name: true,
+      }),
+      req,
+      res,
+    );
     if (!p) return;
     if (p.webhookUrl !== undefined) a.webhookUrl = p.webhookUrl;
     if (p.webhookFormat) a.webhookFormat = p.webhookFormat;
@@ -185,7 +254,9 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
   });
 
   // ---- companies ----
-  app.get(`${P}/companies`, (_req, res) => { res.json({ companies: [...st().companies.keys()].map(companyJson) }); });
+  app.get(`${P}/companies`, (_req, res) => {
+    res.json({ companies: [...st().companies.keys()].map(companyJson) });
+  });
   app.post(`${P}/companies`, (req, res) => {
     const p = parse(companyInput, req, res);
     if (!p) return;
@@ -263,7 +334,14 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
     res.json({
       attachables: [...c.entities.get('Attachable')!.values()].map((a) => {
         const f = c.files.get(a.Id);
-        return { Id: a.Id, FileName: a.FileName, ContentType: a.ContentType, AttachableRef: a.AttachableRef ?? [], size: f?.bytes.length ?? null, sha256: f?.sha256 ?? null };
+        return {
+          Id: a.Id,
+          FileName: a.FileName,
+          ContentType: a.ContentType,
+          AttachableRef: a.AttachableRef ?? [],
+          size: f?.bytes.length ?? null,
+          sha256: f?.sha256 ?? null,
+        };
       }),
     });
   });
@@ -279,8 +357,13 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
   app.get(`${P}/concurrency`, (_req, res) => {
     const s = st();
     res.json({
-      maxConcurrent: Object.fromEntries(s.maxInflight), inflight: Object.fromEntries(s.inflight), throttled: s.throttled, injectedFailures: s.injectedFailures,
-      requestsLastMinute: Object.fromEntries([...s.companies.values()].map((c) => [c.realmId, c.window.filter((t) => t > clockNow(s) - 60_000).length])),
+      maxConcurrent: Object.fromEntries(s.maxInflight),
+      inflight: Object.fromEntries(s.inflight),
+      throttled: s.throttled,
+      injectedFailures: s.injectedFailures,
+      requestsLastMinute: Object.fromEntries(
+        [...s.companies.values()].map((c) => [c.realmId, c.window.filter((t) => t > clockNow(s) - 60_000).length]),
+      ),
     });
   });
   app.post(`${P}/concurrency/reset`, (_req, res) => {
@@ -295,9 +378,15 @@ export function setupControl(app: Express, fake: Fake, onChange: OnChange, conne
   // ---- webhooks ----
   app.get(`${P}/webhooks/deliveries`, (req, res) => {
     const appId = typeof req.query.app === 'string' ? req.query.app : undefined;
-    res.json({ deliveries: st().deliveries.filter((d) => !appId || d.appId === appId), pending: Object.fromEntries([...st().pending].map(([k, v]) => [k, v.length])) });
+    res.json({
+      deliveries: st().deliveries.filter((d) => !appId || d.appId === appId),
+      pending: Object.fromEntries([...st().pending].map(([k, v]) => [k, v.length])),
+    });
   });
-  app.post(`${P}/webhooks/flush`, (_req, res) => { flushAll(st()); res.json({ ok: true }); });
+  app.post(`${P}/webhooks/flush`, (_req, res) => {
+    flushAll(st());
+    res.json({ ok: true });
+  });
 
   // Which app a client id belongs to (for debugging connections).
   app.get(`${P}/clients/:clientId`, (req, res) => {

@@ -1,7 +1,16 @@
 import { faults } from './faults.ts';
 import {
-  type Company, type Entity, type EntityType, type ChangeRecord,
-  NAME_LIST, DELETABLE, VOIDABLE, classification, exchangeRate, qboDate, qboTime,
+  type Company,
+  type Entity,
+  type EntityType,
+  type ChangeRecord,
+  NAME_LIST,
+  DELETABLE,
+  VOIDABLE,
+  classification,
+  exchangeRate,
+  qboDate,
+  qboTime,
 } from './state.ts';
 
 type Obj = Record<string, unknown>;
@@ -13,7 +22,9 @@ const refValue = (v: unknown): string | undefined => (isObj(v) && v.value !== un
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const DAY = 86_400_000;
 
-function table(c: Company, type: EntityType) { return c.entities.get(type)!; }
+function table(c: Company, type: EntityType) {
+  return c.entities.get(type)!;
+}
 
 function mustRef(c: Company, type: EntityType, v: unknown, element: string, required = true): Entity | undefined {
   const id = refValue(v);
@@ -35,9 +46,14 @@ function amount(v: unknown, element: string): number {
 /** CurrencyRef and ExchangeRate on a transaction, checked against the company's home currency and multicurrency switch. */
 function currency(c: Company, e: Obj, party?: Entity): void {
   const code = refValue(e.CurrencyRef) ?? (party ? refValue(party.CurrencyRef) : undefined) ?? c.homeCurrency;
-  if (code !== c.homeCurrency && !c.multiCurrency) throw faults.business(`Multicurrency is not turned on for this company, so the currency must be ${c.homeCurrency}`, 'CurrencyRef');
-  const partyCur = party ? refValue(party.CurrencyRef) ?? c.homeCurrency : undefined;
-  if (partyCur !== undefined && partyCur !== code) throw faults.business(`The currency of the transaction (${code}) must match the currency of ${party!.DisplayName} (${partyCur})`, 'CurrencyRef');
+  if (code !== c.homeCurrency && !c.multiCurrency)
+    throw faults.business(`Multicurrency is not turned on for this company, so the currency must be ${c.homeCurrency}`, 'CurrencyRef');
+  const partyCur = party ? (refValue(party.CurrencyRef) ?? c.homeCurrency) : undefined;
+  if (partyCur !== undefined && partyCur !== code)
+    throw faults.business(
+      `The currency of the transaction (${code}) must match the currency of ${party!.DisplayName} (${partyCur})`,
+      'CurrencyRef',
+    );
   e.CurrencyRef = { value: code, name: code };
   if (code === c.homeCurrency) {
     e.ExchangeRate = 1;
@@ -81,12 +97,16 @@ function expenseLines(c: Company, e: Obj): void {
 }
 
 function uniqueName(c: Company, type: EntityType, e: Obj, selfId?: string): void {
-  const key = String(type === 'Account' || type === 'Item' ? e.Name : e.DisplayName).trim().toLowerCase();
+  const key = String(type === 'Account' || type === 'Item' ? e.Name : e.DisplayName)
+    .trim()
+    .toLowerCase();
   const pool: EntityType[] = NAME_LIST.has(type) ? ['Vendor', 'Customer', 'Employee'] : [type];
   for (const t of pool) {
     for (const other of table(c, t).values()) {
       if (other.Id === selfId && t === type) continue;
-      const name = String(t === 'Account' || t === 'Item' ? other.Name : other.DisplayName).trim().toLowerCase();
+      const name = String(t === 'Account' || t === 'Item' ? other.Name : other.DisplayName)
+        .trim()
+        .toLowerCase();
       if (name === key) throw faults.duplicateName(type === 'Account' ? 'account' : type === 'Item' ? 'item' : 'name-list');
     }
   }
@@ -104,12 +124,15 @@ function prepare(c: Company, type: EntityType, e: Obj, now: number, selfId?: str
       e.Active ??= true;
       e.CurrentBalance ??= 0;
       const cur = refValue(e.CurrencyRef) ?? c.homeCurrency;
-      if (cur !== c.homeCurrency && !c.multiCurrency) throw faults.business(`Multicurrency is not turned on for this company, so the currency must be ${c.homeCurrency}`, 'CurrencyRef');
+      if (cur !== c.homeCurrency && !c.multiCurrency)
+        throw faults.business(`Multicurrency is not turned on for this company, so the currency must be ${c.homeCurrency}`, 'CurrencyRef');
       e.CurrencyRef = { value: cur, name: cur };
       uniqueName(c, type, e, selfId);
       return;
     }
-    case 'Vendor': case 'Customer': case 'Employee': {
+    case 'Vendor':
+    case 'Customer':
+    case 'Employee': {
       if (!e.DisplayName) {
         const given = [e.Title, e.GivenName, e.MiddleName, e.FamilyName, e.Suffix].filter(Boolean).join(' ');
         e.DisplayName = given || e.CompanyName || undefined;
@@ -119,7 +142,11 @@ function prepare(c: Company, type: EntityType, e: Obj, now: number, selfId?: str
       e.Active ??= true;
       if (type !== 'Employee') {
         const cur = refValue(e.CurrencyRef) ?? c.homeCurrency;
-        if (cur !== c.homeCurrency && !c.multiCurrency) throw faults.business(`Multicurrency is not turned on for this company, so the currency must be ${c.homeCurrency}`, 'CurrencyRef');
+        if (cur !== c.homeCurrency && !c.multiCurrency)
+          throw faults.business(
+            `Multicurrency is not turned on for this company, so the currency must be ${c.homeCurrency}`,
+            'CurrencyRef',
+          );
         e.CurrencyRef = { value: cur, name: cur };
         e.Balance ??= 0;
       }
@@ -144,8 +171,10 @@ function prepare(c: Company, type: EntityType, e: Obj, now: number, selfId?: str
       }
       const acc = mustRef(c, 'Account', e.AccountRef, 'AccountRef')!;
       (e.AccountRef as Obj).name ??= acc.Name;
-      if (e.PaymentType === 'CreditCard' && acc.AccountType !== 'Credit Card') throw faults.business('A credit card purchase must be paid from a Credit Card account', 'AccountRef');
-      if (e.PaymentType !== 'CreditCard' && acc.AccountType !== 'Bank') throw faults.business('A cash or check purchase must be paid from a Bank account', 'AccountRef');
+      if (e.PaymentType === 'CreditCard' && acc.AccountType !== 'Credit Card')
+        throw faults.business('A credit card purchase must be paid from a Credit Card account', 'AccountRef');
+      if (e.PaymentType !== 'CreditCard' && acc.AccountType !== 'Bank')
+        throw faults.business('A cash or check purchase must be paid from a Bank account', 'AccountRef');
       let party: Entity | undefined;
       if (e.EntityRef !== undefined) {
         const t = String((e.EntityRef as Obj).type ?? 'Vendor');
@@ -214,7 +243,8 @@ function prepare(c: Company, type: EntityType, e: Obj, now: number, selfId?: str
           if (link.TxnType !== 'Invoice') continue;
           const inv = table(c, 'Invoice').get(String(link.TxnId));
           if (!inv) throw faults.badRef('LinkedTxn', String(link.TxnId));
-          if (refValue(inv.CustomerRef) !== customer.Id) throw faults.business(`Invoice ${inv.Id} belongs to another customer`, 'LinkedTxn');
+          if (refValue(inv.CustomerRef) !== customer.Id)
+            throw faults.business(`Invoice ${inv.Id} belongs to another customer`, 'LinkedTxn');
         }
         applied += a;
       }
@@ -227,7 +257,9 @@ function prepare(c: Company, type: EntityType, e: Obj, now: number, selfId?: str
       if (!Array.isArray(refs)) throw faults.invalidValue('AttachableRef', 'AttachableRef must be a list');
       for (const r of refs as Obj[]) {
         const er = isObj(r.EntityRef) ? r.EntityRef : undefined;
-        const t = ['Purchase', 'Bill', 'Invoice', 'Payment', 'Vendor', 'Customer', 'Employee', 'Item', 'Account'].find((x) => x.toLowerCase() === String(er?.type ?? '').toLowerCase());
+        const t = ['Purchase', 'Bill', 'Invoice', 'Payment', 'Vendor', 'Customer', 'Employee', 'Item', 'Account'].find(
+          (x) => x.toLowerCase() === String(er?.type ?? '').toLowerCase(),
+        );
         if (!er || !t) throw faults.required('AttachableRef.EntityRef');
         mustRef(c, t as EntityType, er, 'AttachableRef.EntityRef');
         er.type = t;
@@ -252,7 +284,14 @@ export function createEntity(c: Company, type: EntityType, body: Obj, now: numbe
   const fields = strip(body);
   prepare(c, type, fields, now);
   const id = String(c.nextId++);
-  const e = { ...fields, domain: 'QBO', sparse: false, Id: id, SyncToken: '0', MetaData: { CreateTime: qboTime(now), LastUpdatedTime: qboTime(now) } } as Entity;
+  const e = {
+    ...fields,
+    domain: 'QBO',
+    sparse: false,
+    Id: id,
+    SyncToken: '0',
+    MetaData: { CreateTime: qboTime(now), LastUpdatedTime: qboTime(now) },
+  } as Entity;
   table(c, type).set(id, e);
   if (type === 'Payment') applyPayment(c, e, 1, now, onChange);
   onChange(c, type, id, 'Create');
@@ -298,7 +337,8 @@ export function updateEntity(c: Company, type: EntityType, body: Obj, now: numbe
 export function deleteEntity(c: Company, type: EntityType, body: Obj, now: number, onChange: OnChange): Obj {
   if (!DELETABLE.has(type)) throw faults.unsupported('Delete');
   const e = current(c, type, body);
-  if (type === 'Invoice' && Number(e.Balance) < Number(e.TotalAmt) - 1e-9) throw faults.business('This invoice has payments applied; delete or void the payments first');
+  if (type === 'Invoice' && Number(e.Balance) < Number(e.TotalAmt) - 1e-9)
+    throw faults.business('This invoice has payments applied; delete or void the payments first');
   if (type === 'Payment') applyPayment(c, e, -1, now, onChange);
   table(c, type).delete(e.Id);
   onChange(c, type, e.Id, 'Delete');
@@ -308,7 +348,8 @@ export function deleteEntity(c: Company, type: EntityType, body: Obj, now: numbe
 export function voidEntity(c: Company, type: EntityType, body: Obj, now: number, onChange: OnChange): Entity {
   if (!VOIDABLE.has(type)) throw faults.unsupported('Void');
   const e = current(c, type, body);
-  if (type === 'Invoice' && Number(e.Balance) < Number(e.TotalAmt) - 1e-9) throw faults.business('This invoice has payments applied; void the payments first');
+  if (type === 'Invoice' && Number(e.Balance) < Number(e.TotalAmt) - 1e-9)
+    throw faults.business('This invoice has payments applied; void the payments first');
   if (type === 'Payment') applyPayment(c, e, -1, now, onChange);
   for (const l of (Array.isArray(e.Line) ? e.Line : []) as Obj[]) l.Amount = 0;
   e.TotalAmt = 0;

@@ -2,8 +2,17 @@ import crypto from 'node:crypto';
 import { startFake, type FakeDefinition, type RunningFake, type RunningFakeInternals } from '../framework/index.ts';
 import { createOAuth2Fake, type OAuth2State } from '../oauth2/index.ts';
 import {
-  type QboState, type QboSettings, type QboApp, type Environment,
-  initialQboState, clockNow, appForClient, connectedApps, DEFAULT_APP, DEFAULT_SANDBOX_REALM, DEFAULT_PRODUCTION_REALM,
+  type QboState,
+  type QboSettings,
+  type QboApp,
+  type Environment,
+  initialQboState,
+  clockNow,
+  appForClient,
+  connectedApps,
+  DEFAULT_APP,
+  DEFAULT_SANDBOX_REALM,
+  DEFAULT_PRODUCTION_REALM,
 } from './state.ts';
 import type { OnChange } from './entities.ts';
 import { faultBody } from './faults.ts';
@@ -77,7 +86,10 @@ export function createQuickBooksFake(opts: QuickBooksFakeOptions = {}): FakeDefi
       const out: Record<string, unknown> = {};
       if (ctx.refreshTokenExpiresIn !== null) out.x_refresh_token_expires_in = ctx.refreshTokenExpiresIn;
       if (String(ctx.req?.headers['x-include-refresh-token-hard-expires-in'] ?? '').toLowerCase() === 'true') {
-        out.x_refresh_token_hard_expires_in = Math.max(0, Math.round((s.connectionStart.get(key)! + s.settings.hardExpirySec * 1000 - clockNow(s)) / 1000));
+        out.x_refresh_token_hard_expires_in = Math.max(
+          0,
+          Math.round((s.connectionStart.get(key)! + s.settings.hardExpirySec * 1000 - clockNow(s)) / 1000),
+        );
       }
       return out;
     },
@@ -99,12 +111,36 @@ export function createQuickBooksFake(opts: QuickBooksFakeOptions = {}): FakeDefi
     const rt = 'AB11' + crypto.randomBytes(24).toString('base64url');
     const at = 'eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..' + crypto.randomBytes(32).toString('base64url');
     const scope = 'com.intuit.quickbooks.accounting';
-    s.oauth.refreshTokens.set(rt, { token: rt, clientId: client.clientId, sub: realmId, scope, issuedAt: t, expiresAt: t + s.settings.refreshTokenTtlSec * 1000, revoked: false });
-    s.oauth.accessTokens.set(at, { token: at, clientId: client.clientId, sub: realmId, scope, grantType: 'authorization_code', issuedAt: t, expiresAt: t + 3600_000, revoked: false, refreshToken: rt });
+    s.oauth.refreshTokens.set(rt, {
+      token: rt,
+      clientId: client.clientId,
+      sub: realmId,
+      scope,
+      issuedAt: t,
+      expiresAt: t + s.settings.refreshTokenTtlSec * 1000,
+      revoked: false,
+    });
+    s.oauth.accessTokens.set(at, {
+      token: at,
+      clientId: client.clientId,
+      sub: realmId,
+      scope,
+      grantType: 'authorization_code',
+      issuedAt: t,
+      expiresAt: t + 3600_000,
+      revoked: false,
+      refreshToken: rt,
+    });
     s.connectionStart.set(connKey(client.clientId, realmId), t);
     return {
-      realmId, environment: env, client_id: client.clientId, access_token: at, refresh_token: rt, token_type: 'bearer',
-      expires_in: 3600, x_refresh_token_expires_in: s.settings.refreshTokenTtlSec,
+      realmId,
+      environment: env,
+      client_id: client.clientId,
+      access_token: at,
+      refresh_token: rt,
+      token_type: 'bearer',
+      expires_in: 3600,
+      x_refresh_token_expires_in: s.settings.refreshTokenTtlSec,
     };
   };
 
@@ -115,18 +151,43 @@ export function createQuickBooksFake(opts: QuickBooksFakeOptions = {}): FakeDefi
       const s = initialQboState(oauthState, opts.settings);
       oauthState.settings.refreshTokenTtlSec = s.settings.refreshTokenTtlSec;
       addApp(s, {
-        id: DEFAULT_APP.id, name: 'dingbridge', sandbox: DEFAULT_APP.sandbox, production: DEFAULT_APP.production,
-        verifierToken: DEFAULT_APP.verifierToken, webhookUrl: opts.webhookUrl ?? null, webhookFormat: opts.webhookFormat ?? 'cloudevents',
+        id: DEFAULT_APP.id,
+        name: 'dingbridge',
+        sandbox: DEFAULT_APP.sandbox,
+        production: DEFAULT_APP.production,
+        verifierToken: DEFAULT_APP.verifierToken,
+        webhookUrl: opts.webhookUrl ?? null,
+        webhookFormat: opts.webhookFormat ?? 'cloudevents',
         batchIntervalMs: opts.batchIntervalMs,
       });
       return s;
     },
-    faultBody: (status) => faultBody(status === 429
-      ? { type: 'SERVICE', code: '3001', message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', detail: 'The request limit was reached.  Try again later' }
-      : status === 401 ? { type: 'AuthenticationFault', code: '3200', message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401' }
-        : status >= 500 ? { type: 'SystemFault', code: '10000', message: 'An application error has occurred while processing your request', detail: `System Failure Error: injected ${status}` }
-          : { type: 'ValidationFault', code: '6000', message: 'A business validation error has occurred while processing your request', detail: `Business Validation Error: injected ${status}` },
-    new Date().toISOString()),
+    faultBody: (status) =>
+      faultBody(
+        status === 429
+          ? {
+              type: 'SERVICE',
+              code: '3001',
+              message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429',
+              detail: 'The request limit was reached.  Try again later',
+            }
+          : status === 401
+            ? { type: 'AuthenticationFault', code: '3200', message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401' }
+            : status >= 500
+              ? {
+                  type: 'SystemFault',
+                  code: '10000',
+                  message: 'An application error has occurred while processing your request',
+                  detail: `System Failure Error: injected ${status}`,
+                }
+              : {
+                  type: 'ValidationFault',
+                  code: '6000',
+                  message: 'A business validation error has occurred while processing your request',
+                  detail: `Business Validation Error: injected ${status}`,
+                },
+        new Date().toISOString(),
+      ),
     setup(app, fake) {
       current = fake;
       // The OAuth 2 fake runs on the same server against the oauth part of the state.
@@ -142,7 +203,9 @@ export function createQuickBooksFake(opts: QuickBooksFakeOptions = {}): FakeDefi
   };
 }
 
-export async function startQuickBooksFake(opts: QuickBooksFakeOptions & { port?: number; host?: string } = {}): Promise<RunningFake<QboState>> {
+export async function startQuickBooksFake(
+  opts: QuickBooksFakeOptions & { port?: number; host?: string } = {},
+): Promise<RunningFake<QboState>> {
   const { port, host, ...rest } = opts;
   const fake = await startFake(createQuickBooksFake(rest), { port, host });
   const reset = fake.reset.bind(fake);
@@ -156,4 +219,6 @@ export async function startQuickBooksFake(opts: QuickBooksFakeOptions & { port?:
 }
 
 /** Sends every pending webhook batch now (tests). */
-export function flushWebhooks(fake: RunningFake<QboState>): void { flushAll(fake.state); }
+export function flushWebhooks(fake: RunningFake<QboState>): void {
+  flushAll(fake.state);
+}

@@ -1,5 +1,10 @@
 /** A small multipart/form-data reader for `POST …/upload` (the sandbox keeps raw bodies; no busboy). */
-export interface Part { name: string; filename?: string; contentType?: string; data: Buffer }
+export interface Part {
+  name: string;
+  filename?: string;
+  contentType?: string;
+  data: Buffer;
+}
 
 export function parseMultipart(body: Buffer, contentType: string): Part[] | undefined {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);

@@ -7,7 +7,11 @@ import { entityType, type EntityType } from './state.ts';
  * with op one of = < > <= >= IN LIKE (LIKE with % wildcards). No OR, no joins, like Intuit.
  */
 export type Op = '=' | '<' | '>' | '<=' | '>=' | 'IN' | 'LIKE';
-export interface Condition { field: string; op: Op; value: unknown }
+export interface Condition {
+  field: string;
+  op: Op;
+  value: unknown;
+}
 export interface Query {
   entity: EntityType;
   count: boolean;
@@ -24,28 +28,59 @@ function tokenize(q: string): Tok[] {
   let i = 0;
   while (i < q.length) {
     const ch = q[i]!;
-    if (/\s/.test(ch)) { i++; continue; }
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
     if (ch === "'") {
       let s = '';
       i++;
       for (;;) {
         if (i >= q.length) throw faults.badQuery('unterminated string literal');
         const c = q[i]!;
-        if (c === '\\' && q[i + 1] === "'") { s += "'"; i += 2; continue; }
-        if (c === "'" && q[i + 1] === "'") { s += "'"; i += 2; continue; }
-        if (c === "'") { i++; break; }
-        s += c; i++;
+        if (c === '\\' && q[i + 1] === "'") {
+          s += "'";
+          i += 2;
+          continue;
+        }
+        if (c === "'" && q[i + 1] === "'") {
+          s += "'";
+          i += 2;
+          continue;
+        }
+        if (c === "'") {
+          i++;
+          break;
+        }
+        s += c;
+        i++;
       }
       out.push({ kind: 'str', text: s, value: s });
       continue;
     }
     const op = /^(<=|>=|!=|<>|=|<|>)/.exec(q.slice(i));
-    if (op) { out.push({ kind: 'op', text: op[1]! }); i += op[1]!.length; continue; }
-    if ('(),*'.includes(ch)) { out.push({ kind: 'punct', text: ch }); i++; continue; }
+    if (op) {
+      out.push({ kind: 'op', text: op[1]! });
+      i += op[1]!.length;
+      continue;
+    }
+    if ('(),*'.includes(ch)) {
+      out.push({ kind: 'punct', text: ch });
+      i++;
+      continue;
+    }
     const num = /^-?\d+(\.\d+)?/.exec(q.slice(i));
-    if (num && !/[A-Za-z_]/.test(q[i + num[0].length] ?? '')) { out.push({ kind: 'num', text: num[0], value: Number(num[0]) }); i += num[0].length; continue; }
+    if (num && !/[A-Za-z_]/.test(q[i + num[0].length] ?? '')) {
+      out.push({ kind: 'num', text: num[0], value: Number(num[0]) });
+      i += num[0].length;
+      continue;
+    }
     const word = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(q.slice(i));
-    if (word) { out.push({ kind: 'word', text: word[0] }); i += word[0].length; continue; }
+    if (word) {
+      out.push({ kind: 'word', text: word[0] });
+      i += word[0].length;
+      continue;
+    }
     throw faults.badQuery(`unexpected character ${ch} at ${i}`);
   }
   return out;
@@ -56,7 +91,10 @@ export function parseQuery(text: string): Query {
   let i = 0;
   const peek = () => t[i];
   const kw = (w: string) => peek()?.kind === 'word' && peek()!.text.toLowerCase() === w;
-  const expectKw = (w: string) => { if (!kw(w)) throw faults.badQuery(`expected ${w.toUpperCase()} near ${peek()?.text ?? 'end of query'}`); i++; };
+  const expectKw = (w: string) => {
+    if (!kw(w)) throw faults.badQuery(`expected ${w.toUpperCase()} near ${peek()?.text ?? 'end of query'}`);
+    i++;
+  };
   const punct = (p: string) => peek()?.kind === 'punct' && peek()!.text === p;
 
   expectKw('select');
@@ -118,30 +156,50 @@ export function parseQuery(text: string): Query {
         value = literal(v);
       }
       where.push({ field: f.text, op, value });
-      if (kw('and')) { i++; continue; }
+      if (kw('and')) {
+        i++;
+        continue;
+      }
       if (kw('or')) throw faults.badQuery('OR is not supported');
       break;
     }
   }
   const orderBy: Query['orderBy'] = [];
   if (kw('orderby') || kw('order')) {
-    if (kw('order')) { i++; expectKw('by'); } else i++;
+    if (kw('order')) {
+      i++;
+      expectKw('by');
+    } else i++;
     for (;;) {
       const f = peek();
       if (f?.kind !== 'word') throw faults.badQuery('expected a property name in ORDERBY');
       i++;
       let desc = false;
-      if (kw('desc')) { desc = true; i++; } else if (kw('asc')) i++;
+      if (kw('desc')) {
+        desc = true;
+        i++;
+      } else if (kw('asc')) i++;
       orderBy.push({ field: f.text, desc });
-      if (punct(',')) { i++; continue; }
+      if (punct(',')) {
+        i++;
+        continue;
+      }
       break;
     }
   }
   let startPosition = 1;
   let maxResults = 100;
   while (peek()) {
-    if (kw('startposition')) { i++; startPosition = intLiteral(t[i++], 'STARTPOSITION'); continue; }
-    if (kw('maxresults')) { i++; maxResults = intLiteral(t[i++], 'MAXRESULTS'); continue; }
+    if (kw('startposition')) {
+      i++;
+      startPosition = intLiteral(t[i++], 'STARTPOSITION');
+      continue;
+    }
+    if (kw('maxresults')) {
+      i++;
+      maxResults = intLiteral(t[i++], 'MAXRESULTS');
+      continue;
+    }
     throw faults.badQuery(`unexpected ${peek()!.text}`);
   }
   if (startPosition < 1) throw faults.badQuery('STARTPOSITION must be 1 or more');
@@ -172,7 +230,9 @@ export function fieldValues(obj: Record<string, unknown>, field: string): unknow
     }
     cur = next;
   }
-  return cur.flatMap((x) => (Array.isArray(x) ? x : [x])).map((v) => (v && typeof v === 'object' && 'value' in (v as Record<string, unknown>) ? (v as Record<string, unknown>).value : v));
+  return cur
+    .flatMap((x) => (Array.isArray(x) ? x : [x]))
+    .map((v) => (v && typeof v === 'object' && 'value' in (v as Record<string, unknown>) ? (v as Record<string, unknown>).value : v));
 }
 export const fieldValue = (obj: Record<string, unknown>, field: string): unknown => fieldValues(obj, field)[0];
 
@@ -199,13 +259,24 @@ function matchOne(v: unknown, c: Condition): boolean {
       if (v === undefined) return false;
       if (typeof c.value === 'boolean') return v === c.value || String(v) === String(c.value);
       return String(v).toLowerCase() === String(c.value).toLowerCase() || (typeof v === 'number' && v === Number(c.value));
-    case '<': return v !== undefined && compare(v, c.value) < 0;
-    case '>': return v !== undefined && compare(v, c.value) > 0;
-    case '<=': return v !== undefined && compare(v, c.value) <= 0;
-    case '>=': return v !== undefined && compare(v, c.value) >= 0;
-    case 'IN': return (c.value as unknown[]).some((x) => v !== undefined && String(v).toLowerCase() === String(x).toLowerCase());
+    case '<':
+      return v !== undefined && compare(v, c.value) < 0;
+    case '>':
+      return v !== undefined && compare(v, c.value) > 0;
+    case '<=':
+      return v !== undefined && compare(v, c.value) <= 0;
+    case '>=':
+      return v !== undefined && compare(v, c.value) >= 0;
+    case 'IN':
+      return (c.value as unknown[]).some((x) => v !== undefined && String(v).toLowerCase() === String(x).toLowerCase());
     case 'LIKE': {
-      const pattern = '^' + String(c.value).split('%').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$';
+      const pattern =
+        '^' +
+        String(c.value)
+          .split('%')
+          .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*') +
+        '$';
       return v !== undefined && new RegExp(pattern, 'i').test(String(v));
     }
   }

@@ -5,7 +5,18 @@ export type Environment = 'sandbox' | 'production';
 export type Entity = Record<string, unknown> & { Id: string; SyncToken: string; MetaData: { CreateTime: string; LastUpdatedTime: string } };
 
 /** The entities the fake keeps, with how Intuit lets them end. */
-export const ENTITY_TYPES = ['Account', 'Vendor', 'Customer', 'Employee', 'Item', 'Purchase', 'Bill', 'Invoice', 'Payment', 'Attachable'] as const;
+export const ENTITY_TYPES = [
+  'Account',
+  'Vendor',
+  'Customer',
+  'Employee',
+  'Item',
+  'Purchase',
+  'Bill',
+  'Invoice',
+  'Payment',
+  'Attachable',
+] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
 /** Name-list entities are never deleted (set Active false); transactions are deleted, some voided. */
 export const DELETABLE = new Set<EntityType>(['Purchase', 'Bill', 'Invoice', 'Payment', 'Attachable']);
@@ -17,10 +28,19 @@ export function entityType(name: string): EntityType | undefined {
 }
 
 export interface ChangeRecord {
-  seq: number; type: EntityType; id: string; operation: 'Create' | 'Update' | 'Delete' | 'Void' | 'Merge'; at: number;
+  seq: number;
+  type: EntityType;
+  id: string;
+  operation: 'Create' | 'Update' | 'Delete' | 'Void' | 'Merge';
+  at: number;
 }
 
-export interface StoredFile { bytes: Buffer; sha256: string; contentType: string; fileName: string }
+export interface StoredFile {
+  bytes: Buffer;
+  sha256: string;
+  contentType: string;
+  fileName: string;
+}
 
 export interface Company {
   realmId: string;
@@ -57,12 +77,31 @@ export interface QboApp {
   dropUntil: number;
 }
 
-export interface PendingEvent { realmId: string; type: EntityType; id: string; operation: ChangeRecord['operation']; at: number; deletedId?: string }
+export interface PendingEvent {
+  realmId: string;
+  type: EntityType;
+  id: string;
+  operation: ChangeRecord['operation'];
+  at: number;
+  deletedId?: string;
+}
 
-export interface DeliveryAttempt { at: string; status?: number; error?: string; durationMs: number }
+export interface DeliveryAttempt {
+  at: string;
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
 export interface Delivery {
-  id: number; appId: string; url: string; format: QboApp['webhookFormat']; body: string; signature: string;
-  events: number; attempts: DeliveryAttempt[]; status: 'pending' | 'delivered' | 'failed';
+  id: number;
+  appId: string;
+  url: string;
+  format: QboApp['webhookFormat'];
+  body: string;
+  signature: string;
+  events: number;
+  attempts: DeliveryAttempt[];
+  status: 'pending' | 'delivered' | 'failed';
 }
 
 export interface QboSettings {
@@ -157,7 +196,10 @@ export function exchangeRate(foreign: string, home: string): number {
   return Math.round((f / h) * 1e6) / 1e6;
 }
 
-export function newCompany(input: { realmId: string; environment: Environment; name?: string; homeCurrency?: string; multiCurrency?: boolean; country?: string }, now: number): Company {
+export function newCompany(
+  input: { realmId: string; environment: Environment; name?: string; homeCurrency?: string; multiCurrency?: boolean; country?: string },
+  now: number,
+): Company {
   const c: Company = {
     realmId: input.realmId,
     environment: input.environment,
@@ -192,10 +234,36 @@ export function newCompany(input: { realmId: string; environment: Environment; n
     ['Advertising', 'Expense', 'AdvertisingPromotional'],
   ];
   for (const [Name, AccountType, AccountSubType] of accounts) {
-    seedEntity(c, 'Account', { Name, FullyQualifiedName: Name, AccountType, AccountSubType, Active: true, CurrentBalance: 0, CurrencyRef: cur, Classification: classification(AccountType) }, now);
+    seedEntity(
+      c,
+      'Account',
+      {
+        Name,
+        FullyQualifiedName: Name,
+        AccountType,
+        AccountSubType,
+        Active: true,
+        CurrentBalance: 0,
+        CurrencyRef: cur,
+        Classification: classification(AccountType),
+      },
+      now,
+    );
   }
   const services = [...c.entities.get('Account')!.values()].find((a) => a.Name === 'Services')!;
-  seedEntity(c, 'Item', { Name: 'Services', FullyQualifiedName: 'Services', Type: 'Service', Active: true, UnitPrice: 0, IncomeAccountRef: { value: services.Id, name: 'Services' } }, now);
+  seedEntity(
+    c,
+    'Item',
+    {
+      Name: 'Services',
+      FullyQualifiedName: 'Services',
+      Type: 'Service',
+      Active: true,
+      UnitPrice: 0,
+      IncomeAccountRef: { value: services.Id, name: 'Services' },
+    },
+    now,
+  );
   return c;
 }
 
@@ -210,7 +278,14 @@ export function classification(accountType: string): string {
 /** Adds an entity without a change record (seed data predates any subscriber). */
 export function seedEntity(c: Company, type: EntityType, fields: Record<string, unknown>, now: number): Entity {
   const id = String(c.nextId++);
-  const e = { ...fields, Id: id, SyncToken: '0', domain: 'QBO', sparse: false, MetaData: { CreateTime: qboTime(now), LastUpdatedTime: qboTime(now) } } as Entity;
+  const e = {
+    ...fields,
+    Id: id,
+    SyncToken: '0',
+    domain: 'QBO',
+    sparse: false,
+    MetaData: { CreateTime: qboTime(now), LastUpdatedTime: qboTime(now) },
+  } as Entity;
   c.entities.get(type)!.set(id, e);
   return e;
 }

@@ -4,7 +4,10 @@ import { now } from './state.ts';
 
 /** X-Trello-Webhook: base64(HMAC-SHA1(app secret, body + callbackURL)), body as UTF-8. */
 export function trelloSignature(secret: string, body: string, callbackURL: string): string {
-  return crypto.createHmac('sha1', secret).update(Buffer.from(body + callbackURL, 'utf8')).digest('base64');
+  return crypto
+    .createHmac('sha1', secret)
+    .update(Buffer.from(body + callbackURL, 'utf8'))
+    .digest('base64');
 }
 
 /** HEAD check Trello makes before creating a webhook: resolves to the status code, or an error text. */
@@ -18,7 +21,10 @@ export async function headCheck(url: string, timeoutMs: number): Promise<{ ok: b
 }
 
 // Unref'd: a pending retry never keeps a stopped fake's process alive.
-const sleep = (ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); });
+const sleep = (ms: number) =>
+  new Promise<void>((r) => {
+    setTimeout(r, ms).unref();
+  });
 
 /**
  * Posts `{action, model}` to every active webhook watching one of the action's models. Deliveries for
@@ -57,7 +63,12 @@ export function fanOut(
     if (st.deliveries.length > 5000) st.deliveries.shift();
     st.pending += 1;
     const prev = st.chains.get(boardId) ?? Promise.resolve();
-    const next = prev.then(() => deliver(getState, st, w, delivery)).catch(() => undefined).finally(() => { st.pending -= 1; });
+    const next = prev
+      .then(() => deliver(getState, st, w, delivery))
+      .catch(() => undefined)
+      .finally(() => {
+        st.pending -= 1;
+      });
     st.chains.set(boardId, next);
   }
 }
@@ -66,7 +77,10 @@ async function deliver(getState: () => TrelloState, st: TrelloState, w: TrelloWe
   const delays = st.settings.retryDelaysMs;
   for (let attempt = 0; attempt <= delays.length; attempt++) {
     if (st.stopped || getState() !== st) return;
-    if (!st.webhooks.has(w.id)) { d.status = 'webhook_deleted'; return; }
+    if (!st.webhooks.has(w.id)) {
+      d.status = 'webhook_deleted';
+      return;
+    }
     const started = Date.now();
     const rec: { at: string; status?: number; error?: string; durationMs: number } = { at: now(), durationMs: 0 };
     d.attempts.push(rec);

@@ -1,11 +1,36 @@
 import type { Express, Request, Response } from 'express';
 import { startFake, type FakeDefinition, type RunningFake, type RunningFakeInternals } from '../framework/index.ts';
 import {
-  type TrelloState, type TrelloMember, type TrelloToken, type TrelloBoard, type TrelloList, type TrelloCard,
-  type TrelloLabel, type TrelloAction, type TrelloApp, type TrelloSettings,
-  initialTrelloState, objectId, isObjectId, shortLink, now, addMember, addToken, memberByUsername,
-  memberJson, boardJson, listJson, labelJson, cardJson, webhookJson, tokenJson, actionJson, resolvePos,
-  DEFAULT_APP, DEFAULT_TOKEN, DEFAULT_MEMBER,
+  type TrelloState,
+  type TrelloMember,
+  type TrelloToken,
+  type TrelloBoard,
+  type TrelloList,
+  type TrelloCard,
+  type TrelloLabel,
+  type TrelloAction,
+  type TrelloApp,
+  type TrelloSettings,
+  initialTrelloState,
+  objectId,
+  isObjectId,
+  shortLink,
+  now,
+  addMember,
+  addToken,
+  memberByUsername,
+  memberJson,
+  boardJson,
+  listJson,
+  labelJson,
+  cardJson,
+  webhookJson,
+  tokenJson,
+  actionJson,
+  resolvePos,
+  DEFAULT_APP,
+  DEFAULT_TOKEN,
+  DEFAULT_MEMBER,
 } from './state.ts';
 import { fanOut, headCheck, drain, trelloSignature } from './delivery.ts';
 
@@ -20,9 +45,16 @@ function text(res: Response, status: number, msg: string): void {
   res.status(status).type('text/plain').send(msg);
 }
 class TrelloError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
-const fail = (status: number, msg: string): never => { throw new TrelloError(status, msg); };
+const fail = (status: number, msg: string): never => {
+  throw new TrelloError(status, msg);
+};
 
 function params(req: Request): Params {
   const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Params) : {};
@@ -33,7 +65,10 @@ const bool = (v: unknown): boolean | undefined => (v === undefined ? undefined :
 const idArray = (v: unknown): string[] | undefined => {
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v)) return v.map(String).filter(Boolean);
-  return String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 };
 
 // ---------- lookups ----------
@@ -79,10 +114,14 @@ function makeOps(fake: Fake): TrelloOps {
 
   function modelFor(idModel: string): unknown {
     const s = st();
-    const b = s.boards.get(idModel); if (b) return boardJson(s, b);
-    const c = s.cards.get(idModel); if (c) return cardJson(s, c);
-    const l = s.lists.get(idModel); if (l) return listJson(l);
-    const m = s.members.get(idModel); if (m) return memberJson(m);
+    const b = s.boards.get(idModel);
+    if (b) return boardJson(s, b);
+    const c = s.cards.get(idModel);
+    if (c) return cardJson(s, c);
+    const l = s.lists.get(idModel);
+    if (l) return listJson(l);
+    const m = s.members.get(idModel);
+    if (m) return memberJson(m);
     return { id: idModel };
   }
 
@@ -96,7 +135,11 @@ function makeOps(fake: Fake): TrelloOps {
       data,
       display: { translationKey },
       memberCreator: {
-        id: as.id, fullName: as.fullName, username: as.username, initials: as.initials, avatarHash: as.avatarHash,
+        id: as.id,
+        fullName: as.fullName,
+        username: as.username,
+        initials: as.initials,
+        avatarHash: as.avatarHash,
         avatarUrl: `https://trello-members.s3.amazonaws.com/${as.id}/${as.avatarHash}`,
       },
       models: [...new Set([...models, as.id])],
@@ -125,8 +168,14 @@ function makeOps(fake: Fake): TrelloOps {
     createBoard(as, input) {
       const s = st();
       const b: TrelloBoard = {
-        id: objectId(), name: input.name, desc: input.desc ?? '', closed: false, shortLink: shortLink(),
-        idMemberCreator: as.id, idMembers: [as.id], dateLastActivity: now(),
+        id: objectId(),
+        name: input.name,
+        desc: input.desc ?? '',
+        closed: false,
+        shortLink: shortLink(),
+        idMemberCreator: as.id,
+        idMembers: [as.id],
+        dateLastActivity: now(),
       };
       s.boards.set(b.id, b);
       for (const color of ['green', 'yellow', 'orange', 'red', 'purple', 'blue']) {
@@ -167,16 +216,30 @@ function makeOps(fake: Fake): TrelloOps {
       const siblings = [...s.cards.values()].filter((c) => c.idList === list.id).map((c) => c.pos);
       const idShort = [...s.cards.values()].filter((c) => c.idBoard === board.id).length + 1;
       const card: TrelloCard = {
-        id: objectId(), name: str(p.name) ?? '', desc: str(p.desc) ?? '', closed: false, idBoard: board.id, idList: list.id,
-        idShort, shortLink: shortLink(), pos: resolvePos(p.pos, siblings),
+        id: objectId(),
+        name: str(p.name) ?? '',
+        desc: str(p.desc) ?? '',
+        closed: false,
+        idBoard: board.id,
+        idList: list.id,
+        idShort,
+        shortLink: shortLink(),
+        pos: resolvePos(p.pos, siblings),
         due: p.due !== undefined ? checkDate(p.due, 'due') : null,
         start: p.start !== undefined ? checkDate(p.start, 'start') : null,
         dueComplete: bool(p.dueComplete) ?? false,
-        idLabels, idMembers, dateLastActivity: now(), comments: 0, idMemberCreator: as.id,
+        idLabels,
+        idMembers,
+        dateLastActivity: now(),
+        comments: 0,
+        idMemberCreator: as.id,
       };
       s.cards.set(card.id, card);
-      record(as, 'createCard', 'action_create_card',
-        { board: boardRef(board), list: listRef(list), card: cardRef(card) }, [board.id, list.id, card.id]);
+      record(as, 'createCard', 'action_create_card', { board: boardRef(board), list: listRef(list), card: cardRef(card) }, [
+        board.id,
+        list.id,
+        card.id,
+      ]);
       return card;
     },
     updateCard(as, card, p) {
@@ -192,8 +255,12 @@ function makeOps(fake: Fake): TrelloOps {
         newList = s.lists.get(idList)!;
       }
       const targetBoard = newList?.idBoard ?? card.idBoard;
-      const idLabels = p.idLabels !== undefined ? checkIds(s, idArray(p.idLabels) ?? [], 'idLabels', (id) => s.labels.get(id)?.idBoard === targetBoard) : undefined;
-      const idMembers = p.idMembers !== undefined ? checkIds(s, idArray(p.idMembers) ?? [], 'idMembers', (id) => s.members.has(id)) : undefined;
+      const idLabels =
+        p.idLabels !== undefined
+          ? checkIds(s, idArray(p.idLabels) ?? [], 'idLabels', (id) => s.labels.get(id)?.idBoard === targetBoard)
+          : undefined;
+      const idMembers =
+        p.idMembers !== undefined ? checkIds(s, idArray(p.idMembers) ?? [], 'idMembers', (id) => s.members.has(id)) : undefined;
       const due = p.due !== undefined ? checkDate(p.due, 'due') : undefined;
       const start = p.start !== undefined ? checkDate(p.start, 'start') : undefined;
 
@@ -202,9 +269,15 @@ function makeOps(fake: Fake): TrelloOps {
         if (value === undefined || value === old) return;
         (card as unknown as Params)[field] = value;
         card.dateLastActivity = now();
-        actions.push(record(as, 'updateCard', key,
-          { board: boardRef(board()), list: listRef(list()), card: cardRef(card, { [field]: value }), old: { [field]: old } },
-          [card.idBoard, card.idList, card.id]));
+        actions.push(
+          record(
+            as,
+            'updateCard',
+            key,
+            { board: boardRef(board()), list: listRef(list()), card: cardRef(card, { [field]: value }), old: { [field]: old } },
+            [card.idBoard, card.idList, card.id],
+          ),
+        );
       };
       if (newList) {
         const before = list();
@@ -214,10 +287,21 @@ function makeOps(fake: Fake): TrelloOps {
         card.idBoard = newList.idBoard;
         if (p.pos === undefined) card.pos = resolvePos('bottom', siblings);
         card.dateLastActivity = now();
-        actions.push(record(as, 'updateCard', 'action_move_card_from_list_to_list', {
-          board: boardRef(board()), card: cardRef(card, { idList: newList.id }), old: { idList: before.id },
-          listBefore: listRef(before), listAfter: listRef(newList),
-        }, [oldBoard.id, board().id, before.id, newList.id, card.id]));
+        actions.push(
+          record(
+            as,
+            'updateCard',
+            'action_move_card_from_list_to_list',
+            {
+              board: boardRef(board()),
+              card: cardRef(card, { idList: newList.id }),
+              old: { idList: before.id },
+              listBefore: listRef(before),
+              listAfter: listRef(newList),
+            },
+            [oldBoard.id, board().id, before.id, newList.id, card.id],
+          ),
+        );
       }
       const name = str(p.name);
       if (name !== undefined && name.trim() === '') fail(400, 'invalid value for name');
@@ -236,32 +320,67 @@ function makeOps(fake: Fake): TrelloOps {
         for (const id of idMembers.filter((x) => !card.idMembers.includes(x))) {
           const m = s.members.get(id)!;
           card.idMembers.push(id);
-          actions.push(record(as, 'addMemberToCard', 'action_add_member_to_card',
-            { board: boardRef(board()), list: listRef(list()), card: cardRef(card), idMember: id, member: { id, name: m.fullName } },
-            [card.idBoard, card.idList, card.id, id]));
+          actions.push(
+            record(
+              as,
+              'addMemberToCard',
+              'action_add_member_to_card',
+              { board: boardRef(board()), list: listRef(list()), card: cardRef(card), idMember: id, member: { id, name: m.fullName } },
+              [card.idBoard, card.idList, card.id, id],
+            ),
+          );
         }
         for (const id of card.idMembers.filter((x) => !idMembers.includes(x))) {
           const m = s.members.get(id);
           card.idMembers = card.idMembers.filter((x) => x !== id);
-          actions.push(record(as, 'removeMemberFromCard', 'action_remove_member_from_card',
-            { board: boardRef(board()), list: listRef(list()), card: cardRef(card), idMember: id, member: { id, name: m?.fullName ?? '' } },
-            [card.idBoard, card.idList, card.id, id]));
+          actions.push(
+            record(
+              as,
+              'removeMemberFromCard',
+              'action_remove_member_from_card',
+              {
+                board: boardRef(board()),
+                list: listRef(list()),
+                card: cardRef(card),
+                idMember: id,
+                member: { id, name: m?.fullName ?? '' },
+              },
+              [card.idBoard, card.idList, card.id, id],
+            ),
+          );
         }
       }
       if (idLabels) {
         for (const id of idLabels.filter((x) => !card.idLabels.includes(x))) {
           const l = s.labels.get(id)!;
           card.idLabels.push(id);
-          actions.push(record(as, 'addLabelToCard', 'action_add_label_to_card',
-            { board: boardRef(board()), card: cardRef(card), label: { id, name: l.name, color: l.color }, text: l.name },
-            [card.idBoard, card.idList, card.id]));
+          actions.push(
+            record(
+              as,
+              'addLabelToCard',
+              'action_add_label_to_card',
+              { board: boardRef(board()), card: cardRef(card), label: { id, name: l.name, color: l.color }, text: l.name },
+              [card.idBoard, card.idList, card.id],
+            ),
+          );
         }
         for (const id of card.idLabels.filter((x) => !idLabels.includes(x))) {
           const l = s.labels.get(id);
           card.idLabels = card.idLabels.filter((x) => x !== id);
-          actions.push(record(as, 'removeLabelFromCard', 'action_remove_label_from_card',
-            { board: boardRef(board()), card: cardRef(card), label: { id, name: l?.name ?? '', color: l?.color ?? null }, text: l?.name ?? '' },
-            [card.idBoard, card.idList, card.id]));
+          actions.push(
+            record(
+              as,
+              'removeLabelFromCard',
+              'action_remove_label_from_card',
+              {
+                board: boardRef(board()),
+                card: cardRef(card),
+                label: { id, name: l?.name ?? '', color: l?.color ?? null },
+                text: l?.name ?? '',
+              },
+              [card.idBoard, card.idList, card.id],
+            ),
+          );
         }
       }
       return actions;
@@ -273,18 +392,26 @@ function makeOps(fake: Fake): TrelloOps {
       card.dateLastActivity = now();
       const b = s.boards.get(card.idBoard)!;
       const l = s.lists.get(card.idList)!;
-      return record(as, 'commentCard', 'action_comment_on_card',
+      return record(
+        as,
+        'commentCard',
+        'action_comment_on_card',
         { text: textValue, textData: { emoji: {} }, card: cardRef(card), board: boardRef(b), list: listRef(l) },
-        [b.id, l.id, card.id]);
+        [b.id, l.id, card.id],
+      );
     },
     deleteCard(as, card) {
       const s = st();
       const b = s.boards.get(card.idBoard)!;
       const l = s.lists.get(card.idList)!;
       s.cards.delete(card.id);
-      return record(as, 'deleteCard', 'action_delete_card',
+      return record(
+        as,
+        'deleteCard',
+        'action_delete_card',
         { board: boardRef(b), list: listRef(l), card: { id: card.id, idShort: card.idShort, shortLink: card.shortLink } },
-        [b.id, l.id, card.id]);
+        [b.id, l.id, card.id],
+      );
     },
     updateList(as, list, p) {
       const s = st();
@@ -294,12 +421,25 @@ function makeOps(fake: Fake): TrelloOps {
         const old = list[field];
         if (value === undefined || value === old) return;
         (list as unknown as Params)[field] = value;
-        actions.push(record(as, 'updateList', key, { board: boardRef(b), list: { ...listRef(list), [field]: value }, old: { [field]: old } }, [b.id, list.id]));
+        actions.push(
+          record(as, 'updateList', key, { board: boardRef(b), list: { ...listRef(list), [field]: value }, old: { [field]: old } }, [
+            b.id,
+            list.id,
+          ]),
+        );
       };
       change('name', str(p.name), 'action_renamed_list');
       const closed = bool(p.closed);
       change('closed', closed, closed ? 'action_archived_list' : 'action_sent_list_to_board');
-      if (p.pos !== undefined) change('pos', resolvePos(p.pos, [...s.lists.values()].filter((x) => x.idBoard === b.id && x.id !== list.id).map((x) => x.pos)), 'action_moved_list_right');
+      if (p.pos !== undefined)
+        change(
+          'pos',
+          resolvePos(
+            p.pos,
+            [...s.lists.values()].filter((x) => x.idBoard === b.id && x.id !== list.id).map((x) => x.pos),
+          ),
+          'action_moved_list_right',
+        );
       return actions;
     },
   };
@@ -308,7 +448,11 @@ function makeOps(fake: Fake): TrelloOps {
 
 // ---------- auth and rate limit ----------
 
-interface Caller { token: TrelloToken; member: TrelloMember; app: TrelloApp }
+interface Caller {
+  token: TrelloToken;
+  member: TrelloMember;
+  app: TrelloApp;
+}
 
 function credentials(req: Request): { key?: string; token?: string } {
   const p = params(req);
@@ -326,7 +470,10 @@ function credentials(req: Request): { key?: string; token?: string } {
 function rateCount(st: TrelloState, bucket: string, max: number, intervalMs: number): { exceeded: boolean; remaining: number } {
   const t = Date.now();
   const list = (st.rate.get(bucket) ?? []).filter((x) => x > t - intervalMs);
-  if (list.length >= max) { st.rate.set(bucket, list); return { exceeded: true, remaining: 0 }; }
+  if (list.length >= max) {
+    st.rate.set(bucket, list);
+    return { exceeded: true, remaining: 0 };
+  }
   list.push(t);
   st.rate.set(bucket, list);
   return { exceeded: false, remaining: max - list.length };
@@ -337,13 +484,25 @@ function authenticate(fake: Fake, req: Request, res: Response): Caller | undefin
   const st = fake.state;
   const { key, token } = credentials(req);
   const app = key ? st.apps.get(key) : undefined;
-  if (!app) { text(res, 401, 'invalid key'); return undefined; }
+  if (!app) {
+    text(res, 401, 'invalid key');
+    return undefined;
+  }
   const tok = token ? st.tokens.get(token) : undefined;
   const expired = tok?.dateExpires ? Date.parse(tok.dateExpires) <= Date.now() : false;
-  if (!tok || tok.revoked || expired || tok.key !== app.key) { text(res, 401, 'invalid token'); return undefined; }
-  if (fake.faults.takeAuthFault(req)) { text(res, 401, 'invalid token'); return undefined; }
+  if (!tok || tok.revoked || expired || tok.key !== app.key) {
+    text(res, 401, 'invalid token');
+    return undefined;
+  }
+  if (fake.faults.takeAuthFault(req)) {
+    text(res, 401, 'invalid token');
+    return undefined;
+  }
   const member = st.members.get(tok.idMember);
-  if (!member) { text(res, 401, 'invalid token'); return undefined; }
+  if (!member) {
+    text(res, 401, 'invalid token');
+    return undefined;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD' && !tok.scope.includes('write')) {
     text(res, 401, 'unauthorized permission requested');
     return undefined;
@@ -370,7 +529,11 @@ type Handler = (req: Request, res: Response, caller: Caller) => unknown | Promis
 
 // ---------- definition ----------
 
-export interface TrelloFakeOptions { port?: number; host?: string; tls?: boolean }
+export interface TrelloFakeOptions {
+  port?: number;
+  host?: string;
+  tls?: boolean;
+}
 
 export const trelloFake: FakeDefinition<TrelloState> = {
   name: 'trello',
@@ -382,7 +545,9 @@ export const trelloFake: FakeDefinition<TrelloState> = {
     if (status >= 500) return 'Internal Server Error';
     return 'Bad Request';
   },
-  teardown: (fake) => { fake.state.stopped = true; },
+  teardown: (fake) => {
+    fake.state.stopped = true;
+  },
   setup(app: Express, fake: Fake) {
     const ops = makeOps(fake);
     const st = () => fake.state;
@@ -416,7 +581,10 @@ export const trelloFake: FakeDefinition<TrelloState> = {
     };
     api('get', '/1/tokens/:token', (req, _res, c) => tokenJson(tokenParam(req, c)));
     api('get', '/1/tokens/:token/member', (req, _res, c) => memberJson(st().members.get(tokenParam(req, c).idMember)!));
-    api('delete', '/1/tokens/:token', (req, _res, c) => { revokeToken(st(), tokenParam(req, c).token); return { _value: null }; });
+    api('delete', '/1/tokens/:token', (req, _res, c) => {
+      revokeToken(st(), tokenParam(req, c).token);
+      return { _value: null };
+    });
 
     // --- boards ---
     api('post', '/1/boards', (req, _res, c) => {
@@ -435,10 +603,13 @@ export const trelloFake: FakeDefinition<TrelloState> = {
       return out;
     });
     const boardLists = (b: TrelloBoard, filter = 'open') =>
-      [...st().lists.values()].filter((l) => l.idBoard === b.id && (filter === 'all' || (filter === 'closed' ? l.closed : !l.closed))).sort((x, y) => x.pos - y.pos);
+      [...st().lists.values()]
+        .filter((l) => l.idBoard === b.id && (filter === 'all' || (filter === 'closed' ? l.closed : !l.closed)))
+        .sort((x, y) => x.pos - y.pos);
     const boardCards = (b: TrelloBoard, filter = 'visible') =>
-      [...st().cards.values()].filter((x) => x.idBoard === b.id && (filter === 'all' || (filter === 'closed' ? x.closed : !x.closed)))
-        .sort((x, y) => (st().lists.get(x.idList)!.pos - st().lists.get(y.idList)!.pos) || x.pos - y.pos);
+      [...st().cards.values()]
+        .filter((x) => x.idBoard === b.id && (filter === 'all' || (filter === 'closed' ? x.closed : !x.closed)))
+        .sort((x, y) => st().lists.get(x.idList)!.pos - st().lists.get(y.idList)!.pos || x.pos - y.pos);
     const boardLabels = (b: TrelloBoard) => [...st().labels.values()].filter((l) => l.idBoard === b.id);
     api('get', '/1/boards/:id/lists', (req) => {
       const b = findBoard(st(), pid(req));
@@ -450,12 +621,21 @@ export const trelloFake: FakeDefinition<TrelloState> = {
       return listJson(ops.createList(c.member, { idBoard: findBoard(st(), pid(req)).id, name: str(p.name) ?? '', pos: p.pos }));
     });
     api('get', '/1/boards/:id/cards', (req) => boardCards(findBoard(st(), pid(req))).map((x) => cardJson(st(), x)));
-    api('get', '/1/boards/:id/cards/:filter', (req) => boardCards(findBoard(st(), pid(req)), pid(req, 'filter')).map((x) => cardJson(st(), x)));
+    api('get', '/1/boards/:id/cards/:filter', (req) =>
+      boardCards(findBoard(st(), pid(req)), pid(req, 'filter')).map((x) => cardJson(st(), x)),
+    );
     api('get', '/1/boards/:id/labels', (req) => boardLabels(findBoard(st(), pid(req))).map((l) => labelJson(l, st())));
     api('post', '/1/boards/:id/labels', (req, _res, c) => {
       const p = params(req);
       const color = str(p.color);
-      return labelJson(ops.createLabel(c.member, { idBoard: findBoard(st(), pid(req)).id, name: str(p.name) ?? '', color: color && color !== 'null' ? color : null }), st());
+      return labelJson(
+        ops.createLabel(c.member, {
+          idBoard: findBoard(st(), pid(req)).id,
+          name: str(p.name) ?? '',
+          color: color && color !== 'null' ? color : null,
+        }),
+        st(),
+      );
     });
     api('get', '/1/boards/:id/members', (req) => findBoard(st(), pid(req)).idMembers.map((id) => memberJson(st().members.get(id)!)));
     api('get', '/1/boards/:id/actions', (req) => {
@@ -466,8 +646,12 @@ export const trelloFake: FakeDefinition<TrelloState> = {
       const filter = str(p.filter);
       const types = filter && filter !== 'all' ? filter.split(',') : undefined;
       const limit = Math.min(Number(p.limit ?? 50) || 50, 1000);
-      return st().actions.filter((a) => a.models.includes(idModel) && (!types || types.includes(a.type)))
-        .slice().reverse().slice(0, limit).map(actionJson);
+      return st()
+        .actions.filter((a) => a.models.includes(idModel) && (!types || types.includes(a.type)))
+        .slice()
+        .reverse()
+        .slice(0, limit)
+        .map(actionJson);
     };
 
     // --- lists ---
@@ -485,7 +669,10 @@ export const trelloFake: FakeDefinition<TrelloState> = {
     });
     api('get', '/1/lists/:id/cards', (req) => {
       const l = findList(st(), pid(req));
-      return [...st().cards.values()].filter((x) => x.idList === l.id && !x.closed).sort((x, y) => x.pos - y.pos).map((x) => cardJson(st(), x));
+      return [...st().cards.values()]
+        .filter((x) => x.idList === l.id && !x.closed)
+        .sort((x, y) => x.pos - y.pos)
+        .map((x) => cardJson(st(), x));
     });
     api('get', '/1/lists/:id/actions', (req) => actionsFor(findList(st(), pid(req)).id, params(req)));
 
@@ -505,9 +692,13 @@ export const trelloFake: FakeDefinition<TrelloState> = {
       ops.updateCard(c.member, card, params(req));
       return cardJson(st(), card);
     });
-    api('delete', '/1/cards/:id', (req, _res, c) => { ops.deleteCard(c.member, findCard(st(), pid(req))); return { limits: {} }; });
+    api('delete', '/1/cards/:id', (req, _res, c) => {
+      ops.deleteCard(c.member, findCard(st(), pid(req)));
+      return { limits: {} };
+    });
     api('post', '/1/cards/:id/actions/comments', (req, _res, c) =>
-      actionJson(ops.commentCard(c.member, findCard(st(), pid(req)), str(params(req).text) ?? '')));
+      actionJson(ops.commentCard(c.member, findCard(st(), pid(req)), str(params(req).text) ?? '')),
+    );
     api('get', '/1/cards/:id/actions', (req) => actionsFor(findCard(st(), pid(req)).id, { filter: 'commentCard', ...params(req) }));
     api('get', '/1/cards/:id/list', (req) => listJson(st().lists.get(findCard(st(), pid(req)).idList)!));
     api('get', '/1/cards/:id/board', (req) => boardJson(st(), st().boards.get(findCard(st(), pid(req)).idBoard)!));
@@ -530,7 +721,10 @@ export const trelloFake: FakeDefinition<TrelloState> = {
       const idBoard = str(p.idBoard);
       if (!idBoard || !st().boards.has(idBoard)) fail(400, 'invalid value for idBoard');
       const color = str(p.color);
-      return labelJson(ops.createLabel(c.member, { idBoard: idBoard!, name: str(p.name) ?? '', color: color && color !== 'null' ? color : null }), st());
+      return labelJson(
+        ops.createLabel(c.member, { idBoard: idBoard!, name: str(p.name) ?? '', color: color && color !== 'null' ? color : null }),
+        st(),
+      );
     });
     api('get', '/1/labels/:id', (req) => {
       if (!isObjectId(pid(req))) fail(400, 'invalid id');
@@ -552,13 +746,20 @@ export const trelloFake: FakeDefinition<TrelloState> = {
       if (!callbackURL || !/^https?:\/\//.test(callbackURL)) fail(400, 'invalid value for callbackURL');
       if (!idModel || !isObjectId(idModel) || !modelExists(idModel)) fail(400, 'invalid value for idModel');
       for (const w of s.webhooks.values()) {
-        if (w.callbackURL === callbackURL && w.idModel === idModel && w.token === c.token.token) fail(400, 'A webhook with that callback, model, and token already exists');
+        if (w.callbackURL === callbackURL && w.idModel === idModel && w.token === c.token.token)
+          fail(400, 'A webhook with that callback, model, and token already exists');
       }
       if (s.settings.verifyCallbackOnCreate) await verifyCallback(callbackURL!);
       const w = {
-        id: objectId(), description: str(p.description) ?? '', idModel: idModel!, callbackURL: callbackURL!,
-        active: bool(p.active) ?? true, consecutiveFailures: 0, firstConsecutiveFailDate: null,
-        token: c.token.token, key: c.app.key,
+        id: objectId(),
+        description: str(p.description) ?? '',
+        idModel: idModel!,
+        callbackURL: callbackURL!,
+        active: bool(p.active) ?? true,
+        consecutiveFailures: 0,
+        firstConsecutiveFailDate: null,
+        token: c.token.token,
+        key: c.app.key,
       };
       s.webhooks.set(w.id, w);
       return webhookJson(w);
@@ -589,21 +790,36 @@ export const trelloFake: FakeDefinition<TrelloState> = {
       const active = bool(p.active);
       if (active !== undefined) {
         w.active = active;
-        if (active) { w.consecutiveFailures = 0; w.firstConsecutiveFailDate = null; }
+        if (active) {
+          w.consecutiveFailures = 0;
+          w.firstConsecutiveFailDate = null;
+        }
       }
       return webhookJson(w);
     };
     api('post', '/1/webhooks', (req, _res, c) => createWebhook(c, params(req)));
     api('get', '/1/webhooks/:id', (req, _res, c) => webhookJson(findWebhook(pid(req), c)));
     api('put', '/1/webhooks/:id', (req, _res, c) => updateWebhook(req, c, pid(req)));
-    api('delete', '/1/webhooks/:id', (req, _res, c) => { st().webhooks.delete(findWebhook(pid(req), c).id); return { _value: null }; });
+    api('delete', '/1/webhooks/:id', (req, _res, c) => {
+      st().webhooks.delete(findWebhook(pid(req), c).id);
+      return { _value: null };
+    });
     api('get', '/1/tokens/:token/webhooks', (req, _res, c) => {
       const t = tokenParam(req, c);
       return [...st().webhooks.values()].filter((w) => w.token === t.token).map(webhookJson);
     });
-    api('post', '/1/tokens/:token/webhooks', (req, _res, c) => { tokenParam(req, c); return createWebhook(c, params(req)); });
-    api('get', '/1/tokens/:token/webhooks/:wid', (req, _res, c) => { tokenParam(req, c); return webhookJson(findWebhook(pid(req, 'wid'), c)); });
-    api('put', '/1/tokens/:token/webhooks/:wid', (req, _res, c) => { tokenParam(req, c); return updateWebhook(req, c, pid(req, 'wid')); });
+    api('post', '/1/tokens/:token/webhooks', (req, _res, c) => {
+      tokenParam(req, c);
+      return createWebhook(c, params(req));
+    });
+    api('get', '/1/tokens/:token/webhooks/:wid', (req, _res, c) => {
+      tokenParam(req, c);
+      return webhookJson(findWebhook(pid(req, 'wid'), c));
+    });
+    api('put', '/1/tokens/:token/webhooks/:wid', (req, _res, c) => {
+      tokenParam(req, c);
+      return updateWebhook(req, c, pid(req, 'wid'));
+    });
     api('delete', '/1/tokens/:token/webhooks/:wid', (req, _res, c) => {
       tokenParam(req, c);
       st().webhooks.delete(findWebhook(pid(req, 'wid'), c).id);
@@ -623,11 +839,18 @@ export const trelloFake: FakeDefinition<TrelloState> = {
         return res.status(200).type('html').send('<!doctype html><title>Trello</title><p>You denied access to your Trello account.</p>');
       }
       const member = memberByUsername(s, s.settings.authorizeAs) ?? [...s.members.values()][0]!;
-      const scope = (str(p.scope) ?? 'read').split(',').map((x) => x.trim()).filter(Boolean);
+      const scope = (str(p.scope) ?? 'read')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const tok = addToken(s, { key, idMember: member.id, scope, expiration: str(p.expiration) ?? '30days' });
       if (returnUrl && method === 'fragment') return res.redirect(302, `${returnUrl}#token=${tok.token}`);
-      return res.status(200).type('html').send(
-        `<!doctype html><title>Trello</title><p>You have granted access to your Trello information.</p><p>To complete the process, please give this token:</p><pre id="token">${tok.token}</pre>`);
+      return res
+        .status(200)
+        .type('html')
+        .send(
+          `<!doctype html><title>Trello</title><p>You have granted access to your Trello information.</p><p>To complete the process, please give this token:</p><pre id="token">${tok.token}</pre>`,
+        );
     });
 
     setupControl(app, fake, ops);
@@ -671,7 +894,10 @@ function setupControl(app: Express, fake: Fake, ops: TrelloOps): void {
       apps: [...s.apps.values()],
       members: [...s.members.values()].map(memberJson),
       tokens: [...s.tokens.values()],
-      boards: [...s.boards.values()].map((b) => ({ ...boardJson(s, b), lists: [...s.lists.values()].filter((l) => l.idBoard === b.id).map(listJson) })),
+      boards: [...s.boards.values()].map((b) => ({
+        ...boardJson(s, b),
+        lists: [...s.lists.values()].filter((l) => l.idBoard === b.id).map(listJson),
+      })),
       cards: [...s.cards.values()].map((c) => cardJson(s, c)),
       webhooks: [...s.webhooks.values()],
       settings: s.settings,
@@ -679,7 +905,11 @@ function setupControl(app: Express, fake: Fake, ops: TrelloOps): void {
   });
   ctl('post', '/apps', (req) => {
     const p = body(req);
-    const a: TrelloApp = { key: str(p.key) ?? objectId() + objectId().slice(0, 8), secret: str(p.secret) ?? objectId() + objectId() + objectId().slice(0, 16), name: str(p.name) ?? 'app' };
+    const a: TrelloApp = {
+      key: str(p.key) ?? objectId() + objectId().slice(0, 8),
+      secret: str(p.secret) ?? objectId() + objectId() + objectId().slice(0, 16),
+      name: str(p.name) ?? 'app',
+    };
     st().apps.set(a.key, a);
     return a;
   });
@@ -707,12 +937,23 @@ function setupControl(app: Express, fake: Fake, ops: TrelloOps): void {
     const as = person(p);
     const extra = idArray(p.members) ?? [];
     const lists = Array.isArray(p.lists) ? p.lists.map(String) : undefined;
-    const b = ops.createBoard(as, { name: str(p.name) ?? 'Sandbox board', desc: str(p.desc), lists, defaultLists: lists ? undefined : true });
-    for (const u of extra) { const m = person({ as: u }); if (!b.idMembers.includes(m.id)) b.idMembers.push(m.id); }
+    const b = ops.createBoard(as, {
+      name: str(p.name) ?? 'Sandbox board',
+      desc: str(p.desc),
+      lists,
+      defaultLists: lists ? undefined : true,
+    });
+    for (const u of extra) {
+      const m = person({ as: u });
+      if (!b.idMembers.includes(m.id)) b.idMembers.push(m.id);
+    }
     const s = st();
     return {
       board: boardJson(s, b),
-      lists: [...s.lists.values()].filter((l) => l.idBoard === b.id).sort((x, y) => x.pos - y.pos).map(listJson),
+      lists: [...s.lists.values()]
+        .filter((l) => l.idBoard === b.id)
+        .sort((x, y) => x.pos - y.pos)
+        .map(listJson),
       labels: [...s.labels.values()].filter((l) => l.idBoard === b.id).map((l) => labelJson(l)),
     };
   });
@@ -759,15 +1000,25 @@ function setupControl(app: Express, fake: Fake, ops: TrelloOps): void {
   ctl('get', '/actions', (req) => {
     const idModel = str(req.query.idModel);
     const type = str(req.query.type);
-    return { actions: st().actions.filter((a) => (!idModel || a.models.includes(idModel)) && (!type || a.type === type)).map(actionJson) };
+    return {
+      actions: st()
+        .actions.filter((a) => (!idModel || a.models.includes(idModel)) && (!type || a.type === type))
+        .map(actionJson),
+    };
   });
   ctl('get', '/webhooks', () => ({ webhooks: [...st().webhooks.values()] }));
   ctl('get', '/deliveries', (req) => {
     const webhookId = str(req.query.webhookId);
     const actionType = str(req.query.actionType);
-    return { pending: st().pending, deliveries: st().deliveries.filter((d) => (!webhookId || d.webhookId === webhookId) && (!actionType || d.actionType === actionType)) };
+    return {
+      pending: st().pending,
+      deliveries: st().deliveries.filter((d) => (!webhookId || d.webhookId === webhookId) && (!actionType || d.actionType === actionType)),
+    };
   });
-  ctl('delete', '/deliveries', () => { st().deliveries = []; return { ok: true }; });
+  ctl('delete', '/deliveries', () => {
+    st().deliveries = [];
+    return { ok: true };
+  });
   ctl('post', '/deliveries/drain', async (req) => {
     const timeoutMs = Number(body(req).timeoutMs ?? 30_000);
     const idle = await drain(st(), timeoutMs);
@@ -778,7 +1029,10 @@ function setupControl(app: Express, fake: Fake, ops: TrelloOps): void {
     const p = body(req);
     const s = st().settings;
     if (p.denyAuthorize !== undefined) s.denyAuthorize = p.denyAuthorize === true;
-    if (p.authorizeAs !== undefined) { person({ as: p.authorizeAs }); s.authorizeAs = String(p.authorizeAs); }
+    if (p.authorizeAs !== undefined) {
+      person({ as: p.authorizeAs });
+      s.authorizeAs = String(p.authorizeAs);
+    }
     if (p.rateLimit && typeof p.rateLimit === 'object') {
       const r = p.rateLimit as Params;
       for (const k of ['tokenMax', 'keyMax', 'intervalMs'] as const) if (r[k] !== undefined) s.rateLimit[k] = Math.max(1, Number(r[k]));

@@ -2,8 +2,18 @@ import crypto from 'node:crypto';
 
 /** In-memory model of the Trello fake. Shapes follow Trello's REST objects (and pass trello.js's Zod schemas). */
 
-export interface TrelloApp { key: string; secret: string; name: string }
-export interface TrelloMember { id: string; username: string; fullName: string; initials: string; avatarHash: string }
+export interface TrelloApp {
+  key: string;
+  secret: string;
+  name: string;
+}
+export interface TrelloMember {
+  id: string;
+  username: string;
+  fullName: string;
+  initials: string;
+  avatarHash: string;
+}
 export interface TrelloToken {
   token: string;
   id: string;
@@ -15,15 +25,46 @@ export interface TrelloToken {
   revoked: boolean;
 }
 export interface TrelloBoard {
-  id: string; name: string; desc: string; closed: boolean; shortLink: string; idMemberCreator: string;
-  idMembers: string[]; dateLastActivity: string;
+  id: string;
+  name: string;
+  desc: string;
+  closed: boolean;
+  shortLink: string;
+  idMemberCreator: string;
+  idMembers: string[];
+  dateLastActivity: string;
 }
-export interface TrelloList { id: string; name: string; closed: boolean; pos: number; idBoard: string }
-export interface TrelloLabel { id: string; idBoard: string; name: string; color: string | null }
+export interface TrelloList {
+  id: string;
+  name: string;
+  closed: boolean;
+  pos: number;
+  idBoard: string;
+}
+export interface TrelloLabel {
+  id: string;
+  idBoard: string;
+  name: string;
+  color: string | null;
+}
 export interface TrelloCard {
-  id: string; name: string; desc: string; closed: boolean; idBoard: string; idList: string; idShort: number;
-  shortLink: string; pos: number; due: string | null; dueComplete: boolean; start: string | null;
-  idLabels: string[]; idMembers: string[]; dateLastActivity: string; comments: number; idMemberCreator: string;
+  id: string;
+  name: string;
+  desc: string;
+  closed: boolean;
+  idBoard: string;
+  idList: string;
+  idShort: number;
+  shortLink: string;
+  pos: number;
+  due: string | null;
+  dueComplete: boolean;
+  start: string | null;
+  idLabels: string[];
+  idMembers: string[];
+  dateLastActivity: string;
+  comments: number;
+  idMemberCreator: string;
 }
 export interface TrelloAction {
   id: string;
@@ -37,12 +78,23 @@ export interface TrelloAction {
   models: string[];
 }
 export interface TrelloWebhook {
-  id: string; description: string; idModel: string; callbackURL: string; active: boolean;
-  consecutiveFailures: number; firstConsecutiveFailDate: string | null;
+  id: string;
+  description: string;
+  idModel: string;
+  callbackURL: string;
+  active: boolean;
+  consecutiveFailures: number;
+  firstConsecutiveFailDate: string | null;
   /** Token and key it was created with (the key's secret signs deliveries). */
-  token: string; key: string;
+  token: string;
+  key: string;
 }
-export interface DeliveryAttempt { at: string; status?: number; error?: string; durationMs: number }
+export interface DeliveryAttempt {
+  at: string;
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
 export interface TrelloDelivery {
   id: number;
   webhookId: string;
@@ -100,7 +152,9 @@ let counter = crypto.randomInt(0, 0xffffff);
 /** A 24-hex-character id like Trello's (a MongoDB ObjectId: seconds, random, counter). */
 export function objectId(): string {
   counter = (counter + 1) % 0xffffff;
-  const ts = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const ts = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return ts + crypto.randomBytes(5).toString('hex') + counter.toString(16).padStart(6, '0');
 }
 export const isObjectId = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-f]{24}$/i.test(s);
@@ -109,9 +163,15 @@ const B62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export function shortLink(): string {
   return Array.from(crypto.randomBytes(8), (b) => B62[b % 62]).join('');
 }
-export function newTokenValue(): string { return 'ATTA' + crypto.randomBytes(32).toString('hex'); }
+export function newTokenValue(): string {
+  return 'ATTA' + crypto.randomBytes(32).toString('hex');
+}
 export function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 }
 export const now = () => new Date().toISOString();
 
@@ -133,14 +193,24 @@ export function addMember(st: TrelloState, m: { username: string; fullName?: str
     id: m.id ?? objectId(),
     username: m.username,
     fullName,
-    initials: m.initials ?? fullName.split(/\s+/).map((w) => w[0] ?? '').join('').toUpperCase().slice(0, 3),
+    initials:
+      m.initials ??
+      fullName
+        .split(/\s+/)
+        .map((w) => w[0] ?? '')
+        .join('')
+        .toUpperCase()
+        .slice(0, 3),
     avatarHash: crypto.createHash('md5').update(m.username).digest('hex'),
   };
   st.members.set(member.id, member);
   return member;
 }
 
-export function addToken(st: TrelloState, t: { key: string; idMember: string; token?: string; scope?: string[]; expiration?: string }): TrelloToken {
+export function addToken(
+  st: TrelloState,
+  t: { key: string; idMember: string; token?: string; scope?: string[]; expiration?: string },
+): TrelloToken {
   const created = Date.now();
   const ttl: Record<string, number> = { '1hour': 3600e3, '1day': 86400e3, '30days': 30 * 86400e3 };
   const exp = t.expiration && ttl[t.expiration] ? new Date(created + ttl[t.expiration]).toISOString() : null;
@@ -191,23 +261,52 @@ export function memberByUsername(st: TrelloState, username: string): TrelloMembe
 
 export function memberJson(m: TrelloMember) {
   return {
-    id: m.id, username: m.username, fullName: m.fullName, initials: m.initials, avatarHash: m.avatarHash,
+    id: m.id,
+    username: m.username,
+    fullName: m.fullName,
+    initials: m.initials,
+    avatarHash: m.avatarHash,
     avatarUrl: `https://trello-members.s3.amazonaws.com/${m.id}/${m.avatarHash}`,
-    url: `https://trello.com/${m.username}`, confirmed: true, memberType: 'normal' as const, bio: '',
-    activityBlocked: false, idOrganizations: [] as string[],
+    url: `https://trello.com/${m.username}`,
+    confirmed: true,
+    memberType: 'normal' as const,
+    bio: '',
+    activityBlocked: false,
+    idOrganizations: [] as string[],
   };
 }
 
 export function boardJson(st: TrelloState, b: TrelloBoard) {
   return {
-    id: b.id, name: b.name, desc: b.desc, descData: null, closed: b.closed, idMemberCreator: b.idMemberCreator,
-    idOrganization: undefined, pinned: false,
-    url: `https://trello.com/b/${b.shortLink}/${slug(b.name)}`, shortUrl: `https://trello.com/b/${b.shortLink}`,
+    id: b.id,
+    name: b.name,
+    desc: b.desc,
+    descData: null,
+    closed: b.closed,
+    idMemberCreator: b.idMemberCreator,
+    idOrganization: undefined,
+    pinned: false,
+    url: `https://trello.com/b/${b.shortLink}/${slug(b.name)}`,
+    shortUrl: `https://trello.com/b/${b.shortLink}`,
     shortLink: b.shortLink,
-    prefs: { permissionLevel: 'private', voting: 'disabled', comments: 'members', selfJoin: true, cardCovers: true, background: 'blue', backgroundColor: '#0079BF' },
+    prefs: {
+      permissionLevel: 'private',
+      voting: 'disabled',
+      comments: 'members',
+      selfJoin: true,
+      cardCovers: true,
+      background: 'blue',
+      backgroundColor: '#0079BF',
+    },
     labelNames: Object.fromEntries([...st.labels.values()].filter((l) => l.idBoard === b.id && l.color).map((l) => [l.color, l.name])),
     dateLastActivity: b.dateLastActivity,
-    memberships: b.idMembers.map((idMember) => ({ id: objectId(), idMember, memberType: idMember === b.idMemberCreator ? 'admin' : 'normal', unconfirmed: false, deactivated: false })),
+    memberships: b.idMembers.map((idMember) => ({
+      id: objectId(),
+      idMember,
+      memberType: idMember === b.idMemberCreator ? 'admin' : 'normal',
+      unconfirmed: false,
+      deactivated: false,
+    })),
     subscribed: false,
   };
 }
@@ -222,36 +321,82 @@ export function labelJson(l: TrelloLabel, st?: TrelloState) {
 }
 
 export function cardJson(st: TrelloState, c: TrelloCard) {
-  const labels = c.idLabels.map((id) => st.labels.get(id)).filter((l): l is TrelloLabel => !!l).map((l) => labelJson(l));
+  const labels = c.idLabels
+    .map((id) => st.labels.get(id))
+    .filter((l): l is TrelloLabel => !!l)
+    .map((l) => labelJson(l));
   return {
     id: c.id,
     badges: {
-      attachmentsByType: { trello: { board: 0, card: 0 } }, location: false, votes: 0, viewingMemberVoted: false,
-      subscribed: false, fogbugz: '', checkItems: 0, checkItemsChecked: 0, checkItemsEarliestDue: null,
-      comments: c.comments, attachments: 0, description: c.desc.length > 0, due: c.due, dueComplete: c.dueComplete, start: c.start,
+      attachmentsByType: { trello: { board: 0, card: 0 } },
+      location: false,
+      votes: 0,
+      viewingMemberVoted: false,
+      subscribed: false,
+      fogbugz: '',
+      checkItems: 0,
+      checkItemsChecked: 0,
+      checkItemsEarliestDue: null,
+      comments: c.comments,
+      attachments: 0,
+      description: c.desc.length > 0,
+      due: c.due,
+      dueComplete: c.dueComplete,
+      start: c.start,
     },
-    checkItemStates: [], closed: c.closed, dueComplete: c.dueComplete, dateLastActivity: c.dateLastActivity,
-    desc: c.desc, descData: { emoji: {} }, due: c.due, dueReminder: null, email: null,
-    idBoard: c.idBoard, idChecklists: [], idList: c.idList, idMembers: [...c.idMembers], idMembersVoted: [],
-    idShort: c.idShort, idAttachmentCover: null, labels, idLabels: [...c.idLabels], manualCoverAttachment: false,
-    name: c.name, pos: c.pos, shortLink: c.shortLink, shortUrl: `https://trello.com/c/${c.shortLink}`,
-    start: c.start, subscribed: false, url: `https://trello.com/c/${c.shortLink}/${c.idShort}-${slug(c.name)}`,
+    checkItemStates: [],
+    closed: c.closed,
+    dueComplete: c.dueComplete,
+    dateLastActivity: c.dateLastActivity,
+    desc: c.desc,
+    descData: { emoji: {} },
+    due: c.due,
+    dueReminder: null,
+    email: null,
+    idBoard: c.idBoard,
+    idChecklists: [],
+    idList: c.idList,
+    idMembers: [...c.idMembers],
+    idMembersVoted: [],
+    idShort: c.idShort,
+    idAttachmentCover: null,
+    labels,
+    idLabels: [...c.idLabels],
+    manualCoverAttachment: false,
+    name: c.name,
+    pos: c.pos,
+    shortLink: c.shortLink,
+    shortUrl: `https://trello.com/c/${c.shortLink}`,
+    start: c.start,
+    subscribed: false,
+    url: `https://trello.com/c/${c.shortLink}/${c.idShort}-${slug(c.name)}`,
     cover: { idAttachment: null, color: null, idUploadedBackground: null, size: 'normal', brightness: 'dark', isTemplate: false },
-    isTemplate: false, cardRole: null, idMemberCreator: c.idMemberCreator,
+    isTemplate: false,
+    cardRole: null,
+    idMemberCreator: c.idMemberCreator,
   };
 }
 
 export function webhookJson(w: TrelloWebhook) {
   return {
-    id: w.id, description: w.description, idModel: w.idModel, callbackURL: w.callbackURL, active: w.active,
-    consecutiveFailures: w.consecutiveFailures, firstConsecutiveFailDate: w.firstConsecutiveFailDate,
+    id: w.id,
+    description: w.description,
+    idModel: w.idModel,
+    callbackURL: w.callbackURL,
+    active: w.active,
+    consecutiveFailures: w.consecutiveFailures,
+    firstConsecutiveFailDate: w.firstConsecutiveFailDate,
   };
 }
 
 export function tokenJson(t: TrelloToken) {
   const write = t.scope.includes('write');
   return {
-    id: t.id, identifier: 'dingbridge sandbox', idMember: t.idMember, dateCreated: t.dateCreated, dateExpires: t.dateExpires,
+    id: t.id,
+    identifier: 'dingbridge sandbox',
+    idMember: t.idMember,
+    dateCreated: t.dateCreated,
+    dateExpires: t.dateExpires,
     permissions: [
       { idModel: '*', modelType: 'Board', read: true, write },
       { idModel: '*', modelType: 'Organization', read: true, write },

@@ -15,7 +15,11 @@ const { db } = createDb(dbUrl, { max: 2 });
 await migrateToLatest(db);
 const store = new FileStore(db, { maxBytes: 25 * 1024 * 1024, retentionDays: 30 });
 const ctx = (step: string): ActionContext => ({
-  idempotencyKey: step, attempt: 1, log: createLogger('silent'), timeoutMs: 30_000, trace: () => {},
+  idempotencyKey: step,
+  attempt: 1,
+  log: createLogger('silent'),
+  timeoutMs: 30_000,
+  trace: () => {},
   files: store.access({ eventId: 'evt_memory', stepRunId: step }),
 });
 const run = async (url: string) => {
@@ -27,11 +31,18 @@ const run = async (url: string) => {
 // Warm every code path with a small file first, so the measure is the file's, not the first call's.
 await run(warmUrl);
 for (let i = 0; i < 3; i++) gc();
-const used = () => { const m = process.memoryUsage(); return { heap: m.heapUsed + m.arrayBuffers, rss: m.rss }; };
+const used = () => {
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed + m.arrayBuffers, rss: m.rss };
+};
 const base = used();
 let peak = { heap: 0, rss: 0 };
 // Each sample follows a full GC, so it measures what is held, not garbage V8 has not collected yet.
-const sampler = setInterval(() => { gc(); const u = used(); peak = { heap: Math.max(peak.heap, u.heap - base.heap), rss: Math.max(peak.rss, u.rss - base.rss) }; }, 5);
+const sampler = setInterval(() => {
+  gc();
+  const u = used();
+  peak = { heap: Math.max(peak.heap, u.heap - base.heap), rss: Math.max(peak.rss, u.rss - base.rss) };
+}, 5);
 const result = await run(sourceUrl);
 clearInterval(sampler);
 const u = used();

@@ -16,8 +16,16 @@ export function hubDatabaseUrl(environment: Environment): string {
 }
 
 /** Runs one query against a hub's store. */
-export async function queryHub<T extends pg.QueryResultRow = Record<string, unknown>>(environment: Environment, text: string, values: unknown[] = []): Promise<T[]> {
+export async function queryHub<T extends pg.QueryResultRow = Record<string, unknown>>(
+  environment: Environment,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: hubDatabaseUrl(environment) });
   await client.connect();
-  try { return (await client.query<T>(text, values)).rows; } finally { await client.end(); }
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
 }

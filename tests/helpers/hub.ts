@@ -11,7 +11,11 @@ import { createTestDatabase, TEST_REDIS_URL } from './services.ts';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
-export interface Mode { name: string; store: 'embedded' | 'external'; queue: 'postgres' | 'redis' }
+export interface Mode {
+  name: string;
+  store: 'embedded' | 'external';
+  queue: 'postgres' | 'redis';
+}
 
 /** Both store modes and both queue backends: the pipeline suites run once per mode. */
 export const MODES: Mode[] = [
@@ -100,7 +104,12 @@ export async function startTestHub(environment: Environment, opts: { http?: bool
   return startHub({ settings, env: environment.env as NodeJS.ProcessEnv, logger, ...opts });
 }
 
-export interface HubProcess { child: ChildProcess; url: string; output(): string; kill(signal?: NodeJS.Signals): Promise<void> }
+export interface HubProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
 
 /** A hub as its own process (`dingbridge serve|worker`), for crash tests. */
 export async function spawnHub(environment: Environment, args: string[], opts: { entry?: string } = {}): Promise<HubProcess> {
@@ -112,19 +121,35 @@ export async function spawnHub(environment: Environment, args: string[], opts: {
   });
   let out = '';
   const log = fs.createWriteStream(environment.logFile, { flags: 'a' });
-  child.stdout!.on('data', (c) => { out += c; log.write(c); });
-  child.stderr!.on('data', (c) => { out += c; log.write(c); });
+  child.stdout!.on('data', (c) => {
+    out += c;
+    log.write(c);
+  });
+  child.stderr!.on('data', (c) => {
+    out += c;
+    log.write(c);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     // Generous: on the shared 2-core machine (load 20) loading the hub through tsx alone has taken over 30 s.
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`hub did not start within 90 s:\n${out.slice(-2000)}`)); }, 90_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hub did not start within 90 s:\n${out.slice(-2000)}`));
+    }, 90_000);
     const onData = () => {
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out) ?? /listening on (http:\/\/\S+)/.exec(out);
       const ready = /dingbridge started/.test(out);
-      if (ready) { clearTimeout(timer); child.stdout!.off('data', onData); resolve(m?.[1] ?? ''); }
+      if (ready) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve(m?.[1] ?? '');
+      }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`hub exited with ${code}:\n${out.slice(-2000)}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hub exited with ${code}:\n${out.slice(-2000)}`));
+    });
   });
   return {
     child,
@@ -141,15 +166,23 @@ export async function spawnHub(environment: Environment, args: string[], opts: {
 
 /** Polls until check() returns a truthy value. */
 type Falsy = false | 0 | '' | null | undefined;
-export async function waitUntil<T>(check: () => Promise<T | Falsy> | T | Falsy, what: string, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  check: () => Promise<T | Falsy> | T | Falsy,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
       if (value) return value as T;
-    } catch (err) { last = err; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -9,22 +9,35 @@ import pg from 'pg';
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const reachable = (url: string, fallbackPort: number) => new Promise<boolean>((resolve) => {
-  const u = new URL(url);
-  const socket = net.connect({ host: u.hostname, port: Number(u.port || fallbackPort) });
-  socket.setTimeout(1500);
-  socket.once('connect', () => { socket.destroy(); resolve(true); });
-  socket.once('error', () => resolve(false));
-  socket.once('timeout', () => { socket.destroy(); resolve(false); });
-});
+const reachable = (url: string, fallbackPort: number) =>
+  new Promise<boolean>((resolve) => {
+    const u = new URL(url);
+    const socket = net.connect({ host: u.hostname, port: Number(u.port || fallbackPort) });
+    socket.setTimeout(1500);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 
-export interface ServiceCheck { postgres: boolean; redis: boolean }
+export interface ServiceCheck {
+  postgres: boolean;
+  redis: boolean;
+}
 
 let checked: Promise<ServiceCheck> | undefined;
 export function services(): Promise<ServiceCheck> {
   checked ??= (async () => {
     const [postgres, redis] = await Promise.all([reachable(TEST_DATABASE_URL, 5432), reachable(TEST_REDIS_URL, 6379)]);
-    const missing = [!postgres && `PostgreSQL at ${new URL(TEST_DATABASE_URL).host}`, !redis && `Redis at ${new URL(TEST_REDIS_URL).host}`].filter(Boolean);
+    const missing = [
+      !postgres && `PostgreSQL at ${new URL(TEST_DATABASE_URL).host}`,
+      !redis && `Redis at ${new URL(TEST_REDIS_URL).host}`,
+    ].filter(Boolean);
     if (missing.length && process.env.CI === 'true') {
       throw new Error(`CI needs ${missing.join(' and ')}, and it is not reachable`);
     }

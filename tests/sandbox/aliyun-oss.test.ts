@@ -2,7 +2,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { startAliyunOssFake, DEFAULT_OSS_BUCKET, DEFAULT_OSS_KEY, DEFAULT_OSS_REGION, type OssState } from '../../sandbox/aliyun-oss/index.ts';
+import {
+  startAliyunOssFake,
+  DEFAULT_OSS_BUCKET,
+  DEFAULT_OSS_KEY,
+  DEFAULT_OSS_REGION,
+  type OssState,
+} from '../../sandbox/aliyun-oss/index.ts';
 import type { RunningFake } from '../../sandbox/framework/index.ts';
 
 // ali-oss is CommonJS with no usable type declarations for its Node client: used through `any`.
@@ -12,25 +18,46 @@ const OSS = require('ali-oss') as any;
 let fake: RunningFake<OssState>;
 /** ali-oss refuses signatureUrl on an IP endpoint: `localhost` with sldEnable (path-style) is the way to the fake. */
 const endpoint = () => `http://localhost:${fake.port}`;
-const client = (over: Record<string, unknown> = {}) => new OSS({
-  endpoint: endpoint(), sldEnable: true, region: DEFAULT_OSS_REGION, bucket: DEFAULT_OSS_BUCKET, ...DEFAULT_OSS_KEY, ...over,
-});
+const client = (over: Record<string, unknown> = {}) =>
+  new OSS({
+    endpoint: endpoint(),
+    sldEnable: true,
+    region: DEFAULT_OSS_REGION,
+    bucket: DEFAULT_OSS_BUCKET,
+    ...DEFAULT_OSS_KEY,
+    ...over,
+  });
 const ctl = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${fake.baseUrl()}/__sandbox/aliyun-oss${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  return { status: res.status, json: await res.json() as any };
+  const res = await fetch(`${fake.baseUrl()}/__sandbox/aliyun-oss${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: (await res.json()) as any };
 };
 const failure = async (p: Promise<unknown>) => {
-  try { await p; } catch (err) { return err as { code: string; status: number; message: string }; }
+  try {
+    await p;
+  } catch (err) {
+    return err as { code: string; status: number; message: string };
+  }
   throw new Error('expected the ali-oss call to fail');
 };
 const pdf = Buffer.from('%PDF-1.4\n% signed contract bytes\n%%EOF\n');
 
-before(async () => { fake = await startAliyunOssFake(); });
-after(async () => { await fake.stop(); });
+before(async () => {
+  fake = await startAliyunOssFake();
+});
+after(async () => {
+  await fake.stop();
+});
 
 test('put with content type and x-oss-meta-*, then head and get return them', async () => {
   const oss = client();
-  const put = await oss.put('contracts/2026/nda signed.pdf', pdf, { mime: 'application/pdf', meta: { envelope: 'env-1', source: 'docusign' } });
+  const put = await oss.put('contracts/2026/nda signed.pdf', pdf, {
+    mime: 'application/pdf',
+    meta: { envelope: 'env-1', source: 'docusign' },
+  });
   assert.equal(put.res.status, 200);
   const head = await oss.head('contracts/2026/nda signed.pdf');
   assert.equal(head.res.headers['content-type'], 'application/pdf');
@@ -93,7 +120,12 @@ test('a wrong secret is SignatureDoesNotMatch in OSS XML (V1 and V4 signatures),
 test('STS credentials: the security token is required and checked, signed URLs carry it, an expired token is refused', async () => {
   const sts = (await ctl('POST', '/sts', { durationSeconds: 900 })).json;
   assert.match(sts.AccessKeyId, /^STS\./);
-  const oss = client({ accessKeyId: sts.AccessKeyId, accessKeySecret: sts.AccessKeySecret, stsToken: sts.SecurityToken, refreshSTSTokenInterval: 3_600_000 });
+  const oss = client({
+    accessKeyId: sts.AccessKeyId,
+    accessKeySecret: sts.AccessKeySecret,
+    stsToken: sts.SecurityToken,
+    refreshSTSTokenInterval: 3_600_000,
+  });
   await oss.put('contracts/sts.pdf', pdf, { mime: 'application/pdf', meta: { via: 'sts' } });
   const url: string = oss.signatureUrl('contracts/sts.pdf', { expires: 600 });
   assert.match(url, /security-token=/);
@@ -101,7 +133,14 @@ test('STS credentials: the security token is required and checked, signed URLs c
 
   const noToken = await failure(client({ accessKeyId: sts.AccessKeyId, accessKeySecret: sts.AccessKeySecret }).get('contracts/sts.pdf'));
   assert.equal(noToken.code, 'InvalidAccessKeyId');
-  const wrongToken = await failure(client({ accessKeyId: sts.AccessKeyId, accessKeySecret: sts.AccessKeySecret, stsToken: 'CAISforged', refreshSTSTokenInterval: 3_600_000 }).get('contracts/sts.pdf'));
+  const wrongToken = await failure(
+    client({
+      accessKeyId: sts.AccessKeyId,
+      accessKeySecret: sts.AccessKeySecret,
+      stsToken: 'CAISforged',
+      refreshSTSTokenInterval: 3_600_000,
+    }).get('contracts/sts.pdf'),
+  );
   assert.equal(wrongToken.code, 'InvalidSecurityToken');
 
   await ctl('POST', `/sts/${encodeURIComponent(sts.AccessKeyId)}/expire`);

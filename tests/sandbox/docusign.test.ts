@@ -4,7 +4,14 @@ import crypto from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import { createRequire } from 'node:module';
-import { startDocusignFake, DEMO_INTEGRATION_KEY, DEMO_SECRET_KEY, seedIds, textPdf, type DocusignFakeState } from '../../sandbox/docusign/index.ts';
+import {
+  startDocusignFake,
+  DEMO_INTEGRATION_KEY,
+  DEMO_SECRET_KEY,
+  seedIds,
+  textPdf,
+  type DocusignFakeState,
+} from '../../sandbox/docusign/index.ts';
 import type { RunningFake } from '../../sandbox/framework/index.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 
@@ -14,29 +21,55 @@ const docusign = require('docusign-esign') as any;
 
 let fake: RunningFake<DocusignFakeState>;
 let oauthHost: string;
-const { userId, accountIds: [ACCOUNT, SECOND_ACCOUNT] } = seedIds('demo');
+const {
+  userId,
+  accountIds: [ACCOUNT, SECOND_ACCOUNT],
+} = seedIds('demo');
 
 /** Plain HTTPS with the fake's certificate, for the control API and what the SDK has no method for. */
 function call(method: string, url: string, opts: { body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json: any }>((resolve, reject) => {
-    const payload = opts.form ? new URLSearchParams(opts.form).toString() : opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const req = https.request(url, {
-      method, ca: fake.certificatePem,
-      // Content-Length always: Node sends a DELETE body neither chunked nor sized otherwise.
-      headers: { ...(payload ? { 'content-type': opts.form ? 'application/x-www-form-urlencoded' : 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}), ...opts.headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        let json: any;
-        try { json = JSON.parse(body.toString('utf8')); } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-    });
-    req.on('error', (err) => reject(new Error(`${method} ${url}: ${err.message}`)));
-    req.end(payload);
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json: any }>(
+    (resolve, reject) => {
+      const payload = opts.form
+        ? new URLSearchParams(opts.form).toString()
+        : opts.body === undefined
+          ? undefined
+          : JSON.stringify(opts.body);
+      const req = https.request(
+        url,
+        {
+          method,
+          ca: fake.certificatePem,
+          // Content-Length always: Node sends a DELETE body neither chunked nor sized otherwise.
+          headers: {
+            ...(payload
+              ? {
+                  'content-type': opts.form ? 'application/x-www-form-urlencoded' : 'application/json',
+                  'content-length': String(Buffer.byteLength(payload)),
+                }
+              : {}),
+            ...opts.headers,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks);
+            let json: any;
+            try {
+              json = JSON.parse(body.toString('utf8'));
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+          });
+        },
+      );
+      req.on('error', (err) => reject(new Error(`${method} ${url}: ${err.message}`)));
+      req.end(payload);
+    },
+  );
 }
 const ctl = (method: string, path: string, body?: unknown) => call(method, `${fake.baseUrl()}/__sandbox/docusign${path}`, { body });
 
@@ -69,12 +102,22 @@ async function authorize(url: string): Promise<string> {
 }
 
 const sdkError = async (p: Promise<unknown>) => {
-  try { await p; } catch (err) { return err as { response: { status: number; data: any; headers: Record<string, string> } }; }
+  try {
+    await p;
+  } catch (err) {
+    return err as { response: { status: number; data: any; headers: Record<string, string> } };
+  }
   throw new Error('expected the SDK call to fail');
 };
 
 async function jwtToken(privateKeyPem: string): Promise<any> {
-  const res = await apiClient().requestJWTUserToken(DEMO_INTEGRATION_KEY, userId, ['signature', 'impersonation'], Buffer.from(privateKeyPem), 3600);
+  const res = await apiClient().requestJWTUserToken(
+    DEMO_INTEGRATION_KEY,
+    userId,
+    ['signature', 'impersonation'],
+    Buffer.from(privateKeyPem),
+    3600,
+  );
   return res.body;
 }
 
@@ -87,10 +130,14 @@ before(async () => {
   https.globalAgent.options.ca = [...tls.rootCertificates, fake.certificatePem!];
   const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   privateKeyPem = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const reg = await ctl('POST', `/integration-keys/${DEMO_INTEGRATION_KEY}/rsa-keys`, { publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+  const reg = await ctl('POST', `/integration-keys/${DEMO_INTEGRATION_KEY}/rsa-keys`, {
+    publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
   assert.equal(reg.status, 201);
 });
-after(async () => { await fake.stop(); });
+after(async () => {
+  await fake.stop();
+});
 
 test('JWT grant: consent_required until the user consents through the authorize URL, then a 1 h token without refresh token', async () => {
   const err = await sdkError(jwtToken(privateKeyPem));
@@ -172,7 +219,10 @@ function assertValidPdf(pdf: Buffer): void {
   const xrefAt = Number(/startxref\n(\d+)\n%%EOF/.exec(text)?.[1]);
   assert.equal(text.slice(xrefAt, xrefAt + 4), 'xref');
   const [, first, count] = /^xref\n(\d+) (\d+)\n/.exec(text.slice(xrefAt))!.map(Number) as [number, number, number];
-  const entries = text.slice(xrefAt).split('\n').slice(2, 2 + count);
+  const entries = text
+    .slice(xrefAt)
+    .split('\n')
+    .slice(2, 2 + count);
   entries.forEach((e, i) => {
     if (e.endsWith('f ')) return;
     const offset = Number(e.slice(0, 10));
@@ -180,29 +230,54 @@ function assertValidPdf(pdf: Buffer): void {
   });
 }
 
-const contract = () => textPdf([['Services Agreement', '', 'Client signature: /sig1/', 'Provider signature: /sig2/']], 'Services Agreement');
+const contract = () =>
+  textPdf([['Services Agreement', '', 'Client signature: /sig1/', 'Provider signature: /sig2/']], 'Services Agreement');
 
 test('envelopes: create with anchor tabs and custom fields, get, list status changes, drive to completed, combined PDF bytes, templates, void', async () => {
   const envelopes = new docusign.EnvelopesApi(apiClient(await codeGrantToken()));
   const templates = new docusign.TemplatesApi(apiClient(await codeGrantToken()));
   const since = new Date(Date.now() - 1000).toISOString();
-  const created = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: {
-    emailSubject: 'Services Agreement',
-    status: 'sent',
-    documents: [{ documentBase64: contract().toString('base64'), name: 'Services Agreement', fileExtension: 'pdf', documentId: '1' }],
-    recipients: { signers: [
-      { email: 'ada@example.com', name: 'Ada Client', recipientId: '1', routingOrder: '1', tabs: { signHereTabs: [{ anchorString: '/sig1/', anchorUnits: 'pixels', anchorXOffset: '10' }] } },
-      { email: 'bo@example.com', name: 'Bo Provider', recipientId: '2', routingOrder: '2', tabs: { signHereTabs: [{ anchorString: '/sig2/' }] } },
-    ] },
-    customFields: { textCustomFields: [{ name: 'dingbridge_idempotency_key', value: 'step-42', show: 'false' }] },
-  } });
+  const created = await envelopes.createEnvelope(ACCOUNT, {
+    envelopeDefinition: {
+      emailSubject: 'Services Agreement',
+      status: 'sent',
+      documents: [{ documentBase64: contract().toString('base64'), name: 'Services Agreement', fileExtension: 'pdf', documentId: '1' }],
+      recipients: {
+        signers: [
+          {
+            email: 'ada@example.com',
+            name: 'Ada Client',
+            recipientId: '1',
+            routingOrder: '1',
+            tabs: { signHereTabs: [{ anchorString: '/sig1/', anchorUnits: 'pixels', anchorXOffset: '10' }] },
+          },
+          {
+            email: 'bo@example.com',
+            name: 'Bo Provider',
+            recipientId: '2',
+            routingOrder: '2',
+            tabs: { signHereTabs: [{ anchorString: '/sig2/' }] },
+          },
+        ],
+      },
+      customFields: { textCustomFields: [{ name: 'dingbridge_idempotency_key', value: 'step-42', show: 'false' }] },
+    },
+  });
   assert.equal(created.status, 'sent');
   assert.ok(created.envelopeId);
 
-  const missingAnchor = await sdkError(envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: {
-    emailSubject: 'x', status: 'sent', documents: [{ documentBase64: contract().toString('base64'), name: 'a', fileExtension: 'pdf', documentId: '1' }],
-    recipients: { signers: [{ email: 'a@example.com', name: 'A', recipientId: '1', tabs: { signHereTabs: [{ anchorString: '/nowhere/' }] } }] },
-  } }));
+  const missingAnchor = await sdkError(
+    envelopes.createEnvelope(ACCOUNT, {
+      envelopeDefinition: {
+        emailSubject: 'x',
+        status: 'sent',
+        documents: [{ documentBase64: contract().toString('base64'), name: 'a', fileExtension: 'pdf', documentId: '1' }],
+        recipients: {
+          signers: [{ email: 'a@example.com', name: 'A', recipientId: '1', tabs: { signHereTabs: [{ anchorString: '/nowhere/' }] } }],
+        },
+      },
+    }),
+  );
   assert.equal(missingAnchor.response.data.errorCode, 'ANCHOR_TAB_STRING_NOT_FOUND');
 
   const got = await envelopes.getEnvelope(ACCOUNT, created.envelopeId, { include: 'custom_fields,recipients' });
@@ -213,15 +288,24 @@ test('envelopes: create with anchor tabs and custom fields, get, list status cha
 
   for (const step of ['deliver', 'sign']) assert.equal((await ctl('POST', `/envelopes/${created.envelopeId}/${step}`, {})).status, 200);
   const recipients = await envelopes.listRecipients(ACCOUNT, created.envelopeId);
-  assert.deepEqual(recipients.signers.map((s: any) => s.status), ['completed', 'sent']);
+  assert.deepEqual(
+    recipients.signers.map((s: any) => s.status),
+    ['completed', 'sent'],
+  );
   await ctl('POST', `/envelopes/${created.envelopeId}/sign`, { recipientId: '2' });
 
   const changes = await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, status: 'completed' });
-  assert.deepEqual(changes.envelopes.map((e: any) => e.envelopeId), [created.envelopeId]);
+  assert.deepEqual(
+    changes.envelopes.map((e: any) => e.envelopeId),
+    [created.envelopeId],
+  );
   assert.equal((await sdkError(envelopes.listStatusChanges(ACCOUNT, {}))).response.data.errorCode, 'INVALID_REQUEST_PARAMETER');
 
   const docs = await envelopes.listDocuments(ACCOUNT, created.envelopeId);
-  assert.deepEqual(docs.envelopeDocuments.map((d: any) => d.documentId), ['1', 'certificate']);
+  assert.deepEqual(
+    docs.envelopeDocuments.map((d: any) => d.documentId),
+    ['1', 'certificate'],
+  );
   const combined: Buffer = await envelopes.getDocument(ACCOUNT, created.envelopeId, 'combined');
   assertValidPdf(combined);
   const state = (await ctl('GET', `/envelopes/${created.envelopeId}`)).json;
@@ -236,13 +320,25 @@ test('envelopes: create with anchor tabs and custom fields, get, list status cha
   const list = await templates.listTemplates(ACCOUNT);
   const nda = list.envelopeTemplates.find((t: any) => t.name === 'Mutual NDA');
   assert.ok(nda);
-  const fromTemplate = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: {
-    templateId: nda.templateId, status: 'sent',
-    templateRoles: [{ roleName: 'Signer', name: 'Cy Partner', email: 'cy@example.com' }, { roleName: 'Counter-signer', name: 'Dee Boss', email: 'dee@example.com' }],
-  } });
+  const fromTemplate = await envelopes.createEnvelope(ACCOUNT, {
+    envelopeDefinition: {
+      templateId: nda.templateId,
+      status: 'sent',
+      templateRoles: [
+        { roleName: 'Signer', name: 'Cy Partner', email: 'cy@example.com' },
+        { roleName: 'Counter-signer', name: 'Dee Boss', email: 'dee@example.com' },
+      ],
+    },
+  });
   const t = await envelopes.getEnvelope(ACCOUNT, fromTemplate.envelopeId, { include: 'recipients' });
   assert.equal(t.emailSubject, 'Please sign: Mutual NDA');
-  assert.deepEqual(t.recipients.signers.map((s: any) => [s.roleName, s.email]), [['Signer', 'cy@example.com'], ['Counter-signer', 'dee@example.com']]);
+  assert.deepEqual(
+    t.recipients.signers.map((s: any) => [s.roleName, s.email]),
+    [
+      ['Signer', 'cy@example.com'],
+      ['Counter-signer', 'dee@example.com'],
+    ],
+  );
 
   const withCertificate: Buffer = await envelopes.getDocument(ACCOUNT, created.envelopeId, 'combined', { certificate: 'true' });
   assert.match(withCertificate.toString('latin1'), /Certificate Of Completion/);
@@ -251,7 +347,9 @@ test('envelopes: create with anchor tabs and custom fields, get, list status cha
   await envelopes.update(ACCOUNT, fromTemplate.envelopeId, { resendEnvelope: 'true' });
   assert.equal((await ctl('GET', `/envelopes/${fromTemplate.envelopeId}`)).json.resendCount, 1);
 
-  const cannotVoid = await sdkError(envelopes.update(ACCOUNT, created.envelopeId, { envelope: { status: 'voided', voidedReason: 'late' } }));
+  const cannotVoid = await sdkError(
+    envelopes.update(ACCOUNT, created.envelopeId, { envelope: { status: 'voided', voidedReason: 'late' } }),
+  );
   assert.equal(cannotVoid.response.data.errorCode, 'ENVELOPE_CANNOT_VOID_INVALID_STATE');
   await envelopes.update(ACCOUNT, fromTemplate.envelopeId, { envelope: { status: 'voided', voidedReason: 'Wrong counterparty' } });
   const voided = await envelopes.getEnvelope(ACCOUNT, fromTemplate.envelopeId);
@@ -259,14 +357,24 @@ test('envelopes: create with anchor tabs and custom fields, get, list status cha
   assert.equal(voided.voidedReason, 'Wrong counterparty');
 
   const byKey = await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: 'dingbridge_idempotency_key=step-42' });
-  assert.deepEqual(byKey.envelopes.map((e: any) => e.envelopeId), [created.envelopeId]);
-  assert.equal((await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: 'dingbridge_idempotency_key=step-43' })).envelopes.length, 0);
+  assert.deepEqual(
+    byKey.envelopes.map((e: any) => e.envelopeId),
+    [created.envelopeId],
+  );
+  assert.equal(
+    (await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: 'dingbridge_idempotency_key=step-43' })).envelopes.length,
+    0,
+  );
 
   const draft = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: { emailSubject: 'Draft', status: 'created' } });
   assert.equal(draft.status, 'created');
-  const declined = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: {
-    templateId: nda.templateId, status: 'sent', templateRoles: [{ roleName: 'Signer', name: 'Ed', email: 'ed@example.com' }],
-  } });
+  const declined = await envelopes.createEnvelope(ACCOUNT, {
+    envelopeDefinition: {
+      templateId: nda.templateId,
+      status: 'sent',
+      templateRoles: [{ roleName: 'Signer', name: 'Ed', email: 'ed@example.com' }],
+    },
+  });
   await ctl('POST', `/envelopes/${declined.envelopeId}/decline`, { reason: 'Terms unacceptable' });
   const d = await envelopes.getEnvelope(ACCOUNT, declined.envelopeId, { include: 'recipients' });
   assert.equal(d.status, 'declined');
@@ -281,22 +389,47 @@ test('Connect: JSON SIM events signed under every active HMAC key, retried until
     const k2 = (await ctl('POST', `/accounts/${SECOND_ACCOUNT}/hmac-keys`, {})).json.key as string;
     const envelopes = new docusign.EnvelopesApi(apiClient(await codeGrantToken()));
     const connect = new docusign.ConnectApi(apiClient(await codeGrantToken()));
-    const cfg = await connect.createConfiguration(SECOND_ACCOUNT, { connectCustomConfiguration: {
-      configurationType: 'custom', urlToPublishTo: sink.url, name: 'dingbridge', allUsers: 'true', deliveryMode: 'SIM', includeHMAC: 'true',
-      requiresAcknowledgement: 'true', events: ['envelope-sent', 'envelope-completed', 'recipient-completed'], eventData: { version: 'restv2.1', format: 'json', includeData: ['custom_fields'] },
-    } });
+    const cfg = await connect.createConfiguration(SECOND_ACCOUNT, {
+      connectCustomConfiguration: {
+        configurationType: 'custom',
+        urlToPublishTo: sink.url,
+        name: 'dingbridge',
+        allUsers: 'true',
+        deliveryMode: 'SIM',
+        includeHMAC: 'true',
+        requiresAcknowledgement: 'true',
+        events: ['envelope-sent', 'envelope-completed', 'recipient-completed'],
+        eventData: { version: 'restv2.1', format: 'json', includeData: ['custom_fields'] },
+      },
+    });
     assert.ok(cfg.connectId);
     sink.reply({ status: 500 }, { status: 503 });
-    const e = await envelopes.createEnvelope(SECOND_ACCOUNT, { envelopeDefinition: {
-      emailSubject: 'Lease', status: 'sent', documents: [{ documentBase64: contract().toString('base64'), name: 'Lease', fileExtension: 'pdf', documentId: '1' }],
-      recipients: { signers: [{ email: 'ann@example.com', name: 'Ann', recipientId: '1' }] },
-      customFields: { textCustomFields: [{ name: 'ref', value: 'L-1' }] },
-      eventNotification: { url: `${sink.url}?per-envelope`, requireAcknowledgment: 'true', includeHMAC: 'true', events: ['envelope-completed'] },
-    } });
+    const e = await envelopes.createEnvelope(SECOND_ACCOUNT, {
+      envelopeDefinition: {
+        emailSubject: 'Lease',
+        status: 'sent',
+        documents: [{ documentBase64: contract().toString('base64'), name: 'Lease', fileExtension: 'pdf', documentId: '1' }],
+        recipients: { signers: [{ email: 'ann@example.com', name: 'Ann', recipientId: '1' }] },
+        customFields: { textCustomFields: [{ name: 'ref', value: 'L-1' }] },
+        eventNotification: {
+          url: `${sink.url}?per-envelope`,
+          requireAcknowledgment: 'true',
+          includeHMAC: 'true',
+          events: ['envelope-completed'],
+        },
+      },
+    });
     // envelope-sent: two refusals, then acknowledged on the third attempt.
     await sink.waitFor(3);
     const sent = sink.requests.slice(0, 3).map((r) => r.json as any);
-    assert.deepEqual(sent.map((m) => [m.event, m.retryCount]), [['envelope-sent', 0], ['envelope-sent', 1], ['envelope-sent', 2]]);
+    assert.deepEqual(
+      sent.map((m) => [m.event, m.retryCount]),
+      [
+        ['envelope-sent', 0],
+        ['envelope-sent', 1],
+        ['envelope-sent', 2],
+      ],
+    );
     const m = sent[2];
     assert.equal(m.apiVersion, 'v2.1');
     assert.equal(m.configurationId, Number(cfg.connectId));
@@ -309,7 +442,10 @@ test('Connect: JSON SIM events signed under every active HMAC key, retried until
     await sink.waitFor(6);
     const later = sink.requests.slice(3).map((r) => `${(r.json as any).event} ${(r.json as any).configurationId}`);
     // The account configuration gets recipient-completed and envelope-completed; the envelope's own eventNotification (configurationId 0) envelope-completed.
-    assert.deepEqual(later.sort(), [`envelope-completed ${cfg.connectId}`, 'envelope-completed 0', `recipient-completed ${cfg.connectId}`].sort());
+    assert.deepEqual(
+      later.sort(),
+      [`envelope-completed ${cfg.connectId}`, 'envelope-completed 0', `recipient-completed ${cfg.connectId}`].sort(),
+    );
 
     for (const r of sink.requests) {
       const raw = Buffer.from(r.body, 'utf8');
@@ -319,7 +455,8 @@ test('Connect: JSON SIM events signed under every active HMAC key, retried until
       assert.equal(s1, crypto.createHmac('sha256', k1).update(raw).digest('base64'));
       assert.equal(s2, crypto.createHmac('sha256', k2).update(raw).digest('base64'));
       assert.equal(r.headers['x-docusign-signature-3'], undefined);
-      const flipped = Buffer.from(raw); flipped[10] ^= 1;
+      const flipped = Buffer.from(raw);
+      flipped[10] ^= 1;
       assert.notEqual(crypto.createHmac('sha256', k1).update(flipped).digest('base64'), s1);
     }
     const deliveries = (await ctl('GET', `/connect/deliveries?envelopeId=${e.envelopeId}`)).json.deliveries;
@@ -334,9 +471,10 @@ test('limits: rate-limit and burst headers on every answer, the exhausted hourly
   const client = apiClient(await codeGrantToken());
   const envelopes = new docusign.EnvelopesApi(client);
   // Headers are only reachable through the callback form (its third argument is the axios response).
-  const withHeaders = (fn: (cb: (err: any, data: any, res: any) => void) => void) => new Promise<{ err: any; data: any; headers: Record<string, string> }>((resolve) => {
-    fn((err, data, res) => resolve({ err, data, headers: (res ?? err?.response)?.headers ?? {} }));
-  });
+  const withHeaders = (fn: (cb: (err: any, data: any, res: any) => void) => void) =>
+    new Promise<{ err: any; data: any; headers: Record<string, string> }>((resolve) => {
+      fn((err, data, res) => resolve({ err, data, headers: (res ?? err?.response)?.headers ?? {} }));
+    });
   const first = await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb));
   assert.equal(first.err, null);
   assert.equal(first.headers['x-ratelimit-limit'], '3000');
@@ -354,14 +492,20 @@ test('limits: rate-limit and burst headers on every answer, the exhausted hourly
   assert.equal(refused.err.response.data.errorCode, 'HOURLY_APIINVOCATION_LIMIT_EXCEEDED');
   const resetAt = Number(refused.headers['x-ratelimit-reset']) * 1000;
   assert.ok(resetAt - Date.now() <= 3000, 'the reset is the one the control API set');
-  await until(async () => (await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb))).err === null, 'the budget after the reset');
+  await until(
+    async () => (await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb))).err === null,
+    'the budget after the reset',
+  );
 
   await ctl('PUT', `/accounts/${ACCOUNT}/rate-limit`, { burstRemaining: 0, burstResetInSec: 2 });
   const burst = await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb));
   assert.equal(burst.err.response.status, 429);
   assert.equal(burst.err.response.data.errorCode, 'BURST_APIINVOCATION_LIMIT_EXCEEDED');
   assert.equal(burst.headers['x-burstlimit-remaining'], '0');
-  await until(async () => (await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb))).err === null, 'the burst window after its reset');
+  await until(
+    async () => (await withHeaders((cb) => envelopes.listStatusChanges(ACCOUNT, { fromDate: '2020-01-01' }, cb))).err === null,
+    'the burst window after its reset',
+  );
 
   const e = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: { emailSubject: 'Polled', status: 'created' } });
   await ctl('PUT', '/settings', { envelopePollingLimitPerHour: 2 });
@@ -388,8 +532,15 @@ test('limits: rate-limit and burst headers on every answer, the exhausted hourly
 test('flaky creates: a 503 before the envelope exists, or after it was made (the answer lost), findable by its custom field', async () => {
   const envelopes = new docusign.EnvelopesApi(apiClient(await codeGrantToken()));
   const since = new Date(Date.now() - 1000).toISOString();
-  const definition = (key: string) => ({ envelopeDefinition: { emailSubject: `Flaky ${key}`, status: 'created', customFields: { textCustomFields: [{ name: 'idem', value: key }] } } });
-  const count = async (key: string) => (await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: `idem=${key}` })).envelopes.length;
+  const definition = (key: string) => ({
+    envelopeDefinition: {
+      emailSubject: `Flaky ${key}`,
+      status: 'created',
+      customFields: { textCustomFields: [{ name: 'idem', value: key }] },
+    },
+  });
+  const count = async (key: string) =>
+    (await envelopes.listStatusChanges(ACCOUNT, { fromDate: since, customField: `idem=${key}` })).envelopes.length;
   try {
     await ctl('PUT', '/settings', { createFailureRate: 1, createFailureAfterCommitShare: 0 });
     assert.equal((await sdkError(envelopes.createEnvelope(ACCOUNT, definition('before')))).response.status, 503);
@@ -408,24 +559,40 @@ test('Connect retry queue: a delivery that was never acknowledged is failed, and
   const sink: Sink = await startSink({ status: 500 });
   try {
     await ctl('PUT', '/settings', { connectRetryDelaysMs: [20] });
-    const cfg = (await ctl('POST', `/accounts/${ACCOUNT}/connect`, { urlToPublishTo: sink.url, events: ['envelope-voided'], includeHMAC: false })).json;
+    const cfg = (
+      await ctl('POST', `/accounts/${ACCOUNT}/connect`, { urlToPublishTo: sink.url, events: ['envelope-voided'], includeHMAC: false })
+    ).json;
     const envelopes = new docusign.EnvelopesApi(apiClient(await codeGrantToken()));
-    const e = await envelopes.createEnvelope(ACCOUNT, { envelopeDefinition: {
-      emailSubject: 'Quote', status: 'sent', documents: [{ documentBase64: contract().toString('base64'), name: 'Quote', fileExtension: 'pdf', documentId: '1' }],
-      recipients: { signers: [{ email: 'q@example.com', name: 'Q', recipientId: '1' }] },
-    } });
+    const e = await envelopes.createEnvelope(ACCOUNT, {
+      envelopeDefinition: {
+        emailSubject: 'Quote',
+        status: 'sent',
+        documents: [{ documentBase64: contract().toString('base64'), name: 'Quote', fileExtension: 'pdf', documentId: '1' }],
+        recipients: { signers: [{ email: 'q@example.com', name: 'Q', recipientId: '1' }] },
+      },
+    });
     await envelopes.update(ACCOUNT, e.envelopeId, { envelope: { status: 'voided', voidedReason: 'Superseded' } });
-    const failed = await until(async () => (await ctl('GET', `/connect/deliveries?envelopeId=${e.envelopeId}&status=failed`)).json.deliveries[0], 'the failed delivery');
+    const failed = await until(
+      async () => (await ctl('GET', `/connect/deliveries?envelopeId=${e.envelopeId}&status=failed`)).json.deliveries[0],
+      'the failed delivery',
+    );
     assert.equal(failed.attempts.length, 2);
     assert.equal(failed.configurationId, cfg.connectId);
-    assert.equal(sink.requests[0]!.headers['x-docusign-signature-1'], undefined, 'no HMAC headers when the configuration does not ask for them');
+    assert.equal(
+      sink.requests[0]!.headers['x-docusign-signature-1'],
+      undefined,
+      'no HMAC headers when the configuration does not ask for them',
+    );
     sink.setDefault({ status: 200 });
     assert.equal((await ctl('POST', `/connect/deliveries/${failed.id}/republish`)).status, 202);
     await sink.waitFor(3);
     const republished = sink.requests[2]!.json as any;
     assert.equal(republished.event, 'envelope-voided');
     assert.equal(republished.retryCount, 2);
-    await until(async () => (await ctl('GET', `/connect/deliveries?envelopeId=${e.envelopeId}`)).json.deliveries[0].status === 'delivered', 'the republished delivery');
+    await until(
+      async () => (await ctl('GET', `/connect/deliveries?envelopeId=${e.envelopeId}`)).json.deliveries[0].status === 'delivered',
+      'the republished delivery',
+    );
   } finally {
     await ctl('PUT', '/settings', { connectRetryDelaysMs: [1000, 2000, 5000] });
     await sink.close();
@@ -457,12 +624,17 @@ test('the production host is another instance: its own accounts, a 500-call burs
     const token = await codeGrantToken();
     const prodAccount = seedIds('production').accountIds[0];
     // Both instances share the sandbox's certificate (one per process).
-    const res = await call('GET', `${prod.baseUrl()}/restapi/v2.1/accounts/${prodAccount}/templates`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await call('GET', `${prod.baseUrl()}/restapi/v2.1/accounts/${prodAccount}/templates`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(res.status, 401);
     const state = (await call('GET', `${prod.baseUrl()}/__sandbox/docusign/state`)).json;
     assert.equal(state.environment, 'production');
     assert.equal(state.settings.burstLimit, 500);
-    assert.deepEqual(state.accounts.map((a: any) => a.accountId), seedIds('production').accountIds);
+    assert.deepEqual(
+      state.accounts.map((a: any) => a.accountId),
+      seedIds('production').accountIds,
+    );
   } finally {
     await prod.stop();
   }

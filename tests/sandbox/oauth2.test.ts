@@ -38,25 +38,48 @@ class RelyingParty {
     const authenticate = (options: Record<string, unknown>) => (req: Request, res: Response, next: NextFunction) => {
       const s = Object.create(this.strategy);
       s.redirect = (url: string, status?: number) => res.redirect(status ?? 302, url);
-      s.success = (user: unknown, info: unknown) => { (req as any).user = user; (req as any).authInfo = info; next(); };
-      s.fail = (challenge: unknown, status?: number) => { res.status(status ?? 401).json({ failed: true, challenge }); };
+      s.success = (user: unknown, info: unknown) => {
+        (req as any).user = user;
+        (req as any).authInfo = info;
+        next();
+      };
+      s.fail = (challenge: unknown, status?: number) => {
+        res.status(status ?? 401).json({ failed: true, challenge });
+      };
       s.error = (err: Error) => next(err);
       s.pass = () => next();
       s.authenticate(req, options);
     };
     app.get('/auth', authenticate({ scope: ['openid', 'email'] }));
-    app.get('/callback', (req, _res, next) => { this.lastCallbackQuery = { ...req.query }; next(); }, authenticate({}), (req: Request, res: Response) => {
-      res.json({ user: (req as Request & { user: unknown }).user });
-    });
-    app.use((err: Error & { code?: string; oauthError?: { statusCode: number; data: string } }, _req: Request, res: Response, _next: NextFunction) => {
-      res.status(500).json({ error: err.message, name: err.name, code: err.code, oauthError: err.oauthError });
-    });
+    app.get(
+      '/callback',
+      (req, _res, next) => {
+        this.lastCallbackQuery = { ...req.query };
+        next();
+      },
+      authenticate({}),
+      (req: Request, res: Response) => {
+        res.json({ user: (req as Request & { user: unknown }).user });
+      },
+    );
+    app.use(
+      (
+        err: Error & { code?: string; oauthError?: { statusCode: number; data: string } },
+        _req: Request,
+        res: Response,
+        _next: NextFunction,
+      ) => {
+        res.status(500).json({ error: err.message, name: err.name, code: err.code, oauthError: err.oauthError });
+      },
+    );
     this.server = http.createServer(app);
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.strategy = make(this.base + '/callback');
   }
-  stop() { return new Promise<void>((r) => this.server.close(() => r())); }
+  stop() {
+    return new Promise<void>((r) => this.server.close(() => r()));
+  }
 
   /** Plays the browser: /auth → provider authorize → /callback. Returns each hop. */
   async login() {
@@ -68,35 +91,46 @@ class RelyingParty {
     if (r2.status !== 302 || !callback) return { authorizeUrl, authorizeStatus: r2.status, callback: null, result: null as any, status: 0 };
     const callbackUrl = new URL(callback);
     const r3 = await fetch(callbackUrl, { headers: { cookie }, redirect: 'manual' });
-    return { authorizeUrl, authorizeStatus: r2.status, callback: callbackUrl, result: await r3.json() as any, status: r3.status };
+    return { authorizeUrl, authorizeStatus: r2.status, callback: callbackUrl, result: (await r3.json()) as any, status: r3.status };
   }
 }
 
 const oauthCall = (s: OAuth2Strategy, code: string, params: Record<string, string>) =>
   new Promise<{ err: OAuthCallbackError; accessToken?: string; refreshToken?: string; results?: Record<string, unknown> }>((resolve) => {
-    (s as any)._oauth2.getOAuthAccessToken(code, params, (err: OAuthCallbackError, accessToken: string, refreshToken: string, results: Record<string, unknown>) =>
-      resolve({ err, accessToken, refreshToken, results }));
+    (s as any)._oauth2.getOAuthAccessToken(
+      code,
+      params,
+      (err: OAuthCallbackError, accessToken: string, refreshToken: string, results: Record<string, unknown>) =>
+        resolve({ err, accessToken, refreshToken, results }),
+    );
   });
 const refresh = (s: OAuth2Strategy, rt: string) => oauthCall(s, rt, { grant_type: 'refresh_token' });
 const oauthGet = (s: OAuth2Strategy, url: string, token: string) =>
-  new Promise<{ err: OAuthCallbackError; body?: string }>((resolve) => (s as any)._oauth2.get(url, token, (err: OAuthCallbackError, body: string) => resolve({ err, body })));
+  new Promise<{ err: OAuthCallbackError; body?: string }>((resolve) =>
+    (s as any)._oauth2.get(url, token, (err: OAuthCallbackError, body: string) => resolve({ err, body })),
+  );
 
 function makeStrategy(fakeBase: string, callbackURL: string, extra: Record<string, unknown> = {}) {
-  const s = new OAuth2Strategy({
-    authorizationURL: fakeBase + '/oauth/authorize',
-    tokenURL: fakeBase + '/oauth/token',
-    clientID: 'rp-client',
-    clientSecret: 'rp-secret',
-    callbackURL,
-    pkce: true,
-    state: true,
-    ...extra,
-  } as any, ((accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: (e: null, u: unknown) => void) => {
-    done(null, { accessToken, refreshToken, params, profile });
-  }) as any);
+  const s = new OAuth2Strategy(
+    {
+      authorizationURL: fakeBase + '/oauth/authorize',
+      tokenURL: fakeBase + '/oauth/token',
+      clientID: 'rp-client',
+      clientSecret: 'rp-secret',
+      callbackURL,
+      pkce: true,
+      state: true,
+      ...extra,
+    } as any,
+    ((accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: (e: null, u: unknown) => void) => {
+      done(null, { accessToken, refreshToken, params, profile });
+    }) as any,
+  );
   (s as any)._oauth2.useAuthorizationHeaderforGET(true);
   s.userProfile = function (this: any, accessToken: string, done: (err: unknown, profile?: unknown) => void) {
-    this._oauth2.get(fakeBase + '/oauth/userinfo', accessToken, (err: unknown, body: string) => (err ? done(err) : done(null, JSON.parse(body))));
+    this._oauth2.get(fakeBase + '/oauth/userinfo', accessToken, (err: unknown, body: string) =>
+      err ? done(err) : done(null, JSON.parse(body)),
+    );
   } as any;
   return s;
 }
@@ -105,7 +139,9 @@ let fake: RunningFake<OAuth2State>;
 let rp: RelyingParty;
 const ctl = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(fake.baseUrl() + path, {
-    method, headers: body ? { 'content-type': 'application/json' } : undefined, body: body ? JSON.stringify(body) : undefined,
+    method,
+    headers: body ? { 'content-type': 'application/json' } : undefined,
+    body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
@@ -118,10 +154,17 @@ before(async () => {
   rp = new RelyingParty();
   await rp.start((cb) => makeStrategy(fake.baseUrl(), cb));
 });
-after(async () => { await rp.stop(); await fake.stop(); });
+after(async () => {
+  await rp.stop();
+  await fake.stop();
+});
 beforeEach(async () => {
   fake.reset();
-  await ctl('POST', '/__sandbox/oauth2/clients', { client_id: 'rp-client', client_secret: 'rp-secret', redirect_uris: [rp.base + '/callback'] });
+  await ctl('POST', '/__sandbox/oauth2/clients', {
+    client_id: 'rp-client',
+    client_secret: 'rp-secret',
+    redirect_uris: [rp.base + '/callback'],
+  });
 });
 
 test('authorization code + PKCE (S256) + state through passport-oauth2', async () => {
@@ -144,7 +187,10 @@ test('authorization code + PKCE (S256) + state through passport-oauth2', async (
   // the token endpoint saw client_secret_post (what node-oauth sends) and the PKCE verifier
   const [call] = (await (await fetch(fake.baseUrl() + '/__sandbox/calls?path=/oauth/token')).json()).calls;
   assert.equal(call.body.client_id, 'rp-client');
-  assert.equal(crypto.createHash('sha256').update(call.body.code_verifier).digest('base64url'), authorizeUrl.searchParams.get('code_challenge'));
+  assert.equal(
+    crypto.createHash('sha256').update(call.body.code_verifier).digest('base64url'),
+    authorizeUrl.searchParams.get('code_challenge'),
+  );
 });
 const login = () => rp.login();
 
@@ -152,10 +198,15 @@ test('codes are one-time, PKCE and redirect_uri are checked, expired codes refus
   // take a code without letting the RP redeem it
   const r1 = await fetch(rp.base + '/auth', { redirect: 'manual' });
   const authorizeUrl = String(r1.headers.get('location'));
-  const code = async () => new URL(String((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location'))).searchParams.get('code')!;
+  const code = async () =>
+    new URL(String((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location'))).searchParams.get('code')!;
   const cb = rp.base + '/callback';
 
-  const wrongVerifier = await oauthCall(rp.strategy, await code(), { grant_type: 'authorization_code', redirect_uri: cb, code_verifier: 'x'.repeat(43) });
+  const wrongVerifier = await oauthCall(rp.strategy, await code(), {
+    grant_type: 'authorization_code',
+    redirect_uri: cb,
+    code_verifier: 'x'.repeat(43),
+  });
   assert.equal(wrongVerifier.err?.statusCode, 400);
   assert.deepEqual(JSON.parse(wrongVerifier.err!.data), { error: 'invalid_grant', error_description: 'PKCE verification failed' });
   const noVerifier = await oauthCall(rp.strategy, await code(), { grant_type: 'authorization_code', redirect_uri: cb });
@@ -242,7 +293,8 @@ test('revoked and expired refresh tokens are invalid_grant; revoking a client ki
   // RFC 7009 revocation endpoint
   const d = await login();
   const rv = await fetch(fake.baseUrl() + '/oauth/revoke', {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token: d.result.user.accessToken, client_id: 'rp-client', client_secret: 'rp-secret' }),
   });
   assert.equal(rv.status, 200);
@@ -261,7 +313,10 @@ test('expired, unknown and fault-injected access tokens get 401 with WWW-Authent
   const faulted = await fetch(fake.baseUrl() + '/api/ping', { headers: { authorization: `Bearer ${result.user.accessToken}` } });
   assert.equal(faulted.status, 401);
   assert.match(String(faulted.headers.get('www-authenticate')), /^Bearer .*error="invalid_token"/);
-  assert.equal((await fetch(fake.baseUrl() + '/api/ping', { headers: { authorization: `Bearer ${result.user.accessToken}` } })).status, 200);
+  assert.equal(
+    (await fetch(fake.baseUrl() + '/api/ping', { headers: { authorization: `Bearer ${result.user.accessToken}` } })).status,
+    200,
+  );
 
   assert.equal((await ctl('POST', '/__sandbox/oauth2/expire-access-tokens')).expired, 1);
   const expired = await fetch(fake.baseUrl() + '/oauth/userinfo', { headers: { authorization: `Bearer ${result.user.accessToken}` } });
@@ -291,7 +346,10 @@ test('injected token-endpoint faults as the SDK sees them: 503 and a revoked ref
   // the injected 503 is answered by the framework before the token handler: it is in the call log, not the counters
   assert.equal((await counters()).tokenRequests.refresh_token, 2);
   const calls = (await (await fetch(fake.baseUrl() + '/__sandbox/calls?path=/oauth/token')).json()).calls;
-  assert.deepEqual(calls.filter((c: { body: { grant_type: string } }) => c.body.grant_type === 'refresh_token').map((c: { status: number }) => c.status), [503, 400, 200]);
+  assert.deepEqual(
+    calls.filter((c: { body: { grant_type: string } }) => c.body.grant_type === 'refresh_token').map((c: { status: number }) => c.status),
+    [503, 400, 200],
+  );
 });
 
 test('deny mode redirects with error=access_denied and state; passport fails the login', async () => {
@@ -307,14 +365,21 @@ test('deny mode redirects with error=access_denied and state; passport fails the
 
 test('bad client_id or unregistered redirect_uri: a 400 page, never a redirect', async () => {
   const base = fake.baseUrl() + '/oauth/authorize?response_type=code&state=s1';
-  const badClient = await fetch(`${base}&client_id=nobody&redirect_uri=${encodeURIComponent(rp.base + '/callback')}`, { redirect: 'manual' });
+  const badClient = await fetch(`${base}&client_id=nobody&redirect_uri=${encodeURIComponent(rp.base + '/callback')}`, {
+    redirect: 'manual',
+  });
   assert.equal(badClient.status, 400);
   assert.equal(badClient.headers.get('location'), null);
   assert.match(String(badClient.headers.get('content-type')), /text\/html/);
-  const badUri = await fetch(`${base}&client_id=rp-client&redirect_uri=${encodeURIComponent('http://evil.example/cb')}`, { redirect: 'manual' });
+  const badUri = await fetch(`${base}&client_id=rp-client&redirect_uri=${encodeURIComponent('http://evil.example/cb')}`, {
+    redirect: 'manual',
+  });
   assert.equal(badUri.status, 400);
   assert.equal(badUri.headers.get('location'), null);
-  const badType = await fetch(`${base.replace('response_type=code', 'response_type=token')}&client_id=rp-client&redirect_uri=${encodeURIComponent(rp.base + '/callback')}`, { redirect: 'manual' });
+  const badType = await fetch(
+    `${base.replace('response_type=code', 'response_type=token')}&client_id=rp-client&redirect_uri=${encodeURIComponent(rp.base + '/callback')}`,
+    { redirect: 'manual' },
+  );
   assert.equal(new URL(String(badType.headers.get('location'))).searchParams.get('error'), 'unsupported_response_type');
 });
 
@@ -331,17 +396,27 @@ test('reuse options: Basic-only client auth, QuickBooks-style token fields and r
   const rp2 = new RelyingParty();
   try {
     const mk = (cb: string, basic: boolean) => {
-      const s = new OAuth2Strategy({
-        authorizationURL: qbo.baseUrl() + '/connect/oauth2', tokenURL: qbo.baseUrl() + '/oauth2/v1/tokens/bearer',
-        clientID: 'qb-client', clientSecret: 'qb-secret', callbackURL: cb, pkce: true, state: true, skipUserProfile: true,
-        customHeaders: basic ? { Authorization: 'Basic ' + Buffer.from('qb-client:qb-secret').toString('base64') } : undefined,
-      } as any, ((accessToken: string, refreshToken: string, params: unknown, _profile: unknown, done: (e: null, u: unknown) => void) =>
-        done(null, { accessToken, refreshToken, params })) as any);
+      const s = new OAuth2Strategy(
+        {
+          authorizationURL: qbo.baseUrl() + '/connect/oauth2',
+          tokenURL: qbo.baseUrl() + '/oauth2/v1/tokens/bearer',
+          clientID: 'qb-client',
+          clientSecret: 'qb-secret',
+          callbackURL: cb,
+          pkce: true,
+          state: true,
+          skipUserProfile: true,
+          customHeaders: basic ? { Authorization: 'Basic ' + Buffer.from('qb-client:qb-secret').toString('base64') } : undefined,
+        } as any,
+        ((accessToken: string, refreshToken: string, params: unknown, _profile: unknown, done: (e: null, u: unknown) => void) =>
+          done(null, { accessToken, refreshToken, params })) as any,
+      );
       return s;
     };
     await rp2.start((cb) => mk(cb, true));
     await fetch(qbo.baseUrl() + '/__sandbox/oauth2/clients', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_id: 'qb-client', client_secret: 'qb-secret', redirect_uris: [rp2.base + '/callback'] }),
     });
     const { result, callback } = await rp2.login();
@@ -374,14 +449,25 @@ test('TLS: an HTTPS client that trusts certificatePem works; one that does not i
     const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
     const authorize = `${tlsFake.baseUrl()}/oauth/authorize?response_type=code&client_id=sandbox-client&redirect_uri=${encodeURIComponent(cb)}&scope=signature&state=xyz&code_challenge=${challenge}&code_challenge_method=S256`;
     const location = await new Promise<string>((resolve, reject) => {
-      https.get(authorize, { agent }, (res) => { res.resume(); resolve(String(res.headers.location)); }).on('error', reject);
+      https
+        .get(authorize, { agent }, (res) => {
+          res.resume();
+          resolve(String(res.headers.location));
+        })
+        .on('error', reject);
     });
     const code = new URL(location).searchParams.get('code')!;
     assert.equal(new URL(location).searchParams.get('state'), 'xyz');
-    const s = new OAuth2Strategy({
-      authorizationURL: tlsFake.baseUrl() + '/oauth/authorize', tokenURL: tlsFake.baseUrl() + '/oauth/token',
-      clientID: 'sandbox-client', clientSecret: 'sandbox-secret', callbackURL: cb,
-    }, () => undefined);
+    const s = new OAuth2Strategy(
+      {
+        authorizationURL: tlsFake.baseUrl() + '/oauth/authorize',
+        tokenURL: tlsFake.baseUrl() + '/oauth/token',
+        clientID: 'sandbox-client',
+        clientSecret: 'sandbox-secret',
+        callbackURL: cb,
+      },
+      () => undefined,
+    );
     (s as any)._oauth2.setAgent(agent);
     (s as any)._oauth2.useAuthorizationHeaderforGET(true);
     const tok = await oauthCall(s, code, { grant_type: 'authorization_code', redirect_uri: cb, code_verifier: verifier });
@@ -389,10 +475,16 @@ test('TLS: an HTTPS client that trusts certificatePem works; one that does not i
     const info = await oauthGet(s, tlsFake.baseUrl() + '/oauth/userinfo', tok.accessToken!);
     assert.equal(JSON.parse(info.body!).sub, 'sandbox-user-1');
 
-    const untrusting = new OAuth2Strategy({
-      authorizationURL: tlsFake.baseUrl() + '/oauth/authorize', tokenURL: tlsFake.baseUrl() + '/oauth/token',
-      clientID: 'sandbox-client', clientSecret: 'sandbox-secret', callbackURL: cb,
-    }, () => undefined);
+    const untrusting = new OAuth2Strategy(
+      {
+        authorizationURL: tlsFake.baseUrl() + '/oauth/authorize',
+        tokenURL: tlsFake.baseUrl() + '/oauth/token',
+        clientID: 'sandbox-client',
+        clientSecret: 'sandbox-secret',
+        callbackURL: cb,
+      },
+      () => undefined,
+    );
     (untrusting as any)._oauth2.setAgent(new https.Agent());
     const refused = await refresh(untrusting, tok.refreshToken!);
     assert.match(String((refused.err as unknown as Error)?.message ?? refused.err), /self[- ]signed|certificate/i);

@@ -5,7 +5,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import qbModule, { type QuickBooks as QuickBooksClient } from 'node-quickbooks';
 import {
-  startQuickBooksFake, intuitSignature, DEFAULT_APP, DEFAULT_SANDBOX_REALM, DEFAULT_PRODUCTION_REALM, type QboState,
+  startQuickBooksFake,
+  intuitSignature,
+  DEFAULT_APP,
+  DEFAULT_SANDBOX_REALM,
+  DEFAULT_PRODUCTION_REALM,
+  type QboState,
 } from '../../sandbox/quickbooks/index.ts';
 import type { RunningFake } from '../../sandbox/framework/index.ts';
 
@@ -13,7 +18,8 @@ import type { RunningFake } from '../../sandbox/framework/index.ts';
 const VECTOR = {
   verifierToken: 'b5771f19b12ddb4bcdb9f08bdc50bc63878a',
   signature: 'JC2GUwciPmRBwEO7WvrRmKqu9tGOKL8FFallocTFi8Q=',
-  payload: '{"eventNotifications":[{"realmId":"1185883450","dataChangeEvent":{"entities":[{"name":"Customer","id":"1","operation":"Create","lastUpdated":"2015-10-05T14:42:19-0700"}]}}]}',
+  payload:
+    '{"eventNotifications":[{"realmId":"1185883450","dataChangeEvent":{"entities":[{"name":"Customer","id":"1","operation":"Create","lastUpdated":"2015-10-05T14:42:19-0700"}]}}]}',
 };
 
 // An independent verifier (not the fake's signer), with a constant-time compare.
@@ -24,7 +30,12 @@ function verify(token: string, raw: Buffer, header: string | undefined): boolean
 }
 
 // ---- a webhook receiver that can answer late or fail ----
-interface Received { headers: http.IncomingHttpHeaders; raw: Buffer; body: any; at: number }
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  raw: Buffer;
+  body: any;
+  at: number;
+}
 class Receiver {
   server!: http.Server;
   url = '';
@@ -40,14 +51,22 @@ class Receiver {
         const raw = Buffer.concat(chunks);
         this.received.push({ headers: req.headers, raw, body: JSON.parse(raw.toString('utf8')), at: Date.now() });
         const step = this.plan.shift() ?? 200;
-        if (step === 'hang') { setTimeout(() => { if (!res.writableEnded) res.writeHead(200).end(); }, this.hangMs).unref(); return; }
+        if (step === 'hang') {
+          setTimeout(() => {
+            if (!res.writableEnded) res.writeHead(200).end();
+          }, this.hangMs).unref();
+          return;
+        }
         res.writeHead(step).end();
       });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/webhooks/quickbooks`;
   }
-  stop() { this.server.closeAllConnections(); return new Promise<void>((r) => this.server.close(() => r())); }
+  stop() {
+    this.server.closeAllConnections();
+    return new Promise<void>((r) => this.server.close(() => r()));
+  }
 }
 
 // node-quickbooks is CommonJS (module.exports = the class) but its types declare an ES default export:
@@ -81,18 +100,35 @@ beforeEach(() => {
 // ---- helpers ----
 const ctl = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${base}/__sandbox/quickbooks${path}`, {
-    method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const json = await res.json() as any;
+  const json = (await res.json()) as any;
   if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 };
-interface Conn { access_token: string; refresh_token: string; realmId: string }
+interface Conn {
+  access_token: string;
+  refresh_token: string;
+  realmId: string;
+}
 const connect = (realmId = DEFAULT_SANDBOX_REALM): Promise<Conn> => ctl('POST', `/apps/${DEFAULT_APP.id}/connect`, { realmId });
 
 function client(conn: Conn, o: { minor?: string; env?: 'sandbox' | 'production'; useSandbox?: boolean } = {}): QuickBooksClient {
   const keys = DEFAULT_APP[o.env ?? 'sandbox'];
-  return new QuickBooks(keys.clientId, keys.clientSecret, conn.access_token, false, conn.realmId, o.useSandbox ?? true, false, o.minor ?? '75', '2.0', conn.refresh_token);
+  return new QuickBooks(
+    keys.clientId,
+    keys.clientSecret,
+    conn.access_token,
+    false,
+    conn.realmId,
+    o.useSandbox ?? true,
+    false,
+    o.minor ?? '75',
+    '2.0',
+    conn.refresh_token,
+  );
 }
 /** node-quickbooks callbacks → promises. */
 function call<T = any>(fn: (cb: (err: any, data: any) => void) => void): Promise<T> {
@@ -100,7 +136,9 @@ function call<T = any>(fn: (cb: (err: any, data: any) => void) => void): Promise
 }
 /** What node-quickbooks hands back on failure: an AxiosError for HTTP errors (body at err.response.data). */
 async function failure(p: Promise<unknown>): Promise<{ status: number; body: any }> {
-  try { await p; } catch (err: any) {
+  try {
+    await p;
+  } catch (err: any) {
     if (err?.isAxiosError) return { status: err.response?.status ?? 0, body: err.response?.data };
     return { status: 200, body: err };
   }
@@ -139,7 +177,10 @@ test("Intuit's published webhook test vector: the fake's signer produces it", ()
 
 test('OAuth: authorize returns code, state and realmId; the code is exchanged with Basic auth; node-quickbooks refreshes', async () => {
   const redirect = 'http://127.0.0.1:9/callback';
-  const auth = await fetch(`${base}/connect/oauth2?client_id=${DEFAULT_APP.sandbox.clientId}&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=${encodeURIComponent(redirect)}&state=xyz`, { redirect: 'manual' });
+  const auth = await fetch(
+    `${base}/connect/oauth2?client_id=${DEFAULT_APP.sandbox.clientId}&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=${encodeURIComponent(redirect)}&state=xyz`,
+    { redirect: 'manual' },
+  );
   assert.equal(auth.status, 302);
   const back = new URL(auth.headers.get('location')!);
   assert.equal(back.searchParams.get('state'), 'xyz');
@@ -150,11 +191,30 @@ test('OAuth: authorize returns code, state and realmId; the code is exchanged wi
   const basic = 'Basic ' + Buffer.from(`${DEFAULT_APP.sandbox.clientId}:${DEFAULT_APP.sandbox.clientSecret}`).toString('base64');
   const form = (p: Record<string, string>) => new URLSearchParams(p).toString();
   // Credentials in the body only are refused: Intuit wants Basic.
-  const postOnly = await fetch(`${base}/oauth2/v1/tokens/bearer`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: DEFAULT_APP.sandbox.clientId, client_secret: DEFAULT_APP.sandbox.clientSecret }) });
+  const postOnly = await fetch(`${base}/oauth2/v1/tokens/bearer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirect,
+      client_id: DEFAULT_APP.sandbox.clientId,
+      client_secret: DEFAULT_APP.sandbox.clientSecret,
+    }),
+  });
   assert.equal(postOnly.status, 401);
-  const tok = await fetch(`${base}/oauth2/v1/tokens/bearer`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'x-include-refresh-token-hard-expires-in': 'true' }, body: form({ grant_type: 'authorization_code', code, redirect_uri: redirect }) });
+  const tok = await fetch(`${base}/oauth2/v1/tokens/bearer`, {
+    method: 'POST',
+    headers: {
+      authorization: basic,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      'x-include-refresh-token-hard-expires-in': 'true',
+    },
+    body: form({ grant_type: 'authorization_code', code, redirect_uri: redirect }),
+  });
   assert.equal(tok.status, 200);
-  const t = await tok.json() as any;
+  const t = (await tok.json()) as any;
   assert.equal(t.token_type, 'bearer');
   assert.equal(t.expires_in, 3600);
   assert.equal(t.x_refresh_token_expires_in, 8_726_400);
@@ -213,8 +273,16 @@ test('refresh tokens: 100 days from their last use, never past the 5-year hard e
   const fresh = await connect();
   const basic = 'Basic ' + Buffer.from(`${DEFAULT_APP.sandbox.clientId}:${DEFAULT_APP.sandbox.clientSecret}`).toString('base64');
   await ctl('POST', '/clock/advance', { days: 10 });
-  const res = await fetch(`${base}/oauth2/v1/tokens/bearer`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', 'x-include-refresh-token-hard-expires-in': 'true' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: fresh.refresh_token }).toString() });
-  const t = await res.json() as any;
+  const res = await fetch(`${base}/oauth2/v1/tokens/bearer`, {
+    method: 'POST',
+    headers: {
+      authorization: basic,
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-include-refresh-token-hard-expires-in': 'true',
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: fresh.refresh_token }).toString(),
+  });
+  const t = (await res.json()) as any;
   assert.equal(t.x_refresh_token_hard_expires_in, 5 * 365 * 86_400 - 10 * 86_400);
 });
 
@@ -223,17 +291,42 @@ test('environments: development keys reach sandbox companies only, on the sandbo
   const prodConn = await connect(DEFAULT_PRODUCTION_REALM);
   // Right host: useSandbox picks V3_ENDPOINT_BASE_URL as is (…/sandbox-quickbooks/…) or without "sandbox-" (…/quickbooks/…).
   assert.equal((await call<any>((cb) => client(sandboxConn).getPreferences(cb))).CurrencyPrefs.HomeCurrency.value, 'HKD');
-  assert.equal((await call<any>((cb) => client(prodConn, { env: 'production', useSandbox: false }).getPreferences(cb))).CurrencyPrefs.HomeCurrency.value, 'HKD');
+  assert.equal(
+    (await call<any>((cb) => client(prodConn, { env: 'production', useSandbox: false }).getPreferences(cb))).CurrencyPrefs.HomeCurrency
+      .value,
+    'HKD',
+  );
   // A sandbox connection on the production host: 403 ApplicationAuthorizationFailed (3100).
   assertFault(await failure(call((cb) => client(sandboxConn, { useSandbox: false }).getPreferences(cb))), 403, 'SERVICE', '3100');
   // A production connection on the sandbox host: 401 wrong cluster.
-  assertFault(await failure(call((cb) => client(prodConn, { env: 'production', useSandbox: true }).getPreferences(cb))), 401, 'AuthenticationFault', '130');
+  assertFault(
+    await failure(call((cb) => client(prodConn, { env: 'production', useSandbox: true }).getPreferences(cb))),
+    401,
+    'AuthenticationFault',
+    '130',
+  );
   // A token used for another company: 403.
-  assertFault(await failure(call((cb) => client({ ...sandboxConn, realmId: DEFAULT_PRODUCTION_REALM }, { useSandbox: false }).getPreferences(cb))), 403, 'SERVICE', '3100');
+  assertFault(
+    await failure(call((cb) => client({ ...sandboxConn, realmId: DEFAULT_PRODUCTION_REALM }, { useSandbox: false }).getPreferences(cb))),
+    403,
+    'SERVICE',
+    '3100',
+  );
   // Refreshing a sandbox connection with the production keys: invalid_grant; a wrong secret: invalid_client.
   const crossed = client(sandboxConn, { env: 'production' });
   assert.equal((await failure(call((cb) => crossed.refreshAccessToken(cb)))).body.error, 'invalid_grant');
-  const wrongSecret = new QuickBooks(DEFAULT_APP.sandbox.clientId, 'nope', sandboxConn.access_token, false, sandboxConn.realmId, true, false, '75', '2.0', sandboxConn.refresh_token);
+  const wrongSecret = new QuickBooks(
+    DEFAULT_APP.sandbox.clientId,
+    'nope',
+    sandboxConn.access_token,
+    false,
+    sandboxConn.realmId,
+    true,
+    false,
+    '75',
+    '2.0',
+    sandboxConn.refresh_token,
+  );
   const bad = await failure(call((cb) => wrongSecret.refreshAccessToken(cb)));
   assert.equal(bad.status, 401);
   assert.equal(bad.body.error, 'invalid_client');
@@ -244,7 +337,9 @@ test('minorversion below 75 is refused with a ValidationFault; 75 works', async 
   assertFault(await failure(call((cb) => client(conn, { minor: '65' }).getPreferences(cb))), 400, 'ValidationFault', '2010');
   await call((cb) => client(conn, { minor: '75' }).getPreferences(cb));
   // Raw call without minorversion (node-quickbooks always sends one): refused too.
-  const raw = await fetch(`${base}/v3/company/${conn.realmId}/preferences`, { headers: { authorization: `Bearer ${conn.access_token}`, accept: 'application/json' } });
+  const raw = await fetch(`${base}/v3/company/${conn.realmId}/preferences`, {
+    headers: { authorization: `Bearer ${conn.access_token}`, accept: 'application/json' },
+  });
   assert.equal(raw.status, 400);
   assert.match(JSON.stringify(await raw.json()), /minorversion/);
 });
@@ -257,7 +352,11 @@ test('CompanyInfo and Preferences: home currency HKD, multicurrency cannot be tu
   assert.equal(typeof info.CompanyName, 'string');
   const prefs = await call<any>((cb) => qbo.getPreferences(cb));
   assert.deepEqual(prefs.CurrencyPrefs, { MultiCurrencyEnabled: true, HomeCurrency: { value: 'HKD' } });
-  const f = await failure(call((cb) => qbo.updatePreferences({ Id: '1', SyncToken: prefs.SyncToken, sparse: true, CurrencyPrefs: { MultiCurrencyEnabled: false } }, cb)));
+  const f = await failure(
+    call((cb) =>
+      qbo.updatePreferences({ Id: '1', SyncToken: prefs.SyncToken, sparse: true, CurrencyPrefs: { MultiCurrencyEnabled: false } }, cb),
+    ),
+  );
   assertFault(f, 400, 'ValidationFault', '6000');
   const created = await ctl('POST', '/companies', { realmId: '4620816365000001', multiCurrency: false });
   assert.equal(created.homeCurrency, 'HKD');
@@ -265,7 +364,9 @@ test('CompanyInfo and Preferences: home currency HKD, multicurrency cannot be tu
   const q2 = client(conn2);
   const p2 = await call<any>((cb) => q2.getPreferences(cb));
   assert.equal(p2.CurrencyPrefs.MultiCurrencyEnabled, false);
-  const on = await call<any>((cb) => q2.updatePreferences({ Id: '1', SyncToken: p2.SyncToken, sparse: true, CurrencyPrefs: { MultiCurrencyEnabled: true } }, cb));
+  const on = await call<any>((cb) =>
+    q2.updatePreferences({ Id: '1', SyncToken: p2.SyncToken, sparse: true, CurrencyPrefs: { MultiCurrencyEnabled: true } }, cb),
+  );
   assert.equal(on.CurrencyPrefs.MultiCurrencyEnabled, true);
 });
 
@@ -275,8 +376,15 @@ test('name lists: Account, Vendor, Customer, Employee, Item — create, read, sp
   const acc = await call<any>((cb) => qbo.createAccount({ Name: 'Taxis', AccountType: 'Expense' }, cb));
   assert.equal(acc.SyncToken, '0');
   assert.equal(acc.Classification, 'Expense');
-  assertFault(await failure(call((cb) => qbo.createAccount({ Name: 'taxis', AccountType: 'Expense' }, cb))), 400, 'ValidationFault', '6240');
-  const vendor = await call<any>((cb) => qbo.createVendor({ DisplayName: 'Kowloon Taxi Co', PrimaryEmailAddr: { Address: 'taxi@example.hk' } }, cb));
+  assertFault(
+    await failure(call((cb) => qbo.createAccount({ Name: 'taxis', AccountType: 'Expense' }, cb))),
+    400,
+    'ValidationFault',
+    '6240',
+  );
+  const vendor = await call<any>((cb) =>
+    qbo.createVendor({ DisplayName: 'Kowloon Taxi Co', PrimaryEmailAddr: { Address: 'taxi@example.hk' } }, cb),
+  );
   assert.equal(vendor.CurrencyRef.value, 'HKD');
   // Names are unique across customers, vendors and employees.
   const dup = await failure(call((cb) => qbo.createCustomer({ DisplayName: 'Kowloon Taxi Co' }, cb)));
@@ -292,11 +400,15 @@ test('name lists: Account, Vendor, Customer, Employee, Item — create, read, sp
   const read = await call<any>((cb) => qbo.getVendor(vendor.Id, cb));
   assert.equal(read.PrimaryEmailAddr.Address, 'taxi@example.hk');
   // Sparse update keeps the other fields; SyncToken goes up.
-  const upd = await call<any>((cb) => qbo.updateVendor({ Id: vendor.Id, SyncToken: vendor.SyncToken, sparse: true, CompanyName: 'Kowloon Taxi Company Ltd' }, cb));
+  const upd = await call<any>((cb) =>
+    qbo.updateVendor({ Id: vendor.Id, SyncToken: vendor.SyncToken, sparse: true, CompanyName: 'Kowloon Taxi Company Ltd' }, cb),
+  );
   assert.equal(upd.SyncToken, '1');
   assert.equal(upd.PrimaryEmailAddr.Address, 'taxi@example.hk');
   // A full update (sparse false) drops what it does not send.
-  const full = await call<any>((cb) => qbo.updateCustomer({ Id: customer.Id, SyncToken: customer.SyncToken, sparse: false, DisplayName: 'Harbour Foods Limited' }, cb));
+  const full = await call<any>((cb) =>
+    qbo.updateCustomer({ Id: customer.Id, SyncToken: customer.SyncToken, sparse: false, DisplayName: 'Harbour Foods Limited' }, cb),
+  );
   assert.equal(full.DisplayName, 'Harbour Foods Limited');
   // Name lists are made inactive, never deleted; an inactive one leaves default queries.
   await call((cb) => qbo.updateItem({ Id: item.Id, SyncToken: item.SyncToken, sparse: true, Active: false }, cb));
@@ -326,40 +438,154 @@ test('transactions: Purchase, Bill, Invoice, Payment — create, update, delete,
   const travel = await accountId(qbo, 'Travel');
   const vendor = await call<any>((cb) => qbo.createVendor({ DisplayName: 'Star Ferry' }, cb));
 
-  const purchase = await call<any>((cb) => qbo.createPurchase({
-    PaymentType: 'Cash', AccountRef: { value: bank }, EntityRef: { value: vendor.Id, type: 'Vendor' }, PrivateNote: 'Ferry to Central',
-    Line: [{ Amount: 20.5, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }, { Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
-  }, cb));
+  const purchase = await call<any>((cb) =>
+    qbo.createPurchase(
+      {
+        PaymentType: 'Cash',
+        AccountRef: { value: bank },
+        EntityRef: { value: vendor.Id, type: 'Vendor' },
+        PrivateNote: 'Ferry to Central',
+        Line: [
+          { Amount: 20.5, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } },
+          { Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } },
+        ],
+      },
+      cb,
+    ),
+  );
   assert.equal(purchase.TotalAmt, 30.5);
   assert.equal(purchase.CurrencyRef.value, 'HKD');
   assert.equal(purchase.ExchangeRate, 1);
   assert.equal(purchase.Line[0].AccountBasedExpenseLineDetail.AccountRef.name, 'Travel');
   // A card purchase from a bank account, a missing account, a bad reference.
-  assertFault(await failure(call((cb) => qbo.createPurchase({ PaymentType: 'CreditCard', AccountRef: { value: bank }, Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb))), 400, 'ValidationFault', '6000');
-  assertFault(await failure(call((cb) => qbo.createPurchase({ PaymentType: 'Cash', Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb))), 400, 'ValidationFault', '2020');
-  assertFault(await failure(call((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: '777' } } }] }, cb))), 400, 'ValidationFault', '2500');
-  assertFault(await failure(call((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, Line: [{ Amount: -5, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb))), 400, 'ValidationFault', '6000');
-  const cardPurchase = await call<any>((cb) => qbo.createPurchase({ PaymentType: 'CreditCard', AccountRef: { value: card }, Line: [{ Amount: 99, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  assertFault(
+    await failure(
+      call((cb) =>
+        qbo.createPurchase(
+          {
+            PaymentType: 'CreditCard',
+            AccountRef: { value: bank },
+            Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+          },
+          cb,
+        ),
+      ),
+    ),
+    400,
+    'ValidationFault',
+    '6000',
+  );
+  assertFault(
+    await failure(
+      call((cb) =>
+        qbo.createPurchase(
+          { PaymentType: 'Cash', Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] },
+          cb,
+        ),
+      ),
+    ),
+    400,
+    'ValidationFault',
+    '2020',
+  );
+  assertFault(
+    await failure(
+      call((cb) =>
+        qbo.createPurchase(
+          {
+            PaymentType: 'Cash',
+            AccountRef: { value: bank },
+            Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: '777' } } }],
+          },
+          cb,
+        ),
+      ),
+    ),
+    400,
+    'ValidationFault',
+    '2500',
+  );
+  assertFault(
+    await failure(
+      call((cb) =>
+        qbo.createPurchase(
+          {
+            PaymentType: 'Cash',
+            AccountRef: { value: bank },
+            Line: [{ Amount: -5, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+          },
+          cb,
+        ),
+      ),
+    ),
+    400,
+    'ValidationFault',
+    '6000',
+  );
+  const cardPurchase = await call<any>((cb) =>
+    qbo.createPurchase(
+      {
+        PaymentType: 'CreditCard',
+        AccountRef: { value: card },
+        Line: [{ Amount: 99, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+      },
+      cb,
+    ),
+  );
   assert.equal(cardPurchase.TotalAmt, 99);
-  const pu = await call<any>((cb) => qbo.updatePurchase({ Id: purchase.Id, SyncToken: purchase.SyncToken, sparse: true, PrivateNote: 'Ferry (reviewed)' }, cb));
+  const pu = await call<any>((cb) =>
+    qbo.updatePurchase({ Id: purchase.Id, SyncToken: purchase.SyncToken, sparse: true, PrivateNote: 'Ferry (reviewed)' }, cb),
+  );
   assert.equal(pu.TotalAmt, 30.5);
   const del = await call<any>((cb) => qbo.deletePurchase(pu.Id, cb));
   assert.deepEqual(del.Purchase, { domain: 'QBO', status: 'Deleted', Id: pu.Id });
   assertFault(await failure(call((cb) => qbo.getPurchase(pu.Id, cb))), 400, 'ValidationFault', '610');
 
-  const bill = await call<any>((cb) => qbo.createBill({ VendorRef: { value: vendor.Id }, DueDate: '2027-01-31', Line: [{ Amount: 300, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  const bill = await call<any>((cb) =>
+    qbo.createBill(
+      {
+        VendorRef: { value: vendor.Id },
+        DueDate: '2027-01-31',
+        Line: [
+          { Amount: 300, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } },
+        ],
+      },
+      cb,
+    ),
+  );
   assert.equal(bill.Balance, 300);
   assert.equal(bill.DueDate, '2027-01-31');
   assert.equal(bill.APAccountRef.name, 'Accounts Payable (A/P)');
-  assertFault(await failure(call((cb) => qbo.createBill({ Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb))), 400, 'ValidationFault', '2020');
+  assertFault(
+    await failure(
+      call((cb) => qbo.createBill({ Line: [{ Amount: 1, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb)),
+    ),
+    400,
+    'ValidationFault',
+    '2020',
+  );
   await call((cb) => qbo.deleteBill(bill, cb));
 
   const customer = await call<any>((cb) => qbo.createCustomer({ DisplayName: 'Lantau Bakery' }, cb));
-  const inv = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: customer.Id }, TxnDate: '2026-12-01', Line: [{ Amount: 1200, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: {} }] }, cb));
+  const inv = await call<any>((cb) =>
+    qbo.createInvoice(
+      {
+        CustomerRef: { value: customer.Id },
+        TxnDate: '2026-12-01',
+        Line: [{ Amount: 1200, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: {} }],
+      },
+      cb,
+    ),
+  );
   assert.equal(inv.Balance, 1200);
   assert.equal(inv.DueDate, '2026-12-31');
   assert.ok(inv.DocNumber);
-  const pay = await call<any>((cb) => qbo.createPayment({ CustomerRef: { value: customer.Id }, TotalAmt: 1200, Line: [{ Amount: 1200, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] }, cb));
+  const pay = await call<any>((cb) =>
+    qbo.createPayment(
+      { CustomerRef: { value: customer.Id }, TotalAmt: 1200, Line: [{ Amount: 1200, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] },
+      cb,
+    ),
+  );
   assert.equal(pay.UnappliedAmt, 0);
   assert.equal((await call<any>((cb) => qbo.getInvoice(inv.Id, cb))).Balance, 0);
   assertFault(await failure(call((cb) => qbo.deleteInvoice(inv.Id, cb))), 400, 'ValidationFault', '6000');
@@ -371,7 +597,9 @@ test('transactions: Purchase, Bill, Invoice, Payment — create, update, delete,
   const vi = await call<any>((cb) => qbo.voidInvoice(reopened, cb));
   assert.equal(vi.Invoice.TotalAmt, 0);
   assert.equal(vi.Invoice.PrivateNote, 'Voided');
-  const inv2 = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: customer.Id }, Line: [{ Amount: 50, SalesItemLineDetail: {} }] }, cb));
+  const inv2 = await call<any>((cb) =>
+    qbo.createInvoice({ CustomerRef: { value: customer.Id }, Line: [{ Amount: 50, SalesItemLineDetail: {} }] }, cb),
+  );
   await call((cb) => qbo.deleteInvoice(inv2.Id, cb));
 });
 
@@ -384,16 +612,66 @@ test('query: =, <, >, IN, LIKE, AND, orderby, startposition/maxresults, COUNT(*)
   const ids = (r: any) => (r.QueryResponse.Vendor ?? []).map((v: any) => v.DisplayName);
 
   assert.deepEqual(ids(await call((cb) => qbo.findVendors({ DisplayName: 'Gamma Ink' }, cb))), ['Gamma Ink']);
-  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'DisplayName', value: '%Paper', operator: 'LIKE' }], cb))), ['Beta Paper', 'Epsilon Paper']);
-  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'Id', value: [vendors[0].Id, vendors[3].Id], operator: 'IN' }], cb))), ['Alpha Printing', 'Delta Couriers']);
-  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'Balance', value: 150, operator: '>' }, { field: 'Balance', value: 350, operator: '<' }], cb))), ['Gamma Ink', 'Delta Couriers']);
-  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'DisplayName', value: '%a%', operator: 'LIKE' }, { field: 'desc', value: 'DisplayName' }, { field: 'limit', value: 2 }, { field: 'offset', value: 2 }], cb))), ['Epsilon Paper', 'Delta Couriers']);
+  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'DisplayName', value: '%Paper', operator: 'LIKE' }], cb))), [
+    'Beta Paper',
+    'Epsilon Paper',
+  ]);
+  assert.deepEqual(ids(await call((cb) => qbo.findVendors([{ field: 'Id', value: [vendors[0].Id, vendors[3].Id], operator: 'IN' }], cb))), [
+    'Alpha Printing',
+    'Delta Couriers',
+  ]);
+  assert.deepEqual(
+    ids(
+      await call((cb) =>
+        qbo.findVendors(
+          [
+            { field: 'Balance', value: 150, operator: '>' },
+            { field: 'Balance', value: 350, operator: '<' },
+          ],
+          cb,
+        ),
+      ),
+    ),
+    ['Gamma Ink', 'Delta Couriers'],
+  );
+  assert.deepEqual(
+    ids(
+      await call((cb) =>
+        qbo.findVendors(
+          [
+            { field: 'DisplayName', value: '%a%', operator: 'LIKE' },
+            { field: 'desc', value: 'DisplayName' },
+            { field: 'limit', value: 2 },
+            { field: 'offset', value: 2 },
+          ],
+          cb,
+        ),
+      ),
+    ),
+    ['Epsilon Paper', 'Delta Couriers'],
+  );
   const count = await call<any>((cb) => qbo.findVendors({ count: true }, cb));
   assert.equal(count.QueryResponse.totalCount, 5);
-  const page = await call<any>((cb) => qbo.findVendors([{ field: 'limit', value: 2 }, { field: 'asc', value: 'Id' }], cb));
+  const page = await call<any>((cb) =>
+    qbo.findVendors(
+      [
+        { field: 'limit', value: 2 },
+        { field: 'asc', value: 'Id' },
+      ],
+      cb,
+    ),
+  );
   assert.equal(page.QueryResponse.maxResults, 2);
   assert.equal(page.QueryResponse.startPosition, 1);
-  const all = await call<any>((cb) => qbo.findVendors([{ field: 'fetchAll', value: true }, { field: 'limit', value: 2 }], cb));
+  const all = await call<any>((cb) =>
+    qbo.findVendors(
+      [
+        { field: 'fetchAll', value: true },
+        { field: 'limit', value: 2 },
+      ],
+      cb,
+    ),
+  );
   assert.equal(all.QueryResponse.Vendor.length, 5);
   // A raw query string as node-quickbooks passes it through (MetaData dates, AND).
   const since = vendors[2].MetaData.CreateTime;
@@ -402,7 +680,12 @@ test('query: =, <, >, IN, LIKE, AND, orderby, startposition/maxresults, COUNT(*)
   assert.ok(raw.QueryResponse.Vendor.length >= 1);
   const none = await call<any>((cb) => qbo.findVendors({ DisplayName: 'Nobody' }, cb));
   assert.deepEqual(none.QueryResponse, {});
-  assertFault(await failure(call((cb) => qbo.findVendors("where DisplayName = 'A' or DisplayName = 'B'" as any, cb))), 400, 'ValidationFault', '4000');
+  assertFault(
+    await failure(call((cb) => qbo.findVendors("where DisplayName = 'A' or DisplayName = 'B'" as any, cb))),
+    400,
+    'ValidationFault',
+    '4000',
+  );
   assertFault(await failure(call((cb) => qbo.findVendors([{ field: 'limit', value: 1001 }], cb))), 400, 'ValidationFault', '4000');
 });
 
@@ -411,12 +694,24 @@ test('upload: node-quickbooks uploads and links a receipt; Intuit-style file_met
   const qbo = client(conn);
   const bank = await accountId(qbo, 'Bank');
   const travel = await accountId(qbo, 'Travel');
-  const purchase = await call<any>((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, Line: [{ Amount: 88, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  const purchase = await call<any>((cb) =>
+    qbo.createPurchase(
+      {
+        PaymentType: 'Cash',
+        AccountRef: { value: bank },
+        Line: [{ Amount: 88, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+      },
+      cb,
+    ),
+  );
   const receipt = crypto.randomBytes(3000);
   // node-quickbooks posts part file_content_01 (no metadata), then links it with a sparse Attachable update.
   const linked = await call<any>((cb) => qbo.upload('receipt.png', 'image/png', receipt, 'Purchase', purchase.Id, cb));
   assert.equal(linked.FileName, 'receipt.png');
-  assert.deepEqual(linked.AttachableRef.map((r: any) => r.EntityRef), [{ type: 'Purchase', value: purchase.Id }]);
+  assert.deepEqual(
+    linked.AttachableRef.map((r: any) => r.EntityRef),
+    [{ type: 'Purchase', value: purchase.Id }],
+  );
   assert.equal(linked.SyncToken, '1');
   const listed = await ctl('GET', `/companies/${conn.realmId}/attachables`);
   const a = listed.attachables.find((x: any) => x.Id === linked.Id);
@@ -427,16 +722,35 @@ test('upload: node-quickbooks uploads and links a receipt; Intuit-style file_met
   const found = await call<any>((cb) => qbo.findAttachables([{ field: 'AttachableRef.EntityRef.value', value: purchase.Id }], cb));
   assert.equal(found.QueryResponse.Attachable[0].Id, linked.Id);
   // node-quickbooks' download link helper is not there: Intuit's /download/{id} answers the temporary URL as text.
-  const dl = await fetch(`${base}/v3/company/${conn.realmId}/download/${linked.Id}?minorversion=75`, { headers: { authorization: `Bearer ${conn.access_token}` } });
+  const dl = await fetch(`${base}/v3/company/${conn.realmId}/download/${linked.Id}?minorversion=75`, {
+    headers: { authorization: `Bearer ${conn.access_token}` },
+  });
   assert.equal(await dl.text(), linked.TempDownloadUri);
 
   // The documented multipart form (metadata with AttachableRef in the same request) — node-quickbooks cannot send it.
   const form = new FormData();
-  form.append('file_metadata_0', new Blob([JSON.stringify({ AttachableRef: [{ EntityRef: { type: 'Purchase', value: purchase.Id } }], FileName: 'receipt.pdf', ContentType: 'application/pdf' })], { type: 'application/json' }), 'meta.json');
+  form.append(
+    'file_metadata_0',
+    new Blob(
+      [
+        JSON.stringify({
+          AttachableRef: [{ EntityRef: { type: 'Purchase', value: purchase.Id } }],
+          FileName: 'receipt.pdf',
+          ContentType: 'application/pdf',
+        }),
+      ],
+      { type: 'application/json' },
+    ),
+    'meta.json',
+  );
   form.append('file_content_0', new Blob([Buffer.from('%PDF-1.4 fake')], { type: 'application/pdf' }), 'receipt.pdf');
-  const res = await fetch(`${base}/v3/company/${conn.realmId}/upload?minorversion=75`, { method: 'POST', headers: { authorization: `Bearer ${conn.access_token}`, accept: 'application/json' }, body: form });
+  const res = await fetch(`${base}/v3/company/${conn.realmId}/upload?minorversion=75`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${conn.access_token}`, accept: 'application/json' },
+    body: form,
+  });
   assert.equal(res.status, 200);
-  const body = await res.json() as any;
+  const body = (await res.json()) as any;
   assert.equal(body.AttachableResponse[0].Attachable.AttachableRef[0].EntityRef.value, purchase.Id);
   // Linking to something that does not exist: a Fault inside AttachableResponse.
   // Deleting the Attachable deletes the file.
@@ -445,9 +759,18 @@ test('upload: node-quickbooks uploads and links a receipt; Intuit-style file_met
   assert.equal((await fetch(second.TempDownloadUri)).status, 403);
   assert.equal((await ctl('GET', `/companies/${conn.realmId}/attachables`)).attachables.length, 1);
   const bad = new FormData();
-  bad.append('file_metadata_0', new Blob([JSON.stringify({ AttachableRef: [{ EntityRef: { type: 'Purchase', value: '9999' } }] })], { type: 'application/json' }));
+  bad.append(
+    'file_metadata_0',
+    new Blob([JSON.stringify({ AttachableRef: [{ EntityRef: { type: 'Purchase', value: '9999' } }] })], { type: 'application/json' }),
+  );
   bad.append('file_content_0', new Blob([Buffer.from('x')], { type: 'text/plain' }), 'x.txt');
-  const badRes = await (await fetch(`${base}/v3/company/${conn.realmId}/upload?minorversion=75`, { method: 'POST', headers: { authorization: `Bearer ${conn.access_token}` }, body: bad })).json() as any;
+  const badRes = (await (
+    await fetch(`${base}/v3/company/${conn.realmId}/upload?minorversion=75`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${conn.access_token}` },
+      body: bad,
+    })
+  ).json()) as any;
   assert.equal(badRes.AttachableResponse[0].Fault.Error[0].code, '2500');
 });
 
@@ -456,15 +779,26 @@ test('requestid: the same requestid returns the first answer; the control API co
   const qbo = client(conn);
   const bank = await accountId(qbo, 'Bank');
   const travel = await accountId(qbo, 'Travel');
-  const purchase = () => ({ requestId: 'step-42', PaymentType: 'Cash', AccountRef: { value: bank }, Line: [{ Amount: 15, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] });
-  const [a, b] = await Promise.all([call<any>((cb) => qbo.createPurchase(purchase(), cb)), call<any>((cb) => qbo.createPurchase(purchase(), cb))]);
+  const purchase = () => ({
+    requestId: 'step-42',
+    PaymentType: 'Cash',
+    AccountRef: { value: bank },
+    Line: [{ Amount: 15, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+  });
+  const [a, b] = await Promise.all([
+    call<any>((cb) => qbo.createPurchase(purchase(), cb)),
+    call<any>((cb) => qbo.createPurchase(purchase(), cb)),
+  ]);
   const c = await call<any>((cb) => qbo.createPurchase(purchase(), cb));
   assert.equal(a.Id, b.Id);
   assert.equal(a.Id, c.Id);
   const other = await call<any>((cb) => qbo.createPurchase({ ...purchase(), requestId: 'step-43' }, cb));
   assert.notEqual(other.Id, a.Id);
-  const calls = await (await fetch(`${base}/__sandbox/calls?path=/purchase`)).json() as any;
-  assert.ok(calls.calls.every((x: any) => x.query.requestid && !('requestId' in (x.body ?? {}))), 'node-quickbooks moves requestId to the requestid query parameter');
+  const calls = (await (await fetch(`${base}/__sandbox/calls?path=/purchase`)).json()) as any;
+  assert.ok(
+    calls.calls.every((x: any) => x.query.requestid && !('requestId' in (x.body ?? {}))),
+    'node-quickbooks moves requestId to the requestid query parameter',
+  );
   assert.deepEqual(await ctl('GET', `/companies/${conn.realmId}/requestids`), { requests: 4, distinct: 2, replayed: 2 });
   const all = await call<any>((cb) => qbo.findPurchases({ count: true }, cb));
   assert.equal(all.QueryResponse.totalCount, 2);
@@ -517,16 +851,68 @@ test('multicurrency: a USD purchase in an HKD company carries CurrencyRef, Excha
   const bank = await accountId(qbo, 'Bank');
   const travel = await accountId(qbo, 'Travel');
   const usdVendor = await call<any>((cb) => qbo.createVendor({ DisplayName: 'Delta Air Lines', CurrencyRef: { value: 'USD' } }, cb));
-  const p = await call<any>((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, EntityRef: { value: usdVendor.Id, type: 'Vendor' }, CurrencyRef: { value: 'USD' }, ExchangeRate: 7.81, Line: [{ Amount: 100, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  const p = await call<any>((cb) =>
+    qbo.createPurchase(
+      {
+        PaymentType: 'Cash',
+        AccountRef: { value: bank },
+        EntityRef: { value: usdVendor.Id, type: 'Vendor' },
+        CurrencyRef: { value: 'USD' },
+        ExchangeRate: 7.81,
+        Line: [{ Amount: 100, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+      },
+      cb,
+    ),
+  );
   assert.deepEqual(p.CurrencyRef, { value: 'USD', name: 'USD' });
   assert.equal(p.ExchangeRate, 7.81);
   assert.equal(p.HomeTotalAmt, 781);
   // Without a rate the company's rate applies; a currency that differs from the vendor's is refused.
-  const p2 = await call<any>((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, CurrencyRef: { value: 'USD' }, Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb));
+  const p2 = await call<any>((cb) =>
+    qbo.createPurchase(
+      {
+        PaymentType: 'Cash',
+        AccountRef: { value: bank },
+        CurrencyRef: { value: 'USD' },
+        Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+      },
+      cb,
+    ),
+  );
   assert.equal(p2.ExchangeRate, 7.8);
-  assertFault(await failure(call((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, EntityRef: { value: usdVendor.Id, type: 'Vendor' }, CurrencyRef: { value: 'HKD' }, Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb))), 400, 'ValidationFault', '6000');
+  assertFault(
+    await failure(
+      call((cb) =>
+        qbo.createPurchase(
+          {
+            PaymentType: 'Cash',
+            AccountRef: { value: bank },
+            EntityRef: { value: usdVendor.Id, type: 'Vendor' },
+            CurrencyRef: { value: 'HKD' },
+            Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+          },
+          cb,
+        ),
+      ),
+    ),
+    400,
+    'ValidationFault',
+    '6000',
+  );
   await ctl('PATCH', `/companies/${conn.realmId}`, { multiCurrency: false });
-  const off = await failure(call((cb) => qbo.createPurchase({ PaymentType: 'Cash', AccountRef: { value: bank }, CurrencyRef: { value: 'USD' }, Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }] }, cb)));
+  const off = await failure(
+    call((cb) =>
+      qbo.createPurchase(
+        {
+          PaymentType: 'Cash',
+          AccountRef: { value: bank },
+          CurrencyRef: { value: 'USD' },
+          Line: [{ Amount: 10, AccountBasedExpenseLineDetail: { AccountRef: { value: travel } } }],
+        },
+        cb,
+      ),
+    ),
+  );
   assertFault(off, 400, 'ValidationFault', '6000');
   assert.match(off.body.Fault.Error[0].Detail, /Multicurrency/);
 });
@@ -536,17 +922,30 @@ test('CDC: changes since a time, deleted objects as status Deleted, at most 30 d
   const qbo = client(conn);
   const start = new Date(Date.now() - 1000);
   const c1 = await call<any>((cb) => qbo.createCustomer({ DisplayName: 'CDC Customer' }, cb));
-  const inv = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: c1.Id }, Line: [{ Amount: 10, SalesItemLineDetail: {} }] }, cb));
-  const inv2 = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: c1.Id }, Line: [{ Amount: 20, SalesItemLineDetail: {} }] }, cb));
+  const inv = await call<any>((cb) =>
+    qbo.createInvoice({ CustomerRef: { value: c1.Id }, Line: [{ Amount: 10, SalesItemLineDetail: {} }] }, cb),
+  );
+  const inv2 = await call<any>((cb) =>
+    qbo.createInvoice({ CustomerRef: { value: c1.Id }, Line: [{ Amount: 20, SalesItemLineDetail: {} }] }, cb),
+  );
   await call((cb) => qbo.deleteInvoice(inv2.Id, cb));
   const cdc = await call<any>((cb) => qbo.changeDataCapture(['Invoice', 'Customer'], start, cb));
   const [invoices, customers] = cdc.CDCResponse[0].QueryResponse;
-  assert.deepEqual(invoices.Invoice.map((x: any) => [x.Id, x.status ?? 'live']), [[inv.Id, 'live'], [inv2.Id, 'Deleted']]);
+  assert.deepEqual(
+    invoices.Invoice.map((x: any) => [x.Id, x.status ?? 'live']),
+    [
+      [inv.Id, 'live'],
+      [inv2.Id, 'Deleted'],
+    ],
+  );
   assert.equal(invoices.Invoice[1].domain, 'QBO');
   assert.equal(customers.Customer[0].DisplayName, 'CDC Customer');
 
   // 1,000 objects an answer, oldest changes first.
-  await ctl('POST', `/companies/${conn.realmId}/entities/bulk`, { type: 'Customer', items: Array.from({ length: 1005 }, (_, i) => ({ DisplayName: `Bulk ${i}` })) });
+  await ctl('POST', `/companies/${conn.realmId}/entities/bulk`, {
+    type: 'Customer',
+    items: Array.from({ length: 1005 }, (_, i) => ({ DisplayName: `Bulk ${i}` })),
+  });
   const big = await call<any>((cb) => qbo.changeDataCapture('Customer', start, cb));
   assert.equal(big.CDCResponse[0].QueryResponse[0].Customer.length, 1000);
   assert.equal(big.CDCResponse[0].QueryResponse[0].Customer[0].DisplayName, 'CDC Customer');
@@ -576,7 +975,14 @@ test('webhooks: batched legacy notifications signed with the verifier token, ret
   assert.equal(receiver.received.length, 1, 'one batch');
   const [n] = got.body.eventNotifications;
   assert.equal(n.realmId, conn.realmId);
-  assert.deepEqual(n.dataChangeEvent.entities.map((e: any) => [e.name, e.id, e.operation]), [['Vendor', v.Id, 'Create'], ['Vendor', v.Id, 'Update'], ['Customer', c.Id, 'Create']]);
+  assert.deepEqual(
+    n.dataChangeEvent.entities.map((e: any) => [e.name, e.id, e.operation]),
+    [
+      ['Vendor', v.Id, 'Create'],
+      ['Vendor', v.Id, 'Update'],
+      ['Customer', c.Id, 'Create'],
+    ],
+  );
   assert.ok(n.dataChangeEvent.entities.every((e: any) => typeof e.lastUpdated === 'string'));
 
   // Not answered 200 (a 500, then an answer after 3 s): retried, same body and signature.
@@ -588,11 +994,18 @@ test('webhooks: batched legacy notifications signed with the verifier token, ret
   const [a, b, d] = receiver.received;
   assert.ok(a!.raw.equals(b!.raw) && b!.raw.equals(d!.raw));
   assert.equal(a!.headers['intuit-signature'], d!.headers['intuit-signature']);
-  const deliveries = await until('delivered', async () => {
-    const ds = (await ctl('GET', '/webhooks/deliveries')).deliveries;
-    return ds.at(-1).status === 'delivered' && ds;
-  }, 30_000);
-  assert.deepEqual(deliveries.at(-1).attempts.map((x: any) => x.status ?? 'timeout'), [500, 'timeout', 200]);
+  const deliveries = await until(
+    'delivered',
+    async () => {
+      const ds = (await ctl('GET', '/webhooks/deliveries')).deliveries;
+      return ds.at(-1).status === 'delivered' && ds;
+    },
+    30_000,
+  );
+  assert.deepEqual(
+    deliveries.at(-1).attempts.map((x: any) => x.status ?? 'timeout'),
+    [500, 'timeout', 200],
+  );
   assert.match(deliveries.at(-1).attempts[1].error, /3000 ms/);
 });
 
@@ -601,15 +1014,24 @@ test('webhooks: CloudEvents format (switchable per app), signed; a drop window l
   const conn = await connect();
   const qbo = client(conn);
   const cust = await call<any>((cb) => qbo.createCustomer({ DisplayName: 'CE Customer' }, cb));
-  const inv = await call<any>((cb) => qbo.createInvoice({ CustomerRef: { value: cust.Id }, Line: [{ Amount: 10, SalesItemLineDetail: {} }] }, cb));
+  const inv = await call<any>((cb) =>
+    qbo.createInvoice({ CustomerRef: { value: cust.Id }, Line: [{ Amount: 10, SalesItemLineDetail: {} }] }, cb),
+  );
   await call((cb) => qbo.voidInvoice(inv.Id, cb));
-  const got = await until('a CloudEvents delivery', () => (receiver.received.flatMap((r) => r.body).length >= 3 ? receiver.received : undefined));
+  const got = await until('a CloudEvents delivery', () =>
+    receiver.received.flatMap((r) => r.body).length >= 3 ? receiver.received : undefined,
+  );
   for (const r of got) assert.ok(verify(DEFAULT_APP.verifierToken, r.raw, r.headers['intuit-signature'] as string));
   const events = got.flatMap((r) => r.body);
   assert.ok(Array.isArray(got[0]!.body));
-  assert.deepEqual(events.map((e: any) => [e.type, e.intuitentityid]), [
-    ['qbo.customer.created.v1', cust.Id], ['qbo.invoice.created.v1', inv.Id], ['qbo.invoice.voided.v1', inv.Id],
-  ]);
+  assert.deepEqual(
+    events.map((e: any) => [e.type, e.intuitentityid]),
+    [
+      ['qbo.customer.created.v1', cust.Id],
+      ['qbo.invoice.created.v1', inv.Id],
+      ['qbo.invoice.voided.v1', inv.Id],
+    ],
+  );
   for (const e of events) {
     assert.equal(e.specversion, '1.0');
     assert.equal(e.intuitaccountid, conn.realmId);
@@ -630,7 +1052,10 @@ test('webhooks: CloudEvents format (switchable per app), signed; a drop window l
   assert.deepEqual((await ctl('GET', '/webhooks/deliveries')).pending, {});
   assert.equal(receiver.received.length, 0);
   const cdc = await call<any>((cb) => qbo.changeDataCapture('Customer', since, cb));
-  assert.deepEqual(cdc.CDCResponse[0].QueryResponse[0].Customer.map((x: any) => x.Id), [lost.Id]);
+  assert.deepEqual(
+    cdc.CDCResponse[0].QueryResponse[0].Customer.map((x: any) => x.Id),
+    [lost.Id],
+  );
   // An app no longer connected (its refresh token revoked) gets nothing.
   await ctl('POST', `/apps/${DEFAULT_APP.id}/drop-webhooks`, { forMs: 0 });
   await call((cb) => qbo.revokeAccess(true, cb));
@@ -639,9 +1064,13 @@ test('webhooks: CloudEvents format (switchable per app), signed; a drop window l
   assert.equal(receiver.received.length, 0);
 });
 
-test('injected faults answer in Intuit\'s shape (SystemFault on 5xx)', async () => {
+test("injected faults answer in Intuit's shape (SystemFault on 5xx)", async () => {
   const qbo = client(await connect());
-  await fetch(`${base}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'status', status: 503, path: '/preferences' }) });
+  await fetch(`${base}/__sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'status', status: 503, path: '/preferences' }),
+  });
   const f = await failure(call((cb) => qbo.getPreferences(cb)));
   assertFault(f, 503, 'SystemFault', '10000');
   await call((cb) => qbo.getPreferences(cb));

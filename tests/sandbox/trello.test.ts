@@ -16,7 +16,12 @@ function expectedSignature(secret: string, rawBody: Buffer, callbackURL: string)
 }
 
 // ---- a local webhook receiver ----
-interface Received { path: string; headers: http.IncomingHttpHeaders; raw: Buffer; body: { action: any; model: any } }
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  raw: Buffer;
+  body: { action: any; model: any };
+}
 class Receiver {
   server!: http.Server;
   base = '';
@@ -46,13 +51,17 @@ class Receiver {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
-  on(path: string) { return this.received.filter((r) => r.path === path); }
+  on(path: string) {
+    return this.received.filter((r) => r.path === path);
+  }
   async waitFor(path: string, n: number, ms = 5000) {
     const until = Date.now() + ms;
     while (this.on(path).length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     return this.on(path);
   }
-  stop() { return new Promise<void>((r) => this.server.close(() => r())); }
+  stop() {
+    return new Promise<void>((r) => this.server.close(() => r()));
+  }
 }
 
 let fake: RunningFake<TrelloState>;
@@ -60,13 +69,16 @@ let rx: Receiver;
 let trello: ReturnType<typeof createTrelloClient>;
 const ctl = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(fake.baseUrl() + path, {
-    method, headers: body ? { 'content-type': 'application/json' } : undefined, body: body ? JSON.stringify(body) : undefined,
+    method,
+    headers: body ? { 'content-type': 'application/json' } : undefined,
+    body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
   return json as any;
 };
-const client = (apiKey = DEFAULT_APP.key, apiToken = DEFAULT_TOKEN) => createTrelloClient({ apiKey, apiToken, host: fake.baseUrl() + '/1' });
+const client = (apiKey = DEFAULT_APP.key, apiToken = DEFAULT_TOKEN) =>
+  createTrelloClient({ apiKey, apiToken, host: fake.baseUrl() + '/1' });
 const seedBoard = async (name = 'Ops') => ctl('POST', '/__sandbox/trello/boards', { name, lists: ['To Do', 'Doing', 'Done'] });
 const drain = () => ctl('POST', '/__sandbox/trello/deliveries/drain', { timeoutMs: 10_000 });
 
@@ -75,7 +87,10 @@ before(async () => {
   rx = new Receiver();
   await rx.start();
 });
-after(async () => { await fake.stop(); await rx.stop(); });
+after(async () => {
+  await fake.stop();
+  await rx.stop();
+});
 beforeEach(async () => {
   fake.reset();
   trello = client();
@@ -103,7 +118,10 @@ test('boards, lists, labels, cards through trello.js', async () => {
   const todo = await trello.boards.createBoardList({ id: board.id, name: 'Todo' });
   const done = await trello.lists.createList({ idBoard: board.id, name: 'Done' });
   const lists = await trello.boards.getBoardLists({ id: board.id });
-  assert.deepEqual(lists.map((l) => l.name), ['Todo', 'Done']);
+  assert.deepEqual(
+    lists.map((l) => l.name),
+    ['Todo', 'Done'],
+  );
   assert.equal((await trello.lists.getList({ id: done.id })).idBoard, board.id);
 
   const labels = await trello.boards.getBoardLabels({ id: board.id });
@@ -116,7 +134,13 @@ test('boards, lists, labels, cards through trello.js', async () => {
 
   const due = '2026-12-01T09:00:00.000Z';
   const card = await trello.cards.createCard({
-    idList: todo.id, name: 'Write release notes', desc: 'for v2', due, idLabels: [urgent.id], idMembers: [other.id], pos: 'top',
+    idList: todo.id,
+    name: 'Write release notes',
+    desc: 'for v2',
+    due,
+    idLabels: [urgent.id],
+    idMembers: [other.id],
+    pos: 'top',
   });
   assert.match(card.id, /^[0-9a-f]{24}$/);
   assert.equal(card.idBoard, board.id);
@@ -130,9 +154,18 @@ test('boards, lists, labels, cards through trello.js', async () => {
 
   const second = await trello.cards.createCard({ idList: todo.id, name: 'Second', pos: 'top' });
   const inList = await trello.lists.getListCards({ id: todo.id });
-  assert.deepEqual(inList.map((c) => c.name), ['Second', 'Write release notes']);
+  assert.deepEqual(
+    inList.map((c) => c.name),
+    ['Second', 'Write release notes'],
+  );
 
-  const moved = await trello.cards.updateCard({ id: card.id, idList: done.id, name: 'Release notes', desc: 'v2.0', due: '2026-12-02T09:00:00.000Z' });
+  const moved = await trello.cards.updateCard({
+    id: card.id,
+    idList: done.id,
+    name: 'Release notes',
+    desc: 'v2.0',
+    due: '2026-12-02T09:00:00.000Z',
+  });
   assert.equal(moved.idList, done.id);
   assert.equal(moved.name, 'Release notes');
   const got = await trello.cards.getCard({ id: card.id });
@@ -146,7 +179,10 @@ test('boards, lists, labels, cards through trello.js', async () => {
 
   const archived = await trello.cards.updateCard({ id: second.id, closed: true });
   assert.equal(archived.closed, true);
-  assert.deepEqual((await trello.boards.getBoardCards({ id: board.id })).map((c) => c.id), [card.id]);
+  assert.deepEqual(
+    (await trello.boards.getBoardCards({ id: board.id })).map((c) => c.id),
+    [card.id],
+  );
 
   const acts = await trello.boards.getBoardActions({ boardId: board.id });
   const types = acts.map((a) => a.type);
@@ -196,7 +232,10 @@ test('injected faults as trello.js surfaces them: 500, expired and revoked token
   const b = await trello.boards.getBoard({ id: board.id }); // trello.js waits 2 s and retries a 429 itself
   assert.equal(b.id, board.id);
   const calls = (await (await fetch(fake.baseUrl() + '/__sandbox/calls?path=/1/boards/')).json()).calls;
-  assert.deepEqual(calls.map((c: { status: number }) => c.status), [429, 200]);
+  assert.deepEqual(
+    calls.map((c: { status: number }) => c.status),
+    [429, 200],
+  );
 });
 
 test('real rate limit per token: 429 with Trello body and headers, then recovers', async () => {
@@ -225,8 +264,10 @@ test('webhook creation sends HEAD first and is refused unless the callback answe
   const { board } = await seedBoard();
   rx.headStatus.set('/refuse', 404);
   const cb = rx.base + '/refuse';
-  await assert.rejects(trello.webhooks.createWebhook({ idModel: board.id, callbackURL: cb, description: 'x' }),
-    (err: Error) => err.message.includes('400') && err.message.includes(`URL (${cb}) did not return 200 status code, got 404`));
+  await assert.rejects(
+    trello.webhooks.createWebhook({ idModel: board.id, callbackURL: cb, description: 'x' }),
+    (err: Error) => err.message.includes('400') && err.message.includes(`URL (${cb}) did not return 200 status code, got 404`),
+  );
   assert.ok(rx.heads.includes('/refuse'));
   assert.equal((await ctl('GET', '/__sandbox/trello/webhooks')).webhooks.length, 0);
 
@@ -235,8 +276,16 @@ test('webhook creation sends HEAD first and is refused unless the callback answe
   assert.match(w.id, /^[0-9a-f]{24}$/);
   assert.equal(w.active, true);
   assert.equal(w.consecutiveFailures, 0);
-  await assert.rejects(trello.webhooks.createWebhook({ idModel: board.id, callbackURL: ok }), /A webhook with that callback, model, and token already exists/);
-  const viaToken = await trello.tokens.createTokenWebhook({ token: DEFAULT_TOKEN, idModel: board.id, callbackURL: ok + '2', description: 't' });
+  await assert.rejects(
+    trello.webhooks.createWebhook({ idModel: board.id, callbackURL: ok }),
+    /A webhook with that callback, model, and token already exists/,
+  );
+  const viaToken = await trello.tokens.createTokenWebhook({
+    token: DEFAULT_TOKEN,
+    idModel: board.id,
+    callbackURL: ok + '2',
+    description: 't',
+  });
   const mine = await trello.tokens.getTokenWebhooks({ token: DEFAULT_TOKEN });
   assert.deepEqual(mine.map((x) => x.id).sort(), [w.id, viaToken.id].sort());
   const upd = await trello.webhooks.updateWebhook({ id: w.id, description: 'renamed' });
@@ -256,7 +305,10 @@ test('SDK changes deliver signed actions in order to the board webhook', async (
   await trello.cards.createCardComment({ id: card.id, text: 'on it' });
   await trello.cards.updateCard({ id: card.id, closed: true });
   const got = await rx.waitFor(path, 4);
-  assert.deepEqual(got.map((r) => r.body.action.type), ['createCard', 'updateCard', 'commentCard', 'updateCard']);
+  assert.deepEqual(
+    got.map((r) => r.body.action.type),
+    ['createCard', 'updateCard', 'commentCard', 'updateCard'],
+  );
   for (const r of got) {
     assert.equal(r.headers['x-trello-webhook'], expectedSignature(DEFAULT_APP.secret, r.raw, callbackURL));
     assert.equal(r.body.model.id, board.id);
@@ -286,7 +338,10 @@ test('control API user actions trigger webhooks on card-level models too', async
   await ctl('POST', `/__sandbox/trello/cards/${made.card.id}/comments`, { as: 'zhang.san', text: 'called' });
   await ctl('POST', `/__sandbox/trello/cards/${made.card.id}/archive`, { as: 'zhang.san' });
   const got = await rx.waitFor(cardHook, 3);
-  assert.deepEqual(got.map((r) => r.body.action.type), ['updateCard', 'commentCard', 'updateCard']);
+  assert.deepEqual(
+    got.map((r) => r.body.action.type),
+    ['updateCard', 'commentCard', 'updateCard'],
+  );
   assert.equal(got[0]!.body.action.data.listAfter.name, 'Done');
   assert.equal(got[0]!.body.action.memberCreator.fullName, 'Zhang San');
   assert.equal(got[0]!.body.model.id, made.card.id);
@@ -314,10 +369,16 @@ test('a 500 reply is retried, deliveries stay in order, failures are counted the
   const drained = await drain();
   assert.equal(drained.idle, true);
   const got = rx.on(path);
-  assert.deepEqual(got.map((r) => r.body.action.data.card.name), ['A', 'A', 'A', 'B']);
+  assert.deepEqual(
+    got.map((r) => r.body.action.data.card.name),
+    ['A', 'A', 'A', 'B'],
+  );
   assert.equal(got[0]!.raw.toString(), got[2]!.raw.toString());
   const ds = (await ctl('GET', `/__sandbox/trello/deliveries?webhookId=${w.id}`)).deliveries;
-  assert.deepEqual(ds[0].attempts.map((x: { status: number }) => x.status), [500, 503, 200]);
+  assert.deepEqual(
+    ds[0].attempts.map((x: { status: number }) => x.status),
+    [500, 503, 200],
+  );
   assert.equal(ds[0].status, 'delivered');
   assert.equal(ds[0].actionType, 'createCard');
   assert.equal(ds[0].signature, expectedSignature(DEFAULT_APP.secret, got[0]!.raw, rx.base + path));
@@ -353,7 +414,10 @@ test('a 410 reply deletes the webhook at once', async () => {
   assert.equal(rx.on(path).length, 1);
   const [d] = (await ctl('GET', `/__sandbox/trello/deliveries?webhookId=${w.id}`)).deliveries;
   assert.equal(d.status, 'webhook_deleted');
-  assert.deepEqual(d.attempts.map((x: { status: number }) => x.status), [410]);
+  assert.deepEqual(
+    d.attempts.map((x: { status: number }) => x.status),
+    [410],
+  );
 });
 
 test('revoking a token through the control API deletes its webhooks and the token stops working', async () => {

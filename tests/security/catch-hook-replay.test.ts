@@ -25,10 +25,21 @@ describe('HMAC catch hooks refuse replays (finding 11)', { skip: available.postg
   let environment: Environment;
   let hub: Hub;
   const post = async (hook: string, body: string, headers: Record<string, string>) => {
-    const res = await fetch(`${hub.url}/hooks/catch/${hook}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    return { status: res.status, json: await res.json() as any };
+    const res = await fetch(`${hub.url}/hooks/catch/${hook}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    return { status: res.status, json: (await res.json()) as any };
   };
-  const stored = async (marker: string) => Number((await queryHub(environment, `select count(*)::int as n from events where type = 'catch_hook.received' and data->>'marker' = $1`, [marker]))[0]!.n);
+  const stored = async (marker: string) =>
+    Number(
+      (
+        await queryHub(environment, `select count(*)::int as n from events where type = 'catch_hook.received' and data->>'marker' = $1`, [
+          marker,
+        ])
+      )[0]!.n,
+    );
 
   before(async () => {
     environment = await prepareEnvironment({ name: 'replay', store: 'external', queue: 'postgres' }, 'hook-replay');
@@ -47,7 +58,7 @@ describe('HMAC catch hooks refuse replays (finding 11)', { skip: available.postg
     assert.equal(first.json.duplicate, false);
     const replay = await post('plain', body, { 'x-signature': hmac(body) });
     assert.equal(replay.status, 200);
-    assert.deepEqual(replay.json, { id: first.json.id, duplicate: true }, 'answered like any repeat: the first event\'s id, duplicate');
+    assert.deepEqual(replay.json, { id: first.json.id, duplicate: true }, "answered like any repeat: the first event's id, duplicate");
     const withKey = await post('plain', body, { 'x-signature': hmac(body), 'idempotency-key': 'fresh-key-1' });
     assert.equal(withKey.json.duplicate, true);
     assert.equal(await stored('plain-1'), 1, 'one event stored');
@@ -77,10 +88,11 @@ describe('HMAC catch hooks refuse replays (finding 11)', { skip: available.postg
 
   test('a hook made through the API with hmac_timestamped works the same', async () => {
     const res = await fetch(`${hub.url}/api/v1/catch-hooks`, {
-      method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'api-stamped', verify: { type: 'hmac_timestamped' } }),
     });
-    const created = await res.json() as any;
+    const created = (await res.json()) as any;
     assert.equal(res.status, 201, JSON.stringify(created));
     assert.equal(created.verify.timestamp_header, 'X-Timestamp');
     const body = JSON.stringify({ marker: 'api-1' });

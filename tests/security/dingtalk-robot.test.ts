@@ -13,10 +13,21 @@ import type { Hub } from '../../app/hub.ts';
 const available = await services();
 const APP_SECRET = 'robot-app-secret-for-tests';
 
-const signed = (at: number) => ({ timestamp: String(at), sign: crypto.createHmac('sha256', APP_SECRET).update(`${at}\n${APP_SECRET}`).digest('base64') });
-const message = (msgId: string, text: string, senderStaffId: string) => JSON.stringify({
-  msgId, msgtype: 'text', text: { content: text }, senderStaffId, senderNick: senderStaffId, conversationId: 'cidFinance', conversationType: '2', createAt: Date.now(),
+const signed = (at: number) => ({
+  timestamp: String(at),
+  sign: crypto.createHmac('sha256', APP_SECRET).update(`${at}\n${APP_SECRET}`).digest('base64'),
 });
+const message = (msgId: string, text: string, senderStaffId: string) =>
+  JSON.stringify({
+    msgId,
+    msgtype: 'text',
+    text: { content: text },
+    senderStaffId,
+    senderNick: senderStaffId,
+    conversationId: 'cidFinance',
+    conversationType: '2',
+    createAt: Date.now(),
+  });
 
 describe('DingTalk HTTP robot callbacks (finding 9)', { skip: available.postgres ? false : 'needs PostgreSQL' }, () => {
   let environment: Environment;
@@ -25,14 +36,19 @@ describe('DingTalk HTTP robot callbacks (finding 9)', { skip: available.postgres
   let url: string;
   const post = async (headers: Record<string, string>, body: string) => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    return { status: res.status, json: await res.json().catch(() => undefined) as any };
+    return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
   };
-  const stored = (msgId: string) => queryHub<{ data: any }>(environment, "select data from events where type = 'dingtalk.message.received' and data->>'msgId' = $1", [msgId]);
+  const stored = (msgId: string) =>
+    queryHub<{ data: any }>(environment, "select data from events where type = 'dingtalk.message.received' and data->>'msgId' = $1", [
+      msgId,
+    ]);
 
   before(async () => {
     sink = await startSink();
     environment = await prepareEnvironment({ name: 'robot', store: 'external', queue: 'postgres' }, 'robot-replay');
-    environment.env.DINGBRIDGE_CONFIG = writeConfig(tempDir('robot-replay-config'), `
+    environment.env.DINGBRIDGE_CONFIG = writeConfig(
+      tempDir('robot-replay-config'),
+      `
 version: 1
 connections:
   - id: ding
@@ -49,7 +65,8 @@ flows:
     then:
       - action: http.post
         input: { url: "${sink.url}", body: '{ "refund": "{{ data.words[1] }}", "by": "{{ data.sender.staffId }}" }' }
-`);
+`,
+    );
     hub = await startTestHub(environment);
     url = `${hub.url}/webhooks/dingtalk/ding`;
   });
@@ -86,10 +103,25 @@ flows:
     const [cfo] = await stored('msg-cfo');
     assert.equal(user!.data.senderAllowed, false);
     assert.equal(cfo!.data.senderAllowed, true);
-    await waitUntil(async () => (await queryHub(environment, "select 1 from events where data->>'msgId' in ('msg-user', 'msg-cfo') and status = 'dispatched'")).length === 2, 'both commands dispatched');
-    await waitUntil(async () => (await queryHub(environment, "select 1 from step_runs where flow_id = 'refund-command' and status = 'succeeded'")).length === 1, 'the allowed command ran');
-    const [user2] = await queryHub<{ flows_matched: number }>(environment, "select flows_matched from events where data->>'msgId' = 'msg-user'");
+    await waitUntil(
+      async () =>
+        (await queryHub(environment, "select 1 from events where data->>'msgId' in ('msg-user', 'msg-cfo') and status = 'dispatched'"))
+          .length === 2,
+      'both commands dispatched',
+    );
+    await waitUntil(
+      async () =>
+        (await queryHub(environment, "select 1 from step_runs where flow_id = 'refund-command' and status = 'succeeded'")).length === 1,
+      'the allowed command ran',
+    );
+    const [user2] = await queryHub<{ flows_matched: number }>(
+      environment,
+      "select flows_matched from events where data->>'msgId' = 'msg-user'",
+    );
     assert.equal(user2!.flows_matched, 0, 'the unlisted sender matched no flow');
-    assert.deepEqual(sink.requests.map((r) => r.json), [{ refund: '700', by: 'cfo02' }]);
+    assert.deepEqual(
+      sink.requests.map((r) => r.json),
+      [{ refund: '700', by: 'cfo02' }],
+    );
   });
 });

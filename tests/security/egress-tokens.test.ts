@@ -18,12 +18,18 @@ const available = await services();
 const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 async function api(base: string, method: string, p: string, body?: unknown) {
-  const res = await fetch(`${base}${p}`, { method, headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
-describe('tokens never leave the declared origins (issue 11, finding 2)', { skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis' }, () => {
+describe('tokens never leave the declared origins (issue 11, finding 2)', {
+  skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis',
+}, () => {
   let fake: RunningFake<unknown>;
   let environment: Environment;
   let hub: Hub;
@@ -32,12 +38,17 @@ describe('tokens never leave the declared origins (issue 11, finding 2)', { skip
   let listenerUrl = '';
 
   before(async () => {
-    fake = await startOAuth2Fake({ port: 0 }) as RunningFake<unknown>;
-    listener = http.createServer((req, res) => { received.push({ url: req.url ?? '', authorization: req.headers.authorization }); res.end('{"stolen":true}'); });
+    fake = (await startOAuth2Fake({ port: 0 })) as RunningFake<unknown>;
+    listener = http.createServer((req, res) => {
+      received.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      res.end('{"stolen":true}');
+    });
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
     listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
     // Nothing on loopback is allowed by the guard here: the sandbox is reached only because the admin declared it.
-    environment = await prepareEnvironment({ name: 'egress-tokens', store: 'external', queue: 'redis' }, 'egress-tokens', { DINGBRIDGE_EGRESS_ALLOW: '' });
+    environment = await prepareEnvironment({ name: 'egress-tokens', store: 'external', queue: 'redis' }, 'egress-tokens', {
+      DINGBRIDGE_EGRESS_ALLOW: '',
+    });
     hub = await startTestHub(environment);
   });
   after(async () => {
@@ -49,10 +60,16 @@ describe('tokens never leave the declared origins (issue 11, finding 2)', { skip
 
   test('an oauth2.request step aimed at a loopback listener never sends the token; the declared origin works', async () => {
     const created = await api(hub.url!, 'POST', '/api/v1/connections', {
-      id: 'inhouse', connector: 'oauth2', label: 'In-house API',
+      id: 'inhouse',
+      connector: 'oauth2',
+      label: 'In-house API',
       settings: {
-        authorizationUrl: `${fake.baseUrl()}/oauth/authorize`, tokenUrl: `${fake.baseUrl()}/oauth/token`, apiBaseUrl: fake.baseUrl(),
-        userinfoUrl: `${fake.baseUrl()}/oauth/userinfo`, clientId: 'sandbox-client', scopes: 'openid profile',
+        authorizationUrl: `${fake.baseUrl()}/oauth/authorize`,
+        tokenUrl: `${fake.baseUrl()}/oauth/token`,
+        apiBaseUrl: fake.baseUrl(),
+        userinfoUrl: `${fake.baseUrl()}/oauth/userinfo`,
+        clientId: 'sandbox-client',
+        scopes: 'openid profile',
       },
       secrets: { clientSecret: 'sandbox-secret' },
     });
@@ -62,18 +79,34 @@ describe('tokens never leave the declared origins (issue 11, finding 2)', { skip
     const atProvider = await fetch(start.json.authorizeUrl, { redirect: 'manual' });
     const callback = await fetch(atProvider.headers.get('location')!, { redirect: 'manual' });
     assert.equal(callback.status, 200, await callback.text());
-    assert.equal((await api(hub.url!, 'POST', '/api/v1/connections/inhouse/test')).status, 200, 'the connection test reaches the declared origin');
+    assert.equal(
+      (await api(hub.url!, 'POST', '/api/v1/connections/inhouse/test')).status,
+      200,
+      'the connection test reaches the declared origin',
+    );
 
     // The reproducer: a flow with an oauth2.request step at the listener, run through the flow test.
-    for (const [id, url] of [['steal', `${listenerUrl}/steal`], ['steal-v6', `http://[::ffff:127.0.0.1]:${new URL(listenerUrl).port}/x`], ['ok', `${fake.baseUrl()}/api/ping`]] as const) {
-      const flow = await api(hub.url!, 'POST', '/api/v1/flows', { id, when: { event: 'catch_hook.received' }, then: [{ action: 'oauth2.request', connection: 'inhouse', input: { method: 'GET', url } }] });
+    for (const [id, url] of [
+      ['steal', `${listenerUrl}/steal`],
+      ['steal-v6', `http://[::ffff:127.0.0.1]:${new URL(listenerUrl).port}/x`],
+      ['ok', `${fake.baseUrl()}/api/ping`],
+    ] as const) {
+      const flow = await api(hub.url!, 'POST', '/api/v1/flows', {
+        id,
+        when: { event: 'catch_hook.received' },
+        then: [{ action: 'oauth2.request', connection: 'inhouse', input: { method: 'GET', url } }],
+      });
       assert.equal(flow.status, 201, JSON.stringify(flow.json));
     }
     const outcome = async (flowId: string) => {
       const ran = await api(hub.url!, 'POST', `/api/v1/flows/${flowId}/test`, { data: {} });
       assert.equal(ran.status, 202, JSON.stringify(ran.json));
       return waitUntil(async () => {
-        const rows = await queryHub<{ status: string; last_error: string | null; output: any }>(environment, 'select status, last_error, output from step_runs where event_id = $1', [ran.json.eventId]);
+        const rows = await queryHub<{ status: string; last_error: string | null; output: any }>(
+          environment,
+          'select status, last_error, output from step_runs where event_id = $1',
+          [ran.json.eventId],
+        );
         return rows[0] && ['dead', 'succeeded'].includes(rows[0].status) && rows[0];
       }, `flow ${flowId} finished`);
     };

@@ -14,12 +14,21 @@ export class Client {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.cookie) headers.cookie = this.cookie;
     if (this.csrf && opts.csrf !== false) headers['x-csrf-token'] = this.csrf;
-    const res = await fetch(`${this.base}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    const res = await fetch(`${this.base}${p}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'manual',
+    });
     const set = res.headers.getSetCookie().find((c) => c.startsWith('dingbridge.sid='));
     if (set) this.cookie = set.split(';')[0]!;
     const text = await res.text();
     let json: any;
-    try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
     if (json && typeof json === 'object' && typeof json.csrfToken === 'string') this.csrf = json.csrfToken;
     return { status: res.status, json, headers: res.headers, text };
   }
@@ -31,34 +40,62 @@ export interface Principal {
   kind: 'anonymous' | 'session' | 'admin_token' | 'api_key';
   role?: 'viewer' | 'admin' | 'owner';
   scope?: string;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any; headers: Headers }>;
 }
 
 async function raw(base: string, method: string, path: string, body: unknown, headers: Record<string, string>) {
   const ctrl = new AbortController();
   const res = await fetch(`${base}${path}`, {
-    method, redirect: 'manual', signal: ctrl.signal,
+    method,
+    redirect: 'manual',
+    signal: ctrl.signal,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), accept: 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   // Streams (the runs' server-sent events) never end: the status is what counts.
   let json: any;
   if ((res.headers.get('content-type') ?? '').includes('event-stream')) ctrl.abort();
-  else { const text = await res.text(); try { json = text ? JSON.parse(text) : undefined; } catch { json = text; } }
+  else {
+    const text = await res.text();
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+  }
   return { status: res.status, json, headers: res.headers };
 }
 
 export function bearerPrincipal(base: string, name: string, kind: 'admin_token' | 'api_key', token: string, scope?: string): Principal {
-  return { name, kind, role: kind === 'admin_token' ? 'owner' : 'admin', scope, call: (m, p, b, h = {}) => raw(base, m, p, b, { authorization: `Bearer ${token}`, ...h }) };
+  return {
+    name,
+    kind,
+    role: kind === 'admin_token' ? 'owner' : 'admin',
+    scope,
+    call: (m, p, b, h = {}) => raw(base, m, p, b, { authorization: `Bearer ${token}`, ...h }),
+  };
 }
 
 /** Signs a user in with a browser-like client (cookie and CSRF token). */
-export async function sessionPrincipal(base: string, role: 'viewer' | 'admin' | 'owner', email: string, password: string): Promise<Principal & { client: Client }> {
+export async function sessionPrincipal(
+  base: string,
+  role: 'viewer' | 'admin' | 'owner',
+  email: string,
+  password: string,
+): Promise<Principal & { client: Client }> {
   const client = new Client(base);
   const r = await client.call('POST', '/api/v1/auth/login', { email, password });
   if (r.status !== 200) throw new Error(`sign-in of ${email} answered ${r.status}: ${JSON.stringify(r.json)}`);
   return {
-    name: `${role} session`, kind: 'session', role, client,
+    name: `${role} session`,
+    kind: 'session',
+    role,
+    client,
     call: async (m, p, b, h = {}) => {
       const headers: Record<string, string> = { accept: 'application/json', ...h };
       if (client.cookie) headers.cookie = client.cookie;

@@ -179,12 +179,17 @@ describe('security: every /api route × every principal kind', { skip: available
   });
 
   test('every /api route is in the OpenAPI document, with the API-key scope the table gives it', async () => {
-    const doc = (await fetch(`${hub.url}/api/openapi.json`).then((res) => res.json())) as { paths: Record<string, Record<string, { 'x-api-key-scope'?: string | null }>> };
+    const doc = (await fetch(`${hub.url}/api/openapi.json`).then((res) => res.json())) as {
+      paths: Record<string, Record<string, { 'x-api-key-scope'?: string | null }>>;
+    };
     const problems: string[] = [];
     for (const key of routes.filter((k) => k.includes(' /api/'))) {
       const [method, pattern] = key.split(' ') as [string, string];
       const op = doc.paths[pattern.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[method.toLowerCase()];
-      if (!op) { problems.push(`${key} is not documented`); continue; }
+      if (!op) {
+        problems.push(`${key} is not documented`);
+        continue;
+      }
       const rule = TABLE[key];
       if (!rule || rule.who === 'public' || rule.who === 'session') continue;
       const want = rule.scope === '*' ? 'any' : (rule.scope ?? null);
@@ -209,7 +214,10 @@ describe('security: every /api route × every principal kind', { skip: available
         const res = await p.call(method, path, body);
         const denied = res.status === 401 || res.status === 403;
         const allowed = mayCall(rule, p);
-        if (allowed === denied) wrong.push(`${p.name}: ${key} → ${res.status} (${allowed ? 'should be allowed' : 'should be refused'}) ${JSON.stringify(res.json?.error ?? '')}`);
+        if (allowed === denied)
+          wrong.push(
+            `${p.name}: ${key} → ${res.status} (${allowed ? 'should be allowed' : 'should be refused'}) ${JSON.stringify(res.json?.error ?? '')}`,
+          );
       }
     }
     assert.deepEqual(wrong, [], wrong.join('\n'));

@@ -18,20 +18,40 @@ describe('templates cannot freeze the hub (finding 3)', () => {
     const bad = checkMapping({ text: '{% for i in (1..1500000) %}x{% endfor %}' });
     assert.match(bad?.message ?? '', /at most 10000/);
     assert.deepEqual(bad?.path, ['text']);
-    await assert.rejects(renderMapping(Array.from({ length: 6 }, () => '{% for i in (1..1500000) %}{{ i }}{% endfor %}'), {}), /at most 10000/);
+    await assert.rejects(
+      renderMapping(
+        Array.from({ length: 6 }, () => '{% for i in (1..1500000) %}{{ i }}{% endfor %}'),
+        {},
+      ),
+      /at most 10000/,
+    );
   });
 
   test('the budget is shared by every string of a step: six strings that each fit alone do not fit together', async () => {
     const one = '{% for i in (1..10000) %}{% for j in (1..3) %}{{ j }}{% endfor %}{% endfor %}';
     const started = Date.now();
-    await assert.rejects(renderMapping(Array.from({ length: 6 }, () => one), {}, templateBudget(300)), /budget|parts/);
-    assert.ok(Date.now() - started < 15_000, 'refused within its budget (plus a worker\'s boot), not after rendering all six');
+    await assert.rejects(
+      renderMapping(
+        Array.from({ length: 6 }, () => one),
+        {},
+        templateBudget(300),
+      ),
+      /budget|parts/,
+    );
+    assert.ok(Date.now() - started < 15_000, "refused within its budget (plus a worker's boot), not after rendering all six");
   });
 
   test('ordinary templates render on the main thread', async () => {
     const before = templateStats.worker;
     for (let i = 0; i < 50; i++) {
-      const out = await renderMapping({ text: 'Order {{ data.id }} from {{ data.name }}', n: '{{ data.amount }}', items: '{% for i in data.items %}{{ i }},{% endfor %}' }, { data: { id: i, name: 'Chan', amount: 250, items: [1, 2, 3] } });
+      const out = await renderMapping(
+        {
+          text: 'Order {{ data.id }} from {{ data.name }}',
+          n: '{{ data.amount }}',
+          items: '{% for i in data.items %}{{ i }},{% endfor %}',
+        },
+        { data: { id: i, name: 'Chan', amount: 250, items: [1, 2, 3] } },
+      );
       assert.deepEqual(out, { text: `Order ${i} from Chan`, n: 250, items: '1,2,3,' });
     }
     // On an idle machine none does; a busy one can pause the main thread past its 40 ms now and then.
@@ -41,8 +61,12 @@ describe('templates cannot freeze the hub (finding 3)', () => {
   describe('against a running hub', { skip: available.postgres ? false : 'needs PostgreSQL' }, () => {
     let environment: Environment;
     let hub: Hub;
-    const preview = (body: unknown) => fetch(`${hub.url}/api/v1/flows/preview`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      .then(async (r) => ({ status: r.status, json: await r.json() as any }));
+    const preview = (body: unknown) =>
+      fetch(`${hub.url}/api/v1/flows/preview`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 
     before(async () => {
       environment = await prepareEnvironment({ name: 'template-budget', store: 'external', queue: 'postgres' }, 'template-budget');
@@ -54,14 +78,22 @@ describe('templates cannot freeze the hub (finding 3)', () => {
     });
 
     test('/healthz answers within 100 ms while the heaviest template the limits allow is rendered', async (t) => {
-      const healthz = async () => { const t0 = performance.now(); const res = await fetch(`${hub.url}/healthz`); await res.text(); assert.equal(res.status, 200); return performance.now() - t0; };
+      const healthz = async () => {
+        const t0 = performance.now();
+        const res = await fetch(`${hub.url}/healthz`);
+        await res.text();
+        assert.equal(res.status, 200);
+        return performance.now() - t0;
+      };
       const idle: number[] = [];
       for (let i = 0; i < 5; i++) idle.push(await healthz());
       const idleSorted = [...idle].sort((a, b) => a - b);
       const idleMedian = idleSorted[2]!;
       const escalated = templateStats.worker;
       let settled = false;
-      const heavy = preview({ data: { n: 1 }, mapping: HEAVIEST, condition: 'data.n > 0' }).finally(() => { settled = true; });
+      const heavy = preview({ data: { n: 1 }, mapping: HEAVIEST, condition: 'data.n > 0' }).finally(() => {
+        settled = true;
+      });
       await waitUntil(() => templateStats.worker > escalated, 'the heavy preview handed to a template worker', 20_000, 5);
       const timings: number[] = [];
       for (let i = 0; i < 7 && !settled; i++) {
@@ -78,7 +110,10 @@ describe('templates cannot freeze the hub (finding 3)', () => {
       // The claim: the render adds at most 100 ms to /healthz (measured against the same machine's idle
       // answer in this run, so a busy machine's own slowness is not counted); the maximum allows for the
       // scheduler of 2 shared cores, and is still far from the seconds a render held the event loop before.
-      assert.ok(sorted[Math.floor(sorted.length / 2)]! < idleMedian + 100, `/healthz took ${shown} ms (idle median ${idleMedian.toFixed(1)} ms)`);
+      assert.ok(
+        sorted[Math.floor(sorted.length / 2)]! < idleMedian + 100,
+        `/healthz took ${shown} ms (idle median ${idleMedian.toFixed(1)} ms)`,
+      );
       assert.ok(sorted.at(-1)! < idleSorted.at(-1)! + 400, `/healthz took ${shown} ms`);
       const out = await heavy;
       assert.equal(out.status, 200);
@@ -88,7 +123,8 @@ describe('templates cannot freeze the hub (finding 3)', () => {
 
     test('previews are rate-limited per principal', async () => {
       const answers: number[] = [];
-      for (let i = 0; i < 90 && !answers.includes(429); i++) answers.push((await preview({ data: { n: i }, mapping: '{{ data.n }}' })).status);
+      for (let i = 0; i < 90 && !answers.includes(429); i++)
+        answers.push((await preview({ data: { n: i }, mapping: '{{ data.n }}' })).status);
       assert.equal(answers[0], 200);
       assert.ok(answers.includes(429), 'a burst of previews is cut off with 429');
       const refused = await preview({ data: { n: 1 }, mapping: '{{ data.n }}' });

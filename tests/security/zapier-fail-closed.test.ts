@@ -20,10 +20,20 @@ function delivery(at: Date, id = 'msg_1') {
   const signature = new Webhook(secret).sign(id, at, payload);
   return {
     content: payload,
-    headers: { 'Http-Webhook-Id': id, 'Http-Webhook-Timestamp': String(Math.floor(at.getTime() / 1000)), 'Http-Webhook-Signature': signature },
+    headers: {
+      'Http-Webhook-Id': id,
+      'Http-Webhook-Timestamp': String(Math.floor(at.getTime() / 1000)),
+      'Http-Webhook-Signature': signature,
+    },
   };
 }
-const run = (bundle: Record<string, unknown>) => appTester(perform, { authData: { hubUrl: 'http://127.0.0.1:9', apiKey: 'dbk_x' }, inputData: { event_type: 'catch_hook.received' }, cleanedRequest: JSON.parse(payload), ...bundle });
+const run = (bundle: Record<string, unknown>) =>
+  appTester(perform, {
+    authData: { hubUrl: 'http://127.0.0.1:9', apiKey: 'dbk_x' },
+    inputData: { event_type: 'catch_hook.received' },
+    cleanedRequest: JSON.parse(payload),
+    ...bundle,
+  });
 
 describe('Zapier New Hub Event fails closed (finding 12)', () => {
   test('a fresh, signed delivery is accepted', async () => {
@@ -44,9 +54,18 @@ describe('Zapier New Hub Event fails closed (finding 12)', () => {
   });
 
   test('a correctly signed delivery older than 5 minutes, or from the future, → refused', async () => {
-    await assert.rejects(run({ subscribeData: { id: 'sub_1', secret }, rawRequest: delivery(new Date(Date.now() - 365 * 24 * 3600_000)) }), /more than 5 minutes/);
-    await assert.rejects(run({ subscribeData: { id: 'sub_1', secret }, rawRequest: delivery(new Date(Date.now() - 6 * 60_000)) }), /more than 5 minutes/);
-    await assert.rejects(run({ subscribeData: { id: 'sub_1', secret }, rawRequest: delivery(new Date(Date.now() + 6 * 60_000)) }), /more than 5 minutes/);
+    await assert.rejects(
+      run({ subscribeData: { id: 'sub_1', secret }, rawRequest: delivery(new Date(Date.now() - 365 * 24 * 3600_000)) }),
+      /more than 5 minutes/,
+    );
+    await assert.rejects(
+      run({ subscribeData: { id: 'sub_1', secret }, rawRequest: delivery(new Date(Date.now() - 6 * 60_000)) }),
+      /more than 5 minutes/,
+    );
+    await assert.rejects(
+      run({ subscribeData: { id: 'sub_1', secret }, rawRequest: delivery(new Date(Date.now() + 6 * 60_000)) }),
+      /more than 5 minutes/,
+    );
     const items = await run({ subscribeData: { id: 'sub_1', secret }, rawRequest: delivery(new Date(Date.now() - 4 * 60_000)) });
     assert.equal(items.length, 1, 'within the tolerance is still fine');
   });
@@ -56,7 +75,11 @@ describe('Zapier New Hub Event fails closed (finding 12)', () => {
     for (const drop of ['Http-Webhook-Id', 'Http-Webhook-Timestamp', 'Http-Webhook-Signature']) {
       const headers: Record<string, string> = { ...d.headers };
       delete headers[drop];
-      await assert.rejects(run({ subscribeData: { id: 'sub_1', secret }, rawRequest: { content: d.content, headers } }), /webhook-id|timestamp|signature/, drop);
+      await assert.rejects(
+        run({ subscribeData: { id: 'sub_1', secret }, rawRequest: { content: d.content, headers } }),
+        /webhook-id|timestamp|signature/,
+        drop,
+      );
     }
   });
 });

@@ -26,12 +26,28 @@ describe('durations', () => {
 describe('retry policy', () => {
   test('full jitter between half and the whole of base × 2^(attempt-1), capped; Retry-After wins', () => {
     const opts = { baseMs: 1000, maxMs: 10_000 };
-    assert.equal(retryDelayMs(1, opts, () => 0), 500);
-    assert.equal(retryDelayMs(1, opts, () => 1), 1000);
-    assert.equal(retryDelayMs(3, opts, () => 1), 4000);
-    assert.equal(retryDelayMs(10, opts, () => 1), 10_000, 'capped at maxMs');
-    assert.equal(retryDelayMs(10, opts, () => 0), 5000);
-    assert.equal(retryDelayMs(2, { ...opts, retryAfterMs: 30_000 }), 30_000, 'a provider\'s Retry-After beyond the cap is honoured');
+    assert.equal(
+      retryDelayMs(1, opts, () => 0),
+      500,
+    );
+    assert.equal(
+      retryDelayMs(1, opts, () => 1),
+      1000,
+    );
+    assert.equal(
+      retryDelayMs(3, opts, () => 1),
+      4000,
+    );
+    assert.equal(
+      retryDelayMs(10, opts, () => 1),
+      10_000,
+      'capped at maxMs',
+    );
+    assert.equal(
+      retryDelayMs(10, opts, () => 0),
+      5000,
+    );
+    assert.equal(retryDelayMs(2, { ...opts, retryAfterMs: 30_000 }), 30_000, "a provider's Retry-After beyond the cap is honoured");
     assert.equal(retryDelayMs(2, { ...opts, retryAfterMs: -5 }), 0);
   });
 });
@@ -39,11 +55,20 @@ describe('retry policy', () => {
 describe('egress address classification (what must stay refused)', () => {
   const none = parseEgressAllow('');
   test('loopback, private and metadata addresses are refused; public ones pass', () => {
-    for (const [ip, kind] of [['127.0.0.1', 'loopback'], ['::1', 'loopback'], ['10.1.2.3', 'private'], ['192.168.0.5', 'private'], ['169.254.169.254', 'metadata'], ['100.100.100.200', 'metadata'], ['::ffff:10.0.0.1', 'private']]) {
+    for (const [ip, kind] of [
+      ['127.0.0.1', 'loopback'],
+      ['::1', 'loopback'],
+      ['10.1.2.3', 'private'],
+      ['192.168.0.5', 'private'],
+      ['169.254.169.254', 'metadata'],
+      ['100.100.100.200', 'metadata'],
+      ['::ffff:10.0.0.1', 'private'],
+    ]) {
       assert.equal(addressKind(ip!), kind, ip);
     }
     assert.equal(addressKind('93.184.216.34'), undefined);
-    for (const url of ['http://127.0.0.1:3000/', 'http://10.0.0.8/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/']) assert.throws(() => checkUrl(url, none), EgressError, url);
+    for (const url of ['http://127.0.0.1:3000/', 'http://10.0.0.8/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/'])
+      assert.throws(() => checkUrl(url, none), EgressError, url);
     assert.equal(checkUrl('https://93.184.216.34/hook', none).hostname, '93.184.216.34');
     assert.equal(checkUrl('https://hooks.example.com/x', none).hostname, 'hooks.example.com', 'names are checked when resolved, not here');
   });
@@ -59,7 +84,10 @@ describe('egress address classification (what must stay refused)', () => {
 describe('templating', () => {
   const scope = { data: { name: 'Chan Tai Man', amount: 250, tags: ['a', 'b'] } };
   test('a lone expression keeps its type; text renders to a string; nested mappings render throughout', async () => {
-    assert.deepEqual(await renderMapping({ n: '{{ data.amount }}', t: 'Hi {{ data.name }}', list: ['{{ data.tags }}', 7], k: true }, scope), { n: 250, t: 'Hi Chan Tai Man', list: [['a', 'b'], 7], k: true });
+    assert.deepEqual(
+      await renderMapping({ n: '{{ data.amount }}', t: 'Hi {{ data.name }}', list: ['{{ data.tags }}', 7], k: true }, scope),
+      { n: 250, t: 'Hi Chan Tai Man', list: [['a', 'b'], 7], k: true },
+    );
   });
   test('conditions are bare Liquid expressions', async () => {
     assert.equal(await evaluateCondition('data.amount > 100 and data.name contains "Chan"', scope), true);
@@ -78,7 +106,15 @@ describe('templating', () => {
 });
 
 describe('flows: matching', () => {
-  const event = (type: string, data: Record<string, unknown>): HubEvent => ({ id: 'evt_1', type, source: 'conn_1', connectionId: 'conn_1', occurredAt: '2026-12-04T00:00:00Z', subject: null, data });
+  const event = (type: string, data: Record<string, unknown>): HubEvent => ({
+    id: 'evt_1',
+    type,
+    source: 'conn_1',
+    connectionId: 'conn_1',
+    occurredAt: '2026-12-04T00:00:00Z',
+    subject: null,
+    data,
+  });
   const flow = (when: Record<string, unknown>) => flowSchema.parse({ id: 'f', when, then: [{ action: 'http.post' }] });
   test('event patterns with *', () => {
     assert.ok(eventTypeMatches('trello.card.*', 'trello.card.moved'));
@@ -98,6 +134,13 @@ describe('flows: matching', () => {
 
 describe('redaction', () => {
   test('secret-looking keys are replaced at any depth', () => {
-    assert.deepEqual(redact({ a: 1, headers: { Authorization: 'Bearer x', 'x-api-key': 'k' }, list: [{ client_secret: 's', sign: 'v' }] }), { a: 1, headers: { Authorization: '[redacted]', 'x-api-key': '[redacted]' }, list: [{ client_secret: '[redacted]', sign: '[redacted]' }] });
+    assert.deepEqual(
+      redact({ a: 1, headers: { Authorization: 'Bearer x', 'x-api-key': 'k' }, list: [{ client_secret: 's', sign: 'v' }] }),
+      {
+        a: 1,
+        headers: { Authorization: '[redacted]', 'x-api-key': '[redacted]' },
+        list: [{ client_secret: '[redacted]', sign: '[redacted]' }],
+      },
+    );
   });
 });

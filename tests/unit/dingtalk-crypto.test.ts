@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
-import { aesKey, CallbackCryptoError, decryptMessage, encryptedReply, encryptMessage, signature, signatureMatches } from '../../connectors/dingtalk/callback-crypto.ts';
+import {
+  aesKey,
+  CallbackCryptoError,
+  decryptMessage,
+  encryptedReply,
+  encryptMessage,
+  signature,
+  signatureMatches,
+} from '../../connectors/dingtalk/callback-crypto.ts';
 import { robotSignature } from '../../connectors/dingtalk/robot-send.ts';
 
 // A 43-character EncodingAESKey, as the DingTalk developer console issues them.
@@ -12,7 +20,8 @@ const OWNER = 'dingappkey0123';
 function sealByHand(message: string, owner: string, padTo = 32): string {
   const key = Buffer.from(`${AES_KEY}=`, 'base64');
   const msg = Buffer.from(message);
-  const len = Buffer.alloc(4); len.writeUInt32BE(msg.length);
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(msg.length);
   const plain = Buffer.concat([crypto.randomBytes(16), len, msg, Buffer.from(owner)]);
   const pad = padTo - (plain.length % padTo);
   const c = crypto.createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
@@ -22,7 +31,13 @@ function sealByHand(message: string, owner: string, padTo = 32): string {
 describe('DingTalk callback crypto', () => {
   test('the signature is hex SHA-1 of token, timestamp, nonce and encrypt sorted and joined', () => {
     const parts = ['mytoken', '1733300000000', 'nonce123', 'ENCRYPTED=='];
-    assert.equal(signature('mytoken', '1733300000000', 'nonce123', 'ENCRYPTED=='), crypto.createHash('sha1').update([...parts].sort().join('')).digest('hex'));
+    assert.equal(
+      signature('mytoken', '1733300000000', 'nonce123', 'ENCRYPTED=='),
+      crypto
+        .createHash('sha1')
+        .update([...parts].sort().join(''))
+        .digest('hex'),
+    );
     const sig = signature('t', '1', 'n', 'e');
     assert.ok(signatureMatches(sig, sig.toUpperCase()), 'hex case does not matter');
     assert.equal(signatureMatches(sig, undefined), false);
@@ -44,8 +59,14 @@ describe('DingTalk callback crypto', () => {
   });
 
   test('a bad key, a truncated or foreign ciphertext are refused with DingTalk error codes', () => {
-    assert.throws(() => aesKey('short'), (e: unknown) => e instanceof CallbackCryptoError && e.code === 900004);
-    assert.throws(() => decryptMessage(AES_KEY, Buffer.alloc(15).toString('base64')), (e: unknown) => e instanceof CallbackCryptoError && e.code === 900005);
+    assert.throws(
+      () => aesKey('short'),
+      (e: unknown) => e instanceof CallbackCryptoError && e.code === 900004,
+    );
+    assert.throws(
+      () => decryptMessage(AES_KEY, Buffer.alloc(15).toString('base64')),
+      (e: unknown) => e instanceof CallbackCryptoError && e.code === 900005,
+    );
     const other = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
     assert.throws(() => decryptMessage(other, sealByHand('hello', OWNER)), CallbackCryptoError);
   });

@@ -34,7 +34,11 @@ function LanguageSwitcher() {
     <label className="lang">
       <span className="sr-only">{t('language')}</span>
       <select aria-label={t('language')} value={ctx.lang} onChange={(e) => ctx.setLang(e.target.value as Lang)}>
-        {LANGS.map((l) => <option key={l.id} value={l.id}>{l.label}</option>)}
+        {LANGS.map((l) => (
+          <option key={l.id} value={l.id}>
+            {l.label}
+          </option>
+        ))}
       </select>
     </label>
   );
@@ -42,8 +46,13 @@ function LanguageSwitcher() {
 
 function App() {
   const [lang, setLangState] = useState<Lang>(initialLang());
-  const setLang = (l: Lang) => { localStorage.setItem('dingbridge.lang', l); setLangState(l); };
-  useEffect(() => { document.documentElement.lang = lang; }, [lang]);
+  const setLang = (l: Lang) => {
+    localStorage.setItem('dingbridge.lang', l);
+    setLangState(l);
+  };
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
   const [status, setStatus] = useState<AuthStatus | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
   const refresh = useCallback(async () => {
@@ -51,13 +60,18 @@ function App() {
       const s = await api<AuthStatus>('GET', '/api/v1/auth/status');
       setCsrf(s.csrfToken);
       setStatus(s);
-    } catch (e) { setLoadError((e as Error).message); }
+    } catch (e) {
+      setLoadError((e as Error).message);
+    }
   }, []);
-  useEffect(() => { void refresh(); }, [refresh]);
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
   const path = usePath();
 
   let body;
-  if (!status) body = <div className="center-page">{loadError ? <Notice kind="error">{loadError}</Notice> : <p className="muted">…</p>}</div>;
+  if (!status)
+    body = <div className="center-page">{loadError ? <Notice kind="error">{loadError}</Notice> : <p className="muted">…</p>}</div>;
   else if (status.setupRequired) body = <SetupPage proof={status.setupProof ?? 'setup_code'} onDone={refresh} />;
   else if (!status.user) body = <SignInPage onDone={refresh} />;
   else body = <Shell status={status} path={path} refresh={refresh} />;
@@ -83,7 +97,9 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
   const user = status.user!;
   const [menuOpen, setMenuOpen] = useState(false);
   const pathname = path.split('?')[0]!;
-  useEffect(() => { setMenuOpen(false); }, [pathname]);
+  useEffect(() => {
+    setMenuOpen(false);
+  }, [pathname]);
   useEffect(() => {
     if (pathname === '/' || pathname === '') navigate(status.needsTwoFactorSetup ? '/security' : '/flows');
     else if (status.needsTwoFactorSetup && pathname !== '/security') navigate('/security');
@@ -115,21 +131,48 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
 
   return (
     <div className="shell">
-      <a className="skip" href="#main">{t('skipToContent')}</a>
+      <a className="skip" href="#main">
+        {t('skipToContent')}
+      </a>
       <header className="topbar">
-        <Link to="/flows" className="brand"><span className="logo" aria-hidden="true">⇄</span> dingbridge</Link>
-        <button type="button" className="btn btn-small menu-btn" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>{t('menu')}</button>
+        <Link to="/flows" className="brand">
+          <span className="logo" aria-hidden="true">
+            ⇄
+          </span>{' '}
+          dingbridge
+        </Link>
+        <button
+          type="button"
+          className="btn btn-small menu-btn"
+          aria-expanded={menuOpen}
+          aria-controls="nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          {t('menu')}
+        </button>
         <div className="topbar-right">
           <LanguageSwitcher />
-          <span className="who" title={user.email}><span className="who-email">{user.email}</span> <span className="role-chip">{t(`role_${user.role}`)}</span></span>
-          <button type="button" className="btn btn-ghost" onClick={signOut}>{t('signOut')}</button>
+          <span className="who" title={user.email}>
+            <span className="who-email">{user.email}</span> <span className="role-chip">{t(`role_${user.role}`)}</span>
+          </span>
+          <button type="button" className="btn btn-ghost" onClick={signOut}>
+            {t('signOut')}
+          </button>
         </div>
       </header>
       <div className="layout">
         <nav id="nav" className={`sidenav${menuOpen ? ' open' : ''}`} aria-label="Main">
           <ul>
             {NAV.filter((n) => can(n.min)).map((n) => (
-              <li key={n.to}><Link to={n.to} className={pathname.startsWith(n.to) ? 'active' : ''} aria-current={pathname.startsWith(n.to) ? 'page' : undefined}>{t(n.key)}</Link></li>
+              <li key={n.to}>
+                <Link
+                  to={n.to}
+                  className={pathname.startsWith(n.to) ? 'active' : ''}
+                  aria-current={pathname.startsWith(n.to) ? 'page' : undefined}
+                >
+                  {t(n.key)}
+                </Link>
+              </li>
             ))}
           </ul>
         </nav>
@@ -142,4 +185,8 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
   );
 }
 
-createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

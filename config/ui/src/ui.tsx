@@ -7,8 +7,31 @@ export function navigate(to: string) {
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
 
-export function Link({ to, children, className, ...rest }: { to: string; children: ReactNode; className?: string; 'aria-current'?: 'page' | undefined }) {
-  return <a href={to} className={className} {...rest} onClick={(e) => { if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return; e.preventDefault(); navigate(to); }}>{children}</a>;
+export function Link({
+  to,
+  children,
+  className,
+  ...rest
+}: {
+  to: string;
+  children: ReactNode;
+  className?: string;
+  'aria-current'?: 'page' | undefined;
+}) {
+  return (
+    <a
+      href={to}
+      className={className}
+      {...rest}
+      onClick={(e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        navigate(to);
+      }}
+    >
+      {children}
+    </a>
+  );
 }
 
 /** Loads something, with reload; errors are kept to show. */
@@ -17,10 +40,20 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   const [error, setError] = useState<string | undefined>();
   const [loading, setLoading] = useState(true);
   const reload = useCallback(async () => {
-    try { setData(await load()); setError(undefined); } catch (e) { setError(errorText(e)); } finally { setLoading(false); }
+    try {
+      setData(await load());
+      setError(undefined);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setLoading(false);
+    }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
-  useEffect(() => { setLoading(true); void reload(); }, [reload]);
+  useEffect(() => {
+    setLoading(true);
+    void reload();
+  }, [reload]);
   return { data, error, loading, reload, setData };
 }
 
@@ -29,11 +62,35 @@ export function errorText(e: unknown): string {
   return (e as Error)?.message ?? String(e);
 }
 
-export function Notice({ kind = 'info', children, role }: { kind?: 'info' | 'error' | 'success' | 'warn'; children: ReactNode; role?: string }) {
-  return <div className={`notice notice-${kind}`} role={role ?? (kind === 'error' ? 'alert' : 'status')}>{children}</div>;
+export function Notice({
+  kind = 'info',
+  children,
+  role,
+}: {
+  kind?: 'info' | 'error' | 'success' | 'warn';
+  children: ReactNode;
+  role?: string;
+}) {
+  return (
+    <div className={`notice notice-${kind}`} role={role ?? (kind === 'error' ? 'alert' : 'status')}>
+      {children}
+    </div>
+  );
 }
 
-export function Field({ label, hint, error, children, id }: { label: ReactNode; hint?: ReactNode; error?: string; children: (id: string, describedBy?: string) => ReactNode; id?: string }) {
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+  id,
+}: {
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string;
+  children: (id: string, describedBy?: string) => ReactNode;
+  id?: string;
+}) {
   const auto = useId();
   const fid = id ?? auto;
   const hintId = hint ? `${fid}-hint` : undefined;
@@ -42,15 +99,41 @@ export function Field({ label, hint, error, children, id }: { label: ReactNode; 
     <div className={`field${error ? ' has-error' : ''}`}>
       <label htmlFor={fid}>{label}</label>
       {children(fid, [hintId, errId].filter(Boolean).join(' ') || undefined)}
-      {hint && <div className="hint" id={hintId}>{hint}</div>}
-      {error && <div className="field-error" id={errId}>{error}</div>}
+      {hint && (
+        <div className="hint" id={hintId}>
+          {hint}
+        </div>
+      )}
+      {error && (
+        <div className="field-error" id={errId}>
+          {error}
+        </div>
+      )}
     </div>
   );
 }
 
-export function Switch({ checked, onChange, label, disabled }: { checked: boolean; onChange: (v: boolean) => void; label: string; disabled?: boolean }) {
+export function Switch({
+  checked,
+  onChange,
+  label,
+  disabled,
+}: {
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  label: string;
+  disabled?: boolean;
+}) {
   return (
-    <button type="button" role="switch" aria-checked={checked} aria-label={label} className={`switch${checked ? ' on' : ''}`} disabled={disabled} onClick={() => onChange(!checked)}>
+    <button
+      type="button"
+      role="switch"
+      aria-checked={checked}
+      aria-label={label}
+      className={`switch${checked ? ' on' : ''}`}
+      disabled={disabled}
+      onClick={() => onChange(!checked)}
+    >
       <span className="knob" aria-hidden="true" />
     </button>
   );
@@ -58,16 +141,30 @@ export function Switch({ checked, onChange, label, disabled }: { checked: boolea
 
 export function StatusBadge({ status }: { status: string }) {
   const t = useT();
-  const tone = ['succeeded', 'active', 'ok'].includes(status) ? 'ok' : ['failed', 'dead', 'error', 'needs_reauth', 'waiting_reauth'].includes(status) ? 'bad' : ['running', 'pending', 'retrying'].includes(status) ? 'busy' : 'muted';
+  const tone = ['succeeded', 'active', 'ok'].includes(status)
+    ? 'ok'
+    : ['failed', 'dead', 'error', 'needs_reauth', 'waiting_reauth'].includes(status)
+      ? 'bad'
+      : ['running', 'pending', 'retrying'].includes(status)
+        ? 'busy'
+        : 'muted';
   const text = t(`st_${status}`);
-  return <span className={`badge badge-${tone}`} data-status={status}>{text.startsWith('st_') ? status : text}</span>;
+  return (
+    <span className={`badge badge-${tone}`} data-status={status}>
+      {text.startsWith('st_') ? status : text}
+    </span>
+  );
 }
 
 export function Time({ at }: { at: string | null | undefined }) {
   const { lang } = useLang();
   if (!at) return <span className="muted">—</span>;
   const d = new Date(at);
-  return <time dateTime={at} title={d.toISOString()}>{d.toLocaleString(lang, { dateStyle: 'short', timeStyle: 'medium' })}</time>;
+  return (
+    <time dateTime={at} title={d.toISOString()}>
+      {d.toLocaleString(lang, { dateStyle: 'short', timeStyle: 'medium' })}
+    </time>
+  );
 }
 
 export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
@@ -80,16 +177,25 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
     return () => before?.focus?.();
   }, []);
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') onClose(); };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+    };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [onClose]);
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => { if (e.target === e.currentTarget) onClose(); }}>
+    <div
+      className="modal-backdrop"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) onClose();
+      }}
+    >
       <div className="modal" role="dialog" aria-modal="true" aria-labelledby={id} ref={box}>
         <div className="modal-head">
           <h2 id={id}>{title}</h2>
-          <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>×</button>
+          <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>
+            ×
+          </button>
         </div>
         {children}
       </div>

@@ -6,21 +6,60 @@ import { resolveLabels, resolveList, resolveMembers } from '../resolve.ts';
 import { trelloChange } from '../normalise.ts';
 
 /** What Trello answers for a card, checked instead of trusting the SDK's types (they lag behind Trello's answers). */
-const trelloCard = z.object({ id: z.string(), name: z.string(), url: z.string().optional(), shortUrl: z.string().optional(), shortLink: z.string().optional(), idList: z.string(), idBoard: z.string(), closed: z.boolean().optional(), due: z.string().nullable().optional() }).loose();
+const trelloCard = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    url: z.string().optional(),
+    shortUrl: z.string().optional(),
+    shortLink: z.string().optional(),
+    idList: z.string(),
+    idBoard: z.string(),
+    closed: z.boolean().optional(),
+    due: z.string().nullable().optional(),
+  })
+  .loose();
 type Card = z.output<typeof trelloCard>;
 
 /** The card actions' output (the flow editor's field picker and the OpenAPI document show it). */
-export const cardOutput = z.object({ id: z.string(), name: z.string(), url: z.string().optional(), idList: z.string(), idBoard: z.string(), closed: z.boolean(), due: z.string().nullable() });
+export const cardOutput = z.object({
+  id: z.string(),
+  name: z.string(),
+  url: z.string().optional(),
+  idList: z.string(),
+  idBoard: z.string(),
+  closed: z.boolean(),
+  due: z.string().nullable(),
+});
 
-const cardOut = (c: Card): z.output<typeof cardOutput> => ({ id: c.id, name: c.name, url: c.shortUrl ?? c.url ?? (c.shortLink ? `https://trello.com/c/${c.shortLink}` : undefined), idList: c.idList, idBoard: c.idBoard, closed: c.closed ?? false, due: c.due ?? null });
-const sample = { id: '6750f0b1a1b2c3d4e5f60101', name: 'Fix the login page', url: 'https://trello.com/c/aB3dE5fG', idList: '6750f0a0a1b2c3d4e5f60002', idBoard: '6750f0a0a1b2c3d4e5f60001', closed: false, due: null };
+const cardOut = (c: Card): z.output<typeof cardOutput> => ({
+  id: c.id,
+  name: c.name,
+  url: c.shortUrl ?? c.url ?? (c.shortLink ? `https://trello.com/c/${c.shortLink}` : undefined),
+  idList: c.idList,
+  idBoard: c.idBoard,
+  closed: c.closed ?? false,
+  due: c.due ?? null,
+});
+const sample = {
+  id: '6750f0b1a1b2c3d4e5f60101',
+  name: 'Fix the login page',
+  url: 'https://trello.com/c/aB3dE5fG',
+  idList: '6750f0a0a1b2c3d4e5f60002',
+  idBoard: '6750f0a0a1b2c3d4e5f60001',
+  closed: false,
+  due: null,
+};
 
 async function client(ctx: ActionContext) {
   if (!ctx.connection) throw permanent('Trello actions need a connection (set `connection:` on the step)');
   return trelloFor(ctx.connection, ctx.timeoutMs);
 }
 const cardId = z.string().min(1).describe('card id (or short link)');
-const due = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'a date, e.g. 2026-12-01T09:00:00+08:00').optional();
+const due = z
+  .string()
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'a date, e.g. 2026-12-01T09:00:00+08:00')
+  .optional();
 
 export const createCard = defineAction({
   id: 'trello.card.create',
@@ -42,7 +81,15 @@ export const createCard = defineAction({
     const idList = await resolveList(trello, input.list, input.board);
     const idLabels = input.labels.length ? await resolveLabels(trello, input.labels, input.board) : undefined;
     const idMembers = input.members.length ? await resolveMembers(trello, input.members) : undefined;
-    const request = { idList, name: input.name, desc: input.description, due: input.due ? new Date(input.due).toISOString() : undefined, idLabels, idMembers, pos: input.position };
+    const request = {
+      idList,
+      name: input.name,
+      desc: input.description,
+      due: input.due ? new Date(input.due).toISOString() : undefined,
+      idLabels,
+      idMembers,
+      pos: input.position,
+    };
     ctx.trace({ request });
     await ctx.ownChange?.(trelloChange.newCard(idList, input.name), { once: true });
     const card = trelloCard.parse(await trello.cards.createCard(request));
@@ -56,12 +103,24 @@ export const createCard = defineAction({
 export const updateCard = defineAction({
   id: 'trello.card.update',
   title: 'Update a Trello card',
-  input: z.object({ card: cardId, name: z.string().min(1).optional(), description: z.string().optional(), due: due.nullable(), dueComplete: z.boolean().optional() }),
+  input: z.object({
+    card: cardId,
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    due: due.nullable(),
+    dueComplete: z.boolean().optional(),
+  }),
   output: cardOutput,
   sampleOutput: sample,
   async run(ctx, input) {
     const trello = await client(ctx);
-    const request = { id: input.card, name: input.name, desc: input.description, due: input.due === null ? '' : input.due ? new Date(input.due).toISOString() : undefined, dueComplete: input.dueComplete };
+    const request = {
+      id: input.card,
+      name: input.name,
+      desc: input.description,
+      due: input.due === null ? '' : input.due ? new Date(input.due).toISOString() : undefined,
+      dueComplete: input.dueComplete,
+    };
     if (input.due !== undefined) await ctx.ownChange?.(trelloChange.due(input.card, input.due));
     ctx.trace({ request });
     return cardOut(trelloCard.parse(await trello.cards.updateCard(request)));
@@ -93,7 +152,10 @@ export const commentOnCard = defineAction({
     const trello = await client(ctx);
     ctx.trace({ request: input });
     await ctx.ownChange?.(trelloChange.newComment(input.card, input.text), { once: true });
-    const action = z.object({ id: z.string() }).loose().parse(await trello.cards.createCardComment({ id: input.card, text: input.text }));
+    const action = z
+      .object({ id: z.string() })
+      .loose()
+      .parse(await trello.cards.createCardComment({ id: input.card, text: input.text }));
     await ctx.ownChange?.(trelloChange.comment(action.id));
     return { id: action.id, card: input.card, text: input.text };
   },

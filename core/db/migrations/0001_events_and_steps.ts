@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** Events, their step runs and every attempt. */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('events')
+    await db.schema
+      .createTable('events')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('source', 'text', (c) => c.notNull())
@@ -20,7 +21,8 @@ export const migration: Migration = {
     await db.schema.createIndex('events_status_received').on('events').columns(['status', 'received_at']).execute();
     await db.schema.createIndex('events_type_received').on('events').columns(['type', 'received_at']).execute();
 
-    await db.schema.createTable('step_runs')
+    await db.schema
+      .createTable('step_runs')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('event_id', 'text', (c) => c.notNull().references('events.id').onDelete('cascade'))
       .addColumn('flow_id', 'text', (c) => c.notNull())
@@ -42,7 +44,8 @@ export const migration: Migration = {
     await db.schema.createIndex('step_runs_event').on('step_runs').column('event_id').execute();
     await db.schema.createIndex('step_runs_status_updated').on('step_runs').columns(['status', 'updated_at']).execute();
 
-    await db.schema.createTable('step_attempts')
+    await db.schema
+      .createTable('step_attempts')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
       .addColumn('step_run_id', 'text', (c) => c.notNull().references('step_runs.id').onDelete('cascade'))
       .addColumn('attempt', 'integer', (c) => c.notNull())

@@ -3,13 +3,16 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** The vault's key check, connections with sealed credentials, OAuth states, and which connection a step uses. */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('vault_canary').ifNotExists()
+    await db.schema
+      .createTable('vault_canary')
+      .ifNotExists()
       .addColumn('key_id', 'text', (c) => c.primaryKey())
       .addColumn('sealed', 'text', (c) => c.notNull())
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .execute();
 
-    await db.schema.createTable('connections')
+    await db.schema
+      .createTable('connections')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('connector_id', 'text', (c) => c.notNull())
       .addColumn('label', 'text', (c) => c.notNull())
@@ -31,7 +34,8 @@ export const migration: Migration = {
     await db.schema.createIndex('connections_connector').on('connections').column('connector_id').execute();
     await db.schema.createIndex('connections_expiry').on('connections').columns(['status', 'expires_at']).execute();
 
-    await db.schema.createTable('oauth_states')
+    await db.schema
+      .createTable('oauth_states')
       .addColumn('state', 'text', (c) => c.primaryKey())
       .addColumn('connection_id', 'text', (c) => c.notNull().references('connections.id').onDelete('cascade'))
       .addColumn('connector_id', 'text', (c) => c.notNull())

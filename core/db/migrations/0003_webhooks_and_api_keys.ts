@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** API keys, REST-hook subscriptions and their deliveries, and catch hooks created through the admin API. */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('api_keys')
+    await db.schema
+      .createTable('api_keys')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('label', 'text', (c) => c.notNull())
       /** sha256 of the whole key (the key itself is shown once and never stored). */
@@ -19,7 +20,8 @@ export const migration: Migration = {
       .addColumn('revoked_at', 'timestamptz')
       .execute();
 
-    await db.schema.createTable('hook_subscriptions')
+    await db.schema
+      .createTable('hook_subscriptions')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('target_url', 'text', (c) => c.notNull())
       .addColumn('events', 'jsonb', (c) => c.notNull())
@@ -41,7 +43,8 @@ export const migration: Migration = {
       .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .execute();
 
-    await db.schema.createTable('hook_deliveries')
+    await db.schema
+      .createTable('hook_deliveries')
       /** The webhook-id: stable per event × subscription. */
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('subscription_id', 'text', (c) => c.notNull().references('hook_subscriptions.id').onDelete('cascade'))
@@ -70,7 +73,8 @@ export const migration: Migration = {
     await db.schema.createIndex('hook_deliveries_event').on('hook_deliveries').column('event_id').execute();
     await sql`create index hook_deliveries_parked on hook_deliveries (subscription_id, created_at) where parked`.execute(db);
 
-    await db.schema.createTable('hook_delivery_attempts')
+    await db.schema
+      .createTable('hook_delivery_attempts')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
       .addColumn('delivery_id', 'text', (c) => c.notNull().references('hook_deliveries.id').onDelete('cascade'))
       .addColumn('attempt', 'integer', (c) => c.notNull())
@@ -83,7 +87,8 @@ export const migration: Migration = {
       .addUniqueConstraint('hook_delivery_attempts_run_attempt', ['delivery_id', 'attempt'])
       .execute();
 
-    await db.schema.createTable('catch_hooks')
+    await db.schema
+      .createTable('catch_hooks')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('name', 'text')
       /** How senders are verified, without the secret: {type, header?, encoding?}. */

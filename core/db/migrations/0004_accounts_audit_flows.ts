@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** Admin accounts and their sessions, hub-wide UI settings, the audit log, and flows made in the UI. */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('users')
+    await db.schema
+      .createTable('users')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('email', 'text', (c) => c.notNull().unique())
       .addColumn('name', 'text')
@@ -22,7 +23,8 @@ export const migration: Migration = {
       .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .execute();
 
-    await db.schema.createTable('ui_sessions')
+    await db.schema
+      .createTable('ui_sessions')
       .addColumn('sid', 'text', (c) => c.primaryKey())
       .addColumn('user_id', 'text')
       .addColumn('sess', 'jsonb', (c) => c.notNull())
@@ -31,13 +33,15 @@ export const migration: Migration = {
     await db.schema.createIndex('ui_sessions_expires').on('ui_sessions').column('expires_at').execute();
     await db.schema.createIndex('ui_sessions_user').on('ui_sessions').column('user_id').execute();
 
-    await db.schema.createTable('hub_settings')
+    await db.schema
+      .createTable('hub_settings')
       .addColumn('key', 'text', (c) => c.primaryKey())
       .addColumn('value', 'jsonb', (c) => c.notNull())
       .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .execute();
 
-    await db.schema.createTable('audit_log')
+    await db.schema
+      .createTable('audit_log')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
       .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('actor_kind', 'text', (c) => c.notNull())
@@ -52,7 +56,8 @@ export const migration: Migration = {
     await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
     await db.schema.createIndex('audit_log_action_at').on('audit_log').columns(['action', 'at']).execute();
 
-    await db.schema.createTable('flows')
+    await db.schema
+      .createTable('flows')
       .addColumn('id', 'text', (c) => c.primaryKey())
       /** The flow as flowSchema parses it (without `enabled`). */
       .addColumn('definition', 'jsonb', (c) => c.notNull())

@@ -8,7 +8,8 @@ export const migration: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.alterTable('step_runs').addColumn('pace_key', 'text').execute();
     await db.schema.createIndex('step_runs_pace_key').on('step_runs').columns(['pace_key', 'status']).execute();
-    await db.schema.createTable('pacing_sends')
+    await db.schema
+      .createTable('pacing_sends')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
       .addColumn('pace_key', 'text', (c) => c.notNull())
       .addColumn('step_run_id', 'text', (c) => c.notNull())

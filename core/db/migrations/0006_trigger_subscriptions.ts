@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** What the hub registered with providers for its flows (e.g. a Trello webhook per board). */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('trigger_subscriptions')
+    await db.schema
+      .createTable('trigger_subscriptions')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('connection_id', 'text', (c) => c.notNull().references('connections.id').onDelete('cascade'))
       .addColumn('trigger_id', 'text', (c) => c.notNull())

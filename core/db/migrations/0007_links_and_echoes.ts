@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** Cross-service links (a Trello card ↔ a DingTalk conversation) and the hub's own changes (to drop their echoes). */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('links')
+    await db.schema
+      .createTable('links')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
       .addColumn('a_kind', 'text', (c) => c.notNull())
       .addColumn('a_id', 'text', (c) => c.notNull())
@@ -14,7 +15,8 @@ export const migration: Migration = {
       .execute();
     await db.schema.createIndex('links_b').on('links').columns(['b_kind', 'b_id']).execute();
 
-    await db.schema.createTable('own_changes')
+    await db.schema
+      .createTable('own_changes')
       .addColumn('key', 'text', (c) => c.primaryKey())
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('expires_at', 'timestamptz', (c) => c.notNull())

@@ -6,7 +6,8 @@ import { sql, type Kysely, type Migration } from 'kysely';
  */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('sign_in_attempts')
+    await db.schema
+      .createTable('sign_in_attempts')
       .addColumn('id', 'bigserial', (c) => c.primaryKey())
       .addColumn('email', 'text', (c) => c.notNull())
       .addColumn('ip', 'text', (c) => c.notNull())

@@ -6,7 +6,8 @@ import { sql, type Kysely, type Migration } from 'kysely';
  */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('replay_guard')
+    await db.schema
+      .createTable('replay_guard')
       .addColumn('scope', 'text', (c) => c.notNull())
       .addColumn('key', 'text', (c) => c.notNull())
       .addColumn('ref', 'text')

@@ -6,7 +6,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
  */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('trigger_pollers')
+    await db.schema
+      .createTable('trigger_pollers')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('connection_id', 'text', (c) => c.notNull().references('connections.id').onDelete('cascade'))
       .addColumn('trigger_id', 'text', (c) => c.notNull())
@@ -26,12 +27,14 @@ export const migration: Migration = {
       .execute();
     // "Poll now" / "resync" requests apart from the poller's row, which a running poll holds locked:
     // a request (e.g. from a push notification) never waits for the poll.
-    await db.schema.createTable('trigger_poll_requests')
+    await db.schema
+      .createTable('trigger_poll_requests')
       .addColumn('poller_id', 'text', (c) => c.primaryKey().references('trigger_pollers.id').onDelete('cascade'))
       .addColumn('requested_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('resync', 'boolean', (c) => c.notNull().defaultTo(false))
       .execute();
-    await db.schema.createTable('trigger_poll_items')
+    await db.schema
+      .createTable('trigger_poll_items')
       .addColumn('poller_id', 'text', (c) => c.notNull().references('trigger_pollers.id').onDelete('cascade'))
       .addColumn('item_id', 'text', (c) => c.notNull())
       .addColumn('version', 'text', (c) => c.notNull())

@@ -7,7 +7,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
  */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('trigger_subscriptions')
+    await db.schema
+      .alterTable('trigger_subscriptions')
       .addColumn('expires_at', 'timestamptz')
       .addColumn('state', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
       .addColumn('secret', 'text')
@@ -20,7 +21,8 @@ export const migration: Migration = {
       .execute();
     // Registrations replaced by a renewal, kept for a while: a delivery still in flight on one of them
     // (even after several renewals in a row) is matched to its subscription, not refused.
-    await db.schema.createTable('trigger_subscription_retired')
+    await db.schema
+      .createTable('trigger_subscription_retired')
       .addColumn('external_id', 'text', (c) => c.primaryKey())
       .addColumn('subscription_id', 'text', (c) => c.notNull().references('trigger_subscriptions.id').onDelete('cascade'))
       .addColumn('state', 'jsonb', (c) => c.notNull())

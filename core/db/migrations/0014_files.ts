@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** Files between steps (core/files/store.ts): one row per file, its bytes in chunks of a few hundred KB. */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('files')
+    await db.schema
+      .createTable('files')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('event_id', 'text')
       .addColumn('step_run_id', 'text')
@@ -16,7 +17,8 @@ export const migration: Migration = {
       .execute();
     await db.schema.createIndex('files_event_idx').on('files').column('event_id').execute();
     await db.schema.createIndex('files_expires_idx').on('files').column('expires_at').execute();
-    await db.schema.createTable('file_chunks')
+    await db.schema
+      .createTable('file_chunks')
       .addColumn('file_id', 'text', (c) => c.notNull().references('files.id').onDelete('cascade'))
       .addColumn('seq', 'integer', (c) => c.notNull())
       .addColumn('data', 'bytea', (c) => c.notNull())

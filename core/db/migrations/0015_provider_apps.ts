@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /** Provider apps (client id/secret, webhook verifier token, environment), apart from the connections that use them. */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('provider_apps')
+    await db.schema
+      .createTable('provider_apps')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('connector_id', 'text', (c) => c.notNull())
       .addColumn('label', 'text', (c) => c.notNull())
@@ -15,7 +16,10 @@ export const migration: Migration = {
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .execute();
-    await db.schema.alterTable('connections').addColumn('app_id', 'text', (c) => c.references('provider_apps.id').onDelete('restrict')).execute();
+    await db.schema
+      .alterTable('connections')
+      .addColumn('app_id', 'text', (c) => c.references('provider_apps.id').onDelete('restrict'))
+      .execute();
     await db.schema.createIndex('connections_app_idx').on('connections').column('app_id').execute();
   },
 };

@@ -7,7 +7,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
  */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('people')
+    await db.schema
+      .createTable('people')
       .addColumn('id', 'text', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()::text`))
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('email', 'text')
@@ -24,7 +25,8 @@ export const migration: Migration = {
     await db.schema.createIndex('people_mobile').on('people').column('mobile').execute();
     await db.schema.createIndex('people_department').on('people').column('department').execute();
 
-    await db.schema.createTable('person_identities')
+    await db.schema
+      .createTable('person_identities')
       .addColumn('person_id', 'text', (c) => c.notNull().references('people.id').onDelete('cascade'))
       .addColumn('service', 'text', (c) => c.notNull())
       .addColumn('kind', 'text', (c) => c.notNull())

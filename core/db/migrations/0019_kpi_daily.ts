@@ -7,7 +7,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
  */
 export const migration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('kpi_daily')
+    await db.schema
+      .createTable('kpi_daily')
       .addColumn('day', 'date', (c) => c.notNull())
       .addColumn('metric', 'text', (c) => c.notNull())
       .addColumn('dimension', 'text', (c) => c.notNull().defaultTo(''))

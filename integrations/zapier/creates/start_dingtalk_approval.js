@@ -8,12 +8,17 @@ module.exports = {
   operation: {
     inputFields: [
       { key: 'connection_id', label: 'DingTalk connection', required: false },
-      { key: 'process_code', label: 'Process code', required: true, helpText: 'The approval template\'s processCode.' },
+      { key: 'process_code', label: 'Process code', required: true, helpText: "The approval template's processCode." },
       { key: 'originator_user_id', label: 'Originator user id', required: true },
       { key: 'dept_id', label: 'Department id', required: false },
       { key: 'form', label: 'Form fields', required: false, dict: true, helpText: 'Field name → value, as on the approval form.' },
       { key: 'extra_input', label: 'Extra input (JSON)', required: false, type: 'text' },
-      { key: 'action_id', label: 'Hub action (advanced)', required: false, helpText: 'Run another hub action instead of dingtalk.approval.start.' },
+      {
+        key: 'action_id',
+        label: 'Hub action (advanced)',
+        required: false,
+        helpText: 'Run another hub action instead of dingtalk.approval.start.',
+      },
     ],
     perform: async (z, bundle) => {
       const d = bundle.inputData;

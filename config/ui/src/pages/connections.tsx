@@ -6,9 +6,13 @@ import { Empty, errorText, Field, Modal, Notice, StatusBadge, Time, useLoad } fr
 /** Starts the connect flow with a CSRF-protected POST (a link alone cannot start it), then goes to the provider. */
 async function connect(c: Connection, onError: (text: string) => void): Promise<void> {
   try {
-    const { authorizeUrl } = await api<{ authorizeUrl: string }>('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/authorize`, { returnTo: '/connections' });
+    const { authorizeUrl } = await api<{ authorizeUrl: string }>('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/authorize`, {
+      returnTo: '/connections',
+    });
     window.location.assign(authorizeUrl);
-  } catch (err) { onError(errorText(err)); }
+  } catch (err) {
+    onError(errorText(err));
+  }
 }
 
 export function ConnectionsPage({ role }: { role: User['role'] }) {
@@ -23,7 +27,14 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
   const connected = new URLSearchParams(window.location.search).get('connected');
 
   const act = async (fn: () => Promise<unknown>, ok?: string) => {
-    try { await fn(); if (ok) setNotice({ kind: 'success', text: ok }); await conns.reload(); await appsLoad.reload(); } catch (e) { setNotice({ kind: 'error', text: errorText(e) }); }
+    try {
+      await fn();
+      if (ok) setNotice({ kind: 'success', text: ok });
+      await conns.reload();
+      await appsLoad.reload();
+    } catch (e) {
+      setNotice({ kind: 'error', text: errorText(e) });
+    }
   };
   const list = conns.data?.connections ?? [];
   const needing = list.filter((c) => c.status === 'needs_reauth');
@@ -32,15 +43,31 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
 
   return (
     <section aria-labelledby="conn-h">
-      <div className="page-head"><h1 id="conn-h">{t('connections')}</h1></div>
-      {connected && <Notice kind="success">{t('connected')}: {connected}</Notice>}
+      <div className="page-head">
+        <h1 id="conn-h">{t('connections')}</h1>
+      </div>
+      {connected && (
+        <Notice kind="success">
+          {t('connected')}: {connected}
+        </Notice>
+      )}
       {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
       {conns.error && <Notice kind="error">{conns.error}</Notice>}
       {!canEdit && <Notice>{t('credentialsHidden')}</Notice>}
       {needing.map((c) => (
         <div key={c.id} className="notice notice-warn banner" role="alert" data-needs-reauth={c.id}>
-          <span><strong>{c.label}</strong> {t('needsReauth')}</span>
-          {canEdit && c.authKind === 'oauth2' && <button type="button" className="btn btn-primary btn-small" onClick={() => void connect(c, (text) => setNotice({ kind: 'error', text }))}>{t('reconnect')}</button>}
+          <span>
+            <strong>{c.label}</strong> {t('needsReauth')}
+          </span>
+          {canEdit && c.authKind === 'oauth2' && (
+            <button
+              type="button"
+              className="btn btn-primary btn-small"
+              onClick={() => void connect(c, (text) => setNotice({ kind: 'error', text }))}
+            >
+              {t('reconnect')}
+            </button>
+          )}
         </div>
       ))}
       {withAuth.map((connector) => {
@@ -50,10 +77,20 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
         return (
           <div key={connector.id} className="card connector" data-connector={connector.id}>
             <div className="page-head small-head">
-              <h2>{connector.name} <span className="chip">{connector.auth.kind}</span></h2>
+              <h2>
+                {connector.name} <span className="chip">{connector.auth.kind}</span>
+              </h2>
               <div className="actions wrap">
-                {canEdit && canHaveApp && <button type="button" className="btn btn-small" onClick={() => setAddingApp(connector)}>{t('addApp')}</button>}
-                {canEdit && <button type="button" className="btn btn-small" onClick={() => setEditing({ connector })}>{t('addConnection')}</button>}
+                {canEdit && canHaveApp && (
+                  <button type="button" className="btn btn-small" onClick={() => setAddingApp(connector)}>
+                    {t('addApp')}
+                  </button>
+                )}
+                {canEdit && (
+                  <button type="button" className="btn btn-small" onClick={() => setEditing({ connector })}>
+                    {t('addConnection')}
+                  </button>
+                )}
               </div>
             </div>
             {apps.length > 0 && (
@@ -61,15 +98,38 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
                 {apps.map((a) => (
                   <li key={a.id} className="conn" data-app={a.id}>
                     <div className="conn-head">
-                      <strong>{a.label}</strong> <span className="muted small mono">{a.id}</span> <span className="chip">{a.environment}</span>
+                      <strong>{a.label}</strong> <span className="muted small mono">{a.id}</span>{' '}
+                      <span className="chip">{a.environment}</span>
                       {a.origin === 'config' && <span className="chip">{t('fromConfig')}</span>}
                     </div>
                     <dl className="facts small">
-                      <div><dt>{t('clientId')}</dt><dd className="mono">{a.clientId}</dd></div>
-                      <div><dt>{t('appSecrets')}</dt><dd>{Object.keys(a.secrets).join(', ') || '—'}</dd></div>
-                      <div><dt>{t('appConnections')}</dt><dd>{a.connections.map((id) => list.find((c) => c.id === id)?.label ?? id).join(', ') || '—'}</dd></div>
+                      <div>
+                        <dt>{t('clientId')}</dt>
+                        <dd className="mono">{a.clientId}</dd>
+                      </div>
+                      <div>
+                        <dt>{t('appSecrets')}</dt>
+                        <dd>{Object.keys(a.secrets).join(', ') || '—'}</dd>
+                      </div>
+                      <div>
+                        <dt>{t('appConnections')}</dt>
+                        <dd>{a.connections.map((id) => list.find((c) => c.id === id)?.label ?? id).join(', ') || '—'}</dd>
+                      </div>
                     </dl>
-                    {canEdit && <div className="actions"><button type="button" className="btn btn-small btn-danger" onClick={() => { if (window.confirm(t('confirmDelete'))) void act(() => api('DELETE', `/api/v1/apps/${encodeURIComponent(a.id)}`)); }}>{t('delete')}</button></div>}
+                    {canEdit && (
+                      <div className="actions">
+                        <button
+                          type="button"
+                          className="btn btn-small btn-danger"
+                          onClick={() => {
+                            if (window.confirm(t('confirmDelete')))
+                              void act(() => api('DELETE', `/api/v1/apps/${encodeURIComponent(a.id)}`));
+                          }}
+                        >
+                          {t('delete')}
+                        </button>
+                      </div>
+                    )}
                   </li>
                 ))}
               </ul>
@@ -81,22 +141,84 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
                   <div className="conn-head">
                     <strong>{c.label}</strong> <span className="muted small mono">{c.id}</span> <StatusBadge status={c.status} />
                     {c.origin === 'config' && <span className="chip">{t('fromConfig')}</span>}
-                    {c.appId && <span className="chip" data-uses-app={c.appId}>{t('viaApp')} {apps.find((a) => a.id === c.appId)?.label ?? c.appId}</span>}
+                    {c.appId && (
+                      <span className="chip" data-uses-app={c.appId}>
+                        {t('viaApp')} {apps.find((a) => a.id === c.appId)?.label ?? c.appId}
+                      </span>
+                    )}
                   </div>
                   <dl className="facts small">
-                    <div><dt>{t('lastRefresh')}</dt><dd><Time at={c.lastRefreshAt} /></dd></div>
-                    {c.expiresAt && <div><dt>{t('expires')}</dt><dd><Time at={c.expiresAt} /></dd></div>}
-                    {c.lastError && <div><dt>{t('lastError')}</dt><dd className="error-text">{c.lastError}</dd></div>}
+                    <div>
+                      <dt>{t('lastRefresh')}</dt>
+                      <dd>
+                        <Time at={c.lastRefreshAt} />
+                      </dd>
+                    </div>
+                    {c.expiresAt && (
+                      <div>
+                        <dt>{t('expires')}</dt>
+                        <dd>
+                          <Time at={c.expiresAt} />
+                        </dd>
+                      </div>
+                    )}
+                    {c.lastError && (
+                      <div>
+                        <dt>{t('lastError')}</dt>
+                        <dd className="error-text">{c.lastError}</dd>
+                      </div>
+                    )}
                   </dl>
                   {canEdit && (
                     <div className="actions wrap">
-                      {c.authKind === 'oauth2' && <button type="button" className="btn btn-small btn-primary" onClick={() => void connect(c, (text) => setNotice({ kind: 'error', text }))}>{c.status === 'needs_reauth' || c.secrets?.accessToken ? t('reconnect') : t('connectAccount')}</button>}
-                      {connector.auth.testable && <button type="button" className="btn btn-small" onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/test`), t('testOk'))}>{t('testConnection')}</button>}
-                      <button type="button" className="btn btn-small" onClick={() => setEditing({ connector, connection: c })}>{t('edit')}</button>
-                      {c.status === 'disabled'
-                        ? <button type="button" className="btn btn-small" onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/enable`))}>{t('enable')}</button>
-                        : <button type="button" className="btn btn-small" onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/disable`))}>{t('disable')}</button>}
-                      <button type="button" className="btn btn-small btn-danger" onClick={() => { if (window.confirm(t('confirmDelete'))) void act(() => api('DELETE', `/api/v1/connections/${encodeURIComponent(c.id)}`)); }}>{t('delete')}</button>
+                      {c.authKind === 'oauth2' && (
+                        <button
+                          type="button"
+                          className="btn btn-small btn-primary"
+                          onClick={() => void connect(c, (text) => setNotice({ kind: 'error', text }))}
+                        >
+                          {c.status === 'needs_reauth' || c.secrets?.accessToken ? t('reconnect') : t('connectAccount')}
+                        </button>
+                      )}
+                      {connector.auth.testable && (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/test`), t('testOk'))}
+                        >
+                          {t('testConnection')}
+                        </button>
+                      )}
+                      <button type="button" className="btn btn-small" onClick={() => setEditing({ connector, connection: c })}>
+                        {t('edit')}
+                      </button>
+                      {c.status === 'disabled' ? (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/enable`))}
+                        >
+                          {t('enable')}
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          onClick={() => act(() => api('POST', `/api/v1/connections/${encodeURIComponent(c.id)}/disable`))}
+                        >
+                          {t('disable')}
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        onClick={() => {
+                          if (window.confirm(t('confirmDelete')))
+                            void act(() => api('DELETE', `/api/v1/connections/${encodeURIComponent(c.id)}`));
+                        }}
+                      >
+                        {t('delete')}
+                      </button>
                     </div>
                   )}
                 </li>
@@ -105,21 +227,66 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
           </div>
         );
       })}
-      {catalog.data && withAuth.length === 0 && <Empty><p>{t('noConnections')}</p></Empty>}
-      {noAuth.length > 0 && <p className="muted small">{t('noAuthConnectors')} {noAuth.map((c) => c.name).join(', ')}</p>}
-      {addingApp && <AppForm connector={addingApp} onClose={() => setAddingApp(undefined)} onSaved={async (a) => { setAddingApp(undefined); setNotice({ kind: 'success', text: `${t('saved')} ${a.label}` }); await appsLoad.reload(); }} />}
-      {editing && <ConnectionForm {...editing} apps={(appsLoad.data?.apps ?? []).filter((a) => a.connectorId === editing.connector.id)} onClose={() => setEditing(undefined)} onSaved={async (c) => { setEditing(undefined); setNotice({ kind: 'success', text: `${t('saved')} ${c.label}` }); await conns.reload(); }} />}
+      {catalog.data && withAuth.length === 0 && (
+        <Empty>
+          <p>{t('noConnections')}</p>
+        </Empty>
+      )}
+      {noAuth.length > 0 && (
+        <p className="muted small">
+          {t('noAuthConnectors')} {noAuth.map((c) => c.name).join(', ')}
+        </p>
+      )}
+      {addingApp && (
+        <AppForm
+          connector={addingApp}
+          onClose={() => setAddingApp(undefined)}
+          onSaved={async (a) => {
+            setAddingApp(undefined);
+            setNotice({ kind: 'success', text: `${t('saved')} ${a.label}` });
+            await appsLoad.reload();
+          }}
+        />
+      )}
+      {editing && (
+        <ConnectionForm
+          {...editing}
+          apps={(appsLoad.data?.apps ?? []).filter((a) => a.connectorId === editing.connector.id)}
+          onClose={() => setEditing(undefined)}
+          onSaved={async (c) => {
+            setEditing(undefined);
+            setNotice({ kind: 'success', text: `${t('saved')} ${c.label}` });
+            await conns.reload();
+          }}
+        />
+      )}
     </section>
   );
 }
 
 /** The credentials form, generated from the connector's declared auth fields. Secrets are write-only. */
-function ConnectionForm({ connector, connection, apps, onClose, onSaved }: { connector: CatalogConnector; connection?: Connection; apps: ProviderApp[]; onClose: () => void; onSaved: (c: Connection) => void }) {
+function ConnectionForm({
+  connector,
+  connection,
+  apps,
+  onClose,
+  onSaved,
+}: {
+  connector: CatalogConnector;
+  connection?: Connection;
+  apps: ProviderApp[];
+  onClose: () => void;
+  onSaved: (c: Connection) => void;
+}) {
   const t = useT();
   const [app, setApp] = useState(connection?.appId ?? '');
   const [label, setLabel] = useState(connection?.label ?? '');
   const [id, setId] = useState('');
-  const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(connector.auth.fields.filter((f) => !f.secret).map((f) => [f.key, String(connection?.settings[f.key] ?? f.default ?? '')])));
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(
+      connector.auth.fields.filter((f) => !f.secret).map((f) => [f.key, String(connection?.settings[f.key] ?? f.default ?? '')]),
+    ),
+  );
   const [error, setError] = useState<string>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -127,42 +294,90 @@ function ConnectionForm({ connector, connection, apps, onClose, onSaved }: { con
     const secrets: Record<string, string> = {};
     for (const f of connector.auth.fields) {
       const v = values[f.key] ?? '';
-      if (f.secret) { if (v) secrets[f.key] = v; } else if (v !== '' || connection) settings[f.key] = v;
+      if (f.secret) {
+        if (v) secrets[f.key] = v;
+      } else if (v !== '' || connection) settings[f.key] = v;
     }
     try {
       const saved = connection
-        ? await api<Connection>('PATCH', `/api/v1/connections/${encodeURIComponent(connection.id)}`, { label: label || undefined, settings, secrets, ...(apps.length ? { app: app || null } : {}) })
-        : await api<Connection>('POST', '/api/v1/connections', { connector: connector.id, ...(id ? { id } : {}), label: label || undefined, settings, secrets, ...(app ? { app } : {}) });
+        ? await api<Connection>('PATCH', `/api/v1/connections/${encodeURIComponent(connection.id)}`, {
+            label: label || undefined,
+            settings,
+            secrets,
+            ...(apps.length ? { app: app || null } : {}),
+          })
+        : await api<Connection>('POST', '/api/v1/connections', {
+            connector: connector.id,
+            ...(id ? { id } : {}),
+            label: label || undefined,
+            settings,
+            secrets,
+            ...(app ? { app } : {}),
+          });
       onSaved(saved);
-    } catch (err) { setError(errorText(err)); }
+    } catch (err) {
+      setError(errorText(err));
+    }
   };
   return (
     <Modal title={`${connector.name}: ${connection ? connection.label : t('addConnection')}`} onClose={onClose}>
       <form onSubmit={submit} className="stack" autoComplete="off">
         {error && <Notice kind="error">{error}</Notice>}
-        <Field label={t('label')}>{(fid) => <input id={fid} name="label" value={label} onChange={(e) => setLabel(e.target.value)} />}</Field>
-        {!connection && <Field label="ID" hint={`${t('optional')} · ${t('flowIdHint')}`}>{(fid, d) => <input id={fid} name="id" value={id} onChange={(e) => setId(e.target.value)} aria-describedby={d} />}</Field>}
+        <Field label={t('label')}>
+          {(fid) => <input id={fid} name="label" value={label} onChange={(e) => setLabel(e.target.value)} />}
+        </Field>
+        {!connection && (
+          <Field label="ID" hint={`${t('optional')} · ${t('flowIdHint')}`}>
+            {(fid, d) => <input id={fid} name="id" value={id} onChange={(e) => setId(e.target.value)} aria-describedby={d} />}
+          </Field>
+        )}
         {apps.length > 0 && (
-          <Field label={t('useApp')} hint={t('useAppHint')}>{(fid, d) => (
-            <select id={fid} name="app" value={app} onChange={(e) => setApp(e.target.value)} aria-describedby={d}>
-              <option value="">{t('ownCredentials')}</option>
-              {apps.map((a) => <option key={a.id} value={a.id}>{a.label} ({a.environment})</option>)}
-            </select>
-          )}</Field>
+          <Field label={t('useApp')} hint={t('useAppHint')}>
+            {(fid, d) => (
+              <select id={fid} name="app" value={app} onChange={(e) => setApp(e.target.value)} aria-describedby={d}>
+                <option value="">{t('ownCredentials')}</option>
+                {apps.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.label} ({a.environment})
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
         )}
         {connector.auth.fields.map((f) => {
           const set = connection?.secrets?.[f.key];
           return (
-            <Field key={f.key} label={<>{f.label} {f.required ? <span className="muted small">({t('required')})</span> : null}</>} hint={f.secret && set ? `${t('secretSet')}${set.last4 ? ` (…${set.last4})` : ''}` : f.description ?? undefined}>
+            <Field
+              key={f.key}
+              label={
+                <>
+                  {f.label} {f.required ? <span className="muted small">({t('required')})</span> : null}
+                </>
+              }
+              hint={f.secret && set ? `${t('secretSet')}${set.last4 ? ` (…${set.last4})` : ''}` : (f.description ?? undefined)}
+            >
               {(fid, d) => (
-                <input id={fid} name={f.key} type={f.secret ? 'password' : 'text'} autoComplete={f.secret ? 'new-password' : 'off'}
+                <input
+                  id={fid}
+                  name={f.key}
+                  type={f.secret ? 'password' : 'text'}
+                  autoComplete={f.secret ? 'new-password' : 'off'}
                   required={f.required && (!f.secret || !set) && !connection && !app}
-                  value={values[f.key] ?? ''} onChange={(e) => setValues({ ...values, [f.key]: e.target.value })} aria-describedby={d} />
+                  value={values[f.key] ?? ''}
+                  onChange={(e) => setValues({ ...values, [f.key]: e.target.value })}
+                  aria-describedby={d}
+                />
               )}
             </Field>
           );
         })}
-        <div className="actions"><button className="btn btn-primary">{t('save')}</button><button type="button" className="btn btn-ghost" onClick={onClose}>{t('cancel')}</button></div>
+        <div className="actions">
+          <button className="btn btn-primary">{t('save')}</button>
+          <button type="button" className="btn btn-ghost" onClick={onClose}>
+            {t('cancel')}
+          </button>
+        </div>
       </form>
     </Modal>
   );
@@ -176,27 +391,73 @@ function AppForm({ connector, onClose, onSaved }: { connector: CatalogConnector;
   const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const secrets = Object.fromEntries(Object.entries({ clientSecret: v.clientSecret, webhookVerifierToken: v.webhookVerifierToken }).filter(([, x]) => x));
+    const secrets = Object.fromEntries(
+      Object.entries({ clientSecret: v.clientSecret, webhookVerifierToken: v.webhookVerifierToken }).filter(([, x]) => x),
+    );
     try {
-      onSaved(await api<ProviderApp>('POST', '/api/v1/apps', { connector: connector.id, ...(v.id ? { id: v.id } : {}), label: v.label || undefined, environment: v.environment, clientId: v.clientId, secrets }));
-    } catch (err) { setError(errorText(err)); }
+      onSaved(
+        await api<ProviderApp>('POST', '/api/v1/apps', {
+          connector: connector.id,
+          ...(v.id ? { id: v.id } : {}),
+          label: v.label || undefined,
+          environment: v.environment,
+          clientId: v.clientId,
+          secrets,
+        }),
+      );
+    } catch (err) {
+      setError(errorText(err));
+    }
   };
   return (
     <Modal title={`${connector.name}: ${t('addApp')}`} onClose={onClose}>
       <form onSubmit={submit} className="stack" autoComplete="off">
         {error && <Notice kind="error">{error}</Notice>}
         <Field label={t('label')}>{(fid) => <input id={fid} name="label" value={v.label} onChange={set('label')} />}</Field>
-        <Field label="ID" hint={`${t('optional')} · ${t('flowIdHint')}`}>{(fid, d) => <input id={fid} name="id" value={v.id} onChange={set('id')} aria-describedby={d} />}</Field>
-        <Field label={t('environment')}>{(fid) => (
-          <select id={fid} name="environment" value={v.environment} onChange={set('environment')}>
-            <option value="production">production</option>
-            <option value="sandbox">sandbox</option>
-          </select>
-        )}</Field>
-        <Field label={t('clientId')}>{(fid) => <input id={fid} name="clientId" required value={v.clientId} onChange={set('clientId')} />}</Field>
-        <Field label={t('clientSecret')}>{(fid) => <input id={fid} name="clientSecret" type="password" autoComplete="new-password" value={v.clientSecret} onChange={set('clientSecret')} />}</Field>
-        <Field label={t('webhookVerifierToken')}>{(fid) => <input id={fid} name="webhookVerifierToken" type="password" autoComplete="new-password" value={v.webhookVerifierToken} onChange={set('webhookVerifierToken')} />}</Field>
-        <div className="actions"><button className="btn btn-primary">{t('save')}</button><button type="button" className="btn btn-ghost" onClick={onClose}>{t('cancel')}</button></div>
+        <Field label="ID" hint={`${t('optional')} · ${t('flowIdHint')}`}>
+          {(fid, d) => <input id={fid} name="id" value={v.id} onChange={set('id')} aria-describedby={d} />}
+        </Field>
+        <Field label={t('environment')}>
+          {(fid) => (
+            <select id={fid} name="environment" value={v.environment} onChange={set('environment')}>
+              <option value="production">production</option>
+              <option value="sandbox">sandbox</option>
+            </select>
+          )}
+        </Field>
+        <Field label={t('clientId')}>
+          {(fid) => <input id={fid} name="clientId" required value={v.clientId} onChange={set('clientId')} />}
+        </Field>
+        <Field label={t('clientSecret')}>
+          {(fid) => (
+            <input
+              id={fid}
+              name="clientSecret"
+              type="password"
+              autoComplete="new-password"
+              value={v.clientSecret}
+              onChange={set('clientSecret')}
+            />
+          )}
+        </Field>
+        <Field label={t('webhookVerifierToken')}>
+          {(fid) => (
+            <input
+              id={fid}
+              name="webhookVerifierToken"
+              type="password"
+              autoComplete="new-password"
+              value={v.webhookVerifierToken}
+              onChange={set('webhookVerifierToken')}
+            />
+          )}
+        </Field>
+        <div className="actions">
+          <button className="btn btn-primary">{t('save')}</button>
+          <button type="button" className="btn btn-ghost" onClick={onClose}>
+            {t('cancel')}
+          </button>
+        </div>
       </form>
     </Modal>
   );

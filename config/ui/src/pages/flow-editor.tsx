@@ -3,12 +3,21 @@ import { api, ApiError, type Catalog, type CatalogAction, type Connection, type 
 import { useT } from '../i18n.tsx';
 import { errorText, Field, Link, navigate, Notice, Switch, useLoad } from '../ui.tsx';
 
-const blank = (): Flow => ({ id: '', name: '', enabled: true, when: { event: 'catch_hook.received' }, then: [{ action: 'http.post', input: {} }] });
+const blank = (): Flow => ({
+  id: '',
+  name: '',
+  enabled: true,
+  when: { event: 'catch_hook.received' },
+  then: [{ action: 'http.post', input: {} }],
+});
 const asText = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
-  useEffect(() => { const h = setTimeout(() => setV(value), ms); return () => clearTimeout(h); }, [value, ms]);
+  useEffect(() => {
+    const h = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(h);
+  }, [value, ms]);
   return v;
 }
 
@@ -18,10 +27,22 @@ function LivePreview({ template, eventType, source }: { template: string; eventT
   const debounced = useDebounced(template, 350);
   const [out, setOut] = useState<{ ok: boolean; output?: unknown; error?: string }>();
   useEffect(() => {
-    if (!debounced || !debounced.includes('{')) { setOut(undefined); return; }
+    if (!debounced || !debounced.includes('{')) {
+      setOut(undefined);
+      return;
+    }
     let live = true;
-    api('POST', '/api/v1/flows/preview', { mapping: debounced, eventType: eventType.includes('*') ? undefined : eventType, source }).then((r) => { if (live) setOut(r); }, (e) => { if (live) setOut({ ok: false, error: errorText(e) }); });
-    return () => { live = false; };
+    api('POST', '/api/v1/flows/preview', { mapping: debounced, eventType: eventType.includes('*') ? undefined : eventType, source }).then(
+      (r) => {
+        if (live) setOut(r);
+      },
+      (e) => {
+        if (live) setOut({ ok: false, error: errorText(e) });
+      },
+    );
+    return () => {
+      live = false;
+    };
   }, [debounced, eventType, source]);
   if (!out) return null;
   return (
@@ -36,22 +57,47 @@ function ConditionPreview({ condition, eventType, source }: { condition: string;
   const debounced = useDebounced(condition, 350);
   const [out, setOut] = useState<{ ok: boolean; condition?: boolean; error?: string }>();
   useEffect(() => {
-    if (!debounced.trim()) { setOut(undefined); return; }
+    if (!debounced.trim()) {
+      setOut(undefined);
+      return;
+    }
     let live = true;
-    api('POST', '/api/v1/flows/preview', { condition: debounced, eventType: eventType.includes('*') ? undefined : eventType, source }).then((r) => { if (live) setOut(r); }, (e) => { if (live) setOut({ ok: false, error: errorText(e) }); });
-    return () => { live = false; };
+    api('POST', '/api/v1/flows/preview', { condition: debounced, eventType: eventType.includes('*') ? undefined : eventType, source }).then(
+      (r) => {
+        if (live) setOut(r);
+      },
+      (e) => {
+        if (live) setOut({ ok: false, error: errorText(e) });
+      },
+    );
+    return () => {
+      live = false;
+    };
   }, [debounced, eventType, source]);
   if (!out) return null;
-  return <output className={`preview${out.ok ? '' : ' preview-error'}`} aria-live="polite">{out.ok ? t(out.condition ? 'conditionTrue' : 'conditionFalse') : out.error}</output>;
+  return (
+    <output className={`preview${out.ok ? '' : ' preview-error'}`} aria-live="polite">
+      {out.ok ? t(out.condition ? 'conditionTrue' : 'conditionFalse') : out.error}
+    </output>
+  );
 }
 
-interface InputKey { key: string; required: boolean; description?: string; type?: string; options?: string[] }
+interface InputKey {
+  key: string;
+  required: boolean;
+  description?: string;
+  type?: string;
+  options?: string[];
+}
 function inputKeys(action?: CatalogAction): InputKey[] {
   const props = (action?.inputSchema?.properties ?? {}) as Record<string, { description?: string; type?: string; enum?: unknown[] }>;
   const required = new Set<string>(action?.inputSchema?.required ?? []);
   return Object.entries(props).map(([key, p]) => ({
-    key, required: required.has(key), description: p.description, type: p.type,
-    options: Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string') ? p.enum as string[] : undefined,
+    key,
+    required: required.has(key),
+    description: p.description,
+    type: p.type,
+    options: Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string') ? (p.enum as string[]) : undefined,
   }));
 }
 const TYPED = ['object', 'array', 'boolean', 'number', 'integer'];
@@ -67,19 +113,41 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
   const [notice, setNotice] = useState<{ kind: 'success' | 'error' | 'info'; text: React.ReactNode }>();
   const [busy, setBusy] = useState(false);
   const initialDraft = useRef<Flow | undefined>(undefined);
-  useEffect(() => { if (loaded.data) { const d = structuredClone(loaded.data); initialDraft.current = d; setDraft(d); } }, [loaded.data]);
+  useEffect(() => {
+    if (loaded.data) {
+      const d = structuredClone(loaded.data);
+      initialDraft.current = d;
+      setDraft(d);
+    }
+  }, [loaded.data]);
 
   const readOnly = role === 'viewer' || draft?.meta?.origin === 'config';
-  const actions = useMemo(() => catalog.data?.connectors.flatMap((c) => c.actions.map((a) => ({ ...a, connector: c }))) ?? [], [catalog.data]);
+  const actions = useMemo(
+    () => catalog.data?.connectors.flatMap((c) => c.actions.map((a) => ({ ...a, connector: c }))) ?? [],
+    [catalog.data],
+  );
 
   // Inline validation as the admin types.
   const debouncedDraft = useDebounced(draft, 600);
   useEffect(() => {
     if (!debouncedDraft || readOnly || debouncedDraft === initialDraft.current) return;
     let live = true;
-    api<{ valid: boolean; issues: { path: string; message: string }[] }>('POST', '/api/v1/flows/validate', toBody(debouncedDraft, true))
-      .then((r) => { if (live) setIssues(Object.fromEntries(r.issues.filter((i) => !(isNew && i.path === 'id' && !debouncedDraft.id)).map((i) => [i.path, i.message]))); }, () => {});
-    return () => { live = false; };
+    api<{ valid: boolean; issues: { path: string; message: string }[] }>(
+      'POST',
+      '/api/v1/flows/validate',
+      toBody(debouncedDraft, true),
+    ).then(
+      (r) => {
+        if (live)
+          setIssues(
+            Object.fromEntries(r.issues.filter((i) => !(isNew && i.path === 'id' && !debouncedDraft.id)).map((i) => [i.path, i.message])),
+          );
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
   }, [debouncedDraft, isNew, readOnly]);
 
   if (loaded.error) return <Notice kind="error">{loaded.error}</Notice>;
@@ -87,7 +155,8 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
 
   const set = (patch: Partial<Flow>) => setDraft({ ...draft, ...patch });
   const setWhen = (patch: Partial<Flow['when']>) => setDraft({ ...draft, when: { ...draft.when, ...patch } });
-  const setStep = (i: number, patch: Partial<FlowStep>) => setDraft({ ...draft, then: draft.then.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+  const setStep = (i: number, patch: Partial<FlowStep>) =>
+    setDraft({ ...draft, then: draft.then.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -95,26 +164,46 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
     setNotice(undefined);
     try {
       const body = toBody(draft, isNew);
-      const saved = isNew ? await api<Flow>('POST', '/api/v1/flows', body) : await api<Flow>('PUT', `/api/v1/flows/${encodeURIComponent(id)}`, body);
+      const saved = isNew
+        ? await api<Flow>('POST', '/api/v1/flows', body)
+        : await api<Flow>('PUT', `/api/v1/flows/${encodeURIComponent(id)}`, body);
       setIssues({});
       setNotice({ kind: 'success', text: t('saved') });
       if (isNew) navigate(`/flows/${encodeURIComponent(saved.id)}`);
       else setDraft(saved);
     } catch (err) {
       const list = err instanceof ApiError ? (err.body?.error?.issues as { path: string; message: string }[] | undefined) : undefined;
-      if (list) { setIssues(Object.fromEntries(list.map((i) => [i.path, i.message]))); setNotice({ kind: 'error', text: t('fixErrors') }); }
-      else setNotice({ kind: 'error', text: errorText(err) });
-    } finally { setBusy(false); }
+      if (list) {
+        setIssues(Object.fromEntries(list.map((i) => [i.path, i.message])));
+        setNotice({ kind: 'error', text: t('fixErrors') });
+      } else setNotice({ kind: 'error', text: errorText(err) });
+    } finally {
+      setBusy(false);
+    }
   };
   const runTest = async () => {
     try {
       const r = await api<{ eventId: string }>('POST', `/api/v1/flows/${encodeURIComponent(id)}/test`, {});
-      setNotice({ kind: 'info', text: <>{t('testStarted')} <Link to={`/runs?event=${encodeURIComponent(r.eventId)}`}>{r.eventId}</Link></> });
-    } catch (err) { setNotice({ kind: 'error', text: errorText(err) }); }
+      setNotice({
+        kind: 'info',
+        text: (
+          <>
+            {t('testStarted')} <Link to={`/runs?event=${encodeURIComponent(r.eventId)}`}>{r.eventId}</Link>
+          </>
+        ),
+      });
+    } catch (err) {
+      setNotice({ kind: 'error', text: errorText(err) });
+    }
   };
   const remove = async () => {
     if (!window.confirm(t('confirmDelete'))) return;
-    try { await api('DELETE', `/api/v1/flows/${encodeURIComponent(id)}`); navigate('/flows'); } catch (err) { setNotice({ kind: 'error', text: errorText(err) }); }
+    try {
+      await api('DELETE', `/api/v1/flows/${encodeURIComponent(id)}`);
+      navigate('/flows');
+    } catch (err) {
+      setNotice({ kind: 'error', text: errorText(err) });
+    }
   };
 
   const hooks = catalog.data.catchHooks;
@@ -123,19 +212,41 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
   return (
     <section aria-labelledby="editor-h">
       <div className="page-head">
-        <h1 id="editor-h"><Link to="/flows" className="crumb">{t('flows')}</Link> / {isNew ? t('newFlow') : (draft.name || draft.id)}</h1>
-        {draft.meta?.origin === 'config' && <span className="chip">{t('fromConfig')} · {t('readOnly')}</span>}
+        <h1 id="editor-h">
+          <Link to="/flows" className="crumb">
+            {t('flows')}
+          </Link>{' '}
+          / {isNew ? t('newFlow') : draft.name || draft.id}
+        </h1>
+        {draft.meta?.origin === 'config' && (
+          <span className="chip">
+            {t('fromConfig')} · {t('readOnly')}
+          </span>
+        )}
       </div>
       {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
       <form onSubmit={save} className="editor" noValidate>
         <fieldset disabled={readOnly} className="card stack">
           <div className="grid-2">
             {isNew ? (
-              <Field label={t('flowId')} hint={t('flowIdHint')} error={issues.id}>{(fid, d) => <input id={fid} name="id" value={draft.id} onChange={(e) => set({ id: e.target.value })} aria-describedby={d} aria-invalid={Boolean(issues.id)} />}</Field>
+              <Field label={t('flowId')} hint={t('flowIdHint')} error={issues.id}>
+                {(fid, d) => (
+                  <input
+                    id={fid}
+                    name="id"
+                    value={draft.id}
+                    onChange={(e) => set({ id: e.target.value })}
+                    aria-describedby={d}
+                    aria-invalid={Boolean(issues.id)}
+                  />
+                )}
+              </Field>
             ) : (
               <Field label={t('flowId')}>{(fid) => <input id={fid} value={draft.id} readOnly />}</Field>
             )}
-            <Field label={t('name')} error={issues.name}>{(fid) => <input id={fid} name="name" value={draft.name ?? ''} onChange={(e) => set({ name: e.target.value })} />}</Field>
+            <Field label={t('name')} error={issues.name}>
+              {(fid) => <input id={fid} name="name" value={draft.name ?? ''} onChange={(e) => set({ name: e.target.value })} />}
+            </Field>
           </div>
           <div className="inline">
             <Switch checked={draft.enabled} label={draft.enabled ? t('enabled') : t('disabled')} onChange={(v) => set({ enabled: v })} />
@@ -148,51 +259,113 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
           <div className="grid-2">
             <Field label={t('eventType')} error={issues['when.event']}>
               {(fid, d) => (
-                <select id={fid} name="event" value={draft.when.event} onChange={(e) => setWhen({ event: e.target.value })} aria-describedby={d}>
-                  {[...new Set([draft.when.event, ...catalog.data!.eventTypes])].map((ev) => <option key={ev} value={ev}>{ev}</option>)}
+                <select
+                  id={fid}
+                  name="event"
+                  value={draft.when.event}
+                  onChange={(e) => setWhen({ event: e.target.value })}
+                  aria-describedby={d}
+                >
+                  {[...new Set([draft.when.event, ...catalog.data!.eventTypes])].map((ev) => (
+                    <option key={ev} value={ev}>
+                      {ev}
+                    </option>
+                  ))}
                 </select>
               )}
             </Field>
             <Field label={t('source')} error={issues['when.source']}>
               {(fid) => (
                 <>
-                  <input id={fid} name="source" list={`${fid}-list`} value={draft.when.source ?? ''} placeholder={t('anySource')} onChange={(e) => setWhen({ source: e.target.value || undefined })} />
-                  <datalist id={`${fid}-list`}>{sourceOptions.map((s) => <option key={s} value={s} />)}</datalist>
+                  <input
+                    id={fid}
+                    name="source"
+                    list={`${fid}-list`}
+                    value={draft.when.source ?? ''}
+                    placeholder={t('anySource')}
+                    onChange={(e) => setWhen({ source: e.target.value || undefined })}
+                  />
+                  <datalist id={`${fid}-list`}>
+                    {sourceOptions.map((s) => (
+                      <option key={s} value={s} />
+                    ))}
+                  </datalist>
                 </>
               )}
             </Field>
           </div>
           <Field label={t('condition')} hint={t('conditionHint')} error={issues['when.condition']}>
-            {(fid, d) => <input id={fid} name="condition" className="mono" value={draft.when.condition ?? ''} onChange={(e) => setWhen({ condition: e.target.value || undefined })} aria-describedby={d} aria-invalid={Boolean(issues['when.condition'])} />}
+            {(fid, d) => (
+              <input
+                id={fid}
+                name="condition"
+                className="mono"
+                value={draft.when.condition ?? ''}
+                onChange={(e) => setWhen({ condition: e.target.value || undefined })}
+                aria-describedby={d}
+                aria-invalid={Boolean(issues['when.condition'])}
+              />
+            )}
           </Field>
-          {draft.when.condition && <ConditionPreview condition={draft.when.condition} eventType={draft.when.event} source={draft.when.source} />}
+          {draft.when.condition && (
+            <ConditionPreview condition={draft.when.condition} eventType={draft.when.event} source={draft.when.source} />
+          )}
         </fieldset>
 
         {draft.then.map((step, i) => {
           const action = actions.find((a) => a.id === step.action);
           const needsConnection = action && action.connector.auth.kind !== 'none';
           const keys = inputKeys(action);
-          const extra: InputKey[] = Object.keys(step.input).filter((k) => !keys.some((x) => x.key === k)).map((key) => ({ key, required: false }));
+          const extra: InputKey[] = Object.keys(step.input)
+            .filter((k) => !keys.some((x) => x.key === k))
+            .map((key) => ({ key, required: false }));
           return (
             <fieldset key={i} disabled={readOnly} className="card stack step" data-step={i}>
-              <legend>{t('steps')} · {t('step')} {i + 1}</legend>
+              <legend>
+                {t('steps')} · {t('step')} {i + 1}
+              </legend>
               <div className="grid-2">
                 <Field label={t('action')} error={issues[`then.${i}.action`]}>
                   {(fid, d) => (
-                    <select id={fid} name={`step-${i}-action`} value={step.action} onChange={(e) => setStep(i, { action: e.target.value, input: {} })} aria-describedby={d}>
+                    <select
+                      id={fid}
+                      name={`step-${i}-action`}
+                      value={step.action}
+                      onChange={(e) => setStep(i, { action: e.target.value, input: {} })}
+                      aria-describedby={d}
+                    >
                       {!action && <option value={step.action}>{step.action}</option>}
-                      {catalog.data!.connectors.filter((c) => c.actions.length).map((c) => (
-                        <optgroup key={c.id} label={c.name}>{c.actions.map((a) => <option key={a.id} value={a.id}>{a.title} ({a.id})</option>)}</optgroup>
-                      ))}
+                      {catalog
+                        .data!.connectors.filter((c) => c.actions.length)
+                        .map((c) => (
+                          <optgroup key={c.id} label={c.name}>
+                            {c.actions.map((a) => (
+                              <option key={a.id} value={a.id}>
+                                {a.title} ({a.id})
+                              </option>
+                            ))}
+                          </optgroup>
+                        ))}
                     </select>
                   )}
                 </Field>
                 {needsConnection && (
                   <Field label={t('connection')} error={issues[`then.${i}.connection`]}>
                     {(fid) => (
-                      <select id={fid} name={`step-${i}-connection`} value={step.connection ?? ''} onChange={(e) => setStep(i, { connection: e.target.value || undefined })}>
+                      <select
+                        id={fid}
+                        name={`step-${i}-connection`}
+                        value={step.connection ?? ''}
+                        onChange={(e) => setStep(i, { connection: e.target.value || undefined })}
+                      >
                         <option value="">{t('none')}</option>
-                        {connections.data?.connections.filter((c) => c.connectorId === action!.connector.id).map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
+                        {connections.data?.connections
+                          .filter((c) => c.connectorId === action!.connector.id)
+                          .map((c) => (
+                            <option key={c.id} value={c.id}>
+                              {c.label}
+                            </option>
+                          ))}
                       </select>
                     )}
                   </Field>
@@ -202,31 +375,80 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
               {[...keys, ...extra].map((k) => {
                 const secret = action?.secretInputs.includes(k.key);
                 const value = asText(step.input[k.key]);
-                const err = Object.entries(issues).find(([p]) => p === `then.${i}.input.${k.key}` || p.startsWith(`then.${i}.input.${k.key}.`))?.[1];
+                const err = Object.entries(issues).find(
+                  ([p]) => p === `then.${i}.input.${k.key}` || p.startsWith(`then.${i}.input.${k.key}.`),
+                )?.[1];
                 return (
-                  <Field key={k.key} label={<><code>{k.key}</code> {k.required ? <span className="muted small">({t('required')})</span> : null}</>} hint={k.description ?? (secret || k.options ? undefined : k.type === 'object' || k.type === 'array' ? t('jsonHint') : t('templateHint'))} error={err}>
+                  <Field
+                    key={k.key}
+                    label={
+                      <>
+                        <code>{k.key}</code> {k.required ? <span className="muted small">({t('required')})</span> : null}
+                      </>
+                    }
+                    hint={
+                      k.description ??
+                      (secret || k.options ? undefined : k.type === 'object' || k.type === 'array' ? t('jsonHint') : t('templateHint'))
+                    }
+                    error={err}
+                  >
                     {(fid, d) => (
                       <>
                         {k.options ? (
-                          <select id={fid} name={`step-${i}-${k.key}`} value={value} onChange={(e) => {
-                            const input = { ...step.input };
-                            if (e.target.value === '') delete input[k.key]; else input[k.key] = e.target.value;
-                            setStep(i, { input });
-                          }} aria-describedby={d}>
+                          <select
+                            id={fid}
+                            name={`step-${i}-${k.key}`}
+                            value={value}
+                            onChange={(e) => {
+                              const input = { ...step.input };
+                              if (e.target.value === '') delete input[k.key];
+                              else input[k.key] = e.target.value;
+                              setStep(i, { input });
+                            }}
+                            aria-describedby={d}
+                          >
                             <option value="">{t('none')}</option>
-                            {k.options.map((o) => <option key={o} value={o}>{o}</option>)}
+                            {k.options.map((o) => (
+                              <option key={o} value={o}>
+                                {o}
+                              </option>
+                            ))}
                           </select>
                         ) : secret ? (
-                          <input id={fid} name={`step-${i}-${k.key}`} type="password" autoComplete="off" value={value} onChange={(e) => setStep(i, { input: { ...step.input, [k.key]: e.target.value } })} aria-describedby={d} />
+                          <input
+                            id={fid}
+                            name={`step-${i}-${k.key}`}
+                            type="password"
+                            autoComplete="off"
+                            value={value}
+                            onChange={(e) => setStep(i, { input: { ...step.input, [k.key]: e.target.value } })}
+                            aria-describedby={d}
+                          />
                         ) : (
-                          <textarea id={fid} name={`step-${i}-${k.key}`} className="mono" rows={k.key === 'body' || value.length > 60 ? 3 : 1} value={value} onChange={(e) => {
-                            const v = e.target.value;
-                            const input = { ...step.input };
-                            let parsed: unknown = v;
-                            if (k.type && TYPED.includes(k.type) && v.trim() && !v.includes('{{')) { try { parsed = JSON.parse(v); } catch { /* kept as text: validation says why */ } }
-                            if (v === '') delete input[k.key]; else input[k.key] = parsed;
-                            setStep(i, { input });
-                          }} aria-describedby={d} aria-invalid={Boolean(err)} />
+                          <textarea
+                            id={fid}
+                            name={`step-${i}-${k.key}`}
+                            className="mono"
+                            rows={k.key === 'body' || value.length > 60 ? 3 : 1}
+                            value={value}
+                            onChange={(e) => {
+                              const v = e.target.value;
+                              const input = { ...step.input };
+                              let parsed: unknown = v;
+                              if (k.type && TYPED.includes(k.type) && v.trim() && !v.includes('{{')) {
+                                try {
+                                  parsed = JSON.parse(v);
+                                } catch {
+                                  /* kept as text: validation says why */
+                                }
+                              }
+                              if (v === '') delete input[k.key];
+                              else input[k.key] = parsed;
+                              setStep(i, { input });
+                            }}
+                            aria-describedby={d}
+                            aria-invalid={Boolean(err)}
+                          />
                         )}
                         {!secret && !k.options && <LivePreview template={value} eventType={draft.when.event} source={draft.when.source} />}
                       </>
@@ -234,17 +456,43 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                   </Field>
                 );
               })}
-              {draft.then.length > 1 && <div><button type="button" className="btn btn-ghost btn-small" onClick={() => set({ then: draft.then.filter((_, j) => j !== i) })}>{t('removeStep')}</button></div>}
+              {draft.then.length > 1 && (
+                <div>
+                  <button
+                    type="button"
+                    className="btn btn-ghost btn-small"
+                    onClick={() => set({ then: draft.then.filter((_, j) => j !== i) })}
+                  >
+                    {t('removeStep')}
+                  </button>
+                </div>
+              )}
             </fieldset>
           );
         })}
 
         {!readOnly && (
           <div className="actions sticky-actions">
-            <button className="btn btn-primary" disabled={busy}>{t('save')}</button>
-            <button type="button" className="btn" onClick={() => set({ then: [...draft.then, { action: draft.then.at(-1)?.action ?? 'http.post', input: {} }] })}>{t('addStep')}</button>
-            {!isNew && <button type="button" className="btn" onClick={runTest}>{t('runTest')}</button>}
-            {!isNew && <button type="button" className="btn btn-danger" onClick={remove}>{t('delete')}</button>}
+            <button className="btn btn-primary" disabled={busy}>
+              {t('save')}
+            </button>
+            <button
+              type="button"
+              className="btn"
+              onClick={() => set({ then: [...draft.then, { action: draft.then.at(-1)?.action ?? 'http.post', input: {} }] })}
+            >
+              {t('addStep')}
+            </button>
+            {!isNew && (
+              <button type="button" className="btn" onClick={runTest}>
+                {t('runTest')}
+              </button>
+            )}
+            {!isNew && (
+              <button type="button" className="btn btn-danger" onClick={remove}>
+                {t('delete')}
+              </button>
+            )}
           </div>
         )}
       </form>
@@ -254,7 +502,11 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
 
 function toBody(f: Flow, isNew: boolean) {
   const { meta: _m, lastRun: _l, ...rest } = f;
-  const body: Record<string, unknown> = { ...rest, name: rest.name || undefined, when: { ...rest.when, source: rest.when.source || undefined, condition: rest.when.condition || undefined } };
+  const body: Record<string, unknown> = {
+    ...rest,
+    name: rest.name || undefined,
+    when: { ...rest.when, source: rest.when.source || undefined, condition: rest.when.condition || undefined },
+  };
   if (!isNew) delete body.id;
   return body;
 }

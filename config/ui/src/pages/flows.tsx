@@ -14,7 +14,9 @@ export function FlowsPage({ role }: { role: User['role'] }) {
     try {
       const updated = await api<Flow>('POST', `/api/v1/flows/${encodeURIComponent(f.id)}/${on ? 'enable' : 'disable'}`);
       flows.setData({ items: flows.data!.items.map((x) => (x.id === f.id ? updated : x)) });
-    } catch (e) { setError(errorText(e)); }
+    } catch (e) {
+      setError(errorText(e));
+    }
   };
 
   return (
@@ -23,8 +25,12 @@ export function FlowsPage({ role }: { role: User['role'] }) {
         <h1 id="flows-h">{t('flows')}</h1>
         {canEdit && (
           <div className="actions">
-            <button type="button" className="btn btn-primary" onClick={() => setRecipeOpen(true)}>{t('newFromRecipe')}</button>
-            <button type="button" className="btn" onClick={() => navigate('/flows/new')}>{t('newFlow')}</button>
+            <button type="button" className="btn btn-primary" onClick={() => setRecipeOpen(true)}>
+              {t('newFromRecipe')}
+            </button>
+            <button type="button" className="btn" onClick={() => navigate('/flows/new')}>
+              {t('newFlow')}
+            </button>
           </div>
         )}
       </div>
@@ -33,7 +39,11 @@ export function FlowsPage({ role }: { role: User['role'] }) {
       {flows.data && flows.data.items.length === 0 && (
         <Empty>
           <p>{t('noFlows')}</p>
-          {canEdit && <button type="button" className="btn btn-primary" onClick={() => setRecipeOpen(true)}>{t('newFromRecipe')}</button>}
+          {canEdit && (
+            <button type="button" className="btn btn-primary" onClick={() => setRecipeOpen(true)}>
+              {t('newFromRecipe')}
+            </button>
+          )}
         </Empty>
       )}
       {flows.data && flows.data.items.length > 0 && (
@@ -43,18 +53,39 @@ export function FlowsPage({ role }: { role: User['role'] }) {
             return (
               <li key={f.id} className="card flow-card" data-flow={f.id}>
                 <div className="flow-main">
-                  <Switch checked={f.enabled} label={`${f.name ?? f.id}: ${f.enabled ? t('enabled') : t('disabled')}`} disabled={!canEdit || readOnly} onChange={(on) => toggle(f, on)} />
+                  <Switch
+                    checked={f.enabled}
+                    label={`${f.name ?? f.id}: ${f.enabled ? t('enabled') : t('disabled')}`}
+                    disabled={!canEdit || readOnly}
+                    onChange={(on) => toggle(f, on)}
+                  />
                   <div className="flow-text">
-                    <Link to={`/flows/${encodeURIComponent(f.id)}`} className="flow-name">{f.name ?? f.id}</Link>
+                    <Link to={`/flows/${encodeURIComponent(f.id)}`} className="flow-name">
+                      {f.name ?? f.id}
+                    </Link>
                     <div className="muted small">
-                      <code>{f.when.event}</code>{f.when.source ? <> · {f.when.source}</> : null} → {f.then.map((s) => s.action).join(' → ')}
+                      <code>{f.when.event}</code>
+                      {f.when.source ? <> · {f.when.source}</> : null} → {f.then.map((s) => s.action).join(' → ')}
                     </div>
                   </div>
                 </div>
                 <div className="flow-side">
-                  {readOnly && <span className="chip" title={t('readOnly')}>{t('fromConfig')} · {t('readOnly')}</span>}
+                  {readOnly && (
+                    <span className="chip" title={t('readOnly')}>
+                      {t('fromConfig')} · {t('readOnly')}
+                    </span>
+                  )}
                   <span className="small muted">{t('lastRun')}:</span>{' '}
-                  {f.lastRun ? <><StatusBadge status={f.lastRun.status === 'dead' ? 'failed' : f.lastRun.status} /> <span className="small"><Time at={f.lastRun.at} /></span></> : <span className="small muted">{t('never')}</span>}
+                  {f.lastRun ? (
+                    <>
+                      <StatusBadge status={f.lastRun.status === 'dead' ? 'failed' : f.lastRun.status} />{' '}
+                      <span className="small">
+                        <Time at={f.lastRun.at} />
+                      </span>
+                    </>
+                  ) : (
+                    <span className="small muted">{t('never')}</span>
+                  )}
                 </div>
               </li>
             );
@@ -81,7 +112,11 @@ function RecipeDialog({ onClose }: { onClose: () => void }) {
   const choose = (r: Recipe) => {
     setChosen(r);
     setFlowId(r.id);
-    setFields(Object.fromEntries(r.fields.map((f) => [f.key, f.default ?? (f.kind === 'catch_hook' ? catalog.data?.catchHooks[0]?.id ?? '' : '')])));
+    setFields(
+      Object.fromEntries(
+        r.fields.map((f) => [f.key, f.default ?? (f.kind === 'catch_hook' ? (catalog.data?.catchHooks[0]?.id ?? '') : '')]),
+      ),
+    );
   };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -114,36 +149,111 @@ function RecipeDialog({ onClose }: { onClose: () => void }) {
         <form onSubmit={submit} className="stack">
           <p className="muted">{pick(lang, chosen.description)}</p>
           {error && <Notice kind="error">{error}</Notice>}
-          <Field label={t('flowId')} hint={t('flowIdHint')} error={issues.flowId}>{(id, d) => <input id={id} name="flowId" required pattern="[A-Za-z0-9][A-Za-z0-9_\-]{0,63}" value={flowId} onChange={(e) => setFlowId(e.target.value)} aria-describedby={d} />}</Field>
+          <Field label={t('flowId')} hint={t('flowIdHint')} error={issues.flowId}>
+            {(id, d) => (
+              <input
+                id={id}
+                name="flowId"
+                required
+                pattern="[A-Za-z0-9][A-Za-z0-9_\-]{0,63}"
+                value={flowId}
+                onChange={(e) => setFlowId(e.target.value)}
+                aria-describedby={d}
+              />
+            )}
+          </Field>
           {chosen.fields.map((f) => (
-            <Field key={f.key} label={<>{pick(lang, f.label)} {!f.required && <span className="muted small">({t('optional')})</span>}</>} error={issues[f.key]} hint={f.kind === 'template' ? t('templateHint') : f.kind === 'catch_hook' && !catalog.data?.catchHooks.length ? t('noHooks') : undefined}>
+            <Field
+              key={f.key}
+              label={
+                <>
+                  {pick(lang, f.label)} {!f.required && <span className="muted small">({t('optional')})</span>}
+                </>
+              }
+              error={issues[f.key]}
+              hint={
+                f.kind === 'template'
+                  ? t('templateHint')
+                  : f.kind === 'catch_hook' && !catalog.data?.catchHooks.length
+                    ? t('noHooks')
+                    : undefined
+              }
+            >
               {(id, d) => {
                 const value = fields[f.key] ?? '';
                 const set = (v: string) => setFields({ ...fields, [f.key]: v });
                 if (f.kind === 'catch_hook') {
                   return (
-                    <select id={id} name={f.key} value={value} onChange={(e) => set(e.target.value)} required={f.required} aria-describedby={d}>
+                    <select
+                      id={id}
+                      name={f.key}
+                      value={value}
+                      onChange={(e) => set(e.target.value)}
+                      required={f.required}
+                      aria-describedby={d}
+                    >
                       <option value="">{t('none')}</option>
-                      {catalog.data?.catchHooks.map((h) => <option key={h.id} value={h.id}>{h.name ? `${h.name} (${h.id})` : h.id}</option>)}
+                      {catalog.data?.catchHooks.map((h) => (
+                        <option key={h.id} value={h.id}>
+                          {h.name ? `${h.name} (${h.id})` : h.id}
+                        </option>
+                      ))}
                     </select>
                   );
                 }
                 if (f.kind === 'connection') {
                   return (
-                    <select id={id} name={f.key} value={value} onChange={(e) => set(e.target.value)} required={f.required} aria-describedby={d}>
+                    <select
+                      id={id}
+                      name={f.key}
+                      value={value}
+                      onChange={(e) => set(e.target.value)}
+                      required={f.required}
+                      aria-describedby={d}
+                    >
                       <option value="">{t('none')}</option>
-                      {connections.data?.connections.filter((c) => !f.connector || c.connectorId === f.connector).map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
+                      {connections.data?.connections
+                        .filter((c) => !f.connector || c.connectorId === f.connector)
+                        .map((c) => (
+                          <option key={c.id} value={c.id}>
+                            {c.label}
+                          </option>
+                        ))}
                     </select>
                   );
                 }
-                if (f.kind === 'template') return <textarea id={id} name={f.key} rows={3} value={value} onChange={(e) => set(e.target.value)} required={f.required} aria-describedby={d} />;
-                return <input id={id} name={f.key} type={f.kind === 'url' ? 'url' : 'text'} placeholder={f.placeholder} value={value} onChange={(e) => set(e.target.value)} required={f.required} aria-describedby={d} />;
+                if (f.kind === 'template')
+                  return (
+                    <textarea
+                      id={id}
+                      name={f.key}
+                      rows={3}
+                      value={value}
+                      onChange={(e) => set(e.target.value)}
+                      required={f.required}
+                      aria-describedby={d}
+                    />
+                  );
+                return (
+                  <input
+                    id={id}
+                    name={f.key}
+                    type={f.kind === 'url' ? 'url' : 'text'}
+                    placeholder={f.placeholder}
+                    value={value}
+                    onChange={(e) => set(e.target.value)}
+                    required={f.required}
+                    aria-describedby={d}
+                  />
+                );
               }}
             </Field>
           ))}
           <div className="actions">
             <button className="btn btn-primary">{t('create')}</button>
-            <button type="button" className="btn btn-ghost" onClick={() => setChosen(undefined)}>{t('back')}</button>
+            <button type="button" className="btn btn-ghost" onClick={() => setChosen(undefined)}>
+              {t('back')}
+            </button>
           </div>
         </form>
       )}
