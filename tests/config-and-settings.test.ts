@@ -30,6 +30,7 @@ describe('config file', () => {
       secret: 'supersecret',
       algorithm: 'sha256',
       encoding: 'hex',
+      replayWindowSeconds: 300, // the same signed body is accepted once per window (issue 11, finding 11)
     });
   });
 

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Hub } from '../app/hub.ts';
 import { UI_DIST } from '../config/ui/serve.ts';
-import { ARTIFACTS, prepareEnvironment, startTestHub, type Environment } from './helpers/hub.ts';
+import { ARTIFACTS, prepareEnvironment, startTestHub, TEST_ADMIN_TOKEN, type Environment } from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import { services } from './helpers/services.ts';
 
@@ -68,6 +68,8 @@ describe('People page in Chromium', { skip }, () => {
       await page.getByLabel('Your name').fill('Olivia Owner');
       await page.getByLabel('Email').fill('owner@example.com');
       await page.getByLabel('Password').fill('owner password 123');
+      // First-run setup is guarded: this hub has DINGBRIDGE_ADMIN_TOKEN, so the page asks for it.
+      await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
       await page.getByRole('button', { name: 'Create owner account' }).click();
       await page.getByRole('heading', { name: 'Flows' }).waitFor();
 
