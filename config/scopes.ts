@@ -21,6 +21,7 @@ export const API_KEY_SCOPES = {
   'triggers:write': 'poll now, resync and renew triggers',
   'people:read': 'list, search and export the people directory',
   'people:write': 'import people from CSV, link identities by hand, sync and provision the directory',
+  'kpis:read': 'read the adoption KPIs (GET /api/v1/kpis, JSON or CSV)',
   'connections:use':
     "act through a connection: run an action with a connection_id, and save or test-run flows whose steps name a connection (the hub then sends that connection's token to its API)",
 } as const;

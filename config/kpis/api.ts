@@ -46,7 +46,7 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
       'Adoption KPIs per month (or day): login rate, process cycle time, meetings via DingTalk, hours saved, files shared, mobile share',
     description:
       "Shares are fractions 0–1 (4 decimals), hours 2 decimals; null when nothing was measured. `format=csv` answers text/csv with the same columns. `definitions` are the targets and thresholds of the KPI file; `status` the latest period's green/amber/red.",
-    auth: { role: 'viewer' },
+    auth: { role: 'viewer', scope: 'kpis:read' },
     query: kpisQuerySchema,
     responses: {
       200: {

@@ -116,6 +116,16 @@ export const TABLE: Record<string, Rule> = {
   'POST /api/v1/triggers/:id/poll': r('admin', 'triggers:write'),
   'POST /api/v1/triggers/:id/resync': r('admin', 'triggers:write'),
   'POST /api/v1/triggers/:id/renew': r('admin', 'triggers:write'),
+  // people directory
+  'GET /api/v1/people': r('viewer', 'people:read'),
+  'GET /api/v1/people.csv': r('viewer', 'people:read'),
+  'GET /api/v1/people/:id': r('viewer', 'people:read'),
+  'PATCH /api/v1/people/:id': r('admin', 'people:write'),
+  'POST /api/v1/people/import': r('admin', 'people:write'),
+  'POST /api/v1/people/sync': r('admin', 'people:write'),
+  'POST /api/v1/people/provision': r('admin', 'people:write'),
+  // adoption KPIs
+  'GET /api/v1/kpis': r('viewer', 'kpis:read'),
   // OAuth: start needs an admin (POST with CSRF); the provider's answers are public but need a state
   'GET /oauth/:connectorId/start': pub,
   'POST /oauth/:connectorId/start': r('admin'),

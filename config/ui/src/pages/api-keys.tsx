@@ -22,6 +22,7 @@ const SCOPES = [
   'triggers:write',
   'people:read',
   'people:write',
+  'kpis:read',
 ];
 
 export function ApiKeysPage() {
