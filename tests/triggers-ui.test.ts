@@ -10,7 +10,16 @@ import { freePort } from '../core/net/free-port.ts';
 import { startFeedFake, DEFAULT_FEED_TOKEN, type FeedState } from '../sandbox/feed/index.ts';
 import type { RunningFake } from '../sandbox/framework/index.ts';
 import feedConnector from './fixtures/feed-connector.ts';
-import { ARTIFACTS, prepareEnvironment, startTestHub, tempDir, waitUntil, writeConfig, type Environment } from './helpers/hub.ts';
+import {
+  ARTIFACTS,
+  prepareEnvironment,
+  startTestHub,
+  TEST_ADMIN_TOKEN,
+  tempDir,
+  waitUntil,
+  writeConfig,
+  type Environment,
+} from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import { services } from './helpers/services.ts';
 
@@ -83,9 +92,9 @@ describe('the Triggers page in Chromium', { skip, timeout: 900_000 }, () => {
     });
     const context = await browser.newContext({ viewport: { width: 1400, height: 860 }, locale: 'en-GB' });
     page = await context.newPage();
-    // First-run owner through the API; the session cookie is the browser context's.
+    // First-run owner through the API (guarded: this hub has DINGBRIDGE_ADMIN_TOKEN); the session cookie is the browser context's.
     const setup = await page.request.post(`${hub.url}/api/v1/auth/setup`, {
-      data: { email: 'owner@example.com', password: 'owner password 123', name: 'Owner' },
+      data: { email: 'owner@example.com', password: 'owner password 123', name: 'Owner', setupCode: TEST_ADMIN_TOKEN },
     });
     assert.equal(setup.status(), 201, await setup.text());
   });
