@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from './logger.ts';
 
 import type { ConnectorAuth } from './auth-kinds.ts';
+import type { ConnectorTranslations } from './connector-i18n.ts';
 import type { FileAccess } from './files/store.ts';
 import type { ProviderClient, ProviderClientOptions } from './http/provider-client.ts';
 
@@ -305,6 +306,8 @@ export interface ConnectorDefinition {
   actionPrefix?: string;
   /** Environment variables the connector reads (e.g. its provider's base URL), validated when the hub starts. */
   env?: z.ZodObject;
+  /** The connector's words in en / zh-CN / zh-HK for the config UI (`connectors/<id>/i18n.ts`). */
+  i18n?: ConnectorTranslations;
 }
 
 /** The one helper a connector is built with; checks that its actions are named after it (or its actionPrefix). */
