@@ -377,7 +377,237 @@ describe('Google connector: Calendar and connect', {
       assert.equal(limited.status, 502, limited.text);
       assert.match(limited.json.error.message, /userRateLimitExceeded/);
     } finally {
-      await control('PUT', '/__sandbox/google/settings', { userQuota: 0 });
+      await control('PUT', '/__sandbox/google/settings', { userQuota: null });
     }
+  });
+  test(`calendar trigger: ${OPS} random creates, edits and deletes (recurring exceptions, all-day) with the channel expired and renewed 10 times and the sync token invalidated twice → each change once, in order`, async (t) => {
+    const seed = Number(process.env.GOOGLE_CALENDAR_SEED ?? Date.now() % 100_000);
+    t.diagnostic(`seed ${seed} (GOOGLE_CALENDAR_SEED replays it)`);
+    const rand = rng(seed);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    type Kind = 'single' | 'allday' | 'series' | 'exception';
+    interface M {
+      id: string;
+      kind: Kind;
+      live: boolean;
+      startMs: number; // timed: the instant; all-day: the date at 00:00Z
+      seriesId?: string;
+      used?: Set<number>; // series: instances made exceptions or cancelled
+    }
+    const DAY = 86_400_000;
+    const HOUR = 3_600_000;
+    const model = new Map<string, M>();
+    const expected: Array<[string, string]> = [];
+    const expectedBy = new Map<string, string[]>();
+    const expect = (id: string, change: string) => {
+      expected.push([id, change]);
+      expectedBy.set(id, [...(expectedBy.get(id) ?? []), change]);
+    };
+    let n = 0;
+    const newId = (prefix: string) => `${prefix}${(++n).toString(32).padStart(5, '0')}${seed.toString(32)}`;
+    const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+    const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace('.000', '');
+    const timed = (ms: number) => ({
+      start: { dateTime: iso(ms), timeZone: 'Asia/Hong_Kong' },
+      end: { dateTime: iso(ms + HOUR), timeZone: 'Asia/Hong_Kong' },
+    });
+    const allDay = (ms: number) => ({ start: { date: date(ms) }, end: { date: date(ms + DAY) } });
+    const live = (kinds: Kind[], busy: Set<string>) =>
+      [...model.values()].filter((m) => m.live && kinds.includes(m.kind) && !busy.has(m.id) && !(m.seriesId && busy.has(m.seriesId)));
+
+    /** One operation on an event no other operation of the batch touches (so each makes exactly one change the hub sees). */
+    const operate = async (busy: Set<string>) => {
+      const r = rand();
+      if (r < 0.2 || model.size < 5) {
+        const m: M = { id: newId('ev'), kind: 'single', live: true, startMs: Date.UTC(2026, 6, 1) + Math.floor(rand() * 500) * HOUR };
+        await cal.events.insert({ calendarId: 'primary', requestBody: { id: m.id, summary: `single ${m.id}`, ...timed(m.startMs) } });
+        model.set(m.id, m);
+        busy.add(m.id);
+        return expect(m.id, 'created');
+      }
+      if (r < 0.3) {
+        const m: M = { id: newId('ad'), kind: 'allday', live: true, startMs: Date.UTC(2026, 7, 1) + Math.floor(rand() * 100) * DAY };
+        await cal.events.insert({ calendarId: 'primary', requestBody: { id: m.id, summary: `all day ${m.id}`, ...allDay(m.startMs) } });
+        model.set(m.id, m);
+        busy.add(m.id);
+        return expect(m.id, 'created');
+      }
+      if (r < 0.37) {
+        const m: M = {
+          id: newId('sr'),
+          kind: 'series',
+          live: true,
+          startMs: Date.UTC(2026, 8, 7, 1) + Math.floor(rand() * 30) * DAY,
+          used: new Set(),
+        };
+        await cal.events.insert({
+          calendarId: 'primary',
+          requestBody: { id: m.id, summary: `series ${m.id}`, ...timed(m.startMs), recurrence: ['RRULE:FREQ=WEEKLY;COUNT=8'] },
+        });
+        model.set(m.id, m);
+        busy.add(m.id);
+        return expect(m.id, 'created');
+      }
+      if (r < 0.55) {
+        const m = live(['single', 'allday', 'series', 'exception'], busy);
+        if (!m.length) return operate(busy);
+        const e = pick(m);
+        await cal.events.patch({ calendarId: 'primary', eventId: e.id, requestBody: { summary: `edited ${e.id} ${rand()}` } });
+        busy.add(e.id);
+        return expect(e.id, 'updated');
+      }
+      if (r < 0.7) {
+        const m = live(['single', 'allday', 'exception'], busy);
+        if (!m.length) return operate(busy);
+        const e = pick(m);
+        e.startMs += e.kind === 'allday' ? DAY : HOUR;
+        await cal.events.patch({
+          calendarId: 'primary',
+          eventId: e.id,
+          requestBody: e.kind === 'allday' ? allDay(e.startMs) : timed(e.startMs),
+        });
+        busy.add(e.id);
+        return expect(e.id, 'moved');
+      }
+      if (r < 0.82) {
+        const m = live(['single', 'allday', 'exception', 'series'], busy);
+        if (!m.length) return operate(busy);
+        const e = pick(m);
+        // A series takes its exceptions with it: none of them may be touched by this batch either.
+        const exceptions = e.kind === 'series' ? [...model.values()].filter((x) => x.seriesId === e.id && x.live) : [];
+        if (exceptions.some((x) => busy.has(x.id))) return operate(busy);
+        await cal.events.delete({ calendarId: 'primary', eventId: e.id });
+        e.live = false;
+        busy.add(e.id);
+        expect(e.id, 'cancelled');
+        for (const x of exceptions) {
+          x.live = false;
+          busy.add(x.id);
+          expect(x.id, 'cancelled');
+        }
+        return;
+      }
+      // One instance of a series: changed (an exception at its own time), moved, or cancelled.
+      const series = live(['series'], busy).filter((s) => s.used!.size < 7);
+      if (!series.length) return operate(busy);
+      const s = pick(series);
+      const free = [1, 2, 3, 4, 5, 6, 7].filter((k) => !s.used!.has(k));
+      const k = pick(free);
+      s.used!.add(k);
+      busy.add(s.id);
+      const at = s.startMs + k * 7 * DAY;
+      const id = `${s.id}_${stamp(at)}`;
+      const x: M = { id, kind: 'exception', live: true, startMs: at, seriesId: s.id };
+      model.set(id, x);
+      busy.add(id);
+      const what = rand();
+      if (what < 0.35) {
+        await cal.events.patch({ calendarId: 'primary', eventId: id, requestBody: { summary: `instance ${id}` } });
+        return expect(id, 'updated');
+      }
+      if (what < 0.7) {
+        x.startMs += HOUR;
+        await cal.events.patch({ calendarId: 'primary', eventId: id, requestBody: timed(x.startMs) });
+        return expect(id, 'moved');
+      }
+      await cal.events.delete({ calendarId: 'primary', eventId: id });
+      x.live = false;
+      return expect(id, 'cancelled');
+    };
+
+    const seen = async () => {
+      const rows = await calendarEvents();
+      return rows.filter((r) => model.has(r.data.event.id));
+    };
+    const subscription = async () =>
+      (await queryHub<{ external_id: string }>(environment, "select external_id from trigger_subscriptions where status = 'active'"))[0]
+        ?.external_id;
+
+    const BATCH = 25;
+    const batches = Math.ceil(OPS / BATCH);
+    const expireAt = new Set(Array.from({ length: 10 }, (_, i) => Math.floor(((i + 1) * batches) / 11)));
+    const invalidateAt = new Set([Math.floor(batches / 3), Math.floor((2 * batches) / 3)]);
+    let done = 0;
+    let expiredChannels = 0;
+    const started = Date.now();
+    for (let b = 0; b < batches; b += 1) {
+      if (expireAt.has(b)) {
+        // The channel the hub holds dies now (as if its time ran out); the hub must be on a new one before long.
+        const current = await subscription();
+        await control('POST', '/__sandbox/google/channels/expire', { id: current });
+        expiredChannels += 1;
+        await waitUntil(
+          async () => {
+            const now = await subscription();
+            return now && now !== current;
+          },
+          'a renewed channel',
+          60_000,
+        );
+      }
+      if (invalidateAt.has(b)) await control('POST', '/__sandbox/google/sync-tokens/invalidate', {});
+      const busy = new Set<string>();
+      for (let i = 0; i < BATCH && done < OPS; i += 1, done += 1) await operate(busy);
+      await waitUntil(
+        async () => (await seen()).length >= expected.length,
+        `the hub to see batch ${b + 1} (${expected.length} changes)`,
+        90_000,
+        200,
+      );
+    }
+    t.diagnostic(`${OPS} operations, ${expected.length} expected events, ${Math.round((Date.now() - started) / 1000)} s`);
+
+    const rows = await seen();
+    const got = new Map<string, string[]>();
+    for (const r of rows) got.set(r.data.event.id, [...(got.get(r.data.event.id) ?? []), r.data.change]);
+    assert.equal(rows.length, expected.length, 'exactly the expected events');
+    assert.deepEqual(Object.fromEntries([...got].sort()), Object.fromEntries([...expectedBy].sort()), 'once each, in order per event id');
+    for (const r of rows) assert.equal(r.type, `google.calendar.event.${r.data.change}`);
+
+    // What a flow sees of the kinds of events.
+    const exception = rows.find((r) => r.data.event.kind === 'exception' && r.data.change !== 'cancelled');
+    if (exception) {
+      assert.equal(exception.data.event.recurringEventId, model.get(exception.data.event.id)!.seriesId);
+      assert.ok(exception.data.event.originalStartTime?.dateTime);
+    }
+    const cancelledInstance = rows.find((r) => r.data.event.recurringEventId && r.data.change === 'cancelled');
+    if (cancelledInstance) assert.ok(cancelledInstance.data.event.originalStartTime);
+    const day = rows.find((r) => model.get(r.data.event.id)?.kind === 'allday' && r.data.change === 'created');
+    assert.equal(day?.data.event.allDay, true);
+    assert.match(day?.data.event.startAt ?? '', /^\d{4}-\d{2}-\d{2}$/);
+
+    // The fake's view: the sync token was refused twice, 10 channels were expired, and more were made than that.
+    const lists = (await control('GET', '/__sandbox/calls?path=/calendar/v3/calendars/primary/events&method=GET')).calls as Array<{
+      status: number;
+    }>;
+    assert.equal(lists.filter((c) => c.status === 410).length, 2, 'two full resyncs');
+    assert.equal(expiredChannels, Math.min(10, expireAt.size));
+    if (OPS >= 500) assert.equal(expiredChannels, 10);
+    const channels = (await control('GET', '/__sandbox/google/channels')).channels as Array<{ id: string }>;
+    assert.ok(channels.length >= expiredChannels + 1, `channels made: ${channels.length}`);
+    const deliveries = (await control('GET', '/__sandbox/google/deliveries')).deliveries as Array<{ status?: number; answer?: number }>;
+    t.diagnostic(`${channels.length} channels, ${deliveries.length} notifications`);
+
+    // The Triggers page shows the poller (with its resync) and the channel.
+    const list = await api(hub.url!, 'GET', '/api/v1/triggers');
+    const poller = list.json.triggers.find((x: any) => x.kind === 'poll' && x.connection === 'gcal');
+    assert.equal(poller.status, 'ok');
+    assert.ok(poller.lastResyncAt, 'the resync is shown');
+    const sub = list.json.triggers.find((x: any) => x.kind === 'subscription' && x.connection === 'gcal');
+    assert.equal(sub.status, 'active');
+    assert.ok(sub.expiresAt && sub.nextRunAt && sub.lastNotificationAt);
+
+    // A notification with a wrong token is refused.
+    const forged = await fetch(`${hub.url}/webhooks/google/gcal?trigger=google.calendar.push`, {
+      method: 'POST',
+      headers: {
+        'x-goog-channel-id': sub.externalId,
+        'x-goog-channel-token': 'not-the-token',
+        'x-goog-resource-state': 'exists',
+        'x-goog-resource-uri': `${base}/calendar/v3/calendars/primary/events?alt=json`,
+      },
+    });
+    assert.equal(forged.status, 401);
   });
 });
