@@ -16,11 +16,12 @@ import { services } from './helpers/services.ts';
  * The Google connector's Calendar half end to end: the official clients (@googleapis/calendar,
  * google-auth-library) in the hub against the Google fake over HTTP, a real hub (PostgreSQL, Redis).
  *
- * GOOGLE_CALENDAR_OPS (default 500) random creates, edits and deletes go through the trigger while its
- * push channel is expired and renewed 10 times and its sync token is invalidated twice.
+ * GOOGLE_CALENDAR_OPS random creates, edits and deletes go through the trigger in 20 batches while its
+ * push channel is expired and renewed 10 times and its sync token is invalidated twice: 150 by default
+ * (CI's time budget), the issue's 500 with `npm run test:google-full` (about 50–100 s for that test alone).
  */
 const available = await services();
-const OPS = Number(process.env.GOOGLE_CALENDAR_OPS ?? 500);
+const OPS = Number(process.env.GOOGLE_CALENDAR_OPS ?? 150);
 const USER = 'demo@example.com';
 const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
@@ -151,8 +152,10 @@ describe('Google connector: Calendar and connect', {
     cal = await ownClient();
   });
   after(async () => {
-    await hub?.stop();
+    // The fake first: its channels notify the hub every 2 s over kept-alive connections, which would
+    // keep the hub's server.close() waiting.
     await fake?.stop();
+    await hub?.stop();
     await environment?.cleanup();
     for (const [k, v] of [
       ['GOOGLE_PUSH_ALLOW_HTTP', saved.allow],
@@ -524,7 +527,7 @@ describe('Google connector: Calendar and connect', {
       (await queryHub<{ external_id: string }>(environment, "select external_id from trigger_subscriptions where status = 'active'"))[0]
         ?.external_id;
 
-    const BATCH = 25;
+    const BATCH = Math.max(5, Math.ceil(OPS / 20));
     const batches = Math.ceil(OPS / BATCH);
     const expireAt = new Set(Array.from({ length: 10 }, (_, i) => Math.floor(((i + 1) * batches) / 11)));
     const invalidateAt = new Set([Math.floor(batches / 3), Math.floor((2 * batches) / 3)]);
@@ -583,7 +586,7 @@ describe('Google connector: Calendar and connect', {
     }>;
     assert.equal(lists.filter((c) => c.status === 410).length, 2, 'two full resyncs');
     assert.equal(expiredChannels, Math.min(10, expireAt.size));
-    if (OPS >= 500) assert.equal(expiredChannels, 10);
+    if (OPS >= 100) assert.equal(expiredChannels, 10);
     const channels = (await control('GET', '/__sandbox/google/channels')).channels as Array<{ id: string }>;
     assert.ok(channels.length >= expiredChannels + 1, `channels made: ${channels.length}`);
     const deliveries = (await control('GET', '/__sandbox/google/deliveries')).deliveries as Array<{ status?: number; answer?: number }>;
@@ -609,5 +612,56 @@ describe('Google connector: Calendar and connect', {
       },
     });
     assert.equal(forged.status, 401);
+  });
+  test('a revoked grant: the connection goes needs_reauth, the step waits; reconnecting resumes it and makes the event once', async () => {
+    await control('POST', '/__sandbox/google/oauth/revoke', { client_id: DEFAULT_GOOGLE_CLIENT.clientId });
+    const posted = await fetch(`${hub.url}/hooks/catch/make-event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        summary: 'After reconnect',
+        start: '2026-10-05T10:00:00',
+        end: '2026-10-05T11:00:00',
+        attendees: 'amy@example.com',
+      }),
+    });
+    assert.equal(posted.status, 200, await posted.clone().text());
+    const { id: eventId } = (await posted.json()) as { id: string };
+    const waiting = await waitUntil(
+      async () => {
+        const rows = await queryHub<{ id: string; status: string }>(environment, 'select id, status from step_runs where event_id = $1', [
+          eventId,
+        ]);
+        return rows[0]?.status === 'waiting_reauth' && rows[0];
+      },
+      'the step waiting for re-authorisation',
+      60_000,
+    );
+    const view = await api(hub.url!, 'GET', '/api/v1/connections/gcal');
+    assert.equal(view.json.status, 'needs_reauth');
+    assert.match(view.json.lastError, /invalid_grant|revoked/i);
+    const told = await queryHub(environment, "select id from events where type = 'hub.connection.needs_reauth'");
+    assert.ok(told.length >= 1, 'the admins are told');
+
+    const again = await connect();
+    assert.equal(again.status, 200, again.text);
+    assert.match(again.text, /1 waiting step\(s\) resumed/);
+    await waitUntil(
+      async () =>
+        (await queryHub<{ status: string }>(environment, 'select status from step_runs where id = $1', [waiting.id]))[0]?.status ===
+        'succeeded',
+      'the step succeeded after reconnecting',
+      60_000,
+    );
+    const made = ((await control('GET', `/__sandbox/google/events?calendarId=${encodeURIComponent(USER)}`)).events as any[]).filter(
+      (e) => e.summary === 'After reconnect',
+    );
+    assert.equal(made.length, 1, 'one event');
+    assert.match(made[0].id, /^[a-v0-9]{5,1024}$/);
+    assert.deepEqual(
+      made[0].attendees.map((a: any) => a.email),
+      ['amy@example.com'],
+    );
+    assert.equal((await api(hub.url!, 'GET', '/api/v1/connections/gcal')).json.status, 'active');
   });
 });
