@@ -147,3 +147,54 @@ describe('idempotent event ids, day bounds, push and scopes', () => {
     assert.ok(scopesForUse({ actions: [], events: ['google.*'] }).includes(SCOPES.gmailReadonly));
   });
 });
+
+describe('calendar recipes', () => {
+  test('both recipes load and make valid flows; the invitation condition and the agenda template render', async () => {
+    const { loadRecipes, instantiateRecipe } = await import('../../config/recipes.ts');
+    const { flowSchema, templateScope } = await import('../../core/flows.ts');
+    const { renderMapping, evaluateCondition } = await import('../../core/templating.ts');
+    const recipes = new Map(loadRecipes().map((r) => [r.id, r]));
+    const invite = recipes.get('google-calendar-invite-to-dingtalk')!;
+    const agenda = recipes.get('google-calendar-daily-agenda-to-dingtalk')!;
+    assert.ok(invite && agenda);
+    const inviteFlow = flowSchema.parse(instantiateRecipe(invite, 'invite', { google: 'g', dingtalk: 'd' }));
+    assert.deepEqual(inviteFlow.when.params, { calendarId: 'primary' });
+    const event = (attendeeIds: unknown) =>
+      ({
+        id: 'e1',
+        type: 'google.calendar.event.created',
+        source: 'g',
+        data: {
+          ...calendarEvent(
+            'primary',
+            {
+              id: 'evt00001',
+              etag: '"1"',
+              summary: 'Review',
+              start: { date: '2026-03-02' },
+              end: { date: '2026-03-03' },
+              htmlLink: 'https://calendar.google.com/x',
+            },
+            undefined,
+          ).data,
+          attendeeIds,
+        },
+      }) as never;
+    assert.equal(await evaluateCondition(inviteFlow.when.condition!, templateScope(event({}))), false, 'no DingTalk attendee: no message');
+    const withUsers = templateScope(event({ dingtalk: { userId: ['u1', 'u2'] } }));
+    assert.equal(await evaluateCondition(inviteFlow.when.condition!, withUsers), true);
+    const input = (await renderMapping(inviteFlow.then[0]!.input, withUsers)) as Record<string, unknown>;
+    assert.deepEqual(input.userIds, ['u1', 'u2']);
+    assert.match(String(input.text), /\*\*Review\*\*[\s\S]*2026-03-02 \(all day\)[\s\S]*calendar\.google\.com/);
+
+    const agendaFlow = flowSchema.parse(instantiateRecipe(agenda, 'agenda', { google: 'g', dingtalk: 'd', userId: 'u1' }));
+    assert.deepEqual(agendaFlow.when.params, { cron: '30 8 * * *', timezone: 'Asia/Hong_Kong' });
+    const out = { date: '2026-03-02', count: 2, agenda: 'All day Holiday\n10:00–11:00 Review' };
+    const msg = (await renderMapping(
+      agendaFlow.then[1]!.input,
+      templateScope({ id: 'e', type: 'schedule.fired', data: {} } as never, [out]),
+    )) as any;
+    assert.deepEqual(msg.userIds, ['u1']);
+    assert.match(msg.text, /Today \(2026-03-02\)[\s\S]*All day Holiday[\s\S]*10:00–11:00 Review/);
+  });
+});
