@@ -72,6 +72,20 @@ function oauthAuth(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
   return auth;
 }
 
+/** The auth kind with the scopes the enabled flows need of this connection (`scopesFor`), when the connector says. */
+function oauthAuthForConnect(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
+  const auth = oauthAuth(rt, row);
+  if (!auth.scopesFor) return auth;
+  const actions = new Set<string>();
+  const events = new Set<string>();
+  for (const flow of rt.flows.list()) {
+    if (!flow.enabled) continue;
+    if (flow.when.source === row.id) events.add(flow.when.event);
+    for (const step of flow.then) if (step.connection === row.id) actions.add(step.action);
+  }
+  return { ...auth, scopes: auth.scopesFor({ actions: [...actions], events: [...events] }, row.settings ?? {}) };
+}
+
 /** State handles live in the database (any process can take the callback), one use each, with the PKCE verifier sealed. */
 function stateStore(rt: Runtime, row: ConnectionRow, returnTo?: string, startedBy?: ReturnType<typeof starter>): StateStore {
   return {
@@ -119,7 +133,7 @@ function stateStore(rt: Runtime, row: ConnectionRow, returnTo?: string, startedB
 export async function beginAuthorization(rt: Runtime, req: Request, row: ConnectionRow, returnTo?: string): Promise<string> {
   const kind = rt.connections.store.authOf(row.connector_id);
   if (kind.kind === 'api_token') return beginTokenAuthorization(rt, req, row, returnTo);
-  const auth = oauthAuth(rt, row);
+  const auth = oauthAuthForConnect(rt, row);
   const view = await rt.connections.store.fullView(row);
   const strategy = createStrategy(
     auth,

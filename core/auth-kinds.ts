@@ -75,6 +75,13 @@ export interface OAuth2AuthKind {
   tokenUrl: string | ((settings: Record<string, unknown>) => string);
   /** Default scopes; a connection's `scopes` setting (space-separated) overrides them. */
   scopes: string[];
+  /**
+   * The scopes to ask for at connect time from what the enabled flows use this connection for (action
+   * ids of its steps, event types of its triggers); `scopes` when absent. A connection's `scopes`
+   * setting still wins. With incremental authorization (Google's `include_granted_scopes`) asking
+   * again later for more keeps what was granted.
+   */
+  scopesFor?: (use: { actions: string[]; events: string[] }, settings: Record<string, unknown>) => string[];
   scopeSeparator?: string;
   /** Extra authorization parameters, e.g. Google's `{ access_type: 'offline', prompt: 'consent' }`. */
   authorizationParams?: Record<string, string>;

@@ -198,6 +198,12 @@ export interface TriggerSubscription {
   renewBeforeMs?: number;
   /** The externalId a webhook request belongs to (e.g. the X-Goog-Channel-ID header), so the receiver sees its subscription. */
   match?(req: WebhookRequest): string | undefined;
+  /**
+   * Whether this hub should register at all (default yes), given its PUBLIC_URL: e.g. a provider that
+   * only calls https addresses. When false, no registration is made and the trigger's poller (same
+   * event types) covers the flows alone.
+   */
+  wanted?(env: { publicUrl?: string }): boolean;
 }
 
 /** What `subscribe` answers: `secret` is sealed by the vault (e.g. a per-channel token), `state` kept as is. */
@@ -214,6 +220,21 @@ export interface PollContext {
   log: Logger;
   /** 'first' when there is no cursor yet, 'resync' when the hub asks for a full listing. */
   reason: 'interval' | 'now' | 'first' | 'resync';
+  /**
+   * The versions this poller last recorded for these items (`PolledEvent.item`), read in the poll's
+   * transaction: lets a trigger tell a new item from a changed one, or what changed (e.g. a moved
+   * calendar event), without a store of its own. Items never seen (or recorded as deleted) are absent.
+   */
+  known?: (itemIds: string[]) => Promise<Map<string, string>>;
+  /** The people directory (core/people), e.g. to say which attendees are known people and their ids in other services. */
+  people?: PeopleLookup;
+}
+
+/** A person of the people directory as a trigger may read it: identities are service → kind → value. */
+export interface PeopleLookup {
+  byEmail(
+    email: string,
+  ): Promise<{ id: string; name: string; email: string | null; identities: Record<string, Record<string, string>> } | undefined>;
 }
 
 /** One changed item of a poll: an event, and (for reconciliation after a resync) the item's id and version. */

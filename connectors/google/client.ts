@@ -2,6 +2,7 @@ import { admin, type admin_directory_v1 } from '@googleapis/admin';
 import { calendar, type calendar_v3 } from '@googleapis/calendar';
 import { drive, type drive_v3 } from '@googleapis/drive';
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
+import { Readable } from 'node:stream';
 import { OAuth2Client } from 'google-auth-library';
 import type { ConnectionHandle } from '../../core/connector.ts';
 import { permanent } from '../../core/errors.ts';
@@ -12,30 +13,51 @@ import { googleBaseUrl, googleOAuthBaseUrl, googleRevokeUrl, googleTokenUrl } fr
  * majors that run on Node 20, see sandbox/google/README.md) with the vault as the token source.
  *
  * The vault keeps the access token fresh (refreshed ahead of expiry, single-flight across
- * processes); the SDK's own refresh is replaced by `refreshHandler`, which google-auth-library calls
- * on a 401 (`forceRefreshOnFailure`): it tells the vault the token was refused and retries once with
- * the new one. The SDK never sees the refresh token.
+ * processes). On a 401 the client tells the vault the token was refused and retries once with the new
+ * one. google-auth-library's own retry (its `refreshHandler` with `forceRefreshOnFailure`) also fires on
+ * every 403, which Google answers for rate limits and missing permissions: it would spend a refresh and
+ * a second call and hide the answer, so it is replaced here. The SDK never sees the refresh token.
  */
+class VaultOAuth2Client extends OAuth2Client {
+  constructor(
+    opts: ConstructorParameters<typeof OAuth2Client>[0],
+    private readonly conn: ConnectionHandle,
+    private current: string,
+  ) {
+    super(opts);
+    this.setCredentials({ access_token: current, expiry_date: horizon() });
+  }
+
+  protected override async requestAsync<T>(opts: Parameters<OAuth2Client['request']>[0], _retried = false) {
+    try {
+      return await super.requestAsync<T>(opts, true);
+    } catch (err) {
+      const status = (err as { response?: { status?: number } }).response?.status;
+      if (status !== 401 || opts.data instanceof Readable) throw err;
+      this.current = await this.conn.tokenRejected(this.current);
+      this.setCredentials({ access_token: this.current, expiry_date: horizon() });
+      return super.requestAsync<T>(opts, true);
+    }
+  }
+}
+
+// A step lives minutes, not an hour: the vault refreshes ahead of the real expiry, so this date only
+// keeps the SDK from refreshing on its own.
+const horizon = () => Date.now() + 45 * 60_000;
+
 export async function googleAuthFor(conn: ConnectionHandle): Promise<OAuth2Client> {
   const oauth = googleOAuthBaseUrl(conn.settings);
-  const auth = new OAuth2Client({
-    forceRefreshOnFailure: true,
-    endpoints: {
-      oauth2TokenUrl: googleTokenUrl(conn.settings),
-      oauth2RevokeUrl: googleRevokeUrl(conn.settings),
-      tokenInfoUrl: `${oauth}/tokeninfo`,
+  return new VaultOAuth2Client(
+    {
+      endpoints: {
+        oauth2TokenUrl: googleTokenUrl(conn.settings),
+        oauth2RevokeUrl: googleRevokeUrl(conn.settings),
+        tokenInfoUrl: `${oauth}/tokeninfo`,
+      },
     },
-  });
-  let current = await conn.accessToken();
-  // A step lives minutes, not an hour: the vault refreshes ahead of the real expiry, so this date only
-  // keeps the SDK from refreshing on its own.
-  const horizon = () => Date.now() + 45 * 60_000;
-  auth.setCredentials({ access_token: current, expiry_date: horizon() });
-  auth.refreshHandler = async () => {
-    current = await conn.tokenRejected(current);
-    return { access_token: current, expiry_date: horizon() };
-  };
-  return auth;
+    conn,
+    await conn.accessToken(),
+  );
 }
 
 /** `rootUrl` for the clients and for per-call options (uploads build their URL from the per-call one only). */

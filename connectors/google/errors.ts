@@ -41,6 +41,10 @@ export function mapGoogleError(what: string, err: unknown): StepError {
   const details = { status, code: reason };
   if (status === undefined) return retryable(`${what}: Google could not be reached (${message})`, details);
   if (status === 401 || reason === 'invalid_grant') return needsReauth(`${detail} — connect the Google account again`, details);
+  // A scope the account never granted (a flow enabled after connecting): connecting again asks for it,
+  // and Google keeps the earlier grant (include_granted_scopes). The step waits for that.
+  if (status === 403 && reason === 'insufficientPermissions')
+    return needsReauth(`${detail} — connect the Google account again to grant what this step needs`, details);
   if (status === 429 || (status === 403 && reason && RATE_LIMIT_REASONS.has(reason)))
     return retryable(detail, { ...details, retryAfterMs: retryAfterMs ?? THROTTLE_DELAY_MS });
   if (status >= 500 || status === 408) return retryable(detail, details);

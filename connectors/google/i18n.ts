@@ -46,7 +46,70 @@ export const googleI18n: ConnectorTranslations = {
       },
     },
   },
-  actions: {},
-  triggers: {},
-  events: {},
+  actions: {
+    // Calendar (google-a)
+    'google.calendar.create_event': {
+      title: { en: 'Create a Google Calendar event', 'zh-CN': '创建 Google 日历活动', 'zh-HK': '建立 Google 日曆活動' },
+      description: {
+        en: 'A retried step never makes a second event.',
+        'zh-CN': '重试的步骤不会重复创建活动。',
+        'zh-HK': '重試的步驟不會重複建立活動。',
+      },
+    },
+    'google.calendar.update_event': {
+      title: { en: 'Update a Google Calendar event', 'zh-CN': '更新 Google 日历活动', 'zh-HK': '更新 Google 日曆活動' },
+    },
+    'google.calendar.delete_event': {
+      title: { en: 'Delete a Google Calendar event', 'zh-CN': '删除 Google 日历活动', 'zh-HK': '刪除 Google 日曆活動' },
+    },
+    'google.calendar.get_event': {
+      title: { en: 'Get a Google Calendar event', 'zh-CN': '获取 Google 日历活动', 'zh-HK': '取得 Google 日曆活動' },
+    },
+    'google.calendar.list_events': {
+      title: { en: 'List Google Calendar events of a day', 'zh-CN': '列出某天的 Google 日历活动', 'zh-HK': '列出某日的 Google 日曆活動' },
+      description: {
+        en: 'For a daily agenda: today, tomorrow or a date in a time zone.',
+        'zh-CN': '用于每日日程：今天、明天或某时区的指定日期。',
+        'zh-HK': '用於每日議程：今日、明日或某時區的指定日期。',
+      },
+    },
+    'google.calendar.free_busy': { title: { en: 'Find free/busy times', 'zh-CN': '查询空闲/忙碌时间', 'zh-HK': '查詢空閒/忙碌時間' } },
+  },
+  triggers: {
+    // Calendar (google-a)
+    'google.calendar.events': {
+      title: { en: 'Calendar event changed', 'zh-CN': '日历活动有变更', 'zh-HK': '日曆活動有變更' },
+      description: {
+        en: 'Created, updated, moved or cancelled events of one calendar; pushed at once when the hub has an https address, polled otherwise.',
+        'zh-CN': '某个日历中新建、更新、改期或取消的活动；集线器有 https 地址时即时推送，否则定时轮询。',
+        'zh-HK': '某個日曆中新增、更新、改期或取消的活動；集線器有 https 網址時即時推送，否則定時輪詢。',
+      },
+      params: {
+        calendarId: {
+          label: { en: 'Calendar', 'zh-CN': '日历', 'zh-HK': '日曆' },
+          help: {
+            en: 'primary, or a calendar id (an e-mail address)',
+            'zh-CN': 'primary，或日历 ID（电子邮件地址）',
+            'zh-HK': 'primary，或日曆 ID（電郵地址）',
+          },
+          example: 'primary',
+        },
+      },
+    },
+    'google.calendar.push': {
+      title: { en: 'Calendar push channel', 'zh-CN': '日历推送通道', 'zh-HK': '日曆推送通道' },
+      description: {
+        en: 'Google tells the hub that something changed; the hub then reads the changes.',
+        'zh-CN': 'Google 通知集线器有变更，集线器随即读取变更。',
+        'zh-HK': 'Google 通知集線器有變更，集線器隨即讀取變更。',
+      },
+    },
+  },
+  events: {
+    // Calendar (google-a)
+    'google.calendar.event.created': { en: 'Calendar event created', 'zh-CN': '日历活动已创建', 'zh-HK': '日曆活動已建立' },
+    'google.calendar.event.updated': { en: 'Calendar event updated', 'zh-CN': '日历活动已更新', 'zh-HK': '日曆活動已更新' },
+    'google.calendar.event.moved': { en: 'Calendar event moved to another time', 'zh-CN': '日历活动已改期', 'zh-HK': '日曆活動已改期' },
+    'google.calendar.event.cancelled': { en: 'Calendar event cancelled', 'zh-CN': '日历活动已取消', 'zh-HK': '日曆活動已取消' },
+  },
 };

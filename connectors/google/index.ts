@@ -3,6 +3,8 @@ import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
 import { googleI18n } from './i18n.ts';
+import { calendarActions } from './calendar-actions.ts';
+import { calendarEventsPolled, calendarEventsPush } from './calendar-trigger.ts';
 
 /**
  * Google Workspace: Calendar, Drive, Gmail and the Directory through the official @googleapis/*
@@ -14,9 +16,16 @@ export default defineConnector({
   env: z.object({
     GOOGLE_BASE_URL: urlSetting(['http:', 'https:']).optional(),
     GOOGLE_OAUTH_BASE_URL: urlSetting(['http:', 'https:']).optional(),
+    GOOGLE_PUSH_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
+    GOOGLE_CALENDAR_CHANNEL_TTL_SEC: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .optional(),
   }),
   auth: googleOAuth,
-  triggers: [],
-  actions: [],
+  triggers: [calendarEventsPolled, calendarEventsPush],
+  actions: [...calendarActions],
   i18n: googleI18n,
 });

@@ -13,6 +13,7 @@ import { parseDuration } from '../durations.ts';
 import { POLL_INTERVAL_PARAM } from '../flows.ts';
 import { enqueueStored, storeTriggeredInTx } from '../pipeline/ingest.ts';
 import type { Runtime } from '../runtime.ts';
+import { PeopleStore } from '../people/store.ts';
 import { desiredTriggers } from './desired.ts';
 import { emitTriggerFailed } from './failed.ts';
 import { iso, recentEventCounts, recentFor, registerTriggerSource } from './health.ts';
@@ -275,7 +276,26 @@ export async function pollOnce(rt: Runtime, pollerId: string, opts: { force?: bo
     const reason: PollContext['reason'] = request?.resync ? 'resync' : row.cursor === null ? 'first' : request ? 'now' : 'interval';
     const log = rt.log.child({ poller: row.id, connectionId: row.connection_id, trigger: row.trigger_id });
     try {
-      const ctx: PollContext = { connection: await rt.connections.handle(row.connection_id), log, reason };
+      const known = async (ids: string[]) => {
+        const out = new Map<string, string>();
+        for (let i = 0; i < ids.length; i += 1000) {
+          const rows = await trx
+            .selectFrom('trigger_poll_items')
+            .select(['item_id', 'version'])
+            .where('poller_id', '=', row.id)
+            .where('item_id', 'in', ids.slice(i, i + 1000))
+            .execute();
+          for (const r of rows) out.set(r.item_id, r.version);
+        }
+        return out;
+      };
+      const ctx: PollContext = {
+        connection: await rt.connections.handle(row.connection_id),
+        log,
+        reason,
+        known,
+        people: new PeopleStore(rt.db),
+      };
       let events: PolledEvent[];
       let cursor: string | null;
       let more = false;
