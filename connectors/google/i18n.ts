@@ -1,4 +1,5 @@
 import type { ConnectorTranslations } from '../../core/connector-i18n.ts';
+import { workspaceI18n } from './i18n-workspace.ts';
 
 /** The Google connector's words; every trigger, action, event and field added here gets an entry. */
 export const googleI18n: ConnectorTranslations = {
@@ -46,7 +47,8 @@ export const googleI18n: ConnectorTranslations = {
       },
     },
   },
-  actions: {},
-  triggers: {},
-  events: {},
+  actions: { ...workspaceI18n.actions },
+  triggers: { ...workspaceI18n.triggers },
+  events: { ...workspaceI18n.events },
+  errors: { ...workspaceI18n.errors },
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
+import { uploadFile } from './drive/upload.ts';
 import { googleI18n } from './i18n.ts';
 
 /**
@@ -17,6 +18,6 @@ export default defineConnector({
   }),
   auth: googleOAuth,
   triggers: [],
-  actions: [],
+  actions: [uploadFile],
   i18n: googleI18n,
 });
