@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
+import { driveFolderTrigger } from './drive/trigger.ts';
 import { uploadFile } from './drive/upload.ts';
 import { googleI18n } from './i18n.ts';
 
@@ -17,7 +18,7 @@ export default defineConnector({
     GOOGLE_OAUTH_BASE_URL: urlSetting(['http:', 'https:']).optional(),
   }),
   auth: googleOAuth,
-  triggers: [],
+  triggers: [driveFolderTrigger],
   actions: [uploadFile],
   i18n: googleI18n,
 });
