@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
+import { listGroups, listUsers } from './directory/actions.ts';
+import { createFolder, getFile, share } from './drive/actions.ts';
 import { driveFolderTrigger } from './drive/trigger.ts';
+import { gmailSend } from './gmail/send.ts';
+import { gmailMessageTrigger } from './gmail/trigger.ts';
 import { uploadFile } from './drive/upload.ts';
 import { googleI18n } from './i18n.ts';
 
@@ -18,7 +22,7 @@ export default defineConnector({
     GOOGLE_OAUTH_BASE_URL: urlSetting(['http:', 'https:']).optional(),
   }),
   auth: googleOAuth,
-  triggers: [driveFolderTrigger],
-  actions: [uploadFile],
+  triggers: [driveFolderTrigger, gmailMessageTrigger],
+  actions: [uploadFile, createFolder, share, getFile, gmailSend, listUsers, listGroups],
   i18n: googleI18n,
 });

@@ -49,20 +49,23 @@ export const idempotencyMarker = (key: string) => crypto.createHash('sha256').up
 /** A Drive `q` string literal: quotes and backslashes escaped as Drive wants. */
 export const qString = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-/** The file an earlier attempt of this step made in `folderId`, if any. */
+/** The file an earlier attempt of this step made (in `folderId` when given), if any. */
 export async function findByMarker(
   drv: drive_v3.Drive,
-  folderId: string,
+  folderId: string | undefined,
   marker: string,
   fields = FILE_FIELDS,
 ): Promise<drive_v3.Schema$File | undefined> {
-  const res = await drv.files.list({
-    q: `${qString(folderId)} in parents and appProperties has { key='${IDEMPOTENCY_PROPERTY}' and value=${qString(marker)} } and trashed = false`,
-    fields: `files(${fields})`,
-    pageSize: 1,
-    supportsAllDrives: true,
-    includeItemsFromAllDrives: true,
-    corpora: 'allDrives',
-  });
+  const res = await drv.files.list(
+    {
+      q: `${folderId ? `${qString(folderId)} in parents and ` : ''}appProperties has { key='${IDEMPOTENCY_PROPERTY}' and value=${qString(marker)} } and trashed = false`,
+      fields: `files(${fields})`,
+      pageSize: 1,
+      supportsAllDrives: true,
+      includeItemsFromAllDrives: true,
+      corpora: 'allDrives',
+    },
+    { retry: false },
+  );
   return res.data.files?.[0];
 }
