@@ -100,12 +100,12 @@ export async function runAction(
   ) as Promise<any>;
 }
 
-export async function stepError(p: Promise<unknown>): Promise<StepError> {
+export async function stepError(p: Promise<unknown>, what = 'the action'): Promise<StepError> {
   try {
     await p;
   } catch (err) {
     assert.ok(err instanceof StepError, `a StepError, got ${(err as Error)?.stack ?? String(err)}`);
     return err;
   }
-  assert.fail('expected the action to fail');
+  assert.fail(`expected ${what} to fail`);
 }
