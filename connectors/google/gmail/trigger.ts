@@ -19,6 +19,8 @@ interface GmailCursor {
   h: string;
   /** When the cursor was taken (ms), bounding the search that checks the query. */
   at: number;
+  /** When the trigger started (ms): mail older than this was there before the flow and is never announced. */
+  b?: number;
 }
 const parseCursor = (raw: string | null): GmailCursor | undefined => {
   try {
@@ -89,7 +91,8 @@ async function poll(ctx: PollContext, params: Record<string, string>, raw: strin
   const cur = parseCursor(raw);
   if (!cur) {
     const p = await profile();
-    return { events: [], cursor: JSON.stringify({ v: 1, h: String(p.historyId), at: Date.now() } satisfies GmailCursor) };
+    const now = Date.now();
+    return { events: [], cursor: JSON.stringify({ v: 1, h: String(p.historyId), at: now, b: now } satisfies GmailCursor) };
   }
   const added = new Map<string, string | undefined>();
   let pageToken: string | undefined;
@@ -144,6 +147,7 @@ async function poll(ctx: PollContext, params: Record<string, string>, raw: strin
             { retry: false },
           )
         ).data;
+        if (expired && cur.b && Number(msg.internalDate ?? 0) < cur.b) continue; // there before the flow started
         events.push(gmailEvent(msg, query, account));
       } catch (err) {
         if (googleReason(err).status === 404) continue; // deleted since it arrived
@@ -151,7 +155,7 @@ async function poll(ctx: PollContext, params: Record<string, string>, raw: strin
       }
     }
   }
-  const next: GmailCursor = { v: 1, h: pageToken ? cur.h : latest, at: pageToken ? cur.at : Date.now() };
+  const next: GmailCursor = { v: 1, h: pageToken ? cur.h : latest, at: pageToken ? cur.at : Date.now(), b: cur.b };
   if (pageToken) ctx.log.warn({ pages }, 'Gmail history longer than one poll reads: continuing next poll');
   return { events, cursor: JSON.stringify(next), more: false };
 }
@@ -185,7 +189,8 @@ export const gmailMessageTrigger: TriggerDefinition = {
       const gm = await gmailFor(ctx.connection);
       const p = await call('Gmail users.getProfile', () => gm.users.getProfile({ userId: 'me' }, { retry: false }));
       ctx.log.warn('Gmail history expired: continuing from now; mail that arrived in the gap is not announced');
-      return { items: [], cursor: JSON.stringify({ v: 1, h: String(p.historyId), at: Date.now() } satisfies GmailCursor) };
+      const now = Date.now();
+      return { items: [], cursor: JSON.stringify({ v: 1, h: String(p.historyId), at: now, b: now } satisfies GmailCursor) };
     },
     deletedEvent: (item, params) => ({
       providerId: `gmail:${item.id}:deleted`,
