@@ -6,6 +6,7 @@ import { SEED } from '../sandbox/dingtalk/index.ts';
 import { createLogger } from '../core/logger.ts';
 import { loadSettings } from '../core/settings.ts';
 import { startHub } from './hub.ts';
+import { combineConfigs, prepareGoogleDemo } from './demo-google.ts';
 
 /**
  * `npm run demo`: the hub and every sandbox fake, offline, with the Trello ↔ DingTalk recipes on
@@ -31,12 +32,18 @@ const card = (await (
   })
 ).json()) as { card: { id: string } };
 
+const googleDemo = await prepareGoogleDemo(sandbox.urls.google);
+const dataDir = process.env.DINGBRIDGE_DATA_DIR ?? path.join(root, 'data', 'demo');
 const env: NodeJS.ProcessEnv = {
   ...process.env,
+  ...googleDemo.env,
   PORT: String(port),
   PUBLIC_URL: process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
-  DINGBRIDGE_DATA_DIR: process.env.DINGBRIDGE_DATA_DIR ?? path.join(root, 'data', 'demo'),
-  DINGBRIDGE_CONFIG: path.join(root, 'examples/trello-dingtalk.yaml'),
+  DINGBRIDGE_DATA_DIR: dataDir,
+  DINGBRIDGE_CONFIG: combineConfigs(
+    ['examples/trello-dingtalk.yaml', 'examples/google-dingtalk.yaml'].map((f) => path.join(root, f)),
+    path.join(dataDir, 'demo-config.yaml'),
+  ),
   DINGBRIDGE_EGRESS_ALLOW: process.env.DINGBRIDGE_EGRESS_ALLOW ?? '127.0.0.1',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   TRELLO_API_KEY: DEFAULT_APP.key,
@@ -67,11 +74,14 @@ dingbridge demo — everything runs on this machine, no account and no network n
   Hub:                 ${hub.url?.replace('127.0.0.1', 'localhost')}  (the admin UI; API at /api/v1)
   DingTalk group page: ${dingtalk}/__sandbox/dingtalk/   (messages appear here)
   Trello board:        ${trello}/__sandbox/trello/state
+  Google (Drive):      ${sandbox.urls.google}/__sandbox/google/state   (account demo@example.com)
 
 Move a card on the Trello board (recipe 1 posts it to the DingTalk group):
   ${moveCmd}
 Type a chat command in the DingTalk group (recipe 2 makes a card and answers with its link):
   ${chatCmd}
+Put a file in the Google Drive folder "Team drop" (examples/google-dingtalk.yaml posts its name and link):
+  ${googleDemo.uploadCmd}
 
 Ctrl-C stops the demo.
 ${JSON.stringify({ hub: hub.url, dingtalkPage: `${dingtalk}/__sandbox/dingtalk/`, sandbox: sandbox.urls, board: seeded.board.id, card: card.card.id })}

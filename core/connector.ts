@@ -256,6 +256,8 @@ export type PollResult =
 export interface PollingTrigger {
   /** The flow parameters that identify one poller (like TriggerSubscription.params). */
   params: string[];
+  /** Params a flow may leave out; when it sets one, it identifies the poller too (e.g. `subfolders`). */
+  optionalParams?: string[];
   /** Default DINGBRIDGE_POLL_INTERVAL_MS; a flow may set `params.pollInterval` (e.g. `30s`). Jitter: up to 10 % more. */
   intervalMs?: number;
   /** The first poll only sets the cursor (no history is emitted). */

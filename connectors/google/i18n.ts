@@ -1,4 +1,5 @@
 import type { ConnectorTranslations } from '../../core/connector-i18n.ts';
+import { workspaceI18n } from './i18n-workspace.ts';
 
 /** The Google connector's words; every trigger, action, event and field added here gets an entry. */
 export const googleI18n: ConnectorTranslations = {
@@ -47,6 +48,7 @@ export const googleI18n: ConnectorTranslations = {
     },
   },
   actions: {
+    ...workspaceI18n.actions,
     // Calendar (google-a)
     'google.calendar.create_event': {
       title: { en: 'Create a Google Calendar event', 'zh-CN': '创建 Google 日历活动', 'zh-HK': '建立 Google 日曆活動' },
@@ -76,6 +78,7 @@ export const googleI18n: ConnectorTranslations = {
     'google.calendar.free_busy': { title: { en: 'Find free/busy times', 'zh-CN': '查询空闲/忙碌时间', 'zh-HK': '查詢空閒/忙碌時間' } },
   },
   triggers: {
+    ...workspaceI18n.triggers,
     // Calendar (google-a)
     'google.calendar.events': {
       title: { en: 'Calendar event changed', 'zh-CN': '日历活动有变更', 'zh-HK': '日曆活動有變更' },
@@ -106,10 +109,12 @@ export const googleI18n: ConnectorTranslations = {
     },
   },
   events: {
+    ...workspaceI18n.events,
     // Calendar (google-a)
     'google.calendar.event.created': { en: 'Calendar event created', 'zh-CN': '日历活动已创建', 'zh-HK': '日曆活動已建立' },
     'google.calendar.event.updated': { en: 'Calendar event updated', 'zh-CN': '日历活动已更新', 'zh-HK': '日曆活動已更新' },
     'google.calendar.event.moved': { en: 'Calendar event moved to another time', 'zh-CN': '日历活动已改期', 'zh-HK': '日曆活動已改期' },
     'google.calendar.event.cancelled': { en: 'Calendar event cancelled', 'zh-CN': '日历活动已取消', 'zh-HK': '日曆活動已取消' },
   },
+  errors: { ...workspaceI18n.errors },
 };

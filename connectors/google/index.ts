@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
+import { listGroups, listUsers } from './directory/actions.ts';
+import { createFolder, getFile, share } from './drive/actions.ts';
+import { driveFolderTrigger } from './drive/trigger.ts';
+import { gmailSend } from './gmail/send.ts';
+import { gmailMessageTrigger } from './gmail/trigger.ts';
+import { uploadFile } from './drive/upload.ts';
 import { googleI18n } from './i18n.ts';
 import { calendarActions } from './calendar-actions.ts';
 import { calendarEventsPolled, calendarEventsPush } from './calendar-trigger.ts';
@@ -25,7 +31,7 @@ export default defineConnector({
       .optional(),
   }),
   auth: googleOAuth,
-  triggers: [calendarEventsPolled, calendarEventsPush],
-  actions: [...calendarActions],
+  triggers: [calendarEventsPolled, calendarEventsPush, driveFolderTrigger, gmailMessageTrigger],
+  actions: [...calendarActions, uploadFile, createFolder, share, getFile, gmailSend, listUsers, listGroups],
   i18n: googleI18n,
 });

@@ -30,6 +30,8 @@ export async function desiredTriggers(
   rt: Runtime,
   prefix: string,
   paramsOf: (t: TriggerDefinition) => string[] | undefined,
+  /** Params that also identify an instance when a flow sets them (e.g. a Drive trigger's `subfolders`). */
+  optionalOf: (t: TriggerDefinition) => string[] | undefined = () => undefined,
 ): Promise<DesiredTrigger[]> {
   const wanted = new Map<string, DesiredTrigger>();
   const connections = new Map((await rt.connections.store.list()).map((c) => [c.id, c]));
@@ -43,6 +45,7 @@ export async function desiredTriggers(
       if (!names || !trigger.events.some((t) => eventTypeMatches(flow.when.event, t))) continue;
       const params = Object.fromEntries(names.map((p) => [p, flow.when.params?.[p]]).filter(([, v]) => v)) as Record<string, string>;
       if (Object.keys(params).length !== names.length) continue;
+      for (const p of optionalOf(trigger) ?? []) if (flow.when.params?.[p]) params[p] = flow.when.params[p];
       const id = triggerInstanceId(prefix, conn.id, trigger.id, params);
       const entry = wanted.get(id) ?? { id, connectionId: conn.id, connectorId: conn.connector_id, trigger, params, flows: [] };
       entry.flows.push(flow);

@@ -99,7 +99,12 @@ function intervalFor(rt: Runtime, trigger: PollingTrigger, flowParams: Array<Rec
 /** Keeps one poller row per (trigger, connection, params) that the enabled flows need; removes the rest. */
 export async function reconcilePollers(rt: Runtime): Promise<{ added: number; removed: number }> {
   const result = { added: 0, removed: 0 };
-  const desired = await desiredTriggers(rt, 'poll', (t) => t.poll?.params);
+  const desired = await desiredTriggers(
+    rt,
+    'poll',
+    (t) => t.poll?.params,
+    (t) => t.poll?.optionalParams,
+  );
   const rows = await rt.db.selectFrom('trigger_pollers').select(['id', 'interval_ms']).execute();
   const existing = new Map(rows.map((r) => [r.id, r]));
   for (const want of desired) {
