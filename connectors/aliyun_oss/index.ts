@@ -20,7 +20,11 @@ export const ossFields = [
   { key: 'securityToken', label: 'STS security token (with STS credentials)', secret: true },
   { key: 'bucket', label: 'Bucket', required: true },
   { key: 'region', label: 'Region', default: 'oss-cn-hangzhou' },
-  { key: 'endpoint', label: 'Endpoint (default https://<region>.aliyuncs.com)', ...(DEFAULT_ENDPOINT ? { default: DEFAULT_ENDPOINT } : {}) },
+  {
+    key: 'endpoint',
+    label: 'Endpoint (default https://<region>.aliyuncs.com)',
+    ...(DEFAULT_ENDPOINT ? { default: DEFAULT_ENDPOINT } : {}),
+  },
   { key: 'pathStyle', label: 'Path-style addressing (true for a local endpoint)', default: process.env.ALIYUN_OSS_PATH_STYLE || 'false' },
 ] as const satisfies readonly AuthField[];
 
@@ -75,8 +79,17 @@ export const putObject = defineAction({
     key: objectKey,
     file: fileRef,
     contentType: z.string().min(1).max(200).optional().describe("default: the file's own content type"),
-    metadata: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().max(1024)).default({}).describe('x-oss-meta-*'),
-    signedUrlSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(3600).describe('lifetime of the returned signed URL'),
+    metadata: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().max(1024))
+      .default({})
+      .describe('x-oss-meta-*'),
+    signedUrlSeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(3600)
+      .describe('lifetime of the returned signed URL'),
   }),
   output: z.object({ bucket: z.string(), key: z.string(), etag: z.string(), size: z.number(), url: z.string(), expiresAt: z.string() }),
   sampleOutput: { bucket: 'contracts', key: 'contracts/2026/nda — signed.pdf', etag: '"5D41402ABC4B2A76B9719D911017C592"', size: 2048 },
@@ -87,7 +100,9 @@ export const putObject = defineAction({
     const chunks: Buffer[] = [];
     for await (const chunk of await ctx.files.open(input.file)) chunks.push(Buffer.from(chunk));
     const body = Buffer.concat(chunks);
-    ctx.trace({ request: { key: input.key, size: body.length, contentType: input.contentType ?? input.file.contentType, metadata: input.metadata } });
+    ctx.trace({
+      request: { key: input.key, size: body.length, contentType: input.contentType ?? input.file.contentType, metadata: input.metadata },
+    });
     let put: { res?: { headers?: Record<string, string> } };
     try {
       put = await oss.put(input.key, body, { mime: input.contentType ?? input.file.contentType, meta: input.metadata });
@@ -109,7 +124,15 @@ export const putObject = defineAction({
 export const signedUrl = defineAction({
   id: 'aliyun_oss.object.signed_url',
   title: 'A time-limited link to an OSS object',
-  input: z.object({ key: objectKey, expiresSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(3600) }),
+  input: z.object({
+    key: objectKey,
+    expiresSeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(3600),
+  }),
   output: z.object({ url: z.string(), expiresAt: z.string() }),
   async run(ctx, input) {
     const oss = await ossFor(conn(ctx, 'aliyun_oss.object.signed_url'), ctx.timeoutMs);
@@ -118,7 +141,10 @@ export const signedUrl = defineAction({
     } catch (err) {
       throw ossError(`head ${input.key}`, err);
     }
-    return { url: oss.signatureUrl(input.key, { expires: input.expiresSeconds }), expiresAt: new Date(Date.now() + input.expiresSeconds * 1000).toISOString() };
+    return {
+      url: oss.signatureUrl(input.key, { expires: input.expiresSeconds }),
+      expiresAt: new Date(Date.now() + input.expiresSeconds * 1000).toISOString(),
+    };
   },
 });
 

@@ -7,13 +7,21 @@ import type { EnvelopeJson } from './normalise.ts';
 
 function conn(ctx: ActionContext, action: string): ConnectionHandle {
   if (!ctx.connection) throw permanent(`${action} needs a DocuSign connection (set \`connection:\` on the step)`);
-  if (ctx.connection.connectorId !== 'docusign') throw permanent(`${action} needs a docusign connection; ${ctx.connection.id} is ${ctx.connection.connectorId}`);
+  if (ctx.connection.connectorId !== 'docusign')
+    throw permanent(`${action} needs a docusign connection; ${ctx.connection.id} is ${ctx.connection.connectorId}`);
   return ctx.connection;
 }
 
 const person = { name: z.string().min(1).max(100), email: z.string().email() };
 /** Events an envelope's own Connect notification asks for (when the connection has a connectUrl). */
-const NOTIFY_EVENTS = ['envelope-sent', 'envelope-delivered', 'envelope-completed', 'envelope-declined', 'envelope-voided', 'recipient-completed'];
+const NOTIFY_EVENTS = [
+  'envelope-sent',
+  'envelope-delivered',
+  'envelope-completed',
+  'envelope-declined',
+  'envelope-voided',
+  'recipient-completed',
+];
 
 const sendInput = z
   .object({
@@ -45,7 +53,8 @@ const sendInput = z
     if (Boolean(v.templateId) === Boolean(v.document))
       c.addIssue({ code: 'custom', path: ['templateId'], message: 'give either templateId (with roles) or document (with signers)' });
     if (v.templateId && v.roles.length === 0) c.addIssue({ code: 'custom', path: ['roles'], message: 'a template needs its roles filled' });
-    if (v.document && v.signers.length === 0) c.addIssue({ code: 'custom', path: ['signers'], message: 'a document needs at least one signer' });
+    if (v.document && v.signers.length === 0)
+      c.addIssue({ code: 'custom', path: ['signers'], message: 'a document needs at least one signer' });
   });
 
 const envelopeOutput = z.object({
@@ -133,7 +142,9 @@ export const sendEnvelope = defineAction({
         events: NOTIFY_EVENTS,
         eventData: { version: 'restv2.1', format: 'json', includeData: ['custom_fields', 'recipients'] },
       };
-    ctx.trace({ request: { ...definition, documents: input.document ? [{ name: input.document.name, size: input.document.size }] : undefined } });
+    ctx.trace({
+      request: { ...definition, documents: input.document ? [{ name: input.document.name, size: input.document.size }] : undefined },
+    });
     const { data } = await esign<{ envelopeId: string; status: string; uri?: string; statusDateTime?: string }>(
       c,
       ctx.timeoutMs,
@@ -198,7 +209,9 @@ export const downloadDocuments = defineAction({
     certificate: z.boolean().default(false).describe('also download the certificate of completion'),
   }),
   output: z.object({ file: fileRef, certificate: fileRef.optional() }),
-  sampleOutput: { file: { fileId: 'file_abcdefghijkl', name: 'Services Agreement — signed.pdf', contentType: 'application/pdf', size: 2048, sha256: '…' } },
+  sampleOutput: {
+    file: { fileId: 'file_abcdefghijkl', name: 'Services Agreement — signed.pdf', contentType: 'application/pdf', size: 2048, sha256: '…' },
+  },
   async run(ctx, input) {
     const c = conn(ctx, 'docusign.envelope.download');
     if (!ctx.files) throw permanent('files are not available to this step');

@@ -7,7 +7,10 @@ const JWT_SCOPES = ['signature', 'impersonation'];
 
 /** The page where the impersonated user grants the integration `signature impersonation` once. */
 export function consentUrl(settings: Record<string, unknown>): string {
-  const redirect = String(settings.consentRedirectUri || (process.env.PUBLIC_URL ? `${process.env.PUBLIC_URL.replace(/\/+$/, '')}/ui/` : 'https://www.docusign.com'));
+  const redirect = String(
+    settings.consentRedirectUri ||
+      (process.env.PUBLIC_URL ? `${process.env.PUBLIC_URL.replace(/\/+$/, '')}/ui/` : 'https://www.docusign.com'),
+  );
   const u = new URL(`${oauthBase(settings)}/oauth/auth`);
   u.search = new URLSearchParams({
     response_type: 'code',
@@ -22,7 +25,14 @@ export function consentUrl(settings: Record<string, unknown>): string {
 async function jwtGrant(conn: ConnectionView): Promise<TokenResponse> {
   const s = conn.settings;
   const res = await invoke((cb) =>
-    apiClient(s, undefined).requestJWTUserToken(String(s.clientId), String(s.userId), JWT_SCOPES, Buffer.from(conn.secrets.privateKey!), 3600, cb),
+    apiClient(s, undefined).requestJWTUserToken(
+      String(s.clientId),
+      String(s.userId),
+      JWT_SCOPES,
+      Buffer.from(conn.secrets.privateKey!),
+      3600,
+      cb,
+    ),
   );
   if (res.status !== 200) {
     const body = (res.body ?? {}) as { error?: string; error_description?: string };
@@ -64,7 +74,10 @@ export const docusignAuth: OAuth2AuthKind = {
   // Code grant: the account from userinfo (the default one unless the admin named one), its base URI cached.
   async afterAuthorize(token, conn) {
     const info = await userInfo(conn.settings, token.accessToken);
-    const acc = pickAccount(info.accounts ?? [], typeof conn.settings.accountId === 'string' && conn.settings.accountId ? conn.settings.accountId : undefined);
+    const acc = pickAccount(
+      info.accounts ?? [],
+      typeof conn.settings.accountId === 'string' && conn.settings.accountId ? conn.settings.accountId : undefined,
+    );
     return { accountId: acc.accountId, baseUri: acc.baseUri, accountName: acc.accountName };
   },
   grant: (conn) => (isJwt(conn.settings, conn.secrets) ? jwtGrant(conn) : undefined),

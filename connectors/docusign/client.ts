@@ -122,7 +122,11 @@ export function pickAccount(accounts: UserInfoAccount[], wanted?: string): Accou
 }
 
 /** GET {oauth}/oauth/userinfo with a token. */
-export async function userInfo(settings: Record<string, unknown>, token: string, timeoutMs = 15_000): Promise<{ sub?: string; accounts: UserInfoAccount[] }> {
+export async function userInfo(
+  settings: Record<string, unknown>,
+  token: string,
+  timeoutMs = 15_000,
+): Promise<{ sub?: string; accounts: UserInfoAccount[] }> {
   const res = await invoke((cb) => apiClient(settings, undefined, undefined, timeoutMs).getUserInfo(token, cb));
   if (res.status !== 200) return Promise.reject(Object.assign(new Error(`userinfo answered ${res.status}`), { status: res.status }));
   return res.body as { sub?: string; accounts: UserInfoAccount[] };
@@ -207,7 +211,8 @@ export function errorOf(what: string, res: Answer): StepError {
     const burst = code.startsWith('BURST') || res.headers['x-burstlimit-remaining'] === '0';
     const reset = Number(res.headers[burst ? 'x-burstlimit-reset' : 'x-ratelimit-reset']);
     const retryAfter = Number(res.headers['retry-after']);
-    const ms = Number.isFinite(reset) && reset * 1000 > now ? reset * 1000 - now + 250 : Number.isFinite(retryAfter) ? retryAfter * 1000 : 30_000;
+    const ms =
+      Number.isFinite(reset) && reset * 1000 > now ? reset * 1000 - now + 250 : Number.isFinite(retryAfter) ? retryAfter * 1000 : 30_000;
     return waitFor(text, ms, { status: 429, code: code || 'RATE_LIMITED' });
   }
   if (code === 'HOURLY_ENVELOPE_POLLING_LIMIT_EXCEEDED' || /POLLING_LIMIT/.test(code)) {
@@ -224,7 +229,12 @@ export function errorOf(what: string, res: Answer): StepError {
  * the account moved), the token (refreshed once on DocuSign's expiry answer), the limit headers read
  * and a spent budget waited out.
  */
-export async function esign<T = unknown>(conn: ConnectionHandle, timeoutMs: number, what: string, call: SdkCall): Promise<{ data: T; headers: Record<string, string> }> {
+export async function esign<T = unknown>(
+  conn: ConnectionHandle,
+  timeoutMs: number,
+  what: string,
+  call: SdkCall,
+): Promise<{ data: T; headers: Record<string, string> }> {
   let account = await accountOf(conn, timeoutMs);
   gate(account.accountId);
   const run = (acc: Account) =>

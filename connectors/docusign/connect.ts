@@ -8,7 +8,12 @@ const sample = {
   envelopeId: '4e8f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
   status: 'completed',
   event: 'envelope-completed',
-  envelope: { id: '4e8f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b', subject: 'Services Agreement', status: 'completed', completedAt: '2026-12-01T09:30:00Z' },
+  envelope: {
+    id: '4e8f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+    subject: 'Services Agreement',
+    status: 'completed',
+    completedAt: '2026-12-01T09:30:00Z',
+  },
   customFields: { dingtalkApproval: 'a1b2c3-proc-inst', dingtalkRequester: 'user001' },
   recipients: [{ id: '1', name: 'Wong Ka Yan', email: 'kayan@example.com', roleName: 'Signer', status: 'completed', declinedReason: null }],
   reason: null,
@@ -73,13 +78,26 @@ export const statusPoll: TriggerDefinition = {
       const from = cursor ?? new Date(Date.now() - 60_000).toISOString();
       const startedAt = new Date(Date.now() - 5_000).toISOString();
       let accountId = '';
-      const { data } = await esign<{ envelopes?: EnvelopeJson[]; nextUri?: string }>(ctx.connection, 15_000, 'list status changes', (c, acc, cb) => {
-        accountId = acc;
-        return new docusign.EnvelopesApi(c).listStatusChanges(acc, { fromDate: from, include: 'recipients,custom_fields', count: '100' }, cb);
-      });
+      const { data } = await esign<{ envelopes?: EnvelopeJson[]; nextUri?: string }>(
+        ctx.connection,
+        15_000,
+        'list status changes',
+        (c, acc, cb) => {
+          accountId = acc;
+          return new docusign.EnvelopesApi(c).listStatusChanges(
+            acc,
+            { fromDate: from, include: 'recipients,custom_fields', count: '100' },
+            cb,
+          );
+        },
+      );
       const envelopes = data.envelopes ?? [];
       const events = envelopes.flatMap((e) => normaliseStatusChange(accountId, e));
-      const last = envelopes.map((e) => e.statusChangedDateTime).filter(Boolean).sort().at(-1);
+      const last = envelopes
+        .map((e) => e.statusChangedDateTime)
+        .filter(Boolean)
+        .sort()
+        .at(-1);
       const more = Boolean(data.nextUri) && envelopes.length > 0;
       return { events, cursor: more && last ? last : startedAt > from ? startedAt : from, more };
     },

@@ -45,7 +45,11 @@ export const docusignI18n: ConnectorTranslations = {
   events: {
     'docusign.envelope.sent': { en: 'Envelope sent', 'zh-CN': '信封已发送', 'zh-HK': '信封已傳送' },
     'docusign.envelope.delivered': { en: 'Envelope opened by a signer', 'zh-CN': '签署人已打开信封', 'zh-HK': '簽署人已開啟信封' },
-    'docusign.envelope.completed': { en: 'Envelope completed (all signed)', 'zh-CN': '信封已完成（全部签署）', 'zh-HK': '信封已完成（全部簽署）' },
+    'docusign.envelope.completed': {
+      en: 'Envelope completed (all signed)',
+      'zh-CN': '信封已完成（全部签署）',
+      'zh-HK': '信封已完成（全部簽署）',
+    },
     'docusign.envelope.declined': { en: 'Envelope declined', 'zh-CN': '信封被拒签', 'zh-HK': '信封被拒簽' },
     'docusign.envelope.voided': { en: 'Envelope voided', 'zh-CN': '信封已作废', 'zh-HK': '信封已作廢' },
     'docusign.recipient.completed': { en: 'A recipient signed', 'zh-CN': '一位收件人已签署', 'zh-HK': '一位收件人已簽署' },

@@ -171,7 +171,13 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
                   </dl>
                   {c.actionLink && (
                     <p className="small">
-                      <a className="btn btn-small btn-primary" data-action-link href={c.actionLink.url} target="_blank" rel="noopener noreferrer">
+                      <a
+                        className="btn btn-small btn-primary"
+                        data-action-link
+                        href={c.actionLink.url}
+                        target="_blank"
+                        rel="noopener noreferrer"
+                      >
                         {c.actionLink.label}
                       </a>
                     </p>
