@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { ConnectionView, OAuth2AuthKind, TokenResponse } from '../../core/auth-kinds.ts';
 import { accountOf, apiClient, docusign, esign, invoke, pickAccount, userInfo } from './client.ts';
 import { DEFAULT_OAUTH_BASE, docusignFields, isJwt } from './fields.ts';
@@ -24,15 +25,19 @@ export function consentUrl(settings: Record<string, unknown>): string {
 /** The JWT grant: an RS256 assertion signed with the sealed private key, for a 1 h token (no refresh token). */
 async function jwtGrant(conn: ConnectionView): Promise<TokenResponse> {
   const s = conn.settings;
+  let key = conn.secrets.privateKey;
+  if (!key && s.privateKeyFile) {
+    try {
+      key = fs.readFileSync(String(s.privateKeyFile), 'utf8');
+    } catch (err) {
+      throw Object.assign(new Error('cannot read the private key file'), {
+        reauth: true,
+        description: `cannot read the private key file ${String(s.privateKeyFile)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      });
+    }
+  }
   const res = await invoke((cb) =>
-    apiClient(s, undefined).requestJWTUserToken(
-      String(s.clientId),
-      String(s.userId),
-      JWT_SCOPES,
-      Buffer.from(conn.secrets.privateKey!),
-      3600,
-      cb,
-    ),
+    apiClient(s, undefined).requestJWTUserToken(String(s.clientId), String(s.userId), JWT_SCOPES, Buffer.from(key ?? ''), 3600, cb),
   );
   if (res.status !== 200) {
     const body = (res.body ?? {}) as { error?: string; error_description?: string };

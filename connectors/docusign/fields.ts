@@ -17,6 +17,11 @@ export const docusignFields = [
   { key: 'refreshToken', label: 'Refresh token (code grant; filled by "Connect account", or pasted)', secret: true },
   { key: 'userId', label: 'User id (GUID) to act as (JWT grant)' },
   { key: 'privateKey', label: 'RSA private key, PEM (JWT grant)', secret: true },
+  {
+    key: 'privateKeyFile',
+    label: 'Or a file holding the RSA private key (JWT grant, config file deployments)',
+    description: 'read at each JWT grant; the key itself stays in the file',
+  },
   { key: 'accountId', label: "Account id (default: the user's default account)" },
   { key: 'hmacKeys', label: 'Connect HMAC keys (comma-separated while rotating)', secret: true },
   { key: 'oauthBaseUrl', label: 'Account server', default: DEFAULT_OAUTH_BASE },
@@ -31,4 +36,4 @@ export const docusignFields = [
 
 /** The connection uses the JWT grant (service integration) rather than the authorization code grant. */
 export const isJwt = (settings: Record<string, unknown>, secrets?: Record<string, string>) =>
-  Boolean(settings.userId) && (secrets ? Boolean(secrets.privateKey) : true);
+  Boolean(settings.userId) && (secrets ? Boolean(secrets.privateKey || settings.privateKeyFile) : true);

@@ -60,6 +60,7 @@ export const docusignI18n: ConnectorTranslations = {
     refreshToken: { label: { en: 'Refresh token', 'zh-CN': '刷新令牌', 'zh-HK': '更新權杖' } },
     userId: { label: { en: 'User id (JWT)', 'zh-CN': '用户 ID（JWT）', 'zh-HK': '用戶 ID（JWT）' } },
     privateKey: { label: { en: 'RSA private key (JWT)', 'zh-CN': 'RSA 私钥（JWT）', 'zh-HK': 'RSA 私密金鑰（JWT）' } },
+    privateKeyFile: { label: { en: 'Private key file (JWT)', 'zh-CN': '私钥文件（JWT）', 'zh-HK': '私密金鑰檔案（JWT）' } },
     accountId: { label: { en: 'Account id', 'zh-CN': '账户 ID', 'zh-HK': '帳戶 ID' } },
     hmacKeys: { label: { en: 'Connect HMAC keys', 'zh-CN': 'Connect HMAC 密钥', 'zh-HK': 'Connect HMAC 金鑰' } },
     oauthBaseUrl: { label: { en: 'Account server', 'zh-CN': '账户服务器', 'zh-HK': '帳戶伺服器' } },

@@ -16,17 +16,22 @@ export function httpsCall(
   fake: RunningFake<DocusignFakeState>,
   method: string,
   url: string,
-  opts: { body?: unknown; headers?: Record<string, string> } = {},
+  opts: { body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
 ): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const payload = opts.form ? new URLSearchParams(opts.form).toString() : opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = https.request(
       url,
       {
         method,
         ca: fake.certificatePem,
         headers: {
-          ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+          ...(payload
+            ? {
+                'content-type': opts.form ? 'application/x-www-form-urlencoded' : 'application/json',
+                'content-length': String(Buffer.byteLength(payload)),
+              }
+            : {}),
           ...opts.headers,
         },
       },
