@@ -24,10 +24,11 @@ import { services } from './helpers/services.ts';
  * the signed PDFs in the Drive fake with the fake's bytes, and DingTalk messages with the links. The
  * OSS recipe is added to the same hub and checked the same way.
  *
- * DOCUSIGN_E2E_CONTRACTS sets the volume (the issue's 50 by default).
+ * DOCUSIGN_E2E_CONTRACTS sets the volume: 25 in the CI run (about 60 s), the issue's 50 with
+ * `npm run test:docusign-full` (about 85 s on a quiet machine).
  */
 const available = await services();
-const COUNT = Number(process.env.DOCUSIGN_E2E_CONTRACTS || 50);
+const COUNT = Number(process.env.DOCUSIGN_E2E_CONTRACTS || 25);
 const PROCESS = 'PROC-CONTRACT-E2E';
 const GROUP = SEED.groupId;
 const USERS = ['user001', 'user002'];
@@ -189,8 +190,10 @@ describe('DocuSign ↔ DingTalk ↔ Drive (examples/docusign-dingtalk.yaml)', { 
       ((await ctl('GET', '/envelopes')).envelopes as any[]).filter((e) => String(e.emailSubject).startsWith('Contract '));
 
     // Kill the hub (no goodbye) while the sends are under way, and start it again.
-    await waitUntil(async () => (await envelopes()).length >= Math.min(10, COUNT / 3), 'some envelopes sent', 120_000, 200);
+    await waitUntil(async () => (await envelopes()).length >= 3, 'some envelopes sent', 120_000, 100);
     await hub.kill('SIGKILL');
+    const atKill = (await envelopes()).length;
+    assert.ok(atKill < COUNT, `the hub died with sends still to do (${atKill} of ${COUNT} made)`);
     hub = await spawnHub(environment, ['serve']);
 
     const sent = await waitUntil(
@@ -210,6 +213,18 @@ describe('DocuSign ↔ DingTalk ↔ Drive (examples/docusign-dingtalk.yaml)', { 
     );
     assert.ok(sent);
     await ctl('PUT', '/settings', { createFailureRate: 0 });
+    const creates = (await httpsCall(ds, 'GET', `${ds.baseUrl()}/__sandbox/calls?method=POST`)).json.calls.filter((c: any) =>
+      /\/envelopes$/.test(c.path),
+    );
+    const failed = creates.filter((c: any) => c.status >= 500).length;
+    assert.ok(failed > 0, 'the fake failed some creates');
+    const reused = await queryHub<{ n: number }>(
+      environment,
+      `select count(*)::int as n from step_runs where action = 'docusign.envelope.send' and (output->>'reused')::boolean`,
+    );
+    console.log(
+      `# creates: ${creates.length} calls, ${failed} answered 5xx; ${reused[0]!.n} retries found their envelope; ${atKill} made before the kill`,
+    );
     const made = await envelopes();
     const byApproval = new Map<string, number>();
     for (const e of made) {
