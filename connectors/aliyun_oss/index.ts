@@ -151,7 +151,10 @@ export const signedUrl = defineAction({
 export default defineConnector({
   id: 'aliyun_oss',
   name: 'Alibaba Cloud OSS',
-  env: z.object({ ALIYUN_OSS_ENDPOINT: urlSetting(['http:', 'https:']).optional() }),
+  env: z.object({
+    ALIYUN_OSS_ENDPOINT: urlSetting(['http:', 'https:']).optional(),
+    ALIYUN_OSS_PATH_STYLE: z.enum(['true', 'false']).optional(),
+  }),
   auth: {
     kind: 'api_token',
     fields: [...ossFields],
