@@ -103,6 +103,15 @@ flows:
             - roleName: Counter-signer
               name: Dana Sender
               email: dana.sender@example.com
+  - id: voided-envelopes
+    when:
+      event: docusign.envelope.voided
+      source: ds-jwt
+    then:
+      - action: docusign.envelope.get
+        connection: ds-jwt
+        input:
+          envelopeId: "{{ data.envelopeId }}"
 `;
     environment.env.DINGBRIDGE_CONFIG = writeConfig(tempDir('docusign'), yaml);
     hub = await startTestHub(environment);
@@ -182,6 +191,37 @@ flows:
     );
     assert.ok(got.every((g) => g.envelopeId === made.envelopeId && g.status === 'created'));
     assert.equal((await jwtGrants()) - before, 1);
+  });
+
+  test('without Connect, the status poll (listStatusChanges from its cursor) brings the change in', async () => {
+    const poller = await waitUntil(async () => {
+      const list = (await api(hub, 'GET', '/api/v1/triggers')).json.triggers as any[];
+      return list.find((t) => t.kind === 'poll' && t.connection === 'ds-jwt');
+    }, 'the DocuSign poller');
+    // Its first poll ran before consent and failed (retried in 15 minutes): poll now, which sets the cursor.
+    const cursor = async () =>
+      (await queryHub<{ cursor: string | null }>(environment, 'select cursor from trigger_pollers where id = $1', [poller.id]))[0]?.cursor;
+    assert.equal((await api(hub, 'POST', `/api/v1/triggers/${poller.id}/poll`)).status, 202);
+    const first = await waitUntil(cursor, 'the first cursor');
+    const made = await runAction(hub, 'docusign.envelope.send', 'ds-jwt', {
+      emailSubject: 'Polled lease',
+      templateId,
+      roles: [{ roleName: 'Signer', name: 'Cy Ho', email: 'cy@example.com' }],
+    });
+    await ctl('POST', `/envelopes/${made.envelopeId}/void`, { reason: 'Wrong tenant' });
+    assert.equal((await api(hub, 'POST', `/api/v1/triggers/${poller.id}/poll`)).status, 202);
+    const voided = await waitUntil(
+      async () => (await events('docusign.envelope.voided')).find((e) => e.data.envelopeId === made.envelopeId),
+      'the voided envelope polled',
+    );
+    assert.equal(voided.data.reason, 'Wrong tenant');
+    assert.notEqual(await cursor(), first, 'the cursor moved on');
+    assert.equal(voided.data.envelope.subject, 'Polled lease');
+    // The flow on it ran (a get of the envelope), once.
+    await waitUntil(async () => {
+      const runs = await queryHub<{ status: string }>(environment, 'select status from step_runs where event_id = $1', [voided.id]);
+      return runs.length === 1 && runs[0]!.status === 'succeeded';
+    }, 'the voided flow ran');
   });
 
   test('Connect: accepted under either of two HMAC keys, refused with a flipped byte or a wrong key (nothing stored); a retried delivery is one event', async () => {
@@ -306,5 +346,20 @@ flows:
       runs.every((r) => r.attempts <= 3),
       'waiting spent no attempts',
     );
+  });
+  test('an account moved to another site: the base URI is looked up again from userinfo and the call goes through', async () => {
+    await ctl('PUT', `/accounts/${ACCOUNT}`, { site: 'na4' });
+    const made = await runAction(hub, 'docusign.envelope.send', 'ds-jwt', {
+      emailSubject: 'After the move',
+      templateId,
+      roles: [{ roleName: 'Signer', name: 'Di Wu', email: 'di@example.com' }],
+      status: 'created',
+    });
+    const got = await runAction(hub, 'docusign.envelope.get', 'ds-jwt', { envelopeId: made.envelopeId });
+    assert.equal(got.emailSubject, 'After the move');
+    const calls = (await httpsCall(fake, 'GET', `${fake.baseUrl()}/__sandbox/calls?method=POST`)).json.calls.filter((c: any) =>
+      /\/envelopes$/.test(c.path),
+    );
+    assert.ok(calls.at(-1).path.startsWith('/na4/restapi/'), `the create went to the new site (${calls.at(-1).path})`);
   });
 });

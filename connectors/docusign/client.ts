@@ -237,8 +237,14 @@ export async function esign<T = unknown>(
 ): Promise<{ data: T; headers: Record<string, string> }> {
   let account = await accountOf(conn, timeoutMs);
   gate(account.accountId);
-  const run = (acc: Account) =>
-    conn.withToken((token) => invoke((cb) => call(apiClient(conn.settings, acc.baseUri, token, timeoutMs), acc.accountId, cb)));
+  // The token refreshed once on DocuSign's 401 (single-flight: a burst shares one refresh).
+  const run = async (acc: Account) => {
+    const send = (token: string) => invoke((cb) => call(apiClient(conn.settings, acc.baseUri, token, timeoutMs), acc.accountId, cb));
+    const token = await conn.accessToken();
+    const first = await send(token);
+    if (first.status !== 401) return first;
+    return send(await conn.tokenRejected(token));
+  };
   let res = await run(account);
   if (res.status === 401) {
     // A fresh token was refused too: the account may have moved to another site. Ask userinfo again.
