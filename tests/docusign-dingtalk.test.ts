@@ -296,4 +296,35 @@ describe('DocuSign ↔ DingTalk ↔ Drive (examples/docusign-dingtalk.yaml)', { 
     assert.equal(bucket.objects, COUNT, 'one object per signed contract');
     console.log(`# ${COUNT} contracts end to end in ${Math.round((Date.now() - started) / 1000)} s`);
   });
+  test('an envelope declined in DocuSign → its requester is told in DingTalk, with the reason', async () => {
+    const { instanceId } = await dingtalk.control<{ instanceId: string }>('POST', '/approvals', {
+      appKey: SEED.appKey,
+      originatorUserId: 'user002',
+      processCode: PROCESS,
+      title: 'Contract to decline',
+      formComponentValues: [
+        { name: 'Signer name', value: 'Picky Client' },
+        { name: 'Signer email', value: 'picky@example.com' },
+      ],
+    });
+    await dingtalk.control('POST', `/approvals/${instanceId}/agree`, {});
+    const envelope = await waitUntil(
+      async () =>
+        ((await ctl('GET', '/envelopes')).envelopes as any[]).find((e) =>
+          (e.customFields as any[]).some((f) => f.name === 'dingtalkApproval' && f.value === instanceId),
+        ),
+      'the envelope of the approval',
+      60_000,
+    );
+    await ctl('POST', `/envelopes/${envelope.envelopeId}/decline`, { reason: 'The price is wrong' });
+    const told = await waitUntil(
+      async () =>
+        (await dingtalk.control<{ messages: any[] }>('GET', '/users/user002/messages')).messages.find((m) =>
+          String(m.body?.title ?? '').startsWith('Declined: Contract to decline'),
+        ),
+      'the requester told of the decline',
+      60_000,
+    );
+    assert.equal(told.body.text, '**Contract to decline** was declined: The price is wrong.');
+  });
 });
