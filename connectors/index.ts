@@ -6,6 +6,19 @@ import oauth2 from './oauth2/index.ts';
 import schedule from './schedule/index.ts';
 import trello from './trello/index.ts';
 import { dingtalk, dingtalkRobot } from './dingtalk/index.ts';
+import docusign from './docusign/index.ts';
+import aliyunOss from './aliyun_oss/index.ts';
 
 /** The one list of connectors. Adding a service is adding its folder and a line here. */
-export const connectors: ConnectorDefinition[] = [catchHook, http, oauth2, trello, dingtalk, dingtalkRobot, schedule, google];
+export const connectors: ConnectorDefinition[] = [
+  catchHook,
+  http,
+  oauth2,
+  trello,
+  dingtalk,
+  dingtalkRobot,
+  schedule,
+  google,
+  docusign,
+  aliyunOss,
+];

@@ -92,8 +92,24 @@ export interface OAuth2AuthKind {
   /** After the code exchange: look up what else the connection needs (e.g. DocuSign's userinfo). */
   afterAuthorize?: (token: TokenResponse, conn: ConnectionView) => Promise<Record<string, unknown>>;
   expiry?: ExpirySignals;
+  /**
+   * A grant of the connector's own for connections that do not refresh with a refresh token (e.g.
+   * DocuSign's JWT grant: a new signed assertion each time). Answers undefined to use the refresh token.
+   * Throw an error with `reauth: true` when only the admin can fix it; any other error is a passing failure.
+   */
+  grant?: (conn: ConnectionView) => Promise<TokenResponse> | undefined;
+  /** A link the admin should open to fix the connection as it stands (e.g. a consent page), shown by the connections page. */
+  actionLink?: (conn: ConnectionLinkView) => { label: string; url: string } | undefined;
   /** A cheap authenticated call proving the connection works (use conn.withToken); returns something to show. */
   test?: (conn: ConnectionHandle) => Promise<Record<string, unknown>>;
+}
+
+/** What `actionLink` sees: no secrets. */
+export interface ConnectionLinkView {
+  id: string;
+  settings: Record<string, unknown>;
+  status: string;
+  lastError: string | null;
 }
 
 export interface AppCredentialsAuthKind {

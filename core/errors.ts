@@ -10,7 +10,7 @@ export class StepError extends Error {
   constructor(
     message: string,
     readonly errorClass: ErrorClass,
-    readonly details: { retryAfterMs?: number; status?: number; code?: string } = {},
+    readonly details: { retryAfterMs?: number; status?: number; code?: string; wait?: boolean } = {},
   ) {
     super(message);
     this.name = 'StepError';
@@ -19,6 +19,12 @@ export class StepError extends Error {
 
 export const retryable = (message: string, details: StepError['details'] = {}) => new StepError(message, 'retryable', details);
 export const permanent = (message: string, details: StepError['details'] = {}) => new StepError(message, 'permanent', details);
+/**
+ * The provider said to wait (a spent rate budget, with its reset time): the step runs again after
+ * `ms` without counting an attempt, like a paced step waiting its turn.
+ */
+export const waitFor = (message: string, ms: number, details: StepError['details'] = {}) =>
+  new StepError(message, 'retryable', { ...details, retryAfterMs: Math.max(0, Math.round(ms)), wait: true });
 export const needsReauth = (message: string, details: StepError['details'] = {}) => new StepError(message, 'needs_reauth', details);
 
 /** Classifies an HTTP answer the way every connector should: 408/425/429/5xx retry, 401 re-auth, other 4xx and 3xx are permanent. */

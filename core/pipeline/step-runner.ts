@@ -126,6 +126,11 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     }
   } catch (err) {
     failure = toStepError(err);
+    // The provider asked to wait (a spent rate budget): back in line at its reset, the attempt not counted.
+    if (failure.details.wait && failure.details.retryAfterMs !== undefined && !paced) {
+      deferred = true;
+      await deferPacedStep(rt, claimed, failure.details.retryAfterMs, failure.message);
+    }
   }
   if (deferred) return;
   timer();

@@ -38,6 +38,8 @@ export interface ConnectionPublic {
   origin: string;
   /** The provider app whose client credentials it uses, if any. */
   appId: string | null;
+  /** A link the admin should open to fix it (e.g. DocuSign's consent page), from the connector. */
+  actionLink?: { label: string; url: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -222,6 +224,11 @@ export class ConnectionStore {
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,
     };
+    const auth = this.registry.connector(row.connector_id)?.auth;
+    if (auth && 'actionLink' in auth && auth.actionLink) {
+      const link = auth.actionLink({ id: row.id, settings: this.view(row).settings, status: row.status, lastError: row.last_error });
+      if (link) view.actionLink = link;
+    }
     if (opts.showSecrets) {
       view.secrets = Object.fromEntries(
         Object.entries(this.openSecrets(row)).map(([k, v]) => [

@@ -130,6 +130,8 @@ export class TokenManager {
     const view = await this.connections.fullView(row);
     if (auth.kind === 'app_credentials') return auth.fetchToken(view);
     if (auth.kind !== 'oauth2') throw Object.assign(new Error(`${auth.kind} connections have no token to refresh`), { reauth: true });
+    const own = auth.grant?.(view);
+    if (own) return own;
     if (!secrets.refreshToken) throw Object.assign(new Error('no refresh token: connect the account again'), { reauth: true });
     const strategy = createStrategy(auth, view, '');
     const res = await refreshAccessToken(strategy, secrets.refreshToken);

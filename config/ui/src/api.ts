@@ -99,6 +99,8 @@ export interface Connection {
   createdAt: string;
   updatedAt: string;
   appId?: string | null;
+  /** A link to open to fix the connection (e.g. DocuSign's consent page). */
+  actionLink?: { label: string; url: string };
 }
 export interface FlowStep {
   name?: string;

@@ -169,6 +169,19 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
                       </div>
                     )}
                   </dl>
+                  {c.actionLink && (
+                    <p className="small">
+                      <a
+                        className="btn btn-small btn-primary"
+                        data-action-link
+                        href={c.actionLink.url}
+                        target="_blank"
+                        rel="noopener noreferrer"
+                      >
+                        {c.actionLink.label}
+                      </a>
+                    </p>
+                  )}
                   {canEdit && (
                     <div className="actions wrap">
                       {c.authKind === 'oauth2' && (
