@@ -9,6 +9,7 @@ import type { ProviderClient, ProviderClientOptions } from './http/provider-clie
 export { fileRef, type FileRef, type FileAccess } from './files/store.ts';
 
 export type { AuthKind, ConnectorAuth } from './auth-kinds.ts';
+import type { CalendarSideFactory } from './calendar-sync/types.ts';
 
 /**
  * A connection as an action sees it: its settings, its secrets, and an access token kept fresh by the
@@ -308,6 +309,8 @@ export interface ConnectorDefinition {
   env?: z.ZodObject;
   /** The connector's words in en / zh-CN / zh-HK for the config UI (`connectors/<id>/i18n.ts`). */
   i18n?: ConnectorTranslations;
+  /** The connector's calendar as one side of the two-way calendar sync (core/calendar-sync). */
+  calendarSide?: CalendarSideFactory;
 }
 
 /** The one helper a connector is built with; checks that its actions are named after it (or its actionPrefix). */

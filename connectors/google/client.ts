@@ -5,6 +5,7 @@ import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import { OAuth2Client } from 'google-auth-library';
 import type { ConnectionHandle } from '../../core/connector.ts';
 import { permanent } from '../../core/errors.ts';
+import { serviceAccountAuth } from './service-account.ts';
 import { googleBaseUrl, googleOAuthBaseUrl, googleRevokeUrl, googleTokenUrl } from './urls.ts';
 
 /**
@@ -16,7 +17,9 @@ import { googleBaseUrl, googleOAuthBaseUrl, googleRevokeUrl, googleTokenUrl } fr
  * on a 401 (`forceRefreshOnFailure`): it tells the vault the token was refused and retries once with
  * the new one. The SDK never sees the refresh token.
  */
-export async function googleAuthFor(conn: ConnectionHandle): Promise<OAuth2Client> {
+export async function googleAuthFor(conn: ConnectionHandle, opts: { subject?: string } = {}): Promise<OAuth2Client> {
+  // A service-account connection (connector google_sa) acts as `subject` by domain-wide delegation.
+  if (conn.connectorId === 'google_sa') return serviceAccountAuth(conn, opts.subject);
   const oauth = googleOAuthBaseUrl(conn.settings);
   const auth = new OAuth2Client({
     forceRefreshOnFailure: true,
