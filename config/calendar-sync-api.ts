@@ -19,7 +19,9 @@ const personState = z.object({
   deleted: z.object({ a: z.number(), b: z.number() }),
   echoes: z.number().describe("The hub's own writes read back and dropped"),
   conflicts: z.number(),
-  standaloneExceptions: z.number().describe('Single-occurrence exceptions kept as standalone linked events on a side that cannot hold them'),
+  standaloneExceptions: z
+    .number()
+    .describe('Single-occurrence exceptions kept as standalone linked events on a side that cannot hold them'),
   errors: z.number(),
   lastError: z.string().nullable(),
   resyncRequested: z.boolean(),
@@ -52,7 +54,13 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
         description: 'Each sync with its sides and people',
         schema: z.object({
           syncs: z.array(
-            z.object({ id: z.string(), sides: z.array(z.string()), enabled: z.boolean(), intervalSeconds: z.number(), people: z.array(personState) }),
+            z.object({
+              id: z.string(),
+              sides: z.array(z.string()),
+              enabled: z.boolean(),
+              intervalSeconds: z.number(),
+              people: z.array(personState),
+            }),
           ),
         }),
       },
@@ -105,7 +113,12 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
     summary: 'Sync every person of this sync now',
     auth: { role: 'admin', scope: 'triggers:write' },
     params: z.object({ syncId: z.string().min(1).max(64) }),
-    responses: { 200: { description: 'One report per person', schema: z.object({ syncId: z.string(), reports: z.array(z.record(z.string(), z.unknown())) }) } },
+    responses: {
+      200: {
+        description: 'One report per person',
+        schema: z.object({ syncId: z.string(), reports: z.array(z.record(z.string(), z.unknown())) }),
+      },
+    },
     handler: async ({ params }) => {
       const run = await runSync(rt, configOf(params.syncId));
       return { status: 200, body: run as unknown as { syncId: string; reports: Record<string, unknown>[] } };
@@ -117,7 +130,7 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
     path: '/api/v1/calendar-sync/:syncId/people/:personId/resync',
     operationId: 'resyncCalendarPerson',
     tags: ['Triggers'],
-    summary: "Resync one person: list both calendars in full and compare them with the links",
+    summary: 'Resync one person: list both calendars in full and compare them with the links',
     auth: { role: 'admin', scope: 'triggers:write' },
     params: z.object({ syncId: z.string().min(1).max(64), personId: z.string().min(1).max(64) }),
     responses: {

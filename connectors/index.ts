@@ -9,4 +9,14 @@ import trello from './trello/index.ts';
 import { dingtalk, dingtalkRobot } from './dingtalk/index.ts';
 
 /** The one list of connectors. Adding a service is adding its folder and a line here. */
-export const connectors: ConnectorDefinition[] = [catchHook, http, oauth2, trello, dingtalk, dingtalkRobot, schedule, google, googleServiceAccount];
+export const connectors: ConnectorDefinition[] = [
+  catchHook,
+  http,
+  oauth2,
+  trello,
+  dingtalk,
+  dingtalkRobot,
+  schedule,
+  google,
+  googleServiceAccount,
+];

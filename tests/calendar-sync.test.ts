@@ -75,7 +75,12 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
   const gcal = (email: string) => {
     let c = cals.get(email);
     if (!c) {
-      const j = new JWT({ email: saKey.client_email, key: saKey.private_key, scopes: ['https://www.googleapis.com/auth/calendar'], subject: email });
+      const j = new JWT({
+        email: saKey.client_email,
+        key: saKey.private_key,
+        scopes: ['https://www.googleapis.com/auth/calendar'],
+        subject: email,
+      });
       j.transporter.interceptors.request.add({
         resolved: async (cfg) => {
           if (String(cfg.url).startsWith('https://oauth2.googleapis.com/'))
@@ -91,8 +96,15 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
   const rto = () => new $Util.RuntimeOptions({ autoretry: false });
   const dh = <T extends new (m: { xAcsDingtalkAccessToken: string }) => unknown>(H: T) => new H({ xAcsDingtalkAccessToken: dtoken });
   const dcreate = async (unionId: string, body: Record<string, unknown>) =>
-    (await dcal.createEventWithOptions(unionId, 'primary', new calendarPkg.CreateEventRequest(body), dh(calendarPkg.CreateEventHeaders) as never, rto()))
-      .body as Record<string, any>;
+    (
+      await dcal.createEventWithOptions(
+        unionId,
+        'primary',
+        new calendarPkg.CreateEventRequest(body),
+        dh(calendarPkg.CreateEventHeaders) as never,
+        rto(),
+      )
+    ).body as Record<string, any>;
   const dpatch = async (unionId: string, id: string, body: Record<string, unknown>) =>
     (
       await dcal.patchEventWithOptions(
@@ -105,7 +117,14 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
       )
     ).body as Record<string, any>;
   const ddelete = async (unionId: string, id: string) =>
-    dcal.deleteEventWithOptions(unionId, 'primary', id, new calendarPkg.DeleteEventRequest({}), dh(calendarPkg.DeleteEventHeaders) as never, rto());
+    dcal.deleteEventWithOptions(
+      unionId,
+      'primary',
+      id,
+      new calendarPkg.DeleteEventRequest({}),
+      dh(calendarPkg.DeleteEventHeaders) as never,
+      rto(),
+    );
   /** A person's own DingTalk events (organizer), live ones. */
   const dlist = async (unionId: string) => {
     const out: Array<Record<string, any>> = [];
@@ -142,10 +161,12 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
     for (let i = 1; i <= max; i++) {
       const res = await api(hub, 'POST', '/api/v1/calendar-sync/staff/run');
       assert.equal(res.status, 200, JSON.stringify(res.json));
-      const reports = (res.json as { reports: Array<{ ok: boolean; skipped?: string; error?: string; counts: Record<string, number> }> }).reports;
+      const reports = (res.json as { reports: Array<{ ok: boolean; skipped?: string; error?: string; counts: Record<string, number> }> })
+        .reports;
       for (const r of reports) assert.ok(r.ok || r.skipped, `sync error: ${r.error}`);
       const writes = reports.reduce(
-        (n, r) => n + ['created_a', 'created_b', 'updated_a', 'updated_b', 'deleted_a', 'deleted_b'].reduce((m, k) => m + (r.counts[k] ?? 0), 0),
+        (n, r) =>
+          n + ['created_a', 'created_b', 'updated_a', 'updated_b', 'deleted_a', 'deleted_b'].reduce((m, k) => m + (r.counts[k] ?? 0), 0),
         0,
       );
       if (writes === 0 && !reports.some((r) => r.skipped)) return i;
@@ -167,13 +188,15 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
     await gcontrol('PUT', `/__sandbox/google/service-accounts/${key.client_email}/delegation`, {
       scopes: ['https://www.googleapis.com/auth/calendar', 'https://www.googleapis.com/auth/admin.directory.user.readonly'],
     });
-    for (const p of PEOPLE.slice(2)) await gcontrol('POST', '/__sandbox/google/users', { primaryEmail: p.email, givenName: p.given, familyName: p.family });
+    for (const p of PEOPLE.slice(2))
+      await gcontrol('POST', '/__sandbox/google/users', { primaryEmail: p.email, givenName: p.given, familyName: p.family });
     for (const p of PEOPLE) await dfake.control('POST', '/users', { userId: p.userId, unionId: p.unionId, name: `${p.given} ${p.family}` });
     const u = new URL(dbase);
     const cfg = new $OpenApi.Config({ protocol: 'http', regionId: 'central', endpoint: u.host });
     dcal = new calendarPkg.default(cfg);
     const oauth = new oauth2Pkg.default(cfg);
-    dtoken = (await oauth.getAccessToken(new oauth2Pkg.GetAccessTokenRequest({ appKey: SEED.appKey, appSecret: SEED.appSecret }))).body!.accessToken!;
+    dtoken = (await oauth.getAccessToken(new oauth2Pkg.GetAccessTokenRequest({ appKey: SEED.appKey, appSecret: SEED.appSecret }))).body!
+      .accessToken!;
 
     const config = writeConfig(
       tempDir('calsync-cfg'),
@@ -197,7 +220,9 @@ hooks: []
 flows: []
 `,
     );
-    environment = await prepareEnvironment({ name: 'calsync', store: 'external', queue: 'postgres' }, 'calsync', { DINGBRIDGE_CONFIG: config });
+    environment = await prepareEnvironment({ name: 'calsync', store: 'external', queue: 'postgres' }, 'calsync', {
+      DINGBRIDGE_CONFIG: config,
+    });
     await startHub();
 
     // People from Google's Directory (matched by email), DingTalk identities linked by hand.
@@ -210,7 +235,9 @@ flows: []
       personIds.set(p.email, row.id);
       personByUnion.set(p.unionId, row.id);
       personByEmail.set(p.email, row.id);
-      const linked = await api(hub, 'PATCH', `/api/v1/people/${row.id}`, { identities: { dingtalk: { unionId: p.unionId, userId: p.userId } } });
+      const linked = await api(hub, 'PATCH', `/api/v1/people/${row.id}`, {
+        identities: { dingtalk: { unionId: p.unionId, userId: p.userId } },
+      });
       assert.equal(linked.status, 200, JSON.stringify(linked.json));
     }
   });
@@ -235,7 +262,11 @@ flows: []
       // Same instant, written in different zones on the two sides.
       await gcal(alice.email).events.insert({
         calendarId: 'primary',
-        requestBody: { summary: `Shared ${i}`, start: { dateTime: start.toISOString(), timeZone: zone }, end: { dateTime: end.toISOString(), timeZone: zone } },
+        requestBody: {
+          summary: `Shared ${i}`,
+          start: { dateTime: start.toISOString(), timeZone: zone },
+          end: { dateTime: end.toISOString(), timeZone: zone },
+        },
       });
       await dcreate(alice.unionId, {
         summary: `Shared ${i}`,
@@ -254,7 +285,11 @@ flows: []
     });
     await gcal(alice.email).events.insert({
       calendarId: 'primary',
-      requestBody: { summary: 'Long ago', start: { dateTime: hourFromNow(-24 * 90).toISOString() }, end: { dateTime: hourFromNow(-24 * 90 + 1).toISOString() } },
+      requestBody: {
+        summary: 'Long ago',
+        start: { dateTime: hourFromNow(-24 * 90).toISOString() },
+        end: { dateTime: hourFromNow(-24 * 90 + 1).toISOString() },
+      },
     });
 
     const res = await api(hub, 'POST', `/api/v1/calendar-sync/staff/people/${personIds.get(alice.email)}/resync`);
@@ -269,7 +304,11 @@ flows: []
     assert.equal(d.length, 52, 'the event outside the first-sync window is not copied');
     const gAllDay = g.find((e) => e.summary === 'Google only')!;
     const dAllDay = d.find((e) => e.summary === 'Google only')!;
-    assert.deepEqual([dAllDay.start.date, dAllDay.end.date, dAllDay.isAllDay], [gAllDay.start!.date, gAllDay.end!.date, true], 'all-day, end exclusive');
+    assert.deepEqual(
+      [dAllDay.start.date, dAllDay.end.date, dAllDay.isAllDay],
+      [gAllDay.start!.date, gAllDay.end!.date, true],
+      'all-day, end exclusive',
+    );
     const dOnly = g.find((e) => e.summary === 'DingTalk only')!;
     assert.equal(Date.parse(dOnly.start!.dateTime!), hourFromNow(30).getTime(), 'the same instant');
     console.log(`first sync of 50 shared meetings: ${Math.round(performance.now() - t0)} ms (seeding included)`);
@@ -287,11 +326,13 @@ flows: []
     const t0 = performance.now();
     await syncUntilQuiet(); // everyone's first sync
     let serial = 0;
-    const induced: Array<{ email: string; gId: string; dId: string; gTitle: string; dTitle: string; gUpdated: string; dUpdated: string }> = [];
+    const induced: Array<{ email: string; gId: string; dId: string; gTitle: string; dTitle: string; gUpdated: string; dUpdated: string }> =
+      [];
     const opCounts: Record<string, number> = {};
     const ROUND = 20;
     const rounds = Math.ceil(OPS / ROUND);
     let done = 0;
+    let checked = 0;
     const attendeesFor = (self: (typeof PEOPLE)[number]) => PEOPLE.filter((p) => p !== self && rand() < 0.25);
 
     const timed = (zone: string) => {
@@ -315,10 +356,24 @@ flows: []
         const side = rand() < 0.5 ? 'g' : 'd';
         const roll = rand();
         let op =
-          roll < 0.22 ? 'create' : roll < 0.3 ? 'allday' : roll < 0.36 ? 'series' : roll < 0.55 ? 'edit' : roll < 0.7 ? 'move' : roll < 0.8 ? 'delete' : roll < 0.9 ? 'exception' : 'concurrent';
+          roll < 0.22
+            ? 'create'
+            : roll < 0.3
+              ? 'allday'
+              : roll < 0.36
+                ? 'series'
+                : roll < 0.55
+                  ? 'edit'
+                  : roll < 0.7
+                    ? 'move'
+                    : roll < 0.8
+                      ? 'delete'
+                      : roll < 0.9
+                        ? 'exception'
+                        : 'concurrent';
         const title = `E${++serial}`;
         if (op === 'exception' && side === 'd') op = 'edit';
-        const gEvents = ['edit', 'move', 'delete', 'exception', 'concurrent'].includes(op) ? (await glist(who.email)) : [];
+        const gEvents = ['edit', 'move', 'delete', 'exception', 'concurrent'].includes(op) ? await glist(who.email) : [];
         const dEvents = ['edit', 'move', 'delete', 'concurrent'].includes(op) ? await dlist(who.unionId) : [];
         const fresh = <T extends { id?: string | null }>(xs: T[]) => xs.filter((x) => !touched.has(String(x.id)));
         if (op === 'create' || op === 'allday' || op === 'series') {
@@ -346,7 +401,9 @@ flows: []
               location: rand() < 0.5 ? { displayName: 'Room 2' } : undefined,
               ...(allDay ? { isAllDay: true, start: { date: dayFromNow(d0) }, end: { date: dayFromNow(d0 + len) } } : dWhen(t)),
               attendees: atts.map((p) => ({ id: p.unionId, isOptional: false })),
-              ...(op === 'series' ? { recurrence: { pattern: { type: 'daily', interval: 2 }, range: { type: 'numbered', numberOfOccurrences: 3 } } } : {}),
+              ...(op === 'series'
+                ? { recurrence: { pattern: { type: 'daily', interval: 2 }, range: { type: 'numbered', numberOfOccurrences: 3 } } }
+                : {}),
             });
           }
         } else if (op === 'edit' || op === 'move') {
@@ -355,10 +412,18 @@ flows: []
             if (!ev) continue;
             touched.add(ev.id!);
             if (op === 'edit') {
-              await gcal(who.email).events.patch({ calendarId: 'primary', eventId: ev.id!, requestBody: { summary: `${title} (edited)`, location: `Room ${serial % 7}` } });
+              await gcal(who.email).events.patch({
+                calendarId: 'primary',
+                eventId: ev.id!,
+                requestBody: { summary: `${title} (edited)`, location: `Room ${serial % 7}` },
+              });
             } else if (ev.start?.date) {
               const d0 = 1 + Math.floor(rand() * 50);
-              await gcal(who.email).events.patch({ calendarId: 'primary', eventId: ev.id!, requestBody: { start: { date: dayFromNow(d0) }, end: { date: dayFromNow(d0 + 1) } } });
+              await gcal(who.email).events.patch({
+                calendarId: 'primary',
+                eventId: ev.id!,
+                requestBody: { start: { date: dayFromNow(d0) }, end: { date: dayFromNow(d0 + 1) } },
+              });
             } else {
               const shift = (1 + Math.floor(rand() * 48)) * 3_600_000;
               const s = new Date(Date.parse(ev.start!.dateTime!) + shift);
@@ -366,14 +431,18 @@ flows: []
               await gcal(who.email).events.patch({
                 calendarId: 'primary',
                 eventId: ev.id!,
-                requestBody: { start: { dateTime: s.toISOString(), timeZone: ev.start!.timeZone ?? 'UTC' }, end: { dateTime: e.toISOString(), timeZone: ev.end!.timeZone ?? 'UTC' } },
+                requestBody: {
+                  start: { dateTime: s.toISOString(), timeZone: ev.start!.timeZone ?? 'UTC' },
+                  end: { dateTime: e.toISOString(), timeZone: ev.end!.timeZone ?? 'UTC' },
+                },
               });
             }
           } else {
             const ev = fresh(dEvents).length ? pick(fresh(dEvents)) : undefined;
             if (!ev) continue;
             touched.add(ev.id);
-            if (op === 'edit') await dpatch(who.unionId, ev.id, { summary: `${title} (edited)`, description: `changed in DingTalk ${serial}` });
+            if (op === 'edit')
+              await dpatch(who.unionId, ev.id, { summary: `${title} (edited)`, description: `changed in DingTalk ${serial}` });
             else if (ev.isAllDay) {
               const d0 = 1 + Math.floor(rand() * 50);
               await dpatch(who.unionId, ev.id, { isAllDay: true, start: { date: dayFromNow(d0) }, end: { date: dayFromNow(d0 + 2) } });
@@ -416,7 +485,10 @@ flows: []
               ? { summary: `${title} (one occurrence)` }
               : {
                   summary: `${title} (one occurrence)`,
-                  start: { dateTime: new Date(Date.parse(occ.start!.dateTime!) + shift).toISOString(), timeZone: occ.start!.timeZone ?? 'UTC' },
+                  start: {
+                    dateTime: new Date(Date.parse(occ.start!.dateTime!) + shift).toISOString(),
+                    timeZone: occ.start!.timeZone ?? 'UTC',
+                  },
                   end: { dateTime: new Date(Date.parse(occ.end!.dateTime!) + shift).toISOString(), timeZone: occ.end!.timeZone ?? 'UTC' },
                 },
           });
@@ -439,11 +511,13 @@ flows: []
           let gUpdated: string;
           let dUpdated: string;
           if (rand() < 0.5) {
-            gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } })).data.updated!;
+            gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } }))
+              .data.updated!;
             dUpdated = (await dpatch(who.unionId, l.b_id, { summary: dTitle })).updateTime;
           } else {
             dUpdated = (await dpatch(who.unionId, l.b_id, { summary: dTitle })).updateTime;
-            gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } })).data.updated!;
+            gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } }))
+              .data.updated!;
           }
           induced.push({ email: who.email, gId: l.a_id, dId: l.b_id, gTitle, dTitle, gUpdated, dUpdated });
         }
@@ -459,6 +533,20 @@ flows: []
         await gcontrol('POST', '/__sandbox/google/sync-tokens/invalidate', {});
       }
       await syncUntilQuiet();
+      // This round's concurrent edits: recorded, the later writer won (ties to Google), the loser's title kept.
+      for (const c of induced.slice(checked)) {
+        const [row] = await queryHub<{ winner: string; winner_content: any; loser_content: any }>(
+          environment,
+          `select c.winner, c.winner_content, c.loser_content from calendar_sync_conflicts c join calendar_sync_links l on l.id = c.link_id
+            where l.a_id = $1 order by c.id desc limit 1`,
+          [c.gId],
+        );
+        assert.ok(row, `the concurrent edit of ${c.gTitle} is recorded`);
+        const googleWins = Date.parse(c.gUpdated) >= Date.parse(c.dUpdated);
+        assert.equal(row.winner, googleWins ? 'google' : 'dingtalk', `${c.gTitle}: the later writer wins, ties to Google`);
+        assert.equal(row.loser_content.title, googleWins ? c.dTitle : c.gTitle, 'the losing edit is recorded');
+      }
+      checked = induced.length;
     }
     const elapsed = Math.round(performance.now() - t0);
 

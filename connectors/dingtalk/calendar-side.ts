@@ -50,7 +50,12 @@ export function ruleFromDingtalk(v: unknown): SyncRule | null {
   const rec = v as { pattern?: Record<string, unknown>; range?: Record<string, unknown> } | undefined;
   if (!rec?.pattern?.type) return null;
   const p = rec.pattern;
-  const freqs: Record<string, SyncRule['freq']> = { daily: 'DAILY', weekly: 'WEEKLY', absoluteMonthly: 'MONTHLY', absoluteYearly: 'YEARLY' };
+  const freqs: Record<string, SyncRule['freq']> = {
+    daily: 'DAILY',
+    weekly: 'WEEKLY',
+    absoluteMonthly: 'MONTHLY',
+    absoluteYearly: 'YEARLY',
+  };
   const freq = freqs[String(p.type)];
   if (!freq) return null;
   const rule: SyncRule = { freq, interval: Number(p.interval ?? 1) || 1 };
@@ -96,7 +101,8 @@ export function dingtalkToSide(ev: DEvent, unionId: string): SideEvent {
 }
 
 export function sideToDingtalk(c: SyncContent, opts: WriteOptions): Record<string, unknown> {
-  const when = (v: string) => (c.allDay ? { date: v } : { dateTime: isoInZone(v, c.timeZone), ...(c.timeZone ? { timeZone: c.timeZone } : {}) });
+  const when = (v: string) =>
+    c.allDay ? { date: v } : { dateTime: isoInZone(v, c.timeZone), ...(c.timeZone ? { timeZone: c.timeZone } : {}) };
   return {
     summary: c.title,
     description: c.description,

@@ -56,7 +56,8 @@ export function googleToSide(ev: GEvent, user: string): SideEvent {
 }
 
 export function sideToGoogle(c: SyncContent, opts: WriteOptions, instance: boolean): GEvent {
-  const when = (v: string) => (c.allDay ? { date: v } : { dateTime: isoInZone(v, c.timeZone), ...(c.timeZone ? { timeZone: c.timeZone } : {}) });
+  const when = (v: string) =>
+    c.allDay ? { date: v } : { dateTime: isoInZone(v, c.timeZone), ...(c.timeZone ? { timeZone: c.timeZone } : {}) };
   return {
     summary: c.title,
     description: c.description,
@@ -127,7 +128,11 @@ export function googleCalendarSide(conn: ConnectionHandle): CalendarSide {
     async update(user, id, content, opts) {
       const c = await cal(user);
       try {
-        const res = await c.events.update({ calendarId: 'primary', eventId: id, requestBody: sideToGoogle(content, opts, id.includes('_')) });
+        const res = await c.events.update({
+          calendarId: 'primary',
+          eventId: id,
+          requestBody: sideToGoogle(content, opts, id.includes('_')),
+        });
         return googleToSide(res.data, user);
       } catch (err) {
         const { status } = googleReason(err);

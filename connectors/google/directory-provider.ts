@@ -11,7 +11,8 @@ import { directoryAs } from './service-account.ts';
  * core/people's plan like the CSV import.
  */
 export function googleUserToEntry(u: admin_directory_v1.Schema$User): DirectoryEntry {
-  const org = (u.organizations as Array<{ department?: string; title?: string; primary?: boolean }> | undefined)?.find((o) => o.primary) ??
+  const org =
+    (u.organizations as Array<{ department?: string; title?: string; primary?: boolean }> | undefined)?.find((o) => o.primary) ??
     (u.organizations as Array<{ department?: string; title?: string }> | undefined)?.[0];
   const phones = (u.phones as Array<{ type?: string; value?: string }> | undefined) ?? [];
   const mobile = phones.find((p) => p.type === 'mobile')?.value ?? null;
@@ -37,7 +38,12 @@ export const googleDirectory: DirectoryProvider = {
     let pageToken: string | undefined;
     try {
       do {
-        const res = await dir.users.list({ customer: 'my_customer', maxResults: 500, projection: 'full', ...(pageToken ? { pageToken } : {}) });
+        const res = await dir.users.list({
+          customer: 'my_customer',
+          maxResults: 500,
+          projection: 'full',
+          ...(pageToken ? { pageToken } : {}),
+        });
         for (const u of res.data.users ?? []) if (!u.suspended && !u.archived) out.push(googleUserToEntry(u));
         pageToken = res.data.nextPageToken ?? undefined;
       } while (pageToken);

@@ -24,7 +24,8 @@ const i18n: ConnectorTranslations = {
       help: {
         en: 'Cloud console → IAM → Service accounts → Keys → Add key (JSON); then delegate its client ID in the Admin console (Security → API controls → Domain-wide delegation).',
         'zh-CN': 'Cloud 控制台 → IAM → 服务账号 → 密钥 → 添加密钥（JSON）；再在管理控制台（安全 → API 控制 → 全网域委派）委派其客户端 ID。',
-        'zh-HK': 'Cloud 控制台 → IAM → 服務帳戶 → 金鑰 → 新增金鑰（JSON）；再於管理控制台（安全性 → API 控制項 → 全網域委派）委派其用戶端 ID。',
+        'zh-HK':
+          'Cloud 控制台 → IAM → 服務帳戶 → 金鑰 → 新增金鑰（JSON）；再於管理控制台（安全性 → API 控制項 → 全網域委派）委派其用戶端 ID。',
       },
     },
     adminEmail: {
@@ -46,7 +47,11 @@ const i18n: ConnectorTranslations = {
     },
     baseUrl: {
       label: { en: 'API base URL', 'zh-CN': 'API 基础地址', 'zh-HK': 'API 基本網址' },
-      help: { en: 'Default https://www.googleapis.com', 'zh-CN': '默认 https://www.googleapis.com', 'zh-HK': '預設 https://www.googleapis.com' },
+      help: {
+        en: 'Default https://www.googleapis.com',
+        'zh-CN': '默认 https://www.googleapis.com',
+        'zh-HK': '預設 https://www.googleapis.com',
+      },
     },
     oauthBaseUrl: {
       label: { en: 'OAuth base URL', 'zh-CN': 'OAuth 基础地址', 'zh-HK': 'OAuth 基本網址' },

@@ -81,7 +81,8 @@ export async function serviceAccountAuth(conn: ConnectionHandle, subject?: strin
     jwt.transporter.interceptors.request.add({
       resolved: async (cfg) => {
         const url = String(cfg.url);
-        if (url.startsWith(`${GTOKEN_ORIGIN}/token`)) cfg.url = new URL(`${target.origin}${target.pathname}${url.slice(`${GTOKEN_ORIGIN}/token`.length)}`);
+        if (url.startsWith(`${GTOKEN_ORIGIN}/token`))
+          cfg.url = new URL(`${target.origin}${target.pathname}${url.slice(`${GTOKEN_ORIGIN}/token`.length)}`);
         return cfg;
       },
     });

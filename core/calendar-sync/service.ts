@@ -34,7 +34,10 @@ export interface SyncRun {
 }
 
 /** Builds the sides and the engine of one configured sync. */
-export async function engineFor(rt: Runtime, cfg: CalendarSyncConfig): Promise<{ engine: CalendarSyncEngine; a: CalendarSide; b: CalendarSide }> {
+export async function engineFor(
+  rt: Runtime,
+  cfg: CalendarSyncConfig,
+): Promise<{ engine: CalendarSyncEngine; a: CalendarSide; b: CalendarSide }> {
   const sides: CalendarSide[] = [];
   for (const connId of cfg.sides) {
     const conn = await rt.connections.handle(connId);

@@ -90,7 +90,16 @@ export class CalendarSyncStore {
   async ensureState(syncId: string, personId: string): Promise<void> {
     await this.db
       .insertInto('calendar_sync_state')
-      .values({ sync_id: syncId, person_id: personId, cursor_a: null, cursor_b: null, last_a_at: null, last_b_at: null, last_error: null, lease_until: null })
+      .values({
+        sync_id: syncId,
+        person_id: personId,
+        cursor_a: null,
+        cursor_b: null,
+        last_a_at: null,
+        last_b_at: null,
+        last_error: null,
+        lease_until: null,
+      })
       .onConflict((oc) => oc.columns(['sync_id', 'person_id']).doNothing())
       .execute();
   }
@@ -206,7 +215,11 @@ export class CalendarSyncStore {
   }): Promise<void> {
     await this.db
       .insertInto('calendar_sync_conflicts')
-      .values({ ...row, winner_content: JSON.stringify(row.winner_content ?? null), loser_content: JSON.stringify(row.loser_content ?? null) })
+      .values({
+        ...row,
+        winner_content: JSON.stringify(row.winner_content ?? null),
+        loser_content: JSON.stringify(row.loser_content ?? null),
+      })
       .execute();
   }
 

@@ -54,8 +54,12 @@ export const migration: Migration = {
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .execute();
-    await sql`create unique index calendar_sync_links_a on calendar_sync_links (sync_id, person_id, a_id) where a_id is not null`.execute(db);
-    await sql`create unique index calendar_sync_links_b on calendar_sync_links (sync_id, person_id, b_id) where b_id is not null`.execute(db);
+    await sql`create unique index calendar_sync_links_a on calendar_sync_links (sync_id, person_id, a_id) where a_id is not null`.execute(
+      db,
+    );
+    await sql`create unique index calendar_sync_links_b on calendar_sync_links (sync_id, person_id, b_id) where b_id is not null`.execute(
+      db,
+    );
 
     await db.schema
       .createTable('calendar_sync_conflicts')
