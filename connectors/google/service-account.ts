@@ -24,7 +24,7 @@ export const serviceAccountFields = [
     key: 'serviceAccountKey',
     label: 'Service account key (JSON file from the Cloud console)',
     secret: true,
-    required: true,
+    description: 'Needed before anything runs; checked when the connection is used (an empty key is reported there).',
   },
   {
     key: 'adminEmail',
