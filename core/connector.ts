@@ -31,6 +31,14 @@ export interface ConnectionHandle {
    * and calls once more. `call` returns the status and parsed body it got.
    */
   withToken<T extends { status: number; body: unknown }>(call: (token: string) => Promise<T>): Promise<T>;
+  /**
+   * Tokens this connection obtains on behalf of a subject (a service account acting as each person),
+   * sealed in the vault with their expiry and shared by every process. Expired ones are not returned.
+   */
+  delegatedTokens?: {
+    get(subject: string): Promise<{ token: string; expiresAt: number } | undefined>;
+    put(subject: string, token: string, expiresAt: number): Promise<void>;
+  };
 }
 
 /** What a step's action is given besides its input. */

@@ -5,6 +5,7 @@ import { SEED, startDingtalkFake, type RunningDingtalkFake } from '../sandbox/di
 import { startGoogleFake } from '../sandbox/google/index.ts';
 import { ADMIN_TOKEN, api } from './helpers/api.ts';
 import { prepareEnvironment, startTestHub, tempDir, writeConfig, type Environment } from './helpers/hub.ts';
+import { queryHub } from './helpers/hub-db.ts';
 import { services } from './helpers/services.ts';
 
 /**
@@ -135,6 +136,17 @@ flows: []
     assert.equal(by('erin@example.com').identities.google.email, 'erin@example.com');
     assert.ok(by('erin@example.com').identities.google.id);
 
+    // The admin's delegated token is kept sealed in the vault with its expiry (about an hour).
+    const tokens = await queryHub<{ subject: string; token: string; expires_at: Date }>(
+      environment,
+      'select subject, token, expires_at from delegated_tokens',
+    );
+    assert.equal(tokens.length, 1);
+    assert.match(tokens[0]!.subject, /^demo@example\.com\|/);
+    assert.ok(tokens[0]!.expires_at.getTime() > Date.now() + 50 * 60_000);
+    const issued = (await gcontrol('GET', '/__sandbox/google/oauth/tokens')) as { accessTokens: Array<{ token: string; sub: string }> };
+    assert.ok(issued.accessTokens.length > 0);
+    for (const t of issued.accessTokens) assert.ok(!tokens[0]!.token.includes(t.token), 'sealed, not the token itself');
     const again = await api(hub, 'POST', '/api/v1/people/sync', { connection_id: 'google', dry_run: true });
     assert.deepEqual([again.json.created, again.json.updated], [0, 0], 'a rerun changes nothing');
   });

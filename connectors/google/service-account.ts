@@ -16,8 +16,9 @@ import { googleBaseUrl, googleTokenUrl } from './urls.ts';
  * google-auth-library's JWT client posts the assertion to gtoken's constant
  * `https://oauth2.googleapis.com/token`; a request interceptor on its transporter sends it to the
  * configured OAuth base (GOOGLE_OAUTH_BASE_URL / the connection's `oauthBaseUrl`) instead. Each
- * subject's access token is cached by its JWT client (one per connection and subject, in memory, until
- * 5 minutes before it expires); a refused token (401) is fetched again once.
+ * subject's access token is sealed in the vault with its expiry (`conn.delegatedTokens`, shared by
+ * every process and kept across restarts) and held by its JWT client; a refused token (401) is fetched
+ * again once.
  */
 export const serviceAccountFields = [
   {
@@ -85,6 +86,14 @@ export async function serviceAccountAuth(conn: ConnectionHandle, subject?: strin
           cfg.url = new URL(`${target.origin}${target.pathname}${url.slice(`${GTOKEN_ORIGIN}/token`.length)}`);
         return cfg;
       },
+    });
+    // The vault keeps each subject's token (sealed, with its expiry) for every process and restart.
+    const subjectKey = `${subject ?? ''}|${scopesOf(conn).join(' ')}`;
+    const cached = await conn.delegatedTokens?.get(subjectKey).catch(() => undefined);
+    if (cached && cached.expiresAt > Date.now() + 5 * 60_000)
+      jwt.setCredentials({ access_token: cached.token, expiry_date: cached.expiresAt, token_type: 'Bearer' });
+    jwt.on('tokens', (t) => {
+      if (t.access_token && t.expiry_date) void conn.delegatedTokens?.put(subjectKey, t.access_token, t.expiry_date).catch(() => {});
     });
     jwtClients.set(cacheKey, jwt);
   }
