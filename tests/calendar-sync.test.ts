@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import calendarPkg from '@alicloud/dingtalk/dist/calendar_1_0/client.js';
 import oauth2Pkg from '@alicloud/dingtalk/dist/oauth2_1_0/client.js';
@@ -6,11 +8,13 @@ import * as $OpenApi from '@alicloud/openapi-client';
 import * as $Util from '@alicloud/tea-util';
 import { calendar, type calendar_v3 } from '@googleapis/calendar';
 import { JWT } from 'google-auth-library';
+import { chromium } from 'playwright-core';
 import type { Hub } from '../app/hub.ts';
 import { SEED, startDingtalkFake, type RunningDingtalkFake } from '../sandbox/dingtalk/index.ts';
 import { startGoogleFake } from '../sandbox/google/index.ts';
 import { api } from './helpers/api.ts';
-import { prepareEnvironment, startTestHub, tempDir, writeConfig, type Environment } from './helpers/hub.ts';
+import { UI_DIST } from '../config/ui/serve.ts';
+import { ARTIFACTS, prepareEnvironment, startTestHub, TEST_ADMIN_TOKEN, tempDir, writeConfig, type Environment } from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import { services } from './helpers/services.ts';
 
@@ -26,6 +30,12 @@ import { services } from './helpers/services.ts';
  */
 const available = await services();
 const OPS = Number(process.env.CALENDAR_SYNC_OPS ?? 200);
+const CHROMIUM = '/usr/bin/chromium';
+const uiSkip = !fs.existsSync(CHROMIUM)
+  ? `needs ${CHROMIUM}`
+  : !fs.existsSync(path.join(UI_DIST, 'index.html'))
+    ? 'needs the built UI (npm run build:ui)'
+    : false;
 const SEED_NO = Number(process.env.CALENDAR_SYNC_SEED ?? 20261206);
 
 const PEOPLE = [
@@ -631,5 +641,49 @@ flows: []
     console.log(
       `convergence: ${OPS} operations (${JSON.stringify(opCounts)}), ${total} events per side at the end, ${conflicts.length} conflicts recorded (${induced.length} induced), ${sum('echoes')} echoes dropped, ${sum('standaloneExceptions')} exceptions kept standalone in DingTalk; ${elapsed} ms`,
     );
+  });
+
+  test("the Triggers page shows each person's sync state and resyncs one person", { skip: uiSkip }, async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-GB' })).newPage();
+      const setup = await page.request.post(`${hub.url}/api/v1/auth/setup`, {
+        data: { email: 'owner@example.com', password: 'owner password 123', name: 'Owner', setupCode: TEST_ADMIN_TOKEN },
+      });
+      assert.equal(setup.status(), 201, await setup.text());
+      await page.goto(`${hub.url}/triggers`);
+      await page.getByRole('heading', { name: 'Two-way calendar sync' }).waitFor();
+      const alice = page.locator('[data-calendar-sync="staff"] tr[data-person="alice@example.com"]');
+      await alice.waitFor();
+      assert.equal((await alice.locator('[data-field="paired"]').innerText()).trim(), '50');
+      assert.equal(await page.locator('[data-calendar-sync="staff"] tbody tr').count(), 5);
+      const conflicts = await queryHub<{ n: number }>(environment, 'select count(*)::int n from calendar_sync_conflicts');
+      const shown = await page.locator('[data-calendar-sync="staff"] [data-field="conflicts"]').allInnerTexts();
+      assert.equal(
+        shown.reduce((n, t) => n + Number.parseInt(t, 10), 0),
+        conflicts[0]!.n,
+        'every recorded conflict is on the page',
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'screenshots', 'calendar-sync.png'), fullPage: true }).catch(() => {});
+      const countsSql =
+        'select created_a + created_b + updated_a + updated_b + deleted_a + deleted_b as writes from calendar_sync_state where person_id = $1';
+      const before = await queryHub<{ writes: number }>(environment, countsSql, [personIds.get('alice@example.com')]);
+      await alice.getByRole('button', { name: 'Resync this person' }).click();
+      await page.getByRole('status').filter({ hasText: 'Resynced.' }).waitFor();
+      const state = await queryHub<{ resync_requested: boolean; errors: number }>(
+        environment,
+        'select resync_requested, errors from calendar_sync_state where person_id = $1',
+        [personIds.get('alice@example.com')],
+      );
+      assert.deepEqual(state[0], { resync_requested: false, errors: 0 });
+      const afterRun = await queryHub<{ writes: number }>(environment, countsSql, [personIds.get('alice@example.com')]);
+      assert.equal(afterRun[0]!.writes, before[0]!.writes, 'a full resync of converged calendars writes nothing');
+    } finally {
+      await browser.close();
+    }
   });
 });
