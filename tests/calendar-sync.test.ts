@@ -26,10 +26,10 @@ import { services } from './helpers/services.ts';
  * hub restarts and a sync-token reset on each side in the middle, end with both calendars of every
  * person holding the same events field by field, no duplicates, no echo writes, every conflict recorded.
  *
- * CALENDAR_SYNC_OPS sets the number of operations (CI default 200; `npm run test:calendar-sync-full`: 1,000).
+ * CALENDAR_SYNC_OPS sets the number of operations (CI default 150; `npm run test:calendar-sync-full`: 1,000).
  */
 const available = await services();
-const OPS = Number(process.env.CALENDAR_SYNC_OPS ?? 200);
+const OPS = Number(process.env.CALENDAR_SYNC_OPS ?? 150);
 const CHROMIUM = '/usr/bin/chromium';
 const uiSkip = !fs.existsSync(CHROMIUM)
   ? `needs ${CHROMIUM}`
