@@ -24,6 +24,7 @@ import { FileStore } from '../core/files/store.ts';
 import { openFlowStore, type FlowStore } from '../core/flows-store.ts';
 import { createServer } from './server.ts';
 import { buildRouters } from './routes.ts';
+import { startCalendarSync } from '../core/calendar-sync/service.ts';
 
 export interface HubOptions {
   settings: Settings;
@@ -179,6 +180,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   try {
     const workers = opts.workers === false ? undefined : startWorkers(runtime);
     const kpiCollector = opts.workers === false ? undefined : startKpiCollector(runtime, () => loadKpiDefinitions());
+    const calendarSync = opts.workers === false ? undefined : startCalendarSync(runtime, config.calendarSync ?? []);
     let server: http.Server | undefined;
     let url: string | undefined;
     if (opts.http !== false) {
@@ -215,6 +217,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
             await closed;
           }
           kpiCollector?.stop();
+          await calendarSync?.stop();
           await workers?.stop();
           await opened.close();
           log.info('dingbridge stopped');

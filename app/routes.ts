@@ -9,6 +9,7 @@ import { actionsRouter } from '../config/actions-api.ts';
 import { openApiRouter } from '../config/openapi.ts';
 import { connectionsRouter } from '../config/connections-api.ts';
 import { peopleRouter } from '../config/people-api.ts';
+import { calendarSyncRouter } from '../config/calendar-sync-api.ts';
 import { oauthRouter } from '../config/oauth-routes.ts';
 import { filesRouter } from '../config/files-api.ts';
 import { appsRouter } from '../config/apps-api.ts';
@@ -35,6 +36,7 @@ export function buildRouters(rt: Runtime, config: ConfigFile): Router[] {
     openApiRouter(rt),
     connectionsRouter(rt),
     peopleRouter(rt),
+    calendarSyncRouter(rt, config.calendarSync ?? []),
     oauthRouter(rt),
     filesRouter(rt),
     appsRouter(rt),

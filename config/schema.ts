@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flowSchema } from '../core/flows.ts';
+import { calendarSyncConfigSchema } from '../core/calendar-sync/service.ts';
 
 const hookId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, - and _ (at most 64)');
 
@@ -113,6 +114,8 @@ export const configFileSchema = z
     hooks: z.array(catchHookSchema).default([]),
     flows: z.array(flowSchema).default([]),
     recipes: z.array(recipeUseSchema).default([]),
+    /** Two-way calendar syncs (core/calendar-sync): each person's calendars on two connections kept the same. */
+    calendarSync: z.array(calendarSyncConfigSchema).optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import type { ConnectorDefinition } from '../core/connector.ts';
 import catchHook from './catch-hook/index.ts';
 import google from './google/index.ts';
+import { googleServiceAccount } from './google/service-account-connector.ts';
 import http from './http/index.ts';
 import oauth2 from './oauth2/index.ts';
 import schedule from './schedule/index.ts';
@@ -21,4 +22,5 @@ export const connectors: ConnectorDefinition[] = [
   google,
   docusign,
   aliyunOss,
+  googleServiceAccount,
 ];

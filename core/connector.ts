@@ -9,6 +9,7 @@ import type { ProviderClient, ProviderClientOptions } from './http/provider-clie
 export { fileRef, type FileRef, type FileAccess } from './files/store.ts';
 
 export type { AuthKind, ConnectorAuth } from './auth-kinds.ts';
+import type { CalendarSideFactory } from './calendar-sync/types.ts';
 
 /**
  * A connection as an action sees it: its settings, its secrets, and an access token kept fresh by the
@@ -30,6 +31,14 @@ export interface ConnectionHandle {
    * and calls once more. `call` returns the status and parsed body it got.
    */
   withToken<T extends { status: number; body: unknown }>(call: (token: string) => Promise<T>): Promise<T>;
+  /**
+   * Tokens this connection obtains on behalf of a subject (a service account acting as each person),
+   * sealed in the vault with their expiry and shared by every process. Expired ones are not returned.
+   */
+  delegatedTokens?: {
+    get(subject: string): Promise<{ token: string; expiresAt: number } | undefined>;
+    put(subject: string, token: string, expiresAt: number): Promise<void>;
+  };
 }
 
 /** What a step's action is given besides its input. */
@@ -331,6 +340,8 @@ export interface ConnectorDefinition {
   env?: z.ZodObject;
   /** The connector's words in en / zh-CN / zh-HK for the config UI (`connectors/<id>/i18n.ts`). */
   i18n?: ConnectorTranslations;
+  /** The connector's calendar as one side of the two-way calendar sync (core/calendar-sync). */
+  calendarSide?: CalendarSideFactory;
 }
 
 /** The one helper a connector is built with; checks that its actions are named after it (or its actionPrefix). */

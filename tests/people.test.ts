@@ -314,6 +314,8 @@ flows: []
     }>('GET', '/users');
     const p7 = users.find((u) => u.name === 'Person 7')!;
     assert.deepEqual([p7.mobile, p7.stateCode], ['60000007', '852']);
+    const ceo = users.find((u) => u.name === 'Person 1')!;
+    assert.equal((p7 as { managerUserId?: string }).managerUserId, ceo.userId, 'the manager from the file is the DingTalk manager');
     assert.equal(users.filter((u) => u.name === 'Person 7').length, 1);
     const linked = (await api(hub, 'GET', '/api/v1/people?q=p7%40example.com')).json.people[0];
     assert.equal(linked.identities.dingtalk.userId, p7.userId);

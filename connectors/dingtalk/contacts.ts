@@ -197,7 +197,25 @@ async function provision(connection: ConnectionHandle, people: ProvisionPerson[]
     }
   };
 
-  for (const p of people) {
+  // Managers before their reports, so a new account gets its manager (manager_userid) when it is created.
+  const managerOf = new Map(people.map((p) => [p.id, p.managerId ?? null]));
+  const depth = (id: string) => {
+    let d = 0;
+    const seen = new Set<string>();
+    for (let m = managerOf.get(id); m && !seen.has(m); m = managerOf.get(m)) {
+      seen.add(m);
+      d++;
+    }
+    return d;
+  };
+  const ordered = people
+    .map((p) => ({ p, d: depth(p.id) }))
+    .sort((x, y) => x.d - y.d)
+    .map((x) => x.p);
+  const userIdOf = new Map(people.filter((p) => p.identity.userId).map((p) => [p.id, p.identity.userId!]));
+  const managerUserId = (p: ProvisionPerson) => (p.managerId ? userIdOf.get(p.managerId) : undefined);
+
+  for (const p of ordered) {
     let u = p.identity.userId ? byId.get(p.identity.userId) : undefined;
     if (!p.active) {
       if (u)
@@ -210,6 +228,7 @@ async function provision(connection: ConnectionHandle, people: ProvisionPerson[]
     if (!u) {
       u = (p.mobile ? byMobile.get(p.mobile) : undefined) ?? (p.email ? byEmail.get(p.email.toLowerCase()) : undefined);
       if (u) {
+        userIdOf.set(p.id, u.userid);
         result.links.push({ personId: p.id, identity: { userId: u.userid, ...(u.unionid ? { unionId: u.unionid } : {}) } });
         result.changes.push({
           action: 'link',
@@ -230,7 +249,9 @@ async function provision(connection: ConnectionHandle, people: ProvisionPerson[]
             dept_id_list: String(deptId ?? ROOT_DEPT),
             ...(p.email ? { email: p.email } : {}),
             ...(p.title ? { title: p.title } : {}),
+            ...(managerUserId(p) ? { manager_userid: managerUserId(p) } : {}),
           });
+          userIdOf.set(p.id, created.userid);
           result.links.push({
             personId: p.id,
             identity: { userId: created.userid, ...(created.unionId ? { unionId: created.unionId } : {}) },
@@ -262,6 +283,11 @@ async function provision(connection: ConnectionHandle, people: ProvisionPerson[]
     if (p.mobile && e164(u) !== p.mobile) {
       fields.mobile = { from: e164(u), to: p.mobile };
       patch.mobile = dingtalkMobile(p.mobile);
+    }
+    const mgr = managerUserId(p);
+    if (mgr && (u.manager_userid ?? '') !== mgr) {
+      fields.manager = { from: u.manager_userid || null, to: mgr };
+      patch.manager_userid = mgr;
     }
     if (deptId !== undefined && u.dept_id_list?.[0] !== deptId) {
       fields.department = { from: depts.get(u.dept_id_list?.[0] ?? ROOT_DEPT)?.path || null, to: p.department };

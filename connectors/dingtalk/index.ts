@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
+import { dingtalkCalendarSide } from './calendar-side.ts';
 import { urlSetting } from '../../core/settings.ts';
 
 /** DingTalk's new API and old API (oapi) hosts; a connection's baseUrl / oapiBaseUrl settings win. */
@@ -70,6 +71,7 @@ export const dingtalk = defineConnector({
     },
   ],
   actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats],
+  calendarSide: dingtalkCalendarSide,
 });
 
 /** DingTalk's contacts feed the people directory (POST /api/v1/people/sync and /provision). */

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { OAuth2Client } from 'google-auth-library';
 import type { ConnectionHandle } from '../../core/connector.ts';
 import { permanent } from '../../core/errors.ts';
+import { serviceAccountAuth } from './service-account.ts';
 import { googleBaseUrl, googleOAuthBaseUrl, googleRevokeUrl, googleTokenUrl } from './urls.ts';
 
 /**
@@ -45,7 +46,9 @@ class VaultOAuth2Client extends OAuth2Client {
 // keeps the SDK from refreshing on its own.
 const horizon = () => Date.now() + 45 * 60_000;
 
-export async function googleAuthFor(conn: ConnectionHandle): Promise<OAuth2Client> {
+export async function googleAuthFor(conn: ConnectionHandle, opts: { subject?: string } = {}): Promise<OAuth2Client> {
+  // A service-account connection (connector google_sa) acts as `subject` by domain-wide delegation.
+  if (conn.connectorId === 'google_sa') return serviceAccountAuth(conn, opts.subject);
   const oauth = googleOAuthBaseUrl(conn.settings);
   return new VaultOAuth2Client(
     {

@@ -23,6 +23,8 @@ export interface ProvisionPerson {
   title: string | null;
   active: boolean;
   identity: Record<string, string>;
+  /** The person's manager in the directory (a People id), so provisioning can set it in the service. */
+  managerId?: string | null;
 }
 
 export interface ProvisionChange {

@@ -54,6 +54,7 @@ export async function provisionDirectory(db: Db, conn: ConnectionHandle, opts: {
       title: p.title,
       active: p.active,
       identity: p.identities[provider.service] ?? {},
+      managerId: p.managerId,
     })),
     opts,
   );

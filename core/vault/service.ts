@@ -6,6 +6,7 @@ import { ingestEvent } from '../pipeline/ingest.ts';
 import { replayStep } from '../pipeline/replay.ts';
 import type { Runtime } from '../runtime.ts';
 import { ConnectionStore } from './connections.ts';
+import { DelegatedTokens } from './delegated-tokens.ts';
 import { TokenManager } from './token-manager.ts';
 
 export const NEEDS_REAUTH_EVENT = 'hub.connection.needs_reauth';
@@ -38,6 +39,7 @@ export class ConnectionService {
     const isExpiredAnswer = (status: number, body: unknown) =>
       status === 401 || (expiry?.statuses ?? []).includes(status) || Boolean(expiry?.body?.(status, body));
     const view = await this.store.fullView(row);
+    const delegated = new DelegatedTokens(this.rt.db, this.rt.vault);
     const handle: ConnectionHandle = {
       id: row.id,
       connectorId: row.connector_id,
@@ -46,6 +48,10 @@ export class ConnectionService {
       accessToken: () => this.tokens.accessToken(id),
       tokenRejected: (stale) => this.tokens.refresh(id, stale),
       isExpiredAnswer,
+      delegatedTokens: {
+        get: (subject) => delegated.get(row.id, subject),
+        put: (subject, token, expiresAt) => delegated.put(row.id, subject, token, expiresAt),
+      },
       async withToken(call) {
         const token = await handle.accessToken();
         const first = await call(token);

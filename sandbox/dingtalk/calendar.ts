@@ -161,7 +161,7 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
       showDeleted = t.d === true;
     } else if (q.syncToken) {
       const t = decodeToken(q.syncToken);
-      if (!t || typeof t.seq !== 'number' || t.seq > st().calendarSeq)
+      if (!t || typeof t.seq !== 'number' || t.seq > st().calendarSeq || (t.e ?? 0) !== st().calendarTokenEpoch)
         return apiError(res, 400, 'invalidParameter.syncToken', 'syncToken 不合法或已失效');
       since = t.seq;
     }
@@ -183,7 +183,7 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
     const more = offset + maxResults < list.length;
     const body: Record<string, unknown> = { events: page.map((e) => eventView(fake, e, unionId)) };
     if (more) body.nextToken = encodeToken({ o: offset + maxResults, s: since, tmin: timeMin, tmax: timeMax, d: showDeleted });
-    else body.syncToken = encodeToken({ seq: st().calendarSeq, r: randomHex(4) });
+    else body.syncToken = encodeToken({ seq: st().calendarSeq, e: st().calendarTokenEpoch, r: randomHex(4) });
     res.json(body);
   });
 

@@ -434,6 +434,11 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
   });
 
   // ---------------------------------------------------------------- calendars (inspection)
+  /** A sync-token reset: every calendar syncToken issued so far is answered 400 invalidParameter.syncToken. */
+  app.post(`${P}/calendar/sync-tokens/invalidate`, (_req, res) => {
+    st().calendarTokenEpoch += 1;
+    res.json({ epoch: st().calendarTokenEpoch });
+  });
   app.get(`${P}/calendars/:unionId/events`, (req, res) => {
     const u = req.params.unionId;
     res.json({

@@ -212,6 +212,8 @@ export interface DingtalkState {
   taskSeq: number;
   calendarEvents: Map<string, CalendarEvent>;
   calendarSeq: number;
+  /** Bumped by the control API: every syncToken issued before is refused (a sync-token reset). */
+  calendarTokenEpoch: number;
   /** `${unionId}|${x-client-token}` → event id */
   clientTokens: Map<string, string>;
   deliveries: Map<string, Delivery>;
@@ -247,6 +249,7 @@ export function emptyState(): DingtalkState {
     taskSeq: 60000000000,
     calendarEvents: new Map(),
     calendarSeq: 0,
+    calendarTokenEpoch: 0,
     clientTokens: new Map(),
     deliveries: new Map(),
     sessions: new Map(),

@@ -55,6 +55,12 @@ const schemas = {
       isAdmin: z.boolean().optional(),
       suspended: z.boolean().optional(),
       id: z.string().min(1).optional(),
+      orgUnitPath: z.string().startsWith('/').optional(),
+      phones: z.array(z.object({ value: z.string(), type: z.string(), primary: z.boolean().optional() })).optional(),
+      organizations: z
+        .array(z.object({ title: z.string().optional(), department: z.string().optional(), primary: z.boolean().optional() }))
+        .optional(),
+      relations: z.array(z.object({ value: z.string(), type: z.string() })).optional(),
     })
     .strict(),
   group: z

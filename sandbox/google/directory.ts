@@ -29,6 +29,9 @@ function userJson(u: DirectoryUser, customerId: string): Json {
     isEnrolledIn2Sv: false,
     isEnforcedIn2Sv: false,
     includeInGlobalAddressList: true,
+    ...(u.phones ? { phones: u.phones } : {}),
+    ...(u.organizations ? { organizations: u.organizations } : {}),
+    ...(u.relations ? { relations: u.relations } : {}),
   };
 }
 const groupJson = (gr: Group): Json => ({

@@ -12,6 +12,10 @@ export interface DirectoryUser {
   suspended: boolean;
   orgUnitPath: string;
   creationTime: string;
+  /** Admin SDK user fields (as the Admin console sets them): `{value, type: 'mobile'|'work'…}`, `{title, department, primary}`, `{value: <manager email>, type: 'manager'}`. */
+  phones?: { value: string; type: string; primary?: boolean }[];
+  organizations?: { title?: string; department?: string; primary?: boolean }[];
+  relations?: { value: string; type: string }[];
 }
 export interface Group {
   id: string;
@@ -267,6 +271,9 @@ export function addUser(g: GoogleData, u: Partial<DirectoryUser> & { primaryEmai
     suspended: u.suspended ?? false,
     orgUnitPath: u.orgUnitPath ?? '/',
     creationTime: u.creationTime ?? '2024-01-15T08:00:00.000Z',
+    ...(u.phones ? { phones: u.phones } : {}),
+    ...(u.organizations ? { organizations: u.organizations } : {}),
+    ...(u.relations ? { relations: u.relations } : {}),
   };
   g.users.set(user.primaryEmail, user);
   return user;

@@ -57,6 +57,10 @@ export const TABLE: Record<string, Rule> = {
   'POST /api/v1/flows/:id/disable': r('admin', 'flows:write'),
   'POST /api/v1/flows/:id/test': r('admin', 'flows:write'),
   'GET /api/v1/recipes': r('viewer', 'flows:read'),
+  // two-way calendar sync
+  'GET /api/v1/calendar-sync': r('viewer', 'triggers:read'),
+  'POST /api/v1/calendar-sync/:syncId/run': r('admin', 'triggers:write'),
+  'POST /api/v1/calendar-sync/:syncId/people/:personId/resync': r('admin', 'triggers:write'),
   'POST /api/v1/recipes/:id/instantiate': r('admin', 'flows:write'),
   // runs
   'GET /api/v1/runs': r('viewer', 'runs:read'),

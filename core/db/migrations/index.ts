@@ -17,6 +17,8 @@ import { migration as m0015 } from './0015_provider_apps.ts';
 import { migration as m0016 } from './0016_schedule_slots.ts';
 import { migration as m0017 } from './0017_people.ts';
 import { migration as m0019 } from './0019_kpi_daily.ts';
+import { migration as m0025 } from './0025_calendar_sync.ts';
+import { migration as m0026 } from './0026_delegated_tokens.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -41,4 +43,6 @@ export const migrations: Record<string, Migration> = {
   '0016_schedule_slots': m0016,
   '0017_people': m0017,
   '0019_kpi_daily': m0019,
+  '0025_calendar_sync': m0025,
+  '0026_delegated_tokens': m0026,
 };

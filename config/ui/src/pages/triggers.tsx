@@ -122,6 +122,125 @@ export function TriggersPage({ role }: { role: 'owner' | 'admin' | 'viewer' }) {
           </table>
         </div>
       )}
+      <CalendarSyncSection canAct={canAct} />
+    </section>
+  );
+}
+
+interface CalendarSyncPerson {
+  personId: string;
+  name: string;
+  email: string | null;
+  lastSyncA: string | null;
+  lastSyncB: string | null;
+  paired: number;
+  created: { a: number; b: number };
+  updated: { a: number; b: number };
+  deleted: { a: number; b: number };
+  echoes: number;
+  conflicts: number;
+  standaloneExceptions: number;
+  errors: number;
+  lastError: string | null;
+  recentConflicts: Array<{ at: string; winner: string; loserContent: { title?: string; deleted?: boolean } | null }>;
+}
+interface CalendarSyncRow {
+  id: string;
+  sides: string[];
+  enabled: boolean;
+  intervalSeconds: number;
+  people: CalendarSyncPerson[];
+}
+
+/** Two-way calendar syncs: per person the last sync each way, events paired, conflicts (with the losing edit), errors; "resync this person". */
+function CalendarSyncSection({ canAct }: { canAct: boolean }) {
+  const t = useT();
+  const list = useLoad(() => api<{ syncs: CalendarSyncRow[] }>('GET', '/api/v1/calendar-sync'));
+  const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text?: string; key?: string }>();
+  const syncs = list.data?.syncs ?? [];
+  if (!syncs.length) return null;
+  const resync = async (s: CalendarSyncRow, p: CalendarSyncPerson) => {
+    try {
+      await api('POST', `/api/v1/calendar-sync/${encodeURIComponent(s.id)}/people/${encodeURIComponent(p.personId)}/resync`);
+      setNotice({ kind: 'success', key: 'calsync_resync_done' });
+      await list.reload();
+    } catch (e) {
+      setNotice({ kind: 'error', text: errorText(e) });
+    }
+  };
+  return (
+    <section aria-labelledby="calsync-h" className="calendar-sync">
+      <h2 id="calsync-h">{t('calsync_title')}</h2>
+      <p className="muted">{t('calsync_intro')}</p>
+      {notice && (
+        <Notice kind={notice.kind} role="status">
+          {notice.key ? t(notice.key) : notice.text}
+        </Notice>
+      )}
+      {syncs.map((s) => (
+        <div key={s.id} className="table-wrap" data-calendar-sync={s.id}>
+          <h3>
+            {s.id} <span className="muted small mono">{s.sides.join(' ↔ ')}</span>
+          </h3>
+          <table className="table">
+            <thead>
+              <tr>
+                <th>{t('calsync_person')}</th>
+                <th>{t('calsync_last_a')}</th>
+                <th>{t('calsync_last_b')}</th>
+                <th>{t('calsync_paired')}</th>
+                <th>{t('calsync_conflicts')}</th>
+                <th>{t('calsync_errors')}</th>
+                <th>
+                  <span className="sr-only">{t('triggerActions')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.people.map((p) => (
+                <tr key={p.personId} data-person={p.email ?? p.personId}>
+                  <td>
+                    <strong>{p.name}</strong>
+                    <div className="muted small">{p.email}</div>
+                    {p.standaloneExceptions > 0 && (
+                      <div className="small" data-field="standaloneExceptions">
+                        {t('calsync_standalone')}: {p.standaloneExceptions}
+                      </div>
+                    )}
+                  </td>
+                  <td className="small nowrap">
+                    <Time at={p.lastSyncA} />
+                  </td>
+                  <td className="small nowrap">
+                    <Time at={p.lastSyncB} />
+                  </td>
+                  <td data-field="paired">{p.paired}</td>
+                  <td data-field="conflicts">
+                    {p.conflicts}
+                    {p.recentConflicts.slice(0, 3).map((c) => (
+                      <div key={c.at + (c.loserContent?.title ?? '')} className="muted small">
+                        {t('calsync_kept')} {c.winner}; {t('calsync_lost')}:{' '}
+                        {c.loserContent?.deleted ? t('calsync_deletion') : (c.loserContent?.title ?? '—')}
+                      </div>
+                    ))}
+                  </td>
+                  <td data-field="errors">
+                    {p.errors}
+                    {p.lastError && <div className="small break bad-text">{p.lastError}</div>}
+                  </td>
+                  <td>
+                    {canAct && (
+                      <button type="button" className="btn btn-small" onClick={() => resync(s, p)}>
+                        {t('calsync_resync')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
     </section>
   );
 }
