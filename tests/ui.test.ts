@@ -371,7 +371,7 @@ describe('config UI in Chromium', { skip }, () => {
     await shot(page, 'flows-zh-CN-desktop');
     await page.getByRole('link', { name: '运行记录' }).click();
     await shot(page, 'runs-zh-CN-desktop');
-    await page.getByLabel('语言').first().selectOption('zh-TW');
+    await page.getByLabel('语言').first().selectOption('zh-HK');
     await page.getByRole('heading', { name: '執行記錄' }).waitFor();
     await page.getByLabel('語言').first().selectOption('en');
 

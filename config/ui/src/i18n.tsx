@@ -1,22 +1,22 @@
 import { createContext, useContext } from 'react';
 
-export type Lang = 'en' | 'zh-CN' | 'zh-TW';
+export type Lang = 'en' | 'zh-CN' | 'zh-HK';
 export const LANGS: { id: Lang; label: string }[] = [
   { id: 'en', label: 'English' },
   { id: 'zh-CN', label: '简体中文' },
-  { id: 'zh-TW', label: '繁體中文' },
+  { id: 'zh-HK', label: '繁體中文（香港）' },
 ];
 
 type Dict = Record<string, [string, string, string]>;
 /** [English, 简体中文, 繁體中文] */
-const D: Dict = {
+export const D: Dict = {
   appName: ['dingbridge', 'dingbridge', 'dingbridge'],
   language: ['Language', '语言', '語言'],
   flows: ['Flows', '流程', '流程'],
   runs: ['Runs', '运行记录', '執行記錄'],
   connections: ['Connections', '连接', '連線'],
   audit: ['Audit log', '审计日志', '稽核日誌'],
-  users: ['Users', '用户', '使用者'],
+  users: ['Users', '用户', '用戶'],
   apiKeys: ['API keys', 'API 密钥', 'API 金鑰'],
   security: ['Security & 2FA', '安全与双重验证', '安全與雙重驗證'],
   signOut: ['Sign out', '退出登录', '登出'],
@@ -29,18 +29,18 @@ const D: Dict = {
   setupIntro: [
     'No account exists yet. Create the owner account: the owner manages users, API keys and security settings.',
     '还没有任何账号。请创建所有者账号：所有者可以管理用户、API 密钥和安全设置。',
-    '尚未有任何帳號。請建立擁有者帳號：擁有者可以管理使用者、API 金鑰和安全設定。',
+    '尚未有任何帳戶。請建立擁有者帳戶：擁有者可以管理用戶、API 金鑰和安全設定。',
   ],
   whoHas2fa: ['Who has two-factor authentication', '谁已启用双重验证', '誰已啟用雙重驗證'],
   twoOwnersAdvice: [
     'Add a second owner: with one owner, losing that account locks everyone out of users, API keys and security settings.',
     '请再添加一位所有者：只有一位所有者时，一旦该账号丢失，所有人都无法管理用户、API 密钥和安全设置。',
-    '請再新增一位擁有者：只有一位擁有者時，一旦該帳號遺失，所有人都無法管理使用者、API 金鑰和安全設定。',
+    '請再新增一位擁有者：只有一位擁有者時，一旦該帳戶遺失，所有人都無法管理用戶、API 金鑰和安全設定。',
   ],
   require2faSignsOut: [
     'Requiring 2FA signs out everyone without it (your own session stays so you can set it up).',
     '要求双重验证会让未启用的用户退出登录（您自己的会话保留，以便设置）。',
-    '要求雙重驗證會讓未啟用的使用者登出（您自己的工作階段保留，以便設定）。',
+    '要求雙重驗證會讓未啟用的用戶登出（您自己的工作階段保留，以便設定）。',
   ],
   setupCode: ['Setup code', '设置码', '設定碼'],
   setupCodeHint: [
@@ -54,7 +54,7 @@ const D: Dict = {
     '本中心的 DINGBRIDGE_ADMIN_TOKEN 的值。',
     '本中心的 DINGBRIDGE_ADMIN_TOKEN 的值。',
   ],
-  createOwner: ['Create owner account', '创建所有者账号', '建立擁有者帳號'],
+  createOwner: ['Create owner account', '创建所有者账号', '建立擁有者帳戶'],
   passwordHint: ['At least 10 characters.', '至少 10 个字符。', '至少 10 個字元。'],
   totpCode: ['Authentication code', '验证码', '驗證碼'],
   totpPrompt: [
@@ -122,7 +122,7 @@ const D: Dict = {
     '尚未有連線。新增一個，讓流程可以操作此服務。',
   ],
   addConnection: ['Add connection', '添加连接', '新增連線'],
-  connectAccount: ['Connect account', '连接账号', '連結帳號'],
+  connectAccount: ['Connect account', '连接账号', '連結帳戶'],
   reconnect: ['Reconnect', '重新连接', '重新連結'],
   testConnection: ['Test connection', '测试连接', '測試連線'],
   testOk: ['The connection works.', '连接正常。', '連線正常。'],
@@ -131,7 +131,7 @@ const D: Dict = {
   needsReauth: [
     'needs re-authorisation: its flows are waiting. Reconnect the account to resume them.',
     '需要重新授权：相关流程正在等待。重新连接账号即可继续。',
-    '需要重新授權：相關流程正在等待。重新連結帳號即可繼續。',
+    '需要重新授權：相關流程正在等待。重新連結帳戶即可繼續。',
   ],
   lastRefresh: ['Last refresh', '最近刷新', '最近更新'],
   expires: ['Token expires', '令牌过期', '權杖到期'],
@@ -140,7 +140,7 @@ const D: Dict = {
   credentialsHidden: ['Credentials are visible to admins only.', '只有管理员能查看凭据。', '只有管理員能檢視憑證。'],
   connected: ['Connected', '已连接', '已連結'],
   label: ['Label', '标签', '標籤'],
-  noAuthConnectors: ['These connectors need no account:', '以下连接器无需账号：', '以下連接器無需帳號：'],
+  noAuthConnectors: ['These connectors need no account:', '以下连接器无需账号：', '以下連接器無需帳戶：'],
   filters: ['Filters', '筛选', '篩選'],
   allFlows: ['all flows', '全部流程', '全部流程'],
   allConnectors: ['all connectors', '全部连接器', '全部連接器'],
@@ -257,7 +257,7 @@ const D: Dict = {
   role_owner: ['Owner', '所有者', '擁有者'],
   role_admin: ['Admin', '管理员', '管理員'],
   role_viewer: ['Viewer', '查看者', '檢視者'],
-  addUser: ['Add user', '添加用户', '新增使用者'],
+  addUser: ['Add user', '添加用户', '新增用戶'],
   initialPassword: ['Initial password', '初始密码', '初始密碼'],
   twoFactor: ['2FA', '双重验证', '雙重驗證'],
   on: ['on', '已开启', '已開啟'],
@@ -275,11 +275,11 @@ const D: Dict = {
     '尚未有 API 金鑰。為 Zapier、Make 或腳本建立一個，它只擁有你選擇的權限。',
   ],
   twoFactorTitle: ['Two-factor authentication', '双重验证', '雙重驗證'],
-  twoFactorOn: ['Two-factor authentication is on for your account.', '你的账号已开启双重验证。', '你的帳號已開啟雙重驗證。'],
+  twoFactorOn: ['Two-factor authentication is on for your account.', '你的账号已开启双重验证。', '你的帳戶已開啟雙重驗證。'],
   twoFactorOff: [
     "Two-factor authentication is off. Turn it on to protect the company's accounts.",
     '双重验证未开启。开启它以保护公司的账号。',
-    '雙重驗證未開啟。開啟它以保護公司的帳號。',
+    '雙重驗證未開啟。開啟它以保護公司的帳戶。',
   ],
   twoFactorRequiredBanner: [
     'The owner requires two-factor authentication. Set it up to continue.',
@@ -301,7 +301,7 @@ const D: Dict = {
   ],
   done: ['Done', '完成', '完成'],
   turnOff2fa: ['Turn off 2FA', '关闭双重验证', '關閉雙重驗證'],
-  require2fa: ['Require 2FA for every user', '要求所有用户开启双重验证', '要求所有使用者開啟雙重驗證'],
+  require2fa: ['Require 2FA for every user', '要求所有用户开启双重验证', '要求所有用戶開啟雙重驗證'],
   changePassword: ['Change password', '修改密码', '變更密碼'],
   currentPassword: ['Current password', '当前密码', '目前密碼'],
   newPassword: ['New password', '新密码', '新密碼'],
@@ -410,7 +410,7 @@ const D: Dict = {
   ],
 };
 
-const idx: Record<Lang, number> = { en: 0, 'zh-CN': 1, 'zh-TW': 2 };
+const idx: Record<Lang, number> = { en: 0, 'zh-CN': 1, 'zh-HK': 2 };
 
 export function translate(lang: Lang, key: string, vars: Record<string, string | number> = {}): string {
   const entry = D[key];
@@ -423,14 +423,16 @@ export function translate(lang: Lang, key: string, vars: Record<string, string |
 export function pick(lang: Lang, v: string | Record<string, string> | undefined): string {
   if (!v) return '';
   if (typeof v === 'string') return v;
-  return v[lang] ?? v.en ?? Object.values(v)[0] ?? '';
+  // Older recipe files named Hong Kong's traditional characters zh-TW.
+  return v[lang] ?? (lang === 'zh-HK' ? v['zh-TW'] : undefined) ?? v.en ?? Object.values(v)[0] ?? '';
 }
 
 export function initialLang(): Lang {
-  const saved = localStorage.getItem('dingbridge.lang') as Lang | null;
-  if (saved && saved in idx) return saved;
+  const saved = localStorage.getItem('dingbridge.lang') as Lang | 'zh-TW' | null;
+  if (saved === 'zh-TW') return 'zh-HK'; // the traditional-characters language was called zh-TW before
+  if (saved && saved in idx) return saved as Lang;
   const nav = navigator.language || 'en';
-  if (/^zh-(TW|HK|MO|Hant)/i.test(nav)) return 'zh-TW';
+  if (/^zh-(TW|HK|MO|Hant)/i.test(nav)) return 'zh-HK';
   if (/^zh/i.test(nav)) return 'zh-CN';
   return 'en';
 }
