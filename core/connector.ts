@@ -308,6 +308,19 @@ export interface ConnectorDefinition {
   env?: z.ZodObject;
   /** The connector's words in en / zh-CN / zh-HK for the config UI (`connectors/<id>/i18n.ts`). */
   i18n?: ConnectorTranslations;
+  /**
+   * Live choices for forms (a Trello board by name, not by id): name → a lister called with a
+   * connection (GET /api/v1/connections/:id/choices/:name).
+   */
+  choices?: Record<string, (conn: ConnectionHandle) => Promise<Choice[]>>;
+}
+
+/** One live choice: the value a flow stores and the name a person recognises. */
+export interface Choice {
+  id: string;
+  label: string;
+  /** A secondary line (e.g. the board's workspace). */
+  detail?: string;
 }
 
 /** The one helper a connector is built with; checks that its actions are named after it (or its actionPrefix). */

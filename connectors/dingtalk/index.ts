@@ -18,6 +18,7 @@ import { APPROVAL_EVENTS, MESSAGE_EVENT, OTHER_EVENT, TASK_EVENTS } from './norm
 import { robotSend } from './robot-send.ts';
 import { dingtalkStream } from './stream.ts';
 import { dingtalkWebhook } from './webhook.ts';
+import { dingtalkI18n, dingtalkRobotI18n } from './i18n.ts';
 
 /**
  * DingTalk, as two connectors of one service:
@@ -44,6 +45,7 @@ const sampleApproval = {
 export const dingtalk = defineConnector({
   id: 'dingtalk',
   name: 'DingTalk',
+  i18n: dingtalkI18n,
   env: dingtalkEnv,
   auth: appAuth,
   triggers: [
@@ -78,6 +80,7 @@ registerDirectoryProvider('dingtalk', dingtalkDirectory);
 export const dingtalkRobot = defineConnector({
   id: 'dingtalk_robot',
   name: 'DingTalk custom group robot',
+  i18n: dingtalkRobotI18n,
   env: dingtalkEnv,
   actionPrefix: 'dingtalk',
   auth: robotAuth,
