@@ -12,7 +12,7 @@ import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { evaluateCondition, renderMapping, templateBudget } from '../core/templating.ts';
 import { beginPreview } from './preview-limit.ts';
-import { availableRecipes, instantiateRecipe } from './recipes.ts';
+import { availableRecipes, instantiateRecipe, recipeSummary } from './recipes.ts';
 import { requireRole, requireScope } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
@@ -415,7 +415,14 @@ export function flowsRouter(
   });
 
   router.get('/api/v1/recipes', requireRole(rt, 'viewer', 'flows:read'), (_req, res) => {
-    res.json({ items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => r) });
+    const ofEvent = (type: string) =>
+      rt.registry.list().find((c) => c.triggers.some((t) => t.events.includes(type) || (type.endsWith('*') && t.events.some((e) => e.startsWith(type.slice(0, -1))))))?.id;
+    res.json({
+      items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => ({
+        ...r,
+        ...recipeSummary({ ...r, flow: _flow }, (a) => rt.registry.owner(a), ofEvent),
+      })),
+    });
   });
 
   router.post('/api/v1/recipes/:id/instantiate', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {

@@ -408,6 +408,81 @@ export const D: Dict = {
     '还没有人员。请从人事系统导入 CSV，或从钉钉同步。',
     '暫未有同事資料。請從人事系統匯入 CSV，或從釘釘同步。',
   ],
+  // ---- recipes gallery, data picker, guided connect (issue 18) ----
+  recipes: ['Recipes', '模板', '範本'],
+  recipesIntro: [
+    'Start from a recipe: choose what should happen, answer a few questions, done.',
+    '从模板开始：选择要发生的事，回答几个问题即可。',
+    '由範本開始：選擇要發生的事，回答幾條問題就完成。',
+  ],
+  filterByService: ['Filter by service', '按服务筛选', '按服務篩選'],
+  allServices: ['All', '全部', '全部'],
+  noRecipes: ['No recipe uses this service yet.', '还没有使用该服务的模板。', '暫未有使用此服務的範本。'],
+  choose: ['Choose…', '请选择…', '請選擇…'],
+  chooseConnectionFirst: ['Choose the account above first', '请先选择上面的账号', '請先選擇上面的帳戶'],
+  noConnectionYet: ['No connection yet: add one on the Connections page', '还没有连接：请在“连接”页面添加', '暫未有連線：請在「連線」頁面新增'],
+  previewOn: ['Preview with', '预览所用事件', '預覽所用事件'],
+  sampleNoReal: ['Sample data (no real event yet)', '示例数据（还没有真实事件）', '範例資料（暫未有真實事件）'],
+  eventFields: ["The event's fields", '事件字段', '事件欄位'],
+  dataPicker: ['Data picker', '数据选择器', '資料選擇器'],
+  dataPickerHint: ['Click a field to put it in at the cursor.', '点击字段即可插入到光标处。', '按一下欄位即可插入到游標位置。'],
+  insert: ['Insert', '插入', '插入'],
+  rendersEmpty: ['renders empty on this event', '在此事件中为空', '在此事件中是空白'],
+  mainNav: ['Main', '主菜单', '主選單'],
+  guidedConnect: ['Guided setup', '引导设置', '逐步設定'],
+  connectionId: ['Connection id', '连接 ID', '連線 ID'],
+  copy: ['Copy', '复制', '複製'],
+  copied: ['Copied', '已复制', '已複製'],
+  paste_callback: ['Callback URL to paste', '要粘贴的回调地址', '要貼上的回調網址'],
+  paste_webhook: ['Webhook URL to paste', '要粘贴的 Webhook 地址', '要貼上的 Webhook 網址'],
+  paste_oauthCallback: ['Redirect (callback) URL to paste', '要粘贴的回调（重定向）地址', '要貼上的回調（重新導向）網址'],
+  paste_origin: ["This hub's address", '本中心的地址', '本中心的網址'],
+  paste_egressIps: ["This hub's outgoing IP addresses", '本中心的出口 IP 地址', '本中心的對外 IP 位址'],
+  otherSettings: ['Other settings', '其他设置', '其他設定'],
+  saveAndTest: ['Save and test connection', '保存并测试连接', '儲存並測試連線'],
+  guidedOk: ['Connected: the test call worked.', '已连接：测试调用成功。', '已連接：測試呼叫成功。'],
+  savedNoTest: ['Saved.', '已保存。', '已儲存。'],
+  testFailedGeneric: [
+    'The test call failed: check the values above against the provider\'s console.',
+    '测试调用失败：请对照服务商后台检查上面的值。',
+    '測試呼叫失敗：請對照服務供應商後台檢查上面的值。',
+  ],
+  technicalDetail: ['Technical detail', '技术细节', '技術細節'],
+  auth_oauth2: ['sign in with the provider (OAuth)', '通过服务商登录授权（OAuth）', '透過服務供應商登入授權（OAuth）'],
+  auth_api_token: ['API key and token', 'API 密钥和令牌', 'API 金鑰和權杖'],
+  auth_app_credentials: ['app credentials', '应用凭证', '應用程式憑證'],
+  auth_webhook_secret: ['robot address and secret', '机器人地址和密钥', '機械人網址和密鑰'],
+  auth_none: ['no sign-in needed', '无需登录', '毋須登入'],
+  err_flow_exists: ['A flow with this id exists already: choose another id.', '已有相同 ID 的流程：请换一个 ID。', '已有相同 ID 的流程：請另選一個 ID。'],
+  err_connection_exists: ['A connection with this id exists already: choose another id.', '已有相同 ID 的连接：请换一个 ID。', '已有相同 ID 的連線：請另選一個 ID。'],
+  err_csrf_failed: ['Your session expired: reload the page.', '会话已过期：请刷新页面。', '工作階段已過期：請重新載入頁面。'],
+  err_flow_read_only: [
+    'This flow comes from the config file: change it there.',
+    '此流程来自配置文件：请在配置文件中修改。',
+    '此流程來自設定檔：請在設定檔中修改。',
+  ],
+  err_too_many_previews: ['Too many previews at once: wait a moment.', '同时预览太多：请稍候。', '同時預覽太多：請稍候。'],
+  err_preview_busy: ['Too many previews at once: wait a moment.', '同时预览太多：请稍候。', '同時預覽太多：請稍候。'],
+  err_network_not_allowed: [
+    'This network may not reach the admin pages (DINGBRIDGE_ADMIN_ALLOW).',
+    '此网络不允许访问管理页面（DINGBRIDGE_ADMIN_ALLOW）。',
+    '此網絡不允許存取管理頁面（DINGBRIDGE_ADMIN_ALLOW）。',
+  ],
+  err_recipe_not_found: ['This recipe is not available on this hub.', '本中心没有这个模板。', '本中心沒有這個範本。'],
+  err_choices_failed: [
+    'The list could not be loaded from the provider: test the connection on the Connections page.',
+    '无法从服务商加载列表：请在“连接”页面测试该连接。',
+    '未能從服務供應商載入列表：請在「連線」頁面測試該連線。',
+  ],
+  stepInput: ['Input', '输入', '輸入'],
+  stepOutput: ['Output', '输出', '輸出'],
+  whatToDo: ['What to do', '怎么办', '應該怎樣做'],
+  attemptsTimeline: ['Attempts', '尝试记录', '嘗試記錄'],
+  showFor: ['Shown for this message type', '仅对此消息类型显示', '只適用於此訊息類型'],
+  addItem: ['Add', '添加', '新增'],
+  removeItem: ['Remove', '移除', '移除'],
+  chipsHint: ['Type and press Enter to add.', '输入后按回车添加。', '輸入後按 Enter 新增。'],
+  example: ['e.g.', '例如', '例如'],
 };
 
 const idx: Record<Lang, number> = { en: 0, 'zh-CN': 1, 'zh-HK': 2 };
@@ -435,6 +510,15 @@ export function initialLang(): Lang {
   if (/^zh-(TW|HK|MO|Hant)/i.test(nav)) return 'zh-HK';
   if (/^zh/i.test(nav)) return 'zh-CN';
   return 'en';
+}
+
+let current: Lang = 'en';
+/** The language chosen, for code outside components (error texts). */
+export function currentLang(): Lang {
+  return current;
+}
+export function setCurrentLang(l: Lang) {
+  current = l;
 }
 
 export const LangContext = createContext<{ lang: Lang; setLang: (l: Lang) => void }>({ lang: 'en', setLang: () => {} });
