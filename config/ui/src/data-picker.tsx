@@ -109,8 +109,8 @@ export function DataPicker({
                   className="pick"
                   data-path={it.path}
                   onClick={() => onInsert(`{{ ${it.path} }}`)}
-                  aria-label={`${t('insert')} ${it.path.replace(/^data\./, '')}: ${show(it.value)}`}
                 >
+                  <span className="sr-only">{t('insert')} </span>
                   <code>{it.path.replace(/^data\./, '')}</code>
                   <span className="pick-value">{show(it.value)}</span>
                 </button>

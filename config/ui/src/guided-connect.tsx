@@ -17,7 +17,7 @@ function CopyButton({ text, label }: { text: string; label: string }) {
     <button
       type="button"
       className="btn btn-small"
-      aria-label={`${t('copy')}: ${label}`}
+      aria-label={`${done ? t('copied') : t('copy')}: ${label}`}
       onClick={async () => {
         try {
           await navigator.clipboard.writeText(text);

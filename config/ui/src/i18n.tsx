@@ -483,6 +483,7 @@ export const D: Dict = {
   removeItem: ['Remove', '移除', '移除'],
   chipsHint: ['Type and press Enter to add.', '输入后按回车添加。', '輸入後按 Enter 新增。'],
   example: ['e.g.', '例如', '例如'],
+  notLive: ['Not live: reconnecting', '未实时：正在重连', '未能即時更新：正在重新連接'],
 };
 
 const idx: Record<Lang, number> = { en: 0, 'zh-CN': 1, 'zh-HK': 2 };

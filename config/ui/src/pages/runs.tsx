@@ -101,7 +101,7 @@ export function RunsPage({ role }: { role: User['role'] }) {
     <section aria-labelledby="runs-h">
       <div className="page-head">
         <h1 id="runs-h">
-          {t('runs')} <span className={`live-dot${live ? ' on' : ''}`} title={t('live')} aria-label={live ? t('live') : undefined} />
+          {t('runs')} <span className={`live-dot${live ? ' on' : ''}`} title={t('live')} role="img" aria-label={live ? t('live') : t('notLive')} />
         </h1>
         {canReplay && (
           <button type="button" className="btn" onClick={bulk}>
