@@ -416,7 +416,11 @@ export function flowsRouter(
 
   router.get('/api/v1/recipes', requireRole(rt, 'viewer', 'flows:read'), (_req, res) => {
     const ofEvent = (type: string) =>
-      rt.registry.list().find((c) => c.triggers.some((t) => t.events.includes(type) || (type.endsWith('*') && t.events.some((e) => e.startsWith(type.slice(0, -1))))))?.id;
+      rt.registry
+        .list()
+        .find((c) =>
+          c.triggers.some((t) => t.events.includes(type) || (type.endsWith('*') && t.events.some((e) => e.startsWith(type.slice(0, -1))))),
+        )?.id;
     res.json({
       items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => ({
         ...r,

@@ -55,13 +55,21 @@ export function availableRecipes(hasAction: (id: string) => boolean): Recipe[] {
 }
 
 /** What the gallery shows of a recipe besides its texts: the event it starts from, the actions it runs, the services involved. */
-export function recipeSummary(recipe: Recipe, connectorOfAction: (id: string) => string | undefined, connectorOfEvent: (type: string) => string | undefined) {
+export function recipeSummary(
+  recipe: Recipe,
+  connectorOfAction: (id: string) => string | undefined,
+  connectorOfEvent: (type: string) => string | undefined,
+) {
   const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? '']));
   const flow = fill(recipe.flow, defaults) as { when?: { event?: string }; then?: { action?: string }[] };
   const event = flow.when?.event ?? '';
   const actions = (flow.then ?? []).map((s) => String(s.action ?? ''));
   const services = [
-    ...new Set([connectorOfEvent(event), ...actions.map(connectorOfAction)].filter((x): x is string => Boolean(x)).map((c) => c.replace(/_robot$/, ''))),
+    ...new Set(
+      [connectorOfEvent(event), ...actions.map(connectorOfAction)]
+        .filter((x): x is string => Boolean(x))
+        .map((c) => c.replace(/_robot$/, '')),
+    ),
   ];
   return { event, actions, services };
 }

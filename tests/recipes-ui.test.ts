@@ -74,7 +74,8 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     return json;
   };
   const shot = async (name: string, p: Page = page) => {
-    await p.waitForLoadState('networkidle').catch(() => {});
+    await p.waitForLoadState('networkidle', { timeout: 3000 }).catch(() => {});
+    await p.evaluate(() => window.scrollTo(0, 0));
     await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   };
   const step = (name: string, fn: () => Promise<void>) =>
@@ -82,7 +83,9 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
       try {
         await fn();
       } catch (err) {
-        await page?.screenshot({ path: path.join(SHOTS, `FAILED-recipes-${name.slice(0, 30).replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true }).catch(() => {});
+        await page
+          ?.screenshot({ path: path.join(SHOTS, `FAILED-recipes-${name.slice(0, 30).replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true })
+          .catch(() => {});
         throw err;
       }
     });
@@ -141,9 +144,21 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-HK', timezoneId: 'Europe/London', bypassCSP: true });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      locale: 'zh-HK',
+      timezoneId: 'Europe/London',
+      bypassCSP: true,
+    });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.url! });
     page = await context.newPage();
     page.setDefaultTimeout(20_000);
@@ -175,7 +190,11 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     assert.match(await dialog.locator('[data-paste="callback"]').innerText(), /\/webhooks\/dingtalk\/dingtalk$/);
     await dialog.getByRole('button', { name: /複製/ }).first().click();
     await dialog.getByRole('button', { name: /^已複製/ }).waitFor();
-    assert.match(await page.evaluate(() => navigator.clipboard.readText()), /\/webhooks\/dingtalk\/dingtalk$/, 'the copy button copies the URL');
+    assert.match(
+      await page.evaluate(() => navigator.clipboard.readText()),
+      /\/webhooks\/dingtalk\/dingtalk$/,
+      'the copy button copies the URL',
+    );
     await dialog.getByLabel(/^Client ID/).fill(SEED.appKey);
     await dialog.getByLabel(/^Client Secret/).fill('not-the-secret');
     await shot('guided-dingtalk-zh-HK');
@@ -227,7 +246,8 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     assert.equal(flow.then[0].connection, 'finance-robot');
     assert.equal(flow.then[0].input.text, '金額 HK${{ data.form.Amount }}，申請人 {{ data.originatorUserId }}');
     const agreed = { result: 'agree', processCode: 'PROC-REIMBURSE', title: 'Reimbursement', form: { Amount: '6000' } };
-    const check = (data: unknown) => admin('POST', '/api/v1/flows/preview', { condition: flow.when.condition, eventType: 'dingtalk.approval.finished', data });
+    const check = (data: unknown) =>
+      admin('POST', '/api/v1/flows/preview', { condition: flow.when.condition, eventType: 'dingtalk.approval.finished', data });
     assert.equal((await check(agreed)).condition, true, 'HK$6,000 agreed: the group is told');
     assert.equal((await check({ ...agreed, form: { Amount: '4000' } })).condition, false, 'HK$4,000: not over the limit');
     assert.equal((await check({ ...agreed, result: 'refuse' })).condition, false, 'refused: nothing');
@@ -284,7 +304,11 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     // Now that a real event happened, the picker and the preview use it by default.
     await page.goto(url('/recipes?recipe=trello-card-done-to-dingtalk'));
     await page.locator('form.recipe-form .preview').filter({ hasText: 'moved **季度報表** to **Done**' }).first().waitFor();
-    assert.match(await page.getByLabel('預覽所用事件').locator('option:checked').innerText(), /evt_/, 'a real event is chosen, not the sample');
+    assert.match(
+      await page.getByLabel('預覽所用事件').locator('option:checked').innerText(),
+      /evt_/,
+      'a real event is chosen, not the sample',
+    );
     await shot('recipes-trello-real-event-zh-HK');
   });
 
@@ -306,7 +330,8 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     ];
     const found: string[] = [];
     const audit = async (p: Page, where: string) => {
-      await p.waitForLoadState('networkidle').catch(() => {});
+      // The runs page keeps a change stream open, so "network idle" may never come: wait at most 3 s.
+      await p.waitForLoadState('networkidle', { timeout: 3000 }).catch(() => {});
       if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ content: AXE_SOURCE });
       const result = (await p.evaluate(() =>
         (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<unknown> } }).axe.run(document, {
@@ -314,7 +339,12 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
         }),
       )) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
       for (const v of result.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical'))
-        found.push(`${where}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+        found.push(
+          `${where}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes
+            .slice(0, 3)
+            .map((n) => n.target.join(' '))
+            .join(', ')}`,
+        );
     };
     let audited = 0;
     for (const lang of ['en', 'zh-CN', 'zh-HK'] as const) {

@@ -40,12 +40,17 @@ export function useSamples(eventType: string | undefined) {
 }
 
 /** Leaf paths of a value (objects and the first items of lists), at most `limit`. */
-export function leaves(value: unknown, prefix: string, out: { path: string; value: unknown }[] = [], depth = 0): { path: string; value: unknown }[] {
+export function leaves(
+  value: unknown,
+  prefix: string,
+  out: { path: string; value: unknown }[] = [],
+  depth = 0,
+): { path: string; value: unknown }[] {
   if (out.length > 80) return out;
   if (value && typeof value === 'object' && depth < 5) {
     if (Array.isArray(value)) {
       if (value.length === 0 || value.every((v) => typeof v !== 'object')) out.push({ path: prefix, value });
-      else value.slice(0, 2).forEach((v, i) => leaves(v, `${prefix}[${i}]`, out, depth + 1));
+      else for (const [i, v] of value.slice(0, 2).entries()) leaves(v, `${prefix}[${i}]`, out, depth + 1);
     } else {
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         const key = /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${prefix}.${k}` : `${prefix}["${k.replace(/"/g, '\\"')}"]`;
@@ -95,7 +100,7 @@ export function DataPicker({
     ...steps.map((s) => ({ title: s.title, items: leaves(s.value ?? {}, s.root) })),
   ];
   return (
-    <div className="picker" role="group" aria-label={`${t('dataPicker')}: ${label}`}>
+    <fieldset className="picker" aria-label={`${t('dataPicker')}: ${label}`}>
       <div className="picker-head small">{t('dataPickerHint')}</div>
       {groups.map((g) => (
         <div key={g.title} className="picker-group">
@@ -104,12 +109,7 @@ export function DataPicker({
           <ul>
             {g.items.map((it) => (
               <li key={it.path}>
-                <button
-                  type="button"
-                  className="pick"
-                  data-path={it.path}
-                  onClick={() => onInsert(`{{ ${it.path} }}`)}
-                >
+                <button type="button" className="pick" data-path={it.path} onClick={() => onInsert(`{{ ${it.path} }}`)}>
                   <span className="sr-only">{t('insert')} </span>
                   <code>{it.path.replace(/^data\./, '')}</code>
                   <span className="pick-value">{show(it.value)}</span>
@@ -119,7 +119,7 @@ export function DataPicker({
           </ul>
         </div>
       ))}
-    </div>
+    </fieldset>
   );
 }
 
@@ -185,7 +185,8 @@ export function TemplatePreview({
   });
   return (
     <output className={`preview${out.ok ? '' : ' preview-error'}`} aria-live="polite">
-      <span className="preview-label">{t('preview')}:</span> {out.ok ? (typeof out.output === 'string' ? out.output : JSON.stringify(out.output)) : out.error}
+      <span className="preview-label">{t('preview')}:</span>{' '}
+      {out.ok ? (typeof out.output === 'string' ? out.output : JSON.stringify(out.output)) : out.error}
       {empty.length > 0 && (
         <span className="renders-empty" data-empty={empty.join(' ')}>
           {' '}

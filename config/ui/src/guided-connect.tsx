@@ -138,7 +138,9 @@ export function GuidedConnect({
     <Modal title={`${w.connector(connector)}: ${t('guidedConnect')}`} onClose={onClose} wide>
       <form onSubmit={save} className="stack guided" autoComplete="off">
         <div className="grid-2">
-          <Field label={t('label')}>{(fid) => <input id={fid} name="label" value={label} onChange={(e) => setLabel(e.target.value)} />}</Field>
+          <Field label={t('label')}>
+            {(fid) => <input id={fid} name="label" value={label} onChange={(e) => setLabel(e.target.value)} />}
+          </Field>
           <Field label={t('connectionId')} hint={t('flowIdHint')}>
             {(fid, d) => (
               <input id={fid} name="id" value={id} disabled={Boolean(saved)} onChange={(e) => setId(e.target.value)} aria-describedby={d} />

@@ -420,7 +420,11 @@ export const D: Dict = {
   noRecipes: ['No recipe uses this service yet.', '还没有使用该服务的模板。', '暫未有使用此服務的範本。'],
   choose: ['Choose…', '请选择…', '請選擇…'],
   chooseConnectionFirst: ['Choose the account above first', '请先选择上面的账号', '請先選擇上面的帳戶'],
-  noConnectionYet: ['No connection yet: add one on the Connections page', '还没有连接：请在“连接”页面添加', '暫未有連線：請在「連線」頁面新增'],
+  noConnectionYet: [
+    'No connection yet: add one on the Connections page',
+    '还没有连接：请在“连接”页面添加',
+    '暫未有連線：請在「連線」頁面新增',
+  ],
   previewOn: ['Preview with', '预览所用事件', '預覽所用事件'],
   sampleNoReal: ['Sample data (no real event yet)', '示例数据（还没有真实事件）', '範例資料（暫未有真實事件）'],
   eventFields: ["The event's fields", '事件字段', '事件欄位'],
@@ -443,7 +447,7 @@ export const D: Dict = {
   guidedOk: ['Connected: the test call worked.', '已连接：测试调用成功。', '已連接：測試呼叫成功。'],
   savedNoTest: ['Saved.', '已保存。', '已儲存。'],
   testFailedGeneric: [
-    'The test call failed: check the values above against the provider\'s console.',
+    "The test call failed: check the values above against the provider's console.",
     '测试调用失败：请对照服务商后台检查上面的值。',
     '測試呼叫失敗：請對照服務供應商後台檢查上面的值。',
   ],
@@ -453,8 +457,16 @@ export const D: Dict = {
   auth_app_credentials: ['app credentials', '应用凭证', '應用程式憑證'],
   auth_webhook_secret: ['robot address and secret', '机器人地址和密钥', '機械人網址和密鑰'],
   auth_none: ['no sign-in needed', '无需登录', '毋須登入'],
-  err_flow_exists: ['A flow with this id exists already: choose another id.', '已有相同 ID 的流程：请换一个 ID。', '已有相同 ID 的流程：請另選一個 ID。'],
-  err_connection_exists: ['A connection with this id exists already: choose another id.', '已有相同 ID 的连接：请换一个 ID。', '已有相同 ID 的連線：請另選一個 ID。'],
+  err_flow_exists: [
+    'A flow with this id exists already: choose another id.',
+    '已有相同 ID 的流程：请换一个 ID。',
+    '已有相同 ID 的流程：請另選一個 ID。',
+  ],
+  err_connection_exists: [
+    'A connection with this id exists already: choose another id.',
+    '已有相同 ID 的连接：请换一个 ID。',
+    '已有相同 ID 的連線：請另選一個 ID。',
+  ],
   err_csrf_failed: ['Your session expired: reload the page.', '会话已过期：请刷新页面。', '工作階段已過期：請重新載入頁面。'],
   err_flow_read_only: [
     'This flow comes from the config file: change it there.',
@@ -483,6 +495,22 @@ export const D: Dict = {
   removeItem: ['Remove', '移除', '移除'],
   chipsHint: ['Type and press Enter to add.', '输入后按回车添加。', '輸入後按 Enter 新增。'],
   example: ['e.g.', '例如', '例如'],
+  what_retryable: [
+    'The service did not answer or asked to wait: the hub tries again by itself. If every attempt fails, check the service is up, then Replay.',
+    '服务没有响应或要求稍后再试：本中心会自动重试。若所有尝试都失败，请确认服务正常后点“重放”。',
+    '服務沒有回應或要求稍後再試：本中心會自動重試。若所有嘗試都失敗，請確認服務正常後按「重播」。',
+  ],
+  what_permanent: [
+    "The service refused what was sent: correct the step's fields (or the data the flow uses) in the flow, then Replay.",
+    '服务拒绝了发送的内容：请在流程中修正该步骤的字段（或流程使用的数据），然后点“重放”。',
+    '服務拒絕了傳送的內容：請在流程中修正該步驟的欄位（或流程使用的資料），然後按「重播」。',
+  ],
+  what_needs_reauth: [
+    'The connection is no longer accepted: on the Connections page, reconnect it or correct its credentials; waiting steps then continue.',
+    '连接已不再被接受：请在“连接”页面重新连接或修正凭证，等待中的步骤随后会继续。',
+    '連線已不再被接受：請在「連線」頁面重新連接或修正憑證，等待中的步驟隨後會繼續。',
+  ],
+  anyEvent: ['any activity', '任何动态', '任何動態'],
   notLive: ['Not live: reconnecting', '未实时：正在重连', '未能即時更新：正在重新連接'],
 };
 

@@ -189,7 +189,9 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
       // Focus stays inside the dialog: Tab from the last control goes to the first, Shift+Tab the other way.
       if (e.key === 'Tab' && box.current) {
         const all = [
-          ...box.current.querySelectorAll<HTMLElement>('a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'),
+          ...box.current.querySelectorAll<HTMLElement>(
+            'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])',
+          ),
         ].filter((el) => el.offsetParent !== null);
         if (!all.length) return;
         const first = all[0]!;
@@ -234,4 +236,24 @@ export function Empty({ children }: { children: ReactNode }) {
 export function Json({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
   return <pre className="json">{typeof value === 'string' ? value : JSON.stringify(value, null, 2)}</pre>;
+}
+
+/** A value as a readable tree: keys and values, nested lists for objects (long strings kept whole). */
+export function Tree({ value, depth = 0 }: { value: unknown; depth?: number }): ReactNode {
+  if (value === null || value === undefined || value === '') return <span className="muted">—</span>;
+  if (typeof value !== 'object') return <span>{String(value)}</span>;
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [String(i + 1), v] as const)
+    : Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return <span className="muted">—</span>;
+  if (depth > 5) return <code>{JSON.stringify(value)}</code>;
+  return (
+    <ul className="tree">
+      {entries.map(([k, v]) => (
+        <li key={k}>
+          <span className="k">{k}</span>: <Tree value={v} depth={depth + 1} />
+        </li>
+      ))}
+    </ul>
+  );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, type Catalog, type CatalogConnector } from './api.ts';
-import { useLang, type Lang } from './i18n.tsx';
+import { translate, useLang, type Lang } from './i18n.tsx';
 
 /**
  * The connectors' own words (connectors/<id>/i18n.ts, delivered with GET /api/v1/catalog) and the
@@ -50,6 +50,8 @@ export function say(lang: Lang, text: Text | string | undefined, fallback = ''):
 export function wordsOf(catalog: Catalog | undefined, lang: Lang) {
   const connectors = catalog?.connectors ?? [];
   const byAction = (id: string) => connectors.find((c) => c.actions.some((a) => a.id === id));
+  const byPrefix = (pattern: string) =>
+    connectors.find((x) => x.triggers.some((t) => t.events.some((e) => e.startsWith(pattern.replace(/\*$/, '')))));
   const byEvent = (type: string) => connectors.find((c) => c.i18n?.events?.[type] || c.triggers.some((t) => t.events.includes(type)));
   return {
     connector: (c: CatalogConnector | string) => {
@@ -62,13 +64,14 @@ export function wordsOf(catalog: Catalog | undefined, lang: Lang) {
     },
     event: (type: string) => {
       if (type.endsWith('*')) {
-        const c = byEvent(type.slice(0, -1).replace(/\.$/, '')) ?? connectors.find((x) => x.triggers.some((t) => t.events.some((e) => e.startsWith(type.slice(0, -1)))));
-        return c ? `${say(lang, c.i18n?.name, c.name)}: *` : type;
+        const c = byPrefix(type);
+        return c ? `${say(lang, c.i18n?.name, c.name)}: ${translate(lang, 'anyEvent')}` : type;
       }
       return say(lang, byEvent(type)?.i18n?.events?.[type], type);
     },
     field: (actionId: string, key: string): FieldTexts | undefined => byAction(actionId)?.i18n?.actions?.[actionId]?.fields?.[key],
-    connField: (connectorId: string, key: string): FieldTexts | undefined => connectors.find((c) => c.id === connectorId)?.i18n?.connectionFields?.[key],
+    connField: (connectorId: string, key: string): FieldTexts | undefined =>
+      connectors.find((c) => c.id === connectorId)?.i18n?.connectionFields?.[key],
     /** A provider or connector error code in words, when the connector translates it. */
     error: (connectorId: string | undefined, code: string | null | undefined): string | undefined => {
       if (!code) return undefined;
@@ -76,7 +79,7 @@ export function wordsOf(catalog: Catalog | undefined, lang: Lang) {
       const any = own ?? connectors.map((c) => c.i18n?.errors?.[code]).find(Boolean);
       return any ? say(lang, any) : undefined;
     },
-    serviceOf: (idOrEvent: string) => (byAction(idOrEvent) ?? byEvent(idOrEvent))?.id,
+    serviceOf: (idOrEvent: string) => (byAction(idOrEvent) ?? byEvent(idOrEvent) ?? byPrefix(idOrEvent))?.id,
   };
 }
 export function useWords() {

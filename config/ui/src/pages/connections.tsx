@@ -91,7 +91,12 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
                   </button>
                 )}
                 {canEdit && connector.i18n?.guide?.length ? (
-                  <button type="button" className="btn btn-small btn-primary" data-guided={connector.id} onClick={() => setGuided(connector)}>
+                  <button
+                    type="button"
+                    className="btn btn-small btn-primary"
+                    data-guided={connector.id}
+                    onClick={() => setGuided(connector)}
+                  >
                     {t('guidedConnect')}
                   </button>
                 ) : null}
@@ -373,10 +378,15 @@ function ConnectionForm({
               key={f.key}
               label={
                 <>
-                  {say(lang, w2.connField(connector.id, f.key)?.label, f.label)} {f.required ? <span className="muted small">({t('required')})</span> : null}
+                  {say(lang, w2.connField(connector.id, f.key)?.label, f.label)}{' '}
+                  {f.required ? <span className="muted small">({t('required')})</span> : null}
                 </>
               }
-              hint={f.secret && set ? `${t('secretSet')}${set.last4 ? ` (…${set.last4})` : ''}` : (say(lang, w2.connField(connector.id, f.key)?.help, f.description ?? '') || undefined)}
+              hint={
+                f.secret && set
+                  ? `${t('secretSet')}${set.last4 ? ` (…${set.last4})` : ''}`
+                  : say(lang, w2.connField(connector.id, f.key)?.help, f.description ?? '') || undefined
+              }
             >
               {(fid, d) => (
                 <input

@@ -81,7 +81,19 @@ function inputKeys(action?: CatalogAction): InputKey[] {
 }
 
 /** A list of short strings as chips: type, Enter (or comma) adds; × removes. */
-function ChipInput({ id, value, onChange, describedBy, placeholder }: { id: string; value: string[]; onChange: (v: string[]) => void; describedBy?: string; placeholder?: string }) {
+function ChipInput({
+  id,
+  value,
+  onChange,
+  describedBy,
+  placeholder,
+}: {
+  id: string;
+  value: string[];
+  onChange: (v: string[]) => void;
+  describedBy?: string;
+  placeholder?: string;
+}) {
   const t = useT();
   const [draft, setDraft] = useState('');
   const add = () => {
@@ -94,7 +106,12 @@ function ChipInput({ id, value, onChange, describedBy, placeholder }: { id: stri
       {value.map((v, i) => (
         <span key={`${v}-${i}`} className="chip">
           {v}{' '}
-          <button type="button" className="chip-x" aria-label={`${t('removeItem')} ${v}`} onClick={() => onChange(value.filter((_, j) => j !== i))}>
+          <button
+            type="button"
+            className="chip-x"
+            aria-label={`${t('removeItem')} ${v}`}
+            onClick={() => onChange(value.filter((_, j) => j !== i))}
+          >
             ×
           </button>
         </span>
@@ -393,7 +410,9 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                   </Field>
                 )}
               </div>
-              {action?.description && <p className="muted small">{say(lang, action.connector.i18n?.actions?.[action.id]?.description, action.description)}</p>}
+              {action?.description && (
+                <p className="muted small">{say(lang, action.connector.i18n?.actions?.[action.id]?.description, action.description)}</p>
+              )}
               {[...keys, ...extra].map((k) => {
                 const secret = action?.secretInputs.includes(k.key);
                 const value = asText(step.input[k.key]);
@@ -517,7 +536,11 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                           />
                         )}
                         {isTemplate && (
-                          <TemplatePreview template={value} event={samples.chosen} stepOutputs={earlier.length ? earlier.map((e) => e.value) : undefined} />
+                          <TemplatePreview
+                            template={value}
+                            event={samples.chosen}
+                            stepOutputs={earlier.length ? earlier.map((e) => e.value) : undefined}
+                          />
                         )}
                         {isTemplate && !readOnly && (
                           <button

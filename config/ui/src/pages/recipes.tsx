@@ -23,7 +23,7 @@ function ServiceMark({ id }: { id: string }) {
 /** "Trello card moved → DingTalk group": the recipe's trigger and actions, in the chosen language. */
 export function RecipePicture({ recipe }: { recipe: Recipe }) {
   const w = useWords();
-  const from = recipe.event ? w.serviceOf(recipe.event.replace(/\*$/, '').replace(/\.$/, '')) : undefined;
+  const from = recipe.event ? w.serviceOf(recipe.event) : undefined;
   return (
     <div className="recipe-pic">
       <span className="pic-step">
@@ -65,7 +65,7 @@ export function RecipesPage() {
       </div>
       <p className="muted">{t('recipesIntro')}</p>
       {recipes.error && <Notice kind="error">{recipes.error}</Notice>}
-      <div className="filters" role="group" aria-label={t('filterByService')}>
+      <fieldset className="filters" aria-label={t('filterByService')}>
         <button type="button" className="chip-btn" aria-pressed={service === ''} onClick={() => setService('')}>
           {t('allServices')}
         </button>
@@ -74,7 +74,7 @@ export function RecipesPage() {
             <ServiceMark id={s} /> {w.connector(s)}
           </button>
         ))}
-      </div>
+      </fieldset>
       {recipes.data && shown.length === 0 && (
         <Empty>
           <p>{t('noRecipes')}</p>
@@ -139,7 +139,14 @@ function ChoiceSelect({
   }, [connection, list]);
   return (
     <>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)} required={required} aria-describedby={describedBy} disabled={!items}>
+      <select
+        id={id}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        required={required}
+        aria-describedby={describedBy}
+        disabled={!items}
+      >
         <option value="">{!connection ? t('chooseConnectionFirst') : items ? t('choose') : t('loading')}</option>
         {items?.map((c) => (
           <option key={c.id} value={c.id}>
@@ -163,7 +170,9 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
   const catalog = useCatalog();
   const connections = useLoad(() => api<{ connections: Connection[] }>('GET', '/api/v1/connections').catch(() => ({ connections: [] })));
   const [flowId, setFlowId] = useState(recipe.id);
-  const [fields, setFields] = useState<Record<string, string>>(() => Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? ''])));
+  const [fields, setFields] = useState<Record<string, string>>(() =>
+    Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? ''])),
+  );
   const [issues, setIssues] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
   const samples = useSamples(recipe.event?.includes('[[') ? undefined : recipe.event);
@@ -171,7 +180,8 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
   useEffect(() => {
     // The first catch hook is the likely one.
     const hookField = recipe.fields.find((f) => f.kind === 'catch_hook');
-    if (hookField && !fields[hookField.key] && catalog?.catchHooks[0]) setFields((v) => ({ ...v, [hookField.key]: catalog.catchHooks[0]!.id }));
+    if (hookField && !fields[hookField.key] && catalog?.catchHooks[0])
+      setFields((v) => ({ ...v, [hookField.key]: catalog.catchHooks[0]!.id }));
   }, [catalog, recipe.fields, fields]);
 
   const set = (k: string, v: string) => setFields((old) => ({ ...old, [k]: v }));
@@ -243,7 +253,14 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
                 {(id, d) => {
                   if (f.kind === 'catch_hook')
                     return (
-                      <select id={id} name={f.key} value={value} onChange={(e) => set(f.key, e.target.value)} required={f.required} aria-describedby={d}>
+                      <select
+                        id={id}
+                        name={f.key}
+                        value={value}
+                        onChange={(e) => set(f.key, e.target.value)}
+                        required={f.required}
+                        aria-describedby={d}
+                      >
                         <option value="">{t('none')}</option>
                         {catalog?.catchHooks.map((h) => (
                           <option key={h.id} value={h.id}>
@@ -254,7 +271,14 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
                     );
                   if (f.kind === 'connection')
                     return (
-                      <select id={id} name={f.key} value={value} onChange={(e) => set(f.key, e.target.value)} required={f.required} aria-describedby={d}>
+                      <select
+                        id={id}
+                        name={f.key}
+                        value={value}
+                        onChange={(e) => set(f.key, e.target.value)}
+                        required={f.required}
+                        aria-describedby={d}
+                      >
                         <option value="">{t('choose')}</option>
                         {connections.data?.connections
                           .filter((c) => !f.connector || c.connectorId === f.connector)
