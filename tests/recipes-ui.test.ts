@@ -288,6 +288,15 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await shot('recipes-trello-form-zh-HK');
     await form.getByRole('button', { name: '建立' }).click();
     await page.getByRole('heading', { name: /Done on Trello board/ }).waitFor();
+    // The editor shows typed, translated fields: an ActionCard's button fields, not the mentions of a text message.
+    const step0 = page.locator('[data-step="0"]');
+    await step0.getByLabel(/^按鈕文字/).waitFor();
+    assert.equal(await step0.getByLabel(/^訊息類型/).locator('option:checked').innerText(), '附按鈕的卡片（ActionCard）');
+    assert.equal(await step0.getByLabel(/^按手機號碼 @ 成員/).count(), 0, 'mentions belong to text and markdown messages');
+    await shot('flow-editor-typed-zh-HK');
+    await step0.getByLabel(/^訊息類型/).selectOption('text');
+    await step0.getByText('按手機號碼 @ 成員').waitFor();
+    await shot('flow-editor-text-type-zh-HK');
 
     // For real: the hub registers its webhook on the board; a person moves a card to Done; the group hears of it.
     await waitUntil(async () => (await tctl('GET', '/webhooks')).webhooks.length === 1, 'Trello webhook registered for the board');

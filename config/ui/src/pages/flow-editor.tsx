@@ -410,9 +410,12 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                   </Field>
                 )}
               </div>
-              {action?.description && (
-                <p className="muted small">{say(lang, action.connector.i18n?.actions?.[action.id]?.description, action.description)}</p>
-              )}
+              {action &&
+                say(lang, action.connector.i18n?.actions?.[action.id]?.description, lang === 'en' ? (action.description ?? '') : '') && (
+                  <p className="muted small">
+                    {say(lang, action.connector.i18n?.actions?.[action.id]?.description, action.description ?? '')}
+                  </p>
+                )}
               {[...keys, ...extra].map((k) => {
                 const secret = action?.secretInputs.includes(k.key);
                 const value = asText(step.input[k.key]);
@@ -451,7 +454,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                     hint={
                       [
                         say(lang, words?.help, k.description ?? ''),
-                        k.chips ? t('chipsHint') : k.type === 'object' || (k.type === 'array' && !k.chips) ? t('jsonHint') : '',
+                        k.chips ? t('chipsHint') : !words?.help && (k.type === 'object' || k.type === 'array') ? t('jsonHint') : '',
                         example && !k.options ? `${t('example')} ${example}` : '',
                       ]
                         .filter(Boolean)
