@@ -291,7 +291,13 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     // The editor shows typed, translated fields: an ActionCard's button fields, not the mentions of a text message.
     const step0 = page.locator('[data-step="0"]');
     await step0.getByLabel(/^按鈕文字/).waitFor();
-    assert.equal(await step0.getByLabel(/^訊息類型/).locator('option:checked').innerText(), '附按鈕的卡片（ActionCard）');
+    assert.equal(
+      await step0
+        .getByLabel(/^訊息類型/)
+        .locator('option:checked')
+        .innerText(),
+      '附按鈕的卡片（ActionCard）',
+    );
     assert.equal(await step0.getByLabel(/^按手機號碼 @ 成員/).count(), 0, 'mentions belong to text and markdown messages');
     await shot('flow-editor-typed-zh-HK');
     await step0.getByLabel(/^訊息類型/).selectOption('text');
