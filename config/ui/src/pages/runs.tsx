@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type Catalog, type Flow, type RunDetail, type RunItem, type User } from '../api.ts';
-import { useT } from '../i18n.tsx';
-import { useWords } from '../words.tsx';
+import { useLang, useT } from '../i18n.tsx';
+import { useWords, wordsOf } from '../words.tsx';
 import { Empty, errorText, Json, Notice, StatusBadge, Time, Tree, useLoad } from '../ui.tsx';
 
 const formatSize = (n: number) =>
@@ -27,6 +27,7 @@ function query(f: Filters, cursor?: string) {
 
 export function RunsPage({ role }: { role: User['role'] }) {
   const t = useT();
+  const { lang } = useLang();
   const params = new URLSearchParams(window.location.search);
   const [filters, setFilters] = useState<Filters>({
     flow: params.get('flow') ?? '',
@@ -129,7 +130,7 @@ export function RunsPage({ role }: { role: User['role'] }) {
             <option value="">{t('allConnectors')}</option>
             {catalog.data?.connectors.map((c) => (
               <option key={c.id} value={c.id}>
-                {c.name}
+                {wordsOf(catalog.data, lang).connector(c)}
               </option>
             ))}
           </select>
