@@ -225,6 +225,8 @@ export function accountsRouter(rt: Runtime): Router {
       csrfToken: user ? csrfToken(req) : null,
       twoFactorRequired: required,
       needsTwoFactorSetup: Boolean(user && required && !user.totp_enabled_at),
+      /** The company's time zone (DINGBRIDGE_TIMEZONE): the UI shows times in it. */
+      timeZone: rt.settings.DINGBRIDGE_TIMEZONE,
     });
   });
 

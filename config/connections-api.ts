@@ -134,8 +134,29 @@ export function connectionsRouter(rt: Runtime): Router {
       res.status(e.errorClass === 'needs_reauth' ? 409 : 502).json({
         ok: false,
         error: { code: e.errorClass === 'needs_reauth' ? 'needs_reauth' : 'test_failed', message: e.message },
+        // The provider's (or connector's) code for what is wrong: the UI says it in words (connectors/<id>/i18n.ts `errors`).
+        reason: e.details.code ?? null,
         status: after.status,
       });
+    }
+  });
+
+  /** Live choices for forms (a Trello board by name): the connector's lister, called with this connection. */
+  router.get('/api/v1/connections/:id/choices/:name', requireRole(rt, 'admin'), async (req: Request, res: Response) => {
+    const { id, name } = validate(
+      z.object({ id: z.string().min(1).max(100), name: z.string().regex(/^[a-zA-Z0-9_]{1,50}$/) }),
+      req.params,
+      'params',
+    );
+    const row = await store().require(id);
+    const lister = rt.registry.connector(row.connector_id)?.choices?.[name];
+    if (!lister) throw new HttpError(404, 'choices_not_found', `${row.connector_id} connections offer no "${name}" choices`);
+    try {
+      const items = await lister(await rt.connections.handle(id));
+      res.json({ items: items.slice(0, 500) });
+    } catch (err) {
+      const e = err instanceof StepError ? err : new StepError((err as Error).message, 'retryable');
+      res.status(502).json({ error: { code: 'choices_failed', message: e.message, reason: e.details.code ?? null } });
     }
   });
 

@@ -12,10 +12,11 @@ import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { evaluateCondition, renderMapping, templateBudget } from '../core/templating.ts';
 import { beginPreview } from './preview-limit.ts';
-import { availableRecipes, instantiateRecipe } from './recipes.ts';
+import { availableRecipes, instantiateRecipe, recipeSummary } from './recipes.ts';
 import { requireRole, requireScope } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
+import { publicUrl } from './oauth-routes.ts';
 
 /**
  * Flows from the UI: list (with the last run), create, update, delete, enable/disable, validate,
@@ -68,7 +69,14 @@ export function catalog(rt: Runtime) {
             : [],
         testable: 'test' in c.auth && Boolean(c.auth.test),
       },
-      triggers: c.triggers.map((t) => ({ id: t.id, title: t.title, kind: t.kind, events: t.events, sample: t.sample ?? null })),
+      triggers: c.triggers.map((t) => ({
+        id: t.id,
+        title: t.title,
+        kind: t.kind,
+        events: t.events,
+        sample: t.sample ?? null,
+        params: t.subscription?.params ?? t.poll?.params ?? [],
+      })),
       actions: c.actions.map((a) => ({
         id: a.id,
         title: a.title,
@@ -77,7 +85,12 @@ export function catalog(rt: Runtime) {
         secretInputs: a.secretInputs ?? [],
         outputSchema: a.output ? outputSchemaOf(a.output) : null,
         needsConnection: rt.registry.connectionNeed(a.id),
+        sampleOutput: a.sampleOutput ?? null,
       })),
+      /** The connector's words in en / zh-CN / zh-HK (connectors/<id>/i18n.ts); null when it ships none. */
+      i18n: c.i18n ?? null,
+      /** Live-choice lists (GET /api/v1/connections/:id/choices/:name). */
+      choices: Object.keys(c.choices ?? {}),
     })),
     eventTypes: [...new Set([...rt.registry.eventTypes(), 'hub.connection.needs_reauth'])].sort(),
   };
@@ -198,6 +211,8 @@ export function flowsRouter(
     const seen = new Set(configHooks.map((h) => h.id));
     res.json({
       ...catalog(rt),
+      /** Where this hub is reached from outside: the guided connect panel builds the URLs to paste from it. */
+      publicUrl: publicUrl(rt, _req),
       catchHooks: [
         ...configHooks.map((h) => ({ ...h, origin: 'config' })),
         ...apiHooks.filter((h) => !seen.has(h.id)).map((h) => ({ id: h.id, name: h.name, origin: 'api' })),
@@ -400,7 +415,18 @@ export function flowsRouter(
   });
 
   router.get('/api/v1/recipes', requireRole(rt, 'viewer', 'flows:read'), (_req, res) => {
-    res.json({ items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => r) });
+    const ofEvent = (type: string) =>
+      rt.registry
+        .list()
+        .find((c) =>
+          c.triggers.some((t) => t.events.includes(type) || (type.endsWith('*') && t.events.some((e) => e.startsWith(type.slice(0, -1))))),
+        )?.id;
+    res.json({
+      items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => ({
+        ...r,
+        ...recipeSummary({ ...r, flow: _flow }, (a) => rt.registry.owner(a), ofEvent),
+      })),
+    });
   });
 
   router.post('/api/v1/recipes/:id/instantiate', requireRole(rt, 'admin', 'flows:write'), json, async (req, res) => {

@@ -20,8 +20,11 @@ export const recipeSchema = z.object({
     .array(
       z.object({
         key: z.string().regex(/^[a-zA-Z0-9_]+$/),
-        kind: z.enum(['text', 'url', 'template', 'catch_hook', 'connection', 'event_type']).default('text'),
+        kind: z.enum(['text', 'url', 'template', 'catch_hook', 'connection', 'event_type', 'choice']).default('text'),
         connector: z.string().optional(),
+        /** kind choice: the connector's live-choice list (e.g. `boards`), read through the connection field named by `from`. */
+        choices: z.string().optional(),
+        from: z.string().optional(),
         required: z.boolean().default(false),
         label: localized,
         placeholder: z.string().optional(),
@@ -49,6 +52,26 @@ export function loadRecipes(): Recipe[] {
 /** The recipes this hub can run: those whose actions are all registered. */
 export function availableRecipes(hasAction: (id: string) => boolean): Recipe[] {
   return loadRecipes().filter((r) => r.requires.every((a) => hasAction(a)));
+}
+
+/** What the gallery shows of a recipe besides its texts: the event it starts from, the actions it runs, the services involved. */
+export function recipeSummary(
+  recipe: Recipe,
+  connectorOfAction: (id: string) => string | undefined,
+  connectorOfEvent: (type: string) => string | undefined,
+) {
+  const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? '']));
+  const flow = fill(recipe.flow, defaults) as { when?: { event?: string }; then?: { action?: string }[] };
+  const event = flow.when?.event ?? '';
+  const actions = (flow.then ?? []).map((s) => String(s.action ?? ''));
+  const services = [
+    ...new Set(
+      [connectorOfEvent(event), ...actions.map(connectorOfAction)]
+        .filter((x): x is string => Boolean(x))
+        .map((c) => c.replace(/_robot$/, '')),
+    ),
+  ];
+  return { event, actions, services };
 }
 
 /** Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is; empty values drop their key. */

@@ -342,6 +342,19 @@ export interface ConnectorDefinition {
   i18n?: ConnectorTranslations;
   /** The connector's calendar as one side of the two-way calendar sync (core/calendar-sync). */
   calendarSide?: CalendarSideFactory;
+  /**
+   * Live choices for forms (a Trello board by name, not by id): name → a lister called with a
+   * connection (GET /api/v1/connections/:id/choices/:name).
+   */
+  choices?: Record<string, (conn: ConnectionHandle) => Promise<Choice[]>>;
+}
+
+/** One live choice: the value a flow stores and the name a person recognises. */
+export interface Choice {
+  id: string;
+  label: string;
+  /** A secondary line (e.g. the board's workspace). */
+  detail?: string;
 }
 
 /** The one helper a connector is built with; checks that its actions are named after it (or its actionPrefix). */

@@ -102,7 +102,7 @@ describe('People page in Chromium', { skip }, () => {
       await row.getByText('user001').waitFor();
       await page.screenshot({ path: path.join(SHOTS, 'people-list-desktop.png'), fullPage: true });
 
-      await page.getByLabel('Language').selectOption('zh-TW');
+      await page.getByLabel('Language').selectOption('zh-HK');
       await page.getByRole('heading', { name: '員工名錄' }).waitFor();
       await page.screenshot({ path: path.join(SHOTS, 'people-list-zh-hk-desktop.png'), fullPage: true });
     } catch (err) {

@@ -206,7 +206,7 @@ describe('config UI in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'New flow from recipe' }).first().click();
     await shot(page, 'recipes-dialog-desktop');
     await page.locator('[data-recipe="catch-hook-to-http"]').click();
-    const dialog = page.getByRole('dialog');
+    const dialog = page.locator('form.recipe-form');
     await dialog.getByLabel('Flow id').fill('orders-to-sink');
     await dialog.getByLabel('Catch hook').selectOption('orders');
     await dialog.getByLabel('Target URL').fill(sink.url);
@@ -216,7 +216,7 @@ describe('config UI in Chromium', { skip }, () => {
     assert.match(await page.locator('.preview').first().innerText(), /Chan Tai Man/, 'live preview against the trigger sample');
 
     // Inline validation: a broken template is flagged on its field.
-    const body = page.getByLabel(/^body/);
+    const body = page.getByLabel(/^What to send/);
     await body.fill('{{ data.name ');
     await page.locator('.field-error').first().waitFor();
     await shot(page, 'flow-editor-error-desktop');
@@ -294,7 +294,7 @@ describe('config UI in Chromium', { skip }, () => {
       await v.locator('[data-flow="orders-to-sink"] a').click();
       await v.getByRole('heading', { name: /Forward hook orders/ }).waitFor();
       assert.equal(await v.getByRole('button', { name: 'Save' }).count(), 0);
-      assert.ok(await v.getByLabel(/^body/).isDisabled());
+      assert.ok(await v.getByLabel(/^What to send/).isDisabled());
       await shot(v, 'flow-editor-viewer-desktop');
 
       await v.getByRole('link', { name: 'Connections' }).click();
@@ -371,7 +371,7 @@ describe('config UI in Chromium', { skip }, () => {
     await shot(page, 'flows-zh-CN-desktop');
     await page.getByRole('link', { name: '运行记录' }).click();
     await shot(page, 'runs-zh-CN-desktop');
-    await page.getByLabel('语言').first().selectOption('zh-TW');
+    await page.getByLabel('语言').first().selectOption('zh-HK');
     await page.getByRole('heading', { name: '執行記錄' }).waitFor();
     await page.getByLabel('語言').first().selectOption('en');
 

@@ -466,10 +466,21 @@ const ops: OperationSpec[] = [
     method: 'post',
     path: '/api/v1/connections/:id/test',
     operationId: 'testConnection',
-    summary: "A cheap authenticated call with the connection's token (API keys refused)",
+    summary:
+      "A cheap authenticated call with the connection's token (API keys refused); a failure answers {ok:false, error, reason}: reason is the connector's code for the wrong credential",
     tags: ['Connections'],
     auth: { role: 'admin' },
     params: id,
+    responses: ok(),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/connections/:id/choices/:name',
+    operationId: 'connectionChoices',
+    summary: 'Live choices read through the connection (e.g. Trello boards by name) for forms: {items:[{id,label}]} (API keys refused)',
+    tags: ['Connections'],
+    auth: { role: 'admin' },
+    params: z.object({ id: z.string(), name: z.string() }),
     responses: ok(),
   },
   {

@@ -1,4 +1,5 @@
 import { defineConnector } from '../../core/connector.ts';
+import { catchHookI18n } from './i18n.ts';
 
 /** Inbound webhooks from anything (forms, Zapier, in-house systems): POST /hooks/catch/:hookId. */
 export const CATCH_HOOK_EVENT = 'catch_hook.received';
@@ -6,6 +7,7 @@ export const CATCH_HOOK_EVENT = 'catch_hook.received';
 export default defineConnector({
   id: 'catch_hook',
   name: 'Catch hook',
+  i18n: catchHookI18n,
   auth: { kind: 'none' },
   triggers: [
     {

@@ -1,6 +1,7 @@
 import oauth2Pkg from '@alicloud/dingtalk/dist/oauth2_1_0/client.js';
 import type { AppCredentialsAuthKind, WebhookSecretAuthKind } from '../../core/auth-kinds.ts';
-import { isExpiredTokenBody, type SdkError } from './errors.ts';
+import { needsReauth, permanent } from '../../core/errors.ts';
+import { isExpiredTokenBody, mapSdkError, type SdkError } from './errors.ts';
 import { client, runtimeOptions } from './sdk.ts';
 
 /**
@@ -79,9 +80,42 @@ export const appAuth: AppCredentialsAuthKind = {
     }
   },
   expiry: { body: (_status, body) => isExpiredTokenBody(body) },
+  /**
+   * Says which credential is wrong, by the code the UI translates (connectors/dingtalk/i18n.ts
+   * `errors`): the Client ID's shape, the aes_key's length, then DingTalk's answer to the pair. DingTalk
+   * answers one code (invalidClientIdOrSecret) for an unknown Client ID and for a wrong secret; a Client
+   * ID of the right shape makes the secret the likely one.
+   */
   async test(conn) {
+    const appKey = String(conn.settings.appKey ?? '').trim();
+    const secrets = await conn.secrets();
+    if (!/^ding[0-9a-z]{6,40}$/i.test(appKey))
+      throw permanent(`the Client ID (AppKey) "${appKey.slice(0, 40)}" does not look like a DingTalk one (ding…)`, {
+        code: 'app_key_format',
+      });
+    if (secrets.callbackAesKey && secrets.callbackAesKey.length !== 43)
+      throw permanent(`the event subscription aes_key has ${secrets.callbackAesKey.length} characters, not 43`, {
+        code: 'callback_aes_key_length',
+      });
+    const c = client(oauth2Pkg.default, conn.settings);
+    try {
+      const res = await c.getAccessTokenWithOptions(
+        new oauth2Pkg.GetAccessTokenRequest({ appKey, appSecret: secrets.appSecret ?? '' }),
+        {},
+        runtimeOptions(10_000),
+      );
+      if (!res.body?.accessToken) throw new Error('DingTalk returned no accessToken');
+    } catch (err) {
+      const e = err as SdkError;
+      const code = e.code ?? (e.data?.code as string | undefined);
+      if (code === 'invalidClientIdOrSecret' || code === 'MissingappSecret')
+        throw needsReauth('DingTalk refused the Client Secret (AppSecret) for this Client ID (AppKey)', {
+          code: 'invalidClientIdOrSecret',
+        });
+      throw mapSdkError('testing the app credentials', err);
+    }
     const token = await conn.accessToken();
-    return { tokenPresent: Boolean(token), appKey: conn.settings.appKey };
+    return { tokenPresent: Boolean(token), appKey };
   },
 };
 

@@ -19,6 +19,7 @@ import { APPROVAL_EVENTS, MESSAGE_EVENT, OTHER_EVENT, TASK_EVENTS } from './norm
 import { robotSend } from './robot-send.ts';
 import { dingtalkStream } from './stream.ts';
 import { dingtalkWebhook } from './webhook.ts';
+import { dingtalkI18n, dingtalkRobotI18n } from './i18n.ts';
 
 /**
  * DingTalk, as two connectors of one service:
@@ -45,6 +46,7 @@ const sampleApproval = {
 export const dingtalk = defineConnector({
   id: 'dingtalk',
   name: 'DingTalk',
+  i18n: dingtalkI18n,
   env: dingtalkEnv,
   auth: appAuth,
   triggers: [
@@ -80,6 +82,7 @@ registerDirectoryProvider('dingtalk', dingtalkDirectory);
 export const dingtalkRobot = defineConnector({
   id: 'dingtalk_robot',
   name: 'DingTalk custom group robot',
+  i18n: dingtalkRobotI18n,
   env: dingtalkEnv,
   actionPrefix: 'dingtalk',
   auth: robotAuth,

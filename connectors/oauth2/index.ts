@@ -3,6 +3,7 @@ import { defineAction, defineConnector } from '../../core/connector.ts';
 import type { ConnectionHandle } from '../../core/connector.ts';
 import { permanent } from '../../core/errors.ts';
 import { createProviderClient, type ProviderClientOptions } from '../../core/http/provider-client.ts';
+import { oauth2I18n } from './i18n.ts';
 
 /**
  * Any OAuth 2 API (an in-house system, a provider without its own connector): the admin gives the
@@ -71,6 +72,7 @@ const request = defineAction({
 export default defineConnector({
   id: 'oauth2',
   name: 'OAuth 2 API',
+  i18n: oauth2I18n,
   auth: {
     kind: 'oauth2',
     fields: [

@@ -1,5 +1,6 @@
 import { defineConnector } from '../../core/connector.ts';
 import { SCHEDULE_EVENT } from '../../core/triggers/schedule-spec.ts';
+import { scheduleI18n } from './i18n.ts';
 
 /**
  * Schedules: `when: { event: schedule.fired, params: { every: 15m } }` or `params: { cron: "0 9 * * 1-5",
@@ -9,6 +10,7 @@ import { SCHEDULE_EVENT } from '../../core/triggers/schedule-spec.ts';
 export default defineConnector({
   id: 'schedule',
   name: 'Schedule',
+  i18n: scheduleI18n,
   auth: { kind: 'none' },
   triggers: [
     {

@@ -6,10 +6,12 @@ import { trelloFor } from './client.ts';
 import { DEFAULT_AUTHORIZE_BASE, trelloFields } from './fields.ts';
 import { cardActivity } from './webhook.ts';
 import { archiveCard, commentOnCard, createCard, moveCard, updateCard } from './actions/card-actions.ts';
+import { trelloI18n } from './i18n.ts';
 
 export default defineConnector({
   id: 'trello',
   name: 'Trello',
+  i18n: trelloI18n,
   env: z.object({
     TRELLO_BASE_URL: urlSetting(['http:', 'https:']).optional(),
     TRELLO_AUTHORIZE_BASE_URL: urlSetting(['http:', 'https:']).optional(),
@@ -38,6 +40,18 @@ export default defineConnector({
       const me = (await trello.members.getMember({ id: 'me' })) as { id: string; username: string; fullName?: string };
       if (!me?.id) throw permanent('Trello did not answer with a member');
       return { member: { id: me.id, username: me.username, fullName: me.fullName } };
+    },
+  },
+  // Forms let people choose a board by name (GET /api/v1/connections/:id/choices/boards).
+  choices: {
+    async boards(conn) {
+      const trello = await trelloFor(conn);
+      const boards = (await trello.members.getMemberBoards({ id: 'me', filter: 'open' })) as {
+        id: string;
+        name: string;
+        closed?: boolean;
+      }[];
+      return boards.filter((b) => !b.closed).map((b) => ({ id: b.id, label: b.name }));
     },
   },
   triggers: [cardActivity],

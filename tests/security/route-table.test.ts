@@ -106,6 +106,7 @@ export const TABLE: Record<string, Rule> = {
   'POST /api/v1/connections/:id/enable': r('admin'),
   'POST /api/v1/connections/:id/test': r('admin'),
   'POST /api/v1/connections/:id/authorize': r('admin'),
+  'GET /api/v1/connections/:id/choices/:name': r('admin'),
   // provider apps: their secrets are written by admins only, never by keys
   'GET /api/v1/apps': r('viewer', 'connections:read'),
   'GET /api/v1/apps/:id': r('viewer', 'connections:read'),

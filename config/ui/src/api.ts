@@ -55,6 +55,7 @@ export interface AuthStatus {
   csrfToken: string | null;
   twoFactorRequired: boolean;
   needsTwoFactorSetup: boolean;
+  timeZone?: string;
 }
 export interface AuthField {
   key: string;
@@ -70,18 +71,42 @@ export interface CatalogAction {
   description: string | null;
   inputSchema: any;
   secretInputs: string[];
+  outputSchema?: any;
+  sampleOutput?: unknown;
+}
+type Text = Record<'en' | 'zh-CN' | 'zh-HK', string>;
+export interface CatalogFieldTexts {
+  label: Text;
+  help?: Text;
+  example?: string | Text;
+  onlyWhen?: { field: string; values: string[] };
+  options?: Record<string, Text>;
+}
+/** A connector's words (connectors/<id>/i18n.ts). */
+export interface ConnectorI18n {
+  name: Text;
+  actions?: Record<string, { title: Text; description?: Text; fields?: Record<string, CatalogFieldTexts> }>;
+  triggers?: Record<string, { title: Text; description?: Text; params?: Record<string, CatalogFieldTexts> }>;
+  events?: Record<string, Text>;
+  connectionFields?: Record<string, CatalogFieldTexts>;
+  errors?: Record<string, Text>;
+  guide?: { title: Text; body: Text; link?: string; paste?: string[]; fields?: string[] }[];
+  choices?: Record<string, Text>;
 }
 export interface CatalogConnector {
   id: string;
   name: string;
   auth: { kind: string; fields: AuthField[]; testable: boolean };
-  triggers: { id: string; title: string; kind: string; events: string[]; sample: Record<string, unknown> | null }[];
+  triggers: { id: string; title: string; kind: string; events: string[]; sample: Record<string, unknown> | null; params?: string[] }[];
   actions: CatalogAction[];
+  i18n?: ConnectorI18n | null;
+  choices?: string[];
 }
 export interface Catalog {
   connectors: CatalogConnector[];
   eventTypes: string[];
   catchHooks: { id: string; name: string | null; origin: string }[];
+  publicUrl?: string;
 }
 export interface Connection {
   id: string;
@@ -130,7 +155,12 @@ export interface Recipe {
     label: string | Record<string, string>;
     placeholder?: string;
     default?: string;
+    choices?: string;
+    from?: string;
   }[];
+  event?: string;
+  actions?: string[];
+  services?: string[];
 }
 export interface StepSummary {
   id: string;

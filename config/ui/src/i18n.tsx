@@ -1,22 +1,22 @@
 import { createContext, useContext } from 'react';
 
-export type Lang = 'en' | 'zh-CN' | 'zh-TW';
+export type Lang = 'en' | 'zh-CN' | 'zh-HK';
 export const LANGS: { id: Lang; label: string }[] = [
   { id: 'en', label: 'English' },
   { id: 'zh-CN', label: '简体中文' },
-  { id: 'zh-TW', label: '繁體中文' },
+  { id: 'zh-HK', label: '繁體中文（香港）' },
 ];
 
 type Dict = Record<string, [string, string, string]>;
 /** [English, 简体中文, 繁體中文] */
-const D: Dict = {
+export const D: Dict = {
   appName: ['dingbridge', 'dingbridge', 'dingbridge'],
   language: ['Language', '语言', '語言'],
   flows: ['Flows', '流程', '流程'],
   runs: ['Runs', '运行记录', '執行記錄'],
   connections: ['Connections', '连接', '連線'],
   audit: ['Audit log', '审计日志', '稽核日誌'],
-  users: ['Users', '用户', '使用者'],
+  users: ['Users', '用户', '用戶'],
   apiKeys: ['API keys', 'API 密钥', 'API 金鑰'],
   security: ['Security & 2FA', '安全与双重验证', '安全與雙重驗證'],
   signOut: ['Sign out', '退出登录', '登出'],
@@ -29,18 +29,18 @@ const D: Dict = {
   setupIntro: [
     'No account exists yet. Create the owner account: the owner manages users, API keys and security settings.',
     '还没有任何账号。请创建所有者账号：所有者可以管理用户、API 密钥和安全设置。',
-    '尚未有任何帳號。請建立擁有者帳號：擁有者可以管理使用者、API 金鑰和安全設定。',
+    '尚未有任何帳戶。請建立擁有者帳戶：擁有者可以管理用戶、API 金鑰和安全設定。',
   ],
   whoHas2fa: ['Who has two-factor authentication', '谁已启用双重验证', '誰已啟用雙重驗證'],
   twoOwnersAdvice: [
     'Add a second owner: with one owner, losing that account locks everyone out of users, API keys and security settings.',
     '请再添加一位所有者：只有一位所有者时，一旦该账号丢失，所有人都无法管理用户、API 密钥和安全设置。',
-    '請再新增一位擁有者：只有一位擁有者時，一旦該帳號遺失，所有人都無法管理使用者、API 金鑰和安全設定。',
+    '請再新增一位擁有者：只有一位擁有者時，一旦該帳戶遺失，所有人都無法管理用戶、API 金鑰和安全設定。',
   ],
   require2faSignsOut: [
     'Requiring 2FA signs out everyone without it (your own session stays so you can set it up).',
     '要求双重验证会让未启用的用户退出登录（您自己的会话保留，以便设置）。',
-    '要求雙重驗證會讓未啟用的使用者登出（您自己的工作階段保留，以便設定）。',
+    '要求雙重驗證會讓未啟用的用戶登出（您自己的工作階段保留，以便設定）。',
   ],
   setupCode: ['Setup code', '设置码', '設定碼'],
   setupCodeHint: [
@@ -54,7 +54,7 @@ const D: Dict = {
     '本中心的 DINGBRIDGE_ADMIN_TOKEN 的值。',
     '本中心的 DINGBRIDGE_ADMIN_TOKEN 的值。',
   ],
-  createOwner: ['Create owner account', '创建所有者账号', '建立擁有者帳號'],
+  createOwner: ['Create owner account', '创建所有者账号', '建立擁有者帳戶'],
   passwordHint: ['At least 10 characters.', '至少 10 个字符。', '至少 10 個字元。'],
   totpCode: ['Authentication code', '验证码', '驗證碼'],
   totpPrompt: [
@@ -122,7 +122,7 @@ const D: Dict = {
     '尚未有連線。新增一個，讓流程可以操作此服務。',
   ],
   addConnection: ['Add connection', '添加连接', '新增連線'],
-  connectAccount: ['Connect account', '连接账号', '連結帳號'],
+  connectAccount: ['Connect account', '连接账号', '連結帳戶'],
   reconnect: ['Reconnect', '重新连接', '重新連結'],
   testConnection: ['Test connection', '测试连接', '測試連線'],
   testOk: ['The connection works.', '连接正常。', '連線正常。'],
@@ -131,7 +131,7 @@ const D: Dict = {
   needsReauth: [
     'needs re-authorisation: its flows are waiting. Reconnect the account to resume them.',
     '需要重新授权：相关流程正在等待。重新连接账号即可继续。',
-    '需要重新授權：相關流程正在等待。重新連結帳號即可繼續。',
+    '需要重新授權：相關流程正在等待。重新連結帳戶即可繼續。',
   ],
   lastRefresh: ['Last refresh', '最近刷新', '最近更新'],
   expires: ['Token expires', '令牌过期', '權杖到期'],
@@ -140,7 +140,7 @@ const D: Dict = {
   credentialsHidden: ['Credentials are visible to admins only.', '只有管理员能查看凭据。', '只有管理員能檢視憑證。'],
   connected: ['Connected', '已连接', '已連結'],
   label: ['Label', '标签', '標籤'],
-  noAuthConnectors: ['These connectors need no account:', '以下连接器无需账号：', '以下連接器無需帳號：'],
+  noAuthConnectors: ['These connectors need no account:', '以下连接器无需账号：', '以下連接器無需帳戶：'],
   filters: ['Filters', '筛选', '篩選'],
   allFlows: ['all flows', '全部流程', '全部流程'],
   allConnectors: ['all connectors', '全部连接器', '全部連接器'],
@@ -275,7 +275,7 @@ const D: Dict = {
   role_owner: ['Owner', '所有者', '擁有者'],
   role_admin: ['Admin', '管理员', '管理員'],
   role_viewer: ['Viewer', '查看者', '檢視者'],
-  addUser: ['Add user', '添加用户', '新增使用者'],
+  addUser: ['Add user', '添加用户', '新增用戶'],
   initialPassword: ['Initial password', '初始密码', '初始密碼'],
   twoFactor: ['2FA', '双重验证', '雙重驗證'],
   on: ['on', '已开启', '已開啟'],
@@ -293,11 +293,11 @@ const D: Dict = {
     '尚未有 API 金鑰。為 Zapier、Make 或腳本建立一個，它只擁有你選擇的權限。',
   ],
   twoFactorTitle: ['Two-factor authentication', '双重验证', '雙重驗證'],
-  twoFactorOn: ['Two-factor authentication is on for your account.', '你的账号已开启双重验证。', '你的帳號已開啟雙重驗證。'],
+  twoFactorOn: ['Two-factor authentication is on for your account.', '你的账号已开启双重验证。', '你的帳戶已開啟雙重驗證。'],
   twoFactorOff: [
     "Two-factor authentication is off. Turn it on to protect the company's accounts.",
     '双重验证未开启。开启它以保护公司的账号。',
-    '雙重驗證未開啟。開啟它以保護公司的帳號。',
+    '雙重驗證未開啟。開啟它以保護公司的帳戶。',
   ],
   twoFactorRequiredBanner: [
     'The owner requires two-factor authentication. Set it up to continue.',
@@ -319,7 +319,7 @@ const D: Dict = {
   ],
   done: ['Done', '完成', '完成'],
   turnOff2fa: ['Turn off 2FA', '关闭双重验证', '關閉雙重驗證'],
-  require2fa: ['Require 2FA for every user', '要求所有用户开启双重验证', '要求所有使用者開啟雙重驗證'],
+  require2fa: ['Require 2FA for every user', '要求所有用户开启双重验证', '要求所有用戶開啟雙重驗證'],
   changePassword: ['Change password', '修改密码', '變更密碼'],
   currentPassword: ['Current password', '当前密码', '目前密碼'],
   newPassword: ['New password', '新密码', '新密碼'],
@@ -426,9 +426,113 @@ const D: Dict = {
     '还没有人员。请从人事系统导入 CSV，或从钉钉同步。',
     '暫未有同事資料。請從人事系統匯入 CSV，或從釘釘同步。',
   ],
+  // ---- recipes gallery, data picker, guided connect (issue 18) ----
+  recipes: ['Recipes', '模板', '範本'],
+  recipesIntro: [
+    'Start from a recipe: choose what should happen, answer a few questions, done.',
+    '从模板开始：选择要发生的事，回答几个问题即可。',
+    '由範本開始：選擇要發生的事，回答幾條問題就完成。',
+  ],
+  filterByService: ['Filter by service', '按服务筛选', '按服務篩選'],
+  allServices: ['All', '全部', '全部'],
+  noRecipes: ['No recipe uses this service yet.', '还没有使用该服务的模板。', '暫未有使用此服務的範本。'],
+  choose: ['Choose…', '请选择…', '請選擇…'],
+  chooseConnectionFirst: ['Choose the account above first', '请先选择上面的账号', '請先選擇上面的帳戶'],
+  noConnectionYet: [
+    'No connection yet: add one on the Connections page',
+    '还没有连接：请在“连接”页面添加',
+    '暫未有連線：請在「連線」頁面新增',
+  ],
+  previewOn: ['Preview with', '预览所用事件', '預覽所用事件'],
+  sampleNoReal: ['Sample data (no real event yet)', '示例数据（还没有真实事件）', '範例資料（暫未有真實事件）'],
+  eventFields: ["The event's fields", '事件字段', '事件欄位'],
+  dataPicker: ['Data picker', '数据选择器', '資料選擇器'],
+  dataPickerHint: ['Click a field to put it in at the cursor.', '点击字段即可插入到光标处。', '按一下欄位即可插入到游標位置。'],
+  insert: ['Insert', '插入', '插入'],
+  rendersEmpty: ['renders empty on this event', '在此事件中为空', '在此事件中是空白'],
+  mainNav: ['Main', '主菜单', '主選單'],
+  guidedConnect: ['Guided setup', '引导设置', '逐步設定'],
+  connectionId: ['Connection id', '连接 ID', '連線 ID'],
+  copy: ['Copy', '复制', '複製'],
+  copied: ['Copied', '已复制', '已複製'],
+  paste_callback: ['Callback URL to paste', '要粘贴的回调地址', '要貼上的回調網址'],
+  paste_webhook: ['Webhook URL to paste', '要粘贴的 Webhook 地址', '要貼上的 Webhook 網址'],
+  paste_oauthCallback: ['Redirect (callback) URL to paste', '要粘贴的回调（重定向）地址', '要貼上的回調（重新導向）網址'],
+  paste_origin: ["This hub's address", '本中心的地址', '本中心的網址'],
+  paste_egressIps: ["This hub's outgoing IP addresses", '本中心的出口 IP 地址', '本中心的對外 IP 位址'],
+  otherSettings: ['Other settings', '其他设置', '其他設定'],
+  saveAndTest: ['Save and test connection', '保存并测试连接', '儲存並測試連線'],
+  guidedOk: ['Connected: the test call worked.', '已连接：测试调用成功。', '已連接：測試呼叫成功。'],
+  savedNoTest: ['Saved.', '已保存。', '已儲存。'],
+  testFailedGeneric: [
+    "The test call failed: check the values above against the provider's console.",
+    '测试调用失败：请对照服务商后台检查上面的值。',
+    '測試呼叫失敗：請對照服務供應商後台檢查上面的值。',
+  ],
+  technicalDetail: ['Technical detail', '技术细节', '技術細節'],
+  auth_oauth2: ['sign in with the provider (OAuth)', '通过服务商登录授权（OAuth）', '透過服務供應商登入授權（OAuth）'],
+  auth_api_token: ['API key and token', 'API 密钥和令牌', 'API 金鑰和權杖'],
+  auth_app_credentials: ['app credentials', '应用凭证', '應用程式憑證'],
+  auth_webhook_secret: ['robot address and secret', '机器人地址和密钥', '機械人網址和密鑰'],
+  auth_none: ['no sign-in needed', '无需登录', '毋須登入'],
+  err_flow_exists: [
+    'A flow with this id exists already: choose another id.',
+    '已有相同 ID 的流程：请换一个 ID。',
+    '已有相同 ID 的流程：請另選一個 ID。',
+  ],
+  err_connection_exists: [
+    'A connection with this id exists already: choose another id.',
+    '已有相同 ID 的连接：请换一个 ID。',
+    '已有相同 ID 的連線：請另選一個 ID。',
+  ],
+  err_csrf_failed: ['Your session expired: reload the page.', '会话已过期：请刷新页面。', '工作階段已過期：請重新載入頁面。'],
+  err_flow_read_only: [
+    'This flow comes from the config file: change it there.',
+    '此流程来自配置文件：请在配置文件中修改。',
+    '此流程來自設定檔：請在設定檔中修改。',
+  ],
+  err_too_many_previews: ['Too many previews at once: wait a moment.', '同时预览太多：请稍候。', '同時預覽太多：請稍候。'],
+  err_preview_busy: ['Too many previews at once: wait a moment.', '同时预览太多：请稍候。', '同時預覽太多：請稍候。'],
+  err_network_not_allowed: [
+    'This network may not reach the admin pages (DINGBRIDGE_ADMIN_ALLOW).',
+    '此网络不允许访问管理页面（DINGBRIDGE_ADMIN_ALLOW）。',
+    '此網絡不允許存取管理頁面（DINGBRIDGE_ADMIN_ALLOW）。',
+  ],
+  err_recipe_not_found: ['This recipe is not available on this hub.', '本中心没有这个模板。', '本中心沒有這個範本。'],
+  err_choices_failed: [
+    'The list could not be loaded from the provider: test the connection on the Connections page.',
+    '无法从服务商加载列表：请在“连接”页面测试该连接。',
+    '未能從服務供應商載入列表：請在「連線」頁面測試該連線。',
+  ],
+  stepInput: ['Input', '输入', '輸入'],
+  stepOutput: ['Output', '输出', '輸出'],
+  whatToDo: ['What to do', '怎么办', '應該怎樣做'],
+  attemptsTimeline: ['Attempts', '尝试记录', '嘗試記錄'],
+  showFor: ['Shown for this message type', '仅对此消息类型显示', '只適用於此訊息類型'],
+  addItem: ['Add', '添加', '新增'],
+  removeItem: ['Remove', '移除', '移除'],
+  chipsHint: ['Type and press Enter to add.', '输入后按回车添加。', '輸入後按 Enter 新增。'],
+  example: ['e.g.', '例如', '例如'],
+  what_retryable: [
+    'The service did not answer or asked to wait: the hub tries again by itself. If every attempt fails, check the service is up, then Replay.',
+    '服务没有响应或要求稍后再试：本中心会自动重试。若所有尝试都失败，请确认服务正常后点“重放”。',
+    '服務沒有回應或要求稍後再試：本中心會自動重試。若所有嘗試都失敗，請確認服務正常後按「重播」。',
+  ],
+  what_permanent: [
+    "The service refused what was sent: correct the step's fields (or the data the flow uses) in the flow, then Replay.",
+    '服务拒绝了发送的内容：请在流程中修正该步骤的字段（或流程使用的数据），然后点“重放”。',
+    '服務拒絕了傳送的內容：請在流程中修正該步驟的欄位（或流程使用的資料），然後按「重播」。',
+  ],
+  what_needs_reauth: [
+    'The connection is no longer accepted: on the Connections page, reconnect it or correct its credentials; waiting steps then continue.',
+    '连接已不再被接受：请在“连接”页面重新连接或修正凭证，等待中的步骤随后会继续。',
+    '連線已不再被接受：請在「連線」頁面重新連接或修正憑證，等待中的步驟隨後會繼續。',
+  ],
+  anyEvent: ['any activity', '任何动态', '任何動態'],
+  notLive: ['Not live: reconnecting', '未实时：正在重连', '未能即時更新：正在重新連接'],
 };
 
-const idx: Record<Lang, number> = { en: 0, 'zh-CN': 1, 'zh-TW': 2 };
+const idx: Record<Lang, number> = { en: 0, 'zh-CN': 1, 'zh-HK': 2 };
 
 export function translate(lang: Lang, key: string, vars: Record<string, string | number> = {}): string {
   const entry = D[key];
@@ -441,16 +545,27 @@ export function translate(lang: Lang, key: string, vars: Record<string, string |
 export function pick(lang: Lang, v: string | Record<string, string> | undefined): string {
   if (!v) return '';
   if (typeof v === 'string') return v;
-  return v[lang] ?? v.en ?? Object.values(v)[0] ?? '';
+  // Older recipe files named Hong Kong's traditional characters zh-TW.
+  return v[lang] ?? (lang === 'zh-HK' ? v['zh-TW'] : undefined) ?? v.en ?? Object.values(v)[0] ?? '';
 }
 
 export function initialLang(): Lang {
-  const saved = localStorage.getItem('dingbridge.lang') as Lang | null;
-  if (saved && saved in idx) return saved;
+  const saved = localStorage.getItem('dingbridge.lang') as Lang | 'zh-TW' | null;
+  if (saved === 'zh-TW') return 'zh-HK'; // the traditional-characters language was called zh-TW before
+  if (saved && saved in idx) return saved as Lang;
   const nav = navigator.language || 'en';
-  if (/^zh-(TW|HK|MO|Hant)/i.test(nav)) return 'zh-TW';
+  if (/^zh-(TW|HK|MO|Hant)/i.test(nav)) return 'zh-HK';
   if (/^zh/i.test(nav)) return 'zh-CN';
   return 'en';
+}
+
+let current: Lang = 'en';
+/** The language chosen, for code outside components (error texts). */
+export function currentLang(): Lang {
+  return current;
+}
+export function setCurrentLang(l: Lang) {
+  current = l;
 }
 
 export const LangContext = createContext<{ lang: Lang; setLang: (l: Lang) => void }>({ lang: 'en', setLang: () => {} });

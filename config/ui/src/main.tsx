@@ -1,7 +1,9 @@
 import { StrictMode, useCallback, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, setCsrf, type AuthStatus } from './api.ts';
-import { LangContext, LANGS, initialLang, useLang, useT, type Lang } from './i18n.tsx';
+import { LangContext, LANGS, initialLang, setCurrentLang, useLang, useT, type Lang } from './i18n.tsx';
+import { setCompanyTimeZone } from './words.tsx';
+import { RecipesPage } from './pages/recipes.tsx';
 import { Link, navigate, Notice } from './ui.tsx';
 import { SetupPage, SignInPage } from './pages/auth.tsx';
 import { FlowsPage } from './pages/flows.tsx';
@@ -50,6 +52,7 @@ function App() {
     localStorage.setItem('dingbridge.lang', l);
     setLangState(l);
   };
+  setCurrentLang(lang);
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
@@ -59,6 +62,7 @@ function App() {
     try {
       const s = await api<AuthStatus>('GET', '/api/v1/auth/status');
       setCsrf(s.csrfToken);
+      setCompanyTimeZone(s.timeZone);
       setStatus(s);
     } catch (e) {
       setLoadError((e as Error).message);
@@ -79,6 +83,7 @@ function App() {
 }
 
 const NAV = [
+  { to: '/recipes', key: 'recipes', min: 'admin' },
   { to: '/flows', key: 'flows', min: 'viewer' },
   { to: '/runs', key: 'runs', min: 'viewer' },
   { to: '/connections', key: 'connections', min: 'viewer' },
@@ -117,6 +122,7 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
   const m = /^\/flows\/(new|[^/]+)$/.exec(pathname);
   if (pathname === '/security') page = <SecurityPage user={user} status={status} refresh={refresh} />;
   else if (status.needsTwoFactorSetup) page = null;
+  else if (pathname.startsWith('/recipes') && can('admin')) page = <RecipesPage />;
   else if (m) page = <FlowEditorPage id={decodeURIComponent(m[1]!)} role={user.role} />;
   else if (pathname.startsWith('/flows')) page = <FlowsPage role={user.role} />;
   else if (pathname.startsWith('/runs')) page = <RunsPage role={user.role} />;
@@ -161,7 +167,7 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
         </div>
       </header>
       <div className="layout">
-        <nav id="nav" className={`sidenav${menuOpen ? ' open' : ''}`} aria-label="Main">
+        <nav id="nav" className={`sidenav${menuOpen ? ' open' : ''}`} aria-label={t('mainNav')}>
           <ul>
             {NAV.filter((n) => can(n.min)).map((n) => (
               <li key={n.to}>

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api.ts';
-import { useLang, useT } from './i18n.tsx';
+import { currentLang, translate, useLang, useT } from './i18n.tsx';
+import { formatTime } from './words.tsx';
 
 export function navigate(to: string) {
   window.history.pushState({}, '', to);
@@ -57,8 +58,13 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   return { data, error, loading, reload, setData };
 }
 
+/** A server error in words: its code's translation when the dictionary has one (`err_<code>`), else the server's message. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
+  if (e instanceof ApiError) {
+    const key = `err_${e.code}`;
+    const words = translate(currentLang(), key);
+    return words === key ? e.message : words;
+  }
   return (e as Error)?.message ?? String(e);
 }
 
@@ -162,12 +168,13 @@ export function Time({ at }: { at: string | null | undefined }) {
   const d = new Date(at);
   return (
     <time dateTime={at} title={d.toISOString()}>
-      {d.toLocaleString(lang, { dateStyle: 'short', timeStyle: 'medium' })}
+      {formatTime(d, lang)}
     </time>
   );
 }
 
-export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const t = useT();
   const id = useId();
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -179,6 +186,25 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') onClose();
+      // Focus stays inside the dialog: Tab from the last control goes to the first, Shift+Tab the other way.
+      if (e.key === 'Tab' && box.current) {
+        const all = [
+          ...box.current.querySelectorAll<HTMLElement>(
+            'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])',
+          ),
+        ].filter((el) => el.offsetParent !== null);
+        if (!all.length) return;
+        const first = all[0]!;
+        const last = all[all.length - 1]!;
+        const active = document.activeElement as HTMLElement | null;
+        if (e.shiftKey && (active === first || !box.current.contains(active))) {
+          e.preventDefault();
+          last.focus();
+        } else if (!e.shiftKey && (active === last || !box.current.contains(active))) {
+          e.preventDefault();
+          first.focus();
+        }
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -190,10 +216,10 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
         if (e.target === e.currentTarget) onClose();
       }}
     >
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby={id} ref={box}>
+      <div className={`modal${wide ? ' modal-wide' : ''}`} role="dialog" aria-modal="true" aria-labelledby={id} ref={box}>
         <div className="modal-head">
           <h2 id={id}>{title}</h2>
-          <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>
+          <button type="button" className="icon-btn" aria-label={t('close')} onClick={onClose}>
             ×
           </button>
         </div>
@@ -210,4 +236,24 @@ export function Empty({ children }: { children: ReactNode }) {
 export function Json({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
   return <pre className="json">{typeof value === 'string' ? value : JSON.stringify(value, null, 2)}</pre>;
+}
+
+/** A value as a readable tree: keys and values, nested lists for objects (long strings kept whole). */
+export function Tree({ value, depth = 0 }: { value: unknown; depth?: number }): ReactNode {
+  if (value === null || value === undefined || value === '') return <span className="muted">—</span>;
+  if (typeof value !== 'object') return <span>{String(value)}</span>;
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [String(i + 1), v] as const)
+    : Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return <span className="muted">—</span>;
+  if (depth > 5) return <code>{JSON.stringify(value)}</code>;
+  return (
+    <ul className="tree">
+      {entries.map(([k, v]) => (
+        <li key={k}>
+          <span className="k">{k}</span>: <Tree value={v} depth={depth + 1} />
+        </li>
+      ))}
+    </ul>
+  );
 }

@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, type Catalog, type CatalogConnector, type Connection, type ProviderApp, type User } from '../api.ts';
-import { useT } from '../i18n.tsx';
+import { useLang, useT } from '../i18n.tsx';
+import { say, useWords } from '../words.tsx';
+import { GuidedConnect } from '../guided-connect.tsx';
 import { Empty, errorText, Field, Modal, Notice, StatusBadge, Time, useLoad } from '../ui.tsx';
 
 /** Starts the connect flow with a CSRF-protected POST (a link alone cannot start it), then goes to the provider. */
@@ -23,6 +25,8 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
   const [addingApp, setAddingApp] = useState<CatalogConnector>();
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string }>();
   const [editing, setEditing] = useState<{ connector: CatalogConnector; connection?: Connection }>();
+  const [guided, setGuided] = useState<CatalogConnector>();
+  const w = useWords();
   const canEdit = role !== 'viewer';
   const connected = new URLSearchParams(window.location.search).get('connected');
 
@@ -78,7 +82,7 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
           <div key={connector.id} className="card connector" data-connector={connector.id}>
             <div className="page-head small-head">
               <h2>
-                {connector.name} <span className="chip">{connector.auth.kind}</span>
+                {w.connector(connector)} <span className="chip">{t(`auth_${connector.auth.kind}`)}</span>
               </h2>
               <div className="actions wrap">
                 {canEdit && canHaveApp && (
@@ -86,6 +90,16 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
                     {t('addApp')}
                   </button>
                 )}
+                {canEdit && connector.i18n?.guide?.length ? (
+                  <button
+                    type="button"
+                    className="btn btn-small btn-primary"
+                    data-guided={connector.id}
+                    onClick={() => setGuided(connector)}
+                  >
+                    {t('guidedConnect')}
+                  </button>
+                ) : null}
                 {canEdit && (
                   <button type="button" className="btn btn-small" onClick={() => setEditing({ connector })}>
                     {t('addConnection')}
@@ -247,7 +261,7 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
       )}
       {noAuth.length > 0 && (
         <p className="muted small">
-          {t('noAuthConnectors')} {noAuth.map((c) => c.name).join(', ')}
+          {t('noAuthConnectors')} {noAuth.map((c) => w.connector(c)).join(', ')}
         </p>
       )}
       {addingApp && (
@@ -258,6 +272,16 @@ export function ConnectionsPage({ role }: { role: User['role'] }) {
             setAddingApp(undefined);
             setNotice({ kind: 'success', text: `${t('saved')} ${a.label}` });
             await appsLoad.reload();
+          }}
+        />
+      )}
+      {guided && (
+        <GuidedConnect
+          connector={guided}
+          publicUrl={catalog.data?.publicUrl ?? window.location.origin}
+          onClose={() => setGuided(undefined)}
+          onDone={async () => {
+            await conns.reload();
           }}
         />
       )}
@@ -292,6 +316,8 @@ function ConnectionForm({
   onSaved: (c: Connection) => void;
 }) {
   const t = useT();
+  const { lang } = useLang();
+  const w2 = useWords();
   const [app, setApp] = useState(connection?.appId ?? '');
   const [label, setLabel] = useState(connection?.label ?? '');
   const [id, setId] = useState('');
@@ -333,7 +359,7 @@ function ConnectionForm({
     }
   };
   return (
-    <Modal title={`${connector.name}: ${connection ? connection.label : t('addConnection')}`} onClose={onClose}>
+    <Modal title={`${w2.connector(connector)}: ${connection ? connection.label : t('addConnection')}`} onClose={onClose}>
       <form onSubmit={submit} className="stack" autoComplete="off">
         {error && <Notice kind="error">{error}</Notice>}
         <Field label={t('label')}>
@@ -365,10 +391,15 @@ function ConnectionForm({
               key={f.key}
               label={
                 <>
-                  {f.label} {f.required ? <span className="muted small">({t('required')})</span> : null}
+                  {say(lang, w2.connField(connector.id, f.key)?.label, f.label)}{' '}
+                  {f.required ? <span className="muted small">({t('required')})</span> : null}
                 </>
               }
-              hint={f.secret && set ? `${t('secretSet')}${set.last4 ? ` (…${set.last4})` : ''}` : (f.description ?? undefined)}
+              hint={
+                f.secret && set
+                  ? `${t('secretSet')}${set.last4 ? ` (…${set.last4})` : ''}`
+                  : say(lang, w2.connField(connector.id, f.key)?.help, f.description ?? '') || undefined
+              }
             >
               {(fid, d) => (
                 <input

@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type Catalog, type CatalogAction, type Connection, type Flow, type FlowStep, type User } from '../api.ts';
-import { useT } from '../i18n.tsx';
+import { useLang, useT } from '../i18n.tsx';
+import { DataPicker, EventChooser, insertAt, TemplatePreview, useSamples } from '../data-picker.tsx';
+import { say, useWords } from '../words.tsx';
 import { errorText, Field, Link, navigate, Notice, Switch, useLoad } from '../ui.tsx';
 
 const blank = (): Flow => ({
@@ -19,37 +21,6 @@ function useDebounced<T>(value: T, ms: number): T {
     return () => clearTimeout(h);
   }, [value, ms]);
   return v;
-}
-
-/** Renders one template against the sample event, live. */
-function LivePreview({ template, eventType, source }: { template: string; eventType: string; source?: string }) {
-  const t = useT();
-  const debounced = useDebounced(template, 350);
-  const [out, setOut] = useState<{ ok: boolean; output?: unknown; error?: string }>();
-  useEffect(() => {
-    if (!debounced || !debounced.includes('{')) {
-      setOut(undefined);
-      return;
-    }
-    let live = true;
-    api('POST', '/api/v1/flows/preview', { mapping: debounced, eventType: eventType.includes('*') ? undefined : eventType, source }).then(
-      (r) => {
-        if (live) setOut(r);
-      },
-      (e) => {
-        if (live) setOut({ ok: false, error: errorText(e) });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [debounced, eventType, source]);
-  if (!out) return null;
-  return (
-    <output className={`preview${out.ok ? '' : ' preview-error'}`} aria-live="polite">
-      <span className="preview-label">{t('preview')}:</span> {out.ok ? asText(out.output) : out.error}
-    </output>
-  );
 }
 
 function ConditionPreview({ condition, eventType, source }: { condition: string; eventType: string; source?: string }) {
@@ -88,9 +59,15 @@ interface InputKey {
   description?: string;
   type?: string;
   options?: string[];
+  /** A list of plain strings (mobile numbers, user ids): a chip input. */
+  chips?: boolean;
+  default?: unknown;
 }
 function inputKeys(action?: CatalogAction): InputKey[] {
-  const props = (action?.inputSchema?.properties ?? {}) as Record<string, { description?: string; type?: string; enum?: unknown[] }>;
+  const props = (action?.inputSchema?.properties ?? {}) as Record<
+    string,
+    { description?: string; type?: string; enum?: unknown[]; items?: { type?: string }; default?: unknown }
+  >;
   const required = new Set<string>(action?.inputSchema?.required ?? []);
   return Object.entries(props).map(([key, p]) => ({
     key,
@@ -98,12 +75,72 @@ function inputKeys(action?: CatalogAction): InputKey[] {
     description: p.description,
     type: p.type,
     options: Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string') ? (p.enum as string[]) : undefined,
+    chips: p.type === 'array' && p.items?.type === 'string',
+    default: p.default,
   }));
+}
+
+/** A list of short strings as chips: type, Enter (or comma) adds; × removes. */
+function ChipInput({
+  id,
+  value,
+  onChange,
+  describedBy,
+  placeholder,
+}: {
+  id: string;
+  value: string[];
+  onChange: (v: string[]) => void;
+  describedBy?: string;
+  placeholder?: string;
+}) {
+  const t = useT();
+  const [draft, setDraft] = useState('');
+  const add = () => {
+    const v = draft.trim();
+    if (v) onChange([...value, v]);
+    setDraft('');
+  };
+  return (
+    <div className="chips">
+      {value.map((v, i) => (
+        <span key={`${v}-${i}`} className="chip">
+          {v}{' '}
+          <button
+            type="button"
+            className="chip-x"
+            aria-label={`${t('removeItem')} ${v}`}
+            onClick={() => onChange(value.filter((_, j) => j !== i))}
+          >
+            ×
+          </button>
+        </span>
+      ))}
+      <input
+        id={id}
+        value={draft}
+        placeholder={placeholder}
+        aria-describedby={describedBy}
+        onChange={(e) => setDraft(e.target.value)}
+        onBlur={add}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' || e.key === ',') {
+            e.preventDefault();
+            add();
+          } else if (e.key === 'Backspace' && !draft && value.length) onChange(value.slice(0, -1));
+        }}
+      />
+    </div>
+  );
 }
 const TYPED = ['object', 'array', 'boolean', 'number', 'integer'];
 
 export function FlowEditorPage({ id, role }: { id: string; role: User['role'] }) {
   const t = useT();
+  const { lang } = useLang();
+  const w = useWords();
+  const [pickerFor, setPickerFor] = useState<string>();
+  const fieldRefs = useRef<Record<string, HTMLTextAreaElement | null>>({});
   const isNew = id === 'new';
   const catalog = useLoad(() => api<Catalog>('GET', '/api/v1/catalog'));
   const connections = useLoad(() => api<{ connections: Connection[] }>('GET', '/api/v1/connections').catch(() => ({ connections: [] })));
@@ -113,6 +150,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
   const [notice, setNotice] = useState<{ kind: 'success' | 'error' | 'info'; text: React.ReactNode }>();
   const [busy, setBusy] = useState(false);
   const initialDraft = useRef<Flow | undefined>(undefined);
+  const samples = useSamples(draft?.when.event);
   useEffect(() => {
     if (loaded.data) {
       const d = structuredClone(loaded.data);
@@ -268,7 +306,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                 >
                   {[...new Set([draft.when.event, ...catalog.data!.eventTypes])].map((ev) => (
                     <option key={ev} value={ev}>
-                      {ev}
+                      {w.event(ev)} ({ev})
                     </option>
                   ))}
                 </select>
@@ -307,6 +345,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
               />
             )}
           </Field>
+          <EventChooser samples={samples} />
           {draft.when.condition && (
             <ConditionPreview condition={draft.when.condition} eventType={draft.when.event} source={draft.when.source} />
           )}
@@ -338,10 +377,10 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                       {catalog
                         .data!.connectors.filter((c) => c.actions.length)
                         .map((c) => (
-                          <optgroup key={c.id} label={c.name}>
+                          <optgroup key={c.id} label={w.connector(c)}>
                             {c.actions.map((a) => (
                               <option key={a.id} value={a.id}>
-                                {a.title} ({a.id})
+                                {w.action(a.id)}
                               </option>
                             ))}
                           </optgroup>
@@ -371,10 +410,36 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                   </Field>
                 )}
               </div>
-              {action?.description && <p className="muted small">{action.description}</p>}
+              {action &&
+                say(lang, action.connector.i18n?.actions?.[action.id]?.description, lang === 'en' ? (action.description ?? '') : '') && (
+                  <p className="muted small">
+                    {say(lang, action.connector.i18n?.actions?.[action.id]?.description, action.description ?? '')}
+                  </p>
+                )}
               {[...keys, ...extra].map((k) => {
                 const secret = action?.secretInputs.includes(k.key);
                 const value = asText(step.input[k.key]);
+                const words = w.field(step.action, k.key);
+                // Fields of one message type only show for that type (e.g. DingTalk's singleUrl for an ActionCard).
+                if (words?.onlyWhen) {
+                  const other = keys.find((x) => x.key === words.onlyWhen!.field);
+                  const current = String(step.input[words.onlyWhen.field] ?? other?.default ?? '');
+                  if (!words.onlyWhen.values.includes(current) && step.input[k.key] === undefined) return null;
+                }
+                const example = typeof words?.example === 'string' ? words.example : say(lang, words?.example);
+                const setValue = (v: unknown) => {
+                  const input = { ...step.input };
+                  if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) delete input[k.key];
+                  else input[k.key] = v;
+                  setStep(i, { input });
+                };
+                const pickerKey = `${i}.${k.key}`;
+                const isTemplate = !secret && !k.options && !k.chips && k.type !== 'boolean' && !(k.type && TYPED.includes(k.type));
+                const earlier = draft.then.slice(0, i).map((s2, j) => ({
+                  title: `${t('step')} ${j + 1}: ${w.action(s2.action)}`,
+                  root: `steps[${j}].output`,
+                  value: actions.find((a) => a.id === s2.action)?.sampleOutput ?? {},
+                }));
                 const err = Object.entries(issues).find(
                   ([p]) => p === `then.${i}.input.${k.key}` || p.startsWith(`then.${i}.input.${k.key}.`),
                 )?.[1];
@@ -383,12 +448,17 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                     key={k.key}
                     label={
                       <>
-                        <code>{k.key}</code> {k.required ? <span className="muted small">({t('required')})</span> : null}
+                        {say(lang, words?.label, k.key)} {k.required ? <span className="muted small">({t('required')})</span> : null}
                       </>
                     }
                     hint={
-                      k.description ??
-                      (secret || k.options ? undefined : k.type === 'object' || k.type === 'array' ? t('jsonHint') : t('templateHint'))
+                      [
+                        say(lang, words?.help, k.description ?? ''),
+                        k.chips ? t('chipsHint') : !words?.help && (k.type === 'object' || k.type === 'array') ? t('jsonHint') : '',
+                        example && !k.options ? `${t('example')} ${example}` : '',
+                      ]
+                        .filter(Boolean)
+                        .join(' · ') || undefined
                     }
                     error={err}
                   >
@@ -410,16 +480,30 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                             <option value="">{t('none')}</option>
                             {k.options.map((o) => (
                               <option key={o} value={o}>
-                                {o}
+                                {say(lang, words?.options?.[o], o)}
                               </option>
                             ))}
                           </select>
+                        ) : k.type === 'boolean' ? (
+                          <Switch
+                            checked={Boolean(step.input[k.key] ?? k.default)}
+                            label={say(lang, words?.label, k.key)}
+                            onChange={(v) => setValue(v)}
+                          />
+                        ) : k.chips ? (
+                          <ChipInput
+                            id={fid}
+                            value={Array.isArray(step.input[k.key]) ? (step.input[k.key] as unknown[]).map(String) : []}
+                            onChange={(v) => setValue(v)}
+                            describedBy={d}
+                            placeholder={example}
+                          />
                         ) : secret ? (
                           <input
                             id={fid}
                             name={`step-${i}-${k.key}`}
                             type="password"
-                            autoComplete="off"
+                            autoComplete="new-password"
                             value={value}
                             onChange={(e) => setStep(i, { input: { ...step.input, [k.key]: e.target.value } })}
                             aria-describedby={d}
@@ -429,7 +513,11 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                             id={fid}
                             name={`step-${i}-${k.key}`}
                             className="mono"
-                            rows={k.key === 'body' || value.length > 60 ? 3 : 1}
+                            rows={k.key === 'body' || k.key === 'text' || value.length > 60 ? 3 : 1}
+                            placeholder={example}
+                            ref={(el) => {
+                              fieldRefs.current[pickerKey] = el;
+                            }}
                             value={value}
                             onChange={(e) => {
                               const v = e.target.value;
@@ -450,7 +538,39 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                             aria-invalid={Boolean(err)}
                           />
                         )}
-                        {!secret && !k.options && <LivePreview template={value} eventType={draft.when.event} source={draft.when.source} />}
+                        {isTemplate && (
+                          <TemplatePreview
+                            template={value}
+                            event={samples.chosen}
+                            stepOutputs={earlier.length ? earlier.map((e) => e.value) : undefined}
+                          />
+                        )}
+                        {isTemplate && !readOnly && (
+                          <button
+                            type="button"
+                            className="btn btn-small btn-ghost"
+                            aria-expanded={pickerFor === pickerKey}
+                            onClick={() => setPickerFor(pickerFor === pickerKey ? undefined : pickerKey)}
+                          >
+                            {t('dataPicker')}
+                          </button>
+                        )}
+                        {isTemplate && pickerFor === pickerKey && (
+                          <DataPicker
+                            event={samples.chosen}
+                            steps={earlier}
+                            label={say(lang, words?.label, k.key)}
+                            onInsert={(expr) => {
+                              const el = fieldRefs.current[pickerKey] ?? null;
+                              const next = insertAt(el, value, expr);
+                              setValue(next.value);
+                              requestAnimationFrame(() => {
+                                el?.focus();
+                                el?.setSelectionRange(next.caret, next.caret);
+                              });
+                            }}
+                          />
+                        )}
                       </>
                     )}
                   </Field>

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type Catalog, type Flow, type RunDetail, type RunItem, type User } from '../api.ts';
-import { useT } from '../i18n.tsx';
-import { Empty, errorText, Json, Notice, StatusBadge, Time, useLoad } from '../ui.tsx';
+import { useLang, useT } from '../i18n.tsx';
+import { useWords, wordsOf } from '../words.tsx';
+import { Empty, errorText, Json, Notice, StatusBadge, Time, Tree, useLoad } from '../ui.tsx';
 
 const formatSize = (n: number) =>
   n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} B`;
@@ -26,6 +27,7 @@ function query(f: Filters, cursor?: string) {
 
 export function RunsPage({ role }: { role: User['role'] }) {
   const t = useT();
+  const { lang } = useLang();
   const params = new URLSearchParams(window.location.search);
   const [filters, setFilters] = useState<Filters>({
     flow: params.get('flow') ?? '',
@@ -101,7 +103,8 @@ export function RunsPage({ role }: { role: User['role'] }) {
     <section aria-labelledby="runs-h">
       <div className="page-head">
         <h1 id="runs-h">
-          {t('runs')} <span className={`live-dot${live ? ' on' : ''}`} title={t('live')} aria-label={live ? t('live') : undefined} />
+          {t('runs')}{' '}
+          <span className={`live-dot${live ? ' on' : ''}`} title={t('live')} role="img" aria-label={live ? t('live') : t('notLive')} />
         </h1>
         {canReplay && (
           <button type="button" className="btn" onClick={bulk}>
@@ -127,7 +130,7 @@ export function RunsPage({ role }: { role: User['role'] }) {
             <option value="">{t('allConnectors')}</option>
             {catalog.data?.connectors.map((c) => (
               <option key={c.id} value={c.id}>
-                {c.name}
+                {wordsOf(catalog.data, lang).connector(c)}
               </option>
             ))}
           </select>
@@ -248,6 +251,15 @@ function RunDetailPanel({
   const [run, setRun] = useState<RunDetail>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
+  const w = useWords();
+  /** The error in words with what to do: the connector's translation of a code the message names, else by its class. */
+  const explainStep = (action: string, message: string, errorClass: string | null) => {
+    const connector = w.serviceOf(action);
+    const code = message
+      .match(/\b(\d{6}|[A-Za-z]+(?:\.[A-Za-z]+)+|invalidClientIdOrSecret|Forbidden)\b/g)
+      ?.find((c) => w.error(connector, c));
+    return (code && w.error(connector, code)) || t(`what_${errorClass ?? 'permanent'}`);
+  };
   useEffect(() => {
     let live = true;
     api<RunDetail>('GET', `/api/v1/runs/${encodeURIComponent(id)}`).then(
@@ -328,9 +340,10 @@ function RunDetailPanel({
             </div>
           )}
           {run.steps.map((s) => (
-            <div key={s.id} className="card step-run" data-step-status={s.status}>
+            <div key={s.id} className="card step-run step-card" data-step-status={s.status}>
               <div className="inline wrap">
-                <strong>{s.flowId}</strong> · {t('step')} {s.stepIndex + 1} · <code>{s.action}</code> <StatusBadge status={s.status} />
+                <strong>{s.flowId}</strong> · {t('step')} {s.stepIndex + 1} · <span title={s.action}>{w.action(s.action)}</span>{' '}
+                <StatusBadge status={s.status} />
                 <span className="muted small">
                   {t('attempts')}: {s.attempts}/{s.maxAttempts}
                   {s.durationMs !== null ? ` · ${t('duration')}: ${s.durationMs} ms` : ''}
@@ -341,6 +354,23 @@ function RunDetailPanel({
                   {t('error')}: {s.lastError}
                 </div>
               )}
+              {s.lastError &&
+                (s.status === 'failed' || s.status === 'dead' || s.status === 'retrying' || s.status === 'waiting_reauth') && (
+                  <div className="notice notice-warn small what-to-do">
+                    <strong>{t('whatToDo')}:</strong> {explainStep(s.action, s.lastError, s.errorClass)}
+                  </div>
+                )}
+              <div className="grid-2">
+                <div>
+                  <h3 className="small">{t('stepInput')}</h3>
+                  <Tree value={s.attemptDetails.at(-1)?.request} />
+                </div>
+                <div>
+                  <h3 className="small">{t('stepOutput')}</h3>
+                  <Tree value={s.output} />
+                </div>
+              </div>
+              <h3 className="small">{t('attemptsTimeline')}</h3>
               {canReplay && s.replayable && (
                 <div>
                   <button

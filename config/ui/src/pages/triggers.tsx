@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, type TriggerRow } from '../api.ts';
-import { useT } from '../i18n.tsx';
+import { useLang, useT } from '../i18n.tsx';
+import { say, useCatalog, wordsOf } from '../words.tsx';
 import { Empty, errorText, Notice, StatusBadge, Time, useLoad } from '../ui.tsx';
 
 const ago = (ms: number | null | undefined) => {
@@ -12,6 +13,13 @@ const ago = (ms: number | null | undefined) => {
 /** Every trigger's health: subscriptions, pollers, streams, webhooks (and schedules), with poll now / resync / renew. */
 export function TriggersPage({ role }: { role: 'owner' | 'admin' | 'viewer' }) {
   const t = useT();
+  const { lang } = useLang();
+  const catalog = useCatalog();
+  const w = wordsOf(catalog, lang);
+  const triggerTitle = (r: TriggerRow) => {
+    const c = catalog?.connectors.find((x) => x.id === r.connector);
+    return say(lang, r.trigger ? c?.i18n?.triggers?.[r.trigger]?.title : undefined, r.title ?? r.trigger ?? r.id);
+  };
   const list = useLoad(() => api<{ triggers: TriggerRow[] }>('GET', '/api/v1/triggers'));
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text?: string; key?: string }>();
   const canAct = role !== 'viewer';
@@ -71,8 +79,8 @@ export function TriggersPage({ role }: { role: 'owner' | 'admin' | 'viewer' }) {
               {rows.map((r) => (
                 <tr key={r.id} data-trigger={r.id} data-kind={r.kind}>
                   <td>
-                    <strong>{r.title ?? r.trigger ?? r.id}</strong>
-                    <div className="muted small mono">{r.connector}</div>
+                    <strong>{triggerTitle(r)}</strong>
+                    <div className="muted small">{w.connector(r.connector)}</div>
                   </td>
                   <td>{t(`kind_${r.kind}`)}</td>
                   <td className="small">{r.connection ?? '—'}</td>
