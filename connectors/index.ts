@@ -5,6 +5,7 @@ import oauth2 from './oauth2/index.ts';
 import schedule from './schedule/index.ts';
 import trello from './trello/index.ts';
 import { dingtalk, dingtalkRobot } from './dingtalk/index.ts';
+import quickbooks from './quickbooks/index.ts';
 
 /** The one list of connectors. Adding a service is adding its folder and a line here. */
-export const connectors: ConnectorDefinition[] = [catchHook, http, oauth2, trello, dingtalk, dingtalkRobot, schedule];
+export const connectors: ConnectorDefinition[] = [catchHook, http, oauth2, trello, dingtalk, dingtalkRobot, schedule, quickbooks];
