@@ -166,6 +166,8 @@ export function changeEvent(n: Notification, entity: Record<string, unknown> | n
       dueDate: due ?? null,
       /** Invoices and bills: a balance of 0 after a payment. */
       paid: balance !== undefined && balance === 0 && num(e?.TotalAmt) !== undefined && (num(e?.TotalAmt) ?? 0) > 0,
+      /** A balance left after the due date (as of the change). */
+      overdue: balance !== undefined && balance > 0 && due !== undefined && due < n.at.slice(0, 10),
       link: company.link ? company.link(n.entity, n.id) : null,
     },
     raw,

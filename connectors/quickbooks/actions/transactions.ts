@@ -317,17 +317,26 @@ export const attachFile = defineAction({
   input: z.object({
     entityType: z.string().min(1).default('Purchase').describe('Purchase, Bill, Invoice, …'),
     entityId: z.union([z.string(), z.number()]).transform(String).optional(),
-    file: fileRef.optional(),
+    file: fileRef.nullable().optional(),
     note: text,
+    skipWhenNoFile: z.boolean().default(false).describe('no file (e.g. a claim without a receipt): do nothing instead of failing'),
   }),
-  output: z.object({ id: z.string(), fileName: z.string(), size: z.number(), entityType: z.string(), entityId: z.string() }),
-  sampleOutput: { id: '301', fileName: 'receipt.jpg', size: 48213, entityType: 'Purchase', entityId: '145' },
+  output: z.object({
+    id: z.string().nullable(),
+    fileName: z.string().nullable(),
+    size: z.number(),
+    entityType: z.string(),
+    entityId: z.string(),
+    skipped: z.boolean(),
+  }),
+  sampleOutput: { id: '301', fileName: 'receipt.jpg', size: 48213, entityType: 'Purchase', entityId: '145', skipped: false },
   pace: qboPace,
-  outputRef: (out) => ({ kind: 'quickbooks.attachable', id: out.id }),
+  outputRef: (out) => (out.id ? { kind: 'quickbooks.attachable', id: out.id } : undefined),
   async run(ctx, input) {
     const A = 'quickbooks.attach';
     const conn = qboConnection(ctx, A);
     const entityId = need(input.entityId, 'entityId', A, 'the transaction to attach to, e.g. {{ steps[1].output.id }}');
+    if (!input.file && input.skipWhenNoFile) return { id: null, fileName: null, size: 0, entityType: input.entityType, entityId, skipped: true };
     const ref = need(input.file, 'file', A, 'a file from an earlier step, e.g. {{ steps[0].output.file }}');
     const type = entityName(input.entityType) ?? input.entityType;
     if (!ctx.files) throw permanent(`${A}: files are not available in this hub`);
@@ -338,7 +347,14 @@ export const attachFile = defineAction({
     const contentType = ref.contentType || 'application/octet-stream';
     ctx.trace({ request: { entityType: type, entityId, fileName: name, size: bytes.length } });
     const a = await uploadAttachable(conn, { name, contentType, bytes }, { type, id: entityId }, ctx.idempotencyKey, input.note);
-    const out = { id: String(a.Id), fileName: String(a.FileName ?? name), size: Number(a.Size ?? bytes.length), entityType: type, entityId };
+    const out = {
+      id: String(a.Id),
+      fileName: String(a.FileName ?? name),
+      size: Number(a.Size ?? bytes.length),
+      entityType: type,
+      entityId,
+      skipped: false,
+    };
     ctx.trace({ response: out });
     return out;
   },
