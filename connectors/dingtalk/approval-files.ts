@@ -73,7 +73,15 @@ export const approvalAttachments = defineAction({
     field: z.string().optional().describe('only this attachment field (default: every one)'),
     required: z.boolean().default(false).describe('fail when the approval has no attachment'),
   }),
-  output: z.object({ count: z.number(), file: fileRef.nullable(), files: z.array(fileRef) }),
+  output: z.object({
+    count: z.number(),
+    file: fileRef.nullable(),
+    files: z.array(fileRef),
+    /** The instance's form as fetched now (field → value): later steps need not rely on the event's copy. */
+    form: z.record(z.string(), z.string()),
+    originatorUserId: z.string().nullable(),
+    businessId: z.string().nullable(),
+  }),
   sampleOutput: {
     count: 1,
     file: { fileId: 'file_sample0000000000', name: 'receipt.jpg', contentType: 'image/jpeg', size: 48213, sha256: '0'.repeat(64) },
@@ -108,14 +116,23 @@ export const approvalAttachments = defineAction({
       }
       if (got.status < 200 || got.status >= 300) {
         const text = await got.text(2048).catch(() => '');
-        throw classifyAnswer(got.status, text, got.header, { throttledStatuses: [429] }, `download ${a.fileName}`, { authenticated: false })!;
+        throw classifyAnswer(got.status, text, got.header, { throttledStatuses: [429] }, `download ${a.fileName}`, {
+          authenticated: false,
+        })!;
       }
       const ext = (a.fileType || a.fileName.split('.').pop() || '').toLowerCase();
       const contentType = got.header('content-type')?.split(';')[0]?.trim() || TYPES[ext] || 'application/octet-stream';
       files.push(await ctx.files.put(got.body, { name: a.fileName, contentType }));
     }
     ctx.trace({ response: { count: files.length, names: files.map((f) => f.name) } });
-    return { count: files.length, file: files[0] ?? null, files };
+    return {
+      count: files.length,
+      file: files[0] ?? null,
+      files,
+      form: inst.form,
+      originatorUserId: inst.originatorUserId,
+      businessId: inst.businessId,
+    };
   },
 });
 

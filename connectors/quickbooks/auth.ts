@@ -1,6 +1,6 @@
 import type { ConnectionHandle } from '../../core/connector.ts';
 import type { ConnectionView, OAuth2AuthKind } from '../../core/auth-kinds.ts';
-import { qboCall } from './client.ts';
+import { qboCall, unwrap } from './client.ts';
 import { authorizeBase, qboFields, tokenUrl } from './fields.ts';
 
 /** A handle with one fixed token (right after the code exchange, before the connection is saved). */
@@ -33,11 +33,9 @@ export async function companyFacts(conn: ConnectionHandle): Promise<{ companyNam
     (qbo, cb) => qbo.getPreferences(cb),
     { idempotent: true },
   );
-  return {
-    companyName: info.CompanyInfo?.CompanyName,
-    country: info.CompanyInfo?.Country,
-    homeCurrency: prefs.Preferences?.CurrencyPrefs?.HomeCurrency?.value,
-  };
+  const ci = unwrap(info, 'CompanyInfo') as { CompanyName?: string; Country?: string };
+  const pr = unwrap(prefs, 'Preferences') as { CurrencyPrefs?: { HomeCurrency?: { value?: string } } };
+  return { companyName: ci.CompanyName, country: ci.Country, homeCurrency: pr.CurrencyPrefs?.HomeCurrency?.value };
 }
 
 /**

@@ -127,7 +127,11 @@ function settle(run: (cb: (err: unknown, data?: unknown, res?: unknown) => void)
     run((err, data, res) => {
       const r = res as { status?: number; headers?: Record<string, unknown> } | undefined;
       if (!err) return resolve({ status: r?.status ?? 200, body: data, data, headers: r?.headers });
-      const ax = err as { response?: { status: number; data: unknown; headers?: Record<string, unknown> }; code?: string; message?: string };
+      const ax = err as {
+        response?: { status: number; data: unknown; headers?: Record<string, unknown> };
+        code?: string;
+        message?: string;
+      };
       if (ax.response) return resolve({ status: ax.response.status, body: ax.response.data, headers: ax.response.headers });
       if ((err as { Fault?: unknown }).Fault) return resolve({ status: 400, body: err });
       resolve({ status: 0, body: null, network: ax.code ?? ax.message ?? String(err) });
@@ -205,13 +209,19 @@ export async function qboCall<T = unknown>(
   throw lastError ?? retryable(`QuickBooks ${label}: failed`);
 }
 
+/** What node-quickbooks' create/get callbacks hand over: the entity itself (it unwraps `{Purchase: …}`). */
+export function unwrap(body: unknown, name: string): Record<string, unknown> {
+  const b = (body ?? {}) as Record<string, unknown>;
+  return ((b[name] as Record<string, unknown> | undefined) ?? b) as Record<string, unknown>;
+}
+
 /** An entity by id (null when QuickBooks answers 610 Object Not Found). */
 export async function getEntity(conn: ConnectionHandle, entity: string, id: string): Promise<Record<string, unknown> | null> {
   try {
     const body = await qboCall<Record<string, unknown>>(conn, `get ${entity}`, (qbo, cb) => qbo[`get${entity}`](id, cb), {
       idempotent: true,
     });
-    return (body[entity] as Record<string, unknown>) ?? body;
+    return unwrap(body, entity);
   } catch (err) {
     if (err instanceof StepError && err.details.code === '610') return null;
     throw err;
@@ -273,8 +283,15 @@ export async function currencyPrefs(conn: ConnectionHandle): Promise<{ home: str
     (qbo, cb) => qbo.getPreferences(cb),
     { idempotent: true },
   );
-  const p = body.Preferences?.CurrencyPrefs;
-  const out = { at: Date.now(), home: p?.HomeCurrency?.value ?? String(conn.settings.homeCurrency ?? 'USD'), multi: Boolean(p?.MultiCurrencyEnabled) };
+  // node-quickbooks unwraps reads and creates: the entity itself, not {Preferences: …}.
+  const p = (body.Preferences ?? (body as { CurrencyPrefs?: unknown })).CurrencyPrefs as
+    | { HomeCurrency?: { value?: string }; MultiCurrencyEnabled?: boolean }
+    | undefined;
+  const out = {
+    at: Date.now(),
+    home: p?.HomeCurrency?.value ?? String(conn.settings.homeCurrency ?? 'USD'),
+    multi: Boolean(p?.MultiCurrencyEnabled),
+  };
   prefsCache.set(key, out);
   return out;
 }

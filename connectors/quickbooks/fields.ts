@@ -16,12 +16,24 @@ export const qboFields = [
   { key: 'clientSecret', label: 'Client secret', secret: true, required: true },
   { key: 'webhookVerifierToken', label: 'Webhook verifier token (Intuit app, Webhooks)', secret: true },
   { key: 'environment', label: 'Environment: sandbox or production (the keys must match)', default: 'production' },
-  { key: 'realmId', label: 'Company id (realmId)', description: 'filled in when you connect; or typed for an account declared without the UI' },
+  {
+    key: 'realmId',
+    label: 'Company id (realmId)',
+    description: 'filled in when you connect; or typed for an account declared without the UI',
+  },
   { key: 'companyName', label: 'Company name', description: 'read from CompanyInfo when you connect' },
   { key: 'homeCurrency', label: 'Home currency', description: 'read from Preferences (HKD for most companies here)' },
   { key: 'baseUrl', label: 'Accounting API base URL', description: 'default by environment (QBO_BASE_URL)' },
-  { key: 'oauthBaseUrl', label: 'OAuth base URL (token endpoint /oauth2/v1/tokens/bearer)', description: 'default QBO_OAUTH_BASE_URL or Intuit' },
-  { key: 'authorizeBaseUrl', label: 'Consent page base URL (/connect/oauth2)', description: 'default QBO_OAUTH_BASE_URL or appcenter.intuit.com' },
+  {
+    key: 'oauthBaseUrl',
+    label: 'OAuth base URL (token endpoint /oauth2/v1/tokens/bearer)',
+    description: 'default QBO_OAUTH_BASE_URL or Intuit',
+  },
+  {
+    key: 'authorizeBaseUrl',
+    label: 'Consent page base URL (/connect/oauth2)',
+    description: 'default QBO_OAUTH_BASE_URL or appcenter.intuit.com',
+  },
   {
     key: 'refreshToken',
     label: 'Refresh token',
@@ -53,7 +65,13 @@ export const tokenUrl = (settings: Record<string, unknown>) => `${oauthBase(sett
 /** The company's page in QuickBooks Online, for links in messages. */
 export function appLink(settings: Record<string, unknown>, entity: string, id: string): string {
   const host = environmentOf(settings) === 'sandbox' ? 'https://app.sandbox.qbo.intuit.com' : 'https://app.qbo.intuit.com';
-  const page: Record<string, string> = { purchase: 'expense', bill: 'bill', invoice: 'invoice', payment: 'recvpayment', vendor: 'vendordetail' };
+  const page: Record<string, string> = {
+    purchase: 'expense',
+    bill: 'bill',
+    invoice: 'invoice',
+    payment: 'recvpayment',
+    vendor: 'vendordetail',
+  };
   const p = page[entity.toLowerCase()] ?? entity.toLowerCase();
   return `${host}/app/${p}?txnId=${encodeURIComponent(id)}`;
 }

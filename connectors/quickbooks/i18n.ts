@@ -53,7 +53,10 @@ export const quickbooksI18n: ConnectorTranslations = {
       fields: {
         amount: { label: t('Amount', '金额', '金額') },
         account: { label: t('Expense category (account)', '费用类别（科目）', '開支類別（會計科目）'), example: 'Travel' },
-        paymentAccount: { label: t('Paid from (bank or credit card)', '付款账户（银行或信用卡）', '付款戶口（銀行或信用卡）'), example: 'Petty Cash' },
+        paymentAccount: {
+          label: t('Paid from (bank or credit card)', '付款账户（银行或信用卡）', '付款戶口（銀行或信用卡）'),
+          example: 'Petty Cash',
+        },
         vendor: { label: t('Payee (vendor)', '收款人（供应商）', '收款人（供應商）') },
         currency: { label: t('Currency', '币种', '貨幣'), example: 'HKD' },
         exchangeRate: { label: t('Exchange rate to the home currency', '对本位币汇率', '兌本位幣匯率') },
@@ -86,11 +89,7 @@ export const quickbooksI18n: ConnectorTranslations = {
   },
   triggers: {
     'quickbooks.changes': {
-      title: t(
-        'Changes in a QuickBooks company (webhooks)',
-        'QuickBooks 公司数据变更（Webhook）',
-        'QuickBooks 公司資料變更（Webhook）',
-      ),
+      title: t('Changes in a QuickBooks company (webhooks)', 'QuickBooks 公司数据变更（Webhook）', 'QuickBooks 公司資料變更（Webhook）'),
       description: t(
         'Intuit sends every change to POST /webhooks/quickbooks; the hub fetches each changed record.',
         'Intuit 将每项变更发送到 POST /webhooks/quickbooks；中枢会读取每条变更的记录。',
@@ -127,17 +126,21 @@ export const quickbooksI18n: ConnectorTranslations = {
       '表单缺少交易所需字段（错误信息中有字段名）：请在审批表单或步骤中补上。',
       '表格缺少交易所需欄位（錯誤訊息會列明）：請在審批表格或步驟中補上。',
     ),
-    invalid_field: t('A field holds a value QuickBooks cannot take.', '某字段的值 QuickBooks 无法接受。', '某欄位的值 QuickBooks 無法接受。'),
+    invalid_field: t(
+      'A field holds a value QuickBooks cannot take.',
+      '某字段的值 QuickBooks 无法接受。',
+      '某欄位的值 QuickBooks 無法接受。',
+    ),
     unknown_account: t(
       'No account of that name in the chart of accounts: check the spelling or map the category.',
       '科目表中没有该名称的科目：请检查拼写或映射类别。',
       '會計科目表中沒有該名稱：請檢查拼寫或對應類別。',
     ),
-    multicurrency_off: t(
-      'The company has not turned on multicurrency.',
-      '该公司未启用多币种。',
-      '該公司未啟用多種貨幣。',
+    multicurrency_off: t('The company has not turned on multicurrency.', '该公司未启用多币种。', '該公司未啟用多種貨幣。'),
+    '003001': t(
+      'QuickBooks throttled the hub; it waits and tries again.',
+      'QuickBooks 限流，中枢稍后重试。',
+      'QuickBooks 限制流量，中樞稍後重試。',
     ),
-    '003001': t('QuickBooks throttled the hub; it waits and tries again.', 'QuickBooks 限流，中枢稍后重试。', 'QuickBooks 限制流量，中樞稍後重試。'),
   },
 };

@@ -1,5 +1,11 @@
 import crypto from 'node:crypto';
-import { CursorExpired, type ConnectionHandle, type TriggerDefinition, type TriggeredEvent, type WebhookRequest } from '../../core/connector.ts';
+import {
+  CursorExpired,
+  type ConnectionHandle,
+  type TriggerDefinition,
+  type TriggeredEvent,
+  type WebhookRequest,
+} from '../../core/connector.ts';
 import { HttpError, StepError } from '../../core/errors.ts';
 import { qboCall, q, query, QUERYABLE, realmOf } from './client.ts';
 import { appLink } from './fields.ts';
@@ -37,7 +43,11 @@ function parseBody(req: WebhookRequest): unknown {
  * (`select * from Invoice where Id in ('1','2')`), not one read per notification. Missing ones (deleted,
  * merged away) are absent from the map.
  */
-export async function fetchEntities(conn: ConnectionHandle, notes: Notification[], maxWaitMs?: number): Promise<Map<string, Record<string, unknown>>> {
+export async function fetchEntities(
+  conn: ConnectionHandle,
+  notes: Notification[],
+  maxWaitMs?: number,
+): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   const byType = new Map<string, Set<string>>();
   for (const n of notes) {
@@ -60,7 +70,7 @@ export async function fetchEntities(conn: ConnectionHandle, notes: Notification[
 }
 
 /** Entities the CDC poll asks for (what finance flows watch). */
-export const CDC_ENTITIES = ['Invoice', 'Bill', 'Payment', 'Purchase', 'Vendor', 'Customer', 'BillPayment'] as const;
+export const CDC_ENTITIES = ['Invoice', 'Bill', 'Payment', 'Purchase', 'Vendor', 'Customer'] as const;
 /** How far the cursor steps back at each poll: a change recorded a little late is still seen (its repeat is dropped by event id). */
 const CDC_OVERLAP_MS = 60_000;
 const CDC_MAX_DAYS = 30;
@@ -100,7 +110,15 @@ export const changes: TriggerDefinition = {
     },
     app: {
       route(req, connections) {
-        const realms = realmsOf(parseBody(req));
+        // A body that does not parse cannot be routed: every candidate then checks the signature, which
+        // fails (401) unless Intuit really signed it (and then the 400 comes from events()).
+        let body: unknown;
+        try {
+          body = JSON.parse(req.rawBody.toString('utf8'));
+        } catch {
+          return connections.map((c) => c.id);
+        }
+        const realms = realmsOf(body);
         return connections.filter((c) => realms.includes(String(c.settings.realmId ?? ''))).map((c) => c.id);
       },
       secret: (conn) => conn.secrets.webhookVerifierToken || process.env.QBO_WEBHOOK_VERIFIER || undefined,
@@ -144,14 +162,19 @@ export const cdcPoll: TriggerDefinition = {
       try {
         body = await qboCall(conn, 'cdc', (qbo, cb) => qbo.changeDataCapture([...CDC_ENTITIES], changedSince, cb), { idempotent: true });
       } catch (err) {
-        if (err instanceof StepError && err.details.code === '2010' && /changedSince/i.test(err.message)) throw new CursorExpired(err.message);
+        if (err instanceof StepError && err.details.code === '2010' && /changedSince/i.test(err.message))
+          throw new CursorExpired(err.message);
         throw err;
       }
       const found = cdcChanges(realm, body);
       const c = company(conn);
       const events = found.map((f) => ({
         ...changeEvent(f.notification, f.entity, c, { cdc: true }),
-        item: { id: `${f.notification.entity}:${f.notification.id}`, version: f.lastUpdated, deleted: f.notification.operation === 'deleted' },
+        item: {
+          id: `${f.notification.entity}:${f.notification.id}`,
+          version: f.lastUpdated,
+          deleted: f.notification.operation === 'deleted',
+        },
       }));
       const serverNow = Date.parse(String(body.time ?? '').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
       const full = found.length >= 1000;
@@ -170,7 +193,11 @@ export const cdcPoll: TriggerDefinition = {
           const at = String((r.MetaData as { LastUpdatedTime?: string } | undefined)?.LastUpdatedTime ?? '');
           const changed = cdcChanges(c.realmId, { CDCResponse: [{ QueryResponse: [{ [entity]: [r] }] }] })[0];
           if (!changed) continue;
-          items.push({ id: `${entity}:${String(r.Id)}`, version: changed.lastUpdated || at, event: changeEvent(changed.notification, r, c) });
+          items.push({
+            id: `${entity}:${String(r.Id)}`,
+            version: changed.lastUpdated || at,
+            event: changeEvent(changed.notification, r, c),
+          });
         }
       }
       return { items, cursor: new Date(Date.now() - CDC_OVERLAP_MS).toISOString() };

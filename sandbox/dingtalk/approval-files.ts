@@ -24,7 +24,10 @@ export interface ApprovalFile {
   bytes: Buffer;
 }
 
-const files = new WeakMap<DingtalkRuntime, { files: Map<string, ApprovalFile>; grants: Map<string, { fileId: string; expiresAt: number }>; downloads: number }>();
+const files = new WeakMap<
+  DingtalkRuntime,
+  { files: Map<string, ApprovalFile>; grants: Map<string, { fileId: string; expiresAt: number }>; downloads: number }
+>();
 function store(rt: DingtalkRuntime) {
   let s = files.get(rt);
   if (!s) files.set(rt, (s = { files: new Map(), grants: new Map(), downloads: 0 }));
@@ -64,7 +67,11 @@ export function registerApprovalFileApi(app: Express, rt: DingtalkRuntime, corpO
     store(rt).grants.set(token, { fileId, expiresAt: Date.now() + 10 * 60_000 });
     res.json({
       success: true,
-      result: { spaceId: Number(f.spaceId), fileId, downloadUri: `${rt.baseUrl()}/__files/dingtalk/${token}/${encodeURIComponent(f.fileName)}` },
+      result: {
+        spaceId: Number(f.spaceId),
+        fileId,
+        downloadUri: `${rt.baseUrl()}/__files/dingtalk/${token}/${encodeURIComponent(f.fileName)}`,
+      },
     });
   });
 
@@ -77,7 +84,14 @@ export function registerApprovalFileApi(app: Express, rt: DingtalkRuntime, corpO
       return apiError(res, 400, 'MissingcommentUserId', 'commentUserId is mandatory for this action.');
     const inst = rt.state.approvals.get(id);
     if (!inst || inst.corpId !== corpOf(res)) return apiError(res, 400, 'invalidParameter.processInstanceId', '审批实例不存在');
-    inst.operationRecords.push({ userId: b.commentUserId, date: Date.now(), type: 'ADD_REMARK', result: 'NONE', showName: '评论', remark: b.text });
+    inst.operationRecords.push({
+      userId: b.commentUserId,
+      date: Date.now(),
+      type: 'ADD_REMARK',
+      result: 'NONE',
+      showName: '评论',
+      remark: b.text,
+    });
     res.json({ success: true, result: true });
   });
 }

@@ -78,7 +78,14 @@ test('both payload formats give the same notifications and the same hub events',
     a.map((n) => n.operation),
     ['updated', 'created', 'deleted', 'voided'],
   );
-  const invoice = { Id: '130', DocNumber: '1037', TotalAmt: 500, Balance: 0, CurrencyRef: { value: 'HKD' }, CustomerRef: { value: '3', name: 'Kowloon Florists' } };
+  const invoice = {
+    Id: '130',
+    DocNumber: '1037',
+    TotalAmt: 500,
+    Balance: 0,
+    CurrencyRef: { value: 'HKD' },
+    CustomerRef: { value: '3', name: 'Kowloon Florists' },
+  };
   const company = { realmId: '9341453050000001', companyName: 'Lantau Trading' };
   const ea = a.map((n) => changeEvent(n, n.id === '130' ? invoice : null, company));
   const eb = b.map((n) => changeEvent(n, n.id === '130' ? invoice : null, company));
@@ -98,8 +105,25 @@ test('a CDC answer gives the same provider ids as the webhooks for the same chan
     CDCResponse: [
       {
         QueryResponse: [
-          { Invoice: [{ Id: '130', TotalAmt: 500, Balance: 0, MetaData: { CreateTime: '2026-11-20T01:00:00+00:00', LastUpdatedTime: '2026-12-01T02:00:05+00:00' } }] },
-          { Vendor: [{ Id: '58', DisplayName: 'Chan Tai Man', MetaData: { CreateTime: '2026-12-01T02:00:06+00:00', LastUpdatedTime: '2026-12-01T02:00:06+00:00' } }] },
+          {
+            Invoice: [
+              {
+                Id: '130',
+                TotalAmt: 500,
+                Balance: 0,
+                MetaData: { CreateTime: '2026-11-20T01:00:00+00:00', LastUpdatedTime: '2026-12-01T02:00:05+00:00' },
+              },
+            ],
+          },
+          {
+            Vendor: [
+              {
+                Id: '58',
+                DisplayName: 'Chan Tai Man',
+                MetaData: { CreateTime: '2026-12-01T02:00:06+00:00', LastUpdatedTime: '2026-12-01T02:00:06+00:00' },
+              },
+            ],
+          },
           { Bill: [{ Id: '77', status: 'Deleted', domain: 'QBO', MetaData: { LastUpdatedTime: '2026-12-01T02:00:07+00:00' } }] },
         ],
       },
@@ -141,9 +165,18 @@ test('form values: a missing or non-numeric amount is a step error naming the fi
   };
   assert.equal(money('HKD 1,234.50', 'amount', 'a'), 1234.5);
   assert.equal(money(88, 'amount', 'a'), 88);
-  assert.match(err(() => money('', 'amount', 'quickbooks.purchase.create')), /quickbooks\.purchase\.create: amount is missing/);
-  assert.match(err(() => money('lots', 'amount', 'x')), /amount "lots" is not an amount/);
-  assert.match(err(() => need('  ', 'account', 'x', 'the category')), /account is missing \(the category\)/);
+  assert.match(
+    err(() => money('', 'amount', 'quickbooks.purchase.create')),
+    /quickbooks\.purchase\.create: amount is missing/,
+  );
+  assert.match(
+    err(() => money('lots', 'amount', 'x')),
+    /amount "lots" is not an amount/,
+  );
+  assert.match(
+    err(() => need('  ', 'account', 'x', 'the category')),
+    /account is missing \(the category\)/,
+  );
 });
 
 test("DingTalk approval attachments: the DDAttachment field's files, optionally of one field", () => {

@@ -1,11 +1,12 @@
 import type { ActionContext, ConnectionHandle, StepPace } from '../../../core/connector.ts';
 import { permanent, StepError } from '../../../core/errors.ts';
-import { accounts, currencyPrefs, q, qboCall, query, realmOf } from '../client.ts';
+import { accounts, currencyPrefs, q, qboCall, query, realmOf, unwrap } from '../client.ts';
 import { environmentOf } from '../fields.ts';
 
 export function qboConnection(ctx: ActionContext, action: string): ConnectionHandle {
   if (!ctx.connection) throw permanent(`${action} needs a QuickBooks connection (set \`connection:\` on the step)`);
-  if (ctx.connection.connectorId !== 'quickbooks') throw permanent(`${action} needs a QuickBooks connection, not ${ctx.connection.connectorId}`);
+  if (ctx.connection.connectorId !== 'quickbooks')
+    throw permanent(`${action} needs a QuickBooks connection, not ${ctx.connection.connectorId}`);
   return ctx.connection;
 }
 
@@ -59,9 +60,12 @@ export async function resolveAccount(
       .filter((a) => !types || types.includes(String(a.AccountType)))
       .map((a) => String(a.Name))
       .slice(0, 20);
-    throw permanent(`${action}: ${field} "${given}" is not an account of this company${names.length ? ` (e.g. ${names.join(', ')})` : ''}`, {
-      code: 'unknown_account',
-    });
+    throw permanent(
+      `${action}: ${field} "${given}" is not an account of this company${names.length ? ` (e.g. ${names.join(', ')})` : ''}`,
+      {
+        code: 'unknown_account',
+      },
+    );
   }
   return { Id: String(found.Id), Name: String(found.Name), AccountType: found.AccountType as string | undefined };
 }
@@ -76,7 +80,8 @@ export async function currencyAndRate(
 ): Promise<{ currency: string; home: string; exchangeRate: number }> {
   const prefs = await currencyPrefs(conn);
   const code = (currency?.trim() || prefs.home).toUpperCase();
-  if (!/^[A-Z]{3}$/.test(code)) throw permanent(`${action}: currency "${currency}" is not a currency code (e.g. HKD, USD)`, { code: 'invalid_field' });
+  if (!/^[A-Z]{3}$/.test(code))
+    throw permanent(`${action}: currency "${currency}" is not a currency code (e.g. HKD, USD)`, { code: 'invalid_field' });
   if (code === prefs.home) return { currency: code, home: prefs.home, exchangeRate: 1 };
   if (!prefs.multi)
     throw permanent(`${action}: currency ${code} needs multicurrency, which this company (home currency ${prefs.home}) has not turned on`, {
@@ -90,7 +95,8 @@ export async function currencyAndRate(
     { idempotent: true },
   );
   const got = Number(body.ExchangeRate?.Rate);
-  if (!(got > 0)) throw permanent(`${action}: QuickBooks has no exchange rate for ${code}: give exchangeRate`, { code: 'no_exchange_rate' });
+  if (!(got > 0))
+    throw permanent(`${action}: QuickBooks has no exchange rate for ${code}: give exchangeRate`, { code: 'no_exchange_rate' });
   return { currency: code, home: prefs.home, exchangeRate: got };
 }
 
@@ -168,11 +174,12 @@ export async function findOrCreateVendor(
     requestId,
   };
   try {
-    const body = await qboCall<{ Vendor: Record<string, unknown> }>(conn, 'create vendor', (qbo, cb) => qbo.createVendor({ ...vendor }, cb), {
-      idempotent: true,
-    });
-    await remember(String(body.Vendor.Id));
-    return { id: String(body.Vendor.Id), name, created: true, currency, personId: person?.id ?? null };
+    const body = unwrap(
+      await qboCall(conn, 'create vendor', (qbo, cb) => qbo.createVendor({ ...vendor }, cb), { idempotent: true }),
+      'Vendor',
+    );
+    await remember(String(body.Id));
+    return { id: String(body.Id), name, created: true, currency, personId: person?.id ?? null };
   } catch (err) {
     // 6240: another step made the same vendor a moment ago (two claims of one person in a burst).
     if (err instanceof StepError && err.details.code === '6240') {
@@ -191,13 +198,17 @@ export async function findOrCreateCustomer(conn: ConnectionHandle, name: string,
   const rows = await query(conn, 'Customer', `where DisplayName = ${q(name)}`);
   if (rows[0]) return { id: String(rows[0].Id), name: String(rows[0].DisplayName) };
   try {
-    const body = await qboCall<{ Customer: Record<string, unknown> }>(
-      conn,
-      'create customer',
-      (qbo, cb) => qbo.createCustomer({ DisplayName: name, ...(currency !== home ? { CurrencyRef: { value: currency } } : {}), requestId }, cb),
-      { idempotent: true },
+    const body = unwrap(
+      await qboCall(
+        conn,
+        'create customer',
+        (qbo, cb) =>
+          qbo.createCustomer({ DisplayName: name, ...(currency !== home ? { CurrencyRef: { value: currency } } : {}), requestId }, cb),
+        { idempotent: true },
+      ),
+      'Customer',
     );
-    return { id: String(body.Customer.Id), name };
+    return { id: String(body.Id), name };
   } catch (err) {
     if (err instanceof StepError && err.details.code === '6240') {
       const again = await query(conn, 'Customer', `where DisplayName = ${q(name)}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineAction, fileRef } from '../../../core/connector.ts';
 import { permanent } from '../../../core/errors.ts';
-import { getEntity, qboCall, query, realmOf, uploadAttachable, entityName } from '../client.ts';
+import { getEntity, qboCall, query, realmOf, uploadAttachable, entityName, unwrap } from '../client.ts';
 import { appLink } from '../fields.ts';
 import {
   currencyAndRate,
@@ -78,7 +78,12 @@ async function expenseLines(conn: Parameters<typeof resolveAccount>[0], lines: L
   for (const [i, l] of lines.entries()) {
     const field = lines.length > 1 ? `lines[${i}].` : '';
     const amount = money(l.amount, `${field}amount`, action);
-    const account = await resolveAccount(conn, need(l.account, `${field}account`, action, 'the expense account, e.g. Travel'), `${field}account`, action);
+    const account = await resolveAccount(
+      conn,
+      need(l.account, `${field}account`, action, 'the expense account, e.g. Travel'),
+      `${field}account`,
+      action,
+    );
     out.push({
       Amount: amount,
       DetailType: 'AccountBasedExpenseLineDetail',
@@ -125,7 +130,9 @@ export const createPurchase = defineAction({
     const conn = qboConnection(ctx, A);
     const realm = realmOf(conn);
     // The form's fields first, so a missing one is named before anything is sent.
-    const lines: Line[] = input.lines?.length ? input.lines : [{ amount: input.amount, account: input.account, description: input.description }];
+    const lines: Line[] = input.lines?.length
+      ? input.lines
+      : [{ amount: input.amount, account: input.account, description: input.description }];
     if (!input.lines?.length) {
       money(input.amount, 'amount', A);
       need(input.account, 'account', A, 'the expense category, e.g. Travel');
@@ -136,7 +143,9 @@ export const createPurchase = defineAction({
     const Line = await expenseLines(conn, lines, A);
     const pay = await resolveAccount(conn, paymentName, 'paymentAccount', A, ['Bank', 'Credit Card']);
     if (pay.AccountType && !['Bank', 'Credit Card'].includes(pay.AccountType))
-      throw permanent(`${A}: paymentAccount "${paymentName}" is a ${pay.AccountType} account, not a bank or credit card`, { code: 'invalid_field' });
+      throw permanent(`${A}: paymentAccount "${paymentName}" is a ${pay.AccountType} account, not a bank or credit card`, {
+        code: 'invalid_field',
+      });
     const vendor = await findOrCreateVendor(
       ctx,
       conn,
@@ -156,14 +165,14 @@ export const createPurchase = defineAction({
       Line,
     };
     ctx.trace({ request: purchase });
-    const body = await qboCall<{ Purchase: Record<string, unknown> }>(
+    const body = await qboCall<unknown>(
       conn,
       'create purchase',
       // node-quickbooks moves requestId to ?requestid= and deletes it from the object: a fresh copy per try.
       (qbo, cb) => qbo.createPurchase({ ...purchase, requestId: ctx.idempotencyKey }, cb),
       { idempotent: true },
     );
-    const out = outputOf('Purchase', body.Purchase, conn.settings, realm);
+    const out = outputOf('Purchase', unwrap(body, 'Purchase'), conn.settings, realm);
     await ctx.ownChange?.(`quickbooks.purchase:${out.id}:created`);
     ctx.trace({ response: out });
     return out;
@@ -192,7 +201,9 @@ export const createBill = defineAction({
   async run(ctx, input) {
     const A = 'quickbooks.bill.create';
     const conn = qboConnection(ctx, A);
-    const lines: Line[] = input.lines?.length ? input.lines : [{ amount: input.amount, account: input.account, description: input.description }];
+    const lines: Line[] = input.lines?.length
+      ? input.lines
+      : [{ amount: input.amount, account: input.account, description: input.description }];
     if (!input.lines?.length) {
       money(input.amount, 'amount', A);
       need(input.account, 'account', A);
@@ -218,13 +229,10 @@ export const createBill = defineAction({
       Line,
     };
     ctx.trace({ request: bill });
-    const body = await qboCall<{ Bill: Record<string, unknown> }>(
-      conn,
-      'create bill',
-      (qbo, cb) => qbo.createBill({ ...bill, requestId: ctx.idempotencyKey }, cb),
-      { idempotent: true },
-    );
-    const out = outputOf('Bill', body.Bill, conn.settings, realmOf(conn));
+    const body = await qboCall<unknown>(conn, 'create bill', (qbo, cb) => qbo.createBill({ ...bill, requestId: ctx.idempotencyKey }, cb), {
+      idempotent: true,
+    });
+    const out = outputOf('Bill', unwrap(body, 'Bill'), conn.settings, realmOf(conn));
     ctx.trace({ response: out });
     return out;
   },
@@ -282,13 +290,13 @@ export const createInvoice = defineAction({
       Line,
     };
     ctx.trace({ request: invoice });
-    const body = await qboCall<{ Invoice: Record<string, unknown> }>(
+    const body = await qboCall<unknown>(
       conn,
       'create invoice',
       (qbo, cb) => qbo.createInvoice({ ...invoice, requestId: ctx.idempotencyKey }, cb),
       { idempotent: true },
     );
-    const out = outputOf('Invoice', body.Invoice, conn.settings, realmOf(conn));
+    const out = outputOf('Invoice', unwrap(body, 'Invoice'), conn.settings, realmOf(conn));
     ctx.trace({ response: out });
     return out;
   },
@@ -306,7 +314,13 @@ export const findOrCreateVendorAction = defineAction({
     const A = 'quickbooks.vendor.find_or_create';
     const conn = qboConnection(ctx, A);
     need(input.name || input.email || input.requesterUserId, 'name', A, 'a name, an email or a requester known to People');
-    return findOrCreateVendor(ctx, conn, { name: input.name, email: input.email, dingtalkUserId: input.requesterUserId, currency: input.currency }, A, ctx.idempotencyKey);
+    return findOrCreateVendor(
+      ctx,
+      conn,
+      { name: input.name, email: input.email, dingtalkUserId: input.requesterUserId, currency: input.currency },
+      A,
+      ctx.idempotencyKey,
+    );
   },
 });
 
@@ -336,7 +350,8 @@ export const attachFile = defineAction({
     const A = 'quickbooks.attach';
     const conn = qboConnection(ctx, A);
     const entityId = need(input.entityId, 'entityId', A, 'the transaction to attach to, e.g. {{ steps[1].output.id }}');
-    if (!input.file && input.skipWhenNoFile) return { id: null, fileName: null, size: 0, entityType: input.entityType, entityId, skipped: true };
+    if (!input.file && input.skipWhenNoFile)
+      return { id: null, fileName: null, size: 0, entityType: input.entityType, entityId, skipped: true };
     const ref = need(input.file, 'file', A, 'a file from an earlier step, e.g. {{ steps[0].output.file }}');
     const type = entityName(input.entityType) ?? input.entityType;
     if (!ctx.files) throw permanent(`${A}: files are not available in this hub`);
@@ -363,7 +378,10 @@ export const attachFile = defineAction({
 export const getEntityAction = defineAction({
   id: 'quickbooks.get',
   title: 'Get a QuickBooks entity by id',
-  input: z.object({ entity: z.string().min(1).describe('Invoice, Bill, Purchase, Vendor, …'), id: z.union([z.string(), z.number()]).transform(String) }),
+  input: z.object({
+    entity: z.string().min(1).describe('Invoice, Bill, Purchase, Vendor, …'),
+    id: z.union([z.string(), z.number()]).transform(String),
+  }),
   sampleOutput: { entity: { Id: '130', DocNumber: '1037', TotalAmt: 12500, Balance: 0 } },
   pace: qboPace,
   async run(ctx, input) {
@@ -401,7 +419,10 @@ export const queryAction = defineAction({
 export const overdueDigest = defineAction({
   id: 'quickbooks.digest',
   title: 'Overdue invoices and bills due soon (for a digest message)',
-  input: z.object({ billsWithinDays: z.coerce.number().int().min(0).max(60).default(7), today: text.describe('YYYY-MM-DD; default today (UTC)') }),
+  input: z.object({
+    billsWithinDays: z.coerce.number().int().min(0).max(60).default(7),
+    today: text.describe('YYYY-MM-DD; default today (UTC)'),
+  }),
   output: z.object({
     today: z.string(),
     overdueInvoices: z.array(z.record(z.string(), z.unknown())),
@@ -432,7 +453,9 @@ export const overdueDigest = defineAction({
     const sum = (l: Array<{ balance: number }>) => Math.round(l.reduce((s, x) => s + x.balance, 0) * 100) / 100;
     const lines = [
       `**Overdue invoices: ${overdueInvoices.length}** (${sum(overdueInvoices)})`,
-      ...overdueInvoices.slice(0, 20).map((i) => `- ${i.docNumber ?? i.id} ${i.party ?? ''}: ${i.currency ?? ''} ${i.balance} due ${i.dueDate}`),
+      ...overdueInvoices
+        .slice(0, 20)
+        .map((i) => `- ${i.docNumber ?? i.id} ${i.party ?? ''}: ${i.currency ?? ''} ${i.balance} due ${i.dueDate}`),
       `**Bills due by ${until}: ${billsDue.length}** (${sum(billsDue)})`,
       ...billsDue.slice(0, 20).map((b) => `- ${b.docNumber ?? b.id} ${b.party ?? ''}: ${b.currency ?? ''} ${b.balance} due ${b.dueDate}`),
     ];
