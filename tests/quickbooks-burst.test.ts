@@ -27,11 +27,11 @@ import { services } from './helpers/services.ts';
  * requests in flight for the company, no throttle reaching a dead step; then again with 30 % of
  * QuickBooks' answers failing with 503 and the hub killed (SIGKILL) twice.
  *
- * The issue's size is 200 (`npm run test:quickbooks-full`); CI runs QBO_BURST (default 40) so the file
+ * The issue's size is 200 (`npm run test:quickbooks-full`); CI runs QBO_BURST (default 20) so the file
  * stays well under 90 s on a quiet machine.
  */
 const available = await services();
-const N = Math.max(1, Number(process.env.QBO_BURST ?? 40));
+const N = Math.max(1, Number(process.env.QBO_BURST ?? 20));
 const REALM = DEFAULT_SANDBOX_REALM;
 const PROCESS = 'PROC-REIMBURSE';
 
@@ -183,11 +183,9 @@ describe(`QuickBooks burst: ${N} reimbursements agreed at once`, { skip: availab
     const most = Math.max(...Object.values(conc.maxConcurrent as Record<string, number>));
     assert.ok(most <= 10, `at most 10 in flight (saw ${most})`);
     const ids = await qctl('GET', `/companies/${REALM}/requestids`);
-    assert.equal(
-      ids.distinct,
-      N * 2,
-      'one requestid per Purchase and one per receipt (vendors found after the first)' + JSON.stringify(ids),
-    );
+    // Every requestid was carried out once: repeats got the first answer (Purchases, receipts, and the two vendors).
+    assert.equal(ids.requests - ids.replayed, ids.distinct, JSON.stringify(ids));
+    assert.ok(ids.distinct >= N * 2, `a requestid per Purchase and per receipt: ${JSON.stringify(ids)}`);
     console.log(
       `# burst A: ${N} reimbursements in ${Math.round((Date.now() - started) / 1000)} s; most in flight ${most}; throttled ${conc.throttled}; requestids ${JSON.stringify(ids)}`,
     );
