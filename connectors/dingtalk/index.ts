@@ -70,7 +70,19 @@ export const dingtalk = defineConnector({
       stream: dingtalkStream,
     },
   ],
-  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, approvalAttachments, approvalComment, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats],
+  actions: [
+    sendToUsers,
+    sendToGroup,
+    approvalStart,
+    approvalGet,
+    approvalAttachments,
+    approvalComment,
+    createEvent,
+    updateEvent,
+    deleteEvent,
+    listEvents,
+    datacenterStats,
+  ],
 });
 
 /** DingTalk's contacts feed the people directory (POST /api/v1/people/sync and /provision). */
