@@ -27,11 +27,11 @@ import { services } from './helpers/services.ts';
  * requests in flight for the company, no throttle reaching a dead step; then again with 30 % of
  * QuickBooks' answers failing with 503 and the hub killed (SIGKILL) twice.
  *
- * The issue's size is 200 (`npm run test:quickbooks-full`); CI runs QBO_BURST (default 20) so the file
+ * The issue's size is 200 (`npm run test:quickbooks-full`); CI runs QBO_BURST (default 10) so the file
  * stays well under 90 s on a quiet machine.
  */
 const available = await services();
-const N = Math.max(1, Number(process.env.QBO_BURST ?? 20));
+const N = Math.max(1, Number(process.env.QBO_BURST ?? 10));
 const REALM = DEFAULT_SANDBOX_REALM;
 const PROCESS = 'PROC-REIMBURSE';
 
