@@ -3,6 +3,7 @@ import path from 'node:path';
 import { startSandbox } from '../sandbox/index.ts';
 import { DEFAULT_APP, DEFAULT_TOKEN } from '../sandbox/trello/index.ts';
 import { SEED } from '../sandbox/dingtalk/index.ts';
+import { DEFAULT_APP as QBO_APP, DEFAULT_SANDBOX_REALM } from '../sandbox/quickbooks/index.ts';
 import { createLogger } from '../core/logger.ts';
 import { loadSettings } from '../core/settings.ts';
 import { startHub } from './hub.ts';
@@ -65,6 +66,7 @@ fs.mkdirSync(env.DINGBRIDGE_DATA_DIR!, { recursive: true });
 const settings = loadSettings(env);
 const hub = await startHub({ settings, env, logger: createLogger(settings.LOG_LEVEL) });
 await triggersLive();
+await seedQuickBooks();
 
 const moveCmd = `curl -s -XPOST ${trello}/__sandbox/trello/cards/${card.card.id}/move -H 'content-type: application/json' -d '{"listName":"Doing"}'`;
 const chatCmd = `curl -s -XPOST ${dingtalk}/__sandbox/dingtalk/chat -H 'content-type: application/json' -d '{"text":"trello add Fix the login page @Doing","conversationId":"${SEED.groupId}","conversationType":"2"}'`;
@@ -125,3 +127,44 @@ process.removeAllListeners('SIGINT');
 process.removeAllListeners('SIGTERM');
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+
+/**
+ * A QuickBooks company (the sandbox's, home currency HKD) connected through a registered Intuit app, with
+ * the app's webhooks pointed at the hub: flows on `quickbooks.*` events and the QuickBooks actions work.
+ */
+async function seedQuickBooks(): Promise<void> {
+  const qbo = sandbox.urls.quickbooks;
+  const ctl = (p: string, method: string, body: unknown) =>
+    fetch(`${qbo}/__sandbox/quickbooks${p}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const tokens = (await (await ctl(`/apps/${QBO_APP.id}/connect`, 'POST', { realmId: DEFAULT_SANDBOX_REALM })).json()) as {
+    refresh_token: string;
+  };
+  await ctl(`/apps/${QBO_APP.id}`, 'PATCH', { webhookUrl: `${env.PUBLIC_URL}/webhooks/quickbooks` });
+  const store = hub.runtime.connections.store;
+  if (await store.get('quickbooks')) return;
+  const app =
+    (await store.apps.get('intuit-demo')) ??
+    (await store.apps.create({
+      id: 'intuit-demo',
+      connectorId: 'quickbooks',
+      label: 'Intuit app (sandbox)',
+      environment: 'sandbox',
+      clientId: QBO_APP.sandbox.clientId,
+      secrets: { clientSecret: QBO_APP.sandbox.clientSecret, webhookVerifierToken: QBO_APP.verifierToken },
+    }));
+  await store.create({
+    id: 'quickbooks',
+    connectorId: 'quickbooks',
+    label: 'QuickBooks (sandbox company, HKD)',
+    appId: app.id,
+    settings: {
+      realmId: DEFAULT_SANDBOX_REALM,
+      environment: 'sandbox',
+      homeCurrency: 'HKD',
+      baseUrl: qbo,
+      oauthBaseUrl: qbo,
+      authorizeBaseUrl: qbo,
+    },
+    secrets: { refreshToken: tokens.refresh_token },
+  });
+}

@@ -9,6 +9,7 @@ import trello from './trello/index.ts';
 import { dingtalk, dingtalkRobot } from './dingtalk/index.ts';
 import docusign from './docusign/index.ts';
 import aliyunOss from './aliyun_oss/index.ts';
+import quickbooks from './quickbooks/index.ts';
 
 /** The one list of connectors. Adding a service is adding its folder and a line here. */
 export const connectors: ConnectorDefinition[] = [
@@ -23,4 +24,5 @@ export const connectors: ConnectorDefinition[] = [
   docusign,
   aliyunOss,
   googleServiceAccount,
+  quickbooks,
 ];

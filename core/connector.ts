@@ -4,6 +4,7 @@ import type { Logger } from './logger.ts';
 import type { ConnectorAuth } from './auth-kinds.ts';
 import type { ConnectorTranslations } from './connector-i18n.ts';
 import type { FileAccess } from './files/store.ts';
+import type { Person } from './people/store.ts';
 import type { ProviderClient, ProviderClientOptions } from './http/provider-client.ts';
 
 export { fileRef, type FileRef, type FileAccess } from './files/store.ts';
@@ -57,8 +58,22 @@ export interface ActionContext {
   http?: (opts: ProviderClientOptions) => ProviderClient;
   /** Files between steps: `put(stream, {name, contentType}) → FileRef`, `open(ref) → stream`. Set by the pipeline. */
   files?: FileAccess;
+  /**
+   * The people directory (core/people): find the person behind an email, mobile or another service's
+   * identity, and remember their identity in this service (e.g. a QuickBooks vendor id). Set by the pipeline.
+   */
+  people?: PeopleAccess;
   /** Marks a change as the hub's own (e.g. `trello.card:<id>:created`), so its echo from the provider is dropped. */
   ownChange?: (key: string, opts?: { once?: boolean }) => Promise<void>;
+}
+
+/** What an action may do with the people directory. */
+export interface PeopleAccess {
+  byEmail(email: string): Promise<Person | undefined>;
+  byMobile(mobile: string): Promise<Person | undefined>;
+  byIdentity(service: string, kind: string, value: string): Promise<Person | undefined>;
+  /** Sets (or with null removes) identities of a person; an identity another person holds is refused. */
+  setIdentities(personId: string, identities: Record<string, Record<string, string | null>>): Promise<void>;
 }
 
 export interface ActionDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown> {

@@ -130,13 +130,15 @@ export function providerWebhookRouter(rt: Runtime): Router {
     if (!triggers.length) throw new HttpError(404, 'no_webhook', `connector "${connectorId}" takes no app-level webhooks`);
     const request = toRequest(req, `webhook:${connectorId}:app`);
     const rows = (await rt.connections.store.list()).filter((c) => c.connector_id === connectorId && c.status !== 'disabled');
-    const candidates = rows.map((c) => ({ id: c.id, settings: rt.connections.store.view(c).settings }));
+    // Full views: a connection that uses a registered provider app gets the app's client id and verifier token.
+    const views = new Map(await Promise.all(rows.map(async (c) => [c.id, await rt.connections.store.fullView(c)] as const)));
+    const candidates = rows.map((c) => ({ id: c.id, settings: views.get(c.id)!.settings }));
     const trigger = triggers.find((t) => t.webhook!.accepts?.(request) ?? true) ?? triggers[0]!;
     const app = trigger.webhook!.app!;
     const routed = [...new Set(await app.route(request, candidates))].filter((id) => rows.some((r) => r.id === id));
     if (!routed.length) throw new HttpError(404, 'connection_not_found', 'no connection of this app matches the request');
     for (const id of routed) {
-      const secret = app.secret(rt.connections.store.view(rows.find((r) => r.id === id)!));
+      const secret = app.secret(views.get(id)!);
       if (!secret || !app.verify(request, secret))
         throw new HttpError(401, 'invalid_signature', "the request is not signed with the app's secret");
     }

@@ -9,6 +9,7 @@ const dingtalkEnv = z.object({
   DINGTALK_OAPI_BASE_URL: urlSetting(['http:', 'https:']).optional(),
 });
 import { approvalGet, approvalStart } from './approvals.ts';
+import { approvalAttachments, approvalComment } from './approval-files.ts';
 import { appAuth, robotAuth } from './auth.ts';
 import { createEvent, deleteEvent, listEvents, updateEvent } from './calendar.ts';
 import { dingtalkDirectory } from './contacts.ts';
@@ -72,7 +73,19 @@ export const dingtalk = defineConnector({
       stream: dingtalkStream,
     },
   ],
-  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats],
+  actions: [
+    sendToUsers,
+    sendToGroup,
+    approvalStart,
+    approvalGet,
+    approvalAttachments,
+    approvalComment,
+    createEvent,
+    updateEvent,
+    deleteEvent,
+    listEvents,
+    datacenterStats,
+  ],
   calendarSide: dingtalkCalendarSide,
 });
 

@@ -10,7 +10,8 @@ import { loadEvent } from './event-store.ts';
 import { stepJobId, stepRunId } from './jobs.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { deferPacedStep, paceGate, pacedStepDone } from './pacing.ts';
-import type { StepPace } from '../connector.ts';
+import type { PeopleAccess, StepPace } from '../connector.ts';
+import { PeopleStore } from '../people/store.ts';
 import { createProviderClient } from '../http/provider-client.ts';
 
 /**
@@ -110,6 +111,7 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
         trace: (entry) => Object.assign(trace, entry),
         ownChange: (key, opts) => rt.links.ownChange(key, opts),
         files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
+        people: peopleAccess(rt),
         http: (opts) =>
           createProviderClient({
             timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
@@ -256,4 +258,15 @@ async function recordOutcome(
     rt.metrics.steps.inc({ outcome: 'failed', action: run.action });
     log.warn({ err: failure.message, errorClass: failure.errorClass }, 'step dead-lettered');
   }
+}
+
+/** The people directory as actions see it (ActionContext.people). */
+function peopleAccess(rt: Runtime): PeopleAccess {
+  const store = new PeopleStore(rt.db);
+  return {
+    byEmail: (email) => store.byEmail(email),
+    byMobile: (mobile) => store.byMobile(mobile),
+    byIdentity: (service, kind, value) => store.byIdentity(service, kind, value),
+    setIdentities: (personId, identities) => store.setIdentities(personId, identities),
+  };
 }

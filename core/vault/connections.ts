@@ -191,7 +191,7 @@ export class ConnectionStore {
   async upsertFromConfig(input: ConnectionInput & { id: string }): Promise<void> {
     const existing = await this.get(input.id);
     if (!existing) {
-      await this.create({ ...input, origin: 'config' });
+      await this.create({ ...input, secrets: withSeedMarks(input.secrets ?? {}, {}), origin: 'config' });
       return;
     }
     if (existing.connector_id !== input.connectorId) {
@@ -202,7 +202,7 @@ export class ConnectionStore {
     await this.update(input.id, {
       label: input.label,
       settings: input.settings,
-      secrets: input.secrets,
+      secrets: withSeedMarks(input.secrets ?? {}, this.openSecrets(existing)),
       ...(input.appId !== undefined ? { appId: input.appId } : {}),
     });
   }
@@ -264,4 +264,25 @@ export class ConnectionStore {
     );
     if (missing.length) throw new HttpError(400, 'missing_fields', `missing: ${missing.map((f) => f.key).join(', ')}`);
   }
+}
+
+/**
+ * Tokens a config file seeds (an account declared without the UI, e.g. `refreshToken: ${QBO_REFRESH_TOKEN}`)
+ * are applied once: a provider that rotates refresh tokens (QuickBooks) makes the file's value stale, and
+ * restoring it at every start would lose the newest token. A fingerprint of the seeded value is kept
+ * (sealed with the secrets); the same value again is skipped, a new value (the admin pasted another
+ * token) replaces the stored one.
+ */
+const SEEDED_TOKEN_KEYS = ['refreshToken', 'accessToken'];
+function withSeedMarks(fromFile: Record<string, string>, stored: Record<string, string>): Record<string, string> {
+  const out = { ...fromFile };
+  for (const key of SEEDED_TOKEN_KEYS) {
+    const value = out[key];
+    if (!value) continue;
+    const mark = `${key}Seed`;
+    const fingerprint = crypto.createHash('sha256').update(value).digest('base64url').slice(0, 22);
+    if (stored[mark] === fingerprint && stored[key]) delete out[key];
+    else out[mark] = fingerprint;
+  }
+  return out;
 }

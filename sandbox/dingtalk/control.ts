@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { registerApprovalFileRoutes } from './approval-files.ts';
 import type { Express, Response } from 'express';
 import { z } from 'zod';
 import type { RunningFakeInternals } from '../framework/index.ts';
@@ -277,6 +278,7 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
   });
 
   // ---------------------------------------------------------------- approvals
+  registerApprovalFileRoutes(app, rt, P);
   app.get(`${P}/approvals`, (_req, res) => {
     res.json({
       approvals: [...st().approvals.values()].map((i) => ({

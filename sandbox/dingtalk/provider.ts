@@ -1,4 +1,5 @@
 import type { Express, Request, Response, NextFunction } from 'express';
+import { registerApprovalFileApi } from './approval-files.ts';
 export { apiError } from './errors.ts';
 import type { RunningFakeInternals } from '../framework/index.ts';
 import { randomHex, robotSign } from './crypto.ts';
@@ -249,6 +250,7 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     res.json({ success: true, result: instanceView(rt, inst) });
   });
 
+  registerApprovalFileApi(app, rt, (res) => appOf(res).corpId);
   registerCalendarRoutes(app, fake, rt);
   registerContactsRoutes(app, fake, rt);
   registerDatacenterRoutes(app, fake);

@@ -12,6 +12,8 @@ import {
   appForClient,
   clockNow,
   qboTime,
+  qboDate,
+  exchangeRate,
   ENTITY_TYPES,
 } from './state.ts';
 import { createEntity, updateEntity, deleteEntity, voidEntity, respondEntity, type OnChange } from './entities.ts';
@@ -332,6 +334,24 @@ export function setupApi(app: Express, fake: Fake, onChange: OnChange): void {
         if (typeof b.CompanyName === 'string' && b.CompanyName) company.name = b.CompanyName;
         company.companyInfoSyncToken += 1;
         return ok({ CompanyInfo: companyInfo(company) });
+      }),
+    );
+    // ExchangeRate as Intuit serves it: home-currency units per foreign unit (the fake's fixed table).
+    r.get(
+      '/exchangerate',
+      handle(host, ({ company, req }) => {
+        const source = String(req.query.sourcecurrencycode ?? '').toUpperCase();
+        if (!/^[A-Z]{3}$/.test(source)) throw faults.required('sourcecurrencycode');
+        const asOf = typeof req.query.asofdate === 'string' && req.query.asofdate ? req.query.asofdate : qboDate(now());
+        return ok({
+          ExchangeRate: {
+            SourceCurrencyCode: source,
+            TargetCurrencyCode: company.homeCurrency,
+            Rate: exchangeRate(source, company.homeCurrency),
+            AsOfDate: asOf,
+            SyncToken: '0',
+          },
+        });
       }),
     );
     r.get(
