@@ -664,4 +664,20 @@ describe('Google connector: Calendar and connect', {
     );
     assert.equal((await api(hub.url!, 'GET', '/api/v1/connections/gcal')).json.status, 'active');
   });
+  test('a flow that needs more (Drive): connecting again asks for it beside Calendar, with include_granted_scopes', async () => {
+    const flow = await api(hub.url!, 'POST', '/api/v1/flows', {
+      id: 'drive-watch',
+      when: { event: 'google.drive.file.*', source: 'gcal' },
+      then: [{ action: 'google.calendar.get_event', connection: 'gcal', input: { eventId: '{{ data.file.id }}' } }],
+    });
+    assert.ok(flow.status === 201 || flow.status === 200, flow.text);
+    const again = await connect();
+    assert.equal(again.status, 200, again.text);
+    const asked = again.url.searchParams.get('scope')!.split(' ');
+    assert.ok(asked.includes(SCOPES.drive) && asked.includes(SCOPES.calendar));
+    assert.equal(again.url.searchParams.get('include_granted_scopes'), 'true');
+    const view = await api(hub.url!, 'GET', '/api/v1/connections/gcal');
+    assert.equal(view.json.status, 'active');
+    assert.ok(view.json.scopes.includes(SCOPES.drive) && view.json.scopes.includes(SCOPES.calendar), JSON.stringify(view.json.scopes));
+  });
 });
