@@ -10,6 +10,7 @@ import { dingtalk, dingtalkRobot } from './dingtalk/index.ts';
 import docusign from './docusign/index.ts';
 import aliyunOss from './aliyun_oss/index.ts';
 import quickbooks from './quickbooks/index.ts';
+import ocr from './ocr/index.ts';
 
 /** The one list of connectors. Adding a service is adding its folder and a line here. */
 export const connectors: ConnectorDefinition[] = [
@@ -25,4 +26,5 @@ export const connectors: ConnectorDefinition[] = [
   aliyunOss,
   googleServiceAccount,
   quickbooks,
+  ocr,
 ];

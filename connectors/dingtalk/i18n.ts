@@ -132,6 +132,14 @@ export const dingtalkI18n: ConnectorTranslations = {
           example: 'cidSandboxGroup0001',
         },
         ...messageFields,
+        onlyIf: {
+          label: tx('Send only if', '仅在以下条件时发送', '只在以下條件時發送'),
+          help: tx(
+            'A yes/no value from an earlier step (e.g. a receipt flagged for review); no: nothing is sent. Default: always send.',
+            '来自前面步骤的是/否值（如收据需复核）；为否则不发送。默认总是发送。',
+            '來自之前步驟的是／否值（例如收據需覆核）；為否則不會發送。預設一律發送。',
+          ),
+        },
       },
     },
     'dingtalk.approval.start': {

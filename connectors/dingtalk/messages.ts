@@ -139,10 +139,21 @@ export const sendToUsers = defineAction({
 export const sendToGroup = defineAction({
   id: 'dingtalk.message.sendToGroup',
   title: 'Send a message from the app robot to a group',
-  input: z.object({ openConversationId: z.string().min(1), ...message }).superRefine(checkMessage),
+  input: z
+    .object({
+      openConversationId: z.string().min(1),
+      ...message,
+      /** Send nothing when true: a note only some runs need (e.g. `{{ steps[1].output.review }}`, a receipt to review). */
+      onlyIf: z.boolean().default(true),
+    })
+    .superRefine(checkMessage),
   sampleOutput: { processQueryKey: 'a1b2c3' },
   async run(ctx, input) {
     const conn = appConnection(ctx.connection, 'dingtalk.message.sendToGroup');
+    if (!input.onlyIf) {
+      ctx.trace({ response: { skipped: true } });
+      return { processQueryKey: null, skipped: true };
+    }
     const { msgKey, msgParam } = appMessage(input);
     const request = { robotCode: robotCodeOf(conn, input), openConversationId: input.openConversationId, msgKey, msgParam };
     ctx.trace({ request });
@@ -154,7 +165,7 @@ export const sendToGroup = defineAction({
         runtimeOptions(ctx.timeoutMs),
       ),
     );
-    const out = { processQueryKey: res.body?.processQueryKey ?? null };
+    const out = { processQueryKey: res.body?.processQueryKey ?? null, skipped: false };
     ctx.trace({ response: out });
     return out;
   },
