@@ -18,7 +18,13 @@ const files = new Map<string, Buffer>();
 function ref(name: string, contentType: string): FileRef {
   const bytes = fs.readFileSync(path.join(DIR, name));
   files.set(name, bytes);
-  return { fileId: `file_fixture_${name.replace(/[^A-Za-z0-9]/g, '_')}`, name, contentType, size: bytes.length, sha256: '0'.repeat(64) } as FileRef;
+  return {
+    fileId: `file_fixture_${name.replace(/[^A-Za-z0-9]/g, '_')}`,
+    name,
+    contentType,
+    size: bytes.length,
+    sha256: '0'.repeat(64),
+  } as FileRef;
 }
 const ctx = (): ActionContext => ({
   idempotencyKey: 'k',
@@ -40,7 +46,9 @@ after(() => stopOcr());
 test('an English receipt: TOTAL HK$ 250.00 read, matching the claim', async () => {
   const t0 = Date.now();
   const out = await run({ file: ref('receipt-en.png', 'image/png'), expectedAmount: '250.00', expectedCurrency: 'HKD' });
-  console.log(`english receipt read in ${Date.now() - t0} ms (worker start included): ${out.total} ${out.currency}, confidence ${out.confidence}`);
+  console.log(
+    `english receipt read in ${Date.now() - t0} ms (worker start included): ${out.total} ${out.currency}, confidence ${out.confidence}`,
+  );
   assert.equal(out.total, 250);
   assert.equal(out.currency, 'HKD');
   assert.equal(out.source, 'total_line');
@@ -51,7 +59,12 @@ test('an English receipt: TOTAL HK$ 250.00 read, matching the claim', async () =
 
 test('a traditional-Chinese receipt: 總計 HK$1,234.50; a claim of 1,500 is flagged for review', async () => {
   const t0 = Date.now();
-  const out = await run({ file: ref('receipt-zh-hk.png', 'image/png'), expectedAmount: '1,500', expectedCurrency: 'HKD', tolerancePercent: 1 });
+  const out = await run({
+    file: ref('receipt-zh-hk.png', 'image/png'),
+    expectedAmount: '1,500',
+    expectedCurrency: 'HKD',
+    tolerancePercent: 1,
+  });
   console.log(`chinese receipt read in ${Date.now() - t0} ms: ${out.total} ${out.currency}, confidence ${out.confidence}`);
   assert.equal(out.total, 1234.5);
   assert.equal(out.currency, 'HKD');

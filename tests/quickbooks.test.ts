@@ -108,7 +108,7 @@ describe('QuickBooks ↔ DingTalk (examples/quickbooks-dingtalk.yaml)', { skip: 
         if (!rows.length) return false;
         const last = rows[rows.length - 1]!;
         const settled = rows.every((r) => r.status === 'succeeded' || r.status === 'dead');
-        return settled && (last.status === 'dead' || rows.length === 5) ? rows : false;
+        return settled && (last.status === 'dead' || rows.length === 7) ? rows : false;
       },
       `steps of approval ${instanceId}`,
       timeoutMs,
@@ -187,14 +187,16 @@ describe('QuickBooks ↔ DingTalk (examples/quickbooks-dingtalk.yaml)', { skip: 
       steps.map((s) => [s.action, s.status]),
       [
         ['dingtalk.approval.attachments', 'succeeded'],
+        ['ocr.receipt.total', 'succeeded'],
         ['quickbooks.purchase.create', 'succeeded'],
         ['quickbooks.attach', 'succeeded'],
         ['dingtalk.message.sendToUsers', 'succeeded'],
         ['dingtalk.approval.comment', 'succeeded'],
+        ['dingtalk.message.sendToGroup', 'succeeded'],
       ],
       JSON.stringify(steps.map((s) => s.last_error)),
     );
-    const purchaseId = steps[1]!.output.id as string;
+    const purchaseId = steps[2]!.output.id as string;
     const purchase = (await entities('Purchase')).find((p) => p.Id === purchaseId);
     assert.ok(purchase, 'the Purchase exists in QuickBooks');
     assert.equal(purchase.TotalAmt, 420.5);
@@ -222,6 +224,59 @@ describe('QuickBooks ↔ DingTalk (examples/quickbooks-dingtalk.yaml)', { skip: 
     assert.equal(counts.requests - counts.replayed, counts.distinct, 'every requestid answered once');
   });
 
+  const RECEIPTS = path.join(ROOT, 'tests/fixtures/receipts');
+  const groupMessagesAbout = async (purchaseId: string) =>
+    (await dingtalk.control<{ messages: any[] }>('GET', `/conversations/${GROUP}/messages`)).messages.filter((m) =>
+      JSON.stringify(m).includes(`Expense **${purchaseId}**`),
+    );
+
+  test('a receipt whose total (read offline, 總計 HK$1,234.50) matches the claim → booked as before, no review flag', async () => {
+    const id = await reimburse(
+      { Amount: '1,234.50', Currency: 'HKD', Category: 'Meals and Entertainment', Description: 'Team lunch', Payee: 'Alice Chan' },
+      { name: 'lunch.png', bytes: fs.readFileSync(path.join(RECEIPTS, 'receipt-zh-hk.png')), contentType: 'image/png' },
+    );
+    const steps = await stepsFor(id, 120_000);
+    assert.deepEqual(
+      steps.map((s) => s.status),
+      Array(7).fill('succeeded'),
+      JSON.stringify(steps.map((s) => s.last_error)),
+    );
+    assert.equal(steps[1]!.output.total, 1234.5, 'the total read from the image');
+    assert.equal(steps[1]!.output.review, false);
+    const purchaseId = steps[2]!.output.id as string;
+    const purchase = (await entities('Purchase')).find((p) => p.Id === purchaseId);
+    assert.equal(purchase.TotalAmt, 1234.5);
+    assert.doesNotMatch(purchase.PrivateNote, /review/);
+    assert.equal(steps[6]!.output.skipped, true);
+    assert.equal((await groupMessagesAbout(purchaseId)).length, 0, 'finance is not bothered');
+  });
+
+  test('a receipt whose total differs from the claim → the Purchase is still booked, with a review memo and a note to finance', async () => {
+    const id = await reimburse(
+      { Amount: '300', Currency: 'HKD', Category: 'Travel', Description: 'Taxi (claimed more)', Payee: 'Alice Chan' },
+      { name: 'taxi.png', bytes: fs.readFileSync(path.join(RECEIPTS, 'receipt-en.png')), contentType: 'image/png' },
+    );
+    const steps = await stepsFor(id, 120_000);
+    assert.deepEqual(
+      steps.map((s) => s.status),
+      Array(7).fill('succeeded'),
+      JSON.stringify(steps.map((s) => s.last_error)),
+    );
+    const purchaseId = steps[2]!.output.id as string;
+    const purchase = (await entities('Purchase')).find((p) => p.Id === purchaseId);
+    assert.equal(purchase.TotalAmt, 300, 'booked as claimed, not blocked');
+    assert.match(
+      purchase.PrivateNote,
+      /^Receipt total HKD 250\.00 differs from claimed HKD 300\.00 — review\. DingTalk approval .*: Taxi \(claimed more\)$/,
+    );
+    const notes = await groupMessagesAbout(purchaseId);
+    assert.equal(notes.length, 1, 'one note to the finance group');
+    assert.match(JSON.stringify(notes[0]), /Receipt total HKD 250\.00 differs from claimed HKD 300\.00/);
+    const inst = await dingtalk.control<any>('GET', `/approvals/${id}`);
+    const records = (inst.instance ?? inst).operationRecords as any[];
+    assert.ok(records.some((r) => r.type === 'ADD_REMARK' && r.remark.includes('marked for review')));
+  });
+
   test('a USD reimbursement in the HKD company carries the exchange rate (and a USD vendor)', async () => {
     const id = await reimburse({
       Amount: '100',
@@ -231,8 +286,8 @@ describe('QuickBooks ↔ DingTalk (examples/quickbooks-dingtalk.yaml)', { skip: 
       Payee: 'Alice Chan',
     });
     const steps = await stepsFor(id);
-    assert.equal(steps[1]!.status, 'succeeded', String(steps[1]!.last_error));
-    const out = steps[1]!.output;
+    assert.equal(steps[2]!.status, 'succeeded', String(steps[2]!.last_error));
+    const out = steps[2]!.output;
     assert.equal(out.currency, 'USD');
     assert.equal(out.exchangeRate, 7.8);
     assert.equal(out.homeTotalAmount, 780);
@@ -243,7 +298,7 @@ describe('QuickBooks ↔ DingTalk (examples/quickbooks-dingtalk.yaml)', { skip: 
     const vendor = (await entities('Vendor')).find((v) => v.Id === purchase.EntityRef.value);
     assert.equal(vendor.DisplayName, 'Alice Chan (USD)');
     assert.equal(vendor.CurrencyRef.value, 'USD');
-    assert.equal(steps[2]!.output.skipped, true, 'no receipt: nothing to attach, not a failure');
+    assert.equal(steps[3]!.output.skipped, true, 'no receipt: nothing to attach, not a failure');
   });
 
   test('a form without amount, account or payee → a step error naming the field, and nothing sent to QuickBooks', async () => {
@@ -265,9 +320,9 @@ describe('QuickBooks ↔ DingTalk (examples/quickbooks-dingtalk.yaml)', { skip: 
     for (const [form, expected] of cases) {
       const id = await reimburse(form);
       const steps = await stepsFor(id);
-      assert.equal(steps[1]!.status, 'dead', `${form.Description}: dead at once`);
-      assert.match(String(steps[1]!.last_error), expected);
-      assert.doesNotMatch(String(steps[1]!.last_error), /Fault/);
+      assert.equal(steps[2]!.status, 'dead', `${form.Description}: dead at once`);
+      assert.match(String(steps[2]!.last_error), expected);
+      assert.doesNotMatch(String(steps[2]!.last_error), /Fault/);
     }
     assert.equal((await entities('Purchase')).length, before);
     assert.equal(await creates(), sent, 'no create reached QuickBooks');
@@ -457,7 +512,7 @@ describe('QuickBooks ↔ DingTalk (examples/quickbooks-dingtalk.yaml)', { skip: 
     );
     for (const id of ids) {
       const steps = await stepsFor(id, 120_000);
-      assert.equal(steps[1]!.status, 'succeeded', String(steps[1]!.last_error));
+      assert.equal(steps[2]!.status, 'succeeded', String(steps[2]!.last_error));
     }
     const calls = (await (await fetch(`${qbo.baseUrl()}/__sandbox/calls?path=/oauth2/v1/tokens/bearer`)).json()) as any;
     const refreshes = (calls.calls ?? calls).filter((c: any) => String(c.body?.grant_type ?? c.body ?? '').includes('refresh_token'));

@@ -30,14 +30,24 @@ export function modelFile(lang: (typeof OCR_LANGUAGES)[number]): string {
  * its data).
  */
 function langFolder(): string {
-  const dir = join(tmpdir(), `dingbridge-ocr-${process.pid}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const lang of OCR_LANGUAGES) {
-    const link = join(dir, `${lang}.traineddata.gz`);
-    rmSync(link, { force: true });
-    symlinkSync(modelFile(lang), link);
+  // The system's tmp first; the hub's data folder when tmp is not writable (a read-only container).
+  const bases = [tmpdir(), process.env.DINGBRIDGE_DATA_DIR].filter((b): b is string => Boolean(b));
+  let lastError: unknown;
+  for (const base of bases) {
+    try {
+      const dir = join(base, `dingbridge-ocr-${process.pid}`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const lang of OCR_LANGUAGES) {
+        const link = join(dir, `${lang}.traineddata.gz`);
+        rmSync(link, { force: true });
+        symlinkSync(modelFile(lang), link);
+      }
+      return dir;
+    } catch (err) {
+      lastError = err;
+    }
   }
-  return dir;
+  throw lastError;
 }
 
 interface TesseractWorker {

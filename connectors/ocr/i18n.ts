@@ -4,11 +4,7 @@ export const ocrI18n: ConnectorTranslations = {
   name: tx('Receipt reader (offline OCR)', '收据识别（离线 OCR）', '收據識別（離線 OCR）'),
   actions: {
     'ocr.receipt.total': {
-      title: tx(
-        "Read a receipt's total and compare it with the claim",
-        '识别收据总额并与申报金额核对',
-        '識別收據總額並與申報金額核對',
-      ),
+      title: tx("Read a receipt's total and compare it with the claim", '识别收据总额并与申报金额核对', '識別收據總額並與申報金額核對'),
       description: tx(
         'Reads the total of a receipt image or PDF on this server (English and traditional Chinese; nothing is sent out). When it differs from the claimed amount by more than the tolerance, or cannot be read, the result says "review" with the reason; the flow goes on.',
         '在本服务器上识别收据图片或 PDF 的总额（英文和繁体中文，不外传任何数据）。与申报金额相差超过容差或无法识别时，结果标记为"需复核"并说明原因；流程照常继续。',
@@ -36,5 +32,4 @@ export const ocrI18n: ConnectorTranslations = {
       },
     },
   },
-
 };

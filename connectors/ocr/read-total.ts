@@ -65,7 +65,17 @@ export const readReceiptTotal = defineAction({
     const claimed = input.expectedAmount;
     const claimedCurrency = input.expectedCurrency || null;
     if (!input.file) {
-      return { total: null, currency: null, confidence: 0, text: '', source: 'none' as const, read: false, matches: false, review: false, note: '' };
+      return {
+        total: null,
+        currency: null,
+        confidence: 0,
+        text: '',
+        source: 'none' as const,
+        read: false,
+        matches: false,
+        review: false,
+        note: '',
+      };
     }
     if (!ctx.files) throw permanent(`${A}: files are not available in this hub`);
     const file = input.file;
@@ -94,9 +104,25 @@ export const readReceiptTotal = defineAction({
     }
     const found = readTotal(text, confidence);
     const read = found.total !== null;
-    ctx.trace({ response: { file: file.name, total: found.total, currency: found.currency, confidence: found.confidence, source: found.source, failure } });
+    ctx.trace({
+      response: {
+        file: file.name,
+        total: found.total,
+        currency: found.currency,
+        confidence: found.confidence,
+        source: found.source,
+        failure,
+      },
+    });
     if (claimed === undefined)
-      return { ...found, text, read, matches: false, review: !read, note: read ? '' : `Receipt total could not be read${failure ? `: ${failure}` : ''} — review` };
+      return {
+        ...found,
+        text,
+        read,
+        matches: false,
+        review: !read,
+        note: read ? '' : `Receipt total could not be read${failure ? `: ${failure}` : ''} — review`,
+      };
     const cmp = compareTotal(found, claimed, claimedCurrency, input.tolerancePercent);
     return { ...found, text, read, ...cmp };
   },

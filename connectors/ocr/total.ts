@@ -15,7 +15,8 @@ export interface ReadTotal {
   source: 'total_line' | 'largest_amount' | 'none';
 }
 
-const TOTAL_WORDS = /(grand\s*total|total\s*(?:due|amount|payable)?|amount\s*(?:due|payable|paid)|balance\s*due|總計|總額|總數|合計|應付|實付|总计|总额|合计|应付|实付|共計|共计)/i;
+const TOTAL_WORDS =
+  /(grand\s*total|total\s*(?:due|amount|payable)?|amount\s*(?:due|payable|paid)|balance\s*due|總計|總額|總數|合計|應付|實付|总计|总额|合计|应付|实付|共計|共计)/i;
 const SUBTOTAL_WORDS = /(sub\s*-?\s*total|小計|小计)/i;
 
 /** A currency mark and an amount: `HK$1,234.50`, `HKS 34.50` (OCR's HK$), `USD 12`, `¥88.00`, `1234.50`. */
@@ -74,11 +75,18 @@ export function readTotal(text: string, ocrConfidence = 100): ReadTotal {
     if (!TOTAL_WORDS.test(line) || SUBTOTAL_WORDS.test(line)) continue;
     // The amount is on the line, or (a two-line layout) on the next one.
     const found = amountsOf(line).pop() ?? (lines[i + 1] ? amountsOf(lines[i + 1]!).pop() : undefined);
-    if (found) return { total: found.value, currency: found.currency ?? anyCurrency(), confidence: Math.round(ocrConfidence), source: 'total_line' };
+    if (found)
+      return { total: found.value, currency: found.currency ?? anyCurrency(), confidence: Math.round(ocrConfidence), source: 'total_line' };
   }
   let best: Amount | undefined;
   for (const l of lines) for (const a of amountsOf(l)) if (!best || a.value > best.value) best = a;
-  if (best) return { total: best.value, currency: best.currency ?? anyCurrency(), confidence: Math.round(ocrConfidence / 2), source: 'largest_amount' };
+  if (best)
+    return {
+      total: best.value,
+      currency: best.currency ?? anyCurrency(),
+      confidence: Math.round(ocrConfidence / 2),
+      source: 'largest_amount',
+    };
   return { total: null, currency: null, confidence: 0, source: 'none' };
 }
 
