@@ -4,6 +4,7 @@ import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
 import { listGroups, listUsers } from './directory/actions.ts';
 import { createFolder, getFile, share } from './drive/actions.ts';
+import { drivePushTrigger } from './drive/push.ts';
 import { driveFolderTrigger } from './drive/trigger.ts';
 import { gmailSend } from './gmail/send.ts';
 import { gmailMessageTrigger } from './gmail/trigger.ts';
@@ -20,9 +21,10 @@ export default defineConnector({
   env: z.object({
     GOOGLE_BASE_URL: urlSetting(['http:', 'https:']).optional(),
     GOOGLE_OAUTH_BASE_URL: urlSetting(['http:', 'https:']).optional(),
+    GOOGLE_DRIVE_PUSH: z.enum(['auto', 'always', 'off']).optional(),
   }),
   auth: googleOAuth,
-  triggers: [driveFolderTrigger, gmailMessageTrigger],
+  triggers: [driveFolderTrigger, drivePushTrigger, gmailMessageTrigger],
   actions: [uploadFile, createFolder, share, getFile, gmailSend, listUsers, listGroups],
   i18n: googleI18n,
 });

@@ -190,7 +190,12 @@ export async function reconcileSubscriptions(
     }>`select pg_try_advisory_lock(hashtextextended('dingbridge:trigger-subscriptions', 0)) as ok`.execute(conn);
     if (!got.rows[0]?.ok) return;
     try {
-      const desired = await desiredTriggers(rt, 'sub', (t) => t.subscription?.params);
+      const desired = await desiredTriggers(
+        rt,
+        'sub',
+        (t) => t.subscription?.params,
+        (t) => t.subscription?.optionalParams,
+      );
       const rows = (await conn.selectFrom('trigger_subscriptions').selectAll().execute()) as Row[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       const desiredIds = new Set(desired.map((d) => d.id));
