@@ -190,12 +190,15 @@ export async function reconcileSubscriptions(
     }>`select pg_try_advisory_lock(hashtextextended('dingbridge:trigger-subscriptions', 0)) as ok`.execute(conn);
     if (!got.rows[0]?.ok) return;
     try {
-      const desired = await desiredTriggers(
-        rt,
-        'sub',
-        (t) => t.subscription?.params,
-        (t) => t.subscription?.optionalParams,
-      );
+      // An optional subscription (push in front of a poller) is not wanted without a public address.
+      const desired = (
+        await desiredTriggers(
+          rt,
+          'sub',
+          (t) => t.subscription?.params,
+          (t) => t.subscription?.optionalParams,
+        )
+      ).filter((d) => rt.settings.PUBLIC_URL || !d.trigger.subscription?.optional);
       const rows = (await conn.selectFrom('trigger_subscriptions').selectAll().execute()) as Row[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       const desiredIds = new Set(desired.map((d) => d.id));

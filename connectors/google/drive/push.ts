@@ -51,6 +51,7 @@ export const drivePushTrigger: TriggerDefinition = {
   subscription: {
     params: ['folder'],
     optionalParams: ['subfolders'],
+    optional: true,
     // Only Drive's channels (the Calendar's carry a calendar resource URI).
     match: (req) => (/\/drive\/v3\/changes/.test(header(req, 'x-goog-resource-uri') ?? '') ? header(req, 'x-goog-channel-id') : undefined),
     async subscribe(conn, params, callbackUrl) {
