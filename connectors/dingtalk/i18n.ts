@@ -172,6 +172,48 @@ export const dingtalkI18n: ConnectorTranslations = {
         processInstanceId: { label: tx('Approval instance', '审批实例', '審批實例'), example: 'a1b2c3d4-0000-0000-0000-000000000001' },
       },
     },
+    'dingtalk.approval.attachments': {
+      title: tx('Download the attachments of an approval', '下载审批附件', '下載審批附件'),
+      description: tx(
+        'Each file of the approval’s attachment fields is stored in the hub for later steps (e.g. a receipt for QuickBooks).',
+        '审批附件字段中的每个文件都会保存在集线器中，供后续步骤使用（例如把收据附到 QuickBooks）。',
+        '審批附件欄位中的每個檔案都會儲存在集線器中，供之後的步驟使用（例如把收據附到 QuickBooks）。',
+      ),
+      fields: {
+        processInstanceId: { label: tx('Approval instance', '审批实例', '審批實例'), example: 'a1b2c3d4-0000-0000-0000-000000000001' },
+        field: {
+          label: tx('Attachment field', '附件字段', '附件欄位'),
+          help: tx(
+            'Only this form field (default: every attachment field)',
+            '只取此表单字段（默认：所有附件字段）',
+            '只取此表格欄位（預設：所有附件欄位）',
+          ),
+          example: tx('Receipt', '收据', '收據'),
+        },
+        required: {
+          label: tx('Fail when there is no attachment', '没有附件时报错', '沒有附件時報錯'),
+          help: tx('Off: the step succeeds with no files', '关闭时：没有文件步骤也会成功', '關閉時：沒有檔案步驟亦會成功'),
+        },
+      },
+    },
+    'dingtalk.approval.comment': {
+      title: tx('Comment on an approval', '评论审批', '留言審批'),
+      fields: {
+        processInstanceId: { label: tx('Approval instance', '审批实例', '審批實例'), example: 'a1b2c3d4-0000-0000-0000-000000000001' },
+        text: {
+          label: tx('Comment', '评论内容', '留言內容'),
+          example: tx('Recorded in QuickBooks as expense 1042', '已在 QuickBooks 记为支出 1042', '已在 QuickBooks 記為支出 1042'),
+        },
+        commentUserId: {
+          label: tx('Comment as (user id)', '评论人（用户 ID）', '留言人（用戶 ID）'),
+          help: tx(
+            'The DingTalk user the comment is written as, e.g. a finance account or the approver',
+            '以哪位钉钉用户的身份评论，例如财务账号或审批人',
+            '以哪位釘釘用戶的身分留言，例如財務帳戶或審批人',
+          ),
+        },
+      },
+    },
     'dingtalk.calendar.createEvent': { title: tx('Create a calendar event', '新建日程', '新增日程'), fields: calendarFields },
     'dingtalk.calendar.updateEvent': {
       title: tx('Change a calendar event', '修改日程', '修改日程'),

@@ -17,18 +17,81 @@ export const docusignI18n: ConnectorTranslations = {
         document: { label: { en: 'Document (file)', 'zh-CN': '文档（文件）', 'zh-HK': '文件（檔案）' } },
         signers: { label: { en: 'Signers', 'zh-CN': '签署人', 'zh-HK': '簽署人' } },
         customFields: { label: { en: 'Custom fields', 'zh-CN': '自定义字段', 'zh-HK': '自訂欄位' } },
+        emailBlurb: {
+          label: { en: 'Email message', 'zh-CN': '邮件正文', 'zh-HK': '電郵內文' },
+          help: {
+            en: 'Shown to signers in the DocuSign email, under the subject',
+            'zh-CN': '显示在 DocuSign 邮件主题下方，供签署人阅读',
+            'zh-HK': '顯示在 DocuSign 電郵主旨下方，供簽署人閱讀',
+          },
+        },
+        documentName: {
+          label: { en: 'Document name', 'zh-CN': '文档名称', 'zh-HK': '文件名稱' },
+          help: {
+            en: 'The name signers see for the file (default: the file name)',
+            'zh-CN': '签署人看到的文件名称（默认为文件名）',
+            'zh-HK': '簽署人看到的文件名稱（預設為檔案名稱）',
+          },
+        },
+        carbonCopies: {
+          label: { en: 'Copies to (carbon copies)', 'zh-CN': '抄送人', 'zh-HK': '副本收件人' },
+          help: {
+            en: 'People who get a copy of the signed envelope but do not sign (name and email)',
+            'zh-CN': '收到已签署信封副本但无需签署的人（姓名和邮箱）',
+            'zh-HK': '收到已簽署信封副本但毋須簽署的人（姓名及電郵）',
+          },
+        },
+        status: {
+          label: { en: 'Send now or keep as draft', 'zh-CN': '立即发送或存为草稿', 'zh-HK': '立即傳送或儲存為草稿' },
+          options: {
+            sent: { en: 'Send now', 'zh-CN': '立即发送', 'zh-HK': '立即傳送' },
+            created: {
+              en: 'Draft (send later in DocuSign)',
+              'zh-CN': '草稿（稍后在 DocuSign 中发送）',
+              'zh-HK': '草稿（稍後在 DocuSign 傳送）',
+            },
+          },
+        },
       },
     },
     'docusign.envelope.get': {
       title: { en: 'Get an envelope', 'zh-CN': '获取信封', 'zh-HK': '取得信封' },
+      fields: {
+        envelopeId: {
+          label: { en: 'Envelope id', 'zh-CN': '信封 ID', 'zh-HK': '信封 ID' },
+          help: {
+            en: "From the send step's output or the envelope event",
+            'zh-CN': '来自发送步骤的输出或信封事件',
+            'zh-HK': '來自傳送步驟的輸出或信封事件',
+          },
+        },
+      },
     },
     'docusign.envelope.void': {
       title: { en: 'Void an envelope', 'zh-CN': '作废信封', 'zh-HK': '作廢信封' },
-      fields: { reason: { label: { en: 'Reason', 'zh-CN': '原因', 'zh-HK': '原因' } } },
+      fields: {
+        envelopeId: {
+          label: { en: 'Envelope id', 'zh-CN': '信封 ID', 'zh-HK': '信封 ID' },
+          help: {
+            en: "From the send step's output or the envelope event",
+            'zh-CN': '来自发送步骤的输出或信封事件',
+            'zh-HK': '來自傳送步驟的輸出或信封事件',
+          },
+        },
+        reason: { label: { en: 'Reason', 'zh-CN': '原因', 'zh-HK': '原因' } },
+      },
     },
     'docusign.envelope.download': {
       title: { en: 'Download the signed PDF', 'zh-CN': '下载已签署 PDF', 'zh-HK': '下載已簽署 PDF' },
       fields: {
+        envelopeId: {
+          label: { en: 'Envelope id', 'zh-CN': '信封 ID', 'zh-HK': '信封 ID' },
+          help: {
+            en: "From the send step's output or the envelope event",
+            'zh-CN': '来自发送步骤的输出或信封事件',
+            'zh-HK': '來自傳送步驟的輸出或信封事件',
+          },
+        },
         name: { label: { en: 'File name', 'zh-CN': '文件名', 'zh-HK': '檔案名稱' } },
         certificate: { label: { en: 'Also the certificate', 'zh-CN': '同时下载完成证书', 'zh-HK': '一併下載完成證書' } },
       },
