@@ -300,7 +300,8 @@ async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Prom
       redisCleanup = () => deleteRedisKeys(cfg.redisUrl, prefix);
     }
     const t0 = Date.now();
-    const proc = spawnChild(name, ['bin/dingbridge.js', 'serve'], env);
+    const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+    const proc = spawnChild(name, [...nodeArgs, 'bin/dingbridge.js', 'serve'], env);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp200(`${url}/readyz`, 90_000, proc).catch(async (err) => {
       await proc.stop(10_000);

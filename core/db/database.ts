@@ -8,7 +8,9 @@ export type Db = Kysely<Database>;
 // Return int8 (counts, bigserial ids) as strings is pg's default; numeric counts are cast in SQL where needed.
 
 export function createDb(connectionString: string, opts: { max?: number } = {}): { db: Db; pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 });
+  // A request waits at most 5 s for a connection: when the server is unreachable intake answers 503
+  // (with Retry-After) rather than holding the sender.
+  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10, connectionTimeoutMillis: 5000 });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
