@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { Runtime } from '../runtime.ts';
-import type { StepRunRow } from '../db/schema.ts';
+import type { EventRow, StepRunRow } from '../db/schema.ts';
 import { permanent, toStepError, type StepError } from '../errors.ts';
 import { templateScope } from '../flows.ts';
 import { renderMapping, templateBudget } from '../templating.ts';
 import { redact } from '../redact.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
-import { loadEvent } from './event-store.ts';
+import { loadEvent, rowToEvent } from './event-store.ts';
 import { stepJobId, stepRunId } from './jobs.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { deferPacedStep, paceGate, pacedStepDone } from './pacing.ts';
@@ -19,30 +19,24 @@ import { createProviderClient } from '../http/provider-client.ts';
  */
 export async function runStep(rt: Runtime, id: string): Promise<void> {
   const started = new Date();
-  const claimed = await rt.db
-    .updateTable('step_runs')
-    .set({
-      status: 'running',
-      attempts: sql<number>`attempts + 1`,
-      lease_until: new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS),
-      updated_at: started,
-    })
-    .where('id', '=', id)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'pending')]),
-        eb.and([
-          eb('status', '=', 'retrying'),
-          eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', new Date(started.getTime() + 250))]),
-        ]),
-        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', started)]),
-      ]),
-    )
-    .returningAll()
-    .executeTakeFirst();
-  if (!claimed) return;
-  await runClaimedStep(rt, claimed, started);
+  const lease = new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS);
+  const dueBy = new Date(started.getTime() + 250);
+  // The claim brings the event with it: one round trip instead of two.
+  const { rows } = await sql<ClaimedRow>`
+    update step_runs s
+       set status = 'running', attempts = s.attempts + 1, lease_until = ${lease}, updated_at = ${started}
+     where s.id = ${id}
+       and (s.status = 'pending'
+            or (s.status = 'retrying' and (s.next_attempt_at is null or s.next_attempt_at <= ${dueBy}))
+            or (s.status = 'running' and s.lease_until < ${started}))
+    returning s.*, ${eventColumn}`.execute(rt.db);
+  if (!rows[0]) return;
+  await runClaimedStep(rt, rows[0], started);
 }
+
+/** A claimed step row with its event's row (to_jsonb), read in the same statement. */
+export type ClaimedRow = StepRunRow & { event_row?: Record<string, unknown> | null };
+const eventColumn = sql`(select to_jsonb(e) from events e where e.id = s.event_id) as event_row`;
 
 /**
  * Claims up to `limit` due steps, oldest first, for this worker (the default mode's step queue: the
@@ -50,11 +44,11 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
  * (it died mid-step). `FOR UPDATE SKIP LOCKED` lets several workers claim at once without waiting on
  * each other or taking the same row.
  */
-export async function claimDueSteps(rt: Runtime, limit: number): Promise<{ rows: StepRunRow[]; started: Date }> {
+export async function claimDueSteps(rt: Runtime, limit: number): Promise<{ rows: ClaimedRow[]; started: Date }> {
   const started = new Date();
   const lease = new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS);
   const dueBy = new Date(started.getTime() + 250);
-  const { rows } = await sql<StepRunRow>`
+  const { rows } = await sql<ClaimedRow>`
     update step_runs s
        set status = 'running', attempts = s.attempts + 1, lease_until = ${lease}, updated_at = ${started}
       from (select id from step_runs
@@ -66,13 +60,14 @@ export async function claimDueSteps(rt: Runtime, limit: number): Promise<{ rows:
              limit ${limit}
              for update skip locked) due
      where s.id = due.id
-    returning s.*`.execute(rt.db);
+    returning s.*, ${eventColumn}`.execute(rt.db);
   rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
   return { rows, started };
 }
 
 /** Runs one attempt of a step this worker has claimed (its row is `running` under this worker's lease). */
-export async function runClaimedStep(rt: Runtime, claimed: StepRunRow, started: Date): Promise<void> {
+export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, started: Date): Promise<void> {
+  const { event_row: eventRow, ...claimed } = claimedRow;
   const id = claimed.id;
   const log = rt.log.child({ stepRunId: id, eventId: claimed.event_id, flowId: claimed.flow_id, attempt: claimed.attempts });
   const trace: { request?: unknown; response?: unknown } = {};
@@ -84,7 +79,8 @@ export async function runClaimedStep(rt: Runtime, claimed: StepRunRow, started: 
   let paced: StepPace | undefined;
   let deferred = false;
   try {
-    const event = await loadEvent(rt.db, claimed.event_id);
+    const event =
+      eventRow === undefined ? await loadEvent(rt.db, claimed.event_id) : eventRow ? rowToEvent(eventRow as unknown as EventRow) : undefined;
     const flow = rt.flows.get(claimed.flow_id);
     const step = flow?.then[claimed.step_index];
     if (!event) throw permanent(`event ${claimed.event_id} no longer exists`);
