@@ -250,12 +250,17 @@ function hubSetup(label: string, sink: Sink, extra: Record<string, string>, port
   return { dir, env, url: `http://127.0.0.1:${port}`, hmacSecret };
 }
 
+/** Every hub process's output goes to CHAOS_LOG_DIR (default: a temp dir named at the start). */
+const LOG_DIR = process.env.CHAOS_LOG_DIR || fs.mkdtempSync(path.join(os.tmpdir(), 'dingbridge-chaos-logs-'));
+const logFor = (h: HubSetup, proc: string) => path.join(LOG_DIR, `${path.basename(h.dir)}-${proc}.log`);
+
 const startServe = async (h: HubSetup, args: string[] = []): Promise<Child> => {
-  const c = spawnChild('serve', [ENTRY, 'serve', ...args], h.env);
+  const c = spawnChild('serve', [ENTRY, 'serve', ...args], h.env, logFor(h, 'serve'));
   await waitForHttp200(`${h.url}/readyz`, 120_000, c);
   return c;
 };
-const startWorker = (h: HubSetup, n: number): Child => spawnChild(`worker${n}`, [ENTRY, 'worker'], { ...h.env, PORT: '0' });
+const startWorker = (h: HubSetup, n: number): Child =>
+  spawnChild(`worker${n}`, [ENTRY, 'worker'], { ...h.env, PORT: '0' }, logFor(h, `worker${n}`));
 
 // ---------------------------------------------------------------------------------------------
 // The sender
@@ -374,7 +379,15 @@ function score(scenario: string, sink: Sink, s: Sent, t0: number, notes: string[
   return o;
 }
 
-const newSent = (): Sent => ({ sent: 0, acked: new Set(), ackedAt: new Map(), got503: 0, got503WithRetryAfter: 0, connErrors: 0, gaveUp: 0 });
+const newSent = (): Sent => ({
+  sent: 0,
+  acked: new Set(),
+  ackedAt: new Map(),
+  got503: 0,
+  got503WithRetryAfter: 0,
+  connErrors: 0,
+  gaveUp: 0,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -397,7 +410,17 @@ async function withInfra<T>(
   const h = hubSetup(label, sink, extra, await freePort());
   const procs: Child[] = [];
   try {
-    return await fn({ sink, pg: pgOwn, redis, h, procs });
+    const result = await fn({ sink, pg: pgOwn, redis, h, procs });
+    // A hub process that was not killed on purpose must still be running.
+    const died = procs.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null);
+    const o = result as unknown as Outcome;
+    if (died.length && typeof o.ok === 'boolean') {
+      o.ok = false;
+      o.notes.push(
+        `hub process(es) exited on their own: ${died.map((p) => `${p.name} (${p.child.exitCode ?? p.child.signalCode})`).join(', ')}; logs in ${LOG_DIR}`,
+      );
+    }
+    return result;
   } finally {
     await Promise.allSettled(procs.map((p) => p.stop(10_000)));
     await redis?.stop().catch(() => {});
@@ -633,6 +656,7 @@ async function soak(seconds: number, rate: number): Promise<Outcome> {
 }
 
 async function main() {
+  say(`hub logs in ${LOG_DIR}`);
   const results: Outcome[] = [];
   if (mode === 'soak' || mode === 'soak-short') {
     const seconds = Number(process.env.SOAK_SECONDS || (mode === 'soak' ? 1800 : 60));

@@ -50,6 +50,10 @@ function num(name: string, fallback: number): number {
   return v;
 }
 
+type HubName = 'hub-postgres' | 'hub-redis' | 'hub-redis-w1' | 'hub-redis-w2' | 'hub-redis-w3';
+type ScenarioName = 'baseline' | HubName;
+const ALL_SCENARIOS: ScenarioName[] = ['baseline', 'hub-postgres', 'hub-redis', 'hub-redis-w1', 'hub-redis-w2', 'hub-redis-w3'];
+
 const cfg = {
   seconds: num('BENCH_SECONDS', 10),
   connections: num('BENCH_CONNECTIONS', 50),
@@ -68,7 +72,7 @@ const cfg = {
   drainMaxMs: num('BENCH_DRAIN_MAX_S', 90) * 1000,
   adminDatabaseUrl: process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
-  only: (process.env.BENCH_ONLY || 'baseline,hub-postgres,hub-redis')
+  only: (process.env.BENCH_ONLY || ALL_SCENARIOS.join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -84,7 +88,8 @@ const say = (msg: string) => process.stderr.write(`[bench ${elapsed()}] ${msg}\n
 // ---------------------------------------------------------------------------------------------
 // One scenario
 
-type ScenarioName = 'baseline' | 'hub-postgres' | 'hub-redis';
+/** Scale-out: `serve --no-worker` plus N `worker` processes (Redis mode). */
+const workersOf = (name: ScenarioName) => Number(/-w(\d)$/.exec(name)?.[1] ?? 0);
 
 interface ScenarioResult {
   name: ScenarioName;
@@ -113,7 +118,7 @@ interface Target {
 
 type Phases = { throughput: PhaseFigures; rate?: PhaseFigures; rateSmooth?: PhaseFigures };
 
-async function runPhases(target: Target, sinkUrl: string): Promise<Phases> {
+async function runPhases(target: Target, sinkUrl: string, throughputOnly = false): Promise<Phases> {
   const scored: { load: LoadResult; figures: PhaseFigures }[] = [];
   const phase = async (kind: 'warmup' | PhaseFigures['phase'], connections: number, seconds: number, rate?: number, stagger = 1) => {
     const firstSeq = nextSeq;
@@ -149,6 +154,10 @@ async function runPhases(target: Target, sinkUrl: string): Promise<Phases> {
   };
   if (cfg.warmupSeconds > 0) await phase('warmup', Math.min(10, cfg.connections), cfg.warmupSeconds);
   const throughput = await phase('throughput', cfg.connections, cfg.seconds);
+  if (throughputOnly) {
+    await recount(sinkUrl, scored);
+    return { throughput };
+  }
   const rate = cfg.rateSeconds > 0 ? await phase('rate', cfg.rateConnections, cfg.rateSeconds, cfg.rate) : undefined;
   const rateSmooth =
     cfg.rateSeconds > 0 && cfg.smoothInstances > 1
@@ -269,7 +278,7 @@ async function runBaseline(sinkUrl: string): Promise<ScenarioResult> {
   };
 }
 
-async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Promise<ScenarioResult> {
+async function runHub(name: HubName, sinkUrl: string): Promise<ScenarioResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingbridge-bench-'));
   fs.chmodSync(dir, 0o755); // as root the embedded PostgreSQL runs as `postgres`, which must reach it
   const hmacSecret = crypto.randomBytes(24).toString('hex');
@@ -295,7 +304,7 @@ async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Prom
   let dropDatabase: (() => Promise<void>) | undefined;
   let redisCleanup: (() => Promise<void>) | undefined;
   try {
-    if (name === 'hub-redis') {
+    if (name.startsWith('hub-redis')) {
       const db = await createDatabase(cfg.adminDatabaseUrl);
       dropDatabase = db.drop;
       env.DATABASE_URL = db.url;
@@ -304,7 +313,11 @@ async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Prom
     }
     const t0 = Date.now();
     const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-    const proc = spawnChild(name, [...nodeArgs, HUB_ENTRY, 'serve'], env);
+    const nWorkers = workersOf(name);
+    const proc = spawnChild(name, [...nodeArgs, HUB_ENTRY, 'serve', ...(nWorkers ? ['--no-worker'] : [])], env);
+    const workerProcs = Array.from({ length: nWorkers }, (_, i) =>
+      spawnChild(`${name}-worker${i + 1}`, [...nodeArgs, HUB_ENTRY, 'worker'], { ...env, PORT: '0' }),
+    );
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp200(`${url}/readyz`, 90_000, proc).catch(async (err) => {
       await proc.stop(10_000);
@@ -313,14 +326,16 @@ async function runHub(name: 'hub-postgres' | 'hub-redis', sinkUrl: string): Prom
     const startupMs = Date.now() - t0;
     say(`  ${name} ready in ${(startupMs / 1000).toFixed(1)}s (pid ${proc.pid})`);
     const { value, memory, shutdown } = await withChild(proc, () =>
-      runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl),
-    );
+      runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl, nWorkers > 0),
+    ).finally(() => Promise.allSettled(workerProcs.map((w) => w.stop(10_000))));
     if (shutdown.code !== 0)
       say(`  ${name} exited with ${shutdown.code ?? shutdown.signal}${shutdown.forced ? ' (killed after 30 s)' : ''}:\n${proc.tail()}`);
     const description =
       name === 'hub-postgres'
-        ? 'dingbridge serve: embedded PostgreSQL store, BullMQ on PostgreSQL (the default)'
-        : 'dingbridge serve: external PostgreSQL 15 store (DATABASE_URL), BullMQ on Redis (REDIS_URL)';
+        ? 'dingbridge serve: embedded PostgreSQL store, step rows as the queue (the default)'
+        : nWorkers
+          ? `dingbridge serve --no-worker + ${nWorkers} worker process(es): external PostgreSQL, BullMQ on Redis`
+          : 'dingbridge serve: external PostgreSQL 15 store (DATABASE_URL), BullMQ on Redis (REDIS_URL)';
     return { name, description, ...value, memory, startupMs, shutdown, logLines: proc.logLines(), cpu: NO_CPU };
   } finally {
     await redisCleanup?.().catch((err) => say(`  could not delete Redis keys ${prefix}:*: ${(err as Error).message}`));
@@ -510,12 +525,12 @@ async function main(): Promise<void> {
     say(`sink at ${sinkUrl} (pid ${sink.pid})`);
     const sinkMem = sampleMemory(sink.pid, 1000);
 
-    for (const name of ['baseline', 'hub-postgres', 'hub-redis'] as const) {
+    for (const name of ALL_SCENARIOS) {
       if (!cfg.only.includes(name)) {
         skipped[name] = 'not in BENCH_ONLY';
         continue;
       }
-      if (name === 'hub-redis') {
+      if (name.startsWith('hub-redis')) {
         const [pgOk, redisOk] = await Promise.all([reachable(cfg.adminDatabaseUrl), reachable(cfg.redisUrl)]);
         if (!pgOk || !redisOk) {
           skipped[name] = `${!pgOk ? 'PostgreSQL' : ''}${!pgOk && !redisOk ? ' and ' : ''}${!redisOk ? 'Redis' : ''} not reachable`;
@@ -581,6 +596,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `DELIVERED/s ÷ forwarder (throughput phase, end to end): default (hub-postgres) = ${fmt(deliveredRatios['hub-postgres/baseline'], 3)} (target 0.25), Redis = ${fmt(deliveredRatios['hub-redis/baseline'], 3)} (target 0.5)\n`,
     );
+    const scale = (['hub-redis-w1', 'hub-redis-w2', 'hub-redis-w3'] as const).filter((n) => byName[n]);
+    if (scale.length)
+      process.stdout.write(
+        `scale-out (serve --no-worker + N workers, Redis mode), delivered/s: ${scale.map((n) => `${workersOf(n)} worker(s) ${fmt(byName[n]!.throughput.deliveredPerSecond, 1)} (${fmt(deliveredRatio(n), 3)}×)`).join(', ')}\n`,
+      );
     process.stdout.write(
       `acked/s ÷ forwarder (throughput phase): hub-postgres = ${fmt(ratios['hub-postgres/baseline'], 3)}, hub-redis = ${fmt(ratios['hub-redis/baseline'], 3)}\n`,
     );

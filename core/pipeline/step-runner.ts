@@ -80,7 +80,11 @@ export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, starte
   let deferred = false;
   try {
     const event =
-      eventRow === undefined ? await loadEvent(rt.db, claimed.event_id) : eventRow ? rowToEvent(eventRow as unknown as EventRow) : undefined;
+      eventRow === undefined
+        ? await loadEvent(rt.db, claimed.event_id)
+        : eventRow
+          ? rowToEvent(eventRow as unknown as EventRow)
+          : undefined;
     const flow = rt.flows.get(claimed.flow_id);
     const step = flow?.then[claimed.step_index];
     if (!event) throw permanent(`event ${claimed.event_id} no longer exists`);
