@@ -671,7 +671,7 @@ const hardStop = setTimeout(
     killLiveChildren();
     process.exit(3);
   },
-  num('BENCH_HARD_TIMEOUT_S', 600 + 3 * cfg.waitIdleSeconds) * 1000,
+  num('BENCH_HARD_TIMEOUT_S', 1800 + 6 * cfg.waitIdleSeconds) * 1000,
 );
 hardStop.unref();
 
