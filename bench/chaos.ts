@@ -443,7 +443,7 @@ const scenarios: Scenario[] = [
           procs.push(await startServe(h));
           const s = newSent();
           const t0 = Date.now();
-          await send(h, { count: n(20_000, 1_000), rate: 0, concurrency: 50, firstSeq: 1 }, s);
+          await send(h, { count: n(20_000, 500), rate: 0, concurrency: 50, firstSeq: 1 }, s);
           await settle(sink, s, full ? 600_000 : 120_000);
           return score('burst-default', sink, s, t0, []);
         },
@@ -460,7 +460,7 @@ const scenarios: Scenario[] = [
           for (let i = 1; i <= 3; i++) procs.push(startWorker(h, i));
           const s = newSent();
           const t0 = Date.now();
-          await send(h, { count: n(100_000, 2_000), rate: 0, concurrency: 50, firstSeq: 1 }, s);
+          await send(h, { count: n(100_000, 600), rate: 0, concurrency: 50, firstSeq: 1 }, s);
           await settle(sink, s, full ? 1_200_000 : 120_000);
           return score('burst-redis-3-workers', sink, s, t0, []);
         },
