@@ -89,7 +89,10 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, body } = toErrorResponse(err);
-    if (status >= 500) req.log?.error({ err }, 'request failed');
+    if (status === 503) {
+      res.setHeader('retry-after', String(STORE_RETRY_AFTER_S));
+      req.log?.warn({ err: (err as Error)?.message }, 'store unavailable; answered 503');
+    } else if (status >= 500) req.log?.error({ err }, 'request failed');
     if (!res.headersSent) res.status(status).json(body);
   });
   return app;
@@ -110,5 +113,29 @@ export function toErrorResponse(err: unknown): { status: number; body: { error: 
     return { status: 400, body: { error: { code: 'request_aborted', message: 'the request was aborted' } } };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
     return { status: e.status, body: { error: { code: 'bad_request', message: 'the request could not be read' } } };
+  if (isStoreUnavailable(err))
+    return {
+      status: 503,
+      body: { error: { code: 'store_unavailable', message: 'the database is unreachable; nothing was stored: send it again later' } },
+    };
   return { status: 500, body: { error: { code: 'internal', message: 'internal error; see the hub log' } } };
+}
+
+/** Seconds a sender is asked to wait (Retry-After) when the store is down. */
+export const STORE_RETRY_AFTER_S = 5;
+
+/**
+ * The database could not be reached or went away mid-request (refused, reset, timed out, shutting down):
+ * the request stored nothing and may be sent again. Intake answers 503 with Retry-After, never 200.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code))
+    return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|the database system is (starting up|shutting down)/i.test(
+    message,
+  );
 }

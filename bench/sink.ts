@@ -103,6 +103,12 @@ export interface PhaseFigures {
   duplicatesAtEnd: number | null;
   /** Delivered although the request was never answered (in flight when the load stopped). */
   deliveredUnacked: number;
+  /**
+   * Oldest first: events that reached the sink more than 1 s after an event sent later than them
+   * (overtaken in the backlog), and the largest such lag. 0 when the backlog drains in order.
+   */
+  overtakenOver1s: number;
+  maxOvertakenMs: number;
   drain: DrainResult;
 }
 
@@ -135,6 +141,18 @@ export function score(
     if (status === undefined) deliveredUnacked += 1;
   }
   e2e.sort((a, b) => a - b);
+  // Walk from the last sent back: how much later than the earliest arrival of anything sent after it did each arrive?
+  const bySent = [...first.values()].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  let earliestLater = Number.POSITIVE_INFINITY;
+  let overtakenOver1s = 0;
+  let maxOvertakenMs = 0;
+  for (let i = bySent.length - 1; i >= 0; i--) {
+    const d = bySent[i]!;
+    const lag = d[2] - earliestLater;
+    if (lag > 1000) overtakenOver1s += 1;
+    if (lag > maxOvertakenMs) maxOvertakenMs = lag;
+    earliestLater = Math.min(earliestLater, d[2]);
+  }
   let lastArrival = load.startedAt;
   for (const d of first.values()) lastArrival = Math.max(lastArrival, d[2]);
   const round1 = (v: number) => Math.round(v * 10) / 10;
@@ -167,6 +185,8 @@ export function score(
     lostAtEnd: null,
     duplicatesAtEnd: null,
     deliveredUnacked,
+    overtakenOver1s,
+    maxOvertakenMs,
     drain: drainResult,
   };
 }

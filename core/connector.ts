@@ -213,6 +213,10 @@ export interface AppWebhook {
 export interface TriggerSubscription {
   /** The flow parameters that identify one registration (e.g. ['board']). */
   params: string[];
+  /** Params a flow may leave out; when it sets one, it identifies the registration too. */
+  optionalParams?: string[];
+  /** Only speeds up a poller (push in front of polling): without PUBLIC_URL it is not registered, and that is not an error. */
+  optional?: boolean;
   subscribe(conn: ConnectionHandle, params: Record<string, string>, callbackUrl: string): Promise<SubscribeResult>;
   /** Gets the whole record (e.g. Google's channels.stop needs the resourceId kept in `state`). */
   unsubscribe(conn: ConnectionHandle, externalId: string, record?: SubscriptionRecord): Promise<void>;

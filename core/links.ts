@@ -56,9 +56,9 @@ export class Links {
   }
 
   /** For templates: `linked["dingtalk.conversation"]` is the first thing of that kind linked to the event's refs. */
-  async scopeFor(refs: LinkRef[]): Promise<Record<string, string>> {
+  async scopeFor(refs: LinkRef[], db: Db = this.db): Promise<Record<string, string>> {
     if (refs.length === 0) return {};
-    const rows = await this.db
+    const rows = await db
       .selectFrom('links')
       .select(['a_kind', 'a_id', 'b_kind', 'b_id'])
       .where((eb) =>

@@ -23,7 +23,15 @@ export type Claim = { fresh: true } | { fresh: false; ref: string | null };
 
 let claims = 0;
 
-export async function claimOnce(db: Db, scope: string, key: string, windowMs: number, ref: string | null = null): Promise<Claim> {
+/** `pruneDb`: where to delete expired keys now and then (not `db` when that is a transaction about to end). */
+export async function claimOnce(
+  db: Db,
+  scope: string,
+  key: string,
+  windowMs: number,
+  ref: string | null = null,
+  pruneDb: Db = db,
+): Promise<Claim> {
   const expires = new Date(Date.now() + windowMs);
   const row = await db
     .insertInto('replay_guard')
@@ -37,7 +45,7 @@ export async function claimOnce(db: Db, scope: string, key: string, windowMs: nu
     .returning('scope')
     .executeTakeFirst();
   if (++claims % 200 === 0)
-    void db
+    void pruneDb
       .deleteFrom('replay_guard')
       .where('expires_at', '<', sql<Date>`now() - interval '1 minute'`)
       .execute()

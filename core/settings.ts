@@ -44,6 +44,8 @@ export const settingsSchema = z.object({
   DINGBRIDGE_STEP_LEASE_MS: positiveMs.default(60_000),
   DINGBRIDGE_HTTP_TIMEOUT_MS: positiveMs.default(15_000),
   DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
+  /** Events (with their steps, attempts and deliveries) older than this many days are deleted once finished; 0 keeps them all. */
+  DINGBRIDGE_EVENT_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** Queue namespace: the Redis key prefix, or the PostgreSQL schema for BullMQ's tables. */
   /** base64 of 32 bytes; a comma-separated list during a key rotation, newest first. */
   DINGBRIDGE_ENCRYPTION_KEY: z.string().min(1).optional(),

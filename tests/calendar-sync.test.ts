@@ -327,7 +327,7 @@ flows: []
     const a = state.syncs[0]!.people.find((p) => p.email === alice.email)!;
     assert.equal(a.paired, 50);
     assert.ok(a.lastSyncA && a.lastSyncB);
-    assert.equal(a.errors, 0);
+    assert.equal(a.errors, 0, `no sync error (last: ${a.lastError})`);
   });
 
   test(`convergence: ${OPS} seeded-random operations on both sides across 5 people, 2 hub restarts, sync-token resets`, async () => {
@@ -674,12 +674,12 @@ flows: []
       const before = await queryHub<{ writes: number }>(environment, countsSql, [personIds.get('alice@example.com')]);
       await alice.getByRole('button', { name: 'Resync this person' }).click();
       await page.getByRole('status').filter({ hasText: 'Resynced.' }).waitFor();
-      const state = await queryHub<{ resync_requested: boolean; errors: number }>(
+      const state = await queryHub<{ resync_requested: boolean; errors: number; last_error: string | null }>(
         environment,
-        'select resync_requested, errors from calendar_sync_state where person_id = $1',
+        'select resync_requested, errors, last_error from calendar_sync_state where person_id = $1',
         [personIds.get('alice@example.com')],
       );
-      assert.deepEqual(state[0], { resync_requested: false, errors: 0 });
+      assert.deepEqual(state[0], { resync_requested: false, errors: 0, last_error: null });
       const afterRun = await queryHub<{ writes: number }>(environment, countsSql, [personIds.get('alice@example.com')]);
       assert.equal(afterRun[0]!.writes, before[0]!.writes, 'a full resync of converged calendars writes nothing');
     } finally {

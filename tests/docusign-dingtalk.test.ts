@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { OAuth2Client } from 'google-auth-library';
 import { drive } from '@googleapis/drive';
 import { DEMO_INTEGRATION_KEY, DEMO_SECRET_KEY, seedIds, startDocusignFake, type DocusignFakeState } from '../sandbox/docusign/index.ts';
+import { textPdf } from '../sandbox/docusign/pdf.ts';
 import { startDingtalkFake, SEED, type RunningDingtalkFake } from '../sandbox/dingtalk/index.ts';
 import { startGoogleFake, DEFAULT_GOOGLE_CLIENT, type GoogleState } from '../sandbox/google/index.ts';
 import { startAliyunOssFake, DEFAULT_OSS_BUCKET, DEFAULT_OSS_KEY, DEFAULT_OSS_REGION, type OssState } from '../sandbox/aliyun-oss/index.ts';
@@ -22,7 +23,8 @@ import { services } from './helpers/services.ts';
  * the DingTalk fake → envelopes in the DocuSign fake (30 % of creates answered 5xx, half of those after
  * the envelope was made, and the hub killed once midway: no duplicates) → every envelope completed →
  * the signed PDFs in the Drive fake with the fake's bytes, and DingTalk messages with the links. The
- * OSS recipe is added to the same hub and checked the same way.
+ * OSS recipe is added to the same hub and checked the same way. The example's attachment recipe sends
+ * an approval's attached PDF as the envelope's document, its signature tab at the anchor text.
  *
  * DOCUSIGN_E2E_CONTRACTS sets the volume: 25 in the CI run (about 60 s), the issue's 50 with
  * `npm run test:docusign-full` (about 85 s on a quiet machine).
@@ -30,6 +32,8 @@ import { services } from './helpers/services.ts';
 const available = await services();
 const COUNT = Number(process.env.DOCUSIGN_E2E_CONTRACTS || 25);
 const PROCESS = 'PROC-CONTRACT-E2E';
+/** The example's second contract recipe: the approval's attached PDF as the envelope's document. */
+const PDF_PROCESS = 'PROC-CONTRACT-PDF-E2E';
 const GROUP = SEED.groupId;
 const USERS = ['user001', 'user002'];
 const { accountIds } = seedIds('demo');
@@ -127,6 +131,7 @@ describe('DocuSign ↔ DingTalk ↔ Drive (examples/docusign-dingtalk.yaml)', { 
       GOOGLE_OAUTH_BASE_URL: google.baseUrl(),
       GOOGLE_DRIVE_FOLDER_ID: folderId,
       CONTRACT_PROCESS_CODE: PROCESS,
+      CONTRACT_PDF_PROCESS_CODE: PDF_PROCESS,
       DOCUSIGN_TEMPLATE_ID: templateId,
     });
     // The example as shipped, plus the OSS recipe for the second check.
@@ -326,5 +331,92 @@ describe('DocuSign ↔ DingTalk ↔ Drive (examples/docusign-dingtalk.yaml)', { 
       60_000,
     );
     assert.equal(told.body.text, '**Contract to decline** was declined: The price is wrong.');
+  });
+
+  test("a contract approval with its PDF attached → an envelope whose document is that PDF (same sha256), the signer's tab at the anchor, linked to the approval; none without an attachment", async () => {
+    const pdf = textPdf([['Services agreement', 'Price: 12,000 CNY', 'For the client: /sn1/']], 'Services agreement');
+    const att = await dingtalk.control<any>('POST', '/approval-files', {
+      fileName: 'services-agreement.pdf',
+      contentType: 'application/pdf',
+      contentBase64: pdf.toString('base64'),
+    });
+    const approve = async (title: string, attachment: unknown[]) => {
+      const { instanceId } = await dingtalk.control<{ instanceId: string }>('POST', '/approvals', {
+        appKey: SEED.appKey,
+        originatorUserId: 'user001',
+        processCode: PDF_PROCESS,
+        title,
+        formComponentValues: [
+          { name: 'Signer name', value: 'Attached Client' },
+          { name: 'Signer email', value: 'attached@example.com' },
+          ...(attachment.length ? [{ name: 'Contract', value: JSON.stringify(attachment), componentType: 'DDAttachment' }] : []),
+        ],
+      });
+      await dingtalk.control('POST', `/approvals/${instanceId}/agree`, {});
+      return instanceId;
+    };
+    const withPdf = await approve('PDF contract 001', [att]);
+    const bare = await approve('PDF contract without a file', []);
+
+    const envelope = await waitUntil(
+      async () =>
+        ((await ctl('GET', '/envelopes')).envelopes as any[]).find((e) =>
+          (e.customFields as any[]).some((f) => f.name === 'dingtalkApproval' && f.value === withPdf),
+        ),
+      'the envelope of the approval with the PDF',
+      60_000,
+    );
+    const full = await ctl('GET', `/envelopes/${envelope.envelopeId}`);
+    assert.equal(full.emailSubject, 'PDF contract 001');
+    assert.equal(full.templateId ?? null, null, 'not from a template');
+    assert.deepEqual(
+      full.documents.map((d: any) => ({ name: d.name, sha256: d.sha256 })),
+      [{ name: 'services-agreement.pdf', sha256: sha(pdf) }],
+      "the envelope's document is the approval's attachment, byte for byte",
+    );
+    const signers = full.recipients.signers as any[];
+    assert.deepEqual(
+      signers.map((r) => [r.name, r.email, r.tabs?.signHereTabs?.map((t: any) => t.anchorString)]),
+      [['Attached Client', 'attached@example.com', ['/sn1/']]],
+      'the signer named in the form, signing at the anchor text',
+    );
+    const links = await queryHub<{ a_kind: string; a_id: string; b_kind: string; b_id: string }>(
+      environment,
+      'select a_kind, a_id, b_kind, b_id from links where a_id = $1 or b_id = $1',
+      [withPdf],
+    );
+    assert.deepEqual(
+      links.map((l) => [`${l.a_kind}:${l.a_id}`, `${l.b_kind}:${l.b_id}`].sort()),
+      [[`dingtalk.approval:${withPdf}`, `docusign.envelope:${envelope.envelopeId}`].sort()],
+      'the envelope linked to its approval',
+    );
+
+    // The approval without a file: its run stops at the download step, and no envelope is sent.
+    const stopped = await waitUntil(
+      async () =>
+        (
+          await queryHub<{ last_error: string }>(
+            environment,
+            `select last_error from step_runs where action = 'dingtalk.approval.attachments' and status = 'dead' and last_error like $1`,
+            [`%${bare}%`],
+          )
+        )[0],
+      'the run of the approval without an attachment stopped',
+      60_000,
+    );
+    assert.match(stopped.last_error, /has no attachment/);
+    const sends = await queryHub<{ n: number }>(
+      environment,
+      `select count(*)::int as n from step_runs s join events e on e.id = s.event_id
+        where s.action = 'docusign.envelope.send' and e.data->>'processInstanceId' = $1`,
+      [bare],
+    );
+    assert.equal(sends[0]!.n, 0);
+    assert.ok(
+      !((await ctl('GET', '/envelopes')).envelopes as any[]).some((e) =>
+        (e.customFields as any[]).some((f) => f.name === 'dingtalkApproval' && f.value === bare),
+      ),
+      'no envelope for the approval without an attachment',
+    );
   });
 });

@@ -138,4 +138,11 @@ describe('Google → DingTalk (examples/google-dingtalk.yaml)', { skip: availabl
     assert.match(text, /https:\/\/mail\.google\.com\/mail\//);
     assert.match(text, /manager4220/);
   });
+
+  test('without PUBLIC_URL nothing fails: no push channel is wanted, both pollers are healthy', async () => {
+    assert.deepEqual(await hub.runtime.db.selectFrom('trigger_subscriptions').select('id').execute(), []);
+    const failed = await hub.runtime.db.selectFrom('events').select('type').where('type', '=', 'hub.trigger.failed').execute();
+    assert.deepEqual(failed, []);
+    for (const p of await pollers()) assert.equal(p.status, 'ok');
+  });
 });

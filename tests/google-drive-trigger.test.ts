@@ -9,6 +9,7 @@ import type { Hub } from '../app/hub.ts';
 import { requestPoll } from '../core/triggers/pollers.ts';
 import { MODES, prepareEnvironment, startTestHub, tempDir, waitUntil, writeConfig, type Environment } from './helpers/hub.ts';
 import { services } from './helpers/services.ts';
+import { freePort } from './helpers/ports.ts';
 import { startSink, type Sink } from './helpers/sink.ts';
 import { consentRefreshToken, googleConnectionYaml, googleControl } from './google-support.ts';
 
@@ -69,7 +70,15 @@ describe('Google Drive trigger: file added or changed in a folder (changes feed)
     const post = (flow: string) => `
       - action: http.post
         input: { url: "${sink.url}", body: { flow: ${flow}, type: "{{ type }}", id: "{{ data.fileId }}", name: "{{ data.name }}", link: "{{ data.link }}", driveId: "{{ data.driveId }}" } }`;
-    environment = await prepareEnvironment(MODES[0]!, 'google-drive-trigger');
+    const port = await freePort();
+    // Push channels at the test hub's http address (Google itself pushes only to https: GOOGLE_DRIVE_PUSH=auto).
+    process.env.GOOGLE_DRIVE_PUSH = 'always';
+    environment = await prepareEnvironment(MODES[0]!, 'google-drive-trigger', {
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DINGBRIDGE_TRIGGER_CHECK_MS: '2000',
+      DINGBRIDGE_POLL_INTERVAL_MS: '600000',
+    });
     environment.env.DINGBRIDGE_CONFIG = writeConfig(
       tempDir('google-drive-trigger'),
       `version: 1
@@ -86,7 +95,7 @@ flows:
     then:${post('projects')}
 `,
     );
-    hub = await startTestHub(environment, { http: false });
+    hub = await startTestHub(environment);
     // The first poll of each poller records what is there (and announces nothing).
     await waitUntil(async () => {
       const rows = await pollers();
@@ -98,6 +107,7 @@ flows:
     await fake?.stop();
     await sink?.close();
     await environment?.cleanup();
+    delete process.env.GOOGLE_DRIVE_PUSH;
   });
 
   const pollers = () => hub.runtime.db.selectFrom('trigger_pollers').selectAll().execute();
@@ -202,6 +212,34 @@ flows:
     assert.deepEqual(names, ['spec.md', 'top.md']);
     const inbox = (await events('google.drive.file.added')).filter((e) => e.data.folder === ids.watched).length;
     assert.equal(inbox, 4, 'the other folder saw none of these');
+  });
+
+  test('push: a changes.watch channel per folder; a "change" notification polls at once (the poll interval is 10 minutes here)', async () => {
+    const subs = await waitUntil(async () => {
+      const rows = await hub.runtime.db.selectFrom('trigger_subscriptions').selectAll().execute();
+      return (
+        rows.length === 3 && rows.every((r) => r.status === 'active' && r.external_id && !r.external_id.startsWith('poll-only')) && rows
+      );
+    }, 'three Drive channels');
+    const channels = (await ctl<{ channels: any[] }>('GET', '/channels')).channels;
+    for (const s of subs)
+      assert.ok(
+        channels.some((c) => c.id === s.external_id),
+        'the channel exists at Google',
+      );
+    const before = (await events('google.drive.file.added')).length;
+    const id = await upload('pushed.txt', ids.watched);
+    await waitUntil(
+      async () => (await events('google.drive.file.added')).some((e) => e.data.fileId === id),
+      'the file announced without a requested poll',
+      30_000,
+    );
+    assert.equal((await events('google.drive.file.added')).length, before + 1);
+    const deliveries = (await ctl<{ deliveries: any[] }>('GET', '/deliveries')).deliveries;
+    assert.ok(
+      deliveries.some((d) => d.resourceState === 'change' && d.status === 200),
+      "Google's notification was accepted",
+    );
   });
 
   test('the pollers show their health (status ok, a cursor, no error) for the Triggers page', async () => {

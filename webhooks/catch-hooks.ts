@@ -9,7 +9,6 @@ import type { Runtime } from '../core/runtime.ts';
 import type { CatchHookConfig } from '../config/schema.ts';
 import { documentOperation } from '../config/openapi.ts';
 import { registerSecretPath } from '../core/logger.ts';
-import { claimOnce, releaseClaim } from '../core/replay.ts';
 
 import { CATCH_HOOK_EVENT } from '../connectors/catch-hook/index.ts';
 
@@ -68,19 +67,8 @@ export function catchHookRouter(rt: Runtime, hooks: CatchHookSource): Router {
     // A signed body cannot be told apart from its replay by headers the signature does not cover, so
     // a signed hook accepts each signed body once within its window (a repeat is a duplicate).
     const replay = replayKey(hook!, req, raw);
-    let result: { id: string; duplicate: boolean };
-    const claim = replay ? await claimOnce(rt.db, `catch_hook:${hookId}`, replay.key, replay.windowMs, event.id) : { fresh: true as const };
-    if (!claim.fresh) {
-      rt.metrics.events.inc({ outcome: 'duplicate', type: CATCH_HOOK_EVENT });
-      result = { id: claim.ref ?? event.id, duplicate: true };
-    } else {
-      try {
-        result = await ingestEvent(rt, event);
-      } catch (err) {
-        if (replay) await releaseClaim(rt.db, `catch_hook:${hookId}`, replay.key).catch(() => undefined);
-        throw err;
-      }
-    }
+    // The replay claim is taken in the ingest transaction: stored together, or not at all.
+    const result = await ingestEvent(rt, event, replay ? { replay: { scope: `catch_hook:${hookId}`, ...replay } } : {});
     rt.log.info(
       { eventId: result.id, hookId, duplicate: result.duplicate, reqId: res.getHeader('x-request-id') },
       'catch hook event stored',

@@ -180,6 +180,27 @@ export const dingtalkI18n: ConnectorTranslations = {
         processInstanceId: { label: tx('Approval instance', '审批实例', '審批實例'), example: 'a1b2c3d4-0000-0000-0000-000000000001' },
       },
     },
+    'dingtalk.approval.attachments': {
+      title: tx("Download an approval's attachments", '下载审批附件', '下載審批附件'),
+      description: tx(
+        'Each file of the approval’s attachment fields is stored in the hub for later steps (e.g. a document to sign or a receipt).',
+        '审批附件字段中的每个文件都会存入本中心，供后续步骤使用（如待签署文档或收据）。',
+        '審批附件欄位中的每個檔案都會存入本中心，供後續步驟使用（如待簽署文件或收據）。',
+      ),
+      fields: {
+        processInstanceId: { label: tx('Approval instance', '审批实例', '審批實例'), example: 'a1b2c3d4-0000-0000-0000-000000000001' },
+        field: { label: tx('Attachment field (empty: every one)', '附件字段（留空：全部）', '附件欄位（留空：全部）') },
+        required: { label: tx('Fail when there is no attachment', '没有附件时报错', '沒有附件時報錯') },
+      },
+    },
+    'dingtalk.approval.comment': {
+      title: tx('Comment on an approval', '评论审批', '評論審批'),
+      fields: {
+        processInstanceId: { label: tx('Approval instance', '审批实例', '審批實例'), example: 'a1b2c3d4-0000-0000-0000-000000000001' },
+        text: { label: tx('Comment', '评论内容', '評論內容') },
+        commentUserId: { label: tx('Comment as (user id)', '评论人（用户 ID）', '評論人（用戶 ID）') },
+      },
+    },
     'dingtalk.calendar.createEvent': { title: tx('Create a calendar event', '新建日程', '新增日程'), fields: calendarFields },
     'dingtalk.calendar.updateEvent': {
       title: tx('Change a calendar event', '修改日程', '修改日程'),

@@ -12,23 +12,32 @@ export const docusignI18n: ConnectorTranslations = {
       },
       fields: {
         emailSubject: { label: { en: 'Email subject', 'zh-CN': '邮件主题', 'zh-HK': '電郵主旨' } },
+        emailBlurb: { label: { en: 'Email message', 'zh-CN': '邮件正文', 'zh-HK': '電郵內文' } },
         templateId: { label: { en: 'Template', 'zh-CN': '模板', 'zh-HK': '範本' } },
         roles: { label: { en: 'Template roles', 'zh-CN': '模板角色', 'zh-HK': '範本角色' } },
         document: { label: { en: 'Document (file)', 'zh-CN': '文档（文件）', 'zh-HK': '文件（檔案）' } },
         signers: { label: { en: 'Signers', 'zh-CN': '签署人', 'zh-HK': '簽署人' } },
         customFields: { label: { en: 'Custom fields', 'zh-CN': '自定义字段', 'zh-HK': '自訂欄位' } },
+        documentName: { label: { en: 'Document name', 'zh-CN': '文档名称', 'zh-HK': '文件名稱' } },
+        carbonCopies: { label: { en: 'Copies to (name and email)', 'zh-CN': '抄送（姓名和邮箱）', 'zh-HK': '副本收件人（姓名及電郵）' } },
+        status: { label: { en: 'Send now or keep as draft', 'zh-CN': '立即发送或存为草稿', 'zh-HK': '立即傳送或儲存為草稿' } },
       },
     },
     'docusign.envelope.get': {
       title: { en: 'Get an envelope', 'zh-CN': '获取信封', 'zh-HK': '取得信封' },
+      fields: { envelopeId: { label: { en: 'Envelope id', 'zh-CN': '信封 ID', 'zh-HK': '信封 ID' } } },
     },
     'docusign.envelope.void': {
       title: { en: 'Void an envelope', 'zh-CN': '作废信封', 'zh-HK': '作廢信封' },
-      fields: { reason: { label: { en: 'Reason', 'zh-CN': '原因', 'zh-HK': '原因' } } },
+      fields: {
+        envelopeId: { label: { en: 'Envelope id', 'zh-CN': '信封 ID', 'zh-HK': '信封 ID' } },
+        reason: { label: { en: 'Reason', 'zh-CN': '原因', 'zh-HK': '原因' } },
+      },
     },
     'docusign.envelope.download': {
       title: { en: 'Download the signed PDF', 'zh-CN': '下载已签署 PDF', 'zh-HK': '下載已簽署 PDF' },
       fields: {
+        envelopeId: { label: { en: 'Envelope id', 'zh-CN': '信封 ID', 'zh-HK': '信封 ID' } },
         name: { label: { en: 'File name', 'zh-CN': '文件名', 'zh-HK': '檔案名稱' } },
         certificate: { label: { en: 'Also the certificate', 'zh-CN': '同时下载完成证书', 'zh-HK': '一併下載完成證書' } },
       },

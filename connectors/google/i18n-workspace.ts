@@ -109,6 +109,22 @@ export const workspaceI18n: Required<Pick<ConnectorTranslations, 'actions' | 'tr
         },
       },
     },
+    'google.drive.changes_push': {
+      title: {
+        en: 'Google Drive: push notifications for a watched folder',
+        'zh-CN': 'Google 云端硬盘：所监视文件夹的推送通知',
+        'zh-HK': 'Google 雲端硬碟：所監察資料夾的推送通知',
+      },
+      description: {
+        en: 'With an https PUBLIC_URL, Drive tells the hub at once when something changes, and the folder is checked immediately.',
+        'zh-CN': 'PUBLIC_URL 为 https 时，云端硬盘有变化会立即通知，文件夹随即被检查。',
+        'zh-HK': 'PUBLIC_URL 為 https 時，雲端硬碟有變化會即時通知，資料夾隨即被檢查。',
+      },
+      params: {
+        folder: { label: { en: 'Folder ID', 'zh-CN': '文件夹 ID', 'zh-HK': '資料夾 ID' } },
+        subfolders: { label: { en: 'Include subfolders', 'zh-CN': '包括子文件夹', 'zh-HK': '包括子資料夾' } },
+      },
+    },
     'google.gmail.message': {
       title: {
         en: 'Gmail: new message matching a search',

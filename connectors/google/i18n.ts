@@ -1,5 +1,128 @@
-import type { ConnectorTranslations } from '../../core/connector-i18n.ts';
+import { type ConnectorTranslations, type FieldTexts, tx } from '../../core/connector-i18n.ts';
 import { workspaceI18n } from './i18n-workspace.ts';
+
+/** Calendar action fields (google-a), shared by the actions that take them. */
+const sendUpdatesOptions = {
+  all: tx('Everyone', '所有参与者', '所有參與者'),
+  externalOnly: tx('Only guests outside the organisation', '仅组织外的参与者', '只限機構以外的參與者'),
+  none: tx('No one (DingTalk tells them)', '不发送（由钉钉通知）', '不發送（由釘釘通知）'),
+};
+const cal: Record<string, FieldTexts> = {
+  calendarId: {
+    label: tx('Calendar', '日历', '日曆'),
+    help: tx('primary, or a calendar id (an e-mail address)', 'primary，或日历 ID（电子邮件地址）', 'primary，或日曆 ID（電郵地址）'),
+    example: 'primary',
+  },
+  eventId: {
+    label: tx('Event id', '活动 ID', '活動 ID'),
+    help: tx(
+      "From the trigger or the create step's output; an instance id changes one occurrence of a series only",
+      '来自触发器或创建步骤的输出；重复活动的单次 ID 只影响那一次',
+      '來自觸發器或建立步驟的輸出；重複活動的單次 ID 只影響該次',
+    ),
+  },
+  summary: { label: tx('Title', '标题', '標題'), example: tx('Weekly sync', '每周例会', '每週例會') },
+  description: { label: tx('Description', '描述', '描述') },
+  location: { label: tx('Location', '地点', '地點'), example: tx('Room 3A', '3A 会议室', '3A 會議室') },
+  timeZone: {
+    label: tx('Time zone', '时区', '時區'),
+    help: tx('IANA name, e.g. Asia/Hong_Kong', 'IANA 时区名称，例如 Asia/Shanghai', 'IANA 時區名稱，例如 Asia/Hong_Kong'),
+    example: 'Asia/Hong_Kong',
+  },
+  attendees: {
+    label: tx('Attendees (e-mail addresses)', '参与者（电子邮件地址）', '參與者（電郵地址）'),
+    help: tx('A list, or one text separated by commas or spaces', '列表，或以逗号或空格分隔的文本', '清單，或以逗號或空格分隔的文字'),
+    example: 'amy@example.com, ben@example.com',
+  },
+  sendUpdates: {
+    label: tx("Google's notification e-mails", 'Google 通知邮件', 'Google 通知電郵'),
+    help: tx(
+      'Who gets Google\'s own e-mail about the change; default "no one" (DingTalk tells them)',
+      '谁会收到 Google 发送的变更邮件；默认不发送（由钉钉通知）',
+      '誰會收到 Google 發出的變更電郵；預設不發送（由釘釘通知）',
+    ),
+    options: sendUpdatesOptions,
+  },
+  privateProperties: {
+    label: tx('Private properties', '私有属性', '私有屬性'),
+    help: tx(
+      'Key/value pairs kept on the event, seen only by this calendar (e.g. the DingTalk approval id)',
+      '保存在活动上的键值对，只有此日历可见（例如钉钉审批 ID）',
+      '儲存在活動上的鍵值對，只有此日曆看得到（例如釘釘審批 ID）',
+    ),
+  },
+  start: {
+    label: tx('Start', '开始时间', '開始時間'),
+    help: tx(
+      'A date (YYYY-MM-DD, all-day) or a date-time (2026-03-02T10:00:00+08:00)',
+      '日期（YYYY-MM-DD，全天）或日期时间（2026-03-02T10:00:00+08:00）',
+      '日期（YYYY-MM-DD，全日）或日期時間（2026-03-02T10:00:00+08:00）',
+    ),
+    example: '2026-03-02T10:00:00+08:00',
+  },
+  end: {
+    label: tx('End', '结束时间', '結束時間'),
+    help: tx(
+      'Same kind as the start: both dates or both date-times',
+      '与开始时间同类：都是日期或都是日期时间',
+      '與開始時間同類：同為日期或同為日期時間',
+    ),
+    example: '2026-03-02T11:00:00+08:00',
+  },
+  recurrence: {
+    label: tx('Repeat (recurrence rules)', '重复规则', '重複規則'),
+    help: tx(
+      'RRULE / EXDATE / RDATE lines, e.g. RRULE:FREQ=WEEKLY;COUNT=10',
+      'RRULE / EXDATE / RDATE 行，例如 RRULE:FREQ=WEEKLY;COUNT=10',
+      'RRULE / EXDATE / RDATE 行，例如 RRULE:FREQ=WEEKLY;COUNT=10',
+    ),
+    example: 'RRULE:FREQ=WEEKLY;COUNT=10',
+  },
+  day: {
+    label: tx('Day', '日期', '日期'),
+    help: tx(
+      'today, tomorrow or YYYY-MM-DD in the time zone; or give the range below instead',
+      'today、tomorrow 或 YYYY-MM-DD（按所选时区）；也可改填下面的时间范围',
+      'today、tomorrow 或 YYYY-MM-DD（按所選時區）；亦可改填下面的時間範圍',
+    ),
+    example: 'today',
+  },
+  timeMin: {
+    label: tx('From', '开始于', '由'),
+    help: tx(
+      'Date-time with offset, e.g. 2026-03-02T00:00:00+08:00',
+      '带时区偏移的日期时间，例如 2026-03-02T00:00:00+08:00',
+      '附時區偏移的日期時間，例如 2026-03-02T00:00:00+08:00',
+    ),
+  },
+  timeMax: {
+    label: tx('Until', '结束于', '至'),
+    help: tx(
+      'Date-time with offset, e.g. 2026-03-03T00:00:00+08:00',
+      '带时区偏移的日期时间，例如 2026-03-03T00:00:00+08:00',
+      '附時區偏移的日期時間，例如 2026-03-03T00:00:00+08:00',
+    ),
+  },
+  q: {
+    label: tx('Search text', '搜索文本', '搜尋文字'),
+    help: tx(
+      'Only events whose title, description, location or attendees contain it',
+      '仅限标题、描述、地点或参与者包含此文本的活动',
+      '只限標題、描述、地點或參與者包含此文字的活動',
+    ),
+  },
+  maxResults: {
+    label: tx('At most (events)', '最多活动数', '最多活動數目'),
+    help: tx('1–2500, default 250', '1–2500，默认 250', '1–2500，預設 250'),
+  },
+  calendars: {
+    label: tx('Calendars', '日历', '日曆'),
+    help: tx("Calendar ids or people's e-mail addresses", '日历 ID 或人员的电子邮件地址', '日曆 ID 或人員的電郵地址'),
+    example: 'amy@example.com, ben@example.com',
+  },
+};
+const pick = (...keys: string[]): Record<string, FieldTexts> => Object.fromEntries(keys.map((k) => [k, cal[k]!]));
+const EVENT_FIELDS = ['summary', 'description', 'location', 'timeZone', 'attendees', 'sendUpdates', 'privateProperties', 'start', 'end'];
 
 /** The Google connector's words; every trigger, action, event and field added here gets an entry. */
 export const googleI18n: ConnectorTranslations = {
@@ -57,15 +180,19 @@ export const googleI18n: ConnectorTranslations = {
         'zh-CN': '重试的步骤不会重复创建活动。',
         'zh-HK': '重試的步驟不會重複建立活動。',
       },
+      fields: pick('calendarId', ...EVENT_FIELDS, 'recurrence'),
     },
     'google.calendar.update_event': {
       title: { en: 'Update a Google Calendar event', 'zh-CN': '更新 Google 日历活动', 'zh-HK': '更新 Google 日曆活動' },
+      fields: pick('calendarId', 'eventId', ...EVENT_FIELDS),
     },
     'google.calendar.delete_event': {
       title: { en: 'Delete a Google Calendar event', 'zh-CN': '删除 Google 日历活动', 'zh-HK': '刪除 Google 日曆活動' },
+      fields: pick('calendarId', 'eventId', 'sendUpdates'),
     },
     'google.calendar.get_event': {
       title: { en: 'Get a Google Calendar event', 'zh-CN': '获取 Google 日历活动', 'zh-HK': '取得 Google 日曆活動' },
+      fields: pick('calendarId', 'eventId', 'timeZone'),
     },
     'google.calendar.list_events': {
       title: { en: 'List Google Calendar events of a day', 'zh-CN': '列出某天的 Google 日历活动', 'zh-HK': '列出某日的 Google 日曆活動' },
@@ -74,8 +201,12 @@ export const googleI18n: ConnectorTranslations = {
         'zh-CN': '用于每日日程：今天、明天或某时区的指定日期。',
         'zh-HK': '用於每日議程：今日、明日或某時區的指定日期。',
       },
+      fields: pick('calendarId', 'day', 'timeZone', 'timeMin', 'timeMax', 'q', 'maxResults'),
     },
-    'google.calendar.free_busy': { title: { en: 'Find free/busy times', 'zh-CN': '查询空闲/忙碌时间', 'zh-HK': '查詢空閒/忙碌時間' } },
+    'google.calendar.free_busy': {
+      title: { en: 'Find free/busy times', 'zh-CN': '查询空闲/忙碌时间', 'zh-HK': '查詢空閒/忙碌時間' },
+      fields: pick('calendars', 'timeMin', 'timeMax', 'timeZone'),
+    },
   },
   triggers: {
     ...workspaceI18n.triggers,
@@ -106,6 +237,7 @@ export const googleI18n: ConnectorTranslations = {
         'zh-CN': 'Google 通知集线器有变更，集线器随即读取变更。',
         'zh-HK': 'Google 通知集線器有變更，集線器隨即讀取變更。',
       },
+      params: { calendarId: cal.calendarId! },
     },
   },
   events: {

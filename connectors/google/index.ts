@@ -4,6 +4,7 @@ import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
 import { listGroups, listUsers } from './directory/actions.ts';
 import { createFolder, getFile, share } from './drive/actions.ts';
+import { drivePushTrigger } from './drive/push.ts';
 import { driveFolderTrigger } from './drive/trigger.ts';
 import { gmailSend } from './gmail/send.ts';
 import { gmailMessageTrigger } from './gmail/trigger.ts';
@@ -29,9 +30,10 @@ export default defineConnector({
       .min(1)
       .max(30 * 86_400)
       .optional(),
+    GOOGLE_DRIVE_PUSH: z.enum(['auto', 'always', 'off']).optional(),
   }),
   auth: googleOAuth,
-  triggers: [calendarEventsPolled, calendarEventsPush, driveFolderTrigger, gmailMessageTrigger],
+  triggers: [calendarEventsPolled, calendarEventsPush, driveFolderTrigger, drivePushTrigger, gmailMessageTrigger],
   actions: [...calendarActions, uploadFile, createFolder, share, getFile, gmailSend, listUsers, listGroups],
   i18n: googleI18n,
 });

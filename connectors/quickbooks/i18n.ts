@@ -1,4 +1,4 @@
-import type { ConnectorTranslations, Text } from '../../core/connector-i18n.ts';
+import type { ConnectorTranslations, FieldTexts, Text } from '../../core/connector-i18n.ts';
 import { OPERATIONS, WEBHOOK_ENTITIES } from './normalise.ts';
 
 const t = (en: string, zhCN: string, zhHK: string): Text => ({ en, 'zh-CN': zhCN, 'zh-HK': zhHK });
@@ -40,6 +40,59 @@ for (const e of WEBHOOK_ENTITIES)
     };
   }
 
+/** Fields several transaction actions share. */
+const F: Record<string, FieldTexts> = {
+  amount: { label: t('Amount', '金额', '金額') },
+  description: { label: t('Description', '说明', '說明') },
+  memo: { label: t('Memo', '备注', '備註') },
+  currency: {
+    label: t('Currency', '币种', '貨幣'),
+    help: t('ISO code; empty = the home currency', 'ISO 代码；留空 = 本位币', 'ISO 代碼；留空 = 本位幣'),
+    example: 'HKD',
+  },
+  exchangeRate: {
+    label: t('Exchange rate to the home currency', '对本位币汇率', '兌本位幣匯率'),
+    help: t(
+      "Home-currency units per foreign unit; empty = QuickBooks' rate",
+      '每一单位外币折合多少本位币；留空 = 使用 QuickBooks 汇率',
+      '每一單位外幣兌多少本位幣；留空 = 使用 QuickBooks 匯率',
+    ),
+  },
+  docNumber: {
+    label: t('Reference number', '单据编号', '單據編號'),
+    help: t('The number shown on the transaction (DocNumber)', '交易上显示的编号（DocNumber）', '交易上顯示的編號（DocNumber）'),
+  },
+  txnDate: {
+    label: t('Transaction date', '交易日期', '交易日期'),
+    help: t('YYYY-MM-DD; empty = today', 'YYYY-MM-DD；留空 = 今天', 'YYYY-MM-DD；留空 = 今日'),
+  },
+  dueDate: { label: t('Due date', '到期日', '到期日'), help: t('YYYY-MM-DD', 'YYYY-MM-DD', 'YYYY-MM-DD') },
+  lines: {
+    label: t('Lines', '明细行', '明細項目'),
+    help: t(
+      'Several lines, each with an amount, an expense account and a description; instead of the single amount',
+      '多条明细，每条含金额、费用科目和说明；代替单一金额',
+      '多項明細，每項包括金額、開支科目及說明；代替單一金額',
+    ),
+  },
+  vendorEmail: {
+    label: t("Payee's email", '收款人邮箱', '收款人電郵'),
+    help: t(
+      'Finds the vendor, or the person in the People directory',
+      '用于查找供应商，或人员目录中的人员',
+      '用來尋找供應商，或人員名錄中的人員',
+    ),
+  },
+  requesterUserId: {
+    label: t("Requester's DingTalk user id", '申请人的钉钉用户 ID', '申請人的釘釘用戶 ID'),
+    help: t(
+      'The People directory gives their name and the vendor remembered for them',
+      '人员目录会提供其姓名及已记住的对应供应商',
+      '人員名錄會提供其姓名及已記住的對應供應商',
+    ),
+  },
+};
+
 export const quickbooksI18n: ConnectorTranslations = {
   name: t('QuickBooks Online', 'QuickBooks Online', 'QuickBooks Online'),
   actions: {
@@ -61,10 +114,60 @@ export const quickbooksI18n: ConnectorTranslations = {
         currency: { label: t('Currency', '币种', '貨幣'), example: 'HKD' },
         exchangeRate: { label: t('Exchange rate to the home currency', '对本位币汇率', '兌本位幣匯率') },
         memo: { label: t('Memo', '备注', '備註') },
+        description: F.description!,
+        lines: F.lines!,
+        vendorEmail: F.vendorEmail!,
+        requesterUserId: F.requesterUserId!,
+        txnDate: F.txnDate!,
+        docNumber: F.docNumber!,
       },
     },
-    'quickbooks.bill.create': { title: t('Create a bill', '创建账单', '建立賬單') },
-    'quickbooks.invoice.create': { title: t('Create an invoice', '创建发票', '建立發票') },
+    'quickbooks.bill.create': {
+      title: t('Create a bill', '创建账单', '建立賬單'),
+      fields: {
+        vendor: {
+          label: t('Payee (vendor)', '收款人（供应商）', '收款人（供應商）'),
+          help: t('Vendor display name; found or created', '供应商显示名称；找不到则创建', '供應商顯示名稱；找不到便會建立'),
+        },
+        vendorEmail: F.vendorEmail!,
+        requesterUserId: F.requesterUserId!,
+        dueDate: F.dueDate!,
+        amount: F.amount!,
+        account: { label: t('Expense category (account)', '费用类别（科目）', '開支類別（會計科目）'), example: 'Travel' },
+        description: F.description!,
+        lines: F.lines!,
+        currency: F.currency!,
+        exchangeRate: F.exchangeRate!,
+        memo: F.memo!,
+        txnDate: F.txnDate!,
+        docNumber: F.docNumber!,
+      },
+    },
+    'quickbooks.invoice.create': {
+      title: t('Create an invoice', '创建发票', '建立發票'),
+      fields: {
+        customer: {
+          label: t('Customer', '客户', '客戶'),
+          help: t('Customer display name; found or created', '客户显示名称；找不到则创建', '客戶顯示名稱；找不到便會建立'),
+        },
+        lines: {
+          label: t('Lines', '明细行', '明細項目'),
+          help: t(
+            'Several lines, each with an amount, a description and a product/service (default Services)',
+            '多条明细，每条含金额、说明和产品/服务（默认 Services）',
+            '多項明細，每項包括金額、說明及產品／服務（預設 Services）',
+          ),
+        },
+        amount: F.amount!,
+        description: F.description!,
+        dueDate: F.dueDate!,
+        docNumber: { label: t('Invoice number', '发票编号', '發票編號') },
+        currency: F.currency!,
+        exchangeRate: F.exchangeRate!,
+        memo: F.memo!,
+        email: { label: t("Customer's billing email", '客户账单邮箱', '客戶賬單電郵') },
+      },
+    },
     'quickbooks.vendor.find_or_create': {
       title: t('Find or create a vendor', '查找或创建供应商', '尋找或建立供應商'),
       description: t(
@@ -72,6 +175,16 @@ export const quickbooksI18n: ConnectorTranslations = {
         '按名称或邮箱查找；人员目录会记住每人对应的供应商。',
         '按名稱或電郵尋找；人員名錄會記住每人對應的供應商。',
       ),
+      fields: {
+        name: { label: t('Vendor name', '供应商名称', '供應商名稱') },
+        email: { label: t('Email', '邮箱', '電郵') },
+        requesterUserId: F.requesterUserId!,
+        currency: {
+          label: t('Currency', '币种', '貨幣'),
+          help: t('Of a vendor created now', '新建供应商时使用的币种', '新建立供應商時使用的貨幣'),
+          example: 'HKD',
+        },
+      },
     },
     'quickbooks.attach': {
       title: t('Attach a file to a transaction', '为交易添加附件', '為交易加入附件'),
@@ -79,12 +192,45 @@ export const quickbooksI18n: ConnectorTranslations = {
         file: { label: t('File (from an earlier step)', '文件（来自前面的步骤）', '檔案（來自之前的步驟）') },
         entityType: { label: t('Transaction type', '交易类型', '交易類型'), example: 'Purchase' },
         entityId: { label: t('Transaction id', '交易 ID', '交易 ID') },
+        note: { label: t('Note', '备注', '備註') },
+        skipWhenNoFile: {
+          label: t('Skip when there is no file', '没有文件时跳过', '沒有檔案時略過'),
+          help: t(
+            'E.g. a claim without a receipt: do nothing instead of failing',
+            '例如没有收据的报销：不做任何操作，而不是报错',
+            '例如沒有收據的報銷：不作任何處理，而不是報錯',
+          ),
+        },
       },
     },
-    'quickbooks.get': { title: t('Get an entity by id', '按 ID 获取记录', '按 ID 讀取記錄') },
-    'quickbooks.query': { title: t('Query (select * from …)', '查询（select * from …）', '查詢（select * from …）') },
+    'quickbooks.get': {
+      title: t('Get an entity by id', '按 ID 获取记录', '按 ID 讀取記錄'),
+      fields: {
+        entity: { label: t('Record type', '记录类型', '記錄類型'), example: 'Invoice' },
+        id: { label: t('Id', 'ID', 'ID') },
+      },
+    },
+    'quickbooks.query': {
+      title: t('Query (select * from …)', '查询（select * from …）', '查詢（select * from …）'),
+      fields: {
+        query: {
+          label: t('Query', '查询语句', '查詢語句'),
+          example: "select * from Invoice where Balance > '0'",
+        },
+      },
+    },
     'quickbooks.digest': {
       title: t('Overdue invoices and bills due soon', '逾期发票与即将到期的账单', '逾期發票及即將到期的賬單'),
+      fields: {
+        billsWithinDays: {
+          label: t('Bills due within (days)', '多少天内到期的账单', '多少日內到期的賬單'),
+          help: t('Default 7', '默认 7', '預設 7'),
+        },
+        today: {
+          label: t('Today (date)', '今天（日期）', '今日（日期）'),
+          help: t('YYYY-MM-DD; empty = today (UTC)', 'YYYY-MM-DD；留空 = 今天（UTC）', 'YYYY-MM-DD；留空 = 今日（UTC）'),
+        },
+      },
     },
   },
   triggers: {

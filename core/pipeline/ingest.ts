@@ -5,6 +5,8 @@ import type { TriggeredEvent } from '../connector.ts';
 import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { eventJobId } from './jobs.ts';
+import { enqueueDispatched, matchFlows, recordDispatch } from './dispatcher.ts';
+import { claimOnce } from '../replay.ts';
 
 export interface IngestResult {
   id: string;
@@ -12,19 +14,60 @@ export interface IngestResult {
   echo?: boolean;
 }
 
+/** A replay guard to claim in the ingest transaction (signed catch hooks accept each signed body once). */
+export interface ReplayGuard {
+  scope: string;
+  key: string;
+  windowMs: number;
+}
+
 /**
- * Stores an event (unique on its id) and enqueues its dispatch. Returns once the event is durably
- * stored: a repeat of the same id is reported as a duplicate and not processed again. An enqueue
- * that fails is not an error for the sender: the sweep finds the stored event and enqueues it.
+ * Stores an event (unique on its id) and dispatches it in the same transaction: the flows (in memory)
+ * are matched first, and the event row, the first step of each matching flow and the fan-outs are
+ * committed together, so the acknowledgement means everything is recorded and nothing waits on an
+ * event job. Returns once that transaction committed; a repeat of the same id (or of a guarded signed
+ * body) is reported as a duplicate and not processed again. Queue work after the commit (step jobs on
+ * Redis, fan-out jobs) that fails is not an error for the sender: the sweep finds the stored rows.
  */
-export async function ingestEvent(rt: Runtime, event: HubEvent, opts: { echo?: boolean } = {}): Promise<IngestResult> {
-  const result = await insertEvent(rt, rt.db, event, opts);
-  if (!result.duplicate && !result.echo) await enqueueStored(rt, [result.id]);
-  return result;
+export async function ingestEvent(
+  rt: Runtime,
+  event: HubEvent,
+  opts: { echo?: boolean; replay?: ReplayGuard } = {},
+): Promise<IngestResult> {
+  if (opts.echo) {
+    // An echo is kept for the record and never dispatched.
+    return rt.db.transaction().execute(async (trx) => {
+      if (opts.replay) {
+        const claim = await claimOnce(trx, opts.replay.scope, opts.replay.key, opts.replay.windowMs, event.id, rt.db);
+        if (!claim.fresh) return { id: claim.ref ?? event.id, duplicate: true };
+      }
+      return insertEvent(rt, trx, event, opts);
+    });
+  }
+  const matched = await matchFlows(rt, event);
+  const outcome = await rt.db.transaction().execute(async (trx) => {
+    if (opts.replay) {
+      const claim = await claimOnce(trx, opts.replay.scope, opts.replay.key, opts.replay.windowMs, event.id, rt.db);
+      if (!claim.fresh) {
+        rt.metrics.events.inc({ outcome: 'duplicate', type: event.type });
+        return { result: { id: claim.ref ?? event.id, duplicate: true } };
+      }
+    }
+    const result = await insertEvent(rt, trx, event, { dispatched: matched.length });
+    if (result.duplicate) return { result };
+    return { result, dispatched: await recordDispatch(rt, trx, event, matched) };
+  });
+  if (outcome.dispatched) await enqueueDispatched(rt, outcome.dispatched);
+  return outcome.result;
 }
 
 /** Inserts one event row on `db` (a transaction, when the caller stores something with it); does not enqueue. */
-async function insertEvent(rt: Runtime, db: Kysely<Database>, event: HubEvent, opts: { echo?: boolean } = {}): Promise<IngestResult> {
+async function insertEvent(
+  rt: Runtime,
+  db: Kysely<Database>,
+  event: HubEvent,
+  opts: { echo?: boolean; dispatched?: number } = {},
+): Promise<IngestResult> {
   const inserted = await db
     .insertInto('events')
     .values({
@@ -38,6 +81,9 @@ async function insertEvent(rt: Runtime, db: Kysely<Database>, event: HubEvent, o
       raw: event.raw === undefined ? null : JSON.stringify(event.raw),
       refs: event.refs?.length ? JSON.stringify(event.refs) : null,
       ...(opts.echo ? { status: 'echo' as const } : {}),
+      ...(opts.dispatched !== undefined
+        ? { status: 'dispatched' as const, flows_matched: opts.dispatched, dispatched_at: new Date() }
+        : {}),
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .returning('id')

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { Runtime } from '../runtime.ts';
-import type { StepRunRow } from '../db/schema.ts';
+import type { EventRow, StepRunRow } from '../db/schema.ts';
 import { permanent, toStepError, type StepError } from '../errors.ts';
 import { templateScope } from '../flows.ts';
 import { renderMapping, templateBudget } from '../templating.ts';
 import { redact } from '../redact.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
-import { loadEvent } from './event-store.ts';
+import { loadEvent, rowToEvent } from './event-store.ts';
 import { stepJobId, stepRunId } from './jobs.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { deferPacedStep, paceGate, pacedStepDone } from './pacing.ts';
@@ -20,29 +20,56 @@ import { createProviderClient } from '../http/provider-client.ts';
  */
 export async function runStep(rt: Runtime, id: string): Promise<void> {
   const started = new Date();
-  const claimed = await rt.db
-    .updateTable('step_runs')
-    .set({
-      status: 'running',
-      attempts: sql<number>`attempts + 1`,
-      lease_until: new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS),
-      updated_at: started,
-    })
-    .where('id', '=', id)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'pending')]),
-        eb.and([
-          eb('status', '=', 'retrying'),
-          eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', new Date(started.getTime() + 250))]),
-        ]),
-        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', started)]),
-      ]),
-    )
-    .returningAll()
-    .executeTakeFirst();
-  if (!claimed) return;
+  const lease = new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS);
+  const dueBy = new Date(started.getTime() + 250);
+  // The claim brings the event with it: one round trip instead of two.
+  const { rows } = await sql<ClaimedRow>`
+    update step_runs s
+       set status = 'running', attempts = s.attempts + 1, lease_until = ${lease}, updated_at = ${started}
+     where s.id = ${id}
+       and (s.status = 'pending'
+            or (s.status = 'retrying' and (s.next_attempt_at is null or s.next_attempt_at <= ${dueBy}))
+            or (s.status = 'running' and s.lease_until < ${started}))
+    returning s.*, ${eventColumn}`.execute(rt.db);
+  if (!rows[0]) return;
+  await runClaimedStep(rt, rows[0], started);
+}
 
+/** A claimed step row with its event's row (to_jsonb), read in the same statement. */
+export type ClaimedRow = StepRunRow & { event_row?: Record<string, unknown> | null };
+const eventColumn = sql`(select to_jsonb(e) from events e where e.id = s.event_id) as event_row`;
+
+/**
+ * Claims up to `limit` due steps, oldest first, for this worker (the default mode's step queue: the
+ * rows are the jobs). Due: pending; retrying whose time has come; running whose worker's lease ran out
+ * (it died mid-step). `FOR UPDATE SKIP LOCKED` lets several workers claim at once without waiting on
+ * each other or taking the same row.
+ */
+export async function claimDueSteps(rt: Runtime, limit: number): Promise<{ rows: ClaimedRow[]; started: Date }> {
+  const started = new Date();
+  const lease = new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS);
+  const dueBy = new Date(started.getTime() + 250);
+  const { rows } = await sql<ClaimedRow>`
+    update step_runs s
+       set status = 'running', attempts = s.attempts + 1, lease_until = ${lease}, updated_at = ${started}
+      from (select id from step_runs
+             where status in ('pending', 'retrying', 'running')
+               and (status = 'pending'
+                    or (status = 'retrying' and (next_attempt_at is null or next_attempt_at <= ${dueBy}))
+                    or (status = 'running' and lease_until < ${started}))
+             order by created_at
+             limit ${limit}
+             for update skip locked) due
+     where s.id = due.id
+    returning s.*, ${eventColumn}`.execute(rt.db);
+  rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
+  return { rows, started };
+}
+
+/** Runs one attempt of a step this worker has claimed (its row is `running` under this worker's lease). */
+export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, started: Date): Promise<void> {
+  const { event_row: eventRow, ...claimed } = claimedRow;
+  const id = claimed.id;
   const log = rt.log.child({ stepRunId: id, eventId: claimed.event_id, flowId: claimed.flow_id, attempt: claimed.attempts });
   const trace: { request?: unknown; response?: unknown } = {};
   let output: unknown;
@@ -53,7 +80,12 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
   let paced: StepPace | undefined;
   let deferred = false;
   try {
-    const event = await loadEvent(rt.db, claimed.event_id);
+    const event =
+      eventRow === undefined
+        ? await loadEvent(rt.db, claimed.event_id)
+        : eventRow
+          ? rowToEvent(eventRow as unknown as EventRow)
+          : undefined;
     const flow = rt.flows.get(claimed.flow_id);
     const step = flow?.then[claimed.step_index];
     if (!event) throw permanent(`event ${claimed.event_id} no longer exists`);
@@ -62,14 +94,18 @@ export async function runStep(rt: Runtime, id: string): Promise<void> {
     if (!action) throw permanent(`unknown action ${step.action}`);
     secretInputs = action.secretInputs ?? [];
 
-    const earlier = await rt.db
-      .selectFrom('step_runs')
-      .select(['step_index', 'output'])
-      .where('event_id', '=', claimed.event_id)
-      .where('flow_id', '=', claimed.flow_id)
-      .where('step_index', '<', claimed.step_index)
-      .orderBy('step_index')
-      .execute();
+    // The first step has no earlier outputs: no need to ask.
+    const earlier =
+      claimed.step_index === 0
+        ? []
+        : await rt.db
+            .selectFrom('step_runs')
+            .select(['step_index', 'output'])
+            .where('event_id', '=', claimed.event_id)
+            .where('flow_id', '=', claimed.flow_id)
+            .where('step_index', '<', claimed.step_index)
+            .orderBy('step_index')
+            .execute();
     let rendered: unknown;
     let scope: Record<string, unknown> = {};
     const budget = templateBudget(); // one for the step's input and its link
@@ -168,41 +204,21 @@ async function recordOutcome(
     const flow = rt.flows.get(run.flow_id);
     const next = flow?.then[run.step_index + 1];
     const nextId = stepRunId(run.event_id, run.flow_id, run.step_index + 1);
-    const createdNext = await rt.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('step_attempts')
-        .values(attempt)
-        .onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing())
-        .execute();
-      await trx
-        .updateTable('step_runs')
-        .set({
-          status: 'succeeded',
-          output: JSON.stringify(output ?? null),
-          finished_at: finished,
-          lease_until: null,
-          last_error: null,
-          error_class: null,
-          updated_at: finished,
-        })
-        .where('id', '=', run.id)
-        .execute();
-      if (!next) return false;
-      const inserted = await trx
-        .insertInto('step_runs')
-        .values({
-          id: nextId,
-          event_id: run.event_id,
-          flow_id: run.flow_id,
-          step_index: run.step_index + 1,
-          action: next.action,
-          max_attempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      return Boolean(inserted);
-    });
+    // One statement (data-modifying CTEs are atomic): the attempt, the step's success and the next step.
+    const { rows: createdRows } = await sql<{ id: string }>`
+      with attempt as (${insertAttempt(attempt)}),
+           done as (
+             update step_runs
+                set status = 'succeeded', output = ${JSON.stringify(output ?? null)}::jsonb, finished_at = ${finished},
+                    lease_until = null, last_error = null, error_class = null, updated_at = ${finished}
+              where id = ${run.id})
+      insert into step_runs (id, event_id, flow_id, step_index, action, max_attempts)
+      select ${nextId}::text, ${run.event_id}::text, ${run.flow_id}::text, ${run.step_index + 1}::int, ${next?.action ?? ''}::text,
+             ${rt.settings.DINGBRIDGE_STEP_ATTEMPTS}::int
+       where ${Boolean(next)}::boolean
+      on conflict (id) do nothing
+      returning id`.execute(rt.db);
+    const createdNext = createdRows.length > 0;
     rt.metrics.steps.inc({ outcome: 'succeeded', action: run.action });
     if (createdNext) await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: nextId }, { jobId: stepJobId(nextId, 1) });
     return;
@@ -224,27 +240,13 @@ async function recordOutcome(
       : 0;
   const nextAt = status === 'retrying' ? new Date(finished.getTime() + delay) : null;
 
-  await rt.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('step_attempts')
-      .values(attempt)
-      .onConflict((oc) => oc.columns(['step_run_id', 'attempt']).doNothing())
-      .execute();
-    await trx
-      .updateTable('step_runs')
-      .set({
-        status,
-        next_attempt_at: nextAt,
-        lease_until: null,
-        last_error: failure.message,
-        error_class: failure.errorClass,
-        connection_id: connectionId,
-        updated_at: finished,
-        finished_at: status === 'retrying' ? null : finished,
-      })
-      .where('id', '=', run.id)
-      .execute();
-  });
+  await sql`
+    with attempt as (${insertAttempt(attempt)})
+    update step_runs
+       set status = ${status}, next_attempt_at = ${nextAt}, lease_until = null, last_error = ${failure.message},
+           error_class = ${failure.errorClass}, connection_id = ${connectionId}, updated_at = ${finished},
+           finished_at = ${status === 'retrying' ? null : finished}
+     where id = ${run.id}`.execute(rt.db);
 
   const log = rt.log.child({ stepRunId: run.id, eventId: run.event_id, attempt: run.attempts });
   if (status === 'retrying') {
@@ -270,3 +272,21 @@ function peopleAccess(rt: Runtime): PeopleAccess {
     setIdentities: (personId, identities) => store.setIdentities(personId, identities),
   };
 }
+interface AttemptValues {
+  step_run_id: string;
+  attempt: number;
+  started_at: Date;
+  finished_at: Date;
+  duration_ms: number;
+  status: 'failed' | 'succeeded';
+  error_class: string | null;
+  error: string | null;
+  request: string | null;
+  response: string | null;
+}
+
+const insertAttempt = (a: AttemptValues) => sql`
+  insert into step_attempts (step_run_id, attempt, started_at, finished_at, duration_ms, status, error_class, error, request, response)
+  values (${a.step_run_id}, ${a.attempt}, ${a.started_at}, ${a.finished_at}, ${a.duration_ms}, ${a.status}, ${a.error_class}, ${a.error},
+          ${a.request}::jsonb, ${a.response}::jsonb)
+  on conflict (step_run_id, attempt) do nothing`;

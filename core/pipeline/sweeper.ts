@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES } from '../queue/queues.ts';
 import { eventJobId, stepJobId } from './jobs.ts';
@@ -51,6 +52,29 @@ export async function sweepOnce(rt: Runtime, limit = 500): Promise<{ events: num
   return { events: events.length, steps: steps.length };
 }
 
+/**
+ * Retention (DINGBRIDGE_EVENT_RETENTION_DAYS): deletes events received before the window whose work is
+ * finished (no step pending, running, retrying or waiting for re-authorisation), with their step runs,
+ * attempts and deliveries (foreign keys cascade), at most `batch` events per call, oldest first, so a
+ * large first prune is spread over several sweeps instead of one long transaction.
+ */
+export async function pruneEvents(rt: Runtime, batch = 2000): Promise<number> {
+  const days = rt.settings.DINGBRIDGE_EVENT_RETENTION_DAYS;
+  if (!days) return 0;
+  const cutoff = new Date(Date.now() - days * 86_400_000);
+  const { rows } = await sql<{ id: string }>`
+    delete from events where id in (
+      select e.id from events e
+       where e.status in ('dispatched', 'echo') and e.received_at < ${cutoff}
+         and not exists (select 1 from step_runs s where s.event_id = e.id
+                          and s.status in ('pending', 'running', 'retrying', 'waiting_reauth'))
+         and not exists (select 1 from hook_deliveries d where d.event_id = e.id and d.status in ('pending', 'running'))
+       order by e.received_at
+       limit ${batch})
+    returning id`.execute(rt.db);
+  return rows.length;
+}
+
 export function startSweeper(rt: Runtime): { stop(): void } {
   let running = false;
   const tick = async () => {
@@ -60,6 +84,8 @@ export function startSweeper(rt: Runtime): { stop(): void } {
       if (rt.vault.reload())
         rt.log.info({ keys: rt.vault.keyIds }, 'encryption key file changed: new secrets are sealed with the newest key');
       await sweepOnce(rt);
+      const events = await pruneEvents(rt);
+      if (events) rt.log.info({ events }, 'events past DINGBRIDGE_EVENT_RETENTION_DAYS deleted');
       const pruned = (await rt.files?.prune()) ?? 0;
       if (pruned) rt.log.info({ files: pruned }, 'files past their retention deleted');
     } catch (err) {

@@ -2,6 +2,7 @@ import type { Runtime } from '../runtime.ts';
 import { QUEUE_NAMES, type HubWorker } from '../queue/queues.ts';
 import { dispatchEvent } from './dispatcher.ts';
 import { runStep } from './step-runner.ts';
+import { startStepQueue } from './step-queue.ts';
 import { startSweeper } from './sweeper.ts';
 import { startBackgroundWork } from './extensions.ts';
 import { startSubscriptionKeeper } from '../triggers/subscriptions.ts';
@@ -14,10 +15,13 @@ export function startWorkers(rt: Runtime): { stop(): Promise<void> } {
   const stalledMs = Math.max(1000, rt.settings.DINGBRIDGE_STEP_LEASE_MS);
   const workers: HubWorker[] = [
     rt.queue.startWorker(QUEUE_NAMES.events, async (job) => dispatchEvent(rt, String(job.data.eventId)), { concurrency: 8, stalledMs }),
-    rt.queue.startWorker(QUEUE_NAMES.steps, async (job) => runStep(rt, String(job.data.stepRunId)), {
-      concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY,
-      stalledMs,
-    }),
+    // Default mode: the step rows are the queue (step-queue.ts); Redis: BullMQ jobs.
+    rt.queue.stepsInStore
+      ? startStepQueue(rt, { concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY })
+      : rt.queue.startWorker(QUEUE_NAMES.steps, async (job) => runStep(rt, String(job.data.stepRunId)), {
+          concurrency: rt.settings.DINGBRIDGE_WORKER_CONCURRENCY,
+          stalledMs,
+        }),
   ];
   const sweeper = startSweeper(rt);
   const subscriptions = startSubscriptionKeeper(rt); // provider webhooks the flows need (e.g. Trello boards)

@@ -1,5 +1,6 @@
 import { withBackend, createPostgresBackend, createRedisBackend, runMigrations, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 
 /**
@@ -30,8 +31,21 @@ export interface SchedulerInfo {
   data: Record<string, unknown>;
 }
 
+/** The channel that wakes the default mode's step workers (core/pipeline/step-queue.ts). */
+export const STEPS_CHANNEL = 'dingbridge_steps';
+
 export interface HubQueue {
   readonly backend: QueueBackend['kind'];
+  /**
+   * True in the default mode (queue on PostgreSQL): the step rows themselves are the step queue, claimed
+   * with FOR UPDATE SKIP LOCKED and woken by NOTIFY; adding a `steps` job only wakes the workers.
+   * False on Redis: steps are BullMQ jobs.
+   */
+  readonly stepsInStore: boolean;
+  /** Wakes the step workers when `db`'s transaction commits (default mode). */
+  notifySteps(db: Kysely<any>): Promise<void>;
+  /** Calls `onWake` on every NOTIFY of the step channel (default mode; re-listens after a lost connection). */
+  listenSteps(onWake: () => void): { close(): Promise<void> };
   add(queue: QueueName, data: Record<string, unknown>, opts: AddOptions): Promise<void>;
   addMany(queue: QueueName, jobs: { data: Record<string, unknown>; opts: AddOptions }[]): Promise<void>;
   startWorker(queue: QueueName, processor: (job: Job) => Promise<void>, opts: { concurrency: number; stalledMs: number }): HubWorker;
@@ -83,6 +97,18 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
       ? (withBackend(createPostgresBackend as never) as unknown as ReturnType<typeof withBackend>)
       : (withBackend(createRedisBackend as never) as unknown as ReturnType<typeof withBackend>);
   const extra = backend.kind === 'redis' ? { prefix: backend.prefix } : {};
+  const stepsInStore = backend.kind === 'postgres';
+  // Default mode: a small pool for NOTIFY and step counts (the step rows are the queue).
+  let aux: pg.Pool | undefined;
+  const auxPool = () => {
+    if (backend.kind !== 'postgres') throw new Error('no PostgreSQL queue backend');
+    if (!aux) {
+      aux = new pg.Pool({ connectionString: backend.connectionString, max: 2, options: '-c synchronous_commit=off' });
+      aux.on('error', () => {});
+    }
+    return aux;
+  };
+  const listeners = new Set<{ close(): Promise<void> }>();
 
   const queues = new Map<QueueName, InstanceType<typeof Queue>>();
   const workers = new Set<InstanceType<typeof Worker>>();
@@ -106,11 +132,62 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
 
   return {
     backend: backend.kind,
+    stepsInStore,
+    async notifySteps(db) {
+      await sql`select pg_notify(${STEPS_CHANNEL}, '')`.execute(db);
+    },
+    listenSteps(onWake) {
+      if (backend.kind !== 'postgres') throw new Error('listenSteps is for the PostgreSQL queue backend');
+      let closed = false;
+      let client: pg.Client | undefined;
+      let retry: NodeJS.Timeout | undefined;
+      const connect = async () => {
+        if (closed) return;
+        const c = new pg.Client({ connectionString: backend.connectionString });
+        c.on('error', () => {});
+        c.on('end', () => {
+          if (client === c) client = undefined;
+          if (!closed) retry = setTimeout(() => void connect(), 1000);
+        });
+        c.on('notification', () => onWake());
+        try {
+          await c.connect();
+          await c.query(`LISTEN ${STEPS_CHANNEL}`);
+          client = c;
+          onWake(); // anything that arrived while not listening
+          if (closed) await c.end().catch(() => {});
+        } catch {
+          await c.end().catch(() => {});
+        }
+      };
+      void connect();
+      const handle = {
+        async close() {
+          closed = true;
+          if (retry) clearTimeout(retry);
+          listeners.delete(handle);
+          await client?.end().catch(() => {});
+        },
+      };
+      listeners.add(handle);
+      return handle;
+    },
     async add(name, data, opts) {
+      if (stepsInStore && name === QUEUE_NAMES.steps) {
+        // The row is the job; a later one (a retry) is found by the workers' idle poll, or woken here on time.
+        const notify = () => auxPool().query(`select pg_notify('${STEPS_CHANNEL}', '')`);
+        if (opts.delayMs && opts.delayMs > 0) setTimeout(() => void notify().catch(() => {}), opts.delayMs).unref();
+        else await notify();
+        return;
+      }
       await queueFor(name).add(name, data, jobOpts(opts));
     },
     async addMany(name, jobs) {
       if (jobs.length === 0) return;
+      if (stepsInStore && name === QUEUE_NAMES.steps) {
+        await auxPool().query(`select pg_notify('${STEPS_CHANNEL}', '')`);
+        return;
+      }
       await queueFor(name).addBulk(jobs.map((j) => ({ name, data: j.data, opts: jobOpts(j.opts) })));
     },
     startWorker(name, processor, opts) {
@@ -132,6 +209,16 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
       };
     },
     async counts(name) {
+      if (stepsInStore && name === QUEUE_NAMES.steps) {
+        const { rows } = await auxPool().query<{ waiting: string; active: string; delayed: string }>(
+          `select count(*) filter (where status = 'pending' or (status = 'retrying' and coalesce(next_attempt_at, now()) <= now())) as waiting,
+                  count(*) filter (where status = 'running') as active,
+                  count(*) filter (where status = 'retrying' and next_attempt_at > now()) as delayed
+             from step_runs where status in ('pending', 'retrying', 'running')`,
+        );
+        const r = rows[0]!;
+        return { waiting: Number(r.waiting), active: Number(r.active), delayed: Number(r.delayed), prioritized: 0 };
+      }
       return queueFor(name).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     },
     async upsertScheduler(name, id, spec, data) {
@@ -148,9 +235,11 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
       await queueFor(QUEUE_NAMES.events).getJobCounts('waiting');
     },
     async close() {
+      await Promise.allSettled([...listeners].map((l) => l.close()));
       await Promise.allSettled([...workers].map((w) => w.close()));
       await Promise.allSettled([...queues.values()].map((q) => q.close()));
       await Promise.allSettled(redisClients.map((c) => c.quit()));
+      await aux?.end().catch(() => {});
     },
   };
 }

@@ -190,10 +190,17 @@ export async function reconcileSubscriptions(
     }>`select pg_try_advisory_lock(hashtextextended('dingbridge:trigger-subscriptions', 0)) as ok`.execute(conn);
     if (!got.rows[0]?.ok) return;
     try {
+      // A subscription may not be wanted (push needs an https public address; an optional one, push in
+      // front of a poller, is skipped without any public address).
       const publicUrl = rt.settings.PUBLIC_URL || undefined;
-      const desired = await desiredTriggers(rt, 'sub', (t) =>
-        t.subscription && (t.subscription.wanted?.({ publicUrl }) ?? true) ? t.subscription.params : undefined,
-      );
+      const desired = (
+        await desiredTriggers(
+          rt,
+          'sub',
+          (t) => (t.subscription && (t.subscription.wanted?.({ publicUrl }) ?? true) ? t.subscription.params : undefined),
+          (t) => t.subscription?.optionalParams,
+        )
+      ).filter((d) => publicUrl || !d.trigger.subscription?.optional);
       const rows = (await conn.selectFrom('trigger_subscriptions').selectAll().execute()) as Row[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       const desiredIds = new Set(desired.map((d) => d.id));

@@ -17,6 +17,7 @@ import { migration as m0015 } from './0015_provider_apps.ts';
 import { migration as m0016 } from './0016_schedule_slots.ts';
 import { migration as m0017 } from './0017_people.ts';
 import { migration as m0019 } from './0019_kpi_daily.ts';
+import { migration as m0020 } from './0020_step_queue.ts';
 import { migration as m0025 } from './0025_calendar_sync.ts';
 import { migration as m0026 } from './0026_delegated_tokens.ts';
 
@@ -43,6 +44,7 @@ export const migrations: Record<string, Migration> = {
   '0016_schedule_slots': m0016,
   '0017_people': m0017,
   '0019_kpi_daily': m0019,
+  '0020_step_queue': m0020,
   '0025_calendar_sync': m0025,
   '0026_delegated_tokens': m0026,
 };
