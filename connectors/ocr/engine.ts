@@ -42,6 +42,8 @@ function langFolder(): string {
         rmSync(link, { force: true });
         symlinkSync(modelFile(lang), link);
       }
+      // Links only (the models stay in node_modules); gone with the process.
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       return dir;
     } catch (err) {
       lastError = err;
