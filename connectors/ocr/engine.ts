@@ -60,7 +60,46 @@ interface TesseractWorker {
 let worker: Promise<TesseractWorker> | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 
+/**
+ * tesseract.js gives no handle on its worker thread, and a live thread keeps a process from exiting
+ * (a CLI run, a test, a hub asked to stop). Before tesseract.js loads, its node spawner (internal to the
+ * pinned 7.0.0, hence the check) is wrapped to `unref()` the thread once it listens to it; while a recognition runs, a timer
+ * holds the process open instead (`busy`), so an answer is never abandoned half way.
+ */
+function unrefTesseractThreads(): void {
+  try {
+    type Port = { unref?: () => void };
+    const node = require('tesseract.js/src/worker/node/index.js') as {
+      onMessage?: ((w: Port, h: unknown) => void) & { unrefs?: boolean };
+    };
+    const listen = node.onMessage;
+    if (typeof listen !== 'function' || listen.unrefs) return;
+    // After the 'message' listener (which refs the thread's port again), not at spawn.
+    node.onMessage = Object.assign(
+      (w: Port, h: unknown) => {
+        listen(w, h);
+        w.unref?.();
+      },
+      { unrefs: true },
+    );
+  } catch {
+    // Another layout: the thread stays referenced (only the exit of an idle process waits for stopOcr).
+  }
+}
+
+let busy = 0;
+let holder: NodeJS.Timeout | undefined;
+function hold(on: boolean): void {
+  busy += on ? 1 : -1;
+  if (busy > 0 && !holder) holder = setInterval(() => {}, 60_000);
+  if (busy === 0 && holder) {
+    clearInterval(holder);
+    holder = undefined;
+  }
+}
+
 async function startWorker(): Promise<TesseractWorker> {
+  unrefTesseractThreads();
   const { createWorker, OEM } = (await import('tesseract.js')).default as unknown as {
     createWorker: (langs: unknown, oem: number, options: Record<string, unknown>) => Promise<TesseractWorker>;
     OEM: { LSTM_ONLY: number };
@@ -80,16 +119,21 @@ async function startWorker(): Promise<TesseractWorker> {
 /** Recognises one image (PNG, JPEG, BMP, …): its text and tesseract's mean confidence (0–100). */
 export async function recognize(image: Buffer): Promise<{ text: string; confidence: number }> {
   const run = queue.then(async () => {
-    worker ??= startWorker();
-    let w: TesseractWorker;
+    hold(true);
     try {
-      w = await worker;
-    } catch (err) {
-      worker = undefined;
-      throw err;
+      worker ??= startWorker();
+      let w: TesseractWorker;
+      try {
+        w = await worker;
+      } catch (err) {
+        worker = undefined;
+        throw err;
+      }
+      const { data } = await w.recognize(image);
+      return { text: data.text ?? '', confidence: Math.round(data.confidence ?? 0) };
+    } finally {
+      hold(false);
     }
-    const { data } = await w.recognize(image);
-    return { text: data.text ?? '', confidence: Math.round(data.confidence ?? 0) };
   });
   queue = run.catch(() => {});
   return run;
