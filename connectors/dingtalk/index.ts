@@ -1,3 +1,4 @@
+import { mediaUpload } from './media.ts';
 import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
@@ -69,7 +70,7 @@ export const dingtalk = defineConnector({
       stream: dingtalkStream,
     },
   ],
-  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats],
+  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats, mediaUpload],
 });
 
 /** DingTalk's contacts feed the people directory (POST /api/v1/people/sync and /provision). */
