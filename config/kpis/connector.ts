@@ -34,7 +34,9 @@ const back = (month: string, n: number) => {
   return new Date(Date.UTC(y, m - 1 - n, 1)).toISOString().slice(0, 7);
 };
 
-const values = z.object(Object.fromEntries(KPI_IDS.map((id) => [id, z.number().nullable()])) as Record<(typeof KPI_IDS)[number], z.ZodNullable<z.ZodNumber>>);
+const values = z.object(
+  Object.fromEntries(KPI_IDS.map((id) => [id, z.number().nullable()])) as Record<(typeof KPI_IDS)[number], z.ZodNullable<z.ZodNumber>>,
+);
 
 export const monthlyReport = defineAction({
   id: 'kpis.monthly_report',

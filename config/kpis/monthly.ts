@@ -102,7 +102,7 @@ async function chartSvg(defs: KpiDefinitions, id: KpiId, months: PeriodKpis[], l
         markLine: {
           symbol: 'none',
           lineStyle: { color: '#1a7f37', type: 'dashed' },
-          label: { formatter: reportWord(lang, 'target'), color: '#1a7f37', fontSize: 10 },
+          label: { formatter: reportWord(lang, 'target'), color: '#1a7f37', fontSize: 10, position: 'insideEndTop' },
           data: [{ yAxis: k.target * scale }],
         },
       },
@@ -136,7 +136,11 @@ export async function reportHtml(
       <p class="muted">${w('lastMonth')}: ${esc(formatValue(k.unit, (prev?.[id] ?? null) as number | null))}</p>
       ${k.owner || k.targetDate ? `<p class="muted">${w('owner')}: ${esc(k.owner ?? '')}${k.targetDate ? ` · ${w('by')} ${esc(k.targetDate)}` : ''}</p>` : ''}</div>`;
   }).join('');
-  const charts = (await Promise.all(KPI_IDS.map(async (id) => `<figure><figcaption>${w(id)}</figcaption>${await chartSvg(defs, id, months, lang)}</figure>`))).join('');
+  const charts = (
+    await Promise.all(
+      KPI_IDS.map(async (id) => `<figure><figcaption>${w(id)}</figcaption>${await chartSvg(defs, id, months, lang)}</figure>`),
+    )
+  ).join('');
   const rows = Object.entries(baselines)
     .map(
       ([code, b]) =>
@@ -145,7 +149,7 @@ export async function reportHtml(
     .join('');
   return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${w('title')} ${esc(cur?.month ?? '')}</title><style>
   @page { size: A4; margin: 12mm; }
-  body { font-family: "Noto Sans CJK SC", "Noto Sans CJK TC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif; color: #1c2330; font-size: 11px; margin: 0; }
+  body { font-family: "Noto Sans CJK SC", "Noto Sans CJK TC", "WenQuanYi Zen Hei", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif; color: #1c2330; font-size: 11px; margin: 0; }
   h1 { font-size: 18px; margin: 0 0 8px; } h2 { font-size: 11px; margin: 0; color: #5b6577; }
   .cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; }
   .card { border: 1px solid #dfe4ec; border-top: 4px solid #dfe4ec; border-radius: 8px; padding: 8px 10px; }
@@ -171,19 +175,29 @@ export function chromiumPath(): string {
 /** Prints the HTML to an A4 PDF with headless Chromium (no network: the page is self-contained). */
 export async function htmlToPdf(html: string): Promise<Buffer> {
   const exe = chromiumPath();
-  if (!fs.existsSync(exe)) throw new Error(`Chromium is not at ${exe}: install it (apt-get install chromium) or set DINGBRIDGE_CHROMIUM_PATH`);
+  if (!fs.existsSync(exe))
+    throw new Error(`Chromium is not at ${exe}: install it (apt-get install chromium) or set DINGBRIDGE_CHROMIUM_PATH`);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: exe,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage();
     // Nothing leaves the machine: the report is one self-contained page.
     await page.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
     await page.setContent(html, { waitUntil: 'load' });
-    return Buffer.from(await page.pdf({ format: 'A4', printBackground: true, margin: { top: '12mm', bottom: '12mm', left: '12mm', right: '12mm' } }));
+    return Buffer.from(
+      await page.pdf({ format: 'A4', printBackground: true, margin: { top: '12mm', bottom: '12mm', left: '12mm', right: '12mm' } }),
+    );
   } finally {
     await browser.close();
   }

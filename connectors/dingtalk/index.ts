@@ -70,7 +70,18 @@ export const dingtalk = defineConnector({
       stream: dingtalkStream,
     },
   ],
-  actions: [sendToUsers, sendToGroup, approvalStart, approvalGet, createEvent, updateEvent, deleteEvent, listEvents, datacenterStats, mediaUpload],
+  actions: [
+    sendToUsers,
+    sendToGroup,
+    approvalStart,
+    approvalGet,
+    createEvent,
+    updateEvent,
+    deleteEvent,
+    listEvents,
+    datacenterStats,
+    mediaUpload,
+  ],
 });
 
 /** DingTalk's contacts feed the people directory (POST /api/v1/people/sync and /provision). */

@@ -17,6 +17,7 @@ import { migration as m0015 } from './0015_provider_apps.ts';
 import { migration as m0016 } from './0016_schedule_slots.ts';
 import { migration as m0017 } from './0017_people.ts';
 import { migration as m0019 } from './0019_kpi_daily.ts';
+import { migration as m0027 } from './0027_kpi_fact_indexes.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '0016_schedule_slots': m0016,
   '0017_people': m0017,
   '0019_kpi_daily': m0019,
+  '0027_kpi_fact_indexes': m0027,
 };

@@ -173,7 +173,7 @@ function KpiChart({ id, def, months }: { id: KpiKey; def: Definition; months: Mo
           markLine: {
             symbol: 'none',
             lineStyle: { color: '#1a7f37', type: 'dashed' },
-            label: { formatter: tr('kpiTarget'), color: '#1a7f37' },
+            label: { formatter: tr('kpiTarget'), color: '#1a7f37', position: 'insideEndTop' },
             data: [{ yAxis: def.target * scale }],
           },
         },
