@@ -84,7 +84,8 @@ if (rest.length) {
     own = await startOwnPostgres();
     env.DATABASE_URL = own.url;
   }
-  const status = run(rest, ['--test-concurrency=1', '--test-timeout=600000']);
+  const concurrency = Math.max(1, Number.parseInt(env.TEST_CONCURRENCY ?? '1', 10) || 1);
+  const status = run(rest, [`--test-concurrency=${concurrency}`, '--test-timeout=600000']);
   if (own) await own.stop();
   process.exit(status);
 }

@@ -101,7 +101,7 @@ for (const mode of MODES) {
       hub = undefined;
     });
 
-    test('the queue loses its jobs with work in flight (Redis FLUSHALL, or BullMQ tables emptied): the sweep re-enqueues from the database', async () => {
+    test('the queue loses its jobs with work in flight (its Redis keys deleted, or BullMQ tables emptied): the sweep re-enqueues from the database', async () => {
       sink.requests.length = 0;
       hub = await spawnHub(environment, ['serve']);
       // Every attempt fails for now, so each event waits in the queue as a delayed retry.
@@ -116,9 +116,17 @@ for (const mode of MODES) {
       );
 
       if (mode.queue === 'redis') {
+        // Everything this hub keeps in Redis (its BullMQ keys under its own prefix), as a FLUSHALL would
+        // lose it, without touching other suites' keys on the shared server.
         const redis = new Redis(TEST_REDIS_URL);
-        await redis.flushall();
+        const prefix = environment.env.DINGBRIDGE_QUEUE_PREFIX;
+        assert.ok(prefix, 'the test hub has its own queue prefix');
+        let lost = 0;
+        for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
+          if (keys.length) lost += await redis.del(...keys);
+        }
         await redis.quit();
+        assert.ok(lost > 0, 'the hub had queue keys in Redis to lose');
       } else {
         const schema = `${environment.env.DINGBRIDGE_QUEUE_PREFIX}_queue`;
         const tables = await queryHub<{ table_name: string }>(
