@@ -15,6 +15,8 @@ import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
 import { rollupDay } from '../config/kpis/facts.ts';
 import { generateKpiHistory, type KpiHistory } from '../sandbox/kpi-history.ts';
 import { startDingtalkFake, SEED, type RunningDingtalkFake } from '../sandbox/dingtalk/index.ts';
+import { DEFAULT_GOOGLE_CLIENT, startGoogleFake } from '../sandbox/google/index.ts';
+import type { RunningFake } from '../sandbox/framework/index.ts';
 import {
   ARTIFACTS,
   ROOT,
@@ -39,6 +41,9 @@ if (!haveBrowser && process.env.CI === 'true') throw new Error(`CI needs ${CHROM
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const TZ = 'Asia/Hong_Kong';
 const REPORT_FLOW = 'kpi-monthly-report';
+const FEED_FLOW = 'kpi-sheet-feed';
+const PUBLIC = 'http://localhost:9';
+const HEADER = ['month', 'login_rate', 'process_cycle_hours', 'meetings_via_dingtalk_share', 'hours_saved', 'files_shared', 'mobile_share'];
 const MINUTES_PER_MEETING = 20;
 
 const dayOf = (iso: string) =>
@@ -98,6 +103,8 @@ const REPORT_NAMES: Record<string, string> = {
 
 describe('Adoption KPIs', { skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis' }, () => {
   let fake: RunningDingtalkFake;
+  let google: RunningFake<unknown>;
+  let sheetId = '';
   let environment: Environment;
   let hub: Hub;
   const history = generateKpiHistory({ seed: 2026, lastMonth: '2026-11', months: 12 });
@@ -106,6 +113,17 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
   before(async () => {
     fake = await startDingtalkFake({ stream: { pingIntervalMs: 0 } });
     const base = fake.baseUrl();
+    google = (await startGoogleFake()) as RunningFake<unknown>;
+    // The Looker Studio sheet: a KPIs tab with its header row, as the example tells the founder to make it.
+    sheetId = (
+      (await (
+        await fetch(`${google.baseUrl()}/__sandbox/google/sheets`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title: 'Adoption KPIs', sheets: [{ title: 'KPIs', rows: [HEADER] }] }),
+        })
+      ).json()) as { spreadsheetId: string }
+    ).spreadsheetId;
     const dir = tempDir('kpis-cfg');
     const kpiFile = path.join(dir, 'kpis.yaml');
     const defaults = fs.readFileSync(path.join(ROOT, 'config', 'kpis.yaml'), 'utf8');
@@ -120,6 +138,10 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
     const example = YAML.parse(fs.readFileSync(path.join(ROOT, 'examples', 'kpi-monthly-report.yaml'), 'utf8'));
     const flow = example.flows.find((f: { id: string }) => f.id === REPORT_FLOW);
     flow.when.params.catchUp = 'false';
+    const feedExample = YAML.parse(fs.readFileSync(path.join(ROOT, 'examples', 'kpi-sheet-feed.yaml'), 'utf8'));
+    const feed = feedExample.flows.find((f: { id: string }) => f.id === FEED_FLOW);
+    feed.when.params.catchUp = 'false';
+    feed.then[1].input.spreadsheetId = sheetId;
     const config = writeConfig(
       dir,
       `
@@ -129,8 +151,12 @@ connections:
     connector: dingtalk
     settings: { appKey: ${SEED.appKey}, corpId: ${SEED.corpId}, baseUrl: "${base}", oapiBaseUrl: "${base}" }
     secrets: { appSecret: ${SEED.appSecret} }
+  - id: google
+    connector: google
+    settings: { clientId: ${DEFAULT_GOOGLE_CLIENT.clientId}, baseUrl: "${google.baseUrl()}", oauthBaseUrl: "${google.baseUrl()}" }
+    secrets: { clientSecret: ${DEFAULT_GOOGLE_CLIENT.clientSecret} }
 flows:
-${YAML.stringify([flow])
+${YAML.stringify([flow, feed])
   .replaceAll('$' + '{KPI_REPORT_LANGUAGE:-zh-HK}', 'en')
   .replaceAll('$' + '{KPI_REPORT_GROUP:-cidSandboxGroup0001}', SEED.groupId)
   .split('\n')
@@ -142,12 +168,24 @@ ${YAML.stringify([flow])
       DINGBRIDGE_CONFIG: config,
       DINGBRIDGE_TIMEZONE: TZ,
       DINGBRIDGE_KPI_FILE: kpiFile,
-      PUBLIC_URL: 'http://hub.example.test',
+      PUBLIC_URL: PUBLIC,
     });
     process.env.DINGBRIDGE_KPI_FILE = kpiFile;
     hub = await startTestHub(environment);
 
     await fake.control('POST', '/datacenter', { days: history.days });
+    // Connect the Google account as the admin would (the fake consents at once); the callback goes to
+    // PUBLIC_URL, which is this hub.
+    const start = (await (
+      await fetch(`${hub.url}/api/v1/connections/google/authorize`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { authorizeUrl: string };
+    const atGoogle = await fetch(start.authorizeUrl, { redirect: 'manual' });
+    const callback = await fetch(atGoogle.headers.get('location')!.replace(PUBLIC, hub.url!), { redirect: 'manual' });
+    assert.equal(callback.status, 200, await callback.text());
     const db = hub.runtime.db;
     const chunks = <T>(xs: T[], n = 400) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
     for (const part of chunks(history.approvals)) {
@@ -245,6 +283,7 @@ ${YAML.stringify([flow])
     delete process.env.DINGBRIDGE_KPI_FILE;
     await hub?.stop();
     await fake?.stop();
+    await google?.stop();
     await environment?.cleanup();
   });
 
@@ -387,7 +426,7 @@ ${YAML.stringify([flow])
       assert.ok(line.includes(`last month ${shown(id, p)}`), `${id} last month ${shown(id, p)}: ${line}`);
       assert.match(line, /target [≥≤] /, `${id} against its target`);
     }
-    assert.ok(text.includes('(http://hub.example.test/kpis?month=2026-11)'), 'a link to the dashboard');
+    assert.ok(text.includes(`(${PUBLIC}/kpis?month=2026-11)`), 'a link to the dashboard');
 
     assert.equal(file.msgtype, 'file');
     assert.equal(file.body.fileName, 'kpis-2026-11.pdf');
@@ -400,6 +439,26 @@ ${YAML.stringify([flow])
     assert.ok(pdf.getPageCount() >= 1 && pdf.getPageCount() <= 3, `pages: ${pdf.getPageCount()}`);
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.writeFileSync(path.join(SHOTS, 'kpi-report-2026-11.pdf'), bytes);
+
+    // The same slot fed the Looker Studio sheet: one row for the month under the header, numbers as numbers.
+    let rows: unknown[][] = [];
+    for (;;) {
+      const r = (await (await fetch(`${google.baseUrl()}/__sandbox/google/sheets/${sheetId}`)).json()) as {
+        sheets: { rows: unknown[][] }[];
+      };
+      rows = r.sheets[0]!.rows;
+      if (rows.length >= 2) break;
+      const failed = await sql<{
+        n: number;
+        e: string | null;
+      }>`select count(*)::int as n, max(last_error) as e from step_runs where flow_id = ${FEED_FLOW} and status in ('failed', 'dead')`.execute(
+        hub.runtime.db,
+      );
+      assert.equal(failed.rows[0]!.n, 0, `no feed step failed: ${failed.rows[0]!.e}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(rows[0], HEADER);
+    assert.deepEqual(rows[1], ['2026-11', ...HEADER.slice(1).map((k) => (cur as any)[k])]);
   });
 
   test('the dashboard in Chromium: cards, 12-month charts, a process filter; desktop, phone and zh-HK', {
@@ -428,7 +487,7 @@ ${YAML.stringify([flow])
       await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
       await page.getByRole('button', { name: 'Create owner account' }).click();
       await page.getByRole('heading', { name: 'Flows' }).waitFor();
-      await page.getByRole('link', { name: 'Adoption KPIs' }).click();
+      await page.getByRole('navigation').getByRole('link', { name: 'Adoption KPIs', exact: true }).click();
       await page.getByRole('heading', { name: 'Adoption KPIs', level: 1 }).waitFor();
       await page.getByLabel('Month').fill('2026-11');
       const e = expectedMonth(history, '2026-11');

@@ -3,6 +3,7 @@ import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
 import { googleI18n } from './i18n.ts';
+import { sheetsAppendValues } from './sheets.ts';
 
 /**
  * Google Workspace: Calendar, Drive, Gmail and the Directory through the official @googleapis/*
@@ -17,6 +18,6 @@ export default defineConnector({
   }),
   auth: googleOAuth,
   triggers: [],
-  actions: [],
+  actions: [sheetsAppendValues],
   i18n: googleI18n,
 });
