@@ -274,6 +274,23 @@ ${YAML.stringify([flow, feed])
         .execute();
     }
 
+    // Reimbursements were automated by turning a recipe on (no date in the KPI file): a flow made from a
+    // recipe that names the process, created on 1 September (Hong Kong).
+    await db
+      .insertInto('flows')
+      .values({
+        id: 'reimburse-recipe',
+        recipe: 'approval-to-http',
+        enabled: true,
+        created_at: new Date('2026-09-01T02:00:00Z'),
+        definition: JSON.stringify({
+          id: 'reimburse-recipe',
+          when: { event: 'dingtalk.approval.finished', condition: 'data.processCode == "PROC-REIMBURSE"' },
+          then: [{ action: 'http.post', input: { url: 'http://127.0.0.1:9/none', body: {} } }],
+        }),
+      } as any)
+      .execute();
+
     // The collector's work for every day of the year (four days at a time).
     const defs = loadKpiDefinitions(kpiFile);
     const allDays = history.days.map((d) => d.date);
@@ -312,7 +329,9 @@ ${YAML.stringify([flow, feed])
   test('purchase requests: cycle time before and after automation, with the change in %', async () => {
     const body = (await (await api(`from=${history.to}&to=${history.to}`)).json()) as { baselines: Record<string, any> };
     const at = history.automatedAt['PROC-PURCHASE']!;
-    const p = history.approvals.filter((a) => a.processCode === 'PROC-PURCHASE');
+    // The roll-up covered the year's days (to 30 November, Hong Kong): approvals finishing after it are not counted.
+    const rolled = (a: { finishTime: string }) => dayOf(a.finishTime) <= history.days.at(-1)!.date;
+    const p = history.approvals.filter((a) => a.processCode === 'PROC-PURCHASE' && rolled(a));
     const before = mean(p.filter((a) => dayOf(a.finishTime) < at).map(hoursOf))!;
     const afterH = mean(p.filter((a) => dayOf(a.finishTime) >= at).map(hoursOf))!;
     const b = body.baselines['PROC-PURCHASE'];
@@ -321,6 +340,23 @@ ${YAML.stringify([flow, feed])
     close(b.after_hours, r2(afterH), 0.01, 'after');
     close(b.change_pct, r2(((afterH - before) / before) * 100), 0.05, 'change %');
     assert.ok(b.change_pct < -50, `a big cut: ${b.change_pct} %`);
+    assert.equal(b.source, 'admin');
+
+    // No date in the file for reimbursements: the day the recipe's flow was turned on.
+    const r = body.baselines['PROC-REIMBURSE'];
+    assert.equal(r.source, 'recipe');
+    assert.equal(r.flow, 'reimburse-recipe');
+    assert.equal(r.automated_at, '2026-09-01');
+    const rp = history.approvals.filter((a) => a.processCode === 'PROC-REIMBURSE' && rolled(a));
+    const rb = mean(rp.filter((a) => dayOf(a.finishTime) < '2026-09-01').map(hoursOf))!;
+    const ra = mean(rp.filter((a) => dayOf(a.finishTime) >= '2026-09-01').map(hoursOf))!;
+    close(r.before_hours, r2(rb), 0.01, 'reimburse before');
+    close(r.after_hours, r2(ra), 0.01, 'reimburse after');
+    close(r.change_pct, r2(((ra - rb) / rb) * 100), 0.05, 'reimburse change %');
+    assert.equal(body.baselines['PROC-LEAVE'], undefined, 'leave requests were never automated');
+    const months = (await (await api('from=2026-08&to=2026-09')).json()) as { months: any[] };
+    assert.equal(months.months[0].by_process['PROC-REIMBURSE'].automated, false);
+    assert.equal(months.months[1].by_process['PROC-REIMBURSE'].automated, true);
   });
 
   test('CSV, day granularity, a process filter and bad ranges', async () => {

@@ -449,6 +449,7 @@ const D: Dict = {
   kpiBefore: ['Before', '之前', '之前'],
   kpiAfter: ['After', '之后', '之後'],
   kpiChange: ['Change', '变化', '變化'],
+  kpiFromRecipe: ['recipe flow {flow} turned on', '模板流程 {flow} 启用之日', '範本流程 {flow} 啟用當日'],
 };
 
 const idx: Record<Lang, number> = { en: 0, 'zh-CN': 1, 'zh-TW': 2 };

@@ -38,7 +38,17 @@ type Month = Record<KpiKey, number | null> & {
 interface KpiResponse {
   months: Month[];
   definitions: Record<KpiKey, Definition>;
-  baselines: Record<string, { automated_at: string; before_hours: number | null; after_hours: number | null; change_pct: number | null }>;
+  baselines: Record<
+    string,
+    {
+      automated_at: string;
+      source?: 'admin' | 'recipe';
+      flow?: string;
+      before_hours: number | null;
+      after_hours: number | null;
+      change_pct: number | null;
+    }
+  >;
 }
 
 /** The last whole month (the dashboard opens on it). */
@@ -288,7 +298,10 @@ export function KpisPage() {
                       <th scope="row" className="mono">
                         {code}
                       </th>
-                      <td>{b.automated_at}</td>
+                      <td>
+                        {b.automated_at}
+                        {b.source === 'recipe' && b.flow && <span className="muted small"> ({t('kpiFromRecipe', { flow: b.flow })})</span>}
+                      </td>
                       <td>{formatKpi('hours', b.before_hours, lang)}</td>
                       <td>{formatKpi('hours', b.after_hours, lang)}</td>
                       <td>{b.change_pct === null ? '—' : `${b.change_pct > 0 ? '+' : ''}${b.change_pct.toLocaleString(lang)} %`}</td>
