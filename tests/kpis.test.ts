@@ -42,6 +42,13 @@ const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const TZ = 'Asia/Hong_Kong';
 const REPORT_FLOW = 'kpi-monthly-report';
 const FEED_FLOW = 'kpi-sheet-feed';
+const DEPARTMENTS: Record<string, string> = {
+  'user-01': 'Sales/Hong Kong',
+  'user-02': 'Sales/Hong Kong',
+  'user-03': 'Sales/Shanghai',
+  'user-04': 'Engineering',
+  'user-05': 'Engineering',
+};
 const PUBLIC = 'http://localhost:9';
 const HEADER = ['month', 'login_rate', 'process_cycle_hours', 'meetings_via_dingtalk_share', 'hours_saved', 'files_shared', 'mobile_share'];
 const MINUTES_PER_MEETING = 20;
@@ -204,6 +211,7 @@ ${YAML.stringify([flow, feed])
               eventType: 'bpms_instance_change',
               processInstanceId: a.processInstanceId,
               processCode: a.processCode,
+              originatorUserId: a.originatorUserId,
               type: 'finish',
               result: a.result,
               createTime: a.createTime,
@@ -271,6 +279,19 @@ ${YAML.stringify([flow, feed])
             output: '{}',
           })),
         )
+        .execute();
+    }
+
+    // The People directory: who is in which department (user-06 is not in it).
+    for (const [userId, department] of Object.entries(DEPARTMENTS)) {
+      const person = await db
+        .insertInto('people')
+        .values({ name: userId, department } as any)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await db
+        .insertInto('person_identities')
+        .values({ person_id: person.id, service: 'dingtalk', kind: 'userId', value: userId })
         .execute();
     }
 
@@ -381,6 +402,36 @@ ${YAML.stringify([flow, feed])
     const only = (await (await api('from=2026-03&to=2026-03&process=PROC-LEAVE')).json()) as { months: any[] };
     assert.deepEqual(Object.keys(only.months[0].by_process), ['PROC-LEAVE']);
     assert.equal(only.months[0].process_cycle_hours, e.by_process['PROC-LEAVE']);
+
+    // A department: approvals its people (and its sub-departments') started; the rest stays company-wide.
+    for (const dept of ['Sales', 'Sales/Hong Kong', 'Engineering']) {
+      const body = (await (await api(`from=2026-03&to=2026-03&department=${encodeURIComponent(dept)}`)).json()) as {
+        months: any[];
+        departments: string[];
+      };
+      assert.deepEqual(body.departments, ['Engineering', 'Sales/Hong Kong', 'Sales/Shanghai']);
+      const theirs = history.approvals.filter((a) => {
+        const d = DEPARTMENTS[a.originatorUserId];
+        return d !== undefined && (d === dept || d.startsWith(`${dept}/`)) && dayOf(a.finishTime).startsWith('2026-03');
+      });
+      assert.ok(theirs.length > 5, `${dept}: some approvals (${theirs.length})`);
+      const m = body.months[0];
+      close(m.process_cycle_hours, r2(mean(theirs.map(hoursOf))!), 0.01, `${dept} cycle hours`);
+      for (const code of new Set(theirs.map((a) => a.processCode)))
+        close(
+          m.by_process[code].cycle_hours,
+          r2(mean(theirs.filter((a) => a.processCode === code).map(hoursOf))!),
+          0.01,
+          `${dept} ${code}`,
+        );
+      assert.equal(
+        Object.values(m.by_process).reduce((n: number, p: any) => n + p.finished, 0),
+        theirs.length,
+        `${dept}: approvals finished`,
+      );
+      assert.equal(m.login_rate, e.login_rate, 'the login rate is company-wide');
+      assert.equal(m.files_shared, e.files_shared, 'files are company-wide');
+    }
 
     for (const q of ['from=2026-13&to=2026-14', 'from=2026-05&to=2026-03', 'from=2026-03', 'from=2026-03&to=2026-04&granularity=week']) {
       const r = await api(q);

@@ -61,6 +61,31 @@ export async function eventFacts(rt: Runtime, defs: KpiDefinitions, day: string)
     from events where (${anyLike(sql.ref('type'), started)}) and ${inDay(sql.ref('occurred_at'), day, tz)} group by 1`.execute(rt.db);
   for (const r of st.rows) rows.push({ metric: 'approvals_started', dimension: r.code, value: r.n, n: r.n });
 
+  // Per department of the originator (People directory) as well: dimension "department<TAB>process code".
+  const who = defs.facts.approvals.originator;
+  if (who) {
+    const dept = (col: ReturnType<typeof sql.ref>) => sql`(select p.department from person_identities i join people p on p.id = i.person_id
+      where i.service = ${who.service} and i.kind = ${who.kind} and i.value = ${col} limit 1)`;
+    const finDept = await sql<{ dept: string; code: string; n: number; hours: number }>`
+      select ${dept(sql.ref('who'))} as dept, code, count(*)::int as n, coalesce(sum(extract(epoch from (f - c)) / 3600), 0)::float8 as hours from (
+        select distinct on (data->>'processInstanceId') coalesce(data->>'processCode', '') as code, data->>${who.field} as who,
+          (data->>'createTime')::timestamptz as c, coalesce((data->>'finishTime')::timestamptz, occurred_at) as f
+        from events where (${anyLike(sql.ref('type'), finished)}) and data->>'createTime' is not null
+          and occurred_at >= ${dayStart(day, tz, -2)} and occurred_at < ${dayStart(day, tz, 3)}
+          and (coalesce((data->>'finishTime')::timestamptz, occurred_at) at time zone ${tz})::date = ${day}::date
+        order by data->>'processInstanceId', received_at) x
+      group by 1, 2`.execute(rt.db);
+    for (const r of finDept.rows)
+      if (r.dept) rows.push({ metric: 'approval_cycle_dept', dimension: `${r.dept}\t${r.code}`, value: r.hours, n: r.n });
+    const stDept = await sql<{ dept: string; code: string; n: number }>`
+      select ${dept(sql.ref('who'))} as dept, code, count(distinct pid)::int as n from (
+        select coalesce(data->>'processCode', '') as code, data->>${who.field} as who, coalesce(data->>'processInstanceId', id) as pid
+        from events where (${anyLike(sql.ref('type'), started)}) and ${inDay(sql.ref('occurred_at'), day, tz)}) x
+      group by 1, 2`.execute(rt.db);
+    for (const r of stDept.rows)
+      if (r.dept) rows.push({ metric: 'approvals_started_dept', dimension: `${r.dept}\t${r.code}`, value: r.n, n: r.n });
+  }
+
   const counts = new Map<string, FactRow>();
   for (const c of defs.facts.counts) {
     const ev = c.events.length

@@ -110,7 +110,7 @@ function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularit
 export async function kpiReport(
   rt: Runtime,
   defs: KpiDefinitions,
-  q: { from: string; to: string; granularity: 'month' | 'day'; process?: string },
+  q: { from: string; to: string; granularity: 'month' | 'day'; process?: string; department?: string },
 ) {
   const first = q.granularity === 'month' ? `${q.from}-01` : q.from;
   const lastKey = q.granularity === 'month' ? q.to : q.to;
@@ -118,11 +118,25 @@ export async function kpiReport(
   const res = await sql<
     DailyRow & { day: Date | string }
   >`select to_char(day, 'YYYY-MM-DD') as day, metric, dimension, value, n from kpi_daily
-    where day >= ${first}::date and day < ${until} ${q.process ? sql`and (metric not in ('approval_cycle', 'approvals_started') or dimension = ${q.process})` : sql``}`.execute(
-    rt.db,
-  );
-  const byKey = new Map<string, DailyRow[]>();
+    where day >= ${first}::date and day < ${until}`.execute(rt.db);
+  // A department: approvals are those its people (and its sub-departments') started; the other KPIs are
+  // company-wide (the data center's figures, meetings and files carry no department).
+  const dept = q.department?.replace(/^\/+|\/+$/g, '');
+  const inDept = (d: string) => !dept || d === dept || d.startsWith(`${dept}/`);
+  const rows: typeof res.rows = [];
   for (const r of res.rows) {
+    if (r.metric === 'approval_cycle_dept' || r.metric === 'approvals_started_dept') {
+      if (!dept) continue;
+      const [d, code] = r.dimension.split('\t') as [string, string];
+      if (!inDept(d)) continue;
+      rows.push({ ...r, metric: r.metric.replace(/_dept$/, ''), dimension: code });
+    } else if (r.metric === 'approval_cycle' || r.metric === 'approvals_started') {
+      if (!dept) rows.push(r);
+    } else rows.push(r);
+  }
+  const byKey = new Map<string, DailyRow[]>();
+  for (const r of rows) {
+    if (q.process && (r.metric === 'approval_cycle' || r.metric === 'approvals_started') && r.dimension !== q.process) continue;
     const key = q.granularity === 'month' ? String(r.day).slice(0, 7) : String(r.day);
     byKey.set(key, [...(byKey.get(key) ?? []), { ...r, day: String(r.day), value: Number(r.value), n: Number(r.n) }]);
   }
@@ -131,7 +145,12 @@ export async function kpiReport(
   const baselines = await baselineReport(rt, defs, effective);
   const latest = periods.at(-1);
   const status = latest ? Object.fromEntries(KPI_IDS.map((id) => [id, statusOf(defs.kpis[id], latest[id] as number | null)])) : {};
-  return { periods, baselines, status };
+  const departments = (
+    await sql<{
+      d: string;
+    }>`select distinct department as d from people where department is not null and department <> '' order by 1`.execute(rt.db)
+  ).rows.map((r) => r.d);
+  return { periods, baselines, status, departments };
 }
 
 export type Baselines = Record<string, { at: string; source: 'admin' | 'recipe'; flow?: string }>;

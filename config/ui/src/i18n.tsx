@@ -435,6 +435,13 @@ const D: Dict = {
   kpiMonth: ['Month', '月份', '月份'],
   kpiProcess: ['Approval process', '审批流程', '審批流程'],
   kpiAllProcesses: ['All processes', '全部流程', '所有流程'],
+  kpiDepartment: ['Department', '部门', '部門'],
+  kpiAllDepartments: ['All departments', '全部部门', '所有部門'],
+  kpiDepartmentHint: [
+    'Approvals its people started; the other KPIs are company-wide.',
+    '仅统计该部门人员发起的审批；其他指标为全公司数据。',
+    '只計算該部門同事發起的審批；其他指標為全公司數據。',
+  ],
   kpiFilters: ['Filters', '筛选', '篩選'],
   kpiCards: ['KPIs of {month}', '{month} 的指标', '{month} 的指標'],
   kpiCharts: ['Last 12 months', '最近 12 个月', '最近 12 個月'],

@@ -37,6 +37,7 @@ type Month = Record<KpiKey, number | null> & {
 };
 interface KpiResponse {
   months: Month[];
+  departments: string[];
   definitions: Record<KpiKey, Definition>;
   baselines: Record<
     string,
@@ -212,6 +213,7 @@ export function KpisPage() {
   const params = new URLSearchParams(window.location.search);
   const [month, setMonth] = useState(params.get('month') ?? lastMonth());
   const [process, setProcess] = useState(params.get('process') ?? '');
+  const [department, setDepartment] = useState(params.get('department') ?? '');
   const [data, setData] = useState<KpiResponse>();
   const [processes, setProcesses] = useState<string[]>([]);
   const [error, setError] = useState<string>();
@@ -219,6 +221,7 @@ export function KpisPage() {
     let live = true;
     const q = new URLSearchParams({ from: monthsBack(month, 11), to: month });
     if (process) q.set('process', process);
+    if (department) q.set('department', department);
     api<KpiResponse>('GET', `/api/v1/kpis?${q}`)
       .then((r) => {
         if (!live) return;
@@ -230,7 +233,7 @@ export function KpisPage() {
     return () => {
       live = false;
     };
-  }, [month, process]);
+  }, [month, process, department]);
 
   const hasData = data?.months.some((m) => KPI_KEYS.some((k) => m[k] !== null && m[k] !== 0));
   return (
@@ -255,6 +258,18 @@ export function KpisPage() {
               max={lastMonth(new Date(Date.now() + 31 * 86_400_000))}
               onChange={(e) => e.target.value && setMonth(e.target.value)}
             />
+          )}
+        </Field>
+        <Field label={t('kpiDepartment')} hint={t('kpiDepartmentHint')}>
+          {(id, describedBy) => (
+            <select id={id} aria-describedby={describedBy} value={department} onChange={(e) => setDepartment(e.target.value)}>
+              <option value="">{t('kpiAllDepartments')}</option>
+              {(data?.departments ?? []).map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
           )}
         </Field>
         <Field label={t('kpiProcess')}>
