@@ -11,8 +11,14 @@ RUN npm run typecheck && npm run build && npm prune --omit=dev
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
-    DINGBRIDGE_DATA_DIR=/data
+    DINGBRIDGE_DATA_DIR=/data \
+    DINGBRIDGE_CHROMIUM_PATH=/usr/bin/chromium
 WORKDIR /app
+# Headless Chromium prints the monthly KPI report's PDF (config/kpis/monthly.ts); the CJK fonts draw its
+# Chinese labels.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
 # A non-root user: the embedded PostgreSQL (used when DATABASE_URL is unset) runs as this user too.
 RUN groupadd --system dingbridge \
  && useradd --system --gid dingbridge --home-dir /app --shell /usr/sbin/nologin dingbridge \

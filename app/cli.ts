@@ -6,8 +6,7 @@ import { prepareQueueBackend } from '../core/queue/queues.ts';
 import { ConnectorRegistry } from '../core/registry.ts';
 import { replayEvent, replayStep } from '../core/pipeline/replay.ts';
 import { ConfigError, loadConfigFile } from '../config/load.ts';
-import { connectors } from '../connectors/index.ts';
-import { openRuntime, openStore, queueBackendFor, startHub } from './hub.ts';
+import { hubConnectors, openRuntime, openStore, queueBackendFor, startHub } from './hub.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { resealAll } from '../core/vault/vault.ts';
 import { pruneKeyFile, rotateKeyFile } from '../core/vault/keyring.ts';
@@ -93,7 +92,7 @@ export function buildCli(): Command {
     .description('check a config file; prints each problem with its line')
     .argument('<file>', 'YAML config file')
     .action((file: string) => {
-      const registry = new ConnectorRegistry(connectors);
+      const registry = new ConnectorRegistry(hubConnectors);
       const config = loadConfigFile(file, process.env, {
         actionIds: registry.actionIds(),
         connectionNeed: (id) => registry.connectionNeed(id),

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
 import { startKpiCollector } from '../config/kpis/facts.ts';
+import { bindKpiRuntime, kpisConnector, unbindKpiRuntime } from '../config/kpis/connector.ts';
 import { createDb, migrateToLatest, type Db } from '../core/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded-postgres.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -96,13 +97,16 @@ export interface OpenedRuntime {
  * Store (migrated), vault, queue and registry: everything but HTTP and workers. Used by the hub and
  * by one-off commands (replay, keys rotate), which attach to a running embedded hub's database.
  */
+/** The providers' connectors plus the hub's own KPI actions (config/kpis/connector.ts). */
+export const hubConnectors = [...connectors, kpisConnector];
+
 export async function openRuntime(
   settings: Settings,
   env: NodeJS.ProcessEnv,
   log: Logger,
   opts: { attach?: boolean } = {},
 ): Promise<OpenedRuntime> {
-  const registry = new ConnectorRegistry(connectors);
+  const registry = new ConnectorRegistry(hubConnectors);
   const envSchemas = [...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))];
   checkConnectorEnv(envSchemas, env);
   // Providers' hosts the operator set (e.g. TRELLO_BASE_URL at a sandbox on 127.0.0.1) pass the egress guard.
@@ -181,6 +185,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const workers = opts.workers === false ? undefined : startWorkers(runtime);
     const kpiCollector = opts.workers === false ? undefined : startKpiCollector(runtime, () => loadKpiDefinitions());
     const calendarSync = opts.workers === false ? undefined : startCalendarSync(runtime, config.calendarSync ?? []);
+    bindKpiRuntime(runtime);
     let server: http.Server | undefined;
     let url: string | undefined;
     if (opts.http !== false) {
@@ -219,6 +224,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           kpiCollector?.stop();
           await calendarSync?.stop();
           await workers?.stop();
+          unbindKpiRuntime(runtime);
           await opened.close();
           log.info('dingbridge stopped');
         })();

@@ -38,6 +38,7 @@ import {
   type MemoryPeaks,
 } from './procs.ts';
 import { drain, missingAcked, score, sinkRecords, type PhaseFigures } from './sink.ts';
+import { runKpiBench, type KpiBenchResult } from './kpis.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Settings (env)
@@ -72,7 +73,10 @@ const cfg = {
   drainMaxMs: num('BENCH_DRAIN_MAX_S', 90) * 1000,
   adminDatabaseUrl: process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
-  only: (process.env.BENCH_ONLY || ALL_SCENARIOS.join(','))
+  /** The KPI scenario (bench/kpis.ts): events stored, and how many times a month is asked. */
+  kpiEvents: num('BENCH_KPI_EVENTS', 1_000_000),
+  kpiRepeats: num('BENCH_KPI_REPEATS', 20),
+  only: (process.env.BENCH_ONLY || [...ALL_SCENARIOS, 'kpis'].join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -562,6 +566,19 @@ async function main(): Promise<void> {
     }
     const sinkPeak = sinkMem.stop();
 
+    let kpis: KpiBenchResult | null = null;
+    if (!cfg.only.includes('kpis')) skipped.kpis = 'not in BENCH_ONLY';
+    else if (!(await reachable(cfg.adminDatabaseUrl))) skipped.kpis = 'PostgreSQL not reachable';
+    else {
+      say(`scenario kpis: ${cfg.kpiEvents.toLocaleString('en')} events`);
+      try {
+        kpis = await runKpiBench(cfg.adminDatabaseUrl, { events: cfg.kpiEvents, repeats: cfg.kpiRepeats, say });
+      } catch (err) {
+        failed.kpis = (err as Error).message;
+        say(`scenario kpis FAILED: ${(err as Error).message}`);
+      }
+    }
+
     const byName = Object.fromEntries(results.map((r) => [r.name, r])) as Partial<Record<ScenarioName, ScenarioResult>>;
     const base = byName.baseline?.throughput.inboundPerSecond;
     const ratio = (n: ScenarioName) => {
@@ -623,6 +640,10 @@ async function main(): Promise<void> {
           );
       }
     }
+    if (kpis)
+      process.stdout.write(
+        `kpis: a month's KPIs over ${kpis.events.toLocaleString('en')} stored events answered in ${kpis.monthQueryMs.median} ms (median of ${kpis.monthQueryMs.runs}; p95 ${kpis.monthQueryMs.p95} ms, max ${kpis.monthQueryMs.max} ms; 12 months ${kpis.yearQueryMs.median} ms) — target < 200 ms ${kpis.target200msMet ? 'met' : 'MISSED'}; seeded in ${(kpis.seedMs / 1000).toFixed(1)} s, ${kpis.days} days rolled up in ${(kpis.rollupMs / 1000).toFixed(1)} s (${kpis.rollupPerDayMs} ms a day); files ${kpis.filesCheck.api} = direct count ${kpis.filesCheck.direct}: ${kpis.filesCheck.ok ? 'ok' : 'MISMATCH'}\n`,
+      );
     for (const [k, v] of Object.entries(skipped)) process.stdout.write(`skipped ${k}: ${v}\n`);
     for (const [k, v] of Object.entries(failed)) process.stdout.write(`FAILED ${k}: ${v.split('\n')[0]}\n`);
 
@@ -653,6 +674,7 @@ async function main(): Promise<void> {
       ratios,
       deliveredRatios,
       targets,
+      kpis,
       skipped,
       failed,
     };
@@ -671,7 +693,7 @@ const hardStop = setTimeout(
     killLiveChildren();
     process.exit(3);
   },
-  num('BENCH_HARD_TIMEOUT_S', 1800 + 6 * cfg.waitIdleSeconds) * 1000,
+  num('BENCH_HARD_TIMEOUT_S', 1800 + 6 * cfg.waitIdleSeconds + (cfg.only.includes('kpis') ? 300 : 0)) * 1000,
 );
 hardStop.unref();
 

@@ -8,6 +8,8 @@
 export interface HistoryApproval {
   processInstanceId: string;
   processCode: string;
+  /** Who started it (DingTalk userId): one of ORIGINATORS, in turn. */
+  originatorUserId: string;
   createTime: string;
   finishTime: string;
   result: 'agree' | 'refuse';
@@ -53,6 +55,9 @@ function prng(seed: number): () => number {
   };
 }
 
+/** The staff who start approvals in the history (DingTalk userIds), for the department filter. */
+export const ORIGINATORS = ['user-01', 'user-02', 'user-03', 'user-04', 'user-05', 'user-06'];
+
 const PROCESSES = [
   { code: 'PROC-PURCHASE', perDay: 1.2, hoursBefore: 72, hoursAfter: 8 },
   { code: 'PROC-LEAVE', perDay: 0.8, hoursBefore: 20, hoursAfter: 20 },
@@ -93,6 +98,7 @@ export function generateKpiHistory(opts: { seed?: number; lastMonth?: string; mo
         approvals.push({
           processInstanceId: `hist-${String(++seq).padStart(6, '0')}`,
           processCode: p.code,
+          originatorUserId: ORIGINATORS[seq % ORIGINATORS.length]!,
           createTime: new Date(created).toISOString(),
           finishTime: new Date(finished).toISOString(),
           result: rand() < 0.85 ? 'agree' : 'refuse',

@@ -197,7 +197,8 @@ describe('Google Drive, Gmail and Directory actions (official clients against th
       {
         status: 403,
         body: googleErrorBody(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.'),
-        want: 'permanent',
+        // A scope the grant lacks: the step waits for the admin to connect again (incremental consent).
+        want: 'needs_reauth',
         code: 'insufficientPermissions',
       },
       {
@@ -222,7 +223,7 @@ describe('Google Drive, Gmail and Directory actions (official clients against th
           status: a.status,
           method: c.method,
           path: c.path,
-          count: a.status === 401 || a.status === 403 ? 2 : 1, // the SDK refreshes and retries once on 401 and 403 (not with a streamed body)
+          count: a.status === 401 ? 2 : 1, // the client refreshes and retries once on a 401 (not with a streamed body)
           ...(a.body ? { body: a.body } : {}),
         });
         const err = await stepError(runAction(hub, c.action, c.input), `${c.action} on ${a.status} ${a.code}`);

@@ -3,12 +3,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { PDFDocument } from 'pdf-lib';
+import { chromium, type Browser } from 'playwright-core';
+import YAML from 'yaml';
+import { eventIdFor } from '../core/events.ts';
+import { ingestEvent } from '../core/pipeline/ingest.ts';
+import { nextSlot, SCHEDULE_EVENT, scheduleKey, scheduleSpec } from '../core/triggers/schedule-spec.ts';
+import { UI_DIST } from '../config/ui/serve.ts';
 import type { Hub } from '../app/hub.ts';
 import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
 import { rollupDay } from '../config/kpis/facts.ts';
 import { generateKpiHistory, type KpiHistory } from '../sandbox/kpi-history.ts';
 import { startDingtalkFake, SEED, type RunningDingtalkFake } from '../sandbox/dingtalk/index.ts';
-import { ROOT, TEST_ADMIN_TOKEN, prepareEnvironment, startTestHub, tempDir, writeConfig, type Environment } from './helpers/hub.ts';
+import { DEFAULT_GOOGLE_CLIENT, startGoogleFake } from '../sandbox/google/index.ts';
+import type { RunningFake } from '../sandbox/framework/index.ts';
+import {
+  ARTIFACTS,
+  ROOT,
+  TEST_ADMIN_TOKEN,
+  prepareEnvironment,
+  startTestHub,
+  tempDir,
+  writeConfig,
+  type Environment,
+} from './helpers/hub.ts';
 import { services } from './helpers/services.ts';
 
 /**
@@ -17,7 +35,22 @@ import { services } from './helpers/services.ts';
  * every month from GET /api/v1/kpis equals a plain-JS computation over the generated data.
  */
 const available = await services();
+const CHROMIUM = '/usr/bin/chromium';
+const haveBrowser = fs.existsSync(CHROMIUM) && fs.existsSync(path.join(UI_DIST, 'index.html'));
+if (!haveBrowser && process.env.CI === 'true') throw new Error(`CI needs ${CHROMIUM} and the built UI (npm run build:ui)`);
+const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const TZ = 'Asia/Hong_Kong';
+const REPORT_FLOW = 'kpi-monthly-report';
+const FEED_FLOW = 'kpi-sheet-feed';
+const DEPARTMENTS: Record<string, string> = {
+  'user-01': 'Sales/Hong Kong',
+  'user-02': 'Sales/Hong Kong',
+  'user-03': 'Sales/Shanghai',
+  'user-04': 'Engineering',
+  'user-05': 'Engineering',
+};
+const PUBLIC = 'http://localhost:9';
+const HEADER = ['month', 'login_rate', 'process_cycle_hours', 'meetings_via_dingtalk_share', 'hours_saved', 'files_shared', 'mobile_share'];
 const MINUTES_PER_MEETING = 20;
 
 const dayOf = (iso: string) =>
@@ -55,8 +88,43 @@ function close(actual: number | null, expected: number | null, tol: number, what
   assert.ok(actual !== null && Math.abs(actual - expected) <= tol + 1e-9, `${what}: ${actual} ≈ ${expected}`);
 }
 
+/**
+ * GET from a fake, once more if the connection was dropped: a keep-alive socket the fake's server has just
+ * closed fails the next request on it ("fetch failed"), which says nothing about what is tested.
+ */
+async function getFake(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return fetch(url);
+  }
+}
+
+/** How the report writes a value (shares in % with one decimal, hours with two, counts whole). */
+const UNIT: Record<string, 'fraction' | 'hours' | 'count'> = {
+  login_rate: 'fraction',
+  process_cycle_hours: 'hours',
+  meetings_via_dingtalk_share: 'fraction',
+  hours_saved: 'hours',
+  files_shared: 'count',
+  mobile_share: 'fraction',
+};
+const shown = (id: string, v: number | null) =>
+  v === null ? '—' : UNIT[id] === 'fraction' ? `${(v * 100).toFixed(1)} %` : UNIT[id] === 'hours' ? `${v.toFixed(2)} h` : String(v);
+const REPORT_NAMES: Record<string, string> = {
+  login_rate: 'Login rate',
+  process_cycle_hours: 'Process cycle time',
+  meetings_via_dingtalk_share: 'Meetings via DingTalk',
+  hours_saved: 'Hours saved on scheduling',
+  files_shared: 'Files shared',
+  mobile_share: 'Mobile share',
+};
+
 describe('Adoption KPIs', { skip: available.postgres && available.redis ? false : 'needs PostgreSQL and Redis' }, () => {
   let fake: RunningDingtalkFake;
+  let google: RunningFake<unknown>;
+  let sheetId = '';
   let environment: Environment;
   let hub: Hub;
   const history = generateKpiHistory({ seed: 2026, lastMonth: '2026-11', months: 12 });
@@ -65,6 +133,17 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
   before(async () => {
     fake = await startDingtalkFake({ stream: { pingIntervalMs: 0 } });
     const base = fake.baseUrl();
+    google = (await startGoogleFake()) as RunningFake<unknown>;
+    // The Looker Studio sheet: a KPIs tab with its header row, as the example tells the founder to make it.
+    sheetId = (
+      (await (
+        await fetch(`${google.baseUrl()}/__sandbox/google/sheets`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title: 'Adoption KPIs', sheets: [{ title: 'KPIs', rows: [HEADER] }] }),
+        })
+      ).json()) as { spreadsheetId: string }
+    ).spreadsheetId;
     const dir = tempDir('kpis-cfg');
     const kpiFile = path.join(dir, 'kpis.yaml');
     const defaults = fs.readFileSync(path.join(ROOT, 'config', 'kpis.yaml'), 'utf8');
@@ -74,6 +153,15 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
         .replace(/\nbaselines: \{\}/, `\nbaselines:\n  PROC-PURCHASE: "${history.automatedAt['PROC-PURCHASE']}"`)
         .replace(/minutesPerMeeting: \d+/, `minutesPerMeeting: ${MINUTES_PER_MEETING}`),
     );
+    // The monthly report is the example's flow as it is, except that the 1st of this month, passed before
+    // the hub started, is not caught up on start: the test fires the slot itself once the year is stored.
+    const example = YAML.parse(fs.readFileSync(path.join(ROOT, 'examples', 'kpi-monthly-report.yaml'), 'utf8'));
+    const flow = example.flows.find((f: { id: string }) => f.id === REPORT_FLOW);
+    flow.when.params.catchUp = 'false';
+    const feedExample = YAML.parse(fs.readFileSync(path.join(ROOT, 'examples', 'kpi-sheet-feed.yaml'), 'utf8'));
+    const feed = feedExample.flows.find((f: { id: string }) => f.id === FEED_FLOW);
+    feed.when.params.catchUp = 'false';
+    feed.then[1].input.spreadsheetId = sheetId;
     const config = writeConfig(
       dir,
       `
@@ -83,18 +171,41 @@ connections:
     connector: dingtalk
     settings: { appKey: ${SEED.appKey}, corpId: ${SEED.corpId}, baseUrl: "${base}", oapiBaseUrl: "${base}" }
     secrets: { appSecret: ${SEED.appSecret} }
-flows: []
+  - id: google
+    connector: google
+    settings: { clientId: ${DEFAULT_GOOGLE_CLIENT.clientId}, baseUrl: "${google.baseUrl()}", oauthBaseUrl: "${google.baseUrl()}" }
+    secrets: { clientSecret: ${DEFAULT_GOOGLE_CLIENT.clientSecret} }
+flows:
+${YAML.stringify([flow, feed])
+  .replaceAll('$' + '{KPI_REPORT_LANGUAGE:-zh-HK}', 'en')
+  .replaceAll('$' + '{KPI_REPORT_GROUP:-cidSandboxGroup0001}', SEED.groupId)
+  .split('\n')
+  .map((l) => `  ${l}`)
+  .join('\n')}
 `,
     );
     environment = await prepareEnvironment({ name: 'kpis', store: 'external', queue: 'redis' }, 'kpis', {
       DINGBRIDGE_CONFIG: config,
       DINGBRIDGE_TIMEZONE: TZ,
       DINGBRIDGE_KPI_FILE: kpiFile,
+      PUBLIC_URL: PUBLIC,
     });
     process.env.DINGBRIDGE_KPI_FILE = kpiFile;
     hub = await startTestHub(environment);
 
     await fake.control('POST', '/datacenter', { days: history.days });
+    // Connect the Google account as the admin would (the fake consents at once); the callback goes to
+    // PUBLIC_URL, which is this hub.
+    const start = (await (
+      await fetch(`${hub.url}/api/v1/connections/google/authorize`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { authorizeUrl: string };
+    const atGoogle = await fetch(start.authorizeUrl, { redirect: 'manual' });
+    const callback = await fetch(atGoogle.headers.get('location')!.replace(PUBLIC, hub.url!), { redirect: 'manual' });
+    assert.equal(callback.status, 200, await callback.text());
     const db = hub.runtime.db;
     const chunks = <T>(xs: T[], n = 400) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
     for (const part of chunks(history.approvals)) {
@@ -113,6 +224,7 @@ flows: []
               eventType: 'bpms_instance_change',
               processInstanceId: a.processInstanceId,
               processCode: a.processCode,
+              originatorUserId: a.originatorUserId,
               type: 'finish',
               result: a.result,
               createTime: a.createTime,
@@ -183,6 +295,36 @@ flows: []
         .execute();
     }
 
+    // The People directory: who is in which department (user-06 is not in it).
+    for (const [userId, department] of Object.entries(DEPARTMENTS)) {
+      const person = await db
+        .insertInto('people')
+        .values({ name: userId, department } as any)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await db
+        .insertInto('person_identities')
+        .values({ person_id: person.id, service: 'dingtalk', kind: 'userId', value: userId })
+        .execute();
+    }
+
+    // Reimbursements were automated by turning a recipe on (no date in the KPI file): a flow made from a
+    // recipe that names the process, created on 1 September (Hong Kong).
+    await db
+      .insertInto('flows')
+      .values({
+        id: 'reimburse-recipe',
+        recipe: 'approval-to-http',
+        enabled: true,
+        created_at: new Date('2026-09-01T02:00:00Z'),
+        definition: JSON.stringify({
+          id: 'reimburse-recipe',
+          when: { event: 'dingtalk.approval.finished', condition: 'data.processCode == "PROC-REIMBURSE"' },
+          then: [{ action: 'http.post', input: { url: 'http://127.0.0.1:9/none', body: {} } }],
+        }),
+      } as any)
+      .execute();
+
     // The collector's work for every day of the year (four days at a time).
     const defs = loadKpiDefinitions(kpiFile);
     const allDays = history.days.map((d) => d.date);
@@ -192,6 +334,7 @@ flows: []
     delete process.env.DINGBRIDGE_KPI_FILE;
     await hub?.stop();
     await fake?.stop();
+    await google?.stop();
     await environment?.cleanup();
   });
 
@@ -220,7 +363,9 @@ flows: []
   test('purchase requests: cycle time before and after automation, with the change in %', async () => {
     const body = (await (await api(`from=${history.to}&to=${history.to}`)).json()) as { baselines: Record<string, any> };
     const at = history.automatedAt['PROC-PURCHASE']!;
-    const p = history.approvals.filter((a) => a.processCode === 'PROC-PURCHASE');
+    // The roll-up covered the year's days (to 30 November, Hong Kong): approvals finishing after it are not counted.
+    const rolled = (a: { finishTime: string }) => dayOf(a.finishTime) <= history.days.at(-1)!.date;
+    const p = history.approvals.filter((a) => a.processCode === 'PROC-PURCHASE' && rolled(a));
     const before = mean(p.filter((a) => dayOf(a.finishTime) < at).map(hoursOf))!;
     const afterH = mean(p.filter((a) => dayOf(a.finishTime) >= at).map(hoursOf))!;
     const b = body.baselines['PROC-PURCHASE'];
@@ -229,6 +374,23 @@ flows: []
     close(b.after_hours, r2(afterH), 0.01, 'after');
     close(b.change_pct, r2(((afterH - before) / before) * 100), 0.05, 'change %');
     assert.ok(b.change_pct < -50, `a big cut: ${b.change_pct} %`);
+    assert.equal(b.source, 'admin');
+
+    // No date in the file for reimbursements: the day the recipe's flow was turned on.
+    const r = body.baselines['PROC-REIMBURSE'];
+    assert.equal(r.source, 'recipe');
+    assert.equal(r.flow, 'reimburse-recipe');
+    assert.equal(r.automated_at, '2026-09-01');
+    const rp = history.approvals.filter((a) => a.processCode === 'PROC-REIMBURSE' && rolled(a));
+    const rb = mean(rp.filter((a) => dayOf(a.finishTime) < '2026-09-01').map(hoursOf))!;
+    const ra = mean(rp.filter((a) => dayOf(a.finishTime) >= '2026-09-01').map(hoursOf))!;
+    close(r.before_hours, r2(rb), 0.01, 'reimburse before');
+    close(r.after_hours, r2(ra), 0.01, 'reimburse after');
+    close(r.change_pct, r2(((ra - rb) / rb) * 100), 0.05, 'reimburse change %');
+    assert.equal(body.baselines['PROC-LEAVE'], undefined, 'leave requests were never automated');
+    const months = (await (await api('from=2026-08&to=2026-09')).json()) as { months: any[] };
+    assert.equal(months.months[0].by_process['PROC-REIMBURSE'].automated, false);
+    assert.equal(months.months[1].by_process['PROC-REIMBURSE'].automated, true);
   });
 
   test('CSV, day granularity, a process filter and bad ranges', async () => {
@@ -253,6 +415,36 @@ flows: []
     const only = (await (await api('from=2026-03&to=2026-03&process=PROC-LEAVE')).json()) as { months: any[] };
     assert.deepEqual(Object.keys(only.months[0].by_process), ['PROC-LEAVE']);
     assert.equal(only.months[0].process_cycle_hours, e.by_process['PROC-LEAVE']);
+
+    // A department: approvals its people (and its sub-departments') started; the rest stays company-wide.
+    for (const dept of ['Sales', 'Sales/Hong Kong', 'Engineering']) {
+      const body = (await (await api(`from=2026-03&to=2026-03&department=${encodeURIComponent(dept)}`)).json()) as {
+        months: any[];
+        departments: string[];
+      };
+      assert.deepEqual(body.departments, ['Engineering', 'Sales/Hong Kong', 'Sales/Shanghai']);
+      const theirs = history.approvals.filter((a) => {
+        const d = DEPARTMENTS[a.originatorUserId];
+        return d !== undefined && (d === dept || d.startsWith(`${dept}/`)) && dayOf(a.finishTime).startsWith('2026-03');
+      });
+      assert.ok(theirs.length > 5, `${dept}: some approvals (${theirs.length})`);
+      const m = body.months[0];
+      close(m.process_cycle_hours, r2(mean(theirs.map(hoursOf))!), 0.01, `${dept} cycle hours`);
+      for (const code of new Set(theirs.map((a) => a.processCode)))
+        close(
+          m.by_process[code].cycle_hours,
+          r2(mean(theirs.filter((a) => a.processCode === code).map(hoursOf))!),
+          0.01,
+          `${dept} ${code}`,
+        );
+      assert.equal(
+        Object.values(m.by_process).reduce((n: number, p: any) => n + p.finished, 0),
+        theirs.length,
+        `${dept}: approvals finished`,
+      );
+      assert.equal(m.login_rate, e.login_rate, 'the login rate is company-wide');
+      assert.equal(m.files_shared, e.files_shared, 'files are company-wide');
+    }
 
     for (const q of ['from=2026-13&to=2026-14', 'from=2026-05&to=2026-03', 'from=2026-03', 'from=2026-03&to=2026-04&granularity=week']) {
       const r = await api(q);
@@ -286,5 +478,186 @@ flows: []
       calls: unknown[];
     };
     assert.ok(calls.calls.length >= history.days.length, `the fake was asked for each day (${calls.calls.length})`);
+  });
+  test('the monthly report: on the 1st at 09:00 the group gets the five numbers vs targets and last month, and the dashboard as a PDF', async () => {
+    // The flow's schedule: the 1st of each month at 09:00 in DINGBRIDGE_TIMEZONE.
+    const params = { cron: '0 9 1 * *', catchUp: 'false' };
+    const spec = scheduleSpec(params, TZ);
+    const slot = nextSlot(spec, Date.parse('2026-11-20T00:00:00Z'));
+    assert.equal(new Date(slot).toISOString(), '2026-12-01T01:00:00.000Z', '09:00 in Hong Kong on the 1st');
+    // Fire that slot as the schedule manager does (the same event id, type, source and data).
+    const key = scheduleKey(spec);
+    const iso = new Date(slot).toISOString();
+    await ingestEvent(hub.runtime, {
+      id: eventIdFor(`schedule:${key}`, iso),
+      type: SCHEDULE_EVENT,
+      source: key,
+      connectionId: null,
+      occurredAt: iso,
+      subject: 'test',
+      data: { slot: iso, ...spec.params },
+    });
+    type Msg = { msgtype: string; body: Record<string, any> };
+    let msgs: Msg[] = [];
+    for (;;) {
+      const r = (await (await getFake(`${fake.baseUrl()}/__sandbox/dingtalk/conversations/${SEED.groupId}/messages`)).json()) as {
+        messages: Msg[];
+      };
+      msgs = r.messages.filter((m) => m.msgtype === 'markdown' || m.msgtype === 'file');
+      if (msgs.length >= 2) break;
+      const failed = await sql<{
+        n: number;
+      }>`select count(*)::int as n from step_runs where flow_id = ${REPORT_FLOW} and status in ('failed', 'dead')`.execute(hub.runtime.db);
+      assert.equal(failed.rows[0]!.n, 0, 'no report step failed');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [md, file] = msgs as [Msg, Msg];
+    assert.equal(md.msgtype, 'markdown');
+    assert.equal(md.body.title, 'Adoption KPIs · 2026-11');
+    const text = String(md.body.text);
+    const cur = expectedMonth(history, '2026-11');
+    const prev = expectedMonth(history, '2026-10');
+    for (const id of Object.keys(REPORT_NAMES)) {
+      const line = text.split('\n').find((l) => l.includes(`**${REPORT_NAMES[id]}**`));
+      assert.ok(line, `a line for ${id}`);
+      const c = (cur as any)[id] as number | null;
+      const p = (prev as any)[id] as number | null;
+      assert.ok(line.includes(`: ${shown(id, c)}`), `${id} this month ${shown(id, c)}: ${line}`);
+      assert.ok(line.includes(`last month ${shown(id, p)}`), `${id} last month ${shown(id, p)}: ${line}`);
+      assert.match(line, /target [≥≤] /, `${id} against its target`);
+    }
+    assert.ok(text.includes(`(${PUBLIC}/kpis?month=2026-11)`), 'a link to the dashboard');
+
+    assert.equal(file.msgtype, 'file');
+    assert.equal(file.body.fileName, 'kpis-2026-11.pdf');
+    assert.equal(file.body.fileType, 'pdf');
+    const media = await getFake(`${fake.baseUrl()}/__sandbox/dingtalk/media/${encodeURIComponent(file.body.mediaId)}`);
+    assert.equal(media.status, 200);
+    const bytes = Buffer.from(await media.arrayBuffer());
+    assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+    const pdf = await PDFDocument.load(bytes);
+    assert.ok(pdf.getPageCount() >= 1 && pdf.getPageCount() <= 3, `pages: ${pdf.getPageCount()}`);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    fs.writeFileSync(path.join(SHOTS, 'kpi-report-2026-11.pdf'), bytes);
+
+    // The same slot fed the Looker Studio sheet: one row for the month under the header, numbers as numbers.
+    let rows: unknown[][] = [];
+    for (;;) {
+      const r = (await (await getFake(`${google.baseUrl()}/__sandbox/google/sheets/${sheetId}`)).json()) as {
+        sheets: { rows: unknown[][] }[];
+      };
+      rows = r.sheets[0]!.rows;
+      if (rows.length >= 2) break;
+      const failed = await sql<{
+        n: number;
+        e: string | null;
+      }>`select count(*)::int as n, max(last_error) as e from step_runs where flow_id = ${FEED_FLOW} and status in ('failed', 'dead')`.execute(
+        hub.runtime.db,
+      );
+      assert.equal(failed.rows[0]!.n, 0, `no feed step failed: ${failed.rows[0]!.e}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(rows[0], HEADER);
+    assert.deepEqual(rows[1], ['2026-11', ...HEADER.slice(1).map((k) => (cur as any)[k])]);
+  });
+
+  test('the dashboard in Chromium: cards, 12-month charts, a process filter; desktop, phone and zh-HK', {
+    skip: haveBrowser ? false : 'needs Chromium and the built UI',
+  }, async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+      const page = await ctx.newPage();
+      await page.goto(`${hub.url}/`);
+      await page.getByLabel('Your name').fill('Olivia Owner');
+      await page.getByLabel('Email').fill('owner@example.com');
+      await page.getByLabel('Password').fill('owner password 123');
+      await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
+      await page.getByRole('button', { name: 'Create owner account' }).click();
+      await page.getByRole('heading', { name: 'Flows' }).waitFor();
+      await page.getByRole('navigation').getByRole('link', { name: 'Adoption KPIs', exact: true }).click();
+      await page.getByRole('heading', { name: 'Adoption KPIs', level: 1 }).waitFor();
+      await page.getByLabel('Month').fill('2026-11');
+      const e = expectedMonth(history, '2026-11');
+      const card = (id: string) => page.locator(`.kpi-card[data-kpi=${id}]`);
+      const pct = (v: number) => `${(v * 100).toLocaleString('en', { maximumFractionDigits: 1 })} %`;
+      await page.waitForFunction(
+        (want) => document.querySelector('.kpi-card[data-kpi=login_rate] .kpi-number')?.textContent === want,
+        pct(e.login_rate!),
+      );
+      assert.equal(await page.locator('.kpi-card').count(), 6);
+      assert.equal(await card('mobile_share').locator('.kpi-number').innerText(), pct(e.mobile_share!));
+      assert.equal(await card('files_shared').locator('.kpi-number').innerText(), e.files_shared.toLocaleString('en'));
+      assert.match(await card('login_rate').innerText(), /Target: ≥ 90 %/);
+      assert.match(await card('process_cycle_hours').innerText(), /Target: ≤ 8 h/);
+      // Every KPI has its chart of 12 months, drawn by ECharts as SVG.
+      await page.waitForFunction(() => document.querySelectorAll('.kpi-chart svg').length === 6);
+      // The before/after table of the automated purchase process.
+      assert.match(await page.locator('.kpi-baselines').innerText(), /PROC-PURCHASE/);
+      await page.screenshot({ path: path.join(SHOTS, 'kpis-desktop.png'), fullPage: true });
+
+      // A process filter: the cycle time becomes that process's.
+      await page.getByLabel('Approval process').selectOption('PROC-LEAVE');
+      const leave = `${e.by_process['PROC-LEAVE']!.toLocaleString('en', { maximumFractionDigits: 1 })} h`;
+      await page.waitForFunction(
+        (want) => document.querySelector('.kpi-card[data-kpi=process_cycle_hours] .kpi-number')?.textContent === want,
+        leave,
+      );
+      await page.getByLabel('Approval process').selectOption('');
+
+      // A department: the cycle time of the approvals its people started in November.
+      const hk = history.approvals.filter(
+        (a) => DEPARTMENTS[a.originatorUserId] === 'Sales/Hong Kong' && dayOf(a.finishTime).startsWith('2026-11'),
+      );
+      const hkHours = `${r2(mean(hk.map(hoursOf))!).toLocaleString('en', { maximumFractionDigits: 1 })} h`;
+      await page.getByLabel('Department').selectOption('Sales/Hong Kong');
+      await page.waitForFunction(
+        (want) => document.querySelector('.kpi-card[data-kpi=process_cycle_hours] .kpi-number')?.textContent === want,
+        hkHours,
+      );
+      await page.screenshot({ path: path.join(SHOTS, 'kpis-desktop-department.png'), fullPage: true });
+      await page.getByLabel('Department').selectOption('');
+
+      // Phone: one or two columns of cards, charts one under the other, nothing wider than the screen.
+      const phone = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        locale: 'en-GB',
+        storageState: await ctx.storageState(),
+      });
+      const p = await phone.newPage();
+      await p.goto(`${hub.url}/kpis?month=2026-11`);
+      await p.waitForFunction(() => document.querySelectorAll('.kpi-chart svg').length === 6);
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow}px)`);
+      await p.screenshot({ path: path.join(SHOTS, 'kpis-phone.png'), fullPage: true });
+
+      // zh-HK (the third language of the switcher, traditional characters).
+      const third = await p.evaluate(() => {
+        const sel = document.querySelector('.lang select') as HTMLSelectElement;
+        return sel.options[2]!.value;
+      });
+      await p.locator('.lang select').selectOption(third);
+      await p.getByRole('heading', { name: '推行指標', level: 1 }).waitFor();
+      await p.locator('.kpi-card[data-kpi=mobile_share] .kpi-title', { hasText: '手機登入佔比' }).waitFor();
+      await p.screenshot({ path: path.join(SHOTS, 'kpis-phone-zh-HK.png'), fullPage: true });
+      await page.locator('.lang select').selectOption(third);
+      await page.getByRole('heading', { name: '推行指標', level: 1 }).waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('.kpi-chart svg').length === 6);
+      await page.screenshot({ path: path.join(SHOTS, 'kpis-desktop-zh-HK.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -16,6 +16,8 @@ export const kpisQuerySchema = z.object({
   format: z.enum(['json', 'csv']).default('json'),
   /** Only this approval process code in process_cycle_hours and by_process. */
   process: z.string().max(200).optional(),
+  /** Only approvals started by people of this department (a People directory path; sub-departments included). */
+  department: z.string().max(500).optional(),
 });
 
 const num = z.number().nullable();
@@ -57,6 +59,7 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
           baselines: z.record(z.string(), z.unknown()),
           definitions: z.record(z.string(), z.unknown()),
           status: z.record(z.string(), z.string().nullable()),
+          departments: z.array(z.string()),
         }),
       },
       400: { description: 'Bad range' },
@@ -79,7 +82,13 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
       if (span > (query.granularity === 'month' ? 120 : 400))
         throw new HttpError(400, 'invalid_request', 'the range is too long (at most 120 months or 400 days)');
       const defs = load();
-      const report = await kpiReport(rt, defs, { from: query.from, to: query.to, granularity: query.granularity, process: query.process });
+      const report = await kpiReport(rt, defs, {
+        from: query.from,
+        to: query.to,
+        granularity: query.granularity,
+        process: query.process,
+        department: query.department,
+      });
       if (query.format === 'csv') {
         res.setHeader('content-type', 'text/csv; charset=utf-8');
         res.send(toCsv(report.periods, query.granularity));
@@ -92,6 +101,7 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
           baselines: report.baselines,
           definitions: defs.kpis,
           status: report.status,
+          departments: report.departments,
         },
       };
     },

@@ -34,7 +34,12 @@ const patterns = z.array(z.string().min(1)).default([]);
 export const kpiFileSchema = z.object({
   kpis: z.object(Object.fromEntries(KPI_IDS.map((id) => [id, kpi])) as Record<KpiId, typeof kpi>),
   facts: z.object({
-    approvals: z.object({ started: patterns, finished: patterns }),
+    approvals: z.object({
+      started: patterns,
+      finished: patterns,
+      /** Who started an approval (a field of the event's data) and how the People directory knows them: for the department filter. */
+      originator: z.object({ field: z.string().min(1), service: z.string().min(1), kind: z.string().min(1) }).optional(),
+    }),
     counts: z
       .array(z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), events: patterns, steps: patterns }))
       .default([]),

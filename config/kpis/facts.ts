@@ -20,13 +20,18 @@ export const SNAPSHOT_METRICS: Record<string, string> = {
 };
 
 const like = (p: string) => p.replace(/[\\%_]/g, '\\$&').replaceAll('*', '%');
+/** A type or action matching any pattern: `=` for a plain name (so the indexes of migration 0027 serve it), `like` for one with `*`. */
 const anyLike = (col: ReturnType<typeof sql.ref>, list: string[]) =>
   list.length
     ? sql.join(
-        list.map((p) => sql`${col} like ${like(p)}`),
+        list.map((p) => (p.includes('*') ? sql`${col} like ${like(p)}` : sql`${col} = ${p}`)),
         sql` or `,
       )
     : sql`false`;
+/** The day's bounds in the hub's time zone, as timestamptz (a range the indexes can use). */
+const dayStart = (day: string, tz: string, plusDays = 0) => sql`((${day}::date + ${plusDays}::int)::timestamp at time zone ${tz})`;
+const inDay = (col: ReturnType<typeof sql.ref>, day: string, tz: string) =>
+  sql`${col} >= ${dayStart(day, tz)} and ${col} < ${dayStart(day, tz, 1)}`;
 
 interface FactRow {
   metric: string;
@@ -45,30 +50,55 @@ export async function eventFacts(rt: Runtime, defs: KpiDefinitions, day: string)
       select distinct on (data->>'processInstanceId') coalesce(data->>'processCode', '') as code,
         (data->>'createTime')::timestamptz as c, coalesce((data->>'finishTime')::timestamptz, occurred_at) as f
       from events where (${anyLike(sql.ref('type'), finished)}) and data->>'createTime' is not null
+        -- the event is stored when it happened, give or take: two days either side bound the search
+        and occurred_at >= ${dayStart(day, tz, -2)} and occurred_at < ${dayStart(day, tz, 3)}
         and (coalesce((data->>'finishTime')::timestamptz, occurred_at) at time zone ${tz})::date = ${day}::date
       order by data->>'processInstanceId', received_at) x
     group by code`.execute(rt.db);
   for (const r of fin.rows) rows.push({ metric: 'approval_cycle', dimension: r.code, value: r.hours, n: r.n });
   const st = await sql<{ code: string; n: number }>`
     select coalesce(data->>'processCode', '') as code, count(distinct coalesce(data->>'processInstanceId', id))::int as n
-    from events where (${anyLike(sql.ref('type'), started)}) and (occurred_at at time zone ${tz})::date = ${day}::date group by 1`.execute(
-    rt.db,
-  );
+    from events where (${anyLike(sql.ref('type'), started)}) and ${inDay(sql.ref('occurred_at'), day, tz)} group by 1`.execute(rt.db);
   for (const r of st.rows) rows.push({ metric: 'approvals_started', dimension: r.code, value: r.n, n: r.n });
+
+  // Per department of the originator (People directory) as well: dimension "department<TAB>process code".
+  const who = defs.facts.approvals.originator;
+  if (who) {
+    const dept = (col: ReturnType<typeof sql.ref>) => sql`(select p.department from person_identities i join people p on p.id = i.person_id
+      where i.service = ${who.service} and i.kind = ${who.kind} and i.value = ${col} limit 1)`;
+    const finDept = await sql<{ dept: string; code: string; n: number; hours: number }>`
+      select ${dept(sql.ref('who'))} as dept, code, count(*)::int as n, coalesce(sum(extract(epoch from (f - c)) / 3600), 0)::float8 as hours from (
+        select distinct on (data->>'processInstanceId') coalesce(data->>'processCode', '') as code, data->>${who.field} as who,
+          (data->>'createTime')::timestamptz as c, coalesce((data->>'finishTime')::timestamptz, occurred_at) as f
+        from events where (${anyLike(sql.ref('type'), finished)}) and data->>'createTime' is not null
+          and occurred_at >= ${dayStart(day, tz, -2)} and occurred_at < ${dayStart(day, tz, 3)}
+          and (coalesce((data->>'finishTime')::timestamptz, occurred_at) at time zone ${tz})::date = ${day}::date
+        order by data->>'processInstanceId', received_at) x
+      group by 1, 2`.execute(rt.db);
+    for (const r of finDept.rows)
+      if (r.dept) rows.push({ metric: 'approval_cycle_dept', dimension: `${r.dept}\t${r.code}`, value: r.hours, n: r.n });
+    const stDept = await sql<{ dept: string; code: string; n: number }>`
+      select ${dept(sql.ref('who'))} as dept, code, count(distinct pid)::int as n from (
+        select coalesce(data->>'processCode', '') as code, data->>${who.field} as who, coalesce(data->>'processInstanceId', id) as pid
+        from events where (${anyLike(sql.ref('type'), started)}) and ${inDay(sql.ref('occurred_at'), day, tz)}) x
+      group by 1, 2`.execute(rt.db);
+    for (const r of stDept.rows)
+      if (r.dept) rows.push({ metric: 'approvals_started_dept', dimension: `${r.dept}\t${r.code}`, value: r.n, n: r.n });
+  }
 
   const counts = new Map<string, FactRow>();
   for (const c of defs.facts.counts) {
     const ev = c.events.length
       ? await sql<{
           n: number;
-        }>`select count(*)::int as n from events where status <> 'echo' and (${anyLike(sql.ref('type'), c.events)}) and (occurred_at at time zone ${tz})::date = ${day}::date`.execute(
+        }>`select count(*)::int as n from events where status <> 'echo' and (${anyLike(sql.ref('type'), c.events)}) and ${inDay(sql.ref('occurred_at'), day, tz)}`.execute(
           rt.db,
         )
       : { rows: [{ n: 0 }] };
     const sp = c.steps.length
       ? await sql<{
           n: number;
-        }>`select count(*)::int as n from step_runs where status = 'succeeded' and (${anyLike(sql.ref('action'), c.steps)}) and (finished_at at time zone ${tz})::date = ${day}::date`.execute(
+        }>`select count(*)::int as n from step_runs where status = 'succeeded' and (${anyLike(sql.ref('action'), c.steps)}) and ${inDay(sql.ref('finished_at'), day, tz)}`.execute(
           rt.db,
         )
       : { rows: [{ n: 0 }] };

@@ -62,7 +62,7 @@ function periodsOf(from: string, to: string, granularity: 'month' | 'day'): stri
   return out;
 }
 
-function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularity: 'month' | 'day'): PeriodKpis {
+function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularity: 'month' | 'day', baselines: Baselines): PeriodKpis {
   const sum = (metric: string, dim?: string, field: 'value' | 'n' = 'value') =>
     rows.filter((r) => r.metric === metric && (dim === undefined || r.dimension === dim)).reduce((a, r) => a + r[field], 0);
   const staff = staffCount(rows);
@@ -82,7 +82,7 @@ function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularit
   const by_process = Object.fromEntries(
     codes.map((code) => {
       const n = sum('approval_cycle', code, 'n');
-      const at = defs.baselines[code];
+      const at = baselines[code]?.at;
       return [
         code,
         {
@@ -110,7 +110,7 @@ function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularit
 export async function kpiReport(
   rt: Runtime,
   defs: KpiDefinitions,
-  q: { from: string; to: string; granularity: 'month' | 'day'; process?: string },
+  q: { from: string; to: string; granularity: 'month' | 'day'; process?: string; department?: string },
 ) {
   const first = q.granularity === 'month' ? `${q.from}-01` : q.from;
   const lastKey = q.granularity === 'month' ? q.to : q.to;
@@ -118,26 +118,78 @@ export async function kpiReport(
   const res = await sql<
     DailyRow & { day: Date | string }
   >`select to_char(day, 'YYYY-MM-DD') as day, metric, dimension, value, n from kpi_daily
-    where day >= ${first}::date and day < ${until} ${q.process ? sql`and (metric not in ('approval_cycle', 'approvals_started') or dimension = ${q.process})` : sql``}`.execute(
-    rt.db,
-  );
-  const byKey = new Map<string, DailyRow[]>();
+    where day >= ${first}::date and day < ${until}`.execute(rt.db);
+  // A department: approvals are those its people (and its sub-departments') started; the other KPIs are
+  // company-wide (the data center's figures, meetings and files carry no department).
+  const dept = q.department?.replace(/^\/+|\/+$/g, '');
+  const inDept = (d: string) => !dept || d === dept || d.startsWith(`${dept}/`);
+  const rows: typeof res.rows = [];
   for (const r of res.rows) {
+    if (r.metric === 'approval_cycle_dept' || r.metric === 'approvals_started_dept') {
+      if (!dept) continue;
+      const [d, code] = r.dimension.split('\t') as [string, string];
+      if (!inDept(d)) continue;
+      rows.push({ ...r, metric: r.metric.replace(/_dept$/, ''), dimension: code });
+    } else if (r.metric === 'approval_cycle' || r.metric === 'approvals_started') {
+      if (!dept) rows.push(r);
+    } else rows.push(r);
+  }
+  const byKey = new Map<string, DailyRow[]>();
+  for (const r of rows) {
+    if (q.process && (r.metric === 'approval_cycle' || r.metric === 'approvals_started') && r.dimension !== q.process) continue;
     const key = q.granularity === 'month' ? String(r.day).slice(0, 7) : String(r.day);
     byKey.set(key, [...(byKey.get(key) ?? []), { ...r, day: String(r.day), value: Number(r.value), n: Number(r.n) }]);
   }
-  const periods = periodsOf(q.from, lastKey, q.granularity).map((k) => compute(defs, k, byKey.get(k) ?? [], q.granularity));
-  const baselines = await baselineReport(rt, defs);
+  const effective = await effectiveBaselines(rt, defs);
+  const periods = periodsOf(q.from, lastKey, q.granularity).map((k) => compute(defs, k, byKey.get(k) ?? [], q.granularity, effective));
+  const baselines = await baselineReport(rt, defs, effective);
   const latest = periods.at(-1);
   const status = latest ? Object.fromEntries(KPI_IDS.map((id) => [id, statusOf(defs.kpis[id], latest[id] as number | null)])) : {};
-  return { periods, baselines, status };
+  const departments = (
+    await sql<{
+      d: string;
+    }>`select distinct department as d from people where department is not null and department <> '' order by 1`.execute(rt.db)
+  ).rows.map((r) => r.d);
+  return { periods, baselines, status, departments };
+}
+
+export type Baselines = Record<string, { at: string; source: 'admin' | 'recipe'; flow?: string }>;
+
+/**
+ * When each approval process was automated: the date the admin set in `baselines`, else the day (in the
+ * hub's time zone) the first enabled flow made from a recipe that names the process code was created.
+ */
+export async function effectiveBaselines(rt: Runtime, defs: KpiDefinitions): Promise<Baselines> {
+  const out: Baselines = Object.fromEntries(Object.entries(defs.baselines).map(([code, at]) => [code, { at, source: 'admin' as const }]));
+  const codes = await sql<{ code: string }>`select distinct dimension as code from kpi_daily
+    where metric in ('approval_cycle', 'approvals_started') and dimension <> ''`.execute(rt.db);
+  const missing = codes.rows.map((r) => r.code).filter((c) => !out[c]);
+  if (!missing.length) return out;
+  const flows = await sql<{ id: string; day: string; definition: string }>`select id, definition::text as definition,
+      to_char(created_at at time zone ${rt.settings.DINGBRIDGE_TIMEZONE}, 'YYYY-MM-DD') as day
+    from flows where recipe is not null and enabled order by created_at, id`.execute(rt.db);
+  for (const code of missing) {
+    const first = flows.rows.find((f) => f.definition.includes(code));
+    if (first) out[code] = { at: first.day, source: 'recipe', flow: first.id };
+  }
+  return out;
 }
 
 /** Per process with a baseline date: mean cycle hours of everything finished before it and since, and the change in %. */
-export async function baselineReport(rt: Runtime, defs: KpiDefinitions) {
-  const out: Record<string, { automated_at: string; before_hours: number | null; after_hours: number | null; change_pct: number | null }> =
-    {};
-  for (const [code, at] of Object.entries(defs.baselines)) {
+export async function baselineReport(rt: Runtime, defs: KpiDefinitions, baselines?: Baselines) {
+  const effective = baselines ?? (await effectiveBaselines(rt, defs));
+  const out: Record<
+    string,
+    {
+      automated_at: string;
+      source: 'admin' | 'recipe';
+      flow?: string;
+      before_hours: number | null;
+      after_hours: number | null;
+      change_pct: number | null;
+    }
+  > = {};
+  for (const [code, { at, source, flow }] of Object.entries(effective)) {
     const r = await sql<{ before_v: number | null; before_n: number; after_v: number | null; after_n: number }>`select
       sum(value) filter (where day < ${at}::date) as before_v, coalesce(sum(n) filter (where day < ${at}::date), 0)::int as before_n,
       sum(value) filter (where day >= ${at}::date) as after_v, coalesce(sum(n) filter (where day >= ${at}::date), 0)::int as after_n
@@ -147,6 +199,8 @@ export async function baselineReport(rt: Runtime, defs: KpiDefinitions) {
     const after = x.after_n ? Number(x.after_v) / x.after_n : null;
     out[code] = {
       automated_at: at,
+      source,
+      ...(flow ? { flow } : {}),
       before_hours: before === null ? null : r2(before),
       after_hours: after === null ? null : r2(after),
       change_pct: before && after !== null ? r2(((after - before) / before) * 100) : null,

@@ -12,7 +12,28 @@ const messageFields: Record<string, FieldTexts> = {
       link: tx('Link', '链接', '連結'),
       actionCard: tx('Card with a button (ActionCard)', '带按钮的卡片（ActionCard）', '附按鈕的卡片（ActionCard）'),
       feedCard: tx('Several links (FeedCard)', '多条链接（FeedCard）', '多條連結（FeedCard）'),
+      file: tx('File', '文件', '檔案'),
     },
+  },
+  mediaId: {
+    label: tx('File (mediaId)', '文件（mediaId）', '檔案（mediaId）'),
+    help: tx(
+      'The mediaId that "Upload a file to DingTalk" gave in an earlier step.',
+      '之前步骤“上传文件到钉钉”返回的 mediaId。',
+      '之前步驟「上載檔案到釘釘」傳回的 mediaId。',
+    ),
+    onlyWhen: only('file'),
+  },
+  fileName: {
+    label: tx('File name shown', '显示的文件名', '顯示的檔案名稱'),
+    example: 'KPI report 2026-11.pdf',
+    onlyWhen: only('file'),
+  },
+  fileType: {
+    label: tx('File type (extension)', '文件类型（扩展名）', '檔案類型（副檔名）'),
+    help: tx('Taken from the file name when empty.', '留空则取文件名的扩展名。', '留空則取檔案名稱的副檔名。'),
+    example: 'pdf',
+    onlyWhen: only('file'),
   },
   title: {
     label: tx('Title', '标题', '標題'),
@@ -104,6 +125,29 @@ const calendarFields: Record<string, FieldTexts> = {
 export const dingtalkI18n: ConnectorTranslations = {
   name: tx('DingTalk', '钉钉', '釘釘'),
   actions: {
+    'dingtalk.media.upload': {
+      title: tx('Upload a file to DingTalk', '上传文件到钉钉', '上載檔案到釘釘'),
+      description: tx(
+        'Gives a mediaId for a file message (at most 20 MB).',
+        '得到用于文件消息的 mediaId（最大 20 MB）。',
+        '取得用於檔案訊息的 mediaId（最大 20 MB）。',
+      ),
+      fields: {
+        file: {
+          label: tx('File', '文件', '檔案'),
+          help: tx('A file from an earlier step.', '之前步骤产生的文件。', '之前步驟產生的檔案。'),
+        },
+        type: {
+          label: tx('Kind of media', '媒体类型', '媒體類型'),
+          options: {
+            file: tx('File', '文件', '檔案'),
+            image: tx('Image', '图片', '圖片'),
+            voice: tx('Voice', '语音', '語音'),
+            video: tx('Video', '视频', '影片'),
+          },
+        },
+      },
+    },
     'dingtalk.message.sendToUsers': {
       title: tx('Send a message to people (app robot)', '给个人发消息（应用机器人）', '向個人發送訊息（應用程式機械人）'),
       fields: {

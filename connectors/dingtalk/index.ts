@@ -1,3 +1,4 @@
+import { mediaUpload } from './media.ts';
 import { z } from 'zod';
 import { defineConnector } from '../../core/connector.ts';
 import { dingtalkCalendarSide } from './calendar-side.ts';
@@ -85,6 +86,7 @@ export const dingtalk = defineConnector({
     deleteEvent,
     listEvents,
     datacenterStats,
+    mediaUpload,
   ],
   calendarSide: dingtalkCalendarSide,
 });

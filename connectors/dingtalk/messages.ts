@@ -12,7 +12,7 @@ import { callApi, client, runtimeOptions } from './sdk.ts';
 const button = z.object({ title: z.string().min(1), url: z.string().min(1) });
 
 const message = {
-  type: z.enum(['text', 'markdown', 'link', 'actionCard']).default('text'),
+  type: z.enum(['text', 'markdown', 'link', 'actionCard', 'file']).default('text'),
   text: z.string().optional(),
   title: z.string().optional(),
   messageUrl: z.string().optional(),
@@ -21,6 +21,10 @@ const message = {
   singleUrl: z.string().optional(),
   /** 2 to 5 buttons (sampleActionCard2…5). */
   buttons: z.array(button).min(2).max(5).optional(),
+  /** A file message: the mediaId from dingtalk.media.upload, the name shown and its extension. */
+  mediaId: z.string().optional(),
+  fileName: z.string().optional(),
+  fileType: z.string().optional(),
   /** Advanced: a msgKey and its msgParam object, sent as they are. */
   msgKey: z.string().optional(),
   msgParam: z.record(z.string(), z.unknown()).optional(),
@@ -28,7 +32,10 @@ const message = {
   robotCode: z.string().optional(),
 };
 type Message = {
-  type: 'text' | 'markdown' | 'link' | 'actionCard';
+  type: 'text' | 'markdown' | 'link' | 'actionCard' | 'file';
+  mediaId?: string;
+  fileName?: string;
+  fileType?: string;
   text?: string;
   title?: string;
   messageUrl?: string;
@@ -65,6 +72,9 @@ const checkMessage = (m: Message, ctx: z.RefinementCtx) => {
         'an actionCard needs title, text, and singleTitle + singleUrl or 2–5 buttons',
       );
       break;
+    case 'file':
+      need(m.mediaId && m.fileName, 'a file message needs mediaId and fileName');
+      break;
   }
 };
 
@@ -80,6 +90,11 @@ export function appMessage(m: Message): { msgKey: string; msgParam: string } {
       return {
         msgKey: 'sampleLink',
         msgParam: JSON.stringify({ title: m.title, text: m.text, messageUrl: m.messageUrl, picUrl: m.picUrl ?? '' }),
+      };
+    case 'file':
+      return {
+        msgKey: 'sampleFile',
+        msgParam: JSON.stringify({ mediaId: m.mediaId, fileName: m.fileName, fileType: m.fileType || m.fileName?.split('.').pop() || '' }),
       };
     case 'actionCard': {
       if (!m.buttons?.length)

@@ -172,6 +172,31 @@ export const googleI18n: ConnectorTranslations = {
   },
   actions: {
     ...workspaceI18n.actions,
+    'google.sheets.append_values': {
+      title: { en: 'Append rows to a Google Sheet', 'zh-CN': '向 Google 表格追加行', 'zh-HK': '向 Google 試算表加入列' },
+      description: {
+        en: 'Adds rows below the table in the range; USER_ENTERED reads numbers as numbers.',
+        'zh-CN': '在范围内的表格下方追加行；USER_ENTERED 会把数字识别为数字。',
+        'zh-HK': '在範圍內的表格下方加入列；USER_ENTERED 會把數字視為數字。',
+      },
+      fields: {
+        spreadsheetId: {
+          label: { en: 'Spreadsheet ID', 'zh-CN': '表格 ID', 'zh-HK': '試算表 ID' },
+          help: {
+            en: 'The long id in the sheet’s address: docs.google.com/spreadsheets/d/<id>/edit',
+            'zh-CN': '表格网址中的长 ID：docs.google.com/spreadsheets/d/<id>/edit',
+            'zh-HK': '試算表網址中的長 ID：docs.google.com/spreadsheets/d/<id>/edit',
+          },
+        },
+        range: {
+          label: { en: 'Sheet or range (A1)', 'zh-CN': '工作表或范围（A1）', 'zh-HK': '工作表或範圍（A1）' },
+          example: 'KPIs!A:G',
+        },
+        values: { label: { en: 'Rows', 'zh-CN': '行', 'zh-HK': '列' } },
+        valueInputOption: { label: { en: 'How values are read', 'zh-CN': '数值输入方式', 'zh-HK': '數值輸入方式' } },
+        insertDataOption: { label: { en: 'Insert or overwrite', 'zh-CN': '插入或覆盖', 'zh-HK': '插入或覆寫' } },
+      },
+    },
     // Calendar (google-a)
     'google.calendar.create_event': {
       title: { en: 'Create a Google Calendar event', 'zh-CN': '创建 Google 日历活动', 'zh-HK': '建立 Google 日曆活動' },

@@ -12,6 +12,7 @@ import { uploadFile } from './drive/upload.ts';
 import { googleI18n } from './i18n.ts';
 import { calendarActions } from './calendar-actions.ts';
 import { calendarEventsPolled, calendarEventsPush } from './calendar-trigger.ts';
+import { sheetsAppendValues } from './sheets.ts';
 
 /**
  * Google Workspace: Calendar, Drive, Gmail and the Directory through the official @googleapis/*
@@ -34,6 +35,6 @@ export default defineConnector({
   }),
   auth: googleOAuth,
   triggers: [calendarEventsPolled, calendarEventsPush, driveFolderTrigger, drivePushTrigger, gmailMessageTrigger],
-  actions: [...calendarActions, uploadFile, createFolder, share, getFile, gmailSend, listUsers, listGroups],
+  actions: [...calendarActions, uploadFile, createFolder, share, getFile, gmailSend, listUsers, listGroups, sheetsAppendValues],
   i18n: googleI18n,
 });

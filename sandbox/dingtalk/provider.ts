@@ -10,6 +10,7 @@ import { createApproval, instanceView } from './approvals.ts';
 import { registerCalendarRoutes } from './calendar.ts';
 import { registerContactsRoutes } from './contacts.ts';
 import { registerDatacenterRoutes } from './datacenter.ts';
+import { mediaOf, registerMediaRoutes } from './media.ts';
 
 type Fake = RunningFakeInternals<DingtalkState>;
 
@@ -71,6 +72,8 @@ export function normaliseAppMessage(msgKey: string, p: Record<string, unknown>):
       return { msgtype: 'link', body: { title: p.title, text: p.text, picUrl: p.picUrl, messageUrl: p.messageUrl } };
     case 'sampleImageMsg':
       return { msgtype: 'image', body: { photoURL: p.photoURL } };
+    case 'sampleFile':
+      return { msgtype: 'file', body: { mediaId: p.mediaId, fileName: p.fileName, fileType: p.fileType } };
     case 'sampleActionCard':
       return { msgtype: 'actionCard', body: { title: p.title, text: p.text, singleTitle: p.singleTitle, singleURL: p.singleURL } };
     case 'sampleActionCard6':
@@ -213,6 +216,8 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     if (b.robotCode !== a.robotCode) return apiError(res, 400, 'resource.not.found', `robot ${String(b.robotCode)} 不存在或不属于当前应用`);
     const p = parseMsgParam(res, b.msgKey, b.msgParam);
     if (!p) return;
+    if (b.msgKey === 'sampleFile' && !mediaOf(fake.state).has(String(p.mediaId)))
+      return apiError(res, 400, 'invalidParameter.mediaId', `mediaId ${String(p.mediaId)} 不存在`);
     const conv = String(b.openConversationId);
     rt.ensureConversation(conv);
     const processQueryKey = randomHex(16);
@@ -254,6 +259,7 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
   registerCalendarRoutes(app, fake, rt);
   registerContactsRoutes(app, fake, rt);
   registerDatacenterRoutes(app, fake);
+  registerMediaRoutes(app, fake, rt);
 
   // ------------------------------------------------------------ old API
   app.get('/gettoken', (req, res) => {

@@ -9,6 +9,7 @@ import { setupDrive } from './drive.ts';
 import { faultBody } from './errors.ts';
 import { setupGmail } from './gmail.ts';
 import { setupServiceAccounts } from './service-accounts.ts';
+import { setupSheets } from './sheets.ts';
 import type { Fake } from './runtime.ts';
 import { freshGoogleData, type GoogleState } from './state.ts';
 
@@ -161,6 +162,7 @@ export function createGoogleFake(options: GoogleFakeOptions = {}): FakeDefinitio
       setupDrive(app, fake as Fake);
       setupGmail(app, fake as Fake);
       setupDirectory(app, fake as Fake);
+      setupSheets(app, fake as Fake);
       setupControl(app, fake as Fake);
     },
   };

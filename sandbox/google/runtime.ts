@@ -98,6 +98,19 @@ export function scopeAllows(scope: string, method: string, path: string, query: 
         return false;
     }
   }
+  if (path.startsWith('/v4/spreadsheets')) {
+    switch (scope) {
+      case `${G}spreadsheets`:
+      case `${G}drive`:
+      case `${G}drive.file`:
+        return true;
+      case `${G}spreadsheets.readonly`:
+      case `${G}drive.readonly`:
+        return read;
+      default:
+        return false;
+    }
+  }
   if (path.startsWith('/admin/directory/')) {
     const members = /\/groups\/[^/]+\/members/.test(path);
     const groups = path.includes('/groups');

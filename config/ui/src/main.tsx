@@ -1,4 +1,4 @@
-import { StrictMode, useCallback, useEffect, useState } from 'react';
+import { lazy, StrictMode, Suspense, useCallback, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, setCsrf, type AuthStatus } from './api.ts';
 import { LangContext, LANGS, initialLang, setCurrentLang, useLang, useT, type Lang } from './i18n.tsx';
@@ -18,6 +18,9 @@ import { HooksPage } from './pages/hooks.tsx';
 import { TriggersPage } from './pages/triggers.tsx';
 import { PeoplePage } from './pages/people.tsx';
 import './styles.css';
+
+// The KPI dashboard carries ECharts: loaded when first opened.
+const KpisPage = lazy(() => import('./pages/kpis.tsx').then((m) => ({ default: m.KpisPage })));
 
 function usePath() {
   const [path, setPath] = useState(window.location.pathname + window.location.search);
@@ -90,6 +93,7 @@ const NAV = [
   { to: '/catch-hooks', key: 'hooks', min: 'viewer' },
   { to: '/triggers', key: 'triggers', min: 'viewer' },
   { to: '/people', key: 'people', min: 'viewer' },
+  { to: '/kpis', key: 'kpis', min: 'viewer' },
   { to: '/audit', key: 'audit', min: 'admin' },
   { to: '/users', key: 'users', min: 'owner' },
   { to: '/api-keys', key: 'apiKeys', min: 'owner' },
@@ -130,6 +134,12 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
   else if (pathname.startsWith('/catch-hooks')) page = <HooksPage role={user.role} />;
   else if (pathname.startsWith('/triggers')) page = <TriggersPage role={user.role} />;
   else if (pathname.startsWith('/people')) page = <PeoplePage role={user.role} />;
+  else if (pathname.startsWith('/kpis'))
+    page = (
+      <Suspense fallback={<p className="muted">…</p>}>
+        <KpisPage />
+      </Suspense>
+    );
   else if (pathname.startsWith('/audit') && can('admin')) page = <AuditPage />;
   else if (pathname.startsWith('/users') && can('owner')) page = <UsersPage me={user} />;
   else if (pathname.startsWith('/api-keys') && can('owner')) page = <ApiKeysPage />;
