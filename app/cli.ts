@@ -92,7 +92,7 @@ export function buildCli(): Command {
     .description('check a config file; prints each problem with its line')
     .argument('<file>', 'YAML config file')
     .action((file: string) => {
-      const registry = new ConnectorRegistry(hubConnectors);
+      const registry = new ConnectorRegistry(hubConnectors());
       const config = loadConfigFile(file, process.env, {
         actionIds: registry.actionIds(),
         connectionNeed: (id) => registry.connectionNeed(id),

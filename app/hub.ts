@@ -98,7 +98,8 @@ export interface OpenedRuntime {
  * by one-off commands (replay, keys rotate), which attach to a running embedded hub's database.
  */
 /** The providers' connectors plus the hub's own KPI actions (config/kpis/connector.ts). */
-export const hubConnectors = [...connectors, kpisConnector];
+/** Read at start, not at import: a test process may register a fixture connector after importing this module. */
+export const hubConnectors = () => [...connectors, kpisConnector];
 
 export async function openRuntime(
   settings: Settings,
@@ -106,7 +107,7 @@ export async function openRuntime(
   log: Logger,
   opts: { attach?: boolean } = {},
 ): Promise<OpenedRuntime> {
-  const registry = new ConnectorRegistry(hubConnectors);
+  const registry = new ConnectorRegistry(hubConnectors());
   const envSchemas = [...new Set(registry.list().flatMap((c) => (c.env ? [c.env] : [])))];
   checkConnectorEnv(envSchemas, env);
   // Providers' hosts the operator set (e.g. TRELLO_BASE_URL at a sandbox on 127.0.0.1) pass the egress guard.
