@@ -1,3 +1,4 @@
+import { httpsCall } from '../helpers/docusign.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -27,49 +28,9 @@ const {
 } = seedIds('demo');
 
 /** Plain HTTPS with the fake's certificate, for the control API and what the SDK has no method for. */
-function call(method: string, url: string, opts: { body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json: any }>(
-    (resolve, reject) => {
-      const payload = opts.form
-        ? new URLSearchParams(opts.form).toString()
-        : opts.body === undefined
-          ? undefined
-          : JSON.stringify(opts.body);
-      const req = https.request(
-        url,
-        {
-          method,
-          ca: fake.certificatePem,
-          // Content-Length always: Node sends a DELETE body neither chunked nor sized otherwise.
-          headers: {
-            ...(payload
-              ? {
-                  'content-type': opts.form ? 'application/x-www-form-urlencoded' : 'application/json',
-                  'content-length': String(Buffer.byteLength(payload)),
-                }
-              : {}),
-            ...opts.headers,
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const body = Buffer.concat(chunks);
-            let json: any;
-            try {
-              json = JSON.parse(body.toString('utf8'));
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-          });
-        },
-      );
-      req.on('error', (err) => reject(new Error(`${method} ${url}: ${err.message}`)));
-      req.end(payload);
-    },
-  );
+/** HTTPS to the fake, trusting its certificate (tests/helpers/docusign.ts). */
+function call(method: string, url: string, opts: Parameters<typeof httpsCall>[3] = {}) {
+  return httpsCall(fake, method, url, opts);
 }
 const ctl = (method: string, path: string, body?: unknown) => call(method, `${fake.baseUrl()}/__sandbox/docusign${path}`, { body });
 
