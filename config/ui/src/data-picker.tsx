@@ -1,4 +1,5 @@
 import { useEffect, useId, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { api } from './api.ts';
 import { useLang, useT } from './i18n.tsx';
 import { formatTime } from './words.tsx';
@@ -202,4 +203,21 @@ export function insertAt(el: HTMLTextAreaElement | HTMLInputElement | null, valu
   const start = el?.selectionStart ?? value.length;
   const end = el?.selectionEnd ?? value.length;
   return { value: value.slice(0, start) + text + value.slice(end), caret: start + text.length };
+}
+
+/**
+ * Inserts a picked expression into a controlled field and puts the caret right after it before
+ * returning: the new value is committed synchronously (flushSync), so a key typed straight after the
+ * click lands after the expression, not where the caret was before React re-rendered.
+ */
+export function insertIntoField(
+  el: HTMLTextAreaElement | HTMLInputElement | null,
+  value: string,
+  text: string,
+  setValue: (next: string) => void,
+): void {
+  const next = insertAt(el, value, text);
+  flushSync(() => setValue(next.value));
+  el?.focus();
+  el?.setSelectionRange(next.caret, next.caret);
 }

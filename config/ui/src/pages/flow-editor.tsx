@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type Catalog, type CatalogAction, type Connection, type Flow, type FlowStep, type User } from '../api.ts';
 import { useLang, useT } from '../i18n.tsx';
-import { DataPicker, EventChooser, insertAt, TemplatePreview, useSamples } from '../data-picker.tsx';
+import { DataPicker, EventChooser, insertIntoField, TemplatePreview, useSamples } from '../data-picker.tsx';
 import { say, useWords } from '../words.tsx';
 import { errorText, Field, Link, navigate, Notice, Switch, useLoad } from '../ui.tsx';
 
@@ -561,13 +561,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                             steps={earlier}
                             label={say(lang, words?.label, k.key)}
                             onInsert={(expr) => {
-                              const el = fieldRefs.current[pickerKey] ?? null;
-                              const next = insertAt(el, value, expr);
-                              setValue(next.value);
-                              requestAnimationFrame(() => {
-                                el?.focus();
-                                el?.setSelectionRange(next.caret, next.caret);
-                              });
+                              insertIntoField(fieldRefs.current[pickerKey] ?? null, value, expr, setValue);
                             }}
                           />
                         )}

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type Connection, type Flow, type Recipe } from '../api.ts';
 import { pick, useLang, useT } from '../i18n.tsx';
-import { DataPicker, EventChooser, insertAt, TemplatePreview, useSamples } from '../data-picker.tsx';
+import { DataPicker, EventChooser, insertIntoField, TemplatePreview, useSamples } from '../data-picker.tsx';
 import { Empty, errorText, Field, Link, navigate, Notice, useLoad } from '../ui.tsx';
 import { formatMoney, useCatalog, useWords } from '../words.tsx';
 
@@ -337,13 +337,7 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
                     event={samples.chosen}
                     label={pick(lang, f.label)}
                     onInsert={(expr) => {
-                      const el = refs.current[f.key] ?? null;
-                      const next = insertAt(el, fields[f.key] ?? '', expr);
-                      set(f.key, next.value);
-                      requestAnimationFrame(() => {
-                        el?.focus();
-                        el?.setSelectionRange(next.caret, next.caret);
-                      });
+                      insertIntoField(refs.current[f.key] ?? null, fields[f.key] ?? '', expr, (next) => set(f.key, next));
                     }}
                   />
                 </>
