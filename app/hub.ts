@@ -27,6 +27,9 @@ import { createServer } from './server.ts';
 import { buildRouters } from './routes.ts';
 import { startCalendarSync } from '../core/calendar-sync/service.ts';
 
+/** How long requests in flight may take to finish once the hub is stopping. */
+const STOP_GRACE_MS = 5_000;
+
 export interface HubOptions {
   settings: Settings;
   env?: NodeJS.ProcessEnv;
@@ -220,7 +223,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           if (server) {
             const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
             server.closeIdleConnections();
+            // A client holding a kept-alive connection open would keep close() waiting for ever:
+            // requests in flight get a grace period, then every connection is cut.
+            const cut = setTimeout(() => server!.closeAllConnections(), STOP_GRACE_MS);
             await closed;
+            clearTimeout(cut);
           }
           kpiCollector?.stop();
           await calendarSync?.stop();
