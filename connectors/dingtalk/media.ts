@@ -27,12 +27,16 @@ const OAPI_RULES: ProviderRules = {
 };
 
 /** A multipart/form-data body of one file part, as a browser's FormData would send it. */
-export function multipartFile(field: string, file: { name: string; contentType: string }, bytes: Buffer): { body: Buffer; contentType: string } {
+export function multipartFile(
+  field: string,
+  file: { name: string; contentType: string },
+  bytes: Buffer,
+): { body: Buffer; contentType: string } {
   const boundary = `----dingbridge${crypto.randomBytes(12).toString('hex')}`;
   // Quotes and line breaks in a name are escaped as the HTML spec's FormData does.
-  const escape = (s: string) => s.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+  const quoted = (s: string) => s.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="${escape(field)}"; filename="${escape(file.name)}"\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(field)}"; filename="${quoted(file.name)}"\r\n` +
       `Content-Type: ${file.contentType.replace(/[\r\n]/g, '') || 'application/octet-stream'}\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -80,7 +84,10 @@ export const mediaUpload = defineAction({
         return { status: r.status, body: r.body as MediaAnswer & { code?: string } };
       } catch (err) {
         if (err instanceof StepError && err.errorClass === 'needs_reauth' && EXPIRED.includes(String(err.details.code)))
-          return { status: 200, body: { errcode: Number(err.details.code), code: 'InvalidAuthentication' } as MediaAnswer & { code?: string } };
+          return {
+            status: 200,
+            body: { errcode: Number(err.details.code), code: 'InvalidAuthentication' } as MediaAnswer & { code?: string },
+          };
         throw err;
       }
     });

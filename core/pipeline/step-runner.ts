@@ -144,18 +144,18 @@ export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, starte
         {
           signal,
           connection,
-        idempotencyKey: id,
-        attempt: claimed.attempts,
-        log,
-        timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-        trace: (entry) => Object.assign(trace, entry),
-        ownChange: (key, opts) => rt.links.ownChange(key, opts),
-        files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
-        people: peopleAccess(rt),
-        http: (opts) =>
-          createProviderClient({
-            timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-            trace: (entry) => Object.assign(trace, entry),
+          idempotencyKey: id,
+          attempt: claimed.attempts,
+          log,
+          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+          trace: (entry) => Object.assign(trace, entry),
+          ownChange: (key, opts) => rt.links.ownChange(key, opts),
+          files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
+          people: peopleAccess(rt),
+          http: (opts) =>
+            createProviderClient({
+              timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+              trace: (entry) => Object.assign(trace, entry),
               ...opts,
             }),
         },
