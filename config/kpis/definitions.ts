@@ -26,6 +26,8 @@ const kpi = z.object({
   green: z.number(),
   amber: z.number(),
   minutesPerMeeting: z.number().min(0).optional(),
+  /** login_rate: whose staff count divides the active accounts (default the data center's, the People directory's when it has none). */
+  denominator: z.enum(['datacenter', 'people']).optional(),
   owner: z.string().optional(),
   targetDate: day.optional(),
 });

@@ -108,6 +108,13 @@ export async function eventFacts(rt: Runtime, defs: KpiDefinitions, day: string)
     counts.set(key, { ...prev, value: prev.value + n, n: prev.n + n });
   }
   rows.push(...[...counts.values()].filter((r) => r.n > 0));
+
+  // The People directory's size at the end of the day (active people added by then): a staff count
+  // for the login rate's denominator.
+  const people = await sql<{ n: number }>`
+    select count(*)::int as n from people where active and created_at < ${dayStart(day, tz, 1)}`.execute(rt.db);
+  const staff = people.rows[0]?.n ?? 0;
+  if (staff > 0) rows.push({ metric: 'people', dimension: '', value: staff, n: staff });
   return rows;
 }
 
