@@ -536,6 +536,62 @@ ${YAML.stringify([flow, feed])
     }
     assert.deepEqual(await people(), [], 'the day as it was');
   });
+  test('meetings the calendar sync copied into DingTalk count as meetings via DingTalk, on the day of the copy', async () => {
+    const db = hub.runtime.db;
+    const day = '2026-07-15';
+    const defs = loadKpiDefinitions(process.env.DINGBRIDGE_KPI_FILE);
+    const q = { from: day, to: day, granularity: 'day' as const };
+    const before = (await kpiReport(hub.runtime, defs, q)).periods[0]!;
+    const meetings = async (dim: string) =>
+      (
+        await sql<{
+          n: number;
+        }>`select coalesce(sum(n), 0)::int as n from kpi_daily where day = ${day}::date and metric = 'meetings' and dimension = ${dim}`.execute(
+          db,
+        )
+      ).rows[0]!.n;
+    const dt0 = await meetings('dingtalk');
+    const other0 = await meetings('other');
+    const person = (await db.selectFrom('people').select('id').executeTakeFirstOrThrow()).id;
+    const at = new Date(`${day}T04:00:00Z`); // noon in Hong Kong
+    const link = (i: number, from: string | null, to: string | null) => ({
+      id: `kpi-link-${i}`,
+      sync_id: 'kpi-test',
+      person_id: person,
+      a_id: `g-${i}`,
+      b_id: `d-${i}`,
+      a_series_id: null,
+      a_original_start: null,
+      copied_from: from,
+      copied_to: to,
+      created_at: at,
+    });
+    // Three copied from Google into DingTalk, one copied out of DingTalk, one only paired, one copied the day before.
+    await db
+      .insertInto('calendar_sync_links')
+      .values([
+        link(1, 'google', 'dingtalk'),
+        link(2, 'google', 'dingtalk'),
+        link(3, 'google', 'dingtalk'),
+        link(4, 'dingtalk', 'google'),
+        link(5, null, null),
+        { ...link(6, 'google', 'dingtalk'), created_at: new Date(`${day}T04:00:00Z`.replace('15T', '14T')) },
+      ] as any)
+      .execute();
+    try {
+      await rollupDay(hub.runtime, defs, day, { snapshot: false });
+      assert.equal(await meetings('dingtalk'), dt0 + 3, 'three synced into DingTalk that day');
+      assert.equal(await meetings('other'), other0, 'the others unchanged');
+      const after = (await kpiReport(hub.runtime, defs, q)).periods[0]!;
+      assert.equal(after.meetings_via_dingtalk_share, r4((dt0 + 3) / (dt0 + 3 + other0)));
+      assert.equal(after.hours_saved, r2(((dt0 + 3) * MINUTES_PER_MEETING) / 60));
+      assert.equal(after.hours_saved, r2(before.hours_saved! + (3 * MINUTES_PER_MEETING) / 60), 'an hour more saved');
+    } finally {
+      await db.deleteFrom('calendar_sync_links').where('sync_id', '=', 'kpi-test').execute();
+      await rollupDay(hub.runtime, defs, day, { snapshot: false });
+    }
+    assert.equal(await meetings('dingtalk'), dt0, 'the day as it was');
+  });
   test('the monthly report: on the 1st at 09:00 the group gets the five numbers vs targets and last month, and the dashboard as a PDF', async () => {
     // The flow's schedule: the 1st of each month at 09:00 in DINGBRIDGE_TIMEZONE.
     const params = { cron: '0 9 1 * *', catchUp: 'false' };

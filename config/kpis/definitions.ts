@@ -45,6 +45,15 @@ export const kpiFileSchema = z.object({
     counts: z
       .array(z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), events: patterns, steps: patterns }))
       .default([]),
+    /**
+     * Meetings the calendar sync (`calendarSync:`) copied into a calendar of these connectors, counted on
+     * the day of the copy (meetings only paired at the first sync, already on both sides, are not).
+     */
+    synced: z
+      .array(
+        z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), into: z.array(z.string().min(1)).min(1) }),
+      )
+      .default([]),
   }),
   snapshot: z.object({ action: z.string().min(1), connection: z.string().optional() }).optional(),
   baselines: z
