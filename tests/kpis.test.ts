@@ -598,6 +598,14 @@ ${YAML.stringify([flow, feed])
     const spec = scheduleSpec(params, TZ);
     const slot = nextSlot(spec, Date.parse('2026-11-20T00:00:00Z'));
     assert.equal(new Date(slot).toISOString(), '2026-12-01T01:00:00.000Z', '09:00 in Hong Kong on the 1st');
+    // DingTalk says the app token expired at the first upload: the connection refreshes it once and the
+    // upload is made again within the same attempt.
+    const fault = await fetch(`${fake.baseUrl()}/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'expired_token', path: '^/media/upload$', count: 1 }),
+    });
+    assert.equal(fault.status, 201);
     // Fire that slot as the schedule manager does (the same event id, type, source and data).
     const key = scheduleKey(spec);
     const iso = new Date(slot).toISOString();
@@ -657,6 +665,10 @@ ${YAML.stringify([flow, feed])
     assert.ok(pdf.getPageCount() >= 1 && pdf.getPageCount() <= 3, `pages: ${pdf.getPageCount()}`);
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.writeFileSync(path.join(SHOTS, 'kpi-report-2026-11.pdf'), bytes);
+    const uploads = (await (await getFake(`${fake.baseUrl()}/__sandbox/calls?path=/media/upload`)).json()) as { calls: unknown[] };
+    assert.equal(uploads.calls.length, 2, 'refused once for the expired token, then made with a fresh one');
+    const upload = (await stepsOf(REPORT_FLOW)).find((r) => r.action === 'dingtalk.media.upload')!;
+    assert.deepEqual([upload.status, upload.attempts], ['succeeded', 1], 'in its first attempt');
 
     // The same slot fed the Looker Studio sheet: one row for the month under the header, numbers as numbers.
     const fed = await waitUntil(
