@@ -28,13 +28,22 @@ export const recipeSchema = z.object({
         required: z.boolean().default(false),
         label: localized,
         placeholder: z.string().optional(),
-        default: z.string().optional(),
+        /** A text, or one per language (en / zh-CN / zh-HK) for words a person reads (a message's title and text). */
+        default: localized.optional(),
       }),
     )
     .default([]),
   flow: z.record(z.string(), z.unknown()),
 });
 export type Recipe = z.output<typeof recipeSchema>;
+type RecipeField = Recipe['fields'][number];
+
+/** A field's default in a language (the admin's): that language's, else English, else the one given. */
+export function defaultOf(f: RecipeField, lang = 'en'): string | undefined {
+  const d = f.default;
+  if (d === undefined || typeof d === 'string') return d;
+  return d[lang] ?? d.en ?? Object.values(d)[0];
+}
 
 const RECIPES_DIR = path.join(import.meta.dirname, 'recipes');
 let recipeCache: Recipe[] | undefined;
@@ -60,7 +69,7 @@ export function recipeSummary(
   connectorOfAction: (id: string) => string | undefined,
   connectorOfEvent: (type: string) => string | undefined,
 ) {
-  const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? '']));
+  const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, defaultOf(f) ?? '']));
   const flow = fill(recipe.flow, defaults) as { when?: { event?: string }; then?: { action?: string }[] };
   const event = flow.when?.event ?? '';
   const actions = (flow.then ?? []).map((s) => String(s.action ?? ''));
@@ -94,12 +103,13 @@ function fill(value: unknown, fields: Record<string, string>): unknown {
   return value;
 }
 
-export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
-  const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? f.default ?? '').trim());
+/** The flow of a recipe with these fields; a field left out takes its default in `lang` (the admin's language). */
+export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>, lang = 'en'): unknown {
+  const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? defaultOf(f, lang) ?? '').trim());
   if (missing.length)
     throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, {
       issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })),
     });
-  const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
+  const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? defaultOf(f, lang) ?? '').trim()]));
   return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
 }

@@ -17,8 +17,6 @@ export interface FieldTexts {
   help?: Text;
   /** A value the field could hold, shown greyed in the empty input (not translated when it is data). */
   example?: string | Text;
-  /** Shown only when another field of the same form has one of these values (e.g. DingTalk's message `type`). */
-  onlyWhen?: { field: string; values: string[] };
   /** Labels of an enum field's values, keyed by value (a select shows them). */
   options?: Record<string, Text>;
 }

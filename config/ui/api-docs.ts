@@ -312,6 +312,7 @@ const ops: OperationSpec[] = [
       name: z.string().optional(),
       enabled: z.boolean().optional(),
       fields: z.record(z.string(), z.string()),
+      lang: z.enum(['en', 'zh-CN', 'zh-HK']).optional().describe("The admin's language: fields left out take the recipe's default in it"),
     }),
     responses: { 201: { description: 'Created' } },
   },

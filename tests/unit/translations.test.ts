@@ -125,4 +125,23 @@ describe('translations', () => {
     }
     assert.deepEqual(missing, []);
   });
+
+  test("a recipe's template defaults with words a person reads are given in all three languages", () => {
+    // Words left once the template's tags, placeholders and brand names are taken out (`{{ data.title }}` alone is not words).
+    const words = (t: string) =>
+      /[A-Za-z]{3,}/.test(
+        t
+          .replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\[\[[^\]]*\]\]/g, ' ')
+          .replace(/\b(DingTalk|Trello|Google|Drive|Gmail|QuickBooks|DocuSign|HKD|pdf)\b/g, ' '),
+      );
+    const missing: string[] = [];
+    for (const r of loadRecipes())
+      for (const f of r.fields) {
+        if (f.kind !== 'template' || f.default === undefined) continue;
+        if (typeof f.default === 'string') {
+          if (words(f.default)) missing.push(`${r.id}.fields.${f.key}.default: English only`);
+        } else for (const l of UI_LANGS) if (!f.default[l]?.trim()) missing.push(`${r.id}.fields.${f.key}.default.${l}`);
+      }
+    assert.deepEqual(missing, []);
+  });
 });

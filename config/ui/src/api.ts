@@ -79,7 +79,6 @@ export interface CatalogFieldTexts {
   label: Text;
   help?: Text;
   example?: string | Text;
-  onlyWhen?: { field: string; values: string[] };
   options?: Record<string, Text>;
 }
 /** A connector's words (connectors/<id>/i18n.ts). */
@@ -154,7 +153,7 @@ export interface Recipe {
     required: boolean;
     label: string | Record<string, string>;
     placeholder?: string;
-    default?: string;
+    default?: string | Record<string, string>;
     choices?: string;
     from?: string;
   }[];

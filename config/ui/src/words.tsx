@@ -12,7 +12,6 @@ export interface FieldTexts {
   label: Text;
   help?: Text;
   example?: string | Text;
-  onlyWhen?: { field: string; values: string[] };
   options?: Record<string, Text>;
 }
 

@@ -62,22 +62,60 @@ interface InputKey {
   /** A list of plain strings (mobile numbers, user ids): a chip input. */
   chips?: boolean;
   default?: unknown;
+  /** In a discriminated union (e.g. a message's `type`): the discriminator's values whose object has this field; absent when every one has it. */
+  onlyFor?: { field: string; values: string[] };
 }
-function inputKeys(action?: CatalogAction): InputKey[] {
-  const props = (action?.inputSchema?.properties ?? {}) as Record<
-    string,
-    { description?: string; type?: string; enum?: unknown[]; items?: { type?: string }; default?: unknown }
-  >;
-  const required = new Set<string>(action?.inputSchema?.required ?? []);
-  return Object.entries(props).map(([key, p]) => ({
+type PropSchema = { description?: string; type?: string; enum?: unknown[]; const?: unknown; items?: { type?: string }; default?: unknown };
+type ObjectSchema = { properties?: Record<string, PropSchema>; required?: string[] };
+
+/**
+ * The form's fields from the action's input schema. A discriminated union (`oneOf` of objects that
+ * each fix one field to a constant, e.g. DingTalk's message `type`) becomes one list: the
+ * discriminator as a select of its values, and each other field shown only for the values whose
+ * object has it — the schema, not the translations, says which field belongs to which type.
+ */
+export function inputKeys(action?: CatalogAction): InputKey[] {
+  const schema = (action?.inputSchema ?? {}) as ObjectSchema & { oneOf?: ObjectSchema[]; anyOf?: ObjectSchema[] };
+  const branches = schema.oneOf ?? schema.anyOf;
+  if (!branches?.length) {
+    const required = new Set<string>(schema.required ?? []);
+    return Object.entries(schema.properties ?? {}).map(([key, p]) => keyOf(key, p, required.has(key)));
+  }
+  // The discriminator: a field every branch has as a constant.
+  const field = Object.keys(branches[0]?.properties ?? {}).find((k) => branches.every((b) => b.properties?.[k]?.const !== undefined));
+  const values = field ? branches.map((b) => String(b.properties![field]!.const)) : [];
+  const keys = new Map<string, InputKey>();
+  branches.forEach((b, i) => {
+    for (const [key, p] of Object.entries(b.properties ?? {})) {
+      const seen = keys.get(key);
+      if (seen) {
+        if (seen.onlyFor) seen.onlyFor.values.push(values[i]!);
+        continue;
+      }
+      if (key === field) {
+        const dflt = branches.map((x) => x.properties?.[key]?.default).find((d) => d !== undefined);
+        keys.set(key, { key, required: dflt === undefined, type: 'string', options: values, default: dflt, description: p.description });
+        continue;
+      }
+      keys.set(key, {
+        ...keyOf(key, p, Boolean(b.required?.includes(key))),
+        ...(field ? { onlyFor: { field, values: [values[i]!] } } : {}),
+      });
+    }
+  });
+  for (const k of keys.values()) if (k.onlyFor && k.onlyFor.values.length === values.length) delete k.onlyFor;
+  return [...keys.values()];
+}
+function keyOf(key: string, p: PropSchema, required: boolean): InputKey {
+  return {
     key,
-    required: required.has(key),
+    required,
     description: p.description,
     type: p.type,
     options: Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string') ? (p.enum as string[]) : undefined,
     chips: p.type === 'array' && p.items?.type === 'string',
     default: p.default,
-  }));
+  };
 }
 
 /** A list of short strings as chips: type, Enter (or comma) adds; × removes. */
@@ -420,11 +458,11 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                 const secret = action?.secretInputs.includes(k.key);
                 const value = asText(step.input[k.key]);
                 const words = w.field(step.action, k.key);
-                // Fields of one message type only show for that type (e.g. DingTalk's singleUrl for an ActionCard).
-                if (words?.onlyWhen) {
-                  const other = keys.find((x) => x.key === words.onlyWhen!.field);
-                  const current = String(step.input[words.onlyWhen.field] ?? other?.default ?? '');
-                  if (!words.onlyWhen.values.includes(current) && step.input[k.key] === undefined) return null;
+                // Fields of one message type only show for that type (e.g. DingTalk's singleUrl for an ActionCard): the schema's union says which.
+                if (k.onlyFor) {
+                  const other = keys.find((x) => x.key === k.onlyFor!.field);
+                  const current = String(step.input[k.onlyFor.field] ?? other?.default ?? '');
+                  if (!k.onlyFor.values.includes(current) && step.input[k.key] === undefined) return null;
                 }
                 const example = typeof words?.example === 'string' ? words.example : say(lang, words?.example);
                 const setValue = (v: unknown) => {
@@ -468,7 +506,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                           <select
                             id={fid}
                             name={`step-${i}-${k.key}`}
-                            value={value}
+                            value={value || (k.default !== undefined ? String(k.default) : '')}
                             onChange={(e) => {
                               const input = { ...step.input };
                               if (e.target.value === '') delete input[k.key];

@@ -170,9 +170,19 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
   const catalog = useCatalog();
   const connections = useLoad(() => api<{ connections: Connection[] }>('GET', '/api/v1/connections').catch(() => ({ connections: [] })));
   const [flowId, setFlowId] = useState(recipe.id);
+  // Defaults in the admin's language (a template's words); a field the admin has not touched follows a change of language.
   const [fields, setFields] = useState<Record<string, string>>(() =>
-    Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? ''])),
+    Object.fromEntries(recipe.fields.map((f) => [f.key, pick(lang, f.default)])),
   );
+  const touched = useRef(new Set<string>());
+  useEffect(() => {
+    setFields((old) => ({
+      ...old,
+      ...Object.fromEntries(
+        recipe.fields.filter((f) => !touched.current.has(f.key) && f.default).map((f) => [f.key, pick(lang, f.default)]),
+      ),
+    }));
+  }, [lang, recipe.fields]);
   const [issues, setIssues] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
   const samples = useSamples(recipe.event?.includes('[[') ? undefined : recipe.event);
@@ -184,13 +194,16 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
       setFields((v) => ({ ...v, [hookField.key]: catalog.catchHooks[0]!.id }));
   }, [catalog, recipe.fields, fields]);
 
-  const set = (k: string, v: string) => setFields((old) => ({ ...old, [k]: v }));
+  const set = (k: string, v: string) => {
+    touched.current.add(k);
+    setFields((old) => ({ ...old, [k]: v }));
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setIssues({});
     setError(undefined);
     try {
-      const flow = await api<Flow>('POST', `/api/v1/recipes/${recipe.id}/instantiate`, { flowId, fields });
+      const flow = await api<Flow>('POST', `/api/v1/recipes/${recipe.id}/instantiate`, { flowId, fields, lang });
       navigate(`/flows/${encodeURIComponent(flow.id)}`);
     } catch (err) {
       const list = err instanceof ApiError ? (err.body?.error?.issues as { path: string; message: string }[] | undefined) : undefined;
