@@ -126,6 +126,28 @@ describe('translations', () => {
     assert.deepEqual(missing, []);
   });
 
+  test('every error code the server answers with has words in all three languages (err_<code>)', () => {
+    // The codes: HttpError(status, 'code' | cond ? 'a' : 'b', …) and literal `error: { code: '…' }` answers, in the server's source.
+    const codes = new Set<string>(['test_failed', 'needs_reauth', 'error', 'network']);
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) {
+          if (!['node_modules', 'ui', 'dist'].includes(e.name)) walk(p);
+        } else if (e.name.endsWith('.ts')) {
+          const src = fs.readFileSync(p, 'utf8');
+          for (const m of src.matchAll(/HttpError\(\s*\d+,\s*([^,]+),/g))
+            for (const c of m[1]!.matchAll(/(?:^|[?:]\s*)'([a-z][a-z0-9_]*)'/g)) codes.add(c[1]!);
+          for (const m of src.matchAll(/error: \{\s*code:\s*'([a-z][a-z0-9_]*)'/g)) codes.add(m[1]!);
+        }
+      }
+    };
+    for (const d of ['app', 'config', 'core', 'webhooks']) walk(path.join(ROOT, d));
+    assert.ok(codes.size > 80, `found only ${codes.size} codes: the scan is broken`);
+    const missing = [...codes].filter((c) => !D[`err_${c}`]).sort();
+    assert.deepEqual(missing, [], `error codes without words (config/ui/src/error-words.ts): ${missing.join(', ')}`);
+  });
+
   test("a recipe's template defaults with words a person reads are given in all three languages", () => {
     // Words left once the template's tags, placeholders and brand names are taken out (`{{ data.title }}` alone is not words).
     const words = (t: string) =>
