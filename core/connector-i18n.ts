@@ -19,6 +19,8 @@ export interface FieldTexts {
   example?: string | Text;
   /** Labels of an enum field's values, keyed by value (a select shows them). */
   options?: Record<string, Text>;
+  /** The field's value is one of the connection's live choices (a name in `choices` of defineConnector): the form lists them by name. */
+  choices?: string;
 }
 
 /** One step of the guided connect panel: what to do in the provider's console, in words. */

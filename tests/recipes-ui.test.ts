@@ -285,6 +285,12 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await shot('recipes-approval-form-zh-HK');
     await form.getByRole('button', { name: '建立' }).click();
     await page.getByRole('heading', { name: /Approvals PROC-REIMBURSE over 5000/ }).waitFor();
+    // A server error in words, in the page's language (the server's detail after it): the recipe again, left empty.
+    await page.goBack();
+    await page.locator('form.recipe-form').getByRole('button', { name: '建立' }).click();
+    await page.locator('form.recipe-form [role="alert"]').filter({ hasText: '請填寫必填欄位。' }).waitFor();
+    await shot('recipes-error-in-words-zh-HK');
+    await page.goForward();
 
     const flow = await admin('GET', '/api/v1/flows/dingtalk-approval-over-amount-to-group');
     assert.equal(flow.when.event, 'dingtalk.approval.finished');

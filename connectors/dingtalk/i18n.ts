@@ -165,6 +165,7 @@ export const dingtalkI18n: ConnectorTranslations = {
             '應用程式機械人所在的群組（openConversationId）。',
           ),
           example: 'cidSandboxGroup0001',
+          choices: 'groups',
         },
         ...messageFields,
         onlyIf: {
@@ -188,6 +189,7 @@ export const dingtalkI18n: ConnectorTranslations = {
             'OA 審批管理後台 › 表格 › 範本編碼。',
           ),
           example: 'PROC-REIMBURSE',
+          choices: 'approvalForms',
         },
         originatorUserId: { label: tx('Started by (userId)', '发起人（userId）', '發起人（userId）'), example: 'user001' },
         deptId: { label: tx('Department id', '部门 ID', '部門 ID') },

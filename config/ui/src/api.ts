@@ -80,6 +80,7 @@ export interface CatalogFieldTexts {
   help?: Text;
   example?: string | Text;
   options?: Record<string, Text>;
+  choices?: string;
 }
 /** A connector's words (connectors/<id>/i18n.ts). */
 export interface ConnectorI18n {

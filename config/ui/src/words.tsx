@@ -13,6 +13,7 @@ export interface FieldTexts {
   help?: Text;
   example?: string | Text;
   options?: Record<string, Text>;
+  choices?: string;
 }
 
 let catalogPromise: Promise<Catalog> | undefined;

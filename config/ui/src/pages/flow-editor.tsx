@@ -3,6 +3,7 @@ import { api, ApiError, type Catalog, type CatalogAction, type Connection, type 
 import { useLang, useT } from '../i18n.tsx';
 import { DataPicker, EventChooser, insertIntoField, TemplatePreview, useSamples } from '../data-picker.tsx';
 import { say, useWords } from '../words.tsx';
+import { ChoiceSelect } from '../choice-select.tsx';
 import { errorText, Field, Link, navigate, Notice, Switch, useLoad } from '../ui.tsx';
 
 const blank = (): Flow => ({
@@ -472,7 +473,9 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                   setStep(i, { input });
                 };
                 const pickerKey = `${i}.${k.key}`;
-                const isTemplate = !secret && !k.options && !k.chips && k.type !== 'boolean' && !(k.type && TYPED.includes(k.type));
+                const chosen = Boolean(words?.choices && step.connection && !value.includes('{{'));
+                const isTemplate =
+                  !secret && !chosen && !k.options && !k.chips && k.type !== 'boolean' && !(k.type && TYPED.includes(k.type));
                 const earlier = draft.then.slice(0, i).map((s2, j) => ({
                   title: `${t('step')} ${j + 1}: ${w.action(s2.action)}`,
                   root: `steps[${j}].output`,
@@ -535,6 +538,17 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                             onChange={(v) => setValue(v)}
                             describedBy={d}
                             placeholder={example}
+                          />
+                        ) : words?.choices && step.connection && !value.includes('{{') ? (
+                          // A provider thing (a DingTalk group, an approval form) chosen by name from the connection's live list.
+                          <ChoiceSelect
+                            id={fid}
+                            connection={step.connection}
+                            list={words.choices}
+                            value={value}
+                            onChange={(v) => setValue(v)}
+                            required={k.required}
+                            describedBy={d}
                           />
                         ) : secret ? (
                           <input
