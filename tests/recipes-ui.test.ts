@@ -351,6 +351,10 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     const step0 = page.locator('[data-step="0"]');
     await step0.getByLabel(/^按鈕文字/).waitFor();
     assert.equal(await step0.getByLabel(/^群組/).inputValue(), productGroup);
+    // The trigger's parameter too: the board by name, its id stored.
+    const boardParam = page.getByLabel('看板', { exact: true });
+    await boardParam.locator('option', { hasText: 'Finance ops' }).waitFor({ state: 'attached' });
+    assert.equal(await boardParam.inputValue(), board.id);
     assert.equal(
       await step0
         .getByLabel(/^訊息類型/)
@@ -389,8 +393,13 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
   });
 
   step('axe-core: no serious or critical WCAG 2.1 A/AA violation on any page, in en, zh-CN and zh-HK', async () => {
+    // A run with its step cards and attempts time line (the Trello card's run), opened in the drawer.
+    const lastRun = (await admin('GET', '/api/v1/runs?limit=1')).items[0];
     const pages = [
       '/flows',
+      '/flows/new',
+      `/runs?event=${encodeURIComponent(lastRun.id)}`,
+      '/kpis',
       '/recipes',
       '/recipes?recipe=dingtalk-approval-over-amount-to-group',
       '/flows/trello-card-done-to-dingtalk',

@@ -137,7 +137,7 @@ export interface Flow {
   id: string;
   name?: string;
   enabled: boolean;
-  when: { event: string; source?: string; condition?: string };
+  when: { event: string; source?: string; condition?: string; params?: Record<string, string> };
   then: FlowStep[];
   meta?: { origin: 'config' | 'ui'; recipe: string | null; createdBy: string | null; createdAt: string | null; updatedAt: string | null };
   lastRun?: { status: string; eventId: string; at: string; error: string | null } | null;

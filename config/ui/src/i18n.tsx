@@ -500,6 +500,7 @@ export const D: Dict = {
   ],
   gaveUp: ['Gave up: no more attempts', '已放弃：不再尝试', '已放棄：不再嘗試'],
   inProgress: ['In progress', '进行中', '進行中'],
+  declaredSample: ['declared sample', '声明的示例', '聲明的範例'],
   showFor: ['Shown for this message type', '仅对此消息类型显示', '只適用於此訊息類型'],
   addItem: ['Add', '添加', '新增'],
   removeItem: ['Remove', '移除', '移除'],

@@ -1,7 +1,17 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, type Catalog, type CatalogAction, type Connection, type Flow, type FlowStep, type User } from '../api.ts';
+import {
+  api,
+  ApiError,
+  type Catalog,
+  type CatalogAction,
+  type Connection,
+  type Flow,
+  type FlowStep,
+  type RunDetail,
+  type User,
+} from '../api.ts';
 import { useLang, useT } from '../i18n.tsx';
-import { DataPicker, EventChooser, insertIntoField, TemplatePreview, useSamples } from '../data-picker.tsx';
+import { DataPicker, EventChooser, insertIntoField, isSample, TemplatePreview, useSamples } from '../data-picker.tsx';
 import { say, useWords } from '../words.tsx';
 import { ChoiceSelect } from '../choice-select.tsx';
 import { errorText, Field, Link, navigate, Notice, Switch, useLoad } from '../ui.tsx';
@@ -174,6 +184,23 @@ function ChipInput({
 }
 const TYPED = ['object', 'array', 'boolean', 'number', 'integer'];
 
+/** An output's shape from its JSON schema when the action declares no sample: each field with an empty value of its type. */
+function skeleton(schema: unknown, depth = 0): unknown {
+  const s = (schema ?? {}) as {
+    type?: string;
+    properties?: Record<string, unknown>;
+    items?: unknown;
+    oneOf?: unknown[];
+    anyOf?: unknown[];
+  };
+  if (depth > 4) return null;
+  if (s.properties) return Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, skeleton(v, depth + 1)]));
+  const branch = s.oneOf?.[0] ?? s.anyOf?.[0];
+  if (branch) return skeleton(branch, depth + 1);
+  if (s.type === 'array') return s.items ? [skeleton(s.items, depth + 1)] : [];
+  return s.type === 'number' || s.type === 'integer' ? 0 : s.type === 'boolean' ? false : '';
+}
+
 export function FlowEditorPage({ id, role }: { id: string; role: User['role'] }) {
   const t = useT();
   const { lang } = useLang();
@@ -190,6 +217,29 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
   const [busy, setBusy] = useState(false);
   const initialDraft = useRef<Flow | undefined>(undefined);
   const samples = useSamples(draft?.when.event);
+  // Earlier steps' real outputs on the chosen event, when this flow ran on it (else their declared sample).
+  const [realOutputs, setRealOutputs] = useState<Record<number, unknown>>({});
+  const chosenEvent = samples.chosen;
+  const flowId = draft?.id;
+  useEffect(() => {
+    setRealOutputs({});
+    if (!chosenEvent || isSample(chosenEvent) || !flowId) return;
+    let live = true;
+    api<RunDetail>('GET', `/api/v1/runs/${encodeURIComponent(chosenEvent.id)}`).then(
+      (r) => {
+        if (live)
+          setRealOutputs(
+            Object.fromEntries(
+              r.steps.filter((st) => st.flowId === flowId && st.status === 'succeeded').map((st) => [st.stepIndex, st.output]),
+            ),
+          );
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [chosenEvent, flowId]);
   useEffect(() => {
     if (loaded.data) {
       const d = structuredClone(loaded.data);
@@ -283,6 +333,23 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
     }
   };
 
+  // The trigger's parameters (e.g. a Trello board): those the event's trigger declares, with the connector's words.
+  const sourceConnection = connections.data?.connections.find((c) => c.id === draft.when.source);
+  const triggerParams = catalog.data.connectors
+    .flatMap((c) =>
+      c.triggers
+        .filter((tr) => tr.events.includes(draft.when.event) && (!sourceConnection || sourceConnection.connectorId === c.id))
+        .flatMap((tr) =>
+          [
+            ...new Set([
+              ...(tr.params ?? []),
+              ...Object.keys(c.i18n?.triggers?.[tr.id]?.params ?? {}),
+              ...Object.keys(draft.when.params ?? {}),
+            ]),
+          ].map((key) => ({ key, words: c.i18n?.triggers?.[tr.id]?.params?.[key], source: sourceConnection?.id })),
+        ),
+    )
+    .filter((p, i, all) => all.findIndex((q) => q.key === p.key) === i);
   const hooks = catalog.data.catchHooks;
   const sourceOptions = [...hooks.map((h) => h.id), ...(connections.data?.connections.map((c) => c.id) ?? [])];
 
@@ -371,6 +438,48 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
               )}
             </Field>
           </div>
+          {triggerParams.map(({ key, words, source }) => {
+            const value = draft.when.params?.[key] ?? '';
+            const example = typeof words?.example === 'string' ? words.example : say(lang, words?.example);
+            const setParam = (v: string) => {
+              const params = { ...(draft.when.params ?? {}) };
+              if (v) params[key] = v;
+              else delete params[key];
+              setWhen({ params: Object.keys(params).length ? params : undefined });
+            };
+            return (
+              <Field
+                key={key}
+                label={say(lang, words?.label, key)}
+                hint={[say(lang, words?.help), example ? `${t('example')} ${example}` : ''].filter(Boolean).join(' · ') || undefined}
+                error={issues[`when.params.${key}`]}
+              >
+                {(fid, d) =>
+                  words?.choices && source && !value.includes('{{') ? (
+                    // A provider thing (a Trello board) chosen by name from the source connection's live list.
+                    <ChoiceSelect
+                      id={fid}
+                      connection={source}
+                      list={words.choices}
+                      value={value}
+                      onChange={setParam}
+                      required={false}
+                      describedBy={d}
+                    />
+                  ) : (
+                    <input
+                      id={fid}
+                      name={`param-${key}`}
+                      value={value}
+                      placeholder={example}
+                      onChange={(e) => setParam(e.target.value)}
+                      aria-describedby={d}
+                    />
+                  )
+                }
+              </Field>
+            );
+          })}
           <Field label={t('condition')} hint={t('conditionHint')} error={issues['when.condition']}>
             {(fid, d) => (
               <input
@@ -476,11 +585,15 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                 const chosen = Boolean(words?.choices && step.connection && !value.includes('{{'));
                 const isTemplate =
                   !secret && !chosen && !k.options && !k.chips && k.type !== 'boolean' && !(k.type && TYPED.includes(k.type));
-                const earlier = draft.then.slice(0, i).map((s2, j) => ({
-                  title: `${t('step')} ${j + 1}: ${w.action(s2.action)}`,
-                  root: `steps[${j}].output`,
-                  value: actions.find((a) => a.id === s2.action)?.sampleOutput ?? {},
-                }));
+                const earlier = draft.then.slice(0, i).map((s2, j) => {
+                  const declared = actions.find((a) => a.id === s2.action);
+                  const real = j in realOutputs;
+                  return {
+                    title: `${t('step')} ${j + 1}: ${w.action(s2.action)}${real ? '' : ` (${t('declaredSample')})`}`,
+                    root: `steps[${j}].output`,
+                    value: real ? realOutputs[j] : (declared?.sampleOutput ?? skeleton(declared?.outputSchema) ?? {}),
+                  };
+                });
                 const err = Object.entries(issues).find(
                   ([p]) => p === `then.${i}.input.${k.key}` || p.startsWith(`then.${i}.input.${k.key}.`),
                 )?.[1];
