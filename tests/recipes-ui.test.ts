@@ -350,7 +350,9 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     // (the action's input schema is a union on the message type: it says which field belongs to which type).
     const step0 = page.locator('[data-step="0"]');
     await step0.getByLabel(/^按鈕文字/).waitFor();
-    assert.equal(await step0.getByLabel(/^群組/).inputValue(), productGroup);
+    const groupInEditor = step0.getByLabel(/^群組/);
+    await groupInEditor.locator('option', { hasText: '產品組' }).waitFor({ state: 'attached' });
+    assert.equal(await groupInEditor.inputValue(), productGroup, 'the group shown by name, its id stored');
     // The trigger's parameter too: the board by name, its id stored.
     const boardParam = page.getByLabel('看板', { exact: true });
     await boardParam.locator('option', { hasText: 'Finance ops' }).waitFor({ state: 'attached' });

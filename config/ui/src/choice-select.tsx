@@ -48,7 +48,7 @@ export function ChoiceSelect({
         disabled={!items}
       >
         <option value="">{!connection ? t('chooseConnectionFirst') : items ? t('choose') : t('loading')}</option>
-        {value && items && !items.some((c) => c.id === value) && <option value={value}>{value}</option>}
+        {value && !items?.some((c) => c.id === value) && <option value={value}>{value}</option>}
         {items?.map((c) => (
           <option key={c.id} value={c.id}>
             {c.label}
