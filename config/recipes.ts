@@ -103,13 +103,26 @@ function fill(value: unknown, fields: Record<string, string>): unknown {
   return value;
 }
 
-/** The flow of a recipe with these fields; a field left out takes its default in `lang` (the admin's language). */
-export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>, lang = 'en'): unknown {
+/**
+ * The flow of a recipe with these fields; a field left out takes its default in `lang` (the admin's
+ * language). The flow's `name` may be given per language (`{en, zh-CN, zh-HK}`); `labels` are the names
+ * people know for chosen values (a board's name for its id), used in the name only.
+ */
+export function instantiateRecipe(
+  recipe: Recipe,
+  flowId: string,
+  fields: Record<string, string>,
+  lang = 'en',
+  labels: Record<string, string> = {},
+): unknown {
   const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? defaultOf(f, lang) ?? '').trim());
   if (missing.length)
     throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, {
       issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })),
     });
   const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? defaultOf(f, lang) ?? '').trim()]));
-  return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
+  const named = fill(recipe.flow.name, { ...values, ...Object.fromEntries(Object.entries(labels).filter(([, v]) => v.trim())) });
+  const name =
+    named && typeof named === 'object' ? ((named as Record<string, string>)[lang] ?? (named as Record<string, string>).en) : named;
+  return { ...(fill(recipe.flow, values) as Record<string, unknown>), ...(name ? { name } : {}), id: flowId };
 }

@@ -284,7 +284,8 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await form.locator('.preview').filter({ hasText: '金額 HK$5000，申請人 user001' }).waitFor();
     await shot('recipes-approval-form-zh-HK');
     await form.getByRole('button', { name: '建立' }).click();
-    await page.getByRole('heading', { name: /Approvals PROC-REIMBURSE over 5000/ }).waitFor();
+    // The flow's name in the admin's language, with the names chosen (not the ids).
+    await page.getByRole('heading', { name: /報銷審批超過 HK\$5000 → 財務部/ }).waitFor();
     // A server error in words, in the page's language (the server's detail after it): the recipe again, left empty.
     await page.goBack();
     await page.locator('form.recipe-form').getByRole('button', { name: '建立' }).click();
@@ -345,7 +346,7 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await form.locator('.preview').filter({ hasText: 'Wong Ka Yan 把「Fix the login page」移到 Doing' }).waitFor();
     await shot('recipes-trello-form-zh-HK');
     await form.getByRole('button', { name: '建立' }).click();
-    await page.getByRole('heading', { name: /Done on Trello board/ }).waitFor();
+    await page.getByRole('heading', { name: /Trello 看板 Finance ops 的卡片移到 Done → 產品組/ }).waitFor();
     // The editor shows typed, translated fields: an ActionCard's button fields, not a link message's address
     // (the action's input schema is a union on the message type: it says which field belongs to which type).
     const step0 = page.locator('[data-step="0"]');

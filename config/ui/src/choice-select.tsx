@@ -17,7 +17,8 @@ export function ChoiceSelect({
   connection: string;
   list: string;
   value: string;
-  onChange: (v: string) => void;
+  /** The chosen id, and its name when it is one of the live choices. */
+  onChange: (v: string, label?: string) => void;
   required: boolean;
   describedBy?: string;
 }) {
@@ -42,7 +43,7 @@ export function ChoiceSelect({
       <select
         id={id}
         value={value}
-        onChange={(e) => onChange(e.target.value)}
+        onChange={(e) => onChange(e.target.value, items?.find((c) => c.id === e.target.value)?.label)}
         required={required}
         aria-describedby={describedBy}
         disabled={!items}

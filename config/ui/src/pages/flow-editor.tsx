@@ -96,13 +96,19 @@ export function inputKeys(action?: CatalogAction): InputKey[] {
   const field = Object.keys(branches[0]?.properties ?? {}).find((k) => branches.every((b) => b.properties?.[k]?.const !== undefined));
   const values = field ? branches.map((b) => String(b.properties![field]!.const)) : [];
   const keys = new Map<string, InputKey>();
+  // In the form's order: a field first seen in a later branch goes right after the field before it there (a markdown message's title after the type).
+  const order: string[] = [];
   branches.forEach((b, i) => {
+    let before: string | undefined;
     for (const [key, p] of Object.entries(b.properties ?? {})) {
       const seen = keys.get(key);
       if (seen) {
         if (seen.onlyFor) seen.onlyFor.values.push(values[i]!);
+        before = key;
         continue;
       }
+      order.splice(before === undefined ? 0 : order.indexOf(before) + 1, 0, key);
+      before = key;
       if (key === field) {
         const dflt = branches.map((x) => x.properties?.[key]?.default).find((d) => d !== undefined);
         keys.set(key, { key, required: dflt === undefined, type: 'string', options: values, default: dflt, description: p.description });
@@ -115,7 +121,7 @@ export function inputKeys(action?: CatalogAction): InputKey[] {
     }
   });
   for (const k of keys.values()) if (k.onlyFor && k.onlyFor.values.length === values.length) delete k.onlyFor;
-  return [...keys.values()];
+  return order.map((k) => keys.get(k)!);
 }
 function keyOf(key: string, p: PropSchema, required: boolean): InputKey {
   return {

@@ -116,6 +116,8 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
     Object.fromEntries(recipe.fields.map((f) => [f.key, pick(lang, f.default)])),
   );
   const touched = useRef(new Set<string>());
+  // The names of chosen live choices (a board's name), so the flow's name says them rather than ids.
+  const labels = useRef<Record<string, string>>({});
   useEffect(() => {
     setFields((old) => ({
       ...old,
@@ -144,7 +146,7 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
     setIssues({});
     setError(undefined);
     try {
-      const flow = await api<Flow>('POST', `/api/v1/recipes/${recipe.id}/instantiate`, { flowId, fields, lang });
+      const flow = await api<Flow>('POST', `/api/v1/recipes/${recipe.id}/instantiate`, { flowId, fields, lang, labels: labels.current });
       navigate(`/flows/${encodeURIComponent(flow.id)}`);
     } catch (err) {
       const list = err instanceof ApiError ? (err.body?.error?.issues as { path: string; message: string }[] | undefined) : undefined;
@@ -250,7 +252,10 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
                         connection={fields[f.from ?? ''] ?? ''}
                         list={f.choices ?? ''}
                         value={value}
-                        onChange={(v) => set(f.key, v)}
+                        onChange={(v, label) => {
+                          labels.current[f.key] = label ?? '';
+                          set(f.key, v);
+                        }}
                         required={f.required}
                         describedBy={d}
                       />
