@@ -83,18 +83,29 @@ export function recipeSummary(
   return { event, actions, services };
 }
 
-/** Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is; empty values drop their key. */
-function fill(value: unknown, fields: Record<string, string>): unknown {
+/** `{en, zh-CN, zh-HK}` (exactly those keys): a text of the flow given per language. */
+export function isLocalizedText(v: unknown): v is Record<'en' | 'zh-CN' | 'zh-HK', string> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v).sort();
+  return keys.join(',') === 'en,zh-CN,zh-HK' && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/**
+ * Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is;
+ * empty values drop their key; a text given per language (`{en, zh-CN, zh-HK}`) becomes `lang`'s.
+ */
+function fill(value: unknown, fields: Record<string, string>, lang = 'en'): unknown {
+  if (isLocalizedText(value)) return fill(value[lang as 'en'] ?? value.en, fields, lang);
   if (typeof value === 'string') {
     const whole = /^\[\[\s*([a-zA-Z0-9_]+)\s*\]\]$/.exec(value);
     if (whole) return fields[whole[1]!] ?? '';
     return value.replace(/\[\[\s*([a-zA-Z0-9_]+)\s*\]\]/g, (_m, k: string) => fields[k] ?? '');
   }
-  if (Array.isArray(value)) return value.map((v) => fill(v, fields));
+  if (Array.isArray(value)) return value.map((v) => fill(v, fields, lang));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const filled = fill(v, fields);
+      const filled = fill(v, fields, lang);
       if (filled === '' && ['condition', 'source', 'connection'].includes(k)) continue;
       out[k] = filled;
     }
@@ -121,8 +132,6 @@ export function instantiateRecipe(
       issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })),
     });
   const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? defaultOf(f, lang) ?? '').trim()]));
-  const named = fill(recipe.flow.name, { ...values, ...Object.fromEntries(Object.entries(labels).filter(([, v]) => v.trim())) });
-  const name =
-    named && typeof named === 'object' ? ((named as Record<string, string>)[lang] ?? (named as Record<string, string>).en) : named;
-  return { ...(fill(recipe.flow, values) as Record<string, unknown>), ...(name ? { name } : {}), id: flowId };
+  const name = fill(recipe.flow.name, { ...values, ...Object.fromEntries(Object.entries(labels).filter(([, v]) => v.trim())) }, lang);
+  return { ...(fill(recipe.flow, values, lang) as Record<string, unknown>), ...(name ? { name } : {}), id: flowId };
 }

@@ -148,14 +148,28 @@ describe('translations', () => {
     assert.deepEqual(missing, [], `error codes without words (config/ui/src/error-words.ts): ${missing.join(', ')}`);
   });
 
+  // Words left once a template's tags, placeholders and brand names are taken out (`{{ data.title }}` alone is not words).
+  const words = (t: string) =>
+    /[A-Za-z]{3,}/.test(
+      t
+        .replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\[\[[^\]]*\]\]|\]\([^)]*\)/g, ' ')
+        .replace(/\b(DingTalk|Trello|Google|Drive|Gmail|QuickBooks|DocuSign|OSS|HKD|PDF|pdf)\b/g, ' '),
+    );
+
+  test("the texts a recipe's steps send (titles, messages, buttons) are given in all three languages", () => {
+    const missing: string[] = [];
+    const TEXT_KEYS = new Set(['title', 'text', 'singleTitle', 'description', 'content']);
+    for (const r of loadRecipes()) {
+      const steps = ((r.flow as { then?: { input?: Record<string, unknown> }[] }).then ?? []) as { input?: Record<string, unknown> }[];
+      steps.forEach((st, i) => {
+        for (const [k, v] of Object.entries(st.input ?? {}))
+          if (TEXT_KEYS.has(k) && typeof v === 'string' && words(v)) missing.push(`${r.id}.then[${i}].input.${k}: English only`);
+      });
+    }
+    assert.deepEqual(missing, []);
+  });
+
   test("a recipe's template defaults with words a person reads are given in all three languages", () => {
-    // Words left once the template's tags, placeholders and brand names are taken out (`{{ data.title }}` alone is not words).
-    const words = (t: string) =>
-      /[A-Za-z]{3,}/.test(
-        t
-          .replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\[\[[^\]]*\]\]/g, ' ')
-          .replace(/\b(DingTalk|Trello|Google|Drive|Gmail|QuickBooks|DocuSign|HKD|pdf)\b/g, ' '),
-      );
     const missing: string[] = [];
     for (const r of loadRecipes())
       for (const f of r.fields) {
