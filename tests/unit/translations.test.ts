@@ -156,10 +156,11 @@ describe('translations', () => {
         .replace(/\b(DingTalk|Trello|Google|Drive|Gmail|QuickBooks|DocuSign|OSS|HKD|PDF|pdf)\b/g, ' '),
     );
 
-  test("the texts a recipe's steps send (titles, messages, buttons) are given in all three languages", () => {
+  test("a recipe's flow name and the texts its steps send (titles, messages, buttons) are given in all three languages", () => {
     const missing: string[] = [];
     const TEXT_KEYS = new Set(['title', 'text', 'singleTitle', 'description', 'content']);
     for (const r of loadRecipes()) {
+      if (typeof r.flow.name === 'string' && words(r.flow.name)) missing.push(`${r.id}.flow.name: English only`);
       const steps = ((r.flow as { then?: { input?: Record<string, unknown> }[] }).then ?? []) as { input?: Record<string, unknown> }[];
       steps.forEach((st, i) => {
         for (const [k, v] of Object.entries(st.input ?? {}))
