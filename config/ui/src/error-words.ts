@@ -55,11 +55,7 @@ export const ERROR_WORDS: Record<string, [string, string, string]> = {
 
   // Sign-in, accounts, two-factor
   invalid_credentials: ['Wrong email or password.', '邮箱或密码错误。', '電子郵件或密碼錯誤。'],
-  invalid_password: [
-    'The password is wrong or too weak (at least 12 characters).',
-    '密码错误或太弱（至少 12 个字符）。',
-    '密碼錯誤或太弱（最少 12 個字元）。',
-  ],
+  invalid_password: ['The password is wrong.', '密码错误。', '密碼錯誤。'],
   invalid_code: [
     'That code is not valid: type the current 6-digit code.',
     '验证码无效：请输入当前的 6 位数字。',
@@ -253,12 +249,12 @@ export const ERROR_WORDS: Record<string, [string, string, string]> = {
   subscription_disabled: ['Turn the subscription on first.', '请先启用该订阅。', '請先啟用該訂閱。'],
   unknown_subscription: ['No subscription of this connection matches.', '此连接没有匹配的订阅。', '此連線沒有相符的訂閱。'],
   not_applicable: ['This does not apply to this trigger.', '此操作不适用于该触发器。', '此操作不適用於該觸發器。'],
-  hook_exists: ['A catch hook with this id exists already.', '已有相同 ID 的接收钩子。', '已有相同 ID 的接收鈎子。'],
-  hook_not_found: ['No such catch hook.', '没有此接收钩子。', '沒有此接收鈎子。'],
+  hook_exists: ['A catch hook with this id exists already.', '已有相同 ID 的接收 Webhook。', '已有相同 ID 的接收 Webhook。'],
+  hook_not_found: ['No such catch hook.', '没有此接收 Webhook。', '沒有此接收 Webhook。'],
   no_secret: [
     'This hook is not verified, so it has no secret to rotate.',
-    '此钩子未启用验证，没有可更换的密钥。',
-    '此鈎子未啟用驗證，沒有可更換的密鑰。',
+    '此 Webhook 未启用验证，没有可更换的密钥。',
+    '此 Webhook 未啟用驗證，沒有可更換的密鑰。',
   ],
   no_webhook: ['This service has no such webhook.', '此服务没有这个 Webhook。', '此服務沒有這個 Webhook。'],
   delivery_not_found: ['No such delivery.', '没有此投递记录。', '沒有此投遞記錄。'],
