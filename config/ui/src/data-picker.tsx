@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { flushSync } from 'react-dom';
 import { api } from './api.ts';
 import { useLang, useT } from './i18n.tsx';
+import { errorText } from './ui.tsx';
 import { formatTime } from './words.tsx';
 
 /**
@@ -172,7 +173,7 @@ export function TemplatePreview({
       : { mapping: debounced, eventId: event.id, ...(stepOutputs ? { stepOutputs } : {}) };
     api('POST', '/api/v1/flows/preview', body).then(
       (r) => live && setOut(r),
-      (e) => live && setOut({ ok: false, error: (e as Error).message }),
+      (e) => live && setOut({ ok: false, error: errorText(e) }),
     );
     return () => {
       live = false;
