@@ -133,6 +133,8 @@ const stepView = (st: StepRunRow) => ({
   status: st.status,
   attempts: st.attempts,
   maxAttempts: st.max_attempts,
+  /** Attempts made before the last replay: a replay starts a fresh budget of maxAttempts. */
+  attemptBase: st.attempt_base,
   connectionId: st.connection_id ?? null,
   lastError: st.last_error,
   errorClass: st.error_class,

@@ -267,6 +267,11 @@ describe('config UI in Chromium', { skip }, () => {
     await page.locator(`[data-event="${bad.id}"][data-status="succeeded"]`).waitFor({ timeout: 20_000 });
     await drawer.locator('[data-step-status="succeeded"]').waitFor();
     await drawer.locator('[data-timeline] .tl-attempt.tl-ok').first().waitFor();
+    // The replay started a fresh budget: one attempt of it used, not more than the maximum.
+    assert.match(
+      (await drawer.locator('[data-step-status="succeeded"]').first().textContent()) ?? '',
+      /Attempts: 1\/\d+ \(since the first run \d+\)/,
+    );
     await shot(page, 'run-replayed-desktop');
     assert.deepEqual(sink.requests.at(-1)!.json, { name: 'Lee Siu Ming', amount: 900 });
     await drawer.getByRole('button', { name: 'Close' }).click();

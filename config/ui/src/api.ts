@@ -170,6 +170,7 @@ export interface StepSummary {
   status: string;
   attempts: number;
   maxAttempts: number;
+  attemptBase: number;
   connectionId: string | null;
   lastError: string | null;
   errorClass: string | null;

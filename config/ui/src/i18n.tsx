@@ -180,6 +180,7 @@ export const D: Dict = {
   event: ['Event', '事件', '事件'],
   received: ['Received', '接收时间', '接收時間'],
   attempts: ['Attempts', '尝试次数', '嘗試次數'],
+  attemptsInAll: ['since the first run', '自首次运行起共', '自首次執行起共'],
   attempt: ['Attempt', '尝试', '嘗試'],
   duration: ['Duration', '耗时', '耗時'],
   error: ['Error', '错误', '錯誤'],

@@ -346,7 +346,8 @@ function RunDetailPanel({
                 <strong>{s.flowId}</strong> · {t('step')} {s.stepIndex + 1} · <span title={s.action}>{w.action(s.action)}</span>{' '}
                 <StatusBadge status={s.status} />
                 <span className="muted small">
-                  {t('attempts')}: {s.attempts}/{s.maxAttempts}
+                  {t('attempts')}: {s.attempts - s.attemptBase}/{s.maxAttempts}
+                  {s.attemptBase > 0 ? ` (${t('attemptsInAll')} ${s.attempts})` : ''}
                   {s.durationMs !== null ? ` · ${t('duration')}: ${s.durationMs} ms` : ''}
                 </span>
               </div>
