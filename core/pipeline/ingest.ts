@@ -109,7 +109,9 @@ async function storeInOneStatement(rt: Runtime, event: HubEvent, matched: Flow[]
     return { id: r.fresh ? event.id : ((await claimedRef(rt.db, replay!.scope, replay!.key)) ?? event.id), duplicate: true };
   }
   rt.metrics.events.inc({ outcome: 'stored', type: event.type });
-  if (r.step_ids.length) await enqueueDispatched(rt, { stepIds: r.step_ids, fannedOut: [] });
+  // Redis: the jobs are added after the answer (grouped with other intakes' adds); the rows are the
+  // record, and the sweep adds the job of any stored step whose add never happened.
+  if (r.step_ids.length) void enqueueDispatched(rt, { stepIds: r.step_ids, fannedOut: [] });
   return { id: event.id, duplicate: false };
 }
 
