@@ -43,7 +43,7 @@ export const settingsSchema = z.object({
   /** Time a running step is owned by its worker before another may take it over. */
   DINGBRIDGE_STEP_LEASE_MS: positiveMs.default(60_000),
   DINGBRIDGE_HTTP_TIMEOUT_MS: positiveMs.default(15_000),
-  DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
+  DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
   /** Connections the process keeps to the store: intake transactions and the workers' claims and results share them. */
   DINGBRIDGE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
   /** Events (with their steps, attempts and deliveries) older than this many days are deleted once finished; 0 keeps them all. */
