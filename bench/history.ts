@@ -3,7 +3,7 @@
  * first), each on its own embedded PostgreSQL: one on an empty store, one on a store holding
  * HISTORY_EVENTS finished events (default 1 000 000, ids like real ones: random, not sequential) with
  * three succeeded step runs each (generate_series, then VACUUM ANALYZE and a CHECKPOINT, as a month's
- * history that autovacuum has long caught up with). Then HISTORY_ROUNDS rounds of the same throughput
+ * history that autovacuum has long caught up with; both stores then checkpointed). Then HISTORY_ROUNDS rounds of the same throughput
  * phase (50 connections, HISTORY_SECONDS) alternate between the two, so both see the same machine
  * (it is shared: one pair of runs minutes apart measured the neighbours, not the history). Prints
  * acked/s and ack p99 per phase, the slowdown from the sums, and the plans of the sweep's questions on
@@ -57,7 +57,7 @@ interface Store {
   db: EmbeddedDatabase;
   hub?: Child;
   url?: string;
-  phases: { perS: number; p99: number; load: string }[];
+  phases: { perS: number; p99: number; load: string; walKiBPerEvent: number; fpiPerEvent: number }[];
 }
 const stores: Store[] = [];
 const startHub = async (s: Store) => {
@@ -75,6 +75,17 @@ const startHub = async (s: Store) => {
   s.url = `http://127.0.0.1:${port}`;
   await waitForHttp200(`${s.url}/readyz`, 120_000, s.hub);
 };
+
+async function walStats(s: Store): Promise<{ bytes: number; fpi: number }> {
+  const c = new pg.Client({ connectionString: s.db.connectionString });
+  await c.connect();
+  try {
+    const { rows } = await c.query('select wal_bytes::float8 as bytes, wal_fpi::float8 as fpi from pg_stat_wal');
+    return { bytes: Number(rows[0].bytes), fpi: Number(rows[0].fpi) };
+  } finally {
+    await c.end();
+  }
+}
 
 try {
   for (const label of ['empty', 'history']) {
@@ -107,9 +118,8 @@ try {
     );
     say(`  history: ${to + 1} events, ${(to + 1) * 3} steps (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  say('  vacuum analyze, checkpoint');
+  say('  vacuum analyze');
   await c.query('vacuum analyze');
-  await c.query('checkpoint');
   const plans: Record<string, string> = {};
   for (const [name, query] of [
     [
@@ -142,9 +152,18 @@ try {
   say(`  sizes: ${sizes.rows.map((r) => `${r.relname} ${r.size}`).join(', ')}`);
   await c.end();
 
+  // Both stores start the rounds just after a checkpoint (the same full-page-image cost for both).
+  for (const s of stores) {
+    const k = new pg.Client({ connectionString: s.db.connectionString });
+    await k.connect();
+    await k.query('checkpoint');
+    await k.end();
+  }
+
   let seq = 1;
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of round % 2 ? [empty, full] : [full, empty]) {
+      const before = await walStats(s);
       const r = await runLoad({
         url: s.url!,
         path: '/hooks/catch/bench',
@@ -155,9 +174,13 @@ try {
       });
       seq = r.endSeq;
       const perS = r.ok2xx / r.durationSeconds;
-      s.phases.push({ perS, p99: r.latency.p99, load: load1() });
+      // WAL written per acked event during the phase (intake and the deliveries running beside it).
+      const after = await walStats(s);
+      const walKiBPerEvent = Math.round(((after.bytes - before.bytes) / 1024 / Math.max(1, r.ok2xx)) * 10) / 10;
+      const fpiPerEvent = Math.round(((after.fpi - before.fpi) / Math.max(1, r.ok2xx)) * 100) / 100;
+      s.phases.push({ perS, p99: r.latency.p99, load: load1(), walKiBPerEvent, fpiPerEvent });
       say(
-        `round ${round} ${s.label}: ${perS.toFixed(1)} acked/s, ack p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (load average ${load1()})`,
+        `round ${round} ${s.label}: ${perS.toFixed(1)} acked/s, ack p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms; WAL ${walKiBPerEvent} KiB and ${fpiPerEvent} full-page images per event (load average ${load1()})`,
       );
       // Let the phase's deliveries finish so the next phase (on the other hub) does not compete with them.
       await new Promise((r) => setTimeout(r, 5000));
