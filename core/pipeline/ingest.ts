@@ -76,7 +76,10 @@ async function storeInOneStatement(rt: Runtime, event: HubEvent, matched: Flow[]
   const idle = fanOutsIdleWhen();
   if (!idle) return undefined;
   const guard = idle.length ? sql.join(idle, sql` and `) : sql`true`;
-  const claim = replay ? claimStatement(replay.scope, replay.key, replay.windowMs, event.id) : sql`select 1 as scope`;
+  // Every CTE below writes only when the fan-outs are idle: a data-modifying CTE runs even when unread.
+  const claim = replay
+    ? claimStatement(replay.scope, replay.key, replay.windowMs, event.id, sql`(select ok from idle)`)
+    : sql`select 1 as scope`;
   const steps = matched.map((flow) => sql`(${stepRunId(event.id, flow.id, 0)}::text, ${flow.id}::text, ${flow.then[0]!.action}::text)`);
   const { rows } = await sql<{ idle: boolean; fresh: boolean; stored: boolean; step_ids: string[] }>`
     with idle as (select (${guard}) as ok),
