@@ -55,7 +55,7 @@ export async function openStore(
 ): Promise<{ db: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
   const embedded = settings.DATABASE_URL ? undefined : await startEmbeddedPostgres(settings.dataDir, log, opts);
   const connectionString = settings.DATABASE_URL ?? embedded!.connectionString;
-  const { db } = createDb(connectionString);
+  const { db } = createDb(connectionString, { max: settings.DINGBRIDGE_DB_POOL });
   return {
     db,
     connectionString,

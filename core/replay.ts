@@ -1,4 +1,4 @@
-import { sql, type Generated } from 'kysely';
+import { sql, type Generated, type RawBuilder } from 'kysely';
 import type { Db } from './db/database.ts';
 
 /**
@@ -23,6 +23,35 @@ export type Claim = { fresh: true } | { fresh: false; ref: string | null };
 
 let claims = 0;
 
+/** Deletes expired keys now and then (every 200th claim); `db` must not be a transaction about to end. */
+export function pruneClaimsNowAndThen(db: Db): void {
+  if (++claims % 200 === 0)
+    void db
+      .deleteFrom('replay_guard')
+      .where('expires_at', '<', sql<Date>`now() - interval '1 minute'`)
+      .execute()
+      .catch(() => undefined);
+}
+
+/**
+ * The claim as one INSERT (for a data-modifying CTE, which runs whether or not it is read): returns a
+ * row when the key was new or its window had passed; claims nothing unless `when` holds.
+ */
+export function claimStatement(scope: string, key: string, windowMs: number, ref: string | null, when: RawBuilder<unknown> = sql`true`) {
+  const expires = new Date(Date.now() + windowMs);
+  return sql`insert into replay_guard (scope, key, ref, expires_at)
+    select ${scope}::text, ${key}::text, ${ref}::text, ${expires}::timestamptz where ${when}
+    on conflict (scope, key) do update set ref = excluded.ref, expires_at = excluded.expires_at, created_at = now()
+     where replay_guard.expires_at < now()
+    returning scope`;
+}
+
+/** The event a claimed key was first accepted for. */
+export async function claimedRef(db: Db, scope: string, key: string): Promise<string | null> {
+  const seen = await db.selectFrom('replay_guard').select('ref').where('scope', '=', scope).where('key', '=', key).executeTakeFirst();
+  return seen?.ref ?? null;
+}
+
 /** `pruneDb`: where to delete expired keys now and then (not `db` when that is a transaction about to end). */
 export async function claimOnce(
   db: Db,
@@ -44,15 +73,9 @@ export async function claimOnce(
     )
     .returning('scope')
     .executeTakeFirst();
-  if (++claims % 200 === 0)
-    void pruneDb
-      .deleteFrom('replay_guard')
-      .where('expires_at', '<', sql<Date>`now() - interval '1 minute'`)
-      .execute()
-      .catch(() => undefined);
+  pruneClaimsNowAndThen(pruneDb);
   if (row) return { fresh: true };
-  const seen = await db.selectFrom('replay_guard').select('ref').where('scope', '=', scope).where('key', '=', key).executeTakeFirst();
-  return { fresh: false, ref: seen?.ref ?? null };
+  return { fresh: false, ref: await claimedRef(db, scope, key) };
 }
 
 /** Gives a claim back (the request it guarded failed before anything was stored, so a retry must be accepted). */

@@ -45,7 +45,9 @@ export const settingsSchema = z.object({
   DINGBRIDGE_HTTP_TIMEOUT_MS: positiveMs.default(15_000),
   /** The longest one attempt of a step may run (every action, whatever it waits on); then it is a retryable step error. */
   DINGBRIDGE_STEP_TIMEOUT_MS: positiveMs.default(300_000),
-  DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
+  DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
+  /** Connections the process keeps to the store: intake transactions and the workers' claims and results share them. */
+  DINGBRIDGE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
   /** Events (with their steps, attempts and deliveries) older than this many days are deleted once finished; 0 keeps them all. */
   DINGBRIDGE_EVENT_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** Queue namespace: the Redis key prefix, or the PostgreSQL schema for BullMQ's tables. */

@@ -104,6 +104,30 @@ for (const mode of MODES) {
       assert.equal(sink.requests.length, before);
     });
 
+    test('with an active REST-hook subscription (the transaction path), a signed event is stored once and delivered once', async () => {
+      // Intake's one-statement path stands aside while a fan-out has work; it must not take the replay claim first.
+      await queryHub(
+        environment,
+        `insert into hook_subscriptions (id, target_url, events, secret, rate_limit, max_concurrency)
+         values ('sub_pipeline_test', 'https://example.invalid/hook', '["no.such.event"]', 'sealed', 1, 1)`,
+      );
+      try {
+        const before = sink.requests.length;
+        const body = JSON.stringify({ name: 'Subscribed', amount: 300 });
+        const res = await post(hub, body);
+        assert.equal(res.status, 200);
+        assert.equal(res.json.duplicate, false);
+        await sink.waitFor(before + 1);
+        const again = await post(hub, body);
+        assert.equal(again.status, 200);
+        assert.equal(again.json.duplicate, true, 'the same signed body again is a duplicate');
+        await waitUntil(async () => (await stepsOf(environment, res.json.id))[0]?.status === 'succeeded', 'step recorded as succeeded');
+        assert.equal(sink.requests.length, before + 1, 'exactly one delivery');
+      } finally {
+        await queryHub(environment, "delete from hook_subscriptions where id = 'sub_pipeline_test'");
+      }
+    });
+
     test('a bad or missing signature is refused with 401 and nothing is stored', async () => {
       const [{ n: before }] = await queryHub<{ n: number }>(environment, 'select count(*)::int as n from events');
       const body = JSON.stringify({ name: 'Mallory', amount: 999 });

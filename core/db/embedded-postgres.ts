@@ -42,7 +42,23 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, opts: 
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    // wal_compression and a longer checkpoint interval: after each checkpoint the first change of every
+    // index page writes the whole page to the WAL, and on a large history the primary keys (random ids)
+    // are touched at scattered pages, so that cost grows with the history (issue 19, bench:history).
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'wal_compression=on',
+      '-c',
+      'checkpoint_timeout=15min',
+      '-c',
+      'max_wal_size=2GB',
+    ],
     onLog: (m) => log.trace({ postgres: String(m).trim() }, 'embedded postgres'),
     onError: (m) => log.debug({ postgres: String(m).trim() }, 'embedded postgres'),
   });

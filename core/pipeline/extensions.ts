@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { RawBuilder, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { HubEvent } from '../events.ts';
 import type { AddOptions, QueueName } from '../queue/queues.ts';
@@ -20,10 +20,28 @@ export type FanOut = (rt: Runtime, trx: Transaction<Database>, event: HubEvent) 
 export type BackgroundWork = (rt: Runtime) => { stop(): Promise<void> | void };
 
 const fanOuts: FanOut[] = [];
+/**
+ * Per fan-out, an SQL condition that is true when it would record nothing for any event (e.g. no active
+ * subscription): intake then stores an event in one statement guarded by it (ingest.ts), and takes the
+ * transaction that runs the fan-outs only when one of them has work.
+ */
+const idleWhen = new Map<FanOut, RawBuilder<unknown>>();
 const background: BackgroundWork[] = [];
 
-export function registerFanOut(fn: FanOut): void {
+export function registerFanOut(fn: FanOut, opts: { idleWhen?: RawBuilder<unknown> } = {}): void {
   if (!fanOuts.includes(fn)) fanOuts.push(fn);
+  if (opts.idleWhen) idleWhen.set(fn, opts.idleWhen);
+}
+
+/** The conditions under which every fan-out is idle; undefined when one of them cannot say. */
+export function fanOutsIdleWhen(): RawBuilder<unknown>[] | undefined {
+  const conditions: RawBuilder<unknown>[] = [];
+  for (const fn of fanOuts) {
+    const c = idleWhen.get(fn);
+    if (!c) return undefined;
+    conditions.push(c);
+  }
+  return conditions;
 }
 export function registerBackgroundWork(fn: BackgroundWork): void {
   if (!background.includes(fn)) background.push(fn);

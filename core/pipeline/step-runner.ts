@@ -13,26 +13,50 @@ import { deferPacedStep, paceGate, pacedStepDone } from './pacing.ts';
 import type { PeopleAccess, StepPace } from '../connector.ts';
 import { PeopleStore } from '../people/store.ts';
 import { createProviderClient } from '../http/provider-client.ts';
+import { grouped } from '../queue/group.ts';
 
 /**
  * Runs one attempt of one step. The claim is a conditional update, so a step that is done, dead, or
  * held by a live worker is never run twice at once, and a step recorded as succeeded never runs again.
  */
 export async function runStep(rt: Runtime, id: string): Promise<void> {
-  const started = new Date();
-  const lease = new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS);
-  const dueBy = new Date(started.getTime() + 250);
-  // The claim brings the event with it: one round trip instead of two.
-  const { rows } = await sql<ClaimedRow>`
-    update step_runs s
-       set status = 'running', attempts = s.attempts + 1, lease_until = ${lease}, updated_at = ${started}
-     where s.id = ${id}
-       and (s.status = 'pending'
-            or (s.status = 'retrying' and (s.next_attempt_at is null or s.next_attempt_at <= ${dueBy}))
-            or (s.status = 'running' and s.lease_until < ${started}))
-    returning s.*, ${eventColumn}`.execute(rt.db);
-  if (!rows[0]) return;
-  await runClaimedStep(rt, rows[0], started);
+  const claimed = await claimerFor(rt)(id);
+  if (!claimed) return;
+  await runClaimedStep(rt, claimed.row, claimed.started);
+}
+
+/**
+ * Claims of steps by id (BullMQ jobs on Redis), grouped: claims asked for while others are in flight go
+ * in one statement. Each row is claimed under the same conditions as alone, so grouping changes no outcome.
+ */
+const claimers = new WeakMap<Runtime, (id: string) => Promise<{ row: ClaimedRow; started: Date } | undefined>>();
+function claimerFor(rt: Runtime) {
+  let claim = claimers.get(rt);
+  if (!claim) {
+    claim = grouped(async (ids: string[]) => {
+      const started = new Date();
+      const lease = new Date(started.getTime() + rt.settings.DINGBRIDGE_STEP_LEASE_MS);
+      const dueBy = new Date(started.getTime() + 250);
+      // The claim brings the event with it: one round trip instead of two.
+      const { rows } = await sql<ClaimedRow>`
+        update step_runs s
+           set status = 'running', attempts = s.attempts + 1, lease_until = ${lease}, updated_at = ${started}
+         where s.id = any(${[...new Set(ids)]}::text[])
+           and (s.status = 'pending'
+                or (s.status = 'retrying' and (s.next_attempt_at is null or s.next_attempt_at <= ${dueBy}))
+                or (s.status = 'running' and s.lease_until < ${started}))
+        returning s.*, ${eventColumn}`.execute(rt.db);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      // The same id twice in one batch (a duplicate job): only the first asker runs it.
+      return ids.map((id) => {
+        const row = byId.get(id);
+        byId.delete(id);
+        return row ? { row, started } : undefined;
+      });
+    });
+    claimers.set(rt, claim);
+  }
+  return claim;
 }
 
 /** A claimed step row with its event's row (to_jsonb), read in the same statement. */

@@ -2,6 +2,7 @@ import { withBackend, createPostgresBackend, createRedisBackend, runMigrations, 
 import { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import { grouped } from './group.ts';
 
 /**
  * BullMQ is the one queue engine; the backend is a setting. PostgreSQL (BullMQ's tables in their own
@@ -121,6 +122,19 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
     }
     return q;
   };
+  // Redis: adds made while others are in flight go together in one addBulk (one round trip for many).
+  const adders = new Map<QueueName, (jobs: { data: Record<string, unknown>; opts: AddOptions }[]) => Promise<void>>();
+  const adderFor = (name: QueueName) => {
+    let adder = adders.get(name);
+    if (!adder) {
+      adder = grouped(async (batches: { data: Record<string, unknown>; opts: AddOptions }[][]) => {
+        await queueFor(name).addBulk(batches.flat().map((j) => ({ name, data: j.data, opts: jobOpts(j.opts) })));
+        return batches.map(() => undefined);
+      });
+      adders.set(name, adder);
+    }
+    return adder;
+  };
   const jobOpts = (opts: AddOptions) => ({
     jobId: opts.jobId,
     delay: opts.delayMs && opts.delayMs > 0 ? Math.ceil(opts.delayMs) : undefined,
@@ -180,7 +194,8 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
         else await notify();
         return;
       }
-      await queueFor(name).add(name, data, jobOpts(opts));
+      if (backend.kind === 'redis') await adderFor(name)([{ data, opts }]);
+      else await queueFor(name).add(name, data, jobOpts(opts));
     },
     async addMany(name, jobs) {
       if (jobs.length === 0) return;
@@ -188,7 +203,8 @@ export function createHubQueue(backend: QueueBackend): HubQueue {
         await auxPool().query(`select pg_notify('${STEPS_CHANNEL}', '')`);
         return;
       }
-      await queueFor(name).addBulk(jobs.map((j) => ({ name, data: j.data, opts: jobOpts(j.opts) })));
+      if (backend.kind === 'redis') await adderFor(name)(jobs);
+      else await queueFor(name).addBulk(jobs.map((j) => ({ name, data: j.data, opts: jobOpts(j.opts) })));
     },
     startWorker(name, processor, opts) {
       const worker = new Worker(name, processor as Processor, {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { registerBackgroundWork, registerFanOut } from '../../core/pipeline/extensions.ts';
 import { setEgressPolicy } from '../../core/net/egress.ts';
 import { fanOutToSubscriptions, startDeliveryWorkers } from './delivery.ts';
@@ -6,7 +7,7 @@ import { fanOutToSubscriptions, startDeliveryWorkers } from './delivery.ts';
  * REST hooks: every stored hub event fans out to the matching subscriptions (in the dispatch
  * transaction) and the delivery workers run beside the step workers. Importing this module wires it.
  */
-registerFanOut(fanOutToSubscriptions);
+registerFanOut(fanOutToSubscriptions, { idleWhen: sql`not exists (select 1 from hook_subscriptions where status = 'active')` });
 registerBackgroundWork((rt) => {
   setEgressPolicy(rt.settings.DINGBRIDGE_EGRESS_ALLOW);
   return startDeliveryWorkers(rt);

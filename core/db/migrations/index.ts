@@ -22,6 +22,7 @@ import { migration as m0025 } from './0025_calendar_sync.ts';
 import { migration as m0026 } from './0026_delegated_tokens.ts';
 import { migration as m0027 } from './0027_kpi_fact_indexes.ts';
 import { migration as m0029 } from './0029_calendar_sync_copies.ts';
+import { migration as m0031 } from './0031_hot_partial_indexes.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '0026_delegated_tokens': m0026,
   '0027_kpi_fact_indexes': m0027,
   '0029_calendar_sync_copies': m0029,
+  '0031_hot_partial_indexes': m0031,
 };
