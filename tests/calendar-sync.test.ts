@@ -135,8 +135,20 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
       dh(calendarPkg.DeleteEventHeaders) as never,
       rto(),
     );
-  /** A person's own DingTalk events (organizer), live ones. */
-  const dlist = async (unionId: string) => {
+  /** The live occurrences of a DingTalk series (ListInstances). */
+  const dinstances = async (unionId: string, id: string) =>
+    ((
+      await dcal.listInstancesWithOptions(
+        unionId,
+        'primary',
+        id,
+        new calendarPkg.ListInstancesRequest({ maxResults: 100 }),
+        dh(calendarPkg.ListInstancesHeaders) as never,
+        rto(),
+      )
+    ).body?.events ?? []) as Array<Record<string, any>>;
+  /** A person's own DingTalk events (organizer), live ones; `cancelled`: also the cancelled occurrences of live series. */
+  const dlist = async (unionId: string, cancelled = false) => {
     const out: Array<Record<string, any>> = [];
     let nextToken: string | undefined;
     do {
@@ -152,18 +164,26 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
       out.push(...(body.events ?? []));
       nextToken = body.nextToken;
     } while (nextToken);
-    return out.filter((e) => e.status !== 'cancelled' && e.organizer?.id === unionId);
+    return out.filter((e) => (cancelled || e.status !== 'cancelled') && e.organizer?.id === unionId);
   };
   /** A person's own Google events: series masters, exceptions and single events (not cancelled). */
-  const glist = async (email: string) => {
+  const glist = async (email: string, cancelled = false) => {
     const out: calendar_v3.Schema$Event[] = [];
     let pageToken: string | undefined;
     do {
-      const res = await gcal(email).events.list({ calendarId: 'primary', maxResults: 2500, ...(pageToken ? { pageToken } : {}) });
+      const res = await gcal(email).events.list({
+        calendarId: 'primary',
+        maxResults: 2500,
+        showDeleted: cancelled,
+        ...(pageToken ? { pageToken } : {}),
+      });
       out.push(...(res.data.items ?? []));
       pageToken = res.data.nextPageToken ?? undefined;
     } while (pageToken);
-    return out.filter((e) => e.status !== 'cancelled');
+    if (!cancelled) return out.filter((e) => e.status !== 'cancelled');
+    // The cancelled occurrences of live series (an occurrence removed from a series that goes on).
+    const live = new Set(out.filter((e) => e.status !== 'cancelled' && e.recurrence?.length).map((e) => e.id));
+    return out.filter((e) => e.status === 'cancelled' && e.recurringEventId && live.has(e.recurringEventId));
   };
 
   /** Runs the sync (POST …/run) until a run writes nothing; answers the number of runs. */
@@ -334,6 +354,81 @@ flows: []
     assert.equal(a.errors, 0, `no sync error (last: ${a.lastError})`);
   });
 
+  test('one occurrence of a series changed or removed in either calendar changes only that occurrence in the other', async () => {
+    const bob = PEOPLE[1]!;
+    const start = hourFromNow(24 * 3 + 1);
+    const end = new Date(start.getTime() + 3_600_000);
+    const g = gcal(bob.email);
+    const gSeries = (
+      await g.events.insert({
+        calendarId: 'primary',
+        requestBody: {
+          summary: 'Weekly sales',
+          start: { dateTime: start.toISOString(), timeZone: 'Asia/Hong_Kong' },
+          end: { dateTime: end.toISOString(), timeZone: 'Asia/Hong_Kong' },
+          recurrence: ['RRULE:FREQ=WEEKLY;COUNT=5'],
+        },
+      })
+    ).data;
+    const dSeries = await dcreate(bob.unionId, {
+      summary: 'Daily stand-up',
+      start: { dateTime: hourFromNow(24 * 2 + 3).toISOString(), timeZone: 'Asia/Shanghai' },
+      end: { dateTime: hourFromNow(24 * 2 + 4).toISOString(), timeZone: 'Asia/Shanghai' },
+      recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', numberOfOccurrences: 5 } },
+    });
+    await syncUntilQuiet();
+    const dCopy = (await dlist(bob.unionId)).find((e) => e.summary === 'Weekly sales')!;
+    const gCopy = (await glist(bob.email)).find((e) => e.summary === 'Daily stand-up')!;
+    assert.ok(dCopy?.recurrence && gCopy?.recurrence, 'each series is copied as a series');
+
+    // Google: the 2nd occurrence moved an hour and renamed, the 4th removed.
+    const gInst = (await g.events.instances({ calendarId: 'primary', eventId: gSeries.id! })).data.items!;
+    const moved = new Date(Date.parse(gInst[1]!.start!.dateTime!) + 3_600_000);
+    await g.events.patch({
+      calendarId: 'primary',
+      eventId: gInst[1]!.id!,
+      requestBody: {
+        summary: 'Weekly sales (with the auditors)',
+        start: { dateTime: moved.toISOString(), timeZone: 'Asia/Hong_Kong' },
+        end: { dateTime: new Date(moved.getTime() + 3_600_000).toISOString(), timeZone: 'Asia/Hong_Kong' },
+      },
+    });
+    await g.events.delete({ calendarId: 'primary', eventId: gInst[3]!.id! });
+    // DingTalk: the 3rd occurrence renamed, the 5th removed.
+    const dInst = await dinstances(bob.unionId, dSeries.id);
+    assert.equal(dInst.length, 5);
+    await dpatch(bob.unionId, dInst[2]!.id, { summary: 'Daily stand-up (in the big room)', location: { displayName: 'Big room' } });
+    await ddelete(bob.unionId, dInst[4]!.id);
+    await syncUntilQuiet();
+
+    const dCopyInst = await dinstances(bob.unionId, dCopy.id);
+    assert.deepEqual(
+      dCopyInst.map((e) => [e.summary, Date.parse(e.start.dateTime)]),
+      gInst
+        .filter((_, i) => i !== 3)
+        .map((e, i) =>
+          i === 1 ? ['Weekly sales (with the auditors)', moved.getTime()] : ['Weekly sales', Date.parse(e.start!.dateTime!)],
+        ),
+      'in DingTalk: the 2nd occurrence changed, the 4th gone, the others as they were',
+    );
+    const gCopyInst = (await g.events.instances({ calendarId: 'primary', eventId: gCopy.id! })).data.items!;
+    assert.deepEqual(
+      gCopyInst.map((e) => [e.summary, e.location ?? '', Date.parse(e.start!.dateTime!)]),
+      dInst
+        .slice(0, 4)
+        .map((e, i) => [
+          i === 2 ? 'Daily stand-up (in the big room)' : 'Daily stand-up',
+          i === 2 ? 'Big room' : '',
+          Date.parse(e.start.dateTime),
+        ]),
+      'in Google: the 3rd occurrence changed, the 5th gone, the others as they were',
+    );
+    // The series themselves are untouched on both sides.
+    const dMaster = (await dlist(bob.unionId)).find((e) => e.id === dCopy.id)!;
+    assert.equal(dMaster.summary, 'Weekly sales');
+    assert.equal((await g.events.get({ calendarId: 'primary', eventId: gCopy.id! })).data.summary, 'Daily stand-up');
+  });
+
   test(`convergence: ${OPS} seeded-random operations on both sides across 5 people, 2 hub restarts, sync-token resets`, async () => {
     const rand = mulberry32(SEED_NO);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -382,13 +477,14 @@ flows: []
                     ? 'move'
                     : roll < 0.8
                       ? 'delete'
-                      : roll < 0.9
+                      : roll < 0.87
                         ? 'exception'
-                        : 'concurrent';
+                        : roll < 0.92
+                          ? 'skip'
+                          : 'concurrent';
         const title = `E${++serial}`;
-        if (op === 'exception' && side === 'd') op = 'edit';
-        const gEvents = ['edit', 'move', 'delete', 'exception', 'concurrent'].includes(op) ? await glist(who.email) : [];
-        const dEvents = ['edit', 'move', 'delete', 'concurrent'].includes(op) ? await dlist(who.unionId) : [];
+        const gEvents = ['edit', 'move', 'delete', 'exception', 'skip', 'concurrent'].includes(op) ? await glist(who.email) : [];
+        const dEvents = ['edit', 'move', 'delete', 'exception', 'skip', 'concurrent'].includes(op) ? await dlist(who.unionId) : [];
         const fresh = <T extends { id?: string | null }>(xs: T[]) => xs.filter((x) => !touched.has(String(x.id)));
         if (op === 'create' || op === 'allday' || op === 'series') {
           const atts = attendeesFor(who);
@@ -482,7 +578,8 @@ flows: []
             touched.add(ev.id);
             await ddelete(who.unionId, ev.id);
           }
-        } else if (op === 'exception') {
+        } else if ((op === 'exception' || op === 'skip') && side === 'g') {
+          // One occurrence of a Google series changed (an exception) or removed (a cancelled instance).
           const series = fresh(gEvents).filter((e) => e.recurrence?.length);
           if (!series.length) continue;
           const master = pick(series);
@@ -492,20 +589,42 @@ flows: []
           if (!occ) continue;
           touched.add(occ.id!);
           const shift = 2 * 3_600_000;
-          await gcal(who.email).events.patch({
-            calendarId: 'primary',
-            eventId: occ.id!,
-            requestBody: occ.start?.date
-              ? { summary: `${title} (one occurrence)` }
-              : {
-                  summary: `${title} (one occurrence)`,
-                  start: {
-                    dateTime: new Date(Date.parse(occ.start!.dateTime!) + shift).toISOString(),
-                    timeZone: occ.start!.timeZone ?? 'UTC',
+          if (op === 'skip') await gcal(who.email).events.delete({ calendarId: 'primary', eventId: occ.id! });
+          else
+            await gcal(who.email).events.patch({
+              calendarId: 'primary',
+              eventId: occ.id!,
+              requestBody: occ.start?.date
+                ? { summary: `${title} (one occurrence)` }
+                : {
+                    summary: `${title} (one occurrence)`,
+                    start: {
+                      dateTime: new Date(Date.parse(occ.start!.dateTime!) + shift).toISOString(),
+                      timeZone: occ.start!.timeZone ?? 'UTC',
+                    },
+                    end: { dateTime: new Date(Date.parse(occ.end!.dateTime!) + shift).toISOString(), timeZone: occ.end!.timeZone ?? 'UTC' },
                   },
-                  end: { dateTime: new Date(Date.parse(occ.end!.dateTime!) + shift).toISOString(), timeZone: occ.end!.timeZone ?? 'UTC' },
-                },
-          });
+            });
+        } else if (op === 'exception' || op === 'skip') {
+          // The same in DingTalk: ListInstances, then patch or delete that occurrence's id.
+          const series = fresh(dEvents).filter((e) => e.recurrence?.pattern);
+          if (!series.length) continue;
+          const master = pick(series);
+          touched.add(master.id);
+          const inst = await dinstances(who.unionId, master.id);
+          const occ = inst.filter((i) => i.id && !touched.has(i.id))[1 + Math.floor(rand() * 2)];
+          if (!occ) continue;
+          touched.add(occ.id);
+          if (op === 'skip') await ddelete(who.unionId, occ.id);
+          else if (occ.isAllDay) await dpatch(who.unionId, occ.id, { summary: `${title} (one occurrence)`, description: 'only this one' });
+          else {
+            const shift = 3 * 3_600_000;
+            await dpatch(who.unionId, occ.id, {
+              summary: `${title} (one occurrence)`,
+              start: { dateTime: new Date(Date.parse(occ.start.dateTime) + shift).toISOString(), timeZone: occ.start.timeZone ?? 'UTC' },
+              end: { dateTime: new Date(Date.parse(occ.end.dateTime) + shift).toISOString(), timeZone: occ.end.timeZone ?? 'UTC' },
+            });
+          }
         } else {
           // Concurrent edits of one synced event on both sides between two polls.
           const links = await queryHub<{ a_id: string; b_id: string }>(
@@ -590,6 +709,7 @@ flows: []
           .filter((x): x is string => Boolean(x) && x !== self)
           .sort(),
         recurrence: e.recurringEventId ? null : (e.recurrence?.[0] ?? null),
+        occurrenceOf: e.originalStartTime ? (e.originalStartTime.date ?? new Date(e.originalStartTime.dateTime!).toISOString()) : null,
       });
     const dRule = (r: any) => {
       if (!r?.pattern) return null;
@@ -612,8 +732,15 @@ flows: []
           .filter((x: string | undefined): x is string => Boolean(x) && x !== self)
           .sort(),
         recurrence: dRule(e.recurrence),
+        occurrenceOf: e.originStart
+          ? e.isAllDay
+            ? String(e.originStart.dateTime).slice(0, 10)
+            : new Date(e.originStart.dateTime).toISOString()
+          : null,
       });
     let total = 0;
+    let skipped = 0;
+    let exceptionsAtEnd = 0;
     for (const p of PEOPLE) {
       const self = personIds.get(p.email)!;
       const g = (await glist(p.email)).filter((e) => !e.organizer || e.organizer.self || e.organizer.email === p.email);
@@ -621,6 +748,17 @@ flows: []
       const gs = g.map((e) => canonG(e, self)).sort();
       const ds = d.map((e) => canonD(e, self)).sort();
       assert.deepEqual(ds, gs, `${p.email}: both calendars hold the same events`);
+      // The occurrences removed from a series are removed on both sides (by original start).
+      const gSkipped = (await glist(p.email, true))
+        .map((e) => e.originalStartTime!.date ?? new Date(e.originalStartTime!.dateTime!).toISOString())
+        .sort();
+      const dSkipped = (await dlist(p.unionId, true))
+        .filter((e) => e.status === 'cancelled' && e.originStart)
+        .map((e) => (e.isAllDay ? String(e.originStart.dateTime).slice(0, 10) : new Date(e.originStart.dateTime).toISOString()))
+        .sort();
+      assert.deepEqual(dSkipped, gSkipped, `${p.email}: the same occurrences removed on both sides`);
+      skipped += gSkipped.length;
+      exceptionsAtEnd += g.filter((e) => e.recurringEventId).length;
       const links = await queryHub<{ n: number; a: number; b: number }>(
         environment,
         `select count(*)::int n, count(distinct a_id)::int a, count(distinct b_id)::int b from calendar_sync_links where person_id = $1 and not deleted`,
@@ -643,7 +781,7 @@ flows: []
     const sum = (k: string) => state.syncs[0]!.people.reduce((n, p) => n + (typeof p[k] === 'number' ? p[k] : 0), 0);
     assert.equal(sum('conflicts'), conflicts.length);
     console.log(
-      `convergence: ${OPS} operations (${JSON.stringify(opCounts)}), ${total} events per side at the end, ${conflicts.length} conflicts recorded (${induced.length} induced), ${sum('echoes')} echoes dropped, ${sum('standaloneExceptions')} exceptions kept standalone in DingTalk; ${elapsed} ms`,
+      `convergence: ${OPS} operations (${JSON.stringify(opCounts)}), ${total} events per side at the end, ${conflicts.length} conflicts recorded (${induced.length} induced), ${sum('echoes')} echoes dropped, ${exceptionsAtEnd} changed and ${skipped} removed occurrences per side, ${sum('standaloneExceptions')} occurrences kept standalone; ${elapsed} ms`,
     );
   });
 

@@ -94,7 +94,13 @@ export interface CalendarSide {
    */
   changes(user: string, cursor: string | null): Promise<ChangePage>;
   create(user: string, content: SyncContent, opts: WriteOptions): Promise<SideEvent>;
-  /** An occurrence of `seriesId` starting at `originalStart` changed (sides with `exceptions`). */
+  /**
+   * The id of the occurrence of series `seriesId` whose original start is `originalStart` (a date for
+   * all-day series, else an ISO instant), to update or remove as a single-occurrence exception;
+   * undefined when the series has no such occurrence (sides with `exceptions`).
+   */
+  occurrence?(user: string, seriesId: string, originalStart: string): Promise<string | undefined>;
+  /** Writes an event's content (an occurrence's id: that occurrence only). */
   update(user: string, id: string, content: SyncContent, opts: WriteOptions): Promise<SideEvent>;
   /** Deletes (cancels); a missing event is not an error. */
   remove(user: string, id: string): Promise<void>;
