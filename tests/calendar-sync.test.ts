@@ -14,8 +14,18 @@ import { SEED, startDingtalkFake, type RunningDingtalkFake } from '../sandbox/di
 import { startGoogleFake } from '../sandbox/google/index.ts';
 import { api } from './helpers/api.ts';
 import { UI_DIST } from '../config/ui/serve.ts';
-import { ARTIFACTS, prepareEnvironment, startTestHub, TEST_ADMIN_TOKEN, tempDir, writeConfig, type Environment } from './helpers/hub.ts';
+import {
+  ARTIFACTS,
+  prepareEnvironment,
+  startTestHub,
+  TEST_ADMIN_TOKEN,
+  tempDir,
+  waitUntil,
+  writeConfig,
+  type Environment,
+} from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
+import { freePort } from './helpers/ports.ts';
 import { services } from './helpers/services.ts';
 
 /**
@@ -71,6 +81,9 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
   const personIds = new Map<string, string>();
   const personByUnion = new Map<string, string>();
   const personByEmail = new Map<string, string>();
+  let configDir = '';
+  let configText: (push: boolean) => string = () => '';
+  const savedEnv = { allow: process.env.GOOGLE_PUSH_ALLOW_HTTP, ttl: process.env.GOOGLE_CALENDAR_CHANNEL_TTL_SEC };
 
   const gcontrol = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${gbase}${path}`, {
@@ -187,7 +200,7 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
   };
 
   /** Runs the sync (POST …/run) until a run writes nothing; answers the number of runs. */
-  const syncUntilQuiet = async (max = 6) => {
+  const syncUntilQuiet = async (max = 30) => {
     for (let i = 1; i <= max; i++) {
       const res = await api(hub, 'POST', '/api/v1/calendar-sync/staff/run');
       assert.equal(res.status, 200, JSON.stringify(res.json));
@@ -228,9 +241,8 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
     dtoken = (await oauth.getAccessToken(new oauth2Pkg.GetAccessTokenRequest({ appKey: SEED.appKey, appSecret: SEED.appSecret }))).body!
       .accessToken!;
 
-    const config = writeConfig(
-      tempDir('calsync-cfg'),
-      `
+    configDir = tempDir('calsync-cfg');
+    configText = (push: boolean) => `
 version: 1
 connections:
   - id: google
@@ -246,16 +258,25 @@ calendarSync:
     sides: [google, dingtalk]
     people: [${PEOPLE.map((p) => p.email).join(', ')}]
     intervalSeconds: 86400
-    # Every run here is asked for through the API (POST …/run), so no background run at start can land in
-    # the middle of the seeding (on a busy machine it paired half the shared meetings, or ran before the
-    # people were linked). The API runs the sync whether or not its timer is enabled.
-    enabled: false
+    # Until the convergence test, every run is asked for through the API (POST …/run), so no background
+    # run can land in the middle of the seeding (on a busy machine it paired half the shared meetings,
+    # or ran before the people were linked). The convergence test turns background runs and Google push
+    # on (a restart with this file rewritten): each Google change then runs that person's sync at once.
+    enabled: ${push}
+    push: ${push}
 hooks: []
 flows: []
-`,
-    );
+`;
+    const config = writeConfig(configDir, configText(false));
+    process.env.GOOGLE_PUSH_ALLOW_HTTP = 'true'; // the fake listens on http; never set in production
+    process.env.GOOGLE_CALENDAR_CHANNEL_TTL_SEC = '6'; // channels live 6 s: the hub renews them every 3 s
+    const port = await freePort();
     environment = await prepareEnvironment({ name: 'calsync', store: 'external', queue: 'postgres' }, 'calsync', {
       DINGBRIDGE_CONFIG: config,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DINGBRIDGE_SWEEP_INTERVAL_MS: '300',
+      DINGBRIDGE_TRIGGER_CHECK_MS: '3600000',
     });
     await startHub();
 
@@ -277,10 +298,18 @@ flows: []
   });
 
   after(async () => {
-    await hub?.stop();
+    // The Google fake first: its channels notify the hub every few seconds over kept-alive connections.
     await gfake?.stop();
+    await hub?.stop();
     await dfake?.stop();
     await environment?.cleanup();
+    for (const [k, v] of [
+      ['GOOGLE_PUSH_ALLOW_HTTP', savedEnv.allow],
+      ['GOOGLE_CALENDAR_CHANNEL_TTL_SEC', savedEnv.ttl],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   });
 
   const hourFromNow = (h: number) => new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + h * 3_600_000);
@@ -429,11 +458,62 @@ flows: []
     assert.equal((await g.events.get({ calendarId: 'primary', eventId: gCopy.id! })).data.summary, 'Daily stand-up');
   });
 
-  test(`convergence: ${OPS} seeded-random operations on both sides across 5 people, 2 hub restarts, sync-token resets`, async () => {
+  const channels = () =>
+    queryHub<{ external_id: string; params: { calendarId: string } }>(
+      environment,
+      "select external_id, params from trigger_subscriptions where status = 'active' and trigger_id = 'google_sa.calendar.push'",
+    );
+
+  test(`convergence: ${OPS} seeded-random operations on both sides across 5 people, Google push with channel renewals and an expiry, 2 hub restarts, sync-token resets`, async () => {
     const rand = mulberry32(SEED_NO);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const t0 = performance.now();
+    // Background runs and Google push on from here: the hub registers a channel per person's calendar.
+    writeConfig(configDir, configText(true));
+    await hub.stop();
+    await startHub();
+    await waitUntil(async () => (await channels()).length === PEOPLE.length, 'a push channel per person', 60_000);
+    const channelsAtStart = (await gcontrol('GET', '/__sandbox/google/channels')).channels.length as number;
     await syncUntilQuiet(); // everyone's first sync
+
+    // A Google change reaches DingTalk by push alone (no run asked for, the timer is a day).
+    const carol = PEOPLE[2]!;
+    const pushedAt = performance.now();
+    await gcal(carol.email).events.insert({
+      calendarId: 'primary',
+      requestBody: {
+        summary: 'Pushed',
+        start: { dateTime: hourFromNow(5).toISOString() },
+        end: { dateTime: hourFromNow(6).toISOString() },
+      },
+    });
+    await waitUntil(
+      async () => (await dlist(carol.unionId)).some((e) => e.summary === 'Pushed'),
+      'the pushed change in DingTalk',
+      30_000,
+      100,
+    );
+    const pushMs = Math.round(performance.now() - pushedAt);
+
+    /** Holds a person's sync (its lease) so both sides can be edited "between two polls" while push is on. */
+    const hold = async (personId: string) =>
+      waitUntil(
+        async () =>
+          (
+            await queryHub(
+              environment,
+              `update calendar_sync_state set lease_until = now() + interval '2 minutes'
+                where sync_id = 'staff' and person_id = $1 and (lease_until is null or lease_until < now()) returning person_id`,
+              [personId],
+            )
+          ).length > 0,
+        'the person free of runs',
+        60_000,
+        50,
+      );
+    const release = (personId: string) =>
+      queryHub(environment, `update calendar_sync_state set lease_until = null where sync_id = 'staff' and person_id = $1`, [personId]);
+    let expiredChannel = '';
     let serial = 0;
     const induced: Array<{ email: string; gId: string; dId: string; gTitle: string; dTitle: string; gUpdated: string; dUpdated: string }> =
       [];
@@ -643,6 +723,7 @@ flows: []
           const dTitle = `${title} (DingTalk side)`;
           let gUpdated: string;
           let dUpdated: string;
+          await hold(personIds.get(who.email)!);
           if (rand() < 0.5) {
             gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } }))
               .data.updated!;
@@ -652,6 +733,7 @@ flows: []
             gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } }))
               .data.updated!;
           }
+          await release(personIds.get(who.email)!);
           induced.push({ email: who.email, gId: l.a_id, dId: l.b_id, gTitle, dTitle, gUpdated, dUpdated });
         }
         opCounts[`${op}.${side}`] = (opCounts[`${op}.${side}`] ?? 0) + 1;
@@ -664,6 +746,18 @@ flows: []
       if (round === Math.floor(rounds / 2)) {
         await dfake.control('POST', '/calendar/sync-tokens/invalidate', {});
         await gcontrol('POST', '/__sandbox/google/sync-tokens/invalidate', {});
+        // One person's channel dies now (as if its time ran out): the hub must be on a new one.
+        const before = (await channels()).find((c) => c.params.calendarId === PEOPLE[0]!.email)!.external_id;
+        await gcontrol('POST', '/__sandbox/google/channels/expire', { id: before });
+        expiredChannel = before;
+        await waitUntil(
+          async () => {
+            const now = (await channels()).find((c) => c.params.calendarId === PEOPLE[0]!.email)?.external_id;
+            return now && now !== before;
+          },
+          'a new channel after the expiry',
+          60_000,
+        );
       }
       await syncUntilQuiet();
       // This round's concurrent edits: recorded, the later writer won (ties to Google), the loser's title kept.
@@ -770,6 +864,13 @@ flows: []
       total += g.length;
     }
 
+    // The channels were renewed all along (6 s each), one expired on purpose; every person still has one.
+    const channelsMade = (await gcontrol('GET', '/__sandbox/google/channels')).channels.length as number;
+    assert.ok(expiredChannel || rounds < 2, 'a channel was expired mid-way');
+    assert.ok(channelsMade > channelsAtStart, `channels renewed during the run (${channelsAtStart} → ${channelsMade})`);
+    assert.equal((await channels()).length, PEOPLE.length);
+    const pushes = (await gcontrol('GET', '/__sandbox/google/deliveries')).deliveries.length as number;
+
     // One more run reads only the hub's own writes back: nothing is written (no echo loop).
     const res = await api(hub, 'POST', '/api/v1/calendar-sync/staff/run');
     for (const r of (res.json as { reports: Array<{ counts: Record<string, number> }> }).reports)
@@ -781,7 +882,7 @@ flows: []
     const sum = (k: string) => state.syncs[0]!.people.reduce((n, p) => n + (typeof p[k] === 'number' ? p[k] : 0), 0);
     assert.equal(sum('conflicts'), conflicts.length);
     console.log(
-      `convergence: ${OPS} operations (${JSON.stringify(opCounts)}), ${total} events per side at the end, ${conflicts.length} conflicts recorded (${induced.length} induced), ${sum('echoes')} echoes dropped, ${exceptionsAtEnd} changed and ${skipped} removed occurrences per side, ${sum('standaloneExceptions')} occurrences kept standalone; ${elapsed} ms`,
+      `convergence: ${OPS} operations (${JSON.stringify(opCounts)}), ${total} events per side at the end, ${conflicts.length} conflicts recorded (${induced.length} induced), ${sum('echoes')} echoes dropped, ${exceptionsAtEnd} changed and ${skipped} removed occurrences per side, ${sum('standaloneExceptions')} occurrences kept standalone; ${channelsMade} Google channels made (renewals and one expiry), ${pushes} push notifications, a pushed change in DingTalk after ${pushMs} ms; ${elapsed} ms`,
     );
   });
 

@@ -17,6 +17,8 @@ import { calendarAs } from './service-account.ts';
  * the write's key (base32hex), so a retried create answers 409 and the first event is kept.
  */
 export const MARK_LINK = 'dingbridgeLink';
+/** The google_sa trigger whose channel (params `{calendarId: the person's e-mail}`) says a person's calendar changed. */
+export const CALENDAR_PUSH_TRIGGER = 'google_sa.calendar.push';
 export const MARK_HASH = 'dingbridgeHash';
 
 type GEvent = calendar_v3.Schema$Event;
@@ -88,6 +90,7 @@ export function googleCalendarSide(conn: ConnectionHandle): CalendarSide {
   return {
     service: 'google',
     exceptions: true,
+    push: { trigger: CALENDAR_PUSH_TRIGGER, params: (user) => ({ calendarId: user }) },
     userOf: (p) => p.identities.google?.email ?? p.email ?? undefined,
     async changes(user, cursor) {
       const c = await cal(user);

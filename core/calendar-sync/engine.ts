@@ -19,6 +19,8 @@ import type { CalendarSide, SideEvent, SyncContent } from './types.ts';
  */
 
 export const DELETED = 'deleted';
+/** A run's `skipped` when another process holds the person. */
+export const BUSY = 'another process is syncing this person';
 
 /** A stable hash of what the sync compares (the zone is left out: the instant is compared). */
 export function contentHash(c: SyncContent): string {
@@ -98,7 +100,7 @@ export class CalendarSyncEngine {
       return { ...report, skipped: `no ${missing} identity` };
     }
     const state = await this.store.lease(syncId, person.id, 10 * 60_000);
-    if (!state) return { ...report, skipped: 'another process is syncing this person' };
+    if (!state) return { ...report, skipped: BUSY };
     try {
       const full = !state.initialised || state.resync_requested;
       const directory = await this.opts.directory();

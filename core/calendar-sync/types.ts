@@ -84,6 +84,12 @@ export interface WriteOptions {
 export interface CalendarSide {
   /** `google`, `dingtalk`: also the People identity service the side's attendee ids live in. */
   readonly service: string;
+  /**
+   * A push channel per person (a trigger of the side's connector with a `subscription`): the hub keeps
+   * one registered for every person of a sync, and a notification (a poll request with these params)
+   * runs that person's sync at once. Without it the side is only polled.
+   */
+  readonly push?: { trigger: string; params(user: string): Record<string, string> };
   /** Whether the side can hold a single-occurrence exception of a series (else: a standalone linked event). */
   readonly exceptions: boolean;
   /** The person's id in this side's terms, from their People identities (undefined: not on this side). */
