@@ -7,7 +7,8 @@ import { HttpError } from '../core/errors.ts';
 /**
  * Recipes: built-in flow templates, as data (config/recipes/*.yaml). A recipe names a few fields;
  * `[[field]]` in its flow is replaced by the value. The config file (`recipes:`) and the UI both
- * instantiate them.
+ * instantiate them. A recipe may make a two-way calendar sync (`calendarSync:`, the config file's
+ * `calendarSync:` entry as a template) instead of a flow.
  */
 
 const localized = z.union([z.string(), z.record(z.string(), z.string())]);
@@ -32,9 +33,12 @@ export const recipeSchema = z.object({
       }),
     )
     .default([]),
-  flow: z.record(z.string(), z.unknown()),
+  flow: z.record(z.string(), z.unknown()).optional(),
+  /** Instead of a flow: a `calendarSync:` entry; list fields (people, departments) take comma- or line-separated values. */
+  calendarSync: z.record(z.string(), z.unknown()).optional(),
 });
 export type Recipe = z.output<typeof recipeSchema>;
+export const recipeMakes = (r: Recipe): 'flow' | 'calendarSync' => (r.calendarSync ? 'calendarSync' : 'flow');
 
 const RECIPES_DIR = path.join(import.meta.dirname, 'recipes');
 let recipeCache: Recipe[] | undefined;
@@ -44,7 +48,11 @@ export function loadRecipes(): Recipe[] {
       .readdirSync(RECIPES_DIR)
       .filter((f) => /\.ya?ml$/.test(f))
       .sort()
-      .map((f) => recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8'))));
+      .map((f) => {
+        const r = recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8')));
+        if (Boolean(r.flow) === Boolean(r.calendarSync)) throw new Error(`recipe ${r.id}: give either flow or calendarSync`);
+        return r;
+      });
   }
   return recipeCache;
 }
@@ -60,6 +68,11 @@ export function recipeSummary(
   connectorOfAction: (id: string) => string | undefined,
   connectorOfEvent: (type: string) => string | undefined,
 ) {
+  if (recipe.calendarSync) {
+    // Its services are those of the connections it asks for.
+    const services = [...new Set(recipe.fields.filter((f) => f.kind === 'connection' && f.connector).map((f) => f.connector!))];
+    return { event: '', actions: [] as string[], services: services.map((c) => c.replace(/_sa$/, '')), makes: 'calendarSync' as const };
+  }
   const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? '']));
   const flow = fill(recipe.flow, defaults) as { when?: { event?: string }; then?: { action?: string }[] };
   const event = flow.when?.event ?? '';
@@ -71,7 +84,7 @@ export function recipeSummary(
         .map((c) => c.replace(/_robot$/, '')),
     ),
   ];
-  return { event, actions, services };
+  return { event, actions, services, makes: 'flow' as const };
 }
 
 /** Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is; empty values drop their key. */
@@ -95,11 +108,31 @@ function fill(value: unknown, fields: Record<string, string>): unknown {
 }
 
 export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
+  const values = recipeValues(recipe, fields);
+  if (!recipe.flow) throw new HttpError(400, 'not_a_flow', `recipe ${recipe.id} makes a calendar sync, not a flow`);
+  return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
+}
+
+/** A calendar-sync recipe filled in: a `calendarSync:` entry (to parse with its schema). */
+export function instantiateCalendarSyncRecipe(recipe: Recipe, id: string, fields: Record<string, string>): Record<string, unknown> {
+  const values = recipeValues(recipe, fields);
+  if (!recipe.calendarSync) throw new HttpError(400, 'not_a_calendar_sync', `recipe ${recipe.id} makes a flow`);
+  const filled = fill(recipe.calendarSync, values) as Record<string, unknown>;
+  for (const k of ['people', 'departments']) {
+    if (typeof filled[k] === 'string')
+      filled[k] = (filled[k] as string)
+        .split(/[,\n;]/)
+        .map((x) => x.trim())
+        .filter(Boolean);
+  }
+  return { ...filled, id };
+}
+
+function recipeValues(recipe: Recipe, fields: Record<string, string>): Record<string, string> {
   const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? f.default ?? '').trim());
   if (missing.length)
     throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, {
       issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })),
     });
-  const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
-  return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
+  return Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
 }

@@ -929,4 +929,40 @@ flows: []
       await browser.close();
     }
   });
+
+  test('the recipe gallery makes a calendar sync for chosen people or departments', async () => {
+    const recipes = (await api(hub, 'GET', '/api/v1/recipes')).json as { items: Array<{ id: string; makes: string; services: string[] }> };
+    const recipe = recipes.items.find((r) => r.id === 'google-dingtalk-calendar-sync');
+    assert.ok(recipe, 'in the gallery');
+    assert.equal(recipe.makes, 'calendarSync');
+    assert.deepEqual(recipe.services, ['google', 'dingtalk']);
+    const url = '/api/v1/recipes/google-dingtalk-calendar-sync/instantiate';
+    const none = await api(hub, 'POST', url, { flowId: 'sales', fields: { google: 'google', dingtalk: 'dingtalk' } });
+    assert.equal(none.status, 400, 'no people and no departments');
+    const wrong = await api(hub, 'POST', url, {
+      flowId: 'sales',
+      fields: { google: 'dingtalk', dingtalk: 'dingtalk', people: 'bob@example.com' },
+    });
+    assert.equal(wrong.status, 400, JSON.stringify(wrong.json));
+    const taken = await api(hub, 'POST', url, {
+      flowId: 'staff',
+      fields: { google: 'google', dingtalk: 'dingtalk', people: 'bob@example.com' },
+    });
+    assert.equal(taken.status, 409, 'the config file has "staff"');
+    // Made switched off here: the file's sync already covers these calendars.
+    const made = await api(hub, 'POST', url, {
+      flowId: 'sales',
+      enabled: false,
+      fields: { google: 'google', dingtalk: 'dingtalk', people: 'bob@example.com, carol@example.com', departments: '' },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const list = (await api(hub, 'GET', '/api/v1/calendar-sync')).json as {
+      syncs: Array<{ id: string; fromFile: boolean; enabled: boolean; sides: string[]; people: Array<{ email: string }> }>;
+    };
+    const sales = list.syncs.find((x) => x.id === 'sales')!;
+    assert.deepEqual(
+      [sales.fromFile, sales.enabled, sales.sides, sales.people.map((p) => p.email)],
+      [false, false, ['google', 'dingtalk'], ['bob@example.com', 'carol@example.com']],
+    );
+  });
 });
