@@ -13,7 +13,10 @@ import type { CalendarSide, SideEvent, SyncContent } from './types.ts';
  * the hub last saw or wrote on that side is an echo, dropped); one side changed → written to the
  * other; both → a conflict, resolved by the providers' update times (last writer wins, ties to side
  * a), the losing content recorded; new events are paired with a same title + start + end event on
- * the other side (first sync and concurrent creates) or created there, stamped with the hub's marker.
+ * the other side (first sync and concurrent creates) or created there, stamped with the hub's marker;
+ * a new single-occurrence exception (changed or removed occurrence) goes to the same occurrence (same
+ * original start) of the linked series on the other side, or, where there is none, becomes a
+ * standalone linked event there.
  * A write is skipped when the target already holds that content, so a crash anywhere converges on
  * the next run (cursors are saved only after a run without errors).
  */
