@@ -803,7 +803,6 @@ flows: []
           .filter((x): x is string => Boolean(x) && x !== self)
           .sort(),
         recurrence: e.recurringEventId ? null : (e.recurrence?.[0] ?? null),
-        occurrenceOf: e.originalStartTime ? (e.originalStartTime.date ?? new Date(e.originalStartTime.dateTime!).toISOString()) : null,
       });
     const dRule = (r: any) => {
       if (!r?.pattern) return null;
@@ -826,11 +825,6 @@ flows: []
           .filter((x: string | undefined): x is string => Boolean(x) && x !== self)
           .sort(),
         recurrence: dRule(e.recurrence),
-        occurrenceOf: e.originStart
-          ? e.isAllDay
-            ? String(e.originStart.dateTime).slice(0, 10)
-            : new Date(e.originStart.dateTime).toISOString()
-          : null,
       });
     let total = 0;
     let skipped = 0;
