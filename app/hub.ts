@@ -28,6 +28,9 @@ import { buildRouters } from './routes.ts';
 import { startCalendarSync } from '../core/calendar-sync/service.ts';
 import { calendarSyncsOf } from '../core/calendar-sync/syncs.ts';
 
+/** How long requests in flight may take to finish once the hub is stopping. */
+const STOP_GRACE_MS = 5_000;
+
 export interface HubOptions {
   settings: Settings;
   env?: NodeJS.ProcessEnv;
@@ -225,7 +228,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
             // few seconds) would hold close() open: each is closed as soon as it is idle.
             const idle = setInterval(() => server!.closeIdleConnections(), 50);
             server.closeIdleConnections();
-            await closed.finally(() => clearInterval(idle));
+            // A client holding a kept-alive connection open would keep close() waiting for ever:
+            // requests in flight get a grace period, then every connection is cut.
+            const cut = setTimeout(() => server!.closeAllConnections(), STOP_GRACE_MS);
+            await closed.finally(() => {
+              clearInterval(idle);
+              clearTimeout(cut);
+            });
           }
           kpiCollector?.stop();
           await calendarSync?.stop();

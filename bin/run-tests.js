@@ -85,7 +85,7 @@ if (rest.length) {
     env.DATABASE_URL = own.url;
   }
   const concurrency = Math.max(1, Number.parseInt(env.TEST_CONCURRENCY ?? '1', 10) || 1);
-  const status = run(rest, [`--test-concurrency=${concurrency}`, '--test-timeout=600000']);
+  const status = run(rest, [`--test-concurrency=${concurrency}`, '--test-timeout=900000']);
   if (own) await own.stop();
   process.exit(status);
 }

@@ -440,6 +440,10 @@ export function flowsRouter(
           name: z.string().max(200).optional(),
           enabled: z.boolean().default(true),
           fields: z.record(z.string(), z.string().max(20_000)).default({}),
+          /** The admin's language: fields left out take the recipe's default in it. */
+          lang: z.enum(['en', 'zh-CN', 'zh-HK']).default('en'),
+          /** The names of chosen values (a Trello board's name for its id), for the flow's name. */
+          labels: z.record(z.string(), z.string().max(500)).default({}),
         })
         .strict(),
       req.body,
@@ -482,7 +486,7 @@ export function flowsRouter(
       res.status(201).json({ calendarSync: cfg });
       return;
     }
-    const candidate = instantiateRecipe(recipe, input.flowId, input.fields) as Record<string, unknown>;
+    const candidate = instantiateRecipe(recipe, input.flowId, input.fields, input.lang, input.labels) as Record<string, unknown>;
     const flow = await requireValid(rt, { ...candidate, ...(input.name ? { name: input.name } : {}), enabled: input.enabled });
     requireConnectionUse(req, flow);
     await store().create(flow, { recipe: recipe.id, by: req.principal?.label });

@@ -29,7 +29,8 @@ export const recipeSchema = z.object({
         required: z.boolean().default(false),
         label: localized,
         placeholder: z.string().optional(),
-        default: z.string().optional(),
+        /** A text, or one per language (en / zh-CN / zh-HK) for words a person reads (a message's title and text). */
+        default: localized.optional(),
       }),
     )
     .default([]),
@@ -39,6 +40,14 @@ export const recipeSchema = z.object({
 });
 export type Recipe = z.output<typeof recipeSchema>;
 export const recipeMakes = (r: Recipe): 'flow' | 'calendarSync' => (r.calendarSync ? 'calendarSync' : 'flow');
+type RecipeField = Recipe['fields'][number];
+
+/** A field's default in a language (the admin's): that language's, else English, else the one given. */
+export function defaultOf(f: RecipeField, lang = 'en'): string | undefined {
+  const d = f.default;
+  if (d === undefined || typeof d === 'string') return d;
+  return d[lang] ?? d.en ?? Object.values(d)[0];
+}
 
 const RECIPES_DIR = path.join(import.meta.dirname, 'recipes');
 let recipeCache: Recipe[] | undefined;
@@ -73,7 +82,7 @@ export function recipeSummary(
     const services = [...new Set(recipe.fields.filter((f) => f.kind === 'connection' && f.connector).map((f) => f.connector!))];
     return { event: '', actions: [] as string[], services: services.map((c) => c.replace(/_sa$/, '')), makes: 'calendarSync' as const };
   }
-  const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? '']));
+  const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, defaultOf(f) ?? '']));
   const flow = fill(recipe.flow, defaults) as { when?: { event?: string }; then?: { action?: string }[] };
   const event = flow.when?.event ?? '';
   const actions = (flow.then ?? []).map((s) => String(s.action ?? ''));
@@ -87,18 +96,29 @@ export function recipeSummary(
   return { event, actions, services, makes: 'flow' as const };
 }
 
-/** Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is; empty values drop their key. */
-function fill(value: unknown, fields: Record<string, string>): unknown {
+/** `{en, zh-CN, zh-HK}` (exactly those keys): a text of the flow given per language. */
+export function isLocalizedText(v: unknown): v is Record<'en' | 'zh-CN' | 'zh-HK', string> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v).sort();
+  return keys.join(',') === 'en,zh-CN,zh-HK' && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/**
+ * Replaces `[[field]]` in every string; a string that is exactly one placeholder takes the value as is;
+ * empty values drop their key; a text given per language (`{en, zh-CN, zh-HK}`) becomes `lang`'s.
+ */
+function fill(value: unknown, fields: Record<string, string>, lang = 'en'): unknown {
+  if (isLocalizedText(value)) return fill(value[lang as 'en'] ?? value.en, fields, lang);
   if (typeof value === 'string') {
     const whole = /^\[\[\s*([a-zA-Z0-9_]+)\s*\]\]$/.exec(value);
     if (whole) return fields[whole[1]!] ?? '';
     return value.replace(/\[\[\s*([a-zA-Z0-9_]+)\s*\]\]/g, (_m, k: string) => fields[k] ?? '');
   }
-  if (Array.isArray(value)) return value.map((v) => fill(v, fields));
+  if (Array.isArray(value)) return value.map((v) => fill(v, fields, lang));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const filled = fill(v, fields);
+      const filled = fill(v, fields, lang);
       if (filled === '' && ['condition', 'source', 'connection'].includes(k)) continue;
       out[k] = filled;
     }
@@ -107,10 +127,22 @@ function fill(value: unknown, fields: Record<string, string>): unknown {
   return value;
 }
 
-export function instantiateRecipe(recipe: Recipe, flowId: string, fields: Record<string, string>): unknown {
-  const values = recipeValues(recipe, fields);
+/**
+ * The flow of a recipe with these fields; a field left out takes its default in `lang` (the admin's
+ * language). The flow's `name` may be given per language (`{en, zh-CN, zh-HK}`); `labels` are the names
+ * people know for chosen values (a board's name for its id), used in the name only.
+ */
+export function instantiateRecipe(
+  recipe: Recipe,
+  flowId: string,
+  fields: Record<string, string>,
+  lang = 'en',
+  labels: Record<string, string> = {},
+): unknown {
+  const values = recipeValues(recipe, fields, lang);
   if (!recipe.flow) throw new HttpError(400, 'not_a_flow', `recipe ${recipe.id} makes a calendar sync, not a flow`);
-  return { ...(fill(recipe.flow, values) as Record<string, unknown>), id: flowId };
+  const name = fill(recipe.flow.name, { ...values, ...Object.fromEntries(Object.entries(labels).filter(([, v]) => v.trim())) }, lang);
+  return { ...(fill(recipe.flow, values, lang) as Record<string, unknown>), ...(name ? { name } : {}), id: flowId };
 }
 
 /** A calendar-sync recipe filled in: a `calendarSync:` entry (to parse with its schema). */
@@ -128,11 +160,12 @@ export function instantiateCalendarSyncRecipe(recipe: Recipe, id: string, fields
   return { ...filled, id };
 }
 
-function recipeValues(recipe: Recipe, fields: Record<string, string>): Record<string, string> {
-  const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? f.default ?? '').trim());
+/** The fields' values (a field left out: its default in `lang`); a required one empty → 400. */
+function recipeValues(recipe: Recipe, fields: Record<string, string>, lang = 'en'): Record<string, string> {
+  const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? defaultOf(f, lang) ?? '').trim());
   if (missing.length)
     throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, {
       issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })),
     });
-  return Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? f.default ?? '').trim()]));
+  return Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? defaultOf(f, lang) ?? '').trim()]));
 }

@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { sql, type SelectQueryBuilder } from 'kysely';
 import { z } from 'zod';
-import type { Database, StepRunRow } from '../core/db/schema.ts';
+import type { Database, StepRunRow, StepStatus } from '../core/db/schema.ts';
 import { HttpError } from '../core/errors.ts';
 import { replayEvent, replayStep } from '../core/pipeline/replay.ts';
 import type { Runtime } from '../core/runtime.ts';
@@ -32,6 +32,25 @@ export const runsQuerySchema = z.object({
 type RunsQuery = z.output<typeof runsQuerySchema>;
 
 const FAILED = ['dead', 'waiting_reauth'];
+
+/** Every step status, so the live stream can read the newest change per status from an index. */
+const STEP_STATUSES = Object.keys({
+  pending: 1,
+  running: 1,
+  retrying: 1,
+  succeeded: 1,
+  dead: 1,
+  waiting_reauth: 1,
+} satisfies Record<StepStatus, 1>) as StepStatus[];
+
+/**
+ * What the Runs page's live stream compares each second. The newest step change is read per status
+ * (index step_runs_status_updated, one row each): `max(updated_at)` over the whole table would scan
+ * every step ever kept — millions with a month of history — once a second for each open page.
+ */
+const CHANGE_SIGNATURE = sql`coalesce(greatest(${sql.join(
+  STEP_STATUSES.map((status) => sql`(select max(updated_at) from step_runs where status = ${status})`),
+)})::text, '') || '|' || coalesce((select max(received_at)::text from events), '') || '|' || (select count(*) from step_runs where status in ('pending','running','retrying'))::text`;
 const ACTIVE = ['pending', 'running', 'retrying'];
 const statusSql = sql<string>`case
   when exists (select 1 from step_runs s where s.event_id = e.id and s.status in ('dead', 'waiting_reauth')) then 'failed'
@@ -147,11 +166,7 @@ export function runsRouter(rt: Runtime): Router {
       if (busy) return;
       busy = true;
       try {
-        const r = await sql<{
-          sig: string;
-        }>`select coalesce((select max(updated_at)::text from step_runs), '') || '|' || coalesce((select max(received_at)::text from events), '') || '|' || (select count(*) from step_runs where status in ('pending','running','retrying'))::text as sig`.execute(
-          rt.db,
-        );
+        const r = await sql<{ sig: string }>`select ${CHANGE_SIGNATURE} as sig`.execute(rt.db);
         const sig = r.rows[0]?.sig ?? '';
         if (sig !== last) {
           last = sig;

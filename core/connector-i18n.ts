@@ -17,10 +17,10 @@ export interface FieldTexts {
   help?: Text;
   /** A value the field could hold, shown greyed in the empty input (not translated when it is data). */
   example?: string | Text;
-  /** Shown only when another field of the same form has one of these values (e.g. DingTalk's message `type`). */
-  onlyWhen?: { field: string; values: string[] };
   /** Labels of an enum field's values, keyed by value (a select shows them). */
   options?: Record<string, Text>;
+  /** The field's value is one of the connection's live choices (a name in `choices` of defineConnector): the form lists them by name. */
+  choices?: string;
 }
 
 /** One step of the guided connect panel: what to do in the provider's console, in words. */

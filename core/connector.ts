@@ -50,6 +50,11 @@ export interface ActionContext {
   log: Logger;
   /** Milliseconds an outbound call may take. */
   timeoutMs: number;
+  /**
+   * Aborted when the attempt runs past DINGBRIDGE_STEP_TIMEOUT_MS (the step has then failed with a
+   * retryable timeout error already): long work should stop at it. Set by the pipeline.
+   */
+  signal?: AbortSignal;
   /** Records what was sent and received (redacted) on the attempt. */
   trace: (entry: { request?: unknown; response?: unknown }) => void;
   /** The connection the flow step names (`connection:`), when it names one. */

@@ -43,6 +43,8 @@ export const settingsSchema = z.object({
   /** Time a running step is owned by its worker before another may take it over. */
   DINGBRIDGE_STEP_LEASE_MS: positiveMs.default(60_000),
   DINGBRIDGE_HTTP_TIMEOUT_MS: positiveMs.default(15_000),
+  /** The longest one attempt of a step may run (every action, whatever it waits on); then it is a retryable step error. */
+  DINGBRIDGE_STEP_TIMEOUT_MS: positiveMs.default(300_000),
   DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
   /** Events (with their steps, attempts and deliveries) older than this many days are deleted once finished; 0 keeps them all. */
   DINGBRIDGE_EVENT_RETENTION_DAYS: z.coerce.number().min(0).default(0),

@@ -150,6 +150,16 @@ flows:
       assert.equal(robot.json.then[0].connection, 'sales-robot');
       assert.match(robot.json.then[0].input.text, /\{\{ data\.name \}\}/, 'the default message template');
       assert.equal((await api(hub.url!, 'DELETE', '/api/v1/flows/orders-robot')).status, 204);
+      // In the admin's language, a field left out takes the recipe's default in that language.
+      const hk = await api(hub.url!, 'POST', '/api/v1/recipes/catch-hook-to-dingtalk-robot/instantiate', {
+        flowId: 'orders-robot-hk',
+        enabled: false,
+        lang: 'zh-HK',
+        fields: { hook: 'orders', connection: 'sales-robot' },
+      });
+      assert.equal(hk.status, 201, JSON.stringify(hk.json));
+      assert.match(hk.json.then[0].input.text, /^收到 \{\{ data\.name \}\} 的新提交/, 'the zh-HK default template');
+      assert.equal((await api(hub.url!, 'DELETE', '/api/v1/flows/orders-robot-hk')).status, 204);
     }
 
     const other: HubProcess = await spawnHub(environment, ['serve', '--no-worker']);

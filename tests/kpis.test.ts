@@ -13,6 +13,7 @@ import { UI_DIST } from '../config/ui/serve.ts';
 import type { Hub } from '../app/hub.ts';
 import { loadKpiDefinitions } from '../config/kpis/definitions.ts';
 import { rollupDay } from '../config/kpis/facts.ts';
+import { kpiReport } from '../config/kpis/report.ts';
 import { generateKpiHistory, type KpiHistory } from '../sandbox/kpi-history.ts';
 import { startDingtalkFake, SEED, type RunningDingtalkFake } from '../sandbox/dingtalk/index.ts';
 import { DEFAULT_GOOGLE_CLIENT, startGoogleFake } from '../sandbox/google/index.ts';
@@ -25,6 +26,7 @@ import {
   startTestHub,
   tempDir,
   writeConfig,
+  waitUntil,
   type Environment,
 } from './helpers/hub.ts';
 import { services } from './helpers/services.ts';
@@ -129,6 +131,20 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
   let hub: Hub;
   const history = generateKpiHistory({ seed: 2026, lastMonth: '2026-11', months: 12 });
   const api = async (q: string) => fetch(`${hub.url}/api/v1/kpis?${q}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  const stepsOf = async (flow: string) =>
+    (
+      await sql<{
+        step_index: number;
+        action: string;
+        status: string;
+        attempts: number;
+        last_error: string | null;
+      }>`select step_index, action, status, attempts, last_error from step_runs where flow_id = ${flow} order by step_index`.execute(
+        hub.runtime.db,
+      )
+    ).rows;
+  /** Steps that failed for good, or wait for a reconnection no one will make: the wait ends at once with them. */
+  const stuckOf = async (flow: string) => (await stepsOf(flow)).filter((r) => ['failed', 'dead', 'waiting_reauth'].includes(r.status));
 
   before(async () => {
     fake = await startDingtalkFake({ stream: { pingIntervalMs: 0 } });
@@ -151,7 +167,10 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
       kpiFile,
       defaults
         .replace(/\nbaselines: \{\}/, `\nbaselines:\n  PROC-PURCHASE: "${history.automatedAt['PROC-PURCHASE']}"`)
-        .replace(/minutesPerMeeting: \d+/, `minutesPerMeeting: ${MINUTES_PER_MEETING}`),
+        .replace(/minutesPerMeeting: \d+/, `minutesPerMeeting: ${MINUTES_PER_MEETING}`)
+        // The OKR the mobile share is tied to: an owner and a date, shown on its card.
+        .replace('# owner: Alice Chan', 'owner: Alice Chan')
+        .replace('# targetDate: 2027-06-30', 'targetDate: 2027-06-30'),
     );
     // The monthly report is the example's flow as it is, except that the 1st of this month, passed before
     // the hub started, is not caught up on start: the test fires the slot itself once the year is stored.
@@ -479,17 +498,114 @@ ${YAML.stringify([flow, feed])
     };
     assert.ok(calls.calls.length >= history.days.length, `the fake was asked for each day (${calls.calls.length})`);
   });
-  // Known broken since the branches were merged (issue 17 stays open): the report's markdown reaches the
-  // group, but the PDF's file message never does and the Sheets feed lacks its scope. Skipped loudly
-  // (it shows as SKIP in every run) rather than hanging the suite until the next session fixes it.
-  test('the monthly report: on the 1st at 09:00 the group gets the five numbers vs targets and last month, and the dashboard as a PDF', {
-    skip: 'KNOWN BROKEN after the merge: the PDF file message never arrives (issue 17 open)',
-  }, async () => {
+  test("the People directory's size is a daily fact, and can be the login rate's denominator", async () => {
+    const db = hub.runtime.db;
+    const day = '2026-07-15';
+    const defs = loadKpiDefinitions(process.env.DINGBRIDGE_KPI_FILE);
+    const people = async () =>
+      (await sql<{ value: number }>`select value from kpi_daily where day = ${day}::date and metric = 'people'`.execute(db)).rows;
+    assert.deepEqual(await people(), [], 'no one was in the directory yet in July');
+    const added = await db.selectFrom('people').select(['id', 'created_at']).execute();
+    // Say the five had been in the directory since January (and one more who left is not counted).
+    await db
+      .updateTable('people')
+      .set({ created_at: new Date('2026-01-01T00:00:00Z') })
+      .execute();
+    const left = await db
+      .insertInto('people')
+      .values({ name: 'left', active: false, created_at: new Date('2026-01-01T00:00:00Z') } as any)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    try {
+      await rollupDay(hub.runtime, defs, day, { snapshot: false });
+      assert.deepEqual(
+        (await people()).map((r) => r.value),
+        [Object.keys(DEPARTMENTS).length],
+      );
+      const snap = history.days.find((d) => d.date === day)!;
+      const q = { from: day, to: day, granularity: 'day' as const };
+      const dc = await kpiReport(hub.runtime, defs, q);
+      assert.equal(dc.periods[0]!.login_rate, r4(snap.active30d / snap.staff), 'the data center staff count by default');
+      const byPeople = { ...defs, kpis: { ...defs.kpis, login_rate: { ...defs.kpis.login_rate, denominator: 'people' as const } } };
+      const pp = await kpiReport(hub.runtime, byPeople, q);
+      assert.equal(pp.periods[0]!.login_rate, r4(snap.active30d / Object.keys(DEPARTMENTS).length), 'the People count when asked');
+    } finally {
+      await db.deleteFrom('people').where('id', '=', left.id).execute();
+      for (const p of added) await db.updateTable('people').set({ created_at: p.created_at }).where('id', '=', p.id).execute();
+      await rollupDay(hub.runtime, defs, day, { snapshot: false });
+    }
+    assert.deepEqual(await people(), [], 'the day as it was');
+  });
+  test('meetings the calendar sync copied into DingTalk count as meetings via DingTalk, on the day of the copy', async () => {
+    const db = hub.runtime.db;
+    const day = '2026-07-15';
+    const defs = loadKpiDefinitions(process.env.DINGBRIDGE_KPI_FILE);
+    const q = { from: day, to: day, granularity: 'day' as const };
+    const before = (await kpiReport(hub.runtime, defs, q)).periods[0]!;
+    const meetings = async (dim: string) =>
+      (
+        await sql<{
+          n: number;
+        }>`select coalesce(sum(n), 0)::int as n from kpi_daily where day = ${day}::date and metric = 'meetings' and dimension = ${dim}`.execute(
+          db,
+        )
+      ).rows[0]!.n;
+    const dt0 = await meetings('dingtalk');
+    const other0 = await meetings('other');
+    const person = (await db.selectFrom('people').select('id').executeTakeFirstOrThrow()).id;
+    const at = new Date(`${day}T04:00:00Z`); // noon in Hong Kong
+    const link = (i: number, from: string | null, to: string | null) => ({
+      id: `kpi-link-${i}`,
+      sync_id: 'kpi-test',
+      person_id: person,
+      a_id: `g-${i}`,
+      b_id: `d-${i}`,
+      a_series_id: null,
+      a_original_start: null,
+      copied_from: from,
+      copied_to: to,
+      created_at: at,
+    });
+    // Three copied from Google into DingTalk, one copied out of DingTalk, one only paired, one copied the day before.
+    await db
+      .insertInto('calendar_sync_links')
+      .values([
+        link(1, 'google', 'dingtalk'),
+        link(2, 'google', 'dingtalk'),
+        link(3, 'google', 'dingtalk'),
+        link(4, 'dingtalk', 'google'),
+        link(5, null, null),
+        { ...link(6, 'google', 'dingtalk'), created_at: new Date(`${day}T04:00:00Z`.replace('15T', '14T')) },
+      ] as any)
+      .execute();
+    try {
+      await rollupDay(hub.runtime, defs, day, { snapshot: false });
+      assert.equal(await meetings('dingtalk'), dt0 + 3, 'three synced into DingTalk that day');
+      assert.equal(await meetings('other'), other0, 'the others unchanged');
+      const after = (await kpiReport(hub.runtime, defs, q)).periods[0]!;
+      assert.equal(after.meetings_via_dingtalk_share, r4((dt0 + 3) / (dt0 + 3 + other0)));
+      assert.equal(after.hours_saved, r2(((dt0 + 3) * MINUTES_PER_MEETING) / 60));
+      assert.equal(after.hours_saved, r2(before.hours_saved! + (3 * MINUTES_PER_MEETING) / 60), 'an hour more saved');
+    } finally {
+      await db.deleteFrom('calendar_sync_links').where('sync_id', '=', 'kpi-test').execute();
+      await rollupDay(hub.runtime, defs, day, { snapshot: false });
+    }
+    assert.equal(await meetings('dingtalk'), dt0, 'the day as it was');
+  });
+  test('the monthly report: on the 1st at 09:00 the group gets the five numbers vs targets and last month, and the dashboard as a PDF', async () => {
     // The flow's schedule: the 1st of each month at 09:00 in DINGBRIDGE_TIMEZONE.
     const params = { cron: '0 9 1 * *', catchUp: 'false' };
     const spec = scheduleSpec(params, TZ);
     const slot = nextSlot(spec, Date.parse('2026-11-20T00:00:00Z'));
     assert.equal(new Date(slot).toISOString(), '2026-12-01T01:00:00.000Z', '09:00 in Hong Kong on the 1st');
+    // DingTalk says the app token expired at the first upload: the connection refreshes it once and the
+    // upload is made again within the same attempt.
+    const fault = await fetch(`${fake.baseUrl()}/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'expired_token', path: '^/media/upload$', count: 1 }),
+    });
+    assert.equal(fault.status, 201);
     // Fire that slot as the schedule manager does (the same event id, type, source and data).
     const key = scheduleKey(spec);
     const iso = new Date(slot).toISOString();
@@ -503,19 +619,24 @@ ${YAML.stringify([flow, feed])
       data: { slot: iso, ...spec.params },
     });
     type Msg = { msgtype: string; body: Record<string, any> };
-    let msgs: Msg[] = [];
-    for (;;) {
-      const r = (await (await getFake(`${fake.baseUrl()}/__sandbox/dingtalk/conversations/${SEED.groupId}/messages`)).json()) as {
-        messages: Msg[];
-      };
-      msgs = r.messages.filter((m) => m.msgtype === 'markdown' || m.msgtype === 'file');
-      if (msgs.length >= 2) break;
-      const failed = await sql<{
-        n: number;
-      }>`select count(*)::int as n from step_runs where flow_id = ${REPORT_FLOW} and status in ('failed', 'dead')`.execute(hub.runtime.db);
-      assert.equal(failed.rows[0]!.n, 0, 'no report step failed');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const got = await waitUntil(
+      async () => {
+        const stuck = await stuckOf(REPORT_FLOW);
+        if (stuck.length) return { stuck, msgs: [] as Msg[] };
+        const r = (await (await getFake(`${fake.baseUrl()}/__sandbox/dingtalk/conversations/${SEED.groupId}/messages`)).json()) as {
+          messages: Msg[];
+        };
+        const msgs = r.messages.filter((x) => x.msgtype === 'markdown' || x.msgtype === 'file');
+        return msgs.length >= 2 && { stuck, msgs };
+      },
+      'the markdown and the PDF file message in the group',
+      120_000,
+      200,
+    ).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\nreport steps: ${JSON.stringify(await stepsOf(REPORT_FLOW))}`);
+    });
+    assert.deepEqual(got.stuck, [], 'no report step failed or waits for reauth');
+    const msgs = got.msgs;
     const [md, file] = msgs as [Msg, Msg];
     assert.equal(md.msgtype, 'markdown');
     assert.equal(md.body.title, 'Adoption KPIs · 2026-11');
@@ -544,24 +665,29 @@ ${YAML.stringify([flow, feed])
     assert.ok(pdf.getPageCount() >= 1 && pdf.getPageCount() <= 3, `pages: ${pdf.getPageCount()}`);
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.writeFileSync(path.join(SHOTS, 'kpi-report-2026-11.pdf'), bytes);
+    const uploads = (await (await getFake(`${fake.baseUrl()}/__sandbox/calls?path=/media/upload`)).json()) as { calls: unknown[] };
+    assert.equal(uploads.calls.length, 2, 'refused once for the expired token, then made with a fresh one');
+    const upload = (await stepsOf(REPORT_FLOW)).find((r) => r.action === 'dingtalk.media.upload')!;
+    assert.deepEqual([upload.status, upload.attempts], ['succeeded', 1], 'in its first attempt');
 
     // The same slot fed the Looker Studio sheet: one row for the month under the header, numbers as numbers.
-    let rows: unknown[][] = [];
-    for (;;) {
-      const r = (await (await getFake(`${google.baseUrl()}/__sandbox/google/sheets/${sheetId}`)).json()) as {
-        sheets: { rows: unknown[][] }[];
-      };
-      rows = r.sheets[0]!.rows;
-      if (rows.length >= 2) break;
-      const failed = await sql<{
-        n: number;
-        e: string | null;
-      }>`select count(*)::int as n, max(last_error) as e from step_runs where flow_id = ${FEED_FLOW} and status in ('failed', 'dead')`.execute(
-        hub.runtime.db,
-      );
-      assert.equal(failed.rows[0]!.n, 0, `no feed step failed: ${failed.rows[0]!.e}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const fed = await waitUntil(
+      async () => {
+        const stuck = await stuckOf(FEED_FLOW);
+        if (stuck.length) return { stuck, rows: [] as unknown[][] };
+        const r = (await (await getFake(`${google.baseUrl()}/__sandbox/google/sheets/${sheetId}`)).json()) as {
+          sheets: { rows: unknown[][] }[];
+        };
+        return r.sheets[0]!.rows.length >= 2 && { stuck, rows: r.sheets[0]!.rows };
+      },
+      'the month appended to the sheet',
+      120_000,
+      200,
+    ).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\nfeed steps: ${JSON.stringify(await stepsOf(FEED_FLOW))}`);
+    });
+    assert.deepEqual(fed.stuck, [], 'no feed step failed or waits for reauth');
+    const rows = fed.rows;
     assert.deepEqual(rows[0], HEADER);
     assert.deepEqual(rows[1], ['2026-11', ...HEADER.slice(1).map((k) => (cur as any)[k])]);
   });
@@ -607,6 +733,9 @@ ${YAML.stringify([flow, feed])
       assert.equal(await card('files_shared').locator('.kpi-number').innerText(), e.files_shared.toLocaleString('en'));
       assert.match(await card('login_rate').innerText(), /Target: ≥ 90 %/);
       assert.match(await card('process_cycle_hours').innerText(), /Target: ≤ 8 h/);
+      assert.equal(await card('mobile_share').locator('.kpi-owner').innerText(), 'Alice Chan', 'the OKR owner on the card');
+      assert.equal(await card('mobile_share').locator('time').getAttribute('datetime'), '2027-06-30', 'the OKR date on the card');
+      assert.equal(await card('login_rate').locator('.kpi-owner').count(), 0, 'no OKR on a KPI without one');
       // Every KPI has its chart of 12 months, drawn by ECharts as SVG.
       await page.waitForFunction(() => document.querySelectorAll('.kpi-chart svg').length === 6);
       // The before/after table of the automated purchase process.

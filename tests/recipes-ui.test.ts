@@ -50,7 +50,9 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
   let page: Page;
   let trello: RunningFake<TrelloState>;
   let dingtalk: RunningDingtalkFake;
-  let productRobot = '';
+  // Groups the app robot is in, known by their names (the form lists them through the DingTalk app).
+  let financeGroup = '';
+  let productGroup = '';
   let board: { id: string; name: string };
   const url = (p: string) => `${hub.url}${p}`;
   const admin = async (method: string, p: string, body?: unknown) => {
@@ -89,6 +91,26 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
         throw err;
       }
     });
+  /** axe-core's serious and critical WCAG 2.1 A/AA violations on the page, one line each. */
+  const axeSerious = async (p: Page, where: string): Promise<string[]> => {
+    // The runs page keeps a change stream open, so "network idle" may never come: wait at most 3 s.
+    await p.waitForLoadState('networkidle', { timeout: 3000 }).catch(() => {});
+    if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ content: AXE_SOURCE });
+    const result = (await p.evaluate(() =>
+      (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<unknown> } }).axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      }),
+    )) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
+    return result.violations
+      .filter((x) => x.impact === 'serious' || x.impact === 'critical')
+      .map(
+        (v) =>
+          `${where}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes
+            .slice(0, 3)
+            .map((n) => n.target.join(' '))
+            .join(', ')}`,
+      );
+  };
   const setLang = async (lang: 'en' | 'zh-CN' | 'zh-HK') => {
     await page.locator('header select').selectOption(lang);
     await page.waitForFunction((l) => document.documentElement.lang === l, lang);
@@ -99,13 +121,17 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     trello = await startTrelloFake();
     dingtalk = await startDingtalkFake();
     board = (await tctl('POST', '/boards', { name: 'Finance ops', lists: ['To Do', 'Doing', 'Done'] })).board;
-    productRobot = (
-      await dingtalk.control<{ robot: { accessToken: string } }>('POST', '/robots', {
-        name: 'Product robot',
-        conversationTitle: '產品組',
-        secret: 'SECproductsecret',
-      })
-    ).robot.accessToken;
+    const group = async (title: string) =>
+      (
+        await dingtalk.control<{ conversation: { openConversationId: string } }>('POST', '/conversations', {
+          title,
+          robotCodes: [SEED.robotCode],
+        })
+      ).conversation.openConversationId;
+    financeGroup = await group('財務部');
+    productGroup = await group('產品組');
+    // The company's approval forms as its OA approval admin names them.
+    await dingtalk.control('POST', '/processes', { processCode: 'PROC-REIMBURSE', name: '報銷', dirName: '財務' });
     // The SDKs' hosts (connectors/dingtalk/sdk.ts and the Trello client read them from the process).
     process.env.DINGTALK_BASE_URL = dingtalk.baseUrl();
     process.env.DINGTALK_OAPI_BASE_URL = dingtalk.baseUrl();
@@ -120,26 +146,13 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
       DINGTALK_OAPI_BASE_URL: dingtalk.baseUrl(),
     });
     hub = await startTestHub(environment);
-    // Connections an admin made earlier: the Trello account and two group robots, named as people know them.
-    await admin('POST', '/api/v1/auth/setup', OWNER);
+    // A connection an admin made earlier: the Trello account. (The owner account is made on the first-run page.)
     await admin('POST', '/api/v1/connections', {
       connector: 'trello',
       id: 'trello',
       label: 'Trello (Finance)',
       settings: { apiKey: DEFAULT_APP.key, baseUrl: trello.baseUrl() },
       secrets: { token: DEFAULT_TOKEN, appSecret: DEFAULT_APP.secret },
-    });
-    await admin('POST', '/api/v1/connections', {
-      connector: 'dingtalk_robot',
-      id: 'finance-robot',
-      label: '財務部群組',
-      secrets: { accessToken: SEED.robotToken, secret: SEED.robotSecret },
-    });
-    await admin('POST', '/api/v1/connections', {
-      connector: 'dingtalk_robot',
-      id: 'product-robot',
-      label: '產品組群組',
-      secrets: { accessToken: productRobot, secret: 'SECproductsecret' },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -169,6 +182,25 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await trello?.stop();
     await dingtalk?.stop();
     await environment?.cleanup();
+  });
+
+  step('the first-run setup page has no serious or critical axe violation in en, zh-CN and zh-HK; the owner is made', async () => {
+    const found: string[] = [];
+    const headings: string[] = [];
+    for (const lang of ['en', 'zh-CN', 'zh-HK'] as const) {
+      const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+      const p = await fresh.newPage();
+      await p.addInitScript((l) => localStorage.setItem('dingbridge.lang', l), lang);
+      await p.goto(url('/'));
+      await p.locator('form input[name="setupCode"]').waitFor();
+      headings.push(await p.locator('h1').first().innerText());
+      found.push(...(await axeSerious(p, `${lang} first-run setup`)));
+      await p.screenshot({ path: path.join(SHOTS, `axe-setup-${lang}.png`), fullPage: true });
+      await fresh.close();
+    }
+    assert.deepEqual(headings, ['Welcome to dingbridge', '欢迎使用 dingbridge', '歡迎使用 dingbridge'], 'the setup page in each language');
+    assert.deepEqual(found, [], found.join('\n'));
+    await admin('POST', '/api/v1/auth/setup', OWNER);
   });
 
   step('sign in; the page starts in zh-HK (the browser says zh-HK)', async () => {
@@ -221,10 +253,23 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await page.locator('[data-recipe="dingtalk-approval-over-amount-to-group"]').click();
     const form = page.locator('form.recipe-form');
     await form.getByLabel('釘釘應用程式（審批來源）').selectOption({ label: '釘釘' });
-    await form.getByLabel('審批表格（範本編碼）').fill('PROC-REIMBURSE');
+    // The approval form and the group are chosen by name from what DingTalk lists through the app.
+    const formSelect = form.getByLabel('審批表格', { exact: true });
+    await formSelect.locator('option', { hasText: '報銷' }).waitFor({ state: 'attached' });
+    await formSelect.selectOption({ label: '報銷' });
     await form.getByText('HK$5,000.00').waitFor(); // the threshold, written as Hong Kong writes money
-    await form.getByLabel('通知哪個群組（群組機械人）').selectOption({ label: '財務部群組' });
+    const groupSelect = form.getByLabel('通知哪個群組', { exact: true });
+    await groupSelect.locator('option', { hasText: '財務部' }).waitFor({ state: 'attached' });
+    assert.deepEqual(
+      (await groupSelect.locator('option').allInnerTexts()).slice(1).sort(),
+      ['Sandbox group', '產品組', '財務部'].sort(),
+      'the groups the app robot is in, by name',
+    );
+    await groupSelect.selectOption({ label: '財務部' });
     const title = form.getByLabel(/^標題/);
+    // The template defaults are in the admin's language.
+    assert.equal(await title.inputValue(), '審批金額超過 HK$[[threshold]]');
+    assert.match(await form.getByLabel(/^訊息內容/).inputValue(), /金額：HK\$\{\{ data\.form\.Amount \}\}/);
     await title.fill('大額報銷：');
     await form.getByRole('group', { name: '資料選擇器: 標題' }).locator('[data-path="data.title"]').click();
     const text = form.getByLabel(/^訊息內容/);
@@ -239,11 +284,21 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await form.locator('.preview').filter({ hasText: '金額 HK$5000，申請人 user001' }).waitFor();
     await shot('recipes-approval-form-zh-HK');
     await form.getByRole('button', { name: '建立' }).click();
-    await page.getByRole('heading', { name: /Approvals PROC-REIMBURSE over 5000/ }).waitFor();
+    // The flow's name in the admin's language, with the names chosen (not the ids).
+    await page.getByRole('heading', { name: /報銷審批超過 HK\$5000 → 財務部/ }).waitFor();
+    // A server error in words, in the page's language (the server's detail after it): the recipe again, left empty.
+    await page.goBack();
+    await page.locator('form.recipe-form').getByRole('button', { name: '建立' }).click();
+    await page.locator('form.recipe-form [role="alert"]').filter({ hasText: '請填寫必填欄位。' }).waitFor();
+    await shot('recipes-error-in-words-zh-HK');
+    await page.goForward();
 
     const flow = await admin('GET', '/api/v1/flows/dingtalk-approval-over-amount-to-group');
     assert.equal(flow.when.event, 'dingtalk.approval.finished');
-    assert.equal(flow.then[0].connection, 'finance-robot');
+    assert.equal(flow.then[0].action, 'dingtalk.message.sendToGroup');
+    assert.equal(flow.then[0].connection, 'dingtalk');
+    assert.equal(flow.then[0].input.openConversationId, financeGroup, 'the group chosen by name, stored by id');
+    assert.match(flow.when.condition, /data\.processCode == "PROC-REIMBURSE"/, 'the form chosen by name, stored by process code');
     assert.equal(flow.then[0].input.text, '金額 HK${{ data.form.Amount }}，申請人 {{ data.originatorUserId }}');
     const agreed = { result: 'agree', processCode: 'PROC-REIMBURSE', title: 'Reimbursement', form: { Amount: '6000' } };
     const check = (data: unknown) =>
@@ -251,13 +306,13 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     assert.equal((await check(agreed)).condition, true, 'HK$6,000 agreed: the group is told');
     assert.equal((await check({ ...agreed, form: { Amount: '4000' } })).condition, false, 'HK$4,000: not over the limit');
     assert.equal((await check({ ...agreed, result: 'refuse' })).condition, false, 'refused: nothing');
-    // A run on an approval goes to the finance group's robot with the words the person put together.
-    const before = (await dingtalk.control<{ messages: unknown[] }>('GET', `/robots/${SEED.robotToken}/messages`)).messages.length;
+    // A run on an approval goes to the finance group with the words the person put together.
+    const before = (await dingtalk.control<{ messages: unknown[] }>('GET', `/conversations/${financeGroup}/messages`)).messages.length;
     await admin('POST', `/api/v1/flows/${flow.id}/test`, { data: { ...agreed, originatorUserId: 'user042' } });
     const msgs = await waitUntil(async () => {
-      const m = (await dingtalk.control<{ messages: any[] }>('GET', `/robots/${SEED.robotToken}/messages`)).messages;
+      const m = (await dingtalk.control<{ messages: any[] }>('GET', `/conversations/${financeGroup}/messages`)).messages;
       return m.length > before && m;
-    }, 'the finance group robot got the message');
+    }, 'the finance group got the message');
     assert.match(JSON.stringify(msgs.at(-1)), /金額 HK\$6000，申請人 user042/);
   });
 
@@ -271,7 +326,11 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     const boardSelect = form.getByLabel('看板', { exact: true });
     await boardSelect.locator('option', { hasText: 'Finance ops' }).waitFor({ state: 'attached' });
     await boardSelect.selectOption({ label: 'Finance ops' });
-    await form.getByLabel('通知哪個群組（群組機械人）').selectOption({ label: '產品組群組' });
+    await form.getByLabel('釘釘應用程式（由其機械人發訊息）').selectOption({ label: '釘釘' });
+    const groupSelect = form.getByLabel('通知哪個群組', { exact: true });
+    await groupSelect.locator('option', { hasText: '產品組' }).waitFor({ state: 'attached' });
+    await groupSelect.selectOption({ label: '產品組' });
+    assert.equal(await form.getByLabel('按鈕文字').inputValue(), '開啟卡片', 'the button text in the admin language');
     const title = form.getByLabel(/^標題/);
     await title.fill('完成：');
     await form.getByRole('group', { name: '資料選擇器: 標題' }).locator('[data-path="data.card.name"]').click();
@@ -287,10 +346,18 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     await form.locator('.preview').filter({ hasText: 'Wong Ka Yan 把「Fix the login page」移到 Doing' }).waitFor();
     await shot('recipes-trello-form-zh-HK');
     await form.getByRole('button', { name: '建立' }).click();
-    await page.getByRole('heading', { name: /Done on Trello board/ }).waitFor();
-    // The editor shows typed, translated fields: an ActionCard's button fields, not the mentions of a text message.
+    await page.getByRole('heading', { name: /Trello 看板 Finance ops 的卡片移到 Done → 產品組/ }).waitFor();
+    // The editor shows typed, translated fields: an ActionCard's button fields, not a link message's address
+    // (the action's input schema is a union on the message type: it says which field belongs to which type).
     const step0 = page.locator('[data-step="0"]');
     await step0.getByLabel(/^按鈕文字/).waitFor();
+    const groupInEditor = step0.getByLabel(/^群組/);
+    await groupInEditor.locator('option', { hasText: '產品組' }).waitFor({ state: 'attached' });
+    assert.equal(await groupInEditor.inputValue(), productGroup, 'the group shown by name, its id stored');
+    // The trigger's parameter too: the board by name, its id stored.
+    const boardParam = page.getByLabel('看板', { exact: true });
+    await boardParam.locator('option', { hasText: 'Finance ops' }).waitFor({ state: 'attached' });
+    assert.equal(await boardParam.inputValue(), board.id);
     assert.equal(
       await step0
         .getByLabel(/^訊息類型/)
@@ -298,10 +365,11 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
         .innerText(),
       '附按鈕的卡片（ActionCard）',
     );
-    assert.equal(await step0.getByLabel(/^按手機號碼 @ 成員/).count(), 0, 'mentions belong to text and markdown messages');
+    assert.equal(await step0.getByLabel(/^連結網址/).count(), 0, 'the link address belongs to link messages');
     await shot('flow-editor-typed-zh-HK');
-    await step0.getByLabel(/^訊息類型/).selectOption('text');
-    await step0.getByText('按手機號碼 @ 成員').waitFor();
+    await step0.getByLabel(/^訊息類型/).selectOption('link');
+    await step0.getByLabel(/^連結網址/).waitFor();
+    assert.equal(await step0.getByLabel(/^檔案（mediaId）/).count(), 0, 'file fields belong to file messages');
     await shot('flow-editor-text-type-zh-HK');
 
     // For real: the hub registers its webhook on the board; a person moves a card to Done; the group hears of it.
@@ -309,16 +377,16 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     const card = (await tctl('POST', '/cards', { listName: 'Doing', idBoard: board.id, name: '季度報表' })).card;
     await tctl('POST', `/cards/${card.id}/move`, { listName: 'Done' });
     const msgs = await waitUntil(async () => {
-      const m = (await dingtalk.control<{ messages: any[] }>('GET', `/robots/${productRobot}/messages`)).messages;
+      const m = (await dingtalk.control<{ messages: any[] }>('GET', `/conversations/${productGroup}/messages`)).messages;
       return m.length > 0 && m;
-    }, 'the product group robot got the card message');
+    }, 'the product group got the card message');
     assert.equal(msgs.length, 1, 'only the move to Done, not the card created in Doing');
     assert.match(JSON.stringify(msgs[0]), /把「季度報表」移到 Done/);
     assert.match(JSON.stringify(msgs[0]), /完成：季度報表/);
 
     // Now that a real event happened, the picker and the preview use it by default.
     await page.goto(url('/recipes?recipe=trello-card-done-to-dingtalk'));
-    await page.locator('form.recipe-form .preview').filter({ hasText: 'moved **季度報表** to **Done**' }).first().waitFor();
+    await page.locator('form.recipe-form .preview').filter({ hasText: '把 **季度報表** 移到 **Done**' }).first().waitFor();
     assert.match(
       await page.getByLabel('預覽所用事件').locator('option:checked').innerText(),
       /evt_/,
@@ -328,8 +396,13 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
   });
 
   step('axe-core: no serious or critical WCAG 2.1 A/AA violation on any page, in en, zh-CN and zh-HK', async () => {
+    // A run with its step cards and attempts time line (the Trello card's run), opened in the drawer.
+    const lastRun = (await admin('GET', '/api/v1/runs?limit=1')).items[0];
     const pages = [
       '/flows',
+      '/flows/new',
+      `/runs?event=${encodeURIComponent(lastRun.id)}`,
+      '/kpis',
       '/recipes',
       '/recipes?recipe=dingtalk-approval-over-amount-to-group',
       '/flows/trello-card-done-to-dingtalk',
@@ -345,21 +418,7 @@ describe('recipes, data picker, guided connect and accessibility in Chromium', {
     ];
     const found: string[] = [];
     const audit = async (p: Page, where: string) => {
-      // The runs page keeps a change stream open, so "network idle" may never come: wait at most 3 s.
-      await p.waitForLoadState('networkidle', { timeout: 3000 }).catch(() => {});
-      if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ content: AXE_SOURCE });
-      const result = (await p.evaluate(() =>
-        (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<unknown> } }).axe.run(document, {
-          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-        }),
-      )) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
-      for (const v of result.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical'))
-        found.push(
-          `${where}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes
-            .slice(0, 3)
-            .map((n) => n.target.join(' '))
-            .join(', ')}`,
-        );
+      found.push(...(await axeSerious(p, where)));
     };
     let audited = 0;
     for (const lang of ['en', 'zh-CN', 'zh-HK'] as const) {

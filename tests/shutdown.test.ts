@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { MODES, ROOT, prepareEnvironment, spawnHub, waitUntil, type Environment } from './helpers/hub.ts';
+import { MODES, ROOT, TEST_ADMIN_TOKEN, prepareEnvironment, spawnHub, waitUntil, type Environment } from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import { startSink, type Sink } from './helpers/sink.ts';
 
@@ -52,4 +52,18 @@ test('SIGTERM lets the in-flight step finish, then stops the embedded PostgreSQL
   assert.deepEqual(rows, [{ status: 'succeeded' }]);
   await again.kill('SIGTERM');
   assert.equal(sink.requests.length, 1);
+});
+
+test('SIGTERM with the Runs page open (its live stream never ends by itself): the hub still stops and exits 0', async () => {
+  const hub = await spawnHub(environment, ['serve']);
+  const stream = await fetch(`${hub.url}/api/v1/runs/stream`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  assert.equal(stream.status, 200);
+  const reader = stream.body!.getReader();
+  await reader.read(); // the stream is open and has spoken
+  const exited = new Promise<number | null>((resolve) => hub.child.once('exit', (code) => resolve(code)));
+  hub.child.kill('SIGTERM');
+  assert.equal(await exited, 0, hub.output().slice(-1500));
+  assert.match(hub.output(), /dingbridge stopped/);
+  // The hub cut the stream rather than waiting for the browser to leave.
+  for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) break;
 });

@@ -252,12 +252,21 @@ describe('config UI in Chromium', { skip }, () => {
       .first()
       .waitFor();
     await drawer.locator('details summary').filter({ hasText: 'Attempt 1' }).click();
+    // The attempts as a time line: a bar of the step's attempts, each attempt with its time and status, and the end: given up.
+    const timeline = drawer.locator('[data-timeline]').first();
+    await timeline.locator('.tl-track[role="img"]').waitFor();
+    assert.ok((await timeline.locator('.tl-track .tl-block.tl-bad').count()) >= 1, 'a failed attempt on the bar');
+    assert.ok((await timeline.locator('.tl-attempt.tl-bad').count()) >= 1, 'a failed attempt in the list');
+    assert.match((await timeline.locator('.tl-next').textContent()) ?? '', /Gave up|reconnect/, 'what comes next, in words');
+    if ((await timeline.locator('.tl-attempt').count()) > 1)
+      assert.ok((await timeline.locator('.tl-wait[data-wait="waitRetry"]').count()) >= 1, 'the wait between attempts says why: a retry');
     await shot(page, 'run-failed-detail-desktop');
 
     sink.setDefault({ status: 200, body: '{"ok":true}' });
     await drawer.getByRole('button', { name: 'Replay', exact: true }).click();
     await page.locator(`[data-event="${bad.id}"][data-status="succeeded"]`).waitFor({ timeout: 20_000 });
     await drawer.locator('[data-step-status="succeeded"]').waitFor();
+    await drawer.locator('[data-timeline] .tl-attempt.tl-ok').first().waitFor();
     await shot(page, 'run-replayed-desktop');
     assert.deepEqual(sink.requests.at(-1)!.json, { name: 'Lee Siu Ming', amount: 900 });
     await drawer.getByRole('button', { name: 'Close' }).click();

@@ -26,6 +26,8 @@ const kpi = z.object({
   green: z.number(),
   amber: z.number(),
   minutesPerMeeting: z.number().min(0).optional(),
+  /** login_rate: whose staff count divides the active accounts (default the data center's, the People directory's when it has none). */
+  denominator: z.enum(['datacenter', 'people']).optional(),
   owner: z.string().optional(),
   targetDate: day.optional(),
 });
@@ -42,6 +44,15 @@ export const kpiFileSchema = z.object({
     }),
     counts: z
       .array(z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), events: patterns, steps: patterns }))
+      .default([]),
+    /**
+     * Meetings the calendar sync (`calendarSync:`) copied into a calendar of these connectors, counted on
+     * the day of the copy (meetings only paired at the first sync, already on both sides, are not).
+     */
+    synced: z
+      .array(
+        z.object({ metric: z.string().regex(/^[a-z_]+$/), dimension: z.string().default(''), into: z.array(z.string().min(1)).min(1) }),
+      )
       .default([]),
   }),
   snapshot: z.object({ action: z.string().min(1), connection: z.string().optional() }).optional(),

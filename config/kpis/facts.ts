@@ -107,7 +107,24 @@ export async function eventFacts(rt: Runtime, defs: KpiDefinitions, day: string)
     const prev = counts.get(key) ?? { metric: c.metric, dimension: c.dimension, value: 0, n: 0 };
     counts.set(key, { ...prev, value: prev.value + n, n: prev.n + n });
   }
+  for (const c of defs.facts.synced) {
+    const copied = await sql<{ n: number }>`
+      select count(*)::int as n from calendar_sync_links
+       where copied_to in (select id from connections where connector_id in (${sql.join(c.into)}))
+         and ${inDay(sql.ref('created_at'), day, tz)}`.execute(rt.db);
+    const n = copied.rows[0]?.n ?? 0;
+    const key = `${c.metric}|${c.dimension}`;
+    const prev = counts.get(key) ?? { metric: c.metric, dimension: c.dimension, value: 0, n: 0 };
+    counts.set(key, { ...prev, value: prev.value + n, n: prev.n + n });
+  }
   rows.push(...[...counts.values()].filter((r) => r.n > 0));
+
+  // The People directory's size at the end of the day (active people added by then): a staff count
+  // for the login rate's denominator.
+  const people = await sql<{ n: number }>`
+    select count(*)::int as n from people where active and created_at < ${dayStart(day, tz, 1)}`.execute(rt.db);
+  const staff = people.rows[0]?.n ?? 0;
+  if (staff > 0) rows.push({ metric: 'people', dimension: '', value: staff, n: staff });
   return rows;
 }
 

@@ -23,15 +23,18 @@ const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
- * The staff count of a period: the data center's staff figure on its last snapshot day. The People
- * directory replaces this when merged (count of active people, optionally of a department).
+ * The staff count of a period, on its last day that has one: the data center's staff figure
+ * (`denominator: datacenter`, the default; the People directory's count where the data center has
+ * none) or the People directory's count of active people (`denominator: people`).
  */
-export function staffCount(rows: DailyRow[]): number | null {
-  const staff = rows
-    .filter((r) => r.metric === 'dc_staff')
-    .sort((a, b) => a.day.localeCompare(b.day))
-    .at(-1);
-  return staff ? staff.value : null;
+export function staffCount(rows: DailyRow[], denominator: 'datacenter' | 'people' = 'datacenter'): number | null {
+  const last = (metric: string) =>
+    rows
+      .filter((r) => r.metric === metric)
+      .sort((a, b) => a.day.localeCompare(b.day))
+      .at(-1)?.value ?? null;
+  if (denominator === 'people') return last('people');
+  return last('dc_staff') ?? last('people');
 }
 
 interface DailyRow {
@@ -65,7 +68,7 @@ function periodsOf(from: string, to: string, granularity: 'month' | 'day'): stri
 function compute(defs: KpiDefinitions, key: string, rows: DailyRow[], granularity: 'month' | 'day', baselines: Baselines): PeriodKpis {
   const sum = (metric: string, dim?: string, field: 'value' | 'n' = 'value') =>
     rows.filter((r) => r.metric === metric && (dim === undefined || r.dimension === dim)).reduce((a, r) => a + r[field], 0);
-  const staff = staffCount(rows);
+  const staff = staffCount(rows, defs.kpis.login_rate.denominator);
   const lastActive = rows
     .filter((r) => r.metric === 'dc_active_30d')
     .sort((a, b) => a.day.localeCompare(b.day))

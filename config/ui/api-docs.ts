@@ -312,6 +312,11 @@ const ops: OperationSpec[] = [
       name: z.string().optional(),
       enabled: z.boolean().optional(),
       fields: z.record(z.string(), z.string()),
+      lang: z.enum(['en', 'zh-CN', 'zh-HK']).optional().describe("The admin's language: fields left out take the recipe's default in it"),
+      labels: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe("Names of chosen values (a board's name for its id), used in the flow's name"),
     }),
     responses: { 201: { description: 'Created' } },
   },

@@ -1,8 +1,6 @@
 import { tx, type ConnectorTranslations, type FieldTexts } from '../../core/connector-i18n.ts';
 
-/** The message fields shared by the app robot's 1:1 and group messages; `onlyWhen` shows a field for its message types only. */
-const TYPE = 'type';
-const only = (...values: string[]) => ({ field: TYPE, values });
+/** The message fields shared by the app robot's 1:1 and group messages (which type has which field: the actions' input schemas). */
 const messageFields: Record<string, FieldTexts> = {
   type: {
     label: tx('Message type', '消息类型', '訊息類型'),
@@ -22,24 +20,20 @@ const messageFields: Record<string, FieldTexts> = {
       '之前步骤“上传文件到钉钉”返回的 mediaId。',
       '之前步驟「上載檔案到釘釘」傳回的 mediaId。',
     ),
-    onlyWhen: only('file'),
   },
   fileName: {
     label: tx('File name shown', '显示的文件名', '顯示的檔案名稱'),
     example: 'KPI report 2026-11.pdf',
-    onlyWhen: only('file'),
   },
   fileType: {
     label: tx('File type (extension)', '文件类型（扩展名）', '檔案類型（副檔名）'),
     help: tx('Taken from the file name when empty.', '留空则取文件名的扩展名。', '留空則取檔案名稱的副檔名。'),
     example: 'pdf',
-    onlyWhen: only('file'),
   },
   title: {
     label: tx('Title', '标题', '標題'),
     help: tx('Shown in the chat list and notifications.', '显示在会话列表和通知中。', '顯示在對話列表和通知中。'),
     example: tx('Reimbursement approved', '报销已通过', '報銷已批核'),
-    onlyWhen: only('markdown', 'link', 'actionCard'),
   },
   text: {
     label: tx('Message', '消息内容', '訊息內容'),
@@ -57,15 +51,13 @@ const messageFields: Record<string, FieldTexts> = {
   messageUrl: {
     label: tx('Link address', '链接地址', '連結網址'),
     example: 'https://example.com/report',
-    onlyWhen: only('link'),
   },
-  picUrl: { label: tx('Picture address', '图片地址', '圖片網址'), example: 'https://example.com/pic.png', onlyWhen: only('link') },
+  picUrl: { label: tx('Picture address', '图片地址', '圖片網址'), example: 'https://example.com/pic.png' },
   singleTitle: {
     label: tx('Button text', '按钮文字', '按鈕文字'),
     example: tx('Open card', '打开卡片', '開啟卡片'),
-    onlyWhen: only('actionCard'),
   },
-  singleUrl: { label: tx('Button link', '按钮链接', '按鈕連結'), example: 'https://trello.com/c/aB3dE5fG', onlyWhen: only('actionCard') },
+  singleUrl: { label: tx('Button link', '按钮链接', '按鈕連結'), example: 'https://trello.com/c/aB3dE5fG' },
   buttons: {
     label: tx('Several buttons', '多个按钮', '多個按鈕'),
     help: tx(
@@ -73,7 +65,6 @@ const messageFields: Record<string, FieldTexts> = {
       '代替单个按钮：2 到 5 个，每个含标题和链接。',
       '代替單一按鈕：2 至 5 個，每個附標題和連結。',
     ),
-    onlyWhen: only('actionCard'),
   },
   msgKey: {
     label: tx('Template key (msgKey)', '模板键（msgKey）', '範本鍵（msgKey）'),
@@ -174,6 +165,7 @@ export const dingtalkI18n: ConnectorTranslations = {
             '應用程式機械人所在的群組（openConversationId）。',
           ),
           example: 'cidSandboxGroup0001',
+          choices: 'groups',
         },
         ...messageFields,
         onlyIf: {
@@ -197,6 +189,7 @@ export const dingtalkI18n: ConnectorTranslations = {
             'OA 審批管理後台 › 表格 › 範本編碼。',
           ),
           example: 'PROC-REIMBURSE',
+          choices: 'approvalForms',
         },
         originatorUserId: { label: tx('Started by (userId)', '发起人（userId）', '發起人（userId）'), example: 'user001' },
         deptId: { label: tx('Department id', '部门 ID', '部門 ID') },
@@ -278,20 +271,17 @@ export const dingtalkI18n: ConnectorTranslations = {
           label: tx('Mention by mobile number', '按手机号 @ 成员', '按手機號碼 @ 成員'),
           help: tx('Press Enter after each number.', '每个号码输入后按回车。', '每個號碼輸入後按 Enter。'),
           example: '+852-91234567',
-          onlyWhen: only('text', 'markdown'),
         },
         atUserIds: {
           label: tx('Mention by userId', '按 userId @ 成员', '按 userId @ 成員'),
           help: tx('Press Enter after each id.', '每个 ID 输入后按回车。', '每個 ID 輸入後按 Enter。'),
           example: 'user001',
-          onlyWhen: only('text', 'markdown'),
         },
-        atAll: { label: tx('Mention everyone', '@所有人', '@所有人'), onlyWhen: only('text', 'markdown') },
-        buttonsVertical: { label: tx('Buttons one under another', '按钮竖排', '按鈕直排'), onlyWhen: only('actionCard') },
+        atAll: { label: tx('Mention everyone', '@所有人', '@所有人') },
+        buttonsVertical: { label: tx('Buttons one under another', '按钮竖排', '按鈕直排') },
         links: {
           label: tx('Links', '链接列表', '連結列表'),
           help: tx('Each with a title, a link and a picture.', '每条包含标题、链接和图片。', '每條附標題、連結和圖片。'),
-          onlyWhen: only('feedCard'),
         },
       },
     },
@@ -501,7 +491,10 @@ export const dingtalkI18n: ConnectorTranslations = {
       ),
     },
   ],
-  choices: {},
+  choices: {
+    groups: tx('Groups the app robot is in', '应用机器人所在的群', '應用程式機械人所在的群組'),
+    approvalForms: tx("The company's approval forms", '企业的审批表单', '公司的審批表格'),
+  },
 };
 
 /** The custom group robot (connector `dingtalk_robot`): its one action and its connection fields. */

@@ -22,6 +22,7 @@ import { robotSend } from './robot-send.ts';
 import { dingtalkStream } from './stream.ts';
 import { dingtalkWebhook } from './webhook.ts';
 import { dingtalkI18n, dingtalkRobotI18n } from './i18n.ts';
+import { dingtalkChoices } from './choices.ts';
 
 /**
  * DingTalk, as two connectors of one service:
@@ -51,6 +52,8 @@ export const dingtalk = defineConnector({
   i18n: dingtalkI18n,
   env: dingtalkEnv,
   auth: appAuth,
+  // Forms let people choose a group and an approval form by name (GET /api/v1/connections/:id/choices/groups|approvalForms).
+  choices: dingtalkChoices,
   triggers: [
     {
       id: 'dingtalk.events',

@@ -11,26 +11,60 @@ import { callApi, client, runtimeOptions } from './sdk.ts';
  */
 const button = z.object({ title: z.string().min(1), url: z.string().min(1) });
 
-const message = {
-  type: z.enum(['text', 'markdown', 'link', 'actionCard', 'file']).default('text'),
-  text: z.string().optional(),
-  title: z.string().optional(),
-  messageUrl: z.string().optional(),
-  picUrl: z.string().optional(),
-  singleTitle: z.string().optional(),
-  singleUrl: z.string().optional(),
-  /** 2 to 5 buttons (sampleActionCard2…5). */
-  buttons: z.array(button).min(2).max(5).optional(),
-  /** A file message: the mediaId from dingtalk.media.upload, the name shown and its extension. */
-  mediaId: z.string().optional(),
-  fileName: z.string().optional(),
-  fileType: z.string().optional(),
-  /** Advanced: a msgKey and its msgParam object, sent as they are. */
+const text = z.string().optional();
+const title = z.string().optional();
+/** Advanced, on every type: a msgKey and its msgParam object, sent as they are; the app robot (default the connection's robotCode, or its AppKey). */
+const advanced = {
   msgKey: z.string().optional(),
   msgParam: z.record(z.string(), z.unknown()).optional(),
-  /** The app robot; default the connection's robotCode (or its AppKey). */
   robotCode: z.string().optional(),
 };
+
+/**
+ * A message as one object per type (a discriminated union on `type`), with the action's own fields
+ * (`head` before the message, `tail` after): the schema says which fields belong to which type, and the
+ * config UI's form shows a field only for the types whose object has it.
+ */
+function messageInput<H extends z.ZodRawShape, T extends z.ZodRawShape>(head: H, tail: T) {
+  return z
+    .discriminatedUnion('type', [
+      z.object({ ...head, type: z.literal('text').default('text'), text, ...tail, ...advanced }),
+      z.object({ ...head, type: z.literal('markdown'), title, text, ...tail, ...advanced }),
+      z.object({
+        ...head,
+        type: z.literal('link'),
+        title,
+        text,
+        messageUrl: z.string().optional(),
+        picUrl: z.string().optional(),
+        ...tail,
+        ...advanced,
+      }),
+      z.object({
+        ...head,
+        type: z.literal('actionCard'),
+        title,
+        text,
+        singleTitle: z.string().optional(),
+        singleUrl: z.string().optional(),
+        /** 2 to 5 buttons (sampleActionCard2…5). */
+        buttons: z.array(button).min(2).max(5).optional(),
+        ...tail,
+        ...advanced,
+      }),
+      /** A file message: the mediaId from dingtalk.media.upload, the name shown and its extension. */
+      z.object({
+        ...head,
+        type: z.literal('file'),
+        mediaId: z.string().optional(),
+        fileName: z.string().optional(),
+        fileType: z.string().optional(),
+        ...tail,
+        ...advanced,
+      }),
+    ])
+    .superRefine((m, ctx) => checkMessage(m as Message, ctx));
+}
 type Message = {
   type: 'text' | 'markdown' | 'link' | 'actionCard' | 'file';
   mediaId?: string;
@@ -124,7 +158,7 @@ const robotCodeOf = (conn: ConnectionHandle, m: Message) => m.robotCode || Strin
 export const sendToUsers = defineAction({
   id: 'dingtalk.message.sendToUsers',
   title: 'Send a message from the app robot to users (1:1)',
-  input: z.object({ userIds: z.array(z.string().min(1)).min(1).max(20), ...message }).superRefine(checkMessage),
+  input: messageInput({ userIds: z.array(z.string().min(1)).min(1).max(20) }, {}),
   sampleOutput: { processQueryKey: 'a1b2c3', invalidStaffIdList: [], flowControlledStaffIdList: [] },
   async run(ctx, input) {
     const conn = appConnection(ctx.connection, 'dingtalk.message.sendToUsers');
@@ -154,14 +188,11 @@ export const sendToUsers = defineAction({
 export const sendToGroup = defineAction({
   id: 'dingtalk.message.sendToGroup',
   title: 'Send a message from the app robot to a group',
-  input: z
-    .object({
-      openConversationId: z.string().min(1),
-      ...message,
-      /** Send nothing when true: a note only some runs need (e.g. `{{ steps[1].output.review }}`, a receipt to review). */
-      onlyIf: z.boolean().default(true),
-    })
-    .superRefine(checkMessage),
+  input: messageInput(
+    { openConversationId: z.string().min(1) },
+    /** Send nothing when false: a note only some runs need (e.g. `{{ steps[1].output.review }}`, a receipt to review). */
+    { onlyIf: z.boolean().default(true) },
+  ),
   sampleOutput: { processQueryKey: 'a1b2c3' },
   async run(ctx, input) {
     const conn = appConnection(ctx.connection, 'dingtalk.message.sendToGroup');

@@ -15,28 +15,39 @@ import { oapiBaseUrlOf } from './sdk.ts';
 const button = z.object({ title: z.string().min(1), url: z.string().min(1) });
 const feedLink = z.object({ title: z.string().min(1), messageUrl: z.string().min(1), picUrl: z.string().optional() });
 
+/** text: the content; markdown / link / actionCard: the body. */
+const text = z.string().optional();
+const title = z.string().optional();
+/** @-mentions (text and markdown): mobiles, user ids, or everyone. */
+const at = {
+  atMobiles: z.array(z.string()).default([]),
+  atUserIds: z.array(z.string()).default([]),
+  atAll: z.boolean().default(false),
+};
+
+/**
+ * One object per message type (a discriminated union on `type`): the schema says which fields belong
+ * to which type, and the config UI's form shows a field only for the types whose object has it.
+ */
 export const robotSendInput = z
-  .object({
-    type: z.enum(['text', 'markdown', 'link', 'actionCard', 'feedCard']).default('text'),
-    /** text: the content; markdown / link / actionCard: the body. */
-    text: z.string().optional(),
-    title: z.string().optional(),
-    /** @-mentions (text and markdown): mobiles, user ids, or everyone. */
-    atMobiles: z.array(z.string()).default([]),
-    atUserIds: z.array(z.string()).default([]),
-    atAll: z.boolean().default(false),
-    /** link */
-    messageUrl: z.string().optional(),
-    picUrl: z.string().optional(),
-    /** actionCard: one button (singleTitle + singleUrl) or several (buttons). */
-    singleTitle: z.string().optional(),
-    singleUrl: z.string().optional(),
-    buttons: z.array(button).optional(),
-    buttonsVertical: z.boolean().default(true),
-    /** feedCard */
-    links: z.array(feedLink).optional(),
-  })
-  .superRefine((m, ctx) => {
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('text').default('text'), text, ...at }),
+    z.object({ type: z.literal('markdown'), title, text, ...at }),
+    z.object({ type: z.literal('link'), title, text, messageUrl: z.string().optional(), picUrl: z.string().optional() }),
+    z.object({
+      type: z.literal('actionCard'),
+      title,
+      text,
+      /** One button (singleTitle + singleUrl) or several (buttons). */
+      singleTitle: z.string().optional(),
+      singleUrl: z.string().optional(),
+      buttons: z.array(button).optional(),
+      buttonsVertical: z.boolean().default(true),
+    }),
+    z.object({ type: z.literal('feedCard'), links: z.array(feedLink).optional() }),
+  ])
+  .superRefine((input, ctx) => {
+    const m = input as RobotMessageInput;
     const need = (ok: unknown, message: string) => {
       if (!ok) ctx.addIssue({ code: 'custom', message });
     };
@@ -61,11 +72,26 @@ export const robotSendInput = z
         break;
     }
   });
-export type RobotMessageInput = z.output<typeof robotSendInput>;
+/** Any of the types' objects, read field by field (a field another type has is undefined). */
+export type RobotMessageInput = {
+  type: 'text' | 'markdown' | 'link' | 'actionCard' | 'feedCard';
+  text?: string;
+  title?: string;
+  atMobiles?: string[];
+  atUserIds?: string[];
+  atAll?: boolean;
+  messageUrl?: string;
+  picUrl?: string;
+  singleTitle?: string;
+  singleUrl?: string;
+  buttons?: Array<{ title: string; url: string }>;
+  buttonsVertical?: boolean;
+  links?: Array<{ title: string; messageUrl: string; picUrl?: string }>;
+};
 
 /** The custom robot's JSON body for a friendly input. */
 export function robotBody(m: RobotMessageInput): Record<string, unknown> {
-  const at = { atMobiles: m.atMobiles, atUserIds: m.atUserIds, isAtAll: m.atAll };
+  const at = { atMobiles: m.atMobiles ?? [], atUserIds: m.atUserIds ?? [], isAtAll: m.atAll ?? false };
   switch (m.type) {
     case 'text':
       return { msgtype: 'text', text: { content: m.text }, at };

@@ -9,6 +9,7 @@ export const SCOPES = {
   driveFile: 'https://www.googleapis.com/auth/drive.file',
   gmailSend: 'https://www.googleapis.com/auth/gmail.send',
   gmailReadonly: 'https://www.googleapis.com/auth/gmail.readonly',
+  sheets: 'https://www.googleapis.com/auth/spreadsheets',
   directoryUsers: 'https://www.googleapis.com/auth/admin.directory.user.readonly',
   directoryGroups: 'https://www.googleapis.com/auth/admin.directory.group.readonly',
 } as const;
@@ -27,13 +28,14 @@ export const DEFAULT_SCOPES: string[] = [
 /**
  * What each use of a Google connection needs, by action id or event type prefix (the first match
  * wins). A flow's action `google.calendar.free_busy` or trigger `google.calendar.event.*` needs
- * Calendar; Drive, Gmail and Directory uses get theirs.
+ * Calendar; Drive, Gmail, Sheets and Directory uses get theirs.
  */
 const NEEDS: Array<[prefix: string, scopes: string[]]> = [
   ['google.calendar.', [SCOPES.calendar]],
   ['google.drive.', [SCOPES.drive]],
   ['google.gmail.send', [SCOPES.gmailSend]],
   ['google.gmail.', [SCOPES.gmailReadonly]],
+  ['google.sheets.', [SCOPES.sheets]],
   ['google.directory.group', [SCOPES.directoryGroups]],
   ['google.directory.', [SCOPES.directoryUsers]],
 ];

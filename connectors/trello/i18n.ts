@@ -9,6 +9,7 @@ const board = {
   label: tx('Board', '看板', '看板'),
   help: tx('Choose the board by name; its id is stored.', '按名称选择看板；保存的是看板 ID。', '按名稱選擇看板；儲存的是看板 ID。'),
   example: '6750f0a0a1b2c3d4e5f60001',
+  choices: 'boards',
 };
 const list = {
   label: tx('List', '列表', '列表'),

@@ -81,6 +81,8 @@ export class CalendarSyncEngine {
       log?: Logger;
       /** Everyone in the directory, for attendee mapping. */
       directory: () => Promise<Person[]>;
+      /** The connection ids of the sides, recorded on a link when the sync copies a meeting (what the KPIs count). */
+      connections?: { a: string; b: string };
     },
   ) {}
 
@@ -478,6 +480,8 @@ export class CalendarSyncEngine {
       a_series_id: from === 'a' ? (ev.seriesId ?? null) : null,
       a_original_start: from === 'a' ? (ev.originalStart ?? null) : null,
       kind: ev.seriesId ? 'exception' : ev.content?.recurrence ? 'series' : 'event',
+      copied_from: this.opts.connections?.[from] ?? null,
+      copied_to: this.opts.connections?.[to] ?? null,
     });
     if (standalone) ctx.count('standalone_exceptions');
     await this.recreate(ctx, link, to, ev);

@@ -65,6 +65,7 @@ export async function engineFor(
   const people = new PeopleStore(rt.db);
   const engine = new CalendarSyncEngine(new CalendarSyncStore(rt.db), {
     syncId: cfg.id,
+    connections: { a: cfg.sides[0], b: cfg.sides[1] },
     a: sides[0]!,
     b: sides[1]!,
     window: cfg.window,

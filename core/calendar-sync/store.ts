@@ -50,6 +50,9 @@ export interface CalendarSyncLinksTable {
   a_series_id: string | null;
   a_original_start: string | null;
   kind: Generated<string>;
+  /** The connections the sync copied the meeting from and into (migration 0029); null when it was only paired. */
+  copied_from: Generated<string | null>;
+  copied_to: Generated<string | null>;
   generation: Generated<number>;
   deleted: Generated<boolean>;
   created_at: Generated<Date>;
@@ -219,6 +222,8 @@ export class CalendarSyncStore {
     a_series_id: string | null;
     a_original_start: string | null;
     kind: string;
+    copied_from?: string | null;
+    copied_to?: string | null;
   }): Promise<LinkRow> {
     return this.db
       .insertInto('calendar_sync_links')

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Runtime } from '../runtime.ts';
 import type { EventRow, StepRunRow } from '../db/schema.ts';
-import { permanent, toStepError, type StepError } from '../errors.ts';
+import { permanent, retryable, toStepError, type StepError } from '../errors.ts';
 import { templateScope } from '../flows.ts';
 import { renderMapping, templateBudget } from '../templating.ts';
 import { redact } from '../redact.ts';
@@ -79,6 +79,8 @@ export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, starte
   const timer = rt.metrics.stepSeconds.startTimer({ action: claimed.action });
   let paced: StepPace | undefined;
   let deferred = false;
+  // While the attempt runs, its lease is renewed: only a worker that died loses its step to another.
+  const keepLease = holdLease(rt, claimed);
   try {
     const event =
       eventRow === undefined
@@ -137,25 +139,28 @@ export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, starte
         return;
       }
     }
-    output = await action.run(
-      {
-        connection,
-        idempotencyKey: id,
-        attempt: claimed.attempts,
-        log,
-        timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-        trace: (entry) => Object.assign(trace, entry),
-        ownChange: (key, opts) => rt.links.ownChange(key, opts),
-        files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
-        people: peopleAccess(rt),
-        http: (opts) =>
-          createProviderClient({
-            timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-            trace: (entry) => Object.assign(trace, entry),
-            ...opts,
-          }),
-      },
-      parsed.data,
+    output = await runWithin(rt.settings.DINGBRIDGE_STEP_TIMEOUT_MS, action.id, (signal) =>
+      action.run(
+        {
+          signal,
+          connection,
+          idempotencyKey: id,
+          attempt: claimed.attempts,
+          log,
+          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+          trace: (entry) => Object.assign(trace, entry),
+          ownChange: (key, opts) => rt.links.ownChange(key, opts),
+          files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
+          people: peopleAccess(rt),
+          http: (opts) =>
+            createProviderClient({
+              timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+              trace: (entry) => Object.assign(trace, entry),
+              ...opts,
+            }),
+        },
+        parsed.data,
+      ),
     );
     const made = action.outputRef?.(output);
     if (step.link && made) {
@@ -164,16 +169,68 @@ export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, starte
     }
   } catch (err) {
     failure = toStepError(err);
+    if (failure.details.code === 'step_timeout') log.warn({ err: failure.message }, 'step attempt timed out');
     // The provider asked to wait (a spent rate budget): back in line at its reset, the attempt not counted.
     if (failure.details.wait && failure.details.retryAfterMs !== undefined && !paced) {
       deferred = true;
       await deferPacedStep(rt, claimed, failure.details.retryAfterMs, failure.message);
     }
+  } finally {
+    keepLease.stop();
   }
   if (deferred) return;
   timer();
   await recordOutcome(rt, claimed, started, trace, secretInputs, output, failure, connectionId);
   if (paced) await pacedStepDone(rt, claimed, paced);
+}
+
+/**
+ * Runs one attempt's work with a deadline. Past it the attempt is a retryable step error (recorded,
+ * logged and retried like any other, dead once the attempts are spent) instead of a step that hangs
+ * with no error while its worker slot and queue job stay taken; the work's signal is aborted so it can
+ * stop, and whatever it does after that is not waited for.
+ */
+export async function runWithin<T>(ms: number, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = retryable(`${what} did not finish within ${ms} ms (DINGBRIDGE_STEP_TIMEOUT_MS): the attempt was given up`, {
+        code: 'step_timeout',
+      });
+      abort.abort(err);
+      reject(err);
+    }, ms);
+  });
+  const work$ = Promise.resolve().then(() => work(abort.signal));
+  work$.catch(() => {}); // a rejection after the deadline has no one to tell
+  try {
+    return await Promise.race([work$, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Renews a running step's lease every third of DINGBRIDGE_STEP_LEASE_MS while its attempt runs, so an
+ * attempt longer than the lease (a PDF printed, a large upload) is not taken over by another worker as
+ * if this one had died; a worker that dies stops renewing and its step is recovered when the lease ends.
+ */
+function holdLease(rt: Runtime, run: StepRunRow): { stop(): void } {
+  const leaseMs = rt.settings.DINGBRIDGE_STEP_LEASE_MS;
+  const every = Math.max(250, Math.floor(leaseMs / 3));
+  const renew = () =>
+    rt.db
+      .updateTable('step_runs')
+      .set({ lease_until: new Date(Date.now() + leaseMs) })
+      .where('id', '=', run.id)
+      .where('status', '=', 'running')
+      .where('attempts', '=', run.attempts)
+      .execute()
+      .catch((err) => rt.log.debug({ stepRunId: run.id, err: (err as Error).message }, 'could not renew the step lease'));
+  const timer = setInterval(() => void renew(), every);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 async function recordOutcome(

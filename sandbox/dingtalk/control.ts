@@ -224,11 +224,34 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     });
   });
   app.post(`${P}/conversations`, (req, res) => {
-    const b = parse(z.object({ openConversationId: z.string().min(1).optional(), title: z.string().min(1).optional() }), req.body, res);
+    const b = parse(
+      z.object({
+        openConversationId: z.string().min(1).optional(),
+        title: z.string().min(1).optional(),
+        /** App robots in the group (robotCodes): robot/groups/query lists the group for them. */
+        robotCodes: z.array(z.string().min(1)).optional(),
+      }),
+      req.body,
+      res,
+    );
     if (!b) return;
     const id = b.openConversationId ?? `cid${randomHex(12)}`;
     rt.ensureConversation(id, b.title);
+    for (const code of b.robotCodes ?? []) rt.ensureConversation(id, undefined, code);
     res.status(201).json({ conversation: st().conversations.get(id) });
+  });
+  app.get(`${P}/processes`, (_req, res) => {
+    res.json({ processes: [...st().processes.values()] });
+  });
+  app.post(`${P}/processes`, (req, res) => {
+    const b = parse(
+      z.object({ processCode: z.string().min(1), name: z.string().min(1), dirName: z.string().optional(), corpId: z.string().optional() }),
+      req.body,
+      res,
+    );
+    if (!b) return;
+    st().processes.set(b.processCode, { ...b, corpId: b.corpId ?? [...st().apps.values()][0]?.corpId ?? 'dingsandboxcorp' });
+    res.status(201).json({ process: st().processes.get(b.processCode) });
   });
   app.get(`${P}/conversations/:id/messages`, (req, res) => {
     res.json({ messages: filterMessages(st(), { openConversationId: req.params.id }) });

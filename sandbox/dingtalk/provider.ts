@@ -219,7 +219,7 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
     if (b.msgKey === 'sampleFile' && !mediaOf(fake.state).has(String(p.mediaId)))
       return apiError(res, 400, 'invalidParameter.mediaId', `mediaId ${String(p.mediaId)} 不存在`);
     const conv = String(b.openConversationId);
-    rt.ensureConversation(conv);
+    rt.ensureConversation(conv, undefined, a.robotCode);
     const processQueryKey = randomHex(16);
     const { msgtype, body } = normaliseAppMessage(String(b.msgKey), p);
     rt.recordMessage({
@@ -233,6 +233,48 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
       processQueryKey,
     });
     res.json({ processQueryKey });
+  });
+
+  // robot_1_0 QueryBotInstanceInGroupInfo: the groups an app robot is in (ids only), a page at a time.
+  app.post('/v1.0/robot/groups/query', (req, res) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (!str(b.robotCode)) return apiError(res, 400, 'MissingrobotCode', 'robotCode is mandatory for this action.');
+    if (b.robotCode !== appOf(res).robotCode)
+      return apiError(res, 400, 'resource.not.found', `robot ${String(b.robotCode)} 不存在或不属于当前应用`);
+    const size = Math.min(Math.max(Number(b.pageSize) || 10, 1), 100);
+    const page = Math.max(Number(b.pageNumber) || 1, 1);
+    const ids = [...st().conversations.values()]
+      .filter((c) => c.robotCodes?.includes(String(b.robotCode)))
+      .map((c) => c.openConversationId);
+    res.json({ openConversationIds: ids.slice((page - 1) * size, page * size), hasMore: ids.length > page * size });
+  });
+
+  // im_1_0 QueryOpenGroupBaseInfo: a group's name and size.
+  app.post('/v1.0/im/groups/baseInfos/query', (req, res) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (!str(b.openConversationId))
+      return apiError(res, 400, 'MissingopenConversationId', 'openConversationId is mandatory for this action.');
+    const c = st().conversations.get(String(b.openConversationId));
+    if (!c) return apiError(res, 400, 'invalidParameter.openConversationId', '群不存在');
+    res.json({
+      success: true,
+      result: { openConversationId: c.openConversationId, title: c.title, memberCount: st().users.size, icon: '' },
+    });
+  });
+
+  // workflow_1_0 ListUserVisibleBpmsProcesses: the company's approval forms (every one when no userId).
+  app.get('/v1.0/workflow/processes/userVisibilities/templates', (req, res) => {
+    const max = Math.min(Math.max(Number(req.query.maxResults) || 100, 1), 100);
+    const from = Math.max(Number(req.query.nextToken) || 0, 0);
+    const all = [...st().processes.values()].filter((p) => p.corpId === appOf(res).corpId);
+    const processList = all.slice(from, from + max).map((p) => ({
+      processCode: p.processCode,
+      name: p.name,
+      dirName: p.dirName,
+      iconUrl: '',
+      url: `${fake.baseUrl()}/approval/${p.processCode}`,
+    }));
+    res.json({ result: { processList, ...(all.length > from + max ? { nextToken: from + max } : {}) } });
   });
 
   // ------------------------------------------------------------ new API: workflow

@@ -142,14 +142,17 @@ export class DingtalkRuntime {
     return rec;
   }
 
-  ensureConversation(openConversationId: string, title?: string): void {
+  ensureConversation(openConversationId: string, title?: string, robotCode?: string): void {
     if (!this.state.conversations.has(openConversationId)) {
       this.state.conversations.set(openConversationId, {
         openConversationId,
         title: title ?? openConversationId,
         createdAt: new Date().toISOString(),
+        robotCodes: [],
       });
     }
+    const c = this.state.conversations.get(openConversationId)!;
+    if (robotCode && !(c.robotCodes ??= []).includes(robotCode)) c.robotCodes.push(robotCode);
   }
 
   // ---------------------------------------------------------------- tokens

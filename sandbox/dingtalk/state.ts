@@ -55,6 +55,16 @@ export interface Conversation {
   openConversationId: string;
   title: string;
   createdAt: string;
+  /** App robots (robotCodes) added to the group: what robot/groups/query lists. */
+  robotCodes?: string[];
+}
+
+/** An approval form (process template) of a company: what workflow/processes/userVisibilities/templates lists. */
+export interface ProcessTemplate {
+  processCode: string;
+  corpId: string;
+  name: string;
+  dirName?: string;
 }
 
 export interface CustomRobot {
@@ -224,6 +234,7 @@ export interface DingtalkState {
   sessions: Map<string, { openConversationId: string; robotCode: string; expiresAt: number }>;
   departments: Map<number, Department>;
   deptSeq: number;
+  processes: Map<string, ProcessTemplate>;
 }
 
 export const SEED = {
@@ -258,6 +269,7 @@ export function emptyState(): DingtalkState {
     sessions: new Map(),
     departments: new Map([[1, { deptId: 1, name: 'Head office', parentId: null, createdAt: new Date().toISOString() }]]),
     deptSeq: 100000,
+    processes: new Map(),
   };
 }
 
@@ -281,7 +293,20 @@ export function seededState(): DingtalkState {
   ];
   for (const [userId, unionId, name] of users) s.users.set(userId, { userId, unionId, name, deptId: 1, deptName: 'Head office' });
   const now = new Date().toISOString();
-  s.conversations.set(SEED.groupId, { openConversationId: SEED.groupId, title: SEED.groupTitle, createdAt: now });
+  s.conversations.set(SEED.groupId, {
+    openConversationId: SEED.groupId,
+    title: SEED.groupTitle,
+    createdAt: now,
+    robotCodes: [SEED.robotCode],
+  });
+  // The company's approval forms (processCode → name), as the OA approval admin lists them.
+  for (const [processCode, name, dirName] of [
+    ['PROC-REIMBURSE', '报销', '财务'],
+    ['PROC-PURCHASE', '采购申请', '财务'],
+    ['PROC-LEAVE', '请假', '人事'],
+    ['PROC-CONTRACT', '合同审批', '法务'],
+  ] as const)
+    s.processes.set(processCode, { processCode, corpId: SEED.corpId, name, dirName });
   s.robots.set(SEED.robotToken, {
     accessToken: SEED.robotToken,
     secret: SEED.robotSecret,

@@ -145,6 +145,9 @@ describe('idempotent event ids, day bounds, push and scopes', () => {
     const cal = scopesForUse({ actions: ['google.calendar.create_event'], events: ['google.calendar.event.*'] });
     assert.ok(cal.includes(SCOPES.calendar) && !cal.includes(SCOPES.drive));
     assert.ok(scopesForUse({ actions: [], events: ['google.*'] }).includes(SCOPES.gmailReadonly));
+    // The KPI feed appends to a Google Sheet: a connect for it asks for Sheets (and nothing of Calendar).
+    const sheets = scopesForUse({ actions: ['google.sheets.append_values'], events: [] });
+    assert.ok(sheets.includes(SCOPES.sheets) && !sheets.includes(SCOPES.calendar) && !sheets.includes(SCOPES.drive));
   });
 });
 

@@ -125,4 +125,61 @@ describe('translations', () => {
     }
     assert.deepEqual(missing, []);
   });
+
+  test('every error code the server answers with has words in all three languages (err_<code>)', () => {
+    // The codes: HttpError(status, 'code' | cond ? 'a' : 'b', …) and literal `error: { code: '…' }` answers, in the server's source.
+    const codes = new Set<string>(['test_failed', 'needs_reauth', 'error', 'network']);
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) {
+          if (!['node_modules', 'ui', 'dist'].includes(e.name)) walk(p);
+        } else if (e.name.endsWith('.ts')) {
+          const src = fs.readFileSync(p, 'utf8');
+          for (const m of src.matchAll(/HttpError\(\s*\d+,\s*([^,]+),/g))
+            for (const c of m[1]!.matchAll(/(?:^|[?:]\s*)'([a-z][a-z0-9_]*)'/g)) codes.add(c[1]!);
+          for (const m of src.matchAll(/error: \{\s*code:\s*'([a-z][a-z0-9_]*)'/g)) codes.add(m[1]!);
+        }
+      }
+    };
+    for (const d of ['app', 'config', 'core', 'webhooks']) walk(path.join(ROOT, d));
+    assert.ok(codes.size > 80, `found only ${codes.size} codes: the scan is broken`);
+    const missing = [...codes].filter((c) => !D[`err_${c}`]).sort();
+    assert.deepEqual(missing, [], `error codes without words (config/ui/src/error-words.ts): ${missing.join(', ')}`);
+  });
+
+  // Words left once a template's tags, placeholders and brand names are taken out (`{{ data.title }}` alone is not words).
+  const words = (t: string) =>
+    /[A-Za-z]{3,}/.test(
+      t
+        .replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\[\[[^\]]*\]\]|\]\([^)]*\)/g, ' ')
+        .replace(/\b(DingTalk|Trello|Google|Drive|Gmail|QuickBooks|DocuSign|OSS|HKD|PDF|pdf)\b/g, ' '),
+    );
+
+  test("a recipe's flow name and the texts its steps send (titles, messages, buttons) are given in all three languages", () => {
+    const missing: string[] = [];
+    const TEXT_KEYS = new Set(['title', 'text', 'singleTitle', 'description', 'content']);
+    for (const r of loadRecipes()) {
+      if (!r.flow) continue; // a calendar-sync recipe sends no texts
+      if (typeof r.flow.name === 'string' && words(r.flow.name)) missing.push(`${r.id}.flow.name: English only`);
+      const steps = ((r.flow as { then?: { input?: Record<string, unknown> }[] }).then ?? []) as { input?: Record<string, unknown> }[];
+      steps.forEach((st, i) => {
+        for (const [k, v] of Object.entries(st.input ?? {}))
+          if (TEXT_KEYS.has(k) && typeof v === 'string' && words(v)) missing.push(`${r.id}.then[${i}].input.${k}: English only`);
+      });
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  test("a recipe's template defaults with words a person reads are given in all three languages", () => {
+    const missing: string[] = [];
+    for (const r of loadRecipes())
+      for (const f of r.fields) {
+        if (f.kind !== 'template' || f.default === undefined) continue;
+        if (typeof f.default === 'string') {
+          if (words(f.default)) missing.push(`${r.id}.fields.${f.key}.default: English only`);
+        } else for (const l of UI_LANGS) if (!f.default[l]?.trim()) missing.push(`${r.id}.fields.${f.key}.default.${l}`);
+      }
+    assert.deepEqual(missing, []);
+  });
 });

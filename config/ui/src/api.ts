@@ -79,8 +79,8 @@ export interface CatalogFieldTexts {
   label: Text;
   help?: Text;
   example?: string | Text;
-  onlyWhen?: { field: string; values: string[] };
   options?: Record<string, Text>;
+  choices?: string;
 }
 /** A connector's words (connectors/<id>/i18n.ts). */
 export interface ConnectorI18n {
@@ -137,7 +137,7 @@ export interface Flow {
   id: string;
   name?: string;
   enabled: boolean;
-  when: { event: string; source?: string; condition?: string };
+  when: { event: string; source?: string; condition?: string; params?: Record<string, string> };
   then: FlowStep[];
   meta?: { origin: 'config' | 'ui'; recipe: string | null; createdBy: string | null; createdAt: string | null; updatedAt: string | null };
   lastRun?: { status: string; eventId: string; at: string; error: string | null } | null;
@@ -156,7 +156,7 @@ export interface Recipe {
     required: boolean;
     label: string | Record<string, string>;
     placeholder?: string;
-    default?: string;
+    default?: string | Record<string, string>;
     choices?: string;
     from?: string;
   }[];

@@ -1,6 +1,8 @@
 import { useEffect, useId, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { api } from './api.ts';
 import { useLang, useT } from './i18n.tsx';
+import { errorText } from './ui.tsx';
 import { formatTime } from './words.tsx';
 
 /**
@@ -171,7 +173,7 @@ export function TemplatePreview({
       : { mapping: debounced, eventId: event.id, ...(stepOutputs ? { stepOutputs } : {}) };
     api('POST', '/api/v1/flows/preview', body).then(
       (r) => live && setOut(r),
-      (e) => live && setOut({ ok: false, error: (e as Error).message }),
+      (e) => live && setOut({ ok: false, error: errorText(e) }),
     );
     return () => {
       live = false;
@@ -202,4 +204,21 @@ export function insertAt(el: HTMLTextAreaElement | HTMLInputElement | null, valu
   const start = el?.selectionStart ?? value.length;
   const end = el?.selectionEnd ?? value.length;
   return { value: value.slice(0, start) + text + value.slice(end), caret: start + text.length };
+}
+
+/**
+ * Inserts a picked expression into a controlled field and puts the caret right after it before
+ * returning: the new value is committed synchronously (flushSync), so a key typed straight after the
+ * click lands after the expression, not where the caret was before React re-rendered.
+ */
+export function insertIntoField(
+  el: HTMLTextAreaElement | HTMLInputElement | null,
+  value: string,
+  text: string,
+  setValue: (next: string) => void,
+): void {
+  const next = insertAt(el, value, text);
+  flushSync(() => setValue(next.value));
+  el?.focus();
+  el?.setSelectionRange(next.caret, next.caret);
 }

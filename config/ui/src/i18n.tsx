@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'react';
+import { ERROR_WORDS } from './error-words.ts';
 
 export type Lang = 'en' | 'zh-CN' | 'zh-HK';
 export const LANGS: { id: Lang; label: string }[] = [
@@ -10,6 +11,8 @@ export const LANGS: { id: Lang; label: string }[] = [
 type Dict = Record<string, [string, string, string]>;
 /** [English, 简体中文, 繁體中文] */
 export const D: Dict = {
+  // The server's error codes (error-words.ts) as err_<code>.
+  ...Object.fromEntries(Object.entries(ERROR_WORDS).map(([code, words]) => [`err_${code}`, words])),
   appName: ['dingbridge', 'dingbridge', 'dingbridge'],
   language: ['Language', '语言', '語言'],
   flows: ['Flows', '流程', '流程'],
@@ -484,39 +487,29 @@ export const D: Dict = {
   auth_app_credentials: ['app credentials', '应用凭证', '應用程式憑證'],
   auth_webhook_secret: ['robot address and secret', '机器人地址和密钥', '機械人網址和密鑰'],
   auth_none: ['no sign-in needed', '无需登录', '毋須登入'],
-  err_flow_exists: [
-    'A flow with this id exists already: choose another id.',
-    '已有相同 ID 的流程：请换一个 ID。',
-    '已有相同 ID 的流程：請另選一個 ID。',
-  ],
-  err_connection_exists: [
-    'A connection with this id exists already: choose another id.',
-    '已有相同 ID 的连接：请换一个 ID。',
-    '已有相同 ID 的連線：請另選一個 ID。',
-  ],
-  err_csrf_failed: ['Your session expired: reload the page.', '会话已过期：请刷新页面。', '工作階段已過期：請重新載入頁面。'],
-  err_flow_read_only: [
-    'This flow comes from the config file: change it there.',
-    '此流程来自配置文件：请在配置文件中修改。',
-    '此流程來自設定檔：請在設定檔中修改。',
-  ],
-  err_too_many_previews: ['Too many previews at once: wait a moment.', '同时预览太多：请稍候。', '同時預覽太多：請稍候。'],
-  err_preview_busy: ['Too many previews at once: wait a moment.', '同时预览太多：请稍候。', '同時預覽太多：請稍候。'],
-  err_network_not_allowed: [
-    'This network may not reach the admin pages (DINGBRIDGE_ADMIN_ALLOW).',
-    '此网络不允许访问管理页面（DINGBRIDGE_ADMIN_ALLOW）。',
-    '此網絡不允許存取管理頁面（DINGBRIDGE_ADMIN_ALLOW）。',
-  ],
-  err_recipe_not_found: ['This recipe is not available on this hub.', '本中心没有这个模板。', '本中心沒有這個範本。'],
-  err_choices_failed: [
-    'The list could not be loaded from the provider: test the connection on the Connections page.',
-    '无法从服务商加载列表：请在“连接”页面测试该连接。',
-    '未能從服務供應商載入列表：請在「連線」頁面測試該連線。',
-  ],
   stepInput: ['Input', '输入', '輸入'],
   stepOutput: ['Output', '输出', '輸出'],
   whatToDo: ['What to do', '怎么办', '應該怎樣做'],
-  attemptsTimeline: ['Attempts', '尝试记录', '嘗試記錄'],
+  attemptsTimeline: ['Time line of attempts', '尝试时间线', '嘗試時間線'],
+  stepQueued: ['Step queued', '步骤进入队列', '步驟進入佇列'],
+  waited: ['Waited', '等待了', '等候了'],
+  waitQueued: ['in the queue (other work first)', '在队列中（先处理其他任务）', '在佇列中（先處理其他工作）'],
+  waitRetry: [
+    'a retry after a failure that may pass (backoff)',
+    '失败可能是暂时的，稍后重试（退避）',
+    '失敗可能是暫時的，稍後重試（退避）',
+  ],
+  waitThrottled: ['the provider asked to slow down (rate limit)', '服务商要求放慢（频率限制）', '服務供應商要求放慢（頻率限制）'],
+  waitReauth: ['the connection had to be reconnected', '需要重新连接该连接', '需要重新連接該連線'],
+  nextAttemptAt: ['Next attempt at', '下次尝试时间', '下次嘗試時間'],
+  waitingReauthNow: [
+    'Waiting: reconnect the connection on the Connections page, then the step runs again.',
+    '等待中：请在“连接”页面重新连接，之后该步骤会再次运行。',
+    '等候中：請在「連線」頁面重新連接，之後該步驟會再次執行。',
+  ],
+  gaveUp: ['Gave up: no more attempts', '已放弃：不再尝试', '已放棄：不再嘗試'],
+  inProgress: ['In progress', '进行中', '進行中'],
+  declaredSample: ['declared sample', '声明的示例', '聲明的範例'],
   showFor: ['Shown for this message type', '仅对此消息类型显示', '只適用於此訊息類型'],
   addItem: ['Add', '添加', '新增'],
   removeItem: ['Remove', '移除', '移除'],

@@ -4,7 +4,7 @@ import { api, setCsrf, type AuthStatus } from './api.ts';
 import { LangContext, LANGS, initialLang, setCurrentLang, useLang, useT, type Lang } from './i18n.tsx';
 import { setCompanyTimeZone } from './words.tsx';
 import { RecipesPage } from './pages/recipes.tsx';
-import { Link, navigate, Notice } from './ui.tsx';
+import { errorText, Link, navigate, Notice } from './ui.tsx';
 import { SetupPage, SignInPage } from './pages/auth.tsx';
 import { FlowsPage } from './pages/flows.tsx';
 import { FlowEditorPage } from './pages/flow-editor.tsx';
@@ -68,7 +68,7 @@ function App() {
       setCompanyTimeZone(s.timeZone);
       setStatus(s);
     } catch (e) {
-      setLoadError((e as Error).message);
+      setLoadError(errorText(e));
     }
   }, []);
   useEffect(() => {

@@ -1,3 +1,4 @@
+import { DETAILED_ERRORS } from './error-words.ts';
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api.ts';
 import { currentLang, translate, useLang, useT } from './i18n.tsx';
@@ -58,13 +59,23 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   return { data, error, loading, reload, setData };
 }
 
-/** A server error in words: its code's translation when the dictionary has one (`err_<code>`), else the server's message. */
+/**
+ * A server error in words: its code's translation (`err_<code>`, error-words.ts) in the page's language;
+ * for a code whose message names what is wrong (fields, the provider's words) the message follows as the
+ * technical detail; a code with no words shows the server's message as it is. A failed fetch (no answer) is
+ * the network's fault, in words too.
+ */
 export function errorText(e: unknown): string {
+  const lang = currentLang();
   if (e instanceof ApiError) {
     const key = `err_${e.code}`;
-    const words = translate(currentLang(), key);
-    return words === key ? e.message : words;
+    const words = translate(lang, key);
+    if (words === key) return e.message;
+    return DETAILED_ERRORS.has(e.code) && e.message && e.message !== words
+      ? `${words} (${translate(lang, 'technicalDetail')}: ${e.message})`
+      : words;
   }
+  if (e instanceof TypeError && /fetch|network/i.test(e.message)) return translate(lang, 'err_network');
   return (e as Error)?.message ?? String(e);
 }
 

@@ -12,8 +12,8 @@ export interface FieldTexts {
   label: Text;
   help?: Text;
   example?: string | Text;
-  onlyWhen?: { field: string; values: string[] };
   options?: Record<string, Text>;
+  choices?: string;
 }
 
 let catalogPromise: Promise<Catalog> | undefined;

@@ -22,6 +22,7 @@ import { migration as m0025 } from './0025_calendar_sync.ts';
 import { migration as m0026 } from './0026_delegated_tokens.ts';
 import { migration as m0027 } from './0027_kpi_fact_indexes.ts';
 import { migration as m0028 } from './0028_calendar_sync_push_recipes.ts';
+import { migration as m0029 } from './0029_calendar_sync_copies.ts';
 
 /**
  * Versioned migrations, applied in name order; one file each. Never edit a released one: add the
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '0026_delegated_tokens': m0026,
   '0027_kpi_fact_indexes': m0027,
   '0028_calendar_sync_push_recipes': m0028,
+  '0029_calendar_sync_copies': m0029,
 };

@@ -1,8 +1,19 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, type Catalog, type CatalogAction, type Connection, type Flow, type FlowStep, type User } from '../api.ts';
+import {
+  api,
+  ApiError,
+  type Catalog,
+  type CatalogAction,
+  type Connection,
+  type Flow,
+  type FlowStep,
+  type RunDetail,
+  type User,
+} from '../api.ts';
 import { useLang, useT } from '../i18n.tsx';
-import { DataPicker, EventChooser, insertAt, TemplatePreview, useSamples } from '../data-picker.tsx';
+import { DataPicker, EventChooser, insertIntoField, isSample, TemplatePreview, useSamples } from '../data-picker.tsx';
 import { say, useWords } from '../words.tsx';
+import { ChoiceSelect } from '../choice-select.tsx';
 import { errorText, Field, Link, navigate, Notice, Switch, useLoad } from '../ui.tsx';
 
 const blank = (): Flow => ({
@@ -62,22 +73,66 @@ interface InputKey {
   /** A list of plain strings (mobile numbers, user ids): a chip input. */
   chips?: boolean;
   default?: unknown;
+  /** In a discriminated union (e.g. a message's `type`): the discriminator's values whose object has this field; absent when every one has it. */
+  onlyFor?: { field: string; values: string[] };
 }
-function inputKeys(action?: CatalogAction): InputKey[] {
-  const props = (action?.inputSchema?.properties ?? {}) as Record<
-    string,
-    { description?: string; type?: string; enum?: unknown[]; items?: { type?: string }; default?: unknown }
-  >;
-  const required = new Set<string>(action?.inputSchema?.required ?? []);
-  return Object.entries(props).map(([key, p]) => ({
+type PropSchema = { description?: string; type?: string; enum?: unknown[]; const?: unknown; items?: { type?: string }; default?: unknown };
+type ObjectSchema = { properties?: Record<string, PropSchema>; required?: string[] };
+
+/**
+ * The form's fields from the action's input schema. A discriminated union (`oneOf` of objects that
+ * each fix one field to a constant, e.g. DingTalk's message `type`) becomes one list: the
+ * discriminator as a select of its values, and each other field shown only for the values whose
+ * object has it — the schema, not the translations, says which field belongs to which type.
+ */
+export function inputKeys(action?: CatalogAction): InputKey[] {
+  const schema = (action?.inputSchema ?? {}) as ObjectSchema & { oneOf?: ObjectSchema[]; anyOf?: ObjectSchema[] };
+  const branches = schema.oneOf ?? schema.anyOf;
+  if (!branches?.length) {
+    const required = new Set<string>(schema.required ?? []);
+    return Object.entries(schema.properties ?? {}).map(([key, p]) => keyOf(key, p, required.has(key)));
+  }
+  // The discriminator: a field every branch has as a constant.
+  const field = Object.keys(branches[0]?.properties ?? {}).find((k) => branches.every((b) => b.properties?.[k]?.const !== undefined));
+  const values = field ? branches.map((b) => String(b.properties![field]!.const)) : [];
+  const keys = new Map<string, InputKey>();
+  // In the form's order: a field first seen in a later branch goes right after the field before it there (a markdown message's title after the type).
+  const order: string[] = [];
+  branches.forEach((b, i) => {
+    let before: string | undefined;
+    for (const [key, p] of Object.entries(b.properties ?? {})) {
+      const seen = keys.get(key);
+      if (seen) {
+        if (seen.onlyFor) seen.onlyFor.values.push(values[i]!);
+        before = key;
+        continue;
+      }
+      order.splice(before === undefined ? 0 : order.indexOf(before) + 1, 0, key);
+      before = key;
+      if (key === field) {
+        const dflt = branches.map((x) => x.properties?.[key]?.default).find((d) => d !== undefined);
+        keys.set(key, { key, required: dflt === undefined, type: 'string', options: values, default: dflt, description: p.description });
+        continue;
+      }
+      keys.set(key, {
+        ...keyOf(key, p, Boolean(b.required?.includes(key))),
+        ...(field ? { onlyFor: { field, values: [values[i]!] } } : {}),
+      });
+    }
+  });
+  for (const k of keys.values()) if (k.onlyFor && k.onlyFor.values.length === values.length) delete k.onlyFor;
+  return order.map((k) => keys.get(k)!);
+}
+function keyOf(key: string, p: PropSchema, required: boolean): InputKey {
+  return {
     key,
-    required: required.has(key),
+    required,
     description: p.description,
     type: p.type,
     options: Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string') ? (p.enum as string[]) : undefined,
     chips: p.type === 'array' && p.items?.type === 'string',
     default: p.default,
-  }));
+  };
 }
 
 /** A list of short strings as chips: type, Enter (or comma) adds; × removes. */
@@ -135,6 +190,23 @@ function ChipInput({
 }
 const TYPED = ['object', 'array', 'boolean', 'number', 'integer'];
 
+/** An output's shape from its JSON schema when the action declares no sample: each field with an empty value of its type. */
+function skeleton(schema: unknown, depth = 0): unknown {
+  const s = (schema ?? {}) as {
+    type?: string;
+    properties?: Record<string, unknown>;
+    items?: unknown;
+    oneOf?: unknown[];
+    anyOf?: unknown[];
+  };
+  if (depth > 4) return null;
+  if (s.properties) return Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, skeleton(v, depth + 1)]));
+  const branch = s.oneOf?.[0] ?? s.anyOf?.[0];
+  if (branch) return skeleton(branch, depth + 1);
+  if (s.type === 'array') return s.items ? [skeleton(s.items, depth + 1)] : [];
+  return s.type === 'number' || s.type === 'integer' ? 0 : s.type === 'boolean' ? false : '';
+}
+
 export function FlowEditorPage({ id, role }: { id: string; role: User['role'] }) {
   const t = useT();
   const { lang } = useLang();
@@ -151,6 +223,29 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
   const [busy, setBusy] = useState(false);
   const initialDraft = useRef<Flow | undefined>(undefined);
   const samples = useSamples(draft?.when.event);
+  // Earlier steps' real outputs on the chosen event, when this flow ran on it (else their declared sample).
+  const [realOutputs, setRealOutputs] = useState<Record<number, unknown>>({});
+  const chosenEvent = samples.chosen;
+  const flowId = draft?.id;
+  useEffect(() => {
+    setRealOutputs({});
+    if (!chosenEvent || isSample(chosenEvent) || !flowId) return;
+    let live = true;
+    api<RunDetail>('GET', `/api/v1/runs/${encodeURIComponent(chosenEvent.id)}`).then(
+      (r) => {
+        if (live)
+          setRealOutputs(
+            Object.fromEntries(
+              r.steps.filter((st) => st.flowId === flowId && st.status === 'succeeded').map((st) => [st.stepIndex, st.output]),
+            ),
+          );
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [chosenEvent, flowId]);
   useEffect(() => {
     if (loaded.data) {
       const d = structuredClone(loaded.data);
@@ -244,6 +339,23 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
     }
   };
 
+  // The trigger's parameters (e.g. a Trello board): those the event's trigger declares, with the connector's words.
+  const sourceConnection = connections.data?.connections.find((c) => c.id === draft.when.source);
+  const triggerParams = catalog.data.connectors
+    .flatMap((c) =>
+      c.triggers
+        .filter((tr) => tr.events.includes(draft.when.event) && (!sourceConnection || sourceConnection.connectorId === c.id))
+        .flatMap((tr) =>
+          [
+            ...new Set([
+              ...(tr.params ?? []),
+              ...Object.keys(c.i18n?.triggers?.[tr.id]?.params ?? {}),
+              ...Object.keys(draft.when.params ?? {}),
+            ]),
+          ].map((key) => ({ key, words: c.i18n?.triggers?.[tr.id]?.params?.[key], source: sourceConnection?.id })),
+        ),
+    )
+    .filter((p, i, all) => all.findIndex((q) => q.key === p.key) === i);
   const hooks = catalog.data.catchHooks;
   const sourceOptions = [...hooks.map((h) => h.id), ...(connections.data?.connections.map((c) => c.id) ?? [])];
 
@@ -332,6 +444,48 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
               )}
             </Field>
           </div>
+          {triggerParams.map(({ key, words, source }) => {
+            const value = draft.when.params?.[key] ?? '';
+            const example = typeof words?.example === 'string' ? words.example : say(lang, words?.example);
+            const setParam = (v: string) => {
+              const params = { ...(draft.when.params ?? {}) };
+              if (v) params[key] = v;
+              else delete params[key];
+              setWhen({ params: Object.keys(params).length ? params : undefined });
+            };
+            return (
+              <Field
+                key={key}
+                label={say(lang, words?.label, key)}
+                hint={[say(lang, words?.help), example ? `${t('example')} ${example}` : ''].filter(Boolean).join(' · ') || undefined}
+                error={issues[`when.params.${key}`]}
+              >
+                {(fid, d) =>
+                  words?.choices && source && !value.includes('{{') ? (
+                    // A provider thing (a Trello board) chosen by name from the source connection's live list.
+                    <ChoiceSelect
+                      id={fid}
+                      connection={source}
+                      list={words.choices}
+                      value={value}
+                      onChange={setParam}
+                      required={false}
+                      describedBy={d}
+                    />
+                  ) : (
+                    <input
+                      id={fid}
+                      name={`param-${key}`}
+                      value={value}
+                      placeholder={example}
+                      onChange={(e) => setParam(e.target.value)}
+                      aria-describedby={d}
+                    />
+                  )
+                }
+              </Field>
+            );
+          })}
           <Field label={t('condition')} hint={t('conditionHint')} error={issues['when.condition']}>
             {(fid, d) => (
               <input
@@ -420,11 +574,11 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                 const secret = action?.secretInputs.includes(k.key);
                 const value = asText(step.input[k.key]);
                 const words = w.field(step.action, k.key);
-                // Fields of one message type only show for that type (e.g. DingTalk's singleUrl for an ActionCard).
-                if (words?.onlyWhen) {
-                  const other = keys.find((x) => x.key === words.onlyWhen!.field);
-                  const current = String(step.input[words.onlyWhen.field] ?? other?.default ?? '');
-                  if (!words.onlyWhen.values.includes(current) && step.input[k.key] === undefined) return null;
+                // Fields of one message type only show for that type (e.g. DingTalk's singleUrl for an ActionCard): the schema's union says which.
+                if (k.onlyFor) {
+                  const other = keys.find((x) => x.key === k.onlyFor!.field);
+                  const current = String(step.input[k.onlyFor.field] ?? other?.default ?? '');
+                  if (!k.onlyFor.values.includes(current) && step.input[k.key] === undefined) return null;
                 }
                 const example = typeof words?.example === 'string' ? words.example : say(lang, words?.example);
                 const setValue = (v: unknown) => {
@@ -434,12 +588,18 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                   setStep(i, { input });
                 };
                 const pickerKey = `${i}.${k.key}`;
-                const isTemplate = !secret && !k.options && !k.chips && k.type !== 'boolean' && !(k.type && TYPED.includes(k.type));
-                const earlier = draft.then.slice(0, i).map((s2, j) => ({
-                  title: `${t('step')} ${j + 1}: ${w.action(s2.action)}`,
-                  root: `steps[${j}].output`,
-                  value: actions.find((a) => a.id === s2.action)?.sampleOutput ?? {},
-                }));
+                const chosen = Boolean(words?.choices && step.connection && !value.includes('{{'));
+                const isTemplate =
+                  !secret && !chosen && !k.options && !k.chips && k.type !== 'boolean' && !(k.type && TYPED.includes(k.type));
+                const earlier = draft.then.slice(0, i).map((s2, j) => {
+                  const declared = actions.find((a) => a.id === s2.action);
+                  const real = j in realOutputs;
+                  return {
+                    title: `${t('step')} ${j + 1}: ${w.action(s2.action)}${real ? '' : ` (${t('declaredSample')})`}`,
+                    root: `steps[${j}].output`,
+                    value: real ? realOutputs[j] : (declared?.sampleOutput ?? skeleton(declared?.outputSchema) ?? {}),
+                  };
+                });
                 const err = Object.entries(issues).find(
                   ([p]) => p === `then.${i}.input.${k.key}` || p.startsWith(`then.${i}.input.${k.key}.`),
                 )?.[1];
@@ -468,7 +628,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                           <select
                             id={fid}
                             name={`step-${i}-${k.key}`}
-                            value={value}
+                            value={value || (k.default !== undefined ? String(k.default) : '')}
                             onChange={(e) => {
                               const input = { ...step.input };
                               if (e.target.value === '') delete input[k.key];
@@ -497,6 +657,17 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                             onChange={(v) => setValue(v)}
                             describedBy={d}
                             placeholder={example}
+                          />
+                        ) : words?.choices && step.connection && !value.includes('{{') ? (
+                          // A provider thing (a DingTalk group, an approval form) chosen by name from the connection's live list.
+                          <ChoiceSelect
+                            id={fid}
+                            connection={step.connection}
+                            list={words.choices}
+                            value={value}
+                            onChange={(v) => setValue(v)}
+                            required={k.required}
+                            describedBy={d}
                           />
                         ) : secret ? (
                           <input
@@ -561,13 +732,7 @@ export function FlowEditorPage({ id, role }: { id: string; role: User['role'] })
                             steps={earlier}
                             label={say(lang, words?.label, k.key)}
                             onInsert={(expr) => {
-                              const el = fieldRefs.current[pickerKey] ?? null;
-                              const next = insertAt(el, value, expr);
-                              setValue(next.value);
-                              requestAnimationFrame(() => {
-                                el?.focus();
-                                el?.setSelectionRange(next.caret, next.caret);
-                              });
+                              insertIntoField(fieldRefs.current[pickerKey] ?? null, value, expr, setValue);
                             }}
                           />
                         )}

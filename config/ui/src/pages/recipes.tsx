@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type Connection, type Flow, type Recipe } from '../api.ts';
 import { pick, useLang, useT } from '../i18n.tsx';
-import { DataPicker, EventChooser, insertAt, TemplatePreview, useSamples } from '../data-picker.tsx';
+import { ChoiceSelect } from '../choice-select.tsx';
+import { DataPicker, EventChooser, insertIntoField, TemplatePreview, useSamples } from '../data-picker.tsx';
 import { Empty, errorText, Field, Link, navigate, Notice, useLoad } from '../ui.tsx';
 import { formatMoney, useCatalog, useWords } from '../words.tsx';
 
@@ -120,66 +121,6 @@ export function RecipesPage() {
   );
 }
 
-/** A live-choice dropdown: the connector's list (e.g. Trello boards) read through the chosen connection. */
-function ChoiceSelect({
-  id,
-  connection,
-  list,
-  value,
-  onChange,
-  required,
-  describedBy,
-}: {
-  id: string;
-  connection: string;
-  list: string;
-  value: string;
-  onChange: (v: string) => void;
-  required: boolean;
-  describedBy?: string;
-}) {
-  const t = useT();
-  const [items, setItems] = useState<{ id: string; label: string }[]>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    setItems(undefined);
-    setError(undefined);
-    if (!connection) return;
-    let live = true;
-    api<{ items: { id: string; label: string }[] }>('GET', `/api/v1/connections/${encodeURIComponent(connection)}/choices/${list}`).then(
-      (r) => live && setItems(r.items),
-      (e) => live && setError(errorText(e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [connection, list]);
-  return (
-    <>
-      <select
-        id={id}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        required={required}
-        aria-describedby={describedBy}
-        disabled={!items}
-      >
-        <option value="">{!connection ? t('chooseConnectionFirst') : items ? t('choose') : t('loading')}</option>
-        {items?.map((c) => (
-          <option key={c.id} value={c.id}>
-            {c.label}
-          </option>
-        ))}
-      </select>
-      {error && (
-        <div className="field-error" role="alert">
-          {error}
-        </div>
-      )}
-    </>
-  );
-}
-
 function RecipeForm({ recipe }: { recipe: Recipe }) {
   const t = useT();
   const { lang } = useLang();
@@ -187,9 +128,21 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
   const catalog = useCatalog();
   const connections = useLoad(() => api<{ connections: Connection[] }>('GET', '/api/v1/connections').catch(() => ({ connections: [] })));
   const [flowId, setFlowId] = useState(recipe.id);
+  // Defaults in the admin's language (a template's words); a field the admin has not touched follows a change of language.
   const [fields, setFields] = useState<Record<string, string>>(() =>
-    Object.fromEntries(recipe.fields.map((f) => [f.key, f.default ?? ''])),
+    Object.fromEntries(recipe.fields.map((f) => [f.key, pick(lang, f.default)])),
   );
+  const touched = useRef(new Set<string>());
+  // The names of chosen live choices (a board's name), so the flow's name says them rather than ids.
+  const labels = useRef<Record<string, string>>({});
+  useEffect(() => {
+    setFields((old) => ({
+      ...old,
+      ...Object.fromEntries(
+        recipe.fields.filter((f) => !touched.current.has(f.key) && f.default).map((f) => [f.key, pick(lang, f.default)]),
+      ),
+    }));
+  }, [lang, recipe.fields]);
   const [issues, setIssues] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
   const samples = useSamples(recipe.event?.includes('[[') ? undefined : recipe.event);
@@ -201,7 +154,10 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
       setFields((v) => ({ ...v, [hookField.key]: catalog.catchHooks[0]!.id }));
   }, [catalog, recipe.fields, fields]);
 
-  const set = (k: string, v: string) => setFields((old) => ({ ...old, [k]: v }));
+  const set = (k: string, v: string) => {
+    touched.current.add(k);
+    setFields((old) => ({ ...old, [k]: v }));
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setIssues({});
@@ -210,6 +166,8 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
       const made = await api<Flow & { calendarSync?: { id: string } }>('POST', `/api/v1/recipes/${recipe.id}/instantiate`, {
         flowId,
         fields,
+        lang,
+        labels: labels.current,
       });
       // A calendar sync's state per person is on the Triggers page.
       navigate(made.calendarSync ? '/triggers' : `/flows/${encodeURIComponent(made.id)}`);
@@ -321,7 +279,10 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
                         connection={fields[f.from ?? ''] ?? ''}
                         list={f.choices ?? ''}
                         value={value}
-                        onChange={(v) => set(f.key, v)}
+                        onChange={(v, label) => {
+                          labels.current[f.key] = label ?? '';
+                          set(f.key, v);
+                        }}
                         required={f.required}
                         describedBy={d}
                       />
@@ -362,13 +323,7 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
                     event={samples.chosen}
                     label={pick(lang, f.label)}
                     onInsert={(expr) => {
-                      const el = refs.current[f.key] ?? null;
-                      const next = insertAt(el, fields[f.key] ?? '', expr);
-                      set(f.key, next.value);
-                      requestAnimationFrame(() => {
-                        el?.focus();
-                        el?.setSelectionRange(next.caret, next.caret);
-                      });
+                      insertIntoField(refs.current[f.key] ?? null, fields[f.key] ?? '', expr, (next) => set(f.key, next));
                     }}
                   />
                 </>

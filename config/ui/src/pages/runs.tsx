@@ -3,6 +3,7 @@ import { api, type Catalog, type Flow, type RunDetail, type RunItem, type User }
 import { useLang, useT } from '../i18n.tsx';
 import { useWords, wordsOf } from '../words.tsx';
 import { Empty, errorText, Json, Notice, StatusBadge, Time, Tree, useLoad } from '../ui.tsx';
+import { AttemptsTimeline } from '../attempts-timeline.tsx';
 
 const formatSize = (n: number) =>
   n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} B`;
@@ -382,29 +383,7 @@ function RunDetailPanel({
                   </button>
                 </div>
               )}
-              <ol className="attempts">
-                {s.attemptDetails.map((a) => (
-                  <li key={a.attempt}>
-                    <details>
-                      <summary>
-                        {t('attempt')} {a.attempt} · <StatusBadge status={a.status} /> · {a.durationMs ?? '—'} ms ·{' '}
-                        <Time at={a.startedAt} />
-                        {a.error ? <span className="error-text"> · {a.error}</span> : null}
-                      </summary>
-                      <div className="grid-2">
-                        <div>
-                          <h3 className="small">{t('request')}</h3>
-                          <Json value={a.request} />
-                        </div>
-                        <div>
-                          <h3 className="small">{t('response')}</h3>
-                          <Json value={a.response} />
-                        </div>
-                      </div>
-                    </details>
-                  </li>
-                ))}
-              </ol>
+              <AttemptsTimeline step={s} />
             </div>
           ))}
         </div>
