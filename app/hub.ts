@@ -26,6 +26,7 @@ import { openFlowStore, type FlowStore } from '../core/flows-store.ts';
 import { createServer } from './server.ts';
 import { buildRouters } from './routes.ts';
 import { startCalendarSync } from '../core/calendar-sync/service.ts';
+import { calendarSyncsOf } from '../core/calendar-sync/syncs.ts';
 
 /** How long requests in flight may take to finish once the hub is stopping. */
 const STOP_GRACE_MS = 5_000;
@@ -188,7 +189,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   try {
     const workers = opts.workers === false ? undefined : startWorkers(runtime);
     const kpiCollector = opts.workers === false ? undefined : startKpiCollector(runtime, () => loadKpiDefinitions());
-    const calendarSync = opts.workers === false ? undefined : startCalendarSync(runtime, config.calendarSync ?? []);
+    const calendarSync =
+      opts.workers === false ? undefined : startCalendarSync(runtime, calendarSyncsOf(runtime, config.calendarSync ?? []));
     bindKpiRuntime(runtime);
     let server: http.Server | undefined;
     let url: string | undefined;
@@ -222,12 +224,17 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         stopping ??= (async () => {
           if (server) {
             const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+            // A kept-alive connection that a provider keeps using (e.g. Google channel notifications every
+            // few seconds) would hold close() open: each is closed as soon as it is idle.
+            const idle = setInterval(() => server!.closeIdleConnections(), 50);
             server.closeIdleConnections();
             // A client holding a kept-alive connection open would keep close() waiting for ever:
             // requests in flight get a grace period, then every connection is cut.
             const cut = setTimeout(() => server!.closeAllConnections(), STOP_GRACE_MS);
-            await closed;
-            clearTimeout(cut);
+            await closed.finally(() => {
+              clearInterval(idle);
+              clearTimeout(cut);
+            });
           }
           kpiCollector?.stop();
           await calendarSync?.stop();

@@ -2,6 +2,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { type CalendarSyncConfig, peopleOf, runSync } from '../core/calendar-sync/service.ts';
 import { CalendarSyncStore } from '../core/calendar-sync/store.ts';
+import { calendarSyncsOf } from '../core/calendar-sync/syncs.ts';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { auditRequest } from './audit.ts';
@@ -29,16 +30,17 @@ const personState = z.object({
 });
 
 /**
- * /api/v1/calendar-sync — the two-way calendar syncs of the config file: state per person (what the
+ * /api/v1/calendar-sync — the two-way calendar syncs (the config file's and the recipe gallery's): state per person (what the
  * Triggers page shows), "sync now" and "resync this person" (the next run lists both calendars in
  * full and compares them with the link table).
  */
 export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): Router {
   const router = express.Router();
   const store = new CalendarSyncStore(rt.db);
-  const configOf = (id: string) => {
-    const cfg = configs.find((c) => c.id === id);
-    if (!cfg) throw new HttpError(404, 'not_found', `no calendar sync "${id}" in the config file`);
+  const syncs = calendarSyncsOf(rt, configs);
+  const configOf = async (id: string) => {
+    const cfg = await syncs.get(id);
+    if (!cfg) throw new HttpError(404, 'not_found', `no calendar sync "${id}"`);
     return cfg;
   };
 
@@ -58,6 +60,8 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
               id: z.string(),
               sides: z.array(z.string()),
               enabled: z.boolean(),
+              push: z.boolean(),
+              fromFile: z.boolean(),
               intervalSeconds: z.number(),
               people: z.array(personState),
             }),
@@ -66,8 +70,8 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
       },
     },
     handler: async () => {
-      const syncs = [];
-      for (const cfg of configs) {
+      const out = [];
+      for (const cfg of await syncs.list()) {
         const states = new Map((await store.states(cfg.id)).map((s) => [s.person_id, s]));
         const people = [];
         for (const p of await peopleOf(rt, cfg)) {
@@ -99,9 +103,17 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
             })),
           });
         }
-        syncs.push({ id: cfg.id, sides: [...cfg.sides], enabled: cfg.enabled, intervalSeconds: cfg.intervalSeconds, people });
+        out.push({
+          id: cfg.id,
+          sides: [...cfg.sides],
+          enabled: cfg.enabled,
+          push: cfg.push,
+          intervalSeconds: cfg.intervalSeconds,
+          fromFile: syncs.file.some((c) => c.id === cfg.id),
+          people,
+        });
       }
-      return { status: 200, body: { syncs } };
+      return { status: 200, body: { syncs: out } };
     },
   });
 
@@ -120,7 +132,7 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
       },
     },
     handler: async ({ params }) => {
-      const run = await runSync(rt, configOf(params.syncId));
+      const run = await runSync(rt, await configOf(params.syncId));
       return { status: 200, body: run as unknown as { syncId: string; reports: Record<string, unknown>[] } };
     },
   });
@@ -138,7 +150,7 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
       404: { description: 'No such sync or person in it' },
     },
     handler: async ({ params, req }) => {
-      const cfg = configOf(params.syncId);
+      const cfg = await configOf(params.syncId);
       if (!(await peopleOf(rt, cfg)).some((p) => p.id === params.personId))
         throw new HttpError(404, 'not_found', 'this person is not covered by the sync');
       await store.ensureState(cfg.id, params.personId);

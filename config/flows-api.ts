@@ -12,7 +12,9 @@ import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { evaluateCondition, renderMapping, templateBudget } from '../core/templating.ts';
 import { beginPreview } from './preview-limit.ts';
-import { availableRecipes, instantiateRecipe, recipeSummary } from './recipes.ts';
+import { availableRecipes, instantiateCalendarSyncRecipe, instantiateRecipe, recipeSummary } from './recipes.ts';
+import { calendarSyncConfigSchema } from '../core/calendar-sync/service.ts';
+import { calendarSyncsOf } from '../core/calendar-sync/syncs.ts';
 import { requireRole, requireScope } from './admin-auth.ts';
 import { auditRequest } from './audit.ts';
 import { validate } from './http-validate.ts';
@@ -422,9 +424,9 @@ export function flowsRouter(
           c.triggers.some((t) => t.events.includes(type) || (type.endsWith('*') && t.events.some((e) => e.startsWith(type.slice(0, -1))))),
         )?.id;
     res.json({
-      items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, ...r }) => ({
+      items: availableRecipes((a) => Boolean(rt.registry.action(a))).map(({ flow: _flow, calendarSync: _sync, ...r }) => ({
         ...r,
-        ...recipeSummary({ ...r, flow: _flow }, (a) => rt.registry.owner(a), ofEvent),
+        ...recipeSummary({ ...r, flow: _flow, calendarSync: _sync }, (a) => rt.registry.owner(a), ofEvent),
       })),
     });
   });
@@ -448,6 +450,42 @@ export function flowsRouter(
     );
     const recipe = availableRecipes((a) => Boolean(rt.registry.action(a))).find((r) => r.id === id);
     if (!recipe) throw new HttpError(404, 'recipe_not_found', `no recipe "${id}" on this hub`);
+    if (recipe.calendarSync) {
+      // A two-way calendar sync (kept beside the config file's); the flow id is its id.
+      const parsed = calendarSyncConfigSchema.safeParse({
+        ...instantiateCalendarSyncRecipe(recipe, input.flowId, input.fields),
+        enabled: input.enabled,
+      });
+      if (!parsed.success)
+        throw new HttpError(400, 'invalid_calendar_sync', 'the fields do not make a valid calendar sync', {
+          issues: parsed.error.issues.map((i) => ({ path: `fields.${String(i.path[0] ?? '')}`, message: i.message })),
+        });
+      const cfg = parsed.data;
+      if (!cfg.people.length && !cfg.departments.length)
+        throw new HttpError(400, 'missing_fields', 'name some people or departments', {
+          issues: [{ path: 'fields.people', message: 'people or departments' }],
+        });
+      // Each connection field takes a connection of its connector, one with a calendar; two different ones.
+      for (const f of recipe.fields.filter((x) => x.kind === 'connection')) {
+        const connId = (input.fields[f.key] ?? '').trim();
+        const conn = connId ? await rt.connections.store.get(connId) : undefined;
+        if (!conn || (f.connector && conn.connector_id !== f.connector) || !rt.registry.connector(conn.connector_id)?.calendarSide)
+          throw new HttpError(400, 'invalid_connection', `"${connId}" is not a ${f.connector ?? 'calendar'} connection`, {
+            issues: [{ path: `fields.${f.key}`, message: `a ${f.connector ?? 'calendar'} connection` }],
+          });
+      }
+      if (cfg.sides[0] === cfg.sides[1])
+        throw new HttpError(400, 'invalid_connection', 'the two sides are one connection', {
+          issues: [{ path: 'fields.dingtalk', message: 'another connection' }],
+        });
+      if (!(await calendarSyncsOf(rt).create(cfg, { recipe: recipe.id, by: req.principal?.label })))
+        throw new HttpError(409, 'calendar_sync_exists', `a calendar sync "${cfg.id}" exists already`, {
+          issues: [{ path: 'flowId', message: 'taken' }],
+        });
+      await auditRequest(rt, req, 'calendar_sync.created', cfg.id, { recipe: recipe.id, sides: cfg.sides });
+      res.status(201).json({ calendarSync: cfg });
+      return;
+    }
     const candidate = instantiateRecipe(recipe, input.flowId, input.fields, input.lang, input.labels) as Record<string, unknown>;
     const flow = await requireValid(rt, { ...candidate, ...(input.name ? { name: input.name } : {}), enabled: input.enabled });
     requireConnectionUse(req, flow);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configFileSchema, type ConfigFile } from './schema.ts';
-import { instantiateRecipe, loadRecipes } from './recipes.ts';
+import { instantiateCalendarSyncRecipe, instantiateRecipe, loadRecipes } from './recipes.ts';
+import { calendarSyncConfigSchema } from '../core/calendar-sync/service.ts';
 import { flowSchema } from '../core/flows.ts';
 
 export interface ConfigProblem {
@@ -98,6 +99,27 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
       });
       return;
     }
+    if (recipe.calendarSync) {
+      let raw: Record<string, unknown>;
+      try {
+        raw = instantiateCalendarSyncRecipe(recipe, use.id, use.fields);
+      } catch (err) {
+        semantic.push({ ...where, message: `recipe ${use.use}: ${(err as Error).message}` });
+        return;
+      }
+      const sync = calendarSyncConfigSchema.safeParse({ ...raw, enabled: use.enabled });
+      if (!sync.success) {
+        semantic.push(
+          ...sync.error.issues.map((i) => ({
+            ...where,
+            message: `recipe ${use.use} gives an invalid calendar sync: ${i.path.join('.')} ${i.message}`,
+          })),
+        );
+        return;
+      }
+      config.calendarSync = [...(config.calendarSync ?? []), sync.data];
+      return;
+    }
     let candidate: unknown;
     try {
       candidate = instantiateRecipe(recipe, use.id, use.fields);
@@ -180,7 +202,7 @@ function flowsAsWritten(
   }
   for (const use of raw.recipes ?? []) {
     const recipe = loadRecipes().find((r) => r.id === use.use);
-    if (!recipe || !use.id) continue;
+    if (!recipe?.flow || !use.id) continue;
     try {
       const parsed = flowSchema.safeParse({
         ...(instantiateRecipe(recipe, use.id, use.fields ?? {}) as object),

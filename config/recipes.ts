@@ -7,7 +7,8 @@ import { HttpError } from '../core/errors.ts';
 /**
  * Recipes: built-in flow templates, as data (config/recipes/*.yaml). A recipe names a few fields;
  * `[[field]]` in its flow is replaced by the value. The config file (`recipes:`) and the UI both
- * instantiate them.
+ * instantiate them. A recipe may make a two-way calendar sync (`calendarSync:`, the config file's
+ * `calendarSync:` entry as a template) instead of a flow.
  */
 
 const localized = z.union([z.string(), z.record(z.string(), z.string())]);
@@ -33,9 +34,12 @@ export const recipeSchema = z.object({
       }),
     )
     .default([]),
-  flow: z.record(z.string(), z.unknown()),
+  flow: z.record(z.string(), z.unknown()).optional(),
+  /** Instead of a flow: a `calendarSync:` entry; list fields (people, departments) take comma- or line-separated values. */
+  calendarSync: z.record(z.string(), z.unknown()).optional(),
 });
 export type Recipe = z.output<typeof recipeSchema>;
+export const recipeMakes = (r: Recipe): 'flow' | 'calendarSync' => (r.calendarSync ? 'calendarSync' : 'flow');
 type RecipeField = Recipe['fields'][number];
 
 /** A field's default in a language (the admin's): that language's, else English, else the one given. */
@@ -53,7 +57,11 @@ export function loadRecipes(): Recipe[] {
       .readdirSync(RECIPES_DIR)
       .filter((f) => /\.ya?ml$/.test(f))
       .sort()
-      .map((f) => recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8'))));
+      .map((f) => {
+        const r = recipeSchema.parse(parseYaml(fs.readFileSync(path.join(RECIPES_DIR, f), 'utf8')));
+        if (Boolean(r.flow) === Boolean(r.calendarSync)) throw new Error(`recipe ${r.id}: give either flow or calendarSync`);
+        return r;
+      });
   }
   return recipeCache;
 }
@@ -69,6 +77,11 @@ export function recipeSummary(
   connectorOfAction: (id: string) => string | undefined,
   connectorOfEvent: (type: string) => string | undefined,
 ) {
+  if (recipe.calendarSync) {
+    // Its services are those of the connections it asks for.
+    const services = [...new Set(recipe.fields.filter((f) => f.kind === 'connection' && f.connector).map((f) => f.connector!))];
+    return { event: '', actions: [] as string[], services: services.map((c) => c.replace(/_sa$/, '')), makes: 'calendarSync' as const };
+  }
   const defaults = Object.fromEntries(recipe.fields.map((f) => [f.key, defaultOf(f) ?? '']));
   const flow = fill(recipe.flow, defaults) as { when?: { event?: string }; then?: { action?: string }[] };
   const event = flow.when?.event ?? '';
@@ -80,7 +93,7 @@ export function recipeSummary(
         .map((c) => c.replace(/_robot$/, '')),
     ),
   ];
-  return { event, actions, services };
+  return { event, actions, services, makes: 'flow' as const };
 }
 
 /** `{en, zh-CN, zh-HK}` (exactly those keys): a text of the flow given per language. */
@@ -126,12 +139,33 @@ export function instantiateRecipe(
   lang = 'en',
   labels: Record<string, string> = {},
 ): unknown {
+  const values = recipeValues(recipe, fields, lang);
+  if (!recipe.flow) throw new HttpError(400, 'not_a_flow', `recipe ${recipe.id} makes a calendar sync, not a flow`);
+  const name = fill(recipe.flow.name, { ...values, ...Object.fromEntries(Object.entries(labels).filter(([, v]) => v.trim())) }, lang);
+  return { ...(fill(recipe.flow, values, lang) as Record<string, unknown>), ...(name ? { name } : {}), id: flowId };
+}
+
+/** A calendar-sync recipe filled in: a `calendarSync:` entry (to parse with its schema). */
+export function instantiateCalendarSyncRecipe(recipe: Recipe, id: string, fields: Record<string, string>): Record<string, unknown> {
+  const values = recipeValues(recipe, fields);
+  if (!recipe.calendarSync) throw new HttpError(400, 'not_a_calendar_sync', `recipe ${recipe.id} makes a flow`);
+  const filled = fill(recipe.calendarSync, values) as Record<string, unknown>;
+  for (const k of ['people', 'departments']) {
+    if (typeof filled[k] === 'string')
+      filled[k] = (filled[k] as string)
+        .split(/[,\n;]/)
+        .map((x) => x.trim())
+        .filter(Boolean);
+  }
+  return { ...filled, id };
+}
+
+/** The fields' values (a field left out: its default in `lang`); a required one empty → 400. */
+function recipeValues(recipe: Recipe, fields: Record<string, string>, lang = 'en'): Record<string, string> {
   const missing = recipe.fields.filter((f) => f.required && !(fields[f.key] ?? defaultOf(f, lang) ?? '').trim());
   if (missing.length)
     throw new HttpError(400, 'missing_fields', `fill in: ${missing.map((f) => f.key).join(', ')}`, {
       issues: missing.map((f) => ({ path: `fields.${f.key}`, message: 'required' })),
     });
-  const values = Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? defaultOf(f, lang) ?? '').trim()]));
-  const name = fill(recipe.flow.name, { ...values, ...Object.fromEntries(Object.entries(labels).filter(([, v]) => v.trim())) }, lang);
-  return { ...(fill(recipe.flow, values, lang) as Record<string, unknown>), ...(name ? { name } : {}), id: flowId };
+  return Object.fromEntries(recipe.fields.map((f) => [f.key, (fields[f.key] ?? defaultOf(f, lang) ?? '').trim()]));
 }

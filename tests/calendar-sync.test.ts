@@ -14,8 +14,18 @@ import { SEED, startDingtalkFake, type RunningDingtalkFake } from '../sandbox/di
 import { startGoogleFake } from '../sandbox/google/index.ts';
 import { api } from './helpers/api.ts';
 import { UI_DIST } from '../config/ui/serve.ts';
-import { ARTIFACTS, prepareEnvironment, startTestHub, TEST_ADMIN_TOKEN, tempDir, writeConfig, type Environment } from './helpers/hub.ts';
+import {
+  ARTIFACTS,
+  prepareEnvironment,
+  startTestHub,
+  TEST_ADMIN_TOKEN,
+  tempDir,
+  waitUntil,
+  writeConfig,
+  type Environment,
+} from './helpers/hub.ts';
 import { queryHub } from './helpers/hub-db.ts';
+import { freePort } from './helpers/ports.ts';
 import { services } from './helpers/services.ts';
 
 /**
@@ -71,6 +81,9 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
   const personIds = new Map<string, string>();
   const personByUnion = new Map<string, string>();
   const personByEmail = new Map<string, string>();
+  let configDir = '';
+  let configText: (push: boolean) => string = () => '';
+  const savedEnv = { allow: process.env.GOOGLE_PUSH_ALLOW_HTTP, ttl: process.env.GOOGLE_CALENDAR_CHANNEL_TTL_SEC };
 
   const gcontrol = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${gbase}${path}`, {
@@ -135,8 +148,20 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
       dh(calendarPkg.DeleteEventHeaders) as never,
       rto(),
     );
-  /** A person's own DingTalk events (organizer), live ones. */
-  const dlist = async (unionId: string) => {
+  /** The live occurrences of a DingTalk series (ListInstances). */
+  const dinstances = async (unionId: string, id: string) =>
+    ((
+      await dcal.listInstancesWithOptions(
+        unionId,
+        'primary',
+        id,
+        new calendarPkg.ListInstancesRequest({ maxResults: 100 }),
+        dh(calendarPkg.ListInstancesHeaders) as never,
+        rto(),
+      )
+    ).body?.events ?? []) as Array<Record<string, any>>;
+  /** A person's own DingTalk events (organizer), live ones; `cancelled`: also the cancelled occurrences of live series. */
+  const dlist = async (unionId: string, cancelled = false) => {
     const out: Array<Record<string, any>> = [];
     let nextToken: string | undefined;
     do {
@@ -152,22 +177,30 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
       out.push(...(body.events ?? []));
       nextToken = body.nextToken;
     } while (nextToken);
-    return out.filter((e) => e.status !== 'cancelled' && e.organizer?.id === unionId);
+    return out.filter((e) => (cancelled || e.status !== 'cancelled') && e.organizer?.id === unionId);
   };
   /** A person's own Google events: series masters, exceptions and single events (not cancelled). */
-  const glist = async (email: string) => {
+  const glist = async (email: string, cancelled = false) => {
     const out: calendar_v3.Schema$Event[] = [];
     let pageToken: string | undefined;
     do {
-      const res = await gcal(email).events.list({ calendarId: 'primary', maxResults: 2500, ...(pageToken ? { pageToken } : {}) });
+      const res = await gcal(email).events.list({
+        calendarId: 'primary',
+        maxResults: 2500,
+        showDeleted: cancelled,
+        ...(pageToken ? { pageToken } : {}),
+      });
       out.push(...(res.data.items ?? []));
       pageToken = res.data.nextPageToken ?? undefined;
     } while (pageToken);
-    return out.filter((e) => e.status !== 'cancelled');
+    if (!cancelled) return out.filter((e) => e.status !== 'cancelled');
+    // The cancelled occurrences of live series (an occurrence removed from a series that goes on).
+    const live = new Set(out.filter((e) => e.status !== 'cancelled' && e.recurrence?.length).map((e) => e.id));
+    return out.filter((e) => e.status === 'cancelled' && e.recurringEventId && live.has(e.recurringEventId));
   };
 
   /** Runs the sync (POST …/run) until a run writes nothing; answers the number of runs. */
-  const syncUntilQuiet = async (max = 6) => {
+  const syncUntilQuiet = async (max = 30) => {
     for (let i = 1; i <= max; i++) {
       const res = await api(hub, 'POST', '/api/v1/calendar-sync/staff/run');
       assert.equal(res.status, 200, JSON.stringify(res.json));
@@ -208,9 +241,8 @@ describe('two-way calendar sync', { skip: available.postgres ? false : 'needs Po
     dtoken = (await oauth.getAccessToken(new oauth2Pkg.GetAccessTokenRequest({ appKey: SEED.appKey, appSecret: SEED.appSecret }))).body!
       .accessToken!;
 
-    const config = writeConfig(
-      tempDir('calsync-cfg'),
-      `
+    configDir = tempDir('calsync-cfg');
+    configText = (push: boolean) => `
 version: 1
 connections:
   - id: google
@@ -226,16 +258,25 @@ calendarSync:
     sides: [google, dingtalk]
     people: [${PEOPLE.map((p) => p.email).join(', ')}]
     intervalSeconds: 86400
-    # Every run here is asked for through the API (POST …/run), so no background run at start can land in
-    # the middle of the seeding (on a busy machine it paired half the shared meetings, or ran before the
-    # people were linked). The API runs the sync whether or not its timer is enabled.
-    enabled: false
+    # Until the convergence test, every run is asked for through the API (POST …/run), so no background
+    # run can land in the middle of the seeding (on a busy machine it paired half the shared meetings,
+    # or ran before the people were linked). The convergence test turns background runs and Google push
+    # on (a restart with this file rewritten): each Google change then runs that person's sync at once.
+    enabled: ${push}
+    push: ${push}
 hooks: []
 flows: []
-`,
-    );
+`;
+    const config = writeConfig(configDir, configText(false));
+    process.env.GOOGLE_PUSH_ALLOW_HTTP = 'true'; // the fake listens on http; never set in production
+    process.env.GOOGLE_CALENDAR_CHANNEL_TTL_SEC = '6'; // channels live 6 s: the hub renews them every 3 s
+    const port = await freePort();
     environment = await prepareEnvironment({ name: 'calsync', store: 'external', queue: 'postgres' }, 'calsync', {
       DINGBRIDGE_CONFIG: config,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DINGBRIDGE_SWEEP_INTERVAL_MS: '300',
+      DINGBRIDGE_TRIGGER_CHECK_MS: '3600000',
     });
     await startHub();
 
@@ -257,10 +298,18 @@ flows: []
   });
 
   after(async () => {
-    await hub?.stop();
+    // The Google fake first: its channels notify the hub every few seconds over kept-alive connections.
     await gfake?.stop();
+    await hub?.stop();
     await dfake?.stop();
     await environment?.cleanup();
+    for (const [k, v] of [
+      ['GOOGLE_PUSH_ALLOW_HTTP', savedEnv.allow],
+      ['GOOGLE_CALENDAR_CHANNEL_TTL_SEC', savedEnv.ttl],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   });
 
   const hourFromNow = (h: number) => new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + h * 3_600_000);
@@ -334,11 +383,137 @@ flows: []
     assert.equal(a.errors, 0, `no sync error (last: ${a.lastError})`);
   });
 
-  test(`convergence: ${OPS} seeded-random operations on both sides across 5 people, 2 hub restarts, sync-token resets`, async () => {
+  test('one occurrence of a series changed or removed in either calendar changes only that occurrence in the other', async () => {
+    const bob = PEOPLE[1]!;
+    const start = hourFromNow(24 * 3 + 1);
+    const end = new Date(start.getTime() + 3_600_000);
+    const g = gcal(bob.email);
+    const gSeries = (
+      await g.events.insert({
+        calendarId: 'primary',
+        requestBody: {
+          summary: 'Weekly sales',
+          start: { dateTime: start.toISOString(), timeZone: 'Asia/Hong_Kong' },
+          end: { dateTime: end.toISOString(), timeZone: 'Asia/Hong_Kong' },
+          recurrence: ['RRULE:FREQ=WEEKLY;COUNT=5'],
+        },
+      })
+    ).data;
+    const dSeries = await dcreate(bob.unionId, {
+      summary: 'Daily stand-up',
+      start: { dateTime: hourFromNow(24 * 2 + 3).toISOString(), timeZone: 'Asia/Shanghai' },
+      end: { dateTime: hourFromNow(24 * 2 + 4).toISOString(), timeZone: 'Asia/Shanghai' },
+      recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', numberOfOccurrences: 5 } },
+    });
+    await syncUntilQuiet();
+    const dCopy = (await dlist(bob.unionId)).find((e) => e.summary === 'Weekly sales')!;
+    const gCopy = (await glist(bob.email)).find((e) => e.summary === 'Daily stand-up')!;
+    assert.ok(dCopy?.recurrence && gCopy?.recurrence, 'each series is copied as a series');
+
+    // Google: the 2nd occurrence moved an hour and renamed, the 4th removed.
+    const gInst = (await g.events.instances({ calendarId: 'primary', eventId: gSeries.id! })).data.items!;
+    const moved = new Date(Date.parse(gInst[1]!.start!.dateTime!) + 3_600_000);
+    await g.events.patch({
+      calendarId: 'primary',
+      eventId: gInst[1]!.id!,
+      requestBody: {
+        summary: 'Weekly sales (with the auditors)',
+        start: { dateTime: moved.toISOString(), timeZone: 'Asia/Hong_Kong' },
+        end: { dateTime: new Date(moved.getTime() + 3_600_000).toISOString(), timeZone: 'Asia/Hong_Kong' },
+      },
+    });
+    await g.events.delete({ calendarId: 'primary', eventId: gInst[3]!.id! });
+    // DingTalk: the 3rd occurrence renamed, the 5th removed.
+    const dInst = await dinstances(bob.unionId, dSeries.id);
+    assert.equal(dInst.length, 5);
+    await dpatch(bob.unionId, dInst[2]!.id, { summary: 'Daily stand-up (in the big room)', location: { displayName: 'Big room' } });
+    await ddelete(bob.unionId, dInst[4]!.id);
+    await syncUntilQuiet();
+
+    const dCopyInst = await dinstances(bob.unionId, dCopy.id);
+    assert.deepEqual(
+      dCopyInst.map((e) => [e.summary, Date.parse(e.start.dateTime)]),
+      gInst
+        .filter((_, i) => i !== 3)
+        .map((e, i) =>
+          i === 1 ? ['Weekly sales (with the auditors)', moved.getTime()] : ['Weekly sales', Date.parse(e.start!.dateTime!)],
+        ),
+      'in DingTalk: the 2nd occurrence changed, the 4th gone, the others as they were',
+    );
+    const gCopyInst = (await g.events.instances({ calendarId: 'primary', eventId: gCopy.id! })).data.items!;
+    assert.deepEqual(
+      gCopyInst.map((e) => [e.summary, e.location ?? '', Date.parse(e.start!.dateTime!)]),
+      dInst
+        .slice(0, 4)
+        .map((e, i) => [
+          i === 2 ? 'Daily stand-up (in the big room)' : 'Daily stand-up',
+          i === 2 ? 'Big room' : '',
+          Date.parse(e.start.dateTime),
+        ]),
+      'in Google: the 3rd occurrence changed, the 5th gone, the others as they were',
+    );
+    // The series themselves are untouched on both sides.
+    const dMaster = (await dlist(bob.unionId)).find((e) => e.id === dCopy.id)!;
+    assert.equal(dMaster.summary, 'Weekly sales');
+    assert.equal((await g.events.get({ calendarId: 'primary', eventId: gCopy.id! })).data.summary, 'Daily stand-up');
+  });
+
+  const channels = () =>
+    queryHub<{ external_id: string; params: { calendarId: string } }>(
+      environment,
+      "select external_id, params from trigger_subscriptions where status = 'active' and trigger_id = 'google_sa.calendar.push'",
+    );
+
+  test(`convergence: ${OPS} seeded-random operations on both sides across 5 people, Google push with channel renewals and an expiry, 2 hub restarts, sync-token resets`, async () => {
     const rand = mulberry32(SEED_NO);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const t0 = performance.now();
+    // Background runs and Google push on from here: the hub registers a channel per person's calendar.
+    writeConfig(configDir, configText(true));
+    await hub.stop();
+    await startHub();
+    await waitUntil(async () => (await channels()).length === PEOPLE.length, 'a push channel per person', 60_000);
+    const channelsAtStart = (await gcontrol('GET', '/__sandbox/google/channels')).channels.length as number;
     await syncUntilQuiet(); // everyone's first sync
+
+    // A Google change reaches DingTalk by push alone (no run asked for, the timer is a day).
+    const carol = PEOPLE[2]!;
+    const pushedAt = performance.now();
+    await gcal(carol.email).events.insert({
+      calendarId: 'primary',
+      requestBody: {
+        summary: 'Pushed',
+        start: { dateTime: hourFromNow(5).toISOString() },
+        end: { dateTime: hourFromNow(6).toISOString() },
+      },
+    });
+    await waitUntil(
+      async () => (await dlist(carol.unionId)).some((e) => e.summary === 'Pushed'),
+      'the pushed change in DingTalk',
+      30_000,
+      100,
+    );
+    const pushMs = Math.round(performance.now() - pushedAt);
+
+    /** Holds a person's sync (its lease) so both sides can be edited "between two polls" while push is on. */
+    const hold = async (personId: string) =>
+      waitUntil(
+        async () =>
+          (
+            await queryHub(
+              environment,
+              `update calendar_sync_state set lease_until = now() + interval '2 minutes'
+                where sync_id = 'staff' and person_id = $1 and (lease_until is null or lease_until < now()) returning person_id`,
+              [personId],
+            )
+          ).length > 0,
+        'the person free of runs',
+        60_000,
+        50,
+      );
+    const release = (personId: string) =>
+      queryHub(environment, `update calendar_sync_state set lease_until = null where sync_id = 'staff' and person_id = $1`, [personId]);
+    let expiredChannel = '';
     let serial = 0;
     const induced: Array<{ email: string; gId: string; dId: string; gTitle: string; dTitle: string; gUpdated: string; dUpdated: string }> =
       [];
@@ -382,13 +557,14 @@ flows: []
                     ? 'move'
                     : roll < 0.8
                       ? 'delete'
-                      : roll < 0.9
+                      : roll < 0.87
                         ? 'exception'
-                        : 'concurrent';
+                        : roll < 0.92
+                          ? 'skip'
+                          : 'concurrent';
         const title = `E${++serial}`;
-        if (op === 'exception' && side === 'd') op = 'edit';
-        const gEvents = ['edit', 'move', 'delete', 'exception', 'concurrent'].includes(op) ? await glist(who.email) : [];
-        const dEvents = ['edit', 'move', 'delete', 'concurrent'].includes(op) ? await dlist(who.unionId) : [];
+        const gEvents = ['edit', 'move', 'delete', 'exception', 'skip', 'concurrent'].includes(op) ? await glist(who.email) : [];
+        const dEvents = ['edit', 'move', 'delete', 'exception', 'skip', 'concurrent'].includes(op) ? await dlist(who.unionId) : [];
         const fresh = <T extends { id?: string | null }>(xs: T[]) => xs.filter((x) => !touched.has(String(x.id)));
         if (op === 'create' || op === 'allday' || op === 'series') {
           const atts = attendeesFor(who);
@@ -482,7 +658,8 @@ flows: []
             touched.add(ev.id);
             await ddelete(who.unionId, ev.id);
           }
-        } else if (op === 'exception') {
+        } else if ((op === 'exception' || op === 'skip') && side === 'g') {
+          // One occurrence of a Google series changed (an exception) or removed (a cancelled instance).
           const series = fresh(gEvents).filter((e) => e.recurrence?.length);
           if (!series.length) continue;
           const master = pick(series);
@@ -492,20 +669,42 @@ flows: []
           if (!occ) continue;
           touched.add(occ.id!);
           const shift = 2 * 3_600_000;
-          await gcal(who.email).events.patch({
-            calendarId: 'primary',
-            eventId: occ.id!,
-            requestBody: occ.start?.date
-              ? { summary: `${title} (one occurrence)` }
-              : {
-                  summary: `${title} (one occurrence)`,
-                  start: {
-                    dateTime: new Date(Date.parse(occ.start!.dateTime!) + shift).toISOString(),
-                    timeZone: occ.start!.timeZone ?? 'UTC',
+          if (op === 'skip') await gcal(who.email).events.delete({ calendarId: 'primary', eventId: occ.id! });
+          else
+            await gcal(who.email).events.patch({
+              calendarId: 'primary',
+              eventId: occ.id!,
+              requestBody: occ.start?.date
+                ? { summary: `${title} (one occurrence)` }
+                : {
+                    summary: `${title} (one occurrence)`,
+                    start: {
+                      dateTime: new Date(Date.parse(occ.start!.dateTime!) + shift).toISOString(),
+                      timeZone: occ.start!.timeZone ?? 'UTC',
+                    },
+                    end: { dateTime: new Date(Date.parse(occ.end!.dateTime!) + shift).toISOString(), timeZone: occ.end!.timeZone ?? 'UTC' },
                   },
-                  end: { dateTime: new Date(Date.parse(occ.end!.dateTime!) + shift).toISOString(), timeZone: occ.end!.timeZone ?? 'UTC' },
-                },
-          });
+            });
+        } else if (op === 'exception' || op === 'skip') {
+          // The same in DingTalk: ListInstances, then patch or delete that occurrence's id.
+          const series = fresh(dEvents).filter((e) => e.recurrence?.pattern);
+          if (!series.length) continue;
+          const master = pick(series);
+          touched.add(master.id);
+          const inst = await dinstances(who.unionId, master.id);
+          const occ = inst.filter((i) => i.id && !touched.has(i.id))[1 + Math.floor(rand() * 2)];
+          if (!occ) continue;
+          touched.add(occ.id);
+          if (op === 'skip') await ddelete(who.unionId, occ.id);
+          else if (occ.isAllDay) await dpatch(who.unionId, occ.id, { summary: `${title} (one occurrence)`, description: 'only this one' });
+          else {
+            const shift = 3 * 3_600_000;
+            await dpatch(who.unionId, occ.id, {
+              summary: `${title} (one occurrence)`,
+              start: { dateTime: new Date(Date.parse(occ.start.dateTime) + shift).toISOString(), timeZone: occ.start.timeZone ?? 'UTC' },
+              end: { dateTime: new Date(Date.parse(occ.end.dateTime) + shift).toISOString(), timeZone: occ.end.timeZone ?? 'UTC' },
+            });
+          }
         } else {
           // Concurrent edits of one synced event on both sides between two polls.
           const links = await queryHub<{ a_id: string; b_id: string }>(
@@ -524,6 +723,7 @@ flows: []
           const dTitle = `${title} (DingTalk side)`;
           let gUpdated: string;
           let dUpdated: string;
+          await hold(personIds.get(who.email)!);
           if (rand() < 0.5) {
             gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } }))
               .data.updated!;
@@ -533,6 +733,7 @@ flows: []
             gUpdated = (await gcal(who.email).events.patch({ calendarId: 'primary', eventId: l.a_id, requestBody: { summary: gTitle } }))
               .data.updated!;
           }
+          await release(personIds.get(who.email)!);
           induced.push({ email: who.email, gId: l.a_id, dId: l.b_id, gTitle, dTitle, gUpdated, dUpdated });
         }
         opCounts[`${op}.${side}`] = (opCounts[`${op}.${side}`] ?? 0) + 1;
@@ -545,6 +746,18 @@ flows: []
       if (round === Math.floor(rounds / 2)) {
         await dfake.control('POST', '/calendar/sync-tokens/invalidate', {});
         await gcontrol('POST', '/__sandbox/google/sync-tokens/invalidate', {});
+        // One person's channel dies now (as if its time ran out): the hub must be on a new one.
+        const before = (await channels()).find((c) => c.params.calendarId === PEOPLE[0]!.email)!.external_id;
+        await gcontrol('POST', '/__sandbox/google/channels/expire', { id: before });
+        expiredChannel = before;
+        await waitUntil(
+          async () => {
+            const now = (await channels()).find((c) => c.params.calendarId === PEOPLE[0]!.email)?.external_id;
+            return now && now !== before;
+          },
+          'a new channel after the expiry',
+          60_000,
+        );
       }
       await syncUntilQuiet();
       // This round's concurrent edits: recorded, the later writer won (ties to Google), the loser's title kept.
@@ -614,6 +827,9 @@ flows: []
         recurrence: dRule(e.recurrence),
       });
     let total = 0;
+    let skipped = 0;
+    let occurrences = 0;
+    let exceptionsAtEnd = 0;
     for (const p of PEOPLE) {
       const self = personIds.get(p.email)!;
       const g = (await glist(p.email)).filter((e) => !e.organizer || e.organizer.self || e.organizer.email === p.email);
@@ -621,6 +837,23 @@ flows: []
       const gs = g.map((e) => canonG(e, self)).sort();
       const ds = d.map((e) => canonD(e, self)).sort();
       assert.deepEqual(ds, gs, `${p.email}: both calendars hold the same events`);
+      // Every series shows the same occurrences on both sides (changed ones changed, removed ones gone).
+      const when = (t: { date?: string | null; dateTime?: string | null }) => t.date ?? new Date(t.dateTime!).toISOString();
+      const gOcc: string[] = [];
+      for (const e of g.filter((x) => x.recurrence?.length)) {
+        const items = (await gcal(p.email).events.instances({ calendarId: 'primary', eventId: e.id!, maxResults: 2500 })).data.items ?? [];
+        gOcc.push(...items.map((i) => `${e.summary}|${i.summary}|${when(i.start!)}|${when(i.end!)}`));
+      }
+      const dOcc: string[] = [];
+      for (const e of d.filter((x) => x.recurrence?.pattern)) {
+        const items = await dinstances(p.unionId, e.id);
+        dOcc.push(...items.map((i) => `${e.summary}|${i.summary}|${when(i.start)}|${when(i.end)}`));
+      }
+      assert.deepEqual(dOcc.sort(), gOcc.sort(), `${p.email}: every series has the same occurrences on both sides`);
+      occurrences += gOcc.length;
+      const gSkipped = await glist(p.email, true);
+      skipped += gSkipped.length;
+      exceptionsAtEnd += g.filter((e) => e.recurringEventId).length;
       const links = await queryHub<{ n: number; a: number; b: number }>(
         environment,
         `select count(*)::int n, count(distinct a_id)::int a, count(distinct b_id)::int b from calendar_sync_links where person_id = $1 and not deleted`,
@@ -631,6 +864,13 @@ flows: []
       assert.equal(links[0]!.b, d.length);
       total += g.length;
     }
+
+    // The channels were renewed all along (6 s each), one expired on purpose; every person still has one.
+    const channelsMade = (await gcontrol('GET', '/__sandbox/google/channels')).channels.length as number;
+    assert.ok(expiredChannel || rounds < 2, 'a channel was expired mid-way');
+    assert.ok(channelsMade > channelsAtStart, `channels renewed during the run (${channelsAtStart} → ${channelsMade})`);
+    assert.equal((await channels()).length, PEOPLE.length);
+    const pushes = (await gcontrol('GET', '/__sandbox/google/deliveries')).deliveries.length as number;
 
     // One more run reads only the hub's own writes back: nothing is written (no echo loop).
     const res = await api(hub, 'POST', '/api/v1/calendar-sync/staff/run');
@@ -643,7 +883,7 @@ flows: []
     const sum = (k: string) => state.syncs[0]!.people.reduce((n, p) => n + (typeof p[k] === 'number' ? p[k] : 0), 0);
     assert.equal(sum('conflicts'), conflicts.length);
     console.log(
-      `convergence: ${OPS} operations (${JSON.stringify(opCounts)}), ${total} events per side at the end, ${conflicts.length} conflicts recorded (${induced.length} induced), ${sum('echoes')} echoes dropped, ${sum('standaloneExceptions')} exceptions kept standalone in DingTalk; ${elapsed} ms`,
+      `convergence: ${OPS} operations (${JSON.stringify(opCounts)}), ${total} events per side at the end, ${conflicts.length} conflicts recorded (${induced.length} induced), ${sum('echoes')} echoes dropped, ${occurrences} occurrences of series per side (${exceptionsAtEnd} changed, ${skipped} removed in Google), ${sum('standaloneExceptions')} occurrences kept standalone; ${channelsMade} Google channels made (renewals and one expiry), ${pushes} push notifications, a pushed change in DingTalk after ${pushMs} ms; ${elapsed} ms`,
     );
   });
 
@@ -663,7 +903,14 @@ flows: []
       await page.getByRole('heading', { name: 'Two-way calendar sync' }).waitFor();
       const alice = page.locator('[data-calendar-sync="staff"] tr[data-person="alice@example.com"]');
       await alice.waitFor();
-      assert.equal((await alice.locator('[data-field="paired"]').innerText()).trim(), '50');
+      // 50 from the first sync, plus any the random operations made pair (an occurrence changed on both sides).
+      const [paired] = await queryHub<{ paired: number }>(
+        environment,
+        `select paired from calendar_sync_state where sync_id = 'staff' and person_id = $1`,
+        [personIds.get('alice@example.com')],
+      );
+      assert.ok(paired!.paired >= 50);
+      assert.equal((await alice.locator('[data-field="paired"]').innerText()).trim(), String(paired!.paired));
       assert.equal(await page.locator('[data-calendar-sync="staff"] tbody tr').count(), 5);
       const conflicts = await queryHub<{ n: number }>(environment, 'select count(*)::int n from calendar_sync_conflicts');
       const shown = await page.locator('[data-calendar-sync="staff"] [data-field="conflicts"]').allInnerTexts();
@@ -689,5 +936,41 @@ flows: []
     } finally {
       await browser.close();
     }
+  });
+
+  test('the recipe gallery makes a calendar sync for chosen people or departments', async () => {
+    const recipes = (await api(hub, 'GET', '/api/v1/recipes')).json as { items: Array<{ id: string; makes: string; services: string[] }> };
+    const recipe = recipes.items.find((r) => r.id === 'google-dingtalk-calendar-sync');
+    assert.ok(recipe, 'in the gallery');
+    assert.equal(recipe.makes, 'calendarSync');
+    assert.deepEqual(recipe.services, ['google', 'dingtalk']);
+    const url = '/api/v1/recipes/google-dingtalk-calendar-sync/instantiate';
+    const none = await api(hub, 'POST', url, { flowId: 'sales', fields: { google: 'google', dingtalk: 'dingtalk' } });
+    assert.equal(none.status, 400, 'no people and no departments');
+    const wrong = await api(hub, 'POST', url, {
+      flowId: 'sales',
+      fields: { google: 'dingtalk', dingtalk: 'dingtalk', people: 'bob@example.com' },
+    });
+    assert.equal(wrong.status, 400, JSON.stringify(wrong.json));
+    const taken = await api(hub, 'POST', url, {
+      flowId: 'staff',
+      fields: { google: 'google', dingtalk: 'dingtalk', people: 'bob@example.com' },
+    });
+    assert.equal(taken.status, 409, 'the config file has "staff"');
+    // Made switched off here: the file's sync already covers these calendars.
+    const made = await api(hub, 'POST', url, {
+      flowId: 'sales',
+      enabled: false,
+      fields: { google: 'google', dingtalk: 'dingtalk', people: 'bob@example.com, carol@example.com', departments: '' },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const list = (await api(hub, 'GET', '/api/v1/calendar-sync')).json as {
+      syncs: Array<{ id: string; fromFile: boolean; enabled: boolean; sides: string[]; people: Array<{ email: string }> }>;
+    };
+    const sales = list.syncs.find((x) => x.id === 'sales')!;
+    assert.deepEqual(
+      [sales.fromFile, sales.enabled, sales.sides, sales.people.map((p) => p.email)],
+      [false, false, ['google', 'dingtalk'], ['bob@example.com', 'carol@example.com']],
+    );
   });
 });

@@ -19,8 +19,10 @@ import { callApi, client, runtimeOptions } from './sdk.ts';
  * `extendedProperties.sharedProperties`); creates send `x-client-token` derived from the write's key,
  * so a retried create returns the first event. Only events the person organizes are synced from here
  * (an attendee's copy is the organizer's event, synced by the organizer's own sync).
- * Single-occurrence exceptions are not written here (`exceptions: false`): the engine keeps them as
- * standalone linked events.
+ * Single-occurrence exceptions: a changed or cancelled occurrence of a series is its own event in the
+ * listing with `seriesMasterId` + `originStart` (cancelled: `status: cancelled`); the hub finds the
+ * occurrence to write through `ListInstances` (GET …/events/{seriesId}/instances) and patches or
+ * deletes that instance's id, so `exceptions: true`.
  */
 const MARK_LINK = 'dingbridgeLink';
 const MARK_HASH = 'dingbridgeHash';
@@ -70,6 +72,14 @@ export function ruleFromDingtalk(v: unknown): SyncRule | null {
 
 type DEvent = Record<string, any>;
 
+/** An occurrence's original start in the engine's terms: the date (all-day series) or the UTC instant. */
+function originalStartOf(ev: DEvent): string | undefined {
+  const v = ev.originStart?.dateTime;
+  if (typeof v !== 'string' || !v) return undefined;
+  const allDay = ev.isAllDay === true || Boolean(ev.start?.date && !ev.start?.dateTime);
+  return allDay ? v.slice(0, 10) : instant(v);
+}
+
 export function dingtalkToSide(ev: DEvent, unionId: string): SideEvent {
   const deleted = ev.status === 'cancelled';
   const shared = (ev.extendedProperties?.sharedProperties ?? {}) as Record<string, string>;
@@ -81,6 +91,7 @@ export function dingtalkToSide(ev: DEvent, unionId: string): SideEvent {
     attendeeIds: [],
     owned: !ev.organizer?.id || ev.organizer.id === unionId,
     ...(shared[MARK_LINK] ? { marker: { link: shared[MARK_LINK]!, hash: shared[MARK_HASH] ?? '' } } : {}),
+    ...(ev.seriesMasterId ? { seriesId: String(ev.seriesMasterId), originalStart: originalStartOf(ev) } : {}),
   };
   if (deleted || !ev.start) return base;
   const allDay = ev.isAllDay === true || Boolean(ev.start.date && !ev.start.dateTime);
@@ -124,7 +135,7 @@ export function dingtalkCalendarSide(conn: ConnectionHandle): CalendarSide {
   const code = (err: unknown) => (err instanceof StepError ? String(err.details.code ?? '') : '');
   return {
     service: 'dingtalk',
-    exceptions: false,
+    exceptions: true,
     userOf: (p) => p.identities.dingtalk?.unionId,
     async changes(unionId, cursor) {
       const events: SideEvent[] = [];
@@ -155,6 +166,31 @@ export function dingtalkCalendarSide(conn: ConnectionHandle): CalendarSide {
           continue;
         }
         return { events, cursor: body.syncToken ?? cursor ?? '' };
+      }
+    },
+    async occurrence(unionId, seriesId, originalStart) {
+      // The series' instances around the original start (a day either side covers all-day and zones).
+      const at = Date.parse(originalStart.length === 10 ? `${originalStart}T00:00:00Z` : originalStart);
+      const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 16) + 'Z';
+      try {
+        const res = await callApi(conn, 'calendar sync: listInstances', (t) =>
+          c().listInstancesWithOptions(
+            unionId,
+            'primary',
+            seriesId,
+            new calendarPkg.ListInstancesRequest({ timeMin: fmt(at - 86_400_000), timeMax: fmt(at + 2 * 86_400_000), maxResults: 100 }),
+            new calendarPkg.ListInstancesHeaders({ xAcsDingtalkAccessToken: t }),
+            runtimeOptions(),
+          ),
+        );
+        const body = plain(res.body) as { events?: DEvent[] };
+        // The SDK's ListInstances model has no originStart: an unchanged occurrence starts at its original start.
+        return (body.events ?? [])
+          .map((e) => dingtalkToSide(e, unionId))
+          .find((e) => (e.originalStart ?? e.content?.start) === originalStart)?.id;
+      } catch (err) {
+        if (status(err) === 404 || status(err) === 400) return undefined;
+        throw err;
       }
     },
     async create(unionId, content, opts) {

@@ -11,11 +11,14 @@ import { calendarAs } from './service-account.ts';
  * account acting as that person. Changes come from `events.list` with the `nextSyncToken` of the last
  * list (410 `fullSyncRequired` → CursorExpired: the engine lists everything again); series are one
  * item (RRULE) and their single-occurrence exceptions separate items (`recurringEventId` +
- * `originalStartTime`), which Google can hold, so `exceptions: true`. The hub's writes carry
+ * `originalStartTime`; a removed occurrence is a cancelled one), which Google can hold, so
+ * `exceptions: true`: an occurrence is written through its instance id (`occurrence`). The hub's writes carry
  * `extendedProperties.private.dingbridgeLink` / `dingbridgeHash`; creates use an event id derived from
  * the write's key (base32hex), so a retried create answers 409 and the first event is kept.
  */
 export const MARK_LINK = 'dingbridgeLink';
+/** The google_sa trigger whose channel (params `{calendarId: the person's e-mail}`) says a person's calendar changed. */
+export const CALENDAR_PUSH_TRIGGER = 'google_sa.calendar.push';
 export const MARK_HASH = 'dingbridgeHash';
 
 type GEvent = calendar_v3.Schema$Event;
@@ -32,7 +35,12 @@ export function googleToSide(ev: GEvent, user: string): SideEvent {
     owned: !ev.organizer?.email || ev.organizer.self === true || ev.organizer.email.toLowerCase() === user.toLowerCase(),
     ...(priv[MARK_LINK] ? { marker: { link: priv[MARK_LINK]!, hash: priv[MARK_HASH] ?? '' } } : {}),
     ...(ev.recurringEventId
-      ? { seriesId: ev.recurringEventId, originalStart: ev.originalStartTime?.dateTime ?? ev.originalStartTime?.date ?? undefined }
+      ? {
+          seriesId: ev.recurringEventId,
+          originalStart: ev.originalStartTime?.dateTime
+            ? instant(ev.originalStartTime.dateTime)
+            : (ev.originalStartTime?.date ?? undefined),
+        }
       : {}),
   };
   if (deleted || !ev.start) return base;
@@ -82,6 +90,7 @@ export function googleCalendarSide(conn: ConnectionHandle): CalendarSide {
   return {
     service: 'google',
     exceptions: true,
+    push: { trigger: CALENDAR_PUSH_TRIGGER, params: (user) => ({ calendarId: user }) },
     userOf: (p) => p.identities.google?.email ?? p.email ?? undefined,
     async changes(user, cursor) {
       const c = await cal(user);
@@ -95,7 +104,9 @@ export function googleCalendarSide(conn: ConnectionHandle): CalendarSide {
               calendarId: 'primary',
               maxResults: 2500,
               ...(pageToken ? { pageToken } : {}),
-              ...(cursor ? { syncToken: cursor, showDeleted: true } : {}),
+              // Deleted events too: a cancelled occurrence of a series is how Google says one was removed.
+              showDeleted: true,
+              ...(cursor ? { syncToken: cursor } : {}),
             })
           ).data;
         } catch (err) {
@@ -108,6 +119,26 @@ export function googleCalendarSide(conn: ConnectionHandle): CalendarSide {
           continue;
         }
         return { events, cursor: data.nextSyncToken ?? cursor ?? '' };
+      }
+    },
+    async occurrence(user, seriesId, originalStart) {
+      // Google's instance id: the series id, `_`, the original start in UTC (`20301210T020000Z`, all-day `20301210`).
+      const stamp =
+        originalStart.length === 10
+          ? originalStart.replace(/-/g, '')
+          : new Date(originalStart)
+              .toISOString()
+              .replace(/[-:]/g, '')
+              .replace(/\.\d{3}/, '');
+      const id = `${seriesId}_${stamp}`;
+      const c = await cal(user);
+      try {
+        await c.events.get({ calendarId: 'primary', eventId: id });
+        return id;
+      } catch (err) {
+        const { status } = googleReason(err);
+        if (status === 404 || status === 410) return undefined;
+        throw mapGoogleError('calendar sync: events.get (instance)', err);
       }
     },
     async create(user, content, opts) {

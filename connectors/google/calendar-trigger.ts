@@ -210,14 +210,16 @@ export const calendarEventsPolled: TriggerDefinition = {
   },
 };
 
-async function watch(conn: ConnectionHandle, calendarId: string, callbackUrl: string) {
-  const cal = await calendarFor(conn);
+type CalendarOf = (conn: ConnectionHandle, calendarId: string) => Promise<calendar_v3.Calendar>;
+
+async function watch(conn: ConnectionHandle, calendarId: string, callbackUrl: string, calendarOf: CalendarOf, watched: string) {
+  const cal = await calendarOf(conn, calendarId);
   const id = crypto.randomUUID();
   const token = crypto.randomBytes(24).toString('base64url');
   const ttl = channelTtlSec();
   const asked = Date.now();
   const res = await cal.events
-    .watch({ calendarId, requestBody: { id, type: 'web_hook', address: callbackUrl, token, params: { ttl: String(ttl) } } }, SDK)
+    .watch({ calendarId: watched, requestBody: { id, type: 'web_hook', address: callbackUrl, token, params: { ttl: String(ttl) } } }, SDK)
     .catch((err) => {
       throw mapGoogleError(`Google Calendar events.watch on ${calendarId}`, err);
     });
@@ -231,40 +233,65 @@ async function watch(conn: ConnectionHandle, calendarId: string, callbackUrl: st
   };
 }
 
-export const calendarEventsPush: TriggerDefinition = {
+/**
+ * A calendar push channel as a trigger: its body-less notifications ask for a poll of the pollers
+ * (and anything else listening for poll requests, e.g. the two-way calendar sync) with its params.
+ * `calendarOf` makes the client for the watched calendar (the connection's own user, or the person a
+ * service account acts as); `watched` is the calendar id given to events.watch (default: the param).
+ */
+export function calendarPushTrigger(opts: {
+  id: string;
+  title: string;
+  events: string[];
+  calendarOf: CalendarOf;
+  watched?: (calendarId: string) => string;
+}): TriggerDefinition {
+  const watched = opts.watched ?? ((c: string) => c);
+  return {
+    id: opts.id,
+    title: opts.title,
+    events: opts.events,
+    kind: 'webhook',
+    webhook: {
+      async receive(req, _conn, ctx) {
+        const sub = ctx?.subscription;
+        const token = header(req, 'x-goog-channel-token') ?? '';
+        if (!sub?.secret || token.length !== sub.secret.length || !crypto.timingSafeEqual(Buffer.from(token), Buffer.from(sub.secret))) {
+          throw new HttpError(401, 'invalid_token', 'the channel token does not match');
+        }
+        // No body: every state ('sync' of a new channel included) means "poll now".
+        return { events: [], reply: { status: 200 }, pollNow: true };
+      },
+      accepts: (req) => /\/calendar\/v3\//.test(header(req, 'x-goog-resource-uri') ?? ''),
+    },
+    subscription: {
+      params: ['calendarId'],
+      wanted: ({ publicUrl }) => pushWanted(publicUrl),
+      // A channel is this connector's only when Google says it watches a calendar (Drive's channels share the headers).
+      match: (req) => (/\/calendar\/v3\//.test(header(req, 'x-goog-resource-uri') ?? '') ? header(req, 'x-goog-channel-id') : undefined),
+      subscribe: (conn, params, callbackUrl) => {
+        const calendarId = calendarIdOf(params);
+        return watch(conn, calendarId, callbackUrl, opts.calendarOf, watched(calendarId));
+      },
+      async unsubscribe(conn, externalId, record) {
+        const cal = await opts.calendarOf(conn, String(record?.state.calendarId ?? record?.params.calendarId ?? 'primary'));
+        try {
+          await cal.channels.stop({ requestBody: { id: externalId, resourceId: String(record?.state.resourceId ?? '') } }, SDK);
+        } catch (err) {
+          if (status(err) !== 404) throw mapGoogleError('Google channels.stop', err);
+        }
+      },
+      async check(_conn, _externalId, record) {
+        // Google has no API that lists channels: one past its expiry is gone.
+        return record?.expiresAt && Date.parse(record.expiresAt) <= Date.now() ? 'gone' : 'ok';
+      },
+    },
+  };
+}
+
+export const calendarEventsPush: TriggerDefinition = calendarPushTrigger({
   id: 'google.calendar.push',
   title: 'Calendar push channel (asks for a poll)',
   events: Object.values(CALENDAR_EVENT_TYPES),
-  kind: 'webhook',
-  webhook: {
-    async receive(req, _conn, ctx) {
-      const sub = ctx?.subscription;
-      const token = header(req, 'x-goog-channel-token') ?? '';
-      if (!sub?.secret || token.length !== sub.secret.length || !crypto.timingSafeEqual(Buffer.from(token), Buffer.from(sub.secret))) {
-        throw new HttpError(401, 'invalid_token', 'the channel token does not match');
-      }
-      // No body: every state ('sync' of a new channel included) means "poll now".
-      return { events: [], reply: { status: 200 }, pollNow: true };
-    },
-    accepts: (req) => /\/calendar\/v3\//.test(header(req, 'x-goog-resource-uri') ?? ''),
-  },
-  subscription: {
-    params: ['calendarId'],
-    wanted: ({ publicUrl }) => pushWanted(publicUrl),
-    // A channel is this connector's only when Google says it watches a calendar (Drive's channels share the headers).
-    match: (req) => (/\/calendar\/v3\//.test(header(req, 'x-goog-resource-uri') ?? '') ? header(req, 'x-goog-channel-id') : undefined),
-    subscribe: (conn, params, callbackUrl) => watch(conn, calendarIdOf(params), callbackUrl),
-    async unsubscribe(conn, externalId, record) {
-      const cal = await calendarFor(conn);
-      try {
-        await cal.channels.stop({ requestBody: { id: externalId, resourceId: String(record?.state.resourceId ?? '') } }, SDK);
-      } catch (err) {
-        if (status(err) !== 404) throw mapGoogleError('Google channels.stop', err);
-      }
-    },
-    async check(_conn, _externalId, record) {
-      // Google has no API that lists channels: one past its expiry is gone.
-      return record?.expiresAt && Date.parse(record.expiresAt) <= Date.now() ? 'gone' : 'ok';
-    },
-  },
-};
+  calendarOf: (conn) => calendarFor(conn),
+});

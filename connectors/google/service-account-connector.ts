@@ -3,16 +3,33 @@ import { defineConnector } from '../../core/connector.ts';
 import type { ConnectorTranslations } from '../../core/connector-i18n.ts';
 import { registerDirectoryProvider } from '../../core/people/directory.ts';
 import { urlSetting } from '../../core/settings.ts';
-import { googleCalendarSide } from './calendar-side.ts';
+import { CALENDAR_PUSH_TRIGGER, googleCalendarSide } from './calendar-side.ts';
+import { calendarPushTrigger } from './calendar-trigger.ts';
 import { googleDirectory } from './directory-provider.ts';
-import { googleServiceAccountAuth } from './service-account.ts';
+import { calendarAs, googleServiceAccountAuth } from './service-account.ts';
 
 /**
  * Google Workspace by a service account with domain-wide delegation: the hub acts as each person of
- * the domain. Offers the calendar side of the two-way calendar sync and the Directory as a source of
- * People. (A second connector of one service, like `dingtalk_robot`: the connection kind differs.)
+ * the domain. Offers the calendar side of the two-way calendar sync (with a push channel per person's
+ * calendar, so a Google change syncs at once) and the Directory as a source of People. (A second connector of one service, like `dingtalk_robot`: the connection kind differs.)
  */
 const i18n: ConnectorTranslations = {
+  triggers: {
+    [CALENDAR_PUSH_TRIGGER]: {
+      title: { en: 'Calendar push channel of a person', 'zh-CN': '个人日历推送通道', 'zh-HK': '個人日曆推送通道' },
+      description: {
+        en: "Google tells the hub that a person's calendar changed; the two-way calendar sync then syncs that person at once.",
+        'zh-CN': 'Google 通知集线器某人的日历有变更；双向日历同步随即同步此人。',
+        'zh-HK': 'Google 通知集線器某人的日曆有變更；雙向日曆同步隨即同步此人。',
+      },
+      params: {
+        calendarId: {
+          label: { en: "Person's calendar (e-mail)", 'zh-CN': '个人日历（电子邮件）', 'zh-HK': '個人日曆（電郵）' },
+          example: 'alice@example.com',
+        },
+      },
+    },
+  },
   name: {
     en: 'Google Workspace (service account)',
     'zh-CN': 'Google Workspace（服务账号）',
@@ -73,7 +90,16 @@ export const googleServiceAccount = defineConnector({
     GOOGLE_OAUTH_BASE_URL: urlSetting(['http:', 'https:']).optional(),
   }),
   auth: googleServiceAccountAuth,
-  triggers: [],
+  // Emits no events of its own: its notifications ask the calendar sync to run that person now.
+  triggers: [
+    calendarPushTrigger({
+      id: CALENDAR_PUSH_TRIGGER,
+      title: 'Calendar push channel of a person (asks the calendar sync to run)',
+      events: [],
+      calendarOf: (conn, calendarId) => calendarAs(conn, calendarId),
+      watched: () => 'primary',
+    }),
+  ],
   actions: [],
   i18n,
   calendarSide: googleCalendarSide,

@@ -13,12 +13,17 @@ import type { CalendarSide, SideEvent, SyncContent } from './types.ts';
  * the hub last saw or wrote on that side is an echo, dropped); one side changed → written to the
  * other; both → a conflict, resolved by the providers' update times (last writer wins, ties to side
  * a), the losing content recorded; new events are paired with a same title + start + end event on
- * the other side (first sync and concurrent creates) or created there, stamped with the hub's marker.
+ * the other side (first sync and concurrent creates) or created there, stamped with the hub's marker;
+ * a new single-occurrence exception (changed or removed occurrence) goes to the same occurrence (same
+ * original start) of the linked series on the other side, or, where there is none, becomes a
+ * standalone linked event there.
  * A write is skipped when the target already holds that content, so a crash anywhere converges on
  * the next run (cursors are saved only after a run without errors).
  */
 
 export const DELETED = 'deleted';
+/** A run's `skipped` when another process holds the person. */
+export const BUSY = 'another process is syncing this person';
 
 /** A stable hash of what the sync compares (the zone is left out: the instant is compared). */
 export function contentHash(c: SyncContent): string {
@@ -100,7 +105,7 @@ export class CalendarSyncEngine {
       return { ...report, skipped: `no ${missing} identity` };
     }
     const state = await this.store.lease(syncId, person.id, 10 * 60_000);
-    if (!state) return { ...report, skipped: 'another process is syncing this person' };
+    if (!state) return { ...report, skipped: BUSY };
     try {
       const full = !state.initialised || state.resync_requested;
       const directory = await this.opts.directory();
@@ -224,19 +229,18 @@ export class CalendarSyncEngine {
         return start < to && (c.recurrence ? true : end > from);
       };
       const fresh = {
-        a: unlinked.a.filter((e) => !e.deleted && e.content && inWindow(e)),
-        b: unlinked.b.filter((e) => !e.deleted && e.content && inWindow(e)),
+        a: unlinked.a.filter((e) => !e.seriesId && !e.deleted && e.content && inWindow(e)),
+        b: unlinked.b.filter((e) => !e.seriesId && !e.deleted && e.content && inWindow(e)),
       };
       const waiting = new Map<string, SideEvent[]>();
       for (const ev of fresh.b) {
-        if (ev.seriesId) continue;
         const k = pairKey(ev.content!);
         waiting.set(k, [...(waiting.get(k) ?? []), ev]);
       }
       const pairedB = new Set<string>();
       for (const ev of fresh.a) {
         await guard(`new event ${ev.id}`, async () => {
-          const match = ev.seriesId ? undefined : waiting.get(pairKey(ev.content!))?.find((b) => !pairedB.has(b.id));
+          const match = waiting.get(pairKey(ev.content!))?.find((b) => !pairedB.has(b.id));
           if (match) {
             pairedB.add(match.id);
             await this.pair(ctx, ev, match);
@@ -246,6 +250,40 @@ export class CalendarSyncEngine {
         });
       }
       for (const ev of fresh.b) if (!pairedB.has(ev.id)) await guard(`new event ${ev.id}`, () => this.createFrom(ctx, 'b', ev));
+
+      // Single-occurrence exceptions (changed or cancelled occurrences) not linked yet, after their series
+      // (linked above if new): written to the same occurrence of the other side's series; one changed on
+      // both sides is paired (the later edit wins); without a counterpart series, a standalone linked event.
+      const exceptions = {
+        a: unlinked.a.filter((e) => e.seriesId && e.originalStart && (e.deleted || e.content)),
+        b: unlinked.b.filter((e) => e.seriesId && e.originalStart && (e.deleted || e.content)),
+      };
+      if (exceptions.a.length || exceptions.b.length) {
+        const now = await this.store.links(syncId, person.id);
+        const series = {
+          a: new Map(now.filter((l) => l.a_id && !l.deleted && l.kind !== 'exception').map((l) => [l.a_id!, l])),
+          b: new Map(now.filter((l) => l.b_id && !l.deleted && l.kind !== 'exception').map((l) => [l.b_id!, l])),
+        };
+        const onB = new Map<string, SideEvent>();
+        for (const ev of exceptions.b) {
+          const sl = series.b.get(ev.seriesId!);
+          if (sl) onB.set(`${sl.id}|${ev.originalStart}`, ev);
+        }
+        const pairedExB = new Set<string>();
+        for (const ev of exceptions.a) {
+          await guard(`occurrence ${ev.id}`, async () => {
+            const sl = series.a.get(ev.seriesId!);
+            const match = sl ? onB.get(`${sl.id}|${ev.originalStart}`) : undefined;
+            if (match) {
+              pairedExB.add(match.id);
+              if (!(ev.deleted && match.deleted)) await this.pair(ctx, ev, match);
+            } else await this.exceptionFrom(ctx, 'a', ev, sl, inWindow);
+          });
+        }
+        for (const ev of exceptions.b)
+          if (!pairedExB.has(ev.id))
+            await guard(`occurrence ${ev.id}`, () => this.exceptionFrom(ctx, 'b', ev, series.b.get(ev.seriesId!), inWindow));
+      }
 
       const now = new Date();
       if (errors) count('errors', errors);
@@ -354,11 +392,10 @@ export class CalendarSyncEngine {
     await this.store.updateLink(link);
   }
 
-  private contentFor(link: LinkRow, to: SideKey, ev: SideEvent): SyncContent {
+  private contentFor(link: LinkRow, _to: SideKey, ev: SideEvent): SyncContent {
     const c = ev.content!;
-    // A series exception on a side that cannot hold one: a standalone event.
-    if ((link.kind === 'exception' || ev.seriesId) && !this.side(to).exceptions) return { ...c, recurrence: null };
-    return c;
+    // An occurrence (written to the other side's occurrence, or kept there as a standalone event) has no rule.
+    return link.kind === 'exception' || ev.seriesId ? { ...c, recurrence: null } : c;
   }
 
   private writeOpts(ctx: Ctx, link: LinkRow, to: SideKey, ev: SideEvent, h: string) {
@@ -384,10 +421,52 @@ export class CalendarSyncEngine {
     ctx.count(`created_${to}`);
   }
 
-  private async createFrom(ctx: Ctx, from: SideKey, ev: SideEvent): Promise<void> {
+  /**
+   * A new single-occurrence exception on side `from` of the series linked by `series`: the same
+   * occurrence on the other side is changed or removed. The link (both ids, no hashes yet) is saved
+   * before the write, so a crash in between rewrites it on the next run rather than losing it.
+   */
+  private async exceptionFrom(
+    ctx: Ctx,
+    from: SideKey,
+    ev: SideEvent,
+    series: LinkRow | undefined,
+    inWindow: (ev: SideEvent) => boolean,
+  ): Promise<void> {
+    const to = other(from);
+    const toSide = this.side(to);
+    const seriesTo = series?.[`${to}_id`];
+    const target =
+      seriesTo && series[`${to}_hash`] !== DELETED && toSide.exceptions && toSide.occurrence
+        ? await toSide.occurrence(ctx.users[to]!, seriesTo, ev.originalStart!)
+        : undefined;
+    if (!target) {
+      // No such occurrence over there (no linked series, or its rule cannot place it): a standalone event.
+      if (ev.deleted || !ev.content || !inWindow(ev)) return;
+      await this.createFrom(ctx, from, ev, true);
+      return;
+    }
+    const link = await this.store.insertLink({
+      id: crypto.randomUUID(),
+      sync_id: this.opts.syncId,
+      person_id: ctx.person.id,
+      a_id: from === 'a' ? ev.id : target,
+      b_id: from === 'b' ? ev.id : target,
+      a_hash: null,
+      b_hash: null,
+      a_guests: from === 'a' ? ev.guests : [],
+      b_guests: from === 'b' ? ev.guests : [],
+      a_series_id: series!.a_id,
+      a_original_start: ev.originalStart ?? null,
+      kind: 'exception',
+    });
+    await this.apply(ctx, link, from, ev);
+  }
+
+  private async createFrom(ctx: Ctx, from: SideKey, ev: SideEvent, noOccurrence = false): Promise<void> {
     const to = other(from);
     const h = hashOf(ev);
-    const standalone = Boolean(ev.seriesId) && !this.side(to).exceptions;
+    const standalone = Boolean(ev.seriesId) && (noOccurrence || !this.side(to).exceptions);
     const link = await this.store.insertLink({
       id: crypto.randomUUID(),
       sync_id: this.opts.syncId,
@@ -421,9 +500,9 @@ export class CalendarSyncEngine {
       b_hash: hashOf(b),
       a_guests: a.guests,
       b_guests: b.guests,
-      a_series_id: null,
-      a_original_start: null,
-      kind: a.content?.recurrence ? 'series' : 'event',
+      a_series_id: a.seriesId ?? null,
+      a_original_start: a.originalStart ?? null,
+      kind: a.seriesId ? 'exception' : a.content?.recurrence ? 'series' : 'event',
     });
     ctx.count('paired');
     // Same meeting, other details differ (description, attendees): the later edit wins, ties to side a.

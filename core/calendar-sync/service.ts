@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Person } from '../people/store.ts';
 import { PeopleStore } from '../people/store.ts';
 import type { Runtime } from '../runtime.ts';
-import { CalendarSyncEngine, type RunReport } from './engine.ts';
+import { BUSY, CalendarSyncEngine, type RunReport } from './engine.ts';
 import { CalendarSyncStore } from './store.ts';
+import { type CalendarSyncs, onPush } from './syncs.ts';
 import type { CalendarSide } from './types.ts';
 
 /**
@@ -23,7 +24,14 @@ export const calendarSyncConfigSchema = z
       .default({ daysBack: 30, daysAhead: 180 }),
     /** How often each person's calendars are polled. */
     intervalSeconds: z.number().int().min(5).max(86_400).default(60),
+    /** Background runs (on the interval, and on push); off, the sync runs only when asked (API, Triggers page). */
     enabled: z.boolean().default(true),
+    /**
+     * A push channel per person on each side that has one (Google: events.watch, kept registered and
+     * renewed by the hub when it has an https PUBLIC_URL): a change there runs that person's sync at once
+     * instead of at the next poll. DingTalk has no calendar change event, so its side is polled.
+     */
+    push: z.boolean().default(true),
   })
   .strict();
 export type CalendarSyncConfig = z.output<typeof calendarSyncConfigSchema>;
@@ -33,6 +41,14 @@ export interface SyncRun {
   reports: RunReport[];
 }
 
+/** The calendar side a connection's connector offers. */
+export async function sideOf(rt: Runtime, connectionId: string): Promise<{ side: CalendarSide; connectorId: string }> {
+  const conn = await rt.connections.handle(connectionId);
+  const factory = rt.registry.connector(conn.connectorId)?.calendarSide;
+  if (!factory) throw new Error(`connector ${conn.connectorId} (connection ${connectionId}) has no calendar`);
+  return { side: await factory(conn), connectorId: conn.connectorId };
+}
+
 /** Builds the sides and the engine of one configured sync. */
 export async function engineFor(
   rt: Runtime,
@@ -40,10 +56,11 @@ export async function engineFor(
 ): Promise<{ engine: CalendarSyncEngine; a: CalendarSide; b: CalendarSide }> {
   const sides: CalendarSide[] = [];
   for (const connId of cfg.sides) {
-    const conn = await rt.connections.handle(connId);
-    const factory = rt.registry.connector(conn.connectorId)?.calendarSide;
-    if (!factory) throw new Error(`calendar sync ${cfg.id}: connector ${conn.connectorId} (connection ${connId}) has no calendar`);
-    sides.push(await factory(conn));
+    try {
+      sides.push((await sideOf(rt, connId)).side);
+    } catch (err) {
+      throw new Error(`calendar sync ${cfg.id}: ${(err as Error).message}`);
+    }
   }
   const people = new PeopleStore(rt.db);
   const engine = new CalendarSyncEngine(new CalendarSyncStore(rt.db), {
@@ -80,31 +97,101 @@ export async function runSync(rt: Runtime, cfg: CalendarSyncConfig, only?: strin
   return { syncId: cfg.id, reports };
 }
 
-/** Polls every configured sync on its interval (in processes that run workers). */
-export function startCalendarSync(rt: Runtime, configs: CalendarSyncConfig[]): { stop(): Promise<void> } {
+/**
+ * Runs the syncs in the background (in processes that run workers): each enabled sync on its
+ * interval (the first run a second after start), syncs added in the UI as they appear, and a person
+ * whose calendar pushed a change (flag `push_requested_at`, set by any process that got the
+ * notification) at once: this process is woken directly, others find the flag on their sweep. A
+ * person another process is syncing keeps the flag and is tried again a moment later.
+ */
+export function startCalendarSync(rt: Runtime, syncs: CalendarSyncs, opts: { pushSweepMs?: number } = {}): { stop(): Promise<void> } {
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<unknown>>();
-  for (const cfg of configs.filter((c) => c.enabled)) {
-    const tick = () => {
-      if (stopped) return;
-      const p = runSync(rt, cfg)
-        .catch((err) => rt.log.warn({ sync: cfg.id, err: (err as Error).message }, 'calendar sync run failed'))
-        .finally(() => {
-          running.delete(p);
-          if (!stopped) {
-            const t = setTimeout(tick, cfg.intervalSeconds * 1000);
-            timers.add(t);
-          }
-        });
-      running.add(p);
-    };
-    const t = setTimeout(tick, 1000);
+  const started = new Set<string>();
+  const later = (fn: () => void, ms: number) => {
+    if (stopped) return;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     timers.add(t);
-  }
+  };
+  const track = (p: Promise<unknown>) => {
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  };
+
+  const startInterval = (cfg: CalendarSyncConfig) => {
+    started.add(cfg.id);
+    const tick = async () => {
+      if (stopped) return;
+      const current = await syncs.get(cfg.id).catch(() => cfg);
+      if (!current?.enabled) {
+        started.delete(cfg.id);
+        return;
+      }
+      const p = runSync(rt, current)
+        .catch((err) => rt.log.warn({ sync: cfg.id, err: (err as Error).message }, 'calendar sync run failed'))
+        .finally(() => later(() => void tick(), current.intervalSeconds * 1000));
+      track(p);
+    };
+    later(() => void tick(), 1000);
+  };
+  const discover = async () => {
+    for (const cfg of await syncs.list()) if (cfg.enabled && !started.has(cfg.id)) startInterval(cfg);
+  };
+
+  let draining = false;
+  let again = false;
+  const drain = async (): Promise<void> => {
+    if (stopped) return;
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = true;
+    try {
+      const store = new CalendarSyncStore(rt.db);
+      for (const want of await store.pushRequests()) {
+        if (stopped) break;
+        const cfg = await syncs.get(want.sync_id);
+        if (!cfg?.enabled || !cfg.push) {
+          await store.clearPush(want.sync_id, want.person_id, want.push_requested_at);
+          continue;
+        }
+        await store.clearPush(want.sync_id, want.person_id, want.push_requested_at);
+        const run = await runSync(rt, cfg, want.person_id);
+        const report = run.reports[0];
+        if (report?.skipped === BUSY) {
+          // Another run holds this person: ask again, and look again shortly.
+          await store.requestPush(want.sync_id, want.person_id);
+          later(() => void drain(), 1000);
+        }
+      }
+    } catch (err) {
+      rt.log.warn({ err: (err as Error).message }, 'calendar sync push run failed');
+    } finally {
+      draining = false;
+      if (again && !stopped) {
+        again = false;
+        track(drain());
+      }
+    }
+  };
+  const sweep = () => {
+    track(drain());
+    track(discover().catch((err) => rt.log.warn({ err: (err as Error).message }, 'calendar sync: listing the syncs failed')));
+    later(sweep, opts.pushSweepMs ?? 2000);
+  };
+  onPush(rt, () => track(drain()));
+  const off = syncs.onChange(() => track(discover()));
+  track(discover());
+  later(sweep, opts.pushSweepMs ?? 2000);
   return {
     async stop() {
       stopped = true;
+      off();
       for (const t of timers) clearTimeout(t);
       await Promise.allSettled([...running]);
     },

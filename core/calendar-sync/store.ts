@@ -24,7 +24,17 @@ export interface CalendarSyncStateTable {
   last_error: string | null;
   resync_requested: Generated<boolean>;
   lease_until: Date | null;
+  /** A push notification asked for a run of this person (cleared when the run starts). */
+  push_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   updated_at: Generated<Date>;
+}
+
+export interface CalendarSyncsTable {
+  id: string;
+  config: ColumnType<unknown, string, string>;
+  recipe: string | null;
+  created_by: string | null;
+  created_at: Generated<Date>;
 }
 
 export interface CalendarSyncLinksTable {
@@ -67,6 +77,7 @@ declare module '../db/schema.ts' {
     calendar_sync_state: CalendarSyncStateTable;
     calendar_sync_links: CalendarSyncLinksTable;
     calendar_sync_conflicts: CalendarSyncConflictsTable;
+    calendar_syncs: CalendarSyncsTable;
   }
 }
 
@@ -151,6 +162,37 @@ export class CalendarSyncStore {
     await this.db
       .updateTable('calendar_sync_state')
       .set({ ...patch, ...inc, updated_at: sql`now()` } as never)
+      .where('sync_id', '=', syncId)
+      .where('person_id', '=', personId)
+      .execute();
+  }
+
+  /** People a push notification asked to sync now. */
+  async pushRequests(): Promise<Array<{ sync_id: string; person_id: string; push_requested_at: Date }>> {
+    const rows = await this.db
+      .selectFrom('calendar_sync_state')
+      .select(['sync_id', 'person_id', 'push_requested_at'])
+      .where('push_requested_at', 'is not', null)
+      .orderBy('push_requested_at')
+      .execute();
+    return rows as Array<{ sync_id: string; person_id: string; push_requested_at: Date }>;
+  }
+
+  /** Clears a push request as seen (a newer one, come meanwhile, stays). */
+  async clearPush(syncId: string, personId: string, seen: Date): Promise<void> {
+    await this.db
+      .updateTable('calendar_sync_state')
+      .set({ push_requested_at: null })
+      .where('sync_id', '=', syncId)
+      .where('person_id', '=', personId)
+      .where('push_requested_at', '<=', seen)
+      .execute();
+  }
+
+  async requestPush(syncId: string, personId: string): Promise<void> {
+    await this.db
+      .updateTable('calendar_sync_state')
+      .set({ push_requested_at: sql<Date>`coalesce(push_requested_at, now())` })
       .where('sync_id', '=', syncId)
       .where('person_id', '=', personId)
       .execute();

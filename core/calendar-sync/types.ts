@@ -84,6 +84,12 @@ export interface WriteOptions {
 export interface CalendarSide {
   /** `google`, `dingtalk`: also the People identity service the side's attendee ids live in. */
   readonly service: string;
+  /**
+   * A push channel per person (a trigger of the side's connector with a `subscription`): the hub keeps
+   * one registered for every person of a sync, and a notification (a poll request with these params)
+   * runs that person's sync at once. Without it the side is only polled.
+   */
+  readonly push?: { trigger: string; params(user: string): Record<string, string> };
   /** Whether the side can hold a single-occurrence exception of a series (else: a standalone linked event). */
   readonly exceptions: boolean;
   /** The person's id in this side's terms, from their People identities (undefined: not on this side). */
@@ -94,7 +100,13 @@ export interface CalendarSide {
    */
   changes(user: string, cursor: string | null): Promise<ChangePage>;
   create(user: string, content: SyncContent, opts: WriteOptions): Promise<SideEvent>;
-  /** An occurrence of `seriesId` starting at `originalStart` changed (sides with `exceptions`). */
+  /**
+   * The id of the occurrence of series `seriesId` whose original start is `originalStart` (a date for
+   * all-day series, else an ISO instant), to update or remove as a single-occurrence exception;
+   * undefined when the series has no such occurrence (sides with `exceptions`).
+   */
+  occurrence?(user: string, seriesId: string, originalStart: string): Promise<string | undefined>;
+  /** Writes an event's content (an occurrence's id: that occurrence only). */
   update(user: string, id: string, content: SyncContent, opts: WriteOptions): Promise<SideEvent>;
   /** Deletes (cancels); a missing event is not an error. */
   remove(user: string, id: string): Promise<void>;

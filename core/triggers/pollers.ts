@@ -175,7 +175,19 @@ async function insertRequests(rt: Runtime, ids: string[], resync: boolean): Prom
  * "Something changed" for a connection (e.g. a body-less push notification): polls at once every
  * poller of the connection whose params agree with the given ones (a param the poller does not have is ignored).
  */
+/** Something besides pollers that reads a connection's changes when asked (e.g. the two-way calendar sync). */
+export type PollListener = (rt: Runtime, connectionId: string, params: Record<string, string>) => Promise<void>;
+const pollListeners = new Set<PollListener>();
+export function onPollRequested(listener: PollListener): void {
+  pollListeners.add(listener);
+}
+
 export async function requestPollFor(rt: Runtime, connectionId: string, params: Record<string, string> = {}): Promise<number> {
+  for (const listener of pollListeners) {
+    await listener(rt, connectionId, params).catch((err) =>
+      rt.log.warn({ connectionId, err: (err as Error).message }, 'a poll listener failed'),
+    );
+  }
   // One statement (a busy push channel asks often): a request for each matching poller.
   const agree = Object.entries(params).map(([k, v]) => sql`(p.params->>${k} is null or p.params->>${k} = ${v})`);
   const result = await sql`insert into trigger_poll_requests (poller_id, requested_at, resync)

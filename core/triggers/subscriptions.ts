@@ -114,6 +114,16 @@ const renewalDue = (row: Row, trigger: TriggerDefinition | undefined, now = Date
   Boolean(row.expires_at) && new Date(row.expires_at!).getTime() - renewBefore(trigger, row) <= now;
 
 /**
+ * Registrations wanted besides the flows' (e.g. the two-way calendar sync's push channel per person):
+ * each source answers what it needs now; reconciling keeps them like the flows' ones.
+ */
+export type SubscriptionSource = (rt: Runtime) => Promise<DesiredTrigger[]>;
+const subscriptionSources = new Set<SubscriptionSource>();
+export function registerSubscriptionSource(source: SubscriptionSource): void {
+  subscriptionSources.add(source);
+}
+
+/**
  * Registers (or renews) one subscription: the new registration is saved first (the old one moves to
  * `previous_*`, still matched for late deliveries), then the old one is stopped.
  */
@@ -201,6 +211,13 @@ export async function reconcileSubscriptions(
           (t) => t.subscription?.optionalParams,
         )
       ).filter((d) => publicUrl || !d.trigger.subscription?.optional);
+      for (const source of subscriptionSources) {
+        for (const d of await source(rt)) {
+          if (!d.trigger.subscription || !(d.trigger.subscription.wanted?.({ publicUrl }) ?? true)) continue;
+          if (!publicUrl && d.trigger.subscription.optional) continue;
+          if (!desired.some((x) => x.id === d.id)) desired.push(d);
+        }
+      }
       const rows = (await conn.selectFrom('trigger_subscriptions').selectAll().execute()) as Row[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       const desiredIds = new Set(desired.map((d) => d.id));

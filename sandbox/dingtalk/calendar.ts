@@ -4,6 +4,7 @@ import { randomHex } from './crypto.ts';
 import type { DingtalkRuntime } from './runtime.ts';
 import type { CalendarEvent, DingtalkState } from './state.ts';
 import { apiError } from './errors.ts';
+import { occurrences, occurrenceStamp, startMs } from './recurrence.ts';
 
 type Fake = RunningFakeInternals<DingtalkState>;
 
@@ -51,6 +52,7 @@ export function eventView(fake: Fake, ev: CalendarEvent, viewer: string): Record
     ...(ev.onlineMeetingInfo ? { onlineMeetingInfo: ev.onlineMeetingInfo } : {}),
     ...(ev.categories ? { categories: ev.categories } : {}),
     ...(ev.extra ? { extendedProperties: { sharedProperties: ev.extra } } : {}),
+    ...(ev.seriesMasterId ? { seriesMasterId: ev.seriesMasterId, originStart: ev.originStart } : {}),
     createTime: ev.createTime,
     updateTime: ev.updateTime,
   };
@@ -84,6 +86,43 @@ function decodeToken(t: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+const HORIZON_MS = 5 * 366 * 86_400_000;
+
+/** One occurrence of a series as DingTalk shows it: the series' fields at that time, id `${seriesId}_${stamp}`. */
+function occurrenceOf(master: CalendarEvent, ms: number): CalendarEvent {
+  const dur = startMs(master.end) - startMs(master.start);
+  const at = (t: number, shape: Record<string, unknown>) =>
+    master.isAllDay
+      ? { date: new Date(t).toISOString().slice(0, 10) }
+      : { dateTime: new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'), ...(shape.timeZone ? { timeZone: shape.timeZone } : {}) };
+  const { recurrence: _r, ...rest } = structuredClone(master);
+  return {
+    ...rest,
+    id: `${master.id}_${occurrenceStamp(ms, master.isAllDay)}`,
+    start: at(ms, master.start),
+    end: at(ms + dur, master.end),
+    seriesMasterId: master.id,
+    originStart: { dateTime: new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+  };
+}
+
+/** The occurrences of a series, its changed and cancelled ones (stored exceptions) applied. */
+function instancesOf(events: Map<string, CalendarEvent>, master: CalendarEvent, now: number): CalendarEvent[] {
+  return occurrences(master, now + HORIZON_MS).map((ms) => {
+    const v = occurrenceOf(master, ms);
+    return events.get(v.id) ?? v;
+  });
+}
+
+/** An occurrence id (`${seriesId}_${stamp}`) not stored yet: its generated view. */
+function virtualOccurrence(events: Map<string, CalendarEvent>, id: string): CalendarEvent | undefined {
+  const i = id.lastIndexOf('_');
+  if (i < 0) return undefined;
+  const master = events.get(id.slice(0, i));
+  if (!master?.recurrence || master.status === 'cancelled') return undefined;
+  return instancesOf(events, master, Date.now()).find((v) => v.id === id && !events.has(id));
 }
 
 export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRuntime): void {
@@ -175,7 +214,13 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
       list = list.filter((e) => e.seq > since!).sort((a, b) => a.seq - b.seq);
     } else {
       list = list
-        .filter((e) => showDeleted || e.status !== 'cancelled')
+        // Like Google: a cancelled occurrence of a live series is listed (it is how the series says it skips one).
+        .filter(
+          (e) =>
+            showDeleted ||
+            e.status !== 'cancelled' ||
+            (e.seriesMasterId !== undefined && st().calendarEvents.get(e.seriesMasterId)?.status === 'confirmed'),
+        )
         .filter((e) => (min === undefined || (timeMs(e.end, true) ?? 0) > min) && (max === undefined || (timeMs(e.start) ?? 0) < max))
         .sort((a, b) => (timeMs(a.start) ?? 0) - (timeMs(b.start) ?? 0));
     }
@@ -190,15 +235,42 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
   app.get(`${BASE}/:eventId`, (req, res) => {
     const unionId = String(req.params.unionId);
     if (!primary(res, String(req.params.calendarId))) return;
-    const ev = st().calendarEvents.get(String(req.params.eventId));
+    const id = String(req.params.eventId);
+    const ev = st().calendarEvents.get(id) ?? virtualOccurrence(st().calendarEvents, id);
     if (!ev || !visibleTo(ev, unionId)) return apiError(res, 404, 'eventNotFound', '日程不存在');
     res.json(eventView(fake, ev, unionId));
+  });
+
+  // The occurrences of a series (ListInstances): changed ones as changed, cancelled ones left out.
+  app.get(`${BASE}/:eventId/instances`, (req, res) => {
+    const unionId = String(req.params.unionId);
+    if (!primary(res, String(req.params.calendarId))) return;
+    const master = st().calendarEvents.get(String(req.params.eventId));
+    if (!master || !visibleTo(master, unionId) || master.status === 'cancelled') return apiError(res, 404, 'eventNotFound', '日程不存在');
+    if (!master.recurrence) return apiError(res, 400, 'invalidParameter.eventId', '该日程不是循环日程');
+    const q = req.query as Record<string, string | undefined>;
+    const min = q.timeMin ? Date.parse(q.timeMin) : -Infinity;
+    const max = q.timeMax ? Date.parse(q.timeMax) : Infinity;
+    if (Number.isNaN(min) || Number.isNaN(max)) return apiError(res, 400, 'invalidParameter.time', 'timeMin/timeMax 不合法');
+    const maxResults = Math.min(Math.max(Number(q.maxResults ?? 100) || 100, 1), 100);
+    const offset = q.nextToken ? Number(decodeToken(q.nextToken)?.o ?? Number.NaN) : 0;
+    if (Number.isNaN(offset)) return apiError(res, 400, 'invalidParameter.nextToken', 'nextToken 不合法');
+    const list = instancesOf(st().calendarEvents, master, Date.now()).filter(
+      (e) => e.status !== 'cancelled' && startMs(e.end) > min && startMs(e.start) < max,
+    );
+    const page = list.slice(offset, offset + maxResults);
+    res.json({
+      events: page.map((e) => eventView(fake, e, unionId)),
+      ...(offset + maxResults < list.length ? { nextToken: encodeToken({ o: offset + maxResults }) } : {}),
+    });
   });
 
   app.put(`${BASE}/:eventId`, (req, res) => {
     const unionId = String(req.params.unionId);
     if (!primary(res, String(req.params.calendarId))) return;
-    const ev = st().calendarEvents.get(String(req.params.eventId));
+    const id = String(req.params.eventId);
+    // Changing one occurrence of a series makes an exception (seriesMasterId + originStart), the rest unchanged.
+    const ev = st().calendarEvents.get(id) ?? virtualOccurrence(st().calendarEvents, id);
     if (!ev || !visibleTo(ev, unionId) || ev.status === 'cancelled') return apiError(res, 404, 'eventNotFound', '日程不存在');
     if (ev.organizer !== unionId) return apiError(res, 403, 'forbidden.noPermission', '只有组织者可以修改日程');
     const b = (req.body ?? {}) as Record<string, unknown>;
@@ -206,6 +278,7 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
     const end = b.end ?? ev.end;
     const isAllDay = typeof b.isAllDay === 'boolean' ? b.isAllDay : ev.isAllDay;
     if ((b.start || b.end || typeof b.isAllDay === 'boolean') && !validTimes(res, start, end, isAllDay)) return;
+    if (!st().calendarEvents.has(id)) st().calendarEvents.set(id, ev);
     if (typeof b.summary === 'string') ev.summary = b.summary;
     if (typeof b.description === 'string') ev.description = b.description;
     ev.start = start as Record<string, unknown>;
@@ -217,7 +290,7 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
         .map((a) => ({ id: String(a.id), isOptional: a.isOptional === true }));
     if (b.location !== undefined) ev.location = b.location as Record<string, unknown>;
     if (b.reminders !== undefined) ev.reminders = b.reminders as Array<Record<string, unknown>>;
-    if (b.recurrence !== undefined) ev.recurrence = b.recurrence;
+    if (b.recurrence !== undefined && !ev.seriesMasterId) ev.recurrence = b.recurrence;
     if (b.onlineMeetingInfo !== undefined) ev.onlineMeetingInfo = b.onlineMeetingInfo;
     if (b.extra !== undefined) ev.extra = b.extra;
     if (b.categories !== undefined) ev.categories = b.categories;
@@ -229,11 +302,21 @@ export function registerCalendarRoutes(app: Express, fake: Fake, _rt: DingtalkRu
   app.delete(`${BASE}/:eventId`, (req, res) => {
     const unionId = String(req.params.unionId);
     if (!primary(res, String(req.params.calendarId))) return;
-    const ev = st().calendarEvents.get(String(req.params.eventId));
+    const id = String(req.params.eventId);
+    const ev = st().calendarEvents.get(id) ?? virtualOccurrence(st().calendarEvents, id);
     if (!ev || !visibleTo(ev, unionId)) return apiError(res, 404, 'eventNotFound', '日程不存在');
     if (ev.status !== 'cancelled') {
       if (ev.organizer === unionId) {
+        // One occurrence: a cancelled exception. A series: its exceptions go with it.
+        if (!st().calendarEvents.has(id)) st().calendarEvents.set(id, ev);
         ev.status = 'cancelled';
+        if (ev.recurrence)
+          for (const x of st().calendarEvents.values())
+            if (x.seriesMasterId === ev.id && x.status !== 'cancelled') {
+              x.status = 'cancelled';
+              x.updateTime = new Date().toISOString();
+              x.seq = ++st().calendarSeq;
+            }
       } else {
         // An attendee deleting removes the event from their own calendar only.
         ev.attendees = ev.attendees.filter((a) => a.id !== unionId);

@@ -161,6 +161,9 @@ export interface CalendarEvent {
   createTime: string;
   updateTime: string;
   status: 'confirmed' | 'cancelled';
+  /** A changed or cancelled occurrence of a series (id `${seriesMasterId}_${stamp}`): the series and its original start. */
+  seriesMasterId?: string;
+  originStart?: { dateTime: string };
   /** Global change sequence of the last change (for syncToken). */
   seq: number;
 }

@@ -65,10 +65,16 @@ describe('calendar sync: provider shapes', () => {
     const inst = sideToGoogle(base, { marker: { link: 'L', hash: 'h' }, key: 'k', attendeeIds: [] }, true);
     assert.equal(inst.recurrence, undefined);
     const exc = googleToSide(
-      { id: 's_20300110T020000Z', recurringEventId: 's', originalStartTime: { dateTime: '2030-01-10T02:00:00Z' }, status: 'cancelled' },
+      {
+        id: 's_20300110T020000Z',
+        recurringEventId: 's',
+        originalStartTime: { dateTime: '2030-01-10T10:00:00+08:00' },
+        status: 'cancelled',
+      },
       'a',
     );
-    assert.deepEqual([exc.deleted, exc.seriesId, exc.originalStart], [true, 's', '2030-01-10T02:00:00Z']);
+    // The original start as an instant in UTC (the same form both sides give), so occurrences match across sides.
+    assert.deepEqual([exc.deleted, exc.seriesId, exc.originalStart], [true, 's', '2030-01-10T02:00:00.000Z']);
     assert.match(googleEventIdFor('link:b:0'), /^[a-v0-9]{5,1024}$/);
   });
 
@@ -92,5 +98,17 @@ describe('calendar sync: provider shapes', () => {
     assert.deepEqual(asAlice.marker, { link: 'L2', hash: 'h2' });
     assert.equal(contentHash(asAlice.content!), contentHash(base));
     assert.equal(dingtalkToSide(ev, 'union-bob').owned, false);
+    // A changed or cancelled occurrence: the series and the original start, in the same form as Google's.
+    const occ = dingtalkToSide(
+      {
+        ...ev,
+        id: 'e1_20300110T020000Z',
+        seriesMasterId: 'e1',
+        originStart: { dateTime: '2030-01-10T10:00:00+08:00' },
+        status: 'cancelled',
+      },
+      'union-alice',
+    );
+    assert.deepEqual([occ.deleted, occ.seriesId, occ.originalStart], [true, 'e1', '2030-01-10T02:00:00.000Z']);
   });
 });

@@ -144,6 +144,8 @@ export interface Flow {
 }
 export interface Recipe {
   id: string;
+  /** What instantiating it makes: a flow, or a two-way calendar sync. */
+  makes?: 'flow' | 'calendarSync';
   title: string | Record<string, string>;
   description?: string | Record<string, string>;
   requires: string[];

@@ -134,6 +134,27 @@ export const ERROR_WORDS: Record<string, [string, string, string]> = {
   ],
   missing_fields: ['Fill in the required fields.', '请填写必填字段。', '請填寫必填欄位。'],
   recipe_not_found: ['This recipe is not available on this hub.', '本中心没有这个模板。', '本中心沒有這個範本。'],
+  not_a_flow: [
+    'This recipe makes a calendar sync, not a flow.',
+    '这个模板建立的是日历同步，不是流程。',
+    '這個範本建立的是日曆同步，不是流程。',
+  ],
+  not_a_calendar_sync: [
+    'This recipe makes a flow, not a calendar sync.',
+    '这个模板建立的是流程，不是日历同步。',
+    '這個範本建立的是流程，不是日曆同步。',
+  ],
+  invalid_calendar_sync: [
+    'These fields do not make a valid calendar sync.',
+    '这些字段无法组成有效的日历同步。',
+    '這些欄位無法組成有效的日曆同步。',
+  ],
+  invalid_connection: [
+    'Choose a connection of the right service, with a calendar (two different ones).',
+    '请选择正确服务、带日历的连接（两个不同的连接）。',
+    '請選擇正確服務、帶日曆的連線（兩個不同的連線）。',
+  ],
+  calendar_sync_exists: ['A calendar sync with this id exists already.', '已有同一 ID 的日历同步。', '已有同一 ID 的日曆同步。'],
   action_not_found: ['This action is not available on this hub.', '本中心没有这个操作。', '本中心沒有這個操作。'],
   action_failed: ['The action failed: see the message below.', '操作失败：请看下面的信息。', '操作失敗：請看下面的訊息。'],
   event_not_found: [

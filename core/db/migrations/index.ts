@@ -21,6 +21,7 @@ import { migration as m0020 } from './0020_step_queue.ts';
 import { migration as m0025 } from './0025_calendar_sync.ts';
 import { migration as m0026 } from './0026_delegated_tokens.ts';
 import { migration as m0027 } from './0027_kpi_fact_indexes.ts';
+import { migration as m0028 } from './0028_calendar_sync_push_recipes.ts';
 import { migration as m0029 } from './0029_calendar_sync_copies.ts';
 import { migration as m0031 } from './0031_hot_partial_indexes.ts';
 
@@ -51,6 +52,7 @@ export const migrations: Record<string, Migration> = {
   '0025_calendar_sync': m0025,
   '0026_delegated_tokens': m0026,
   '0027_kpi_fact_indexes': m0027,
+  '0028_calendar_sync_push_recipes': m0028,
   '0029_calendar_sync_copies': m0029,
   '0031_hot_partial_indexes': m0031,
 };

@@ -24,6 +24,23 @@ function ServiceMark({ id }: { id: string }) {
 /** "Trello card moved → DingTalk group": the recipe's trigger and actions, in the chosen language. */
 export function RecipePicture({ recipe }: { recipe: Recipe }) {
   const w = useWords();
+  const t = useT();
+  if (recipe.makes === 'calendarSync') {
+    // A two-way sync: its services, both ways.
+    const [a, b] = recipe.services ?? [];
+    return (
+      <div className="recipe-pic">
+        <span className="pic-step">{a && <ServiceMark id={a} />}</span>
+        <span className="pic-step">
+          <span className="pic-arrow" aria-hidden="true">
+            ⇄
+          </span>
+          {b && <ServiceMark id={b} />}
+          <span>{t('twoWay')}</span>
+        </span>
+      </div>
+    );
+  }
   const from = recipe.event ? w.serviceOf(recipe.event) : undefined;
   return (
     <div className="recipe-pic">
@@ -146,8 +163,14 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
     setIssues({});
     setError(undefined);
     try {
-      const flow = await api<Flow>('POST', `/api/v1/recipes/${recipe.id}/instantiate`, { flowId, fields, lang, labels: labels.current });
-      navigate(`/flows/${encodeURIComponent(flow.id)}`);
+      const made = await api<Flow & { calendarSync?: { id: string } }>('POST', `/api/v1/recipes/${recipe.id}/instantiate`, {
+        flowId,
+        fields,
+        lang,
+        labels: labels.current,
+      });
+      // A calendar sync's state per person is on the Triggers page.
+      navigate(made.calendarSync ? '/triggers' : `/flows/${encodeURIComponent(made.id)}`);
     } catch (err) {
       const list = err instanceof ApiError ? (err.body?.error?.issues as { path: string; message: string }[] | undefined) : undefined;
       if (list) setIssues(Object.fromEntries(list.map((i) => [i.path.replace(/^fields\./, ''), i.message])));
@@ -171,7 +194,11 @@ function RecipeForm({ recipe }: { recipe: Recipe }) {
       </div>
       <form onSubmit={submit} className="stack recipe-form card" noValidate>
         {error && <Notice kind="error">{error}</Notice>}
-        <Field label={t('flowId')} hint={t('flowIdHint')} error={issues.flowId}>
+        <Field
+          label={recipe.makes === 'calendarSync' ? t('calendarSyncId') : t('flowId')}
+          hint={recipe.makes === 'calendarSync' ? t('calendarSyncIdHint') : t('flowIdHint')}
+          error={issues.flowId}
+        >
           {(id, d) => (
             <input
               id={id}

@@ -156,6 +156,7 @@ interface CalendarSyncRow {
   id: string;
   sides: string[];
   enabled: boolean;
+  push?: boolean;
   intervalSeconds: number;
   people: CalendarSyncPerson[];
 }
@@ -188,7 +189,10 @@ function CalendarSyncSection({ canAct }: { canAct: boolean }) {
       {syncs.map((s) => (
         <div key={s.id} className="table-wrap" data-calendar-sync={s.id}>
           <h3>
-            {s.id} <span className="muted small mono">{s.sides.join(' ↔ ')}</span>
+            {s.id} <span className="muted small mono">{s.sides.join(' ↔ ')}</span>{' '}
+            <span className="muted small" data-field="push">
+              {s.push && s.enabled ? t('calsync_push') : t('calsync_polled')}
+            </span>
           </h3>
           <table className="table">
             <thead>
