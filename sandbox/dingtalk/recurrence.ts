@@ -1,3 +1,4 @@
+import { offsetAt, validTimeZone } from '../framework/time.ts';
 import type { CalendarEvent } from './state.ts';
 
 /**
@@ -12,27 +13,7 @@ const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frid
 const DAY = 86_400_000;
 
 function offsetMs(ms: number, zone: string | undefined): number {
-  if (!zone) return 0;
-  try {
-    const parts = Object.fromEntries(
-      new Intl.DateTimeFormat('en-US', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      })
-        .formatToParts(new Date(ms))
-        .map((p) => [p.type, p.value]),
-    );
-    const wall = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-    return wall - Math.floor(ms / 1000) * 1000;
-  } catch {
-    return 0;
-  }
+  return zone && validTimeZone(zone) ? offsetAt(ms, zone) : 0;
 }
 
 export function startMs(t: Record<string, unknown>): number {

@@ -4,7 +4,7 @@ import { GoogleError, badRequest, notFound, required } from './errors.ts';
 import { dateMs, expand, validRecurrence } from './recurrence.ts';
 import { body, notifyChannel, notifyWatchers, qbool, qint, qs, route, type Caller, type Fake } from './runtime.ts';
 import { newId, now, type Calendar, type Channel, type EventRecord, type GoogleData, type Json } from './state.ts';
-import { dateString, formatInZone, parseDateTime, utcStamp, validTimeZone, wallToUtc } from './time.ts';
+import { dateString, formatInZone, parseDateTime, utcStamp, validTimeZone, wallToUtc } from '../framework/time.ts';
 
 const P = '/calendar/v3';
 const DAY = 86_400_000;

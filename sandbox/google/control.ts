@@ -6,7 +6,7 @@ import { createFile, createSharedDrive, fileJson, rootOf } from './drive.ts';
 import { deliver, mailboxOf } from './gmail.ts';
 import type { Fake } from './runtime.ts';
 import { addUser, now, type GoogleSettings } from './state.ts';
-import { validTimeZone } from './time.ts';
+import { validTimeZone } from '../framework/time.ts';
 
 export const CONTROL = '/__sandbox/google';
 const TESTING_APP_REFRESH_TTL_SEC = 7 * 86_400;

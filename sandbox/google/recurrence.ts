@@ -1,4 +1,4 @@
-import { addDays, parseDate, parseDateTime, wallOf, wallToUtc, type Wall } from './time.ts';
+import { addDays, parseDate, parseDateTime, wallOf, wallToUtc, type Wall } from '../framework/time.ts';
 
 /**
  * RRULE expansion for the subset calendars use: FREQ=DAILY|WEEKLY|MONTHLY|YEARLY, INTERVAL, COUNT,

@@ -43,7 +43,8 @@ export function wallOf(ms: number, tz: string): Wall {
   return { y: get('year'), mo: get('month'), d: get('day'), h: get('hour'), mi: get('minute'), s: get('second') };
 }
 
-function offsetAt(ms: number, tz: string): number {
+/** The zone's offset from UTC at an instant, in ms (whole seconds). */
+export function offsetAt(ms: number, tz: string): number {
   const w = wallOf(ms, tz);
   return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
 }
