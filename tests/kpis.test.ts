@@ -32,8 +32,9 @@ import {
 import { services } from './helpers/services.ts';
 
 /**
- * Adoption KPIs from a seeded year: the data-center days live in the DingTalk fake (read through the
- * SDK by the roll-up), approvals, meetings and files are the hub's stored events and steps. Every KPI of
+ * Adoption KPIs from a seeded year: the data-center days and the approvals live in the DingTalk fake and
+ * are read through the SDK by the history backfill (POST /api/v1/kpis/backfill); meetings and files are
+ * still the hub's stored events and steps (the backfill does not read them yet). Every KPI of
  * every month from GET /api/v1/kpis equals a plain-JS computation over the generated data.
  */
 const available = await services();
