@@ -22,6 +22,7 @@ export const API_KEY_SCOPES = {
   'people:read': 'list, search and export the people directory',
   'people:write': 'import people from CSV, link identities by hand, sync and provision the directory',
   'kpis:read': 'read the adoption KPIs (GET /api/v1/kpis, JSON or CSV)',
+  'kpis:write': 'read past approvals from the providers and roll the KPI history up (POST /api/v1/kpis/backfill)',
   'connections:use':
     "act through a connection: run an action with a connection_id, and save or test-run flows whose steps name a connection (the hub then sends that connection's token to its API)",
 } as const;

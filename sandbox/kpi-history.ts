@@ -2,8 +2,9 @@
  * A year of adoption history, deterministic from a seed, for the adoption-KPI tests and demos: approvals
  * (start and finish times per process code; purchase requests get fast once automated), meetings (arranged
  * through DingTalk or elsewhere), files shared, and DingTalk data-center days (staff, active users,
- * mobile/desktop logins). Plain data: the caller loads the data-center days into the DingTalk fake
- * (POST /__sandbox/dingtalk/datacenter) and stores the rest as the hub's events and steps.
+ * mobile/desktop logins). Plain data: the caller loads the data-center days and the approvals into the
+ * DingTalk fake (POST /__sandbox/dingtalk/datacenter, POST /__sandbox/dingtalk/approvals/history) and
+ * stores meetings and files as the hub's events and steps.
  */
 export interface HistoryApproval {
   processInstanceId: string;

@@ -32,8 +32,9 @@ import {
 import { services } from './helpers/services.ts';
 
 /**
- * Adoption KPIs from a seeded year: the data-center days live in the DingTalk fake (read through the
- * SDK by the roll-up), approvals, meetings and files are the hub's stored events and steps. Every KPI of
+ * Adoption KPIs from a seeded year: the data-center days and the approvals live in the DingTalk fake and
+ * are read through the SDK by the history backfill (POST /api/v1/kpis/backfill); meetings and files are
+ * still the hub's stored events and steps (the backfill does not read them yet). Every KPI of
  * every month from GET /api/v1/kpis equals a plain-JS computation over the generated data.
  */
 const available = await services();
@@ -130,6 +131,15 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
   let environment: Environment;
   let hub: Hub;
   const history = generateKpiHistory({ seed: 2026, lastMonth: '2026-11', months: 12 });
+  let backfilled: any;
+  const backfill = async (body: unknown = { from: history.from, to: history.to }) => {
+    const res = await fetch(`${hub.url}/api/v1/kpis/backfill`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
   const api = async (q: string) => fetch(`${hub.url}/api/v1/kpis?${q}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
   const stepsOf = async (flow: string) =>
     (
@@ -170,7 +180,9 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
         .replace(/minutesPerMeeting: \d+/, `minutesPerMeeting: ${MINUTES_PER_MEETING}`)
         // The OKR the mobile share is tied to: an owner and a date, shown on its card.
         .replace('# owner: Alice Chan', 'owner: Alice Chan')
-        .replace('# targetDate: 2027-06-30', 'targetDate: 2027-06-30'),
+        .replace('# targetDate: 2027-06-30', 'targetDate: 2027-06-30')
+        // The process codes the history backfill asks DingTalk for (purchases are in baselines already).
+        .replace('processCodes: []', 'processCodes: [PROC-LEAVE, PROC-REIMBURSE]'),
     );
     // The monthly report is the example's flow as it is, except that the 1st of this month, passed before
     // the hub started, is not caught up on start: the test fires the slot itself once the year is stored.
@@ -213,6 +225,9 @@ ${YAML.stringify([flow, feed])
     hub = await startTestHub(environment);
 
     await fake.control('POST', '/datacenter', { days: history.days });
+    // The year's approvals live in DingTalk (the backfill reads them through the SDK). Their dates are
+    // fixed, so DingTalk's "at most 365 days ago" is lifted for them.
+    await fake.control('POST', '/approvals/history', { maxAgeDays: null, instances: history.approvals });
     // Connect the Google account as the admin would (the fake consents at once); the callback goes to
     // PUBLIC_URL, which is this hub.
     const start = (await (
@@ -227,33 +242,6 @@ ${YAML.stringify([flow, feed])
     assert.equal(callback.status, 200, await callback.text());
     const db = hub.runtime.db;
     const chunks = <T>(xs: T[], n = 400) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
-    for (const part of chunks(history.approvals)) {
-      await db
-        .insertInto('events')
-        .values(
-          part.map((a) => ({
-            id: `evt-${a.processInstanceId}`,
-            type: 'dingtalk.approval.finished',
-            source: 'dingtalk:dingtalk',
-            connection_id: 'dingtalk',
-            subject: 'history',
-            occurred_at: a.finishTime,
-            status: 'dispatched',
-            data: JSON.stringify({
-              eventType: 'bpms_instance_change',
-              processInstanceId: a.processInstanceId,
-              processCode: a.processCode,
-              originatorUserId: a.originatorUserId,
-              type: 'finish',
-              result: a.result,
-              createTime: a.createTime,
-              finishTime: a.finishTime,
-              form: {},
-            }),
-          })),
-        )
-        .execute();
-    }
     const other = history.meetings.filter((m) => m.side === 'other');
     for (const part of chunks([
       ...other.map((m, i) => ({ id: `evt-meet-${i}`, type: 'google.calendar.event.created', at: m.at })),
@@ -344,10 +332,11 @@ ${YAML.stringify([flow, feed])
       } as any)
       .execute();
 
-    // The collector's work for every day of the year (four days at a time).
-    const defs = loadKpiDefinitions(kpiFile);
-    const allDays = history.days.map((d) => d.date);
-    for (let i = 0; i < allDays.length; i += 4) await Promise.all(allDays.slice(i, i + 4).map((d) => rollupDay(hub.runtime, defs, d)));
+    // The founder's first day: the history backfill reads the year's approvals from DingTalk and rolls
+    // every day up (data-center snapshots included).
+    const bf = await backfill();
+    assert.equal(bf.status, 200, JSON.stringify(bf.body));
+    backfilled = bf.body;
   });
   after(async () => {
     delete process.env.DINGBRIDGE_KPI_FILE;
@@ -497,6 +486,54 @@ ${YAML.stringify([flow, feed])
       calls: unknown[];
     };
     assert.ok(calls.calls.length >= history.days.length, `the fake was asked for each day (${calls.calls.length})`);
+  });
+  test('the history backfill: every approval read from DingTalk, and running it again or a live event later counts nothing twice', async () => {
+    assert.deepEqual(backfilled.processCodes, ['PROC-LEAVE', 'PROC-PURCHASE', 'PROC-REIMBURSE']);
+    assert.equal(backfilled.approvals.found, history.approvals.length);
+    assert.equal(backfilled.approvals.stored, history.approvals.length * 2, 'a start and a finish each');
+    assert.equal(backfilled.days, history.days.length);
+    // DingTalk's page limit was kept: ids came 20 at a time.
+    const calls = (await (await getFake(`${fake.baseUrl()}/__sandbox/calls?path=/v1.0/workflow/processes/instanceIds/query`)).json()) as {
+      calls: Array<{ body?: { maxResults?: number } }>;
+    };
+    assert.ok(calls.calls.length >= Math.ceil(history.approvals.length / 20), `paged (${calls.calls.length} pages)`);
+    const kpisNow = async () => ((await (await api(`from=${history.from}&to=${history.to}`)).json()) as { months: unknown[] }).months;
+    const before = await kpisNow();
+    const again = await backfill();
+    assert.equal(again.status, 200);
+    assert.equal(again.body.approvals.found, history.approvals.length);
+    assert.equal(again.body.approvals.stored, 0, 'nothing new the second time');
+    assert.deepEqual(await kpisNow(), before);
+    // A live push for an instance the backfill stored (DingTalk re-sends a finish): counted once.
+    const a = history.approvals.find((x) => x.processCode === 'PROC-LEAVE' && x.finishTime.startsWith('2026-07-1'))!;
+    await ingestEvent(hub.runtime, {
+      id: eventIdFor('dingtalk:dingtalk', `event:live-${a.processInstanceId}`),
+      type: 'dingtalk.approval.finished',
+      source: 'dingtalk',
+      connectionId: 'dingtalk',
+      subject: a.processInstanceId,
+      occurredAt: a.finishTime,
+      data: {
+        processInstanceId: a.processInstanceId,
+        processCode: a.processCode,
+        originatorUserId: a.originatorUserId,
+        type: 'finish',
+        result: a.result,
+        createTime: a.createTime,
+        finishTime: a.finishTime,
+      },
+    } as any);
+    await rollupDay(hub.runtime, loadKpiDefinitions(process.env.DINGBRIDGE_KPI_FILE), dayOf(a.finishTime));
+    assert.deepEqual(await kpisNow(), before);
+    const bad = await backfill({ from: '2026-05', to: '2026-03' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_request');
+    const noAuth = await fetch(`${hub.url}/api/v1/kpis/backfill`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(noAuth.status, 401);
   });
   test("the People directory's size is a daily fact, and can be the login rate's denominator", async () => {
     const db = hub.runtime.db;

@@ -4,6 +4,7 @@ import { HttpError } from '../../core/errors.ts';
 import type { Runtime } from '../../core/runtime.ts';
 import { route } from '../openapi.ts';
 import { loadKpiDefinitions, type KpiDefinitions } from './definitions.ts';
+import { backfillRunning, runBackfill } from './backfill.ts';
 import { kpiReport, toCsv } from './report.ts';
 
 const month = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -104,6 +105,39 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
           departments: report.departments,
         },
       };
+    },
+  });
+  route(router, rt, {
+    method: 'post',
+    path: '/api/v1/kpis/backfill',
+    operationId: 'backfillKpis',
+    tags: ['KPIs'],
+    summary: 'Read the months before the hub was installed from the providers and roll their KPI facts up',
+    description:
+      "Past approvals of the process codes in the KPI file's `backfill` section (and its baselines, and those already seen) are read from DingTalk and stored as events with ids of their own (no flow runs on them), then every day of the range is rolled up again, data-center snapshots included. Running it twice changes nothing. Answers when done (a year takes a minute or so); 409 while another backfill runs.",
+    auth: { role: 'admin', scope: 'kpis:write' },
+    body: z.object({ from: z.string().regex(month, 'YYYY-MM'), to: z.string().regex(month, 'YYYY-MM') }),
+    responses: {
+      200: {
+        description: 'What was read and rolled up',
+        schema: z.object({
+          from: z.string(),
+          to: z.string(),
+          processCodes: z.array(z.string()),
+          approvals: z.object({ found: z.number(), stored: z.number(), skippedBefore: z.string().nullable() }),
+          days: z.number(),
+        }),
+      },
+      400: { description: 'Bad range' },
+      409: { description: 'A backfill is running' },
+    },
+    handler: async ({ body }) => {
+      if (body.from > body.to) throw new HttpError(400, 'invalid_request', 'from is after to');
+      const span =
+        (Number(body.to.slice(0, 4)) - Number(body.from.slice(0, 4))) * 12 + Number(body.to.slice(5, 7)) - Number(body.from.slice(5, 7));
+      if (span > 23) throw new HttpError(400, 'invalid_request', 'the range is too long (at most 24 months)');
+      if (backfillRunning()) throw new HttpError(409, 'conflict', 'a backfill is running; try again when it is done');
+      return { status: 200, body: await runBackfill(rt, load(), body) };
     },
   });
   return router;

@@ -56,6 +56,27 @@ export const kpiFileSchema = z.object({
       .default([]),
   }),
   snapshot: z.object({ action: z.string().min(1), connection: z.string().optional() }).optional(),
+  /**
+   * The history backfill (POST /api/v1/kpis/backfill): the action that lists past approvals of a process
+   * code, the process codes to ask for (besides those in baselines and already seen), and the event types
+   * the approvals are stored as.
+   */
+  backfill: z
+    .object({
+      approvals: z.object({
+        action: z.string().min(1),
+        connection: z.string().optional(),
+        processCodes: z
+          .array(z.string().min(1))
+          .nullable()
+          .default([])
+          .transform((c) => c ?? []),
+        started: z.string().min(1),
+        finished: z.string().min(1),
+        terminated: z.string().min(1),
+      }),
+    })
+    .optional(),
   baselines: z
     .record(z.string(), day)
     .nullable()

@@ -259,6 +259,15 @@ export const dingtalkI18n: ConnectorTranslations = {
         showDeleted: { label: tx('Include cancelled', '包括已取消的', '包括已取消的') },
       },
     },
+    'dingtalk.approval.history': {
+      title: tx('List past approvals of a process', '列出审批流程的历史实例', '列出審批流程的歷史實例'),
+      fields: {
+        processCode: { label: tx('Process code', '流程编码', '流程編碼'), example: 'PROC-PURCHASE' },
+        from: { label: tx('Started from', '发起时间起', '發起時間由'), example: '2026-01-01T00:00:00Z' },
+        to: { label: tx('Started until', '发起时间止', '發起時間至'), example: '2026-02-01T00:00:00Z' },
+        concurrency: { label: tx('Instances read at once', '同时读取的实例数', '同時讀取的實例數'), example: '4' },
+      },
+    },
     'dingtalk.datacenter.stats': {
       title: tx('Daily usage statistics', '每日数据统计', '每日數據統計'),
       fields: { date: { label: tx('Day', '日期', '日期'), example: '2030-01-15' } },

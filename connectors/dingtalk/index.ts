@@ -9,6 +9,7 @@ const dingtalkEnv = z.object({
   DINGTALK_BASE_URL: urlSetting(['http:', 'https:']).optional(),
   DINGTALK_OAPI_BASE_URL: urlSetting(['http:', 'https:']).optional(),
 });
+import { approvalHistory } from './approval-history.ts';
 import { approvalGet, approvalStart } from './approvals.ts';
 import { approvalAttachments, approvalComment } from './approval-files.ts';
 import { appAuth, robotAuth } from './auth.ts';
@@ -82,6 +83,7 @@ export const dingtalk = defineConnector({
     sendToGroup,
     approvalStart,
     approvalGet,
+    approvalHistory,
     approvalAttachments,
     approvalComment,
     createEvent,

@@ -1,5 +1,6 @@
 import type { Express, Request, Response, NextFunction } from 'express';
 import { registerApprovalFileApi } from './approval-files.ts';
+import { registerWorkflowHistory } from './workflow-history.ts';
 export { apiError } from './errors.ts';
 import type { RunningFakeInternals } from '../framework/index.ts';
 import { randomHex, robotSign } from './crypto.ts';
@@ -298,6 +299,7 @@ export function registerProviderRoutes(app: Express, fake: Fake, rt: DingtalkRun
   });
 
   registerApprovalFileApi(app, rt, (res) => appOf(res).corpId);
+  registerWorkflowHistory(app, rt, (res) => appOf(res).corpId);
   registerCalendarRoutes(app, fake, rt);
   registerContactsRoutes(app, fake, rt);
   registerDatacenterRoutes(app, fake);

@@ -131,6 +131,7 @@ export const TABLE: Record<string, Rule> = {
   'POST /api/v1/people/provision': r('admin', 'people:write'),
   // adoption KPIs
   'GET /api/v1/kpis': r('viewer', 'kpis:read'),
+  'POST /api/v1/kpis/backfill': r('admin', 'kpis:write'),
   // OAuth: start needs an admin (POST with CSRF); the provider's answers are public but need a state
   'GET /oauth/:connectorId/start': pub,
   'POST /oauth/:connectorId/start': r('admin'),

@@ -540,6 +540,18 @@ export const D: Dict = {
     '逐月查看迁移到钉钉的五项关键指标及其目标（config/kpis.yaml）。',
     '按月查看轉用釘釘的五項關鍵指標及其目標（config/kpis.yaml）。',
   ],
+  kpiBackfill: ['Read past months', '读取历史月份', '讀取過往月份'],
+  kpiBackfillRunning: ['Reading past months…', '正在读取历史月份…', '正在讀取過往月份…'],
+  kpiBackfillHint: [
+    'Reads the approvals of these 12 months from DingTalk (it keeps them for 365 days) and rolls the KPIs up again. Running it twice changes nothing.',
+    '从钉钉读取这 12 个月的审批（钉钉保留 365 天）并重新汇总指标。重复运行不会重复计算。',
+    '從釘釘讀取這 12 個月的審批（釘釘保留 365 日）並重新匯總指標。重複執行不會重複計算。',
+  ],
+  kpiBackfillDone: [
+    '{approvals} past approvals read, {days} days rolled up.',
+    '已读取 {approvals} 条历史审批，汇总了 {days} 天。',
+    '已讀取 {approvals} 項過往審批，匯總了 {days} 日。',
+  ],
   kpi_login_rate: ['1 · Login rate', '1 · 登录率', '1 · 登入率'],
   kpi_process_cycle_hours: ['2 · Process cycle time', '2 · 审批流程时长', '2 · 審批流程時間'],
   kpi_meetings_via_dingtalk_share: ['3 · Meetings via DingTalk', '3 · 通过钉钉安排的会议', '3 · 經釘釘安排的會議'],

@@ -137,7 +137,7 @@ function Shell({ status, path, refresh }: { status: AuthStatus; path: string; re
   else if (pathname.startsWith('/kpis'))
     page = (
       <Suspense fallback={<p className="muted">…</p>}>
-        <KpisPage />
+        <KpisPage canBackfill={can('admin')} />
       </Suspense>
     );
   else if (pathname.startsWith('/audit') && can('admin')) page = <AuditPage />;

@@ -23,6 +23,7 @@ const SCOPES = [
   'people:read',
   'people:write',
   'kpis:read',
+  'kpis:write',
 ];
 
 export function ApiKeysPage() {

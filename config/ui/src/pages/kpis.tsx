@@ -207,8 +207,41 @@ function KpiChart({ id, def, months }: { id: KpiKey; def: Definition; months: Mo
   );
 }
 
-export function KpisPage() {
+/** An admin reads the months before the hub was installed from DingTalk (POST /api/v1/kpis/backfill) and rolls them up. */
+function BackfillButton({ from, to, onDone }: { from: string; to: string; onDone: () => void }) {
   const t = useT();
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ kind: 'ok' | 'error'; text: string }>();
+  const run = async () => {
+    setBusy(true);
+    setNote(undefined);
+    try {
+      const r = await api<{ approvals: { found: number }; days: number }>('POST', '/api/v1/kpis/backfill', { from, to });
+      setNote({ kind: 'ok', text: t('kpiBackfillDone', { approvals: String(r.approvals.found), days: String(r.days) }) });
+      onDone();
+    } catch (e) {
+      setNote({ kind: 'error', text: errorText(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" className="btn btn-small" disabled={busy} aria-busy={busy} onClick={run} title={t('kpiBackfillHint')}>
+        {busy ? t('kpiBackfillRunning') : t('kpiBackfill')}
+      </button>
+      {note && (
+        <span role="status" className={note.kind === 'error' ? 'error' : 'muted'} data-kpi-backfill={note.kind}>
+          {note.text}
+        </span>
+      )}
+    </>
+  );
+}
+
+export function KpisPage({ canBackfill = false }: { canBackfill?: boolean } = {}) {
+  const t = useT();
+  const [reload, setReload] = useState(0);
   const { lang } = useLang();
   const params = new URLSearchParams(window.location.search);
   const [month, setMonth] = useState(params.get('month') ?? lastMonth());
@@ -233,7 +266,7 @@ export function KpisPage() {
     return () => {
       live = false;
     };
-  }, [month, process, department]);
+  }, [month, process, department, reload]);
 
   const hasData = data?.months.some((m) => KPI_KEYS.some((k) => m[k] !== null && m[k] !== 0));
   return (
@@ -246,6 +279,7 @@ export function KpisPage() {
         >
           {t('kpiCsv')}
         </a>
+        {canBackfill && <BackfillButton from={monthsBack(month, 11)} to={month} onDone={() => setReload((n) => n + 1)} />}
       </div>
       <p className="muted">{t('kpisIntro')}</p>
       <form className="inline wrap align-end kpi-filters" onSubmit={(e) => e.preventDefault()} aria-label={t('kpiFilters')}>

@@ -1,0 +1,170 @@
+import crypto from 'node:crypto';
+import { sql } from 'kysely';
+import { eventIdFor } from '../../core/events.ts';
+import type { Runtime } from '../../core/runtime.ts';
+import type { KpiDefinitions } from './definitions.ts';
+import { rollupDay } from './facts.ts';
+
+/**
+ * The history backfill: for a hub installed today in a company with a year behind it. Past approvals
+ * (the `backfill.approvals` action, per process code) are stored as the events the roll-up reads —
+ * a start and a finish (or termination) per instance, with ids derived from the instance, status
+ * `backfilled` so no flow runs on them — then every day of the range is rolled up again (which also
+ * reads the data center's past days). Running it twice stores nothing new; a live event for the same
+ * instance later is not counted twice (the roll-up counts an instance once).
+ */
+export interface BackfillResult {
+  from: string;
+  to: string;
+  processCodes: string[];
+  /** Instances found; events stored (a start and a finish each, none again on a second run). */
+  approvals: { found: number; stored: number; skippedBefore: string | null };
+  days: number;
+}
+
+interface PastApproval {
+  processInstanceId: string;
+  processCode: string;
+  originatorUserId: string | null;
+  status: string | null;
+  result: string | null;
+  createTime: string | null;
+  finishTime: string | null;
+}
+
+const LOOKBACK_DAYS = 31;
+let running = false;
+export const backfillRunning = () => running;
+
+/** The first instant of `month` (YYYY-MM) in the time zone, and of the month after `to`. */
+async function bounds(rt: Runtime, from: string, to: string, tz: string): Promise<{ start: Date; end: Date }> {
+  const r = await sql<{ s: Date; e: Date }>`select (${`${from}-01`}::date::timestamp at time zone ${tz}) as s,
+      ((${`${to}-01`}::date + interval '1 month')::timestamp at time zone ${tz}) as e`.execute(rt.db);
+  return { start: new Date(r.rows[0]!.s), end: new Date(r.rows[0]!.e) };
+}
+
+async function connectionFor(rt: Runtime, action: string, id: string | undefined) {
+  const connectorId = action.split('.')[0]!;
+  const all = await rt.db.selectFrom('connections').select(['id', 'connector_id', 'status']).orderBy('id').execute();
+  return id ? all.find((c) => c.id === id) : all.find((c) => c.connector_id === connectorId && c.status === 'active');
+}
+
+export async function runBackfill(
+  rt: Runtime,
+  defs: KpiDefinitions,
+  opts: { from: string; to: string; now?: Date },
+): Promise<BackfillResult> {
+  if (running) throw Object.assign(new Error('a backfill is running'), { code: 'busy' });
+  running = true;
+  try {
+    return await backfill(rt, defs, opts);
+  } finally {
+    running = false;
+  }
+}
+
+async function backfill(rt: Runtime, defs: KpiDefinitions, opts: { from: string; to: string; now?: Date }): Promise<BackfillResult> {
+  const tz = rt.settings.DINGBRIDGE_TIMEZONE;
+  const now = opts.now ?? new Date();
+  const { start, end } = await bounds(rt, opts.from, opts.to, tz);
+  const until = new Date(Math.min(end.getTime(), now.getTime()));
+  const out: BackfillResult = {
+    from: opts.from,
+    to: opts.to,
+    processCodes: [],
+    approvals: { found: 0, stored: 0, skippedBefore: null },
+    days: 0,
+  };
+  const cfg = defs.backfill?.approvals;
+  const action = cfg && rt.registry.action(cfg.action);
+  const row = cfg && action && rt.connections ? await connectionFor(rt, cfg.action, cfg.connection) : undefined;
+  if (cfg && action && row && rt.connections) {
+    const seen = await sql<{ code: string }>`select distinct data->>'processCode' as code from events
+      where type in (${sql.join([cfg.started, cfg.finished, cfg.terminated])}) and data->>'processCode' is not null`.execute(rt.db);
+    const codes = [...new Set([...cfg.processCodes, ...Object.keys(defs.baselines), ...seen.rows.map((r) => r.code)])].sort();
+    out.processCodes = codes;
+    const connection = await rt.connections.handle(row.id);
+    for (const code of codes) {
+      const res = (await action.run(
+        {
+          idempotencyKey: `kpi-backfill:${code}:${crypto.randomUUID()}`,
+          attempt: 1,
+          log: rt.log.child({ kpi: 'backfill', processCode: code }),
+          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+          trace: () => {},
+          connection,
+        },
+        action.input.parse({
+          processCode: code,
+          from: new Date(start.getTime() - LOOKBACK_DAYS * 86_400_000).toISOString(),
+          to: until.toISOString(),
+        }),
+      )) as { approvals: PastApproval[]; skippedBefore: string | null };
+      if (res.skippedBefore && (!out.approvals.skippedBefore || res.skippedBefore > out.approvals.skippedBefore))
+        out.approvals.skippedBefore = res.skippedBefore;
+      out.approvals.found += res.approvals.length;
+      out.approvals.stored += await storeApprovals(rt, row.id, cfg, res.approvals);
+    }
+  }
+
+  // Every day of the range (in the hub's time zone) up to today, four at a time.
+  const days = (
+    await sql<{ d: string }>`select to_char(d, 'YYYY-MM-DD') as d from generate_series(${`${opts.from}-01`}::date,
+      least((${`${opts.to}-01`}::date + interval '1 month' - interval '1 day')::date, (${now.toISOString()}::timestamptz at time zone ${tz})::date), interval '1 day') d`.execute(
+      rt.db,
+    )
+  ).rows.map((r) => r.d);
+  for (let i = 0; i < days.length; i += 4) await Promise.all(days.slice(i, i + 4).map((d) => rollupDay(rt, defs, d)));
+  out.days = days.length;
+  return out;
+}
+
+type Cfg = NonNullable<KpiDefinitions['backfill']>['approvals'];
+
+async function storeApprovals(rt: Runtime, connectionId: string, cfg: Cfg, list: PastApproval[]): Promise<number> {
+  const rows = list.flatMap((a) => {
+    if (!a.createTime) return [];
+    const data = (kind: string) => ({
+      eventType: 'bpms_instance_change',
+      processInstanceId: a.processInstanceId,
+      processCode: a.processCode,
+      originatorUserId: a.originatorUserId,
+      type: kind,
+      result: a.result,
+      createTime: a.createTime,
+      finishTime: kind === 'start' ? null : a.finishTime,
+      form: {},
+      formFetched: false,
+      backfilled: true,
+    });
+    const ev = (type: string, kind: string, at: string) => {
+      return {
+        id: eventIdFor(`backfill:${connectionId}`, `${type}:${a.processInstanceId}`),
+        type,
+        source: connectionId,
+        connection_id: connectionId,
+        subject: a.processInstanceId,
+        occurred_at: at,
+        status: 'backfilled',
+        data: JSON.stringify(data(kind)),
+      };
+    };
+    const done = a.finishTime && (a.status === 'COMPLETED' || a.status === 'TERMINATED');
+    return [
+      ev(cfg.started, 'start', a.createTime),
+      ...(done
+        ? [ev(a.status === 'TERMINATED' ? cfg.terminated : cfg.finished, a.status === 'TERMINATED' ? 'terminate' : 'finish', a.finishTime!)]
+        : []),
+    ];
+  });
+  let stored = 0;
+  for (let i = 0; i < rows.length; i += 400) {
+    const r = await rt.db
+      .insertInto('events')
+      .values(rows.slice(i, i + 400) as any)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    stored += Number(r.numInsertedOrUpdatedRows ?? 0);
+  }
+  return stored;
+}
