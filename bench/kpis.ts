@@ -59,7 +59,7 @@ export async function runKpiBench(
       await sql`insert into events (id, type, source, subject, occurred_at, status, data)
         select 'b' || g,
           case when g % 10 < 2 then 'dingtalk.approval.finished' when g % 10 = 2 then 'google.calendar.event.created'
-               when g % 10 < 5 then 'google.drive.file.created' else 'catchhook.received' end,
+               when g % 10 < 5 then 'google.drive.file.added' else 'catchhook.received' end,
           'bench', 'bench', to_timestamp(${from / 1000} + (g::float8 / ${opts.events}) * ${spanS}), 'dispatched',
           case when g % 10 < 2 then jsonb_build_object('processInstanceId', 'pi' || g,
                  'processCode', (array['PROC-PURCHASE','PROC-LEAVE','PROC-REIMBURSE'])[1 + g % 3],
@@ -100,7 +100,7 @@ export async function runKpiBench(
       await kpiReport(rt, defs, { from: '2025-12', to: month, granularity: 'month' });
       year.push(performance.now() - s);
     }
-    const direct = await sql<{ n: number }>`select count(*)::int as n from events where type = 'google.drive.file.created'
+    const direct = await sql<{ n: number }>`select count(*)::int as n from events where type = 'google.drive.file.added'
       and occurred_at >= ('2026-11-01'::timestamp at time zone ${TZ}) and occurred_at < ('2026-12-01'::timestamp at time zone ${TZ})`.execute(
       db,
     );

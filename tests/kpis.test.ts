@@ -245,7 +245,7 @@ ${YAML.stringify([flow, feed])
     const other = history.meetings.filter((m) => m.side === 'other');
     for (const part of chunks([
       ...other.map((m, i) => ({ id: `evt-meet-${i}`, type: 'google.calendar.event.created', at: m.at })),
-      ...history.files.map((f, i) => ({ id: `evt-file-${i}`, type: 'google.drive.file.created', at: f.at })),
+      ...history.files.map((f, i) => ({ id: `evt-file-${i}`, type: 'google.drive.file.added', at: f.at })),
     ])) {
       await db
         .insertInto('events')
