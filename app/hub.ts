@@ -53,15 +53,21 @@ export async function openStore(
   settings: Settings,
   log: Logger,
   opts: { attach?: boolean } = {},
-): Promise<{ db: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
+): Promise<{ db: Db; intakeDb?: Db; connectionString: string; embedded?: EmbeddedDatabase; close(): Promise<void> }> {
   const embedded = settings.DATABASE_URL ? undefined : await startEmbeddedPostgres(settings.dataDir, log, opts);
   const connectionString = settings.DATABASE_URL ?? embedded!.connectionString;
   const { db } = createDb(connectionString, { max: settings.DINGBRIDGE_DB_POOL });
+  // Opt-in (DINGBRIDGE_DB_INTAKE_POOL > 0): intake's own few connections, so step claims and results
+  // on the main pool never delay an acknowledgement.
+  const intakeDb =
+    settings.DINGBRIDGE_DB_INTAKE_POOL > 0 ? createDb(connectionString, { max: settings.DINGBRIDGE_DB_INTAKE_POOL }).db : undefined;
   return {
     db,
+    intakeDb,
     connectionString,
     embedded,
     async close() {
+      await intakeDb?.destroy();
       await db.destroy();
       await embedded?.stop();
     },
@@ -129,6 +135,7 @@ export async function openRuntime(
     const runtime = {
       settings,
       db: store.db,
+      intakeDb: store.intakeDb,
       queue,
       registry,
       flows,

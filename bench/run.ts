@@ -84,6 +84,11 @@ const cfg = {
 
 /** The hub as production runs it: compiled JavaScript (npm run build:dist); BENCH_TS=1 runs the sources through tsx. */
 const HUB_ENTRY = process.env.BENCH_TS === '1' ? 'bin/dingbridge.js' : 'dist/app/main.js';
+/** Node's flags of the production start (package.json "start", the same in the Dockerfile), e.g. V8's heap sizes. */
+const PRODUCTION_NODE_ARGS = (() => {
+  const start: string = JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.start;
+  return (/^node ((?:--\S+ )*)dist\/app\/main\.js/.exec(start)?.[1] ?? '').split(' ').filter(Boolean);
+})();
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
@@ -316,7 +321,8 @@ async function runHub(name: HubName, sinkUrl: string): Promise<ScenarioResult> {
       redisCleanup = () => deleteRedisKeys(cfg.redisUrl, prefix);
     }
     const t0 = Date.now();
-    const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+    // The production flags, then the caller's (e.g. --cpu-prof; a later V8 flag overrides an earlier one).
+    const nodeArgs = [...PRODUCTION_NODE_ARGS, ...(process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const nWorkers = workersOf(name);
     const proc = spawnChild(name, [...nodeArgs, HUB_ENTRY, 'serve', ...(nWorkers ? ['--no-worker'] : [])], env);
     const workerProcs = Array.from({ length: nWorkers }, (_, i) =>

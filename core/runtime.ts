@@ -20,6 +20,8 @@ export interface FlowSource {
 export interface Runtime {
   settings: Settings;
   db: Db;
+  /** A small pool of its own for intake's store statement (the main pool serves the workers); `db` when unset. */
+  intakeDb?: Db;
   queue: HubQueue;
   registry: ConnectorRegistry;
   flows: FlowSource;

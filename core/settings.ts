@@ -48,6 +48,8 @@ export const settingsSchema = z.object({
   DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
   /** Connections the process keeps to the store: intake transactions and the workers' claims and results share them. */
   DINGBRIDGE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
+  /** Connections of a pool of intake's own for its one-statement store, so it never queues behind the workers' claims and results (0, the default: share the main pool; on the 2-core bench 3 capped intake). */
+  DINGBRIDGE_DB_INTAKE_POOL: z.coerce.number().int().min(0).max(100).default(0),
   /** Events (with their steps, attempts and deliveries) older than this many days are deleted once finished; 0 keeps them all. */
   DINGBRIDGE_EVENT_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** Queue namespace: the Redis key prefix, or the PostgreSQL schema for BullMQ's tables. */

@@ -103,7 +103,7 @@ async function storeInOneStatement(rt: Runtime, event: HubEvent, matched: Flow[]
          }),
          wake as (select pg_notify(${STEPS_CHANNEL}, '') from (select 1 from st limit 1) s where ${rt.queue.stepsInStore}::boolean)
     select (select ok from idle) as idle, exists (select 1 from claim) as fresh, exists (select 1 from ev) as stored,
-           array(select id from st) as step_ids, (select count(*) from wake) as woken`.execute(rt.db);
+           array(select id from st) as step_ids, (select count(*) from wake) as woken`.execute(rt.intakeDb ?? rt.db);
   const r = rows[0]!;
   if (!r.idle) return undefined;
   if (replay) pruneClaimsNowAndThen(rt.db);
