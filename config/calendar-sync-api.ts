@@ -1,12 +1,16 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { type CalendarSyncConfig, peopleOf, runSync } from '../core/calendar-sync/service.ts';
+import { BUSY } from '../core/calendar-sync/engine.ts';
 import { CalendarSyncStore } from '../core/calendar-sync/store.ts';
 import { calendarSyncsOf } from '../core/calendar-sync/syncs.ts';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { auditRequest } from './audit.ts';
 import { route } from './openapi.ts';
+
+/** How long "resync this person" waits for a run that holds the person. */
+const RESYNC_WAIT_MS = 60_000;
 
 const personState = z.object({
   personId: z.string(),
@@ -147,6 +151,10 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
     params: z.object({ syncId: z.string().min(1).max(64), personId: z.string().min(1).max(64) }),
     responses: {
       200: { description: 'The run report', schema: z.record(z.string(), z.unknown()) },
+      202: {
+        description: 'Another run held the person for a minute: the resync is flagged for the next run',
+        schema: z.record(z.string(), z.unknown()),
+      },
       404: { description: 'No such sync or person in it' },
     },
     handler: async ({ params, req }) => {
@@ -156,8 +164,16 @@ export function calendarSyncRouter(rt: Runtime, configs: CalendarSyncConfig[]): 
       await store.ensureState(cfg.id, params.personId);
       await store.requestResync(cfg.id, params.personId);
       await auditRequest(rt, req, 'calendar_sync.resync', params.personId, { sync: cfg.id });
-      const run = await runSync(rt, cfg, params.personId);
-      return { status: 200, body: (run.reports[0] ?? { personId: params.personId, ok: false }) as unknown as Record<string, unknown> };
+      // Another run (the interval, a push) may hold this person for a moment: wait for it, then resync.
+      // If it still holds them after a minute, the request stays flagged and the next run does it.
+      const deadline = Date.now() + RESYNC_WAIT_MS;
+      for (;;) {
+        const report = (await runSync(rt, cfg, params.personId)).reports[0];
+        if (report?.skipped !== BUSY)
+          return { status: 200, body: (report ?? { personId: params.personId, ok: false }) as unknown as Record<string, unknown> };
+        if (Date.now() > deadline) return { status: 202, body: { personId: params.personId, queued: true, reason: BUSY } };
+        await new Promise((r) => setTimeout(r, 250));
+      }
     },
   });
 

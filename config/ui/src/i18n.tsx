@@ -240,6 +240,11 @@ export const D: Dict = {
   calsync_errors: ['Errors', '错误', '錯誤'],
   calsync_resync: ['Resync this person', '重新同步此成员', '重新同步此成員'],
   calsync_resync_done: ['Resynced.', '已重新同步。', '已重新同步。'],
+  calsync_resync_queued: [
+    'Another sync is running for this person: the resync will run next.',
+    '此人正在同步中：重新同步将在下一次运行。',
+    '此人正在同步中：重新同步會在下一次執行。',
+  ],
   calsync_standalone: [
     'Single occurrences kept as standalone events (no such occurrence on the other side)',
     '保存为独立日程的单次变更（另一方没有对应的那一次）',

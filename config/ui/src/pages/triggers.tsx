@@ -170,8 +170,11 @@ function CalendarSyncSection({ canAct }: { canAct: boolean }) {
   if (!syncs.length) return null;
   const resync = async (s: CalendarSyncRow, p: CalendarSyncPerson) => {
     try {
-      await api('POST', `/api/v1/calendar-sync/${encodeURIComponent(s.id)}/people/${encodeURIComponent(p.personId)}/resync`);
-      setNotice({ kind: 'success', key: 'calsync_resync_done' });
+      const answer = await api<{ queued?: boolean }>(
+        'POST',
+        `/api/v1/calendar-sync/${encodeURIComponent(s.id)}/people/${encodeURIComponent(p.personId)}/resync`,
+      );
+      setNotice({ kind: 'success', key: answer?.queued ? 'calsync_resync_queued' : 'calsync_resync_done' });
       await list.reload();
     } catch (e) {
       setNotice({ kind: 'error', text: errorText(e) });
