@@ -180,9 +180,16 @@ export function runsRouter(rt: Runtime): Router {
         busy = false;
       }
     };
+    // Listen for the end before the first check: a client that leaves during it (or a hub that stops)
+    // must not leave a timer querying the store for ever.
+    let timer: NodeJS.Timeout | undefined;
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+    });
     await check();
-    const timer = setInterval(check, 1000);
-    req.on('close', () => clearInterval(timer));
+    if (!closed) timer = setInterval(check, 1000);
   });
 
   router.get('/api/v1/runs/:eventId', requireRole(rt, 'viewer', 'runs:read'), async (req, res) => {
