@@ -11,7 +11,9 @@ import { rollupDay } from './facts.ts';
  * a start and a finish (or termination) per instance, with ids derived from the instance, status
  * `backfilled` so no flow runs on them — then every day of the range is rolled up again (which also
  * reads the data center's past days). Running it twice stores nothing new; a live event for the same
- * instance later is not counted twice (the roll-up counts an instance once).
+ * instance later is not counted twice (the roll-up counts an instance once). Past meetings (the
+ * `backfill.meetings` calendars, per person) are stored the same way, one event per calendar event on
+ * the day it was made; a calendar trigger started later announces nothing of what already exists.
  */
 export interface BackfillResult {
   from: string;
