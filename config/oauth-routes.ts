@@ -75,13 +75,13 @@ function oauthAuth(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
 
 /**
  * The actions the KPI history backfill runs with this connection (those of its connector the KPI file's
- * `backfill` names, on this connection or unnamed): reading past calendars needs their scopes too. A
+ * `backfill` names, on this connection or unnamed): reading past calendars and Drive folders needs their scopes too. A
  * KPI file that does not load asks for nothing more (the KPIs page reports it).
  */
 function kpiActionsOf(row: ConnectionRow): string[] {
   try {
     const b = loadKpiDefinitions().backfill;
-    return (b?.meetings ?? [])
+    return [...(b?.meetings ?? []), ...(b?.files ? [b.files] : [])]
       .filter((m) => m.action.split('.')[0] === row.connector_id && (!m.connection || m.connection === row.id))
       .map((m) => m.action);
   } catch {

@@ -34,8 +34,8 @@ import { services } from './helpers/services.ts';
 /**
  * Adoption KPIs from a seeded year: the data-center days, the approvals and the meetings arranged in
  * DingTalk live in the DingTalk fake, the other meetings in the Google fake's calendar, and the history
- * backfill (POST /api/v1/kpis/backfill) reads them through the SDKs; files are still the hub's stored
- * events (the backfill does not read Drive yet). Every KPI of
+ * backfill (POST /api/v1/kpis/backfill) reads them through the SDKs, with the files made in the Google
+ * fake's Drive folder. Every KPI of
  * every month from GET /api/v1/kpis equals a plain-JS computation over the generated data.
  */
 const available = await services();
@@ -174,6 +174,19 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
         })
       ).json()) as { spreadsheetId: string }
     ).spreadsheetId;
+    // The Drive folder the company files into (the backfill reads the files made in it).
+    const gpost = async (p: string, body: unknown) => {
+      const res = await fetch(`${google.baseUrl()}/__sandbox/google${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      return (await res.json()) as { id: string };
+    };
+    const folderId = (
+      await gpost('/files', { owner: 'demo@example.com', name: 'Shared files', mimeType: 'application/vnd.google-apps.folder' })
+    ).id;
     const dir = tempDir('kpis-cfg');
     const kpiFile = path.join(dir, 'kpis.yaml');
     const defaults = fs.readFileSync(path.join(ROOT, 'config', 'kpis.yaml'), 'utf8');
@@ -188,7 +201,8 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
         // The process codes the history backfill asks DingTalk for (purchases are in baselines already).
         .replace('processCodes: []', 'processCodes: [PROC-LEAVE, PROC-REIMBURSE]')
         // Whose Google calendars the backfill reads besides the People directory's: the connected account's.
-        .replace(/(action: google\.calendar\.list_events[\s\S]*?users: )\[\]/, '$1[demo@example.com]'),
+        .replace(/(action: google\.calendar\.list_events[\s\S]*?users: )\[\]/, '$1[demo@example.com]')
+        .replace(/(action: google\.drive\.list_files[\s\S]*?folders: )\[\]/, `$1[${folderId}]`),
     );
     // The monthly report is the example's flow as it is, except that the 1st of this month, passed before
     // the hub started, is not caught up on start: the test fires the slot itself once the year is stored.
@@ -247,23 +261,13 @@ ${YAML.stringify([flow, feed])
     const callback = await fetch(atGoogle.headers.get('location')!.replace(PUBLIC, hub.url!), { redirect: 'manual' });
     assert.equal(callback.status, 200, await callback.text());
     const db = hub.runtime.db;
-    const chunks = <T>(xs: T[], n = 400) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
-    for (const part of chunks(history.files.map((f, i) => ({ id: `evt-file-${i}`, type: 'google.drive.file.added', at: f.at })))) {
-      await db
-        .insertInto('events')
-        .values(
-          part.map((e) => ({
-            id: e.id,
-            type: e.type,
-            source: 'google:history',
-            subject: 'history',
-            occurred_at: e.at,
-            status: 'dispatched',
-            data: '{}',
-          })),
-        )
-        .execute();
-    }
+    // The year's files are in the Drive folder, made when the history says.
+    for (let i = 0; i < history.files.length; i += 8)
+      await Promise.all(
+        history.files
+          .slice(i, i + 8)
+          .map((f) => gpost('/files', { owner: 'demo@example.com', name: f.name, parents: [folderId], createdTime: f.at, content: 'x' })),
+      );
     // The year's meetings live in the calendars (the backfill lists them per person): those arranged in
     // DingTalk in the staff's DingTalk calendars (in turn), the others in the connected Google account's.
     const meeting = (m: { at: string }, i: number) => ({
@@ -490,6 +494,9 @@ ${YAML.stringify([flow, feed])
       { calendars: UNION_IDS.length + 1, skipped: 0, found: made, stored: made },
       JSON.stringify(backfilled.meetings),
     );
+    // Files: those made in the Drive folder in the range's months.
+    const filed = history.files.filter((f) => dayOf(f.at).slice(0, 7) >= history.from && dayOf(f.at).slice(0, 7) <= history.to).length;
+    assert.deepEqual(backfilled.files, { folders: 1, skipped: 0, found: filed, stored: filed });
     // DingTalk's page limit was kept: ids came 20 at a time.
     const calls = (await (await getFake(`${fake.baseUrl()}/__sandbox/calls?path=/v1.0/workflow/processes/instanceIds/query`)).json()) as {
       calls: Array<{ body?: { maxResults?: number } }>;
@@ -503,6 +510,7 @@ ${YAML.stringify([flow, feed])
     assert.equal(again.body.approvals.stored, 0, 'nothing new the second time');
     assert.equal(again.body.meetings.found, backfilled.meetings.found);
     assert.equal(again.body.meetings.stored, 0, 'no meeting stored twice');
+    assert.equal(again.body.files.stored, 0, 'no file stored twice');
     assert.deepEqual(await kpisNow(), before);
     // A live push for an instance the backfill stored (DingTalk re-sends a finish): counted once.
     const a = history.approvals.find((x) => x.processCode === 'PROC-LEAVE' && x.finishTime.startsWith('2026-07-1'))!;

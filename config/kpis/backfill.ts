@@ -23,6 +23,8 @@ export interface BackfillResult {
   approvals: { found: number; stored: number; skippedBefore: string | null };
   /** Calendars listed (a person on one calendar service), those that could not be read; meetings made in the range; events stored. */
   meetings: { calendars: number; skipped: number; found: number; stored: number };
+  /** Folders listed, those that could not be read; files made in the range; events stored (none for a file already announced). */
+  files: { folders: number; skipped: number; found: number; stored: number };
   days: number;
 }
 
@@ -78,6 +80,7 @@ async function backfill(rt: Runtime, defs: KpiDefinitions, opts: { from: string;
     processCodes: [],
     approvals: { found: 0, stored: 0, skippedBefore: null },
     meetings: { calendars: 0, skipped: 0, found: 0, stored: 0 },
+    files: { folders: 0, skipped: 0, found: 0, stored: 0 },
     days: 0,
   };
   const cfg = defs.backfill?.approvals;
@@ -119,6 +122,8 @@ async function backfill(rt: Runtime, defs: KpiDefinitions, opts: { from: string;
     out.meetings.found += r.found;
     out.meetings.stored += r.stored;
   }
+
+  if (defs.backfill?.files) out.files = await backfillFiles(rt, defs.backfill.files, start, until);
 
   // Every day of the range (in the hub's time zone) up to today, four at a time.
   const days = (
@@ -253,6 +258,80 @@ async function backfillMeetings(rt: Runtime, cfg: MeetingsCfg, start: Date, unti
     data: JSON.stringify({ eventId: m.id, created: m.created, summary: m.event.summary ?? null, backfilled: true }),
   }));
   return { calendars: users.length, skipped, found: rows.length, stored: await insertEvents(rt, rows) };
+}
+
+type FilesCfg = NonNullable<NonNullable<KpiDefinitions['backfill']>['files']>;
+
+/**
+ * Past files: those made in the range in each watched folder (the folders of enabled flows triggered by
+ * `cfg.event`, and `cfg.folders`), stored as `cfg.event` on the day each was made. A file already announced
+ * by the live trigger (an event of the type with its fileId) is not stored again; one that was there before
+ * a trigger started is not announced by it (its first poll only records what exists).
+ */
+async function backfillFiles(rt: Runtime, cfg: FilesCfg, start: Date, until: Date): Promise<BackfillResult['files']> {
+  const action = rt.registry.action(cfg.action);
+  const row = action && rt.connections ? await connectionFor(rt, cfg.action, cfg.connection) : undefined;
+  if (!action || !row || !rt.connections) return { folders: 0, skipped: 0, found: 0, stored: 0 };
+  const watched = rt.flows
+    .list()
+    .filter((f) => f.enabled && f.when.event === cfg.event && typeof f.when.params?.folder === 'string' && f.when.params.folder)
+    .map((f) => String(f.when.params!.folder));
+  const folders = [...new Set([...cfg.folders, ...watched])].sort();
+  const connection = await rt.connections.handle(row.id);
+  const announced = new Set(
+    (
+      await sql<{ id: string }>`select distinct data->>'fileId' as id from events
+        where type = ${cfg.event} and status <> 'backfilled' and data->>'fileId' is not null`.execute(rt.db)
+    ).rows.map((r) => r.id),
+  );
+  const rows: Record<string, unknown>[] = [];
+  let found = 0;
+  let skipped = 0;
+  for (const folder of folders) {
+    const res = (await action
+      .run(
+        {
+          idempotencyKey: `kpi-backfill:${cfg.action}:${crypto.randomUUID()}`,
+          attempt: 1,
+          log: rt.log.child({ kpi: 'backfill', action: cfg.action }),
+          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+          trace: () => {},
+          connection,
+        },
+        action.input.parse({ folderId: folder, createdAfter: start.toISOString(), createdBefore: until.toISOString() }),
+      )
+      .catch((err: Error) => {
+        // A folder the connection cannot read is skipped, not the backfill.
+        skipped++;
+        rt.log.warn({ kpi: 'backfill', action: cfg.action, err: err.message }, 'a folder could not be read');
+        return { files: [] };
+      })) as { files: Array<{ id: string; name: string; mimeType: string | null; createdTime: string | null }> };
+    for (const f of res.files) {
+      if (!f.createdTime) continue;
+      found++;
+      if (announced.has(f.id)) continue;
+      rows.push({
+        id: eventIdFor(`backfill:${row.id}`, `${cfg.event}:${folder}:${f.id}`),
+        type: cfg.event,
+        source: row.id,
+        connection_id: row.id,
+        subject: f.name || f.id,
+        occurred_at: f.createdTime,
+        status: 'backfilled',
+        data: JSON.stringify({
+          change: 'added',
+          folder,
+          subfolders: false,
+          fileId: f.id,
+          name: f.name,
+          mimeType: f.mimeType,
+          createdTime: f.createdTime,
+          backfilled: true,
+        }),
+      });
+    }
+  }
+  return { folders: folders.length, skipped, found, stored: await insertEvents(rt, rows) };
 }
 
 async function insertEvents(rt: Runtime, rows: Record<string, unknown>[]): Promise<number> {

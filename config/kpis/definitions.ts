@@ -99,6 +99,22 @@ export const kpiFileSchema = z.object({
           }),
         )
         .default([]),
+      /**
+       * Past files: the action that lists the files made in a folder in a time range, the folders (besides
+       * those the hub's Drive triggers watch), and the event type a file is stored as (on the day it was made).
+       */
+      files: z
+        .object({
+          action: z.string().min(1),
+          connection: z.string().optional(),
+          folders: z
+            .array(z.string().min(1))
+            .nullable()
+            .default([])
+            .transform((f) => f ?? []),
+          event: z.string().min(1),
+        })
+        .optional(),
     })
     .optional(),
   baselines: z
