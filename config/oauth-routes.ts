@@ -11,6 +11,7 @@ import { createStrategy, runStrategy, type StateStore } from '../core/vault/oaut
 import { requireRole } from './admin-auth.ts';
 import { validate } from './http-validate.ts';
 import { audit, auditRequest } from './audit.ts';
+import { loadKpiDefinitions } from './kpis/definitions.ts';
 
 const STATE_TTL_MS = 10 * 60_000;
 const stateAad = (state: string) => `oauth-state:${state}`;
@@ -72,6 +73,22 @@ function oauthAuth(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
   return auth;
 }
 
+/**
+ * The actions the KPI history backfill runs with this connection (those of its connector the KPI file's
+ * `backfill` names, on this connection or unnamed): reading past calendars and Drive folders needs their scopes too. A
+ * KPI file that does not load asks for nothing more (the KPIs page reports it).
+ */
+function kpiActionsOf(row: ConnectionRow): string[] {
+  try {
+    const b = loadKpiDefinitions().backfill;
+    return [...(b?.meetings ?? []), ...(b?.files ? [b.files] : [])]
+      .filter((m) => m.action.split('.')[0] === row.connector_id && (!m.connection || m.connection === row.id))
+      .map((m) => m.action);
+  } catch {
+    return [];
+  }
+}
+
 /** The auth kind with the scopes the enabled flows need of this connection (`scopesFor`), when the connector says. */
 function oauthAuthForConnect(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
   const auth = oauthAuth(rt, row);
@@ -83,6 +100,7 @@ function oauthAuthForConnect(rt: Runtime, row: ConnectionRow): OAuth2AuthKind {
     if (flow.when.source === row.id) events.add(flow.when.event);
     for (const step of flow.then) if (step.connection === row.id) actions.add(step.action);
   }
+  for (const a of kpiActionsOf(row)) actions.add(a);
   return { ...auth, scopes: auth.scopesFor({ actions: [...actions], events: [...events] }, row.settings ?? {}) };
 }
 

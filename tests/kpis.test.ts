@@ -32,9 +32,10 @@ import {
 import { services } from './helpers/services.ts';
 
 /**
- * Adoption KPIs from a seeded year: the data-center days and the approvals live in the DingTalk fake and
- * are read through the SDK by the history backfill (POST /api/v1/kpis/backfill); meetings and files are
- * still the hub's stored events and steps (the backfill does not read them yet). Every KPI of
+ * Adoption KPIs from a seeded year: the data-center days, the approvals and the meetings arranged in
+ * DingTalk live in the DingTalk fake, the other meetings in the Google fake's calendar, and the history
+ * backfill (POST /api/v1/kpis/backfill) reads them through the SDKs, with the files made in the Google
+ * fake's Drive folder. Every KPI of
  * every month from GET /api/v1/kpis equals a plain-JS computation over the generated data.
  */
 const available = await services();
@@ -52,6 +53,9 @@ const DEPARTMENTS: Record<string, string> = {
   'user-04': 'Engineering',
   'user-05': 'Engineering',
 };
+/** Their DingTalk unionIds (whose calendars hold the meetings arranged in DingTalk). */
+const unionIdOf = (userId: string) => userId.replace('user-', 'union-');
+const UNION_IDS = Object.keys(DEPARTMENTS).map(unionIdOf);
 const PUBLIC = 'http://localhost:9';
 const HEADER = ['month', 'login_rate', 'process_cycle_hours', 'meetings_via_dingtalk_share', 'hours_saved', 'files_shared', 'mobile_share'];
 const MINUTES_PER_MEETING = 20;
@@ -170,6 +174,19 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
         })
       ).json()) as { spreadsheetId: string }
     ).spreadsheetId;
+    // The Drive folder the company files into (the backfill reads the files made in it).
+    const gpost = async (p: string, body: unknown) => {
+      const res = await fetch(`${google.baseUrl()}/__sandbox/google${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      return (await res.json()) as { id: string };
+    };
+    const folderId = (
+      await gpost('/files', { owner: 'demo@example.com', name: 'Shared files', mimeType: 'application/vnd.google-apps.folder' })
+    ).id;
     const dir = tempDir('kpis-cfg');
     const kpiFile = path.join(dir, 'kpis.yaml');
     const defaults = fs.readFileSync(path.join(ROOT, 'config', 'kpis.yaml'), 'utf8');
@@ -182,7 +199,10 @@ describe('Adoption KPIs', { skip: available.postgres && available.redis ? false 
         .replace('# owner: Alice Chan', 'owner: Alice Chan')
         .replace('# targetDate: 2027-06-30', 'targetDate: 2027-06-30')
         // The process codes the history backfill asks DingTalk for (purchases are in baselines already).
-        .replace('processCodes: []', 'processCodes: [PROC-LEAVE, PROC-REIMBURSE]'),
+        .replace('processCodes: []', 'processCodes: [PROC-LEAVE, PROC-REIMBURSE]')
+        // Whose Google calendars the backfill reads besides the People directory's: the connected account's.
+        .replace(/(action: google\.calendar\.list_events[\s\S]*?users: )\[\]/, '$1[demo@example.com]')
+        .replace(/(action: google\.drive\.list_files[\s\S]*?folders: )\[\]/, `$1[${folderId}]`),
     );
     // The monthly report is the example's flow as it is, except that the 1st of this month, passed before
     // the hub started, is not caught up on start: the test fires the slot itself once the year is stored.
@@ -241,66 +261,37 @@ ${YAML.stringify([flow, feed])
     const callback = await fetch(atGoogle.headers.get('location')!.replace(PUBLIC, hub.url!), { redirect: 'manual' });
     assert.equal(callback.status, 200, await callback.text());
     const db = hub.runtime.db;
-    const chunks = <T>(xs: T[], n = 400) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
-    const other = history.meetings.filter((m) => m.side === 'other');
-    for (const part of chunks([
-      ...other.map((m, i) => ({ id: `evt-meet-${i}`, type: 'google.calendar.event.created', at: m.at })),
-      ...history.files.map((f, i) => ({ id: `evt-file-${i}`, type: 'google.drive.file.added', at: f.at })),
-    ])) {
-      await db
-        .insertInto('events')
-        .values(
-          part.map((e) => ({
-            id: e.id,
-            type: e.type,
-            source: 'google:history',
-            subject: 'history',
-            occurred_at: e.at,
-            status: 'dispatched',
-            data: '{}',
-          })),
-        )
-        .execute();
-    }
-    // Meetings made in DingTalk: succeeded dingtalk.calendar.createEvent steps of a flow.
+    // The year's files are in the Drive folder, made when the history says.
+    for (let i = 0; i < history.files.length; i += 8)
+      await Promise.all(
+        history.files
+          .slice(i, i + 8)
+          .map((f) => gpost('/files', { owner: 'demo@example.com', name: f.name, parents: [folderId], createdTime: f.at, content: 'x' })),
+      );
+    // The year's meetings live in the calendars (the backfill lists them per person): those arranged in
+    // DingTalk in the staff's DingTalk calendars (in turn), the others in the connected Google account's.
+    const meeting = (m: { at: string }, i: number) => ({
+      summary: `Meeting ${i + 1}`,
+      start: { dateTime: m.at },
+      end: { dateTime: new Date(Date.parse(m.at) + 3_600_000).toISOString() },
+    });
     const viaDt = history.meetings.filter((m) => m.side === 'dingtalk');
-    for (const part of chunks(viaDt)) {
-      const ids = part.map((_, i) => `evt-dtmeet-${viaDt.indexOf(part[0]!) + i}`);
-      await db
-        .insertInto('events')
-        .values(
-          part.map((m, i) => ({
-            id: ids[i]!,
-            type: 'catchhook.received',
-            source: 'hook:meetings',
-            subject: 'history',
-            occurred_at: m.at,
-            status: 'dispatched',
-            data: '{}',
-          })),
-        )
-        .execute();
-      await db
-        .insertInto('step_runs')
-        .values(
-          part.map((m, i) => ({
-            id: `${ids[i]}:meetings:0`,
-            event_id: ids[i]!,
-            flow_id: 'meetings',
-            step_index: 0,
-            action: 'dingtalk.calendar.createEvent',
-            status: 'succeeded',
-            max_attempts: 5,
-            finished_at: m.at,
-            next_attempt_at: null,
-            lease_until: null,
-            last_error: null,
-            error_class: null,
-            output: '{}',
-          })),
-        )
-        .execute();
-    }
+    for (const [k, unionId] of UNION_IDS.entries())
+      await fake.control('POST', `/calendars/${unionId}/events`, {
+        events: viaDt.flatMap((m, i) => (i % UNION_IDS.length === k ? [{ ...meeting(m, i), createTime: m.at }] : [])),
+      });
+    const other = history.meetings.filter((m) => m.side === 'other');
+    for (let i = 0; i < other.length; i += 8)
+      await Promise.all(
+        other.slice(i, i + 8).map(async (m, j) => {
+          const res = await fetch(`${google.baseUrl()}/__sandbox/google/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ calendarId: 'demo@example.com', event: meeting(m, i + j), created: m.at }),
+          });
+          assert.equal(res.status, 201, await res.text());
+        }),
+      );
 
     // The People directory: who is in which department (user-06 is not in it).
     for (const [userId, department] of Object.entries(DEPARTMENTS)) {
@@ -311,7 +302,10 @@ ${YAML.stringify([flow, feed])
         .executeTakeFirstOrThrow();
       await db
         .insertInto('person_identities')
-        .values({ person_id: person.id, service: 'dingtalk', kind: 'userId', value: userId })
+        .values([
+          { person_id: person.id, service: 'dingtalk', kind: 'userId', value: userId },
+          { person_id: person.id, service: 'dingtalk', kind: 'unionId', value: unionIdOf(userId) },
+        ])
         .execute();
     }
 
@@ -492,6 +486,17 @@ ${YAML.stringify([flow, feed])
     assert.equal(backfilled.approvals.found, history.approvals.length);
     assert.equal(backfilled.approvals.stored, history.approvals.length * 2, 'a start and a finish each');
     assert.equal(backfilled.days, history.days.length);
+    // Meetings: read from the staff's DingTalk calendars and the Google account's, each stored once (those
+    // made in the range's months in the hub's time zone).
+    const made = history.meetings.filter((m) => dayOf(m.at).slice(0, 7) >= history.from && dayOf(m.at).slice(0, 7) <= history.to).length;
+    assert.deepEqual(
+      backfilled.meetings,
+      { calendars: UNION_IDS.length + 1, skipped: 0, found: made, stored: made },
+      JSON.stringify(backfilled.meetings),
+    );
+    // Files: those made in the Drive folder in the range's months.
+    const filed = history.files.filter((f) => dayOf(f.at).slice(0, 7) >= history.from && dayOf(f.at).slice(0, 7) <= history.to).length;
+    assert.deepEqual(backfilled.files, { folders: 1, skipped: 0, found: filed, stored: filed });
     // DingTalk's page limit was kept: ids came 20 at a time.
     const calls = (await (await getFake(`${fake.baseUrl()}/__sandbox/calls?path=/v1.0/workflow/processes/instanceIds/query`)).json()) as {
       calls: Array<{ body?: { maxResults?: number } }>;
@@ -503,6 +508,9 @@ ${YAML.stringify([flow, feed])
     assert.equal(again.status, 200);
     assert.equal(again.body.approvals.found, history.approvals.length);
     assert.equal(again.body.approvals.stored, 0, 'nothing new the second time');
+    assert.equal(again.body.meetings.found, backfilled.meetings.found);
+    assert.equal(again.body.meetings.stored, 0, 'no meeting stored twice');
+    assert.equal(again.body.files.stored, 0, 'no file stored twice');
     assert.deepEqual(await kpisNow(), before);
     // A live push for an instance the backfill stored (DingTalk re-sends a finish): counted once.
     const a = history.approvals.find((x) => x.processCode === 'PROC-LEAVE' && x.finishTime.startsWith('2026-07-1'))!;

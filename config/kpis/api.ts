@@ -114,7 +114,7 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
     tags: ['KPIs'],
     summary: 'Read the months before the hub was installed from the providers and roll their KPI facts up',
     description:
-      "Past approvals of the process codes in the KPI file's `backfill` section (and its baselines, and those already seen) are read from DingTalk and stored as events with ids of their own (no flow runs on them), then every day of the range is rolled up again, data-center snapshots included. Running it twice changes nothing. Answers when done (a year takes a minute or so); 409 while another backfill runs.",
+      "Past approvals of the process codes in the KPI file's `backfill` section (and its baselines, and those already seen) are read from DingTalk, past meetings from the calendars it names (per person) and past files of the watched Drive folders, and stored as events with ids of their own (no flow runs on them), then every day of the range is rolled up again, data-center snapshots included. Running it twice changes nothing. Answers when done (a year takes a minute or so); 409 while another backfill runs.",
     auth: { role: 'admin', scope: 'kpis:write' },
     body: z.object({ from: z.string().regex(month, 'YYYY-MM'), to: z.string().regex(month, 'YYYY-MM') }),
     responses: {
@@ -125,6 +125,8 @@ export function kpisRouter(rt: Runtime, load: () => KpiDefinitions = () => loadK
           to: z.string(),
           processCodes: z.array(z.string()),
           approvals: z.object({ found: z.number(), stored: z.number(), skippedBefore: z.string().nullable() }),
+          meetings: z.object({ calendars: z.number(), skipped: z.number(), found: z.number(), stored: z.number() }),
+          files: z.object({ folders: z.number(), skipped: z.number(), found: z.number(), stored: z.number() }),
           days: z.number(),
         }),
       },

@@ -11,7 +11,9 @@ import { rollupDay } from './facts.ts';
  * a start and a finish (or termination) per instance, with ids derived from the instance, status
  * `backfilled` so no flow runs on them — then every day of the range is rolled up again (which also
  * reads the data center's past days). Running it twice stores nothing new; a live event for the same
- * instance later is not counted twice (the roll-up counts an instance once).
+ * instance later is not counted twice (the roll-up counts an instance once). Past meetings (the
+ * `backfill.meetings` calendars, per person) are stored the same way, one event per calendar event on
+ * the day it was made; a calendar trigger started later announces nothing of what already exists.
  */
 export interface BackfillResult {
   from: string;
@@ -19,6 +21,10 @@ export interface BackfillResult {
   processCodes: string[];
   /** Instances found; events stored (a start and a finish each, none again on a second run). */
   approvals: { found: number; stored: number; skippedBefore: string | null };
+  /** Calendars listed (a person on one calendar service), those that could not be read; meetings made in the range; events stored. */
+  meetings: { calendars: number; skipped: number; found: number; stored: number };
+  /** Folders listed, those that could not be read; files made in the range; events stored (none for a file already announced). */
+  files: { folders: number; skipped: number; found: number; stored: number };
   days: number;
 }
 
@@ -73,6 +79,8 @@ async function backfill(rt: Runtime, defs: KpiDefinitions, opts: { from: string;
     to: opts.to,
     processCodes: [],
     approvals: { found: 0, stored: 0, skippedBefore: null },
+    meetings: { calendars: 0, skipped: 0, found: 0, stored: 0 },
+    files: { folders: 0, skipped: 0, found: 0, stored: 0 },
     days: 0,
   };
   const cfg = defs.backfill?.approvals;
@@ -106,6 +114,16 @@ async function backfill(rt: Runtime, defs: KpiDefinitions, opts: { from: string;
       out.approvals.stored += await storeApprovals(rt, row.id, cfg, res.approvals);
     }
   }
+
+  for (const m of defs.backfill?.meetings ?? []) {
+    const r = await backfillMeetings(rt, m, start, until);
+    out.meetings.calendars += r.calendars;
+    out.meetings.skipped += r.skipped;
+    out.meetings.found += r.found;
+    out.meetings.stored += r.stored;
+  }
+
+  if (defs.backfill?.files) out.files = await backfillFiles(rt, defs.backfill.files, start, until);
 
   // Every day of the range (in the hub's time zone) up to today, four at a time.
   const days = (
@@ -157,6 +175,166 @@ async function storeApprovals(rt: Runtime, connectionId: string, cfg: Cfg, list:
         : []),
     ];
   });
+  return insertEvents(rt, rows);
+}
+
+type MeetingsCfg = NonNullable<KpiDefinitions['backfill']>['meetings'][number];
+/** Meetings start at most this long after they were made (a meeting made in the range may start after it). */
+const AHEAD_DAYS = 92;
+
+/**
+ * Past meetings of one calendar service: each person's events listed month by month (by start), those
+ * made in the range stored as `cfg.event` on the day they were made, once per event id (an event on
+ * several people's calendars is one meeting).
+ */
+async function backfillMeetings(rt: Runtime, cfg: MeetingsCfg, start: Date, until: Date): Promise<BackfillResult['meetings']> {
+  const action = rt.registry.action(cfg.action);
+  const row = action && rt.connections ? await connectionFor(rt, cfg.action, cfg.connection) : undefined;
+  if (!action || !row || !rt.connections) return { calendars: 0, skipped: 0, found: 0, stored: 0 };
+  const people = cfg.people
+    ? (
+        await rt.db
+          .selectFrom('person_identities')
+          .select('value')
+          .where('service', '=', cfg.people.service)
+          .where('kind', '=', cfg.people.kind)
+          .execute()
+      ).map((r) => r.value)
+    : [];
+  const users = [...new Set([...cfg.users, ...people])].sort();
+  const connection = await rt.connections.handle(row.id);
+  const found = new Map<string, { id: string; created: string; event: Record<string, unknown> }>();
+  const last = until.getTime() + AHEAD_DAYS * 86_400_000;
+  const listCalendar = async (user: string) => {
+    for (let from = start.getTime(); from < last; from += 31 * 86_400_000) {
+      const to = Math.min(from + 31 * 86_400_000, last);
+      let nextToken: string | undefined;
+      do {
+        const res = (await action.run(
+          {
+            idempotencyKey: `kpi-backfill:${cfg.action}:${crypto.randomUUID()}`,
+            attempt: 1,
+            log: rt.log.child({ kpi: 'backfill', action: cfg.action }),
+            timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+            trace: () => {},
+            connection,
+          },
+          action.input.parse({
+            [cfg.userField]: user,
+            timeMin: new Date(from).toISOString(),
+            timeMax: new Date(to).toISOString(),
+            maxResults: cfg.maxResults,
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        )) as { events?: Record<string, unknown>[]; nextToken?: string | null };
+        for (const e of res.events ?? []) {
+          const created = e[cfg.createdField];
+          const at = typeof created === 'string' ? Date.parse(created) : Number.NaN;
+          if (typeof e.id !== 'string' || Number.isNaN(at) || at < start.getTime() || at >= until.getTime()) continue;
+          found.set(e.id, { id: e.id, created: new Date(at).toISOString(), event: e });
+        }
+        nextToken = res.nextToken ?? undefined;
+      } while (nextToken);
+    }
+  };
+  let skipped = 0;
+  for (const user of users) {
+    try {
+      await listCalendar(user);
+    } catch (err) {
+      // A calendar the connection cannot read (a person not shared with it) is skipped, not the backfill.
+      skipped++;
+      rt.log.warn({ kpi: 'backfill', action: cfg.action, err: (err as Error).message }, 'a calendar could not be read');
+    }
+  }
+  const rows = [...found.values()].map((m) => ({
+    id: eventIdFor(`backfill:${row.id}`, `${cfg.event}:${m.id}`),
+    type: cfg.event,
+    source: row.id,
+    connection_id: row.id,
+    subject: typeof m.event.summary === 'string' ? m.event.summary : m.id,
+    occurred_at: m.created,
+    status: 'backfilled',
+    data: JSON.stringify({ eventId: m.id, created: m.created, summary: m.event.summary ?? null, backfilled: true }),
+  }));
+  return { calendars: users.length, skipped, found: rows.length, stored: await insertEvents(rt, rows) };
+}
+
+type FilesCfg = NonNullable<NonNullable<KpiDefinitions['backfill']>['files']>;
+
+/**
+ * Past files: those made in the range in each watched folder (the folders of enabled flows triggered by
+ * `cfg.event`, and `cfg.folders`), stored as `cfg.event` on the day each was made. A file already announced
+ * by the live trigger (an event of the type with its fileId) is not stored again; one that was there before
+ * a trigger started is not announced by it (its first poll only records what exists).
+ */
+async function backfillFiles(rt: Runtime, cfg: FilesCfg, start: Date, until: Date): Promise<BackfillResult['files']> {
+  const action = rt.registry.action(cfg.action);
+  const row = action && rt.connections ? await connectionFor(rt, cfg.action, cfg.connection) : undefined;
+  if (!action || !row || !rt.connections) return { folders: 0, skipped: 0, found: 0, stored: 0 };
+  const watched = rt.flows
+    .list()
+    .filter((f) => f.enabled && f.when.event === cfg.event && typeof f.when.params?.folder === 'string' && f.when.params.folder)
+    .map((f) => String(f.when.params!.folder));
+  const folders = [...new Set([...cfg.folders, ...watched])].sort();
+  const connection = await rt.connections.handle(row.id);
+  const announced = new Set(
+    (
+      await sql<{ id: string }>`select distinct data->>'fileId' as id from events
+        where type = ${cfg.event} and status <> 'backfilled' and data->>'fileId' is not null`.execute(rt.db)
+    ).rows.map((r) => r.id),
+  );
+  const rows: Record<string, unknown>[] = [];
+  let found = 0;
+  let skipped = 0;
+  for (const folder of folders) {
+    const res = (await action
+      .run(
+        {
+          idempotencyKey: `kpi-backfill:${cfg.action}:${crypto.randomUUID()}`,
+          attempt: 1,
+          log: rt.log.child({ kpi: 'backfill', action: cfg.action }),
+          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+          trace: () => {},
+          connection,
+        },
+        action.input.parse({ folderId: folder, createdAfter: start.toISOString(), createdBefore: until.toISOString() }),
+      )
+      .catch((err: Error) => {
+        // A folder the connection cannot read is skipped, not the backfill.
+        skipped++;
+        rt.log.warn({ kpi: 'backfill', action: cfg.action, err: err.message }, 'a folder could not be read');
+        return { files: [] };
+      })) as { files: Array<{ id: string; name: string; mimeType: string | null; createdTime: string | null }> };
+    for (const f of res.files) {
+      if (!f.createdTime) continue;
+      found++;
+      if (announced.has(f.id)) continue;
+      rows.push({
+        id: eventIdFor(`backfill:${row.id}`, `${cfg.event}:${folder}:${f.id}`),
+        type: cfg.event,
+        source: row.id,
+        connection_id: row.id,
+        subject: f.name || f.id,
+        occurred_at: f.createdTime,
+        status: 'backfilled',
+        data: JSON.stringify({
+          change: 'added',
+          folder,
+          subfolders: false,
+          fileId: f.id,
+          name: f.name,
+          mimeType: f.mimeType,
+          createdTime: f.createdTime,
+          backfilled: true,
+        }),
+      });
+    }
+  }
+  return { folders: folders.length, skipped, found, stored: await insertEvents(rt, rows) };
+}
+
+async function insertEvents(rt: Runtime, rows: Record<string, unknown>[]): Promise<number> {
   let stored = 0;
   for (let i = 0; i < rows.length; i += 400) {
     const r = await rt.db

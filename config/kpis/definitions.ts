@@ -75,6 +75,46 @@ export const kpiFileSchema = z.object({
         finished: z.string().min(1),
         terminated: z.string().min(1),
       }),
+      /**
+       * Past meetings: per calendar, the action that lists a person's events in a time range (paged by
+       * `nextToken` when its output has one), the input field naming the person, whose calendars (the
+       * People directory's identities of `people`, and `users`), the field of an event holding when it
+       * was made, and the event type it is stored as (counted on the day it was made).
+       */
+      meetings: z
+        .array(
+          z.object({
+            action: z.string().min(1),
+            connection: z.string().optional(),
+            userField: z.string().min(1),
+            people: z.object({ service: z.string().min(1), kind: z.string().min(1) }).optional(),
+            users: z
+              .array(z.string().min(1))
+              .nullable()
+              .default([])
+              .transform((u) => u ?? []),
+            createdField: z.string().min(1),
+            maxResults: z.number().int().min(1).default(100),
+            event: z.string().min(1),
+          }),
+        )
+        .default([]),
+      /**
+       * Past files: the action that lists the files made in a folder in a time range, the folders (besides
+       * those the hub's Drive triggers watch), and the event type a file is stored as (on the day it was made).
+       */
+      files: z
+        .object({
+          action: z.string().min(1),
+          connection: z.string().optional(),
+          folders: z
+            .array(z.string().min(1))
+            .nullable()
+            .default([])
+            .transform((f) => f ?? []),
+          event: z.string().min(1),
+        })
+        .optional(),
     })
     .optional(),
   baselines: z

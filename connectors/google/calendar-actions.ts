@@ -57,6 +57,8 @@ const eventOutput = z.object({
   recurrence: z.array(z.string()).nullable(),
   recurringEventId: z.string().nullable(),
   attendeeEmails: z.array(z.string()),
+  /** When the event was made (a history backfill counts it on that day). */
+  created: z.string().nullable(),
   updated: z.string().nullable(),
 });
 const sampleEvent = {
@@ -76,6 +78,7 @@ const sampleEvent = {
   recurrence: null,
   recurringEventId: null,
   attendeeEmails: ['ben@example.com'],
+  created: '2026-02-20T08:15:00.000Z',
   updated: '2026-02-20T08:15:00.000Z',
 };
 

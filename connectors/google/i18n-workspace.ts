@@ -52,6 +52,18 @@ export const workspaceI18n: Required<Pick<ConnectorTranslations, 'actions' | 'tr
       },
       fields: { fileId: { label: { en: 'File ID', 'zh-CN': '文件 ID', 'zh-HK': '檔案 ID' } } },
     },
+    'google.drive.list_files': {
+      title: {
+        en: 'List the files made in a Google Drive folder',
+        'zh-CN': '列出 Google 云端硬盘文件夹中新建的文件',
+        'zh-HK': '列出 Google 雲端硬碟資料夾中新建的檔案',
+      },
+      fields: {
+        folderId: { label: { en: 'Folder ID', 'zh-CN': '文件夹 ID', 'zh-HK': '資料夾 ID' } },
+        createdAfter: { label: { en: 'Made from', 'zh-CN': '创建时间起', 'zh-HK': '建立時間由' } },
+        createdBefore: { label: { en: 'Made before', 'zh-CN': '创建时间止', 'zh-HK': '建立時間至' } },
+      },
+    },
     'google.gmail.send': {
       title: { en: 'Send an email with Gmail', 'zh-CN': '用 Gmail 发送邮件', 'zh-HK': '用 Gmail 發送電郵' },
       fields: {

@@ -3,7 +3,7 @@ import { defineConnector } from '../../core/connector.ts';
 import { urlSetting } from '../../core/settings.ts';
 import { googleOAuth } from './auth.ts';
 import { listGroups, listUsers } from './directory/actions.ts';
-import { createFolder, getFile, share } from './drive/actions.ts';
+import { createFolder, getFile, listFiles, share } from './drive/actions.ts';
 import { drivePushTrigger } from './drive/push.ts';
 import { driveFolderTrigger } from './drive/trigger.ts';
 import { gmailSend } from './gmail/send.ts';
@@ -35,6 +35,6 @@ export default defineConnector({
   }),
   auth: googleOAuth,
   triggers: [calendarEventsPolled, calendarEventsPush, driveFolderTrigger, drivePushTrigger, gmailMessageTrigger],
-  actions: [...calendarActions, uploadFile, createFolder, share, getFile, gmailSend, listUsers, listGroups, sheetsAppendValues],
+  actions: [...calendarActions, uploadFile, createFolder, share, getFile, listFiles, gmailSend, listUsers, listGroups, sheetsAppendValues],
   i18n: googleI18n,
 });

@@ -464,6 +464,36 @@ export function registerControlRoutes(app: Express, fake: Fake, rt: DingtalkRunt
     st().calendarTokenEpoch += 1;
     res.json({ epoch: st().calendarTokenEpoch });
   });
+  /**
+   * Past events as they were (no pushes: it is the past): `{unionId, events: [{summary, start, end, createTime}]}`,
+   * organised by `unionId` and created at `createTime` (for a history backfill).
+   */
+  app.post(`${P}/calendars/:unionId/events`, (req, res) => {
+    const u = req.params.unionId;
+    const list = Array.isArray(req.body?.events) ? (req.body.events as Record<string, unknown>[]) : [];
+    const ids: string[] = [];
+    for (const e of list) {
+      const created = typeof e.createTime === 'string' ? e.createTime : '';
+      if (typeof e.summary !== 'string' || !e.start || !e.end || Number.isNaN(Date.parse(created)))
+        return void res.status(400).json({ error: 'each event needs summary, start, end and createTime' });
+      const ev = {
+        id: randomHex(12),
+        organizer: u,
+        summary: e.summary,
+        start: e.start as Record<string, unknown>,
+        end: e.end as Record<string, unknown>,
+        isAllDay: false,
+        attendees: [],
+        createTime: new Date(created).toISOString(),
+        updateTime: new Date(created).toISOString(),
+        status: 'confirmed' as const,
+        seq: ++st().calendarSeq,
+      };
+      st().calendarEvents.set(ev.id, ev);
+      ids.push(ev.id);
+    }
+    res.status(201).json({ ids });
+  });
   app.get(`${P}/calendars/:unionId/events`, (req, res) => {
     const u = req.params.unionId;
     res.json({

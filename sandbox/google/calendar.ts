@@ -341,12 +341,13 @@ function newEventData(fake: Fake, cal: Calendar, caller: Caller, input: Json, id
 }
 
 /** Inserts an event as `owner` would through events.insert (control API seeding). */
-export function insertEvent(fake: Fake, cal: Calendar, owner: string, input: Json): Json {
+export function insertEvent(fake: Fake, cal: Calendar, owner: string, input: Json, created?: string): Json {
   const g = fake.state.google;
   let id = input.id as string | undefined;
   if (id !== undefined && (!EVENT_ID.test(id) || g.events.has(key(cal.id, id)))) throw badRequest(`Invalid or duplicate event id ${id}`);
   id ??= crypto.randomBytes(13).toString('hex').replace(/[w-z]/g, 'v');
   const data = newEventData(fake, cal, { email: owner, sub: owner, scopes: [] }, input, id);
+  if (created) data.created = data.updated = new Date(created).toISOString();
   if (typeof input.recurringEventId === 'string') {
     data.recurringEventId = input.recurringEventId;
     data.originalStartTime = input.originalStartTime;

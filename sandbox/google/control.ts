@@ -95,7 +95,14 @@ const schemas = {
     })
     .strict()
     .refine((x) => x.primary || x.id === x.owner || x.summary, 'summary is required for a secondary calendar'),
-  event: z.object({ calendarId: z.string().min(1), event: z.record(z.string(), z.unknown()) }).strict(),
+  event: z
+    .object({
+      calendarId: z.string().min(1),
+      event: z.record(z.string(), z.unknown()),
+      /** When it was made (a past event for a history backfill); now if absent. */
+      created: z.string().datetime({ offset: true }).optional(),
+    })
+    .strict(),
   file: z
     .object({
       owner: email,
@@ -254,7 +261,7 @@ export function setupControl(app: Express, fake: Fake): void {
           ? ensurePrimary(g(), p.calendarId.toLowerCase())
           : undefined);
       if (!c) throw new Error(`no calendar ${p.calendarId}`);
-      res.status(201).json(insertEvent(fake, c, c.owner, p.event));
+      res.status(201).json(insertEvent(fake, c, c.owner, p.event, p.created));
     }),
   );
   app.get(`${CONTROL}/events`, (req, res) => {

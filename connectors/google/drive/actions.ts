@@ -155,3 +155,47 @@ export const getFile = defineAction({
     }
   },
 });
+
+/** Files made in a folder in a time range (for a history backfill): Drive files.list by createdTime, all pages. */
+export const listFiles = defineAction({
+  id: 'google.drive.list_files',
+  title: 'List the files made in a Google Drive folder in a time range',
+  input: z.object({
+    folderId: z.string().min(1),
+    createdAfter: z.string().datetime({ offset: true }),
+    createdBefore: z.string().datetime({ offset: true }),
+  }),
+  output: z.object({
+    files: z.array(z.object({ id: z.string(), name: z.string(), mimeType: z.string().nullable(), createdTime: z.string().nullable() })),
+  }),
+  sampleOutput: {
+    files: [{ id: driveFileSample.id, name: driveFileSample.name, mimeType: 'application/pdf', createdTime: '2026-03-02T01:15:00.000Z' }],
+  },
+  async run(ctx, input) {
+    const drv = await driveFor(requireConnection(ctx.connection, 'google.drive.list_files'));
+    const q = `'${input.folderId.replace(/['\\]/g, '\\$&')}' in parents and trashed = false and mimeType != '${FOLDER_MIME}' and createdTime >= '${new Date(input.createdAfter).toISOString()}' and createdTime < '${new Date(input.createdBefore).toISOString()}'`;
+    const files: Array<{ id: string; name: string; mimeType: string | null; createdTime: string | null }> = [];
+    let pageToken: string | undefined;
+    try {
+      do {
+        const res = await drv.files.list(
+          {
+            q,
+            pageSize: 1000,
+            pageToken,
+            fields: 'nextPageToken,files(id,name,mimeType,createdTime)',
+            ...{ supportsAllDrives: true, includeItemsFromAllDrives: true },
+          },
+          { retry: false, timeout: ctx.timeoutMs },
+        );
+        for (const f of res.data.files ?? [])
+          if (f.id) files.push({ id: f.id, name: f.name ?? '', mimeType: f.mimeType ?? null, createdTime: f.createdTime ?? null });
+        pageToken = res.data.nextPageToken ?? undefined;
+      } while (pageToken);
+    } catch (err) {
+      throw mapGoogleError('Drive files.list', err);
+    }
+    ctx.trace({ request: { q }, response: { count: files.length } });
+    return { files };
+  },
+});
