@@ -1,4 +1,4 @@
-import { sql, type Generated, type RawBuilder } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import type { Db } from './db/database.ts';
 
 /**
@@ -31,19 +31,6 @@ export function pruneClaimsNowAndThen(db: Db): void {
       .where('expires_at', '<', sql<Date>`now() - interval '1 minute'`)
       .execute()
       .catch(() => undefined);
-}
-
-/**
- * The claim as one INSERT (for a data-modifying CTE, which runs whether or not it is read): returns a
- * row when the key was new or its window had passed; claims nothing unless `when` holds.
- */
-export function claimStatement(scope: string, key: string, windowMs: number, ref: string | null, when: RawBuilder<unknown> = sql`true`) {
-  const expires = new Date(Date.now() + windowMs);
-  return sql`insert into replay_guard (scope, key, ref, expires_at)
-    select ${scope}::text, ${key}::text, ${ref}::text, ${expires}::timestamptz where ${when}
-    on conflict (scope, key) do update set ref = excluded.ref, expires_at = excluded.expires_at, created_at = now()
-     where replay_guard.expires_at < now()
-    returning scope`;
 }
 
 /** The event a claimed key was first accepted for. */

@@ -1,14 +1,14 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { eventIdFor, type HubEvent } from '../events.ts';
 import type { TriggeredEvent } from '../connector.ts';
 import type { Runtime } from '../runtime.ts';
-import { QUEUE_NAMES, STEPS_CHANNEL } from '../queue/queues.ts';
+import { QUEUE_NAMES } from '../queue/queues.ts';
 import type { Flow } from '../flows.ts';
-import { eventJobId, stepRunId } from './jobs.ts';
+import { eventJobId } from './jobs.ts';
 import { enqueueDispatched, matchFlows, recordDispatch } from './dispatcher.ts';
-import { fanOutsIdleWhen } from './extensions.ts';
-import { claimedRef, claimOnce, claimStatement, pruneClaimsNowAndThen } from '../replay.ts';
+import { intakeStatementFor, type ReplayGuard } from './intake-statement.ts';
+import { claimedRef, claimOnce, pruneClaimsNowAndThen } from '../replay.ts';
 
 export interface IngestResult {
   id: string;
@@ -16,12 +16,7 @@ export interface IngestResult {
   echo?: boolean;
 }
 
-/** A replay guard to claim in the ingest transaction (signed catch hooks accept each signed body once). */
-export interface ReplayGuard {
-  scope: string;
-  key: string;
-  windowMs: number;
-}
+export type { ReplayGuard } from './intake-statement.ts';
 
 /**
  * Stores an event (unique on its id) and dispatches it in the same transaction: the flows (in memory)
@@ -66,45 +61,12 @@ export async function ingestEvent(
 }
 
 /**
- * The common case in one statement (one round trip instead of a six-statement transaction; a statement
- * is atomic, data-modifying CTEs included): the replay claim, the event row (dispatched) and the first
- * step of each matched flow, plus the NOTIFY that wakes the default mode's workers on commit. Guarded by
- * the fan-outs' idle conditions: when one of them has work (an active REST-hook subscription) nothing is
- * written and `undefined` tells the caller to use the transaction that runs them.
+ * The common case in one statement (intake-statement.ts: batched with the events arriving meanwhile)
+ * instead of a six-statement transaction. `undefined` when a fan-out has work (an active REST-hook
+ * subscription): nothing was written and the caller uses the transaction that runs them.
  */
 async function storeInOneStatement(rt: Runtime, event: HubEvent, matched: Flow[], replay?: ReplayGuard): Promise<IngestResult | undefined> {
-  const idle = fanOutsIdleWhen();
-  if (!idle) return undefined;
-  const guard = idle.length ? sql.join(idle, sql` and `) : sql`true`;
-  // Every CTE below writes only when the fan-outs are idle: a data-modifying CTE runs even when unread.
-  const claim = replay
-    ? claimStatement(replay.scope, replay.key, replay.windowMs, event.id, sql`(select ok from idle)`)
-    : sql`select 1 as scope`;
-  const steps = matched.map((flow) => sql`(${stepRunId(event.id, flow.id, 0)}::text, ${flow.id}::text, ${flow.then[0]!.action}::text)`);
-  const { rows } = await sql<{ idle: boolean; fresh: boolean; stored: boolean; step_ids: string[] }>`
-    with idle as (select (${guard}) as ok),
-         claim as (${claim}),
-         ev as (
-           insert into events (id, type, source, connection_id, subject, occurred_at, data, raw, refs, status, flows_matched, dispatched_at)
-           select ${event.id}, ${event.type}, ${event.source}, ${event.connectionId ?? null}, ${event.subject ?? null}, ${event.occurredAt}::timestamptz,
-                  ${JSON.stringify(event.data)}::jsonb, ${event.raw === undefined ? null : JSON.stringify(event.raw)}::jsonb,
-                  ${event.refs?.length ? JSON.stringify(event.refs) : null}::jsonb, 'dispatched', ${matched.length}::int, now()
-            where (select ok from idle) and exists (select 1 from claim)
-           on conflict (id) do nothing
-           returning id),
-         st as (${
-           steps.length
-             ? sql`insert into step_runs (id, event_id, flow_id, step_index, action, max_attempts)
-                   select v.id, ev.id, v.flow_id, 0, v.action, ${rt.settings.DINGBRIDGE_STEP_ATTEMPTS}::int
-                     from ev cross join (values ${sql.join(steps)}) as v(id, flow_id, action)
-                   on conflict (id) do nothing
-                   returning id`
-             : sql`select null::text as id where false`
-         }),
-         wake as (select pg_notify(${STEPS_CHANNEL}, '') from (select 1 from st limit 1) s where ${rt.queue.stepsInStore}::boolean)
-    select (select ok from idle) as idle, exists (select 1 from claim) as fresh, exists (select 1 from ev) as stored,
-           array(select id from st) as step_ids, (select count(*) from wake) as woken`.execute(rt.intakeDb ?? rt.db);
-  const r = rows[0]!;
+  const r = await intakeStatementFor(rt)({ event, matched, replay });
   if (!r.idle) return undefined;
   if (replay) pruneClaimsNowAndThen(rt.db);
   if (!r.fresh || !r.stored) {
@@ -114,7 +76,7 @@ async function storeInOneStatement(rt: Runtime, event: HubEvent, matched: Flow[]
   rt.metrics.events.inc({ outcome: 'stored', type: event.type });
   // Redis: the jobs are added after the answer (grouped with other intakes' adds); the rows are the
   // record, and the sweep adds the job of any stored step whose add never happened.
-  if (r.step_ids.length) void enqueueDispatched(rt, { stepIds: r.step_ids, fannedOut: [] });
+  if (r.stepIds.length) void enqueueDispatched(rt, { stepIds: r.stepIds, fannedOut: [] });
   return { id: event.id, duplicate: false };
 }
 

@@ -14,6 +14,7 @@ import type { PeopleAccess, StepPace } from '../connector.ts';
 import { PeopleStore } from '../people/store.ts';
 import { createProviderClient } from '../http/provider-client.ts';
 import { grouped } from '../queue/group.ts';
+import { stepSuccessRecorder } from './step-success.ts';
 
 /**
  * Runs one attempt of one step. The claim is a conditional update, so a step that is done, dead, or
@@ -285,21 +286,24 @@ async function recordOutcome(
     const flow = rt.flows.get(run.flow_id);
     const next = flow?.then[run.step_index + 1];
     const nextId = stepRunId(run.event_id, run.flow_id, run.step_index + 1);
-    // One statement (data-modifying CTEs are atomic): the attempt, the step's success and the next step.
-    const { rows: createdRows } = await sql<{ id: string }>`
-      with attempt as (${insertAttempt(attempt)}),
-           done as (
-             update step_runs
-                set status = 'succeeded', output = ${JSON.stringify(output ?? null)}::jsonb, finished_at = ${finished},
-                    lease_until = null, last_error = null, error_class = null, updated_at = ${finished}
-              where id = ${run.id})
-      insert into step_runs (id, event_id, flow_id, step_index, action, max_attempts)
-      select ${nextId}::text, ${run.event_id}::text, ${run.flow_id}::text, ${run.step_index + 1}::int, ${next?.action ?? ''}::text,
-             ${rt.settings.DINGBRIDGE_STEP_ATTEMPTS}::int
-       where ${Boolean(next)}::boolean
-      on conflict (id) do nothing
-      returning id`.execute(rt.db);
-    const createdNext = createdRows.length > 0;
+    // One statement (batched with other steps' successes): the attempt, the step's success and the next step.
+    const createdNext = await stepSuccessRecorder(rt)({
+      stepRunId: run.id,
+      attempt: run.attempts,
+      startedAt: started,
+      finishedAt: finished,
+      request: attempt.request,
+      response: attempt.response,
+      output: JSON.stringify(output ?? null),
+      next: next && {
+        id: nextId,
+        eventId: run.event_id,
+        flowId: run.flow_id,
+        index: run.step_index + 1,
+        action: next.action,
+        maxAttempts: rt.settings.DINGBRIDGE_STEP_ATTEMPTS,
+      },
+    });
     rt.metrics.steps.inc({ outcome: 'succeeded', action: run.action });
     if (createdNext) await rt.queue.add(QUEUE_NAMES.steps, { stepRunId: nextId }, { jobId: stepJobId(nextId, 1) });
     return;
