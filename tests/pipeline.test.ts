@@ -10,6 +10,7 @@ import { services } from './helpers/services.ts';
 import { startSink, type Sink } from './helpers/sink.ts';
 import { queryHub } from './helpers/hub-db.ts';
 import type { Hub } from '../app/hub.ts';
+import { ingestEvent } from '../core/pipeline/ingest.ts';
 
 const HOOK_SECRET = 'test-hook-secret-1234';
 const SINK_SECRET = `whsec_${Buffer.from('a sink secret of 32 bytes!!!!!!!').toString('base64')}`;
@@ -149,6 +150,9 @@ for (const mode of MODES) {
       const malformed = await post(hub, '{"name": "x", amount: }');
       assert.equal(malformed.status, 400);
       assert.equal(malformed.json.error.code, 'invalid_json');
+      const nul = await post(hub, JSON.stringify({ name: 'a\u0000b', amount: 500 }));
+      assert.equal(nul.status, 400);
+      assert.equal(nul.json.error.code, 'nul_character');
       const big = JSON.stringify({ name: 'x'.repeat(30_000), amount: 500 });
       const oversized = await post(hub, big);
       assert.equal(oversized.status, 413);
@@ -177,6 +181,40 @@ for (const mode of MODES) {
       assert.equal(sink.requests.length, before + 1);
       const [{ n }] = await queryHub<{ n: number }>(environment, 'select count(*)::int as n from events where id = $1', [[...ids][0]]);
       assert.equal(n, 1);
+    });
+
+    test('40 events at once are stored together; one the database cannot take fails alone, the 39 others are delivered once', async () => {
+      const before = sink.requests.length;
+      const tag = `together-${mode.store}-${mode.queue}`;
+      const events = Array.from({ length: 40 }, (_, i) => ({
+        id: `evt_${tag}_${i}`,
+        type: 'catch_hook.received',
+        source: 'example',
+        connectionId: null,
+        occurredAt: new Date().toISOString(),
+        subject: null,
+        // Past the catch hook's own check (a provider's webhook has none): PostgreSQL refuses the NUL.
+        data: { name: i === 17 ? 'bad\u0000name' : `${tag}-${i}`, amount: 500 },
+      }));
+      const outcomes = await Promise.allSettled(events.map((e) => ingestEvent(hub.runtime, e)));
+      const refused = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+      assert.deepEqual(refused, [17]);
+      assert.ok(outcomes.every((o) => o.status === 'rejected' || o.value.duplicate === false));
+      const stored = await queryHub<{ id: string }>(environment, 'select id from events where id like $1', [`evt_${tag}_%`]);
+      assert.equal(stored.length, 39);
+      await sink.waitFor(before + 39);
+      await waitUntil(async () => {
+        const [{ n }] = await queryHub<{ n: number }>(
+          environment,
+          `select count(*)::int as n from step_runs where event_id like $1 and status = 'succeeded'`,
+          [`evt_${tag}_%`],
+        );
+        return n === 39;
+      }, 'the 39 steps succeeded');
+      const names = sink.requests.slice(before).map((r) => (JSON.parse(r.body) as { name: string }).name);
+      assert.equal(names.length, 39);
+      assert.equal(new Set(names).size, 39);
+      assert.ok(!names.includes('bad\u0000name'));
     });
 
     test('500, 500, then 200: delivered with three attempts recorded, one webhook-id', async () => {

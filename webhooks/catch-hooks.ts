@@ -215,8 +215,23 @@ function parseBody(req: Request, raw: Buffer): Record<string, unknown> {
   } else {
     throw new HttpError(415, 'unsupported_media_type', 'send application/json or application/x-www-form-urlencoded');
   }
+  // PostgreSQL's JSON cannot hold the NUL character: refused here with a clear answer, not at the store.
+  if ((text.includes('u0000') || text.includes('%00')) && holdsNul(value)) {
+    throw new HttpError(
+      400,
+      'nul_character',
+      'the body holds the NUL character (\\u0000), which cannot be stored; remove it and send again',
+    );
+  }
   if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   return { body: value };
+}
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v));
+  return false;
 }
 
 function header(req: Request, name: string): string | undefined {

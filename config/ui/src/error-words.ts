@@ -8,6 +8,11 @@ export const ERROR_WORDS: Record<string, [string, string, string]> = {
   // Requests and sessions
   bad_request: ['The request could not be read.', '无法读取请求。', '無法讀取請求。'],
   invalid_json: ['The request is not valid JSON.', '请求不是有效的 JSON。', '請求不是有效的 JSON。'],
+  nul_character: [
+    'The body holds the NUL character (\\u0000), which cannot be stored.',
+    '请求内容含有无法保存的 NUL 字符（\\u0000）。',
+    '請求內容含有無法儲存的 NUL 字元（\\u0000）。',
+  ],
   invalid_request: [
     'Some values are not valid: check the marked fields.',
     '部分值无效：请检查标出的字段。',
