@@ -45,7 +45,7 @@ export const settingsSchema = z.object({
   DINGBRIDGE_HTTP_TIMEOUT_MS: positiveMs.default(15_000),
   /** The longest one attempt of a step may run (every action, whatever it waits on); then it is a retryable step error. */
   DINGBRIDGE_STEP_TIMEOUT_MS: positiveMs.default(300_000),
-  DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
+  DINGBRIDGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(128),
   /** Connections the process keeps to the store: intake transactions and the workers' claims and results share them. */
   DINGBRIDGE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
   /** Connections of a pool of intake's own for its one-statement store, so it never queues behind the workers' claims and results (0, the default: share the main pool; on the 2-core bench 3 capped intake). */
