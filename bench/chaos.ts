@@ -25,12 +25,13 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded-postgres.ts';
-import { freePort, ROOT, sleep, spawnChild, waitForHttp200, type Child } from './procs.ts';
+import { freePort, PRODUCTION_NODE_ARGS, ROOT, sleep, spawnChild, waitForHttp200, type Child } from './procs.ts';
 
 const mode = process.argv[2] ?? 'short'; // short | full | soak | soak-short
 const full = mode === 'full';
 const only = (process.env.CHAOS_ONLY ?? '').split(',').filter(Boolean);
-const ENTRY = process.env.CHAOS_TS === '0' ? 'dist/app/main.js' : 'bin/dingbridge.js';
+// Compiled (CHAOS_TS=0): run as `npm start` runs it, with the production Node flags.
+const ENTRY = process.env.CHAOS_TS === '0' ? [...PRODUCTION_NODE_ARGS, 'dist/app/main.js'] : ['bin/dingbridge.js'];
 const startedAt = Date.now();
 const say = (m: string) => process.stderr.write(`[chaos ${((Date.now() - startedAt) / 1000).toFixed(0)}s] ${m}\n`);
 const quietLog = pino({ level: 'warn' }, process.stderr);
@@ -255,12 +256,12 @@ const LOG_DIR = process.env.CHAOS_LOG_DIR || fs.mkdtempSync(path.join(os.tmpdir(
 const logFor = (h: HubSetup, proc: string) => path.join(LOG_DIR, `${path.basename(h.dir)}-${proc}.log`);
 
 const startServe = async (h: HubSetup, args: string[] = []): Promise<Child> => {
-  const c = spawnChild('serve', [ENTRY, 'serve', ...args], h.env, logFor(h, 'serve'));
+  const c = spawnChild('serve', [...ENTRY, 'serve', ...args], h.env, logFor(h, 'serve'));
   await waitForHttp200(`${h.url}/readyz`, 120_000, c);
   return c;
 };
 const startWorker = (h: HubSetup, n: number): Child =>
-  spawnChild(`worker${n}`, [ENTRY, 'worker'], { ...h.env, PORT: '0' }, logFor(h, `worker${n}`));
+  spawnChild(`worker${n}`, [...ENTRY, 'worker'], { ...h.env, PORT: '0' }, logFor(h, `worker${n}`));
 
 // ---------------------------------------------------------------------------------------------
 // The sender

@@ -7,6 +7,12 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
+/** The Node flags `npm start` gives the compiled hub (package.json "start"), so benches run it as production does. */
+export const PRODUCTION_NODE_ARGS = (() => {
+  const start: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  return (/^node ((?:--\S+ )*)dist\/app\/main\.js/.exec(start)?.[1] ?? '').split(' ').filter(Boolean);
+})();
+
 export interface Child {
   name: string;
   child: ChildProcess;

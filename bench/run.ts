@@ -23,6 +23,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runLoad, type LoadResult } from './load.ts';
 import {
+  PRODUCTION_NODE_ARGS,
   freePort,
   killLiveChildren,
   ROOT,
@@ -85,10 +86,6 @@ const cfg = {
 /** The hub as production runs it: compiled JavaScript (npm run build:dist); BENCH_TS=1 runs the sources through tsx. */
 const HUB_ENTRY = process.env.BENCH_TS === '1' ? 'bin/dingbridge.js' : 'dist/app/main.js';
 /** Node's flags of the production start (package.json "start", the same in the Dockerfile), e.g. V8's heap sizes. */
-const PRODUCTION_NODE_ARGS = (() => {
-  const start: string = JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.start;
-  return (/^node ((?:--\S+ )*)dist\/app\/main\.js/.exec(start)?.[1] ?? '').split(' ').filter(Boolean);
-})();
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
