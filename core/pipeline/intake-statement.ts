@@ -3,7 +3,7 @@ import type { HubEvent } from '../events.ts';
 import type { Flow } from '../flows.ts';
 import type { Runtime } from '../runtime.ts';
 import { STEPS_CHANNEL } from '../queue/queues.ts';
-import { groupedStatement } from '../queue/group.ts';
+import { groupedStatement, JSON_ROW_BATCH } from '../queue/group.ts';
 import { fanOutsIdleWhen } from './extensions.ts';
 import { stepRunId } from './jobs.ts';
 
@@ -34,12 +34,7 @@ export type IntakeOutcome = { idle: false } | { idle: true; fresh: boolean; stor
 export function intakeStatementFor(rt: Runtime): (item: IntakeItem) => Promise<IntakeOutcome> {
   let store = stores.get(rt);
   if (!store) {
-    store = groupedStatement((rows: Row[]) => storeBatch(rt, rows), {
-      maxInFlight: 3,
-      maxBatch: 100,
-      sizeOf: (row) => row.json.length,
-      maxSize: 4 * 1024 * 1024,
-    });
+    store = groupedStatement((rows: Row[]) => storeBatch(rt, rows), JSON_ROW_BATCH);
     stores.set(rt, store);
   }
   return (item) => store!(toRow(rt, item));

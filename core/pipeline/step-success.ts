@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Runtime } from '../runtime.ts';
-import { groupedStatement } from '../queue/group.ts';
+import { groupedStatement, JSON_ROW_BATCH } from '../queue/group.ts';
 
 /** A succeeded attempt and what it leads to: the step's next step, when the flow has one. */
 export interface StepSuccess {
@@ -22,12 +22,7 @@ export interface StepSuccess {
 export function stepSuccessRecorder(rt: Runtime): (success: StepSuccess) => Promise<boolean> {
   let record = recorders.get(rt);
   if (!record) {
-    record = groupedStatement((rows: Row[]) => recordBatch(rt, rows), {
-      maxInFlight: 3,
-      maxBatch: 100,
-      sizeOf: (row) => row.json.length,
-      maxSize: 4 * 1024 * 1024,
-    });
+    record = groupedStatement((rows: Row[]) => recordBatch(rt, rows), JSON_ROW_BATCH);
     recorders.set(rt, record);
   }
   return (s) => {

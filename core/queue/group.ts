@@ -92,3 +92,11 @@ function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^(22|23|40|42|54)[0-9A-Z]{3}$/.test(code);
 }
+
+/** Batch limits of a statement fed rows as JSON: up to 100 rows or 4 MiB of JSON, 3 statements in flight. */
+export const JSON_ROW_BATCH = {
+  maxInFlight: 3,
+  maxBatch: 100,
+  sizeOf: (row: { json: string }) => row.json.length,
+  maxSize: 4 * 1024 * 1024,
+};
