@@ -104,109 +104,112 @@ export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, starte
   const timer = rt.metrics.stepSeconds.startTimer({ action: claimed.action });
   let paced: StepPace | undefined;
   let deferred = false;
-  // While the attempt runs, its lease is renewed: only a worker that died loses its step to another.
+  // Until its outcome is recorded, the step's lease is renewed: only a worker that died loses its step
+  // to another (a result waiting for the store under a flood must not let a second worker run it again).
   const keepLease = holdLease(rt, claimed);
   try {
-    const event =
-      eventRow === undefined
-        ? await loadEvent(rt.db, claimed.event_id)
-        : eventRow
-          ? rowToEvent(eventRow as unknown as EventRow)
-          : undefined;
-    const flow = rt.flows.get(claimed.flow_id);
-    const step = flow?.then[claimed.step_index];
-    if (!event) throw permanent(`event ${claimed.event_id} no longer exists`);
-    if (!flow || !step) throw permanent(`flow ${claimed.flow_id} has no step ${claimed.step_index + 1} any more`);
-    const action = rt.registry.action(step.action);
-    if (!action) throw permanent(`unknown action ${step.action}`);
-    secretInputs = action.secretInputs ?? [];
-
-    // The first step has no earlier outputs: no need to ask.
-    const earlier =
-      claimed.step_index === 0
-        ? []
-        : await rt.db
-            .selectFrom('step_runs')
-            .select(['step_index', 'output'])
-            .where('event_id', '=', claimed.event_id)
-            .where('flow_id', '=', claimed.flow_id)
-            .where('step_index', '<', claimed.step_index)
-            .orderBy('step_index')
-            .execute();
-    let rendered: unknown;
-    let scope: Record<string, unknown> = {};
-    const budget = templateBudget(); // one for the step's input and its link
     try {
-      scope = templateScope(
-        event,
-        earlier.map((e) => e.output),
-        await rt.links.scopeFor(event.refs ?? []),
+      const event =
+        eventRow === undefined
+          ? await loadEvent(rt.db, claimed.event_id)
+          : eventRow
+            ? rowToEvent(eventRow as unknown as EventRow)
+            : undefined;
+      const flow = rt.flows.get(claimed.flow_id);
+      const step = flow?.then[claimed.step_index];
+      if (!event) throw permanent(`event ${claimed.event_id} no longer exists`);
+      if (!flow || !step) throw permanent(`flow ${claimed.flow_id} has no step ${claimed.step_index + 1} any more`);
+      const action = rt.registry.action(step.action);
+      if (!action) throw permanent(`unknown action ${step.action}`);
+      secretInputs = action.secretInputs ?? [];
+
+      // The first step has no earlier outputs: no need to ask.
+      const earlier =
+        claimed.step_index === 0
+          ? []
+          : await rt.db
+              .selectFrom('step_runs')
+              .select(['step_index', 'output'])
+              .where('event_id', '=', claimed.event_id)
+              .where('flow_id', '=', claimed.flow_id)
+              .where('step_index', '<', claimed.step_index)
+              .orderBy('step_index')
+              .execute();
+      let rendered: unknown;
+      let scope: Record<string, unknown> = {};
+      const budget = templateBudget(); // one for the step's input and its link
+      try {
+        scope = templateScope(
+          event,
+          earlier.map((e) => e.output),
+          await rt.links.scopeFor(event.refs ?? []),
+        );
+        rendered = await renderMapping(step.input, scope, budget);
+      } catch (err) {
+        throw permanent(`input template failed: ${(err as Error).message}`);
+      }
+      const parsed = action.input.safeParse(rendered);
+      if (!parsed.success) {
+        throw permanent(
+          `input is not valid for ${action.id}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`,
+        );
+      }
+      connectionId = step.connection ?? null;
+      const connection = step.connection ? await rt.connections.handle(step.connection) : undefined;
+      // A paced action (e.g. a robot's 20 a minute) runs only in its turn; otherwise it waits, uncounted.
+      paced = action.pace?.(parsed.data, connection);
+      if (paced) {
+        const decision = await paceGate(rt, claimed, paced);
+        if (!decision.run) {
+          deferred = true;
+          await deferPacedStep(rt, claimed, decision.delayMs, decision.reason);
+          return;
+        }
+      }
+      output = await runWithin(rt.settings.DINGBRIDGE_STEP_TIMEOUT_MS, action.id, (signal) =>
+        action.run(
+          {
+            signal,
+            connection,
+            idempotencyKey: id,
+            attempt: claimed.attempts,
+            log,
+            timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+            trace: (entry) => Object.assign(trace, entry),
+            ownChange: (key, opts) => rt.links.ownChange(key, opts),
+            files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
+            people: peopleAccess(rt),
+            http: (opts) =>
+              createProviderClient({
+                timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+                trace: (entry) => Object.assign(trace, entry),
+                ...opts,
+              }),
+          },
+          parsed.data,
+        ),
       );
-      rendered = await renderMapping(step.input, scope, budget);
+      const made = action.outputRef?.(output);
+      if (step.link && made) {
+        const other = (await renderMapping(step.link, scope, budget)) as { kind: string; id: unknown };
+        if (other.id) await rt.links.link(made, { kind: String(other.kind), id: String(other.id) });
+      }
     } catch (err) {
-      throw permanent(`input template failed: ${(err as Error).message}`);
-    }
-    const parsed = action.input.safeParse(rendered);
-    if (!parsed.success) {
-      throw permanent(
-        `input is not valid for ${action.id}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`,
-      );
-    }
-    connectionId = step.connection ?? null;
-    const connection = step.connection ? await rt.connections.handle(step.connection) : undefined;
-    // A paced action (e.g. a robot's 20 a minute) runs only in its turn; otherwise it waits, uncounted.
-    paced = action.pace?.(parsed.data, connection);
-    if (paced) {
-      const decision = await paceGate(rt, claimed, paced);
-      if (!decision.run) {
+      failure = toStepError(err);
+      if (failure.details.code === 'step_timeout') log.warn({ err: failure.message }, 'step attempt timed out');
+      // The provider asked to wait (a spent rate budget): back in line at its reset, the attempt not counted.
+      if (failure.details.wait && failure.details.retryAfterMs !== undefined && !paced) {
         deferred = true;
-        await deferPacedStep(rt, claimed, decision.delayMs, decision.reason);
-        return;
+        await deferPacedStep(rt, claimed, failure.details.retryAfterMs, failure.message);
       }
     }
-    output = await runWithin(rt.settings.DINGBRIDGE_STEP_TIMEOUT_MS, action.id, (signal) =>
-      action.run(
-        {
-          signal,
-          connection,
-          idempotencyKey: id,
-          attempt: claimed.attempts,
-          log,
-          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-          trace: (entry) => Object.assign(trace, entry),
-          ownChange: (key, opts) => rt.links.ownChange(key, opts),
-          files: rt.files?.access({ eventId: claimed.event_id, stepRunId: id }),
-          people: peopleAccess(rt),
-          http: (opts) =>
-            createProviderClient({
-              timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-              trace: (entry) => Object.assign(trace, entry),
-              ...opts,
-            }),
-        },
-        parsed.data,
-      ),
-    );
-    const made = action.outputRef?.(output);
-    if (step.link && made) {
-      const other = (await renderMapping(step.link, scope, budget)) as { kind: string; id: unknown };
-      if (other.id) await rt.links.link(made, { kind: String(other.kind), id: String(other.id) });
-    }
-  } catch (err) {
-    failure = toStepError(err);
-    if (failure.details.code === 'step_timeout') log.warn({ err: failure.message }, 'step attempt timed out');
-    // The provider asked to wait (a spent rate budget): back in line at its reset, the attempt not counted.
-    if (failure.details.wait && failure.details.retryAfterMs !== undefined && !paced) {
-      deferred = true;
-      await deferPacedStep(rt, claimed, failure.details.retryAfterMs, failure.message);
-    }
+    if (deferred) return;
+    timer();
+    await recordOutcome(rt, claimed, started, trace, secretInputs, output, failure, connectionId);
+    if (paced) await pacedStepDone(rt, claimed, paced);
   } finally {
     keepLease.stop();
   }
-  if (deferred) return;
-  timer();
-  await recordOutcome(rt, claimed, started, trace, secretInputs, output, failure, connectionId);
-  if (paced) await pacedStepDone(rt, claimed, paced);
 }
 
 /**
