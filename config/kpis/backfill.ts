@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import { eventIdFor } from '../../core/events.ts';
 import type { Runtime } from '../../core/runtime.ts';
+import type { ActionContext, ConnectionHandle } from '../../core/connector.ts';
 import type { KpiDefinitions } from './definitions.ts';
 import { rollupDay } from './facts.ts';
 
@@ -94,14 +95,7 @@ async function backfill(rt: Runtime, defs: KpiDefinitions, opts: { from: string;
     const connection = await rt.connections.handle(row.id);
     for (const code of codes) {
       const res = (await action.run(
-        {
-          idempotencyKey: `kpi-backfill:${code}:${crypto.randomUUID()}`,
-          attempt: 1,
-          log: rt.log.child({ kpi: 'backfill', processCode: code }),
-          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-          trace: () => {},
-          connection,
-        },
+        backfillContext(rt, connection, code, { processCode: code }),
         action.input.parse({
           processCode: code,
           from: new Date(start.getTime() - LOOKBACK_DAYS * 86_400_000).toISOString(),
@@ -211,14 +205,7 @@ async function backfillMeetings(rt: Runtime, cfg: MeetingsCfg, start: Date, unti
       let nextToken: string | undefined;
       do {
         const res = (await action.run(
-          {
-            idempotencyKey: `kpi-backfill:${cfg.action}:${crypto.randomUUID()}`,
-            attempt: 1,
-            log: rt.log.child({ kpi: 'backfill', action: cfg.action }),
-            timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-            trace: () => {},
-            connection,
-          },
+          backfillContext(rt, connection, cfg.action, { action: cfg.action }),
           action.input.parse({
             [cfg.userField]: user,
             timeMin: new Date(from).toISOString(),
@@ -290,14 +277,7 @@ async function backfillFiles(rt: Runtime, cfg: FilesCfg, start: Date, until: Dat
   for (const folder of folders) {
     const res = (await action
       .run(
-        {
-          idempotencyKey: `kpi-backfill:${cfg.action}:${crypto.randomUUID()}`,
-          attempt: 1,
-          log: rt.log.child({ kpi: 'backfill', action: cfg.action }),
-          timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
-          trace: () => {},
-          connection,
-        },
+        backfillContext(rt, connection, cfg.action, { action: cfg.action }),
         action.input.parse({ folderId: folder, createdAfter: start.toISOString(), createdBefore: until.toISOString() }),
       )
       .catch((err: Error) => {
@@ -345,4 +325,16 @@ async function insertEvents(rt: Runtime, rows: Record<string, unknown>[]): Promi
     stored += Number(r.numInsertedOrUpdatedRows ?? 0);
   }
   return stored;
+}
+
+/** The context a backfill gives the provider action it reads history with (a read: a fresh key each call). */
+function backfillContext(rt: Runtime, connection: ConnectionHandle, keyPart: string, logFields: Record<string, string>): ActionContext {
+  return {
+    idempotencyKey: `kpi-backfill:${keyPart}:${crypto.randomUUID()}`,
+    attempt: 1,
+    log: rt.log.child({ kpi: 'backfill', ...logFields }),
+    timeoutMs: rt.settings.DINGBRIDGE_HTTP_TIMEOUT_MS,
+    trace: () => {},
+    connection,
+  };
 }

@@ -3,6 +3,7 @@ import type { calendar_v3 } from '@googleapis/calendar';
 import { z } from 'zod';
 import { defineAction, type ActionContext } from '../../core/connector.ts';
 import { permanent } from '../../core/errors.ts';
+import { zoneOffsetMs } from '../../core/time-zone.ts';
 import { eventData, eventIdFromKey, type CalendarEventData } from './calendar-normalise.ts';
 import { calendarFor, requireConnection } from './client.ts';
 import { googleReason, mapGoogleError } from './errors.ts';
@@ -234,35 +235,15 @@ export function dayBounds(day: string, timeZone: string, now = new Date()): { ti
   const date = day === 'today' || day === 'tomorrow' ? localDate(now, timeZone, day === 'tomorrow' ? 1 : 0) : day;
   if (!DATE.test(date)) throw permanent(`day must be today, tomorrow or YYYY-MM-DD, not ${day}`);
   const startUtc = Date.parse(`${date}T00:00:00Z`);
-  const start = startUtc - offsetMs(new Date(startUtc), timeZone);
+  const start = startUtc - zoneOffsetMs(new Date(startUtc), timeZone);
   const nextUtc = startUtc + 86_400_000;
-  const end = nextUtc - offsetMs(new Date(nextUtc), timeZone);
+  const end = nextUtc - zoneOffsetMs(new Date(nextUtc), timeZone);
   return { timeMin: new Date(start).toISOString(), timeMax: new Date(end).toISOString(), date };
 }
 
 function localDate(now: Date, timeZone: string, plusDays: number): string {
   const d = new Date(now.getTime() + plusDays * 86_400_000);
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
-
-/** The zone's offset from UTC at that instant, in ms (Hong Kong: +8 h). */
-function offsetMs(at: Date, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
 }
 
 export const listEvents = defineAction({

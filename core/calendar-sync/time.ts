@@ -1,26 +1,13 @@
 import type { SyncRule } from './types.ts';
+import { wallClock, zoneOffsetMs } from '../time-zone.ts';
 
 /** An instant written as wall-clock time in `zone` with its offset (`2030-01-10T10:00:00+08:00`). */
 export function isoInZone(instant: string, zone: string | undefined): string {
   const ms = Date.parse(instant);
   if (!zone) return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   try {
-    const parts = Object.fromEntries(
-      new Intl.DateTimeFormat('en-US', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      })
-        .formatToParts(new Date(ms))
-        .map((p) => [p.type, p.value]),
-    );
-    const wall = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-    const offMin = Math.round((wall - Math.floor(ms / 1000) * 1000) / 60_000);
+    const parts = wallClock(new Date(ms), zone);
+    const offMin = Math.round(zoneOffsetMs(new Date(ms), zone) / 60_000);
     const sign = offMin < 0 ? '-' : '+';
     const abs = Math.abs(offMin);
     const off = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
