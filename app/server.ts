@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import { HttpError } from '../core/errors.ts';
-import { requestSerializer, responseSerializer } from '../core/logger.ts';
+import { accessLogger, requestSerializer, responseSerializer } from '../core/logger.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { QUEUE_NAMES } from '../core/queue/queues.ts';
 import { sql } from 'kysely';
@@ -14,7 +14,7 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
   app.set('trust proxy', 'loopback');
   app.use(
     pinoHttp({
-      logger: rt.log,
+      logger: accessLogger(rt.log),
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : crypto.randomUUID();
@@ -91,8 +91,8 @@ export function createServer(rt: Runtime, routers: Router[]): express.Express {
     const { status, body } = toErrorResponse(err);
     if (status === 503) {
       res.setHeader('retry-after', String(STORE_RETRY_AFTER_S));
-      req.log?.warn({ err: (err as Error)?.message }, 'store unavailable; answered 503');
-    } else if (status >= 500) req.log?.error({ err }, 'request failed');
+      rt.log.warn({ err: (err as Error)?.message, reqId: req.id }, 'store unavailable; answered 503');
+    } else if (status >= 500) rt.log.error({ err, reqId: req.id }, 'request failed');
     if (!res.headersSent) res.status(status).json(body);
   });
   return app;

@@ -37,6 +37,45 @@ const redactPaths = [
   'res.headers["set-cookie"]',
 ];
 
+/**
+ * The logger for the access log (one line per request): a child of `log` on the same stream and level
+ * whose redaction covers only the request's and response's secret headers. The access log's
+ * serializers (below) already keep nothing but a safe URL, allow-listed header values and the status,
+ * so the main logger's wildcard paths — which cost a deep walk of every request's bindings, and were a
+ * twentieth of the hub's CPU under a flood — are not needed there. Anything else (errors above all)
+ * is logged through the main logger.
+ */
+export function accessLogger(log: Logger): Logger {
+  return log.child({}, { redact: { paths: redactPaths.filter((p) => /^(req|res)\./.test(p)), censor: '[redacted]' } });
+}
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+const noop = () => {};
+
+/**
+ * `log.child(bindings)`, made only when something is logged through it. A child's bindings are
+ * serialized (and redacted) when it is made; a step makes one per attempt and most attempts log
+ * nothing, so under a flood the eager child was a measurable share of the hub's CPU.
+ */
+export function lazyChild(log: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= log.child(bindings));
+  return new Proxy({} as Logger, {
+    get(_target, key) {
+      // A call at a level that is off writes nothing: no child needed for it.
+      if (!child && typeof key === 'string' && LEVELS.has(key) && !log.isLevelEnabled(key)) return noop;
+      const value = Reflect.get(real(), key);
+      return typeof value === 'function' ? value.bind(real()) : value;
+    },
+    set(_target, key, value) {
+      return Reflect.set(real(), key, value);
+    },
+    has(_target, key) {
+      return Reflect.has(real(), key);
+    },
+  });
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {

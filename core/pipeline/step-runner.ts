@@ -14,6 +14,7 @@ import type { PeopleAccess, StepPace } from '../connector.ts';
 import { PeopleStore } from '../people/store.ts';
 import { createProviderClient } from '../http/provider-client.ts';
 import { grouped } from '../queue/group.ts';
+import { lazyChild } from '../logger.ts';
 import { stepSuccessRecorder } from './step-success.ts';
 
 /**
@@ -95,7 +96,7 @@ export async function claimDueSteps(rt: Runtime, limit: number): Promise<{ rows:
 export async function runClaimedStep(rt: Runtime, claimedRow: ClaimedRow, started: Date): Promise<void> {
   const { event_row: eventRow, ...claimed } = claimedRow;
   const id = claimed.id;
-  const log = rt.log.child({ stepRunId: id, eventId: claimed.event_id, flowId: claimed.flow_id, attempt: claimed.attempts });
+  const log = lazyChild(rt.log, { stepRunId: id, eventId: claimed.event_id, flowId: claimed.flow_id, attempt: claimed.attempts });
   const trace: { request?: unknown; response?: unknown } = {};
   let output: unknown;
   let failure: StepError | undefined;
