@@ -4,7 +4,6 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { generateSecret, generateURI, verifySync } from 'otplib';
-import QRCode from 'qrcode';
 import { z } from 'zod';
 import { HttpError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
@@ -413,6 +412,8 @@ export function accountsRouter(rt: Runtime): Router {
       .where('id', '=', user.id)
       .execute();
     const otpauthUrl = generateURI({ issuer: 'dingbridge', label: user.email, secret });
+    // Loaded on first use: only a user turning on two-step sign-in needs it.
+    const QRCode = (await import('qrcode')).default;
     const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     res.setHeader('cache-control', 'no-store');
     res.json({ secret, otpauthUrl, qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(qrSvg).toString('base64')}` });

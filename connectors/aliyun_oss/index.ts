@@ -6,10 +6,12 @@ import { needsReauth, permanent, retryable, StepError } from '../../core/errors.
 import { urlSetting } from '../../core/settings.ts';
 import { aliyunOssI18n } from './i18n.ts';
 
-// ali-oss 6.23.0 (7.x is only beta): no usable type declarations, loaded as CommonJS.
+// ali-oss 6.23.0 (7.x is only beta): no usable type declarations, loaded as CommonJS — on first use:
+// it is about a hundred modules, and a hub that never saves to OSS should not carry them.
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const OSS = require('ali-oss') as any;
+let ossSdk: any;
+const OSS = () => (ossSdk ??= require('ali-oss'));
 
 /** The OSS endpoint unless ALIYUN_OSS_ENDPOINT (e.g. the sandbox) says otherwise: https://oss-<region>.aliyuncs.com. */
 const DEFAULT_ENDPOINT = process.env.ALIYUN_OSS_ENDPOINT || '';
@@ -33,7 +35,7 @@ async function ossFor(conn: ConnectionHandle, timeoutMs: number): Promise<any> {
   const secrets = await conn.secrets();
   const s = conn.settings;
   const region = String(s.region || 'oss-cn-hangzhou');
-  return new OSS({
+  return new (OSS())({
     region,
     bucket: String(s.bucket),
     endpoint: typeof s.endpoint === 'string' && s.endpoint ? s.endpoint : `https://${region}.aliyuncs.com`,

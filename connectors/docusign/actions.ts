@@ -79,7 +79,7 @@ export const sendEnvelope = defineAction({
     // A retry first looks for the envelope an earlier attempt may have made (its answer lost).
     if (ctx.attempt > 1) {
       const { data } = await esign<{ envelopes?: EnvelopeJson[] }>(c, ctx.timeoutMs, 'find an earlier attempt', (cl, acc, cb) =>
-        new docusign.EnvelopesApi(cl).listStatusChanges(
+        new (docusign().EnvelopesApi)(cl).listStatusChanges(
           acc,
           { fromDate: new Date(Date.now() - 30 * 86_400_000).toISOString(), customField: `${IDEMPOTENCY_FIELD}=${key}` },
           cb,
@@ -149,7 +149,7 @@ export const sendEnvelope = defineAction({
       c,
       ctx.timeoutMs,
       'create envelope',
-      (cl, acc, cb) => new docusign.EnvelopesApi(cl).createEnvelope(acc, { envelopeDefinition: definition }, cb),
+      (cl, acc, cb) => new (docusign().EnvelopesApi)(cl).createEnvelope(acc, { envelopeDefinition: definition }, cb),
     );
     ctx.trace({ response: data });
     return { envelopeId: data.envelopeId, status: data.status, uri: data.uri, statusDateTime: data.statusDateTime, reused: false };
@@ -166,7 +166,7 @@ export const getEnvelope = defineAction({
   async run(ctx, input) {
     const c = conn(ctx, 'docusign.envelope.get');
     const { data } = await esign<EnvelopeJson>(c, ctx.timeoutMs, 'get envelope', (cl, acc, cb) =>
-      new docusign.EnvelopesApi(cl).getEnvelope(acc, input.envelopeId, { include: 'recipients,custom_fields' }, cb),
+      new (docusign().EnvelopesApi)(cl).getEnvelope(acc, input.envelopeId, { include: 'recipients,custom_fields' }, cb),
     );
     return {
       envelopeId: data.envelopeId ?? input.envelopeId,
@@ -194,7 +194,7 @@ export const voidEnvelope = defineAction({
   async run(ctx, input) {
     const c = conn(ctx, 'docusign.envelope.void');
     await esign(c, ctx.timeoutMs, 'void envelope', (cl, acc, cb) =>
-      new docusign.EnvelopesApi(cl).update(acc, input.envelopeId, { envelope: { status: 'voided', voidedReason: input.reason } }, cb),
+      new (docusign().EnvelopesApi)(cl).update(acc, input.envelopeId, { envelope: { status: 'voided', voidedReason: input.reason } }, cb),
     );
     return { envelopeId: input.envelopeId, status: 'voided' };
   },
@@ -217,7 +217,7 @@ export const downloadDocuments = defineAction({
     if (!ctx.files) throw permanent('files are not available to this step');
     const fetchDoc = async (documentId: string) => {
       const { data } = await esign<Buffer | string>(c, ctx.timeoutMs, `download ${documentId}`, (cl, acc, cb) =>
-        new docusign.EnvelopesApi(cl).getDocument(acc, input.envelopeId, documentId, {}, cb),
+        new (docusign().EnvelopesApi)(cl).getDocument(acc, input.envelopeId, documentId, {}, cb),
       );
       return Buffer.isBuffer(data) ? data : Buffer.from(String(data), 'binary');
     };

@@ -94,7 +94,7 @@ export const docusignAuth: OAuth2AuthKind = {
   async test(conn) {
     const account = await accountOf(conn, 15_000);
     const { data } = await esign<{ envelopeTemplates?: unknown[] }>(conn, 15_000, 'list templates', (c, accountId, cb) =>
-      new docusign.TemplatesApi(c).listTemplates(accountId, {}, cb),
+      new (docusign().TemplatesApi)(c).listTemplates(accountId, {}, cb),
     );
     return { accountId: account.accountId, baseUri: account.baseUri, templates: (data.envelopeTemplates ?? []).length };
   },

@@ -84,7 +84,7 @@ export const statusPoll: TriggerDefinition = {
         'list status changes',
         (c, acc, cb) => {
           accountId = acc;
-          return new docusign.EnvelopesApi(c).listStatusChanges(
+          return new (docusign().EnvelopesApi)(c).listStatusChanges(
             acc,
             { fromDate: from, include: 'recipients,custom_fields', count: '100' },
             cb,

@@ -1,4 +1,5 @@
-import qbModule, { type QuickBooks as QuickBooksClient } from 'node-quickbooks';
+import { createRequire } from 'node:module';
+import type { QuickBooks as QuickBooksClient } from 'node-quickbooks';
 import type { ConnectionHandle } from '../../core/connector.ts';
 import { needsReauth, parseRetryAfter, permanent, retryable, StepError } from '../../core/errors.ts';
 import { apiBase, environmentOf, MINOR_VERSION, oauthBase } from './fields.ts';
@@ -8,8 +9,12 @@ import { apiBase, environmentOf, MINOR_VERSION, oauthBase } from './fields.ts';
  * TOKEN_URL / REVOKE_URL are read at call time (process-wide), the API endpoint per instance. The hub's
  * vault refreshes tokens (single-flight, the rotated refresh token saved in the same transaction), so the
  * SDK is only given the current access token. CommonJS with types that declare `export default`: cast.
+ * Loaded on first use (with bluebird, xml2js and its other dependencies it is a few MiB a hub without
+ * QuickBooks should not carry).
  */
-const QuickBooks = qbModule as unknown as typeof QuickBooksClient;
+const require = createRequire(import.meta.url);
+let sdk: typeof QuickBooksClient | undefined;
+const quickBooksSdk = (): typeof QuickBooksClient => (sdk ??= require('node-quickbooks') as typeof QuickBooksClient);
 // biome-ignore lint/suspicious/noExplicitAny: the SDK's entity methods are called by name (create<Entity>, find<Entities>).
 export type Qbo = QuickBooksClient & Record<string, any>;
 
@@ -91,6 +96,7 @@ export function realmOf(conn: ConnectionHandle): string {
 
 function build(conn: ConnectionHandle, token: string): Qbo {
   const s = conn.settings;
+  const QuickBooks = quickBooksSdk();
   (QuickBooks as unknown as Record<string, string>).TOKEN_URL = `${oauthBase(s)}/oauth2/v1/tokens/bearer`;
   (QuickBooks as unknown as Record<string, string>).REVOKE_URL = `${oauthBase(s)}/v2/oauth2/tokens/revoke`;
   const qbo = new QuickBooks(
