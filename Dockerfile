@@ -31,5 +31,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # V8 heap sizes as in package.json "start" (keep identical): a smaller young generation and a capped old
 # generation keep the hub's RSS near 200 MiB under load (docs/BENCHMARKS.md, "Memory").
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "dist/app/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--max-old-space-size=256", "dist/app/main.js"]
 CMD ["serve"]
