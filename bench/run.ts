@@ -7,7 +7,8 @@
  *   3. hub-redis      — `dingbridge serve`, DATABASE_URL store, BullMQ on Redis (REDIS_URL)
  *
  * Each gets a short warm-up, a throughput phase (autocannon, BENCH_CONNECTIONS connections, as fast as
- * it answers), a fixed-rate phase (one autocannon with overallRate BENCH_RATE) and the same rate split
+ * it answers; for a hub, a second forwarder's throughput phase runs just before and just after it, and
+ * the hub's ratios are to the mean of those two: the machine's speed drifts over minutes), a fixed-rate phase (one autocannon with overallRate BENCH_RATE) and the same rate split
  * over BENCH_SMOOTH_INSTANCES staggered autocannon instances (smaller bursts). Every request is a
  * unique, HMAC-signed event; the sink (bench/sink-server.ts) records each delivery; after each phase
  * the bench waits for the deliveries to drain and scores lost and duplicate events. Progress goes to
@@ -77,6 +78,8 @@ const cfg = {
   /** The KPI scenario (bench/kpis.ts): events stored, and how many times a month is asked. */
   kpiEvents: num('BENCH_KPI_EVENTS', 1_000_000),
   kpiRepeats: num('BENCH_KPI_REPEATS', 20),
+  /** Measure the forwarder beside each hub (just before and after its throughput phase) for the ratios. */
+  beside: process.env.BENCH_BESIDE !== '0',
   only: (process.env.BENCH_ONLY || [...ALL_SCENARIOS, 'kpis'].join(','))
     .split(',')
     .map((s) => s.trim())
@@ -110,6 +113,8 @@ interface ScenarioResult {
   logLines: { warn: number; error: number };
   /** CPU over the whole scenario: the benchmark's process tree versus everything else on the machine. */
   cpu: CpuShare;
+  /** A hub's: the forwarder's throughput phase just before and just after the hub's (BENCH_BESIDE). */
+  beside?: { before: PhaseFigures; after: PhaseFigures };
 }
 
 let nextSeq = 1;
@@ -122,47 +127,78 @@ interface Target {
   proc: Child;
 }
 
-type Phases = { throughput: PhaseFigures; rate?: PhaseFigures; rateSmooth?: PhaseFigures };
+type Phases = {
+  throughput: PhaseFigures;
+  rate?: PhaseFigures;
+  rateSmooth?: PhaseFigures;
+  beside?: { before: PhaseFigures; after: PhaseFigures };
+};
 
-async function runPhases(target: Target, sinkUrl: string, throughputOnly = false): Promise<Phases> {
+type PhaseKind = 'warmup' | 'forwarder beside' | PhaseFigures['phase'];
+
+/** One phase against a target: the load, the drain of its deliveries, and its score. */
+async function measure(
+  target: Target,
+  sinkUrl: string,
+  kind: PhaseKind,
+  connections: number,
+  seconds: number,
+  rate?: number,
+  stagger = 1,
+): Promise<{ load: LoadResult; figures: PhaseFigures }> {
+  const firstSeq = nextSeq;
+  say(
+    `  ${kind}: ${seconds}s, ${connections} connections${rate ? `, ${rate}/s` : ''}${stagger > 1 ? ` over ${stagger} staggered autocannon instances` : ''}`,
+  );
+  const load = await runLoad({
+    url: target.url,
+    path: target.path,
+    hmacSecret: target.hmacSecret,
+    connections,
+    durationSeconds: seconds,
+    overallRate: rate,
+    firstSeq,
+    stagger,
+  });
+  nextSeq = load.endSeq;
+  say(
+    `  ${kind}: ${load.ok2xx} acked 2xx (${(load.ok2xx / load.durationSeconds).toFixed(0)}/s), ${load.non2xx} non-2xx, ${load.errors} errors; draining…`,
+  );
+  const d = await drain(sinkUrl, firstSeq, load.endSeq, load.ok2xx, {
+    settleMs: cfg.drainSettleMs,
+    quietMs: cfg.drainQuietMs,
+    maxMs: cfg.drainMaxMs,
+  });
+  const records = await sinkRecords(sinkUrl, firstSeq, load.endSeq);
+  const phase = kind === 'warmup' || kind === 'forwarder beside' ? 'throughput' : kind;
+  const figures = score(load, records, d, { connections, targetRate: rate ?? null, phase });
+  say(
+    `  ${kind}: drained (${d.reason}) in ${(d.waitedMs / 1000).toFixed(1)}s: ${figures.delivered} delivered (${figures.deliveredPerSecond}/s), ${figures.lost} lost, ${figures.duplicates} duplicates`,
+  );
+  return { load, figures };
+}
+
+/**
+ * A target's phases. With `beside` (the second forwarder), the forwarder's throughput phase runs just
+ * before and just after the target's, the target idle meanwhile, so its ratio is to a forwarder
+ * measured on the machine as it was then.
+ */
+async function runPhases(target: Target, sinkUrl: string, throughputOnly = false, beside?: Target): Promise<Phases> {
   const scored: { load: LoadResult; figures: PhaseFigures }[] = [];
-  const phase = async (kind: 'warmup' | PhaseFigures['phase'], connections: number, seconds: number, rate?: number, stagger = 1) => {
-    const firstSeq = nextSeq;
-    say(
-      `  ${kind}: ${seconds}s, ${connections} connections${rate ? `, ${rate}/s` : ''}${stagger > 1 ? ` over ${stagger} staggered autocannon instances` : ''}`,
-    );
-    const load = await runLoad({
-      url: target.url,
-      path: target.path,
-      hmacSecret: target.hmacSecret,
-      connections,
-      durationSeconds: seconds,
-      overallRate: rate,
-      firstSeq,
-      stagger,
-    });
-    nextSeq = load.endSeq;
-    say(
-      `  ${kind}: ${load.ok2xx} acked 2xx (${(load.ok2xx / load.durationSeconds).toFixed(0)}/s), ${load.non2xx} non-2xx, ${load.errors} errors; draining…`,
-    );
-    const d = await drain(sinkUrl, firstSeq, load.endSeq, load.ok2xx, {
-      settleMs: cfg.drainSettleMs,
-      quietMs: cfg.drainQuietMs,
-      maxMs: cfg.drainMaxMs,
-    });
-    const records = await sinkRecords(sinkUrl, firstSeq, load.endSeq);
-    const figures = score(load, records, d, { connections, targetRate: rate ?? null, phase: kind === 'warmup' ? 'throughput' : kind });
-    say(
-      `  ${kind}: drained (${d.reason}) in ${(d.waitedMs / 1000).toFixed(1)}s: ${figures.delivered} delivered, ${figures.lost} lost, ${figures.duplicates} duplicates`,
-    );
-    if (kind !== 'warmup') scored.push({ load, figures });
-    return figures;
+  const phase = async (kind: PhaseKind, connections: number, seconds: number, rate?: number, stagger = 1) => {
+    const m = await measure(target, sinkUrl, kind, connections, seconds, rate, stagger);
+    if (kind !== 'warmup') scored.push(m);
+    return m.figures;
   };
+  const forwarderBeside = async () => (await measure(beside!, sinkUrl, 'forwarder beside', cfg.connections, cfg.seconds)).figures;
   if (cfg.warmupSeconds > 0) await phase('warmup', Math.min(10, cfg.connections), cfg.warmupSeconds);
+  const before = beside ? await forwarderBeside() : undefined;
   const throughput = await phase('throughput', cfg.connections, cfg.seconds);
+  const after = beside ? await forwarderBeside() : undefined;
+  const besideFigures = before && after ? { beside: { before, after } } : {};
   if (throughputOnly) {
     await recount(sinkUrl, scored);
-    return { throughput };
+    return { throughput, ...besideFigures };
   }
   const rate = cfg.rateSeconds > 0 ? await phase('rate', cfg.rateConnections, cfg.rateSeconds, cfg.rate) : undefined;
   const rateSmooth =
@@ -170,7 +206,7 @@ async function runPhases(target: Target, sinkUrl: string, throughputOnly = false
       ? await phase('rate-smooth', cfg.rateConnections, cfg.rateSeconds, cfg.rate, cfg.smoothInstances)
       : undefined;
   await recount(sinkUrl, scored);
-  return { throughput, rate, rateSmooth };
+  return { throughput, rate, rateSmooth, ...besideFigures };
 }
 
 /** Counts lost and duplicate events of every phase again at the end, after waiting (bounded) for stragglers. */
@@ -254,11 +290,11 @@ async function withChild<T>(
   return { value, memory, shutdown: { ms: Date.now() - t0, code: exit.code, signal: exit.signal, forced: exit.forced } };
 }
 
-async function runBaseline(sinkUrl: string): Promise<ScenarioResult> {
+/** A bare forwarder (bench/baseline-forwarder.ts) in its own process, answering. */
+async function startForwarder(name: string, sinkUrl: string): Promise<Target> {
   const hmacSecret = crypto.randomBytes(24).toString('hex');
   const port = await freePort();
-  const t0 = Date.now();
-  const proc = spawnChild('baseline', ['--import', 'tsx', 'bench/baseline-forwarder.ts'], {
+  const proc = spawnChild(name, ['--import', 'tsx', 'bench/baseline-forwarder.ts'], {
     PORT: String(port),
     SINK_URL: `${sinkUrl}/deliveries`,
     HOOK_SECRET: hmacSecret,
@@ -268,10 +304,15 @@ async function runBaseline(sinkUrl: string): Promise<ScenarioResult> {
     throw err;
   });
   await waitForHttp200(`${url}/healthz`, 10_000, proc);
+  return { url, path: '/hooks/catch/bench', hmacSecret, proc };
+}
+
+async function runBaseline(sinkUrl: string): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const target = await startForwarder('baseline', sinkUrl);
   const startupMs = Date.now() - t0;
-  const { value, memory, shutdown } = await withChild(proc, () =>
-    runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl),
-  );
+  const { value, memory, shutdown } = await withChild(target.proc, () => runPhases(target, sinkUrl));
+  const proc = target.proc;
   return {
     name: 'baseline',
     description: 'express 5 forwarder: verify HMAC, fetch to the sink, answer 200 (stores nothing)',
@@ -284,7 +325,7 @@ async function runBaseline(sinkUrl: string): Promise<ScenarioResult> {
   };
 }
 
-async function runHub(name: HubName, sinkUrl: string): Promise<ScenarioResult> {
+async function runHub(name: HubName, sinkUrl: string, beside?: Target): Promise<ScenarioResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dingbridge-bench-'));
   fs.chmodSync(dir, 0o755); // as root the embedded PostgreSQL runs as `postgres`, which must reach it
   const hmacSecret = crypto.randomBytes(24).toString('hex');
@@ -333,7 +374,7 @@ async function runHub(name: HubName, sinkUrl: string): Promise<ScenarioResult> {
     const startupMs = Date.now() - t0;
     say(`  ${name} ready in ${(startupMs / 1000).toFixed(1)}s (pid ${proc.pid})`);
     const { value, memory, shutdown } = await withChild(proc, () =>
-      runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl, nWorkers > 0),
+      runPhases({ url, path: '/hooks/catch/bench', hmacSecret, proc }, sinkUrl, nWorkers > 0, beside),
     ).finally(() => Promise.allSettled(workerProcs.map((w) => w.stop(10_000))));
     if (shutdown.code !== 0)
       say(`  ${name} exited with ${shutdown.code ?? shutdown.signal}${shutdown.forced ? ' (killed after 30 s)' : ''}:\n${proc.tail()}`);
@@ -531,6 +572,12 @@ async function main(): Promise<void> {
     const sinkUrl = await waitForOutput(sink, /sink listening on (http:\/\/\S+)/, 30_000);
     say(`sink at ${sinkUrl} (pid ${sink.pid})`);
     const sinkMem = sampleMemory(sink.pid, 1000);
+    // The forwarder measured beside each hub: started and warmed once, idle between its phases.
+    let beside: Target | undefined;
+    if (cfg.beside && cfg.only.some((n) => n.startsWith('hub-'))) {
+      beside = await startForwarder('forwarder-beside', sinkUrl);
+      if (cfg.warmupSeconds > 0) await measure(beside, sinkUrl, 'warmup', Math.min(10, cfg.connections), cfg.warmupSeconds);
+    }
 
     for (const name of ALL_SCENARIOS) {
       if (!cfg.only.includes(name)) {
@@ -554,7 +601,7 @@ async function main(): Promise<void> {
       }
       const cpu = watchCpu(1000);
       try {
-        const r = name === 'baseline' ? await runBaseline(sinkUrl) : await runHub(name, sinkUrl);
+        const r = name === 'baseline' ? await runBaseline(sinkUrl) : await runHub(name, sinkUrl, beside);
         r.cpu = cpu.stop();
         say(
           `  cpu over the scenario: machine ${r.cpu.machineBusyPct}% busy, bench ${r.cpu.benchPct}%, other processes ${r.cpu.otherPct}% (load average ${r.cpu.loadAvg1})`,
@@ -567,6 +614,7 @@ async function main(): Promise<void> {
       }
       await sleep(1000); // let the machine settle between scenarios
     }
+    await beside?.proc.stop(5000);
     const sinkPeak = sinkMem.stop();
 
     let kpis: KpiBenchResult | null = null;
@@ -583,19 +631,28 @@ async function main(): Promise<void> {
     }
 
     const byName = Object.fromEntries(results.map((r) => [r.name, r])) as Partial<Record<ScenarioName, ScenarioResult>>;
-    const base = byName.baseline?.throughput.inboundPerSecond;
-    const ratio = (n: ScenarioName) => {
-      const v = byName[n]?.throughput.inboundPerSecond;
+    type Rate = 'inboundPerSecond' | 'deliveredPerSecond';
+    /** The forwarder's rate for a hub's ratio: the mean of its phases beside the hub, else its own scenario's. */
+    const forwarderRate = (n: ScenarioName, key: Rate, besideIt = true): number | undefined => {
+      const b = byName[n]?.beside;
+      if (besideIt && b) return (b.before[key] + b.after[key]) / 2;
+      return byName.baseline?.throughput[key];
+    };
+    const ratioOf = (n: ScenarioName, key: Rate, besideIt = true) => {
+      const v = byName[n]?.throughput[key];
+      const base = forwarderRate(n, key, besideIt);
       return base && v !== undefined ? Math.round((v / base) * 1000) / 1000 : null;
     };
+    const ratio = (n: ScenarioName) => ratioOf(n, 'inboundPerSecond');
     const ratios = { 'hub-postgres/baseline': ratio('hub-postgres'), 'hub-redis/baseline': ratio('hub-redis') };
-    const baseDelivered = byName.baseline?.throughput.deliveredPerSecond;
-    const deliveredRatio = (n: ScenarioName) => {
-      const v = byName[n]?.throughput.deliveredPerSecond;
-      return baseDelivered && v !== undefined ? Math.round((v / baseDelivered) * 1000) / 1000 : null;
-    };
+    const deliveredRatio = (n: ScenarioName) => ratioOf(n, 'deliveredPerSecond');
     /** Sustained delivery (events reaching the sink per second): the headline. */
     const deliveredRatios = { 'hub-postgres/baseline': deliveredRatio('hub-postgres'), 'hub-redis/baseline': deliveredRatio('hub-redis') };
+    /** The same against the forwarder's own scenario (run once, first): shows what the drift does. */
+    const deliveredRatiosToFirstForwarder = {
+      'hub-postgres/baseline': ratioOf('hub-postgres', 'deliveredPerSecond', false),
+      'hub-redis/baseline': ratioOf('hub-redis', 'deliveredPerSecond', false),
+    };
     const hubs = results.filter((r) => r.name !== 'baseline');
     const targets = {
       /** The headline targets: delivered/s ÷ the forwarder's delivered/s, same run. */
@@ -616,6 +673,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `DELIVERED/s ÷ forwarder (throughput phase, end to end): default (hub-postgres) = ${fmt(deliveredRatios['hub-postgres/baseline'], 3)} (target 0.25), Redis = ${fmt(deliveredRatios['hub-redis/baseline'], 3)} (target 0.5)\n`,
     );
+    for (const r of hubs) {
+      if (!r.beside) continue;
+      process.stdout.write(
+        `  forwarder beside ${r.name}: ${fmt(r.beside.before.deliveredPerSecond, 1)}/s before, ${fmt(r.beside.after.deliveredPerSecond, 1)}/s after its throughput phase (the ratio's denominator: their mean); ${r.name} ÷ the forwarder's own scenario: ${fmt(ratioOf(r.name, 'deliveredPerSecond', false), 3)}\n`,
+      );
+    }
     const scale = (['hub-redis-w1', 'hub-redis-w2', 'hub-redis-w3'] as const).filter((n) => byName[n]);
     if (scale.length)
       process.stdout.write(
@@ -670,12 +733,14 @@ async function main(): Promise<void> {
             shutdown: r.shutdown,
             logLines: r.logLines,
             cpu: r.cpu,
+            forwarderBeside: r.beside ?? null,
           },
         ]),
       ),
       sinkRssMiB: sinkPeak.selfRssMiB,
       ratios,
       deliveredRatios,
+      deliveredRatiosToFirstForwarder,
       targets,
       kpis,
       skipped,
