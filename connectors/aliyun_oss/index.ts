@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../../core/lazy-require.ts';
 import { z } from 'zod';
 import type { AuthField } from '../../core/auth-kinds.ts';
 import { defineAction, defineConnector, fileRef, type ActionContext, type ConnectionHandle } from '../../core/connector.ts';
@@ -8,10 +8,7 @@ import { aliyunOssI18n } from './i18n.ts';
 
 // ali-oss 6.23.0 (7.x is only beta): no usable type declarations, loaded as CommonJS — on first use:
 // it is about a hundred modules, and a hub that never saves to OSS should not carry them.
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let ossSdk: any;
-const OSS = () => (ossSdk ??= require('ali-oss'));
+const OSS = lazyRequire(import.meta.url, 'ali-oss');
 
 /** The OSS endpoint unless ALIYUN_OSS_ENDPOINT (e.g. the sandbox) says otherwise: https://oss-<region>.aliyuncs.com. */
 const DEFAULT_ENDPOINT = process.env.ALIYUN_OSS_ENDPOINT || '';

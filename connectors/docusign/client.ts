@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../../core/lazy-require.ts';
 import type { Readable } from 'node:stream';
 import type { ConnectionHandle } from '../../core/connector.ts';
 import { needsReauth, permanent, retryable, StepError, waitFor } from '../../core/errors.ts';
@@ -6,11 +6,7 @@ import { DEFAULT_OAUTH_BASE } from './fields.ts';
 
 // docusign-esign ships no type declarations: loaded as CommonJS and used through a narrow `any` — on
 // first use: its 560 modules cost a hub that has no DocuSign connection about 30 MiB of memory.
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let sdk: any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const docusign = (): any => (sdk ??= require('docusign-esign'));
+export const docusign = lazyRequire(import.meta.url, 'docusign-esign');
 
 /** What one SDK call answered: the callback form is the only one that shows the limit headers. */
 export interface Answer {

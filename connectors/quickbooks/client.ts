@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../../core/lazy-require.ts';
 import type { QuickBooks as QuickBooksClient } from 'node-quickbooks';
 import type { ConnectionHandle } from '../../core/connector.ts';
 import { needsReauth, parseRetryAfter, permanent, retryable, StepError } from '../../core/errors.ts';
@@ -12,9 +12,7 @@ import { apiBase, environmentOf, MINOR_VERSION, oauthBase } from './fields.ts';
  * Loaded on first use (with bluebird, xml2js and its other dependencies it is a few MiB a hub without
  * QuickBooks should not carry).
  */
-const require = createRequire(import.meta.url);
-let sdk: typeof QuickBooksClient | undefined;
-const quickBooksSdk = (): typeof QuickBooksClient => (sdk ??= require('node-quickbooks') as typeof QuickBooksClient);
+const quickBooksSdk = lazyRequire<typeof QuickBooksClient>(import.meta.url, 'node-quickbooks');
 // biome-ignore lint/suspicious/noExplicitAny: the SDK's entity methods are called by name (create<Entity>, find<Entities>).
 export type Qbo = QuickBooksClient & Record<string, any>;
 

@@ -35,8 +35,14 @@ describe('logger', () => {
       logger: accessLogger(log),
       serializers: { req: requestSerializer, res: responseSerializer },
     });
+    // pino-http writes its line on the response's 'finish'; a listener added after it runs after it.
+    let logged!: () => void;
+    const accessLineWritten = new Promise<void>((resolve) => {
+      logged = resolve;
+    });
     const server = http.createServer((req, res) => {
       middleware(req, res);
+      res.on('finish', () => logged());
       res.setHeader('set-cookie', 'sid=session-cookie-value');
       res.end('ok');
     });
@@ -50,7 +56,7 @@ describe('logger', () => {
       });
       assert.equal(answer.status, 200);
       await answer.text();
-      await new Promise((resolve) => setImmediate(resolve));
+      await accessLineWritten;
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
